@@ -1,0 +1,97 @@
+import { z } from 'zod';
+
+/**
+ * The one configuration schema. Every key has a type, a default, a unit where it has one, and a
+ * description; `docs/configuration.md` is generated from this file (`npm run docs:config`) and a
+ * test fails when it is stale. Keys are read from `SSPR_<KEY>` environment variables or from a
+ * JSON config file (`SSPR_CONFIG_FILE`); the environment wins.
+ */
+export interface KeySpec<S extends z.ZodType = z.ZodType> {
+  readonly schema: S;
+  readonly description: string;
+  readonly unit?: string;
+  /** Shown masked by `sspr config check` and never logged. */
+  readonly secret?: boolean;
+  /** Text for the docs when the default is computed at load time. */
+  readonly defaultDoc?: string;
+  readonly example?: string;
+}
+
+const spec = <S extends z.ZodType>(s: KeySpec<S>): KeySpec<S> => s;
+const ms = (min: number, max: number, dflt: number) => z.coerce.number().int().min(min).max(max).default(dflt);
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+const optionalUrl = (protocols: RegExp, what: string) =>
+  optionalString.refine((v) => v === undefined || (URL.canParse(v) && protocols.test(new URL(v).protocol)), {
+    message: `must be a ${what} URL`,
+  });
+
+export const configSchema = {
+  host: spec({ schema: z.string().min(1).default('127.0.0.1'), description: 'Address the HTTP server listens on.' }),
+  port: spec({ schema: z.coerce.number().int().min(0).max(65535).default(3000), description: 'TCP port the HTTP server listens on (0 picks a free one).' }),
+  public_url: spec({
+    schema: optionalUrl(/^https?:$/, 'http(s)'),
+    description: 'The address people reach sspr at. Every link in an email is built from it, never from the request\'s Host header. HSTS is sent when it is https.',
+    defaultDoc: 'http://localhost:<port>',
+    example: 'https://reset.example.com',
+  }),
+  data_dir: spec({ schema: z.string().min(1).default('./data'), description: 'Folder for the embedded SQLite database and the generated secret key file.' }),
+  database_url: spec({
+    schema: optionalString.refine((v) => v === undefined || /^(postgres(ql)?:\/\/|sqlite:)/.test(v), {
+      message: 'must start with postgres://, postgresql:// or sqlite:',
+    }),
+    description: 'Database. `postgres://user@host:5432/db` for PostgreSQL, `sqlite:/path/file.db` for SQLite. Empty: SQLite at `<data_dir>/sspr.db` (WAL mode).',
+    defaultDoc: 'sqlite:<data_dir>/sspr.db',
+    secret: true,
+  }),
+  secret_key: spec({
+    schema: optionalString.refine((v) => v === undefined || Buffer.from(v, 'base64').length >= 32, {
+      message: 'must be at least 32 bytes, base64-encoded (generate one with: openssl rand -base64 32)',
+    }),
+    description: 'Master key (base64, ≥ 32 bytes) for the HMAC of codes, tokens and session ids and for sealing queued messages. Keep it outside the database. Empty in development: generated once into `<data_dir>/secret.key`. Required in production.',
+    secret: true,
+  }),
+  smtp_url: spec({
+    schema: optionalUrl(/^smtps?:$/, 'smtp:// or smtps://'),
+    description: 'SMTP server for email, e.g. `smtps://user:pass@mail.example.com:465` or `smtp://mail.example.com:587` (STARTTLS when offered). Empty in development: email goes to the dev outbox. Required in production.',
+    secret: true,
+    example: 'smtp://127.0.0.1:2525',
+  }),
+  mail_from: spec({ schema: z.string().min(3).default('sspr <no-reply@localhost>'), description: 'From header of every email.' }),
+  sms_provider: spec({
+    schema: z.enum(['dev', 'twilio', 'webhook', 'none']).optional(),
+    description: 'Where text messages go: `twilio`, `webhook` (a JSON POST to `sms_webhook_url`), `dev` (the dev outbox) or `none` (SMS disabled).',
+    defaultDoc: '`dev` in development, `none` in production',
+  }),
+  twilio_account_sid: spec({ schema: optionalString, description: 'Twilio Account SID (AC…).' }),
+  twilio_auth_token: spec({ schema: optionalString, description: 'Twilio auth token.', secret: true }),
+  twilio_from: spec({ schema: optionalString, description: 'Twilio sender: an E.164 number or a Messaging Service SID (MG…).' }),
+  twilio_base_url: spec({ schema: z.url().default('https://api.twilio.com'), description: 'Twilio API base URL (change only to point at a test double).' }),
+  sms_webhook_url: spec({ schema: optionalUrl(/^https?:$/, 'http(s)'), description: 'URL that receives `{"to": "+447700900123", "body": "…"}` as a JSON POST.' }),
+  sms_webhook_token: spec({ schema: optionalString, description: 'Bearer token sent with each webhook request.', secret: true }),
+  sms_timeout_ms: spec({ schema: ms(100, 60_000, 10_000), unit: 'ms', description: 'Time limit of one SMS provider request.' }),
+  outbox_poll_ms: spec({ schema: ms(50, 60_000, 1_000), unit: 'ms', description: 'Fallback poll interval of the message worker (it is also woken right after each commit).' }),
+  outbox_max_attempts: spec({ schema: z.coerce.number().int().min(1).max(50).default(8), description: 'Tries per message before it is marked failed.' }),
+  outbox_backoff_base_ms: spec({ schema: ms(10, 600_000, 1_000), unit: 'ms', description: 'First retry delay; doubles at each try, with jitter.' }),
+  outbox_backoff_max_ms: spec({ schema: ms(10, 3_600_000, 300_000), unit: 'ms', description: 'Longest retry delay.' }),
+  outbox_claim_ms: spec({ schema: ms(1_000, 3_600_000, 60_000), unit: 'ms', description: 'How long a worker holds a message it is sending before another worker may take it over.' }),
+  log_level: spec({ schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), description: 'Log level (pino). Secrets are redacted at every level.' }),
+  shutdown_timeout_ms: spec({ schema: ms(100, 120_000, 10_000), unit: 'ms', description: 'On SIGTERM/SIGINT, how long to wait for requests and message sends in flight.' }),
+  trust_proxy: spec({ schema: optionalString, description: 'Comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed. Empty: the header is ignored.', example: '127.0.0.1,10.0.0.0/8' }),
+} as const;
+
+export type ConfigKey = keyof typeof configSchema;
+type Out<K extends ConfigKey> = z.output<(typeof configSchema)[K]['schema']>;
+
+/** The resolved, frozen configuration. Computed fields are filled in by `loadConfig`. */
+export type Config = { readonly [K in ConfigKey]: Out<K> } & {
+  readonly production: boolean;
+  readonly public_url: string;
+  readonly database_url: string;
+  readonly sms_provider: 'dev' | 'twilio' | 'webhook' | 'none';
+};
+
+export const envName = (key: string): string => `SSPR_${key.toUpperCase()}`;

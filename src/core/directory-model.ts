@@ -1,0 +1,64 @@
+import type { MethodKind } from './contact.ts';
+
+/** The directory as sspr sees it: tenants own domains; accounts belong to exactly one tenant. */
+export type Role = 'user' | 'admin' | 'global_admin';
+export const ROLES: readonly Role[] = ['user', 'admin', 'global_admin'];
+export const isAdminRole = (role: Role): boolean => role !== 'user';
+
+export interface TenantPolicy {
+  /** Gates a non-admin must pass: 1 or 2. Administrators always pass 2. */
+  readonly userGates: 1 | 2;
+  readonly passwordMinLength: number;
+  readonly helpdeskUrl: string | null;
+  readonly helpdeskEmail: string | null;
+}
+
+export const DEFAULT_TENANT_POLICY: TenantPolicy = {
+  userGates: 1,
+  passwordMinLength: 15,
+  helpdeskUrl: null,
+  helpdeskEmail: null,
+};
+
+export interface Tenant {
+  readonly id: string;
+  readonly name: string;
+  readonly domains: readonly string[];
+  readonly policy: TenantPolicy;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface Account {
+  readonly id: string;
+  readonly tenantId: string;
+  /** Normalised user principal name (NFKC, lower case). */
+  readonly login: string;
+  readonly displayName: string;
+  readonly role: Role;
+  readonly enabled: boolean;
+  /** argon2id PHC string; null until a password is set. */
+  readonly passwordHash: string | null;
+  readonly mustChangePassword: boolean;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface Method {
+  readonly accountId: string;
+  readonly kind: MethodKind;
+  readonly value: string;
+  readonly verifiedAt: number | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface Session {
+  /** HMAC of the session secret; the secret itself is only in the cookie. */
+  readonly idHash: string;
+  readonly accountId: string;
+  readonly createdAt: number;
+  readonly lastSeenAt: number;
+  readonly expiresAt: number;
+  readonly revokedAt: number | null;
+}

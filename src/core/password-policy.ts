@@ -1,0 +1,92 @@
+import { dictionary } from '@zxcvbn-ts/language-common';
+import { err, ok, type Result } from './result.ts';
+
+/**
+ * New-password rules (NIST SP 800-63B-4, OWASP ASVS 6.2): a minimum length (15 by default, a
+ * tenant may lower it to 8), at most 256 characters, Unicode NFKC, no composition rules; refused
+ * when it is a commonly used password, when it contains the person's own identifiers, or when it
+ * is one character or a short pattern repeated.
+ */
+export const PASSWORD_MAX_LENGTH = 256;
+export const PASSWORD_MIN_LENGTH_DEFAULT = 15;
+export const PASSWORD_MIN_LENGTH_FLOOR = 8;
+export const PASSWORD_MIN_LENGTH_CEILING = 64;
+
+export type PasswordProblem =
+  | 'password_too_short'
+  | 'password_too_long'
+  | 'password_common'
+  | 'password_personal'
+  | 'password_repetitive';
+
+export interface PasswordContext {
+  readonly minLength: number;
+  /** Login, display name, tenant name, email addresses: anything a guesser knows about the person. */
+  readonly personal: readonly string[];
+}
+
+const COMMON: ReadonlySet<string> = new Set(
+  (dictionary['passwords-common'] as readonly string[]).map((p) => p.normalize('NFKC').toLowerCase()),
+);
+
+/** Characters counted as the person sees them (code points, not UTF-16 units). */
+export function passwordLength(password: string): number {
+  return [...password.normalize('NFKC')].length;
+}
+
+export function normalizePassword(password: string): string {
+  return password.normalize('NFKC');
+}
+
+export function checkPassword(password: string, ctx: PasswordContext): Result<string, PasswordProblem> {
+  const value = normalizePassword(password);
+  const length = [...value].length;
+  if (length < ctx.minLength) {
+    return err('password_too_short', `Use at least ${ctx.minLength} characters; a few unrelated words work well.`);
+  }
+  if (length > PASSWORD_MAX_LENGTH) return err('password_too_long', `Use at most ${PASSWORD_MAX_LENGTH} characters.`);
+  const lower = value.toLowerCase();
+  if (isCommon(lower)) return err('password_common', 'This password is on a list of commonly used passwords.');
+  if (isRepetitive(lower)) return err('password_repetitive', 'Avoid repeating the same characters or pattern.');
+  for (const raw of personalTokens(ctx.personal)) {
+    if (lower.includes(raw)) return err('password_personal', 'Do not use your name, user ID, email or company name.');
+  }
+  return ok(value);
+}
+
+function isCommon(lower: string): boolean {
+  if (COMMON.has(lower)) return true;
+  // "password1234567!" is as weak as "password": strip trailing digits and symbols, then look again.
+  const stem = lower.replace(/[\d\W_]+$/u, '');
+  if (stem.length >= 4 && COMMON.has(stem)) return true;
+  // a common password repeated ("qwertyqwertyqwerty")
+  for (let size = 3; size <= lower.length / 2; size++) {
+    const unit = lower.slice(0, size);
+    if (COMMON.has(unit) && unit.repeat(Math.ceil(lower.length / size)).startsWith(lower)) return true;
+  }
+  return false;
+}
+
+function isRepetitive(lower: string): boolean {
+  const chars = [...lower];
+  if (new Set(chars).size <= 2) return true;
+  for (let size = 1; size <= 4; size++) {
+    const unit = chars.slice(0, size).join('');
+    if (unit.repeat(Math.ceil(chars.length / size)).startsWith(lower)) return true;
+  }
+  return false;
+}
+
+/** Splits identifiers into the pieces a person might reuse: `ada.lovelace@example.com` → ada, lovelace, example. */
+function personalTokens(values: readonly string[]): string[] {
+  const tokens = new Set<string>();
+  for (const v of values) {
+    const lower = v.normalize('NFKC').toLowerCase();
+    const local = lower.includes('@') ? lower.slice(0, lower.lastIndexOf('@')) : lower;
+    if (local.length >= 4) tokens.add(local);
+    for (const part of lower.split(/[^\p{L}\p{N}]+/u)) {
+      if (part.length >= 4 && !['com', 'org', 'net', 'mail'].includes(part)) tokens.add(part);
+    }
+  }
+  return [...tokens];
+}

@@ -1,0 +1,173 @@
+import type { MethodKind } from '../core/contact.ts';
+import type { Account, Method, Role, Session, Tenant, TenantPolicy } from '../core/directory-model.ts';
+import type { Result } from '../core/result.ts';
+
+/**
+ * Persistence contracts. One SQL implementation serves SQLite and PostgreSQL; every adapter is
+ * checked by the same contract suite (test/contract/). Everything one step changes is written
+ * through the repos handed to `Store.transaction`, so it commits or rolls back as one.
+ */
+
+export interface NewTenant {
+  readonly id: string;
+  readonly name: string;
+  readonly domains: readonly string[];
+  readonly policy: TenantPolicy;
+  readonly now: number;
+}
+
+export interface NewAccount {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly login: string;
+  readonly displayName: string;
+  readonly role: Role;
+  readonly enabled: boolean;
+  readonly passwordHash: string | null;
+  readonly mustChangePassword: boolean;
+  readonly now: number;
+}
+
+export type AccountPatch = Partial<Pick<Account, 'displayName' | 'role' | 'enabled' | 'passwordHash' | 'mustChangePassword'>>;
+
+export interface AccountFilter {
+  readonly tenantId?: string;
+  readonly role?: Role;
+  /** Substring of login or display name, case-insensitive. */
+  readonly search?: string;
+  readonly limit?: number;
+}
+
+export interface DirectoryRepo {
+  createTenant(t: NewTenant): Promise<Result<Tenant, 'tenant_exists' | 'domain_taken'>>;
+  getTenant(id: string): Promise<Tenant | null>;
+  findTenantByName(name: string): Promise<Tenant | null>;
+  findTenantByDomain(domain: string): Promise<Tenant | null>;
+  listTenants(): Promise<Tenant[]>;
+  updateTenantPolicy(id: string, policy: TenantPolicy, now: number): Promise<boolean>;
+
+  createAccount(a: NewAccount): Promise<Result<Account, 'login_taken'>>;
+  getAccount(id: string): Promise<Account | null>;
+  findAccountByLogin(normalizedLogin: string): Promise<Account | null>;
+  listAccounts(filter: AccountFilter): Promise<Account[]>;
+  /** Returns the updated account, or null when it does not exist. */
+  updateAccount(id: string, patch: AccountPatch, now: number): Promise<Account | null>;
+  countActiveAdmins(tenantId: string): Promise<number>;
+
+  /** Inserts or replaces the account's method of that kind. */
+  setMethod(accountId: string, kind: MethodKind, value: string, verifiedAt: number | null, now: number): Promise<Method>;
+  removeMethod(accountId: string, kind: MethodKind): Promise<boolean>;
+  listMethods(accountId: string): Promise<Method[]>;
+
+  createSession(s: Omit<Session, 'revokedAt'>): Promise<void>;
+  getSession(idHash: string): Promise<Session | null>;
+  touchSession(idHash: string, now: number): Promise<void>;
+  /** Revokes every live session of the account; returns how many. */
+  revokeSessions(accountId: string, now: number): Promise<number>;
+}
+
+export type OutboxChannel = 'email' | 'sms';
+export type OutboxStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'expired';
+
+export interface NewOutboxMessage {
+  readonly id: string;
+  readonly tenantId: string | null;
+  readonly accountId: string | null;
+  readonly channel: OutboxChannel;
+  /** Template id, e.g. `reset.code` — kept after sending, for the audit trail. */
+  readonly template: string;
+  /** Destination, sealed by the Keyring. */
+  readonly recipientSealed: string;
+  /** Rendered content, sealed by the Keyring; erased once sent, failed or expired. */
+  readonly payloadSealed: string;
+  /** When the content stops being worth delivering (a code's lifetime); null for notices. */
+  readonly expiresAt: number | null;
+  readonly now: number;
+}
+
+export interface OutboxMessage {
+  readonly id: string;
+  readonly tenantId: string | null;
+  readonly accountId: string | null;
+  readonly channel: OutboxChannel;
+  readonly template: string;
+  readonly recipientSealed: string | null;
+  readonly payloadSealed: string | null;
+  readonly status: OutboxStatus;
+  readonly attempts: number;
+  readonly nextAttemptAt: number;
+  readonly expiresAt: number | null;
+  readonly lastError: string | null;
+  readonly createdAt: number;
+  readonly sentAt: number | null;
+  readonly claimedBy: string | null;
+  readonly claimedUntil: number | null;
+}
+
+export interface OutboxRepo {
+  enqueue(m: NewOutboxMessage): Promise<void>;
+  /**
+   * Claims up to `limit` messages that are due (pending with next_attempt_at ≤ now, or sending
+   * with an expired claim) for `worker` until `claimUntil`. Two workers never claim the same row.
+   */
+  claimDue(worker: string, now: number, claimUntil: number, limit: number): Promise<OutboxMessage[]>;
+  /** Each completion applies only while `worker` still holds the claim; returns whether it did. */
+  markSent(id: string, worker: string, now: number): Promise<boolean>;
+  markRetry(id: string, worker: string, attempts: number, nextAttemptAt: number, error: string): Promise<boolean>;
+  markFailed(id: string, worker: string, attempts: number, error: string, now: number): Promise<boolean>;
+  markExpired(id: string, worker: string, now: number): Promise<boolean>;
+  /** Gives back the claims of a worker that is shutting down. */
+  release(worker: string): Promise<number>;
+  get(id: string): Promise<OutboxMessage | null>;
+  list(filter: { status?: OutboxStatus; limit?: number }): Promise<OutboxMessage[]>;
+  /** Earliest next_attempt_at among pending messages, to schedule the next wake-up. */
+  nextDueAt(): Promise<number | null>;
+}
+
+export interface AuditEventInput {
+  readonly at: number;
+  readonly tenantId: string | null;
+  readonly accountId: string | null;
+  /** Who acted: `self`, `cli`, `system`, `admin:<id>`, `operator:<id>`. */
+  readonly actor: string;
+  /** Stable event type, e.g. `account.created`, `reset.requested`. */
+  readonly type: string;
+  readonly outcome: string;
+  readonly ip: string | null;
+  readonly userAgent: string | null;
+  /** Never a secret. */
+  readonly details: Readonly<Record<string, string | number | boolean | null>>;
+}
+
+export interface AuditEvent extends AuditEventInput {
+  readonly id: number;
+}
+
+export interface AuditFilter {
+  readonly tenantId?: string;
+  readonly accountId?: string;
+  readonly type?: string;
+  readonly since?: number;
+  readonly until?: number;
+  readonly limit?: number;
+}
+
+export interface AuditRepo {
+  append(e: AuditEventInput): Promise<void>;
+  list(filter: AuditFilter): Promise<AuditEvent[]>;
+}
+
+export interface Repos {
+  readonly directory: DirectoryRepo;
+  readonly outbox: OutboxRepo;
+  readonly audit: AuditRepo;
+}
+
+export interface Store extends Repos {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Runs `fn` in one database transaction; everything it writes commits or rolls back together. */
+  transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
+  /** Throws when the database does not answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,34 @@
+import type { Config } from '../config/schema.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Keyring } from '../ports/keyring.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { DevOutboxReader, Mailer, SmsSender } from '../ports/messaging.ts';
+import type { PasswordHasher } from '../ports/password-hasher.ts';
+import type { Random } from '../ports/random.ts';
+import type { Store } from '../ports/store.ts';
+import type { DirectoryService } from './directory-service.ts';
+import type { OutboxWorker } from './outbox-worker.ts';
+
+/**
+ * Everything the HTTP and CLI layers may use, wired once by `src/compose.ts`. Only ports and
+ * services appear here: the outer layers never touch an adapter directly.
+ */
+export interface App {
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly keyring: Keyring;
+  readonly log: Logger;
+  readonly store: Store;
+  readonly hasher: PasswordHasher;
+  readonly mailer: Mailer;
+  readonly sms: SmsSender | null;
+  /** Present only in development (no SMTP/SMS configured and NODE_ENV≠production). */
+  readonly devOutbox: DevOutboxReader | null;
+  readonly outbox: OutboxWorker;
+  readonly directory: DirectoryService;
+  /** Applies pending migrations; safe to run twice. Returns the names it applied. */
+  migrate(): Promise<string[]>;
+  /** Stops the outbox worker (finishing sends in flight) and closes the database. */
+  close(): Promise<void>;
+}
