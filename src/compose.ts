@@ -1,0 +1,119 @@
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { pino } from 'pino';
+import type { Config } from './config/schema.ts';
+import type { App } from './service/app.ts';
+import type { Logger } from './ports/logger.ts';
+import type { Mailer, SmsSender } from './ports/messaging.ts';
+import { systemClock } from './adapters/system-clock.ts';
+import { cryptoRandom } from './adapters/crypto/crypto-random.ts';
+import { HkdfKeyring } from './adapters/crypto/keyring.ts';
+import { argon2Hasher } from './adapters/crypto/argon2-hasher.ts';
+import { openSqlStore } from './adapters/sql/sql-store.ts';
+import { SmtpMailer } from './adapters/mail/smtp-mailer.ts';
+import { DevOutbox } from './adapters/mail/dev-outbox.ts';
+import { TwilioSmsSender } from './adapters/sms/twilio-sms.ts';
+import { WebhookSmsSender } from './adapters/sms/webhook-sms.ts';
+import { OutboxWorker } from './service/outbox-worker.ts';
+import { DirectoryService } from './service/directory-service.ts';
+import { LOG_REDACT_PATHS } from './http/log-redaction.ts';
+
+/** Paths pino replaces with [redacted] wherever they appear in a log line. */
+export function createLogger(config: Pick<Config, 'log_level'>, destination?: NodeJS.WritableStream): Logger {
+  const options = { level: config.log_level, redact: { paths: [...LOG_REDACT_PATHS], censor: '[redacted]' } };
+  return destination ? pino(options, destination) : pino(options);
+}
+
+/**
+ * The master key: from configuration, or (development only) generated once into
+ * `<data_dir>/secret.key` with mode 0600 so that restarts keep codes and sessions valid.
+ */
+export function resolveMasterKey(config: Config): Uint8Array {
+  if (config.secret_key) return Buffer.from(config.secret_key, 'base64');
+  if (config.production) throw new Error('SSPR_SECRET_KEY is required in production');
+  const file = path.join(config.data_dir, 'secret.key');
+  if (!existsSync(file)) {
+    mkdirSync(config.data_dir, { recursive: true });
+    writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+  }
+  return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+}
+
+export interface ComposeOptions {
+  readonly logger?: Logger;
+  /** Start the outbox worker (serve does; one-shot CLI commands do not). */
+  readonly startWorker?: boolean;
+}
+
+/** The one place that wires adapters into services. */
+export async function createApp(config: Config, options: ComposeOptions = {}): Promise<App> {
+  const log = options.logger ?? createLogger(config);
+  const keyring = new HkdfKeyring(resolveMasterKey(config));
+  const store = await openSqlStore(config.database_url);
+
+  const devOutbox = !config.production && (!config.smtp_url || config.sms_provider === 'dev') ? new DevOutbox(log) : null;
+  let mailer: Mailer;
+  if (config.smtp_url) mailer = new SmtpMailer({ url: config.smtp_url, from: config.mail_from });
+  else if (devOutbox) mailer = devOutbox.mailer();
+  else throw new Error('SSPR_SMTP_URL is required in production');
+
+  let sms: SmsSender | null = null;
+  switch (config.sms_provider) {
+    case 'twilio':
+      sms = new TwilioSmsSender({
+        accountSid: config.twilio_account_sid ?? '',
+        authToken: config.twilio_auth_token ?? '',
+        from: config.twilio_from ?? '',
+        baseUrl: config.twilio_base_url,
+        timeoutMs: config.sms_timeout_ms,
+      });
+      break;
+    case 'webhook':
+      sms = new WebhookSmsSender({ url: config.sms_webhook_url ?? '', token: config.sms_webhook_token ?? null, timeoutMs: config.sms_timeout_ms });
+      break;
+    case 'dev':
+      sms = devOutbox ? devOutbox.sms() : null;
+      break;
+    case 'none':
+      sms = null;
+  }
+
+  const outbox = new OutboxWorker({
+    store,
+    keyring,
+    mailer,
+    sms,
+    clock: systemClock,
+    random: cryptoRandom,
+    log: log.child({ component: 'outbox' }),
+    policy: { baseMs: config.outbox_backoff_base_ms, maxMs: config.outbox_backoff_max_ms, maxAttempts: config.outbox_max_attempts },
+    pollMs: config.outbox_poll_ms,
+    claimMs: config.outbox_claim_ms,
+    workerId: `${process.pid}-${cryptoRandom.uuid().slice(0, 8)}`,
+  });
+  const directory = new DirectoryService({ store, keyring, random: cryptoRandom, clock: systemClock, hasher: argon2Hasher, outbox, config });
+
+  if (options.startWorker) outbox.start();
+
+  return {
+    config,
+    clock: systemClock,
+    random: cryptoRandom,
+    keyring,
+    log,
+    store,
+    hasher: argon2Hasher,
+    mailer,
+    sms,
+    devOutbox,
+    outbox,
+    directory,
+    migrate: () => store.migrate(),
+    async close() {
+      await outbox.stop();
+      await mailer.close?.();
+      await store.close();
+    },
+  };
+}
