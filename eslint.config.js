@@ -1,17 +1,22 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'data/', 'docs/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  { languageOptions: { globals: { ...globals.node } } },
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-restricted-syntax': [
         'error',
-        { selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']", message: 'Use the Random port (crypto randomness).' },
+        {
+          selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']",
+          message: 'Use the Random port (crypto randomness).',
+        },
       ],
     },
   },
@@ -20,9 +25,18 @@ export default tseslint.config(
     rules: {
       'no-restricted-syntax': [
         'error',
-        { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'Take time from the Clock port.' },
-        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'Take time from the Clock port.' },
-        { selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']", message: 'Use the Random port.' },
+        {
+          selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']",
+          message: 'Take time from the Clock port.',
+        },
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: 'Take time from the Clock port.',
+        },
+        {
+          selector: "CallExpression[callee.object.name='Math'][callee.property.name='random']",
+          message: 'Use the Random port.',
+        },
       ],
     },
   },
@@ -33,8 +47,24 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            { group: ['../adapters/*', '../http/*', '../cli/*', '../service/*', '../ports/*', '../config/*'], message: 'core imports nothing outside core.' },
-            { group: ['node:fs*', 'node:net', 'node:http*', 'pg', 'better-sqlite3', 'kysely', 'fastify', 'nodemailer', 'ioredis'], message: 'core does no I/O.' },
+            {
+              group: ['../adapters/*', '../http/*', '../cli/*', '../service/*', '../ports/*', '../config/*'],
+              message: 'core imports nothing outside core.',
+            },
+            {
+              group: [
+                'node:fs*',
+                'node:net',
+                'node:http*',
+                'pg',
+                'better-sqlite3',
+                'kysely',
+                'fastify',
+                'nodemailer',
+                'ioredis',
+              ],
+              message: 'core does no I/O.',
+            },
           ],
         },
       ],
@@ -43,7 +73,17 @@ export default tseslint.config(
   {
     files: ['src/http/**', 'src/cli/**'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['../adapters/*', '../../adapters/*'], message: 'http/cli never import adapters; go through compose.ts.' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../adapters/*', '../../adapters/*'],
+              message: 'http/cli never import adapters; go through compose.ts.',
+            },
+          ],
+        },
+      ],
     },
   },
 );

@@ -17,6 +17,9 @@ import { TwilioSmsSender } from './adapters/sms/twilio-sms.ts';
 import { WebhookSmsSender } from './adapters/sms/webhook-sms.ts';
 import { OutboxWorker } from './service/outbox-worker.ts';
 import { DirectoryService } from './service/directory-service.ts';
+import { ResetService } from './service/reset-service.ts';
+import { MemoryLimiter } from './adapters/memory-limiter.ts';
+import { DEFAULT_RESET_POLICY, type ResetPolicy } from './core/reset-policy.ts';
 import { LOG_REDACT_PATHS } from './http/log-redaction.ts';
 
 /** Paths pino replaces with [redacted] wherever they appear in a log line. */
@@ -52,7 +55,8 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   const keyring = new HkdfKeyring(resolveMasterKey(config));
   const store = await openSqlStore(config.database_url);
 
-  const devOutbox = !config.production && (!config.smtp_url || config.sms_provider === 'dev') ? new DevOutbox(log) : null;
+  const devOutbox =
+    !config.production && (!config.smtp_url || config.sms_provider === 'dev') ? new DevOutbox(log) : null;
   let mailer: Mailer;
   if (config.smtp_url) mailer = new SmtpMailer({ url: config.smtp_url, from: config.mail_from });
   else if (devOutbox) mailer = devOutbox.mailer();
@@ -70,7 +74,11 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
       });
       break;
     case 'webhook':
-      sms = new WebhookSmsSender({ url: config.sms_webhook_url ?? '', token: config.sms_webhook_token ?? null, timeoutMs: config.sms_timeout_ms });
+      sms = new WebhookSmsSender({
+        url: config.sms_webhook_url ?? '',
+        token: config.sms_webhook_token ?? null,
+        timeoutMs: config.sms_timeout_ms,
+      });
       break;
     case 'dev':
       sms = devOutbox ? devOutbox.sms() : null;
@@ -87,12 +95,44 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     clock: systemClock,
     random: cryptoRandom,
     log: log.child({ component: 'outbox' }),
-    policy: { baseMs: config.outbox_backoff_base_ms, maxMs: config.outbox_backoff_max_ms, maxAttempts: config.outbox_max_attempts },
+    policy: {
+      baseMs: config.outbox_backoff_base_ms,
+      maxMs: config.outbox_backoff_max_ms,
+      maxAttempts: config.outbox_max_attempts,
+    },
     pollMs: config.outbox_poll_ms,
     claimMs: config.outbox_claim_ms,
     workerId: `${process.pid}-${cryptoRandom.uuid().slice(0, 8)}`,
   });
-  const directory = new DirectoryService({ store, keyring, random: cryptoRandom, clock: systemClock, hasher: argon2Hasher, outbox, config });
+  const directory = new DirectoryService({
+    store,
+    keyring,
+    random: cryptoRandom,
+    clock: systemClock,
+    hasher: argon2Hasher,
+    outbox,
+    config,
+  });
+
+  const resetPolicy: ResetPolicy = {
+    ...DEFAULT_RESET_POLICY,
+    codeTtlMs: config.code_ttl_ms,
+    flowTtlMs: config.flow_ttl_ms,
+    resendCooldownMs: config.resend_cooldown_ms,
+  };
+  const limiter = new MemoryLimiter();
+  const reset = new ResetService({
+    store,
+    keyring,
+    random: cryptoRandom,
+    clock: systemClock,
+    hasher: argon2Hasher,
+    limiter,
+    outbox,
+    log: log.child({ component: 'reset' }),
+    policy: resetPolicy,
+    publicUrl: config.public_url,
+  });
 
   if (options.startWorker) outbox.start();
 
@@ -109,6 +149,8 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     devOutbox,
     outbox,
     directory,
+    reset,
+    resetPolicy,
     migrate: () => store.migrate(),
     async close() {
       await outbox.stop();

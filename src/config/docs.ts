@@ -12,7 +12,9 @@ export function renderConfigDocs(): string {
       escape(typeOf(s.schema)),
       def === undefined ? '—' : escape(def),
       s.unit ?? '',
-      escape(s.description) + (s.example ? ` Example: \`${s.example}\`.` : '') + (s.secret ? ' **Secret**: masked by `sspr config check`, never logged.' : ''),
+      escape(s.description) +
+        (s.example ? ` Example: \`${s.example}\`.` : '') +
+        (s.secret ? ' **Secret**: masked by `sspr config check`, never logged.' : ''),
     ];
     return `| ${cells.join(' | ')} |`;
   });
@@ -21,7 +23,7 @@ export function renderConfigDocs(): string {
     '',
     '<!-- Generated from src/config/schema.ts by `npm run docs:config`. Do not edit by hand: a test fails when this file is stale. -->',
     '',
-    'sspr reads its settings once at start, from a JSON file named by `SSPR_CONFIG_FILE` (keys as in the second column), then from `SSPR_*` environment variables (which win), then from command-line flags (`sspr serve --port`). Every problem is reported at once with the key\'s name, and the process refuses to start. `sspr config check` prints the resolved configuration with secrets masked.',
+    "sspr reads its settings once at start, from a JSON file named by `SSPR_CONFIG_FILE` (keys as in the second column), then from `SSPR_*` environment variables (which win), then from command-line flags (`sspr serve --port`). Every problem is reported at once with the key's name, and the process refuses to start. `sspr config check` prints the resolved configuration with secrets masked.",
     '',
     'Development vs production: with `NODE_ENV=production`, `SSPR_SMTP_URL` and `SSPR_SECRET_KEY` are required and the dev outbox (`/dev/outbox`) does not exist.',
     '',
@@ -39,10 +41,21 @@ function defaultOf(schema: z.ZodType): string | undefined {
 }
 
 function typeOf(schema: z.ZodType): string {
-  const json = z.toJSONSchema(schema, { unrepresentable: 'any', io: 'input' }) as { type?: string; enum?: unknown[]; anyOf?: { enum?: unknown[]; type?: string }[] };
+  const json = z.toJSONSchema(schema, { unrepresentable: 'any', io: 'input' }) as {
+    type?: string;
+    enum?: unknown[];
+    anyOf?: { enum?: unknown[]; type?: string }[];
+  };
   const en = json.enum ?? json.anyOf?.find((a) => a.enum)?.enum;
   if (en) return en.map((v) => String(v)).join(' | ');
-  return json.type ?? json.anyOf?.map((a) => a.type).filter(Boolean).join(' | ') ?? 'string';
+  return (
+    json.type ??
+    json.anyOf
+      ?.map((a) => a.type)
+      .filter(Boolean)
+      .join(' | ') ??
+    'string'
+  );
 }
 
 const escape = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');

@@ -4,7 +4,9 @@ import { configSchema, envName, type Config, type ConfigKey } from './schema.ts'
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
-    super(`sspr cannot start: the configuration has ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(
+      `sspr cannot start: the configuration has ${problems.length} problem(s):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
     this.name = 'ConfigError';
   }
 }
@@ -31,7 +33,8 @@ export function loadConfig(sources: ConfigSources): Config {
   if (file) {
     try {
       const parsed: unknown = JSON.parse((sources.readFile ?? ((f) => readFileSync(f, 'utf8')))(file));
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('it is not a JSON object');
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+        throw new Error('it is not a JSON object');
       for (const [k, v] of Object.entries(parsed)) {
         if (k in configSchema) raw[k] = v;
         else problems.push(`${file}: unknown key "${k}" (known keys: ${Object.keys(configSchema).join(', ')})`);
@@ -56,7 +59,10 @@ export function loadConfig(sources: ConfigSources): Config {
   for (const [key, s] of Object.entries(configSchema)) {
     const result = s.schema.safeParse(raw[key]);
     if (result.success) values[key] = result.data;
-    else problems.push(`${envName(key)}: ${result.error.issues.map((i) => i.message).join('; ')} (got ${s.secret ? '<hidden>' : JSON.stringify(raw[key])})`);
+    else
+      problems.push(
+        `${envName(key)}: ${result.error.issues.map((i) => i.message).join('; ')} (got ${s.secret ? '<hidden>' : JSON.stringify(raw[key])})`,
+      );
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -69,16 +75,22 @@ export function loadConfig(sources: ConfigSources): Config {
   values.production = production;
 
   if (production) {
-    if (!values.smtp_url) problems.push('SSPR_SMTP_URL: required when NODE_ENV=production (the dev outbox is off in production), e.g. smtps://user:pass@mail.example.com:465');
-    if (!values.secret_key) problems.push('SSPR_SECRET_KEY: required when NODE_ENV=production; generate one with: openssl rand -base64 32');
-    if (values.sms_provider === 'dev') problems.push('SSPR_SMS_PROVIDER: "dev" is not available when NODE_ENV=production; use twilio, webhook or none');
+    if (!values.smtp_url)
+      problems.push(
+        'SSPR_SMTP_URL: required when NODE_ENV=production (the dev outbox is off in production), e.g. smtps://user:pass@mail.example.com:465',
+      );
+    if (!values.secret_key)
+      problems.push('SSPR_SECRET_KEY: required when NODE_ENV=production; generate one with: openssl rand -base64 32');
+    if (values.sms_provider === 'dev')
+      problems.push('SSPR_SMS_PROVIDER: "dev" is not available when NODE_ENV=production; use twilio, webhook or none');
   }
   if (values.sms_provider === 'twilio') {
     for (const k of ['twilio_account_sid', 'twilio_auth_token', 'twilio_from'] as const) {
       if (!values[k]) problems.push(`${envName(k)}: required when SSPR_SMS_PROVIDER=twilio`);
     }
   }
-  if (values.sms_provider === 'webhook' && !values.sms_webhook_url) problems.push('SSPR_SMS_WEBHOOK_URL: required when SSPR_SMS_PROVIDER=webhook');
+  if (values.sms_provider === 'webhook' && !values.sms_webhook_url)
+    problems.push('SSPR_SMS_WEBHOOK_URL: required when SSPR_SMS_PROVIDER=webhook');
   if ((values.outbox_backoff_max_ms as number) < (values.outbox_backoff_base_ms as number)) {
     problems.push('SSPR_OUTBOX_BACKOFF_MAX_MS: must not be less than SSPR_OUTBOX_BACKOFF_BASE_MS');
   }

@@ -31,19 +31,27 @@ const optionalUrl = (protocols: RegExp, what: string) =>
 
 export const configSchema = {
   host: spec({ schema: z.string().min(1).default('127.0.0.1'), description: 'Address the HTTP server listens on.' }),
-  port: spec({ schema: z.coerce.number().int().min(0).max(65535).default(3000), description: 'TCP port the HTTP server listens on (0 picks a free one).' }),
+  port: spec({
+    schema: z.coerce.number().int().min(0).max(65535).default(3000),
+    description: 'TCP port the HTTP server listens on (0 picks a free one).',
+  }),
   public_url: spec({
     schema: optionalUrl(/^https?:$/, 'http(s)'),
-    description: 'The address people reach sspr at. Every link in an email is built from it, never from the request\'s Host header. HSTS is sent when it is https.',
+    description:
+      "The address people reach sspr at. Every link in an email is built from it, never from the request's Host header. HSTS is sent when it is https.",
     defaultDoc: 'http://localhost:<port>',
     example: 'https://reset.example.com',
   }),
-  data_dir: spec({ schema: z.string().min(1).default('./data'), description: 'Folder for the embedded SQLite database and the generated secret key file.' }),
+  data_dir: spec({
+    schema: z.string().min(1).default('./data'),
+    description: 'Folder for the embedded SQLite database and the generated secret key file.',
+  }),
   database_url: spec({
     schema: optionalString.refine((v) => v === undefined || /^(postgres(ql)?:\/\/|sqlite:)/.test(v), {
       message: 'must start with postgres://, postgresql:// or sqlite:',
     }),
-    description: 'Database. `postgres://user@host:5432/db` for PostgreSQL, `sqlite:/path/file.db` for SQLite. Empty: SQLite at `<data_dir>/sspr.db` (WAL mode).',
+    description:
+      'Database. `postgres://user@host:5432/db` for PostgreSQL, `sqlite:/path/file.db` for SQLite. Empty: SQLite at `<data_dir>/sspr.db` (WAL mode).',
     defaultDoc: 'sqlite:<data_dir>/sspr.db',
     secret: true,
   }),
@@ -51,36 +59,108 @@ export const configSchema = {
     schema: optionalString.refine((v) => v === undefined || Buffer.from(v, 'base64').length >= 32, {
       message: 'must be at least 32 bytes, base64-encoded (generate one with: openssl rand -base64 32)',
     }),
-    description: 'Master key (base64, ≥ 32 bytes) for the HMAC of codes, tokens and session ids and for sealing queued messages. Keep it outside the database. Empty in development: generated once into `<data_dir>/secret.key`. Required in production.',
+    description:
+      'Master key (base64, ≥ 32 bytes) for the HMAC of codes, tokens and session ids and for sealing queued messages. Keep it outside the database. Empty in development: generated once into `<data_dir>/secret.key`. Required in production.',
     secret: true,
   }),
   smtp_url: spec({
     schema: optionalUrl(/^smtps?:$/, 'smtp:// or smtps://'),
-    description: 'SMTP server for email, e.g. `smtps://user:pass@mail.example.com:465` or `smtp://mail.example.com:587` (STARTTLS when offered). Empty in development: email goes to the dev outbox. Required in production.',
+    description:
+      'SMTP server for email, e.g. `smtps://user:pass@mail.example.com:465` or `smtp://mail.example.com:587` (STARTTLS when offered). Empty in development: email goes to the dev outbox. Required in production.',
     secret: true,
     example: 'smtp://127.0.0.1:2525',
   }),
-  mail_from: spec({ schema: z.string().min(3).default('sspr <no-reply@localhost>'), description: 'From header of every email.' }),
+  mail_from: spec({
+    schema: z.string().min(3).default('sspr <no-reply@localhost>'),
+    description: 'From header of every email.',
+  }),
   sms_provider: spec({
     schema: z.enum(['dev', 'twilio', 'webhook', 'none']).optional(),
-    description: 'Where text messages go: `twilio`, `webhook` (a JSON POST to `sms_webhook_url`), `dev` (the dev outbox) or `none` (SMS disabled).',
+    description:
+      'Where text messages go: `twilio`, `webhook` (a JSON POST to `sms_webhook_url`), `dev` (the dev outbox) or `none` (SMS disabled).',
     defaultDoc: '`dev` in development, `none` in production',
   }),
   twilio_account_sid: spec({ schema: optionalString, description: 'Twilio Account SID (AC…).' }),
   twilio_auth_token: spec({ schema: optionalString, description: 'Twilio auth token.', secret: true }),
-  twilio_from: spec({ schema: optionalString, description: 'Twilio sender: an E.164 number or a Messaging Service SID (MG…).' }),
-  twilio_base_url: spec({ schema: z.url().default('https://api.twilio.com'), description: 'Twilio API base URL (change only to point at a test double).' }),
-  sms_webhook_url: spec({ schema: optionalUrl(/^https?:$/, 'http(s)'), description: 'URL that receives `{"to": "+447700900123", "body": "…"}` as a JSON POST.' }),
-  sms_webhook_token: spec({ schema: optionalString, description: 'Bearer token sent with each webhook request.', secret: true }),
-  sms_timeout_ms: spec({ schema: ms(100, 60_000, 10_000), unit: 'ms', description: 'Time limit of one SMS provider request.' }),
-  outbox_poll_ms: spec({ schema: ms(50, 60_000, 1_000), unit: 'ms', description: 'Fallback poll interval of the message worker (it is also woken right after each commit).' }),
-  outbox_max_attempts: spec({ schema: z.coerce.number().int().min(1).max(50).default(8), description: 'Tries per message before it is marked failed.' }),
-  outbox_backoff_base_ms: spec({ schema: ms(10, 600_000, 1_000), unit: 'ms', description: 'First retry delay; doubles at each try, with jitter.' }),
+  twilio_from: spec({
+    schema: optionalString,
+    description: 'Twilio sender: an E.164 number or a Messaging Service SID (MG…).',
+  }),
+  twilio_base_url: spec({
+    schema: z.url().default('https://api.twilio.com'),
+    description: 'Twilio API base URL (change only to point at a test double).',
+  }),
+  sms_webhook_url: spec({
+    schema: optionalUrl(/^https?:$/, 'http(s)'),
+    description: 'URL that receives `{"to": "+447700900123", "body": "…"}` as a JSON POST.',
+  }),
+  sms_webhook_token: spec({
+    schema: optionalString,
+    description: 'Bearer token sent with each webhook request.',
+    secret: true,
+  }),
+  sms_timeout_ms: spec({
+    schema: ms(100, 60_000, 10_000),
+    unit: 'ms',
+    description: 'Time limit of one SMS provider request.',
+  }),
+  outbox_poll_ms: spec({
+    schema: ms(50, 60_000, 1_000),
+    unit: 'ms',
+    description: 'Fallback poll interval of the message worker (it is also woken right after each commit).',
+  }),
+  outbox_max_attempts: spec({
+    schema: z.coerce.number().int().min(1).max(50).default(8),
+    description: 'Tries per message before it is marked failed.',
+  }),
+  outbox_backoff_base_ms: spec({
+    schema: ms(10, 600_000, 1_000),
+    unit: 'ms',
+    description: 'First retry delay; doubles at each try, with jitter.',
+  }),
   outbox_backoff_max_ms: spec({ schema: ms(10, 3_600_000, 300_000), unit: 'ms', description: 'Longest retry delay.' }),
-  outbox_claim_ms: spec({ schema: ms(1_000, 3_600_000, 60_000), unit: 'ms', description: 'How long a worker holds a message it is sending before another worker may take it over.' }),
-  log_level: spec({ schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'), description: 'Log level (pino). Secrets are redacted at every level.' }),
-  shutdown_timeout_ms: spec({ schema: ms(100, 120_000, 10_000), unit: 'ms', description: 'On SIGTERM/SIGINT, how long to wait for requests and message sends in flight.' }),
-  trust_proxy: spec({ schema: optionalString, description: 'Comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed. Empty: the header is ignored.', example: '127.0.0.1,10.0.0.0/8' }),
+  outbox_claim_ms: spec({
+    schema: ms(1_000, 3_600_000, 60_000),
+    unit: 'ms',
+    description: 'How long a worker holds a message it is sending before another worker may take it over.',
+  }),
+  log_level: spec({
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    description: 'Log level (pino). Secrets are redacted at every level.',
+  }),
+  shutdown_timeout_ms: spec({
+    schema: ms(100, 120_000, 10_000),
+    unit: 'ms',
+    description: 'On SIGTERM/SIGINT, how long to wait for requests and message sends in flight.',
+  }),
+  code_ttl_ms: spec({
+    schema: ms(1_000, 3_600_000, 600_000),
+    unit: 'ms',
+    description:
+      'How long a security code and an email link stay valid after they are sent (the seed article: 10 minutes).',
+  }),
+  flow_ttl_ms: spec({
+    schema: ms(1_000, 86_400_000, 3_600_000),
+    unit: 'ms',
+    description:
+      'How long a whole reset may take, counted from the first message sent; resends never extend it (the seed article: 60 minutes).',
+  }),
+  resend_cooldown_ms: spec({
+    schema: ms(0, 600_000, 60_000),
+    unit: 'ms',
+    description: 'Wait between two codes sent in one reset.',
+  }),
+  captcha_max_number: spec({
+    schema: z.coerce.number().int().min(1_000).max(10_000_000).default(100_000),
+    description:
+      'Proof-of-work difficulty of the CAPTCHA on /reset (the ALTCHA search space; ~0.1–0.5 s on a phone at the default). Lower it only for tests.',
+  }),
+  trust_proxy: spec({
+    schema: optionalString,
+    description:
+      'Comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed. Empty: the header is ignored.',
+    example: '127.0.0.1,10.0.0.0/8',
+  }),
 } as const;
 
 export type ConfigKey = keyof typeof configSchema;

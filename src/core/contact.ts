@@ -10,11 +10,13 @@ export const METHOD_KINDS: readonly MethodKind[] = ['email', 'phone'];
 
 export type ContactError = 'email_invalid' | 'phone_invalid';
 
-const EMAIL_SHAPE = /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+const EMAIL_SHAPE =
+  /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
 export function normalizeEmail(input: string): Result<string, ContactError> {
   const value = input.normalize('NFKC').trim();
-  if (!EMAIL_SHAPE.test(value)) return err('email_invalid', `"${printable(input)}" is not an email address like name@example.com.`);
+  if (!EMAIL_SHAPE.test(value))
+    return err('email_invalid', `"${printable(input)}" is not an email address like name@example.com.`);
   const at = value.lastIndexOf('@');
   return ok(value.slice(0, at) + '@' + value.slice(at + 1).toLowerCase());
 }
@@ -23,9 +25,15 @@ const E164 = /^\+[1-9][0-9]{6,14}$/;
 
 /** Accepts `+44 7700 900123`, `+44-7700-900123` or `+447700900123`; stores `+447700900123`. */
 export function normalizePhone(input: string): Result<string, ContactError> {
-  const value = input.normalize('NFKC').trim().replace(/[\s().-]/g, '');
+  const value = input
+    .normalize('NFKC')
+    .trim()
+    .replace(/[\s().-]/g, '');
   if (!E164.test(value)) {
-    return err('phone_invalid', `"${printable(input)}" is not a mobile number in international form like +447700900123.`);
+    return err(
+      'phone_invalid',
+      `"${printable(input)}" is not a mobile number in international form like +447700900123.`,
+    );
   }
   return ok(value);
 }

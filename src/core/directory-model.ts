@@ -11,6 +11,10 @@ export interface TenantPolicy {
   readonly passwordMinLength: number;
   readonly helpdeskUrl: string | null;
   readonly helpdeskEmail: string | null;
+  /** Text messages the tenant may be sent per rolling 24 h (all accounts together). */
+  readonly smsDailyBudget: number;
+  /** E.164 prefixes SMS may go to (e.g. `+44`, `+1`); null: any country. */
+  readonly smsCountries: readonly string[] | null;
 }
 
 export const DEFAULT_TENANT_POLICY: TenantPolicy = {
@@ -18,6 +22,8 @@ export const DEFAULT_TENANT_POLICY: TenantPolicy = {
   passwordMinLength: 15,
   helpdeskUrl: null,
   helpdeskEmail: null,
+  smsDailyBudget: 500,
+  smsCountries: null,
 };
 
 export interface Tenant {

@@ -10,7 +10,8 @@ export type LoginError = 'login_invalid';
 
 const LOGIN_MAX = 254;
 // local part: printable, no spaces, no @; domain: labels of letters/digits/hyphens (IDN already NFKC'd)
-const LOGIN_SHAPE = /^[^\s@\p{C}]{1,64}@(?=.{1,253}$)[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?)+$/u;
+const LOGIN_SHAPE =
+  /^[^\s@\p{C}]{1,64}@(?=.{1,253}$)[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?)+$/u;
 
 export function normalizeLogin(input: string): Result<string, LoginError> {
   const value = input.normalize('NFKC').trim().toLowerCase();
@@ -26,9 +27,12 @@ export function domainOf(normalizedLogin: string): string {
 }
 
 export type DomainError = 'domain_invalid';
-const DOMAIN_SHAPE = /^(?=.{1,253}$)[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?)+$/u;
+const DOMAIN_SHAPE =
+  /^(?=.{1,253}$)[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?)+$/u;
 
 export function normalizeDomain(input: string): Result<string, DomainError> {
   const value = input.normalize('NFKC').trim().toLowerCase().replace(/\.$/, '');
-  return DOMAIN_SHAPE.test(value) ? ok(value) : err('domain_invalid', `"${input}" is not a domain name like example.com.`);
+  return DOMAIN_SHAPE.test(value)
+    ? ok(value)
+    : err('domain_invalid', `"${input}" is not a domain name like example.com.`);
 }

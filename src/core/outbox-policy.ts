@@ -33,7 +33,8 @@ export function afterFailure(
   unit: number,
 ): NextStep {
   if (!failure.retryable) return { kind: 'fail', reason: failure.reason };
-  if (attempts >= policy.maxAttempts) return { kind: 'fail', reason: `gave up after ${attempts} tries: ${failure.reason}` };
+  if (attempts >= policy.maxAttempts)
+    return { kind: 'fail', reason: `gave up after ${attempts} tries: ${failure.reason}` };
   const at = now + retryDelayMs(policy, attempts, unit);
   if (expiresAt !== null && at >= expiresAt) return { kind: 'expire' };
   return { kind: 'retry', at };

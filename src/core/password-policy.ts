@@ -13,11 +13,7 @@ export const PASSWORD_MIN_LENGTH_FLOOR = 8;
 export const PASSWORD_MIN_LENGTH_CEILING = 64;
 
 export type PasswordProblem =
-  | 'password_too_short'
-  | 'password_too_long'
-  | 'password_common'
-  | 'password_personal'
-  | 'password_repetitive';
+  'password_too_short' | 'password_too_long' | 'password_common' | 'password_personal' | 'password_repetitive';
 
 export interface PasswordContext {
   readonly minLength: number;

@@ -29,6 +29,7 @@ export type FlowEvent =
   | 'use_phone'
   | 'back_to_email'
   | 'phone_submitted'
+  | 'retype_phone'
   | 'sms_verified'
   | 'password_set'
   | 'deadline_passed';
@@ -47,7 +48,12 @@ export interface FlowPosition {
 export const FLOW_TRANSITIONS: Readonly<Record<FlowState, Partial<Record<FlowEvent, FlowState | 'next_gate'>>>> = {
   email_code: { email_verified: 'next_gate', use_phone: 'phone_number', deadline_passed: 'expired' },
   phone_number: { phone_submitted: 'sms_code', back_to_email: 'email_code', deadline_passed: 'expired' },
-  sms_code: { sms_verified: 'next_gate', back_to_email: 'email_code', deadline_passed: 'expired' },
+  sms_code: {
+    sms_verified: 'next_gate',
+    retype_phone: 'phone_number',
+    back_to_email: 'email_code',
+    deadline_passed: 'expired',
+  },
   new_password: { password_set: 'completed', deadline_passed: 'expired' },
   completed: {},
   expired: {},

@@ -79,7 +79,12 @@ export function isFlowAlive(policy: ResetPolicy, createdAt: number, firstSentAt:
 }
 
 /** A code's effective expiry: its own 10 minutes, cut short by the flow's deadline. */
-export function codeExpiresAt(policy: ResetPolicy, sentAt: number, createdAt: number, firstSentAt: number | null): number {
+export function codeExpiresAt(
+  policy: ResetPolicy,
+  sentAt: number,
+  createdAt: number,
+  firstSentAt: number | null,
+): number {
   return Math.min(sentAt + policy.codeTtlMs, flowDeadline(policy, createdAt, firstSentAt ?? sentAt));
 }
 

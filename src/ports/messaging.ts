@@ -13,7 +13,8 @@ export interface SmsMessage {
   readonly body: string;
 }
 
-export type DeliveryResult = { readonly ok: true; readonly providerId: string | null } | ({ readonly ok: false } & DeliveryFailure);
+export type DeliveryResult =
+  { readonly ok: true; readonly providerId: string | null } | ({ readonly ok: false } & DeliveryFailure);
 
 export interface Mailer {
   readonly name: string;

@@ -1,6 +1,7 @@
 import type { MethodKind } from '../core/contact.ts';
 import type { Account, Method, Role, Session, Tenant, TenantPolicy } from '../core/directory-model.ts';
 import type { Result } from '../core/result.ts';
+import type { FlowRepo } from './flow-store.ts';
 
 /**
  * Persistence contracts. One SQL implementation serves SQLite and PostgreSQL; every adapter is
@@ -28,7 +29,9 @@ export interface NewAccount {
   readonly now: number;
 }
 
-export type AccountPatch = Partial<Pick<Account, 'displayName' | 'role' | 'enabled' | 'passwordHash' | 'mustChangePassword'>>;
+export type AccountPatch = Partial<
+  Pick<Account, 'displayName' | 'role' | 'enabled' | 'passwordHash' | 'mustChangePassword'>
+>;
 
 export interface AccountFilter {
   readonly tenantId?: string;
@@ -55,7 +58,13 @@ export interface DirectoryRepo {
   countActiveAdmins(tenantId: string): Promise<number>;
 
   /** Inserts or replaces the account's method of that kind. */
-  setMethod(accountId: string, kind: MethodKind, value: string, verifiedAt: number | null, now: number): Promise<Method>;
+  setMethod(
+    accountId: string,
+    kind: MethodKind,
+    value: string,
+    verifiedAt: number | null,
+    now: number,
+  ): Promise<Method>;
   removeMethod(accountId: string, kind: MethodKind): Promise<boolean>;
   listMethods(accountId: string): Promise<Method[]>;
 
@@ -161,6 +170,7 @@ export interface Repos {
   readonly directory: DirectoryRepo;
   readonly outbox: OutboxRepo;
   readonly audit: AuditRepo;
+  readonly flows: FlowRepo;
 }
 
 export interface Store extends Repos {

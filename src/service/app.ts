@@ -8,6 +8,8 @@ import type { Random } from '../ports/random.ts';
 import type { Store } from '../ports/store.ts';
 import type { DirectoryService } from './directory-service.ts';
 import type { OutboxWorker } from './outbox-worker.ts';
+import type { ResetService } from './reset-service.ts';
+import type { ResetPolicy } from '../core/reset-policy.ts';
 
 /**
  * Everything the HTTP and CLI layers may use, wired once by `src/compose.ts`. Only ports and
@@ -27,6 +29,8 @@ export interface App {
   readonly devOutbox: DevOutboxReader | null;
   readonly outbox: OutboxWorker;
   readonly directory: DirectoryService;
+  readonly reset: ResetService;
+  readonly resetPolicy: ResetPolicy;
   /** Applies pending migrations; safe to run twice. Returns the names it applied. */
   migrate(): Promise<string[]>;
   /** Stops the outbox worker (finishing sends in flight) and closes the database. */

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, describeConfig, loadConfig } from '../../src/config/load.ts';
 import { renderConfigDocs } from '../../src/config/docs.ts';
 
-const load = (env: Record<string, string>, readFile?: (f: string) => string) => loadConfig({ env, ...(readFile ? { readFile } : {}) });
+const load = (env: Record<string, string>, readFile?: (f: string) => string) =>
+  loadConfig({ env, ...(readFile ? { readFile } : {}) });
 
 function problemsOf(fn: () => unknown): readonly string[] {
   try {
@@ -29,7 +30,10 @@ test('defaults give the embedded development setup', () => {
 
 test('environment variables are coerced and win over the config file', () => {
   const file = JSON.stringify({ port: 4000, mail_from: 'file@example.com', log_level: 'debug' });
-  const c = load({ SSPR_CONFIG_FILE: 'x.json', SSPR_PORT: '5000', SSPR_PUBLIC_URL: 'https://reset.example.com/' }, () => file);
+  const c = load(
+    { SSPR_CONFIG_FILE: 'x.json', SSPR_PORT: '5000', SSPR_PUBLIC_URL: 'https://reset.example.com/' },
+    () => file,
+  );
   assert.equal(c.port, 5000);
   assert.equal(c.mail_from, 'file@example.com');
   assert.equal(c.log_level, 'debug');
@@ -38,10 +42,17 @@ test('environment variables are coerced and win over the config file', () => {
 
 test('every problem is reported at once, each with its key name', () => {
   const problems = problemsOf(() =>
-    load({ SSPR_PORT: 'abc', SSPR_LOG_LEVEL: 'loud', SSPR_SMTP_URL: 'http://x', SSPR_SECRET_KEY: 'c2hvcnQ=', SSPR_TYPO: '1' }),
+    load({
+      SSPR_PORT: 'abc',
+      SSPR_LOG_LEVEL: 'loud',
+      SSPR_SMTP_URL: 'http://x',
+      SSPR_SECRET_KEY: 'c2hvcnQ=',
+      SSPR_TYPO: '1',
+    }),
   );
   const text = problems.join('\n');
-  for (const key of ['SSPR_PORT', 'SSPR_LOG_LEVEL', 'SSPR_SMTP_URL', 'SSPR_SECRET_KEY', 'SSPR_TYPO']) assert.match(text, new RegExp(key));
+  for (const key of ['SSPR_PORT', 'SSPR_LOG_LEVEL', 'SSPR_SMTP_URL', 'SSPR_SECRET_KEY', 'SSPR_TYPO'])
+    assert.match(text, new RegExp(key));
   assert.equal(problems.length, 5);
   assert.doesNotMatch(text, /c2hvcnQ=/, 'a secret value is never echoed');
 });
@@ -52,7 +63,11 @@ test('production requires SMTP and a secret key and refuses the dev SMS outbox',
   assert.match(text, /SSPR_SMTP_URL: required when NODE_ENV=production/);
   assert.match(text, /SSPR_SECRET_KEY: required/);
   assert.match(text, /SSPR_SMS_PROVIDER/);
-  const ok = load({ NODE_ENV: 'production', SSPR_SMTP_URL: 'smtp://mail:25', SSPR_SECRET_KEY: Buffer.alloc(32, 1).toString('base64') });
+  const ok = load({
+    NODE_ENV: 'production',
+    SSPR_SMTP_URL: 'smtp://mail:25',
+    SSPR_SECRET_KEY: Buffer.alloc(32, 1).toString('base64'),
+  });
   assert.equal(ok.sms_provider, 'none');
 });
 
@@ -63,7 +78,10 @@ test('twilio and webhook providers require their settings', () => {
 
 test('a config file that is not JSON or has unknown keys is refused with its name', () => {
   assert.match(problemsOf(() => load({ SSPR_CONFIG_FILE: 'bad.json' }, () => '{nope')).join(), /bad\.json.*JSON/);
-  assert.match(problemsOf(() => load({ SSPR_CONFIG_FILE: 'k.json' }, () => '{"prot": 1}')).join(), /unknown key "prot"/);
+  assert.match(
+    problemsOf(() => load({ SSPR_CONFIG_FILE: 'k.json' }, () => '{"prot": 1}')).join(),
+    /unknown key "prot"/,
+  );
 });
 
 test('config check output masks secrets, including passwords inside URLs', () => {

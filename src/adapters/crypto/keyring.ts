@@ -51,7 +51,8 @@ export class HkdfKeyring implements Keyring {
 
   open(sealed: string): string {
     const [version, iv, body, tag] = sealed.split('.');
-    if (version !== SEAL_VERSION || !iv || body === undefined || !tag) throw new Error('sealed value has an unknown format');
+    if (version !== SEAL_VERSION || !iv || body === undefined || !tag)
+      throw new Error('sealed value has an unknown format');
     const decipher = createDecipheriv('aes-256-gcm', this.#sealKey, Buffer.from(iv, 'base64url'));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
     return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');

@@ -1,0 +1,162 @@
+import type { Generated } from 'kysely';
+
+/**
+ * Row shapes of the SQL schema as Kysely sees them (see `migrations.ts` for the DDL). The same
+ * shapes hold on SQLite and PostgreSQL: times are integer milliseconds since the epoch (`bigint`,
+ * read back as numbers), booleans are integers 0/1, JSON is text.
+ */
+export interface Database {
+  tenants: TenantsTable;
+  tenant_domains: TenantDomainsTable;
+  accounts: AccountsTable;
+  methods: MethodsTable;
+  sessions: SessionsTable;
+  outbox: OutboxTable;
+  audit_events: AuditEventsTable;
+  flows: FlowsTable;
+  flow_codes: FlowCodesTable;
+  verification_failures: VerificationFailuresTable;
+  account_blocks: AccountBlocksTable;
+  password_history: PasswordHistoryTable;
+  captcha_used: CaptchaUsedTable;
+}
+
+export interface TenantsTable {
+  id: string;
+  name: string;
+  /** TenantPolicy as JSON text. */
+  policy: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface TenantDomainsTable {
+  domain: string;
+  tenant_id: string;
+}
+
+export interface AccountsTable {
+  id: string;
+  tenant_id: string;
+  login: string;
+  display_name: string;
+  /** `display_name.toLowerCase()`: lets search be case-insensitive beyond ASCII on both dialects. */
+  display_name_lower: string;
+  role: string;
+  enabled: number;
+  password_hash: string | null;
+  must_change_password: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface MethodsTable {
+  account_id: string;
+  kind: string;
+  value: string;
+  verified_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface SessionsTable {
+  id_hash: string;
+  account_id: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
+export interface OutboxTable {
+  id: string;
+  tenant_id: string | null;
+  account_id: string | null;
+  channel: string;
+  template: string;
+  recipient_sealed: string | null;
+  payload_sealed: string | null;
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  expires_at: number | null;
+  last_error: string | null;
+  created_at: number;
+  sent_at: number | null;
+  /** When the message reached sent, failed or expired (for pruning); not part of OutboxMessage. */
+  finished_at: number | null;
+  claimed_by: string | null;
+  claimed_until: number | null;
+}
+
+export interface AuditEventsTable {
+  id: Generated<number>;
+  at: number;
+  tenant_id: string | null;
+  account_id: string | null;
+  actor: string;
+  type: string;
+  outcome: string;
+  ip: string | null;
+  user_agent: string | null;
+  /** JSON object as text. */
+  details: string;
+}
+
+export interface FlowsTable {
+  id: string;
+  tenant_id: string | null;
+  account_id: string | null;
+  deliverable: number;
+  login: string;
+  /** Comma-separated gates, e.g. `email,sms`. */
+  gates: string;
+  passed: number;
+  state: string;
+  binding_hash: string;
+  prev_binding_hash: string | null;
+  prev_binding_until: number | null;
+  masked_email: string;
+  created_at: number;
+  first_sent_at: number | null;
+  last_sent_at: number | null;
+  codes_sent: number;
+  completed_at: number | null;
+  ip: string | null;
+  user_agent: string | null;
+  version: number;
+}
+
+export interface FlowCodesTable {
+  id: string;
+  flow_id: string;
+  channel: string;
+  code_hash: string;
+  link_hash: string | null;
+  sent_at: number;
+  expires_at: number;
+  attempts: number;
+  used_at: number | null;
+  superseded_at: number | null;
+}
+
+export interface VerificationFailuresTable {
+  account_id: string;
+  at: number;
+}
+
+export interface AccountBlocksTable {
+  account_id: string;
+  blocked_at: number;
+}
+
+export interface PasswordHistoryTable {
+  account_id: string;
+  hash: string;
+  created_at: number;
+}
+
+export interface CaptchaUsedTable {
+  signature: string;
+  expires_at: number;
+}

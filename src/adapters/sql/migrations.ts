@@ -1,0 +1,146 @@
+import type { Kysely, Migration } from 'kysely';
+import { resetFlowMigration } from './reset-migrations.ts';
+
+export type SqlDialect = 'sqlite' | 'postgres';
+
+/**
+ * The schema, as Kysely migrations in code. Each migration uses the schema builder so that the
+ * same steps run on SQLite and PostgreSQL; the only dialect-specific column is the audit id
+ * (`integer primary key autoincrement` on SQLite, `bigint generated always as identity` on
+ * PostgreSQL). Names sort in the order they apply; never edit an applied migration, add one.
+ *
+ * `db` is typed `Kysely<unknown>`-like on purpose: a migration sees the schema as it was then,
+ * not as `Database` describes it today.
+ */
+export function migrations(dialect: SqlDialect): Record<string, Migration> {
+  return {
+    '0001_directory': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run against an untyped schema
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('tenants')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('name', 'text', (c) => c.notNull().unique())
+          .addColumn('policy', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+
+        await db.schema
+          .createTable('tenant_domains')
+          .addColumn('domain', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+          .execute();
+        await db.schema.createIndex('tenant_domains_tenant_id').on('tenant_domains').column('tenant_id').execute();
+
+        await db.schema
+          .createTable('accounts')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+          .addColumn('login', 'text', (c) => c.notNull().unique())
+          .addColumn('display_name', 'text', (c) => c.notNull())
+          .addColumn('display_name_lower', 'text', (c) => c.notNull())
+          .addColumn('role', 'text', (c) => c.notNull())
+          .addColumn('enabled', 'integer', (c) => c.notNull())
+          .addColumn('password_hash', 'text')
+          .addColumn('must_change_password', 'integer', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('accounts_tenant_id_login')
+          .on('accounts')
+          .columns(['tenant_id', 'login'])
+          .execute();
+
+        await db.schema
+          .createTable('methods')
+          .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('value', 'text', (c) => c.notNull())
+          .addColumn('verified_at', 'bigint')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .addPrimaryKeyConstraint('methods_pkey', ['account_id', 'kind'])
+          .execute();
+
+        await db.schema
+          .createTable('sessions')
+          .addColumn('id_hash', 'text', (c) => c.primaryKey())
+          .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .addColumn('revoked_at', 'bigint')
+          .execute();
+        await db.schema.createIndex('sessions_account_id').on('sessions').column('account_id').execute();
+      },
+    },
+
+    '0002_outbox': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run against an untyped schema
+      async up(db: Kysely<any>) {
+        // No foreign keys: a queued notice must not block (or be cascaded away by) directory changes.
+        await db.schema
+          .createTable('outbox')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text')
+          .addColumn('account_id', 'text')
+          .addColumn('channel', 'text', (c) => c.notNull())
+          .addColumn('template', 'text', (c) => c.notNull())
+          .addColumn('recipient_sealed', 'text')
+          .addColumn('payload_sealed', 'text')
+          .addColumn('status', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint')
+          .addColumn('last_error', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('sent_at', 'bigint')
+          .addColumn('finished_at', 'bigint')
+          .addColumn('claimed_by', 'text')
+          .addColumn('claimed_until', 'bigint')
+          .execute();
+        await db.schema
+          .createIndex('outbox_status_next_attempt_at')
+          .on('outbox')
+          .columns(['status', 'next_attempt_at'])
+          .execute();
+      },
+    },
+
+    '0003_audit': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run against an untyped schema
+      async up(db: Kysely<any>) {
+        // Append-only; no foreign keys so that the trail outlives what it talks about.
+        await db.schema
+          .createTable('audit_events')
+          .addColumn('id', dialect === 'sqlite' ? 'integer' : 'bigint', (c) =>
+            dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey().generatedAlwaysAsIdentity(),
+          )
+          .addColumn('at', 'bigint', (c) => c.notNull())
+          .addColumn('tenant_id', 'text')
+          .addColumn('account_id', 'text')
+          .addColumn('actor', 'text', (c) => c.notNull())
+          .addColumn('type', 'text', (c) => c.notNull())
+          .addColumn('outcome', 'text', (c) => c.notNull())
+          .addColumn('ip', 'text')
+          .addColumn('user_agent', 'text')
+          .addColumn('details', 'text', (c) => c.notNull())
+          .execute();
+        await db.schema
+          .createIndex('audit_events_tenant_id_at')
+          .on('audit_events')
+          .columns(['tenant_id', 'at'])
+          .execute();
+        await db.schema
+          .createIndex('audit_events_account_id_at')
+          .on('audit_events')
+          .columns(['account_id', 'at'])
+          .execute();
+      },
+    },
+
+    '0004_reset_flow': resetFlowMigration,
+  };
+}

@@ -1,0 +1,315 @@
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { MethodKind } from '../../core/contact.ts';
+import {
+  DEFAULT_TENANT_POLICY,
+  type Account,
+  type Method,
+  type Role,
+  type Session,
+  type Tenant,
+  type TenantPolicy,
+} from '../../core/directory-model.ts';
+import { err, ok, type Result } from '../../core/result.ts';
+import type { AccountFilter, AccountPatch, DirectoryRepo, NewAccount, NewTenant } from '../../ports/store.ts';
+import { atomic, clampLimit, escapeLike, isUniqueViolation } from './atomic.ts';
+import type { AccountsTable, Database, MethodsTable, SessionsTable, TenantsTable } from './database.ts';
+
+/** Tenants, accounts, methods and sessions over Kysely; works on the root instance or a transaction. */
+export class SqlDirectoryRepo implements DirectoryRepo {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async createTenant(t: NewTenant): Promise<Result<Tenant, 'tenant_exists' | 'domain_taken'>> {
+    const domains = [...new Set(t.domains)].sort();
+    const conflict = async (db: Kysely<Database>): Promise<'tenant_exists' | 'domain_taken' | null> => {
+      const byName = await db.selectFrom('tenants').select('id').where('name', '=', t.name).executeTakeFirst();
+      if (byName) return 'tenant_exists';
+      if (domains.length === 0) return null;
+      const taken = await db
+        .selectFrom('tenant_domains')
+        .select('domain')
+        .where('domain', 'in', domains)
+        .executeTakeFirst();
+      return taken ? 'domain_taken' : null;
+    };
+    const before = await conflict(this.db);
+    if (before) return err(before);
+    try {
+      await atomic(this.db, async (db) => {
+        await db
+          .insertInto('tenants')
+          .values({ id: t.id, name: t.name, policy: JSON.stringify(t.policy), created_at: t.now, updated_at: t.now })
+          .execute();
+        if (domains.length > 0) {
+          await db
+            .insertInto('tenant_domains')
+            .values(domains.map((domain) => ({ domain, tenant_id: t.id })))
+            .execute();
+        }
+      });
+    } catch (error) {
+      // Lost a race with another writer between the check and the insert.
+      if (!isUniqueViolation(error)) throw error;
+      const after = await conflict(this.db);
+      if (after) return err(after);
+      throw error;
+    }
+    return ok({ id: t.id, name: t.name, domains, policy: t.policy, createdAt: t.now, updatedAt: t.now });
+  }
+
+  async getTenant(id: string): Promise<Tenant | null> {
+    const row = await this.db.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? this.withDomains(row) : null;
+  }
+
+  async findTenantByName(name: string): Promise<Tenant | null> {
+    const row = await this.db.selectFrom('tenants').selectAll().where('name', '=', name).executeTakeFirst();
+    return row ? this.withDomains(row) : null;
+  }
+
+  async findTenantByDomain(domain: string): Promise<Tenant | null> {
+    const row = await this.db
+      .selectFrom('tenant_domains')
+      .innerJoin('tenants', 'tenants.id', 'tenant_domains.tenant_id')
+      .selectAll('tenants')
+      .where('tenant_domains.domain', '=', domain)
+      .executeTakeFirst();
+    return row ? this.withDomains(row) : null;
+  }
+
+  async listTenants(): Promise<Tenant[]> {
+    const rows = await this.db.selectFrom('tenants').selectAll().orderBy('name').execute();
+    const domains = await this.db.selectFrom('tenant_domains').selectAll().orderBy('domain').execute();
+    return rows.map((row) =>
+      toTenant(
+        row,
+        domains.filter((d) => d.tenant_id === row.id).map((d) => d.domain),
+      ),
+    );
+  }
+
+  async updateTenantPolicy(id: string, policy: TenantPolicy, now: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('tenants')
+      .set({ policy: JSON.stringify(policy), updated_at: now })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return result.numUpdatedRows === 1n;
+  }
+
+  async createAccount(a: NewAccount): Promise<Result<Account, 'login_taken'>> {
+    const exists = async (db: Kysely<Database>) =>
+      (await db.selectFrom('accounts').select('id').where('login', '=', a.login).executeTakeFirst()) !== undefined;
+    if (await exists(this.db)) return err('login_taken');
+    const row: AccountsTable = {
+      id: a.id,
+      tenant_id: a.tenantId,
+      login: a.login,
+      display_name: a.displayName,
+      display_name_lower: a.displayName.toLowerCase(),
+      role: a.role,
+      enabled: a.enabled ? 1 : 0,
+      password_hash: a.passwordHash,
+      must_change_password: a.mustChangePassword ? 1 : 0,
+      created_at: a.now,
+      updated_at: a.now,
+    };
+    try {
+      await atomic(this.db, (db) => db.insertInto('accounts').values(row).execute());
+    } catch (error) {
+      if (isUniqueViolation(error) && (await exists(this.db))) return err('login_taken');
+      throw error;
+    }
+    return ok(toAccount(row));
+  }
+
+  async getAccount(id: string): Promise<Account | null> {
+    const row = await this.db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toAccount(row) : null;
+  }
+
+  async findAccountByLogin(normalizedLogin: string): Promise<Account | null> {
+    const row = await this.db
+      .selectFrom('accounts')
+      .selectAll()
+      .where('login', '=', normalizedLogin)
+      .executeTakeFirst();
+    return row ? toAccount(row) : null;
+  }
+
+  async listAccounts(filter: AccountFilter): Promise<Account[]> {
+    let query = this.db.selectFrom('accounts').selectAll();
+    if (filter.tenantId !== undefined) query = query.where('tenant_id', '=', filter.tenantId);
+    if (filter.role !== undefined) query = query.where('role', '=', filter.role);
+    if (filter.search !== undefined && filter.search !== '') {
+      const pattern = `%${escapeLike(filter.search.toLowerCase())}%`;
+      query = query.where(({ or }) =>
+        or([
+          sql<boolean>`lower(login) like ${pattern} escape '\\'`,
+          sql<boolean>`display_name_lower like ${pattern} escape '\\'`,
+        ]),
+      );
+    }
+    const rows = await query.orderBy('login').limit(clampLimit(filter.limit)).execute();
+    return rows.map(toAccount);
+  }
+
+  async updateAccount(id: string, patch: AccountPatch, now: number): Promise<Account | null> {
+    const set: Partial<AccountsTable> = { updated_at: now };
+    if (patch.displayName !== undefined) {
+      set.display_name = patch.displayName;
+      set.display_name_lower = patch.displayName.toLowerCase();
+    }
+    if (patch.role !== undefined) set.role = patch.role;
+    if (patch.enabled !== undefined) set.enabled = patch.enabled ? 1 : 0;
+    if (patch.passwordHash !== undefined) set.password_hash = patch.passwordHash;
+    if (patch.mustChangePassword !== undefined) set.must_change_password = patch.mustChangePassword ? 1 : 0;
+    const row = await this.db.updateTable('accounts').set(set).where('id', '=', id).returningAll().executeTakeFirst();
+    return row ? toAccount(row) : null;
+  }
+
+  /** Enabled accounts with role admin or global_admin in the tenant. */
+  async countActiveAdmins(tenantId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('accounts')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('tenant_id', '=', tenantId)
+      .where('role', 'in', ['admin', 'global_admin'])
+      .where('enabled', '=', 1)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async setMethod(
+    accountId: string,
+    kind: MethodKind,
+    value: string,
+    verifiedAt: number | null,
+    now: number,
+  ): Promise<Method> {
+    const row = await this.db
+      .insertInto('methods')
+      .values({ account_id: accountId, kind, value, verified_at: verifiedAt, created_at: now, updated_at: now })
+      .onConflict((oc) =>
+        oc.columns(['account_id', 'kind']).doUpdateSet({ value, verified_at: verifiedAt, updated_at: now }),
+      )
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toMethod(row);
+  }
+
+  async removeMethod(accountId: string, kind: MethodKind): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('methods')
+      .where('account_id', '=', accountId)
+      .where('kind', '=', kind)
+      .executeTakeFirst();
+    return result.numDeletedRows === 1n;
+  }
+
+  async listMethods(accountId: string): Promise<Method[]> {
+    const rows = await this.db
+      .selectFrom('methods')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .orderBy('kind')
+      .execute();
+    return rows.map(toMethod);
+  }
+
+  async createSession(s: Omit<Session, 'revokedAt'>): Promise<void> {
+    await this.db
+      .insertInto('sessions')
+      .values({
+        id_hash: s.idHash,
+        account_id: s.accountId,
+        created_at: s.createdAt,
+        last_seen_at: s.lastSeenAt,
+        expires_at: s.expiresAt,
+        revoked_at: null,
+      })
+      .execute();
+  }
+
+  async getSession(idHash: string): Promise<Session | null> {
+    const row = await this.db.selectFrom('sessions').selectAll().where('id_hash', '=', idHash).executeTakeFirst();
+    return row ? toSession(row) : null;
+  }
+
+  /** Updates last_seen_at of a session that is not revoked. */
+  async touchSession(idHash: string, now: number): Promise<void> {
+    await this.db
+      .updateTable('sessions')
+      .set({ last_seen_at: now })
+      .where('id_hash', '=', idHash)
+      .where('revoked_at', 'is', null)
+      .execute();
+  }
+
+  /** Live = not revoked and not yet expired (expires_at > now); returns how many it revoked. */
+  async revokeSessions(accountId: string, now: number): Promise<number> {
+    const result = await this.db
+      .updateTable('sessions')
+      .set({ revoked_at: now })
+      .where('account_id', '=', accountId)
+      .where('revoked_at', 'is', null)
+      .where('expires_at', '>', now)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  private async withDomains(row: Selectable<TenantsTable>): Promise<Tenant> {
+    const domains = await this.db
+      .selectFrom('tenant_domains')
+      .select('domain')
+      .where('tenant_id', '=', row.id)
+      .orderBy('domain')
+      .execute();
+    return toTenant(
+      row,
+      domains.map((d) => d.domain),
+    );
+  }
+}
+
+/** Domains come back sorted; a policy stored before a field existed gets that field's default. */
+function toTenant(row: Selectable<TenantsTable>, domains: string[]): Tenant {
+  const policy = { ...DEFAULT_TENANT_POLICY, ...(JSON.parse(row.policy) as Partial<TenantPolicy>) };
+  return { id: row.id, name: row.name, domains, policy, createdAt: row.created_at, updatedAt: row.updated_at };
+}
+
+function toAccount(row: Selectable<AccountsTable>): Account {
+  return {
+    id: row.id,
+    tenantId: row.tenant_id,
+    login: row.login,
+    displayName: row.display_name,
+    role: row.role as Role,
+    enabled: row.enabled === 1,
+    passwordHash: row.password_hash,
+    mustChangePassword: row.must_change_password === 1,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toMethod(row: Selectable<MethodsTable>): Method {
+  return {
+    accountId: row.account_id,
+    kind: row.kind as MethodKind,
+    value: row.value,
+    verifiedAt: row.verified_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toSession(row: Selectable<SessionsTable>): Session {
+  return {
+    idHash: row.id_hash,
+    accountId: row.account_id,
+    createdAt: row.created_at,
+    lastSeenAt: row.last_seen_at,
+    expiresAt: row.expires_at,
+    revokedAt: row.revoked_at,
+  };
+}

@@ -1,0 +1,260 @@
+import { sql, type Kysely, type Selectable } from 'kysely';
+import type { FlowState, Gate } from '../../core/reset-flow.ts';
+import type { CodeRecord, FlowPatch, FlowRecord, FlowRepo, NewCode } from '../../ports/flow-store.ts';
+import type { Database, FlowCodesTable, FlowsTable } from './database.ts';
+
+/**
+ * Reset flows over Kysely. The race-sensitive operations are one conditional statement each:
+ * `update` (compare-and-set on version), `countAttempt` (`attempts < max`), `consumeCode`
+ * (`used_at IS NULL`); each reports whether it changed exactly one row.
+ */
+export class SqlFlowRepo implements FlowRepo {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async create(f: FlowRecord): Promise<void> {
+    await this.db
+      .insertInto('flows')
+      .values({
+        id: f.id,
+        tenant_id: f.tenantId,
+        account_id: f.accountId,
+        deliverable: f.deliverable ? 1 : 0,
+        login: f.login,
+        gates: f.gates.join(','),
+        passed: f.passed,
+        state: f.state,
+        binding_hash: f.bindingHash,
+        prev_binding_hash: f.prevBindingHash,
+        prev_binding_until: f.prevBindingUntil,
+        masked_email: f.maskedEmail,
+        created_at: f.createdAt,
+        first_sent_at: f.firstSentAt,
+        last_sent_at: f.lastSentAt,
+        codes_sent: f.codesSent,
+        completed_at: f.completedAt,
+        ip: f.ip,
+        user_agent: f.userAgent,
+        version: f.version,
+      })
+      .execute();
+  }
+
+  async get(id: string): Promise<FlowRecord | null> {
+    const row = await this.db.selectFrom('flows').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toFlow(row) : null;
+  }
+
+  async update(id: string, version: number, patch: FlowPatch): Promise<FlowRecord | null> {
+    const set: Partial<Selectable<FlowsTable>> = { version: version + 1 };
+    if (patch.passed !== undefined) set.passed = patch.passed;
+    if (patch.state !== undefined) set.state = patch.state;
+    if (patch.bindingHash !== undefined) set.binding_hash = patch.bindingHash;
+    if (patch.prevBindingHash !== undefined) set.prev_binding_hash = patch.prevBindingHash;
+    if (patch.prevBindingUntil !== undefined) set.prev_binding_until = patch.prevBindingUntil;
+    if (patch.firstSentAt !== undefined) set.first_sent_at = patch.firstSentAt;
+    if (patch.lastSentAt !== undefined) set.last_sent_at = patch.lastSentAt;
+    if (patch.codesSent !== undefined) set.codes_sent = patch.codesSent;
+    if (patch.completedAt !== undefined) set.completed_at = patch.completedAt;
+    const row = await this.db
+      .updateTable('flows')
+      .set(set)
+      .where('id', '=', id)
+      .where('version', '=', version)
+      .returningAll()
+      .executeTakeFirst();
+    return row ? toFlow(row) : null;
+  }
+
+  async issueCode(c: NewCode): Promise<void> {
+    await this.db
+      .updateTable('flow_codes')
+      .set({ superseded_at: c.sentAt })
+      .where('flow_id', '=', c.flowId)
+      .where('used_at', 'is', null)
+      .where('superseded_at', 'is', null)
+      .execute();
+    await this.db
+      .insertInto('flow_codes')
+      .values({
+        id: c.id,
+        flow_id: c.flowId,
+        channel: c.channel,
+        code_hash: c.codeHash,
+        link_hash: c.linkHash,
+        sent_at: c.sentAt,
+        expires_at: c.expiresAt,
+        attempts: 0,
+        used_at: null,
+        superseded_at: null,
+      })
+      .execute();
+  }
+
+  async liveCode(flowId: string, channel: Gate): Promise<CodeRecord | null> {
+    const row = await this.db
+      .selectFrom('flow_codes')
+      .selectAll()
+      .where('flow_id', '=', flowId)
+      .where('channel', '=', channel)
+      .where('used_at', 'is', null)
+      .where('superseded_at', 'is', null)
+      .orderBy('sent_at', 'desc')
+      .executeTakeFirst();
+    return row ? toCode(row) : null;
+  }
+
+  async findByLinkHash(linkHash: string): Promise<CodeRecord | null> {
+    const row = await this.db.selectFrom('flow_codes').selectAll().where('link_hash', '=', linkHash).executeTakeFirst();
+    return row ? toCode(row) : null;
+  }
+
+  async countAttempt(codeId: string, max: number): Promise<number | null> {
+    const row = await this.db
+      .updateTable('flow_codes')
+      .set({ attempts: sql<number>`attempts + 1` })
+      .where('id', '=', codeId)
+      .where('attempts', '<', max)
+      .where('used_at', 'is', null)
+      .where('superseded_at', 'is', null)
+      .returning('attempts')
+      .executeTakeFirst();
+    return row ? Number(row.attempts) : null;
+  }
+
+  async consumeCode(codeId: string, now: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('flow_codes')
+      .set({ used_at: now })
+      .where('id', '=', codeId)
+      .where('used_at', 'is', null)
+      .where('superseded_at', 'is', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  async endAccountFlows(accountId: string, exceptFlowId: string | null, now: number): Promise<void> {
+    const flowIds = this.db.selectFrom('flows').select('id').where('account_id', '=', accountId);
+    await this.db
+      .updateTable('flow_codes')
+      .set({ superseded_at: now })
+      .where('flow_id', 'in', flowIds)
+      .where('used_at', 'is', null)
+      .where('superseded_at', 'is', null)
+      .execute();
+    await this.db
+      .updateTable('flows')
+      .set({ state: 'expired', version: sql<number>`version + 1` })
+      .where('account_id', '=', accountId)
+      .where('state', 'not in', ['completed', 'expired'])
+      .$if(exceptFlowId !== null, (q) => q.where('id', '!=', exceptFlowId!))
+      .execute();
+  }
+
+  async recordFailure(accountId: string, now: number): Promise<void> {
+    await this.db.insertInto('verification_failures').values({ account_id: accountId, at: now }).execute();
+  }
+
+  async countFailures(accountId: string, since: number): Promise<number> {
+    const row = await this.db
+      .selectFrom('verification_failures')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('account_id', '=', accountId)
+      .where('at', '>=', since)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async block(accountId: string, now: number): Promise<void> {
+    await this.db
+      .insertInto('account_blocks')
+      .values({ account_id: accountId, blocked_at: now })
+      .onConflict((oc) => oc.column('account_id').doUpdateSet({ blocked_at: now }))
+      .execute();
+  }
+
+  async blockedAt(accountId: string): Promise<number | null> {
+    const row = await this.db
+      .selectFrom('account_blocks')
+      .select('blocked_at')
+      .where('account_id', '=', accountId)
+      .executeTakeFirst();
+    return row ? Number(row.blocked_at) : null;
+  }
+
+  async clearGuard(accountId: string): Promise<void> {
+    await this.db.deleteFrom('verification_failures').where('account_id', '=', accountId).execute();
+    await this.db.deleteFrom('account_blocks').where('account_id', '=', accountId).execute();
+  }
+
+  async countMessages(filter: {
+    accountId?: string;
+    tenantId?: string;
+    channel: 'email' | 'sms';
+    since: number;
+  }): Promise<number> {
+    let q = this.db
+      .selectFrom('outbox')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('channel', '=', filter.channel)
+      .where('created_at', '>=', filter.since);
+    if (filter.accountId !== undefined) q = q.where('account_id', '=', filter.accountId);
+    if (filter.tenantId !== undefined) q = q.where('tenant_id', '=', filter.tenantId);
+    const row = await q.executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async addPasswordHistory(accountId: string, hash: string, now: number): Promise<void> {
+    await this.db.insertInto('password_history').values({ account_id: accountId, hash, created_at: now }).execute();
+  }
+
+  async recentPasswordHashes(accountId: string, limit: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('password_history')
+      .select('hash')
+      .where('account_id', '=', accountId)
+      .orderBy('created_at', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.hash);
+  }
+}
+
+function toFlow(r: Selectable<FlowsTable>): FlowRecord {
+  return {
+    id: r.id,
+    tenantId: r.tenant_id,
+    accountId: r.account_id,
+    deliverable: Number(r.deliverable) === 1,
+    login: r.login,
+    gates: r.gates.split(',') as Gate[],
+    passed: Number(r.passed),
+    state: r.state as FlowState,
+    bindingHash: r.binding_hash,
+    prevBindingHash: r.prev_binding_hash,
+    prevBindingUntil: r.prev_binding_until === null ? null : Number(r.prev_binding_until),
+    maskedEmail: r.masked_email,
+    createdAt: Number(r.created_at),
+    firstSentAt: r.first_sent_at === null ? null : Number(r.first_sent_at),
+    lastSentAt: r.last_sent_at === null ? null : Number(r.last_sent_at),
+    codesSent: Number(r.codes_sent),
+    completedAt: r.completed_at === null ? null : Number(r.completed_at),
+    ip: r.ip,
+    userAgent: r.user_agent,
+    version: Number(r.version),
+  };
+}
+
+function toCode(r: Selectable<FlowCodesTable>): CodeRecord {
+  return {
+    id: r.id,
+    flowId: r.flow_id,
+    channel: r.channel as Gate,
+    codeHash: r.code_hash,
+    linkHash: r.link_hash,
+    sentAt: Number(r.sent_at),
+    expiresAt: Number(r.expires_at),
+    attempts: Number(r.attempts),
+    usedAt: r.used_at === null ? null : Number(r.used_at),
+    supersededAt: r.superseded_at === null ? null : Number(r.superseded_at),
+  };
+}

@@ -1,0 +1,161 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import {
+  CompiledQuery,
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  SqliteDriver,
+  sql,
+  type DatabaseConnection,
+  type Driver,
+  type SqliteDialectConfig,
+} from 'kysely';
+import pg from 'pg';
+import type { Repos, Store } from '../../ports/store.ts';
+import type { Database } from './database.ts';
+import { migrations, type SqlDialect } from './migrations.ts';
+import { SqlAuditRepo } from './sql-audit-repo.ts';
+import { SqlDirectoryRepo } from './sql-directory-repo.ts';
+import { SqlOutboxRepo } from './sql-outbox-repo.ts';
+import { SqlFlowRepo } from './sql-flow-repo.ts';
+
+/** The `Store` port plus the schema migrations. */
+export interface SqlStore extends Store {
+  /** Applies pending migrations; returns the names it applied (none the second time). */
+  migrate(): Promise<string[]>;
+}
+
+/**
+ * Opens the SQL store. `databaseUrl` is one of
+ * - `sqlite:<path>` (e.g. `sqlite:./data/sspr.db`, `sqlite:/var/lib/sspr/sspr.db`; `sqlite:///abs/path` also
+ *   works): the parent folder is created; WAL, foreign keys on, busy timeout 5 s. `sqlite::memory:` opens
+ *   a private in-memory database (tests).
+ * - `postgres://…` or `postgresql://…`: a pg Pool (10 connections). int8 values are parsed as numbers
+ *   (`pg.types.setTypeParser(20, Number)`, process-wide): every bigint here is a millisecond time or a
+ *   count, far below 2^53.
+ * Nothing is created until `migrate()` runs.
+ */
+export async function openSqlStore(databaseUrl: string): Promise<SqlStore> {
+  if (databaseUrl.startsWith('sqlite:')) {
+    let file = databaseUrl.slice('sqlite:'.length);
+    if (file.startsWith('//')) file = file.slice(2);
+    if (file === '') throw new Error('sqlite database url needs a path, e.g. sqlite:./data/sspr.db');
+    const memory = file === ':memory:';
+    if (!memory) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    const database = new SqliteDatabase(memory ? ':memory:' : file);
+    database.pragma('busy_timeout = 5000');
+    database.pragma('journal_mode = WAL');
+    database.pragma('foreign_keys = ON');
+    const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) });
+    return new KyselySqlStore(db, 'sqlite');
+  }
+  if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    pg.types.setTypeParser(20, Number);
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+    // An idle client that loses its connection (server restart, admin kill) emits 'error' on the
+    // pool; without a listener that would crash the process. The pool already discards the client
+    // and the next query opens a new connection (or throws to its caller), so nothing is lost here.
+    pool.on('error', () => {});
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return new KyselySqlStore(db, 'postgres');
+  }
+  throw new Error('database url must start with sqlite:, postgres:// or postgresql://');
+}
+
+class KyselySqlStore implements SqlStore {
+  readonly directory: SqlDirectoryRepo;
+  readonly outbox: SqlOutboxRepo;
+  readonly audit: SqlAuditRepo;
+  readonly flows: SqlFlowRepo;
+  private closed = false;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    readonly dialect: SqlDialect,
+  ) {
+    this.directory = new SqlDirectoryRepo(db);
+    this.outbox = new SqlOutboxRepo(db, dialect);
+    this.audit = new SqlAuditRepo(db);
+    this.flows = new SqlFlowRepo(db);
+  }
+
+  /**
+   * On SQLite the store has one connection: inside `fn` use only `tx`, never the store's own repos
+   * (they would wait for the transaction to end).
+   */
+  transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute((trx) =>
+      fn({
+        directory: new SqlDirectoryRepo(trx),
+        outbox: new SqlOutboxRepo(trx, this.dialect),
+        audit: new SqlAuditRepo(trx),
+        flows: new SqlFlowRepo(trx),
+      }),
+    );
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+
+  /**
+   * On PostgreSQL Kysely's Migrator holds an advisory lock and runs the migrations in one
+   * transaction, so two processes can migrate at once. On SQLite the Migrator takes no lock; the
+   * whole run is wrapped in `BEGIN IMMEDIATE` instead, which excludes other writers (other
+   * processes wait up to the busy timeout) and makes the run all or nothing. Run it at start-up,
+   * before other queries on this store.
+   */
+  async migrate(): Promise<string[]> {
+    const migrator = new Migrator({ db: this.db, provider: { getMigrations: async () => migrations(this.dialect) } });
+    if (this.dialect === 'postgres') return applied(await migrator.migrateToLatest());
+    await sql`begin immediate`.execute(this.db);
+    let result;
+    try {
+      result = applied(await migrator.migrateToLatest());
+    } catch (error) {
+      await sql`rollback`.execute(this.db);
+      throw error;
+    }
+    await sql`commit`.execute(this.db);
+    return result;
+  }
+
+  /** Ends the pool / closes the file; a second call does nothing. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.db.destroy();
+  }
+}
+
+function applied(resultSet: Awaited<ReturnType<Migrator['migrateToLatest']>>): string[] {
+  if (resultSet.error !== undefined) {
+    throw resultSet.error instanceof Error ? resultSet.error : new Error(String(resultSet.error));
+  }
+  return (resultSet.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/**
+ * Kysely's SQLite dialect with `BEGIN IMMEDIATE` transactions: a transaction takes the write lock
+ * when it starts, so a second process waits (busy_timeout) instead of failing with SQLITE_BUSY
+ * when a deferred read transaction tries to upgrade to a write.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
+}
+
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}

@@ -1,0 +1,285 @@
+/**
+ * Message templates: a template id and its parameters in, the words of an email or a text
+ * message out. Pure: no clock, no I/O. Every parameter is HTML-escaped in the HTML part by
+ * construction (a template returns plain-text blocks; the HTML is built from them here), and
+ * the text part never carries markup.
+ *
+ * The registry is small on purpose: adding `reset.code`, `reset.link`… means adding one entry
+ * to `EMAIL_TEMPLATES` (and `SMS_TEMPLATES` when it also goes by text message).
+ */
+
+export interface EmailContent {
+  readonly subject: string;
+  readonly text: string;
+  readonly html: string;
+}
+
+export interface SmsContent {
+  readonly body: string;
+}
+
+/**
+ * One block of an email: a paragraph, a value set apart (a code, a masked address), or a link
+ * (http/https only; shown in full in the text part).
+ */
+export type EmailBlock =
+  { readonly p: string } | { readonly strong: string } | { readonly link: string; readonly label: string };
+
+interface EmailDraft {
+  readonly subject: string;
+  /** A short line shown by mail clients next to the subject; never a secret. */
+  readonly preview: string;
+  readonly blocks: readonly EmailBlock[];
+}
+
+export interface SecurityInfoChangedParams {
+  readonly displayName: string;
+  readonly kind: 'email' | 'phone';
+  /** The new value, already masked (`a••••@example.com`, `••• ••• ••23`). */
+  readonly maskedValue: string;
+  /** ISO 8601 time of the change. */
+  readonly when: string;
+  readonly changedBy: 'you' | 'an administrator';
+  /** Where to get help, e.g. "Contact the IT help desk at help@example.com or +44 20 7946 0000." */
+  readonly helpText: string;
+}
+
+export interface ResetCodeParams {
+  readonly displayName: string;
+  /** The 6-digit code. */
+  readonly code: string;
+  /** The one-time link (https in production). */
+  readonly link: string;
+  /** Minutes until the code and link expire. */
+  readonly minutes: number;
+  /** ISO 8601 time of the request. */
+  readonly when: string;
+}
+
+export interface ResetSmsParams {
+  readonly code: string;
+  readonly minutes: number;
+}
+
+export interface ResetCompletedParams {
+  readonly displayName: string;
+  readonly login: string;
+  readonly when: string;
+  /** IP address the reset came from, or `unknown`. */
+  readonly ip: string;
+  readonly helpText: string;
+}
+
+export interface ResetAdminNoticeParams {
+  /** The administrator receiving the notice. */
+  readonly displayName: string;
+  /** The administrator whose password was reset. */
+  readonly adminLogin: string;
+  readonly adminName: string;
+  readonly when: string;
+  readonly ip: string;
+}
+
+export interface TestMessageParams {
+  /** ISO 8601 time the operator asked for the test. */
+  readonly when: string;
+}
+
+const KIND_WORDS = {
+  email: { noun: 'alternate email address', title: 'Alternate email address' },
+  phone: { noun: 'mobile phone number', title: 'Mobile phone number' },
+} as const;
+
+const EMAIL_TEMPLATES = {
+  'security-info.changed': (p: SecurityInfoChangedParams): EmailDraft => {
+    const words = KIND_WORDS[p.kind];
+    const who =
+      p.changedBy === 'you'
+        ? 'The change was made while signed in to your account.'
+        : 'The change was made by an administrator of your organisation.';
+    return {
+      subject: `${words.title} for password reset changed`,
+      preview: `The ${words.noun} used to reset your password was changed.`,
+      blocks: [
+        { p: `Hello ${p.displayName},` },
+        { p: `The ${words.noun} used to reset your password was set to:` },
+        { strong: p.maskedValue },
+        { p: `When: ${formatWhen(p.when)}. ${who}` },
+        { p: 'If this was you, or you expected it, there is nothing else to do.' },
+        {
+          p: `If you do not recognise this change, someone else may be trying to take over your account. Change your password now and tell your administrator. ${p.helpText}`.trim(),
+        },
+        { p: 'We will never ask you for your password or for a security code by email or phone.' },
+      ],
+    };
+  },
+  'reset.code': (p: ResetCodeParams): EmailDraft => ({
+    // the code is never in the subject or the preview: both show on lock screens and in inbox lists
+    subject: 'Your password reset code',
+    preview: 'Use this code or link to continue resetting your password.',
+    blocks: [
+      { p: `Hello ${p.displayName},` },
+      {
+        p: `Someone asked to reset the password of your account on ${formatWhen(p.when)}. If it was you, enter this security code on the page where you started:`,
+      },
+      { strong: p.code },
+      { p: 'Or continue with this link, opened in the same browser where you started:' },
+      { link: p.link, label: 'Continue resetting my password' },
+      { p: `The code and the link work once and expire in ${minutesText(p.minutes)}.` },
+      {
+        p: 'If you did not ask for this, you can ignore this email: your password has not been changed. Never give this code to anyone, even someone who says they are from your help desk.',
+      },
+    ],
+  }),
+  'reset.completed': (p: ResetCompletedParams): EmailDraft => ({
+    subject: 'Your password was changed',
+    preview: 'The password of your account was just reset.',
+    blocks: [
+      { p: `Hello ${p.displayName},` },
+      {
+        p: `The password of ${p.login} was reset on ${formatWhen(p.when)} (from IP address ${p.ip}). Every session of the account was signed out.`,
+      },
+      { p: 'If this was you, there is nothing else to do.' },
+      {
+        p: `If you did not reset your password, someone else may have control of your account. Act now: ${p.helpText}`.trim(),
+      },
+    ],
+  }),
+  'reset.admin_notice': (p: ResetAdminNoticeParams): EmailDraft => ({
+    subject: `Administrator password reset: ${p.adminLogin}`,
+    preview: 'Another administrator of your organisation reset their password.',
+    blocks: [
+      { p: `Hello ${p.displayName},` },
+      {
+        p: `The password of the administrator ${p.adminName} (${p.adminLogin}) was reset through self-service on ${formatWhen(p.when)} (from IP address ${p.ip}).`,
+      },
+      {
+        p: 'You are told because every administrator is notified when an administrator account changes its password. If this was expected, there is nothing to do.',
+      },
+      {
+        p: `If it was not expected, contact ${p.adminName} by a channel you trust, and check the audit log for this account.`,
+      },
+    ],
+  }),
+  'test.message': (p: TestMessageParams): EmailDraft => ({
+    subject: 'sspr test email',
+    preview: 'This is a test email from sspr.',
+    blocks: [
+      { p: 'This is a test email from sspr, the password reset service.' },
+      { p: `It was requested by the operator on ${formatWhen(p.when)}.` },
+      { p: 'If it reached you, email delivery works. You do not need to do anything.' },
+    ],
+  }),
+} satisfies Record<string, (params: never) => EmailDraft>;
+
+const SMS_TEMPLATES = {
+  'reset.sms': (p: ResetSmsParams): string =>
+    `${p.code} is your password reset code. It expires in ${minutesText(p.minutes)}. Never share it: nobody will ask you for it.`,
+  'test.message': (p: TestMessageParams): string =>
+    `sspr test message, sent ${formatWhen(p.when)}. Text messages work. No reply needed.`,
+} satisfies Record<string, (params: never) => string>;
+
+export type EmailTemplateId = keyof typeof EMAIL_TEMPLATES;
+export type SmsTemplateId = keyof typeof SMS_TEMPLATES;
+export type EmailTemplateParams<K extends EmailTemplateId> = Parameters<(typeof EMAIL_TEMPLATES)[K]>[0];
+export type SmsTemplateParams<K extends SmsTemplateId> = Parameters<(typeof SMS_TEMPLATES)[K]>[0];
+
+export const EMAIL_TEMPLATE_IDS = Object.keys(EMAIL_TEMPLATES) as EmailTemplateId[];
+export const SMS_TEMPLATE_IDS = Object.keys(SMS_TEMPLATES) as SmsTemplateId[];
+
+export function isEmailTemplateId(id: string): id is EmailTemplateId {
+  return Object.hasOwn(EMAIL_TEMPLATES, id);
+}
+
+export function isSmsTemplateId(id: string): id is SmsTemplateId {
+  return Object.hasOwn(SMS_TEMPLATES, id);
+}
+
+export function renderEmail<K extends EmailTemplateId>(id: K, params: EmailTemplateParams<K>): EmailContent {
+  const template = EMAIL_TEMPLATES[id] as (p: EmailTemplateParams<K>) => EmailDraft;
+  return composeEmail(template(params));
+}
+
+export function renderSms<K extends SmsTemplateId>(id: K, params: SmsTemplateParams<K>): SmsContent {
+  const template = SMS_TEMPLATES[id] as (p: SmsTemplateParams<K>) => string;
+  return { body: oneLine(template(params)) };
+}
+
+/** Escapes text for HTML element content and double- or single-quoted attribute values. */
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
+}
+
+const HTML_ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+/** Builds the text and HTML parts from the same blocks, so they always say the same thing. */
+export function composeEmail(draft: EmailDraft): EmailContent {
+  const subject = oneLine(draft.subject);
+  const text = draft.blocks.map(textBlock).join('\n\n') + '\n';
+  const body = draft.blocks.map(htmlBlock).join('\n');
+  const html = [
+    '<!doctype html>',
+    '<html lang="en">',
+    '<head><meta charset="utf-8"><meta name="viewport" content="width=device-width">',
+    `<title>${escapeHtml(subject)}</title></head>`,
+    '<body style="margin:0;padding:24px;font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;font-size:16px;line-height:1.5;color:#1a1a1a">',
+    `<div style="display:none;max-height:0;overflow:hidden">${escapeHtml(draft.preview)}</div>`,
+    '<div style="max-width:560px">',
+    body,
+    '</div>',
+    '</body>',
+    '</html>',
+  ].join('\n');
+  return { subject, text, html };
+}
+
+function textBlock(b: EmailBlock): string {
+  if ('p' in b) return b.p;
+  if ('strong' in b) return `    ${b.strong}`;
+  return `    ${safeHref(b.link) ?? '(link unavailable)'}`;
+}
+
+function htmlBlock(b: EmailBlock): string {
+  if ('p' in b) return `<p style="margin:0 0 16px">${escapeHtml(b.p)}</p>`;
+  if ('strong' in b)
+    return `<p style="margin:0 0 16px;font-size:20px;letter-spacing:2px"><strong>${escapeHtml(b.strong)}</strong></p>`;
+  const href = safeHref(b.link);
+  if (href === null) return `<p style="margin:0 0 16px">(link unavailable)</p>`;
+  return `<p style="margin:0 0 16px"><a href="${escapeHtml(href)}">${escapeHtml(b.label)}</a><br><span style="font-size:13px;word-break:break-all">${escapeHtml(href)}</span></p>`;
+}
+
+/** Only http(s) URLs without whitespace become links: a `javascript:` or broken URL never does. */
+function safeHref(url: string): string | null {
+  return /^https?:\/\/[^\s<>"'`]+$/i.test(url) ? url : null;
+}
+
+function minutesText(minutes: number): string {
+  const n = Math.max(1, Math.round(minutes));
+  return n === 1 ? '1 minute' : `${n} minutes`;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** `2025-03-04T09:05:00.000Z` → `4 Mar 2025, 09:05 UTC`; anything unparsable is shown as given. */
+export function formatWhen(iso: string): string {
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return iso;
+  const d = new Date(t);
+  const hh = String(d.getUTCHours()).padStart(2, '0');
+  const mm = String(d.getUTCMinutes()).padStart(2, '0');
+  return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}, ${hh}:${mm} UTC`;
+}
+
+/** Subjects and text messages are single lines: line breaks and other controls become spaces. */
+function oneLine(s: string): string {
+  return s
+    .replace(/[\p{Cc}\u2028\u2029]+/gu, ' ')
+    .replace(/ {2,}/g, ' ')
+    .trim();
+}

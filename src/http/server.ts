@@ -1,0 +1,241 @@
+import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import Fastify, { LogController } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import fastifyHelmet from '@fastify/helmet';
+import type { FastifyHelmetOptions } from '@fastify/helmet';
+import fastifyStatic from '@fastify/static';
+import type { App } from '../service/app.ts';
+import type { DevOutboxEntry, DevOutboxReader } from '../ports/messaging.ts';
+import { errorCodeOf, LOG_REDACT_PATHS, serializeError } from './log-redaction.ts';
+import { classifyError, sendError } from './errors.ts';
+import { sendHtml } from './send-html.ts';
+import { DevOutboxPage } from './views/dev-outbox-page.tsx';
+
+/** Largest request body accepted, in bytes: forms and small JSON documents only. */
+export const BODY_LIMIT = 64 * 1024;
+/** How long `/readyz` waits for the database. */
+export const READY_TIMEOUT_MS = 2_000;
+/** An incoming `X-Request-Id` is kept only when it looks like this; otherwise we make one. */
+export const REQUEST_ID_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
+export const PERMISSIONS_POLICY = 'camera=(), microphone=(), geolocation=(), payment=(), usb=()';
+const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
+export const STATIC_DIR = fileURLToPath(new URL('./static/', import.meta.url));
+
+export interface BuildServerOptions {
+  /**
+   * Fastify's logger. Default: the App's own logger (`app.log`), so that one pino instance with
+   * one set of redaction rules writes everything. `false`: no request logs. `true` or pino
+   * options: a new pino logger (redaction paths and the request serializer are always added).
+   */
+  readonly logger?: boolean | object;
+}
+
+/** `SSPR_TRUST_PROXY` (comma-separated addresses/CIDRs) as Fastify's `trustProxy`. */
+export function parseTrustProxy(value: string | undefined): false | string[] {
+  const list = (value ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  return list.length > 0 ? list : false;
+}
+
+/** The request as it appears in logs: no query string (it may carry a token), no headers. */
+export function serializeRequest(req: FastifyRequest): Record<string, unknown> {
+  const url = typeof req.url === 'string' ? req.url : '';
+  const q = url.indexOf('?');
+  return {
+    method: req.method,
+    url: q === -1 ? url : url.slice(0, q),
+    host: req.host,
+    remoteAddress: req.ip,
+    remotePort: req.socket?.remotePort,
+  };
+}
+
+function genReqId(req: IncomingMessage): string {
+  const incoming = req.headers['x-request-id'];
+  return typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming) ? incoming : randomUUID();
+}
+
+function isPino(log: unknown): log is FastifyBaseLogger {
+  const l = log as Partial<Record<string, unknown>> | null;
+  return (
+    l !== null &&
+    typeof l === 'object' &&
+    typeof l.level === 'string' &&
+    ['info', 'error', 'debug', 'fatal', 'warn', 'trace', 'child'].every((m) => typeof l[m] === 'function')
+  );
+}
+
+function loggerOptions(app: App, option: boolean | object | undefined): Partial<FastifyServerOptions> {
+  const serializers = { req: serializeRequest, err: serializeError };
+  if (option === false) return { logger: false };
+  if (option === undefined && isPino(app.log)) {
+    // A child with our request serializer: Fastify merges the instance's serializers over its own.
+    return { loggerInstance: app.log.child({}, { serializers }) };
+  }
+  const base = typeof option === 'object' && option !== null ? (option as Record<string, unknown>) : {};
+  return {
+    logger: {
+      level: app.config.log_level,
+      ...base,
+      redact: { paths: [...LOG_REDACT_PATHS], censor: '[redacted]' },
+      serializers: { ...(base.serializers as object | undefined), ...serializers },
+    },
+  };
+}
+
+/** Security headers set by helmet on every response. CSP: no inline script or style, nothing external. */
+export function helmetOptions(app: App): FastifyHelmetOptions {
+  const https = app.config.public_url.startsWith('https:');
+  return {
+    global: true,
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+      },
+    },
+    strictTransportSecurity: https ? { maxAge: 63_072_000, includeSubDomains: true, preload: false } : false,
+    referrerPolicy: { policy: 'no-referrer' },
+    frameguard: { action: 'deny' },
+    crossOriginOpenerPolicy: { policy: 'same-origin' },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+  };
+}
+
+type RawHelmet = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+
+/**
+ * The `helmet` middleware that @fastify/helmet wraps, resolved from @fastify/helmet's own
+ * location (no extra dependency). Used only for the few responses Fastify sends before any hook
+ * runs (malformed URLs), so that they carry the same headers.
+ */
+function rawHelmet(options: FastifyHelmetOptions): RawHelmet {
+  const requireFromPlugin = createRequire(createRequire(import.meta.url).resolve('@fastify/helmet'));
+  const helmet = requireFromPlugin('helmet') as (opts: object) => RawHelmet;
+  const {
+    global: _global,
+    enableCSPNonces: _nonces,
+    ...rest
+  } = options as FastifyHelmetOptions & {
+    enableCSPNonces?: boolean;
+  };
+  return helmet(rest);
+}
+
+function newestFirst(reader: DevOutboxReader): DevOutboxEntry[] {
+  return reader
+    .list()
+    .map((entry, index) => ({ entry, index }))
+    .sort((a, b) => b.entry.at - a.entry.at || a.index - b.index)
+    .map(({ entry }) => entry);
+}
+
+async function pingWithin(app: App, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      app.store.ping(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`database did not answer within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * Builds the HTTP server around an App. Never listens: tests call `inject()`, `serve()` listens.
+ * Sets up request ids, security headers, error pages, health checks, the stylesheet and (in
+ * development) the dev outbox. Feature plugins (pages, JSON API) are registered on the returned
+ * instance before it is ready.
+ */
+export async function buildServer(app: App, options: BuildServerOptions = {}): Promise<FastifyInstance> {
+  const helmetConfig = helmetOptions(app);
+  const applyRawHelmet = rawHelmet(helmetConfig);
+
+  function baseHeaders(request: FastifyRequest, reply: FastifyReply): void {
+    reply.header('x-request-id', request.id);
+    reply.header('permissions-policy', PERMISSIONS_POLICY);
+  }
+
+  const fastify = Fastify({
+    ...loggerOptions(app, options.logger),
+    trustProxy: parseTrustProxy(app.config.trust_proxy),
+    bodyLimit: BODY_LIMIT,
+    requestIdHeader: false,
+    genReqId,
+    return503OnClosing: true,
+    requestTimeout: 30_000,
+    // Probes hit these every few seconds: no "incoming request"/"request completed" lines for them.
+    logController: new LogController({ disableRequestLogging: (request) => HEALTH_PATHS.has(request.url) }),
+    frameworkErrors(error, request, reply) {
+      // Malformed URLs are answered before any hook runs: add the same headers by hand.
+      applyRawHelmet(request.raw, reply.raw, () => {});
+      baseHeaders(request, reply);
+      reply.header('cache-control', 'no-store');
+      const problem = classifyError(error);
+      request.log.info({ errorCode: errorCodeOf(error), statusCode: problem.status }, 'request rejected');
+      sendError(request, reply, problem.code, { status: problem.status });
+    },
+  });
+
+  fastify.addHook('onRequest', async (request, reply) => baseHeaders(request, reply));
+  await fastify.register(fastifyHelmet, helmetConfig);
+  // Pages and API responses are never cached; a file under /static/ sets its own Cache-Control.
+  fastify.addHook('onSend', async (_request, reply, payload) => {
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    return payload;
+  });
+
+  fastify.setErrorHandler((error, request, reply) => {
+    const problem = classifyError(error);
+    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    // 4xx: the code is enough, and a parser's message may quote the body.
+    else request.log.info({ errorCode: errorCodeOf(error), statusCode: problem.status }, 'request rejected');
+    return sendError(request, reply, problem.code, { status: problem.status });
+  });
+  fastify.setNotFoundHandler((request, reply) => sendError(request, reply, 'not_found'));
+
+  await fastify.register(fastifyStatic, {
+    root: STATIC_DIR,
+    prefix: '/static/',
+    decorateReply: false,
+    index: false,
+    list: false,
+    dotfiles: 'ignore',
+    maxAge: app.config.production ? '1h' : 0,
+  });
+
+  fastify.get('/healthz', async () => ({ status: 'ok' }));
+  fastify.get('/readyz', async (request, reply) => {
+    try {
+      await pingWithin(app, READY_TIMEOUT_MS);
+      return { status: 'ready', database: 'ok' };
+    } catch (error) {
+      request.log.warn({ err: error }, 'readiness check failed: database unreachable');
+      return reply.code(503).send({ status: 'not_ready', database: 'unreachable' });
+    }
+  });
+
+  const devOutbox = app.devOutbox;
+  if (devOutbox) {
+    fastify.get('/dev/outbox.json', async () => ({ messages: newestFirst(devOutbox) }));
+    fastify.get('/dev/outbox', async (_request, reply) =>
+      sendHtml(reply, DevOutboxPage({ messages: newestFirst(devOutbox) })),
+    );
+  }
+
+  return fastify;
+}

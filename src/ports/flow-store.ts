@@ -1,0 +1,106 @@
+import type { FlowState, Gate } from '../core/reset-flow.ts';
+
+/**
+ * Storage of reset flows, their codes and the per-account guards. Single use and attempt limits
+ * hold under races because the store does them in one conditional statement each
+ * (`countAttempt`, `consumeCode`, `update` with a version check).
+ */
+export interface FlowRecord {
+  readonly id: string;
+  /** Null when the login matched no tenant. */
+  readonly tenantId: string | null;
+  /** Null when the login matched no account (the flow still runs, and sends nothing). */
+  readonly accountId: string | null;
+  /** Whether messages may be sent for this flow: a real, enabled account with an alternate email. */
+  readonly deliverable: boolean;
+  readonly login: string;
+  readonly gates: readonly Gate[];
+  readonly passed: number;
+  readonly state: FlowState;
+  /** HMAC of the browser-binding secret held in the flow cookie (or returned to an API client). */
+  readonly bindingHash: string;
+  /** The secret before the last rotation, accepted for a short grace (a double-clicked button). */
+  readonly prevBindingHash: string | null;
+  readonly prevBindingUntil: number | null;
+  /** Email mask shown on the first page: the real one, or a stable decoy for unknown accounts. */
+  readonly maskedEmail: string;
+  readonly createdAt: number;
+  readonly firstSentAt: number | null;
+  readonly lastSentAt: number | null;
+  readonly codesSent: number;
+  readonly completedAt: number | null;
+  readonly ip: string | null;
+  readonly userAgent: string | null;
+  /** Incremented by every update; updates name the version they read. */
+  readonly version: number;
+}
+
+export type FlowPatch = Partial<
+  Pick<
+    FlowRecord,
+    | 'passed'
+    | 'state'
+    | 'bindingHash'
+    | 'prevBindingHash'
+    | 'prevBindingUntil'
+    | 'firstSentAt'
+    | 'lastSentAt'
+    | 'codesSent'
+    | 'completedAt'
+  >
+>;
+
+export interface CodeRecord {
+  readonly id: string;
+  readonly flowId: string;
+  readonly channel: Gate;
+  readonly codeHash: string;
+  /** Email codes come with a link; its token's HMAC. */
+  readonly linkHash: string | null;
+  readonly sentAt: number;
+  readonly expiresAt: number;
+  readonly attempts: number;
+  readonly usedAt: number | null;
+  readonly supersededAt: number | null;
+}
+
+export type NewCode = Omit<CodeRecord, 'attempts' | 'usedAt' | 'supersededAt'>;
+
+export interface FlowRepo {
+  create(flow: FlowRecord): Promise<void>;
+  get(id: string): Promise<FlowRecord | null>;
+  /** Applies `patch` only if the flow is still at `version`; returns the new record, or null if another request won. */
+  update(id: string, version: number, patch: FlowPatch): Promise<FlowRecord | null>;
+
+  /** Stores a new code for the flow and supersedes every earlier live code of the flow (a resend kills the previous code). */
+  issueCode(code: NewCode): Promise<void>;
+  /** The flow's live code for a channel: not used, not superseded (possibly expired or out of attempts). */
+  liveCode(flowId: string, channel: Gate): Promise<CodeRecord | null>;
+  findByLinkHash(linkHash: string): Promise<CodeRecord | null>;
+  /** Counts one attempt if fewer than `max` were made and the code is live; returns the new count, or null when none is left. */
+  countAttempt(codeId: string, max: number): Promise<number | null>;
+  /** Marks the code used; true for exactly one caller. */
+  consumeCode(codeId: string, now: number): Promise<boolean>;
+  /** After a successful reset: supersedes every live code and expires every other open flow of the account. */
+  endAccountFlows(accountId: string, exceptFlowId: string | null, now: number): Promise<void>;
+
+  recordFailure(accountId: string, now: number): Promise<void>;
+  countFailures(accountId: string, since: number): Promise<number>;
+  /** Starts a self-service block unless one is running; returns the block's start. */
+  block(accountId: string, now: number): Promise<void>;
+  blockedAt(accountId: string): Promise<number | null>;
+  /** Clears failures and any block (after a successful reset, or an admin's unblock). */
+  clearGuard(accountId: string): Promise<void>;
+
+  /** Messages queued for an account on a channel since `since` (sending limits). */
+  countMessages(filter: {
+    accountId?: string;
+    tenantId?: string;
+    channel: 'email' | 'sms';
+    since: number;
+  }): Promise<number>;
+
+  addPasswordHistory(accountId: string, hash: string, now: number): Promise<void>;
+  /** The account's most recent password hashes, newest first. */
+  recentPasswordHashes(accountId: string, limit: number): Promise<string[]>;
+}

@@ -1,0 +1,309 @@
+import { afterFailure, isDeliverable, type BackoffPolicy, type DeliveryFailure } from '../core/outbox-policy.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Keyring } from '../ports/keyring.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { DeliveryResult, Mailer, SmsSender } from '../ports/messaging.ts';
+import type { Random } from '../ports/random.ts';
+import type { OutboxMessage, Store } from '../ports/store.ts';
+import { openPayload } from './message-queue.ts';
+
+export interface OutboxWorkerOptions {
+  readonly store: Store;
+  readonly keyring: Keyring;
+  readonly mailer: Mailer;
+  readonly sms: SmsSender | null;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly log: Logger;
+  readonly policy: BackoffPolicy;
+  /** Fallback poll interval; the worker is also woken right after each commit. */
+  readonly pollMs: number;
+  /** How long a claim lasts before another worker may take the message over. */
+  readonly claimMs: number;
+  /** Unique per process; claims are made in this name. */
+  readonly workerId: string;
+  /** Sends in flight at once (default 8). */
+  readonly concurrency?: number;
+  /** Messages claimed per round (default 4 × concurrency). */
+  readonly batchSize?: number;
+}
+
+type Outcome = 'sent' | 'retry' | 'failed' | 'expired' | 'lost';
+
+const MAX_REASON = 300;
+
+/**
+ * Delivers what the transactional outbox holds. It claims due messages, opens the sealed
+ * content, drops what is too old to be useful (a code past its lifetime is never sent late),
+ * sends the rest and records the outcome together with an audit event. A transport that throws
+ * counts as a retryable failure; one bad row never stops the loop. Logs and audit events name
+ * the message, channel, template, attempt and outcome — never the recipient or the content.
+ */
+export class OutboxWorker {
+  readonly #o: OutboxWorkerOptions;
+  readonly #concurrency: number;
+  readonly #batchSize: number;
+  #started = false;
+  #stopping = false;
+  #timer: NodeJS.Timeout | null = null;
+  /** The drive loop currently running, if any. */
+  #loop: Promise<void> | null = null;
+  /** Set by wake() while the loop runs: go round once more before sleeping. */
+  #again = false;
+  /** Every runOnce() in progress (the loop's and direct calls'). */
+  readonly #runs = new Set<Promise<number>>();
+
+  constructor(options: OutboxWorkerOptions) {
+    this.#o = options;
+    this.#concurrency = Math.max(1, Math.floor(options.concurrency ?? 8));
+    this.#batchSize = Math.max(this.#concurrency, Math.floor(options.batchSize ?? this.#concurrency * 4));
+  }
+
+  get workerId(): string {
+    return this.#o.workerId;
+  }
+
+  /** Starts polling (and runs once right away). Idempotent. */
+  start(): void {
+    if (this.#started || this.#stopping) return;
+    this.#started = true;
+    this.#schedule(0);
+  }
+
+  /** Runs soon (coalesced): call right after committing a transaction that enqueued a message. */
+  wake(): void {
+    if (!this.#started || this.#stopping) return;
+    if (this.#loop) {
+      this.#again = true;
+      return;
+    }
+    this.#schedule(0);
+  }
+
+  /**
+   * Claims the messages that are due and processes them, at most `concurrency` at a time.
+   * Returns how many it handled (sent, retried, failed or expired).
+   */
+  runOnce(): Promise<number> {
+    const run = this.#runOnce();
+    this.#runs.add(run);
+    const forget = (): void => void this.#runs.delete(run);
+    run.then(forget, forget);
+    return run;
+  }
+
+  /** Stops polling, waits for the sends in flight, then gives back the claims it still holds. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    if (this.#loop) await this.#loop;
+    await Promise.allSettled([...this.#runs]);
+    try {
+      const released = await this.#o.store.outbox.release(this.#o.workerId);
+      if (released > 0) this.#o.log.info({ released }, 'outbox worker released its claims');
+    } catch (e) {
+      this.#o.log.error({ err: errorSummary(e) }, 'outbox worker could not release its claims');
+    }
+  }
+
+  /**
+   * Messages waiting to be sent (pending), for health and metrics. The port has no count, so this
+   * counts one page of `list`: at most 1000 with the SQL store ("1000 or more").
+   */
+  async pending(): Promise<number> {
+    const rows = await this.#o.store.outbox.list({ status: 'pending', limit: 1000 });
+    return rows.length;
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#stopping) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = null;
+        this.#loop = this.#drive().finally(() => {
+          this.#loop = null;
+        });
+      },
+      Math.max(0, delayMs),
+    );
+    // the worker never keeps a process alive on its own: the HTTP server (or the CLI) does
+    this.#timer.unref();
+  }
+
+  /** One wake-up: run until nothing is due (or woken again), then sleep until the next due time or the poll. */
+  async #drive(): Promise<void> {
+    let nextDelay = this.#o.pollMs;
+    try {
+      for (;;) {
+        this.#again = false;
+        const handled = await this.runOnce();
+        if (this.#stopping) return;
+        if (handled < this.#batchSize && !this.#again) break;
+      }
+      const due = await this.#o.store.outbox.nextDueAt();
+      if (due !== null) nextDelay = Math.min(nextDelay, due - this.#o.clock.now());
+    } catch (e) {
+      this.#o.log.error({ err: errorSummary(e) }, 'outbox worker round failed; will try again at the next poll');
+    }
+    if (this.#again) nextDelay = 0;
+    this.#schedule(nextDelay);
+  }
+
+  async #runOnce(): Promise<number> {
+    if (this.#stopping) return 0;
+    const { store, workerId, claimMs } = this.#o;
+    const now = this.#o.clock.now();
+    const claimed = await store.outbox.claimDue(workerId, now, now + claimMs, this.#batchSize);
+    if (claimed.length === 0) return 0;
+    let next = 0;
+    let handled = 0;
+    const lane = async (): Promise<void> => {
+      while (next < claimed.length && !this.#stopping) {
+        const message = claimed[next++] as OutboxMessage;
+        try {
+          await this.#process(message);
+          handled++;
+        } catch (e) {
+          // infrastructure trouble (the database): the claim lapses and the message is tried again later
+          this.#o.log.error(
+            { messageId: message.id, channel: message.channel, template: message.template, err: errorSummary(e) },
+            'outbox message could not be processed',
+          );
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.#concurrency, claimed.length) }, lane));
+    return handled;
+  }
+
+  async #process(m: OutboxMessage): Promise<Outcome> {
+    const now = this.#o.clock.now();
+    if (!isDeliverable(m.expiresAt, now)) return this.#finish(m, 'expired', m.attempts, null);
+
+    if (m.recipientSealed === null || m.payloadSealed === null) {
+      return this.#finish(m, 'failed', m.attempts, 'message content is missing');
+    }
+    let recipient: string;
+    try {
+      recipient = this.#o.keyring.open(m.recipientSealed);
+    } catch {
+      return this.#finish(m, 'failed', m.attempts, 'message content cannot be opened (sealed under another key?)');
+    }
+    const payload = openPayload(this.#o.keyring, m.payloadSealed, m.channel);
+    if (!payload)
+      return this.#finish(m, 'failed', m.attempts, 'message content cannot be opened (sealed under another key?)');
+
+    const attempt = m.attempts + 1;
+    let result: DeliveryResult;
+    if (payload.channel === 'sms') {
+      const sms = this.#o.sms;
+      if (!sms) return this.#finish(m, 'failed', attempt, 'SMS is not configured');
+      result = await guard(() => sms.send({ to: recipient, body: payload.body }));
+    } else {
+      const { subject, text, html } = payload;
+      result = await guard(() => this.#o.mailer.send({ to: recipient, subject, text, html }));
+    }
+
+    if (result.ok) return this.#finish(m, 'sent', attempt, null, result.providerId);
+    const failure: DeliveryFailure = { retryable: result.retryable, reason: scrub(result.reason, recipient) };
+    const after = this.#o.clock.now();
+    const step = afterFailure(this.#o.policy, attempt, failure, after, m.expiresAt, this.#o.random.unit());
+    switch (step.kind) {
+      case 'retry':
+        return this.#finish(m, 'retry', attempt, failure.reason, null, step.at);
+      case 'fail':
+        return this.#finish(m, 'failed', attempt, step.reason);
+      case 'expire':
+        return this.#finish(m, 'expired', attempt, failure.reason);
+    }
+  }
+
+  /** Records the outcome (only while the claim is still ours) and its audit event in one transaction. */
+  async #finish(
+    m: OutboxMessage,
+    outcome: Exclude<Outcome, 'lost'>,
+    attempts: number,
+    reason: string | null,
+    providerId: string | null = null,
+    retryAt = 0,
+  ): Promise<Outcome> {
+    const { store, workerId, clock, log } = this.#o;
+    const now = clock.now();
+    const applied = await store.transaction(async (tx) => {
+      let done: boolean;
+      switch (outcome) {
+        case 'sent':
+          done = await tx.outbox.markSent(m.id, workerId, now);
+          break;
+        case 'retry':
+          done = await tx.outbox.markRetry(m.id, workerId, attempts, retryAt, reason ?? 'unknown');
+          break;
+        case 'failed':
+          done = await tx.outbox.markFailed(m.id, workerId, attempts, reason ?? 'unknown', now);
+          break;
+        case 'expired':
+          done = await tx.outbox.markExpired(m.id, workerId, now);
+          break;
+      }
+      if (!done) return false;
+      const details: Record<string, string | number | boolean | null> = {
+        messageId: m.id,
+        channel: m.channel,
+        template: m.template,
+        attempts,
+        reason,
+      };
+      if (outcome === 'sent') details.providerId = providerId;
+      if (outcome === 'retry') details.nextAttemptAt = retryAt;
+      await tx.audit.append({
+        at: now,
+        tenantId: m.tenantId,
+        accountId: m.accountId,
+        actor: 'system',
+        type: `message.${outcome}`,
+        outcome,
+        ip: null,
+        userAgent: null,
+        details,
+      });
+      return true;
+    });
+
+    const fields = { messageId: m.id, channel: m.channel, template: m.template, attempt: attempts, outcome, reason };
+    if (!applied) {
+      log.warn({ ...fields, outcome: 'lost' }, 'outbox message claim lapsed before the outcome was recorded');
+      return 'lost';
+    }
+    if (outcome === 'sent') log.info(fields, 'message sent');
+    else if (outcome === 'retry') log.warn({ ...fields, nextAttemptAt: retryAt }, 'message will be retried');
+    else if (outcome === 'failed') log.error(fields, 'message failed');
+    else log.warn(fields, 'message expired before it could be delivered');
+    return outcome;
+  }
+}
+
+/** A transport that throws is a retryable failure; the error's own text may name the recipient, so only its kind is kept. */
+async function guard(send: () => Promise<DeliveryResult>): Promise<DeliveryResult> {
+  try {
+    return await send();
+  } catch (e) {
+    return { ok: false, retryable: true, reason: `transport error: ${errorSummary(e)}` };
+  }
+}
+
+function errorSummary(e: unknown): string {
+  if (e instanceof Error) {
+    const code = (e as { code?: unknown }).code;
+    return typeof code === 'string' ? `${e.name} (${code})` : e.name;
+  }
+  return typeof e;
+}
+
+/** Defence in depth: adapters never put the recipient in a reason, and this makes sure of it. */
+function scrub(reason: string, recipient: string): string {
+  let out = recipient.length > 0 ? reason.split(recipient).join('[recipient]') : reason;
+  out = out.replace(/[^\s<>()"',;:]+@[^\s<>()"',;:]+/g, '[address]').replace(/\p{Cc}+/gu, ' ');
+  return out.length > MAX_REASON ? `${out.slice(0, MAX_REASON - 1)}…` : out;
+}

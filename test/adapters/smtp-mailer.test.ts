@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server, type Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { SmtpMailer } from '../../src/adapters/mail/smtp-mailer.ts';
+import { startSmtpListener, type SmtpListener } from '../helpers/smtp-listener.ts';
+
+const FROM = 'sspr <no-reply@sspr.example>';
+const TO = 'ada.lovelace@example.com';
+const message = {
+  to: TO,
+  subject: 'Your security info changed',
+  text: 'Hello Ada,\n\nplain part\n',
+  html: '<!doctype html><p>Hello <strong>Ada</strong></p>',
+};
+
+describe('SmtpMailer against a real SMTP listener', () => {
+  let smtp: SmtpListener;
+  let mailer: SmtpMailer;
+
+  before(async () => {
+    smtp = await startSmtpListener();
+    mailer = new SmtpMailer({ url: smtp.url, from: FROM, timeoutMs: 2_000 });
+  });
+  after(async () => {
+    await mailer.close();
+    await smtp.close();
+  });
+
+  it('sends text and HTML parts with the configured From', async () => {
+    const before = smtp.messages.length;
+    const result = await mailer.send(message);
+    assert.equal(result.ok, true);
+    assert.ok(result.ok && typeof result.providerId === 'string' && result.providerId.length > 0);
+    const mails = await smtp.waitFor(before + 1);
+    const mail = mails[before];
+    assert.ok(mail);
+    assert.deepEqual(mail.envelopeTo, [TO]);
+    assert.equal(mail.envelopeFrom, 'no-reply@sspr.example');
+    assert.deepEqual(mail.to, [TO]);
+    assert.equal(mail.from, '"sspr" <no-reply@sspr.example>');
+    assert.equal(mail.subject, message.subject);
+    assert.equal(mail.text, message.text);
+    assert.match(mail.html ?? '', /<p>Hello <strong>Ada<\/strong><\/p>/);
+    assert.match(mail.raw, /multipart\/alternative/);
+  });
+
+  it('a 550 recipient rejection is permanent and its reason does not name the recipient', async () => {
+    smtp.setRejectRecipients(true, 550);
+    try {
+      const before = smtp.messages.length;
+      const result = await mailer.send(message);
+      assert.equal(result.ok, false);
+      assert.ok(!result.ok);
+      assert.equal(result.retryable, false);
+      assert.match(result.reason, /550/);
+      assert.ok(!result.reason.includes(TO), result.reason);
+      assert.ok(!result.reason.includes('ada.lovelace'), result.reason);
+      assert.equal(smtp.messages.length, before);
+    } finally {
+      smtp.setRejectRecipients(false);
+    }
+  });
+
+  it('a 450 recipient refusal is retryable', async () => {
+    smtp.setRejectRecipients(true, 450);
+    try {
+      const result = await mailer.send(message);
+      assert.ok(!result.ok);
+      assert.equal(result.retryable, true);
+      assert.match(result.reason, /450/);
+      assert.ok(!result.reason.includes(TO), result.reason);
+    } finally {
+      smtp.setRejectRecipients(false);
+    }
+  });
+
+  it('refuses a CR or LF in a header value, sending nothing', async () => {
+    const before = smtp.messages.length;
+    const connections = smtp.connections;
+    for (const bad of [
+      { ...message, subject: 'Hello\r\nBcc: victim@example.org' },
+      { ...message, subject: 'Hello\nX-Injected: 1' },
+      { ...message, to: 'ada@example.com\r\nBcc: victim@example.org' },
+      { ...message, to: 'ada@example.com, victim@example.org' },
+    ]) {
+      const result = await mailer.send(bad);
+      assert.ok(!result.ok);
+      assert.equal(result.retryable, false);
+      assert.match(result.reason, /^refused/);
+      assert.ok(!result.reason.includes('victim'), result.reason);
+    }
+    assert.equal(smtp.messages.length, before);
+    assert.equal(smtp.connections, connections, 'no connection was even opened');
+  });
+
+  it('server down is retryable; back up, the same mailer delivers again', async () => {
+    await smtp.stop();
+    const down = await mailer.send(message);
+    assert.ok(!down.ok);
+    assert.equal(down.retryable, true);
+    assert.ok(!down.reason.includes(TO), down.reason);
+    await smtp.restart();
+    const before = smtp.messages.length;
+    const up = await mailer.send(message);
+    assert.equal(up.ok, true, JSON.stringify(up));
+    await smtp.waitFor(before + 1);
+  });
+
+  it('rejects a From with a line break at construction', () => {
+    assert.throws(
+      () => new SmtpMailer({ url: smtp.url, from: 'a <a@example.com>\r\nBcc: x@example.com' }),
+      /line break/,
+    );
+  });
+});
+
+describe('SmtpMailer without an answering server', () => {
+  it('connection refused is retryable', async () => {
+    const port = await freePort();
+    const mailer = new SmtpMailer({ url: `smtp://127.0.0.1:${port}`, from: FROM, timeoutMs: 1_000 });
+    try {
+      const result = await mailer.send(message);
+      assert.ok(!result.ok);
+      assert.equal(result.retryable, true);
+      assert.match(result.reason, /^SMTP /);
+      assert.ok(!result.reason.includes(TO));
+    } finally {
+      await mailer.close();
+    }
+  });
+
+  it('a server that never greets times out, retryable', async () => {
+    const sockets = new Set<Socket>();
+    const silent: Server = createServer((s) => {
+      sockets.add(s);
+      s.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const address = silent.address();
+    assert.ok(address && typeof address === 'object');
+    const mailer = new SmtpMailer({ url: `smtp://127.0.0.1:${address.port}`, from: FROM, timeoutMs: 200 });
+    try {
+      const started = Date.now();
+      const result = await mailer.send(message);
+      assert.ok(!result.ok);
+      assert.equal(result.retryable, true);
+      assert.match(result.reason, /ETIMEDOUT/);
+      assert.ok(Date.now() - started < 5_000, 'the time limit applied');
+    } finally {
+      await mailer.close();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+});
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  assert.ok(address && typeof address === 'object');
+  return address.port;
+}

@@ -1,0 +1,57 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createApp } from '../../src/compose.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import type { Logger } from '../../src/ports/logger.ts';
+import type { App } from '../../src/service/app.ts';
+
+export interface TestApp {
+  readonly app: App;
+  /** The temp folder holding the SQLite file and the generated secret key. */
+  readonly dataDir: string;
+  /** Closes the App (idempotent) and removes the temp folder. */
+  cleanup(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  /** A logger of your own, e.g. `createLogger(config, stream)` to capture log lines. */
+  readonly logger?: Logger;
+  /** Start the outbox worker (default false: tests drive it themselves). */
+  readonly startWorker?: boolean;
+}
+
+/**
+ * A real App (SQLite file in a fresh temp folder, migrated, dev outbox, silent logs) for HTTP and
+ * service tests. `overrides` are `SSPR_*` variables, e.g. `{ SSPR_PUBLIC_URL: 'https://x.test' }`;
+ * nothing is read from the real environment.
+ */
+export async function createTestApp(
+  overrides: Record<string, string> = {},
+  options: TestAppOptions = {},
+): Promise<TestApp> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'sspr-app-'));
+  let app: App | undefined;
+  try {
+    const config = loadConfig({ env: { SSPR_DATA_DIR: dataDir, SSPR_LOG_LEVEL: 'silent', ...overrides } });
+    app = await createApp(config, { logger: options.logger, startWorker: options.startWorker ?? false });
+    await app.migrate();
+  } catch (error) {
+    await app?.close();
+    await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+  const ready = app;
+  let closed = false;
+  return {
+    app: ready,
+    dataDir,
+    async cleanup() {
+      if (!closed) {
+        closed = true;
+        await ready.close();
+      }
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
