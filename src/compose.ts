@@ -19,6 +19,7 @@ import { OutboxWorker } from './service/outbox-worker.ts';
 import { DirectoryService } from './service/directory-service.ts';
 import { ResetService } from './service/reset-service.ts';
 import { MemoryLimiter } from './adapters/memory-limiter.ts';
+import { AltchaCaptcha } from './adapters/altcha-captcha.ts';
 import { DEFAULT_RESET_POLICY, type ResetPolicy } from './core/reset-policy.ts';
 import { LOG_REDACT_PATHS } from './http/log-redaction.ts';
 
@@ -134,6 +135,15 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     publicUrl: config.public_url,
   });
 
+  const captcha = new AltchaCaptcha({
+    signatureSecret: keyring.hmac('altcha', 'signature'),
+    keySignatureSecret: keyring.hmac('altcha', 'key-signature'),
+    maxNumber: config.captcha_max_number,
+    ttlMs: 10 * 60_000,
+    clock: systemClock,
+    markUsed: (signature, expiresAt) => store.flows.markCaptchaUsed(signature, expiresAt, systemClock.now()),
+  });
+
   if (options.startWorker) outbox.start();
 
   return {
@@ -151,6 +161,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     directory,
     reset,
     resetPolicy,
+    captcha,
     migrate: () => store.migrate(),
     async close() {
       await outbox.stop();

@@ -100,6 +100,9 @@ export interface FlowRepo {
     since: number;
   }): Promise<number>;
 
+  /** Records a used CAPTCHA solution (and forgets expired ones); false when it was used before. */
+  markCaptchaUsed(signature: string, expiresAt: number, now: number): Promise<boolean>;
+
   addPasswordHistory(accountId: string, hash: string, now: number): Promise<void>;
   /** The account's most recent password hashes, newest first. */
   recentPasswordHashes(accountId: string, limit: number): Promise<string[]>;

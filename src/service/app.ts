@@ -6,6 +6,7 @@ import type { DevOutboxReader, Mailer, SmsSender } from '../ports/messaging.ts';
 import type { PasswordHasher } from '../ports/password-hasher.ts';
 import type { Random } from '../ports/random.ts';
 import type { Store } from '../ports/store.ts';
+import type { Captcha } from '../ports/captcha.ts';
 import type { DirectoryService } from './directory-service.ts';
 import type { OutboxWorker } from './outbox-worker.ts';
 import type { ResetService } from './reset-service.ts';
@@ -31,6 +32,7 @@ export interface App {
   readonly directory: DirectoryService;
   readonly reset: ResetService;
   readonly resetPolicy: ResetPolicy;
+  readonly captcha: Captcha;
   /** Applies pending migrations; safe to run twice. Returns the names it applied. */
   migrate(): Promise<string[]>;
   /** Stops the outbox worker (finishing sends in flight) and closes the database. */

@@ -166,9 +166,13 @@ export class DirectoryService {
         now,
       });
       if (!created.ok) {
-        return created.error === 'tenant_exists'
-          ? err('tenant_exists', `A tenant named "${name.value}" already exists.`)
-          : err('domain_taken', `One of the domains (${domains.join(', ')}) already belongs to another tenant.`);
+        if (created.error === 'tenant_exists')
+          return err('tenant_exists', `A tenant named "${name.value}" already exists.`);
+        for (const d of domains) {
+          const owner = await tx.directory.findTenantByDomain(d);
+          if (owner) return err('domain_taken', `The domain ${d} already belongs to the tenant "${owner.name}".`);
+        }
+        return err('domain_taken', `One of the domains (${domains.join(', ')}) already belongs to another tenant.`);
       }
       await this.#audit(tx, {
         at: now,
@@ -216,7 +220,7 @@ export class DirectoryService {
     const { directory } = this.#d.store;
     const tenant = await directory.findTenantByDomain(domain);
     if (!tenant) {
-      return err('tenant_not_found', `No tenant has the domain "${domain}"; create one with that domain first.`);
+      return err('tenant_not_found', `No tenant has the domain "${domain}".`);
     }
     if (await directory.findAccountByLogin(login.value)) {
       return err('login_taken', `The user ID ${login.value} is already taken.`);

@@ -144,8 +144,12 @@ describe('DirectoryService on SQLite', () => {
       () => h.service.createTenant({ name: 'Contoso', domains: ['other.example'], actor: 'cli' }),
       /Contoso/,
     );
-    await expectRefused(h, 'domain_taken', () =>
-      h.service.createTenant({ name: 'Fabrikam', domains: ['fabrikam.example', 'CONTOSO.example'], actor: 'cli' }),
+    await expectRefused(
+      h,
+      'domain_taken',
+      () =>
+        h.service.createTenant({ name: 'Fabrikam', domains: ['fabrikam.example', 'CONTOSO.example'], actor: 'cli' }),
+      /contoso\.example already belongs to the tenant "Contoso"/,
     );
     // 100 characters is still fine
     const long = await h.service.createTenant({ name: 'y'.repeat(100), domains: ['long.example'], actor: 'cli' });

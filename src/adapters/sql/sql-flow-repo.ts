@@ -203,6 +203,17 @@ export class SqlFlowRepo implements FlowRepo {
     return Number(row.n);
   }
 
+  async markCaptchaUsed(signature: string, expiresAt: number, now: number): Promise<boolean> {
+    await this.db.deleteFrom('captcha_used').where('expires_at', '<', now).execute();
+    const r = await this.db
+      .insertInto('captcha_used')
+      .values({ signature, expires_at: expiresAt })
+      .onConflict((oc) => oc.column('signature').doNothing())
+      .returning('signature')
+      .executeTakeFirst();
+    return r !== undefined;
+  }
+
   async addPasswordHistory(accountId: string, hash: string, now: number): Promise<void> {
     await this.db.insertInto('password_history').values({ account_id: accountId, hash, created_at: now }).execute();
   }
