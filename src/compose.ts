@@ -120,6 +120,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     codeTtlMs: config.code_ttl_ms,
     flowTtlMs: config.flow_ttl_ms,
     resendCooldownMs: config.resend_cooldown_ms,
+    maxStartsPerIp: config.start_limit_per_ip,
   };
   const limiter = new MemoryLimiter();
   const reset = new ResetService({

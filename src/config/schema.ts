@@ -150,6 +150,11 @@ export const configSchema = {
     unit: 'ms',
     description: 'Wait between two codes sent in one reset.',
   }),
+  start_limit_per_ip: spec({
+    schema: z.coerce.number().int().min(1).max(1_000_000).default(30),
+    description:
+      'Password resets one client IP address may start per 10 minutes (behind a proxy, set trust_proxy so the real client address is used).',
+  }),
   captcha_max_number: spec({
     schema: z.coerce.number().int().min(1_000).max(10_000_000).default(100_000),
     description:

@@ -25,10 +25,13 @@ const E164 = /^\+[1-9][0-9]{6,14}$/;
 
 /** Accepts `+44 7700 900123`, `+44-7700-900123` or `+447700900123`; stores `+447700900123`. */
 export function normalizePhone(input: string): Result<string, ContactError> {
-  const value = input
-    .normalize('NFKC')
-    .trim()
-    .replace(/[\s().-]/g, '');
+  // separators people type are dropped; a control character (CR/LF…) anywhere refuses the value
+  const value = /\p{Cc}/u.test(input.trim())
+    ? ''
+    : input
+        .normalize('NFKC')
+        .trim()
+        .replace(/[ \u00a0().-]/g, '');
   if (!E164.test(value)) {
     return err(
       'phone_invalid',

@@ -34,5 +34,5 @@ export function normalizeDomain(input: string): Result<string, DomainError> {
   const value = input.normalize('NFKC').trim().toLowerCase().replace(/\.$/, '');
   return DOMAIN_SHAPE.test(value)
     ? ok(value)
-    : err('domain_invalid', `"${input}" is not a domain name like example.com.`);
+    : err('domain_invalid', `"${input.replace(/\p{C}/gu, '�').slice(0, 80)}" is not a domain name like example.com.`);
 }

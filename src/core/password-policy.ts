@@ -63,9 +63,28 @@ function isCommon(lower: string): boolean {
   return false;
 }
 
+const SEQUENCES = [
+  'abcdefghijklmnopqrstuvwxyz',
+  '01234567890',
+  'qwertyuiopasdfghjklzxcvbnm',
+  '1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9ol0p',
+];
+
+/** Whether `b` follows `a` (or precedes it) in the alphabet, the digits or a keyboard walk. */
+function isStep(a: string, b: string): boolean {
+  return SEQUENCES.some((seq) => {
+    const i = seq.indexOf(a);
+    return i >= 0 && (seq[i + 1] === b || seq[i - 1] === b);
+  });
+}
+
 function isRepetitive(lower: string): boolean {
   const chars = [...lower];
   if (new Set(chars).size <= 2) return true;
+  // "123456789012345", "abcdefghijklmnop", "qwertyuiopasdfgh": mostly one walk along a row
+  let steps = 0;
+  for (let i = 1; i < chars.length; i++) if (isStep(chars[i - 1]!, chars[i]!)) steps++;
+  if (steps >= (chars.length - 1) * 0.75) return true;
   for (let size = 1; size <= 4; size++) {
     const unit = chars.slice(0, size).join('');
     if (unit.repeat(Math.ceil(chars.length / size)).startsWith(lower)) return true;

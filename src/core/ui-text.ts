@@ -100,3 +100,115 @@ export const CONTACT_ADMIN = {
   message:
     'Contact your company administrator to reset your password. If you are the only administrator in your company, contact Technical Support.',
 } as const;
+
+/**
+ * Fills `{name}` placeholders of a catalogue text. Unknown placeholders are left as they are, so
+ * a missing value shows up in review instead of vanishing.
+ */
+export function formatText(template: string, values: Readonly<Record<string, string | number>>): string {
+  return template.replace(/\{([a-zA-Z]+)\}/g, (whole, name: string) =>
+    Object.hasOwn(values, name) ? String(values[name]) : whole,
+  );
+}
+
+/** Problems the reset pages add to STEP_PROBLEMS (the form itself, not a step of the flow). */
+export const PAGE_PROBLEMS = {
+  csrf_invalid: {
+    title: 'This form has expired',
+    message:
+      'This form expired or was sent from another page, so nothing was changed. Go back, reload the page and try again, or start a new reset.',
+  },
+} as const satisfies Record<string, ProblemText>;
+
+/**
+ * Every other word of the reset pages: titles, labels, buttons, hints, keyed by page. `{name}`
+ * placeholders are filled with `formatText`.
+ */
+export const RESET_PAGE_TEXT = {
+  common: {
+    stepOf: 'Step {step} of {total}',
+    step: 'Step {step}',
+    expiresAt: 'This reset expires at {time}',
+    expiresIn: 'in {minutes} minutes',
+    expiresInOne: 'in 1 minute',
+    expiresSoon: 'in less than a minute',
+    timeZoneUtc: 'UTC',
+    startNew: 'Start a new reset',
+    problemHeading: 'There is a problem',
+    helpdeskIntro: 'Contact your help desk:',
+    helpdeskOr: 'or',
+    stepLabel: 'Progress',
+  },
+  start: {
+    title: 'Reset your password',
+    intro:
+      'Forgot your password, or locked out? Prove it is you with the email address or phone you registered, then choose a new password.',
+    loginLabel: 'User ID',
+    loginHint: 'Your work sign-in name, like name@company.com.',
+    captchaLabel: 'Confirm you are a person',
+    captchaHint: 'Your browser solves a short puzzle: no pictures to pick. It needs JavaScript.',
+    noScript:
+      'This page needs JavaScript for the anti-robot check. Turn on JavaScript, or ask your administrator to reset your password.',
+    submit: 'Next',
+  },
+  emailCode: {
+    title: 'Check your email',
+    sentTo: 'We sent a security code and a link to {email}.',
+    whatNext: 'Type the code here, or open the link in this browser. Both work for {minutes} minutes.',
+    codeLabel: 'Security code',
+    codeHint: '6 digits, like 123456.',
+    verify: 'Verify',
+    noEmail: 'No email? Check your spam or junk folder, or ask for a new code.',
+    resend: 'Send a new code',
+    resendAfter: 'You can ask for a new code after {time}.',
+    noCodesLeft: 'No more codes can be sent for this reset.',
+    usePhone: 'Text my phone instead',
+  },
+  phoneNumber: {
+    title: 'Confirm your mobile phone',
+    intro:
+      'Type the full mobile number registered on your account. We send a code by text message only when it matches.',
+    masked: 'The number on your account ends like this: {phone}.',
+    phoneLabel: 'Mobile phone number',
+    phoneHint: 'With the country code, like +44 7700 900123.',
+    submit: 'Send code',
+    backToEmail: 'Use email instead',
+  },
+  smsCode: {
+    title: 'Enter the code we texted you',
+    sentTo: 'If the number matched, we sent a code by text message to {phone}.',
+    sentToUnknown: 'If the number matched, we sent a code by text message.',
+    twoStepHint:
+      'Accounts that need two checks must confirm the email step first: the text message is sent only after that. If no text arrives, use email instead.',
+    codeLabel: 'Security code',
+    codeHint: '6 digits, like 123456.',
+    verify: 'Verify',
+    resend: 'Send a new code',
+    retypePhone: 'Change the number',
+    backToEmail: 'Use email instead',
+  },
+  newPassword: {
+    title: 'Choose a new password',
+    intro: 'Almost done. Choose a password you do not use anywhere else.',
+    minLength: 'Use at least {min} characters. A few unrelated words make a long password that is easy to remember.',
+    passwordLabel: 'New password',
+    confirmLabel: 'Type it again',
+    submit: 'Change password',
+  },
+  completed: {
+    title: 'Your password was changed',
+    message:
+      'Sign in with your new password. For your security, you were signed out everywhere, and we sent a notice to your email addresses.',
+    signIn: 'Sign in',
+  },
+  invalidCode: {
+    linkText: 'click here',
+    tryAgain: 'Type the code again',
+  },
+  link: {
+    title: 'Continue your password reset',
+    intro:
+      'Select Continue to confirm your email address. Use the same browser where you asked to reset your password.',
+    submit: 'Continue',
+  },
+} as const;

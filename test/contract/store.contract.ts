@@ -60,10 +60,16 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         }
       });
 
-      test('two stores migrating the same empty database at once apply each migration exactly once', async (t) => {
+      // Needs a server database (the url): two SQLite connections in one process would block the
+      // event loop on the file lock, so SQLite's case runs in child processes (sql-store.test.ts).
+      test('two stores migrating the same empty database at once apply each migration exactly once', async () => {
         const opened = await open();
         try {
-          if (!opened.url) return t.skip('covered per adapter (SQLite: test/adapters/sql-store.test.ts)');
+          if (!opened.url) {
+            await opened.store.migrate();
+            assert.deepEqual(await opened.store.migrate(), [], 'without a url: migrating twice applies nothing the second time');
+            return;
+          }
           const other = await openSqlStore(opened.url);
           try {
             const [a, b] = await Promise.all([opened.store.migrate(), other.migrate()]);
