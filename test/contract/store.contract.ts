@@ -67,7 +67,11 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         try {
           if (!opened.url) {
             await opened.store.migrate();
-            assert.deepEqual(await opened.store.migrate(), [], 'without a url: migrating twice applies nothing the second time');
+            assert.deepEqual(
+              await opened.store.migrate(),
+              [],
+              'without a url: migrating twice applies nothing the second time',
+            );
             return;
           }
           const other = await openSqlStore(opened.url);
