@@ -45,11 +45,10 @@ export function normalizeMethod(kind: MethodKind, input: string): Result<string,
   return kind === 'email' ? normalizeEmail(input) : normalizePhone(input);
 }
 
-/** `a••••@example.com`: enough to recognise, not enough to harvest. */
+/** `a••••@example.com`: the first letter and the domain, always four dots (the length is not revealed). */
 export function maskEmail(email: string): string {
   const at = email.lastIndexOf('@');
-  const local = email.slice(0, at);
-  return `${local.slice(0, 1)}${'•'.repeat(Math.max(3, Math.min(local.length - 1, 6)))}${email.slice(at)}`;
+  return `${email.slice(0, 1)}••••${email.slice(at)}`;
 }
 
 /** `••• ••• ••23`: the last two digits only. */

@@ -79,6 +79,7 @@ export interface FlowRepo {
   findByLinkHash(linkHash: string): Promise<CodeRecord | null>;
   /** Counts one attempt if fewer than `max` were made and the code is live; returns the new count, or null when none is left. */
   countAttempt(codeId: string, max: number): Promise<number | null>;
+  getCode(id: string): Promise<CodeRecord | null>;
   /** Marks the code used; true for exactly one caller. */
   consumeCode(codeId: string, now: number): Promise<boolean>;
   /** After a successful reset: supersedes every live code and expires every other open flow of the account. */
@@ -99,6 +100,9 @@ export interface FlowRepo {
     channel: 'email' | 'sms';
     since: number;
   }): Promise<number>;
+
+  /** Domains of the tenant's registered alternate emails, one entry per account (at most `limit`), for decoy masks. */
+  alternateEmailDomains(tenantId: string, limit: number): Promise<string[]>;
 
   /** Records a used CAPTCHA solution (and forgets expired ones); false when it was used before. */
   markCaptchaUsed(signature: string, expiresAt: number, now: number): Promise<boolean>;

@@ -1,6 +1,6 @@
 import { maskEmail, maskPhone, normalizePhone } from '../core/contact.ts';
 import { isAdminRole, type Account, type Tenant } from '../core/directory-model.ts';
-import { normalizeLogin } from '../core/login.ts';
+import { domainOf, normalizeLogin } from '../core/login.ts';
 import { checkPassword, normalizePassword, type PasswordProblem } from '../core/password-policy.ts';
 import {
   canSendCode,
@@ -114,6 +114,8 @@ type Ctx = {
 };
 
 export class ResetService {
+  private readonly decoyCache = new Map<string, { domains: readonly string[]; until: number }>();
+
   constructor(private readonly d: ResetDeps) {}
 
   // ---- start ---------------------------------------------------------------------------
@@ -150,6 +152,8 @@ export class ResetService {
       const blockedAt = ctx.account ? await tx.flows.blockedAt(ctx.account.id) : null;
       const blocked = isBlocked(this.d.policy, blockedAt, now);
       let internal: string;
+      // equal work on every path: the decoy domains are looked up whether or not they are needed
+      const decoyDomains = await this.decoyDomains(tx, ctx.tenant, now);
       if (!ctx.tenant || !ctx.account) internal = 'not_found';
       else if (!ctx.account.enabled) internal = 'disabled';
       else if (!ctx.email) internal = 'no_methods';
@@ -161,7 +165,7 @@ export class ResetService {
       const flow: FlowRecord = {
         id: flowId,
         tenantId: ctx.tenant?.id ?? null,
-        accountId: ctx.account?.id ?? null,
+        accountId: ctx.tenant && ctx.account ? ctx.account.id : null,
         deliverable,
         login,
         gates,
@@ -170,7 +174,7 @@ export class ResetService {
         bindingHash: this.bindingHash(flowId, secret),
         prevBindingHash: null,
         prevBindingUntil: null,
-        maskedEmail: deliverable && ctx.email ? maskEmail(ctx.email) : this.decoyMask(login),
+        maskedEmail: deliverable && ctx.email ? maskEmail(ctx.email) : this.decoyMask(login, decoyDomains),
         createdAt: now,
         // every flow counts as having sent its first message: the clock and the resend rules
         // then behave the same whether or not anything went out
@@ -231,6 +235,13 @@ export class ResetService {
       // count first, compare after: parallel guesses cannot overrun the limit
       const attempts = await tx.flows.countAttempt(code.id, this.d.policy.maxAttemptsPerCode);
       if (attempts === null) {
+        // another request may have used or replaced the code while this one waited for its lock
+        // (PostgreSQL): a duplicate of a correct submission is not a failed verification
+        const now2 = await tx.flows.getCode(code.id);
+        if (now2 && (now2.usedAt !== null || now2.supersededAt !== null)) {
+          await this.audit(tx, flow, rc, now, 'code.rejected', 'already_used', { channel });
+          return err('invalid_code');
+        }
         await this.noteFailure(tx, flow, rc, now, 'code.rejected', 'attempts_exhausted', channel);
         return err('invalid_code');
       }
@@ -533,9 +544,12 @@ export class ResetService {
     });
   }
 
+  /** The tenant comes from the login's domain, so an unknown login of a known tenant gets the tenant's pages too. */
   private async loadByLogin(tx: Repos, login: string): Promise<Ctx> {
     const account = await tx.directory.findAccountByLogin(login);
-    const tenant = account ? await tx.directory.getTenant(account.tenantId) : null;
+    const tenant = account
+      ? await tx.directory.getTenant(account.tenantId)
+      : await tx.directory.findTenantByDomain(domainOf(login));
     return this.withMethods(tx, tenant, account);
   }
 
@@ -752,12 +766,27 @@ export class ResetService {
     };
   }
 
-  /** A stable, plausible email mask for logins that have none, so the first page looks the same for everyone. */
-  private decoyMask(login: string): string {
+  /**
+   * A stable, plausible email mask for logins that get nothing: the login's first letter and a
+   * domain drawn (by an HMAC of the login) from the domains the tenant's people really registered,
+   * so real and decoy masks follow the same distribution.
+   */
+  private decoyMask(login: string, domains: readonly string[]): string {
     const h = Buffer.from(this.d.keyring.hmac('decoy', login), 'hex');
-    const letter = String.fromCharCode(97 + (h[0]! % 26));
-    const domain = DECOY_DOMAINS[h[1]! % DECOY_DOMAINS.length]!;
-    return maskEmail(`${letter}${'x'.repeat(3 + (h[2]! % 6))}@${domain}`);
+    const domain = domains[h.readUInt32BE(0) % domains.length]!;
+    return maskEmail(`${login.slice(0, 1)}@${domain}`);
+  }
+
+  /** The tenant's alternate-email domains (cached for five minutes), or common providers when there are none. */
+  private async decoyDomains(tx: Repos, tenant: Tenant | null, now: number): Promise<readonly string[]> {
+    if (!tenant) return DECOY_DOMAINS;
+    const cached = this.decoyCache.get(tenant.id);
+    if (cached && now < cached.until) return cached.domains;
+    const domains = await tx.flows.alternateEmailDomains(tenant.id, 2_000);
+    const value = domains.length > 0 ? domains : DECOY_DOMAINS;
+    if (this.decoyCache.size > 10_000) this.decoyCache.clear();
+    this.decoyCache.set(tenant.id, { domains: value, until: now + 5 * 60_000 });
+    return value;
   }
 
   private async audit(

@@ -121,6 +121,24 @@ export class SqlFlowRepo implements FlowRepo {
     return row ? Number(row.attempts) : null;
   }
 
+  async getCode(id: string): Promise<CodeRecord | null> {
+    const row = await this.db.selectFrom('flow_codes').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toCode(row) : null;
+  }
+
+  async alternateEmailDomains(tenantId: string, limit: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('methods')
+      .innerJoin('accounts', 'accounts.id', 'methods.account_id')
+      .select('methods.value')
+      .where('accounts.tenant_id', '=', tenantId)
+      .where('methods.kind', '=', 'email')
+      .orderBy('methods.account_id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.value.slice(r.value.lastIndexOf('@') + 1));
+  }
+
   async consumeCode(codeId: string, now: number): Promise<boolean> {
     const r = await this.db
       .updateTable('flow_codes')
