@@ -138,6 +138,7 @@ export const RESET_PAGE_TEXT = {
     helpdeskIntro: 'Contact your help desk:',
     helpdeskOr: 'or',
     stepLabel: 'Progress',
+    reference: 'If you contact support, quote this reference: {id}',
   },
   start: {
     title: 'Reset your password',

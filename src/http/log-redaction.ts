@@ -36,6 +36,10 @@ const HEADER_PATHS: readonly string[] = [
   'headers.cookie',
   'headers.authorization',
   'headers["x-api-key"]',
+  // the JSON API's flow credential (src/http/api)
+  'req.headers["x-flow-secret"]',
+  'request.headers["x-flow-secret"]',
+  'headers["x-flow-secret"]',
   'res.headers["set-cookie"]',
   'reply.headers["set-cookie"]',
   'headers["set-cookie"]',

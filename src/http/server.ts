@@ -13,6 +13,8 @@ import { errorCodeOf, LOG_REDACT_PATHS, serializeError } from './log-redaction.t
 import { classifyError, sendError } from './errors.ts';
 import { sendHtml } from './send-html.ts';
 import { DevOutboxPage } from './views/dev-outbox-page.tsx';
+import { resetApiPlugin } from './api/reset-api-plugin.ts';
+import { resetPagesPlugin } from './reset/pages-plugin.ts';
 
 /** Largest request body accepted, in bytes: forms and small JSON documents only. */
 export const BODY_LIMIT = 64 * 1024;
@@ -236,6 +238,9 @@ export async function buildServer(app: App, options: BuildServerOptions = {}): P
       sendHtml(reply, DevOutboxPage({ messages: newestFirst(devOutbox) })),
     );
   }
+
+  await fastify.register(resetApiPlugin, { app });
+  await fastify.register(resetPagesPlugin, { app });
 
   return fastify;
 }

@@ -3,6 +3,7 @@ import { renderToString } from 'preact-render-to-string';
 
 export const PRODUCT_NAME = 'sspr';
 export const STYLESHEET_HREF = '/static/sspr.css';
+export const FAVICON_HREF = '/static/favicon.svg';
 
 export interface LayoutProps {
   /** Page title, shown in the tab as "<title> · sspr". */
@@ -10,6 +11,10 @@ export interface LayoutProps {
   readonly children?: ComponentChildren;
   /** Reload the page every N seconds with `<meta http-equiv="refresh">` (no script). */
   readonly refreshSeconds?: number;
+  /** Extra first-party stylesheets (same origin), after the main one. */
+  readonly stylesheets?: readonly string[];
+  /** First-party ES module scripts (same origin, deferred by nature). Pages must work without them. */
+  readonly scripts?: readonly string[];
 }
 
 /**
@@ -17,7 +22,7 @@ export interface LayoutProps {
  * with the product name and the main landmark. No inline script or style anywhere (the CSP
  * forbids them).
  */
-export function Layout({ title, children, refreshSeconds }: LayoutProps): VNode {
+export function Layout({ title, children, refreshSeconds, stylesheets, scripts }: LayoutProps): VNode {
   return (
     <html lang="en">
       <head>
@@ -25,7 +30,14 @@ export function Layout({ title, children, refreshSeconds }: LayoutProps): VNode 
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         {refreshSeconds ? <meta http-equiv="refresh" content={String(refreshSeconds)} /> : null}
         <title>{`${title} · ${PRODUCT_NAME}`}</title>
+        <link rel="icon" href={FAVICON_HREF} type="image/svg+xml" />
         <link rel="stylesheet" href={STYLESHEET_HREF} />
+        {stylesheets?.map((href) => (
+          <link key={href} rel="stylesheet" href={href} />
+        ))}
+        {scripts?.map((src) => (
+          <script key={src} type="module" src={src} />
+        ))}
       </head>
       <body>
         <a class="skip-link" href="#main">

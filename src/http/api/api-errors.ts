@@ -1,0 +1,102 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { STEP_PROBLEMS, type StepProblemId } from '../../core/ui-text.ts';
+import { HTTP_ERRORS, type ErrorBody } from '../errors.ts';
+
+/**
+ * The reset API's error codes and their statuses. Codes are the service's StepError codes (and
+ * the start problems), with the words of `core/ui-text.ts`; the statuses are those of the pages:
+ * 404 no flow for this secret, 410 a flow that is over (expired or already finished), 403 a link
+ * used without the flow's secret, 429 too soon or too many requests, 400 everything else.
+ * Codes that are not reset problems (`invalid_request`, `payload_too_large`, …) come from
+ * `HTTP_ERRORS` in ../errors.ts.
+ */
+export const API_ERROR_STATUS: Readonly<Record<StepProblemId, number>> = {
+  invalid_code: 400,
+  code_malformed: 400,
+  flow_not_found: 404,
+  flow_expired: 410,
+  flow_completed: 410,
+  wrong_step: 400,
+  wrong_browser: 403,
+  resend_too_soon: 429,
+  too_many_codes: 400,
+  phone_invalid: 400,
+  password_mismatch: 400,
+  password_reused: 400,
+  password_too_short: 400,
+  password_too_long: 400,
+  password_common: 400,
+  password_personal: 400,
+  password_repetitive: 400,
+  login_invalid: 400,
+  captcha_failed: 400,
+  rate_limited: 429,
+};
+
+export type ApiErrorCode = StepProblemId | 'invalid_request';
+
+/** The status and message for an API error code (unknown codes are a bug: 500). */
+export function describeApiError(code: string): { code: string; status: number; message: string } {
+  if (Object.hasOwn(API_ERROR_STATUS, code)) {
+    const id = code as StepProblemId;
+    return { code: id, status: API_ERROR_STATUS[id], message: STEP_PROBLEMS[id].message };
+  }
+  if (Object.hasOwn(HTTP_ERRORS, code)) {
+    const spec = HTTP_ERRORS[code as keyof typeof HTTP_ERRORS];
+    return { code, status: spec.status, message: spec.message };
+  }
+  return { code: 'internal_error', status: 500, message: HTTP_ERRORS.internal_error.message };
+}
+
+/**
+ * Sends `{error: {code, message, requestId}}` for a reset problem. `retryAfterMs` adds a
+ * `Retry-After` header (whole seconds, at least 1); `message` replaces the catalogue's words.
+ */
+export function sendApiError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  code: string,
+  options: { retryAfterMs?: number | undefined; message?: string } = {},
+): FastifyReply {
+  const spec = describeApiError(code);
+  if (options.retryAfterMs !== undefined && spec.status === 429)
+    reply.header('retry-after', String(Math.max(1, Math.ceil(options.retryAfterMs / 1000))));
+  const body: ErrorBody = {
+    error: { code: spec.code, message: options.message ?? spec.message, requestId: request.id },
+  };
+  return reply.code(spec.status).type('application/json; charset=utf-8').send(body);
+}
+
+interface ValidationIssue {
+  readonly keyword?: string;
+  readonly instancePath?: string;
+  readonly message?: string;
+  readonly params?: Record<string, unknown>;
+}
+
+/**
+ * A message for a body that failed validation: it names the first field at fault and what is
+ * wrong with it, in our words — never the value sent (it may be a password or a code) and never
+ * the validator's own message.
+ */
+export function validationMessage(validation: readonly ValidationIssue[], context: string | undefined): string {
+  const issue = validation[0];
+  const path = (issue?.instancePath ?? '').split('/').filter((p) => p.length > 0);
+  const where = context === 'body' || context === undefined ? 'request body' : context;
+  if (!issue || path.length === 0) return `The ${where} must be a JSON object.`;
+  const field = path.map((p) => (/^[A-Za-z0-9_]{1,40}$/.test(p) ? p : '?')).join('.');
+  const params = issue.params ?? {};
+  switch (issue.keyword) {
+    case 'invalid_type':
+      // zod leaves the value out of its issues; its own message says what it received
+      return /received undefined/.test(issue.message ?? '')
+        ? `The field "${field}" is required.`
+        : `The field "${field}" must be a ${String(params.expected ?? 'value of another type')}.`;
+    case 'too_big':
+      return `The field "${field}" is too long.`;
+    case 'too_small':
+      return `The field "${field}" is too short.`;
+    default:
+      return `The field "${field}" is not valid.`;
+  }
+}

@@ -1,0 +1,315 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
+import fastifyCsrf from '@fastify/csrf-protection';
+import fastifyFormbody from '@fastify/formbody';
+import type { Result } from '../../core/result.ts';
+import { PAGE_PROBLEMS, STEP_PROBLEMS, type ProblemText } from '../../core/ui-text.ts';
+import type { App } from '../../service/app.ts';
+import type { FlowHandle, FlowView, RequestContext, StepError, StepOk } from '../../service/reset-service.ts';
+import { sendHtml } from '../send-html.ts';
+import { registerAltchaAssets } from './altcha-assets.ts';
+import { csrfCookieSpec, flowCookieSpec, flowCookieValue, parseFlowCookie } from './flow-cookie.ts';
+import {
+  CompletedPage,
+  InvalidCodePage,
+  LinkPage,
+  ProblemPage,
+  StartPage,
+  StepPage,
+  type Helpdesk,
+} from './reset-views.tsx';
+
+export interface ResetPagesOptions {
+  readonly app: App;
+}
+
+/** Every problem a reset page can show, by id. */
+export type PageProblemId = StepError | 'login_invalid' | 'captcha_failed' | 'rate_limited' | 'csrf_invalid';
+
+/**
+ * The HTTP status of each problem on the pages: 400 unless listed. The JSON API answers with the
+ * same statuses (see the page contract).
+ */
+export const PROBLEM_STATUS: Readonly<Partial<Record<PageProblemId, number>>> = {
+  flow_not_found: 404,
+  flow_expired: 410,
+  flow_completed: 410,
+  wrong_browser: 403,
+  csrf_invalid: 403,
+  resend_too_soon: 429,
+  rate_limited: 429,
+};
+
+export function problemStatus(id: PageProblemId): number {
+  return PROBLEM_STATUS[id] ?? 400;
+}
+
+/** Problems about the page's one input: the page is shown again with the field marked. */
+const FIELD_PROBLEMS: ReadonlySet<string> = new Set([
+  'code_malformed',
+  'phone_invalid',
+  'password_mismatch',
+  'password_reused',
+  'password_too_short',
+  'password_too_long',
+  'password_common',
+  'password_personal',
+  'password_repetitive',
+]);
+
+/** Problems shown on the current step's page rather than as a dead end. */
+const IN_PAGE_PROBLEMS: ReadonlySet<string> = new Set([
+  ...FIELD_PROBLEMS,
+  'resend_too_soon',
+  'too_many_codes',
+  'wrong_step',
+]);
+
+const STEP_STATES = new Set(['email_code', 'phone_number', 'sms_code', 'new_password']);
+const LINK_TOKEN = /^[A-Za-z0-9_-]{20,100}$/;
+
+function problemText(id: PageProblemId): ProblemText {
+  return id === 'csrf_invalid' ? PAGE_PROBLEMS.csrf_invalid : STEP_PROBLEMS[id];
+}
+
+/** A form field as a string ('' when missing or not a string), capped at `max` characters. */
+function field(body: unknown, name: string, max = 1024): string {
+  if (typeof body !== 'object' || body === null) return '';
+  const value = (body as Record<string, unknown>)[name];
+  return typeof value === 'string' ? value.slice(0, max) : '';
+}
+
+function isCsrfError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'FST_CSRF_INVALID_TOKEN' || code === 'FST_CSRF_MISSING_SECRET';
+}
+
+/**
+ * The help desk of a flow's tenant. The service finds the tenant from the login's domain, so a
+ * known and an unknown user ID of the same tenant show the same help desk: it reveals nothing.
+ */
+function revealedHelpdesk(view: FlowView | null): Helpdesk | null {
+  return view ? view.helpdesk : null;
+}
+
+/**
+ * The self-service reset pages (an encapsulated plugin: its cookie, form and CSRF handling stay
+ * inside). Register with `server.register(resetPagesPlugin, { app })`.
+ *
+ * Routes: GET/POST /reset, GET /reset/challenge, GET /reset/flow, POST /reset/flow/{code,
+ * resend, use-phone, back-to-email, retype-phone, phone, password}, GET(HEAD)/POST /reset/link,
+ * and the ALTCHA widget files under /static/altcha/.
+ */
+export async function resetPagesPlugin(fastify: FastifyInstance, options: ResetPagesOptions): Promise<void> {
+  const { app } = options;
+  const flowCookie = flowCookieSpec(app.config.public_url);
+  const csrfCookie = csrfCookieSpec(app.config.public_url);
+  const codeMinutes = Math.max(1, Math.round(app.config.code_ttl_ms / 60_000));
+
+  if (!fastify.hasRequestDecorator('cookies')) await fastify.register(fastifyCookie);
+  if (!fastify.hasContentTypeParser('application/x-www-form-urlencoded')) await fastify.register(fastifyFormbody);
+  await fastify.register(fastifyCsrf, {
+    sessionPlugin: '@fastify/cookie',
+    cookieKey: csrfCookie.name,
+    cookieOpts: { ...csrfCookie.options },
+    // the token travels only in the form body: the check runs as a preHandler, after parsing
+    getToken: (request: FastifyRequest) => field(request.body, '_csrf', 256) || undefined,
+  });
+
+  registerAltchaAssets(fastify, { production: app.config.production });
+
+  // A missing or wrong CSRF token: a 403 page, nothing done. Anything else goes to the root handler.
+  fastify.setErrorHandler((error, request, reply) => {
+    if (!isCsrfError(error)) throw error;
+    request.log.info({ errorCode: 'csrf_invalid', statusCode: 403 }, 'request rejected');
+    return problemPage(request, reply, 'csrf_invalid', null);
+  });
+
+  const csrfCheck = { preHandler: fastify.csrfProtection };
+
+  function rc(request: FastifyRequest): RequestContext {
+    const ua = request.headers['user-agent'];
+    return { ip: request.ip ?? null, userAgent: typeof ua === 'string' ? ua : null };
+  }
+
+  function readHandle(request: FastifyRequest): FlowHandle | null {
+    return parseFlowCookie(request.cookies[flowCookie.name]);
+  }
+
+  function setHandle(reply: FastifyReply, handle: FlowHandle): void {
+    reply.setCookie(flowCookie.name, flowCookieValue(handle), { ...flowCookie.options });
+  }
+
+  function seeFlow(reply: FastifyReply): FastifyReply {
+    return reply.code(303).header('location', '/reset/flow').send();
+  }
+
+  function problemPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    id: PageProblemId,
+    view: FlowView | null,
+  ): FastifyReply {
+    return sendHtml(
+      reply,
+      ProblemPage({ problem: problemText(id), helpdesk: revealedHelpdesk(view), requestId: request.id }),
+      problemStatus(id),
+    );
+  }
+
+  function stepPage(
+    reply: FastifyReply,
+    view: FlowView,
+    problem: PageProblemId | null,
+    status = problem ? problemStatus(problem) : 200,
+  ): FastifyReply {
+    return sendHtml(
+      reply,
+      StepPage({
+        view,
+        now: app.clock.now(),
+        csrf: reply.generateCsrf(),
+        problem: problem ? problemText(problem) : null,
+        fieldProblem: problem !== null && FIELD_PROBLEMS.has(problem),
+        codeMinutes,
+        helpdesk: revealedHelpdesk(view),
+      }),
+      status,
+    );
+  }
+
+  /** Shows a step's expected failure: on the current page when it is about the page, else as a dead end. */
+  async function showStepError(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    handle: FlowHandle | null,
+    error: StepError,
+  ): Promise<FastifyReply> {
+    const current = handle ? await app.reset.view(handle) : null;
+    const view = current?.ok ? current.value : null;
+    if (error === 'invalid_code') {
+      return sendHtml(
+        reply,
+        InvalidCodePage({
+          helpdesk: revealedHelpdesk(view),
+          canRetry: view !== null && (view.state === 'email_code' || view.state === 'sms_code'),
+          requestId: request.id,
+        }),
+        problemStatus(error),
+      );
+    }
+    if (IN_PAGE_PROBLEMS.has(error) && view && STEP_STATES.has(view.state)) return stepPage(reply, view, error);
+    // the flow ended meanwhile (expired, say): say that, not the step's problem
+    if (IN_PAGE_PROBLEMS.has(error) && current && !current.ok) return problemPage(request, reply, current.error, null);
+    return problemPage(request, reply, error, view);
+  }
+
+  /** Runs one step for the browser's flow: 303 to the flow page on success (with the rotated cookie). */
+  async function runStep(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    action: (handle: FlowHandle, context: RequestContext) => Promise<Result<StepOk | FlowView, StepError>>,
+  ): Promise<FastifyReply> {
+    const handle = readHandle(request);
+    if (!handle) return problemPage(request, reply, 'flow_not_found', null);
+    const result = await action(handle, rc(request));
+    if (!result.ok) return showStepError(request, reply, handle, result.error);
+    if ('secret' in result.value) setHandle(reply, { flowId: handle.flowId, secret: result.value.secret });
+    return seeFlow(reply);
+  }
+
+  // ---- start ---------------------------------------------------------------------------
+
+  const challengeJson = async () => JSON.stringify(await app.captcha.challenge());
+
+  fastify.get('/reset', async (_request, reply) =>
+    sendHtml(
+      reply,
+      StartPage({ csrf: reply.generateCsrf(), challenge: await challengeJson(), login: '', problem: null }),
+    ),
+  );
+
+  fastify.get('/reset/challenge', async () => app.captcha.challenge());
+
+  fastify.post('/reset', csrfCheck, async (request, reply) => {
+    const login = field(request.body, 'login', 320);
+    const startPage = async (id: 'captcha_failed' | 'login_invalid') =>
+      sendHtml(
+        reply,
+        StartPage({
+          csrf: reply.generateCsrf(),
+          challenge: await challengeJson(),
+          login,
+          problem: problemText(id),
+          problemField: id === 'login_invalid' ? 'login' : 'captcha',
+        }),
+        problemStatus(id),
+      );
+    if (!(await app.captcha.verify(field(request.body, 'altcha', 8_192)))) return startPage('captcha_failed');
+    const started = await app.reset.start(login, rc(request));
+    if (!started.ok) {
+      if (started.error === 'login_invalid') return startPage('login_invalid');
+      reply.header('retry-after', String(Math.max(1, Math.ceil((started.retryAfterMs ?? 60_000) / 1000))));
+      return problemPage(request, reply, 'rate_limited', null);
+    }
+    setHandle(reply, started.value);
+    return seeFlow(reply);
+  });
+
+  // ---- the flow ------------------------------------------------------------------------
+
+  fastify.get('/reset/flow', async (request, reply) => {
+    const handle = readHandle(request);
+    if (!handle) return problemPage(request, reply, 'flow_not_found', null);
+    const current = await app.reset.view(handle);
+    if (!current.ok) {
+      if (current.error === 'flow_completed') return sendHtml(reply, CompletedPage());
+      return problemPage(request, reply, current.error, null);
+    }
+    if (!STEP_STATES.has(current.value.state)) return problemPage(request, reply, 'flow_expired', null);
+    return stepPage(reply, current.value, null);
+  });
+
+  fastify.post('/reset/flow/code', csrfCheck, (request, reply) =>
+    runStep(request, reply, (h, c) => app.reset.submitCode(h, field(request.body, 'code', 64), c)),
+  );
+  fastify.post('/reset/flow/resend', csrfCheck, (request, reply) =>
+    runStep(request, reply, (h, c) => app.reset.resend(h, c)),
+  );
+  fastify.post('/reset/flow/use-phone', csrfCheck, (request, reply) =>
+    runStep(request, reply, (h, c) => app.reset.usePhone(h, c)),
+  );
+  fastify.post('/reset/flow/back-to-email', csrfCheck, (request, reply) =>
+    runStep(request, reply, (h, c) => app.reset.backToEmail(h, c)),
+  );
+  fastify.post('/reset/flow/retype-phone', csrfCheck, (request, reply) =>
+    runStep(request, reply, (h, c) => app.reset.retypePhone(h, c)),
+  );
+  fastify.post('/reset/flow/phone', csrfCheck, (request, reply) =>
+    runStep(request, reply, (h, c) => app.reset.submitPhone(h, field(request.body, 'phone', 64), c)),
+  );
+  fastify.post('/reset/flow/password', csrfCheck, (request, reply) =>
+    runStep(request, reply, (h, c) =>
+      app.reset.setPassword(h, field(request.body, 'password'), field(request.body, 'confirm'), c),
+    ),
+  );
+
+  // ---- the email link ------------------------------------------------------------------
+
+  // GET (and HEAD) change nothing: mail scanners fetch links. Continue posts the token.
+  fastify.get('/reset/link', async (request, reply) => {
+    const token = field(request.query, 't', 128);
+    if (!LINK_TOKEN.test(token)) {
+      return sendHtml(reply, InvalidCodePage({ helpdesk: null, canRetry: false, requestId: request.id }), 400);
+    }
+    return sendHtml(reply, LinkPage({ token, csrf: reply.generateCsrf() }));
+  });
+
+  fastify.post('/reset/link', csrfCheck, async (request, reply) => {
+    const handle = readHandle(request);
+    const result = await app.reset.consumeLink(field(request.body, 't', 128), handle, rc(request));
+    if (!result.ok) return showStepError(request, reply, handle, result.error);
+    setHandle(reply, { flowId: result.value.view.flowId, secret: result.value.secret });
+    return seeFlow(reply);
+  });
+}

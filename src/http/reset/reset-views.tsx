@@ -1,0 +1,577 @@
+import type { ComponentChildren, HTMLAttributes, VNode } from 'preact';
+import {
+  CONTACT_ADMIN,
+  formatText,
+  INVALID_SECURITY_CODE,
+  RESET_PAGE_TEXT as T,
+  type ProblemText,
+} from '../../core/ui-text.ts';
+import type { FlowView } from '../../service/reset-service.ts';
+import { Layout } from '../views/layout.tsx';
+
+/**
+ * The reset pages. Every word comes from `core/ui-text.ts`; preact escapes every value. No page
+ * ever shows a code or a password that was typed: those inputs are always rendered empty.
+ */
+
+declare module 'preact' {
+  // eslint-disable-next-line @typescript-eslint/no-namespace -- preact's documented way to type a custom element
+  namespace JSX {
+    interface IntrinsicElements {
+      /** The ALTCHA web component (altcha/external); it adds a hidden input named `name` to its form. */
+      'altcha-widget': HTMLAttributes<HTMLElement> & {
+        challenge: string;
+        name: string;
+        auto?: 'off' | 'onfocus' | 'onload' | 'onsubmit';
+        configuration?: string;
+      };
+    }
+  }
+}
+
+export const ALTCHA_SCRIPT = '/static/altcha-setup.js';
+export const ALTCHA_STYLESHEET = '/static/altcha/altcha.css';
+export const COUNTDOWN_SCRIPT = '/static/reset.js';
+
+export interface Helpdesk {
+  readonly url: string | null;
+  readonly email: string | null;
+}
+
+/** Replaces `{name}` placeholders of a catalogue text with nodes (links, `<time>` elements). */
+export function fillNodes(template: string, values: Readonly<Record<string, ComponentChildren>>): ComponentChildren[] {
+  const out: ComponentChildren[] = [];
+  let last = 0;
+  for (const m of template.matchAll(/\{([a-zA-Z]+)\}/g)) {
+    const name = m[1]!;
+    if (!Object.hasOwn(values, name)) continue;
+    out.push(template.slice(last, m.index));
+    out.push(values[name]);
+    last = m.index + m[0].length;
+  }
+  out.push(template.slice(last));
+  return out;
+}
+
+function Csrf({ token }: { token: string }): VNode {
+  return <input type="hidden" name="_csrf" value={token} />;
+}
+
+/** A one-button form (secondary actions: resend, use phone, change number…). */
+function ActionForm({ action, csrf, label }: { action: string; csrf: string; label: string }): VNode {
+  return (
+    <form method="post" action={action} class="inline-form">
+      <Csrf token={csrf} />
+      <button type="submit" class="secondary">
+        {label}
+      </button>
+    </form>
+  );
+}
+
+/** The problem box of a form page: announced by screen readers, referenced by the field it concerns. */
+function ProblemBox({ problem }: { problem: ProblemText }): VNode {
+  return (
+    <div class="error" role="alert" id="problem">
+      <h2 class="problem-title">{problem.title}</h2>
+      <p>{problem.message}</p>
+    </div>
+  );
+}
+
+function isWebUrl(url: string): boolean {
+  return /^https?:\/\/[^\s"'<>]+$/i.test(url);
+}
+
+function isEmail(email: string): boolean {
+  return /^[^\s@"'<>]+@[^\s@"'<>]+$/.test(email);
+}
+
+/** "Still stuck?": the tenant's help desk when it may be shown, else the generic advice. */
+export function ContactBlock({ helpdesk }: { helpdesk: Helpdesk | null }): VNode {
+  const url = helpdesk?.url && isWebUrl(helpdesk.url) ? helpdesk.url : null;
+  const email = helpdesk?.email && isEmail(helpdesk.email) ? helpdesk.email : null;
+  return (
+    <section class="contact" aria-labelledby="contact-heading">
+      <h2 id="contact-heading">{CONTACT_ADMIN.title}</h2>
+      {url || email ? (
+        <p>
+          {T.common.helpdeskIntro} {url ? <a href={url}>{url}</a> : null}
+          {url && email ? ` ${T.common.helpdeskOr} ` : null}
+          {email ? <a href={`mailto:${email}`}>{email}</a> : null}
+        </p>
+      ) : null}
+      <p>{CONTACT_ADMIN.message}</p>
+    </section>
+  );
+}
+
+function StartNewLink(): VNode {
+  return (
+    <a href="/reset" class="button secondary">
+      {T.common.startNew}
+    </a>
+  );
+}
+
+function StartNew(): VNode {
+  return (
+    <p class="button-row">
+      <StartNewLink />
+    </p>
+  );
+}
+
+function Reference({ requestId }: { requestId: string }): VNode {
+  return <p class="reference">{fillNodes(T.common.reference, { id: <code>{requestId}</code> })}</p>;
+}
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** "Step N of M" (or "Step N") and the flow's deadline, with the minutes left. */
+export function Progress({ view, now }: { view: FlowView; now: number }): VNode {
+  const d = new Date(view.expiresAt);
+  const clock = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())} ${T.common.timeZoneUtc}`;
+  const minutes = Math.ceil((view.expiresAt - now) / 60_000);
+  const left =
+    minutes <= 0
+      ? T.common.expiresSoon
+      : minutes === 1
+        ? T.common.expiresInOne
+        : formatText(T.common.expiresIn, { minutes });
+  const step =
+    view.stepsTotal === null
+      ? formatText(T.common.step, { step: view.step })
+      : formatText(T.common.stepOf, { step: view.step, total: view.stepsTotal });
+  return (
+    <div class="progress" role="group" aria-label={T.common.stepLabel}>
+      <p class="step">{step}</p>
+      <p class="expires">
+        {fillNodes(T.common.expiresAt, {
+          time: (
+            <time
+              dateTime={d.toISOString()}
+              data-local="minutes"
+              data-deadline={String(view.expiresAt)}
+              data-in-many={T.common.expiresIn}
+              data-in-one={T.common.expiresInOne}
+              data-in-soon={T.common.expiresSoon}
+            >
+              {clock}
+            </time>
+          ),
+        })}{' '}
+        (<span class="time-left">{left}</span>).
+      </p>
+    </div>
+  );
+}
+
+// ---- start ------------------------------------------------------------------------------
+
+export interface StartPageProps {
+  readonly csrf: string;
+  /**
+   * The ALTCHA challenge as JSON, given to the widget in the page: the CSP has no `connect-src`,
+   * so the widget may not fetch it (GET /reset/challenge serves the same to other clients).
+   */
+  readonly challenge: string;
+  /** What was typed, shown again after a problem (never a secret). */
+  readonly login: string;
+  readonly problem: ProblemText | null;
+  /** Which field the problem is about. */
+  readonly problemField?: 'login' | 'captcha';
+}
+
+export function StartPage({ csrf, challenge, login, problem, problemField }: StartPageProps): VNode {
+  const loginInvalid = problem !== null && problemField === 'login';
+  return (
+    <Layout title={T.start.title} scripts={[ALTCHA_SCRIPT]} stylesheets={[ALTCHA_STYLESHEET]}>
+      <h1>{T.start.title}</h1>
+      <p>{T.start.intro}</p>
+      {problem ? <ProblemBox problem={problem} /> : null}
+      <form method="post" action="/reset" class="reset-form">
+        <Csrf token={csrf} />
+        <label for="login">{T.start.loginLabel}</label>
+        <span class="hint" id="login-hint">
+          {T.start.loginHint}
+        </span>
+        <input
+          id="login"
+          name="login"
+          type="text"
+          inputMode="email"
+          autoComplete="username"
+          autoCapitalize="none"
+          spellcheck={false}
+          required
+          maxLength={320}
+          value={login}
+          aria-describedby={loginInvalid ? 'problem login-hint' : 'login-hint'}
+          aria-invalid={loginInvalid ? 'true' : undefined}
+        />
+        <fieldset class="captcha">
+          <legend>{T.start.captchaLabel}</legend>
+          <span class="hint">{T.start.captchaHint}</span>
+          <altcha-widget
+            challenge={challenge}
+            name="altcha"
+            auto="onsubmit"
+            configuration='{"hideFooter":true}'
+          ></altcha-widget>
+          <noscript>
+            <p class="notice">{T.start.noScript}</p>
+          </noscript>
+        </fieldset>
+        <button type="submit">{T.start.submit}</button>
+      </form>
+    </Layout>
+  );
+}
+
+// ---- steps ------------------------------------------------------------------------------
+
+export interface StepPageProps {
+  readonly view: FlowView;
+  readonly now: number;
+  readonly csrf: string;
+  readonly problem: ProblemText | null;
+  /** Whether the problem is about the page's main field (it then gets aria-invalid). */
+  readonly fieldProblem: boolean;
+  /** How long a code works, in minutes (the hint on the email page). */
+  readonly codeMinutes: number;
+  readonly helpdesk: Helpdesk | null;
+}
+
+function describedBy(hintId: string, problem: ProblemText | null): string {
+  return problem ? `problem ${hintId}` : hintId;
+}
+
+function CodeForm({
+  csrf,
+  label,
+  hint,
+  button,
+  problem,
+  fieldProblem,
+}: {
+  csrf: string;
+  label: string;
+  hint: string;
+  button: string;
+  problem: ProblemText | null;
+  fieldProblem: boolean;
+}): VNode {
+  return (
+    <form method="post" action="/reset/flow/code" class="reset-form">
+      <Csrf token={csrf} />
+      <label for="code">{label}</label>
+      <span class="hint" id="code-hint">
+        {hint}
+      </span>
+      <input
+        id="code"
+        name="code"
+        type="text"
+        inputMode="numeric"
+        autoComplete="one-time-code"
+        pattern="[0-9 ]*"
+        maxLength={12}
+        required
+        class="code-input"
+        value=""
+        aria-describedby={describedBy('code-hint', problem)}
+        aria-invalid={problem && fieldProblem ? 'true' : undefined}
+      />
+      <button type="submit">{button}</button>
+    </form>
+  );
+}
+
+function EmailCodeStep(p: StepPageProps): VNode {
+  const { view, csrf, problem } = p;
+  return (
+    <>
+      <h1>{T.emailCode.title}</h1>
+      <Progress view={view} now={p.now} />
+      {problem ? <ProblemBox problem={problem} /> : null}
+      <p>{fillNodes(T.emailCode.sentTo, { email: <strong class="masked">{view.maskedEmail}</strong> })}</p>
+      <p>{formatText(T.emailCode.whatNext, { minutes: p.codeMinutes })}</p>
+      <CodeForm
+        csrf={csrf}
+        label={T.emailCode.codeLabel}
+        hint={T.emailCode.codeHint}
+        button={T.emailCode.verify}
+        problem={problem}
+        fieldProblem={p.fieldProblem}
+      />
+      <div class="other-options">
+        <p>{T.emailCode.noEmail}</p>
+        <ResendForm view={view} csrf={csrf} now={p.now} label={T.emailCode.resend} />
+        {view.canUsePhone ? (
+          <ActionForm action="/reset/flow/use-phone" csrf={csrf} label={T.emailCode.usePhone} />
+        ) : null}
+      </div>
+    </>
+  );
+}
+
+function ResendForm({ view, csrf, now, label }: { view: FlowView; csrf: string; now: number; label: string }): VNode {
+  if (view.codesLeft <= 0) return <p>{T.emailCode.noCodesLeft}</p>;
+  const wait = view.resendAvailableAt !== null && view.resendAvailableAt > now;
+  const at = wait ? new Date(view.resendAvailableAt!) : null;
+  return (
+    <>
+      {at ? (
+        <p class="hint">
+          {fillNodes(T.emailCode.resendAfter, {
+            time: (
+              <time dateTime={at.toISOString()} data-local="seconds">
+                {`${pad(at.getUTCHours())}:${pad(at.getUTCMinutes())}:${pad(at.getUTCSeconds())} ${T.common.timeZoneUtc}`}
+              </time>
+            ),
+          })}
+        </p>
+      ) : null}
+      <ActionForm action="/reset/flow/resend" csrf={csrf} label={label} />
+    </>
+  );
+}
+
+function PhoneNumberStep(p: StepPageProps): VNode {
+  const { view, csrf, problem } = p;
+  return (
+    <>
+      <h1>{T.phoneNumber.title}</h1>
+      <Progress view={view} now={p.now} />
+      {problem ? <ProblemBox problem={problem} /> : null}
+      <p>{T.phoneNumber.intro}</p>
+      {view.maskedPhone ? (
+        <p>{fillNodes(T.phoneNumber.masked, { phone: <strong class="masked">{view.maskedPhone}</strong> })}</p>
+      ) : null}
+      <form method="post" action="/reset/flow/phone" class="reset-form">
+        <Csrf token={csrf} />
+        <label for="phone">{T.phoneNumber.phoneLabel}</label>
+        <span class="hint" id="phone-hint">
+          {T.phoneNumber.phoneHint}
+        </span>
+        <input
+          id="phone"
+          name="phone"
+          type="tel"
+          autoComplete="tel"
+          maxLength={32}
+          required
+          value=""
+          aria-describedby={describedBy('phone-hint', problem)}
+          aria-invalid={problem && p.fieldProblem ? 'true' : undefined}
+        />
+        <button type="submit">{T.phoneNumber.submit}</button>
+      </form>
+      {view.canGoBackToEmail ? (
+        <div class="other-options">
+          <ActionForm action="/reset/flow/back-to-email" csrf={csrf} label={T.phoneNumber.backToEmail} />
+        </div>
+      ) : null}
+    </>
+  );
+}
+
+function SmsCodeStep(p: StepPageProps): VNode {
+  const { view, csrf, problem } = p;
+  return (
+    <>
+      <h1>{T.smsCode.title}</h1>
+      <Progress view={view} now={p.now} />
+      {problem ? <ProblemBox problem={problem} /> : null}
+      <p>
+        {view.maskedPhone
+          ? fillNodes(T.smsCode.sentTo, { phone: <strong class="masked">{view.maskedPhone}</strong> })
+          : T.smsCode.sentToUnknown}
+      </p>
+      <CodeForm
+        csrf={csrf}
+        label={T.smsCode.codeLabel}
+        hint={T.smsCode.codeHint}
+        button={T.smsCode.verify}
+        problem={problem}
+        fieldProblem={p.fieldProblem}
+      />
+      <p class="hint">{T.smsCode.twoStepHint}</p>
+      <div class="other-options">
+        <ResendForm view={view} csrf={csrf} now={p.now} label={T.smsCode.resend} />
+        <ActionForm action="/reset/flow/retype-phone" csrf={csrf} label={T.smsCode.retypePhone} />
+        {view.canGoBackToEmail ? (
+          <ActionForm action="/reset/flow/back-to-email" csrf={csrf} label={T.smsCode.backToEmail} />
+        ) : null}
+      </div>
+    </>
+  );
+}
+
+function NewPasswordStep(p: StepPageProps): VNode {
+  const { view, csrf, problem } = p;
+  const invalid = problem && p.fieldProblem ? 'true' : undefined;
+  return (
+    <>
+      <h1>{T.newPassword.title}</h1>
+      <Progress view={view} now={p.now} />
+      {problem ? <ProblemBox problem={problem} /> : null}
+      <p>{T.newPassword.intro}</p>
+      <form method="post" action="/reset/flow/password" class="reset-form">
+        <Csrf token={csrf} />
+        <label for="password">{T.newPassword.passwordLabel}</label>
+        <span class="hint" id="password-hint">
+          {formatText(T.newPassword.minLength, { min: view.passwordMinLength })}
+        </span>
+        <input
+          id="password"
+          name="password"
+          type="password"
+          autoComplete="new-password"
+          minLength={view.passwordMinLength}
+          maxLength={1024}
+          required
+          value=""
+          aria-describedby={describedBy('password-hint', problem)}
+          aria-invalid={invalid}
+        />
+        <label for="confirm">{T.newPassword.confirmLabel}</label>
+        <input
+          id="confirm"
+          name="confirm"
+          type="password"
+          autoComplete="new-password"
+          maxLength={1024}
+          required
+          value=""
+          aria-describedby={problem ? 'problem' : undefined}
+          aria-invalid={invalid}
+        />
+        <button type="submit">{T.newPassword.submit}</button>
+      </form>
+    </>
+  );
+}
+
+const STEP_TITLES: Readonly<Record<string, string>> = {
+  email_code: T.emailCode.title,
+  phone_number: T.phoneNumber.title,
+  sms_code: T.smsCode.title,
+  new_password: T.newPassword.title,
+};
+
+/** The page for the flow's current state. Terminal states are answered by `CompletedPage`/`ProblemPage`. */
+export function StepPage(p: StepPageProps): VNode {
+  const body =
+    p.view.state === 'email_code' ? (
+      <EmailCodeStep {...p} />
+    ) : p.view.state === 'phone_number' ? (
+      <PhoneNumberStep {...p} />
+    ) : p.view.state === 'sms_code' ? (
+      <SmsCodeStep {...p} />
+    ) : (
+      <NewPasswordStep {...p} />
+    );
+  const title = STEP_TITLES[p.view.state] ?? T.newPassword.title;
+  return (
+    <Layout title={p.problem ? `${p.problem.title} · ${title}` : title} scripts={[COUNTDOWN_SCRIPT]}>
+      {body}
+      <ContactBlock helpdesk={p.helpdesk} />
+    </Layout>
+  );
+}
+
+export function CompletedPage(): VNode {
+  return (
+    <Layout title={T.completed.title}>
+      <h1>{T.completed.title}</h1>
+      <div class="success" role="status">
+        <p>{T.completed.message}</p>
+      </div>
+      <p>
+        <a href="/" class="button">
+          {T.completed.signIn}
+        </a>
+      </p>
+    </Layout>
+  );
+}
+
+// ---- dead ends --------------------------------------------------------------------------
+
+export interface ProblemPageProps {
+  readonly problem: ProblemText;
+  readonly helpdesk: Helpdesk | null;
+  readonly requestId: string;
+}
+
+/** A dead end: what happened, a fresh start, and whom to contact. */
+export function ProblemPage({ problem, helpdesk, requestId }: ProblemPageProps): VNode {
+  return (
+    <Layout title={problem.title}>
+      <h1>{problem.title}</h1>
+      <div class="error" role="alert">
+        <p>{problem.message}</p>
+      </div>
+      <StartNew />
+      <ContactBlock helpdesk={helpdesk} />
+      <Reference requestId={requestId} />
+    </Layout>
+  );
+}
+
+/**
+ * The seed article's page, word for word: "click here" starts a new reset. When the flow still
+ * runs, the person may also type the code again.
+ */
+export function InvalidCodePage({
+  helpdesk,
+  canRetry,
+  requestId,
+}: {
+  helpdesk: Helpdesk | null;
+  canRetry: boolean;
+  requestId: string;
+}): VNode {
+  const [before, ...rest] = INVALID_SECURITY_CODE.message.split(T.invalidCode.linkText);
+  return (
+    <Layout title={INVALID_SECURITY_CODE.title}>
+      <h1>{INVALID_SECURITY_CODE.title}</h1>
+      <div class="error" role="alert">
+        <p>
+          {before}
+          <a href="/reset">{T.invalidCode.linkText}</a>
+          {rest.join(T.invalidCode.linkText)}
+        </p>
+      </div>
+      <p class="button-row">
+        {canRetry ? (
+          <a href="/reset/flow" class="button">
+            {T.invalidCode.tryAgain}
+          </a>
+        ) : null}
+        <StartNewLink />
+      </p>
+      <ContactBlock helpdesk={helpdesk} />
+      <Reference requestId={requestId} />
+    </Layout>
+  );
+}
+
+/** What an email link opens: nothing changes until the person presses Continue (scanners only GET). */
+export function LinkPage({ token, csrf }: { token: string; csrf: string }): VNode {
+  return (
+    <Layout title={T.link.title}>
+      <h1>{T.link.title}</h1>
+      <p>{T.link.intro}</p>
+      <form method="post" action="/reset/link" class="reset-form">
+        <Csrf token={csrf} />
+        <input type="hidden" name="t" value={token} />
+        <button type="submit">{T.link.submit}</button>
+      </form>
+    </Layout>
+  );
+}

@@ -1,0 +1,234 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
+import { createApp } from '../../src/compose.ts';
+import { loadConfig } from '../../src/config/load.ts';
+import { buildServer } from '../../src/http/server.ts';
+import { setupDemo, type DemoAccountCreated } from '../../src/service/demo.ts';
+import type { App } from '../../src/service/app.ts';
+import type { DevOutboxEntry } from '../../src/ports/messaging.ts';
+
+/** Debian's Chromium; never a downloaded browser. */
+export const CHROMIUM_PATH = process.env.SSPR_CHROMIUM ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Screenshots are written only when `SSPR_SCREENSHOTS=1`. */
+export const SCREENSHOTS = process.env.SSPR_SCREENSHOTS === '1';
+export const SCREENSHOT_DIR = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+
+export interface E2eServer {
+  readonly app: App;
+  readonly server: FastifyInstance;
+  /** `http://localhost:<port>`, equal to the configured public URL (links in emails point here). */
+  readonly baseUrl: string;
+  /** The demo accounts with their initial passwords. */
+  readonly accounts: readonly DemoAccountCreated[];
+  account(login: string): DemoAccountCreated;
+  /** `GET /dev/outbox.json`, newest first. */
+  outbox(): Promise<DevOutboxEntry[]>;
+  /**
+   * Polls the dev outbox until a message to `to` (on `channel`) appears whose id is not in
+   * `notIds`; returns the newest such message. Throws after `timeoutMs`.
+   */
+  waitForMessage(query: MessageQuery): Promise<DevOutboxEntry>;
+  /** Stops the HTTP server, the App (outbox worker, database) and removes the temp folder. */
+  close(): Promise<void>;
+}
+
+export interface MessageQuery {
+  readonly to: string;
+  readonly channel: 'email' | 'sms';
+  readonly notIds?: readonly string[];
+  /** Only messages whose subject or text contains this. */
+  readonly containing?: string;
+  readonly timeoutMs?: number;
+}
+
+/** A free TCP port on 127.0.0.1 (listen on 0, read it, close). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.unref();
+    probe.on('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      probe.close(() => (port > 0 ? resolve(port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/**
+ * A real server, in process: config from `SSPR_*` values only (nothing from the real environment),
+ * SQLite in a temp folder, outbox worker running, the demo tenant and accounts, listening on
+ * 127.0.0.1 on a free port whose number is also in the public URL.
+ */
+export async function startE2eServer(overrides: Record<string, string> = {}): Promise<E2eServer> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'sspr-e2e-'));
+  let app: App | undefined;
+  let server: FastifyInstance | undefined;
+  try {
+    const port = await freePort();
+    const baseUrl = `http://localhost:${port}`;
+    const config = loadConfig({
+      env: {
+        SSPR_DATA_DIR: dataDir,
+        SSPR_LOG_LEVEL: 'silent',
+        SSPR_HOST: '127.0.0.1',
+        SSPR_PORT: String(port),
+        SSPR_CAPTCHA_MAX_NUMBER: '1000',
+        SSPR_PUBLIC_URL: baseUrl,
+        ...overrides,
+      },
+    });
+    app = await createApp(config, { startWorker: true });
+    await app.migrate();
+    const demo = await setupDemo(app.directory, app.random, 'e2e');
+    server = await buildServer(app);
+    await server.listen({ host: '127.0.0.1', port });
+    const ready = { app, server };
+    let closed = false;
+    async function outbox(): Promise<DevOutboxEntry[]> {
+      const res = await fetch(`${baseUrl}/dev/outbox.json`);
+      if (!res.ok) throw new Error(`GET /dev/outbox.json answered ${res.status}`);
+      return ((await res.json()) as { messages: DevOutboxEntry[] }).messages;
+    }
+    return {
+      app,
+      server,
+      baseUrl,
+      accounts: demo.accounts,
+      account(login) {
+        const found = demo.accounts.find((a) => a.login === login);
+        if (!found) throw new Error(`no demo account ${login}`);
+        return found;
+      },
+      outbox,
+      async waitForMessage(query) {
+        const deadline = Date.now() + (query.timeoutMs ?? 10_000);
+        const skip = new Set(query.notIds ?? []);
+        for (;;) {
+          const found = (await outbox()).find(
+            (m) =>
+              m.to === query.to &&
+              m.channel === query.channel &&
+              !skip.has(m.id) &&
+              (query.containing === undefined || `${m.subject ?? ''}\n${m.text}`.includes(query.containing)),
+          );
+          if (found) return found;
+          if (Date.now() > deadline)
+            throw new Error(`no ${query.channel} message to ${query.to} within ${query.timeoutMs ?? 10_000} ms`);
+          await sleep(50);
+        }
+      },
+      async close() {
+        if (closed) return;
+        closed = true;
+        try {
+          await ready.server.close();
+        } finally {
+          try {
+            await ready.app.close();
+          } finally {
+            await rm(dataDir, { recursive: true, force: true });
+          }
+        }
+      },
+    };
+  } catch (error) {
+    await server?.close();
+    await app?.close();
+    await rm(dataDir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The 6-digit code in a message's text. */
+export function codeIn(message: DevOutboxEntry): string {
+  const match = /\b(\d{6})\b/.exec(message.text);
+  if (!match?.[1]) throw new Error(`no 6-digit code in the ${message.channel} to ${message.to}`);
+  return match[1];
+}
+
+/** The reset link (`…/reset/link?t=…`) in an email's text. */
+export function linkIn(message: DevOutboxEntry): string {
+  const match = /https?:\/\/\S+\/reset\/link\?t=[A-Za-z0-9_-]+/.exec(message.text);
+  if (!match) throw new Error(`no reset link in the email to ${message.to}`);
+  return match[0];
+}
+
+/** One Chromium for the whole file; every journey opens its own context (a fresh "browser"). */
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+}
+
+export async function newContext(
+  browser: Browser,
+  options: { viewport?: { width: number; height: number } } = {},
+): Promise<BrowserContext> {
+  const context = await browser.newContext({
+    viewport: options.viewport ?? { width: 1280, height: 900 },
+    locale: 'en-GB',
+    timezoneId: 'UTC',
+  });
+  context.setDefaultTimeout(10_000);
+  context.setDefaultNavigationTimeout(15_000);
+  return context;
+}
+
+export interface AxeViolationSummary {
+  readonly id: string;
+  readonly impact: string | null | undefined;
+  readonly help: string;
+  readonly targets: string[];
+}
+
+/** Runs axe-core on the page as it is now; returns the violations (empty when clean). */
+export async function axeViolations(page: Page): Promise<AxeViolationSummary[]> {
+  const result = await new AxeBuilder({ page }).analyze();
+  return result.violations.map((v) => ({
+    id: v.id,
+    impact: v.impact,
+    help: v.help,
+    targets: v.nodes.map(
+      (n) => `${n.target.join(' ')}${n.failureSummary ? ` — ${n.failureSummary.replace(/\s+/g, ' ')}` : ''}`,
+    ),
+  }));
+}
+
+/** Readable text of axe violations for an assertion message. */
+export function formatViolations(label: string, violations: readonly AxeViolationSummary[]): string {
+  return [
+    `${violations.length} accessibility violation(s) on ${label}:`,
+    ...violations.flatMap((v) => [
+      `  [${v.impact ?? '?'}] ${v.id}: ${v.help}`,
+      ...v.targets.map((t) => `      at ${t}`),
+    ]),
+  ].join('\n');
+}
+
+/** A full-page PNG in docs/screenshots/, only when SSPR_SCREENSHOTS=1. Returns the file written, or null. */
+export async function screenshot(page: Page, name: string): Promise<string | null> {
+  if (!SCREENSHOTS) return null;
+  await mkdir(SCREENSHOT_DIR, { recursive: true });
+  const file = path.join(SCREENSHOT_DIR, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true, animations: 'disabled' });
+  return file;
+}
