@@ -18,8 +18,11 @@ import { WebhookSmsSender } from './adapters/sms/webhook-sms.ts';
 import { OutboxWorker } from './service/outbox-worker.ts';
 import { DirectoryService } from './service/directory-service.ts';
 import { ResetService } from './service/reset-service.ts';
+import { SessionService } from './service/session-service.ts';
+import { DEFAULT_SIGNIN_POLICY } from './core/signin-policy.ts';
 import { MemoryLimiter } from './adapters/memory-limiter.ts';
 import { AltchaCaptcha } from './adapters/altcha-captcha.ts';
+import { PromMetrics } from './adapters/prom-metrics.ts';
 import { DEFAULT_RESET_POLICY, type ResetPolicy } from './core/reset-policy.ts';
 import { LOG_REDACT_PATHS } from './http/log-redaction.ts';
 
@@ -88,6 +91,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
       sms = null;
   }
 
+  const metrics = new PromMetrics();
   const outbox = new OutboxWorker({
     store,
     keyring,
@@ -104,6 +108,12 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     pollMs: config.outbox_poll_ms,
     claimMs: config.outbox_claim_ms,
     workerId: `${process.pid}-${cryptoRandom.uuid().slice(0, 8)}`,
+    metrics,
+  });
+  metrics.setBacklogProbe(async () => {
+    const pending = await store.outbox.list({ status: 'pending', limit: 1000 });
+    const oldest = pending.reduce((min, m) => Math.min(min, m.createdAt), Infinity);
+    return { pending: pending.length, oldestAgeMs: pending.length > 0 ? systemClock.now() - oldest : 0 };
   });
   const directory = new DirectoryService({
     store,
@@ -134,8 +144,17 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     log: log.child({ component: 'reset' }),
     policy: resetPolicy,
     publicUrl: config.public_url,
+    metrics,
   });
 
+  const sessions = new SessionService({
+    store,
+    keyring,
+    random: cryptoRandom,
+    clock: systemClock,
+    hasher: argon2Hasher,
+    policy: { ...DEFAULT_SIGNIN_POLICY, idleMs: config.session_idle_ms, absoluteMs: config.session_absolute_ms },
+  });
   const captcha = new AltchaCaptcha({
     signatureSecret: keyring.hmac('altcha', 'signature'),
     keySignatureSecret: keyring.hmac('altcha', 'key-signature'),
@@ -163,6 +182,8 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     reset,
     resetPolicy,
     captcha,
+    metrics,
+    sessions,
     migrate: () => store.migrate(),
     async close() {
       await outbox.stop();

@@ -150,6 +150,16 @@ export const configSchema = {
     unit: 'ms',
     description: 'Wait between two codes sent in one reset.',
   }),
+  session_idle_ms: spec({
+    schema: ms(60_000, 86_400_000, 1_800_000),
+    unit: 'ms',
+    description: 'A signed-in session ends after this long without a request.',
+  }),
+  session_absolute_ms: spec({
+    schema: ms(60_000, 7 * 86_400_000, 43_200_000),
+    unit: 'ms',
+    description: 'A signed-in session ends at the latest this long after sign-in.',
+  }),
   start_limit_per_ip: spec({
     schema: z.coerce.number().int().min(1).max(1_000_000).default(30),
     description:
@@ -165,6 +175,45 @@ export const configSchema = {
     description:
       'Comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed. Empty: the header is ignored.',
     example: '127.0.0.1,10.0.0.0/8',
+  }),
+  metrics_token: spec({
+    schema: optionalString.refine((v) => v === undefined || v.length >= 16, {
+      message: 'must be at least 16 characters (generate one with: openssl rand -hex 24)',
+    }),
+    description:
+      'Bearer token a Prometheus scraper must send (`Authorization: Bearer <token>`) to read `/metrics`. Empty: `/metrics` is not served (404).',
+    secret: true,
+  }),
+  redis_url: spec({
+    schema: optionalUrl(/^rediss?:$/, 'redis:// or rediss://'),
+    description:
+      'Redis for the rate limits shared by several instances (scale-out mode, with PostgreSQL). Empty: limits are kept in the memory of the one process. When Redis is unreachable, starting a reset uses tighter in-process limits and checking a code answers 503 until it is back.',
+    secret: true,
+    example: 'redis://127.0.0.1:6379/0',
+  }),
+  redis_key_prefix: spec({
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits and _ . : - only (at most 64)')
+      .default('sspr'),
+    description: 'Prefix of every Redis key sspr writes (lets several deployments share one Redis).',
+  }),
+  verify_limit_per_ip: spec({
+    schema: z.coerce.number().int().min(1).max(1_000_000).default(100),
+    description:
+      'Security codes one client IP address may submit per 10 minutes, counted across all instances (each code also dies after 5 wrong entries).',
+  }),
+  purge_interval_ms: spec({
+    schema: ms(0, 86_400_000, 600_000),
+    unit: 'ms',
+    description:
+      'How often `sspr serve` deletes expired data (flows, codes, sent messages, sessions, old failure records) in small batches; 0 turns it off (run `sspr purge` instead). With several instances, one purges at a time.',
+  }),
+  retention_ms: spec({
+    schema: ms(86_400_000, 3_650 * 86_400_000, 7 * 86_400_000),
+    unit: 'ms',
+    description:
+      'How long finished reset flows (with their codes) and delivered, failed or expired messages are kept for support questions before the purge deletes them. The audit log is not purged.',
   }),
 } as const;
 

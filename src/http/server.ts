@@ -15,6 +15,9 @@ import { sendHtml } from './send-html.ts';
 import { DevOutboxPage } from './views/dev-outbox-page.tsx';
 import { resetApiPlugin } from './api/reset-api-plugin.ts';
 import { resetPagesPlugin } from './reset/pages-plugin.ts';
+import { metricsPlugin } from './metrics-plugin.ts';
+import { registerSessions } from './account/session.ts';
+import { accountPlugin } from './account/account-plugin.ts';
 
 /** Largest request body accepted, in bytes: forms and small JSON documents only. */
 export const BODY_LIMIT = 64 * 1024;
@@ -195,6 +198,8 @@ export async function buildServer(app: App, options: BuildServerOptions = {}): P
 
   fastify.addHook('onRequest', async (request, reply) => baseHeaders(request, reply));
   await fastify.register(fastifyHelmet, helmetConfig);
+  // request latency for every route, and /metrics when SSPR_METRICS_TOKEN is set
+  await fastify.register(metricsPlugin, { app });
   // Pages and API responses are never cached; a file under /static/ sets its own Cache-Control.
   fastify.addHook('onSend', async (_request, reply, payload) => {
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
@@ -239,6 +244,8 @@ export async function buildServer(app: App, options: BuildServerOptions = {}): P
     );
   }
 
+  await registerSessions(fastify, app);
+  await fastify.register(accountPlugin, { app });
   await fastify.register(resetApiPlugin, { app });
   await fastify.register(resetPagesPlugin, { app });
 

@@ -2,6 +2,7 @@ import type { MethodKind } from '../core/contact.ts';
 import type { Account, Method, Role, Session, Tenant, TenantPolicy } from '../core/directory-model.ts';
 import type { Result } from '../core/result.ts';
 import type { FlowRepo } from './flow-store.ts';
+import type { AuthRepo } from './auth-store.ts';
 
 /**
  * Persistence contracts. One SQL implementation serves SQLite and PostgreSQL; every adapter is
@@ -171,6 +172,7 @@ export interface Repos {
   readonly outbox: OutboxRepo;
   readonly audit: AuditRepo;
   readonly flows: FlowRepo;
+  readonly auth: AuthRepo;
 }
 
 export interface Store extends Repos {

@@ -7,9 +7,11 @@ import type { PasswordHasher } from '../ports/password-hasher.ts';
 import type { Random } from '../ports/random.ts';
 import type { Store } from '../ports/store.ts';
 import type { Captcha } from '../ports/captcha.ts';
+import type { MetricsRegistry } from '../ports/metrics.ts';
 import type { DirectoryService } from './directory-service.ts';
 import type { OutboxWorker } from './outbox-worker.ts';
 import type { ResetService } from './reset-service.ts';
+import type { SessionService } from './session-service.ts';
 import type { ResetPolicy } from '../core/reset-policy.ts';
 
 /**
@@ -33,6 +35,9 @@ export interface App {
   readonly reset: ResetService;
   readonly resetPolicy: ResetPolicy;
   readonly captcha: Captcha;
+  /** Counters the services report to; rendered at /metrics (see src/http/metrics-plugin.ts). */
+  readonly metrics: MetricsRegistry;
+  readonly sessions: SessionService;
   /** Applies pending migrations; safe to run twice. Returns the names it applied. */
   migrate(): Promise<string[]>;
   /** Stops the outbox worker (finishing sends in flight) and closes the database. */

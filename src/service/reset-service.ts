@@ -28,6 +28,7 @@ import type { FlowPatch, FlowRecord } from '../ports/flow-store.ts';
 import type { Keyring } from '../ports/keyring.ts';
 import type { Limiter } from '../ports/limiter.ts';
 import type { Logger } from '../ports/logger.ts';
+import type { Metrics } from '../ports/metrics.ts';
 import type { PasswordHasher } from '../ports/password-hasher.ts';
 import type { Random } from '../ports/random.ts';
 import type { Repos, Store } from '../ports/store.ts';
@@ -51,6 +52,13 @@ export interface ResetDeps {
   readonly policy: ResetPolicy;
   /** Links in emails are built from this, never from a request's Host header. */
   readonly publicUrl: string;
+  /** Counters for /metrics (optional: nothing is counted without it). */
+  readonly metrics?: Metrics;
+  /**
+   * Codes one IP may submit per `policy.ipWindowMs`, across instances. The check fails closed:
+   * when the limiter's store is unreachable, `submitCode` answers `service_unavailable`. Unset: no check.
+   */
+  readonly verifyLimitPerIp?: number;
 }
 
 /** What a browser (cookie) or an API client (header) presents at each step. */
@@ -76,6 +84,8 @@ export type StepError =
   | 'wrong_browser'
   | 'password_mismatch'
   | 'password_reused'
+  | 'rate_limited'
+  | 'service_unavailable'
   | PasswordProblem;
 
 export interface FlowView {
@@ -138,6 +148,7 @@ export class ResetService {
         this.d.policy.maxStartsPerIp,
         this.d.policy.ipWindowMs,
       );
+      if (!ipLimit.allowed) this.d.metrics?.limiterBlocked('reset_start_ip');
       if (!ipLimit.allowed) return { ...err('rate_limited'), retryAfterMs: ipLimit.retryAfterMs };
     }
     const now = this.d.clock.now();
@@ -192,6 +203,7 @@ export class ResetService {
         sent = await this.sendEmailCode(tx, flow, ctx, code, linkToken, now);
       }
       await this.audit(tx, flow, rc, now, 'reset.requested', internal, { gates: gates.length, messageQueued: sent });
+      this.d.metrics?.flowStarted(internal);
       return { sent };
     });
     if (outcome.sent) this.d.outbox.wake();
@@ -217,6 +229,17 @@ export class ResetService {
   async submitCode(handle: FlowHandle, input: string, rc: RequestContext): Promise<Result<StepOk, StepError>> {
     const typed = normalizeCodeInput(input);
     if (typed === null) return err('code_malformed');
+    if (this.d.verifyLimitPerIp !== undefined && rc.ip !== null) {
+      // fail closed: without the shared counter nothing is checked (and nothing is changed)
+      const limit = await this.d.limiter.consume(
+        `reset-verify:ip:${rc.ip}`,
+        this.d.verifyLimitPerIp,
+        this.d.policy.ipWindowMs,
+        { failClosed: true },
+      );
+      if (limit.unavailable) return err('service_unavailable');
+      if (!limit.allowed) return err('rate_limited');
+    }
     const now = this.d.clock.now();
     const result = await this.d.store.transaction(async (tx): Promise<Result<StepOk, StepError>> => {
       const access = await this.access(tx, handle);
@@ -460,12 +483,14 @@ export class ResetService {
       const revoked = await tx.directory.revokeSessions(account.id, now);
       await tx.flows.endAccountFlows(account.id, flow.id, now);
       await tx.flows.clearGuard(account.id);
+      await tx.auth.clearSigninGuard(account.id); // a successful reset also lifts sign-in throttling
       await this.audit(tx, done, rc, now, 'password.changed', 'ok', { by: 'self-service' });
       await this.audit(tx, done, rc, now, 'sessions.revoked', 'ok', { count: revoked });
       await this.queueNotices(tx, done, ctx, rc, now);
       return ok(await this.viewOf(tx, done));
     });
     if (result.ok) this.d.outbox.wake();
+    if (result.ok) this.d.metrics?.flowCompleted();
     return result;
   }
 
@@ -500,6 +525,7 @@ export class ResetService {
     if (flow.state === 'expired') return err('flow_expired');
     if (now >= flowDeadline(this.d.policy, flow.createdAt, flow.firstSentAt)) {
       await tx.flows.update(flow.id, flow.version, { state: 'expired' });
+      this.d.metrics?.flowFailed('flow_expired');
       return err('flow_expired');
     }
     return ok(flow);
@@ -595,6 +621,7 @@ export class ResetService {
       since: now - p.emailWindowMs,
     });
     if (recent >= p.maxEmailsPerAccount) {
+      this.d.metrics?.limiterBlocked('account_email_limit');
       await this.audit(tx, flow, null, now, 'message.suppressed', 'account_email_limit', { channel: 'email' });
       return false;
     }
@@ -624,6 +651,7 @@ export class ResetService {
       expiresAt,
       now,
     });
+    this.d.metrics?.messageQueued('email', 'reset.code');
     return true;
   }
 
@@ -644,6 +672,7 @@ export class ResetService {
             ? 'sms_country_not_allowed'
             : null;
     if (refusal) {
+      this.d.metrics?.limiterBlocked(refusal);
       await this.audit(tx, flow, null, now, 'message.suppressed', refusal, { channel: 'sms' });
       return false;
     }
@@ -667,6 +696,7 @@ export class ResetService {
       expiresAt,
       now,
     });
+    this.d.metrics?.messageQueued('sms', 'reset.sms');
     return true;
   }
 
@@ -682,6 +712,7 @@ export class ResetService {
     extra: Record<string, number> = {},
   ): Promise<void> {
     await this.audit(tx, flow, rc, now, type, outcome, { channel, ...extra });
+    this.d.metrics?.flowFailed(`${type.split('.')[0]}_${outcome}`);
     if (!flow.accountId) return;
     await tx.flows.recordFailure(flow.accountId, now);
     const failures = await tx.flows.countFailures(flow.accountId, now - this.d.policy.failureWindowMs);
@@ -690,6 +721,7 @@ export class ResetService {
       !isBlocked(this.d.policy, await tx.flows.blockedAt(flow.accountId), now)
     ) {
       await tx.flows.block(flow.accountId, now);
+      this.d.metrics?.limiterBlocked('account_lockout');
       await this.audit(tx, flow, rc, now, 'account.self_service_blocked', 'blocked', { failures });
     }
   }
@@ -708,6 +740,7 @@ export class ResetService {
     const recipients = new Set([ctx.account.login, ...(ctx.email ? [ctx.email] : [])]);
     for (const to of recipients)
       await enqueueEmail(tx, this.d, { ...base, template: 'reset.completed', to, content: notice });
+    for (const _ of recipients) this.d.metrics?.messageQueued('email', 'reset.completed');
     if (isAdminRole(ctx.account.role)) {
       const admins = await tx.directory.listAccounts({ tenantId: ctx.tenant.id, limit: 1000 });
       for (const other of admins) {
@@ -726,6 +759,7 @@ export class ResetService {
           to: other.login,
           content,
         });
+        this.d.metrics?.messageQueued('email', 'reset.admin_notice');
       }
     }
     await this.audit(tx, flow, rc, now, 'message.queued', 'ok', {

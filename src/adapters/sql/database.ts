@@ -19,6 +19,7 @@ export interface Database {
   account_blocks: AccountBlocksTable;
   password_history: PasswordHistoryTable;
   captcha_used: CaptchaUsedTable;
+  signin_guard: SigninGuardTable;
 }
 
 export interface TenantsTable {
@@ -159,4 +160,10 @@ export interface PasswordHistoryTable {
 export interface CaptchaUsedTable {
   signature: string;
   expires_at: number;
+}
+
+export interface SigninGuardTable {
+  account_id: string;
+  failures: number;
+  last_failure_at: number;
 }

@@ -142,5 +142,16 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     },
 
     '0004_reset_flow': resetFlowMigration,
+    '0005_signin': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run against an untyped schema
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('signin_guard')
+          .addColumn('account_id', 'text', (c) => c.primaryKey().references('accounts.id').onDelete('cascade'))
+          .addColumn('failures', 'integer', (c) => c.notNull())
+          .addColumn('last_failure_at', 'bigint', (c) => c.notNull())
+          .execute();
+      },
+    },
   };
 }

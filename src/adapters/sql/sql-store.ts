@@ -21,6 +21,7 @@ import { SqlAuditRepo } from './sql-audit-repo.ts';
 import { SqlDirectoryRepo } from './sql-directory-repo.ts';
 import { SqlOutboxRepo } from './sql-outbox-repo.ts';
 import { SqlFlowRepo } from './sql-flow-repo.ts';
+import { SqlAuthRepo } from './sql-auth-repo.ts';
 
 /** The `Store` port plus the schema migrations. */
 export interface SqlStore extends Store {
@@ -70,6 +71,7 @@ class KyselySqlStore implements SqlStore {
   readonly outbox: SqlOutboxRepo;
   readonly audit: SqlAuditRepo;
   readonly flows: SqlFlowRepo;
+  readonly auth: SqlAuthRepo;
   private closed = false;
 
   constructor(
@@ -80,6 +82,7 @@ class KyselySqlStore implements SqlStore {
     this.outbox = new SqlOutboxRepo(db, dialect);
     this.audit = new SqlAuditRepo(db);
     this.flows = new SqlFlowRepo(db);
+    this.auth = new SqlAuthRepo(db);
   }
 
   /**
@@ -93,6 +96,7 @@ class KyselySqlStore implements SqlStore {
         outbox: new SqlOutboxRepo(trx, this.dialect),
         audit: new SqlAuditRepo(trx),
         flows: new SqlFlowRepo(trx),
+        auth: new SqlAuthRepo(trx),
       }),
     );
   }
