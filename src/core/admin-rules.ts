@@ -1,0 +1,97 @@
+import type { Account, Role } from './directory-model.ts';
+
+/**
+ * Who may do what to whom in the admin console, the admin API and the support console. One
+ * place, pure: every use case asks here before it acts.
+ */
+export type Actor =
+  /** A signed-in administrator of a tenant. */
+  | { readonly kind: 'admin'; readonly account: Account }
+  /** An operator of the service (Technical Support), acting on a support ticket. */
+  | { readonly kind: 'operator'; readonly operatorId: string; readonly login: string }
+  /** An admin API key of a tenant, with scopes. */
+  | {
+      readonly kind: 'api_key';
+      readonly keyId: string;
+      readonly tenantId: string;
+      readonly scopes: readonly ApiScope[];
+    };
+
+export type ApiScope = 'users:read' | 'users:write' | 'resets:write' | 'help:read' | 'help:write' | 'audit:read';
+export const API_SCOPES: readonly ApiScope[] = [
+  'users:read',
+  'users:write',
+  'resets:write',
+  'help:read',
+  'help:write',
+  'audit:read',
+];
+
+export type Denial = 'other_tenant' | 'self' | 'needs_global_admin' | 'scope_missing' | 'not_allowed';
+
+/** The audit trail's name for an actor: `admin:<id>`, `operator:<id>`, `api_key:<id>`. */
+export function actorName(actor: Actor): string {
+  switch (actor.kind) {
+    case 'admin':
+      return `admin:${actor.account.id}`;
+    case 'operator':
+      return `operator:${actor.operatorId}`;
+    case 'api_key':
+      return `api_key:${actor.keyId}`;
+  }
+}
+
+export function actorTenant(actor: Actor): string | null {
+  return actor.kind === 'admin' ? actor.account.tenantId : actor.kind === 'api_key' ? actor.tenantId : null;
+}
+
+const isAdmin = (role: Role) => role === 'admin' || role === 'global_admin';
+
+/** May the actor see this account at all? Tenants are walls: nothing of tenant B is visible from A. */
+export function canView(
+  actor: Actor,
+  target: Pick<Account, 'tenantId'>,
+  scope: ApiScope = 'users:read',
+): Denial | null {
+  if (actor.kind === 'operator') return null;
+  if (actorTenant(actor) !== target.tenantId) return 'other_tenant';
+  if (actor.kind === 'api_key' && !actor.scopes.includes(scope)) return 'scope_missing';
+  return null;
+}
+
+/**
+ * May the actor reset (or otherwise change the credentials of) this account? Nobody resets
+ * themselves through the console; a tenant admin resets users; only a global admin resets an
+ * admin or a global admin. API keys act like a tenant admin (users only). Operators only issue
+ * reset links after verifying the requester on a support ticket (checked by the support use case).
+ */
+export function canManageCredentials(actor: Actor, target: Account): Denial | null {
+  const view = canView(actor, target, 'resets:write');
+  if (view) return view;
+  if (actor.kind === 'operator') return null;
+  if (actor.kind === 'admin') {
+    if (actor.account.id === target.id) return 'self';
+    if (isAdmin(target.role) && actor.account.role !== 'global_admin') return 'needs_global_admin';
+    return null;
+  }
+  return isAdmin(target.role) ? 'needs_global_admin' : null;
+}
+
+/** May the actor change contact methods, unblock, enable/disable this account? (same walls as credentials) */
+export function canManageAccount(actor: Actor, target: Account): Denial | null {
+  const view = canView(actor, target, 'users:write');
+  if (view) return view;
+  if (actor.kind === 'admin') {
+    if (isAdmin(target.role) && actor.account.id !== target.id && actor.account.role !== 'global_admin')
+      return 'needs_global_admin';
+    return null;
+  }
+  if (actor.kind === 'api_key') return isAdmin(target.role) ? 'needs_global_admin' : null;
+  return null;
+}
+
+/** May the actor change the tenant's policy? Admins of that tenant only (global admins and admins alike). */
+export function canEditPolicy(actor: Actor, tenantId: string): Denial | null {
+  if (actor.kind !== 'admin') return 'not_allowed';
+  return actor.account.tenantId === tenantId ? null : 'other_tenant';
+}
