@@ -19,8 +19,18 @@ import { OutboxWorker } from './service/outbox-worker.ts';
 import { DirectoryService } from './service/directory-service.ts';
 import { ResetService } from './service/reset-service.ts';
 import { SessionService } from './service/session-service.ts';
+import { AdminService } from './service/admin-service.ts';
+import { HelpRequestService } from './service/help-request-service.ts';
+import { SupportService } from './service/support-service.ts';
+import { OperatorService } from './service/operator-service.ts';
+import { SecurityInfoService } from './service/security-info-service.ts';
+import { ApiKeyService } from './service/api-key-service.ts';
+import { InsightsService } from './service/insights-service.ts';
 import { DEFAULT_SIGNIN_POLICY } from './core/signin-policy.ts';
 import { MemoryLimiter } from './adapters/memory-limiter.ts';
+import { RedisLimiter } from './adapters/redis-limiter.ts';
+import { PgOutboxListener } from './adapters/sql/pg-outbox-listener.ts';
+import { PurgeService } from './service/purge-service.ts';
 import { AltchaCaptcha } from './adapters/altcha-captcha.ts';
 import { PromMetrics } from './adapters/prom-metrics.ts';
 import { DEFAULT_RESET_POLICY, type ResetPolicy } from './core/reset-policy.ts';
@@ -132,7 +142,17 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     resendCooldownMs: config.resend_cooldown_ms,
     maxStartsPerIp: config.start_limit_per_ip,
   };
-  const limiter = new MemoryLimiter();
+  // Scale-out: limits shared through Redis. Embedded: this process's memory (a SQLite-backed
+  // limiter would need its own connection, whose synchronous busy-waits could stall the event loop
+  // while the store's connection holds a transaction).
+  const redisLimiter = config.redis_url
+    ? new RedisLimiter({
+        url: config.redis_url,
+        keyPrefix: config.redis_key_prefix,
+        log: log.child({ component: 'limiter' }),
+      })
+    : null;
+  const limiter = redisLimiter ?? new MemoryLimiter();
   const reset = new ResetService({
     store,
     keyring,
@@ -145,9 +165,41 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     policy: resetPolicy,
     publicUrl: config.public_url,
     metrics,
+    verifyLimitPerIp: config.verify_limit_per_ip,
   });
 
   const sessions = new SessionService({
+    store,
+    keyring,
+    random: cryptoRandom,
+    clock: systemClock,
+    hasher: argon2Hasher,
+    policy: { ...DEFAULT_SIGNIN_POLICY, idleMs: config.session_idle_ms, absoluteMs: config.session_absolute_ms },
+  });
+  const securityInfo = new SecurityInfoService({
+    store,
+    keyring,
+    random: cryptoRandom,
+    clock: systemClock,
+    outbox,
+    policy: resetPolicy,
+    metrics,
+    smsEnabled: sms !== null,
+  });
+  const admin = new AdminService({
+    store,
+    keyring,
+    random: cryptoRandom,
+    clock: systemClock,
+    hasher: argon2Hasher,
+    outbox,
+    publicUrl: config.public_url,
+    resetPolicy,
+  });
+  const helpDeps = { store, keyring, random: cryptoRandom, clock: systemClock, outbox, admin: () => admin };
+  const help = new HelpRequestService({ ...helpDeps, publicUrl: config.public_url });
+  const support = new SupportService(helpDeps);
+  const operators = new OperatorService({
     store,
     keyring,
     random: cryptoRandom,
@@ -164,7 +216,32 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     markUsed: (signature, expiresAt) => store.flows.markCaptchaUsed(signature, expiresAt, systemClock.now()),
   });
 
-  if (options.startWorker) outbox.start();
+  const purge = new PurgeService({
+    repo: store.purge,
+    clock: systemClock,
+    log: log.child({ component: 'purge' }),
+    policy: {
+      retentionMs: config.retention_ms,
+      flowTtlMs: resetPolicy.flowTtlMs,
+      failureWindowMs: resetPolicy.failureWindowMs,
+      blockMs: resetPolicy.blockMs,
+    },
+  });
+  // PostgreSQL: every instance listens for the outbox's NOTIFY, so another instance's message goes out at once
+  const outboxListener =
+    options.startWorker && store.dialect === 'postgres'
+      ? new PgOutboxListener({
+          databaseUrl: config.database_url,
+          onNotify: () => outbox.wake(),
+          log: log.child({ component: 'outbox-listener' }),
+        })
+      : null;
+
+  if (options.startWorker) {
+    outbox.start();
+    outboxListener?.start();
+    purge.start(config.purge_interval_ms);
+  }
 
   return {
     config,
@@ -184,9 +261,20 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     captcha,
     metrics,
     sessions,
+    admin,
+    securityInfo,
+    apiKeys: new ApiKeyService({ store, keyring, random: cryptoRandom, clock: systemClock }),
+    insights: new InsightsService({ store, clock: systemClock, flowTtlMs: resetPolicy.flowTtlMs }),
+    purge,
+    help,
+    support,
+    operators,
     migrate: () => store.migrate(),
     async close() {
+      await purge.stop();
+      await outboxListener?.stop();
       await outbox.stop();
+      await redisLimiter?.close();
       await mailer.close?.();
       await store.close();
     },

@@ -8,6 +8,7 @@ import type { LimitDecision, Limiter } from '../ports/limiter.ts';
 export class MemoryLimiter implements Limiter {
   readonly #limiters = new Map<string, RateLimiterMemory>();
 
+  // one process: the store is always reachable, so `failClosed` changes nothing here
   async consume(key: string, limit: number, windowMs: number): Promise<LimitDecision> {
     const id = `${limit}/${windowMs}`;
     let limiter = this.#limiters.get(id);

@@ -3,6 +3,9 @@ import type { CliContext } from './cli-context.ts';
 import { CliFailure, EXIT_OK, EXIT_REFUSED } from './cli-failure.ts';
 import { registerDirectoryCommands } from './directory-commands.ts';
 import { registerServerCommands } from './server-commands.ts';
+import { registerPurgeCommand } from './purge-command.ts';
+import { registerApiKeyCommands } from './apikey-commands.ts';
+import { registerOperatorCommands } from './operator-commands.ts';
 
 /**
  * The `sspr` command line. Exit codes: 0 done; 1 bad input or refused (one line on stderr saying what
@@ -20,6 +23,9 @@ export function buildProgram(ctx: CliContext): Command {
     .showHelpAfterError('(run with --help for usage)');
   registerServerCommands(program, ctx);
   registerDirectoryCommands(program, ctx);
+  registerPurgeCommand(program, ctx);
+  registerApiKeyCommands(program, ctx);
+  registerOperatorCommands(program, ctx);
   return program;
 }
 

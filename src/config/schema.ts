@@ -199,9 +199,9 @@ export const configSchema = {
     description: 'Prefix of every Redis key sspr writes (lets several deployments share one Redis).',
   }),
   verify_limit_per_ip: spec({
-    schema: z.coerce.number().int().min(1).max(1_000_000).default(100),
+    schema: z.coerce.number().int().min(1).max(1_000_000).default(300),
     description:
-      'Security codes one client IP address may submit per 10 minutes, counted across all instances (each code also dies after 5 wrong entries).',
+      'Security codes one client IP address may submit per 10 minutes, counted across all instances (each code also dies after 5 wrong entries). With Redis configured and unreachable, code checks answer 503 rather than go uncounted.',
   }),
   purge_interval_ms: spec({
     schema: ms(0, 86_400_000, 600_000),

@@ -95,3 +95,17 @@ export function canEditPolicy(actor: Actor, tenantId: string): Denial | null {
   if (actor.kind !== 'admin') return 'not_allowed';
   return actor.account.tenantId === tenantId ? null : 'other_tenant';
 }
+
+/**
+ * May the actor give this account that role? A global admin of the tenant changes anyone's role
+ * but their own; an operator only promotes an account to admin (Technical Support, after
+ * verifying the requester); tenant admins and API keys never change roles.
+ */
+export function canChangeRole(actor: Actor, target: Account, role: Role): Denial | null {
+  const view = canView(actor, target, 'users:write');
+  if (view) return view;
+  if (actor.kind === 'operator') return role === 'admin' && target.role !== 'global_admin' ? null : 'not_allowed';
+  if (actor.kind === 'api_key') return 'not_allowed';
+  if (actor.account.id === target.id) return 'self';
+  return actor.account.role === 'global_admin' ? null : 'needs_global_admin';
+}

@@ -15,6 +15,10 @@ export interface TenantPolicy {
   readonly smsDailyBudget: number;
   /** E.164 prefixes SMS may go to (e.g. `+44`, `+1`); null: any country. */
   readonly smsCountries: readonly string[] | null;
+  /** Hours a method that REPLACED another may not be used for a reset (first registrations are usable at once). */
+  readonly coolingOffHours: number;
+  /** Days after which a verified method must be re-confirmed (prompted after sign-in). */
+  readonly reconfirmDays: number;
 }
 
 export const DEFAULT_TENANT_POLICY: TenantPolicy = {
@@ -24,6 +28,8 @@ export const DEFAULT_TENANT_POLICY: TenantPolicy = {
   helpdeskEmail: null,
   smsDailyBudget: 500,
   smsCountries: null,
+  coolingOffHours: 24,
+  reconfirmDays: 180,
 };
 
 export interface Tenant {

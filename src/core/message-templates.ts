@@ -44,6 +44,13 @@ export interface SecurityInfoChangedParams {
   readonly helpText: string;
 }
 
+/** A code that proves a person can receive at the address or number they are registering. */
+export interface SecurityInfoCodeParams {
+  readonly displayName: string;
+  readonly code: string;
+  readonly minutes: number;
+}
+
 export interface ResetCodeParams {
   readonly displayName: string;
   /** The 6-digit code. */
@@ -80,6 +87,71 @@ export interface ResetAdminNoticeParams {
   readonly ip: string;
 }
 
+export interface AdminResetLinkParams {
+  readonly displayName: string;
+  readonly login: string;
+  /** The one-time link (`…/reset/assisted?t=…`). */
+  readonly link: string;
+  /** Hours until the link expires. */
+  readonly hours: number;
+  readonly when: string;
+  /** `an administrator of your organisation` or `Technical Support`. */
+  readonly issuedBy: string;
+  readonly helpText: string;
+}
+
+export interface AdminTempPasswordParams {
+  readonly displayName: string;
+  readonly login: string;
+  readonly when: string;
+  readonly hours: number;
+  readonly helpText: string;
+}
+
+export interface AdminResetNoticeParams {
+  /** The administrator receiving the notice. */
+  readonly displayName: string;
+  readonly targetLogin: string;
+  readonly targetName: string;
+  /** `a one-time reset link was sent` or `a temporary password was set`. */
+  readonly what: string;
+  /** Who did it, e.g. `Avery Admin (admin@contoso.example)` or `Technical Support`. */
+  readonly by: string;
+  readonly when: string;
+}
+
+/** To each administrator of the tenant: someone asked them for help (the message itself stays in the console). */
+export interface HelpAdminRequestParams {
+  readonly displayName: string;
+  readonly requesterName: string;
+  readonly requesterLogin: string;
+  readonly reference: string;
+  readonly when: string;
+  /** `<public url>/admin/requests` */
+  readonly consoleUrl: string;
+}
+
+/** To the requester's registered addresses: the request was received. */
+export interface HelpReceivedParams {
+  readonly displayName: string;
+  readonly reference: string;
+  readonly when: string;
+  /** Who will handle it: the organisation's administrators or Technical Support. */
+  readonly routedTo: 'admins' | 'support';
+}
+
+/** To the requester's registered addresses: what was done about the request. */
+export interface HelpOutcomeParams {
+  readonly displayName: string;
+  readonly reference: string;
+  readonly when: string;
+  readonly outcome: 'reset_link' | 'temp_password' | 'dismissed' | 'promoted';
+  /** `an administrator of your organisation` or `Technical Support`. */
+  readonly by: string;
+  /** The reason given for a dismissal. */
+  readonly reason: string | null;
+}
+
 export interface TestMessageParams {
   /** ISO 8601 time the operator asked for the test. */
   readonly when: string;
@@ -113,6 +185,22 @@ const EMAIL_TEMPLATES = {
       ],
     };
   },
+  'security-info.code': (p: SecurityInfoCodeParams): EmailDraft => ({
+    // the code is never in the subject or the preview
+    subject: 'Confirm your alternate email address',
+    preview: 'Enter this code to confirm the email address you use to reset your password.',
+    blocks: [
+      { p: `Hello ${p.displayName},` },
+      {
+        p: 'You asked to use this email address to confirm it is you when you reset your password. Enter this security code on the page where you asked for it:',
+      },
+      { strong: p.code },
+      { p: `The code works once and expires in ${minutesText(p.minutes)}.` },
+      {
+        p: 'If you did not ask for this, ignore this email: nothing will change. Never give this code to anyone, even someone who says they are from your help desk.',
+      },
+    ],
+  }),
   'reset.code': (p: ResetCodeParams): EmailDraft => ({
     // the code is never in the subject or the preview: both show on lock screens and in inbox lists
     subject: 'Your password reset code',
@@ -161,6 +249,50 @@ const EMAIL_TEMPLATES = {
       },
     ],
   }),
+  'admin.reset_link': (p: AdminResetLinkParams): EmailDraft => ({
+    subject: 'Reset your password with this link',
+    preview: 'A one-time link to choose a new password was issued for your account.',
+    blocks: [
+      { p: `Hello ${p.displayName},` },
+      {
+        p: `On ${formatWhen(p.when)}, ${p.issuedBy} issued a one-time link to reset the password of ${p.login}. Open it to choose a new password:`,
+      },
+      { link: p.link, label: 'Choose a new password' },
+      { p: `The link works once and expires in ${p.hours} hours. Nobody else can see your new password.` },
+      {
+        p: `If you did not ask for help with your password, do not open the link and tell your administrator. ${p.helpText}`.trim(),
+      },
+    ],
+  }),
+  'admin.temp_password': (p: AdminTempPasswordParams): EmailDraft => ({
+    subject: 'An administrator set a temporary password',
+    preview: 'Your password was replaced by a temporary password.',
+    blocks: [
+      { p: `Hello ${p.displayName},` },
+      {
+        p: `On ${formatWhen(p.when)}, an administrator of your organisation set a temporary password for ${p.login}. Every session of the account was signed out.`,
+      },
+      {
+        p: `Your administrator gives you the temporary password directly; it is never sent by email. It works for ${p.hours} hours, and you must choose a new password when you sign in with it.`,
+      },
+      {
+        p: `If you did not ask for this, contact your administrator now. ${p.helpText}`.trim(),
+      },
+    ],
+  }),
+  'admin.reset_notice': (p: AdminResetNoticeParams): EmailDraft => ({
+    subject: `Admin-assisted password reset: ${p.targetLogin}`,
+    preview: 'An administrator helped someone in your organisation reset a password.',
+    blocks: [
+      { p: `Hello ${p.displayName},` },
+      {
+        p: `For ${p.targetName} (${p.targetLogin}), ${p.what} on ${formatWhen(p.when)} by ${p.by}.`,
+      },
+      {
+        p: 'Every administrator is told about admin-assisted resets. If this was expected, there is nothing to do; otherwise check the audit log for this account.',
+      },
+    ],
+  }),
   'test.message': (p: TestMessageParams): EmailDraft => ({
     subject: 'sspr test email',
     preview: 'This is a test email from sspr.',
@@ -170,9 +302,69 @@ const EMAIL_TEMPLATES = {
       { p: 'If it reached you, email delivery works. You do not need to do anything.' },
     ],
   }),
+  'help.admin_request': (p: HelpAdminRequestParams): EmailDraft => ({
+    subject: `Help request from ${p.requesterName}`,
+    preview: 'Someone in your organisation cannot reset their password and asked for help.',
+    blocks: [
+      { p: `Hello ${p.displayName},` },
+      {
+        p: `${p.requesterName} (${p.requesterLogin}) asked the administrators of your organisation for help with their password on ${formatWhen(p.when)}. Reference:`,
+      },
+      { strong: p.reference },
+      {
+        p: 'Read the request and answer it in the admin console: send a one-time reset link, set a temporary password, or dismiss it with a reason.',
+      },
+      { link: p.consoleUrl, label: 'Open the help requests' },
+      {
+        p: 'Before you act, make sure the request really comes from this person (for example, call them on a number you already know). Never ask anyone for a security code.',
+      },
+    ],
+  }),
+  'help.received': (p: HelpReceivedParams): EmailDraft => ({
+    subject: `We received your request for help (${p.reference})`,
+    preview: 'Your request for help with your password was received.',
+    blocks: [
+      { p: `Hello ${p.displayName},` },
+      {
+        p: `We received your request for help with your password on ${formatWhen(p.when)}. Your reference is:`,
+      },
+      { strong: p.reference },
+      {
+        p:
+          p.routedTo === 'admins'
+            ? 'We passed it to the administrators of your organisation. One of them will contact you or send you a way to reset your password.'
+            : 'You are the only administrator of your organisation, so we passed it to Technical Support. They will contact you to confirm it is you before anything is changed. Keep the reference at hand.',
+      },
+      {
+        p: 'If you did not ask for help, tell your administrator. Nobody will ever ask you for your password or a security code.',
+      },
+    ],
+  }),
+  'help.outcome': (p: HelpOutcomeParams): EmailDraft => {
+    const what =
+      p.outcome === 'reset_link'
+        ? `${p.by} sent a one-time link to reset your password to your registered addresses. Look for it in your inbox.`
+        : p.outcome === 'temp_password'
+          ? `${p.by} set a temporary password for your account. They will give it to you; you will choose a new password when you sign in with it.`
+          : p.outcome === 'promoted'
+            ? `${p.by} made another person of your organisation an administrator. They can now help you reset your password.`
+            : `${p.by} closed your request without changing anything. The reason given: ${p.reason ?? '(none)'}`;
+    return {
+      subject: `Your request for help was answered (${p.reference})`,
+      preview: 'There is news about your request for help with your password.',
+      blocks: [
+        { p: `Hello ${p.displayName},` },
+        { p: `Your request for help ${p.reference} was answered on ${formatWhen(p.when)}.` },
+        { p: what },
+        { p: 'If you did not ask for help, tell your administrator. Nobody will ever ask you for a security code.' },
+      ],
+    };
+  },
 } satisfies Record<string, (params: never) => EmailDraft>;
 
 const SMS_TEMPLATES = {
+  'security-info.sms': (p: SecurityInfoCodeParams): string =>
+    `${p.code} is your code to confirm this phone for password reset. It expires in ${minutesText(p.minutes)}. Never share it.`,
   'reset.sms': (p: ResetSmsParams): string =>
     `${p.code} is your password reset code. It expires in ${minutesText(p.minutes)}. Never share it: nobody will ask you for it.`,
   'test.message': (p: TestMessageParams): string =>

@@ -90,6 +90,10 @@ export const STEP_PROBLEMS = {
     title: 'Too many attempts',
     message: 'There have been too many password reset requests from your network. Wait a few minutes, then try again.',
   },
+  service_unavailable: {
+    title: 'Please try again in a few minutes',
+    message: "We can't check codes right now. Nothing was changed. Try again in a few minutes.",
+  },
 } as const satisfies Record<string, ProblemText>;
 
 export type StepProblemId = keyof typeof STEP_PROBLEMS;
@@ -99,6 +103,8 @@ export const CONTACT_ADMIN = {
   title: 'Still stuck?',
   message:
     'Contact your company administrator to reset your password. If you are the only administrator in your company, contact Technical Support.',
+  /** The link to the built-in help request form (`/help`). */
+  helpLink: 'Contact your administrator',
 } as const;
 
 /**

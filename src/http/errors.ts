@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorPage } from './views/error-page.tsx';
 import { renderPage } from './views/layout.tsx';
+import { isUnavailableError } from './unavailable.ts';
 
 /**
  * The one place that maps error codes to an HTTP status and the words a person reads. Handlers
@@ -123,6 +124,8 @@ const BY_FRAMEWORK_CODE: Readonly<Record<string, HttpErrorCode>> = {
  */
 export function classifyError(error: unknown): ErrorSpec & { readonly code: HttpErrorCode } {
   if (error instanceof HttpError) return { ...describeError(error.code), status: error.status };
+  // the database (or another dependency) is down: 503, the transaction rolled back
+  if (isUnavailableError(error)) return describeError('service_unavailable');
   const e = (typeof error === 'object' && error !== null ? error : {}) as {
     code?: unknown;
     statusCode?: unknown;

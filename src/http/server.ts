@@ -18,6 +18,14 @@ import { resetPagesPlugin } from './reset/pages-plugin.ts';
 import { metricsPlugin } from './metrics-plugin.ts';
 import { registerSessions } from './account/session.ts';
 import { accountPlugin } from './account/account-plugin.ts';
+import { adminPlugin } from './admin/admin-plugin.ts';
+import { assistedResetPlugin } from './admin/assisted-reset-plugin.ts';
+import { securityInfoPlugin } from './account/security-info-plugin.ts';
+import { insightsPlugin } from './admin/insights-plugin.ts';
+import { apiKeysPlugin } from './admin/api-keys-plugin.ts';
+import { helpPlugin } from './help/help-plugin.ts';
+import { requestsPlugin } from './admin/requests-plugin.ts';
+import { supportPlugin } from './support/support-plugin.ts';
 
 /** Largest request body accepted, in bytes: forms and small JSON documents only. */
 export const BODY_LIMIT = 64 * 1024;
@@ -245,9 +253,17 @@ export async function buildServer(app: App, options: BuildServerOptions = {}): P
   }
 
   await registerSessions(fastify, app);
+  await fastify.register(securityInfoPlugin, { app }); // before the account pages: its /account prompt hook is root-level
   await fastify.register(accountPlugin, { app });
   await fastify.register(resetApiPlugin, { app });
   await fastify.register(resetPagesPlugin, { app });
+  await fastify.register(adminPlugin, { app }); // /admin users, /admin/users/:id, /admin/policy
+  await fastify.register(assistedResetPlugin, { app }); // /reset/assisted (admin-assisted reset links)
+  await fastify.register(insightsPlugin, { app }); // /admin/audit, /admin/insights
+  await fastify.register(apiKeysPlugin, { app }); // /admin/api-keys
+  await fastify.register(helpPlugin, { app }); // /help (help requests)
+  await fastify.register(requestsPlugin, { app }); // /admin/requests
+  await fastify.register(supportPlugin, { app }); // /support (Technical Support console)
 
   return fastify;
 }

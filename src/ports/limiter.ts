@@ -3,9 +3,23 @@ export interface LimitDecision {
   readonly allowed: boolean;
   /** When refused: how long until the window frees a slot. */
   readonly retryAfterMs: number;
+  /**
+   * Set (with `allowed: false`) only for a `failClosed` check whose shared store could not be
+   * reached: nothing was counted, and the caller should answer "try again later".
+   */
+  readonly unavailable?: boolean;
+}
+
+export interface LimitOptions {
+  /**
+   * What to do when the shared store (Redis) cannot be reached. Default (false): count in this
+   * process only, with tighter limits, so the request can go on. True: refuse with
+   * `unavailable` — for checks where guessing must never become unlimited (code verification).
+   */
+  readonly failClosed?: boolean;
 }
 
 export interface Limiter {
   /** Counts one event for `key`; refuses once `limit` events happened within `windowMs`. */
-  consume(key: string, limit: number, windowMs: number): Promise<LimitDecision>;
+  consume(key: string, limit: number, windowMs: number, options?: LimitOptions): Promise<LimitDecision>;
 }

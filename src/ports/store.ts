@@ -3,6 +3,12 @@ import type { Account, Method, Role, Session, Tenant, TenantPolicy } from '../co
 import type { Result } from '../core/result.ts';
 import type { FlowRepo } from './flow-store.ts';
 import type { AuthRepo } from './auth-store.ts';
+import type { SecurityInfoRepo } from './security-info-store.ts';
+import type { AdminRepo } from './admin-store.ts';
+import type { ApiKeyRepo } from './api-key-store.ts';
+import type { HelpRepo } from './help-store.ts';
+import type { OperatorRepo } from './operator-store.ts';
+import type { InsightsRepo } from './insights-store.ts';
 
 /**
  * Persistence contracts. One SQL implementation serves SQLite and PostgreSQL; every adapter is
@@ -157,6 +163,7 @@ export interface AuditFilter {
   readonly tenantId?: string;
   readonly accountId?: string;
   readonly type?: string;
+  readonly outcome?: string;
   readonly since?: number;
   readonly until?: number;
   readonly limit?: number;
@@ -173,6 +180,12 @@ export interface Repos {
   readonly audit: AuditRepo;
   readonly flows: FlowRepo;
   readonly auth: AuthRepo;
+  readonly securityInfo: SecurityInfoRepo;
+  readonly admin: AdminRepo;
+  readonly apiKeys: ApiKeyRepo;
+  readonly help: HelpRepo;
+  readonly operators: OperatorRepo;
+  readonly insights: InsightsRepo;
 }
 
 export interface Store extends Repos {

@@ -11,7 +11,15 @@ import type { MetricsRegistry } from '../ports/metrics.ts';
 import type { DirectoryService } from './directory-service.ts';
 import type { OutboxWorker } from './outbox-worker.ts';
 import type { ResetService } from './reset-service.ts';
+import type { PurgeService } from './purge-service.ts';
 import type { SessionService } from './session-service.ts';
+import type { AdminService } from './admin-service.ts';
+import type { SecurityInfoService } from './security-info-service.ts';
+import type { ApiKeyService } from './api-key-service.ts';
+import type { InsightsService } from './insights-service.ts';
+import type { HelpRequestService } from './help-request-service.ts';
+import type { SupportService } from './support-service.ts';
+import type { OperatorService } from './operator-service.ts';
 import type { ResetPolicy } from '../core/reset-policy.ts';
 
 /**
@@ -38,6 +46,22 @@ export interface App {
   /** Counters the services report to; rendered at /metrics (see src/http/metrics-plugin.ts). */
   readonly metrics: MetricsRegistry;
   readonly sessions: SessionService;
+  /** The admin console's use cases (users, admin-assisted resets, policy), also used by support and the admin API. */
+  readonly admin: AdminService;
+  /** "My security info": register, change and re-confirm the alternate email and mobile phone. */
+  readonly securityInfo: SecurityInfoService;
+  /** Admin API keys of tenants: create (shown once), list, revoke, authenticate a Bearer header. */
+  readonly apiKeys: ApiKeyService;
+  /** The audit log viewer and usage insights of a tenant (and the audit export). */
+  readonly insights: InsightsService;
+  /** Deletes expired data in small batches (`serve` runs it every `purge_interval_ms`; `sspr purge` once). */
+  readonly purge: PurgeService;
+  /** Help requests ("Contact your administrator"): the form, and the admins' side in the console. */
+  readonly help: HelpRequestService;
+  /** Technical Support tickets (the operator's queue at /support). */
+  readonly support: SupportService;
+  /** Operator accounts (`sspr operator add`) and their sessions. */
+  readonly operators: OperatorService;
   /** Applies pending migrations; safe to run twice. Returns the names it applied. */
   migrate(): Promise<string[]>;
   /** Stops the outbox worker (finishing sends in flight) and closes the database. */

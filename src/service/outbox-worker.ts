@@ -2,6 +2,7 @@ import { afterFailure, isDeliverable, type BackoffPolicy, type DeliveryFailure }
 import type { Clock } from '../ports/clock.ts';
 import type { Keyring } from '../ports/keyring.ts';
 import type { Logger } from '../ports/logger.ts';
+import type { Metrics } from '../ports/metrics.ts';
 import type { DeliveryResult, Mailer, SmsSender } from '../ports/messaging.ts';
 import type { Random } from '../ports/random.ts';
 import type { OutboxMessage, Store } from '../ports/store.ts';
@@ -26,6 +27,8 @@ export interface OutboxWorkerOptions {
   readonly concurrency?: number;
   /** Messages claimed per round (default 4 × concurrency). */
   readonly batchSize?: number;
+  /** Counts each finished attempt and the message's age (optional: nothing is counted without it). */
+  readonly metrics?: Metrics;
 }
 
 type Outcome = 'sent' | 'retry' | 'failed' | 'expired' | 'lost';
@@ -159,9 +162,14 @@ export class OutboxWorker {
     if (claimed.length === 0) return 0;
     let next = 0;
     let handled = 0;
+    // A send starts only while at least half of the claim is left (keep claimMs ≥ 2 × a transport's
+    // time limit): a backlog never outlives its claim, so no other worker takes over a message
+    // that is still being sent. What is left over lapses and is claimed again.
+    const sendBy = now + claimMs / 2;
     const lane = async (): Promise<void> => {
       while (next < claimed.length && !this.#stopping) {
         const message = claimed[next++] as OutboxMessage;
+        if (this.#o.clock.now() > sendBy) continue;
         try {
           await this.#process(message);
           handled++;
@@ -276,6 +284,7 @@ export class OutboxWorker {
       log.warn({ ...fields, outcome: 'lost' }, 'outbox message claim lapsed before the outcome was recorded');
       return 'lost';
     }
+    this.#o.metrics?.messageDone(m.channel, outcome, now - m.createdAt);
     if (outcome === 'sent') log.info(fields, 'message sent');
     else if (outcome === 'retry') log.warn({ ...fields, nextAttemptAt: retryAt }, 'message will be retried');
     else if (outcome === 'failed') log.error(fields, 'message failed');

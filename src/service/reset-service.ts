@@ -1,5 +1,6 @@
 import { maskEmail, maskPhone, normalizePhone } from '../core/contact.ts';
-import { isAdminRole, type Account, type Tenant } from '../core/directory-model.ts';
+import { isAdminRole, type Account, type Method, type Tenant } from '../core/directory-model.ts';
+import { isUsableForReset } from '../core/security-info-policy.ts';
 import { domainOf, normalizeLogin } from '../core/login.ts';
 import { checkPassword, normalizePassword, type PasswordProblem } from '../core/password-policy.ts';
 import {
@@ -587,13 +588,21 @@ export class ResetService {
 
   private async withMethods(tx: Repos, tenant: Tenant | null, account: Account | null): Promise<Ctx> {
     if (!account) return { tenant, account, email: null, phone: null };
-    const methods = await tx.directory.listMethods(account.id);
+    const methods = await this.usableMethods(tx, account.id);
     return {
       tenant,
       account,
-      email: methods.find((m) => m.kind === 'email' && m.verifiedAt !== null)?.value ?? null,
-      phone: methods.find((m) => m.kind === 'phone' && m.verifiedAt !== null)?.value ?? null,
+      email: methods.find((m) => m.kind === 'email')?.value ?? null,
+      phone: methods.find((m) => m.kind === 'phone')?.value ?? null,
     };
+  }
+
+  /** Verified methods, less any still in cooling-off after a change: those count as not registered. */
+  private async usableMethods(tx: Repos, accountId: string): Promise<Method[]> {
+    const methods = await tx.directory.listMethods(accountId);
+    const usableFrom = await tx.securityInfo.usableFrom(accountId);
+    const now = this.d.clock.now();
+    return methods.filter((m) => m.verifiedAt !== null && isUsableForReset(usableFrom[m.kind], now));
   }
 
   /** Re-checks, at send time, what `start` checked: the account is still enabled and not blocked. */
@@ -774,8 +783,7 @@ export class ResetService {
     const step = stepOf(pos);
     let maskedPhone: string | null = null;
     if (flow.passed > 0 && flow.accountId && (flow.state === 'phone_number' || flow.state === 'sms_code')) {
-      const methods = await tx.directory.listMethods(flow.accountId);
-      const phone = methods.find((m) => m.kind === 'phone' && m.verifiedAt !== null)?.value;
+      const phone = (await this.usableMethods(tx, flow.accountId)).find((m) => m.kind === 'phone')?.value;
       maskedPhone = phone ? maskPhone(phone) : null;
     }
     const may = canSendCode(this.d.policy, flow.codesSent, flow.lastSentAt, this.d.clock.now());

@@ -73,6 +73,14 @@ export class SessionService {
       }
       return err('invalid_credentials');
     }
+    if (account.mustChangePassword) {
+      // a temporary password set by an admin works for 24 h only (admin-service.ts)
+      const temp = await this.d.store.admin.getTempPassword(account.id);
+      if (temp && temp.passwordHash === account.passwordHash && now >= temp.expiresAt) {
+        await this.audit(this.d.store, account, rc, now, 'signin.failed', 'temp_password_expired', {});
+        return err('invalid_credentials');
+      }
+    }
     const token = this.token();
     await this.d.store.transaction(async (tx) => {
       await tx.auth.clearSigninGuard(account.id);

@@ -121,7 +121,10 @@ test('GET /api/openapi.json: an OpenAPI 3 document listing every reset route, it
     assert.match(doc.paths[`${RESET_API_PREFIX}/flow/code`]!.post!.responses['400']!.description, /invalid_code/);
 
     // every route the server has under /api/v1 is in the document, and nothing else is
-    const routes = serverRoutes(server).filter((r) => r.url.startsWith('/api/v1/') && r.method !== 'head');
+    // (path parameters: Fastify's `:id` is OpenAPI's `{id}`)
+    const routes = serverRoutes(server)
+      .filter((r) => r.url.startsWith('/api/v1/') && r.method !== 'head')
+      .map((r) => ({ ...r, url: r.url.replace(/:(\w+)/g, '{$1}') }));
     assert.ok(
       routes.some((r) => r.method === 'post' && r.url === `${RESET_API_PREFIX}/flow/code`),
       'the route tree was read',
@@ -129,7 +132,8 @@ test('GET /api/openapi.json: an OpenAPI 3 document listing every reset route, it
     for (const r of routes) assert.ok(doc.paths[r.url]?.[r.method], `${r.method} ${r.url} is documented`);
     const documented = Object.entries(doc.paths).flatMap(([url, ops]) => Object.keys(ops).map((m) => `${m} ${url}`));
     assert.deepEqual(documented.sort(), routes.map((r) => `${r.method} ${r.url}`).sort());
-    assert.equal(documented.length, EXPECTED.length);
+    // the admin API (/api/v1/admin/…) shares the document; its routes are checked in admin-api-openapi.test.ts
+    assert.equal(documented.filter((d) => d.includes(`${RESET_API_PREFIX}/`)).length, EXPECTED.length);
 
     // every reference resolves, and every schema is a valid JSON Schema (2020-12, as OpenAPI 3.1 says)
     for (const ref of refsIn(doc)) {

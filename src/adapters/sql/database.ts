@@ -20,6 +20,15 @@ export interface Database {
   password_history: PasswordHistoryTable;
   captcha_used: CaptchaUsedTable;
   signin_guard: SigninGuardTable;
+  help_requests: HelpRequestsTable;
+  operators: OperatorsTable;
+  operator_sessions: OperatorSessionsTable;
+  operator_signin_guard: OperatorSigninGuardTable;
+  security_info_pending: SecurityInfoPendingTable;
+  security_info_prompts: SecurityInfoPromptsTable;
+  assisted_links: AssistedLinksTable;
+  temp_passwords: TempPasswordsTable;
+  api_keys: ApiKeysTable;
 }
 
 export interface TenantsTable {
@@ -58,6 +67,8 @@ export interface MethodsTable {
   verified_at: number | null;
   created_at: number;
   updated_at: number;
+  /** When a method that replaced another may be used for a reset (0006); null: at once. */
+  usable_from: Generated<number | null>;
 }
 
 export interface SessionsTable {
@@ -164,6 +175,112 @@ export interface CaptchaUsedTable {
 
 export interface SigninGuardTable {
   account_id: string;
+  failures: number;
+  last_failure_at: number;
+}
+
+/** Admin API keys (0009_api_keys). `scopes` is space-separated; only the HMAC of the secret is kept. */
+export interface ApiKeysTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  scopes: string;
+  secret_hash: string;
+  created_by: string;
+  created_at: number;
+  last_used_at: number | null;
+  expires_at: number | null;
+  revoked_at: number | null;
+  revoked_by: string | null;
+}
+
+/** One-time assisted reset links issued by an admin or operator (0007_admin); only HMACs of secrets. */
+export interface AssistedLinksTable {
+  id: string;
+  tenant_id: string;
+  account_id: string;
+  token_hash: string;
+  actor: string;
+  password_hash_at_issue: string | null;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  grant_hash: string | null;
+  grant_expires_at: number | null;
+  completed_at: number | null;
+  superseded_at: number | null;
+}
+
+/** Expiry of an admin-set temporary password (0007_admin), valid while it is the account's password. */
+export interface TempPasswordsTable {
+  account_id: string;
+  password_hash: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface SecurityInfoPendingTable {
+  id: string;
+  account_id: string;
+  session_hash: string;
+  kind: string;
+  value: string;
+  purpose: string;
+  code_hash: string;
+  sent_at: number;
+  expires_at: number;
+  attempts: number;
+  codes_sent: number;
+  used_at: number | null;
+  superseded_at: number | null;
+  created_at: number;
+}
+
+export interface SecurityInfoPromptsTable {
+  session_hash: string;
+  account_id: string;
+  at: number;
+}
+
+/** Help requests and support tickets (0008_help_support). The message is sealed by the Keyring. */
+export interface HelpRequestsTable {
+  id: string;
+  reference: string;
+  tenant_id: string | null;
+  account_id: string | null;
+  queue: string;
+  status: string;
+  message_sealed: string | null;
+  created_at: number;
+  verified_at: number | null;
+  verified_by: string | null;
+  verification_note: string | null;
+  resolved_at: number | null;
+  resolved_by: string | null;
+  resolution: string | null;
+  resolution_note: string | null;
+}
+
+/** Operators (Technical Support), their sessions and sign-in throttling (0008_help_support). */
+export interface OperatorsTable {
+  id: string;
+  login: string;
+  display_name: string;
+  password_hash: string;
+  created_at: number;
+}
+
+export interface OperatorSessionsTable {
+  id_hash: string;
+  operator_id: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
+export interface OperatorSigninGuardTable {
+  operator_id: string;
   failures: number;
   last_failure_at: number;
 }

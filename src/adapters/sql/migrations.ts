@@ -1,5 +1,7 @@
 import type { Kysely, Migration } from 'kysely';
 import { resetFlowMigration } from './reset-migrations.ts';
+import { helpSupportMigration } from './help-support-migrations.ts';
+import { securityInfoMigration } from './security-info-migrations.ts';
 
 export type SqlDialect = 'sqlite' | 'postgres';
 
@@ -151,6 +153,57 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
           .addColumn('failures', 'integer', (c) => c.notNull())
           .addColumn('last_failure_at', 'bigint', (c) => c.notNull())
           .execute();
+      },
+    },
+    '0006_security_info': securityInfoMigration,
+    '0007_admin': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run against an untyped schema
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('assisted_links')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+          .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+          .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+          .addColumn('actor', 'text', (c) => c.notNull())
+          .addColumn('password_hash_at_issue', 'text')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .addColumn('used_at', 'bigint')
+          .addColumn('grant_hash', 'text', (c) => c.unique())
+          .addColumn('grant_expires_at', 'bigint')
+          .addColumn('completed_at', 'bigint')
+          .addColumn('superseded_at', 'bigint')
+          .execute();
+        await db.schema.createIndex('assisted_links_account_id').on('assisted_links').column('account_id').execute();
+        await db.schema
+          .createTable('temp_passwords')
+          .addColumn('account_id', 'text', (c) => c.primaryKey().references('accounts.id').onDelete('cascade'))
+          .addColumn('password_hash', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('expires_at', 'bigint', (c) => c.notNull())
+          .execute();
+      },
+    },
+    '0008_help_support': helpSupportMigration,
+    '0009_api_keys': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run against an untyped schema
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('api_keys')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
+          .addColumn('name', 'text', (c) => c.notNull())
+          .addColumn('scopes', 'text', (c) => c.notNull())
+          .addColumn('secret_hash', 'text', (c) => c.notNull())
+          .addColumn('created_by', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('last_used_at', 'bigint')
+          .addColumn('expires_at', 'bigint')
+          .addColumn('revoked_at', 'bigint')
+          .addColumn('revoked_by', 'text')
+          .execute();
+        await db.schema.createIndex('api_keys_tenant_id').on('api_keys').column('tenant_id').execute();
       },
     },
   };

@@ -30,6 +30,7 @@ export class SqlAuditRepo implements AuditRepo {
     if (filter.tenantId !== undefined) query = query.where('tenant_id', '=', filter.tenantId);
     if (filter.accountId !== undefined) query = query.where('account_id', '=', filter.accountId);
     if (filter.type !== undefined) query = query.where('type', '=', filter.type);
+    if (filter.outcome !== undefined) query = query.where('outcome', '=', filter.outcome);
     if (filter.since !== undefined) query = query.where('at', '>=', filter.since);
     if (filter.until !== undefined) query = query.where('at', '<', filter.until);
     const rows = await query.orderBy('at', 'desc').orderBy('id', 'desc').limit(clampLimit(filter.limit)).execute();

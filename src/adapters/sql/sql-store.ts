@@ -22,11 +22,20 @@ import { SqlDirectoryRepo } from './sql-directory-repo.ts';
 import { SqlOutboxRepo } from './sql-outbox-repo.ts';
 import { SqlFlowRepo } from './sql-flow-repo.ts';
 import { SqlAuthRepo } from './sql-auth-repo.ts';
+import { SqlSecurityInfoRepo } from './sql-security-info-repo.ts';
+import { SqlAdminRepo } from './sql-admin-repo.ts';
+import { SqlApiKeyRepo } from './sql-api-key-repo.ts';
+import { SqlHelpRepo } from './sql-help-repo.ts';
+import { SqlOperatorRepo } from './sql-operator-repo.ts';
+import { SqlInsightsRepo } from './sql-insights-repo.ts';
+import { SqlPurgeRepo } from './sql-purge-repo.ts';
 
 /** The `Store` port plus the schema migrations. */
 export interface SqlStore extends Store {
   /** Applies pending migrations; returns the names it applied (none the second time). */
   migrate(): Promise<string[]>;
+  /** Batch deletes of expired rows (see sql-purge-repo.ts). */
+  readonly purge: SqlPurgeRepo;
 }
 
 /**
@@ -55,11 +64,17 @@ export async function openSqlStore(databaseUrl: string): Promise<SqlStore> {
   }
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
     pg.types.setTypeParser(20, Number);
-    const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+    // a server that stops answering fails requests after 5 s (503) instead of holding them
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 10, connectionTimeoutMillis: 5_000 });
     // An idle client that loses its connection (server restart, admin kill) emits 'error' on the
     // pool; without a listener that would crash the process. The pool already discards the client
     // and the next query opens a new connection (or throws to its caller), so nothing is lost here.
     pool.on('error', () => {});
+    // A connection that dies while checked out (a transaction between statements, a query in flight)
+    // also emits 'error' on its client, where pg-pool listens only while the client is idle: without
+    // this listener the process would crash. The query in flight already rejects (→ 503), and the
+    // pool discards the broken client when it is released.
+    pool.on('connect', (client) => client.on('error', () => {}));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return new KyselySqlStore(db, 'postgres');
   }
@@ -72,6 +87,13 @@ class KyselySqlStore implements SqlStore {
   readonly audit: SqlAuditRepo;
   readonly flows: SqlFlowRepo;
   readonly auth: SqlAuthRepo;
+  readonly securityInfo: SqlSecurityInfoRepo;
+  readonly admin: SqlAdminRepo;
+  readonly apiKeys: SqlApiKeyRepo;
+  readonly help: SqlHelpRepo;
+  readonly operators: SqlOperatorRepo;
+  readonly insights: SqlInsightsRepo;
+  readonly purge: SqlPurgeRepo;
   private closed = false;
 
   constructor(
@@ -83,6 +105,13 @@ class KyselySqlStore implements SqlStore {
     this.audit = new SqlAuditRepo(db);
     this.flows = new SqlFlowRepo(db);
     this.auth = new SqlAuthRepo(db);
+    this.securityInfo = new SqlSecurityInfoRepo(db);
+    this.admin = new SqlAdminRepo(db);
+    this.apiKeys = new SqlApiKeyRepo(db);
+    this.help = new SqlHelpRepo(db);
+    this.operators = new SqlOperatorRepo(db);
+    this.insights = new SqlInsightsRepo(db);
+    this.purge = new SqlPurgeRepo(db, dialect);
   }
 
   /**
@@ -97,6 +126,12 @@ class KyselySqlStore implements SqlStore {
         audit: new SqlAuditRepo(trx),
         flows: new SqlFlowRepo(trx),
         auth: new SqlAuthRepo(trx),
+        securityInfo: new SqlSecurityInfoRepo(trx),
+        admin: new SqlAdminRepo(trx),
+        apiKeys: new SqlApiKeyRepo(trx),
+        help: new SqlHelpRepo(trx),
+        operators: new SqlOperatorRepo(trx),
+        insights: new SqlInsightsRepo(trx),
       }),
     );
   }

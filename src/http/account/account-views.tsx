@@ -1,5 +1,5 @@
 import type { VNode } from 'preact';
-import type { ProblemText } from '../../core/ui-text.ts';
+import { CONTACT_ADMIN, type ProblemText } from '../../core/ui-text.ts';
 import { maskMethod } from '../../core/contact.ts';
 import type { Method } from '../../core/directory-model.ts';
 import { Layout } from '../views/layout.tsx';
@@ -96,6 +96,9 @@ export function SigninPage(p: { csrf: string; login: string; next: string; probl
       </form>
       <p>
         <a href="/reset">{t.forgot}</a>
+      </p>
+      <p>
+        <a href="/help">{CONTACT_ADMIN.helpLink}</a>
       </p>
     </Layout>
   );

@@ -31,6 +31,7 @@ export const API_ERROR_STATUS: Readonly<Record<StepProblemId, number>> = {
   login_invalid: 400,
   captcha_failed: 400,
   rate_limited: 429,
+  service_unavailable: 503,
 };
 
 export type ApiErrorCode = StepProblemId | 'invalid_request';

@@ -14,6 +14,7 @@ import type { FlowHandle, RequestContext, StepError, StepOk } from '../../servic
 import { errorCodeOf } from '../log-redaction.ts';
 import { API_ERROR_STATUS, sendApiError, validationMessage } from './api-errors.ts';
 import { parseFlowSecretHeader } from './flow-secret-header.ts';
+import { ADMIN_API_OPENAPI, ADMIN_API_PREFIX, adminApiRoutes } from './admin-api-plugin.ts';
 import {
   ChallengeSchema,
   CodeBodySchema,
@@ -132,7 +133,8 @@ export async function resetApiPlugin(fastify: FastifyInstance, options: ResetApi
           'The self-service password reset flow as JSON. Start with `GET /api/v1/reset/challenge`, solve the ALTCHA ' +
           'proof of work, `POST /api/v1/reset/start`, then send `X-Flow-Secret: <flowId>.<flowSecret>` on every call, ' +
           'replacing `flowSecret` with the one each answer returns. Codes and links arrive by email and SMS. The ' +
-          'answers to `start` are the same whether or not the account exists.',
+          'answers to `start` are the same whether or not the account exists. The admin API (`/api/v1/admin/…`, ' +
+          'tag `admin`) administers one organisation with an API key: `Authorization: Bearer sspr_…`.',
       },
       components: {
         securitySchemes: {
@@ -142,9 +144,10 @@ export async function resetApiPlugin(fastify: FastifyInstance, options: ResetApi
             name: 'X-Flow-Secret',
             description: '`<flowId>.<flowSecret>` from `start`; the secret rotates at every step.',
           },
+          ...ADMIN_API_OPENAPI.securitySchemes,
         },
       },
-      tags: [{ name: 'reset', description: 'Self-service password reset' }],
+      tags: [{ name: 'reset', description: 'Self-service password reset' }, ADMIN_API_OPENAPI.tag],
     },
     transform: createJsonSchemaTransform({ schemaRegistry: resetApiRegistry }),
     transformObject: createJsonSchemaTransformObject({ schemaRegistry: resetApiRegistry }),
@@ -153,6 +156,8 @@ export async function resetApiPlugin(fastify: FastifyInstance, options: ResetApi
   fastify.get(OPENAPI_PATH, { schema: { hide: true } as object }, async () => fastify.swagger());
 
   await fastify.register(resetRoutes, { app, prefix: RESET_API_PREFIX });
+  // the admin API shares this scope: zod validation, JSON-only bodies, error answers, the document
+  await fastify.register(adminApiRoutes, { app, prefix: ADMIN_API_PREFIX });
 }
 
 async function resetRoutes(instance: FastifyInstance, options: ResetApiOptions): Promise<void> {

@@ -38,6 +38,7 @@ export const PROBLEM_STATUS: Readonly<Partial<Record<PageProblemId, number>>> = 
   csrf_invalid: 403,
   resend_too_soon: 429,
   rate_limited: 429,
+  service_unavailable: 503,
 };
 
 export function problemStatus(id: PageProblemId): number {

@@ -87,8 +87,8 @@ function isEmail(email: string): boolean {
   return /^[^\s@"'<>]+@[^\s@"'<>]+$/.test(email);
 }
 
-/** "Still stuck?": the tenant's help desk when it may be shown, else the generic advice. */
-export function ContactBlock({ helpdesk }: { helpdesk: Helpdesk | null }): VNode {
+/** "Still stuck?": the tenant's help desk when it may be shown, the generic advice, and the help request form (login prefilled when known). */
+export function ContactBlock({ helpdesk, login }: { helpdesk: Helpdesk | null; login?: string }): VNode {
   const url = helpdesk?.url && isWebUrl(helpdesk.url) ? helpdesk.url : null;
   const email = helpdesk?.email && isEmail(helpdesk.email) ? helpdesk.email : null;
   return (
@@ -102,6 +102,11 @@ export function ContactBlock({ helpdesk }: { helpdesk: Helpdesk | null }): VNode
         </p>
       ) : null}
       <p>{CONTACT_ADMIN.message}</p>
+      <p>
+        <a href={login ? `/help?login=${encodeURIComponent(login)}` : '/help'} class="button secondary">
+          {CONTACT_ADMIN.helpLink}
+        </a>
+      </p>
     </section>
   );
 }

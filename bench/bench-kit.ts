@@ -1,0 +1,433 @@
+/**
+ * Pieces the benchmark shares: an SMTP listener that notes when each email was accepted, child
+ * server processes with their peak RSS, a closed-loop load (autocannon, many connections, as
+ * fast as the server answers) and an open-loop load (a fixed request rate, for time to code).
+ * Everything talks to 127.0.0.1 only.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { SMTPServer } from 'smtp-server';
+import autocannon from 'autocannon';
+
+// ---- SMTP listener --------------------------------------------------------------------------
+
+export interface ReceivedCode {
+  /** performance.now() when the listener accepted the message (end of DATA). */
+  readonly at: number;
+  /** The first 6-digit code on a line of its own (or after "is:"), if any. */
+  readonly code: string | null;
+}
+
+export interface SmtpSink {
+  readonly url: string;
+  /** Messages accepted, all recipients together. */
+  count(): number;
+  /** Messages accepted for one recipient, oldest first. */
+  received(to: string): readonly ReceivedCode[];
+  /** Resolves when `done()` holds or `timeoutMs` passed; returns whether it held. */
+  waitUntil(done: () => boolean, timeoutMs: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+const CODE_LINE = /(?:^|\n)\s*(\d{6})\s*(?:\r?\n|$)/;
+
+export async function startSmtpSink(): Promise<SmtpSink> {
+  const byRecipient = new Map<string, ReceivedCode[]>();
+  let total = 0;
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    logger: false,
+    banner: 'bench',
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      stream.on('data', (c: Buffer) => {
+        if (size < 64 * 1024) chunks.push(c);
+        size += c.length;
+      });
+      stream.on('end', () => {
+        const at = performance.now();
+        const raw = Buffer.concat(chunks).toString('utf8');
+        const body = raw.slice(Math.max(0, raw.indexOf('\r\n\r\n')));
+        const code = CODE_LINE.exec(body.replace(/=\r\n/g, ''))?.[1] ?? null;
+        for (const rcpt of session.envelope.rcptTo) {
+          const to = rcpt.address.toLowerCase();
+          let list = byRecipient.get(to);
+          if (!list) byRecipient.set(to, (list = []));
+          list.push({ at, code });
+        }
+        total++;
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    count: () => total,
+    received: (to) => byRecipient.get(to.toLowerCase()) ?? [],
+    async waitUntil(done, timeoutMs) {
+      const deadline = performance.now() + timeoutMs;
+      while (!done()) {
+        if (performance.now() > deadline) return false;
+        await sleep(50);
+      }
+      return true;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+// ---- child servers --------------------------------------------------------------------------
+
+export interface ChildServer {
+  readonly name: string;
+  readonly pid: number;
+  /** `http://127.0.0.1:<port>` */
+  readonly url: string;
+  /** Peak resident set size so far (VmHWM), in MiB. */
+  peakRssMb(): number;
+  /** Current resident set size (VmRSS), in MiB. */
+  rssMb(): number;
+  /** SIGTERM, then waits for the exit (SIGKILL after 15 s). */
+  stop(): Promise<number | null>;
+  /** The last lines the process wrote to stderr (for failures). */
+  stderrTail(): string;
+}
+
+/** Children still running: killed if the benchmark itself is interrupted. */
+const live = new Set<ChildProcess>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    for (const child of live) child.kill('SIGKILL');
+    process.exit(130);
+  });
+
+function statusField(pid: number, field: string): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+  return m?.[1] ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+export async function startChild(
+  name: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  options: { readonly cwd: string; readonly readyTimeoutMs?: number },
+): Promise<ChildServer> {
+  const child: ChildProcess = spawn(process.execPath, [...args], {
+    cwd: options.cwd,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  live.add(child);
+  let stderr = '';
+  let stdout = '';
+  child.stderr?.on('data', (c: Buffer) => {
+    stderr = (stderr + c.toString('utf8')).slice(-8_000);
+  });
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      live.delete(child);
+      resolve(code);
+    }),
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${name} did not start within ${options.readyTimeoutMs ?? 60_000} ms:\n${stderr}`)),
+      options.readyTimeoutMs ?? 60_000,
+    );
+    child.stdout?.on('data', (c: Buffer) => {
+      stdout = (stdout + c.toString('utf8')).slice(-8_000);
+      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(stdout);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (${code}) before it listened:\n${stdout}\n${stderr}`));
+    });
+  });
+  const pid = child.pid ?? 0;
+  let lastPeak = 0;
+  const peakRssMb = (): number => {
+    try {
+      lastPeak = statusField(pid, 'VmHWM');
+    } catch {
+      // the process is gone: keep the last reading
+    }
+    return lastPeak;
+  };
+  return {
+    name,
+    pid,
+    url,
+    peakRssMb,
+    rssMb: () => statusField(pid, 'VmRSS'),
+    async stop() {
+      peakRssMb();
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+    stderrTail: () => stderr,
+  };
+}
+
+// ---- closed-loop load (autocannon) ----------------------------------------------------------
+
+export interface LoadItem<T> {
+  readonly headers?: Record<string, string>;
+  readonly body: unknown;
+  /** Handed back to `onResponse` with the answer. */
+  readonly tag: T;
+}
+
+export interface LoadResult {
+  readonly name: string;
+  /** Answers with the expected status. */
+  readonly ok: number;
+  /** Answers with another status, and connection errors/timeouts. */
+  readonly failed: number;
+  readonly seconds: number;
+  /** `ok` per second. */
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly connections: number;
+  /** Why the run ended: its time was up, or it ran out of prepared items (flows, CAPTCHA solutions). */
+  readonly ended: 'time' | 'items';
+  readonly statuses: Record<string, number>;
+  /** Share of the cores busy (other processes, the server finishing earlier work) just before the run. */
+  readonly busyBefore: number;
+  /** CPU time the server process used per successful request (user + system, all its threads), ms. */
+  readonly cpuMsPerOk: number;
+}
+
+/** Runs wait for a quiet machine: below this share of the cores busy, for at most `QUIET_WAIT_MS`. */
+export const QUIET_THRESHOLD = Number(process.env.BENCH_QUIET ?? '0.15');
+export const QUIET_WAIT_MS = Number(process.env.BENCH_QUIET_WAIT_S ?? '60') * 1000;
+
+/**
+ * Autocannon against `url + path` with `connections` connections for at most `durationS`
+ * seconds, each request built from the next item (`next()` returns null when none is left: the
+ * run then ends after the requests it already has). Pipelining 1: each connection has one
+ * request in flight, so `onResponse` gets the tag of the request it answers.
+ */
+/** CPU time (user + system, all threads) a process used so far, ms. */
+export function processCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields[11] and [12] are utime and stime (fields 14 and 15 of proc(5)), in clock ticks
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+const CLOCK_TICKS = 100;
+
+export async function closedLoop<T>(o: {
+  readonly name: string;
+  /** The server's pid, to measure its CPU time per request. */
+  readonly pid?: number;
+  readonly url: string;
+  readonly method?: 'GET' | 'POST';
+  readonly path: string;
+  readonly connections: number;
+  readonly durationS: number;
+  /** How many items there are (Infinity: as many as time allows). */
+  readonly items: number;
+  readonly next: () => LoadItem<T>;
+  readonly expectStatus: number;
+  readonly onResponse?: (tag: T, status: number, body: string) => void;
+}): Promise<LoadResult> {
+  const busyBefore = await waitForQuiet(QUIET_THRESHOLD, QUIET_WAIT_MS);
+  const statuses: Record<string, number> = {};
+  let ok = 0;
+  let last: LoadItem<T> | null = null;
+  const amount = Number.isFinite(o.items) ? Math.max(o.connections, Math.floor(o.items)) : undefined;
+  const cpuBefore = o.pid ? processCpuMs(o.pid) : Number.NaN;
+  const started = performance.now();
+  let lastAnswer = started;
+  let timedOut = false;
+  const request: autocannon.Request = {
+    method: o.method ?? 'POST',
+    path: o.path,
+    setupRequest(req, context) {
+      const item = o.next();
+      last = item;
+      context.tag = item.tag;
+      return {
+        ...req,
+        headers: { 'content-type': 'application/json', ...item.headers },
+        body: item.body === undefined ? undefined : JSON.stringify(item.body),
+      };
+    },
+    onResponse(status, body, context) {
+      statuses[status] = (statuses[status] ?? 0) + 1;
+      lastAnswer = performance.now();
+      if (status === o.expectStatus) ok++;
+      o.onResponse?.(context.tag as T, status, String(body ?? ''));
+    },
+  };
+  const instance = autocannon({
+    url: o.url,
+    connections: o.connections,
+    pipelining: 1,
+    timeout: 30,
+    ...(amount !== undefined ? { amount } : { duration: o.durationS }),
+    requests: [request],
+  });
+  const stopTimer = setTimeout(() => {
+    timedOut = true;
+    instance.stop();
+  }, o.durationS * 1000);
+  const result = await instance;
+  clearTimeout(stopTimer);
+  void last;
+  const seconds = Math.max(0.001, (lastAnswer - started) / 1000);
+  const cpuMsPerOk = o.pid && ok > 0 ? (processCpuMs(o.pid) - cpuBefore) / ok : Number.NaN;
+  const failed = result.non2xx + result.errors + result.timeouts + (result['2xx'] - ok);
+  return {
+    name: o.name,
+    ok,
+    failed: Math.max(0, failed),
+    seconds,
+    rps: ok / seconds,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    connections: o.connections,
+    ended: amount === undefined || timedOut ? 'time' : 'items',
+    statuses,
+    busyBefore,
+    cpuMsPerOk,
+  };
+}
+
+// ---- open-loop load (fixed rate) ------------------------------------------------------------
+
+export interface OpenLoopResult {
+  readonly busyBefore: number;
+  /** Server CPU time per successful start, including sending its email, ms. */
+  readonly cpuMsPerOk: number;
+  readonly sent: number;
+  readonly ok: number;
+  readonly seconds: number;
+  /** Latency of the HTTP answers, ms. */
+  readonly p50: number;
+  readonly p99: number;
+}
+
+/**
+ * Sends `rate` requests per second for `durationS` seconds whatever the answers' latency (so a
+ * slow server does not slow the load down), each built by `build(i)`; `onSent(i, t)` gets the
+ * time each request left.
+ */
+export async function openLoop(o: {
+  readonly url: string;
+  readonly pid?: number;
+  readonly path: string;
+  readonly rate: number;
+  readonly durationS: number;
+  readonly build: (i: number) => { body: unknown };
+  readonly expectStatus: number;
+  readonly onSent: (i: number, at: number) => void;
+}): Promise<OpenLoopResult> {
+  const busyBefore = await waitForQuiet(QUIET_THRESHOLD, QUIET_WAIT_MS);
+  const total = Math.round(o.rate * o.durationS);
+  const cpuBefore = o.pid ? processCpuMs(o.pid) : Number.NaN;
+  const latencies: number[] = [];
+  const inFlight: Promise<void>[] = [];
+  let ok = 0;
+  const started = performance.now();
+  let sent = 0;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * o.rate) + 1);
+    while (sent < due) {
+      const i = sent++;
+      const { body } = o.build(i);
+      const t = performance.now();
+      o.onSent(i, t);
+      inFlight.push(
+        fetch(`${o.url}${o.path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        }).then(
+          async (res) => {
+            await res.arrayBuffer();
+            latencies.push(performance.now() - t);
+            if (res.status === o.expectStatus) ok++;
+          },
+          () => {},
+        ),
+      );
+    }
+    await sleep(1);
+  }
+  await Promise.all(inFlight);
+  const seconds = (performance.now() - started) / 1000;
+  await sleep(500); // the last emails leave
+  return {
+    busyBefore,
+    cpuMsPerOk: o.pid && ok > 0 ? (processCpuMs(o.pid) - cpuBefore) / ok : Number.NaN,
+    sent,
+    ok,
+    seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
+}
+
+// ---- other load on the machine --------------------------------------------------------------
+
+function cpuTimes(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  const v = line.trim().split(/\s+/).slice(1).map(Number);
+  const idle = (v[3] ?? 0) + (v[4] ?? 0);
+  const total = v.reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
+
+/** Share of all cores busy over `ms` (0–1), whatever is running. */
+export async function cpuBusy(ms = 1_000): Promise<number> {
+  const a = cpuTimes();
+  await sleep(ms);
+  const b = cpuTimes();
+  return b.total > a.total ? (b.busy - a.busy) / (b.total - a.total) : 0;
+}
+
+/**
+ * Waits (at most `maxWaitMs`) until the machine is quiet — less than `threshold` of the cores busy
+ * over one second — so that a run does not measure someone else's work. Returns the last reading.
+ */
+export async function waitForQuiet(threshold: number, maxWaitMs: number): Promise<number> {
+  const deadline = performance.now() + maxWaitMs;
+  let busy = await cpuBusy();
+  while (busy > threshold && performance.now() < deadline) busy = await cpuBusy();
+  return busy;
+}
+
+// ---- small things ---------------------------------------------------------------------------
+
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index] as number;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

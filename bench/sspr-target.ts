@@ -1,0 +1,338 @@
+/**
+ * sspr under load: seeds a directory, runs `node bin/sspr.js serve` as a child process against
+ * it, and measures start reset (existing and unknown accounts), verify code, set new password
+ * and time to code through the JSON API.
+ */
+import { randomBytes } from 'node:crypto';
+import { createChallenge, randomInt, solveChallenge } from 'altcha-lib';
+import { deriveKey } from 'altcha-lib/algorithms/sha';
+import { createApp } from '../src/compose.ts';
+import { loadConfig } from '../src/config/load.ts';
+import { HkdfKeyring } from '../src/adapters/crypto/keyring.ts';
+import {
+  closedLoop,
+  openLoop,
+  percentile,
+  startChild,
+  type LoadResult,
+  type OpenLoopResult,
+  type SmtpSink,
+} from './bench-kit.ts';
+
+export const API = '/api/v1/reset';
+export const NEW_PASSWORD = 'violet tractor harbour pencil';
+const TENANT_DOMAIN = 'bench.example';
+const ALT_DOMAIN = 'alt.bench.example';
+
+export interface BenchOptions {
+  readonly root: string;
+  readonly durationS: number;
+  readonly connections: number;
+  readonly ttcRate: number;
+  /** CAPTCHA solutions prepared for one closed-loop start run (it ends early when they run out). */
+  readonly captchaPool: number;
+  readonly accounts: number;
+  /** Extra node flags for the server (e.g. --cpu-prof). */
+  readonly nodeFlags: readonly string[];
+  readonly log: (line: string) => void;
+}
+
+export interface TimeToCode extends OpenLoopResult {
+  readonly rate: number;
+  readonly received: number;
+  readonly ttcP50: number;
+  readonly ttcP99: number;
+  readonly ttcMax: number;
+}
+
+export interface TargetResult {
+  readonly label: string;
+  readonly notes: string[];
+  readonly startExisting: LoadResult;
+  readonly startUnknown: LoadResult;
+  readonly verify: LoadResult;
+  readonly setPassword: LoadResult;
+  readonly timeToCode: TimeToCode;
+  readonly peakRssMb: number;
+  readonly seedSeconds: number;
+}
+
+interface Flow {
+  readonly account: number;
+  flowId: string;
+  secret: string;
+  code: string | null;
+}
+
+const login = (i: number): string => `u${i}@${TENANT_DOMAIN}`;
+const altEmail = (i: number): string => `u${i}@${ALT_DOMAIN}`;
+
+/** Creates the tenant and `n` users, each with a verified alternate email (no password yet). */
+async function seed(env: Record<string, string>, n: number): Promise<void> {
+  const app = await createApp(loadConfig({ env }), { startWorker: false });
+  try {
+    await app.migrate();
+    const tenant = await app.directory.createTenant({ name: 'Bench', domains: [TENANT_DOMAIN], actor: 'bench' });
+    if (!tenant.ok) throw new Error(`bench tenant: ${tenant.error}`);
+    const now = Date.now();
+    const batch = 500;
+    for (let from = 0; from < n; from += batch) {
+      await app.store.transaction(async (tx) => {
+        for (let i = from; i < Math.min(n, from + batch); i++) {
+          const id = app.random.uuid();
+          const created = await tx.directory.createAccount({
+            id,
+            tenantId: tenant.value.id,
+            login: login(i),
+            displayName: `Bench User ${i}`,
+            role: 'user',
+            enabled: true,
+            passwordHash: null,
+            mustChangePassword: false,
+            now,
+          });
+          if (!created.ok) throw new Error(`bench account ${i}: ${created.error}`);
+          await tx.directory.setMethod(id, 'email', altEmail(i), now, now);
+        }
+      });
+    }
+  } finally {
+    await app.close();
+  }
+}
+
+/**
+ * Pre-solved CAPTCHA payloads: challenges made with the server's own signing keys (derived from
+ * the master key the benchmark gave it) whose counter is known, so the client-side search is
+ * skipped while the server-side check (signature, derived key, single use) runs as usual.
+ */
+async function captchaPool(masterKey: Buffer, n: number): Promise<string[]> {
+  const keyring = new HkdfKeyring(masterKey);
+  const hmacSignatureSecret = keyring.hmac('altcha', 'signature');
+  const hmacKeySignatureSecret = keyring.hmac('altcha', 'key-signature');
+  const expiresAt = Math.floor((Date.now() + 9 * 60_000) / 1000);
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const counter = randomInt(500, 1000);
+    const challenge = await createChallenge({
+      algorithm: 'SHA-256',
+      cost: 1,
+      counter,
+      deriveKey,
+      expiresAt,
+      hmacSignatureSecret,
+      hmacKeySignatureSecret,
+    });
+    // the search starts at the known counter, so it ends at once
+    const solution = await solveChallenge({ challenge, deriveKey, counterStart: counter, timeout: 5_000 });
+    if (!solution) throw new Error('bench: a pre-made CAPTCHA challenge did not solve at its own counter');
+    out.push(Buffer.from(JSON.stringify({ challenge, solution })).toString('base64'));
+  }
+  return out;
+}
+
+export async function benchSspr(
+  label: string,
+  o: BenchOptions,
+  sink: SmtpSink,
+  backend: { readonly databaseUrl?: string; readonly redisUrl?: string; readonly dataDir: string },
+): Promise<TargetResult> {
+  const notes: string[] = [];
+  const masterKey = randomBytes(32);
+  const env: Record<string, string> = {
+    SSPR_DATA_DIR: backend.dataDir,
+    SSPR_SECRET_KEY: masterKey.toString('base64'),
+    SSPR_SMTP_URL: sink.url,
+    SSPR_SMS_PROVIDER: 'none',
+    SSPR_CAPTCHA_MAX_NUMBER: '1000',
+    SSPR_START_LIMIT_PER_IP: '1000000',
+    SSPR_VERIFY_LIMIT_PER_IP: '1000000',
+    SSPR_LOG_LEVEL: 'warn',
+    SSPR_HOST: '127.0.0.1',
+    SSPR_PORT: '0',
+    ...(backend.databaseUrl ? { SSPR_DATABASE_URL: backend.databaseUrl } : {}),
+    ...(backend.redisUrl
+      ? { SSPR_REDIS_URL: backend.redisUrl, SSPR_REDIS_KEY_PREFIX: `bench${randomBytes(4).toString('hex')}` }
+      : {}),
+  };
+
+  const seedStarted = performance.now();
+  await seed(env, o.accounts);
+  const seedSeconds = (performance.now() - seedStarted) / 1000;
+  o.log(`${label}: seeded ${o.accounts} accounts in ${seedSeconds.toFixed(1)} s`);
+
+  const server = await startChild(
+    `sspr (${label})`,
+    [...o.nodeFlags, ...(process.env.BENCH_SSPR_FLAGS ?? '').split(' ').filter(Boolean), 'bin/sspr.js', 'serve'],
+    { ...process.env, ...env, NODE_ENV: 'production' },
+    { cwd: o.root },
+  );
+  try {
+    let cursor = 0;
+    const takeAccount = (): number => {
+      const i = cursor++;
+      if (i >= o.accounts) throw new Error(`bench: ${o.accounts} accounts are not enough; raise BENCH_ACCOUNTS`);
+      return i;
+    };
+
+    // ---- start reset, existing accounts (their flows feed verify and set password) ----
+    let pool = await captchaPool(masterKey, o.captchaPool);
+    const flows: Flow[] = [];
+    let p = 0;
+    const startExisting = await closedLoop<number>({
+      name: 'start reset (existing)',
+      url: server.url,
+      pid: server.pid,
+      path: `${API}/start`,
+      connections: o.connections,
+      durationS: o.durationS,
+      items: pool.length,
+      next: () => {
+        const i = Math.min(cursor, o.accounts - 1);
+        if (cursor < o.accounts) cursor++;
+        return { body: { login: login(i), altcha: pool[Math.min(p++, pool.length - 1)] }, tag: i };
+      },
+      expectStatus: 202,
+      onResponse(account, status, body) {
+        if (status !== 202) return;
+        const b = JSON.parse(body) as { flowId: string; flowSecret: string };
+        flows.push({ account, flowId: b.flowId, secret: b.flowSecret, code: null });
+      },
+    });
+    o.log(`${label}: start (existing) ${startExisting.rps.toFixed(0)} req/s, p99 ${startExisting.p99} ms`);
+
+    // every code reaches the SMTP listener before the next run, so the runs do not overlap
+    const drained = await sink.waitUntil(
+      () => flows.every((f) => sink.received(altEmail(f.account)).length > 0),
+      120_000,
+    );
+    if (!drained) notes.push('some code emails of the start run had not arrived 120 s later');
+    for (const f of flows) f.code = sink.received(altEmail(f.account))[0]?.code ?? null;
+    const withCode = flows.filter((f) => f.code !== null);
+
+    // ---- verify code ----
+    let v = 0;
+    const verified: Flow[] = [];
+    const verify = await closedLoop<Flow>({
+      name: 'verify code',
+      url: server.url,
+      pid: server.pid,
+      path: `${API}/flow/code`,
+      connections: o.connections,
+      durationS: o.durationS,
+      items: withCode.length,
+      next: () => {
+        const f = withCode[Math.min(v++, withCode.length - 1)] as Flow;
+        return { headers: { 'x-flow-secret': `${f.flowId}.${f.secret}` }, body: { code: f.code }, tag: f };
+      },
+      expectStatus: 200,
+      onResponse(f, status, body) {
+        if (status !== 200) return;
+        f.secret = (JSON.parse(body) as { flowSecret: string }).flowSecret;
+        verified.push(f);
+      },
+    });
+    o.log(`${label}: verify ${verify.rps.toFixed(0)} req/s, p99 ${verify.p99} ms`);
+
+    // ---- set new password ----
+    let s = 0;
+    const setPassword = await closedLoop<Flow>({
+      name: 'set new password',
+      url: server.url,
+      pid: server.pid,
+      path: `${API}/flow/password`,
+      connections: o.connections,
+      durationS: o.durationS,
+      items: verified.length,
+      next: () => {
+        const f = verified[Math.min(s++, verified.length - 1)] as Flow;
+        return {
+          headers: { 'x-flow-secret': `${f.flowId}.${f.secret}` },
+          body: { password: NEW_PASSWORD, confirm: NEW_PASSWORD },
+          tag: f,
+        };
+      },
+      expectStatus: 200,
+    });
+    o.log(`${label}: set password ${setPassword.rps.toFixed(0)} req/s, p99 ${setPassword.p99} ms`);
+
+    // ---- start reset, unknown accounts ----
+    pool = await captchaPool(masterKey, o.captchaPool);
+    p = 0;
+    let unknown = 0;
+    const startUnknown = await closedLoop<null>({
+      name: 'start reset (unknown)',
+      url: server.url,
+      pid: server.pid,
+      path: `${API}/start`,
+      connections: o.connections,
+      durationS: o.durationS,
+      items: pool.length,
+      next: () => ({
+        body: { login: `nobody${unknown++}@${TENANT_DOMAIN}`, altcha: pool[Math.min(p++, pool.length - 1)] },
+        tag: null,
+      }),
+      expectStatus: 202,
+    });
+    o.log(`${label}: start (unknown) ${startUnknown.rps.toFixed(0)} req/s, p99 ${startUnknown.p99} ms`);
+
+    // ---- time to code at a fixed rate ----
+    // the notices of the set-password run go out first
+    await waitForQuiet(sink, 30_000);
+    const total = Math.round(o.ttcRate * o.durationS);
+    pool = await captchaPool(masterKey, total);
+    const ttcAccounts = Array.from({ length: total }, () => takeAccount());
+    const sentAt = new Array<number>(total).fill(Number.NaN);
+    const load = await openLoop({
+      url: server.url,
+      pid: server.pid,
+      path: `${API}/start`,
+      rate: o.ttcRate,
+      durationS: o.durationS,
+      build: (i) => ({ body: { login: login(ttcAccounts[i] as number), altcha: pool[i] } }),
+      expectStatus: 202,
+      onSent: (i, at) => {
+        sentAt[i] = at;
+      },
+    });
+    await sink.waitUntil(() => ttcAccounts.every((a) => sink.received(altEmail(a)).length > 0), 30_000);
+    const ttc: number[] = [];
+    ttcAccounts.forEach((a, i) => {
+      const got = sink.received(altEmail(a))[0];
+      if (got) ttc.push(got.at - (sentAt[i] as number));
+    });
+    const timeToCode: TimeToCode = {
+      ...load,
+      rate: o.ttcRate,
+      received: ttc.length,
+      ttcP50: percentile(ttc, 50),
+      ttcP99: percentile(ttc, 99),
+      ttcMax: percentile(ttc, 100),
+    };
+    o.log(`${label}: time to code p50 ${timeToCode.ttcP50.toFixed(1)} ms, p99 ${timeToCode.ttcP99.toFixed(1)} ms`);
+    if (timeToCode.received < total)
+      notes.push(`time to code: ${total - timeToCode.received} of ${total} emails missing`);
+
+    const peakRssMb = server.peakRssMb();
+    return { label, notes, startExisting, startUnknown, verify, setPassword, timeToCode, peakRssMb, seedSeconds };
+  } catch (error) {
+    process.stderr.write(server.stderrTail());
+    throw error;
+  } finally {
+    await server.stop();
+  }
+}
+
+/** Waits until the SMTP listener got nothing new for half a second. */
+async function waitForQuiet(sink: SmtpSink, timeoutMs: number): Promise<void> {
+  let seen = -1;
+  let since = performance.now();
+  await sink.waitUntil(() => {
+    const n = sink.count();
+    if (n !== seen) {
+      seen = n;
+      since = performance.now();
+    }
+    return performance.now() - since > 500;
+  }, timeoutMs);
+}

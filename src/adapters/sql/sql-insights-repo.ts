@@ -1,0 +1,142 @@
+import { sql, type Kysely } from 'kysely';
+import type { RegistrationRow, ResetEventRow } from '../../core/insights.ts';
+import type { AuditQuery, AuditRow, InsightsRepo } from '../../ports/insights-store.ts';
+import type { AuditEvent } from '../../ports/store.ts';
+import type { Database } from './database.ts';
+
+type Details = AuditEvent['details'];
+
+function parseDetails(text: string): Details {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Details) : {};
+  } catch {
+    return {};
+  }
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+/**
+ * The audit viewer's and the insights' queries over Kysely (SQLite and PostgreSQL alike). Every
+ * query names the tenant; logins are joined only from accounts of that same tenant.
+ */
+export class SqlInsightsRepo implements InsightsRepo {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async listAudit(q: AuditQuery): Promise<AuditRow[]> {
+    let query = this.db
+      .selectFrom('audit_events as e')
+      .leftJoin('accounts as a', (join) =>
+        join.onRef('a.id', '=', 'e.account_id').onRef('a.tenant_id', '=', 'e.tenant_id'),
+      )
+      // `admin:<id>` actors: the admin's login (substr from the 7th character is the id)
+      .leftJoin('accounts as act', (join) =>
+        join.on((eb) =>
+          eb.and([
+            eb('e.actor', 'like', 'admin:%'),
+            eb('act.id', '=', sql<string>`substr(${sql.ref('e.actor')}, 7)`),
+            eb('act.tenant_id', '=', eb.ref('e.tenant_id')),
+          ]),
+        ),
+      )
+      .select([
+        'e.id',
+        'e.at',
+        'e.tenant_id',
+        'e.account_id',
+        'e.actor',
+        'e.type',
+        'e.outcome',
+        'e.ip',
+        'e.user_agent',
+        'e.details',
+        'a.login as account_login',
+        'act.login as actor_login',
+      ])
+      .where('e.tenant_id', '=', q.tenantId);
+    if (q.accountId !== undefined) query = query.where('e.account_id', '=', q.accountId);
+    if (q.type !== undefined) query = query.where('e.type', '=', q.type);
+    if (q.outcome !== undefined) query = query.where('e.outcome', '=', q.outcome);
+    if (q.since !== undefined) query = query.where('e.at', '>=', q.since);
+    if (q.until !== undefined) query = query.where('e.at', '<', q.until);
+    if (q.beforeId !== undefined) query = query.where('e.id', '<', q.beforeId);
+    const limit = Math.min(1000, Math.max(1, Math.floor(q.limit)));
+    const rows = await query.orderBy('e.id', 'desc').limit(limit).execute();
+    return rows.map((r) => ({
+      id: Number(r.id),
+      at: Number(r.at),
+      tenantId: r.tenant_id,
+      accountId: r.account_id,
+      actor: r.actor,
+      type: r.type,
+      outcome: r.outcome,
+      ip: r.ip,
+      userAgent: r.user_agent,
+      details: parseDetails(r.details),
+      accountLogin: r.account_login ?? null,
+      actorLogin: r.actor_login ?? null,
+    }));
+  }
+
+  async auditVocabulary(tenantId: string, since: number): Promise<{ types: string[]; outcomes: string[] }> {
+    const base = this.db.selectFrom('audit_events').where('tenant_id', '=', tenantId).where('at', '>=', since);
+    const [types, outcomes] = await Promise.all([
+      base.select('type').distinct().orderBy('type').limit(500).execute(),
+      base.select('outcome').distinct().orderBy('outcome').limit(500).execute(),
+    ]);
+    return { types: types.map((r) => r.type), outcomes: outcomes.map((r) => r.outcome) };
+  }
+
+  async resetEvents(
+    tenantId: string,
+    types: readonly string[],
+    since: number,
+    until: number,
+    limit: number,
+  ): Promise<ResetEventRow[]> {
+    if (types.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('audit_events')
+      .select(['at', 'account_id', 'type', 'outcome', 'details'])
+      .where('tenant_id', '=', tenantId)
+      .where('type', 'in', [...types])
+      .where('at', '>=', since)
+      .where('at', '<=', until)
+      .orderBy('id', 'desc')
+      .limit(Math.max(1, Math.floor(limit)))
+      .execute();
+    return rows.map((r) => {
+      const d = parseDetails(r.details);
+      return {
+        at: Number(r.at),
+        accountId: r.account_id,
+        type: r.type,
+        outcome: r.outcome,
+        flow: str(d.flow),
+        channel: str(d.channel),
+        by: str(d.by),
+      };
+    });
+  }
+
+  async registration(tenantId: string): Promise<RegistrationRow[]> {
+    const verified = (kind: string) =>
+      sql<number>`case when exists (select 1 from methods m where m.account_id = a.id and m.kind = ${kind} and m.verified_at is not null) then 1 else 0 end`;
+    const result = await sql<{ role: string; email: number; phone: number; count: number | string }>`
+      select t.role, t.email, t.phone, count(*) as count
+      from (
+        select a.role as role, ${verified('email')} as email, ${verified('phone')} as phone
+        from accounts a
+        where a.tenant_id = ${tenantId} and a.enabled = 1
+      ) t
+      group by t.role, t.email, t.phone
+      order by t.role, t.email, t.phone`.execute(this.db);
+    return result.rows.map((r) => ({
+      role: r.role,
+      email: Number(r.email) === 1,
+      phone: Number(r.phone) === 1,
+      count: Number(r.count),
+    }));
+  }
+}

@@ -1,0 +1,195 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { MethodKind } from '../../core/contact.ts';
+import { isAdminRole } from '../../core/directory-model.ts';
+import type { ProblemText } from '../../core/ui-text.ts';
+import type { App } from '../../service/app.ts';
+import type { Authenticated } from '../../service/session-service.ts';
+import type { SecurityInfoError } from '../../service/security-info-service.ts';
+import { formField, registerForms, requestContext } from '../forms.ts';
+import { sendHtml } from '../send-html.ts';
+import { requireSignedIn } from './session.ts';
+import {
+  ConfirmCodePage,
+  confirmedNotice,
+  MethodFormPage,
+  SECURITY_TEXT,
+  SecurityInfoPage,
+} from './security-info-views.tsx';
+
+/**
+ * "My security info" pages: /account/security (both methods, masked), /account/security/{kind}
+ * (type a new value), /account/security/{kind}/confirm (type the code, or ask for a new one),
+ * and the once-per-session re-confirmation prompt: a GET /account of someone whose method is due
+ * is redirected to /account/security?review=1 (the console is never blocked by it).
+ *
+ * Register it at the root BEFORE the account pages: it adds that prompt as a root-level hook
+ * (this plugin is not encapsulated, like fastify-plugin), and its pages in their own scope.
+ */
+export async function securityInfoPlugin(fastify: FastifyInstance, options: { app: App }): Promise<void> {
+  const { app } = options;
+  fastify.addHook('preHandler', async (request, reply) => {
+    if (request.method !== 'GET' || request.routeOptions.url !== '/account') return;
+    const auth = request.auth;
+    if (!auth || auth.account.mustChangePassword) return;
+    if (await app.securityInfo.promptReconfirm(auth, requestContext(request))) {
+      return reply.redirect('/account/security?review=1', 303);
+    }
+  });
+  await fastify.register(securityInfoPages, { app });
+}
+// not encapsulated (what fastify-plugin does): the prompt hook must reach the account pages
+(securityInfoPlugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
+
+const KINDS: ReadonlySet<string> = new Set(['email', 'phone']);
+const TOO_MANY: ReadonlySet<SecurityInfoError> = new Set(['resend_too_soon', 'too_many_codes', 'sending_limit']);
+
+function kindOf(request: FastifyRequest): MethodKind | null {
+  const kind = (request.params as Record<string, unknown>)?.kind;
+  return typeof kind === 'string' && KINDS.has(kind) ? (kind as MethodKind) : null;
+}
+
+function statusOf(error: SecurityInfoError): number {
+  return TOO_MANY.has(error) ? 429 : 400;
+}
+
+async function securityInfoPages(fastify: FastifyInstance, options: { app: App }): Promise<void> {
+  const { app } = options;
+  const { csrfCheck } = await registerForms(fastify, app, async (request, reply) => {
+    if (!request.auth) return reply.redirect('/signin?next=%2Faccount%2Fsecurity', 303);
+    return showOverview(request, reply, request.auth, 403, SECURITY_TEXT.problems.csrf_invalid);
+  });
+  const post = { preHandler: [csrfCheck.preHandler, requireSignedIn] };
+
+  async function showOverview(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    auth: Authenticated,
+    status: number,
+    problem: ProblemText | null,
+  ) {
+    const query = (request.query ?? {}) as Record<string, unknown>;
+    const overview = await app.securityInfo.overview(auth);
+    const done = typeof query.done === 'string' && KINDS.has(query.done) ? (query.done as MethodKind) : null;
+    return sendHtml(
+      reply,
+      SecurityInfoPage({
+        csrf: reply.generateCsrf(),
+        overview,
+        isAdmin: isAdminRole(auth.account.role),
+        review: query.review === '1',
+        notice: done ? confirmedNotice(done, overview[done]) : null,
+        problem,
+        now: app.clock.now(),
+      }),
+      status,
+    );
+  }
+
+  async function showForm(
+    reply: FastifyReply,
+    auth: Authenticated,
+    kind: MethodKind,
+    value: string,
+    status: number,
+    problem: ProblemText | null,
+  ) {
+    const overview = await app.securityInfo.overview(auth);
+    return sendHtml(
+      reply,
+      MethodFormPage({ csrf: reply.generateCsrf(), kind, current: overview[kind], value, problem }),
+      status,
+    );
+  }
+
+  async function showConfirm(
+    reply: FastifyReply,
+    auth: Authenticated,
+    kind: MethodKind,
+    status: number,
+    problem: ProblemText | null,
+    notice: string | null,
+  ) {
+    const pending = await app.securityInfo.pending(auth, kind);
+    if (!pending) return reply.redirect(`/account/security/${kind}`, 303);
+    return sendHtml(
+      reply,
+      ConfirmCodePage({ csrf: reply.generateCsrf(), pending, problem, notice, now: app.clock.now() }),
+      status,
+    );
+  }
+
+  fastify.get('/account/security', { preHandler: requireSignedIn }, async (request, reply) =>
+    showOverview(request, reply, request.auth!, 200, null),
+  );
+
+  fastify.get('/account/security/:kind', { preHandler: requireSignedIn }, async (request, reply) => {
+    const kind = kindOf(request);
+    if (!kind) return reply.callNotFound();
+    return showForm(reply, request.auth!, kind, '', 200, null);
+  });
+
+  fastify.post('/account/security/:kind', post, async (request, reply) => {
+    const kind = kindOf(request);
+    if (!kind) return reply.callNotFound();
+    const auth = request.auth!;
+    const value = formField(request.body, 'value', 320);
+    const result = await app.securityInfo.startChange(auth, kind, value, requestContext(request));
+    if (!result.ok) {
+      if (result.waitMs) void reply.header('retry-after', String(Math.ceil(result.waitMs / 1000)));
+      return showForm(reply, auth, kind, value, statusOf(result.error), SECURITY_TEXT.problems[result.error]);
+    }
+    return reply.redirect(`/account/security/${kind}/confirm`, 303);
+  });
+
+  fastify.post('/account/security/:kind/reconfirm', post, async (request, reply) => {
+    const kind = kindOf(request);
+    if (!kind) return reply.callNotFound();
+    const auth = request.auth!;
+    const result = await app.securityInfo.startReconfirm(auth, kind, requestContext(request));
+    if (!result.ok) {
+      if (result.waitMs) void reply.header('retry-after', String(Math.ceil(result.waitMs / 1000)));
+      return showOverview(request, reply, auth, statusOf(result.error), SECURITY_TEXT.problems[result.error]);
+    }
+    return reply.redirect(`/account/security/${kind}/confirm`, 303);
+  });
+
+  fastify.get('/account/security/:kind/confirm', { preHandler: requireSignedIn }, async (request, reply) => {
+    const kind = kindOf(request);
+    if (!kind) return reply.callNotFound();
+    const resent = (request.query as Record<string, unknown>)?.resent === '1';
+    return showConfirm(reply, request.auth!, kind, 200, null, resent ? SECURITY_TEXT.confirm.resent : null);
+  });
+
+  fastify.post('/account/security/:kind/confirm', post, async (request, reply) => {
+    const kind = kindOf(request);
+    if (!kind) return reply.callNotFound();
+    const auth = request.auth!;
+    const result = await app.securityInfo.confirm(
+      auth,
+      kind,
+      formField(request.body, 'code', 32),
+      requestContext(request),
+    );
+    if (!result.ok) {
+      const problem = SECURITY_TEXT.problems[result.error];
+      const pending = await app.securityInfo.pending(auth, kind);
+      // nothing left to confirm in this session: back to the start, with the reason
+      if (!pending) return showForm(reply, auth, kind, '', 400, problem);
+      return showConfirm(reply, auth, kind, 400, problem, null);
+    }
+    return reply.redirect(`/account/security?done=${kind}`, 303);
+  });
+
+  fastify.post('/account/security/:kind/resend', post, async (request, reply) => {
+    const kind = kindOf(request);
+    if (!kind) return reply.callNotFound();
+    const auth = request.auth!;
+    const result = await app.securityInfo.resend(auth, kind, requestContext(request));
+    if (!result.ok) {
+      if (result.error === 'nothing_pending') return reply.redirect(`/account/security/${kind}`, 303);
+      if (result.waitMs) void reply.header('retry-after', String(Math.ceil(result.waitMs / 1000)));
+      return showConfirm(reply, auth, kind, statusOf(result.error), SECURITY_TEXT.problems[result.error], null);
+    }
+    return reply.redirect(`/account/security/${kind}/confirm?resent=1`, 303);
+  });
+}

@@ -1,0 +1,265 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Actor, Denial } from '../../core/admin-rules.ts';
+import { ROLES, type Role } from '../../core/directory-model.ts';
+import type { ProblemText } from '../../core/ui-text.ts';
+import { REGISTRATIONS, type Registration, type UserFilter } from '../../service/admin-service.ts';
+import type { App } from '../../service/app.ts';
+import { requireConsole } from '../account/session.ts';
+import { formField, registerForms, requestContext } from '../forms.ts';
+import { sendHtml } from '../send-html.ts';
+import {
+  ConsoleForbiddenPage,
+  ConsoleNotFoundPage,
+  ConsoleProblemPage,
+  DENIAL_TEXT,
+  DONE_NOTICES,
+  PolicyPage,
+  TempPasswordConfirmPage,
+  TempPasswordResultPage,
+  UserDetailPage,
+  UsersPage,
+  type ConsoleFrame,
+} from './admin-views.tsx';
+
+/** The 403 page of the console (not an admin / both methods not registered yet); other console plugins may use it. */
+export function renderConsoleForbidden(
+  _request: FastifyRequest,
+  reply: FastifyReply,
+  reason: 'not_admin' | 'methods_missing',
+): FastifyReply {
+  return sendHtml(reply, ConsoleForbiddenPage({ reason }), 403);
+}
+
+/** The signed-in admin as an `Actor` (only after `requireConsole`). */
+export function consoleActor(request: FastifyRequest): Actor {
+  return { kind: 'admin', account: request.auth!.account };
+}
+
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+const CSRF_PROBLEM: ProblemText = {
+  title: 'This form has expired',
+  message: 'This form expired or was sent from another page, so nothing was changed. Go back, reload and try again.',
+};
+
+/**
+ * The console's users and policy pages: `/admin` (list with search and filters), `/admin/users/:id`
+ * (detail and actions: reset link, temporary password, unblock, pre-fill methods, role) and
+ * `/admin/policy`. Every route is behind `requireConsole`; every action goes through
+ * `app.admin`, which checks the rules. Another tenant's account answers exactly like an unknown
+ * id (404).
+ */
+export async function adminPlugin(fastify: FastifyInstance, options: { app: App }): Promise<void> {
+  const { app } = options;
+  const { csrfCheck } = await registerForms(fastify, app, async (request, reply) => {
+    if (!request.auth) return reply.redirect('/signin', 303);
+    return sendHtml(
+      reply,
+      ConsoleProblemPage({ ...(await frame(request, reply)), problem: CSRF_PROBLEM, back: '/admin' }),
+      403,
+    );
+  });
+  const guard = requireConsole(renderConsoleForbidden);
+  const post = { preHandler: [guard, csrfCheck.preHandler] };
+
+  async function frame(request: FastifyRequest, reply: FastifyReply): Promise<ConsoleFrame> {
+    const auth = request.auth!;
+    return {
+      tenantName: auth.tenant.name,
+      activeAdmins: await app.admin.activeAdminCount(auth.tenant.id),
+      csrf: reply.generateCsrf(),
+    };
+  }
+
+  async function notFound(request: FastifyRequest, reply: FastifyReply) {
+    return sendHtml(reply, ConsoleNotFoundPage(await frame(request, reply)), 404);
+  }
+
+  /** Shows the user's page again with a problem, or 404 when the account is not visible. */
+  async function showUser(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    id: string,
+    status: number,
+    notice: string | null,
+    problem: ProblemText | null,
+  ) {
+    const user = await app.admin.getUser(consoleActor(request), id);
+    if (!user.ok) return notFound(request, reply);
+    return sendHtml(
+      reply,
+      UserDetailPage({ ...(await frame(request, reply)), user: user.value, notice, problem }),
+      status,
+    );
+  }
+
+  /** A refused action: another tenant's account or an unknown id is 404; anything else, 403 with the reason. */
+  async function refused(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    id: string,
+    error: Denial | 'account_not_found' | 'no_methods' | 'mode_not_allowed',
+  ) {
+    if (error === 'account_not_found' || error === 'other_tenant') return notFound(request, reply);
+    return showUser(request, reply, id, error === 'no_methods' ? 409 : 403, null, DENIAL_TEXT[error]);
+  }
+
+  function idOf(request: FastifyRequest): string | null {
+    const id = (request.params as Record<string, unknown>).id;
+    return typeof id === 'string' && ID.test(id) ? id : null;
+  }
+
+  fastify.get('/admin', { preHandler: guard }, async (request, reply) => {
+    const q = (request.query ?? {}) as Record<string, unknown>;
+    const str = (k: string) => (typeof q[k] === 'string' ? (q[k] as string).slice(0, 200) : '');
+    const filter: UserFilter = {
+      ...(str('q').trim() ? { search: str('q').trim() } : {}),
+      ...(ROLES.includes(str('role') as Role) ? { role: str('role') as Role } : {}),
+      ...(REGISTRATIONS.includes(str('registration') as Registration)
+        ? { registration: str('registration') as Registration }
+        : {}),
+      ...(str('blocked') === 'yes' ? { blocked: true } : str('blocked') === 'no' ? { blocked: false } : {}),
+      limit: 500,
+    };
+    const actor = consoleActor(request);
+    const users = await app.admin.listUsers(actor, filter);
+    const counts = await app.admin.userCounts(actor);
+    if (!users.ok || !counts.ok) return renderConsoleForbidden(request, reply, 'not_admin');
+    return sendHtml(
+      reply,
+      UsersPage({ ...(await frame(request, reply)), users: users.value, counts: counts.value, filter }),
+    );
+  });
+
+  fastify.get('/admin/users/:id', { preHandler: guard }, async (request, reply) => {
+    const id = idOf(request);
+    if (!id) return notFound(request, reply);
+    const done = (request.query as Record<string, unknown>)?.done;
+    const notice = typeof done === 'string' ? (DONE_NOTICES[done] ?? null) : null;
+    return showUser(request, reply, id, 200, notice, null);
+  });
+
+  fastify.post('/admin/users/:id/reset-link', post, async (request, reply) => {
+    const id = idOf(request);
+    if (!id) return notFound(request, reply);
+    const result = await app.admin.assistedReset(consoleActor(request), id, 'link', requestContext(request));
+    if (!result.ok) return refused(request, reply, id, result.error);
+    return reply.redirect(`/admin/users/${id}?done=link_sent`, 303);
+  });
+
+  fastify.get('/admin/users/:id/temp-password', { preHandler: guard }, async (request, reply) => {
+    const id = idOf(request);
+    if (!id) return notFound(request, reply);
+    const user = await app.admin.getUser(consoleActor(request), id);
+    if (!user.ok) return notFound(request, reply);
+    if (user.value.permissions.credentials) return refused(request, reply, id, user.value.permissions.credentials);
+    return sendHtml(reply, TempPasswordConfirmPage({ ...(await frame(request, reply)), user: user.value }));
+  });
+
+  fastify.post('/admin/users/:id/temp-password', post, async (request, reply) => {
+    const id = idOf(request);
+    if (!id) return notFound(request, reply);
+    if (formField(request.body, 'confirm', 10) !== 'yes')
+      return reply.redirect(`/admin/users/${id}/temp-password`, 303);
+    const actor = consoleActor(request);
+    const result = await app.admin.assistedReset(actor, id, 'temp_password', requestContext(request));
+    if (!result.ok) return refused(request, reply, id, result.error);
+    if (result.value.mode !== 'temp_password') throw new Error('unexpected assisted reset outcome');
+    const user = await app.admin.getUser(actor, id);
+    if (!user.ok) return notFound(request, reply);
+    // shown once: this response is not cached (Cache-Control: no-store on every page) and the password is not logged
+    return sendHtml(
+      reply,
+      TempPasswordResultPage({
+        ...(await frame(request, reply)),
+        user: user.value,
+        tempPassword: result.value.tempPassword,
+        expiresAt: result.value.expiresAt,
+      }),
+    );
+  });
+
+  fastify.post('/admin/users/:id/unblock', post, async (request, reply) => {
+    const id = idOf(request);
+    if (!id) return notFound(request, reply);
+    const result = await app.admin.unblock(consoleActor(request), id, requestContext(request));
+    if (!result.ok) return refused(request, reply, id, result.error);
+    return reply.redirect(`/admin/users/${id}?done=unblocked`, 303);
+  });
+
+  fastify.post('/admin/users/:id/methods', post, async (request, reply) => {
+    const id = idOf(request);
+    if (!id) return notFound(request, reply);
+    const actor = consoleActor(request);
+    const values = {
+      email: formField(request.body, 'email', 320).trim(),
+      phone: formField(request.body, 'phone', 40).trim(),
+    };
+    if (!values.email && !values.phone) {
+      return showUser(request, reply, id, 400, null, {
+        title: 'Nothing to save',
+        message: 'Type an alternate email, a mobile phone number, or both.',
+      });
+    }
+    for (const kind of ['email', 'phone'] as const) {
+      if (!values[kind]) continue;
+      const result = await app.admin.prefillMethod(actor, id, kind, values[kind], requestContext(request));
+      if (!result.ok) {
+        if (result.error === 'email_invalid' || result.error === 'phone_invalid') {
+          return showUser(request, reply, id, 400, null, {
+            title: kind === 'email' ? 'Check the email address' : 'Check the phone number',
+            message:
+              kind === 'email'
+                ? 'Enter an email address like name@example.com.'
+                : 'Enter a mobile number in international form, like +447700900123.',
+          });
+        }
+        return refused(request, reply, id, result.error);
+      }
+    }
+    return reply.redirect(`/admin/users/${id}?done=methods`, 303);
+  });
+
+  fastify.post('/admin/users/:id/role', post, async (request, reply) => {
+    const id = idOf(request);
+    if (!id) return notFound(request, reply);
+    const role = formField(request.body, 'role', 20) as Role;
+    if (!ROLES.includes(role))
+      return showUser(request, reply, id, 400, null, {
+        title: 'Choose a role',
+        message: 'Pick one of the roles listed.',
+      });
+    const result = await app.admin.setRole(consoleActor(request), id, role, requestContext(request));
+    if (!result.ok) return refused(request, reply, id, result.error);
+    return reply.redirect(`/admin/users/${id}?done=role`, 303);
+  });
+
+  fastify.get('/admin/policy', { preHandler: guard }, async (request, reply) => {
+    const policy = await app.admin.getPolicy(consoleActor(request));
+    if (!policy.ok) return renderConsoleForbidden(request, reply, 'not_admin');
+    const saved = (request.query as Record<string, unknown>)?.saved === '1';
+    return sendHtml(
+      reply,
+      PolicyPage({ ...(await frame(request, reply)), policy: policy.value, values: null, problems: [], saved }),
+    );
+  });
+
+  fastify.post('/admin/policy', post, async (request, reply) => {
+    const actor = consoleActor(request);
+    const current = await app.admin.getPolicy(actor);
+    if (!current.ok) return renderConsoleForbidden(request, reply, 'not_admin');
+    const fields = ['userGates', 'passwordMinLength', 'helpdeskUrl', 'helpdeskEmail', 'smsDailyBudget', 'smsCountries'];
+    for (const extra of ['coolingOffHours', 'reconfirmDays']) if (extra in current.value) fields.push(extra);
+    const input: Record<string, string> = {};
+    const body = (request.body ?? {}) as Record<string, unknown>;
+    for (const f of fields) if (typeof body[f] === 'string') input[f] = formField(body, f, 500);
+    const result = await app.admin.updatePolicy(actor, input, requestContext(request));
+    if (result.ok) return reply.redirect('/admin/policy?saved=1', 303);
+    if (result.error !== 'policy_invalid') return renderConsoleForbidden(request, reply, 'not_admin');
+    const problems = 'fields' in result ? result.fields : [];
+    return sendHtml(
+      reply,
+      PolicyPage({ ...(await frame(request, reply)), policy: current.value, values: input, problems, saved: false }),
+      400,
+    );
+  });
+}

@@ -1,0 +1,113 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { STEP_PROBLEMS, type ProblemText } from '../../core/ui-text.ts';
+import type { App } from '../../service/app.ts';
+import { ASSISTED_GRANT_TTL_MS } from '../../service/assisted-reset-service.ts';
+import { formField, registerForms, requestContext } from '../forms.ts';
+import { isLocalHttp, type CookieSpec } from '../reset/flow-cookie.ts';
+import { sendHtml } from '../send-html.ts';
+import {
+  ASSISTED_TEXT,
+  AssistedContinuePage,
+  AssistedDonePage,
+  AssistedPasswordPage,
+  AssistedProblemPage,
+} from './assisted-reset-views.tsx';
+
+export const SECURE_ASSISTED_COOKIE = '__Host-sspr_assisted';
+export const PLAIN_ASSISTED_COOKIE = 'sspr_assisted';
+
+/** The browser grant after a link was redeemed: `__Host-`, Secure, HttpOnly, SameSite=Lax (plain name on http://localhost only). */
+export function assistedCookieSpec(publicUrl: string): CookieSpec {
+  const local = isLocalHttp(publicUrl);
+  return {
+    name: local ? PLAIN_ASSISTED_COOKIE : SECURE_ASSISTED_COOKIE,
+    options: { path: '/', httpOnly: true, sameSite: 'lax', secure: !local },
+  };
+}
+
+const TOKEN = /^[A-Za-z0-9_-]{20,100}$/;
+
+/**
+ * `/reset/assisted?t=…` — the link of an admin-assisted reset. GET shows Continue (changes nothing);
+ * POST redeems the token and sets the grant cookie, then redirects to `/reset/assisted/password`
+ * (a URL without the token) where the new password is chosen.
+ */
+export async function assistedResetPlugin(fastify: FastifyInstance, options: { app: App }): Promise<void> {
+  const { app } = options;
+  const cookie = assistedCookieSpec(app.config.public_url);
+  const { csrfCheck } = await registerForms(fastify, app, (_request, reply) =>
+    problem(reply, ASSISTED_TEXT.linkProblems.csrf_invalid, 403),
+  );
+
+  function problem(reply: FastifyReply, text: ProblemText, status: number) {
+    return sendHtml(reply, AssistedProblemPage({ problem: text }), status);
+  }
+
+  fastify.get('/reset/assisted', async (request, reply) => {
+    const t = (request.query as Record<string, unknown>)?.t;
+    if (typeof t !== 'string' || !TOKEN.test(t)) return problem(reply, ASSISTED_TEXT.linkProblems.link_invalid, 404);
+    const checked = await app.admin.assisted.check(t);
+    if (!checked.ok) {
+      return problem(reply, ASSISTED_TEXT.linkProblems[checked.error], checked.error === 'link_expired' ? 410 : 404);
+    }
+    return sendHtml(reply, AssistedContinuePage({ token: t, csrf: reply.generateCsrf() }));
+  });
+
+  fastify.post('/reset/assisted', csrfCheck, async (request, reply) => {
+    const t = formField(request.body, 't', 200);
+    if (!TOKEN.test(t)) return problem(reply, ASSISTED_TEXT.linkProblems.link_invalid, 404);
+    const redeemed = await app.admin.assisted.redeem(t, requestContext(request));
+    if (!redeemed.ok) {
+      return problem(reply, ASSISTED_TEXT.linkProblems[redeemed.error], redeemed.error === 'link_expired' ? 410 : 404);
+    }
+    void reply.setCookie(cookie.name, redeemed.value.grant, {
+      ...cookie.options,
+      maxAge: Math.floor(ASSISTED_GRANT_TTL_MS / 1000),
+    });
+    return reply.redirect('/reset/assisted/password', 303);
+  });
+
+  fastify.get('/reset/assisted/password', async (request, reply) => {
+    const grant = request.cookies?.[cookie.name] ?? '';
+    const view = await app.admin.assisted.view(grant);
+    if (!view.ok) return problem(reply, ASSISTED_TEXT.linkProblems.grant_invalid, 403);
+    return sendHtml(
+      reply,
+      AssistedPasswordPage({
+        csrf: reply.generateCsrf(),
+        login: view.value.login,
+        minLength: view.value.passwordMinLength,
+        problem: null,
+      }),
+    );
+  });
+
+  fastify.post('/reset/assisted/password', csrfCheck, async (request, reply) => {
+    const grant = request.cookies?.[cookie.name] ?? '';
+    const result = await app.admin.assisted.setPassword(
+      grant,
+      formField(request.body, 'password'),
+      formField(request.body, 'confirm'),
+      requestContext(request),
+    );
+    if (result.ok) {
+      void reply.clearCookie(cookie.name, { ...cookie.options });
+      return reply.redirect('/reset/assisted/done', 303);
+    }
+    if (result.error === 'grant_invalid') return problem(reply, ASSISTED_TEXT.linkProblems.grant_invalid, 403);
+    const view = await app.admin.assisted.view(grant);
+    if (!view.ok) return problem(reply, ASSISTED_TEXT.linkProblems.grant_invalid, 403);
+    return sendHtml(
+      reply,
+      AssistedPasswordPage({
+        csrf: reply.generateCsrf(),
+        login: view.value.login,
+        minLength: view.value.passwordMinLength,
+        problem: STEP_PROBLEMS[result.error],
+      }),
+      400,
+    );
+  });
+
+  fastify.get('/reset/assisted/done', async (_request, reply) => sendHtml(reply, AssistedDonePage()));
+}

@@ -1,0 +1,150 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Denial } from '../../core/admin-rules.ts';
+import type { ProblemText } from '../../core/ui-text.ts';
+import type { App } from '../../service/app.ts';
+import type { HelpRequestView } from '../../service/help-request-service.ts';
+import { SessionService } from '../../service/session-service.ts';
+import { requireConsole } from '../account/session.ts';
+import { formField, registerForms, requestContext } from '../forms.ts';
+import { sendHtml } from '../send-html.ts';
+import { consoleActor, renderConsoleForbidden } from './admin-plugin.ts';
+import { DENIAL_TEXT } from './admin-views.tsx';
+import { REQUESTS_TEXT, RequestsPage, RequestTempPasswordPage } from './requests-views.tsx';
+
+const ID = /^[A-Za-z0-9-]{1,64}$/;
+
+const PROBLEM_STATUS: Readonly<Record<string, number>> = {
+  request_not_found: 404,
+  other_tenant: 404,
+  account_not_found: 404,
+  request_closed: 409,
+  self: 403,
+  needs_global_admin: 403,
+  not_allowed: 403,
+  scope_missing: 403,
+  mode_not_allowed: 403,
+  csrf_invalid: 403,
+};
+
+function problemOf(code: string): ProblemText {
+  if (Object.hasOwn(REQUESTS_TEXT.problems, code)) {
+    return REQUESTS_TEXT.problems[code as keyof typeof REQUESTS_TEXT.problems];
+  }
+  if (code === 'other_tenant' || code === 'account_not_found') return REQUESTS_TEXT.problems.request_not_found;
+  if (Object.hasOwn(DENIAL_TEXT, code)) return DENIAL_TEXT[code as Denial];
+  return { title: 'That did not work', message: 'Nothing was changed. Try again, or ask another administrator.' };
+}
+
+/**
+ * The console's help requests section, `/admin/requests`: the open requests of the admin's own
+ * tenant (requester, masked methods, message, time) with their actions — a reset link, a
+ * temporary password (shown once) or a dismissal with a reason — and the answered ones. Every
+ * action goes through `app.help`, which goes through `app.admin` for the reset itself.
+ */
+export async function requestsPlugin(fastify: FastifyInstance, options: { app: App }): Promise<void> {
+  const { app } = options;
+  const { csrfCheck } = await registerForms(fastify, app, async (request, reply) => {
+    if (!request.auth) return reply.redirect('/signin', 303);
+    const access = SessionService.consoleAccess(request.auth);
+    if (access === 'must_change_password') return reply.redirect('/account/password', 303);
+    if (access !== 'ok') return renderConsoleForbidden(request, reply, access);
+    return list(request, reply, { problem: 'csrf_invalid' });
+  });
+  const guard = requireConsole(renderConsoleForbidden);
+  const post = { preHandler: [guard, csrfCheck.preHandler] };
+
+  async function actorNames(views: readonly HelpRequestView[]): Promise<Record<string, string>> {
+    const names: Record<string, string> = {};
+    for (const v of views) {
+      const by = v.resolvedBy;
+      if (!by || by in names) continue;
+      if (by.startsWith('operator:')) names[by] = 'Technical Support';
+      else if (by.startsWith('admin:')) {
+        const account = await app.store.directory.getAccount(by.slice('admin:'.length));
+        names[by] = account ? account.displayName : 'A former administrator';
+      } else if (by.startsWith('api_key:')) names[by] = 'An API key';
+    }
+    return names;
+  }
+
+  async function list(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    o: { notice?: string; problem?: string } = {},
+  ): Promise<FastifyReply> {
+    const auth = request.auth!;
+    const actor = consoleActor(request);
+    const [open, answered, activeAdmins] = await Promise.all([
+      app.help.listForTenant(actor, 'open'),
+      app.help.listForTenant(actor, 'closed', 50),
+      app.admin.activeAdminCount(auth.tenant.id),
+    ]);
+    return sendHtml(
+      reply,
+      RequestsPage({
+        tenantName: auth.tenant.name,
+        activeAdmins,
+        csrf: reply.generateCsrf(),
+        open,
+        answered,
+        actorNames: await actorNames(answered),
+        notice: o.notice ?? null,
+        problem: o.problem ? problemOf(o.problem) : null,
+      }),
+      o.problem ? (PROBLEM_STATUS[o.problem] ?? 400) : 200,
+    );
+  }
+
+  function requestId(request: FastifyRequest): string | null {
+    const id = (request.params as { id?: unknown }).id;
+    return typeof id === 'string' && ID.test(id) ? id : null;
+  }
+
+  fastify.get('/admin/requests', { preHandler: guard }, async (request, reply) => {
+    const done = formField(request.query, 'done', 20);
+    const notice =
+      done === 'link' ? REQUESTS_TEXT.done.link : done === 'dismissed' ? REQUESTS_TEXT.done.dismissed : undefined;
+    return list(request, reply, notice ? { notice } : {});
+  });
+
+  fastify.post('/admin/requests/:id/reset-link', post, async (request, reply) => {
+    const id = requestId(request);
+    if (!id) return list(request, reply, { problem: 'request_not_found' });
+    const r = await app.help.resolve(consoleActor(request), id, 'link', requestContext(request));
+    if (!r.ok) return list(request, reply, { problem: r.error });
+    return reply.redirect('/admin/requests?done=link', 303);
+  });
+
+  fastify.post('/admin/requests/:id/temp-password', post, async (request, reply) => {
+    const id = requestId(request);
+    if (!id) return list(request, reply, { problem: 'request_not_found' });
+    const actor = consoleActor(request);
+    const before = await app.help.getForTenant(actor, id);
+    if (!before.ok) return list(request, reply, { problem: before.error });
+    const r = await app.help.resolve(actor, id, 'temp_password', requestContext(request));
+    if (!r.ok) return list(request, reply, { problem: r.error });
+    const auth = request.auth!;
+    return sendHtml(
+      reply,
+      RequestTempPasswordPage({
+        tenantName: auth.tenant.name,
+        activeAdmins: await app.admin.activeAdminCount(auth.tenant.id),
+        request: before.value,
+        tempPassword: r.value.temporaryPassword ?? '',
+      }),
+    );
+  });
+
+  fastify.post('/admin/requests/:id/dismiss', post, async (request, reply) => {
+    const id = requestId(request);
+    if (!id) return list(request, reply, { problem: 'request_not_found' });
+    const r = await app.help.dismiss(
+      consoleActor(request),
+      id,
+      formField(request.body, 'reason', 2000),
+      requestContext(request),
+    );
+    if (!r.ok) return list(request, reply, { problem: r.error });
+    return reply.redirect('/admin/requests?done=dismissed', 303);
+  });
+}

@@ -1,0 +1,78 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorBody } from '../errors.ts';
+
+/**
+ * The admin API's error codes, statuses and words. Bodies are `{error: {code, message, requestId}}`
+ * like the reset API's.
+ * - 401 `unauthorized`: no key, a malformed, unknown, revoked or expired key — one answer for all,
+ *   so that keys cannot be probed.
+ * - 403: the key lacks a scope (`scope_missing`) or the rules refuse (`needs_global_admin`,
+ *   `self`, `not_allowed`).
+ * - 404 `not_found`: unknown ids and ids of another tenant alike (nothing reveals they exist).
+ * - 409: the target is not in a state that allows it (`no_methods`, `request_closed`).
+ * - 400: `invalid_request` (validation) and the services' input problems.
+ */
+export const ADMIN_API_ERRORS = {
+  unauthorized: {
+    status: 401,
+    message: 'Send a valid, live API key: Authorization: Bearer sspr_<keyId>_<secret>.',
+  },
+  scope_missing: { status: 403, message: 'This API key does not have the scope this call needs.' },
+  needs_global_admin: {
+    status: 403,
+    message:
+      'Only a global administrator can do this to an administrator’s account; API keys act on users only. Use the admin console.',
+  },
+  self: { status: 403, message: 'Nobody may do this to their own account.' },
+  not_allowed: { status: 403, message: 'This API key may not do this.' },
+  not_found: { status: 404, message: 'There is no such resource in this organisation.' },
+  no_methods: {
+    status: 409,
+    message: 'The account has no registered alternate email to send a link to. Pre-fill its email first.',
+  },
+  request_closed: { status: 409, message: 'This help request is already closed.' },
+  email_invalid: { status: 400, message: 'The value is not a valid email address.' },
+  phone_invalid: {
+    status: 400,
+    message: 'The value is not a valid mobile number; give it with its country code, like +447700900123.',
+  },
+  reason_missing: { status: 400, message: 'A reason is required to dismiss a request.' },
+  reason_too_long: { status: 400, message: 'The reason is too long.' },
+  invalid_request: { status: 400, message: 'Some of the values sent are missing or not valid.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type AdminApiErrorCode = keyof typeof ADMIN_API_ERRORS;
+
+/** What a service's refusal means over the API: another tenant's id is exactly an unknown id. */
+export function adminApiCode(serviceError: string): AdminApiErrorCode {
+  switch (serviceError) {
+    case 'account_not_found':
+    case 'request_not_found':
+    case 'other_tenant':
+      return 'not_found';
+    default:
+      // an unexpected code is a refusal, never a success
+      return Object.hasOwn(ADMIN_API_ERRORS, serviceError) ? (serviceError as AdminApiErrorCode) : 'not_allowed';
+  }
+}
+
+/** The statuses each route may answer, and their descriptions in the OpenAPI document. */
+export const ADMIN_ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
+  400: '`invalid_request` (the message names the field), or an input problem: `email_invalid`, `phone_invalid`, `reason_missing`, `reason_too_long`.',
+  401: '`unauthorized`: the API key is missing, malformed, unknown, revoked or expired (one answer for all).',
+  403: '`scope_missing`: the key lacks a scope this call needs; `needs_global_admin`: the account is an administrator (keys act on users only).',
+  404: '`not_found`: no such id in the key’s organisation (another organisation’s ids answer the same).',
+  409: '`no_methods` (nothing to send a link to) or `request_closed` (the help request was already answered).',
+};
+
+export function sendAdminApiError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  code: AdminApiErrorCode,
+  message?: string,
+): FastifyReply {
+  const spec = ADMIN_API_ERRORS[code];
+  if (code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="sspr-admin-api"');
+  const body: ErrorBody = { error: { code, message: message ?? spec.message, requestId: request.id } };
+  return reply.code(spec.status).type('application/json; charset=utf-8').send(body);
+}

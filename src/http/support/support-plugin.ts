@@ -1,0 +1,170 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
+import type { App } from '../../service/app.ts';
+import type { OperatorAuth } from '../../service/operator-service.ts';
+import { formField, registerForms, requestContext } from '../forms.ts';
+import { sendHtml } from '../send-html.ts';
+import { clearSupportCookie, setSupportCookie, supportCookieSpec } from './support-session.ts';
+import { SUPPORT_TEXT, supportProblem, SupportSigninPage, TicketPage, TicketsPage } from './support-views.tsx';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The signed-in operator (support console routes only). */
+    operator: OperatorAuth | null;
+  }
+}
+
+const ID = /^[A-Za-z0-9-]{1,64}$/;
+
+const PROBLEM_STATUS: Readonly<Record<string, number>> = {
+  ticket_not_found: 404,
+  account_not_found: 404,
+  ticket_closed: 409,
+  verification_required: 409,
+  already_admin: 409,
+  csrf_invalid: 403,
+  not_allowed: 403,
+  mode_not_allowed: 403,
+};
+
+const DONE: Readonly<Record<string, string>> = SUPPORT_TEXT.done;
+
+/**
+ * The Technical Support console: `/support/signin`, `/support/signout`, `/support` (tickets) and
+ * `/support/tickets/:id` with its actions (record verification, issue a reset link, promote
+ * another account, close). Operators sign in with their own accounts and cookie; a person's
+ * session gives no access here, and an operator's none to the admin console.
+ */
+export async function supportPlugin(fastify: FastifyInstance, options: { app: App }): Promise<void> {
+  const { app } = options;
+  if (!fastify.hasRequestDecorator('cookies')) await fastify.register(fastifyCookie);
+  const cookie = supportCookieSpec(app.config.public_url);
+  fastify.decorateRequest('operator', null);
+  fastify.addHook('preHandler', async (request) => {
+    const token = request.cookies?.[cookie.name];
+    request.operator = token ? await app.operators.authenticate(token) : null;
+  });
+
+  const { csrfCheck } = await registerForms(fastify, app, async (request, reply) => {
+    if (!request.operator) return signinPage(reply, '', 'csrf_invalid');
+    const id = ticketId(request);
+    if (id) return ticketPage(request, reply, id, { problem: 'csrf_invalid' });
+    return reply.redirect('/support', 303);
+  });
+
+  async function requireOperator(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | void> {
+    if (!request.operator) return reply.redirect('/support/signin', 303);
+  }
+  const post = { preHandler: [requireOperator, csrfCheck.preHandler] };
+
+  function signinPage(reply: FastifyReply, login: string, problem: string | null, status?: number) {
+    return sendHtml(
+      reply,
+      SupportSigninPage({ csrf: reply.generateCsrf(), login, problem: problem ? supportProblem(problem) : null }),
+      status ?? (problem === null ? 200 : (PROBLEM_STATUS[problem] ?? 400)),
+    );
+  }
+
+  function ticketId(request: FastifyRequest): string | null {
+    const id = (request.params as { id?: unknown } | undefined)?.id;
+    return typeof id === 'string' && ID.test(id) ? id : null;
+  }
+
+  async function ticketPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    id: string,
+    o: { notice?: string; problem?: string } = {},
+  ): Promise<FastifyReply> {
+    const detail = await app.support.getTicket(id);
+    if (!detail.ok) return reply.redirect('/support', 303);
+    return sendHtml(
+      reply,
+      TicketPage({
+        operatorName: request.operator!.operator.displayName,
+        csrf: reply.generateCsrf(),
+        detail: detail.value,
+        notice: o.notice ?? null,
+        problem: o.problem ? supportProblem(o.problem) : null,
+      }),
+      o.problem ? (PROBLEM_STATUS[o.problem] ?? 400) : 200,
+    );
+  }
+
+  fastify.get('/support/signin', async (request, reply) => {
+    if (request.operator) return reply.redirect('/support', 303);
+    return signinPage(reply, '', null);
+  });
+
+  fastify.post('/support/signin', csrfCheck, async (request, reply) => {
+    const login = formField(request.body, 'login', 100);
+    const result = await app.operators.signIn(
+      login,
+      formField(request.body, 'password', 1024),
+      requestContext(request),
+    );
+    if (!result.ok) {
+      if (result.retryAfterMs) void reply.header('retry-after', String(Math.ceil(result.retryAfterMs / 1000)));
+      return signinPage(reply, login, result.error, result.error === 'signin_throttled' ? 429 : 400);
+    }
+    setSupportCookie(app, reply, result.value.token);
+    return reply.redirect('/support', 303);
+  });
+
+  fastify.post('/support/signout', csrfCheck, async (request, reply) => {
+    const token = request.cookies?.[cookie.name];
+    if (token) await app.operators.signOut(token, requestContext(request));
+    clearSupportCookie(app, reply);
+    return reply.redirect('/support/signin', 303);
+  });
+
+  fastify.get('/support', { preHandler: requireOperator }, async (request, reply) => {
+    const [open, closed] = await Promise.all([app.support.listTickets('open'), app.support.listTickets('closed', 50)]);
+    return sendHtml(
+      reply,
+      TicketsPage({ operatorName: request.operator!.operator.displayName, csrf: reply.generateCsrf(), open, closed }),
+    );
+  });
+
+  fastify.get('/support/tickets/:id', { preHandler: requireOperator }, async (request, reply) => {
+    const id = ticketId(request);
+    if (!id) return reply.redirect('/support', 303);
+    const done = formField(request.query, 'done', 20);
+    return ticketPage(request, reply, id, Object.hasOwn(DONE, done) ? { notice: DONE[done]! } : {});
+  });
+
+  /** Runs an action on a ticket: back to the ticket with a notice, or the ticket with the problem. */
+  function action(
+    path: string,
+    run: (auth: OperatorAuth, id: string, request: FastifyRequest) => Promise<{ ok: boolean; error?: string }>,
+    done: keyof typeof SUPPORT_TEXT.done,
+  ): void {
+    fastify.post(`/support/tickets/:id/${path}`, post, async (request, reply) => {
+      const id = ticketId(request);
+      if (!id) return reply.redirect('/support', 303);
+      const r = await run(request.operator!, id, request);
+      if (!r.ok) return ticketPage(request, reply, id, { problem: r.error ?? 'ticket_not_found' });
+      return reply.redirect(`/support/tickets/${id}?done=${done}`, 303);
+    });
+  }
+
+  action(
+    'verify',
+    (auth, id, request) =>
+      app.support.recordVerification(auth, id, formField(request.body, 'note', 2000), requestContext(request)),
+    'verified',
+  );
+  action('reset-link', (auth, id, request) => app.support.issueResetLink(auth, id, requestContext(request)), 'link');
+  action(
+    'promote',
+    (auth, id, request) =>
+      app.support.promote(auth, id, formField(request.body, 'target', 64), requestContext(request)),
+    'promoted',
+  );
+  action(
+    'close',
+    (auth, id, request) =>
+      app.support.dismiss(auth, id, formField(request.body, 'reason', 2000), requestContext(request)),
+    'closed',
+  );
+}

@@ -1,0 +1,44 @@
+import type { RegistrationRow, ResetEventRow } from '../core/insights.ts';
+import type { AuditEvent } from './store.ts';
+
+/**
+ * Read-only queries of the audit log viewer and the usage insights. Every query is bounded to
+ * one tenant: the tenant id is not optional.
+ */
+export interface AuditQuery {
+  readonly tenantId: string;
+  readonly accountId?: string;
+  readonly type?: string;
+  readonly outcome?: string;
+  /** Inclusive, ms. */
+  readonly since?: number;
+  /** Exclusive, ms. */
+  readonly until?: number;
+  /** Only events with a smaller id (the cursor of the next page). */
+  readonly beforeId?: number;
+  /** 1…1000. */
+  readonly limit: number;
+}
+
+/** An audit event with the logins of its account and (for `admin:<id>` actors) of the admin, when they are accounts of the same tenant. */
+export interface AuditRow extends AuditEvent {
+  readonly accountLogin: string | null;
+  readonly actorLogin: string | null;
+}
+
+export interface InsightsRepo {
+  /** Newest first (by id: the log is append-only). */
+  listAudit(q: AuditQuery): Promise<AuditRow[]>;
+  /** Distinct event types and outcomes of the tenant's events since `since`, sorted. */
+  auditVocabulary(tenantId: string, since: number): Promise<{ types: string[]; outcomes: string[] }>;
+  /** The tenant's events of the given types in [since, until], projected for the insights; at most `limit` (newest kept). */
+  resetEvents(
+    tenantId: string,
+    types: readonly string[],
+    since: number,
+    until: number,
+    limit: number,
+  ): Promise<ResetEventRow[]>;
+  /** Enabled accounts of the tenant counted by role and verified methods. */
+  registration(tenantId: string): Promise<RegistrationRow[]>;
+}

@@ -1,0 +1,40 @@
+import type { OutboxChannel } from './store.ts';
+
+/**
+ * Counters and timings the services report. The adapter (Prometheus, `src/adapters/prom-metrics.ts`)
+ * exposes them at `/metrics`; services never import a metrics library. Labels are small fixed
+ * sets (outcomes, reasons, channels, route patterns): never a login, an address or an id.
+ */
+export interface Metrics {
+  /** A reset was started; `outcome` is the internal one the audit log records (found, not_found, disabled, no_methods, blocked). */
+  flowStarted(outcome: string): void;
+  /** A reset ended with a new password. */
+  flowCompleted(): void;
+  /** A step failed: `reason` is a stable code, e.g. `code_mismatch`, `code_expired`, `phone_mismatch`, `flow_expired`. */
+  flowFailed(reason: string): void;
+  /** A message was put in the outbox. */
+  messageQueued(channel: OutboxChannel, template: string): void;
+  /** The outbox worker finished one attempt; `ageMs` is the time since the message was queued. */
+  messageDone(channel: OutboxChannel, outcome: 'sent' | 'retry' | 'failed' | 'expired', ageMs: number): void;
+  /** A limit refused something: `limit` names it, e.g. `reset_start_ip`, `account_email_limit`, `account_lockout`. */
+  limiterBlocked(limit: string): void;
+  /** One HTTP request: `route` is the route pattern (`/api/v1/reset/start`), never the raw URL. */
+  httpRequest(method: string, route: string, status: number, seconds: number): void;
+}
+
+/** What the outbox holds right now, read when metrics are scraped. */
+export interface OutboxBacklog {
+  /** Pending messages (counted up to a cap; see the adapter). */
+  readonly pending: number;
+  /** Age of the oldest pending message, 0 when there is none. */
+  readonly oldestAgeMs: number;
+}
+
+/** The metrics as text for a scraper, plus the counters themselves. */
+export interface MetricsRegistry extends Metrics {
+  /** `Content-Type` of `render()`'s output. */
+  readonly contentType: string;
+  render(): Promise<string>;
+  /** Reads the outbox backlog at each scrape. */
+  setBacklogProbe(probe: () => Promise<OutboxBacklog>): void;
+}

@@ -1,0 +1,206 @@
+import type { Actor } from '../core/admin-rules.ts';
+import { checkPassword, normalizePassword, type PasswordProblem } from '../core/password-policy.ts';
+import { err, ok, type Result } from '../core/result.ts';
+import { isSessionLive, signinWaitMs, type SigninPolicy } from '../core/signin-policy.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Keyring } from '../ports/keyring.ts';
+import type { Operator, OperatorSession } from '../ports/operator-store.ts';
+import type { PasswordHasher } from '../ports/password-hasher.ts';
+import type { Random } from '../ports/random.ts';
+import type { Repos, Store } from '../ports/store.ts';
+import type { RequestContext } from './reset-service.ts';
+
+/**
+ * Operators: the people who run the service and answer Technical Support tickets. They are no
+ * tenant's accounts: their own table (created with `sspr operator add`), their own sessions (id =
+ * 256 random bits, only its HMAC stored; same idle and absolute limits as people's sessions) and
+ * their own sign-in throttling (growing delays, no lockout). Sign-in and sign-out are audited.
+ */
+export interface OperatorDeps {
+  readonly store: Store;
+  readonly keyring: Keyring;
+  readonly random: Random;
+  readonly clock: Clock;
+  readonly hasher: PasswordHasher;
+  readonly policy: SigninPolicy;
+}
+
+export interface OperatorAuth {
+  readonly operator: Operator;
+  readonly session: OperatorSession;
+  /** The actor for the admin rules and the audit trail (`operator:<id>`). */
+  readonly actor: Extract<Actor, { kind: 'operator' }>;
+}
+
+export type OperatorAddError = 'operator_login_invalid' | 'display_name_invalid' | 'login_taken' | PasswordProblem;
+export type OperatorSigninError = 'invalid_credentials' | 'signin_throttled';
+
+/** Operator logins: 1 to 64 of a–z, 0–9, `.`, `_`, `-`, `@` (an email address works). */
+const OPERATOR_LOGIN = /^[a-z0-9._@-]{1,64}$/;
+
+export function normalizeOperatorLogin(input: string): Result<string, 'operator_login_invalid'> {
+  const value = input.normalize('NFKC').trim().toLowerCase();
+  return OPERATOR_LOGIN.test(value)
+    ? ok(value)
+    : err('operator_login_invalid', 'An operator login is 1 to 64 of a-z, 0-9, ".", "_", "-" and "@".');
+}
+
+export function operatorActor(operator: Operator): Extract<Actor, { kind: 'operator' }> {
+  return { kind: 'operator', operatorId: operator.id, login: operator.login };
+}
+
+export class OperatorService {
+  #dummyHash: Promise<string> | null = null;
+
+  constructor(private readonly d: OperatorDeps) {}
+
+  async add(input: {
+    readonly login: string;
+    readonly displayName: string;
+    readonly password: string;
+    readonly actor: string;
+  }): Promise<Result<Operator, OperatorAddError>> {
+    const login = normalizeOperatorLogin(input.login);
+    if (!login.ok) return login;
+    const displayName = input.displayName.normalize('NFC').trim();
+    if (displayName.length === 0 || displayName.length > 100 || /\p{Cc}/u.test(displayName)) {
+      return err('display_name_invalid', 'A display name is 1 to 100 characters.');
+    }
+    const checked = checkPassword(input.password, { minLength: 15, personal: [login.value, displayName] });
+    if (!checked.ok) return checked;
+    const passwordHash = await this.d.hasher.hash(checked.value);
+    const now = this.d.clock.now();
+    const id = this.d.random.uuid();
+    return this.d.store.transaction(async (tx) => {
+      const created = await tx.operators.create({
+        id,
+        login: login.value,
+        displayName,
+        passwordHash,
+        createdAt: now,
+      });
+      if (!created.ok) return err('login_taken', `There is already an operator ${login.value}.`);
+      await this.audit(tx, id, input.actor, null, now, 'operator.created', 'ok', { login: login.value });
+      return created;
+    });
+  }
+
+  list(): Promise<Operator[]> {
+    return this.d.store.operators.list();
+  }
+
+  /** Same work for unknown logins (one argon2 verification); wrong passwords slow the login down. */
+  async signIn(
+    loginInput: string,
+    password: string,
+    rc: RequestContext,
+  ): Promise<Result<{ token: string; operator: Operator }, OperatorSigninError> & { retryAfterMs?: number }> {
+    const login = normalizeOperatorLogin(loginInput);
+    const operator = login.ok ? await this.d.store.operators.findByLogin(login.value) : null;
+    const now = this.d.clock.now();
+    if (operator) {
+      const guard = await this.d.store.operators.getSigninGuard(operator.id);
+      const wait = guard ? signinWaitMs(this.d.policy, guard.failures, guard.lastFailureAt, now) : 0;
+      if (wait > 0) {
+        await this.audit(
+          this.d.store,
+          operator.id,
+          `operator:${operator.id}`,
+          rc,
+          now,
+          'operator.signin',
+          'throttled',
+          {
+            waitMs: wait,
+          },
+        );
+        return { ...err('signin_throttled'), retryAfterMs: wait };
+      }
+    }
+    const hash = operator?.passwordHash ?? (await this.dummyHash());
+    const matches = await this.d.hasher.verify(hash, normalizePassword(password.slice(0, 1024)));
+    if (!operator || !matches) {
+      if (operator) {
+        await this.d.store.transaction(async (tx) => {
+          const g = await tx.operators.recordSigninFailure(operator.id, now);
+          await this.audit(tx, operator.id, `operator:${operator.id}`, rc, now, 'operator.signin', 'wrong_password', {
+            failures: g.failures,
+          });
+        });
+      }
+      return err('invalid_credentials');
+    }
+    const token = Buffer.from(this.d.random.bytes(32)).toString('base64url');
+    await this.d.store.transaction(async (tx) => {
+      await tx.operators.clearSigninGuard(operator.id);
+      await tx.operators.createSession({
+        idHash: this.d.keyring.hmac('operator-session', token),
+        operatorId: operator.id,
+        createdAt: now,
+        lastSeenAt: now,
+        expiresAt: now + this.d.policy.absoluteMs,
+      });
+      await this.audit(tx, operator.id, `operator:${operator.id}`, rc, now, 'operator.signin', 'ok', {});
+    });
+    return ok({ token, operator });
+  }
+
+  /** The operator behind a session token, or null (unknown, revoked, idle or expired). */
+  async authenticate(token: string | null | undefined): Promise<OperatorAuth | null> {
+    if (!token || !/^[A-Za-z0-9_-]{40,64}$/.test(token)) return null;
+    const idHash = this.d.keyring.hmac('operator-session', token);
+    const session = await this.d.store.operators.getSession(idHash);
+    const now = this.d.clock.now();
+    if (!session || !isSessionLive(this.d.policy, session, now)) return null;
+    const operator = await this.d.store.operators.get(session.operatorId);
+    if (!operator) return null;
+    if (now - session.lastSeenAt > 60_000) await this.d.store.operators.touchSession(idHash, now);
+    return { operator, session, actor: operatorActor(operator) };
+  }
+
+  async signOut(token: string, rc: RequestContext): Promise<void> {
+    const auth = await this.authenticate(token);
+    const now = this.d.clock.now();
+    await this.d.store.operators.revokeSession(this.d.keyring.hmac('operator-session', token), now);
+    if (auth) {
+      await this.audit(
+        this.d.store,
+        auth.operator.id,
+        `operator:${auth.operator.id}`,
+        rc,
+        now,
+        'operator.signout',
+        'ok',
+        {},
+      );
+    }
+  }
+
+  private dummyHash(): Promise<string> {
+    this.#dummyHash ??= this.d.hasher.hash(Buffer.from(this.d.random.bytes(24)).toString('base64url'));
+    return this.#dummyHash;
+  }
+
+  private async audit(
+    tx: Repos,
+    operatorId: string,
+    actor: string,
+    rc: RequestContext | null,
+    at: number,
+    type: string,
+    outcome: string,
+    details: Record<string, string | number | boolean | null>,
+  ): Promise<void> {
+    await tx.audit.append({
+      at,
+      tenantId: null,
+      accountId: null,
+      actor,
+      type,
+      outcome,
+      ip: rc?.ip ?? null,
+      userAgent: rc?.userAgent ? rc.userAgent.slice(0, 300) : null,
+      details: { operatorId, ...details },
+    });
+  }
+}

@@ -1,0 +1,88 @@
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MemoryLimiter } from '../../src/adapters/memory-limiter.ts';
+import { RedisLimiter } from '../../src/adapters/redis-limiter.ts';
+import type { Limiter } from '../../src/ports/limiter.ts';
+import { countRedisKeys, flushRedisPrefix, keyPrefix, SHARED_REDIS, startPrivateRedis } from './scale-kit.ts';
+
+/**
+ * The Limiter contract, run against the memory limiter and the Redis limiter (the shared Redis,
+ * under a key prefix of this run, flushed afterwards). Then the Redis limiter without Redis:
+ * ordinary checks fall back to half the limit in memory, fail-closed checks say `unavailable`.
+ */
+
+const prefix = keyPrefix();
+after(() => flushRedisPrefix(SHARED_REDIS, prefix).then(() => undefined));
+
+async function contract(name: string, make: () => Limiter & { close?(): Promise<void> }): Promise<void> {
+  await test(`${name}: counts per key up to the limit, then refuses with the time left`, async (t) => {
+    const limiter = make();
+    t.after(() => limiter.close?.());
+    const decisions = [];
+    for (let i = 0; i < 4; i++) decisions.push(await limiter.consume('k1', 3, 60_000));
+    assert.deepEqual(
+      decisions.map((d) => d.allowed),
+      [true, true, true, false],
+    );
+    const refused = decisions[3]!;
+    assert.ok(refused.retryAfterMs > 55_000 && refused.retryAfterMs <= 60_000, `retry after ${refused.retryAfterMs}`);
+    assert.equal(refused.unavailable, undefined);
+    assert.equal((await limiter.consume('k2', 3, 60_000)).allowed, true, 'another key has its own count');
+    assert.equal((await limiter.consume('k1', 5, 60_000)).allowed, true, 'another limit has its own count');
+    assert.equal(
+      (await limiter.consume('k1', 3, 60_000, { failClosed: true })).allowed,
+      false,
+      'failClosed counts the same',
+    );
+  });
+
+  await test(`${name}: parallel events never overrun the limit`, async (t) => {
+    const limiter = make();
+    t.after(() => limiter.close?.());
+    const all = await Promise.all(Array.from({ length: 50 }, () => limiter.consume('burst', 10, 60_000)));
+    assert.equal(all.filter((d) => d.allowed).length, 10);
+  });
+}
+
+await contract('memory limiter', () => new MemoryLimiter());
+
+let made = 0;
+await contract('redis limiter', () => new RedisLimiter({ url: SHARED_REDIS, keyPrefix: `${prefix}:${made++}` }));
+
+test('redis limiter: two instances share one count', async () => {
+  const a = new RedisLimiter({ url: SHARED_REDIS, keyPrefix: `${prefix}:shared` });
+  const b = new RedisLimiter({ url: SHARED_REDIS, keyPrefix: `${prefix}:shared` });
+  try {
+    const out = [];
+    for (let i = 0; i < 6; i++) out.push((await (i % 2 ? a : b).consume('ip:1', 4, 60_000)).allowed);
+    assert.deepEqual(out, [true, true, true, true, false, false]);
+    assert.ok((await countRedisKeys(SHARED_REDIS, prefix)) > 0, 'keys live under the prefix');
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
+test('redis limiter without Redis: fallback at half the limit; fail-closed checks are unavailable; recovery', async () => {
+  const redis = await startPrivateRedis();
+  const limiter = new RedisLimiter({ url: redis.url });
+  try {
+    assert.ok(await limiter.ping());
+    await redis.kill();
+    const ordinary = [];
+    for (let i = 0; i < 4; i++) ordinary.push((await limiter.consume('ip:2', 4, 60_000)).allowed);
+    assert.deepEqual(ordinary, [true, true, false, false], 'two of four in memory');
+    const strict = await limiter.consume('ip:2', 4, 60_000, { failClosed: true });
+    assert.deepEqual(strict, { allowed: false, retryAfterMs: 0, unavailable: true });
+    await redis.restart();
+    const t0 = Date.now();
+    while (!(await limiter.ping())) {
+      assert.ok(Date.now() - t0 < 10_000, 'reconnects within 10 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal((await limiter.consume('ip:2', 4, 60_000, { failClosed: true })).allowed, true, 'shared again');
+  } finally {
+    await limiter.close();
+    await redis.close();
+  }
+});
