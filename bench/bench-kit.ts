@@ -39,6 +39,8 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     disabledCommands: ['AUTH', 'STARTTLS'],
     logger: false,
     banner: 'bench',
+    // the listener's own cost, not the sender's: no reverse DNS of 127.0.0.1 per connection
+    disableReverseLookup: true,
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -208,6 +210,8 @@ export interface LoadResult {
   /** Why the run ended: its time was up, or it ran out of prepared items (flows, CAPTCHA solutions). */
   readonly ended: 'time' | 'items';
   readonly statuses: Record<string, number>;
+  /** A few answers with another status than expected, for the report. */
+  readonly unexpected?: readonly string[];
   /** Share of the cores busy (other processes, the server finishing earlier work) just before the run. */
   readonly busyBefore: number;
   /** CPU time the server process used per successful request (user + system, all its threads), ms. */
@@ -216,7 +220,7 @@ export interface LoadResult {
 
 /** Runs wait for a quiet machine: below this share of the cores busy, for at most `QUIET_WAIT_MS`. */
 export const QUIET_THRESHOLD = Number(process.env.BENCH_QUIET ?? '0.15');
-export const QUIET_WAIT_MS = Number(process.env.BENCH_QUIET_WAIT_S ?? '60') * 1000;
+export const QUIET_WAIT_MS = Number(process.env.BENCH_QUIET_WAIT_S ?? '15') * 1000;
 
 /**
  * Autocannon against `url + path` with `connections` connections for at most `durationS`
@@ -252,11 +256,31 @@ export async function closedLoop<T>(o: {
   readonly expectStatus: number;
   readonly onResponse?: (tag: T, status: number, body: string) => void;
 }): Promise<LoadResult> {
+  if (o.items < 1) {
+    // nothing to send (the run that prepares the items failed): an empty result, not a crash
+    return {
+      name: o.name,
+      ok: 0,
+      failed: 0,
+      seconds: 0,
+      rps: 0,
+      p50: Number.NaN,
+      p99: Number.NaN,
+      connections: o.connections,
+      ended: 'items',
+      statuses: {},
+      busyBefore: Number.NaN,
+      cpuMsPerOk: Number.NaN,
+    };
+  }
   const busyBefore = await waitForQuiet(QUIET_THRESHOLD, QUIET_WAIT_MS);
   const statuses: Record<string, number> = {};
   let ok = 0;
   let last: LoadItem<T> | null = null;
-  const amount = Number.isFinite(o.items) ? Math.max(o.connections, Math.floor(o.items)) : undefined;
+  // autocannon needs at least one request per connection
+  const connections = Number.isFinite(o.items) ? Math.min(o.connections, Math.floor(o.items)) : o.connections;
+  const amount = Number.isFinite(o.items) ? Math.floor(o.items) : undefined;
+  const samples: string[] = [];
   const cpuBefore = o.pid ? processCpuMs(o.pid) : Number.NaN;
   const started = performance.now();
   let lastAnswer = started;
@@ -278,12 +302,13 @@ export async function closedLoop<T>(o: {
       statuses[status] = (statuses[status] ?? 0) + 1;
       lastAnswer = performance.now();
       if (status === o.expectStatus) ok++;
+      else if (samples.length < 3) samples.push(`${status} ${String(body ?? '').slice(0, 200)}`);
       o.onResponse?.(context.tag as T, status, String(body ?? ''));
     },
   };
   const instance = autocannon({
     url: o.url,
-    connections: o.connections,
+    connections,
     pipelining: 1,
     timeout: 30,
     ...(amount !== undefined ? { amount } : { duration: o.durationS }),
@@ -296,6 +321,8 @@ export async function closedLoop<T>(o: {
   const result = await instance;
   clearTimeout(stopTimer);
   void last;
+  if (samples.length > 0)
+    process.stderr.write(`${o.name}: unexpected answers ${JSON.stringify(statuses)}, e.g. ${samples.join(' | ')}\n`);
   const seconds = Math.max(0.001, (lastAnswer - started) / 1000);
   const cpuMsPerOk = o.pid && ok > 0 ? (processCpuMs(o.pid) - cpuBefore) / ok : Number.NaN;
   const failed = result.non2xx + result.errors + result.timeouts + (result['2xx'] - ok);
@@ -307,9 +334,10 @@ export async function closedLoop<T>(o: {
     rps: ok / seconds,
     p50: result.latency.p50,
     p99: result.latency.p99,
-    connections: o.connections,
+    connections,
     ended: amount === undefined || timedOut ? 'time' : 'items',
     statuses,
+    unexpected: samples,
     busyBefore,
     cpuMsPerOk,
   };

@@ -22,7 +22,6 @@ import {
 export const API = '/api/v1/reset';
 export const NEW_PASSWORD = 'violet tractor harbour pencil';
 const TENANT_DOMAIN = 'bench.example';
-const ALT_DOMAIN = 'alt.bench.example';
 
 export interface BenchOptions {
   readonly root: string;
@@ -39,6 +38,8 @@ export interface BenchOptions {
 
 export interface TimeToCode extends OpenLoopResult {
   readonly rate: number;
+  /** Mean time from queueing to sent as the server counts it (sspr_message_age_seconds), ms; NaN when not known. */
+  readonly serverMeanAgeMs?: number;
   readonly received: number;
   readonly ttcP50: number;
   readonly ttcP99: number;
@@ -65,7 +66,9 @@ interface Flow {
 }
 
 const login = (i: number): string => `u${i}@${TENANT_DOMAIN}`;
-const altEmail = (i: number): string => `u${i}@${ALT_DOMAIN}`;
+/** Alternate emails get a domain of their own in each run, so that runs sharing the SMTP listener never mix. */
+let altDomain = 'alt.bench.example';
+const altEmail = (i: number): string => `u${i}@${altDomain}`;
 
 /** Creates the tenant and `n` users, each with a verified alternate email (no password yet). */
 async function seed(env: Record<string, string>, n: number): Promise<void> {
@@ -74,15 +77,23 @@ async function seed(env: Record<string, string>, n: number): Promise<void> {
     await app.migrate();
     const tenant = await app.directory.createTenant({ name: 'Bench', domains: [TENANT_DOMAIN], actor: 'bench' });
     if (!tenant.ok) throw new Error(`bench tenant: ${tenant.error}`);
+    const tenantId = tenant.value.id;
     const now = Date.now();
     const batch = 500;
-    for (let from = 0; from < n; from += batch) {
+    const batches: number[] = [];
+    for (let from = 0; from < n; from += batch) batches.push(from);
+    // a few transactions at once: PostgreSQL has a pool of connections (SQLite runs them in turn)
+    const lanes = Array.from({ length: 4 }, async () => {
+      for (let from = batches.shift(); from !== undefined; from = batches.shift()) await addBatch(from);
+    });
+    await Promise.all(lanes);
+    async function addBatch(from: number): Promise<void> {
       await app.store.transaction(async (tx) => {
         for (let i = from; i < Math.min(n, from + batch); i++) {
           const id = app.random.uuid();
           const created = await tx.directory.createAccount({
             id,
-            tenantId: tenant.value.id,
+            tenantId,
             login: login(i),
             displayName: `Bench User ${i}`,
             role: 'user',
@@ -139,6 +150,7 @@ export async function benchSspr(
 ): Promise<TargetResult> {
   const notes: string[] = [];
   const masterKey = randomBytes(32);
+  const metricsToken = randomBytes(24).toString('hex');
   const env: Record<string, string> = {
     SSPR_DATA_DIR: backend.dataDir,
     SSPR_SECRET_KEY: masterKey.toString('base64'),
@@ -148,6 +160,7 @@ export async function benchSspr(
     SSPR_START_LIMIT_PER_IP: '1000000',
     SSPR_VERIFY_LIMIT_PER_IP: '1000000',
     SSPR_LOG_LEVEL: 'warn',
+    SSPR_METRICS_TOKEN: metricsToken,
     SSPR_HOST: '127.0.0.1',
     SSPR_PORT: '0',
     ...(backend.databaseUrl ? { SSPR_DATABASE_URL: backend.databaseUrl } : {}),
@@ -156,6 +169,7 @@ export async function benchSspr(
       : {}),
   };
 
+  altDomain = `run${randomBytes(4).toString('hex')}.alt.bench.example`;
   const seedStarted = performance.now();
   await seed(env, o.accounts);
   const seedSeconds = (performance.now() - seedStarted) / 1000;
@@ -202,11 +216,17 @@ export async function benchSspr(
     o.log(`${label}: start (existing) ${startExisting.rps.toFixed(0)} req/s, p99 ${startExisting.p99} ms`);
 
     // every code reaches the SMTP listener before the next run, so the runs do not overlap
+    const drainStarted = performance.now();
+    const pendingAtEnd = flows.filter((f) => sink.received(altEmail(f.account)).length === 0).length;
     const drained = await sink.waitUntil(
       () => flows.every((f) => sink.received(altEmail(f.account)).length > 0),
       120_000,
     );
     if (!drained) notes.push('some code emails of the start run had not arrived 120 s later');
+    const drainS = (performance.now() - drainStarted) / 1000;
+    o.log(
+      `${label}: ${pendingAtEnd} of ${flows.length} code emails were still queued at the end; sent in ${drainS.toFixed(1)} s`,
+    );
     for (const f of flows) f.code = sink.received(altEmail(f.account))[0]?.code ?? null;
     const withCode = flows.filter((f) => f.code !== null);
 
@@ -283,6 +303,7 @@ export async function benchSspr(
     pool = await captchaPool(masterKey, total);
     const ttcAccounts = Array.from({ length: total }, () => takeAccount());
     const sentAt = new Array<number>(total).fill(Number.NaN);
+    const ageBefore = await messageAge(server.url, metricsToken);
     const load = await openLoop({
       url: server.url,
       pid: server.pid,
@@ -301,9 +322,11 @@ export async function benchSspr(
       const got = sink.received(altEmail(a))[0];
       if (got) ttc.push(got.at - (sentAt[i] as number));
     });
+    const ageAfter = await messageAge(server.url, metricsToken);
     const timeToCode: TimeToCode = {
       ...load,
       rate: o.ttcRate,
+      serverMeanAgeMs: (1000 * (ageAfter.sum - ageBefore.sum)) / (ageAfter.count - ageBefore.count),
       received: ttc.length,
       ttcP50: percentile(ttc, 50),
       ttcP99: percentile(ttc, 99),
@@ -321,6 +344,17 @@ export async function benchSspr(
   } finally {
     await server.stop();
   }
+}
+
+/** Sum and count of sspr_message_age_seconds for sent email, from the server's /metrics. */
+async function messageAge(url: string, token: string): Promise<{ sum: number; count: number }> {
+  const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+  const text = await res.text();
+  const value = (name: string): number => {
+    const m = new RegExp(`^${name}\\{channel="email",outcome="sent"\\} (\\S+)$`, 'm').exec(text);
+    return m?.[1] ? Number(m[1]) : 0;
+  };
+  return { sum: value('sspr_message_age_seconds_sum'), count: value('sspr_message_age_seconds_count') };
 }
 
 /** Waits until the SMTP listener got nothing new for half a second. */

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
+import { withStatementCache } from './statement-cache.ts';
 import {
   CompiledQuery,
   Kysely,
@@ -59,7 +60,9 @@ export async function openSqlStore(databaseUrl: string): Promise<SqlStore> {
     database.pragma('busy_timeout = 5000');
     database.pragma('journal_mode = WAL');
     database.pragma('foreign_keys = ON');
-    const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) });
+    const db = new Kysely<Database>({
+      dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }),
+    });
     return new KyselySqlStore(db, 'sqlite');
   }
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
