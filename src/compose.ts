@@ -66,7 +66,12 @@ export interface ComposeOptions {
 /** The one place that wires adapters into services. */
 export async function createApp(config: Config, options: ComposeOptions = {}): Promise<App> {
   const log = options.logger ?? createLogger(config);
-  const keyring = new HkdfKeyring(resolveMasterKey(config));
+  const previousKeys = (config.secret_key_previous ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k.length > 0)
+    .map((k) => Buffer.from(k, 'base64'));
+  const keyring = new HkdfKeyring(resolveMasterKey(config), previousKeys);
   const store = await openSqlStore(config.database_url);
 
   const devOutbox =

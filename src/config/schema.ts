@@ -63,6 +63,15 @@ export const configSchema = {
       'Master key (base64, ≥ 32 bytes) for the HMAC of codes, tokens and session ids and for sealing queued messages. Keep it outside the database. Empty in development: generated once into `<data_dir>/secret.key`. Required in production.',
     secret: true,
   }),
+  secret_key_previous: spec({
+    schema: optionalString.refine(
+      (v) => v === undefined || v.split(',').every((k) => Buffer.from(k.trim(), 'base64').length >= 32),
+      { message: 'must be a comma-separated list of base64 keys of at least 32 bytes each' },
+    ),
+    description:
+      'Keys that SSPR_SECRET_KEY replaced, newest first (comma-separated, base64). Codes, links, flows, sessions, API keys and queued messages made under them keep working until they expire, so a key can be rotated without breaking resets in progress. Remove a key once everything made under it has expired (at most the session and API-key lifetimes).',
+    secret: true,
+  }),
   smtp_url: spec({
     schema: optionalUrl(/^smtps?:$/, 'smtp:// or smtps://'),
     description:

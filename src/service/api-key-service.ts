@@ -207,7 +207,11 @@ export class ApiKeyService {
     const id = parts[1]!;
     const secret = parts[2]!;
     const k = await this.d.store.apiKeys.get(id);
-    const matches = this.d.keyring.equal(this.#hash(id, secret), k?.secretHash ?? ApiKeyService.#NO_HASH);
+    const matches = this.d.keyring.matches(
+      API_KEY_HMAC_PURPOSE,
+      `${id}.${secret}`,
+      k?.secretHash ?? ApiKeyService.#NO_HASH,
+    );
     const now = this.d.clock.now();
     if (!k || !matches || keyStatus(k, now) !== 'active' || k.scopes.length === 0) return null;
     if (k.lastUsedAt === null || now - k.lastUsedAt >= API_KEY_TOUCH_INTERVAL_MS)

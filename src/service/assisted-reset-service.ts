@@ -155,7 +155,9 @@ export class AssistedResetService {
     token: string,
   ): Promise<Result<{ link: AssistedLinkRecord; account: Account }, LinkError>> {
     if (!TOKEN_SHAPE.test(token)) return err('link_invalid');
-    const link = await tx.admin.findLinkByTokenHash(this.d.keyring.hmac('assisted-link', token));
+    let link = null;
+    for (const hash of this.d.keyring.hmacAll('assisted-link', token))
+      link ??= await tx.admin.findLinkByTokenHash(hash);
     if (!link) return err('link_invalid');
     const account = await tx.directory.getAccount(link.accountId);
     if (!account) return err('link_invalid');
@@ -177,7 +179,9 @@ export class AssistedResetService {
     grant: string,
   ): Promise<Result<{ link: AssistedLinkRecord; account: Account; tenant: Tenant }, GrantError>> {
     if (!TOKEN_SHAPE.test(grant)) return err('grant_invalid');
-    const link = await tx.admin.findLinkByGrantHash(this.grantHash(grant));
+    let link = null;
+    for (const hash of this.d.keyring.hmacAll('assisted-grant', grant))
+      link ??= await tx.admin.findLinkByGrantHash(hash);
     const now = this.d.clock.now();
     if (
       !link ||

@@ -148,8 +148,11 @@ export class OperatorService {
   /** The operator behind a session token, or null (unknown, revoked, idle or expired). */
   async authenticate(token: string | null | undefined): Promise<OperatorAuth | null> {
     if (!token || !/^[A-Za-z0-9_-]{40,64}$/.test(token)) return null;
-    const idHash = this.d.keyring.hmac('operator-session', token);
-    const session = await this.d.store.operators.getSession(idHash);
+    let session = null;
+    for (const candidate of this.d.keyring.hmacAll('operator-session', token)) {
+      session ??= await this.d.store.operators.getSession(candidate);
+    }
+    const idHash = session?.idHash ?? '';
     const now = this.d.clock.now();
     if (!session || !isSessionLive(this.d.policy, session, now)) return null;
     const operator = await this.d.store.operators.get(session.operatorId);
@@ -161,7 +164,9 @@ export class OperatorService {
   async signOut(token: string, rc: RequestContext): Promise<void> {
     const auth = await this.authenticate(token);
     const now = this.d.clock.now();
-    await this.d.store.operators.revokeSession(this.d.keyring.hmac('operator-session', token), now);
+    for (const idHash of this.d.keyring.hmacAll('operator-session', token)) {
+      await this.d.store.operators.revokeSession(idHash, now);
+    }
     if (auth) {
       await this.audit(
         this.d.store,

@@ -269,7 +269,7 @@ export class ResetService {
         await this.noteFailure(tx, flow, rc, now, 'code.rejected', 'attempts_exhausted', channel);
         return err('invalid_code');
       }
-      const matches = this.d.keyring.equal(typedHash, code.codeHash);
+      const matches = this.d.keyring.matches('code', `${flow.id}:${typed}`, code.codeHash);
       if (now >= code.expiresAt) {
         await this.noteFailure(tx, flow, rc, now, 'code.rejected', 'expired', channel);
         return err('invalid_code');
@@ -410,7 +410,10 @@ export class ResetService {
     if (!/^[A-Za-z0-9_-]{20,100}$/.test(token)) return err('invalid_code');
     const now = this.d.clock.now();
     return this.d.store.transaction(async (tx): Promise<Result<StepOk, StepError>> => {
-      const code = await tx.flows.findByLinkHash(this.d.keyring.hmac('link', token));
+      let code = null;
+      for (const linkHash of this.d.keyring.hmacAll('link', token)) {
+        code ??= await tx.flows.findByLinkHash(linkHash);
+      }
       if (!code || code.channel !== 'email' || code.usedAt !== null || code.supersededAt !== null)
         return err('invalid_code');
       const flow = await tx.flows.get(code.flowId);
@@ -506,13 +509,13 @@ export class ResetService {
   }
 
   private bindingMatches(flow: FlowRecord, secret: string, now: number): boolean {
-    const presented = this.bindingHash(flow.id, secret);
-    const current = this.d.keyring.equal(presented, flow.bindingHash);
+    const presented = `${flow.id}.${secret}`;
+    const current = this.d.keyring.matches('flow-binding', presented, flow.bindingHash);
     const previous =
       flow.prevBindingHash !== null &&
       flow.prevBindingUntil !== null &&
       now < flow.prevBindingUntil &&
-      this.d.keyring.equal(presented, flow.prevBindingHash);
+      this.d.keyring.matches('flow-binding', presented, flow.prevBindingHash);
     return current || previous;
   }
 

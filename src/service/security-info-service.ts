@@ -207,14 +207,13 @@ export class SecurityInfoService {
         await this.audit(tx, auth, rc, now, 'security_info.rejected', 'no_pending', { kind });
         return err('invalid_code');
       }
-      const typedHash = this.codeHash(p.id, typed);
       // count first, compare after: parallel guesses cannot overrun the limit
       const attempts = await tx.securityInfo.countAttempt(p.id, this.d.policy.maxAttemptsPerCode);
       if (attempts === null) {
         await this.audit(tx, auth, rc, now, 'security_info.rejected', 'attempts_exhausted', { kind });
         return err('invalid_code');
       }
-      const matches = this.d.keyring.equal(typedHash, p.codeHash);
+      const matches = this.d.keyring.matches('security-info-code', `${p.id}:${typed}`, p.codeHash);
       if (now >= p.expiresAt) {
         await this.audit(tx, auth, rc, now, 'security_info.rejected', 'expired', { kind, attempts });
         return err('invalid_code');

@@ -99,8 +99,11 @@ export class SessionService {
   /** The signed-in person behind a session token, or null (unknown, revoked, idle or expired). */
   async authenticate(token: string | null | undefined): Promise<Authenticated | null> {
     if (!token || !/^[A-Za-z0-9_-]{40,64}$/.test(token)) return null;
-    const idHash = this.d.keyring.hmac('session', token);
-    const session = await this.d.store.directory.getSession(idHash);
+    let session: Session | null = null;
+    for (const candidate of this.d.keyring.hmacAll('session', token)) {
+      session ??= await this.d.store.directory.getSession(candidate);
+    }
+    const idHash = session?.idHash ?? '';
     const now = this.d.clock.now();
     if (!session || !isSessionLive(this.d.policy, session, now)) return null;
     const account = await this.d.store.directory.getAccount(session.accountId);
@@ -116,7 +119,7 @@ export class SessionService {
   async signOut(token: string, rc: RequestContext): Promise<void> {
     const auth = await this.authenticate(token);
     const now = this.d.clock.now();
-    await this.d.store.auth.revokeSession(this.d.keyring.hmac('session', token), now);
+    for (const idHash of this.d.keyring.hmacAll('session', token)) await this.d.store.auth.revokeSession(idHash, now);
     if (auth) await this.audit(this.d.store, auth.account, rc, now, 'signout', 'ok', {});
   }
 

@@ -33,3 +33,24 @@ test('seal hides the plaintext, round-trips, and refuses tampering or another ke
   assert.throws(() => new HkdfKeyring(key(2)).open(sealed));
   assert.throws(() => new HkdfKeyring(new Uint8Array(16)));
 });
+
+test('key rotation: hashes under previous keys still match, sealed values still open, new ones use the current key', () => {
+  const old = new HkdfKeyring(key(1));
+  const rotated = new HkdfKeyring(key(2), [key(1)]);
+  const storedUnderOld = old.hmac('session', 'token-value');
+  assert.deepEqual(rotated.hmacAll('session', 'token-value'), [
+    new HkdfKeyring(key(2)).hmac('session', 'token-value'),
+    storedUnderOld,
+  ]);
+  assert.equal(rotated.matches('session', 'token-value', storedUnderOld), true);
+  assert.equal(rotated.matches('session', 'other-value', storedUnderOld), false);
+  assert.equal(
+    new HkdfKeyring(key(2)).matches('session', 'token-value', storedUnderOld),
+    false,
+    'without the old key: no match',
+  );
+  const sealedUnderOld = old.seal('queued message');
+  assert.equal(rotated.open(sealedUnderOld), 'queued message');
+  assert.throws(() => new HkdfKeyring(key(2)).open(sealedUnderOld));
+  assert.throws(() => old.open(rotated.seal('new message')), 'new values are sealed with the new key');
+});

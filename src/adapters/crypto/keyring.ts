@@ -11,11 +11,25 @@ export class HkdfKeyring implements Keyring {
   readonly #master: Buffer;
   readonly #hmacKeys = new Map<string, Buffer>();
   readonly #sealKey: Buffer;
+  /** Keyrings of the keys this one replaced (`SSPR_SECRET_KEY_PREVIOUS`), newest first. */
+  readonly #previous: readonly HkdfKeyring[];
 
-  constructor(master: Uint8Array) {
+  constructor(master: Uint8Array, previous: readonly Uint8Array[] = []) {
     if (master.length < 32) throw new Error('the master key must be at least 32 bytes');
     this.#master = Buffer.from(master);
     this.#sealKey = this.#derive('seal');
+    this.#previous = previous.map((key) => new HkdfKeyring(key));
+  }
+
+  hmacAll(purpose: string, value: string): readonly string[] {
+    return [this.hmac(purpose, value), ...this.#previous.map((k) => k.hmac(purpose, value))];
+  }
+
+  matches(purpose: string, value: string, stored: string): boolean {
+    let found = false;
+    // every key is tried, so the time does not tell which one matched
+    for (const candidate of this.hmacAll(purpose, value)) if (this.equal(candidate, stored)) found = true;
+    return found;
   }
 
   #derive(info: string): Buffer {
@@ -50,6 +64,21 @@ export class HkdfKeyring implements Keyring {
   }
 
   open(sealed: string): string {
+    try {
+      return this.#openWithOwnKey(sealed);
+    } catch (error) {
+      for (const previous of this.#previous) {
+        try {
+          return previous.#openWithOwnKey(sealed);
+        } catch {
+          // try the next key
+        }
+      }
+      throw error;
+    }
+  }
+
+  #openWithOwnKey(sealed: string): string {
     const [version, iv, body, tag] = sealed.split('.');
     if (version !== SEAL_VERSION || !iv || body === undefined || !tag)
       throw new Error('sealed value has an unknown format');
