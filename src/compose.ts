@@ -218,7 +218,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     maxNumber: config.captcha_max_number,
     ttlMs: 10 * 60_000,
     clock: systemClock,
-    markUsed: (signature, expiresAt) => store.flows.markCaptchaUsed(signature, expiresAt, systemClock.now()),
+    markUsed: (signature, expiresAt) => store.flows.markCaptchaUsed(signature, expiresAt),
   });
 
   const purge = new PurgeService({

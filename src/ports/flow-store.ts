@@ -104,8 +104,8 @@ export interface FlowRepo {
   /** Domains of the tenant's registered alternate emails, one entry per account (at most `limit`), for decoy masks. */
   alternateEmailDomains(tenantId: string, limit: number): Promise<string[]>;
 
-  /** Records a used CAPTCHA solution (and forgets expired ones); false when it was used before. */
-  markCaptchaUsed(signature: string, expiresAt: number, now: number): Promise<boolean>;
+  /** Records a used CAPTCHA solution; false when it was used before. Expired ones are purged (PurgeService). */
+  markCaptchaUsed(signature: string, expiresAt: number): Promise<boolean>;
 
   addPasswordHistory(accountId: string, hash: string, now: number): Promise<void>;
   /** The account's most recent password hashes, newest first. */

@@ -166,6 +166,15 @@ export class ResetService {
       let internal: string;
       // equal work on every path: the decoy domains are looked up whether or not they are needed
       const decoyDomains = await this.decoyDomains(tx, ctx.tenant, now);
+      // an existing account that gets nothing (disabled, blocked, cooling-off…) must not be shown a
+      // decoy that happens to look like its own address: leave its own domains out of the draw
+      const ownDomains = ctx.account
+        ? (await tx.directory.listMethods(ctx.account.id))
+            .filter((m) => m.kind === 'email')
+            .map((m) => m.value.slice(m.value.lastIndexOf('@') + 1).toLowerCase())
+        : [];
+      const othersDomains = decoyDomains.filter((d) => !ownDomains.includes(d));
+      const decoyPool = othersDomains.length > 0 ? othersDomains : DECOY_DOMAINS;
       if (!ctx.tenant || !ctx.account) internal = 'not_found';
       else if (!ctx.account.enabled) internal = 'disabled';
       else if (!ctx.email) internal = 'no_methods';
@@ -186,7 +195,7 @@ export class ResetService {
         bindingHash: this.bindingHash(flowId, secret),
         prevBindingHash: null,
         prevBindingUntil: null,
-        maskedEmail: deliverable && ctx.email ? maskEmail(ctx.email) : this.decoyMask(login, decoyDomains),
+        maskedEmail: deliverable && ctx.email ? maskEmail(ctx.email) : this.decoyMask(login, decoyPool),
         createdAt: now,
         // every flow counts as having sent its first message: the clock and the resend rules
         // then behave the same whether or not anything went out
@@ -251,6 +260,13 @@ export class ResetService {
       const typedHash = this.d.keyring.hmac('code', `${flow.id}:${typed}`);
       const code = await tx.flows.liveCode(flow.id, channel);
       if (!code) {
+        // a duplicate of a correct submission that waited for the winner's commit (PostgreSQL)
+        // finds the code used and the flow moved on: not a failed verification
+        const latest = await tx.flows.get(flow.id);
+        if (latest && latest.version !== flow.version) {
+          await this.audit(tx, flow, rc, now, 'code.rejected', 'already_used', { channel });
+          return err('invalid_code');
+        }
         // nothing was sent (unknown account, or a phone number that did not match): same answer
         this.d.keyring.equal(typedHash, typedHash);
         await this.noteFailure(tx, flow, rc, now, 'code.rejected', 'no_code', channel);

@@ -26,7 +26,7 @@ test('ALTCHA: a solved challenge passes once; tampered, expired, foreign-key or 
       maxNumber: 2_000,
       ttlMs: 60_000,
       clock,
-      markUsed: (sig, exp) => store.flows.markCaptchaUsed(sig, exp, clock.now()),
+      markUsed: (sig, exp) => store.flows.markCaptchaUsed(sig, exp),
     });
   const captcha = make('s1');
   try {

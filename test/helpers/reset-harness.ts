@@ -151,8 +151,8 @@ export async function createResetHarness(
         };
       });
   }
-  async function newest(to: string): Promise<Sent> {
-    const list = (await messages()).filter((m) => m.to === to);
+  async function newest(to: string, pattern?: RegExp): Promise<Sent> {
+    const list = (await messages()).filter((m) => m.to === to && (!pattern || pattern.test(m.text)));
     const last = list.at(-1);
     if (!last) throw new Error(`no message to ${to}`);
     return last;
@@ -165,13 +165,17 @@ export async function createResetHarness(
     policy,
     clock,
     messages,
+    // the newest message to `to` that carries a code (or link): messages queued at the same
+    // instant of the injected clock have no order among themselves, so a notice queued with a
+    // code must not hide it
     async lastCode(to) {
-      const m = (await newest(to)).text.match(/\b(\d{6})\b/);
+      const m = (await newest(to, /\b(\d{6})\b/)).text.match(/\b(\d{6})\b/);
       if (!m) throw new Error('no code in message');
       return m[1]!;
     },
     async lastLinkToken(to) {
-      const m = (await newest(to)).text.match(/\/reset\/link\?t=([A-Za-z0-9_-]+)/);
+      const pattern = /\/reset\/link\?t=([A-Za-z0-9_-]+)/;
+      const m = (await newest(to, pattern)).text.match(pattern);
       if (!m) throw new Error('no link in message');
       return m[1]!;
     },

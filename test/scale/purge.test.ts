@@ -105,8 +105,8 @@ async function seed(store: SqlStore): Promise<void> {
   await store.flows.recordFailure('acc1', NOW - 1_000);
   await store.flows.block('acc-old', NOW - DAY - 1);
   await store.flows.block('acc-new', NOW - 1_000);
-  for (let i = 0; i < 3; i++) await store.flows.markCaptchaUsed(`oldsig${i}`, NOW - 1 - i, NOW - 600_000);
-  await store.flows.markCaptchaUsed('livesig', NOW + 60_000, NOW - 600_000);
+  for (let i = 0; i < 3; i++) await store.flows.markCaptchaUsed(`oldsig${i}`, NOW - 1 - i);
+  await store.flows.markCaptchaUsed('livesig', NOW + 60_000);
 
   const t = await store.directory.createTenant({
     id: 't1',
@@ -179,7 +179,7 @@ async function purgeScenario(store: SqlStore): Promise<void> {
   assert.ok(await store.directory.getSession('livesess'), 'a live session stays');
   assert.equal(await store.flows.blockedAt('acc-old'), null);
   assert.equal(await store.flows.blockedAt('acc-new'), NOW - 1_000);
-  assert.equal(await store.flows.markCaptchaUsed('livesig', NOW + 60_000, NOW), false, 'a live solution stays used');
+  assert.equal(await store.flows.markCaptchaUsed('livesig', NOW + 60_000), false, 'a live solution stays used');
 
   const again = await purge.runOnce();
   assert.ok(again.ran);

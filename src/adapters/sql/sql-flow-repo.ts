@@ -221,8 +221,9 @@ export class SqlFlowRepo implements FlowRepo {
     return Number(row.n);
   }
 
-  async markCaptchaUsed(signature: string, expiresAt: number, now: number): Promise<boolean> {
-    await this.db.deleteFrom('captcha_used').where('expires_at', '<', now).execute();
+  async markCaptchaUsed(signature: string, expiresAt: number): Promise<boolean> {
+    // expired entries are deleted by the purge service (in batches), not on this hot path: a
+    // delete here scanned the whole table on every reset start
     const r = await this.db
       .insertInto('captcha_used')
       .values({ signature, expires_at: expiresAt })
