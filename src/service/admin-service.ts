@@ -23,6 +23,7 @@ import type { AuditEvent, Repos, Store } from '../ports/store.ts';
 import { AssistedResetService, ASSISTED_LINK_TTL_MS, helpTextOf } from './assisted-reset-service.ts';
 import { enqueueEmail } from './message-queue.ts';
 import type { RequestContext } from './reset-service.ts';
+import { auditUserAgent } from './audit-context.ts';
 
 /**
  * The admin console's use cases, shared by the console pages, the support console and the admin
@@ -523,7 +524,7 @@ export class AdminService {
         type: 'admin.policy_updated',
         outcome: 'ok',
         ip: rc.ip,
-        userAgent: rc.userAgent ? rc.userAgent.slice(0, 300) : null,
+        userAgent: auditUserAgent(rc?.userAgent),
         details: changes,
       });
     });
@@ -629,7 +630,7 @@ export class AdminService {
       type,
       outcome,
       ip: rc.ip,
-      userAgent: rc.userAgent ? rc.userAgent.slice(0, 300) : null,
+      userAgent: auditUserAgent(rc?.userAgent),
       details,
     });
   }
@@ -669,7 +670,7 @@ export class AdminService {
       type: 'admin.denied',
       outcome: denial,
       ip: rc.ip,
-      userAgent: rc.userAgent ? rc.userAgent.slice(0, 300) : null,
+      userAgent: auditUserAgent(rc?.userAgent),
       details: { action },
     };
   }

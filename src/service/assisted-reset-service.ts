@@ -10,6 +10,7 @@ import type { AssistedLinkRecord } from '../ports/admin-store.ts';
 import type { Repos, Store } from '../ports/store.ts';
 import { enqueueEmail } from './message-queue.ts';
 import type { RequestContext } from './reset-service.ts';
+import { appendSelfEvent } from './audit-context.ts';
 
 /**
  * The receiving end of an admin-assisted reset link (`/reset/assisted?t=…`). The token (256 bits,
@@ -207,17 +208,7 @@ export class AssistedResetService {
     outcome: string,
     details: Record<string, string | number | boolean | null>,
   ): Promise<void> {
-    await tx.audit.append({
-      at,
-      tenantId: account.tenantId,
-      accountId: account.id,
-      actor: 'self',
-      type,
-      outcome,
-      ip: rc.ip,
-      userAgent: rc.userAgent ? rc.userAgent.slice(0, 300) : null,
-      details,
-    });
+    await appendSelfEvent(tx, account, rc, at, type, outcome, details);
   }
 }
 

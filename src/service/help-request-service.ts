@@ -12,6 +12,7 @@ import type { Repos, Store } from '../ports/store.ts';
 import { enqueueEmail } from './message-queue.ts';
 import type { AdminService } from './admin-service.ts';
 import type { RequestContext } from './reset-service.ts';
+import { auditUserAgent } from './audit-context.ts';
 
 /**
  * Help requests: the last resort of a locked-out person ("Contact your administrator"). Every
@@ -211,7 +212,7 @@ export class HelpRecords {
         type: c.auditType,
         outcome: c.resolution,
         ip: rc.ip,
-        userAgent: rc.userAgent ? rc.userAgent.slice(0, 300) : null,
+        userAgent: auditUserAgent(rc?.userAgent),
         details: {
           requestId: r.id,
           reference: r.reference,
@@ -299,7 +300,7 @@ export class HelpRequestService {
         type: 'help.requested',
         outcome: internal,
         ip: rc.ip,
-        userAgent: rc.userAgent ? rc.userAgent.slice(0, 300) : null,
+        userAgent: auditUserAgent(rc?.userAgent),
         details: {
           requestId: id,
           reference,

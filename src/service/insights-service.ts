@@ -20,6 +20,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { AuditQuery, AuditRow } from '../ports/insights-store.ts';
 import type { Store } from '../ports/store.ts';
 import type { RequestContext } from './reset-service.ts';
+import { auditUserAgent } from './audit-context.ts';
 
 export interface InsightsDeps {
   readonly store: Store;
@@ -124,7 +125,7 @@ export class InsightsService {
       type: 'audit.exported',
       outcome: 'ok',
       ip: rc.ip,
-      userAgent: rc.userAgent ? rc.userAgent.slice(0, 300) : null,
+      userAgent: auditUserAgent(rc?.userAgent),
       details: {
         format,
         since: criteria.since ?? null,

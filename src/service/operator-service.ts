@@ -9,6 +9,7 @@ import type { PasswordHasher } from '../ports/password-hasher.ts';
 import type { Random } from '../ports/random.ts';
 import type { Repos, Store } from '../ports/store.ts';
 import type { RequestContext } from './reset-service.ts';
+import { auditUserAgent } from './audit-context.ts';
 
 /**
  * Operators: the people who run the service and answer Technical Support tickets. They are no
@@ -204,7 +205,7 @@ export class OperatorService {
       type,
       outcome,
       ip: rc?.ip ?? null,
-      userAgent: rc?.userAgent ? rc.userAgent.slice(0, 300) : null,
+      userAgent: auditUserAgent(rc?.userAgent),
       details: { operatorId, ...details },
     });
   }

@@ -34,6 +34,7 @@ import type { PasswordHasher } from '../ports/password-hasher.ts';
 import type { Random } from '../ports/random.ts';
 import type { Repos, Store } from '../ports/store.ts';
 import { enqueueEmail, enqueueSms } from './message-queue.ts';
+import { auditUserAgent } from './audit-context.ts';
 
 /**
  * The self-service reset use cases, shared by the pages and the JSON API. Every start creates a
@@ -867,7 +868,7 @@ export class ResetService {
       type,
       outcome,
       ip: rc?.ip ?? null,
-      userAgent: rc?.userAgent ? rc.userAgent.slice(0, 300) : null,
+      userAgent: auditUserAgent(rc?.userAgent),
       details: { flow: flow.id.slice(0, 8), ...details },
     });
   }

@@ -20,6 +20,7 @@ import type { Repos, Store } from '../ports/store.ts';
 import { enqueueEmail, enqueueSms } from './message-queue.ts';
 import type { RequestContext } from './reset-service.ts';
 import type { Authenticated } from './session-service.ts';
+import { auditUserAgent } from './audit-context.ts';
 
 /**
  * "My security info": a signed-in person registers, changes or re-confirms their alternate email
@@ -464,7 +465,7 @@ export class SecurityInfoService {
       type,
       outcome,
       ip: rc.ip,
-      userAgent: rc.userAgent ? rc.userAgent.slice(0, 300) : null,
+      userAgent: auditUserAgent(rc?.userAgent),
       details,
     });
   }

@@ -10,6 +10,7 @@ import type { Random } from '../ports/random.ts';
 import type { Session } from '../core/directory-model.ts';
 import type { Repos, Store } from '../ports/store.ts';
 import type { RequestContext } from './reset-service.ts';
+import { appendSelfEvent } from './audit-context.ts';
 
 /**
  * Password sign-in and server-side sessions. A session id is 256 random bits; only its HMAC is
@@ -201,16 +202,6 @@ export class SessionService {
     outcome: string,
     details: Record<string, string | number | boolean | null>,
   ): Promise<void> {
-    await tx.audit.append({
-      at,
-      tenantId: account.tenantId,
-      accountId: account.id,
-      actor: 'self',
-      type,
-      outcome,
-      ip: rc.ip,
-      userAgent: rc.userAgent ? rc.userAgent.slice(0, 300) : null,
-      details,
-    });
+    await appendSelfEvent(tx, account, rc, at, type, outcome, details);
   }
 }

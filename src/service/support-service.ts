@@ -16,6 +16,7 @@ import {
 } from './help-request-service.ts';
 import type { OperatorAuth } from './operator-service.ts';
 import type { RequestContext } from './reset-service.ts';
+import { auditUserAgent } from './audit-context.ts';
 
 /**
  * Technical Support: the operator's queue of tickets (help requests from a tenant's only active
@@ -110,7 +111,7 @@ export class SupportService {
         type: 'support.verified',
         outcome: 'ok',
         ip: rc.ip,
-        userAgent: rc.userAgent ? rc.userAgent.slice(0, 300) : null,
+        userAgent: auditUserAgent(rc?.userAgent),
         details: { requestId: r.id, reference: r.reference, note },
       });
       return true;
