@@ -27,7 +27,7 @@ import { SecurityInfoService } from './service/security-info-service.ts';
 import { ApiKeyService } from './service/api-key-service.ts';
 import { InsightsService } from './service/insights-service.ts';
 import { DEFAULT_SIGNIN_POLICY } from './core/signin-policy.ts';
-import { MemoryLimiter } from './adapters/memory-limiter.ts';
+import { SqlLimiter } from './adapters/sql-limiter.ts';
 import { RedisLimiter } from './adapters/redis-limiter.ts';
 import { PgOutboxListener } from './adapters/sql/pg-outbox-listener.ts';
 import { PurgeService } from './service/purge-service.ts';
@@ -147,9 +147,9 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     resendCooldownMs: config.resend_cooldown_ms,
     maxStartsPerIp: config.start_limit_per_ip,
   };
-  // Scale-out: limits shared through Redis. Embedded: this process's memory (a SQLite-backed
-  // limiter would need its own connection, whose synchronous busy-waits could stall the event loop
-  // while the store's connection holds a transaction).
+  // Scale-out: limits shared through Redis. Otherwise in the SQL store (the `rate_limits` table,
+  // through the store's own connection): they survive restarts and every process on the database
+  // shares them.
   const redisLimiter = config.redis_url
     ? new RedisLimiter({
         url: config.redis_url,
@@ -157,7 +157,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
         log: log.child({ component: 'limiter' }),
       })
     : null;
-  const limiter = redisLimiter ?? new MemoryLimiter();
+  const limiter = redisLimiter ?? new SqlLimiter(store);
   const reset = new ResetService({
     store,
     keyring,
@@ -218,7 +218,9 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     maxNumber: config.captcha_max_number,
     ttlMs: 10 * 60_000,
     clock: systemClock,
-    markUsed: (signature, expiresAt) => store.flows.markCaptchaUsed(signature, expiresAt),
+    // relaxed: a power loss that undoes the record lets one solution be used once more
+    markUsed: (signature, expiresAt) =>
+      store.transaction((tx) => tx.flows.markCaptchaUsed(signature, expiresAt), { durability: 'relaxed' }),
   });
 
   const purge = new PurgeService({

@@ -14,7 +14,9 @@ export type PurgeTarget =
   /** Self-service blocks that started before `before`. */
   | 'account_blocks'
   /** Used CAPTCHA solutions that expired before `before`. */
-  | 'captcha_used';
+  | 'captcha_used'
+  /** Rate-limit counters (embedded limiter) whose window ended before `before`. */
+  | 'rate_limits';
 
 export interface PurgeBatches {
   /** Deletes at most `limit` rows of `target` older than `before`; returns how many it deleted. */

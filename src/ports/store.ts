@@ -9,6 +9,7 @@ import type { ApiKeyRepo } from './api-key-store.ts';
 import type { HelpRepo } from './help-store.ts';
 import type { OperatorRepo } from './operator-store.ts';
 import type { InsightsRepo } from './insights-store.ts';
+import type { LimitRepo } from './limit-store.ts';
 
 /**
  * Persistence contracts. One SQL implementation serves SQLite and PostgreSQL; every adapter is
@@ -186,12 +187,29 @@ export interface Repos {
   readonly help: HelpRepo;
   readonly operators: OperatorRepo;
   readonly insights: InsightsRepo;
+  readonly limits: LimitRepo;
+}
+
+/**
+ * How hard a commit must reach the disk before `transaction` returns.
+ * - `full` (the default): durable at commit, even against a power loss.
+ * - `relaxed`: for steps a person can simply repeat — asking for a code, checking one, claiming
+ *   or recording the delivery of a message, a CAPTCHA's single-use record. On SQLite the commit is
+ *   not fsynced (WAL with `synchronous = NORMAL`: safe against crashes of sspr and against
+ *   corruption; a power loss or an OS crash may undo the last such commits, never half of one).
+ *   PostgreSQL ignores it: every commit there is durable.
+ * Credentials, sessions, roles, policies and everything an administrator does stay `full`.
+ */
+export type Durability = 'full' | 'relaxed';
+
+export interface TransactionOptions {
+  readonly durability?: Durability;
 }
 
 export interface Store extends Repos {
   readonly dialect: 'sqlite' | 'postgres';
   /** Runs `fn` in one database transaction; everything it writes commits or rolls back together. */
-  transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Repos) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** Throws when the database does not answer. */
   ping(): Promise<void>;
   close(): Promise<void>;

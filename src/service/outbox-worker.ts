@@ -35,6 +35,8 @@ type Outcome = 'sent' | 'retry' | 'failed' | 'expired' | 'lost';
 
 const MAX_REASON = 300;
 
+const RELAXED = { durability: 'relaxed' } as const;
+
 /**
  * Delivers what the transactional outbox holds. It claims due messages, opens the sealed
  * content, drops what is too old to be useful (a code past its lifetime is never sent late),
@@ -158,7 +160,11 @@ export class OutboxWorker {
     if (this.#stopping) return 0;
     const { store, workerId, claimMs } = this.#o;
     const now = this.#o.clock.now();
-    const claimed = await store.outbox.claimDue(workerId, now, now + claimMs, this.#batchSize);
+    // relaxed: a claim or an outcome that a power loss undoes only makes a message go out again
+    const claimed = await store.transaction(
+      (tx) => tx.outbox.claimDue(workerId, now, now + claimMs, this.#batchSize),
+      RELAXED,
+    );
     if (claimed.length === 0) return 0;
     let next = 0;
     let handled = 0;
@@ -277,7 +283,7 @@ export class OutboxWorker {
         details,
       });
       return true;
-    });
+    }, RELAXED);
 
     const fields = { messageId: m.id, channel: m.channel, template: m.template, attempt: attempts, outcome, reason };
     if (!applied) {

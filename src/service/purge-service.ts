@@ -39,6 +39,7 @@ const TARGETS: readonly PurgeTarget[] = [
   'verification_failures',
   'account_blocks',
   'captcha_used',
+  'rate_limits',
 ];
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -69,6 +70,7 @@ export class PurgeService {
       verification_failures: now - p.failureWindowMs,
       account_blocks: now - p.blockMs,
       captcha_used: now,
+      rate_limits: now,
     };
   }
 
@@ -122,6 +124,7 @@ export class PurgeService {
         verification_failures: 0,
         account_blocks: 0,
         captcha_used: 0,
+        rate_limits: 0,
       };
       for (const target of TARGETS) {
         for (let i = 0; i < maxBatches && !this.#stopping; i++) {

@@ -123,6 +123,8 @@ type Ctx = {
   readonly account: Account | null;
   readonly email: string | null;
   readonly phone: string | null;
+  /** Every method on file, usable or not (empty without an account). */
+  readonly allMethods: readonly Method[];
 };
 
 export class ResetService {
@@ -160,7 +162,7 @@ export class ResetService {
     const code = formatCode(this.d.random.intBelow(1_000_000));
     const linkToken = this.token(32);
 
-    const outcome = await this.d.store.transaction(async (tx) => {
+    const outcome = await this.step(async (tx) => {
       const ctx = await this.loadByLogin(tx, login);
       const blockedAt = ctx.account ? await tx.flows.blockedAt(ctx.account.id) : null;
       const blocked = isBlocked(this.d.policy, blockedAt, now);
@@ -169,11 +171,9 @@ export class ResetService {
       const decoyDomains = await this.decoyDomains(tx, ctx.tenant, now);
       // an existing account that gets nothing (disabled, blocked, cooling-off…) must not be shown a
       // decoy that happens to look like its own address: leave its own domains out of the draw
-      const ownDomains = ctx.account
-        ? (await tx.directory.listMethods(ctx.account.id))
-            .filter((m) => m.kind === 'email')
-            .map((m) => m.value.slice(m.value.lastIndexOf('@') + 1).toLowerCase())
-        : [];
+      const ownDomains = ctx.allMethods
+        .filter((m) => m.kind === 'email')
+        .map((m) => m.value.slice(m.value.lastIndexOf('@') + 1).toLowerCase());
       const othersDomains = decoyDomains.filter((d) => !ownDomains.includes(d));
       const decoyPool = othersDomains.length > 0 ? othersDomains : DECOY_DOMAINS;
       if (!ctx.tenant || !ctx.account) internal = 'not_found';
@@ -252,7 +252,7 @@ export class ResetService {
       if (!limit.allowed) return err('rate_limited');
     }
     const now = this.d.clock.now();
-    const result = await this.d.store.transaction(async (tx): Promise<Result<StepOk, StepError>> => {
+    const result = await this.step(async (tx): Promise<Result<StepOk, StepError>> => {
       const access = await this.access(tx, handle);
       if (!access.ok) return access;
       const flow = access.value;
@@ -311,48 +311,46 @@ export class ResetService {
   async resend(handle: FlowHandle, rc: RequestContext): Promise<Result<FlowView, StepError> & { waitMs?: number }> {
     const now = this.d.clock.now();
     let woke = false;
-    const result = await this.d.store.transaction(
-      async (tx): Promise<Result<FlowView, StepError> & { waitMs?: number }> => {
-        const access = await this.access(tx, handle);
-        if (!access.ok) return access;
-        const flow = access.value;
-        if (flow.state !== 'email_code' && flow.state !== 'sms_code') return err('wrong_step');
-        const may = canSendCode(this.d.policy, flow.codesSent, flow.lastSentAt, now);
-        if (!may.ok) return { ...err(may.reason), waitMs: may.waitMs };
-        const updated = await tx.flows.update(flow.id, flow.version, {
-          codesSent: flow.codesSent + 1,
-          lastSentAt: now,
-        });
-        if (!updated) return err('flow_not_found');
-        const ctx = await this.loadFlowContext(tx, flow);
-        let sent = false;
-        if (
-          flow.state === 'email_code' &&
-          flow.deliverable &&
-          ctx.email &&
-          (await this.stillDeliverable(tx, flow, now))
-        ) {
-          sent = await this.sendEmailCode(
-            tx,
-            updated,
-            ctx,
-            formatCode(this.d.random.intBelow(1_000_000)),
-            this.token(32),
-            now,
-          );
-        } else if (flow.state === 'sms_code' && (await tx.flows.liveCode(flow.id, 'sms')) && ctx.phone) {
-          // an SMS is resent only where one was sent before: the number matched and the gate is open
-          sent = await this.sendSmsCode(tx, updated, ctx, now);
-        } else {
-          this.token(32);
-        }
-        await this.audit(tx, updated, rc, now, 'code.resent', sent ? 'queued' : 'suppressed', {
-          channel: flow.state === 'email_code' ? 'email' : 'sms',
-        });
-        woke = sent;
-        return ok(await this.viewOf(tx, updated));
-      },
-    );
+    const result = await this.step(async (tx): Promise<Result<FlowView, StepError> & { waitMs?: number }> => {
+      const access = await this.access(tx, handle);
+      if (!access.ok) return access;
+      const flow = access.value;
+      if (flow.state !== 'email_code' && flow.state !== 'sms_code') return err('wrong_step');
+      const may = canSendCode(this.d.policy, flow.codesSent, flow.lastSentAt, now);
+      if (!may.ok) return { ...err(may.reason), waitMs: may.waitMs };
+      const updated = await tx.flows.update(flow.id, flow.version, {
+        codesSent: flow.codesSent + 1,
+        lastSentAt: now,
+      });
+      if (!updated) return err('flow_not_found');
+      const ctx = await this.loadFlowContext(tx, flow);
+      let sent = false;
+      if (
+        flow.state === 'email_code' &&
+        flow.deliverable &&
+        ctx.email &&
+        (await this.stillDeliverable(tx, flow, now))
+      ) {
+        sent = await this.sendEmailCode(
+          tx,
+          updated,
+          ctx,
+          formatCode(this.d.random.intBelow(1_000_000)),
+          this.token(32),
+          now,
+        );
+      } else if (flow.state === 'sms_code' && (await tx.flows.liveCode(flow.id, 'sms')) && ctx.phone) {
+        // an SMS is resent only where one was sent before: the number matched and the gate is open
+        sent = await this.sendSmsCode(tx, updated, ctx, now);
+      } else {
+        this.token(32);
+      }
+      await this.audit(tx, updated, rc, now, 'code.resent', sent ? 'queued' : 'suppressed', {
+        channel: flow.state === 'email_code' ? 'email' : 'sms',
+      });
+      woke = sent;
+      return ok(await this.viewOf(tx, updated));
+    });
     if (woke) this.d.outbox.wake();
     return result;
   }
@@ -381,7 +379,7 @@ export class ResetService {
     if (!phone.ok) return err('phone_invalid');
     const now = this.d.clock.now();
     let woke = false;
-    const result = await this.d.store.transaction(async (tx): Promise<Result<StepOk, StepError>> => {
+    const result = await this.step(async (tx): Promise<Result<StepOk, StepError>> => {
       const access = await this.access(tx, handle);
       if (!access.ok) return access;
       const flow = access.value;
@@ -426,7 +424,7 @@ export class ResetService {
   async consumeLink(token: string, handle: FlowHandle | null, rc: RequestContext): Promise<Result<StepOk, StepError>> {
     if (!/^[A-Za-z0-9_-]{20,100}$/.test(token)) return err('invalid_code');
     const now = this.d.clock.now();
-    return this.d.store.transaction(async (tx): Promise<Result<StepOk, StepError>> => {
+    return this.step(async (tx): Promise<Result<StepOk, StepError>> => {
       let code = null;
       for (const linkHash of this.d.keyring.hmacAll('link', token)) {
         code ??= await tx.flows.findByLinkHash(linkHash);
@@ -517,6 +515,14 @@ export class ResetService {
 
   // ---- internals -----------------------------------------------------------------------
 
+  /**
+   * The transaction of a step the person can simply repeat (ask for a code, type one, follow the
+   * link): relaxed durability (see `Durability`). Setting the password is not one of them.
+   */
+  private step<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
+    return this.d.store.transaction(fn, { durability: 'relaxed' });
+  }
+
   private token(bytes: number): string {
     return Buffer.from(this.d.random.bytes(bytes)).toString('base64url');
   }
@@ -581,7 +587,7 @@ export class ResetService {
     event: FlowEvent,
   ): Promise<Result<StepOk, StepError>> {
     const now = this.d.clock.now();
-    return this.d.store.transaction(async (tx): Promise<Result<StepOk, StepError>> => {
+    return this.step(async (tx): Promise<Result<StepOk, StepError>> => {
       const access = await this.access(tx, handle);
       if (!access.ok) return access;
       const next = await this.advance(tx, access.value, event, now);
@@ -607,19 +613,24 @@ export class ResetService {
   }
 
   private async withMethods(tx: Repos, tenant: Tenant | null, account: Account | null): Promise<Ctx> {
-    if (!account) return { tenant, account, email: null, phone: null };
-    const methods = await this.usableMethods(tx, account.id);
+    if (!account) return { tenant, account, email: null, phone: null, allMethods: [] };
+    const allMethods = await tx.directory.listMethods(account.id);
+    const methods = await this.usable(tx, account.id, allMethods);
     return {
       tenant,
       account,
       email: methods.find((m) => m.kind === 'email')?.value ?? null,
       phone: methods.find((m) => m.kind === 'phone')?.value ?? null,
+      allMethods,
     };
   }
 
   /** Verified methods, less any still in cooling-off after a change: those count as not registered. */
   private async usableMethods(tx: Repos, accountId: string): Promise<Method[]> {
-    const methods = await tx.directory.listMethods(accountId);
+    return this.usable(tx, accountId, await tx.directory.listMethods(accountId));
+  }
+
+  private async usable(tx: Repos, accountId: string, methods: readonly Method[]): Promise<Method[]> {
     const usableFrom = await tx.securityInfo.usableFrom(accountId);
     const now = this.d.clock.now();
     return methods.filter((m) => m.verifiedAt !== null && isUsableForReset(usableFrom[m.kind], now));

@@ -49,10 +49,16 @@ export interface ResetHarness {
  * emailless@ (phone only), disabled@ (disabled, both methods).
  */
 export async function createResetHarness(
-  options: { policy?: Partial<ResetPolicy>; tenantPolicy?: Partial<TenantPolicy>; databaseUrl?: string } = {},
+  options: {
+    policy?: Partial<ResetPolicy>;
+    tenantPolicy?: Partial<TenantPolicy>;
+    databaseUrl?: string;
+    /** Sees the SQL text of every statement the store runs. */
+    onQuery?: (sql: string) => void;
+  } = {},
 ): Promise<ResetHarness> {
   const db = options.databaseUrl ? null : tempSqliteUrl();
-  const store = await openSqlStore(options.databaseUrl ?? db!.url);
+  const store = await openSqlStore(options.databaseUrl ?? db!.url, options.onQuery ? { onQuery: options.onQuery } : {});
   await store.migrate();
   let t = T0;
   const clock = { now: () => t, set: (v: number) => void (t = v), advance: (ms: number) => void (t += ms) };

@@ -29,6 +29,15 @@ export interface Database {
   assisted_links: AssistedLinksTable;
   temp_passwords: TempPasswordsTable;
   api_keys: ApiKeysTable;
+  rate_limits: RateLimitsTable;
+}
+
+/** rate-limiter-flexible counters of the embedded limiter (0010; see sql-limit-repo.ts). */
+export interface RateLimitsTable {
+  key: string;
+  points: number;
+  /** End of the window (ms); null: no expiry. */
+  expire: number | null;
 }
 
 export interface TenantsTable {

@@ -206,5 +206,17 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
         await db.schema.createIndex('api_keys_tenant_id').on('api_keys').column('tenant_id').execute();
       },
     },
+    '0010_rate_limits': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run against an untyped schema
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('rate_limits')
+          .addColumn('key', 'text', (c) => c.primaryKey())
+          .addColumn('points', 'integer', (c) => c.notNull())
+          .addColumn('expire', 'bigint')
+          .execute();
+        await db.schema.createIndex('rate_limits_expire').on('rate_limits').column('expire').execute();
+      },
+    },
   };
 }

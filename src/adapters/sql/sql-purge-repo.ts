@@ -24,6 +24,8 @@ function condition(target: PurgeTarget, before: number): { table: string; where:
       return { table: 'account_blocks', where: sql`blocked_at < ${before}` };
     case 'captcha_used':
       return { table: 'captcha_used', where: sql`expires_at < ${before}` };
+    case 'rate_limits':
+      return { table: 'rate_limits', where: sql`expire is not null and expire < ${before}` };
   }
 }
 

@@ -12,10 +12,11 @@ import {
   sql,
   type DatabaseConnection,
   type Driver,
+  type LogEvent,
   type SqliteDialectConfig,
 } from 'kysely';
 import pg from 'pg';
-import type { Repos, Store } from '../../ports/store.ts';
+import type { Repos, Store, TransactionOptions } from '../../ports/store.ts';
 import type { Database } from './database.ts';
 import { migrations, type SqlDialect } from './migrations.ts';
 import { SqlAuditRepo } from './sql-audit-repo.ts';
@@ -30,6 +31,7 @@ import { SqlHelpRepo } from './sql-help-repo.ts';
 import { SqlOperatorRepo } from './sql-operator-repo.ts';
 import { SqlInsightsRepo } from './sql-insights-repo.ts';
 import { SqlPurgeRepo } from './sql-purge-repo.ts';
+import { SqlLimitRepo } from './sql-limit-repo.ts';
 
 /** The `Store` port plus the schema migrations. */
 export interface SqlStore extends Store {
@@ -49,7 +51,17 @@ export interface SqlStore extends Store {
  *   count, far below 2^53.
  * Nothing is created until `migrate()` runs.
  */
-export async function openSqlStore(databaseUrl: string): Promise<SqlStore> {
+export interface OpenOptions {
+  /** Called with the SQL text of every statement the store runs (tests; never the parameters). */
+  readonly onQuery?: (sql: string) => void;
+}
+
+export async function openSqlStore(databaseUrl: string, options: OpenOptions = {}): Promise<SqlStore> {
+  const log = options.onQuery
+    ? (event: LogEvent) => {
+        options.onQuery?.(event.query.sql);
+      }
+    : undefined;
   if (databaseUrl.startsWith('sqlite:')) {
     let file = databaseUrl.slice('sqlite:'.length);
     if (file.startsWith('//')) file = file.slice(2);
@@ -59,9 +71,12 @@ export async function openSqlStore(databaseUrl: string): Promise<SqlStore> {
     const database = new SqliteDatabase(memory ? ':memory:' : file);
     database.pragma('busy_timeout = 5000');
     database.pragma('journal_mode = WAL');
+    // every commit is fsynced unless its transaction asks for `relaxed` durability (see Store)
+    database.pragma('synchronous = FULL');
     database.pragma('foreign_keys = ON');
     const db = new Kysely<Database>({
       dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }),
+      ...(log ? { log } : {}),
     });
     return new KyselySqlStore(db, 'sqlite');
   }
@@ -78,7 +93,7 @@ export async function openSqlStore(databaseUrl: string): Promise<SqlStore> {
     // this listener the process would crash. The query in flight already rejects (→ 503), and the
     // pool discards the broken client when it is released.
     pool.on('connect', (client) => client.on('error', () => {}));
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(log ? { log } : {}) });
     return new KyselySqlStore(db, 'postgres');
   }
   throw new Error('database url must start with sqlite:, postgres:// or postgresql://');
@@ -97,6 +112,7 @@ class KyselySqlStore implements SqlStore {
   readonly operators: SqlOperatorRepo;
   readonly insights: SqlInsightsRepo;
   readonly purge: SqlPurgeRepo;
+  readonly limits: SqlLimitRepo;
   private closed = false;
 
   constructor(
@@ -115,14 +131,31 @@ class KyselySqlStore implements SqlStore {
     this.operators = new SqlOperatorRepo(db);
     this.insights = new SqlInsightsRepo(db);
     this.purge = new SqlPurgeRepo(db, dialect);
+    this.limits = new SqlLimitRepo(db);
   }
 
   /**
    * On SQLite the store has one connection: inside `fn` use only `tx`, never the store's own repos
    * (they would wait for the transaction to end).
    */
-  transaction<T>(fn: (tx: Repos) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute((trx) =>
+  transaction<T>(fn: (tx: Repos) => Promise<T>, options?: TransactionOptions): Promise<T> {
+    if (this.dialect === 'sqlite' && options?.durability === 'relaxed') {
+      // `synchronous` cannot change inside a transaction: switch it around this one while holding
+      // the store's only connection, so no other transaction commits under the relaxed setting
+      return this.db.connection().execute(async (conn) => {
+        await sql`pragma synchronous = NORMAL`.execute(conn);
+        try {
+          return await this.run(conn, fn);
+        } finally {
+          await sql`pragma synchronous = FULL`.execute(conn);
+        }
+      });
+    }
+    return this.run(this.db, fn);
+  }
+
+  private run<T>(db: Kysely<Database>, fn: (tx: Repos) => Promise<T>): Promise<T> {
+    return db.transaction().execute((trx) =>
       fn({
         directory: new SqlDirectoryRepo(trx),
         outbox: new SqlOutboxRepo(trx, this.dialect),
@@ -135,6 +168,7 @@ class KyselySqlStore implements SqlStore {
         help: new SqlHelpRepo(trx),
         operators: new SqlOperatorRepo(trx),
         insights: new SqlInsightsRepo(trx),
+        limits: new SqlLimitRepo(trx),
       }),
     );
   }

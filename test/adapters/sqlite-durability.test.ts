@@ -1,0 +1,130 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openSqlStore } from '../../src/adapters/sql/sql-store.ts';
+import { createResetHarness, RC, STRONG } from '../helpers/reset-harness.ts';
+import { tempSqliteUrl } from '../helpers/databases.ts';
+
+const NORMAL = 'pragma synchronous = NORMAL';
+const FULL = 'pragma synchronous = FULL';
+
+/** The statements between `begin immediate` and `commit`/`rollback`, with the pragmas around them. */
+interface Tx {
+  readonly relaxed: boolean;
+  readonly statements: string[];
+}
+
+function transactions(log: readonly string[]): Tx[] {
+  const out: Tx[] = [];
+  let mode: 'full' | 'relaxed' = 'full';
+  let current: string[] | null = null;
+  for (const q of log) {
+    if (q === NORMAL) mode = 'relaxed';
+    else if (q === FULL) mode = 'full';
+    else if (q === 'begin immediate') current = [];
+    else if (q === 'commit' || q === 'rollback') {
+      assert.ok(current, `${q} without begin`);
+      out.push({ relaxed: mode === 'relaxed', statements: current });
+      current = null;
+    } else current?.push(q);
+  }
+  return out;
+}
+
+describe('SQLite durability per transaction', () => {
+  test('a relaxed transaction commits under synchronous = NORMAL and restores FULL, also when it fails', async () => {
+    const db = tempSqliteUrl();
+    const log: string[] = [];
+    const store = await openSqlStore(db.url, { onQuery: (q) => log.push(q) });
+    try {
+      await store.migrate();
+      log.length = 0;
+      await store.transaction((tx) => tx.flows.markCaptchaUsed('sig-1', Date.now() + 60_000), {
+        durability: 'relaxed',
+      });
+      assert.deepEqual(log.slice(0, 2), [NORMAL, 'begin immediate']);
+      assert.deepEqual(log.slice(-2), ['commit', FULL]);
+
+      log.length = 0;
+      await assert.rejects(
+        store.transaction(
+          async (tx) => {
+            await tx.flows.markCaptchaUsed('sig-2', Date.now() + 60_000);
+            throw new Error('boom');
+          },
+          { durability: 'relaxed' },
+        ),
+        /boom/,
+      );
+      assert.deepEqual(log.slice(-2), ['rollback', FULL]);
+
+      log.length = 0;
+      await store.transaction((tx) => tx.flows.markCaptchaUsed('sig-3', Date.now() + 60_000));
+      assert.ok(!log.includes(NORMAL), 'a default transaction stays durable');
+      assert.equal(log[0], 'begin immediate');
+    } finally {
+      await store.close();
+      db.cleanup();
+    }
+  });
+
+  test('concurrent transactions: no durable commit ever happens under the relaxed setting', async () => {
+    const db = tempSqliteUrl();
+    const log: string[] = [];
+    const store = await openSqlStore(db.url, { onQuery: (q) => log.push(q) });
+    try {
+      await store.migrate();
+      log.length = 0;
+      const runs = Array.from({ length: 40 }, (_, i) =>
+        store.transaction(
+          async (tx) => {
+            await tx.flows.markCaptchaUsed(`c-${i}`, Date.now() + 60_000);
+            await new Promise((r) => setImmediate(r));
+            await tx.flows.markCaptchaUsed(`d-${i}`, Date.now() + 60_000);
+          },
+          i % 2 === 0 ? { durability: 'relaxed' } : {},
+        ),
+      );
+      await Promise.all(runs);
+      const txs = transactions(log);
+      assert.equal(txs.length, 40);
+      const durable = txs.filter((t) => t.statements.some((q) => q.includes('captcha_used')) && !t.relaxed);
+      const relaxed = txs.filter((t) => t.relaxed);
+      assert.equal(relaxed.length, 20);
+      assert.equal(durable.length, 20);
+    } finally {
+      await store.close();
+      db.cleanup();
+    }
+  });
+
+  test('reset steps are relaxed; setting the password is durable', async () => {
+    const log: string[] = [];
+    const h = await createResetHarness({ onQuery: (q) => log.push(q) });
+    try {
+      log.length = 0;
+      const started = await h.reset.start('user@contoso.example', RC);
+      assert.ok(started.ok);
+      const code = await h.lastCode('uma.home@personal.example');
+      const verified = await h.reset.submitCode(started.value, code, RC);
+      assert.ok(verified.ok, JSON.stringify(verified));
+      const handle = { flowId: started.value.flowId, secret: verified.value.secret };
+      const done = await h.reset.setPassword(handle, STRONG, STRONG, RC);
+      assert.ok(done.ok, JSON.stringify(done));
+
+      const txs = transactions(log);
+      const writes = (t: Tx, table: string) =>
+        t.statements.some((q) => new RegExp(`^(insert into|update) "${table}"`).test(q));
+      const startTx = txs.find((t) => writes(t, 'flows') && t.statements.some((q) => /^insert into "flows"/.test(q)));
+      const codeTx = txs.find(
+        (t) => t.statements.some((q) => /^update "flow_codes"/.test(q)) && !writes(t, 'accounts'),
+      );
+      const passwordTx = txs.find((t) => writes(t, 'accounts'));
+      assert.ok(startTx && codeTx && passwordTx, 'each step ran in a transaction');
+      assert.equal(startTx.relaxed, true, 'starting a reset is relaxed');
+      assert.equal(codeTx.relaxed, true, 'checking a code is relaxed');
+      assert.equal(passwordTx.relaxed, false, 'setting the password is durable');
+    } finally {
+      await h.close();
+    }
+  });
+});
