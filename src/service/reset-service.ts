@@ -108,6 +108,11 @@ export interface FlowView {
   readonly helpdesk: { readonly url: string | null; readonly email: string | null };
 }
 
+/** A new flow: its handle and what to show first. */
+export interface StartedFlow extends FlowHandle {
+  readonly view: FlowView;
+}
+
 export interface StepOk {
   /** The rotated binding secret: the caller must store it (cookie or API client). */
   readonly secret: string;
@@ -142,7 +147,7 @@ export class ResetService {
   async start(
     loginInput: string,
     rc: RequestContext,
-  ): Promise<Result<FlowHandle, 'login_invalid' | 'rate_limited'> & { retryAfterMs?: number }> {
+  ): Promise<Result<StartedFlow, 'login_invalid' | 'rate_limited'> & { retryAfterMs?: number }> {
     const normalized = normalizeLogin(loginInput);
     if (!normalized.ok) return err('login_invalid');
     const login = normalized.value;
@@ -215,10 +220,10 @@ export class ResetService {
       }
       await this.audit(tx, flow, rc, now, 'reset.requested', internal, { gates: gates.length, messageQueued: sent });
       this.d.metrics?.flowStarted(internal);
-      return { sent };
+      return { sent, view: await this.viewOf(tx, flow, ctx.tenant) };
     });
     if (outcome.sent) this.d.outbox.wake();
-    return ok({ flowId, secret });
+    return ok({ flowId, secret, view: outcome.view });
   }
 
   // ---- reading -------------------------------------------------------------------------
@@ -808,8 +813,9 @@ export class ResetService {
     });
   }
 
-  private async viewOf(tx: Repos, flow: FlowRecord): Promise<FlowView> {
-    const tenant = flow.tenantId ? await tx.directory.getTenant(flow.tenantId) : null;
+  /** `tenant`: the flow's tenant when the caller has it at hand (saves reading it again). */
+  private async viewOf(tx: Repos, flow: FlowRecord, tenant?: Tenant | null): Promise<FlowView> {
+    tenant ??= flow.tenantId ? await tx.directory.getTenant(flow.tenantId) : null;
     const pos = { state: flow.state, gates: flow.gates, passed: flow.passed };
     const step = stepOf(pos);
     let maskedPhone: string | null = null;

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { RequestContext } from '../../src/service/reset-service.ts';
+import type { FlowHandle, RequestContext } from '../../src/service/reset-service.ts';
 import {
   axeViolations,
   codeIn,
@@ -29,7 +29,7 @@ async function reset(wrong: number, complete: boolean, rc: RequestContext): Prom
   const seen = (await s.outbox()).map((m) => m.id);
   const started = await s.app.reset.start(USER, rc);
   assert.ok(started.ok);
-  let handle = started.value;
+  let handle: FlowHandle = started.value;
   const code = codeIn(
     await s.waitForMessage({ to: USER_EMAIL, channel: 'email', notIds: seen, containing: 'Your password reset code' }),
   );

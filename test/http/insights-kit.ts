@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { App } from '../../src/service/app.ts';
-import type { RequestContext } from '../../src/service/reset-service.ts';
+import type { FlowHandle, RequestContext } from '../../src/service/reset-service.ts';
 import { lastCode, type PagesKit, TestBrowser } from './reset-pages-kit.ts';
 
 /** Helpers of the audit viewer and insights tests: real resets through `app.reset`, sign-in, a second tenant. */
@@ -33,7 +33,7 @@ export async function runReset(
   const rc = options.rc ?? { ip: '203.0.113.7', userAgent: 'insights-test' };
   const started = await app.reset.start(login, rc);
   assert.ok(started.ok, 'reset started');
-  let handle = started.value;
+  let handle: FlowHandle = started.value;
   const code = await lastCode(app, email);
   for (let i = 0; i < (options.wrong ?? 0); i++) {
     const r = await app.reset.submitCode(handle, wrongCode(code), rc);

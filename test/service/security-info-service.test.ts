@@ -1,3 +1,4 @@
+import type { FlowHandle } from '../../src/service/reset-service.ts';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cryptoRandom } from '../../src/adapters/crypto/crypto-random.ts';
@@ -262,7 +263,7 @@ describe('security info service (SQLite, injected clock)', () => {
       );
       assert.deepEqual(adminNotices.map((m) => m.to).sort(), ['ada.home@personal.example', 'admin@contoso.example']);
       // two-gate admin reset: the email gate passes, then the phone counts as not registered
-      let handle = value(await h.reset.start('admin@contoso.example', RC));
+      let handle: FlowHandle = value(await h.reset.start('admin@contoso.example', RC));
       const step = value(await h.reset.submitCode(handle, await h.lastCode('ada.home@personal.example'), RC));
       handle = { flowId: handle.flowId, secret: step.secret };
       assert.equal(step.view.state, 'phone_number');

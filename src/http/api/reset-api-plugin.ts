@@ -220,10 +220,8 @@ async function resetRoutes(instance: FastifyInstance, options: ResetApiOptions):
       if (!(await app.captcha.verify(request.body.altcha))) return sendApiError(request, reply, 'captcha_failed');
       const started = await app.reset.start(request.body.login, requestContext(request));
       if (!started.ok) return sendApiError(request, reply, started.error, { retryAfterMs: started.retryAfterMs });
-      const view = await app.reset.view(started.value);
-      // a flow just created cannot be missing or over; if it is, something is broken
-      if (!view.ok) throw new Error(`reset start: new flow not readable (${view.error})`);
-      return reply.code(202).send({ flowId: started.value.flowId, flowSecret: started.value.secret, flow: view.value });
+      const { flowId, secret, view } = started.value;
+      return reply.code(202).send({ flowId, flowSecret: secret, flow: view });
     },
   );
 
