@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createChallenge, randomInt, type Challenge, type Solution } from 'altcha-lib';
 import { deriveKey } from 'altcha-lib/algorithms/sha';
-import type { Captcha } from '../ports/captcha.ts';
+import type { Captcha, CaptchaSolution } from '../ports/captcha.ts';
 import type { Clock } from '../ports/clock.ts';
 
 export interface AltchaOptions {
@@ -44,12 +44,17 @@ export class AltchaCaptcha implements Captcha {
   }
 
   async verify(payload: string): Promise<boolean> {
-    if (typeof payload !== 'string' || payload.length === 0 || payload.length > 8_192) return false;
+    const solution = this.check(payload);
+    return solution !== null && this.o.markUsed(solution.id, solution.expiresAt);
+  }
+
+  check(payload: string): CaptchaSolution | null {
+    if (typeof payload !== 'string' || payload.length === 0 || payload.length > 8_192) return null;
     let parsed: { challenge?: Challenge; solution?: Solution };
     try {
       parsed = JSON.parse(Buffer.from(payload, 'base64').toString('utf8')) as typeof parsed;
     } catch {
-      return false;
+      return null;
     }
     const { challenge, solution } = parsed;
     if (
@@ -58,13 +63,12 @@ export class AltchaCaptcha implements Captcha {
       !solution ||
       typeof solution.counter !== 'number'
     )
-      return false;
+      return null;
     // expiry against the injected clock (altcha-lib would use the system clock)
     const expiresAt = (challenge.parameters.expiresAt ?? 0) * 1000;
-    if (!(expiresAt > this.o.clock.now())) return false;
-    const verified = verifySignedSolution(challenge, solution, this.o.signatureSecret, this.o.keySignatureSecret);
-    if (!verified) return false;
-    return this.o.markUsed(challenge.signature, expiresAt);
+    if (!(expiresAt > this.o.clock.now())) return null;
+    if (!verifySignedSolution(challenge, solution, this.o.signatureSecret, this.o.keySignatureSecret)) return null;
+    return { id: challenge.signature, expiresAt };
   }
 }
 

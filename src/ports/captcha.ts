@@ -4,4 +4,18 @@ export interface Captcha {
   challenge(): Promise<unknown>;
   /** Verifies a solution payload (base64 JSON from the widget); each solution is accepted once. */
   verify(payload: string): Promise<boolean>;
+  /**
+   * Checks a solution payload without recording its use: the caller records `id` as used
+   * (`FlowRepo.markCaptchaUsed`) in the transaction of the work the solution allows, so both
+   * commit together. Null when the payload is malformed, forged or expired.
+   */
+  check(payload: string): CaptchaSolution | null;
+}
+
+/** A solution whose signatures check out, not yet recorded as used. */
+export interface CaptchaSolution {
+  /** Records its single use (the challenge's signature). */
+  readonly id: string;
+  /** Until when the record must be kept (ms since the epoch). */
+  readonly expiresAt: number;
 }

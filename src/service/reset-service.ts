@@ -24,6 +24,7 @@ import {
 } from '../core/reset-flow.ts';
 import { renderEmail, renderSms } from '../core/message-templates.ts';
 import { err, ok, type Result } from '../core/result.ts';
+import type { CaptchaSolution } from '../ports/captcha.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { FlowPatch, FlowRecord } from '../ports/flow-store.ts';
 import type { Keyring } from '../ports/keyring.ts';
@@ -147,7 +148,8 @@ export class ResetService {
   async start(
     loginInput: string,
     rc: RequestContext,
-  ): Promise<Result<StartedFlow, 'login_invalid' | 'rate_limited'> & { retryAfterMs?: number }> {
+    captcha?: CaptchaSolution,
+  ): Promise<Result<StartedFlow, 'login_invalid' | 'rate_limited' | 'captcha_failed'> & { retryAfterMs?: number }> {
     const normalized = normalizeLogin(loginInput);
     if (!normalized.ok) return err('login_invalid');
     const login = normalized.value;
@@ -168,6 +170,8 @@ export class ResetService {
     const linkToken = this.token(32);
 
     const outcome = await this.step(async (tx) => {
+      // the CAPTCHA solution is used up together with the flow it allows (one commit)
+      if (captcha && !(await tx.flows.markCaptchaUsed(captcha.id, captcha.expiresAt))) return null;
       const ctx = await this.loadByLogin(tx, login);
       const blockedAt = ctx.account ? await tx.flows.blockedAt(ctx.account.id) : null;
       const blocked = isBlocked(this.d.policy, blockedAt, now);
@@ -222,6 +226,7 @@ export class ResetService {
       this.d.metrics?.flowStarted(internal);
       return { sent, view: await this.viewOf(tx, flow, ctx.tenant) };
     });
+    if (!outcome) return err('captcha_failed');
     if (outcome.sent) this.d.outbox.wake();
     return ok({ flowId, secret, view: outcome.view });
   }

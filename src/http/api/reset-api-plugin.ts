@@ -217,8 +217,9 @@ async function resetRoutes(instance: FastifyInstance, options: ResetApiOptions):
       },
     },
     async (request, reply) => {
-      if (!(await app.captcha.verify(request.body.altcha))) return sendApiError(request, reply, 'captcha_failed');
-      const started = await app.reset.start(request.body.login, requestContext(request));
+      const captcha = app.captcha.check(request.body.altcha);
+      if (!captcha) return sendApiError(request, reply, 'captcha_failed');
+      const started = await app.reset.start(request.body.login, requestContext(request), captcha);
       if (!started.ok) return sendApiError(request, reply, started.error, { retryAfterMs: started.retryAfterMs });
       const { flowId, secret, view } = started.value;
       return reply.code(202).send({ flowId, flowSecret: secret, flow: view });

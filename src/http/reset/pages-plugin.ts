@@ -246,10 +246,11 @@ export async function resetPagesPlugin(fastify: FastifyInstance, options: ResetP
         }),
         problemStatus(id),
       );
-    if (!(await app.captcha.verify(field(request.body, 'altcha', 8_192)))) return startPage('captcha_failed');
-    const started = await app.reset.start(login, rc(request));
+    const captcha = app.captcha.check(field(request.body, 'altcha', 8_192));
+    if (!captcha) return startPage('captcha_failed');
+    const started = await app.reset.start(login, rc(request), captcha);
     if (!started.ok) {
-      if (started.error === 'login_invalid') return startPage('login_invalid');
+      if (started.error === 'login_invalid' || started.error === 'captcha_failed') return startPage(started.error);
       reply.header('retry-after', String(Math.max(1, Math.ceil((started.retryAfterMs ?? 60_000) / 1000))));
       return problemPage(request, reply, 'rate_limited', null);
     }
