@@ -283,7 +283,7 @@ function report(data: {
       'req/s counts answers with the expected status only; p50/p99 are autocannon latencies in ms. ' +
       '"server CPU ms/req" is the CPU time (user + system, every thread, from /proc/<pid>/stat) the server used during the run divided by the successful requests: ' +
       'it includes the emails the server sent meanwhile and is far less sensitive to other load on the machine than req/s.',
-    '- sspr runs as `node bin/sspr.js serve` with NODE_ENV=production, log level `warn`, a real SMTP listener (smtp-server, in the benchmark process), ' +
+    '- sspr runs as `node dist/sspr.mjs serve` (the production build) with NODE_ENV=production, log level `warn`, a real SMTP listener (smtp-server, in the benchmark process), ' +
       '`SSPR_START_LIMIT_PER_IP` and `SSPR_VERIFY_LIMIT_PER_IP` at 1,000,000 (so the per-IP limits count but never refuse) and `SSPR_CAPTCHA_MAX_NUMBER=1000`.',
     "- CAPTCHA: each start carries a pre-solved ALTCHA payload (challenges signed with the server's keys, counter known). " +
       'The client-side proof-of-work cost is excluded; the server-side check (signature, derived key, single-use record in the database) is included.',

@@ -1,8 +1,9 @@
 /**
- * sspr under load: seeds a directory, runs `node bin/sspr.js serve` as a child process against
- * it, and measures start reset (existing and unknown accounts), verify code, set new password
- * and time to code through the JSON API.
+ * sspr under load: seeds a directory, runs the production build (`node dist/sspr.mjs serve`, built
+ * once per benchmark run) as a child process against it, and measures start reset (existing and
+ * unknown accounts), verify code, set new password and time to code through the JSON API.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createChallenge, randomInt, solveChallenge } from 'altcha-lib';
 import { deriveKey } from 'altcha-lib/algorithms/sha';
@@ -69,6 +70,15 @@ const login = (i: number): string => `u${i}@${TENANT_DOMAIN}`;
 /** Alternate emails get a domain of their own in each run, so that runs sharing the SMTP listener never mix. */
 let altDomain = 'alt.bench.example';
 const altEmail = (i: number): string => `u${i}@${altDomain}`;
+
+/** The production build (`npm run build`), once per benchmark run: the servers measured run what production runs. */
+let built = false;
+function buildOnce(root: string, log: (line: string) => void): void {
+  if (built) return;
+  const out = execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, encoding: 'utf8' });
+  for (const line of out.trimEnd().split('\n')) log(line);
+  built = true;
+}
 
 /** Creates the tenant and `n` users, each with a verified alternate email (no password yet). */
 async function seed(env: Record<string, string>, n: number): Promise<void> {
@@ -175,9 +185,10 @@ export async function benchSspr(
   const seedSeconds = (performance.now() - seedStarted) / 1000;
   o.log(`${label}: seeded ${o.accounts} accounts in ${seedSeconds.toFixed(1)} s`);
 
+  buildOnce(o.root, o.log);
   const server = await startChild(
     `sspr (${label})`,
-    [...o.nodeFlags, ...(process.env.BENCH_SSPR_FLAGS ?? '').split(' ').filter(Boolean), 'bin/sspr.js', 'serve'],
+    [...o.nodeFlags, ...(process.env.BENCH_SSPR_FLAGS ?? '').split(' ').filter(Boolean), 'dist/sspr.mjs', 'serve'],
     { ...process.env, ...env, NODE_ENV: 'production' },
     { cwd: o.root },
   );

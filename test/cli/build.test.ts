@@ -1,0 +1,149 @@
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { baseEnv, ROOT, tempDataDir } from './run-sspr.ts';
+
+// The production build (scripts/build.mjs → <outdir>/sspr.mjs) run with plain `node`, as
+// production and `npm start` run it. The output directory sits under dist/ (git-ignored): the
+// bundle imports its npm packages from the project's node_modules, found from there.
+const DIST = path.join(ROOT, 'dist');
+const distExisted = existsSync(DIST);
+mkdirSync(DIST, { recursive: true });
+const outdir = mkdtempSync(path.join(DIST, 'test-build-'));
+const data = tempDataDir();
+after(() => {
+  rmSync(outdir, { recursive: true, force: true });
+  data.cleanup();
+  if (!distExisted) {
+    try {
+      rmdirSync(DIST); // only when empty: a concurrent `npm run build` may have written to it
+    } catch {
+      // not empty: leave it
+    }
+  }
+});
+
+async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test('the production build bundles src into one ES module with no TypeScript left to load', () => {
+  const built = spawnSync(process.execPath, ['scripts/build.mjs', '--outdir', path.relative(ROOT, outdir)], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(built.status, 0, `build exit ${built.status}\nstdout: ${built.stdout}\nstderr: ${built.stderr}`);
+  assert.match(built.stdout, /wrote .*sspr\.mjs \(\d+ KiB\)/);
+
+  const bundle = readFileSync(path.join(outdir, 'sspr.mjs'), 'utf8');
+  // static imports and re-exports (esbuild writes them at the start of a line), bare imports, import()
+  const importRe =
+    /^\s*(?:import|export)\s[^;]*?\bfrom\s*"([^"]+)"|^\s*import\s*"([^"]+)"|\bimport\(\s*"([^"]+)"\s*\)/gm;
+  const specifiers = [...bundle.matchAll(importRe)].map((m) => (m[1] ?? m[2] ?? m[3])!);
+  assert.ok(specifiers.includes('fastify'), 'npm packages stay imports from node_modules');
+  assert.ok(specifiers.includes('better-sqlite3'), 'the native addon is imported, not bundled');
+  assert.deepEqual(
+    specifiers.filter((s) => /^tsx(\/|$)/.test(s)),
+    [],
+    'the bundle never imports tsx',
+  );
+  assert.deepEqual(
+    specifiers.filter((s) => /\.(ts|tsx|mts|cts)$/.test(s)),
+    [],
+    'no TypeScript module is left to import',
+  );
+
+  // the source map points stack traces (node --enable-source-maps) at the TypeScript sources
+  const map = JSON.parse(readFileSync(path.join(outdir, 'sspr.mjs.map'), 'utf8')) as { sources: string[] };
+  const sources = map.sources.map((s) => path.resolve(outdir, s));
+  assert.ok(
+    sources.includes(path.join(ROOT, 'src/cli/main.ts')),
+    `src/cli/main.ts among ${map.sources.length} sources`,
+  );
+
+  assert.equal(
+    readFileSync(path.join(outdir, 'static/sspr.css'), 'utf8'),
+    readFileSync(path.join(ROOT, 'src/http/static/sspr.css'), 'utf8'),
+    'the static files are copied next to the bundle',
+  );
+});
+
+test('node <outdir>/sspr.mjs serve --demo: answers /healthz, renders the reset page and serves its stylesheet', async () => {
+  const bundle = path.join(outdir, 'sspr.mjs');
+  assert.ok(existsSync(bundle), 'the build test ran first and wrote the bundle');
+  // a clean environment (baseEnv: no NODE_OPTIONS) and no node flags: nothing can load tsx
+  const child = spawn(process.execPath, [bundle, 'serve', '--port', '0', '--demo'], {
+    cwd: ROOT,
+    env: baseEnv(data.dir),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  assert.deepEqual(
+    child.spawnargs.filter((a) => a.startsWith('--')),
+    ['--port', '--demo'],
+    'plain node: no --import / --loader flag',
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  child.stdin!.end();
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  try {
+    const base = await until('the listening line', 30_000, async () => {
+      if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}\n${stdout}\n${stderr}`);
+      return /sspr is listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1];
+    });
+
+    const health = await fetch(`${base}/healthz`);
+    assert.equal(health.status, 200);
+
+    const page = await fetch(`${base}/reset`);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+    const html = await page.text();
+    assert.match(html, /<form[^>]*method="post"/);
+    assert.match(html, /name="login"/);
+
+    const stylesheets = [...html.matchAll(/<link rel="stylesheet" href="([^"]+)"/g)].map((m) => m[1]!);
+    const own = stylesheets.find((href) => href.startsWith('/static/') && !href.startsWith('/static/altcha/'));
+    assert.ok(own, `the page links a stylesheet under /static/: ${stylesheets.join(', ')}`);
+    const css = await fetch(`${base}${own}`);
+    assert.equal(css.status, 200);
+    assert.match(css.headers.get('content-type') ?? '', /^text\/css/);
+    const cssText = await css.text();
+    assert.match(cssText, /[.#:\w-]+\s*\{[^}]*:[^}]*\}/, 'a CSS rule');
+    assert.equal(
+      cssText,
+      readFileSync(path.join(ROOT, 'src/http/static', own.slice('/static/'.length)), 'utf8'),
+      'the stylesheet of the sources',
+    );
+    for (const href of stylesheets.filter((h) => h.startsWith('/static/altcha/'))) {
+      const r = await fetch(`${base}${href}`); // read from the installed altcha package
+      assert.equal(r.status, 200, href);
+      assert.match(r.headers.get('content-type') ?? '', /^text\/css/, href);
+    }
+  } finally {
+    child.kill('SIGTERM');
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const [code, signal] = await Promise.race([
+    exited,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`serve did not stop within 10 s of SIGTERM\n${stderr}`));
+      }, 10_000);
+    }),
+  ]).finally(() => clearTimeout(timer));
+  assert.deepEqual({ code, signal }, { code: 0, signal: null }, `clean exit\n${stderr}`);
+});
