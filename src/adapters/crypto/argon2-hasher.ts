@@ -1,4 +1,6 @@
+import { availableParallelism } from 'node:os';
 import { hash, verify } from '@node-rs/argon2';
+import pLimit from 'p-limit';
 import type { PasswordHasher } from '../../ports/password-hasher.ts';
 
 /** OWASP's argon2id parameters: m = 19 MiB, t = 2, p = 1. @node-rs/argon2 runs on libuv's thread pool, off the event loop. */
@@ -9,13 +11,29 @@ export const ARGON2_OPTIONS = {
   parallelism: 1,
 } as const;
 
-export const argon2Hasher: PasswordHasher = {
-  hash: (password) => hash(password, ARGON2_OPTIONS),
-  verify: async (phc, password) => {
-    try {
-      return await verify(phc, password);
-    } catch {
-      return false;
-    }
+/**
+ * Runs at most `concurrency` hashes and checks of `inner` at a time; the others wait in line, in
+ * order. For argon2id one per core is enough: more in flight do not finish sooner (each takes a
+ * whole core), but each holds its 19 MiB and a libuv thread that file and DNS work also need.
+ */
+export function limitConcurrency(inner: PasswordHasher, concurrency: number): PasswordHasher {
+  const slot = pLimit(Math.max(1, Math.floor(concurrency)));
+  return {
+    hash: (password) => slot(() => inner.hash(password)),
+    verify: (phc, password) => slot(() => inner.verify(phc, password)),
+  };
+}
+
+export const argon2Hasher: PasswordHasher = limitConcurrency(
+  {
+    hash: (password) => hash(password, ARGON2_OPTIONS),
+    verify: async (phc, password) => {
+      try {
+        return await verify(phc, password);
+      } catch {
+        return false;
+      }
+    },
   },
-};
+  availableParallelism(),
+);
