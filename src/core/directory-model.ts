@@ -63,6 +63,8 @@ export interface Method {
   readonly verifiedAt: number | null;
   readonly createdAt: number;
   readonly updatedAt: number;
+  /** A method that replaced another may be used for a reset only from then on (cooling-off); null: at once. */
+  readonly usableFrom: number | null;
 }
 
 export interface Session {

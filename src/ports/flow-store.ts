@@ -72,8 +72,12 @@ export interface FlowRepo {
   /** Applies `patch` only if the flow is still at `version`; returns the new record, or null if another request won. */
   update(id: string, version: number, patch: FlowPatch): Promise<FlowRecord | null>;
 
-  /** Stores a new code for the flow and supersedes every earlier live code of the flow (a resend kills the previous code). */
-  issueCode(code: NewCode): Promise<void>;
+  /**
+   * Stores a new code for the flow and supersedes every earlier live code of the flow (a resend
+   * kills the previous code). `supersede: false` skips that step, for the first code of a flow
+   * created in the same transaction.
+   */
+  issueCode(code: NewCode, options?: { readonly supersede?: boolean }): Promise<void>;
   /** The flow's live code for a channel: not used, not superseded (possibly expired or out of attempts). */
   liveCode(flowId: string, channel: Gate): Promise<CodeRecord | null>;
   findByLinkHash(linkHash: string): Promise<CodeRecord | null>;

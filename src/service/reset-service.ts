@@ -625,7 +625,7 @@ export class ResetService {
   private async withMethods(tx: Repos, tenant: Tenant | null, account: Account | null): Promise<Ctx> {
     if (!account) return { tenant, account, email: null, phone: null, allMethods: [] };
     const allMethods = await tx.directory.listMethods(account.id);
-    const methods = await this.usable(tx, account.id, allMethods);
+    const methods = this.usable(allMethods);
     return {
       tenant,
       account,
@@ -637,13 +637,12 @@ export class ResetService {
 
   /** Verified methods, less any still in cooling-off after a change: those count as not registered. */
   private async usableMethods(tx: Repos, accountId: string): Promise<Method[]> {
-    return this.usable(tx, accountId, await tx.directory.listMethods(accountId));
+    return this.usable(await tx.directory.listMethods(accountId));
   }
 
-  private async usable(tx: Repos, accountId: string, methods: readonly Method[]): Promise<Method[]> {
-    const usableFrom = await tx.securityInfo.usableFrom(accountId);
+  private usable(methods: readonly Method[]): Method[] {
     const now = this.d.clock.now();
-    return methods.filter((m) => m.verifiedAt !== null && isUsableForReset(usableFrom[m.kind], now));
+    return methods.filter((m) => m.verifiedAt !== null && isUsableForReset(m.usableFrom, now));
   }
 
   /** Re-checks, at send time, what `start` checked: the account is still enabled and not blocked. */
@@ -676,15 +675,19 @@ export class ResetService {
       return false;
     }
     const expiresAt = codeExpiresAt(p, now, flow.createdAt, flow.firstSentAt);
-    await tx.flows.issueCode({
-      id: this.d.random.uuid(),
-      flowId: flow.id,
-      channel: 'email',
-      codeHash: this.d.keyring.hmac('code', `${flow.id}:${code}`),
-      linkHash: this.d.keyring.hmac('link', linkToken),
-      sentAt: now,
-      expiresAt,
-    });
+    await tx.flows.issueCode(
+      {
+        id: this.d.random.uuid(),
+        flowId: flow.id,
+        channel: 'email',
+        codeHash: this.d.keyring.hmac('code', `${flow.id}:${code}`),
+        linkHash: this.d.keyring.hmac('link', linkToken),
+        sentAt: now,
+        expiresAt,
+      },
+      // a flow created in this transaction has no earlier code to supersede
+      { supersede: flow.version > 0 },
+    );
     const content = renderEmail('reset.code', {
       displayName: ctx.account.displayName,
       code,

@@ -390,6 +390,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
             verifiedAt: null,
             createdAt: T0 + 1,
             updatedAt: T0 + 1,
+            usableFrom: null,
           });
           await d.setMethod('a1', 'email', 'ann@home.test', T0 + 2, T0 + 2);
           await d.setMethod('a2', 'email', 'bob@home.test', T0 + 2, T0 + 2);

@@ -107,6 +107,10 @@ async function seed(store: SqlStore): Promise<void> {
   await store.flows.block('acc-new', NOW - 1_000);
   for (let i = 0; i < 3; i++) await store.flows.markCaptchaUsed(`oldsig${i}`, NOW - 1 - i);
   await store.flows.markCaptchaUsed('livesig', NOW + 60_000);
+  // rate-limit counters: three windows over, one running, one without expiry
+  for (let i = 0; i < 3; i++) await store.limits.add(`oldlimit${i}`, 1, 1_000, NOW - 10_000 - i, false);
+  await store.limits.add('livelimit', 1, 60_000, NOW, false);
+  await store.limits.add('foreverlimit', 1, 0, NOW, false);
 
   const t = await store.directory.createTenant({
     id: 't1',
@@ -164,7 +168,11 @@ async function purgeScenario(store: SqlStore): Promise<void> {
     verification_failures: 4,
     account_blocks: 1,
     captcha_used: 3,
+    rate_limits: 3,
   });
+  assert.equal((await store.limits.get('livelimit', NOW))?.points, 1, 'a running window stays');
+  assert.equal((await store.limits.get('foreverlimit', NOW))?.expire, null, 'a counter without expiry stays');
+  assert.equal(await store.limits.get('oldlimit0', NOW - 10_000 - 500), null, 'an ended window is gone');
   for (let i = 0; i < 7; i++) {
     assert.equal(await store.flows.get(`oldflow${i}xxxx`), null);
     assert.equal(await store.flows.getCode(`oldcode${i}`), null, 'the codes went with their flow');
@@ -244,6 +252,7 @@ test('sspr purge: the CLI runs one purge and reports the counts', async () => {
       'captcha_used',
       'flows',
       'outbox',
+      'rate_limits',
       'sessions',
       'verification_failures',
     ]);

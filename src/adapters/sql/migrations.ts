@@ -1,4 +1,4 @@
-import type { Kysely, Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
 import { resetFlowMigration } from './reset-migrations.ts';
 import { helpSupportMigration } from './help-support-migrations.ts';
 import { securityInfoMigration } from './security-info-migrations.ts';
@@ -216,6 +216,21 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
           .addColumn('expire', 'bigint')
           .execute();
         await db.schema.createIndex('rate_limits_expire').on('rate_limits').column('expire').execute();
+      },
+    },
+    '0011_outbox_notify': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run against an untyped schema
+      async up(db: Kysely<any>) {
+        // PostgreSQL: announce new outbox messages from a trigger instead of a `pg_notify` round trip
+        // per message (delivered at commit, folded within one transaction; see pg-outbox-listener.ts)
+        if (dialect !== 'postgres') return;
+        await sql`create function sspr_outbox_notify() returns trigger language plpgsql as $$
+          begin
+            perform pg_notify('sspr_outbox', '');
+            return null;
+          end $$`.execute(db);
+        await sql`create trigger outbox_notify after insert on outbox
+          for each statement execute function sspr_outbox_notify()`.execute(db);
       },
     },
   };

@@ -14,7 +14,7 @@ export interface PgOutboxListenerOptions {
 
 /**
  * One `LISTEN sspr_outbox` connection per instance: when any instance commits a transaction that
- * enqueued a message (the outbox repo sends `pg_notify` in it), every instance's worker is woken
+ * enqueued a message (an insert trigger on `outbox` sends `pg_notify`), every instance's worker is woken
  * and the message goes out in milliseconds instead of at the next poll. The poll stays as the
  * fallback. When the connection drops (server restart, network, terminated backend) it reconnects
  * with backoff and wakes the worker once connected again.

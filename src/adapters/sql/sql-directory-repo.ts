@@ -300,6 +300,7 @@ function toMethod(row: Selectable<MethodsTable>): Method {
     verifiedAt: row.verified_at,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    usableFrom: row.usable_from === null ? null : Number(row.usable_from),
   };
 }
 

@@ -65,14 +65,16 @@ export class SqlFlowRepo implements FlowRepo {
     return row ? toFlow(row) : null;
   }
 
-  async issueCode(c: NewCode): Promise<void> {
-    await this.db
-      .updateTable('flow_codes')
-      .set({ superseded_at: c.sentAt })
-      .where('flow_id', '=', c.flowId)
-      .where('used_at', 'is', null)
-      .where('superseded_at', 'is', null)
-      .execute();
+  async issueCode(c: NewCode, options: { readonly supersede?: boolean } = {}): Promise<void> {
+    if (options.supersede !== false) {
+      await this.db
+        .updateTable('flow_codes')
+        .set({ superseded_at: c.sentAt })
+        .where('flow_id', '=', c.flowId)
+        .where('used_at', 'is', null)
+        .where('superseded_at', 'is', null)
+        .execute();
+    }
     await this.db
       .insertInto('flow_codes')
       .values({

@@ -1,10 +1,10 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { NewOutboxMessage, OutboxChannel, OutboxMessage, OutboxRepo, OutboxStatus } from '../../ports/store.ts';
 import { clampLimit } from './atomic.ts';
 import type { Database, OutboxTable } from './database.ts';
 import type { SqlDialect } from './migrations.ts';
 
-/** The PostgreSQL NOTIFY channel announcing newly committed outbox messages. */
+/** The PostgreSQL NOTIFY channel announcing newly committed outbox messages (sent by the trigger of migration 0011). */
 export const OUTBOX_CHANNEL = 'sspr_outbox';
 
 /**
@@ -42,10 +42,9 @@ export class SqlOutboxRepo implements OutboxRepo {
         claimed_until: null,
       })
       .execute();
-    // PostgreSQL delivers the notification when the enqueuing transaction commits (never for a
-    // rollback; repeats within one transaction fold into one): every instance's listener wakes
-    // its worker (see pg-outbox-listener.ts)
-    if (this.dialect === 'postgres') await sql`select pg_notify(${OUTBOX_CHANNEL}, '')`.execute(this.db);
+    // PostgreSQL: the insert trigger of migration 0011 sends `pg_notify('sspr_outbox')`, delivered
+    // when the enqueuing transaction commits (never for a rollback; repeats within one transaction
+    // fold into one): every instance's listener wakes its worker (see pg-outbox-listener.ts)
   }
 
   async claimDue(worker: string, now: number, claimUntil: number, limit: number): Promise<OutboxMessage[]> {
