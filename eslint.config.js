@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'docs/', 'coverage/', 'dist/'] },
+  { ignores: ['node_modules/', 'data/', 'docs/', 'coverage/', 'dist/', 'bench/tmp/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   { languageOptions: { globals: { ...globals.node } } },

@@ -9,6 +9,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as prettier from 'prettier';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -438,7 +439,11 @@ async function main(): Promise<void> {
   const notes = existsSync(analysis) ? `\n${readFileSync(analysis, 'utf8')}` : '';
   const out = full ? path.join(root, 'bench', 'RESULTS.md') : path.join(root, 'bench', 'results', 'partial.md');
   mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(out, text + '\n' + notes);
+  // formatted like the rest of the repository, so `prettier --check` in the test command passes
+  writeFileSync(
+    out,
+    await prettier.format(text + '\n' + notes, { ...(await prettier.resolveConfig(out)), filepath: out }),
+  );
   mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
   writeFileSync(
     path.join(root, 'bench', 'results', full ? 'latest.json' : 'partial.json'),
