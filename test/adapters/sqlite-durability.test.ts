@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
 import { openSqlStore } from '../../src/adapters/sql/sql-store.ts';
 import { createResetHarness, RC, STRONG } from '../helpers/reset-harness.ts';
 import { tempSqliteUrl } from '../helpers/databases.ts';
@@ -125,6 +126,30 @@ describe('SQLite durability per transaction', () => {
       assert.equal(passwordTx.relaxed, false, 'setting the password is durable');
     } finally {
       await h.close();
+    }
+  });
+});
+
+describe('SQLite checkpoints', () => {
+  test('a worker thread copies the write-ahead log into the database file; the event loop does not', async () => {
+    const db = tempSqliteUrl();
+    const store = await openSqlStore(db.url);
+    try {
+      await store.migrate();
+      const file = db.url.slice('sqlite:'.length);
+      await new Promise((r) => setTimeout(r, 1_500)); // the migrations' own pages are checkpointed first
+      const before = statSync(file).size;
+      await store.transaction(async (tx) => {
+        for (let i = 0; i < 2_000; i++) await tx.flows.markCaptchaUsed(`${'s'.repeat(400)}-${i}`, Date.now() + 60_000);
+      });
+      // committed into the log only: far below the main connection's own checkpoint threshold
+      assert.equal(statSync(file).size, before);
+      const deadline = Date.now() + 5_000;
+      while (statSync(file).size === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(statSync(file).size > before + 500_000, `database file grew: ${before} → ${statSync(file).size}`);
+    } finally {
+      await store.close();
+      db.cleanup();
     }
   });
 });

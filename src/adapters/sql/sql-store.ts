@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { withStatementCache } from './statement-cache.ts';
+import { BACKSTOP_CHECKPOINT_PAGES, SqliteCheckpointer } from './sqlite-checkpointer.ts';
 import {
   CompiledQuery,
   Kysely,
@@ -74,11 +75,14 @@ export async function openSqlStore(databaseUrl: string, options: OpenOptions = {
     // every commit is fsynced unless its transaction asks for `relaxed` durability (see Store)
     database.pragma('synchronous = FULL');
     database.pragma('foreign_keys = ON');
+    // checkpoints run in a worker thread (see sqlite-checkpointer.ts); this one is the backstop
+    const checkpointer = memory ? null : new SqliteCheckpointer(path.resolve(file));
+    if (checkpointer) database.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
     const db = new Kysely<Database>({
       dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }),
       ...(log ? { log } : {}),
     });
-    return new KyselySqlStore(db, 'sqlite');
+    return new KyselySqlStore(db, 'sqlite', checkpointer);
   }
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
     pg.types.setTypeParser(20, Number);
@@ -118,6 +122,7 @@ class KyselySqlStore implements SqlStore {
   constructor(
     private readonly db: Kysely<Database>,
     readonly dialect: SqlDialect,
+    private readonly checkpointer: SqliteCheckpointer | null = null,
   ) {
     this.directory = new SqlDirectoryRepo(db);
     this.outbox = new SqlOutboxRepo(db, dialect);
@@ -203,6 +208,8 @@ class KyselySqlStore implements SqlStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.checkpointer?.close();
+    // closing the last connection checkpoints what is left and removes the log
     await this.db.destroy();
   }
 }
