@@ -33,8 +33,16 @@ class RateLimiterSqlStore extends RateLimiterStoreAbstract {
   }
 
   // the four hooks rate-limiter-flexible's store limiters implement (not in its type declarations)
-  _upsert(key: string, points: number, msDuration: number, forceExpire = false): Promise<LimitCounter> {
-    return this.#run((limits) => limits.add(key, points, msDuration, Date.now(), forceExpire));
+  _upsert(
+    key: string,
+    points: number,
+    msDuration: number,
+    forceExpire = false,
+    options: { within?: { readonly limits: LimitRepo } } = {},
+  ): Promise<LimitCounter> {
+    const add = (limits: LimitRepo) => limits.add(key, points, msDuration, Date.now(), forceExpire);
+    // inside the caller's transaction when it gave one (see LimitOptions.within)
+    return options.within ? add(options.within.limits) : this.#run(add);
   }
 
   _get(key: string): Promise<LimitCounter | null> {
@@ -81,7 +89,7 @@ export class SqlLimiter implements Limiter {
   async consume(key: string, limit: number, windowMs: number, options: LimitOptions = {}): Promise<LimitDecision> {
     const pair = this.#pair(limit, windowMs);
     try {
-      await (options.failClosed ? pair.strict : pair.insured).consume(key, 1);
+      await (options.failClosed ? pair.strict : pair.insured).consume(key, 1, { within: options.within });
       return { allowed: true, retryAfterMs: 0 };
     } catch (e) {
       if (e instanceof RateLimiterRes) return { allowed: false, retryAfterMs: e.msBeforeNext };

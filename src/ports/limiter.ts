@@ -1,3 +1,5 @@
+import type { LimitRepo } from './limit-store.ts';
+
 /** Fixed-window counters for sending and request limits (memory in one process; Redis when scaled out). */
 export interface LimitDecision {
   readonly allowed: boolean;
@@ -17,6 +19,11 @@ export interface LimitOptions {
    * `unavailable` — for checks where guessing must never become unlimited (code verification).
    */
   readonly failClosed?: boolean;
+  /**
+   * The repos of the transaction this check belongs to: a limiter that keeps its counts in that
+   * store counts inside it (one commit for the step and its count); others ignore it.
+   */
+  readonly within?: { readonly limits: LimitRepo };
 }
 
 export interface Limiter {

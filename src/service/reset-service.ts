@@ -153,15 +153,6 @@ export class ResetService {
     const normalized = normalizeLogin(loginInput);
     if (!normalized.ok) return err('login_invalid');
     const login = normalized.value;
-    if (rc.ip !== null) {
-      const ipLimit = await this.d.limiter.consume(
-        `reset-start:ip:${rc.ip}`,
-        this.d.policy.maxStartsPerIp,
-        this.d.policy.ipWindowMs,
-      );
-      if (!ipLimit.allowed) this.d.metrics?.limiterBlocked('reset_start_ip');
-      if (!ipLimit.allowed) return { ...err('rate_limited'), retryAfterMs: ipLimit.retryAfterMs };
-    }
     const now = this.d.clock.now();
     const flowId = this.token(16);
     const secret = this.token(32);
@@ -170,8 +161,19 @@ export class ResetService {
     const linkToken = this.token(32);
 
     const outcome = await this.step(async (tx) => {
-      // the CAPTCHA solution is used up together with the flow it allows (one commit)
-      if (captcha && !(await tx.flows.markCaptchaUsed(captcha.id, captcha.expiresAt))) return null;
+      // the count, the CAPTCHA's single use and the flow commit together (one commit per start)
+      if (rc.ip !== null) {
+        const ipLimit = await this.d.limiter.consume(
+          `reset-start:ip:${rc.ip}`,
+          this.d.policy.maxStartsPerIp,
+          this.d.policy.ipWindowMs,
+          { within: tx },
+        );
+        if (!ipLimit.allowed) return { refused: 'rate_limited', retryAfterMs: ipLimit.retryAfterMs } as const;
+      }
+      if (captcha && !(await tx.flows.markCaptchaUsed(captcha.id, captcha.expiresAt))) {
+        return { refused: 'captcha_failed' } as const;
+      }
       const ctx = await this.loadByLogin(tx, login);
       const blockedAt = ctx.account ? await tx.flows.blockedAt(ctx.account.id) : null;
       const blocked = isBlocked(this.d.policy, blockedAt, now);
@@ -224,9 +226,13 @@ export class ResetService {
       }
       await this.audit(tx, flow, rc, now, 'reset.requested', internal, { gates: gates.length, messageQueued: sent });
       this.d.metrics?.flowStarted(internal);
-      return { sent, view: await this.viewOf(tx, flow, ctx.tenant) };
+      return { refused: null, sent, view: await this.viewOf(tx, flow, ctx.tenant) };
     });
-    if (!outcome) return err('captcha_failed');
+    if (outcome.refused === 'rate_limited') {
+      this.d.metrics?.limiterBlocked('reset_start_ip');
+      return { ...err('rate_limited'), retryAfterMs: outcome.retryAfterMs };
+    }
+    if (outcome.refused === 'captcha_failed') return err('captcha_failed');
     if (outcome.sent) this.d.outbox.wake();
     return ok({ flowId, secret, view: outcome.view });
   }
@@ -250,19 +256,19 @@ export class ResetService {
   async submitCode(handle: FlowHandle, input: string, rc: RequestContext): Promise<Result<StepOk, StepError>> {
     const typed = normalizeCodeInput(input);
     if (typed === null) return err('code_malformed');
-    if (this.d.verifyLimitPerIp !== undefined && rc.ip !== null) {
-      // fail closed: without the shared counter nothing is checked (and nothing is changed)
-      const limit = await this.d.limiter.consume(
-        `reset-verify:ip:${rc.ip}`,
-        this.d.verifyLimitPerIp,
-        this.d.policy.ipWindowMs,
-        { failClosed: true },
-      );
-      if (limit.unavailable) return err('service_unavailable');
-      if (!limit.allowed) return err('rate_limited');
-    }
     const now = this.d.clock.now();
     const result = await this.step(async (tx): Promise<Result<StepOk, StepError>> => {
+      if (this.d.verifyLimitPerIp !== undefined && rc.ip !== null) {
+        // fail closed: without the shared counter nothing is checked (and nothing is changed)
+        const limit = await this.d.limiter.consume(
+          `reset-verify:ip:${rc.ip}`,
+          this.d.verifyLimitPerIp,
+          this.d.policy.ipWindowMs,
+          { failClosed: true, within: tx },
+        );
+        if (limit.unavailable) return err('service_unavailable');
+        if (!limit.allowed) return err('rate_limited');
+      }
       const access = await this.access(tx, handle);
       if (!access.ok) return access;
       const flow = access.value;

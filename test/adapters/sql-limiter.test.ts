@@ -83,6 +83,27 @@ for (const [name, run] of [
         }
       }));
 
+    test('counting inside a transaction commits or rolls back with it', () =>
+      run(async (open) => {
+        const store = await open();
+        try {
+          const limiter = new SqlLimiter(store);
+          await assert.rejects(
+            store.transaction(async (tx) => {
+              assert.equal((await limiter.consume('ip:tx', 1, 60_000, { within: tx })).allowed, true);
+              throw new Error('step failed');
+            }),
+            /step failed/,
+          );
+          // the failed step's count went with it
+          const first = await store.transaction((tx) => limiter.consume('ip:tx', 1, 60_000, { within: tx }));
+          assert.equal(first.allowed, true);
+          assert.equal((await limiter.consume('ip:tx', 1, 60_000)).allowed, false, 'the committed count holds');
+        } finally {
+          await store.close();
+        }
+      }));
+
     test('fails closed when the database is gone; an ordinary check falls back to tighter in-process limits', () =>
       run(async (open) => {
         const store = await open();
