@@ -16,7 +16,11 @@ export type PurgeTarget =
   /** Used CAPTCHA solutions that expired before `before`. */
   | 'captcha_used'
   /** Rate-limit counters (embedded limiter) whose window ended before `before`. */
-  | 'rate_limits';
+  | 'rate_limits'
+  /** Technical Support sign-in sessions that expired before `before`. */
+  | 'operator_sessions'
+  /** Security-info registration codes that expired before `before`. */
+  | 'security_info_pending';
 
 export interface PurgeBatches {
   /** Deletes at most `limit` rows of `target` older than `before`; returns how many it deleted. */

@@ -40,13 +40,16 @@ const TARGETS: readonly PurgeTarget[] = [
   'account_blocks',
   'captcha_used',
   'rate_limits',
+  'operator_sessions',
+  'security_info_pending',
 ];
 
 const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Deletes what has expired: flows (with their codes) once past their deadline plus the retention,
- * sent/failed/expired messages after the retention, expired sessions and CAPTCHA solutions,
+ * sent/failed/expired messages after the retention, expired sessions (people's and Technical
+ * Support's), CAPTCHA solutions and rate-limit windows, security-info codes after the retention,
  * failure records outside the failure window and blocks that are over. Small batches with short
  * pauses, one instance at a time. The audit log is never purged here.
  */
@@ -71,6 +74,9 @@ export class PurgeService {
       account_blocks: now - p.blockMs,
       captcha_used: now,
       rate_limits: now,
+      operator_sessions: now,
+      // kept for the retention, so a late click still hears "this code expired" rather than nothing
+      security_info_pending: now - p.retentionMs,
     };
   }
 
@@ -125,6 +131,8 @@ export class PurgeService {
         account_blocks: 0,
         captcha_used: 0,
         rate_limits: 0,
+        operator_sessions: 0,
+        security_info_pending: 0,
       };
       for (const target of TARGETS) {
         for (let i = 0; i < maxBatches && !this.#stopping; i++) {

@@ -147,6 +147,40 @@ async function seed(store: SqlStore): Promise<void> {
     lastSeenAt: 0,
     expiresAt: NOW + 1,
   });
+
+  // Technical Support sessions: two expired, one live
+  const op = await store.operators.create({
+    id: 'op1',
+    login: 'op',
+    displayName: 'Op',
+    passwordHash: 'x',
+    createdAt: 0,
+  });
+  assert.ok(op.ok);
+  for (const [idHash, expiresAt] of [
+    ['oldop0', NOW - 1],
+    ['oldop1', NOW - 2],
+    ['liveop', NOW + 1],
+  ] as const)
+    await store.operators.createSession({ idHash, operatorId: 'op1', createdAt: 0, lastSeenAt: 0, expiresAt });
+
+  // security-info codes: one expired beyond the retention, one expired within it, one live
+  for (const [id, expiresAt, kind] of [
+    ['oldpending', NOW - RETENTION - 1, 'email'],
+    ['recentpending', NOW - 1, 'phone'],
+  ] as const)
+    await store.securityInfo.createPending({
+      id,
+      accountId: 'acc1',
+      sessionHash: 'livesess',
+      kind,
+      value: kind === 'email' ? 'a@home.test' : '+447700900123',
+      purpose: 'change',
+      codeHash: `h-${id}`,
+      sentAt: expiresAt - 600_000,
+      expiresAt,
+      createdAt: expiresAt - 600_000,
+    });
 }
 
 async function purgeScenario(store: SqlStore): Promise<void> {
@@ -169,7 +203,11 @@ async function purgeScenario(store: SqlStore): Promise<void> {
     account_blocks: 1,
     captcha_used: 3,
     rate_limits: 3,
+    operator_sessions: 2,
+    security_info_pending: 1,
   });
+  assert.ok(await store.operators.getSession('liveop'), 'a live Technical Support session stays');
+  assert.equal(await store.operators.getSession('oldop0'), null);
   assert.equal((await store.limits.get('livelimit', NOW))?.points, 1, 'a running window stays');
   assert.equal((await store.limits.get('foreverlimit', NOW))?.expire, null, 'a counter without expiry stays');
   assert.equal(await store.limits.get('oldlimit0', NOW - 10_000 - 500), null, 'an ended window is gone');
@@ -251,8 +289,10 @@ test('sspr purge: the CLI runs one purge and reports the counts', async () => {
       'account_blocks',
       'captcha_used',
       'flows',
+      'operator_sessions',
       'outbox',
       'rate_limits',
+      'security_info_pending',
       'sessions',
       'verification_failures',
     ]);

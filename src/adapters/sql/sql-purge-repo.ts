@@ -26,6 +26,10 @@ function condition(target: PurgeTarget, before: number): { table: string; where:
       return { table: 'captcha_used', where: sql`expires_at < ${before}` };
     case 'rate_limits':
       return { table: 'rate_limits', where: sql`expire is not null and expire < ${before}` };
+    case 'operator_sessions':
+      return { table: 'operator_sessions', where: sql`expires_at < ${before}` };
+    case 'security_info_pending':
+      return { table: 'security_info_pending', where: sql`expires_at < ${before}` };
   }
 }
 
