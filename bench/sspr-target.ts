@@ -127,7 +127,7 @@ async function seed(env: Record<string, string>, n: number): Promise<void> {
  * the master key the benchmark gave it) whose counter is known, so the client-side search is
  * skipped while the server-side check (signature, derived key, single use) runs as usual.
  */
-async function captchaPool(masterKey: Buffer, n: number): Promise<string[]> {
+export async function captchaPool(masterKey: Buffer, n: number): Promise<string[]> {
   const keyring = new HkdfKeyring(masterKey);
   const hmacSignatureSecret = keyring.hmac('altcha', 'signature');
   const hmacKeySignatureSecret = keyring.hmac('altcha', 'key-signature');

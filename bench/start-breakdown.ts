@@ -8,13 +8,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { createChallenge, randomInt, solveChallenge } from 'altcha-lib';
-import { deriveKey } from 'altcha-lib/algorithms/sha';
-import { HkdfKeyring } from '../src/adapters/crypto/keyring.ts';
 import { MemoryLimiter } from '../src/adapters/memory-limiter.ts';
 import { SqlLimiter } from '../src/adapters/sql-limiter.ts';
 import { buildServer } from '../src/http/server.ts';
 import { createTestApp } from '../test/helpers/test-app.ts';
+import { captchaPool } from './sspr-target.ts';
 
 const N = Number(process.argv[2] ?? '2000');
 
@@ -72,22 +70,7 @@ await t.app.store.transaction(async (tx) => {
 const server = await buildServer(t.app);
 
 // pre-solved CAPTCHA payloads signed with the app's keys (the search itself is the client's cost)
-const keyring = new HkdfKeyring(masterKey);
-const payloads: string[] = [];
-for (let i = 0; i < 3 * (N + 300); i++) {
-  const counter = randomInt(500, 1000);
-  const challenge = await createChallenge({
-    algorithm: 'SHA-256',
-    cost: 1,
-    counter,
-    deriveKey,
-    expiresAt: Math.floor((Date.now() + 9 * 60_000) / 1000),
-    hmacSignatureSecret: keyring.hmac('altcha', 'signature'),
-    hmacKeySignatureSecret: keyring.hmac('altcha', 'key-signature'),
-  });
-  const solution = await solveChallenge({ challenge, deriveKey, counterStart: counter, timeout: 5_000 });
-  payloads.push(Buffer.from(JSON.stringify({ challenge, solution })).toString('base64'));
-}
+const payloads = await captchaPool(masterKey, 3 * (N + 300));
 let p = 0;
 
 async function measure(name: string, n: number, fn: (i: number) => Promise<void>): Promise<void> {

@@ -1,10 +1,9 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { baseEnv, ROOT, tempDataDir } from './run-sspr.ts';
+import { baseEnv, ROOT, tempDataDir, watchServe } from './run-sspr.ts';
 
 // The production build (scripts/build.mjs → <outdir>/sspr.mjs) run with plain `node`, as
 // production and `npm start` run it. The output directory sits under dist/ (git-ignored): the
@@ -25,16 +24,6 @@ after(() => {
     }
   }
 });
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 test('the production build bundles src into one ES module with no TypeScript left to load', () => {
   const built = spawnSync(process.execPath, ['scripts/build.mjs', '--outdir', path.relative(ROOT, outdir)], {
@@ -92,17 +81,10 @@ test('node <outdir>/sspr.mjs serve --demo: answers /healthz, renders the reset p
     ['--port', '--demo'],
     'plain node: no --import / --loader flag',
   );
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  child.stdin!.end();
-  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  const serve = watchServe(child);
+  let stopped: Awaited<ReturnType<typeof serve.stop>> | undefined;
   try {
-    const base = await until('the listening line', 30_000, async () => {
-      if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}\n${stdout}\n${stderr}`);
-      return /sspr is listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1];
-    });
+    const base = await serve.listening();
 
     const health = await fetch(`${base}/healthz`);
     assert.equal(health.status, 200);
@@ -133,17 +115,7 @@ test('node <outdir>/sspr.mjs serve --demo: answers /healthz, renders the reset p
       assert.match(r.headers.get('content-type') ?? '', /^text\/css/, href);
     }
   } finally {
-    child.kill('SIGTERM');
+    stopped = await serve.stop();
   }
-  let timer: NodeJS.Timeout | undefined;
-  const [code, signal] = await Promise.race([
-    exited,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`serve did not stop within 10 s of SIGTERM\n${stderr}`));
-      }, 10_000);
-    }),
-  ]).finally(() => clearTimeout(timer));
-  assert.deepEqual({ code, signal }, { code: 0, signal: null }, `clean exit\n${stderr}`);
+  assert.deepEqual(stopped, { code: 0, signal: null }, `clean exit\n${serve.stderr()}`);
 });

@@ -1,7 +1,6 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { assertExit, dbFingerprint, spawnSspr, sspr, tempDataDir } from './run-sspr.ts';
+import { assertExit, dbFingerprint, spawnSspr, sspr, tempDataDir, until, watchServe } from './run-sspr.ts';
 
 const data = tempDataDir();
 after(() => data.cleanup());
@@ -10,33 +9,16 @@ interface OutboxJson {
   messages: { channel: string; to: string; subject: string | null; text: string }[];
 }
 
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 test('sspr serve --demo: listens, answers /healthz, delivers the demo notices to the dev outbox, stops cleanly on SIGTERM', async () => {
   const child = spawnSspr(data.dir, ['serve', '--port', '0', '--demo']);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  child.stdin!.end();
-  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  const serve = watchServe(child);
+  let stopped: Awaited<ReturnType<typeof serve.stop>> | undefined;
   try {
-    const base = await until('the listening line', 30_000, async () => {
-      if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}\n${stdout}\n${stderr}`);
-      return /sspr is listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1];
-    });
-    assert.match(stdout, /Created the demo tenant "Contoso Demo"/);
-    assert.match(stdout, /admin@contoso\.example +global_admin +\S{15,}/);
-    assert.match(stdout, new RegExp(`dev outbox: +${base}/dev/outbox`));
-    assert.match(stdout, new RegExp(`reset a password: +${base}/reset`));
+    const base = await serve.listening();
+    assert.match(serve.stdout(), /Created the demo tenant "Contoso Demo"/);
+    assert.match(serve.stdout(), /admin@contoso\.example +global_admin +\S{15,}/);
+    assert.match(serve.stdout(), new RegExp(`dev outbox: +${base}/dev/outbox`));
+    assert.match(serve.stdout(), new RegExp(`reset a password: +${base}/reset`));
 
     const health = await fetch(`${base}/healthz`);
     assert.equal(health.status, 200);
@@ -60,15 +42,9 @@ test('sspr serve --demo: listens, answers /healthz, delivers the demo notices to
       assert.ok(!m.text.includes('+1555555010'), 'the phone number appears masked only');
     }
   } finally {
-    child.kill('SIGTERM');
+    stopped = await serve.stop();
   }
-  const [code, signal] = await Promise.race([
-    exited,
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error('serve did not stop within 10 s of SIGTERM')), 10_000),
-    ),
-  ]);
-  assert.deepEqual({ code, signal }, { code: 0, signal: null }, `clean exit\n${stderr}`);
+  assert.deepEqual(stopped, { code: 0, signal: null }, `clean exit\n${serve.stderr()}`);
 
   // the demo is idempotent: a second setup (through `sspr demo`) says so and changes nothing
   const before = dbFingerprint(data.dir);

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -128,4 +129,57 @@ export async function inBatches<T extends readonly (() => Promise<unknown>)[]>(
     }),
   );
   return results as { -readonly [K in keyof T]: Awaited<ReturnType<T[K]>> };
+}
+
+/** Polls `probe` every 100 ms until it returns a value; fails after `timeoutMs`. */
+export async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A started `sspr serve`: its output so far, its address once it listens, and a stop by SIGTERM. */
+export interface Serving {
+  stdout(): string;
+  stderr(): string;
+  /** The `http://127.0.0.1:<port>` of the listening line (fails if serve exits first). */
+  listening(timeoutMs?: number): Promise<string>;
+  /** SIGTERM, then the exit (SIGKILL and a failure after 10 s). */
+  stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function watchServe(child: ChildProcess): Serving {
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  child.stdin!.end();
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  return {
+    stdout: () => stdout,
+    stderr: () => stderr,
+    listening: (timeoutMs = 30_000) =>
+      until('the listening line', timeoutMs, async () => {
+        if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}\n${stdout}\n${stderr}`);
+        return /sspr is listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1];
+      }),
+    async stop() {
+      child.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      const [code, signal] = await Promise.race([
+        exited,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            child.kill('SIGKILL');
+            reject(new Error(`serve did not stop within 10 s of SIGTERM\n${stderr}`));
+          }, 10_000);
+        }),
+      ]).finally(() => clearTimeout(timer));
+      return { code, signal };
+    },
+  };
 }
