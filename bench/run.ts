@@ -5,7 +5,8 @@
  * Knobs (environment): BENCH_DURATION seconds per run (10), BENCH_CONNECTIONS (50),
  * BENCH_TTC_RATE resets/s for time to code (200), BENCH_CAPTCHAS solutions per start run (15000),
  * BENCH_ONLY=baseline,sqlite,postgres,better-auth (a subset; the report then goes to
- * bench/results/partial.md), BENCH_PROFILE=1 (servers run with --cpu-prof into bench/profiles/).
+ * bench/results/partial.md), BENCH_PROFILE=1 (servers run with --cpu-prof into bench/profiles/),
+ * BENCH_PG_SOCKET=/var/run/postgresql (sspr reaches PostgreSQL through its Unix socket).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -137,7 +138,13 @@ async function withPostgres<T>(run: (databaseUrl: string) => Promise<T>): Promis
   try {
     await admin.query(`CREATE DATABASE ${name}`);
     try {
-      return await run(`postgres://postgres@127.0.0.1:5432/${name}`);
+      // BENCH_PG_SOCKET=/var/run/postgresql: sspr reaches PostgreSQL through its Unix socket instead of TCP
+      const socket = env.BENCH_PG_SOCKET;
+      return await run(
+        socket
+          ? `postgres://postgres@/${name}?host=${encodeURIComponent(socket)}`
+          : `postgres://postgres@127.0.0.1:5432/${name}`,
+      );
     } finally {
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     }
