@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
-import { openSqlStore } from '../../src/adapters/sql/sql-store.ts';
+import { openSqlStore, type SqlStore } from '../../src/adapters/sql/sql-store.ts';
 import { createResetHarness, RC, STRONG } from '../helpers/reset-harness.ts';
 import { tempSqliteUrl } from '../helpers/databases.ts';
 
@@ -31,14 +31,24 @@ function transactions(log: readonly string[]): Tx[] {
   return out;
 }
 
+/** A migrated SQLite store in a temp folder whose statements go to `log` (emptied after migrating). */
+async function withLoggedStore(fn: (store: SqlStore, log: string[]) => Promise<void>): Promise<void> {
+  const db = tempSqliteUrl();
+  const log: string[] = [];
+  const store = await openSqlStore(db.url, { onQuery: (q) => log.push(q) });
+  try {
+    await store.migrate();
+    log.length = 0;
+    await fn(store, log);
+  } finally {
+    await store.close();
+    db.cleanup();
+  }
+}
+
 describe('SQLite durability per transaction', () => {
   test('a relaxed transaction commits under synchronous = NORMAL and restores FULL, also when it fails', async () => {
-    const db = tempSqliteUrl();
-    const log: string[] = [];
-    const store = await openSqlStore(db.url, { onQuery: (q) => log.push(q) });
-    try {
-      await store.migrate();
-      log.length = 0;
+    await withLoggedStore(async (store, log) => {
       await store.transaction((tx) => tx.flows.markCaptchaUsed('sig-1', Date.now() + 60_000), {
         durability: 'relaxed',
       });
@@ -62,19 +72,11 @@ describe('SQLite durability per transaction', () => {
       await store.transaction((tx) => tx.flows.markCaptchaUsed('sig-3', Date.now() + 60_000));
       assert.ok(!log.includes(NORMAL), 'a default transaction stays durable');
       assert.equal(log[0], 'begin immediate');
-    } finally {
-      await store.close();
-      db.cleanup();
-    }
+    });
   });
 
   test('concurrent transactions: no durable commit ever happens under the relaxed setting', async () => {
-    const db = tempSqliteUrl();
-    const log: string[] = [];
-    const store = await openSqlStore(db.url, { onQuery: (q) => log.push(q) });
-    try {
-      await store.migrate();
-      log.length = 0;
+    await withLoggedStore(async (store, log) => {
       const runs = Array.from({ length: 40 }, (_, i) =>
         store.transaction(
           async (tx) => {
@@ -92,10 +94,7 @@ describe('SQLite durability per transaction', () => {
       const relaxed = txs.filter((t) => t.relaxed);
       assert.equal(relaxed.length, 20);
       assert.equal(durable.length, 20);
-    } finally {
-      await store.close();
-      db.cleanup();
-    }
+    });
   });
 
   test('reset steps are relaxed; setting the password is durable', async () => {
