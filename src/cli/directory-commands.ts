@@ -7,6 +7,7 @@ import type { Config } from '../config/schema.ts';
 import { CLI_ACTOR, loadCliConfig, print, warn, withApp, type CliContext } from './cli-context.ts';
 import { CliFailure, EXIT_REFUSED, refused } from './cli-failure.ts';
 import { formatTable } from './format-table.ts';
+import { registerImportCommand } from './import-command.ts';
 import { readPassword } from './read-password.ts';
 
 const PASSWORD_STDIN_HELP =
@@ -76,7 +77,8 @@ export function registerDirectoryCommands(program: Command, ctx: CliContext): vo
       });
     });
 
-  const user = program.command('user').description('add, list and change accounts');
+  const user = program.command('user').description('add, import, list and change accounts');
+  registerImportCommand(user, ctx);
 
   user
     .command('add')

@@ -18,6 +18,8 @@ import type { PasswordHasher } from '../ports/password-hasher.ts';
 import type { Random } from '../ports/random.ts';
 import type { AuditEventInput, Repos, Store } from '../ports/store.ts';
 import { enqueueEmail } from './message-queue.ts';
+import { importAccounts, type ImportOptions, type ImportReport } from './account-import.ts';
+import type { ImportLineError, ImportRecord } from '../core/account-import.ts';
 
 /**
  * Directory administration: tenants, accounts, their contact methods, roles and passwords. Used
@@ -268,6 +270,18 @@ export class DirectoryService {
       });
       return created;
     });
+  }
+
+  /**
+   * Adds and updates many accounts at once (`sspr user import`): one transaction per batch of
+   * lines, audited like one-by-one changes, a per-line report; see `account-import.ts`.
+   */
+  importAccounts(
+    records: readonly ImportRecord[],
+    unreadable: readonly ImportLineError[],
+    options: ImportOptions,
+  ): Promise<ImportReport> {
+    return importAccounts(this.#d, records, unreadable, options);
   }
 
   async listUsers(
