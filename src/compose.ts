@@ -276,7 +276,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     help,
     support,
     operators,
-    migrate: () => store.migrate(),
+    migrate: () => store.migrate({ log: log.child({ component: 'migrations' }) }),
     async close() {
       await purge.stop();
       await outboxListener?.stop();

@@ -5,6 +5,34 @@ import { securityInfoMigration } from './security-info-migrations.ts';
 
 export type SqlDialect = 'sqlite' | 'postgres';
 
+/** Where Kysely's Migrator records the names it applied. */
+export const MIGRATION_TABLE = 'kysely_migration';
+
+/**
+ * What `migrate()` does with a database, from the names this release knows and the names the
+ * database says were applied (null: never migrated):
+ * - `up_to_date`: every known migration applied, nothing else;
+ * - `pending`: some known migrations to apply, nothing unknown;
+ * - `newer`: a newer release migrated it — every known migration applied, plus `unknown` ones.
+ *   Migrations are additive between adjacent releases (docs/operations.md), so this release runs
+ *   on it as it is (a rolling upgrade: old and new instances share the database for a while);
+ * - `diverged`: unknown migrations AND known ones missing — not an adjacent release; refuse.
+ */
+export type MigrationPlan =
+  | { readonly kind: 'up_to_date' }
+  | { readonly kind: 'pending'; readonly pending: readonly string[] }
+  | { readonly kind: 'newer'; readonly unknown: readonly string[] }
+  | { readonly kind: 'diverged'; readonly unknown: readonly string[]; readonly pending: readonly string[] };
+
+export function migrationPlan(known: readonly string[], executed: readonly string[] | null): MigrationPlan {
+  const done = new Set(executed ?? []);
+  const knownSet = new Set(known);
+  const pending = known.filter((name) => !done.has(name)).sort();
+  const unknown = [...done].filter((name) => !knownSet.has(name)).sort();
+  if (unknown.length === 0) return pending.length === 0 ? { kind: 'up_to_date' } : { kind: 'pending', pending };
+  return pending.length === 0 ? { kind: 'newer', unknown } : { kind: 'diverged', unknown, pending };
+}
+
 /**
  * The schema, as Kysely migrations in code. Each migration uses the schema builder so that the
  * same steps run on SQLite and PostgreSQL; the only dialect-specific column is the audit id
@@ -13,6 +41,12 @@ export type SqlDialect = 'sqlite' | 'postgres';
  *
  * `db` is typed `Kysely<unknown>`-like on purpose: a migration sees the schema as it was then,
  * not as `Database` describes it today.
+ *
+ * Between adjacent releases migrations are ADDITIVE: new tables, new nullable (or defaulted)
+ * columns, new indexes. Never drop or rename a column or table the previous release uses, and
+ * never add a NOT NULL column without a default: during a rolling upgrade the previous release
+ * keeps running on the migrated schema (see `migrationPlan`). Drop what is no longer used one
+ * release later. Add a migration at the END of the list with the next free number.
  */
 export function migrations(dialect: SqlDialect): Record<string, Migration> {
   return {

@@ -18,8 +18,9 @@ import {
 } from 'kysely';
 import pg from 'pg';
 import type { Repos, Store, TransactionOptions } from '../../ports/store.ts';
+import type { Logger } from '../../ports/logger.ts';
 import type { Database } from './database.ts';
-import { migrations, type SqlDialect } from './migrations.ts';
+import { migrationPlan, migrations, MIGRATION_TABLE, type MigrationPlan, type SqlDialect } from './migrations.ts';
 import { SqlAuditRepo } from './sql-audit-repo.ts';
 import { SqlDirectoryRepo } from './sql-directory-repo.ts';
 import { SqlOutboxRepo } from './sql-outbox-repo.ts';
@@ -36,8 +37,13 @@ import { SqlLimitRepo } from './sql-limit-repo.ts';
 
 /** The `Store` port plus the schema migrations. */
 export interface SqlStore extends Store {
-  /** Applies pending migrations; returns the names it applied (none the second time). */
-  migrate(): Promise<string[]>;
+  /**
+   * Applies pending migrations; returns the names it applied (none the second time). A database
+   * already migrated by a newer release (it holds migrations this release does not know, and every
+   * one this release knows) is left as it is, with a warning on `log`: migrations are additive
+   * between adjacent releases, so this release runs on it (rolling upgrades; docs/operations.md).
+   */
+  migrate(options?: MigrateOptions): Promise<string[]>;
   /** Batch deletes of expired rows (see sql-purge-repo.ts). */
   readonly purge: SqlPurgeRepo;
 }
@@ -55,6 +61,11 @@ export interface SqlStore extends Store {
 export interface OpenOptions {
   /** Called with the SQL text of every statement the store runs (tests; never the parameters). */
   readonly onQuery?: (sql: string) => void;
+}
+
+export interface MigrateOptions {
+  /** Where the "database is newer than this release" warning goes. */
+  readonly log?: Pick<Logger, 'warn'>;
 }
 
 export async function openSqlStore(databaseUrl: string, options: OpenOptions = {}): Promise<SqlStore> {
@@ -127,7 +138,7 @@ class KyselySqlStore implements SqlStore {
     this.directory = new SqlDirectoryRepo(db);
     this.outbox = new SqlOutboxRepo(db, dialect);
     this.audit = new SqlAuditRepo(db);
-    this.flows = new SqlFlowRepo(db);
+    this.flows = new SqlFlowRepo(db, dialect);
     this.auth = new SqlAuthRepo(db);
     this.securityInfo = new SqlSecurityInfoRepo(db);
     this.admin = new SqlAdminRepo(db);
@@ -165,7 +176,7 @@ class KyselySqlStore implements SqlStore {
         directory: new SqlDirectoryRepo(trx),
         outbox: new SqlOutboxRepo(trx, this.dialect),
         audit: new SqlAuditRepo(trx),
-        flows: new SqlFlowRepo(trx),
+        flows: new SqlFlowRepo(trx, this.dialect),
         auth: new SqlAuthRepo(trx),
         securityInfo: new SqlSecurityInfoRepo(trx),
         admin: new SqlAdminRepo(trx),
@@ -188,20 +199,71 @@ class KyselySqlStore implements SqlStore {
    * whole run is wrapped in `BEGIN IMMEDIATE` instead, which excludes other writers (other
    * processes wait up to the busy timeout) and makes the run all or nothing. Run it at start-up,
    * before other queries on this store.
+   *
+   * Before the Migrator runs, the names it applied earlier are compared with this release's list
+   * (`migrationPlan`): the Migrator itself refuses a database that holds a migration it does not
+   * know ("previously executed migration … is missing"), which is what an instance of the previous
+   * release meets during a rolling upgrade.
    */
-  async migrate(): Promise<string[]> {
-    const migrator = new Migrator({ db: this.db, provider: { getMigrations: async () => migrations(this.dialect) } });
-    if (this.dialect === 'postgres') return applied(await migrator.migrateToLatest());
+  async migrate(options: MigrateOptions = {}): Promise<string[]> {
+    const known = migrations(this.dialect);
+    const migrator = new Migrator({ db: this.db, provider: { getMigrations: async () => known } });
+    const names = Object.keys(known);
+    if (this.dialect === 'postgres') {
+      if (this.#settled(migrationPlan(names, await this.#executed(this.db)), options)) return [];
+      try {
+        return applied(await migrator.migrateToLatest());
+      } catch (error) {
+        // a newer instance migrated between our look and the Migrator's (it waits for the same lock)
+        if (this.#settled(migrationPlan(names, await this.#executed(this.db)), options)) return [];
+        throw error;
+      }
+    }
     await sql`begin immediate`.execute(this.db);
-    let result;
+    let result: string[];
     try {
-      result = applied(await migrator.migrateToLatest());
+      const plan = migrationPlan(names, await this.#executed(this.db));
+      result = this.#settled(plan, options) ? [] : applied(await migrator.migrateToLatest());
     } catch (error) {
       await sql`rollback`.execute(this.db);
       throw error;
     }
     await sql`commit`.execute(this.db);
     return result;
+  }
+
+  /**
+   * True when there is nothing to apply: up to date, or newer than this release (warned). Throws
+   * when the database holds migrations this release does not know AND lacks some it needs: that
+   * is not the previous release next to the current one, and applying old steps to it is unsafe.
+   */
+  #settled(plan: MigrationPlan, options: MigrateOptions): boolean {
+    switch (plan.kind) {
+      case 'up_to_date':
+        return true;
+      case 'pending':
+        return false;
+      case 'newer':
+        options.log?.warn(
+          { unknownMigrations: plan.unknown },
+          'the database was migrated by a newer release of sspr: this instance runs on it without migrating ' +
+            '(migrations are additive between adjacent releases); upgrade this instance soon',
+        );
+        return true;
+      case 'diverged':
+        throw new Error(
+          `the database holds migrations this release of sspr does not know (${plan.unknown.join(', ')}) and lacks ` +
+            `ones it needs (${plan.pending.join(', ')}): run the release that migrated it, or restore a backup`,
+        );
+    }
+  }
+
+  /** The names the Migrator applied so far, or null before the first migration (no table yet). */
+  async #executed(db: Kysely<Database>): Promise<string[] | null> {
+    const tables = await db.introspection.getTables({ withInternalKyselyTables: true });
+    if (!tables.some((t) => t.name === MIGRATION_TABLE)) return null;
+    const rows = await sql<{ name: string }>`select name from ${sql.table(MIGRATION_TABLE)}`.execute(db);
+    return rows.rows.map((r) => r.name);
   }
 
   /** Ends the pool / closes the file; a second call does nothing. */
