@@ -170,6 +170,8 @@ export async function benchSspr(
     SSPR_START_LIMIT_PER_IP: '1000000',
     SSPR_VERIFY_LIMIT_PER_IP: '1000000',
     SSPR_LOG_LEVEL: 'warn',
+    // the benchmark talks plain http to the instance on loopback: a lab, not a deployment
+    SSPR_ALLOW_INSECURE_PUBLIC_URL: 'true',
     SSPR_METRICS_TOKEN: metricsToken,
     SSPR_HOST: '127.0.0.1',
     SSPR_PORT: '0',

@@ -25,7 +25,9 @@ export function renderConfigDocs(): string {
     '',
     "sspr reads its settings once at start, from a JSON file named by `SSPR_CONFIG_FILE` (keys as in the second column), then from `SSPR_*` environment variables (which win), then from command-line flags (`sspr serve --port`). Every problem is reported at once with the key's name, and the process refuses to start. `sspr config check` prints the resolved configuration with secrets masked.",
     '',
-    'Development vs production: with `NODE_ENV=production`, `SSPR_SMTP_URL` and `SSPR_SECRET_KEY` are required and the dev outbox (`/dev/outbox`) does not exist.',
+    'An `SSPR_*` variable (or a file key) that is not in the table below is refused, not ignored: a typo would otherwise leave a setting at its default without a word. The message names the nearest known setting, e.g. `SSPR_SMTP_ULR: unknown setting (did you mean SSPR_SMTP_URL?)`.',
+    '',
+    'Development vs production: with `NODE_ENV=production`, `SSPR_SMTP_URL` and `SSPR_SECRET_KEY` are required, `SSPR_PUBLIC_URL` must be an `https://` address (browsers drop `__Host-` cookies and do not run the CAPTCHA over plain http, so nobody could reset; `SSPR_ALLOW_INSECURE_PUBLIC_URL=true` lets a lab start anyway, with a warning in the log), logs are JSON lines, and the dev outbox (`/dev/outbox`) does not exist. In development the console log is one readable line per event.',
     '',
     '| variable | file key | type | default | unit | description |',
     '| --- | --- | --- | --- | --- | --- |',
@@ -42,12 +44,14 @@ function defaultOf(schema: z.ZodType): string | undefined {
 
 function typeOf(schema: z.ZodType): string {
   const json = z.toJSONSchema(schema, { unrepresentable: 'any', io: 'input' }) as {
-    type?: string;
+    type?: string | string[];
     enum?: unknown[];
     anyOf?: { enum?: unknown[]; type?: string }[];
   };
   const en = json.enum ?? json.anyOf?.find((a) => a.enum)?.enum;
   if (en) return en.map((v) => String(v)).join(' | ');
+  // a yes/no setting: a boolean in the file, `true`/`false` in the environment
+  if (Array.isArray(json.type)) return json.type.includes('boolean') ? 'boolean' : json.type.join(' | ');
   return (
     json.type ??
     json.anyOf

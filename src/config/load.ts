@@ -37,7 +37,7 @@ export function loadConfig(sources: ConfigSources): Config {
         throw new Error('it is not a JSON object');
       for (const [k, v] of Object.entries(parsed)) {
         if (k in configSchema) raw[k] = v;
-        else problems.push(`${file}: unknown key "${k}" (known keys: ${Object.keys(configSchema).join(', ')})`);
+        else problems.push(`${file}: unknown key "${k}"${didYouMean(k, Object.keys(configSchema))}`);
       }
     } catch (e) {
       problems.push(`SSPR_CONFIG_FILE (${file}): cannot be read as JSON: ${(e as Error).message}`);
@@ -48,7 +48,7 @@ export function loadConfig(sources: ConfigSources): Config {
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith('SSPR_')) continue;
     if (!known.has(name)) {
-      problems.push(`${name}: unknown setting (see docs/configuration.md)`);
+      problems.push(`${name}: unknown setting${didYouMean(name, [...known])} (every setting: docs/configuration.md)`);
       continue;
     }
     if (name !== 'SSPR_CONFIG_FILE' && value !== undefined) raw[name.slice(5).toLowerCase()] = value;
@@ -68,7 +68,9 @@ export function loadConfig(sources: ConfigSources): Config {
 
   const production = env.NODE_ENV === 'production';
   const port = values.port as number;
-  values.public_url = ((values.public_url as string | undefined) ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  values.public_url = (
+    (values.public_url as string | undefined) ?? defaultPublicUrl(values.host as string, port)
+  ).replace(/\/+$/, '');
   values.database_url =
     (values.database_url as string | undefined) ?? `sqlite:${path.join(values.data_dir as string, 'sspr.db')}`;
   values.sms_provider = (values.sms_provider as string | undefined) ?? (production ? 'none' : 'dev');
@@ -81,6 +83,12 @@ export function loadConfig(sources: ConfigSources): Config {
       );
     if (!values.secret_key)
       problems.push('SSPR_SECRET_KEY: required when NODE_ENV=production; generate one with: openssl rand -base64 32');
+    if ((values.public_url as string).startsWith('http:') && !values.allow_insecure_public_url)
+      problems.push(
+        `SSPR_PUBLIC_URL: must be an https:// address when NODE_ENV=production (got ${JSON.stringify(values.public_url)}${raw.public_url === undefined ? ', the default' : ''}). ` +
+          'Over plain http browsers drop the __Host- cookies that bind a reset to its browser and do not run the CAPTCHA, so nobody could reset. ' +
+          'Set it to the https address of your TLS reverse proxy, e.g. SSPR_PUBLIC_URL=https://reset.example.com (for a lab without TLS only: SSPR_ALLOW_INSECURE_PUBLIC_URL=true).',
+      );
     if (values.sms_provider === 'dev')
       problems.push('SSPR_SMS_PROVIDER: "dev" is not available when NODE_ENV=production; use twilio, webhook or none');
   }
@@ -96,6 +104,44 @@ export function loadConfig(sources: ConfigSources): Config {
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(values) as Config;
+}
+
+/**
+ * The public URL when none is set: the address `sspr serve` prints, so that the banner and the links
+ * in emails name the same host (cookies are per host: a link to `localhost` does not continue a reset
+ * started on `127.0.0.1`). A wildcard listen address becomes the loopback address.
+ */
+export function defaultPublicUrl(host: string, port: number): string {
+  const h = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  return `http://${h}:${port}`;
+}
+
+/** ` (did you mean X?)` when a known name is close to `name` (a typo), else nothing. */
+export function didYouMean(name: string, known: readonly string[]): string {
+  let best: string | null = null;
+  let bestDistance = Infinity;
+  for (const k of known) {
+    const d = editDistance(name.toUpperCase(), k.toUpperCase());
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  const bare = name.replace(/^SSPR_/i, '').length;
+  return best !== null && bestDistance <= Math.max(2, Math.ceil(bare / 3)) ? ` (did you mean ${best}?)` : '';
+}
+
+/** Optimal string alignment distance: insertions, deletions, substitutions and swaps of neighbours. */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
+    }
+  }
+  return d[a.length]![b.length]!;
 }
 
 /** The resolved configuration as printable lines, secrets masked. */

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -24,6 +25,28 @@ const optionalString = z
   .trim()
   .transform((v) => (v === '' ? undefined : v))
   .optional();
+/** A yes/no setting: `true`/`false` (also `1`/`0`, `yes`/`no`, `on`/`off`) in the environment, a boolean in the file. */
+const bool = (dflt: boolean) => z.union([z.boolean(), z.stringbool()]).default(dflt);
+
+/** Entries of an `SSPR_TRUST_PROXY` list that are neither an address, a CIDR range nor a named range. */
+export function invalidProxyEntries(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0 && !isProxyEntry(s));
+}
+
+function isProxyEntry(entry: string): boolean {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address, range, ...rest] = entry.split('/');
+  if (rest.length > 0 || address === undefined) return false;
+  const family = isIP(address);
+  if (family === 0) return false;
+  if (range === undefined) return true;
+  if (/^\d{1,3}$/.test(range)) return Number(range) <= (family === 4 ? 32 : 128);
+  return family === 4 && isIP(range) === 4; // a netmask, e.g. 10.0.0.0/255.0.0.0
+}
+
 const optionalUrl = (protocols: RegExp, what: string) =>
   optionalString.refine((v) => v === undefined || (URL.canParse(v) && protocols.test(new URL(v).protocol)), {
     message: `must be a ${what} URL`,
@@ -39,8 +62,13 @@ export const configSchema = {
     schema: optionalUrl(/^https?:$/, 'http(s)'),
     description:
       "The address people reach sspr at. Every link in an email is built from it, never from the request's Host header. HSTS is sent when it is https.",
-    defaultDoc: 'http://localhost:<port>',
+    defaultDoc: '`http://127.0.0.1:<port>` (the address `sspr serve` prints; required, and https, in production)',
     example: 'https://reset.example.com',
+  }),
+  allow_insecure_public_url: spec({
+    schema: bool(false),
+    description:
+      'Lab use only: let NODE_ENV=production start with an `http://` public URL. Without it such a start is refused, because browsers drop the `__Host-` cookies that bind a reset to its browser and run the CAPTCHA only in a secure context over plain http to a non-local address: nobody could reset. A warning is logged at every start while it is set.',
   }),
   data_dir: spec({
     schema: z.string().min(1).default('./data'),
@@ -81,7 +109,24 @@ export const configSchema = {
   }),
   mail_from: spec({
     schema: z.string().min(3).default('sspr <no-reply@localhost>'),
-    description: 'From header of every email.',
+    description:
+      "From header of every email. A tenant's sender name (tenant policy `senderName`) replaces the display name, never the address.",
+  }),
+  smtp_ehlo_name: spec({
+    schema: optionalString.refine(
+      (v) => v === undefined || /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]{0,252}))$/.test(v),
+      {
+        message: 'must be a host name (e.g. reset.example.com) or an address literal in brackets',
+      },
+    ),
+    description:
+      "Name sspr gives itself in the SMTP greeting (EHLO/HELO). Mail servers and spam filters compare it with the sending address's reverse DNS: set it to that name. Empty: the machine's host name.",
+    example: 'reset.example.com',
+  }),
+  smtp_require_tls: spec({
+    schema: bool(false),
+    description:
+      'With an `smtp://` URL, send only after STARTTLS: a mail server that does not offer it is refused (the message is retried) instead of being sent in clear. `smtps://` is always encrypted.',
   }),
   sms_provider: spec({
     schema: z.enum(['dev', 'twilio', 'webhook', 'none']).optional(),
@@ -119,15 +164,26 @@ export const configSchema = {
     description: 'Fallback poll interval of the message worker (it is also woken right after each commit).',
   }),
   outbox_max_attempts: spec({
-    schema: z.coerce.number().int().min(1).max(50).default(8),
-    description: 'Tries per message before it is marked failed.',
+    schema: z.coerce.number().int().min(0).max(100_000).default(0),
+    description:
+      'Optional cap on tries per message; `0` (the default) means none: retrying is bounded by time instead (a code until it expires, a notice for `outbox_notice_horizon_ms`). A message is marked failed when the mail server refuses it for good or its time is up.',
+  }),
+  outbox_notice_horizon_ms: spec({
+    schema: ms(3_600_000, 30 * 86_400_000, 72 * 3_600_000),
+    unit: 'ms',
+    description:
+      'How long a notice (password changed, method changed, block started, …) is retried while the mail server or SMS provider fails, counted from when it was queued (default 72 hours). Codes are retried until they expire.',
   }),
   outbox_backoff_base_ms: spec({
     schema: ms(10, 600_000, 1_000),
     unit: 'ms',
     description: 'First retry delay; doubles at each try, with jitter.',
   }),
-  outbox_backoff_max_ms: spec({ schema: ms(10, 3_600_000, 300_000), unit: 'ms', description: 'Longest retry delay.' }),
+  outbox_backoff_max_ms: spec({
+    schema: ms(10, 3_600_000, 300_000),
+    unit: 'ms',
+    description: 'Longest retry delay (the backoff stops doubling here): after an outage, delivery resumes within this time.',
+  }),
   outbox_claim_ms: spec({
     schema: ms(1_000, 3_600_000, 60_000),
     unit: 'ms',
@@ -180,9 +236,12 @@ export const configSchema = {
       'Proof-of-work difficulty of the CAPTCHA on /reset (the ALTCHA search space; ~0.1–0.5 s on a phone at the default). Lower it only for tests.',
   }),
   trust_proxy: spec({
-    schema: optionalString,
+    schema: optionalString.refine((v) => v === undefined || invalidProxyEntries(v).length === 0, {
+      message:
+        'must be a comma-separated list of IP addresses or CIDR ranges (e.g. 127.0.0.1,10.0.0.0/8), or loopback, linklocal, uniquelocal',
+    }),
     description:
-      'Comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed. Empty: the header is ignored.',
+      'Comma-separated addresses/CIDRs of reverse proxies whose X-Forwarded-For is believed (also `loopback`, `linklocal`, `uniquelocal`). Empty: the header is ignored.',
     example: '127.0.0.1,10.0.0.0/8',
   }),
   metrics_token: spec({
@@ -196,7 +255,7 @@ export const configSchema = {
   redis_url: spec({
     schema: optionalUrl(/^rediss?:$/, 'redis:// or rediss://'),
     description:
-      'Redis for the rate limits shared by several instances (scale-out mode, with PostgreSQL). Empty: limits are kept in the memory of the one process. When Redis is unreachable, starting a reset uses tighter in-process limits and checking a code answers 503 until it is back.',
+      'Redis for the rate limits shared by several instances (scale-out mode, with PostgreSQL). Empty: limits are counted in the database (the `rate_limits` table), so they are shared by every instance on it and survive restarts. When Redis is unreachable, starting a reset uses tighter in-process limits and checking a code answers 503 until it is back.',
     secret: true,
     example: 'redis://127.0.0.1:6379/0',
   }),

@@ -14,6 +14,7 @@ test('help, config check, config errors and production without SMTP', async () =
     NODE_ENV: 'production',
     SSPR_SMTP_URL: 'smtp://127.0.0.1:9',
     SSPR_SECRET_KEY: Buffer.alloc(32, 5).toString('base64'),
+    SSPR_PUBLIC_URL: 'https://reset.example.test',
   };
   const [help, userAddHelp, unknown, check, bad, serveBadPort, prodServe, prodCheck, prodDemo, prodServeDemo] =
     await inBatches(4, [
@@ -85,6 +86,38 @@ test('help, config check, config errors and production without SMTP', async () =
 
   // none of these touched the database
   assert.equal(existsSync(path.join(data.dir, 'sspr.db')), false);
+});
+
+test('config check refuses a bad SSPR_TRUST_PROXY and a misspelt setting; production serve refuses an http public URL', async () => {
+  const production = {
+    NODE_ENV: 'production',
+    SSPR_SMTP_URL: 'smtp://127.0.0.1:9',
+    SSPR_SECRET_KEY: Buffer.alloc(32, 5).toString('base64'),
+  };
+  const [badProxy, typo, httpServe, defaultServe] = await inBatches(4, [
+    () => sspr(data.dir, ['config', 'check'], { env: { SSPR_TRUST_PROXY: 'notanip' } }),
+    () => sspr(data.dir, ['config', 'check'], { env: { SSPR_SMTP_ULR: 'smtp://127.0.0.1:25' } }),
+    () =>
+      sspr(data.dir, ['serve', '--port', '0'], {
+        env: { ...production, SSPR_PUBLIC_URL: 'http://reset.example.test' },
+      }),
+    () => sspr(data.dir, ['serve', '--port', '0'], { env: production }),
+  ]);
+  assertExit(badProxy, 2, 'config check with SSPR_TRUST_PROXY=notanip');
+  assert.match(badProxy.stderr, /SSPR_TRUST_PROXY: must be a comma-separated list of IP addresses .*"notanip"/);
+  assert.equal(badProxy.stdout, '');
+  assertExit(typo, 2, 'config check with SSPR_SMTP_ULR');
+  assert.match(typo.stderr, /SSPR_SMTP_ULR: unknown setting \(did you mean SSPR_SMTP_URL\?\)/);
+  for (const [r, what] of [
+    [httpServe, 'production serve with an http public URL'],
+    [defaultServe, 'production serve without a public URL'],
+  ] as const) {
+    assertExit(r, 2, what);
+    assert.match(r.stderr, /SSPR_PUBLIC_URL: must be an https:\/\/ address when NODE_ENV=production/, what);
+    assert.match(r.stderr, /SSPR_ALLOW_INSECURE_PUBLIC_URL=true/, what);
+    assert.ok(!/listening/.test(r.stdout), what);
+  }
+  assert.equal(existsSync(path.join(data.dir, 'sspr.db')), false, 'refused before opening the database');
 });
 
 test('serve on a port already in use says so and exits 1', async () => {

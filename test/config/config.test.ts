@@ -21,7 +21,7 @@ test('defaults give the embedded development setup', () => {
   const c = load({});
   assert.equal(c.port, 3000);
   assert.equal(c.host, '127.0.0.1');
-  assert.equal(c.public_url, 'http://localhost:3000');
+  assert.equal(c.public_url, 'http://127.0.0.1:3000', 'the default public URL is the address serve listens on');
   assert.equal(c.database_url, 'sqlite:data/sspr.db');
   assert.equal(c.sms_provider, 'dev');
   assert.equal(c.production, false);
@@ -67,8 +67,75 @@ test('production requires SMTP and a secret key and refuses the dev SMS outbox',
     NODE_ENV: 'production',
     SSPR_SMTP_URL: 'smtp://mail:25',
     SSPR_SECRET_KEY: Buffer.alloc(32, 1).toString('base64'),
+    SSPR_PUBLIC_URL: 'https://reset.example.com',
   });
   assert.equal(ok.sms_provider, 'none');
+});
+
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  SSPR_SMTP_URL: 'smtp://mail:25',
+  SSPR_SECRET_KEY: Buffer.alloc(32, 1).toString('base64'),
+};
+
+test('production refuses an http public URL (set or default), naming SSPR_PUBLIC_URL and the lab override', () => {
+  for (const env of [PRODUCTION, { ...PRODUCTION, SSPR_PUBLIC_URL: 'http://reset.example.com' }]) {
+    const problems = problemsOf(() => load(env));
+    assert.equal(problems.length, 1, problems.join('\n'));
+    assert.match(problems[0]!, /^SSPR_PUBLIC_URL: must be an https:\/\/ address when NODE_ENV=production/);
+    assert.match(problems[0]!, /__Host- cookies/);
+    assert.match(problems[0]!, /SSPR_ALLOW_INSECURE_PUBLIC_URL=true/);
+  }
+  const lab = load({ ...PRODUCTION, SSPR_PUBLIC_URL: 'http://10.0.0.5:3000', SSPR_ALLOW_INSECURE_PUBLIC_URL: 'true' });
+  assert.equal(lab.public_url, 'http://10.0.0.5:3000');
+  assert.equal(lab.allow_insecure_public_url, true);
+  assert.equal(load({ ...PRODUCTION, SSPR_PUBLIC_URL: 'https://reset.example.com' }).allow_insecure_public_url, false);
+  // "false" means false (not a truthy string)
+  assert.match(
+    problemsOf(() => load({ ...PRODUCTION, SSPR_ALLOW_INSECURE_PUBLIC_URL: 'false' })).join('\n'),
+    /SSPR_PUBLIC_URL: must be an https/,
+  );
+  // development keeps its plain-http loopback default
+  assert.equal(load({}).allow_insecure_public_url, false);
+});
+
+test('SSPR_TRUST_PROXY is validated: a bad entry is refused naming the setting and the value', () => {
+  for (const bad of ['notanip', '10.0.0.1,nope', '10.0.0.0/33', '::1/129', '10.0.0.1/8/8', '999.1.1.1']) {
+    const problems = problemsOf(() => load({ SSPR_TRUST_PROXY: bad }));
+    assert.equal(problems.length, 1, bad);
+    assert.match(problems[0]!, /^SSPR_TRUST_PROXY: must be a comma-separated list of IP addresses or CIDR ranges/);
+    assert.ok(problems[0]!.includes(JSON.stringify(bad)), `the value is shown: ${problems[0]}`);
+  }
+  for (const good of [
+    '127.0.0.1',
+    '10.0.0.0/8, 192.168.1.7',
+    '::1',
+    'fd00::/8',
+    '10.0.0.0/255.0.0.0',
+    'loopback,uniquelocal',
+  ])
+    assert.equal(load({ SSPR_TRUST_PROXY: good }).trust_proxy, good, good);
+});
+
+test('an unknown SSPR_ variable or file key is refused with the nearest known name suggested', () => {
+  const problems = problemsOf(() =>
+    load({
+      SSPR_SMTP_ULR: 'smtp://x:25',
+      SSPR_PUBLICURL: 'https://x',
+      SSPR_TRUSTED_PROXY: '10.0.0.1',
+      SSPR_ZZZZZZZ: '1',
+    }),
+  );
+  assert.deepEqual(problems, [
+    'SSPR_SMTP_ULR: unknown setting (did you mean SSPR_SMTP_URL?) (every setting: docs/configuration.md)',
+    'SSPR_PUBLICURL: unknown setting (did you mean SSPR_PUBLIC_URL?) (every setting: docs/configuration.md)',
+    'SSPR_TRUSTED_PROXY: unknown setting (did you mean SSPR_TRUST_PROXY?) (every setting: docs/configuration.md)',
+    'SSPR_ZZZZZZZ: unknown setting (every setting: docs/configuration.md)',
+  ]);
+  assert.match(
+    problemsOf(() => load({ SSPR_CONFIG_FILE: 'k.json' }, () => '{"mail_form": "x <x@example.com>"}')).join(),
+    /unknown key "mail_form" \(did you mean mail_from\?\)/,
+  );
 });
 
 test('twilio and webhook providers require their settings', () => {

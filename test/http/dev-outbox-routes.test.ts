@@ -82,6 +82,7 @@ test('in production the dev outbox routes do not exist', async () => {
     NODE_ENV: 'production',
     SSPR_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
     SSPR_SMTP_URL: 'smtp://127.0.0.1:2525',
+    SSPR_PUBLIC_URL: 'https://reset.example.test',
   });
   try {
     assert.equal(t.app.config.production, true);
