@@ -109,3 +109,15 @@ export function canChangeRole(actor: Actor, target: Account, role: Role): Denial
   if (actor.account.id === target.id) return 'self';
   return actor.account.role === 'global_admin' ? null : 'needs_global_admin';
 }
+
+/**
+ * May the actor add an account with this role to this tenant? Administrators add accounts to their
+ * own tenant only; a tenant admin adds users, only a global admin adds an administrator (as only a
+ * global admin changes roles). API keys and operators do not add accounts; people never do.
+ */
+export function canAddAccount(actor: Actor, tenantId: string, role: Role): Denial | null {
+  if (actor.kind !== 'admin' || !isAdmin(actor.account.role)) return 'not_allowed';
+  if (actor.account.tenantId !== tenantId) return 'other_tenant';
+  if (isAdmin(role) && actor.account.role !== 'global_admin') return 'needs_global_admin';
+  return null;
+}

@@ -1,6 +1,7 @@
 import {
   actorName,
   actorTenant,
+  canAddAccount,
   canChangeRole,
   canEditPolicy,
   canManageAccount,
@@ -10,7 +11,15 @@ import {
   type Denial,
 } from '../core/admin-rules.ts';
 import { maskMethod, normalizeEmail, normalizeMethod, type ContactError, type MethodKind } from '../core/contact.ts';
-import { isAdminRole, type Account, type Role, type Tenant, type TenantPolicy } from '../core/directory-model.ts';
+import {
+  isAdminRole,
+  ROLES,
+  type Account,
+  type Role,
+  type Tenant,
+  type TenantPolicy,
+} from '../core/directory-model.ts';
+import { domainOf, normalizeLogin } from '../core/login.ts';
 import { renderEmail } from '../core/message-templates.ts';
 import { checkPassword, PASSWORD_MIN_LENGTH_CEILING, PASSWORD_MIN_LENGTH_FLOOR } from '../core/password-policy.ts';
 import type { ResetPolicy } from '../core/reset-policy.ts';
@@ -22,6 +31,7 @@ import type { Random } from '../ports/random.ts';
 import type { AuditEvent, Repos, Store } from '../ports/store.ts';
 import { AssistedResetService, ASSISTED_LINK_TTL_MS, helpTextOf } from './assisted-reset-service.ts';
 import { enqueueEmail } from './message-queue.ts';
+import { normalizeDisplayName } from './directory-service.ts';
 import type { RequestContext } from './reset-service.ts';
 import { auditUserAgent } from './audit-context.ts';
 
@@ -128,6 +138,18 @@ export const POLICY_BOUNDS = {
   coolingOffHours: [0, 168],
   reconfirmDays: [30, 730],
 } as const;
+
+/** The console's "Add an account" form, as typed. */
+export interface NewAccountInput {
+  readonly login: string;
+  readonly name: string;
+  readonly role: string;
+  readonly email: string;
+  readonly phone: string;
+}
+/** A refused new account: `account_invalid` with every field's problem at once (shown next to the fields). */
+export type AccountInvalid = Err<'account_invalid'> & { readonly fields: readonly PolicyFieldError[] };
+export type AddAccountResult = Ok<{ readonly id: string }> | Err<Denial> | AccountInvalid;
 
 export const TEMP_PASSWORD_TTL_MS = 24 * 60 * 60_000;
 const RECENT_EVENTS = 20;
@@ -476,6 +498,82 @@ export class AdminService {
     return ok(undefined);
   }
 
+  /**
+   * Adds an account to the actor's tenant (the console's "Add an account"): the login's domain
+   * must be one of the tenant's; contact methods, when given, are recorded as verified (an
+   * administrator's pre-fill). No password: the person resets theirs, or an admin sends a link.
+   * One transaction with its audit event; a refusal by the rules is audited as `admin.denied`.
+   */
+  async addAccount(actor: Actor, input: NewAccountInput, rc: RequestContext): Promise<AddAccountResult> {
+    const tenantId = actorTenant(actor);
+    const tenant = tenantId ? await this.d.store.directory.getTenant(tenantId) : null;
+    const roleText = input.role.trim().toLowerCase();
+    const role: Role = (ROLES as readonly string[]).includes(roleText) ? (roleText as Role) : 'user';
+    const denial = tenant ? canAddAccount(actor, tenant.id, role) : 'not_allowed';
+    if (denial || !tenant) {
+      const d: Denial = denial ?? 'not_allowed';
+      if (tenantId) {
+        await this.d.store.audit.append(this.deniedEvent(actor, tenantId, null, `account.add.${role}`, d, rc));
+      }
+      return err(d);
+    }
+    const fields: PolicyFieldError[] = [];
+    const login = normalizeLogin(input.login);
+    if (!login.ok) fields.push({ field: 'login', message: `Enter a user ID like name@${tenant.domains[0]}.` });
+    else if (!tenant.domains.includes(domainOf(login.value))) {
+      fields.push({
+        field: 'login',
+        message: `The user ID must end in ${tenant.domains.map((d) => `@${d}`).join(' or ')}: the domains of your organisation.`,
+      });
+    }
+    const name = normalizeDisplayName(input.name);
+    if (!name.ok) fields.push({ field: 'name', message: 'Enter the person’s name (1 to 100 characters).' });
+    if (!(ROLES as readonly string[]).includes(roleText))
+      fields.push({ field: 'role', message: 'Pick one of the roles listed.' });
+    const methods: [MethodKind, string][] = [];
+    for (const kind of ['email', 'phone'] as const) {
+      const raw = input[kind].trim();
+      if (raw === '') continue;
+      const value = normalizeMethod(kind, raw);
+      if (!value.ok) {
+        fields.push({
+          field: kind,
+          message:
+            kind === 'email'
+              ? 'Enter an email address like name@example.com, or leave it empty.'
+              : 'Enter a mobile number in international form, like +447700900123, or leave it empty.',
+        });
+      } else methods.push([kind, value.value]);
+    }
+    if (fields.length > 0 || !login.ok || !name.ok) return accountInvalid(fields);
+    const now = this.d.clock.now();
+    const id = this.d.random.uuid();
+    return this.d.store.transaction(async (tx): Promise<AddAccountResult> => {
+      const created = await tx.directory.createAccount({
+        id,
+        tenantId: tenant.id,
+        login: login.value,
+        displayName: name.value,
+        role,
+        enabled: true,
+        passwordHash: null,
+        mustChangePassword: false,
+        now,
+      });
+      if (!created.ok) {
+        return accountInvalid([{ field: 'login', message: `There already is an account ${login.value}.` }]);
+      }
+      for (const [kind, value] of methods) await tx.directory.setMethod(id, kind, value, now, now);
+      await this.audit(tx, actor, created.value, rc, now, 'admin.account_created', 'ok', {
+        login: login.value,
+        role,
+        ...Object.fromEntries(methods.map(([kind, value]) => [kind, maskMethod(kind, value)])),
+        passwordSet: false,
+      });
+      return ok({ id });
+    });
+  }
+
   // ---- tenant policy -------------------------------------------------------------------
 
   async getPolicy(actor: Actor): Promise<Result<TenantPolicy, Denial>> {
@@ -674,6 +772,10 @@ export class AdminService {
       details: { action },
     };
   }
+}
+
+function accountInvalid(fields: readonly PolicyFieldError[]): AccountInvalid {
+  return { ok: false, error: 'account_invalid', fields };
 }
 
 // ---- temporary passwords -----------------------------------------------------------------

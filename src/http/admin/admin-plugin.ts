@@ -2,7 +2,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor, Denial } from '../../core/admin-rules.ts';
 import { ROLES, type Role } from '../../core/directory-model.ts';
 import type { ProblemText } from '../../core/ui-text.ts';
-import { REGISTRATIONS, type Registration, type UserFilter } from '../../service/admin-service.ts';
+import {
+  REGISTRATIONS,
+  type NewAccountInput,
+  type PolicyFieldError,
+  type Registration,
+  type UserFilter,
+} from '../../service/admin-service.ts';
 import type { App } from '../../service/app.ts';
 import { requireConsole } from '../account/session.ts';
 import { formField, registerForms, requestContext } from '../forms.ts';
@@ -20,6 +26,7 @@ import {
   UsersPage,
   type ConsoleFrame,
 } from './admin-views.tsx';
+import { AddAccountPage } from './add-account-views.tsx';
 
 /** The 403 page of the console (not an admin / both methods not registered yet); other console plugins may use it. */
 export function renderConsoleForbidden(
@@ -128,6 +135,56 @@ export async function adminPlugin(fastify: FastifyInstance, options: { app: App 
       reply,
       UsersPage({ ...(await frame(request, reply)), users: users.value, counts: counts.value, filter }),
     );
+  });
+
+  // ---- add an account ------------------------------------------------------------------
+
+  async function addAccountPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    values: NewAccountInput,
+    problems: readonly PolicyFieldError[],
+    problem: ProblemText | null,
+    status: number,
+  ) {
+    const auth = request.auth!;
+    const roles: Role[] = auth.account.role === 'global_admin' ? [...ROLES] : ['user'];
+    return sendHtml(
+      reply,
+      AddAccountPage({
+        ...(await frame(request, reply)),
+        domains: auth.tenant.domains,
+        roles,
+        values,
+        problems,
+        problem,
+      }),
+      status,
+    );
+  }
+
+  fastify.get('/admin/users/new', { preHandler: guard }, async (request, reply) =>
+    addAccountPage(request, reply, { login: '', name: '', role: 'user', email: '', phone: '' }, [], null, 200),
+  );
+
+  fastify.post('/admin/users', post, async (request, reply) => {
+    const values: NewAccountInput = {
+      login: formField(request.body, 'login', 320),
+      name: formField(request.body, 'name', 200),
+      role: formField(request.body, 'role', 20),
+      email: formField(request.body, 'email', 320),
+      phone: formField(request.body, 'phone', 40),
+    };
+    const result = await app.admin.addAccount(consoleActor(request), values, requestContext(request));
+    if (result.ok) return reply.redirect(`/admin/users/${result.value.id}?done=created`, 303);
+    if (result.error === 'account_invalid') {
+      return addAccountPage(request, reply, values, 'fields' in result ? result.fields : [], null, 400);
+    }
+    if (result.error === 'needs_global_admin') {
+      const message = 'Only a global administrator can add an administrator. Add the person as a user.';
+      return addAccountPage(request, reply, values, [{ field: 'role', message }], null, 403);
+    }
+    return addAccountPage(request, reply, values, [], DENIAL_TEXT[result.error], 403);
   });
 
   fastify.get('/admin/users/:id', { preHandler: guard }, async (request, reply) => {

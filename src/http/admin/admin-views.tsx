@@ -62,6 +62,7 @@ export const DONE_NOTICES: Readonly<Record<string, string>> = {
   unblocked: 'Self-service reset is unblocked for this account.',
   methods: 'The contact methods were saved. The person was told by email.',
   role: 'The role was changed.',
+  created: 'The account was added. The person can now reset their password, or you can send them a reset link.',
 };
 
 function when(ms: number): string {
@@ -100,6 +101,11 @@ export function UsersPage(
   return (
     <AdminLayout title="Users" section="/admin" tenantName={p.tenantName} activeAdmins={p.activeAdmins}>
       <h1>Users</h1>
+      <p class="button-row">
+        <a href="/admin/users/new" class="button secondary">
+          Add an account
+        </a>
+      </p>
       <dl class="counts">
         <div>
           <dt>People</dt>
