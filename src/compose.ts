@@ -32,13 +32,23 @@ import { RedisLimiter } from './adapters/redis-limiter.ts';
 import { PgOutboxListener } from './adapters/sql/pg-outbox-listener.ts';
 import { PurgeService } from './service/purge-service.ts';
 import { AltchaCaptcha } from './adapters/altcha-captcha.ts';
+import type { BackoffPolicy } from './core/outbox-policy.ts';
 import { PromMetrics } from './adapters/prom-metrics.ts';
 import { DEFAULT_RESET_POLICY, type ResetPolicy } from './core/reset-policy.ts';
 import { LOG_REDACT_PATHS } from './http/log-redaction.ts';
+import { prettyDestination } from './adapters/pretty-log.ts';
 
-/** Paths pino replaces with [redacted] wherever they appear in a log line. */
-export function createLogger(config: Pick<Config, 'log_level'>, destination?: NodeJS.WritableStream): Logger {
+/**
+ * The logger: pino with the redaction paths, writing to `destination` (default stdout). JSON lines,
+ * except when `config.production` is false (development): then one readable line per event
+ * (`prettyDestination`). Without `production` (tests capturing lines) it is JSON.
+ */
+export function createLogger(
+  config: Pick<Config, 'log_level'> & Partial<Pick<Config, 'production'>>,
+  destination?: NodeJS.WritableStream,
+): Logger {
   const options = { level: config.log_level, redact: { paths: [...LOG_REDACT_PATHS], censor: '[redacted]' } };
+  if (config.production === false) return pino(options, prettyDestination(destination ?? process.stdout));
   return destination ? pino(options, destination) : pino(options);
 }
 
@@ -55,6 +65,21 @@ export function resolveMasterKey(config: Config): Uint8Array {
     writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
   }
   return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+}
+
+/** The outbox retry policy from configuration: time horizons (codes until they expire, notices for `outbox_notice_horizon_ms`). */
+export function outboxPolicy(
+  config: Pick<
+    Config,
+    'outbox_backoff_base_ms' | 'outbox_backoff_max_ms' | 'outbox_max_attempts' | 'outbox_notice_horizon_ms'
+  >,
+): BackoffPolicy {
+  return {
+    baseMs: config.outbox_backoff_base_ms,
+    maxMs: config.outbox_backoff_max_ms,
+    noticeHorizonMs: config.outbox_notice_horizon_ms,
+    maxAttempts: config.outbox_max_attempts,
+  };
 }
 
 export interface ComposeOptions {
@@ -115,11 +140,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     clock: systemClock,
     random: cryptoRandom,
     log: log.child({ component: 'outbox' }),
-    policy: {
-      baseMs: config.outbox_backoff_base_ms,
-      maxMs: config.outbox_backoff_max_ms,
-      maxAttempts: config.outbox_max_attempts,
-    },
+    policy: outboxPolicy(config),
     pollMs: config.outbox_poll_ms,
     claimMs: config.outbox_claim_ms,
     workerId: `${process.pid}-${cryptoRandom.uuid().slice(0, 8)}`,
@@ -128,7 +149,9 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   metrics.setBacklogProbe(async () => {
     const pending = await store.outbox.list({ status: 'pending', limit: 1000 });
     const oldest = pending.reduce((min, m) => Math.min(min, m.createdAt), Infinity);
-    return { pending: pending.length, oldestAgeMs: pending.length > 0 ? systemClock.now() - oldest : 0 };
+    const failedRecently = await store.outbox.countFailed({ since: systemClock.now() - 7 * 86_400_000 });
+    const oldestAgeMs = pending.length > 0 ? systemClock.now() - oldest : 0;
+    return { pending: pending.length, oldestAgeMs, failedRecently };
   });
   const directory = new DirectoryService({
     store,
@@ -158,6 +181,8 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
       })
     : null;
   const limiter = redisLimiter ?? new SqlLimiter(store);
+  // 1 while Redis does not answer (limits on the in-process fallback, code checks refused)
+  if (redisLimiter) metrics.setLimiterProbe(async () => (await redisLimiter.health()) === 'degraded');
   const reset = new ResetService({
     store,
     keyring,
@@ -212,9 +237,16 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     hasher: argon2Hasher,
     policy: { ...DEFAULT_SIGNIN_POLICY, idleMs: config.session_idle_ms, absoluteMs: config.session_absolute_ms },
   });
+  // challenges are signed with the current key and accepted under the previous ones too, so a
+  // proof made on any instance of a rolling key rotation passes on every other
+  const keySignatureSecrets = keyring.hmacAll('altcha', 'key-signature');
   const captcha = new AltchaCaptcha({
     signatureSecret: keyring.hmac('altcha', 'signature'),
     keySignatureSecret: keyring.hmac('altcha', 'key-signature'),
+    previousSecrets: keyring
+      .hmacAll('altcha', 'signature')
+      .slice(1)
+      .map((signatureSecret, i) => ({ signatureSecret, keySignatureSecret: keySignatureSecrets[i + 1]! })),
     maxNumber: config.captcha_max_number,
     ttlMs: 10 * 60_000,
     clock: systemClock,
@@ -276,6 +308,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     help,
     support,
     operators,
+    limiterHealth: redisLimiter ? () => redisLimiter.health() : null,
     migrate: () => store.migrate({ log: log.child({ component: 'migrations' }) }),
     async close() {
       await purge.stop();

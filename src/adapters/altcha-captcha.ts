@@ -8,6 +8,13 @@ export interface AltchaOptions {
   /** Secrets for signing challenges and derived keys (derived from the master key). */
   readonly signatureSecret: string;
   readonly keySignatureSecret: string;
+  /**
+   * The secrets derived from the keys the current one replaced (`SSPR_SECRET_KEY_PREVIOUS`):
+   * challenges are only signed with the current secrets, but a solution to a challenge signed with
+   * any of these is accepted too, so during a rolling key rotation a challenge made on one
+   * instance passes on every other.
+   */
+  readonly previousSecrets?: readonly { readonly signatureSecret: string; readonly keySignatureSecret: string }[];
   /** The solver searches counters up to this value (half to all of it): the difficulty. */
   readonly maxNumber: number;
   /** How long a challenge may be solved and submitted. */
@@ -67,7 +74,12 @@ export class AltchaCaptcha implements Captcha {
     // expiry against the injected clock (altcha-lib would use the system clock)
     const expiresAt = (challenge.parameters.expiresAt ?? 0) * 1000;
     if (!(expiresAt > this.o.clock.now())) return null;
-    if (!verifySignedSolution(challenge, solution, this.o.signatureSecret, this.o.keySignatureSecret)) return null;
+    // every secret is tried, so the time does not tell which key signed the challenge
+    let valid = verifySignedSolution(challenge, solution, this.o.signatureSecret, this.o.keySignatureSecret);
+    for (const previous of this.o.previousSecrets ?? [])
+      if (verifySignedSolution(challenge, solution, previous.signatureSecret, previous.keySignatureSecret))
+        valid = true;
+    if (!valid) return null;
     return { id: challenge.signature, expiresAt };
   }
 }

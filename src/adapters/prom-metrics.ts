@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { MetricsRegistry, OutboxBacklog } from '../ports/metrics.ts';
+import type { MessageOutcome, MetricsRegistry, OutboxBacklog } from '../ports/metrics.ts';
 import type { OutboxChannel } from '../ports/store.ts';
 
 /** Latency buckets of HTTP requests, in seconds (1 ms … 5 s). */
@@ -27,6 +27,7 @@ export class PromMetrics implements MetricsRegistry {
   readonly #blocks: Counter<'limit'>;
   readonly #requests: Histogram<'method' | 'route' | 'status_code'>;
   #backlog: (() => Promise<OutboxBacklog>) | null = null;
+  #limiterDegraded: (() => Promise<boolean>) | null = null;
 
   constructor(options: PromMetricsOptions = {}) {
     const registers = [this.#registry];
@@ -55,7 +56,7 @@ export class PromMetrics implements MetricsRegistry {
     });
     this.#done = new Counter({
       name: 'sspr_messages_total',
-      help: 'Delivery attempts finished by the outbox worker, by channel and outcome (sent, retry, failed, expired).',
+      help: 'Delivery attempts finished by the outbox worker, by channel and outcome (sent, retry, failed, expired, superseded, deferred).',
       labelNames: ['channel', 'outcome'],
       registers,
     });
@@ -106,6 +107,24 @@ export class PromMetrics implements MetricsRegistry {
         this.set((b?.oldestAgeMs ?? 0) / 1000);
       },
     });
+    new Gauge({
+      name: 'sspr_messages_failed_recent',
+      help: 'Messages marked failed (retrying could no longer help) in the last 7 days, all tenants (counted up to 1000).',
+      registers,
+      async collect() {
+        const b = await read();
+        this.set(b?.failedRecently ?? 0);
+      },
+    });
+    const limiterDegraded = (): Promise<boolean> => this.#limiterDegraded?.() ?? Promise.resolve(false);
+    new Gauge({
+      name: 'sspr_limiter_degraded',
+      help: '1 while the shared store of the rate limits (Redis) does not answer: limits run on the tighter in-process fallback and code checks answer 503; 0 otherwise (and without Redis).',
+      registers,
+      async collect() {
+        this.set((await limiterDegraded()) ? 1 : 0);
+      },
+    });
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.#registry, prefix: 'sspr_' });
   }
 
@@ -119,6 +138,11 @@ export class PromMetrics implements MetricsRegistry {
 
   setBacklogProbe(probe: () => Promise<OutboxBacklog>): void {
     this.#backlog = probe;
+  }
+
+  /** Reads, at each scrape, whether the limiter's shared store is unreachable (`sspr_limiter_degraded`). */
+  setLimiterProbe(probe: () => Promise<boolean>): void {
+    this.#limiterDegraded = probe;
   }
 
   flowStarted(outcome: string): void {
@@ -137,7 +161,7 @@ export class PromMetrics implements MetricsRegistry {
     this.#queued.inc({ channel, template });
   }
 
-  messageDone(channel: OutboxChannel, outcome: 'sent' | 'retry' | 'failed' | 'expired', ageMs: number): void {
+  messageDone(channel: OutboxChannel, outcome: MessageOutcome, ageMs: number): void {
     this.#done.inc({ channel, outcome });
     this.#age.observe({ channel, outcome }, Math.max(0, ageMs) / 1000);
   }

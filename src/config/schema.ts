@@ -182,7 +182,8 @@ export const configSchema = {
   outbox_backoff_max_ms: spec({
     schema: ms(10, 3_600_000, 300_000),
     unit: 'ms',
-    description: 'Longest retry delay (the backoff stops doubling here): after an outage, delivery resumes within this time.',
+    description:
+      'Longest retry delay (the backoff stops doubling here): after an outage, delivery resumes within this time.',
   }),
   outbox_claim_ms: spec({
     schema: ms(1_000, 3_600_000, 60_000),

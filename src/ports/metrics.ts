@@ -14,13 +14,19 @@ export interface Metrics {
   flowFailed(reason: string): void;
   /** A message was put in the outbox. */
   messageQueued(channel: OutboxChannel, template: string): void;
-  /** The outbox worker finished one attempt; `ageMs` is the time since the message was queued. */
-  messageDone(channel: OutboxChannel, outcome: 'sent' | 'retry' | 'failed' | 'expired', ageMs: number): void;
+  /**
+   * The outbox worker finished one attempt; `ageMs` is the time since the message was queued.
+   * `superseded`: a code message dropped because its code was replaced, used or its flow ended;
+   * `deferred`: left for an instance holding the key it was sealed under (not an attempt).
+   */
+  messageDone(channel: OutboxChannel, outcome: MessageOutcome, ageMs: number): void;
   /** A limit refused something: `limit` names it, e.g. `reset_start_ip`, `account_email_limit`, `account_lockout`. */
   limiterBlocked(limit: string): void;
   /** One HTTP request: `route` is the route pattern (`/api/v1/reset/start`), never the raw URL. */
   httpRequest(method: string, route: string, status: number, seconds: number): void;
 }
+
+export type MessageOutcome = 'sent' | 'retry' | 'failed' | 'expired' | 'superseded' | 'deferred';
 
 /** What the outbox holds right now, read when metrics are scraped. */
 export interface OutboxBacklog {
@@ -28,6 +34,8 @@ export interface OutboxBacklog {
   readonly pending: number;
   /** Age of the oldest pending message, 0 when there is none. */
   readonly oldestAgeMs: number;
+  /** Messages marked failed (retrying could no longer help) in the last 7 days, counted up to 1000. */
+  readonly failedRecently?: number;
 }
 
 /** The metrics as text for a scraper, plus the counters themselves. */

@@ -99,6 +99,16 @@ export interface NewOutboxMessage {
   readonly payloadSealed: string;
   /** When the content stops being worth delivering (a code's lifetime); null for notices. */
   readonly expiresAt: number | null;
+  /**
+   * The code the message carries (a reset code's or a security-info registration's id), so the
+   * worker can drop it at send time once that code is no longer the one to use. Null otherwise.
+   */
+  readonly codeId?: string | null;
+  /**
+   * True: run the same insert but store nothing (a reset start for a login that gets nothing does
+   * the same work as one that sends; issue 9, item 6). Nothing is ever sent for it.
+   */
+  readonly discard?: boolean;
   readonly now: number;
 }
 
@@ -119,6 +129,10 @@ export interface OutboxMessage {
   readonly sentAt: number | null;
   readonly claimedBy: string | null;
   readonly claimedUntil: number | null;
+  /** The code the message carries, if any (see NewOutboxMessage.codeId). */
+  readonly codeId: string | null;
+  /** When it ended (sent, failed or expired); null while pending or sending. */
+  readonly finishedAt: number | null;
 }
 
 export interface OutboxRepo {
@@ -139,6 +153,17 @@ export interface OutboxRepo {
   list(filter: { status?: OutboxStatus; limit?: number }): Promise<OutboxMessage[]>;
   /** Earliest next_attempt_at among pending messages, to schedule the next wake-up. */
   nextDueAt(): Promise<number | null>;
+  /**
+   * Whether the code `codeId`, carried by a message queued at `queuedAt`, is still the one to
+   * deliver at `now`: a reset code that is not used, not superseded, not expired and whose flow has
+   * not ended; or a security-info registration likewise, whose code was not reissued (a resend)
+   * after `queuedAt`. False for an unknown id (purged).
+   */
+  codeIsCurrent(codeId: string, queuedAt: number, now: number): Promise<boolean>;
+  /** Messages marked failed since `since` (of one tenant, or all), for the console and a metric; counted up to 1000. */
+  countFailed(filter: { tenantId?: string; since: number }): Promise<number>;
+  /** The newest messages marked failed since `since` (of one tenant, or all), newest first. */
+  listFailed(filter: { tenantId?: string; since: number; limit?: number }): Promise<OutboxMessage[]>;
 }
 
 export interface AuditEventInput {

@@ -23,6 +23,13 @@ interface QueuedMessageBase {
   readonly template: string;
   /** When the content stops being worth delivering (a code's lifetime); null for notices. */
   readonly expiresAt: number | null;
+  /**
+   * The code the message carries (the reset code's or security-info registration's id): the
+   * worker drops the message at send time once that code was replaced, used, or its flow ended.
+   */
+  readonly codeId?: string | null;
+  /** True: the same work, nothing stored or sent (see NewOutboxMessage.discard). */
+  readonly discard?: boolean;
   readonly now: number;
 }
 
@@ -77,6 +84,8 @@ async function enqueue(
     recipientSealed: deps.keyring.seal(m.to),
     payloadSealed: deps.keyring.seal(JSON.stringify(payload)),
     expiresAt: m.expiresAt,
+    codeId: m.codeId ?? null,
+    ...(m.discard ? { discard: true } : {}),
     now: m.now,
   });
   return id;

@@ -1,4 +1,11 @@
-import { afterFailure, isDeliverable, type BackoffPolicy, type DeliveryFailure } from '../core/outbox-policy.ts';
+import {
+  afterFailure,
+  afterUnopenable,
+  isDeliverable,
+  type BackoffPolicy,
+  type DeliveryFailure,
+  type NextStep,
+} from '../core/outbox-policy.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Keyring } from '../ports/keyring.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -31,7 +38,14 @@ export interface OutboxWorkerOptions {
   readonly metrics?: Metrics;
 }
 
-type Outcome = 'sent' | 'retry' | 'failed' | 'expired' | 'lost';
+/**
+ * `superseded`: a code message whose code is no longer the one to use (a newer code was sent, it
+ * was used, or its flow ended) — dropped like an expired one (status `expired`, audit
+ * `message.expired` with outcome `superseded`). `deferred`: this instance cannot open the
+ * message (sealed under a key it does not hold): left for an instance that can, its tries not
+ * counted, no audit event.
+ */
+type Outcome = 'sent' | 'retry' | 'failed' | 'expired' | 'superseded' | 'deferred' | 'lost';
 
 const MAX_REASON = 300;
 
@@ -195,6 +209,10 @@ export class OutboxWorker {
   async #process(m: OutboxMessage): Promise<Outcome> {
     const now = this.#o.clock.now();
     if (!isDeliverable(m.expiresAt, now)) return this.#finish(m, 'expired', m.attempts, null);
+    // a code is delivered only while it is the one to use: never one a newer code replaced, one
+    // already used, or one whose flow ended (completed, expired, ended by a new start)
+    if (m.codeId !== null && !(await this.#o.store.outbox.codeIsCurrent(m.codeId, m.createdAt, now)))
+      return this.#finish(m, 'superseded', m.attempts, 'the code was replaced, used, or its flow ended');
 
     if (m.recipientSealed === null || m.payloadSealed === null) {
       return this.#finish(m, 'failed', m.attempts, 'message content is missing');
@@ -203,11 +221,10 @@ export class OutboxWorker {
     try {
       recipient = this.#o.keyring.open(m.recipientSealed);
     } catch {
-      return this.#finish(m, 'failed', m.attempts, 'message content cannot be opened (sealed under another key?)');
+      return this.#unopenable(m, now);
     }
     const payload = openPayload(this.#o.keyring, m.payloadSealed, m.channel);
-    if (!payload)
-      return this.#finish(m, 'failed', m.attempts, 'message content cannot be opened (sealed under another key?)');
+    if (!payload) return this.#unopenable(m, now);
 
     const attempt = m.attempts + 1;
     let result: DeliveryResult;
@@ -223,14 +240,33 @@ export class OutboxWorker {
     if (result.ok) return this.#finish(m, 'sent', attempt, null, result.providerId);
     const failure: DeliveryFailure = { retryable: result.retryable, reason: scrub(result.reason, recipient) };
     const after = this.#o.clock.now();
-    const step = afterFailure(this.#o.policy, attempt, failure, after, m.expiresAt, this.#o.random.unit());
+    const step = afterFailure(this.#o.policy, attempt, failure, after, m, this.#o.random.unit());
+    return this.#step(m, step, attempt, failure.reason, 'retry');
+  }
+
+  /**
+   * Sealed under a key this instance does not hold (a rolling key rotation in progress): back to
+   * pending for an instance that holds it, the try not counted; it ends only past its horizon.
+   */
+  #unopenable(m: OutboxMessage, now: number): Promise<Outcome> {
+    const step = afterUnopenable(this.#o.policy, now, m, this.#o.random.unit());
+    return this.#step(m, step, m.attempts, "message content cannot be opened with this instance's keys", 'deferred');
+  }
+
+  #step(
+    m: OutboxMessage,
+    step: NextStep,
+    attempts: number,
+    reason: string,
+    retry: 'retry' | 'deferred',
+  ): Promise<Outcome> {
     switch (step.kind) {
       case 'retry':
-        return this.#finish(m, 'retry', attempt, failure.reason, null, step.at);
+        return this.#finish(m, retry, attempts, reason, null, step.at);
       case 'fail':
-        return this.#finish(m, 'failed', attempt, step.reason);
+        return this.#finish(m, 'failed', attempts, step.reason);
       case 'expire':
-        return this.#finish(m, 'expired', attempt, failure.reason);
+        return this.#finish(m, 'expired', attempts, reason);
     }
   }
 
@@ -252,16 +288,20 @@ export class OutboxWorker {
           done = await tx.outbox.markSent(m.id, workerId, now);
           break;
         case 'retry':
+        case 'deferred':
           done = await tx.outbox.markRetry(m.id, workerId, attempts, retryAt, reason ?? 'unknown');
           break;
         case 'failed':
           done = await tx.outbox.markFailed(m.id, workerId, attempts, reason ?? 'unknown', now);
           break;
         case 'expired':
+        case 'superseded':
           done = await tx.outbox.markExpired(m.id, workerId, now);
           break;
       }
       if (!done) return false;
+      // a deferral is not an attempt: no audit event (it may repeat until an instance with the key takes it)
+      if (outcome === 'deferred') return true;
       const details: Record<string, string | number | boolean | null> = {
         messageId: m.id,
         channel: m.channel,
@@ -276,7 +316,7 @@ export class OutboxWorker {
         tenantId: m.tenantId,
         accountId: m.accountId,
         actor: 'system',
-        type: `message.${outcome}`,
+        type: outcome === 'superseded' ? 'message.expired' : `message.${outcome}`,
         outcome,
         ip: null,
         userAgent: null,
@@ -293,7 +333,10 @@ export class OutboxWorker {
     this.#o.metrics?.messageDone(m.channel, outcome, now - m.createdAt);
     if (outcome === 'sent') log.info(fields, 'message sent');
     else if (outcome === 'retry') log.warn({ ...fields, nextAttemptAt: retryAt }, 'message will be retried');
+    else if (outcome === 'deferred')
+      log.warn({ ...fields, nextAttemptAt: retryAt }, 'message left for an instance holding its key');
     else if (outcome === 'failed') log.error(fields, 'message failed');
+    else if (outcome === 'superseded') log.info(fields, 'code message dropped: its code is no longer the one to use');
     else log.warn(fields, 'message expired before it could be delivered');
     return outcome;
   }

@@ -174,7 +174,7 @@ export class SecurityInfoService {
       if (!(await tx.securityInfo.reissueCode(p.id, p.codesSent, this.codeHash(p.id, code), now, expiresAt))) {
         return { ...err('resend_too_soon'), waitMs: this.d.policy.resendCooldownMs };
       }
-      await this.queueCode(tx, auth, kind, p.value, code, expiresAt, now);
+      await this.queueCode(tx, auth, kind, p.value, code, expiresAt, now, p.id);
       await this.audit(tx, auth, rc, now, 'security_info.code_sent', 'queued', {
         kind,
         purpose: p.purpose,
@@ -321,7 +321,7 @@ export class SecurityInfoService {
         createdAt: now,
       };
       await tx.securityInfo.createPending(record);
-      await this.queueCode(tx, auth, kind, value, code, expiresAt, now);
+      await this.queueCode(tx, auth, kind, value, code, expiresAt, now, id);
       await this.audit(tx, auth, rc, now, 'security_info.code_sent', 'queued', {
         kind,
         purpose,
@@ -392,9 +392,11 @@ export class SecurityInfoService {
     code: string,
     expiresAt: number,
     now: number,
+    /** The pending registration: its message is dropped at send time once the code is replaced or used. */
+    codeId: string,
   ): Promise<void> {
     const minutes = Math.max(1, Math.round((expiresAt - now) / 60_000));
-    const base = { tenantId: auth.tenant.id, accountId: auth.account.id, expiresAt, now, to };
+    const base = { tenantId: auth.tenant.id, accountId: auth.account.id, expiresAt, codeId, now, to };
     if (kind === 'email') {
       const content = renderEmail('security-info.code', { displayName: auth.account.displayName, code, minutes });
       await enqueueEmail(tx, this.d, { ...base, template: 'security-info.code', content });

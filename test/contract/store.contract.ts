@@ -506,6 +506,8 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
             sentAt: null,
             claimedBy: null,
             claimedUntil: null,
+            codeId: null,
+            finishedAt: null,
           });
           assert.equal(await o.get('nope'), null);
           assert.equal(await o.nextDueAt(), T0);

@@ -37,7 +37,7 @@ describe('OutboxWorker on PostgreSQL', () => {
           clock,
           random: cryptoRandom,
           log: silent,
-          policy: { baseMs: 1_000, maxMs: 60_000, maxAttempts: 5 },
+          policy: { baseMs: 1_000, maxMs: 60_000, noticeHorizonMs: 72 * 3_600_000, maxAttempts: 5 },
           pollMs: 60_000,
           claimMs: 30_000,
           workerId,

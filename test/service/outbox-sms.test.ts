@@ -69,7 +69,7 @@ describe('OutboxWorker sending SMS through a Twilio-shaped server', () => {
       clock,
       random,
       log: silent,
-      policy: { baseMs: 1_000, maxMs: 60_000, maxAttempts: 5 },
+      policy: { baseMs: 1_000, maxMs: 60_000, noticeHorizonMs: 72 * 3_600_000, maxAttempts: 5 },
       pollMs: 60_000,
       claimMs: 30_000,
       workerId: 'sms-worker',

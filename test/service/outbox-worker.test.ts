@@ -17,7 +17,8 @@ import { startSmtpListener, type SmtpListener } from '../helpers/smtp-listener.t
 
 const T0 = Date.parse('2025-01-01T09:00:00.000Z');
 const TO = 'ada.lovelace@example.com';
-const POLICY: BackoffPolicy = { baseMs: 1_000, maxMs: 60_000, maxAttempts: 5 };
+const POLICY: BackoffPolicy = { baseMs: 1_000, maxMs: 60_000, noticeHorizonMs: 72 * 3_600_000, maxAttempts: 5 };
+const CAP = 5;
 /** Fixed jitter: every delay is exactly ¾ of its ceiling. */
 const random: Random = { ...cryptoRandom, unit: () => 0.5 };
 
@@ -55,6 +56,7 @@ interface Harness {
   workers: OutboxWorker[];
   worker(options?: {
     mailer?: Mailer;
+    keyring?: HkdfKeyring;
     workerId?: string;
     concurrency?: number;
     batchSize?: number;
@@ -90,7 +92,7 @@ async function harness(): Promise<Harness> {
     worker(o = {}) {
       const w = new OutboxWorker({
         store,
-        keyring,
+        keyring: o.keyring ?? keyring,
         mailer: o.mailer ?? mailer,
         sms: null,
         clock,
@@ -409,18 +411,18 @@ describe('OutboxWorker with the SQLite store and a real SMTP listener', () => {
     assert.equal(await worker.runOnce(), 0, 'a failed message is never tried again');
   });
 
-  it('gives up after maxAttempts', async () => {
+  it('with an explicit cap on tries (outbox_max_attempts), gives up at the cap', async () => {
     const worker = h.worker();
     await h.smtp.stop();
     const id = await h.email();
-    for (let i = 0; i < POLICY.maxAttempts; i++) {
+    for (let i = 0; i < CAP; i++) {
       assert.equal(await worker.runOnce(), 1);
       h.clock.t += POLICY.maxMs;
     }
     const row = await h.store.outbox.get(id);
     assert.ok(row);
     assert.equal(row.status, 'failed');
-    assert.equal(row.attempts, POLICY.maxAttempts);
+    assert.equal(row.attempts, CAP);
     assert.match(row.lastError ?? '', /gave up after 5 tries/);
     assert.equal(row.payloadSealed, null);
   });
@@ -469,8 +471,10 @@ describe('OutboxWorker with the SQLite store and a real SMTP listener', () => {
     const good = await h.email({ to: 'grace@example.com' });
     const worker = h.worker();
     assert.equal(await worker.runOnce(), 2);
-    assert.equal((await h.store.outbox.get(bad))?.status, 'failed');
-    assert.match((await h.store.outbox.get(bad))?.lastError ?? '', /cannot be opened/);
+    const left = await h.store.outbox.get(bad);
+    assert.equal(left?.status, 'pending', 'a message this instance cannot open is left for one that can, never failed');
+    assert.equal(left?.attempts, 0);
+    assert.match(left?.lastError ?? '', /cannot be opened/);
     assert.equal((await h.store.outbox.get(good))?.status, 'sent');
     await h.smtp.waitFor(1);
 
@@ -489,6 +493,81 @@ describe('OutboxWorker with the SQLite store and a real SMTP listener', () => {
     assert.equal(row?.attempts, 1);
     assert.equal(row?.lastError, 'transport error: Error (EWEIRD)');
     assertLogsClean(h.logs, [TO]);
+  });
+
+  it('a message sealed under a key this instance lacks is deferred (tries not counted, no failure) and delivered by an instance holding the key', async () => {
+    const newKey = randomBytes(32);
+    const oldKey = randomBytes(32);
+    // the instance that queued it already runs with the new key; the one that claims it first does not know that key
+    const rotated = new HkdfKeyring(newKey, [oldKey]);
+    const stale = new HkdfKeyring(oldKey);
+    const id = await h.store.transaction((tx) =>
+      enqueueEmail(
+        tx,
+        { keyring: rotated, random },
+        {
+          tenantId: 't1',
+          accountId: 'a1',
+          template: 'test.message',
+          to: TO,
+          content: renderEmail('test.message', { when: 'now' }),
+          expiresAt: null,
+          now: h.clock.t,
+        },
+      ),
+    );
+    const old = h.worker({ keyring: stale, workerId: 'old-instance' });
+    for (let i = 0; i < 20; i++) {
+      assert.equal(await old.runOnce(), 1, `round ${i}: claimed and deferred`);
+      const row = await h.store.outbox.get(id);
+      assert.equal(row?.status, 'pending');
+      assert.equal(row?.attempts, 0, 'a deferral is not a try');
+      assert.ok(
+        row && row.nextAttemptAt > h.clock.t && row.nextAttemptAt <= h.clock.t + 30_000,
+        'looked at again within 30 s',
+      );
+      h.clock.t = row.nextAttemptAt;
+    }
+    assert.equal((await h.store.audit.list({ type: 'message.failed' })).length, 0);
+    const fresh = h.worker({ keyring: rotated, workerId: 'new-instance' });
+    assert.equal(await fresh.runOnce(), 1);
+    assert.equal((await h.store.outbox.get(id))?.status, 'sent');
+    await h.smtp.waitFor(1);
+    assert.equal(h.smtp.messages.length, 1);
+  });
+
+  it('a notice that keeps failing is retried for the whole notice horizon (not a count of tries), then marked failed', async () => {
+    const worker = new OutboxWorker({
+      store: h.store,
+      keyring: h.keyring,
+      mailer: { name: 'down', send: async () => ({ ok: false, retryable: true, reason: 'SMTP 421 try later' }) },
+      sms: null,
+      clock: h.clock,
+      random,
+      log: captureLogger(h.logs),
+      // backoff capped at an hour keeps the test short (~90 tries); the defaults cap it at 5 minutes
+      policy: { baseMs: 1_000, maxMs: 3_600_000, noticeHorizonMs: 72 * 3_600_000 },
+      pollMs: 60_000,
+      claimMs: 30_000,
+      workerId: 'timed',
+    });
+    h.workers.push(worker);
+    const queuedAt = h.clock.t;
+    const id = await h.email();
+    let tries = 0;
+    for (;;) {
+      const row = await h.store.outbox.get(id);
+      if (row?.status !== 'pending') break;
+      h.clock.t = Math.max(h.clock.t, row.nextAttemptAt);
+      assert.equal(await worker.runOnce(), 1);
+      tries++;
+    }
+    const row = await h.store.outbox.get(id);
+    assert.equal(row?.status, 'failed');
+    assert.match(row?.lastError ?? '', /not delivered within 72 h of being queued: SMTP 421 try later/);
+    assert.ok(h.clock.t - queuedAt >= 71 * 3_600_000, `retried for ${(h.clock.t - queuedAt) / 3_600_000} h`);
+    assert.ok(tries > 50, `${tries} tries, far more than any fixed count the old default allowed (8)`);
+    assert.equal(row?.payloadSealed, null);
   });
 
   it('wake() right after the commit delivers within milliseconds, without waiting for the poll', async () => {

@@ -104,10 +104,12 @@ export interface OutboxTable {
   last_error: string | null;
   created_at: number;
   sent_at: number | null;
-  /** When the message reached sent, failed or expired (for pruning); not part of OutboxMessage. */
+  /** When the message reached sent, failed or expired (for pruning and the failed-message list). */
   finished_at: number | null;
   claimed_by: string | null;
   claimed_until: number | null;
+  /** The code the message carries (flow_codes.id or security_info_pending.id; 0012), null otherwise. */
+  code_id: string | null;
 }
 
 export interface AuditEventsTable {

@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { NewOutboxMessage, OutboxChannel, OutboxMessage, OutboxRepo, OutboxStatus } from '../../ports/store.ts';
 import { clampLimit } from './atomic.ts';
+import { insertIf } from './conditional-insert.ts';
 import type { Database, OutboxTable } from './database.ts';
 import type { SqlDialect } from './migrations.ts';
 
@@ -20,9 +21,11 @@ export class SqlOutboxRepo implements OutboxRepo {
   ) {}
 
   async enqueue(m: NewOutboxMessage): Promise<void> {
-    await this.db
-      .insertInto('outbox')
-      .values({
+    // one conditional insert: the same statement whether it stores the message or not (`discard`, see insertIf)
+    await insertIf(
+      this.db,
+      'outbox',
+      {
         id: m.id,
         tenant_id: m.tenantId,
         account_id: m.accountId,
@@ -40,8 +43,10 @@ export class SqlOutboxRepo implements OutboxRepo {
         finished_at: null,
         claimed_by: null,
         claimed_until: null,
-      })
-      .execute();
+        code_id: m.codeId ?? null,
+      },
+      m.discard !== true,
+    );
     // PostgreSQL: the insert trigger of migration 0011 sends `pg_notify('sspr_outbox')`, delivered
     // when the enqueuing transaction commits (never for a rollback; repeats within one transaction
     // fold into one): every instance's listener wakes its worker (see pg-outbox-listener.ts)
@@ -149,6 +154,68 @@ export class SqlOutboxRepo implements OutboxRepo {
     return row?.at == null ? null : Number(row.at);
   }
 
+  async codeIsCurrent(codeId: string, queuedAt: number, now: number): Promise<boolean> {
+    const code = await this.db
+      .selectFrom('flow_codes')
+      .innerJoin('flows', 'flows.id', 'flow_codes.flow_id')
+      .select(['flow_codes.used_at', 'flow_codes.superseded_at', 'flow_codes.expires_at', 'flows.state'])
+      .where('flow_codes.id', '=', codeId)
+      .executeTakeFirst();
+    if (code) {
+      return (
+        code.used_at === null &&
+        code.superseded_at === null &&
+        now < Number(code.expires_at) &&
+        code.state !== 'completed' &&
+        code.state !== 'expired'
+      );
+    }
+    const pending = await this.db
+      .selectFrom('security_info_pending')
+      .select(['used_at', 'superseded_at', 'expires_at', 'sent_at'])
+      .where('id', '=', codeId)
+      .executeTakeFirst();
+    // a resend reissues the code on the same row: a message queued before it carries the old code
+    return (
+      pending !== undefined &&
+      pending.used_at === null &&
+      pending.superseded_at === null &&
+      now < Number(pending.expires_at) &&
+      Number(pending.sent_at) <= queuedAt
+    );
+  }
+
+  async countFailed(filter: { tenantId?: string; since: number }): Promise<number> {
+    // counted over a capped subquery: a flood of failures costs no more than 1000 rows
+    const capped = this.db
+      .selectFrom('outbox')
+      .select('id')
+      .where('status', '=', 'failed')
+      .where('finished_at', '>=', filter.since)
+      .$if(filter.tenantId !== undefined, (q) => q.where('tenant_id', '=', filter.tenantId!))
+      .limit(1000)
+      .as('f');
+    const row = await this.db
+      .selectFrom(capped)
+      .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  async listFailed(filter: { tenantId?: string; since: number; limit?: number }): Promise<OutboxMessage[]> {
+    const rows = await this.db
+      .selectFrom('outbox')
+      .selectAll()
+      .where('status', '=', 'failed')
+      .where('finished_at', '>=', filter.since)
+      .$if(filter.tenantId !== undefined, (q) => q.where('tenant_id', '=', filter.tenantId!))
+      .orderBy('finished_at', 'desc')
+      .orderBy('id')
+      .limit(clampLimit(filter.limit))
+      .execute();
+    return rows.map(toMessage);
+  }
+
   /** Applies a completion while `worker` holds the claim; every completion gives the claim up. */
   private async complete(id: string, worker: string, set: Partial<OutboxTable>): Promise<boolean> {
     const result = await this.db
@@ -180,5 +247,7 @@ function toMessage(row: Selectable<OutboxTable>): OutboxMessage {
     sentAt: row.sent_at,
     claimedBy: row.claimed_by,
     claimedUntil: row.claimed_until,
+    codeId: row.code_id ?? null,
+    finishedAt: row.finished_at === null ? null : Number(row.finished_at),
   };
 }
