@@ -267,5 +267,24 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
           for each statement execute function sspr_outbox_notify()`.execute(db);
       },
     },
+    '0012_outbox_code_ref': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run against an untyped schema
+      async up(db: Kysely<any>) {
+        // additive: the code a message carries (checked at send time: a replaced, used or ended
+        // code is never delivered), and finding failed messages for the console and a metric.
+        // An older release ignores both.
+        await db.schema.alterTable('outbox').addColumn('code_id', 'text').execute();
+        await db.schema.createIndex('outbox_status_finished').on('outbox').columns(['status', 'finished_at']).execute();
+      },
+    },
+    '0013_flows_login': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run against an untyped schema
+      async up(db: Kysely<any>) {
+        // additive: a new start ends the earlier flows of the same login (issue 9, item 3), found
+        // by login for logins without an account — an index, so a flood of starts for one unknown
+        // login costs what it costs for a real account
+        await db.schema.createIndex('flows_login_state').on('flows').columns(['login', 'state']).execute();
+      },
+    },
   };
 }
