@@ -75,9 +75,10 @@ export interface FlowRepo {
   /**
    * Stores a new code for the flow and supersedes every earlier live code of the flow (a resend
    * kills the previous code). `supersede: false` skips that step, for the first code of a flow
-   * created in the same transaction.
+   * created in the same transaction. `discard: true` runs the same insert but stores nothing: a
+   * reset start for a login that gets nothing does the same work as one that sends (issue 9, item 6).
    */
-  issueCode(code: NewCode, options?: { readonly supersede?: boolean }): Promise<void>;
+  issueCode(code: NewCode, options?: { readonly supersede?: boolean; readonly discard?: boolean }): Promise<void>;
   /** The flow's live code for a channel: not used, not superseded (possibly expired or out of attempts). */
   liveCode(flowId: string, channel: Gate): Promise<CodeRecord | null>;
   findByLinkHash(linkHash: string): Promise<CodeRecord | null>;
@@ -88,6 +89,23 @@ export interface FlowRepo {
   consumeCode(codeId: string, now: number): Promise<boolean>;
   /** After a successful reset: supersedes every live code and expires every other open flow of the account. */
   endAccountFlows(accountId: string, exceptFlowId: string | null, now: number): Promise<void>;
+  /**
+   * A new start ends the old ones: supersedes the live codes of, and expires, every open flow of
+   * `accountId` and every open flow started for `login` without an account. Two statements whatever
+   * matches (a start for an unknown login passes a placeholder id that no account has).
+   */
+  endEarlierFlows(login: string, accountId: string, now: number): Promise<void>;
+  /** The same for the open flows of a login that matched no account (a block of an unknown login ends them alike). */
+  endLoginFlows(login: string, now: number): Promise<void>;
+  /** The flow's codes on a channel that a newer code replaced (not used), newest first. */
+  supersededCodes(flowId: string, channel: Gate): Promise<CodeRecord[]>;
+
+  /**
+   * Serialises the attempt guard of one subject (an account, or an unknown login's key) until the
+   * transaction ends: parallel checks of the account's codes, spread over several flows, then
+   * read the block and the failure count one after another. Call it inside a transaction.
+   */
+  lockGuard(subject: string): Promise<void>;
 
   recordFailure(accountId: string, now: number): Promise<void>;
   countFailures(accountId: string, since: number): Promise<number>;

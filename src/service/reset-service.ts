@@ -26,7 +26,7 @@ import { renderEmail, renderSms } from '../core/message-templates.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import type { CaptchaSolution } from '../ports/captcha.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { FlowPatch, FlowRecord } from '../ports/flow-store.ts';
+import type { CodeRecord, FlowPatch, FlowRecord } from '../ports/flow-store.ts';
 import type { Keyring } from '../ports/keyring.ts';
 import type { Limiter } from '../ports/limiter.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -80,6 +80,10 @@ export type StepError =
   | AccessError
   | 'wrong_step'
   | 'invalid_code'
+  /** A code a newer one replaced: not counted as a guess; `detail` is when the newest code was sent (ms). */
+  | 'code_superseded'
+  /** The email gate passed, but the account's SMS codes are paused by a block; `detail` is when it ends (ms). */
+  | 'sms_paused'
   | 'code_malformed'
   | 'resend_too_soon'
   | 'too_many_codes'
@@ -123,6 +127,19 @@ export interface StepOk {
 const BINDING_GRACE_MS = 30_000;
 const PASSWORD_HISTORY = 5;
 const DECOY_DOMAINS = ['gmail.com', 'outlook.com', 'yahoo.com', 'icloud.com', 'hotmail.com', 'proton.me', 'gmx.net'];
+/** Decoys are drawn from the tenant's most common alternate-email domains, at most this many. */
+const DECOY_POOL = 16;
+/**
+ * The account id a start for a login without an account reads and counts under (methods, emails
+ * sent, earlier flows): no account has it, so those statements run and match nothing.
+ */
+const NO_ACCOUNT = '00000000-0000-0000-0000-000000000000';
+
+interface DecoyDomain {
+  readonly domain: string;
+  /** How many of the tenant's accounts registered an address there. */
+  readonly weight: number;
+}
 
 type Ctx = {
   readonly tenant: Tenant | null;
@@ -134,16 +151,19 @@ type Ctx = {
 };
 
 export class ResetService {
-  private readonly decoyCache = new Map<string, { domains: readonly string[]; until: number }>();
+  private readonly decoyCache = new Map<string, { domains: readonly DecoyDomain[]; until: number }>();
 
   constructor(private readonly d: ResetDeps) {}
 
   // ---- start ---------------------------------------------------------------------------
 
   /**
-   * Starts a reset for whatever was typed. Returns the same shape, after the same work, for
-   * known, unknown, disabled, blocked and unregistered accounts; the audit log alone records
-   * which it was.
+   * Starts a reset for whatever was typed. The answer (page and API) and the work behind it are the
+   * same for every state of the login — an existing account, an unknown login, a disabled or
+   * blocked account, one without an alternate email, one over its sending limit: the same
+   * statements run in the same order (issue 9, items 5 and 6), and the audit log alone records
+   * which it was. A start ends every earlier flow of the login: their codes, links and flow
+   * cookies authorise nothing afterwards (item 3).
    */
   async start(
     loginInput: string,
@@ -154,51 +174,65 @@ export class ResetService {
     if (!normalized.ok) return err('login_invalid');
     const login = normalized.value;
     const now = this.d.clock.now();
+    const p = this.d.policy;
     const flowId = this.token(16);
     const secret = this.token(32);
     // the same secrets are drawn whether or not anything will be sent
     const code = formatCode(this.d.random.intBelow(1_000_000));
     const linkToken = this.token(32);
+    const codeId = this.d.random.uuid();
 
     const outcome = await this.step(async (tx) => {
       // the count, the CAPTCHA's single use and the flow commit together (one commit per start)
       if (rc.ip !== null) {
-        const ipLimit = await this.d.limiter.consume(
-          `reset-start:ip:${rc.ip}`,
-          this.d.policy.maxStartsPerIp,
-          this.d.policy.ipWindowMs,
-          { within: tx },
-        );
+        const ipLimit = await this.d.limiter.consume(`reset-start:ip:${rc.ip}`, p.maxStartsPerIp, p.ipWindowMs, {
+          within: tx,
+        });
         if (!ipLimit.allowed) return { refused: 'rate_limited', retryAfterMs: ipLimit.retryAfterMs } as const;
       }
       if (captcha && !(await tx.flows.markCaptchaUsed(captcha.id, captcha.expiresAt))) {
         return { refused: 'captcha_failed' } as const;
       }
+      // ---- from here on, every statement runs for every login, in the same order ----
       const ctx = await this.loadByLogin(tx, login);
-      const blockedAt = ctx.account ? await tx.flows.blockedAt(ctx.account.id) : null;
-      const blocked = isBlocked(this.d.policy, blockedAt, now);
+      // a login without an account reads and counts under stand-ins that match nothing: NO_ACCOUNT,
+      // and for the block the keyed hash of the login the code checks count failures under
+      const flowAccountId = ctx.tenant && ctx.account ? ctx.account.id : null;
+      const accountId = flowAccountId ?? NO_ACCOUNT;
+      const subject = this.guardSubject({ accountId: flowAccountId, tenantId: ctx.tenant?.id ?? null, login });
+      const blockedAt = await tx.flows.blockedAt(subject);
+      const blocked = isBlocked(p, blockedAt, now);
+      // the sending limit counts per typed login for every login (unknown ones hit it at the same
+      // count), and per account (resends and other emails count there too)
+      const loginLimit = await this.d.limiter.consume(
+        `reset-start:login:${this.d.keyring.hmac('reset-start-login', `${ctx.tenant?.id ?? ''}:${login}`)}`,
+        p.maxEmailsPerAccount,
+        p.emailWindowMs,
+        { within: tx },
+      );
+      const recent = await tx.flows.countMessages({ accountId, channel: 'email', since: now - p.emailWindowMs });
+      const limited = !loginLimit.allowed || recent >= p.maxEmailsPerAccount;
+      // the decoy is drawn for every login, and shown to those without an email on file
+      const decoy = this.decoyMask(ctx.tenant, login, await this.decoyDomains(tx, ctx.tenant, now));
       let internal: string;
-      // equal work on every path: the decoy domains are looked up whether or not they are needed
-      const decoyDomains = await this.decoyDomains(tx, ctx.tenant, now);
-      // an existing account that gets nothing (disabled, blocked, cooling-off…) must not be shown a
-      // decoy that happens to look like its own address: leave its own domains out of the draw
-      const ownDomains = ctx.allMethods
-        .filter((m) => m.kind === 'email')
-        .map((m) => m.value.slice(m.value.lastIndexOf('@') + 1).toLowerCase());
-      const othersDomains = decoyDomains.filter((d) => !ownDomains.includes(d));
-      const decoyPool = othersDomains.length > 0 ? othersDomains : DECOY_DOMAINS;
       if (!ctx.tenant || !ctx.account) internal = 'not_found';
       else if (!ctx.account.enabled) internal = 'disabled';
       else if (!ctx.email) internal = 'no_methods';
       else if (blocked) internal = 'blocked';
       else internal = 'found';
+      // what goes out: a code and a link; while blocked the link alone (codes are not evaluated
+      // during a block, and a 256-bit link cannot be guessed: issue 9, item 2); else nothing
+      const send = limited ? 'none' : internal === 'found' ? 'code' : internal === 'blocked' ? 'link_only' : 'none';
 
       const gates = planGates(ctx.account?.role ?? null, ctx.tenant?.policy.userGates ?? 1);
       const deliverable = internal === 'found';
+      // the account's own address on file (usable or not) for every state of an existing account,
+      // so disabling, blocking or limiting it changes nothing shown; the stable decoy otherwise
+      const onFile = ctx.email ?? ctx.allMethods.find((m) => m.kind === 'email')?.value ?? null;
       const flow: FlowRecord = {
         id: flowId,
         tenantId: ctx.tenant?.id ?? null,
-        accountId: ctx.tenant && ctx.account ? ctx.account.id : null,
+        accountId: flowAccountId,
         deliverable,
         login,
         gates,
@@ -207,7 +241,7 @@ export class ResetService {
         bindingHash: this.bindingHash(flowId, secret),
         prevBindingHash: null,
         prevBindingUntil: null,
-        maskedEmail: deliverable && ctx.email ? maskEmail(ctx.email) : this.decoyMask(login, decoyPool),
+        maskedEmail: ctx.tenant && onFile ? maskEmail(onFile) : decoy,
         createdAt: now,
         // every flow counts as having sent its first message: the clock and the resend rules
         // then behave the same whether or not anything went out
@@ -219,12 +253,18 @@ export class ResetService {
         userAgent: rc.userAgent,
         version: 0,
       };
+      await tx.flows.endEarlierFlows(login, accountId, now);
       await tx.flows.create(flow);
-      let sent = false;
-      if (deliverable && ctx.account && ctx.email) {
-        sent = await this.sendEmailCode(tx, flow, ctx, code, linkToken, now);
-      }
-      await this.audit(tx, flow, rc, now, 'reset.requested', internal, { gates: gates.length, messageQueued: sent });
+      const sent = await this.queueStartEmail(tx, flow, ctx, send, { code, linkToken, codeId, blockedAt, now });
+      if (limited && (internal === 'found' || internal === 'blocked'))
+        this.d.metrics?.limiterBlocked('account_email_limit');
+      // one audit row on every path (a suppressed email is a detail of it, not a row of its own)
+      await this.audit(tx, flow, rc, now, 'reset.requested', internal, {
+        gates: gates.length,
+        messageQueued: sent,
+        ...(sent ? { template: send === 'link_only' ? 'reset.blocked_link' : 'reset.code' } : {}),
+        ...(limited ? { suppressed: 'account_email_limit' } : {}),
+      });
       this.d.metrics?.flowStarted(internal);
       return { refused: null, sent, view: await this.viewOf(tx, flow, ctx.tenant) };
     });
@@ -237,12 +277,79 @@ export class ResetService {
     return ok({ flowId, secret, view: outcome.view });
   }
 
+  /**
+   * The start's email: a code and a link (`code`), the link alone while the account is blocked
+   * (`link_only`), or nothing (`none`). The same statements run in every case — the code row and
+   * the outbox message are inserted with `discard` when nothing goes out, so nothing is stored or
+   * sent for them (no code anyone could check, no message anyone could see) — and content of the
+   * same kind is rendered and sealed. Returns whether the email was queued.
+   */
+  private async queueStartEmail(
+    tx: Repos,
+    flow: FlowRecord,
+    ctx: Ctx,
+    send: 'code' | 'link_only' | 'none',
+    s: { code: string; linkToken: string; codeId: string; blockedAt: number | null; now: number },
+  ): Promise<boolean> {
+    const { now } = s;
+    const discard = send === 'none' || !ctx.account || !ctx.email || !ctx.tenant;
+    const expiresAt = codeExpiresAt(this.d.policy, now, flow.createdAt, flow.firstSentAt);
+    const link = `${this.d.publicUrl}/reset/link?t=${s.linkToken}`;
+    const minutes = Math.max(1, Math.round((expiresAt - now) / 60_000));
+    const when = new Date(now).toISOString();
+    await tx.flows.issueCode(
+      {
+        id: s.codeId,
+        flowId: flow.id,
+        channel: 'email',
+        // link only: the stored hash is of a value no six digits can match (no code was sent)
+        codeHash: this.d.keyring.hmac(
+          'code',
+          send === 'link_only' ? `${flow.id}:link-only:${s.linkToken}` : `${flow.id}:${s.code}`,
+        ),
+        linkHash: this.d.keyring.hmac('link', s.linkToken),
+        sentAt: now,
+        expiresAt,
+      },
+      // a flow created in this transaction has no earlier code to supersede
+      { supersede: false, discard },
+    );
+    const displayName = ctx.account?.displayName ?? flow.login;
+    const linkOnly = send === 'link_only' && ctx.tenant !== null;
+    const template = linkOnly ? 'reset.blocked_link' : 'reset.code';
+    const content = linkOnly
+      ? renderEmail('reset.blocked_link', {
+          displayName,
+          link,
+          minutes,
+          when,
+          until: new Date((s.blockedAt ?? now) + this.d.policy.blockMs).toISOString(),
+          helpText: helpText(ctx.tenant!),
+        })
+      : renderEmail('reset.code', { displayName, code: s.code, link, minutes, when });
+    await enqueueEmail(tx, this.d, {
+      tenantId: flow.tenantId,
+      accountId: ctx.account?.id ?? null,
+      template,
+      // a stand-in address for a discarded message: sealed like any, never stored
+      to: ctx.email ?? flow.login,
+      content,
+      expiresAt,
+      codeId: s.codeId,
+      discard,
+      now,
+    });
+    if (!discard) this.d.metrics?.messageQueued('email', template);
+    return !discard;
+  }
+
   // ---- reading -------------------------------------------------------------------------
 
+  /** Shows the flow. The binding value a step just rotated away still shows it (for a short grace), but moves nothing. */
   async view(handle: FlowHandle): Promise<Result<FlowView, AccessError>> {
-    const access = await this.access(this.d.store, handle);
-    if (!access.ok) return access;
-    return ok(await this.viewOf(this.d.store, access.value));
+    const found = await this.find(this.d.store, handle);
+    if (!found.ok) return found;
+    return ok(await this.viewOf(this.d.store, found.value.flow));
   }
 
   /** Where the flow of this handle is, for error pages that want to know (no binding check). */
@@ -257,6 +364,7 @@ export class ResetService {
     const typed = normalizeCodeInput(input);
     if (typed === null) return err('code_malformed');
     const now = this.d.clock.now();
+    let woke = false;
     const result = await this.step(async (tx): Promise<Result<StepOk, StepError>> => {
       if (this.d.verifyLimitPerIp !== undefined && rc.ip !== null) {
         // fail closed: without the shared counter nothing is checked (and nothing is changed)
@@ -274,8 +382,20 @@ export class ResetService {
       const flow = access.value;
       const channel: Gate | null = flow.state === 'email_code' ? 'email' : flow.state === 'sms_code' ? 'sms' : null;
       if (channel === null) return err('wrong_step');
+      // the block is checked before anything is counted or compared: while it lasts, no short code
+      // of the account (in any of its flows) is evaluated
+      if ((await this.guard(tx, flow, now)).blocked) {
+        await this.audit(tx, flow, rc, now, 'code.rejected', 'blocked', { channel });
+        return err('invalid_code');
+      }
       const typedHash = this.d.keyring.hmac('code', `${flow.id}:${typed}`);
       const code = await tx.flows.liveCode(flow.id, channel);
+      const superseded = await this.supersededMatch(tx, flow, channel, typed, code);
+      if (superseded !== null) {
+        // an older code of this very flow: say a newer one was sent; not a guess, nothing counted
+        await this.audit(tx, flow, rc, now, 'code.rejected', 'superseded', { channel });
+        return err('code_superseded', String(superseded));
+      }
       if (!code) {
         // a duplicate of a correct submission that waited for the winner's commit (PostgreSQL)
         // finds the code used and the flow moved on: not a failed verification
@@ -286,7 +406,7 @@ export class ResetService {
         }
         // nothing was sent (unknown account, or a phone number that did not match): same answer
         this.d.keyring.equal(typedHash, typedHash);
-        await this.noteFailure(tx, flow, rc, now, 'code.rejected', 'no_code', channel);
+        if (await this.noteFailure(tx, flow, rc, now, 'code.rejected', 'no_code', channel)) woke = true;
         return err('invalid_code');
       }
       // count first, compare after: parallel guesses cannot overrun the limit
@@ -299,16 +419,16 @@ export class ResetService {
           await this.audit(tx, flow, rc, now, 'code.rejected', 'already_used', { channel });
           return err('invalid_code');
         }
-        await this.noteFailure(tx, flow, rc, now, 'code.rejected', 'attempts_exhausted', channel);
+        if (await this.noteFailure(tx, flow, rc, now, 'code.rejected', 'attempts_exhausted', channel)) woke = true;
         return err('invalid_code');
       }
       const matches = this.d.keyring.matches('code', `${flow.id}:${typed}`, code.codeHash);
       if (now >= code.expiresAt) {
-        await this.noteFailure(tx, flow, rc, now, 'code.rejected', 'expired', channel);
+        if (await this.noteFailure(tx, flow, rc, now, 'code.rejected', 'expired', channel)) woke = true;
         return err('invalid_code');
       }
       if (!matches) {
-        await this.noteFailure(tx, flow, rc, now, 'code.rejected', 'mismatch', channel, { attempts });
+        if (await this.noteFailure(tx, flow, rc, now, 'code.rejected', 'mismatch', channel, { attempts })) woke = true;
         return err('invalid_code');
       }
       if (!(await tx.flows.consumeCode(code.id, now))) {
@@ -320,6 +440,7 @@ export class ResetService {
       await this.audit(tx, passed.value.flow, rc, now, 'code.accepted', 'ok', { channel });
       return ok({ secret: passed.value.secret, view: await this.viewOf(tx, passed.value.flow) });
     });
+    if (woke) this.d.outbox.wake();
     return result;
   }
 
@@ -400,6 +521,14 @@ export class ResetService {
       if (!access.ok) return access;
       const flow = access.value;
       if (flow.state !== 'phone_number') return err('wrong_step');
+      // while the account is blocked no number is compared (and no SMS sent). The owner who passed
+      // the email gate (the link works during a block) is told text message codes are paused;
+      // before that gate the answer is the usual one, so the block reveals nothing
+      const guard = await this.guard(tx, flow, now);
+      if (guard.blocked && flow.passed > 0) {
+        await this.audit(tx, flow, rc, now, 'phone.submitted', 'blocked', {});
+        return err('sms_paused', String((guard.blockedAt ?? now) + this.d.policy.blockMs));
+      }
       const firstSms = !(await tx.flows.liveCode(flow.id, 'sms'));
       const ctx = await this.loadFlowContext(tx, flow);
       const typedHash = this.d.keyring.hmac('phone', phone.value);
@@ -416,14 +545,16 @@ export class ResetService {
       });
       if (!next.ok) return next;
       let outcome: string;
-      if (!matches) outcome = 'mismatch';
+      if (guard.blocked) outcome = 'blocked';
+      else if (!matches) outcome = 'mismatch';
       else if (!gateOpen) outcome = 'gate_closed';
       else if (!flow.deliverable || !(await this.stillDeliverable(tx, flow, now))) outcome = 'not_deliverable';
       else outcome = (await this.sendSmsCode(tx, next.value.flow, ctx, now)) ? 'queued' : 'limited';
-      if (outcome === 'mismatch' && flow.accountId)
-        await this.noteFailure(tx, flow, rc, now, 'phone.rejected', 'mismatch', 'sms');
-      else await this.audit(tx, next.value.flow, rc, now, 'phone.submitted', outcome, {});
-      woke = outcome === 'queued';
+      // a wrong number counts like a wrong code, for unknown logins too (their block looks the same)
+      if (outcome === 'mismatch') {
+        if (await this.noteFailure(tx, flow, rc, now, 'phone.rejected', 'mismatch', 'sms')) woke = true;
+      } else await this.audit(tx, next.value.flow, rc, now, 'phone.submitted', outcome, {});
+      if (outcome === 'queued') woke = true;
       return ok({ secret: next.value.secret, view: await this.viewOf(tx, next.value.flow) });
     });
     if (woke) this.d.outbox.wake();
@@ -449,15 +580,18 @@ export class ResetService {
         return err('invalid_code');
       const flow = await tx.flows.get(code.flowId);
       if (!flow) return err('invalid_code');
-      if (!handle || handle.flowId !== flow.id || !this.bindingMatches(flow, handle.secret, now)) {
+      if (!handle || handle.flowId !== flow.id || this.bindingOf(flow, handle.secret, now) === null) {
         await this.audit(tx, flow, rc, now, 'link.rejected', 'wrong_browser', {});
         return err('wrong_browser');
       }
+      // a rotated binding value passes no link (access answers wrong_step)
       const access = await this.access(tx, handle);
       if (!access.ok) return access;
       if (access.value.state !== 'email_code') return err('invalid_code');
       if (now >= code.expiresAt) {
-        await this.noteFailure(tx, flow, rc, now, 'link.rejected', 'expired', 'email');
+        // a 256-bit link cannot be guessed: an expired one is not a failed verification (and a
+        // self-service block, which is against guessing codes, does not stop a fresh link)
+        await this.audit(tx, flow, rc, now, 'link.rejected', 'expired', { channel: 'email' });
         return err('invalid_code');
       }
       if (!(await tx.flows.consumeCode(code.id, now))) return err('invalid_code');
@@ -502,6 +636,8 @@ export class ResetService {
     const now = this.d.clock.now();
     const account = ctx.account;
     const result = await this.d.store.transaction(async (tx): Promise<Result<FlowView, StepError>> => {
+      // the account's guard first, as a code check takes it (a block starting meanwhile ends this flow)
+      await tx.flows.lockGuard(account.id);
       const access = await this.access(tx, handle);
       if (!access.ok) return access;
       const flow = access.value;
@@ -547,7 +683,11 @@ export class ResetService {
     return this.d.keyring.hmac('flow-binding', `${flowId}.${secret}`);
   }
 
-  private bindingMatches(flow: FlowRecord, secret: string, now: number): boolean {
+  /**
+   * Which binding value `secret` is: the current one, the one the last step rotated away (within
+   * its grace), or neither. Both are compared in constant time, always.
+   */
+  private bindingOf(flow: FlowRecord, secret: string, now: number): 'current' | 'previous' | null {
     const presented = `${flow.id}.${secret}`;
     const current = this.d.keyring.matches('flow-binding', presented, flow.bindingHash);
     const previous =
@@ -555,15 +695,19 @@ export class ResetService {
       flow.prevBindingUntil !== null &&
       now < flow.prevBindingUntil &&
       this.d.keyring.matches('flow-binding', presented, flow.prevBindingHash);
-    return current || previous;
+    return current ? 'current' : previous ? 'previous' : null;
   }
 
-  /** Loads the flow of a handle, checks the browser binding and the 60-minute deadline. */
-  private async access(tx: Repos, handle: FlowHandle): Promise<Result<FlowRecord, AccessError>> {
+  /** Loads the flow of a handle, checks the browser binding (current or previous value) and the 60-minute deadline. */
+  private async find(
+    tx: Repos,
+    handle: FlowHandle,
+  ): Promise<Result<{ flow: FlowRecord; binding: 'current' | 'previous' }, AccessError>> {
     if (!/^[A-Za-z0-9_-]{10,64}$/.test(handle.flowId)) return err('flow_not_found');
     const flow = await tx.flows.get(handle.flowId);
     const now = this.d.clock.now();
-    if (!flow || !this.bindingMatches(flow, handle.secret, now)) return err('flow_not_found');
+    const binding = flow ? this.bindingOf(flow, handle.secret, now) : null;
+    if (!flow || binding === null) return err('flow_not_found');
     if (flow.state === 'completed') return err('flow_completed');
     if (flow.state === 'expired') return err('flow_expired');
     if (now >= flowDeadline(this.d.policy, flow.createdAt, flow.firstSentAt)) {
@@ -571,7 +715,60 @@ export class ResetService {
       this.d.metrics?.flowFailed('flow_expired');
       return err('flow_expired');
     }
-    return ok(flow);
+    return ok({ flow, binding });
+  }
+
+  /**
+   * The flow of a handle, for a step that may move it: only the CURRENT binding value. The value a
+   * step rotated away answers `wrong_step` (its browser is shown the current page by `view`): it
+   * never submits a code, passes a link, sends a message or sets the password.
+   */
+  private async access(tx: Repos, handle: FlowHandle): Promise<Result<FlowRecord, AccessError | 'wrong_step'>> {
+    const found = await this.find(tx, handle);
+    if (!found.ok) return found;
+    if (found.value.binding !== 'current') return err('wrong_step');
+    return ok(found.value.flow);
+  }
+
+  /**
+   * Who the attempt guard counts for: the account, or, for a login that matched no account, a
+   * keyed hash of the login. Unknown logins are then blocked, and their flows ended, exactly like
+   * real accounts: a block shows nothing an attacker could tell apart.
+   */
+  private guardSubject(flow: Pick<FlowRecord, 'accountId' | 'tenantId' | 'login'>): string {
+    return flow.accountId ?? `login:${this.d.keyring.hmac('guard', `${flow.tenantId ?? ''}:${flow.login}`)}`;
+  }
+
+  /** Takes the subject's guard for the rest of the transaction and reads its block. */
+  private async guard(
+    tx: Repos,
+    flow: FlowRecord,
+    now: number,
+  ): Promise<{ subject: string; blockedAt: number | null; blocked: boolean }> {
+    const subject = this.guardSubject(flow);
+    await tx.flows.lockGuard(subject);
+    const blockedAt = await tx.flows.blockedAt(subject);
+    return { subject, blockedAt, blocked: isBlocked(this.d.policy, blockedAt, now) };
+  }
+
+  /**
+   * When the typed code is one a newer code of this flow replaced (and not the live one), when the
+   * newest code was sent; else null. Compared with every superseded code (constant time each).
+   */
+  private async supersededMatch(
+    tx: Repos,
+    flow: FlowRecord,
+    channel: Gate,
+    typed: string,
+    live: CodeRecord | null,
+  ): Promise<number | null> {
+    const older = await tx.flows.supersededCodes(flow.id, channel);
+    let hit = false;
+    for (const c of older) if (this.d.keyring.matches('code', `${flow.id}:${typed}`, c.codeHash)) hit = true;
+    if (!hit) return null;
+    // the same six digits as the live code (one in a million): that is the live code, checked as such
+    if (live && this.d.keyring.matches('code', `${flow.id}:${typed}`, live.codeHash)) return null;
+    return live?.sentAt ?? flow.lastSentAt ?? older[0]!.sentAt;
   }
 
   /** Applies a transition with a fresh binding secret; the old one stays valid for a short grace. */
@@ -616,10 +813,22 @@ export class ResetService {
   /** The tenant comes from the login's domain, so an unknown login of a known tenant gets the tenant's pages too. */
   private async loadByLogin(tx: Repos, login: string): Promise<Ctx> {
     const account = await tx.directory.findAccountByLogin(login);
-    const tenant = account
-      ? await tx.directory.getTenant(account.tenantId)
-      : await tx.directory.findTenantByDomain(domainOf(login));
-    return this.withMethods(tx, tenant, account);
+    // the tenant of the login's domain, for every login (the same statements whether or not the
+    // account exists); an account whose tenant is not its login domain's reads its own too
+    const byDomain = await tx.directory.findTenantByDomain(domainOf(login));
+    const tenant =
+      !account || byDomain?.id === account.tenantId ? byDomain : await tx.directory.getTenant(account.tenantId);
+    // the methods are read for every login: one without an account reads those of NO_ACCOUNT (none)
+    const allMethods = await tx.directory.listMethods(account?.id ?? NO_ACCOUNT);
+    if (!account) return { tenant, account, email: null, phone: null, allMethods: [] };
+    const methods = this.usable(allMethods);
+    return {
+      tenant,
+      account,
+      email: methods.find((m) => m.kind === 'email')?.value ?? null,
+      phone: methods.find((m) => m.kind === 'phone')?.value ?? null,
+      allMethods,
+    };
   }
 
   private async loadFlowContext(tx: Repos, flow: FlowRecord): Promise<Ctx> {
@@ -670,20 +879,12 @@ export class ResetService {
   ): Promise<boolean> {
     if (!ctx.account || !ctx.email) return false;
     const p = this.d.policy;
-    const recent = await tx.flows.countMessages({
-      accountId: ctx.account.id,
-      channel: 'email',
-      since: now - p.emailWindowMs,
-    });
-    if (recent >= p.maxEmailsPerAccount) {
-      this.d.metrics?.limiterBlocked('account_email_limit');
-      await this.audit(tx, flow, null, now, 'message.suppressed', 'account_email_limit', { channel: 'email' });
-      return false;
-    }
+    if (await this.emailLimitReached(tx, flow, ctx.account.id, now)) return false;
     const expiresAt = codeExpiresAt(p, now, flow.createdAt, flow.firstSentAt);
+    const codeId = this.d.random.uuid();
     await tx.flows.issueCode(
       {
-        id: this.d.random.uuid(),
+        id: codeId,
         flowId: flow.id,
         channel: 'email',
         codeHash: this.d.keyring.hmac('code', `${flow.id}:${code}`),
@@ -708,6 +909,8 @@ export class ResetService {
       to: ctx.email,
       content,
       expiresAt,
+      // checked at send time: a code that was replaced, used, or whose flow ended is never delivered
+      codeId,
       now,
     });
     this.d.metrics?.messageQueued('email', 'reset.code');
@@ -737,8 +940,9 @@ export class ResetService {
     }
     const code = formatCode(this.d.random.intBelow(1_000_000));
     const expiresAt = codeExpiresAt(p, now, flow.createdAt, flow.firstSentAt);
+    const codeId = this.d.random.uuid();
     await tx.flows.issueCode({
-      id: this.d.random.uuid(),
+      id: codeId,
       flowId: flow.id,
       channel: 'sms',
       codeHash: this.d.keyring.hmac('code', `${flow.id}:${code}`),
@@ -753,13 +957,19 @@ export class ResetService {
       to: ctx.phone,
       content: renderSms('reset.sms', { code, minutes: Math.max(1, Math.round((expiresAt - now) / 60_000)) }),
       expiresAt,
+      codeId,
       now,
     });
     this.d.metrics?.messageQueued('sms', 'reset.sms');
     return true;
   }
 
-  /** A failed verification: audited, counted against the account, and the account blocked at the limit. */
+  /**
+   * A failed verification: audited and counted against the account (or the unknown login). At the
+   * limit the block starts: every flow of the account in progress ends (its codes and links with
+   * it) and the owner gets one notice. The caller holds the subject's guard (`guard`). Returns
+   * whether a message was queued (wake the outbox after the commit).
+   */
   private async noteFailure(
     tx: Repos,
     flow: FlowRecord,
@@ -769,20 +979,121 @@ export class ResetService {
     outcome: string,
     channel: Gate,
     extra: Record<string, number> = {},
-  ): Promise<void> {
+  ): Promise<boolean> {
     await this.audit(tx, flow, rc, now, type, outcome, { channel, ...extra });
     this.d.metrics?.flowFailed(`${type.split('.')[0]}_${outcome}`);
-    if (!flow.accountId) return;
-    await tx.flows.recordFailure(flow.accountId, now);
-    const failures = await tx.flows.countFailures(flow.accountId, now - this.d.policy.failureWindowMs);
+    const subject = this.guardSubject(flow);
+    await tx.flows.recordFailure(subject, now);
+    const failures = await tx.flows.countFailures(subject, now - this.d.policy.failureWindowMs);
     if (
-      failures >= this.d.policy.maxFailuresPerAccount &&
-      !isBlocked(this.d.policy, await tx.flows.blockedAt(flow.accountId), now)
-    ) {
-      await tx.flows.block(flow.accountId, now);
-      this.d.metrics?.limiterBlocked('account_lockout');
-      await this.audit(tx, flow, rc, now, 'account.self_service_blocked', 'blocked', { failures });
+      failures < this.d.policy.maxFailuresPerAccount ||
+      isBlocked(this.d.policy, await tx.flows.blockedAt(subject), now)
+    )
+      return false;
+    await tx.flows.block(subject, now);
+    if (flow.accountId) await tx.flows.endAccountFlows(flow.accountId, null, now);
+    else await tx.flows.endLoginFlows(flow.login, now);
+    this.d.metrics?.limiterBlocked('account_lockout');
+    await this.audit(tx, flow, rc, now, 'account.self_service_blocked', 'blocked', { failures });
+    return this.sendBlockNotice(tx, flow, rc, now);
+  }
+
+  /**
+   * The one notice of a block, to the login and the alternate email: what happened, until when,
+   * that it may not have been them, and how to reset anyway (the link) or get help.
+   */
+  private async sendBlockNotice(tx: Repos, flow: FlowRecord, rc: RequestContext | null, now: number): Promise<boolean> {
+    const ctx = await this.loadFlowContext(tx, flow);
+    if (!ctx.account || !ctx.tenant || !ctx.account.enabled) return false;
+    const content = renderEmail('reset.blocked', {
+      displayName: ctx.account.displayName,
+      login: ctx.account.login,
+      when: new Date(now).toISOString(),
+      until: new Date(now + this.d.policy.blockMs).toISOString(),
+      resetUrl: `${this.d.publicUrl}/reset`,
+      helpText: helpText(ctx.tenant),
+    });
+    const recipients = new Set([ctx.account.login, ...(ctx.email ? [ctx.email] : [])]);
+    for (const to of recipients) {
+      await enqueueEmail(tx, this.d, {
+        tenantId: ctx.tenant.id,
+        accountId: ctx.account.id,
+        template: 'reset.blocked',
+        to,
+        content,
+        expiresAt: null,
+        now,
+      });
+      this.d.metrics?.messageQueued('email', 'reset.blocked');
     }
+    await this.audit(tx, flow, rc, now, 'message.queued', 'ok', {
+      template: 'reset.blocked',
+      recipients: recipients.size,
+    });
+    return true;
+  }
+
+  /**
+   * While the account is blocked, a start sends the LINK only (codes are not evaluated until the
+   * block ends; a 256-bit link cannot be guessed), with words saying why and what to do. The
+   * account's email limit applies as to any email. Returns whether it was queued.
+   */
+  private async sendBlockedLinkEmail(
+    tx: Repos,
+    flow: FlowRecord,
+    ctx: Ctx,
+    linkToken: string,
+    blockedAt: number,
+    now: number,
+  ): Promise<boolean> {
+    if (!ctx.account || !ctx.email || !ctx.tenant || !ctx.account.enabled) return false;
+    if (await this.emailLimitReached(tx, flow, ctx.account.id, now)) return false;
+    const expiresAt = codeExpiresAt(this.d.policy, now, flow.createdAt, flow.firstSentAt);
+    const codeId = this.d.random.uuid();
+    await tx.flows.issueCode(
+      {
+        id: codeId,
+        flowId: flow.id,
+        channel: 'email',
+        // no code is sent: the stored hash is of a random value no six digits can match
+        codeHash: this.d.keyring.hmac('code', `${flow.id}:${this.token(32)}`),
+        linkHash: this.d.keyring.hmac('link', linkToken),
+        sentAt: now,
+        expiresAt,
+      },
+      { supersede: flow.version > 0 },
+    );
+    const content = renderEmail('reset.blocked_link', {
+      displayName: ctx.account.displayName,
+      link: `${this.d.publicUrl}/reset/link?t=${linkToken}`,
+      minutes: Math.max(1, Math.round((expiresAt - now) / 60_000)),
+      when: new Date(now).toISOString(),
+      until: new Date(blockedAt + this.d.policy.blockMs).toISOString(),
+      helpText: helpText(ctx.tenant),
+    });
+    await enqueueEmail(tx, this.d, {
+      tenantId: flow.tenantId,
+      accountId: ctx.account.id,
+      template: 'reset.blocked_link',
+      to: ctx.email,
+      content,
+      expiresAt,
+      // its link is dropped at send time like a code, once replaced or its flow ended
+      codeId,
+      now,
+    });
+    this.d.metrics?.messageQueued('email', 'reset.blocked_link');
+    return true;
+  }
+
+  /** Whether the account's emails in the window reached the limit (then audited as suppressed). */
+  private async emailLimitReached(tx: Repos, flow: FlowRecord, accountId: string, now: number): Promise<boolean> {
+    const p = this.d.policy;
+    const recent = await tx.flows.countMessages({ accountId, channel: 'email', since: now - p.emailWindowMs });
+    if (recent < p.maxEmailsPerAccount) return false;
+    this.d.metrics?.limiterBlocked('account_email_limit');
+    await this.audit(tx, flow, null, now, 'message.suppressed', 'account_email_limit', { channel: 'email' });
+    return true;
   }
 
   private async queueNotices(tx: Repos, flow: FlowRecord, ctx: Ctx, rc: RequestContext, now: number): Promise<void> {
@@ -860,23 +1171,48 @@ export class ResetService {
   }
 
   /**
-   * A stable, plausible email mask for logins that get nothing: the login's first letter and a
-   * domain drawn (by an HMAC of the login) from the domains the tenant's people really registered,
-   * so real and decoy masks follow the same distribution.
+   * A plausible email mask for a login with no email on file: its first letter and a domain drawn
+   * from the tenant's people's real domains (weighted by how many registered each), so real and
+   * decoy masks follow the same distribution. STABLE per tenant and login: the draw is a weighted
+   * rendezvous hash keyed by an HMAC of both, so repeating a start shows the same mask, every
+   * instance draws the same, and when the tenant's domains change (they are cached for five
+   * minutes, and people come and go) a login's decoy moves only if the change concerns the domain
+   * it had or a new one that now wins — an attacker comparing starts over time sees what a real
+   * account shows. Computed for every start (the same work whether or not it is shown).
    */
-  private decoyMask(login: string, domains: readonly string[]): string {
-    const h = Buffer.from(this.d.keyring.hmac('decoy', login), 'hex');
-    const domain = domains[h.readUInt32BE(0) % domains.length]!;
-    return maskEmail(`${login.slice(0, 1)}@${domain}`);
+  private decoyMask(tenant: Tenant | null, login: string, pool: readonly DecoyDomain[]): string {
+    let best = pool[0]!.domain;
+    let bestScore = Infinity;
+    for (const { domain, weight } of pool) {
+      const h = this.d.keyring.hmac('decoy', `${tenant?.id ?? ''}:${login}:${domain}`);
+      // u in (0, 1] from 48 bits; -ln(u)/weight is the weighted rendezvous score (lowest wins)
+      const u = (parseInt(h.slice(0, 12), 16) + 1) / 2 ** 48;
+      const score = -Math.log(u) / weight;
+      if (score < bestScore) {
+        bestScore = score;
+        best = domain;
+      }
+    }
+    return maskEmail(`${login.slice(0, 1)}@${best}`);
   }
 
-  /** The tenant's alternate-email domains (cached for five minutes), or common providers when there are none. */
-  private async decoyDomains(tx: Repos, tenant: Tenant | null, now: number): Promise<readonly string[]> {
-    if (!tenant) return DECOY_DOMAINS;
+  /**
+   * The tenant's most common alternate-email domains with their counts (cached for five minutes),
+   * or common providers when there are none (or no tenant). The query runs once per tenant and
+   * window, whichever login comes first: it does not depend on the login's state.
+   */
+  private async decoyDomains(tx: Repos, tenant: Tenant | null, now: number): Promise<readonly DecoyDomain[]> {
+    const providers = DECOY_DOMAINS.map((domain) => ({ domain, weight: 1 }));
+    if (!tenant) return providers;
     const cached = this.decoyCache.get(tenant.id);
     if (cached && now < cached.until) return cached.domains;
-    const domains = await tx.flows.alternateEmailDomains(tenant.id, 2_000);
-    const value = domains.length > 0 ? domains : DECOY_DOMAINS;
+    const counts = new Map<string, number>();
+    for (const d of await tx.flows.alternateEmailDomains(tenant.id, 2_000)) counts.set(d, (counts.get(d) ?? 0) + 1);
+    const common = [...counts]
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .slice(0, DECOY_POOL)
+      .map(([domain, weight]) => ({ domain, weight }));
+    const value = common.length > 0 ? common : providers;
     if (this.decoyCache.size > 10_000) this.decoyCache.clear();
     this.decoyCache.set(tenant.id, { domains: value, until: now + 5 * 60_000 });
     return value;

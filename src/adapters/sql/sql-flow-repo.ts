@@ -1,7 +1,9 @@
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
+import { insertIf } from './conditional-insert.ts';
 import type { FlowState, Gate } from '../../core/reset-flow.ts';
 import type { CodeRecord, FlowPatch, FlowRecord, FlowRepo, NewCode } from '../../ports/flow-store.ts';
 import type { Database, FlowCodesTable, FlowsTable } from './database.ts';
+import type { SqlDialect } from './migrations.ts';
 
 /**
  * Reset flows over Kysely. The race-sensitive operations are one conditional statement each:
@@ -9,7 +11,10 @@ import type { Database, FlowCodesTable, FlowsTable } from './database.ts';
  * (`used_at IS NULL`); each reports whether it changed exactly one row.
  */
 export class SqlFlowRepo implements FlowRepo {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: SqlDialect,
+  ) {}
 
   async create(f: FlowRecord): Promise<void> {
     await this.db
@@ -65,7 +70,10 @@ export class SqlFlowRepo implements FlowRepo {
     return row ? toFlow(row) : null;
   }
 
-  async issueCode(c: NewCode, options: { readonly supersede?: boolean } = {}): Promise<void> {
+  async issueCode(
+    c: NewCode,
+    options: { readonly supersede?: boolean; readonly discard?: boolean } = {},
+  ): Promise<void> {
     if (options.supersede !== false) {
       await this.db
         .updateTable('flow_codes')
@@ -75,9 +83,11 @@ export class SqlFlowRepo implements FlowRepo {
         .where('superseded_at', 'is', null)
         .execute();
     }
-    await this.db
-      .insertInto('flow_codes')
-      .values({
+    // one conditional insert, the same statement whether it stores the code or not (see insertIf)
+    await insertIf(
+      this.db,
+      'flow_codes',
+      {
         id: c.id,
         flow_id: c.flowId,
         channel: c.channel,
@@ -88,8 +98,9 @@ export class SqlFlowRepo implements FlowRepo {
         attempts: 0,
         used_at: null,
         superseded_at: null,
-      })
-      .execute();
+      },
+      options.discard !== true,
+    );
   }
 
   async liveCode(flowId: string, channel: Gate): Promise<CodeRecord | null> {
@@ -167,6 +178,70 @@ export class SqlFlowRepo implements FlowRepo {
       .where('account_id', '=', accountId)
       .where('state', 'not in', ['completed', 'expired'])
       .$if(exceptFlowId !== null, (q) => q.where('id', '!=', exceptFlowId!))
+      .execute();
+  }
+
+  async endLoginFlows(login: string, now: number): Promise<void> {
+    const flowIds = this.db
+      .selectFrom('flows')
+      .select('id')
+      .where('account_id', 'is', null)
+      .where('login', '=', login)
+      .where('state', 'not in', ['completed', 'expired']);
+    await this.db
+      .updateTable('flow_codes')
+      .set({ superseded_at: now })
+      .where('flow_id', 'in', flowIds)
+      .where('used_at', 'is', null)
+      .where('superseded_at', 'is', null)
+      .execute();
+    await this.db
+      .updateTable('flows')
+      .set({ state: 'expired', version: sql<number>`version + 1` })
+      .where('account_id', 'is', null)
+      .where('login', '=', login)
+      .where('state', 'not in', ['completed', 'expired'])
+      .execute();
+  }
+
+  async supersededCodes(flowId: string, channel: Gate): Promise<CodeRecord[]> {
+    const rows = await this.db
+      .selectFrom('flow_codes')
+      .selectAll()
+      .where('flow_id', '=', flowId)
+      .where('channel', '=', channel)
+      .where('used_at', 'is', null)
+      .where('superseded_at', 'is not', null)
+      .orderBy('sent_at', 'desc')
+      .limit(20)
+      .execute();
+    return rows.map(toCode);
+  }
+
+  async lockGuard(subject: string): Promise<void> {
+    // SQLite runs one write transaction at a time (BEGIN IMMEDIATE): nothing to do. PostgreSQL:
+    // a transaction-scoped advisory lock on a 64-bit hash of the subject (a collision only makes
+    // two subjects wait for each other)
+    if (this.dialect !== 'postgres') return;
+    await sql`select pg_advisory_xact_lock(hashtextextended(${`sspr-guard:${subject}`}, 0))`.execute(this.db);
+  }
+
+  async endEarlierFlows(login: string, accountId: string, now: number): Promise<void> {
+    // the flows of the account, and those started for the login before it had one (or without one)
+    const earlier = (eb: ExpressionBuilder<Database, 'flows'>) =>
+      eb.or([eb('account_id', '=', accountId), eb.and([eb('account_id', 'is', null), eb('login', '=', login)])]);
+    await this.db
+      .updateTable('flow_codes')
+      .set({ superseded_at: now })
+      .where('flow_id', 'in', this.db.selectFrom('flows').select('id').where(earlier))
+      .where('used_at', 'is', null)
+      .where('superseded_at', 'is', null)
+      .execute();
+    await this.db
+      .updateTable('flows')
+      .set({ state: 'expired', version: sql<number>`version + 1` })
+      .where(earlier)
+      .where('state', 'not in', ['completed', 'expired'])
       .execute();
   }
 
