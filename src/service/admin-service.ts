@@ -286,6 +286,8 @@ export class AdminService {
         const current = await tx.directory.getAccount(target.id);
         if (!current) return err('account_not_found');
         const tenant = await tx.directory.getTenant(current.tenantId);
+        // an assisted reset ends every self-service reset in progress (codes, links, flow cookies)
+        await tx.flows.endAccountFlows(current.id, null, now);
         await tx.admin.issueLink(
           {
             id: this.d.random.uuid(),

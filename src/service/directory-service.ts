@@ -475,6 +475,8 @@ export class DirectoryService {
       const updated = await tx.directory.updateAccount(a.id, { passwordHash, mustChangePassword }, now);
       if (!updated) return err('account_not_found', `There is no account ${a.login}.`);
       const sessionsRevoked = await tx.directory.revokeSessions(a.id, now);
+      // a password change ends every reset in progress: its codes, links and flow cookies
+      await tx.flows.endAccountFlows(a.id, null, now);
       await this.#audit(tx, {
         at: now,
         tenantId: a.tenantId,
