@@ -87,6 +87,33 @@ export interface ResetAdminNoticeParams {
   readonly ip: string;
 }
 
+/** While codes are paused (a self-service block): the email a reset start sends, with the link only. */
+export interface ResetBlockedLinkParams {
+  readonly displayName: string;
+  /** The one-time link (https in production). */
+  readonly link: string;
+  /** Minutes until the link expires. */
+  readonly minutes: number;
+  /** ISO 8601 time of the request. */
+  readonly when: string;
+  /** ISO 8601 time the pause of codes ends. */
+  readonly until: string;
+  readonly helpText: string;
+}
+
+/** The one notice sent when a self-service block starts. */
+export interface ResetBlockedParams {
+  readonly displayName: string;
+  readonly login: string;
+  /** ISO 8601 time the block started. */
+  readonly when: string;
+  /** ISO 8601 time it ends. */
+  readonly until: string;
+  /** Where a reset starts (`<public url>/reset`). */
+  readonly resetUrl: string;
+  readonly helpText: string;
+}
+
 export interface AdminResetLinkParams {
   readonly displayName: string;
   readonly login: string;
@@ -231,6 +258,43 @@ const EMAIL_TEMPLATES = {
       {
         p: `If you did not reset your password, someone else may have control of your account. Act now: ${p.helpText}`.trim(),
       },
+    ],
+  }),
+  'reset.blocked_link': (p: ResetBlockedLinkParams): EmailDraft => ({
+    subject: 'Your password reset link',
+    preview: 'Use this link to continue resetting your password.',
+    blocks: [
+      { p: `Hello ${p.displayName},` },
+      {
+        p: `Someone asked to reset the password of your account on ${formatWhen(p.when)}. Security codes for your account are paused until ${formatWhen(p.until)}, because too many wrong codes were typed. That may not have been you: anyone who knows your user ID can type wrong codes.`,
+      },
+      {
+        p: 'This email has no code, but the link still works. If it was you who asked, open it in the same browser where you started:',
+      },
+      { link: p.link, label: 'Continue resetting my password' },
+      { p: `The link works once and expires in ${minutesText(p.minutes)}.` },
+      {
+        p: `If you cannot use the link, or your account also needs a text message code, get help: ${p.helpText}`.trim(),
+      },
+      { p: 'If you did not ask for this, you can ignore this email: your password has not been changed.' },
+    ],
+  }),
+  'reset.blocked': (p: ResetBlockedParams): EmailDraft => ({
+    subject: 'Password reset codes paused for your account',
+    preview: 'Too many wrong security codes were typed for your account.',
+    blocks: [
+      { p: `Hello ${p.displayName},` },
+      {
+        p: `On ${formatWhen(p.when)}, too many wrong security codes were typed to reset the password of ${p.login}. To protect your account, security codes are not accepted until ${formatWhen(p.until)}, and every password reset in progress was stopped. Your password has not been changed.`,
+      },
+      {
+        p: 'That may not have been you: anyone who knows your user ID can type wrong codes. If it was not you, someone may be trying to get into your account.',
+      },
+      {
+        p: 'You can still reset your password: start a reset here and open the link from the email we send you, in the same browser.',
+      },
+      { link: p.resetUrl, label: 'Reset my password' },
+      { p: `If you need help, or your account also needs a text message code: ${p.helpText}`.trim() },
     ],
   }),
   'reset.admin_notice': (p: ResetAdminNoticeParams): EmailDraft => ({

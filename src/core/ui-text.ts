@@ -1,3 +1,5 @@
+import { formatWhen } from './message-templates.ts';
+
 /**
  * Every user-facing sentence of the reset flow, keyed by a stable id (ready for translation).
  * Pages and the JSON API both take their words from here; the API also returns the id as its
@@ -18,6 +20,16 @@ export const INVALID_SECURITY_CODE: ProblemText = {
 /** Problems a step of the flow can answer with, by error code. */
 export const STEP_PROBLEMS = {
   invalid_code: INVALID_SECURITY_CODE,
+  code_superseded: {
+    title: 'Use the newest code',
+    message:
+      'This code was replaced by a newer one, sent at {time}. Type the code from the newest email or text message; older codes no longer work. Typing an older code does not count as a wrong code.',
+  },
+  sms_paused: {
+    title: 'Text message codes are paused',
+    message:
+      'Your email is confirmed, but text message codes for your account are paused until {time}, because too many wrong codes were typed. That may not have been you. Nothing was changed. Contact your administrator to reset your password, or start a new reset after that time.',
+  },
   code_malformed: {
     title: 'Check the code',
     message: 'A security code is 6 digits, like 123456. Type it again, or ask for a new one.',
@@ -28,9 +40,9 @@ export const STEP_PROBLEMS = {
       'We could not find a password reset in progress in this browser. A reset must be finished in the same browser where it started, within 60 minutes. If you closed that browser or switched devices, start a new reset.',
   },
   flow_expired: {
-    title: 'This reset has expired',
+    title: 'This reset has ended',
     message:
-      'A password reset must be finished within 60 minutes of the first email we sent. Nothing was changed. Start a new reset to get a new code.',
+      'A password reset ends 60 minutes after the first email we sent, when a newer reset is started, or when too many wrong codes were typed for the account. Nothing was changed. Start a new reset: if codes are paused for your account, the email we send has a link that still works.',
   },
   flow_completed: {
     title: 'This reset is already finished',
@@ -117,6 +129,17 @@ export function formatText(template: string, values: Readonly<Record<string, str
   );
 }
 
+/**
+ * A problem's words with `{time}` filled from a step's `detail` (ms since the epoch, as the
+ * service gives it for `code_superseded` and `sms_paused`), e.g. `4 Mar 2025, 09:05 UTC`.
+ */
+export function withTime(problem: ProblemText, detail: string | undefined): ProblemText {
+  if (!problem.message.includes('{time}')) return problem;
+  const at = Number(detail);
+  const time = detail !== undefined && Number.isFinite(at) ? formatWhen(new Date(at).toISOString()) : 'recently';
+  return { title: problem.title, message: formatText(problem.message, { time }) };
+}
+
 /** Problems the reset pages add to STEP_PROBLEMS (the form itself, not a step of the flow). */
 export const PAGE_PROBLEMS = {
   csrf_invalid: {
@@ -160,8 +183,9 @@ export const RESET_PAGE_TEXT = {
   },
   emailCode: {
     title: 'Check your email',
-    sentTo: 'We sent a security code and a link to {email}.',
-    whatNext: 'Type the code here, or open the link in this browser. Both work for {minutes} minutes.',
+    sentTo: 'We sent an email to {email}.',
+    whatNext:
+      'Open the link from the email in this browser, or type the security code from the email here. They work for {minutes} minutes. If the email says codes are paused, use the link.',
     codeLabel: 'Security code',
     codeHint: '6 digits, like 123456.',
     verify: 'Verify',

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { STEP_PROBLEMS, type StepProblemId } from '../../core/ui-text.ts';
+import { STEP_PROBLEMS, withTime, type StepProblemId } from '../../core/ui-text.ts';
 import { HTTP_ERRORS, type ErrorBody } from '../errors.ts';
 
 /**
@@ -12,6 +12,8 @@ import { HTTP_ERRORS, type ErrorBody } from '../errors.ts';
  */
 export const API_ERROR_STATUS: Readonly<Record<StepProblemId, number>> = {
   invalid_code: 400,
+  code_superseded: 400,
+  sms_paused: 403,
   code_malformed: 400,
   flow_not_found: 404,
   flow_expired: 410,
@@ -36,11 +38,11 @@ export const API_ERROR_STATUS: Readonly<Record<StepProblemId, number>> = {
 
 export type ApiErrorCode = StepProblemId | 'invalid_request';
 
-/** The status and message for an API error code (unknown codes are a bug: 500). */
-export function describeApiError(code: string): { code: string; status: number; message: string } {
+/** The status and message for an API error code (unknown codes are a bug: 500); `detail`: a step's detail (a time). */
+export function describeApiError(code: string, detail?: string): { code: string; status: number; message: string } {
   if (Object.hasOwn(API_ERROR_STATUS, code)) {
     const id = code as StepProblemId;
-    return { code: id, status: API_ERROR_STATUS[id], message: STEP_PROBLEMS[id].message };
+    return { code: id, status: API_ERROR_STATUS[id], message: withTime(STEP_PROBLEMS[id], detail).message };
   }
   if (Object.hasOwn(HTTP_ERRORS, code)) {
     const spec = HTTP_ERRORS[code as keyof typeof HTTP_ERRORS];
@@ -57,9 +59,9 @@ export function sendApiError(
   request: FastifyRequest,
   reply: FastifyReply,
   code: string,
-  options: { retryAfterMs?: number | undefined; message?: string } = {},
+  options: { retryAfterMs?: number | undefined; message?: string; detail?: string | undefined } = {},
 ): FastifyReply {
-  const spec = describeApiError(code);
+  const spec = describeApiError(code, options.detail);
   if (options.retryAfterMs !== undefined && spec.status === 429)
     reply.header('retry-after', String(Math.max(1, Math.ceil(options.retryAfterMs / 1000))));
   const body: ErrorBody = {

@@ -181,7 +181,7 @@ async function resetRoutes(instance: FastifyInstance, options: ResetApiOptions):
         const at = view.ok ? view.value.resendAvailableAt : null;
         if (at !== null) retryAfterMs = at - app.clock.now();
       }
-      return sendApiError(request, reply, result.error, { retryAfterMs });
+      return sendApiError(request, reply, result.error, { retryAfterMs, detail: result.detail });
     }
     return reply.code(200).send({ flowSecret: result.value.secret, flow: result.value.view });
   }

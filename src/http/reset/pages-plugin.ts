@@ -3,7 +3,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
 import type { Result } from '../../core/result.ts';
-import { PAGE_PROBLEMS, STEP_PROBLEMS, type ProblemText } from '../../core/ui-text.ts';
+import { PAGE_PROBLEMS, STEP_PROBLEMS, withTime, type ProblemText } from '../../core/ui-text.ts';
 import type { App } from '../../service/app.ts';
 import type { FlowHandle, FlowView, RequestContext, StepError, StepOk } from '../../service/reset-service.ts';
 import { sendHtml } from '../send-html.ts';
@@ -35,6 +35,7 @@ export const PROBLEM_STATUS: Readonly<Partial<Record<PageProblemId, number>>> = 
   flow_expired: 410,
   flow_completed: 410,
   wrong_browser: 403,
+  sms_paused: 403,
   csrf_invalid: 403,
   resend_too_soon: 429,
   rate_limited: 429,
@@ -61,16 +62,20 @@ const FIELD_PROBLEMS: ReadonlySet<string> = new Set([
 /** Problems shown on the current step's page rather than as a dead end. */
 const IN_PAGE_PROBLEMS: ReadonlySet<string> = new Set([
   ...FIELD_PROBLEMS,
+  'code_superseded',
   'resend_too_soon',
   'too_many_codes',
   'wrong_step',
+  // Redis down: the code page again (nothing was checked), so the same code can be typed once it is back
+  'service_unavailable',
 ]);
 
 const STEP_STATES = new Set(['email_code', 'phone_number', 'sms_code', 'new_password']);
 const LINK_TOKEN = /^[A-Za-z0-9_-]{20,100}$/;
 
-function problemText(id: PageProblemId): ProblemText {
-  return id === 'csrf_invalid' ? PAGE_PROBLEMS.csrf_invalid : STEP_PROBLEMS[id];
+/** `detail`: a step's detail (a time for `code_superseded`, `sms_paused`). */
+function problemText(id: PageProblemId, detail?: string): ProblemText {
+  return id === 'csrf_invalid' ? PAGE_PROBLEMS.csrf_invalid : withTime(STEP_PROBLEMS[id], detail);
 }
 
 /** A form field as a string ('' when missing or not a string), capped at `max` characters. */
@@ -150,10 +155,11 @@ export async function resetPagesPlugin(fastify: FastifyInstance, options: ResetP
     reply: FastifyReply,
     id: PageProblemId,
     view: FlowView | null,
+    detail?: string,
   ): FastifyReply {
     return sendHtml(
       reply,
-      ProblemPage({ problem: problemText(id), helpdesk: revealedHelpdesk(view), requestId: request.id }),
+      ProblemPage({ problem: problemText(id, detail), helpdesk: revealedHelpdesk(view), requestId: request.id }),
       problemStatus(id),
     );
   }
@@ -163,6 +169,7 @@ export async function resetPagesPlugin(fastify: FastifyInstance, options: ResetP
     view: FlowView,
     problem: PageProblemId | null,
     status = problem ? problemStatus(problem) : 200,
+    detail?: string,
   ): FastifyReply {
     return sendHtml(
       reply,
@@ -170,7 +177,7 @@ export async function resetPagesPlugin(fastify: FastifyInstance, options: ResetP
         view,
         now: app.clock.now(),
         csrf: reply.generateCsrf(),
-        problem: problem ? problemText(problem) : null,
+        problem: problem ? problemText(problem, detail) : null,
         fieldProblem: problem !== null && FIELD_PROBLEMS.has(problem),
         codeMinutes,
         helpdesk: revealedHelpdesk(view),
@@ -185,6 +192,7 @@ export async function resetPagesPlugin(fastify: FastifyInstance, options: ResetP
     reply: FastifyReply,
     handle: FlowHandle | null,
     error: StepError,
+    detail?: string,
   ): Promise<FastifyReply> {
     const current = handle ? await app.reset.view(handle) : null;
     const view = current?.ok ? current.value : null;
@@ -199,10 +207,11 @@ export async function resetPagesPlugin(fastify: FastifyInstance, options: ResetP
         problemStatus(error),
       );
     }
-    if (IN_PAGE_PROBLEMS.has(error) && view && STEP_STATES.has(view.state)) return stepPage(reply, view, error);
+    if (IN_PAGE_PROBLEMS.has(error) && view && STEP_STATES.has(view.state))
+      return stepPage(reply, view, error, problemStatus(error), detail);
     // the flow ended meanwhile (expired, say): say that, not the step's problem
     if (IN_PAGE_PROBLEMS.has(error) && current && !current.ok) return problemPage(request, reply, current.error, null);
-    return problemPage(request, reply, error, view);
+    return problemPage(request, reply, error, view, detail);
   }
 
   /** Runs one step for the browser's flow: 303 to the flow page on success (with the rotated cookie). */
@@ -214,7 +223,7 @@ export async function resetPagesPlugin(fastify: FastifyInstance, options: ResetP
     const handle = readHandle(request);
     if (!handle) return problemPage(request, reply, 'flow_not_found', null);
     const result = await action(handle, rc(request));
-    if (!result.ok) return showStepError(request, reply, handle, result.error);
+    if (!result.ok) return showStepError(request, reply, handle, result.error, result.detail);
     if ('secret' in result.value) setHandle(reply, { flowId: handle.flowId, secret: result.value.secret });
     return seeFlow(reply);
   }
