@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import type { LimitDecision, LimitOptions, Limiter } from '../ports/limiter.ts';
+import type { LimitDecision, LimitOptions, Limiter, LimiterStatus } from '../ports/limiter.ts';
 import type { Logger } from '../ports/logger.ts';
 
 export interface RedisLimiterOptions {
@@ -85,6 +85,16 @@ export class RedisLimiter implements Limiter {
       this.#markDown(e);
       return { allowed: false, retryAfterMs: 0, unavailable: true };
     }
+  }
+
+  /**
+   * `degraded` while Redis is known to be unreachable (an error since the last ready) or does
+   * not answer a PING within the command timeout; `ok` otherwise. For `/readyz` and the
+   * `sspr_limiter_degraded` gauge: the instance keeps serving on the fallback meanwhile.
+   */
+  async health(): Promise<LimiterStatus> {
+    if (this.#down) return 'degraded';
+    return (await this.ping()) ? 'ok' : 'degraded';
   }
 
   /** Whether Redis answers a PING within the command timeout. */

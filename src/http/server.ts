@@ -11,6 +11,7 @@ import type { App } from '../service/app.ts';
 import type { DevOutboxEntry, DevOutboxReader } from '../ports/messaging.ts';
 import { errorCodeOf, LOG_REDACT_PATHS, serializeError } from './log-redaction.ts';
 import { classifyError, sendError } from './errors.ts';
+import { registerSupportReferences } from './support-reference.ts';
 import { sendHtml } from './send-html.ts';
 import { DevOutboxPage } from './views/dev-outbox-page.tsx';
 import { resetApiPlugin } from './api/reset-api-plugin.ts';
@@ -208,6 +209,8 @@ export async function buildServer(app: App, options: BuildServerOptions = {}): P
   await fastify.register(fastifyHelmet, helmetConfig);
   // request latency for every route, and /metrics when SSPR_METRICS_TOKEN is set
   await fastify.register(metricsPlugin, { app });
+  // error pages show a support reference (SUP-…), filed after the response for the consoles to find
+  registerSupportReferences(fastify, app);
   // Pages and API responses are never cached; a file under /static/ sets its own Cache-Control.
   fastify.addHook('onSend', async (_request, reply, payload) => {
     if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
@@ -235,12 +238,16 @@ export async function buildServer(app: App, options: BuildServerOptions = {}): P
 
   fastify.get('/healthz', async () => ({ status: 'ok' }));
   fastify.get('/readyz', async (request, reply) => {
+    // With Redis: says whether it answers, without failing the instance (limits fall back to
+    // per-process counts; code checks answer 503 meanwhile)
+    const limiter = app.limiterHealth?.() ?? null;
+    const extra = async () => (limiter ? { limiter: await limiter } : {});
     try {
       await pingWithin(app, READY_TIMEOUT_MS);
-      return { status: 'ready', database: 'ok' };
+      return { status: 'ready', database: 'ok', ...(await extra()) };
     } catch (error) {
       request.log.warn({ err: error }, 'readiness check failed: database unreachable');
-      return reply.code(503).send({ status: 'not_ready', database: 'unreachable' });
+      return reply.code(503).send({ status: 'not_ready', database: 'unreachable', ...(await extra()) });
     }
   });
 

@@ -26,7 +26,16 @@ export interface LimitOptions {
   readonly within?: { readonly limits: LimitRepo };
 }
 
+/**
+ * - `ok`: the limits are shared as configured;
+ * - `degraded`: the shared store (Redis) does not answer: limits are counted per process with the
+ *   tighter fallback, and `failClosed` checks (code verification) refuse until it is back.
+ */
+export type LimiterStatus = 'ok' | 'degraded';
+
 export interface Limiter {
   /** Counts one event for `key`; refuses once `limit` events happened within `windowMs`. */
   consume(key: string, limit: number, windowMs: number, options?: LimitOptions): Promise<LimitDecision>;
+  /** Whether the limiter's own shared store answers (absent: it has none besides the database). */
+  health?(): Promise<LimiterStatus>;
 }

@@ -8,6 +8,7 @@ import type { Random } from '../ports/random.ts';
 import type { Store } from '../ports/store.ts';
 import type { Captcha } from '../ports/captcha.ts';
 import type { MetricsRegistry } from '../ports/metrics.ts';
+import type { LimiterStatus } from '../ports/limiter.ts';
 import type { DirectoryService } from './directory-service.ts';
 import type { OutboxWorker } from './outbox-worker.ts';
 import type { ResetService } from './reset-service.ts';
@@ -62,6 +63,12 @@ export interface App {
   readonly support: SupportService;
   /** Operator accounts (`sspr operator add`) and their sessions. */
   readonly operators: OperatorService;
+  /**
+   * Whether the rate limits' shared store (Redis) answers: `degraded` while limits run on the
+   * in-process fallback (code checks refuse meanwhile). Null without Redis: the limits live in
+   * the database, which `/readyz` checks anyway.
+   */
+  readonly limiterHealth: (() => Promise<LimiterStatus>) | null;
   /** Applies pending migrations; safe to run twice. Returns the names it applied. */
   migrate(): Promise<string[]>;
   /** Stops the outbox worker (finishing sends in flight) and closes the database. */
