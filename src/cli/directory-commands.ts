@@ -280,7 +280,7 @@ export function registerDirectoryCommands(program: Command, ctx: CliContext): vo
     .action(async () => {
       refuseDemoInProduction(loadCliConfig(ctx));
       await withApp(ctx, async (app) => {
-        printDemo(ctx, await setupDemo(app.directory, app.random, CLI_ACTOR));
+        printDemo(ctx, await setupDemo(app.directory, app.random, CLI_ACTOR), false, app.config.public_url);
       });
     });
 }
@@ -295,7 +295,7 @@ export function refuseDemoInProduction(config: Config): void {
 }
 
 /** Tells what the demo setup did; passwords appear here once and are stored only hashed. */
-export function printDemo(ctx: CliContext, outcome: DemoOutcome, serving = false): void {
+export function printDemo(ctx: CliContext, outcome: DemoOutcome, serving = false, publicUrl = ''): void {
   if (!outcome.created) {
     print(ctx, 'The demo tenant "Contoso Demo" and its accounts already exist; nothing changed.');
     print(
@@ -322,8 +322,8 @@ export function printDemo(ctx: CliContext, outcome: DemoOutcome, serving = false
     print(ctx);
     print(ctx, 'Try a password reset:');
     print(ctx, '  1. start the server:  sspr serve');
-    print(ctx, '  2. open               http://localhost:3000/reset  and enter user@contoso.example');
-    print(ctx, '  3. read the codes at  http://localhost:3000/dev/outbox');
+    print(ctx, `  2. open               ${publicUrl}/reset  and enter user@contoso.example`);
+    print(ctx, `  3. read the codes at  ${publicUrl}/dev/outbox`);
   }
 }
 

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import type { Command } from 'commander';
 import { describeConfig } from '../config/load.ts';
 import type { ConfigKey } from '../config/schema.ts';
@@ -5,6 +6,18 @@ import { setupDemo } from '../service/demo.ts';
 import { CLI_ACTOR, loadCliConfig, openApp, print, type CliContext } from './cli-context.ts';
 import { CliFailure, EXIT_REFUSED } from './cli-failure.ts';
 import { printDemo, refuseDemoInProduction } from './directory-commands.ts';
+
+/** A port that is free on `host` right now (the OS picks it). */
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, host, () => {
+      const bound = probe.address();
+      probe.close(() => (typeof bound === 'object' && bound ? resolve(bound.port) : reject(new Error('no port'))));
+    });
+  });
+}
 
 /** `sspr serve`, `sspr migrate`, `sspr config check`. */
 export function registerServerCommands(program: Command, ctx: CliContext): void {
@@ -20,8 +33,10 @@ export function registerServerCommands(program: Command, ctx: CliContext): void 
       const overrides: Partial<Record<ConfigKey, string>> = {};
       if (opts.port !== undefined) overrides.port = opts.port;
       if (opts.host !== undefined) overrides.host = opts.host;
-      const config = loadCliConfig(ctx, overrides);
+      let config = loadCliConfig(ctx, overrides);
       if (opts.demo) refuseDemoInProduction(config);
+      // Port 0: take the free port now, so that the default public URL (and every link) names it.
+      if (config.port === 0) config = loadCliConfig(ctx, { ...overrides, port: await freePort(config.host) });
       const [{ createApp }, { buildServer }, { serve }] = await Promise.all([
         import('../compose.ts'),
         import('../http/server.ts'),
@@ -44,14 +59,28 @@ export function registerServerCommands(program: Command, ctx: CliContext): void 
         }
         throw e;
       }
-      print(ctx, `sspr is listening on ${address}`);
-      print(ctx, `  reset a password:  ${address}/reset`);
-      if (app.devOutbox)
-        print(
-          ctx,
-          `  dev outbox:        ${address}/dev/outbox  (development only: emails and text messages land here)`,
+      const url = config.public_url;
+      if (config.allow_insecure_public_url && config.production && url.startsWith('http:'))
+        app.log.warn(
+          { publicUrl: url },
+          'SSPR_ALLOW_INSECURE_PUBLIC_URL=true: serving a production instance at a plain http address. Browsers drop the __Host- cookies and may not run the CAPTCHA there, so resets can fail; use it in a lab only',
         );
-      if (config.public_url !== address) print(ctx, `  links in emails use SSPR_PUBLIC_URL=${config.public_url}`);
+      if (config.production) {
+        // production: every line on stdout is a JSON log line, the banner too
+        app.log.info(
+          { address, publicUrl: url, reset: `${url}/reset` },
+          `sspr is listening on ${address}; people reach it at ${url}`,
+        );
+        return;
+      }
+      // development: the addresses a person follows are the public URL's (the same host as the links in emails)
+      print(ctx, `sspr is listening on ${address}`);
+      if (url !== address)
+        print(ctx, `  people reach it at SSPR_PUBLIC_URL=${url} (links in emails are built from it)`);
+      print(ctx, `  reset a password:  ${url}/reset`);
+      print(ctx, `  sign in:           ${url}/signin`);
+      if (app.devOutbox)
+        print(ctx, `  dev outbox:        ${url}/dev/outbox  (development only: emails and text messages land here)`);
       print(ctx, 'Stop with Ctrl+C.');
     });
 

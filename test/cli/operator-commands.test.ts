@@ -20,7 +20,8 @@ test('sspr operator add / list: argon2id hash stored, password only from stdin, 
   );
   assertExit(added, 0, 'operator add');
   assert.match(added.stdout, /^Added operator jo\.support \(Jo Support\)\.$/m);
-  assert.match(added.stdout, /\/support\/signin/);
+  // the real address: the default public URL, which is the address `sspr serve` listens on and prints
+  assert.match(added.stdout, /^They sign in at http:\/\/127\.0\.0\.1:3000\/support\/signin$/m);
   assert.ok(!added.stdout.includes(PASSWORD) && !added.stderr.includes(PASSWORD), 'the password is never echoed');
 
   const fingerprint = dbFingerprint(data.dir);
@@ -51,4 +52,18 @@ test('sspr operator add / list: argon2id hash stored, password only from stdin, 
   assertRefused(shortPassword, 'password_too_short', 'short password');
   assertRefused(noStdin, 'password_required', 'no --password-stdin');
   assert.equal(dbFingerprint(data.dir), before, 'refused commands changed nothing');
+});
+
+test('sspr operator add prints the sign-in address under SSPR_PUBLIC_URL', async () => {
+  const own = tempDataDir();
+  try {
+    const r = await sspr(own.dir, ['operator', 'add', 'sam.support', '--name', 'Sam Support', '--password-stdin'], {
+      input: `${PASSWORD}\n`,
+      env: { SSPR_PUBLIC_URL: 'https://reset.example.test/' },
+    });
+    assertExit(r, 0, 'operator add');
+    assert.match(r.stdout, /^They sign in at https:\/\/reset\.example\.test\/support\/signin$/m);
+  } finally {
+    own.cleanup();
+  }
 });
