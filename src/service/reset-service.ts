@@ -378,7 +378,16 @@ export class ResetService {
         if (!limit.allowed) return err('rate_limited');
       }
       const access = await this.access(tx, handle);
-      if (!access.ok) return access;
+      if (!access.ok) {
+        // a flow the block ended (its binding was checked) answers like any code typed during the
+        // block: the seed's message, nothing compared
+        const ended = access.error === 'flow_expired' ? await tx.flows.get(handle.flowId) : null;
+        if (ended && (await this.guard(tx, ended, now)).blocked) {
+          await this.audit(tx, ended, rc, now, 'code.rejected', 'blocked', {});
+          return err('invalid_code');
+        }
+        return access;
+      }
       const flow = access.value;
       const channel: Gate | null = flow.state === 'email_code' ? 'email' : flow.state === 'sms_code' ? 'sms' : null;
       if (channel === null) return err('wrong_step');

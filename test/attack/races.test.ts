@@ -63,24 +63,30 @@ async function raceScenario(kit: AttackServer, label: string): Promise<void> {
     assert.equal(w.status, 400);
     assert.equal(errorCode(w), 'invalid_code');
   }
-  const row = await kit.app.store.flows.liveCode(a.handle.flowId, 'email');
-  assert.ok(row, 'the code row is still there (killed, not consumed)');
+  // the 5th wrong code started the account's block, which ended the flow (its code superseded)
+  const row = (await kit.app.store.flows.supersededCodes(a.handle.flowId, 'email'))[0];
+  assert.ok(row, 'the code row is still there (superseded by the block, not consumed)');
   events = await kit.app.store.audit.list({ limit: 1000 });
   const rejected = flowEvents(events, a.handle.flowId, 'code.rejected');
   const evaluated = rejected.filter((e) => e.outcome === 'mismatch');
   const exhausted = rejected.filter((e) => e.outcome === 'attempts_exhausted');
+  const whileBlocked = rejected.filter((e) => e.outcome === 'blocked');
   console.log(
-    `[races ${label}] wrong code ×${PARALLEL}: attempts in DB ${row.attempts}, mismatch events ${evaluated.length}, attempts_exhausted events ${exhausted.length}`,
+    `[races ${label}] wrong code ×${PARALLEL}: attempts in DB ${row.attempts}, mismatch events ${evaluated.length}, attempts_exhausted events ${exhausted.length}, refused while blocked ${whileBlocked.length}`,
   );
   assert.ok(row.attempts <= 5, `attempts counted ≤ 5 (got ${row.attempts})`);
   assert.equal(row.attempts, 5, 'the 5 allowed attempts were all used');
-  assert.ok(evaluated.length <= 5, `at most 5 guesses were compared (got ${evaluated.length})`);
-  assert.equal(evaluated.length + exhausted.length, PARALLEL, 'every guess was audited');
+  assert.equal(evaluated.length, 5, `exactly 5 guesses were compared (got ${evaluated.length})`);
+  assert.equal(evaluated.length + exhausted.length + whileBlocked.length, PARALLEL, 'every guess was audited');
 
   const late = await api(kit.server, 'POST', 'flow/code', { flow: a.handle, body: { code: right } });
   assert.equal(late.status, 400);
   assert.equal(errorCode(late), 'invalid_code', 'the right code is refused once the code was killed');
-  assert.equal((await kit.app.store.flows.get(a.handle.flowId))?.state, 'email_code', 'the flow did not advance');
+  assert.equal(
+    (await kit.app.store.flows.get(a.handle.flowId))?.state,
+    'expired',
+    'the flow did not advance: it ended',
+  );
 }
 
 test('races on PostgreSQL: one of 50 parallel correct redemptions wins; 50 parallel wrong codes use ≤ 5 attempts', async () => {
