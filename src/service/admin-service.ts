@@ -81,6 +81,21 @@ export interface UserSummary {
   readonly blocked: boolean;
 }
 
+/** How far back the console looks for failed messages. */
+export const FAILED_MESSAGES_WINDOW_MS = 7 * 24 * 60 * 60_000;
+
+/** Failed messages of a tenant, for the console: no recipient, no content. */
+export interface FailedMessages {
+  /** Counted up to 1000. */
+  readonly count: number;
+  readonly latest: readonly {
+    readonly at: number;
+    readonly channel: 'email' | 'sms';
+    readonly template: string;
+    readonly reason: string;
+  }[];
+}
+
 export interface UserCounts {
   readonly total: number;
   readonly complete: number;
@@ -199,6 +214,32 @@ export class AdminService {
       none: all.filter((u) => u.registration === 'none').length,
       blocked: all.filter((u) => u.blocked).length,
       admins: all.filter((u) => isAdminRole(u.role) && u.enabled).length,
+    });
+  }
+
+  /**
+   * Messages of the tenant the outbox marked failed in the last `FAILED_MESSAGES_WINDOW_MS` (a
+   * permanent refusal, or still failing at the end of its retry horizon): how many (up to 1000)
+   * and the newest few, for the console home. Never the recipient or the content.
+   */
+  async failedMessages(actor: Actor): Promise<Result<FailedMessages, Denial>> {
+    const tenantId = actorTenant(actor);
+    if (!tenantId) return err('not_allowed');
+    const denial = canView(actor, { tenantId });
+    if (denial) return err(denial);
+    const since = this.d.clock.now() - FAILED_MESSAGES_WINDOW_MS;
+    const [count, latest] = await Promise.all([
+      this.d.store.outbox.countFailed({ tenantId, since }),
+      this.d.store.outbox.listFailed({ tenantId, since, limit: 5 }),
+    ]);
+    return ok({
+      count,
+      latest: latest.map((m) => ({
+        at: m.finishedAt ?? m.createdAt,
+        channel: m.channel,
+        template: m.template,
+        reason: m.lastError ?? '',
+      })),
     });
   }
 

@@ -130,10 +130,17 @@ export async function adminPlugin(fastify: FastifyInstance, options: { app: App 
     const actor = consoleActor(request);
     const users = await app.admin.listUsers(actor, filter);
     const counts = await app.admin.userCounts(actor);
+    const failed = await app.admin.failedMessages(actor);
     if (!users.ok || !counts.ok) return renderConsoleForbidden(request, reply, 'not_admin');
     return sendHtml(
       reply,
-      UsersPage({ ...(await frame(request, reply)), users: users.value, counts: counts.value, filter }),
+      UsersPage({
+        ...(await frame(request, reply)),
+        users: users.value,
+        counts: counts.value,
+        filter,
+        ...(failed.ok ? { failed: failed.value } : {}),
+      }),
     );
   });
 

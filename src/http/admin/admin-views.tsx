@@ -6,6 +6,7 @@ import type { ProblemText } from '../../core/ui-text.ts';
 import type { AuditEvent } from '../../ports/store.ts';
 import {
   POLICY_BOUNDS,
+  type FailedMessages,
   type PolicyFieldError,
   type Registration,
   type UserCounts,
@@ -93,14 +94,48 @@ function Notice({ text }: { text: string | null }): VNode | null {
 
 // ---- users list --------------------------------------------------------------------------
 
+/** Messages sspr gave up on: retrying could no longer help (refused for good, or still failing at the end of their retry time). */
+function FailedMessagesBanner({ failed }: { failed: FailedMessages }): VNode {
+  const n = failed.count >= 1000 ? '1000 or more' : String(failed.count);
+  return (
+    <div class="banner warning" role="note" aria-labelledby="failed-messages-title">
+      <h2 id="failed-messages-title">
+        {n} {failed.count === 1 ? 'message' : 'messages'} could not be delivered in the last 7 days
+      </h2>
+      <p>
+        The mail server or text message provider refused them for good, or was still failing when their retry time ran
+        out (codes are retried until they expire, notices for 72 hours by default). The people concerned did not receive
+        them: check the mail or SMS settings, and tell them if a security notice was among them.
+      </p>
+      <ul>
+        {failed.latest.map((m) => (
+          <li>
+            {when(m.at)}: {m.template} ({m.channel === 'sms' ? 'text message' : 'email'}) — {m.reason}
+          </li>
+        ))}
+      </ul>
+      <p>
+        <a href="/admin/audit?type=message.failed">See every failed message in the audit log</a>
+      </p>
+    </div>
+  );
+}
+
 export function UsersPage(
-  p: ConsoleFrame & { users: readonly UserSummary[]; counts: UserCounts; filter: UserFilter },
+  p: ConsoleFrame & {
+    users: readonly UserSummary[];
+    counts: UserCounts;
+    filter: UserFilter;
+    /** Messages of the tenant that could not be delivered lately (shown only when there are some). */
+    failed?: FailedMessages;
+  },
 ): VNode {
   const f = p.filter;
   const filtered = Boolean(f.search || f.role || f.registration || f.blocked !== undefined);
   return (
     <AdminLayout title="Users" section="/admin" tenantName={p.tenantName} activeAdmins={p.activeAdmins}>
       <h1>Users</h1>
+      {p.failed && p.failed.count > 0 ? <FailedMessagesBanner failed={p.failed} /> : null}
       <p class="button-row">
         <a href="/admin/users/new" class="button secondary">
           Add an account
