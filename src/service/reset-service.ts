@@ -488,6 +488,13 @@ export class ResetService {
       } else if (flow.state === 'sms_code' && (await tx.flows.liveCode(flow.id, 'sms')) && ctx.phone) {
         // an SMS is resent only where one was sent before: the number matched and the gate is open
         sent = await this.sendSmsCode(tx, updated, ctx, now);
+      } else if (flow.state === 'email_code' && ctx.email && ctx.account?.enabled) {
+        // a flow started during a block: a fresh link alone (the previous one stops working), while
+        // the block lasts; the link emails count towards the account's email limit like any
+        const blockedAt = await tx.flows.blockedAt(this.guardSubject(flow));
+        const linkToken = this.token(32);
+        if (blockedAt !== null && isBlocked(this.d.policy, blockedAt, now))
+          sent = await this.sendBlockedLinkEmail(tx, updated, ctx, linkToken, blockedAt, now);
       } else {
         this.token(32);
       }

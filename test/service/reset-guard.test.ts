@@ -258,6 +258,22 @@ describe('a blocked owner can still use the link (issue 9 item 2)', () => {
       assert.equal(await h.store.flows.blockedAt(account.id), null, 'a successful reset lifts the block');
     }));
 
+  test('while blocked, "send a new code" sends a fresh link alone; the previous link stops working', () =>
+    withHarness(async (h) => {
+      await blockUser(h);
+      const handle = await start(h, USER);
+      const firstToken = await h.lastLinkToken(USER_MAIL);
+      h.clock.advance(MIN);
+      ok(await h.reset.resend(handle, RC));
+      const sent = (await h.messages()).filter((m) => m.template === 'reset.blocked_link');
+      assert.equal(sent.length, 2, 'a second link-only email');
+      assert.doesNotMatch(sent[1]!.text, /\b\d{6}\b/, 'still no code');
+      const secondToken = await h.lastLinkToken(USER_MAIL);
+      assert.notEqual(secondToken, firstToken);
+      assert.equal(errorOf(await h.reset.consumeLink(firstToken, handle, RC)), 'invalid_code');
+      assert.equal(ok(await h.reset.consumeLink(secondToken, handle, RC)).view.state, 'new_password');
+    }));
+
   test('an administrator who passed the email gate by link is told text message codes are paused (no SMS is sent)', () =>
     withHarness(async (h) => {
       const flows = await liveFlows(h, ADMIN, 1);
