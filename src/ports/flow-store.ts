@@ -107,6 +107,10 @@ export interface FlowRepo {
    */
   lockGuard(subject: string): Promise<void>;
 
+  /**
+   * The attempt guard: failures and blocks are kept per subject — an account id, or for a login
+   * that matched no account the service's keyed hash of the login (`login:<hmac>`).
+   */
   recordFailure(accountId: string, now: number): Promise<void>;
   countFailures(accountId: string, since: number): Promise<number>;
   /** Starts a self-service block unless one is running; returns the block's start. */
