@@ -2,12 +2,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorPage } from './views/error-page.tsx';
 import { renderPage } from './views/layout.tsx';
 import { isUnavailableError } from './unavailable.ts';
+import { supportReference } from './support-reference.ts';
 
 /**
  * The one place that maps error codes to an HTTP status and the words a person reads. Handlers
  * turn an expected failure (a `Result` error code) into a response with `sendError`; anything
  * thrown ends in the error handler, which classifies it with `classifyError`. A 5xx never shows
- * the error's own message or stack: those go to the log, with the request id.
+ * the error's own message or stack: those go to the log, with the request id. Pages show a support
+ * reference (`support-reference.ts`) instead of the request id; JSON bodies keep the request id.
  */
 export interface ErrorSpec {
   readonly status: number;
@@ -181,11 +183,16 @@ export function sendError(
   const spec = { ...describeError(code), ...override };
   reply.code(spec.status);
   if (wantsHtml(request)) {
-    return reply
-      .type('text/html; charset=utf-8')
-      .send(
-        renderPage(ErrorPage({ status: spec.status, title: spec.title, message: spec.message, requestId: request.id })),
-      );
+    return reply.type('text/html; charset=utf-8').send(
+      renderPage(
+        ErrorPage({
+          status: spec.status,
+          title: spec.title,
+          message: spec.message,
+          reference: supportReference(request, spec.code),
+        }),
+      ),
+    );
   }
   const body: ErrorBody = { error: { code: spec.code, message: spec.message, requestId: request.id } };
   return reply.type('application/json; charset=utf-8').send(body);

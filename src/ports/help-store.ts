@@ -55,6 +55,8 @@ export interface HelpRepo {
   create(r: NewHelpRequest): Promise<void>;
   get(id: string): Promise<HelpRequestRecord | null>;
   referenceExists(reference: string): Promise<boolean>;
+  /** The record of a reference (a help request, or an error page's reference: `none`/`void`). */
+  findByReference(reference: string): Promise<HelpRequestRecord | null>;
   /** Newest first. */
   list(filter: HelpFilter): Promise<HelpRequestRecord[]>;
   /** Records how the requester was verified; only while the request is open. True when it applied. */

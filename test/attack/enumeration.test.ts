@@ -32,7 +32,11 @@ const MASKED_HEADERS: Readonly<Record<string, string>> = {
 function snapshot(res: LightMyRequestResponse, nonces: readonly string[]): Snapshot {
   const requestId = String(res.headers['x-request-id'] ?? '');
   const csrf = [...res.body.matchAll(/name="_csrf"[^>]*value="([^"]+)"/g)].map((m) => m[1]!);
-  const all = [...nonces, requestId, ...csrf].filter((n) => n.length > 0).sort((a, b) => b.length - a.length);
+  // support references on dead ends are random for every account class
+  const references = [...res.body.matchAll(/SUP-[A-Z0-9]{4}-[A-Z0-9]{4}/g)].map((m) => m[0]);
+  const all = [...nonces, requestId, ...csrf, ...references]
+    .filter((n) => n.length > 0)
+    .sort((a, b) => b.length - a.length);
   const mask = (text: string): string => {
     let out = text;
     for (const n of all) out = out.split(n).join('<nonce>');

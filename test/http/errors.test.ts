@@ -69,7 +69,12 @@ test('a 500 shows the generic message and the request id, never the error or a s
     assert.match(String(html.headers['content-type']), /^text\/html/);
     assert.match(html.body, /^<!doctype html>/);
     assert.ok(html.body.includes(HTTP_ERRORS.internal_error.title));
-    assert.ok(html.body.includes(String(html.headers['x-request-id'])), 'the page shows the reference');
+    assert.match(
+      html.body,
+      /<code id="support-reference">SUP-[A-Z0-9]{4}-[A-Z0-9]{4}<\/code>/,
+      'the page shows a support reference',
+    );
+    assert.ok(!html.body.includes(String(html.headers['x-request-id'])), 'the request id stays in the logs');
 
     const api = await t.server.inject({ url: '/api/test/boom', headers: HTML });
     assert.equal(api.statusCode, 500, 'a 5xx status from an error becomes a plain 500');

@@ -52,6 +52,15 @@ export class SqlHelpRepo implements HelpRepo {
     return row !== undefined;
   }
 
+  async findByReference(reference: string): Promise<HelpRequestRecord | null> {
+    const row = await this.db
+      .selectFrom('help_requests')
+      .selectAll()
+      .where('reference', '=', reference)
+      .executeTakeFirst();
+    return row ? toRecord(row) : null;
+  }
+
   async list(filter: HelpFilter): Promise<HelpRequestRecord[]> {
     let q = this.db.selectFrom('help_requests').selectAll();
     if (filter.tenantId !== undefined) q = q.where('tenant_id', '=', filter.tenantId);

@@ -10,6 +10,7 @@ import { sendHtml } from '../send-html.ts';
 import { consoleActor, renderConsoleForbidden } from './admin-plugin.ts';
 import { DENIAL_TEXT } from './admin-views.tsx';
 import { REQUESTS_TEXT, RequestsPage, RequestTempPasswordPage } from './requests-views.tsx';
+import { RequestReferencePage } from './reference-page.tsx';
 
 const ID = /^[A-Za-z0-9-]{1,64}$/;
 
@@ -99,6 +100,23 @@ export async function requestsPlugin(fastify: FastifyInstance, options: { app: A
     const id = (request.params as { id?: unknown }).id;
     return typeof id === 'string' && ID.test(id) ? id : null;
   }
+
+  fastify.get('/admin/requests/reference', { preHandler: guard }, async (request, reply) => {
+    const auth = request.auth!;
+    const reference = formField(request.query, 'ref', 40).trim().toUpperCase();
+    const found = reference ? await app.help.findReference(consoleActor(request), reference) : null;
+    const finding = found?.ok ? found.value : null;
+    return sendHtml(
+      reply,
+      RequestReferencePage({
+        tenantName: auth.tenant.name,
+        activeAdmins: await app.admin.activeAdminCount(auth.tenant.id),
+        reference,
+        finding,
+      }),
+      reference && !finding ? 404 : 200,
+    );
+  });
 
   fastify.get('/admin/requests', { preHandler: guard }, async (request, reply) => {
     const done = formField(request.query, 'done', 20);

@@ -2,6 +2,7 @@ import type { VNode } from 'preact';
 import { formatWhen } from '../../core/message-templates.ts';
 import type { ProblemText } from '../../core/ui-text.ts';
 import type { HelpRequestView } from '../../service/help-request-service.ts';
+import { ReferenceSearch } from '../help/reference-views.tsx';
 import { AdminLayout } from './admin-layout.tsx';
 
 /** Words of the console's help requests section. */
@@ -158,6 +159,7 @@ export function RequestsPage(
     <AdminLayout title={t.title} section="/admin/requests" tenantName={p.tenantName} activeAdmins={p.activeAdmins}>
       <h1>{t.title}</h1>
       <p>{t.intro}</p>
+      <ReferenceSearch action="/admin/requests/reference" value="" />
       {p.notice ? (
         <p class="success" role="status">
           {p.notice}

@@ -12,6 +12,7 @@ export const HELP_TEXT = {
       'Tell the people who can reset your password that you need help. If you are the only administrator of your organisation, your request goes to Technical Support.',
     login: 'User ID',
     loginHint: 'Your work email address, like name@company.com.',
+    loginFromFlow: 'The user ID you typed to reset your password. To ask for another one, start a new password reset.',
     message: 'Message',
     messageHint: `What happened, and how they can reach you (a phone number, say). At most ${HELP_MESSAGE_MAX} characters. Never write a password or a security code here.`,
     captcha: 'Confirm you are a person',
@@ -60,11 +61,13 @@ function ProblemBox({ problem }: { problem: ProblemText }): VNode {
 
 export interface HelpFormProps {
   readonly csrf: string;
-  /** The ALTCHA challenge as JSON (the CSP forbids the widget to fetch it). */
-  readonly challenge: string;
+  /** The ALTCHA challenge as JSON (the CSP forbids the widget to fetch it); null: no CAPTCHA (from a reset flow). */
+  readonly challenge: string | null;
   readonly login: string;
   readonly message: string;
   readonly problem: HelpProblemId | null;
+  /** The login comes from the reset flow of this browser: shown, not typed again. */
+  readonly loginFromFlow?: boolean;
 }
 
 export function HelpFormPage(p: HelpFormProps): VNode {
@@ -75,8 +78,8 @@ export function HelpFormPage(p: HelpFormProps): VNode {
   return (
     <Layout
       title={problem ? `${problem.title} · ${t.title}` : t.title}
-      scripts={[ALTCHA_SCRIPT]}
-      stylesheets={[ALTCHA_STYLESHEET]}
+      scripts={p.challenge !== null ? [ALTCHA_SCRIPT] : []}
+      stylesheets={p.challenge !== null ? [ALTCHA_STYLESHEET] : []}
     >
       <h1>{t.title}</h1>
       <p>{t.intro}</p>
@@ -85,7 +88,7 @@ export function HelpFormPage(p: HelpFormProps): VNode {
         <input type="hidden" name="_csrf" value={p.csrf} />
         <label for="login">{t.login}</label>
         <span class="hint" id="login-hint">
-          {t.loginHint}
+          {p.loginFromFlow ? t.loginFromFlow : t.loginHint}
         </span>
         <input
           id="login"
@@ -96,6 +99,7 @@ export function HelpFormPage(p: HelpFormProps): VNode {
           autoCapitalize="none"
           spellcheck={false}
           required
+          readOnly={p.loginFromFlow ? true : undefined}
           maxLength={320}
           value={p.login}
           aria-describedby={loginInvalid ? 'problem login-hint' : 'login-hint'}
@@ -116,19 +120,21 @@ export function HelpFormPage(p: HelpFormProps): VNode {
         >
           {p.message}
         </textarea>
-        <fieldset class="captcha">
-          <legend>{t.captcha}</legend>
-          <span class="hint">{t.captchaHint}</span>
-          <altcha-widget
-            challenge={p.challenge}
-            name="altcha"
-            auto="onsubmit"
-            configuration='{"hideFooter":true}'
-          ></altcha-widget>
-          <noscript>
-            <p class="notice">{t.noScript}</p>
-          </noscript>
-        </fieldset>
+        {p.challenge !== null ? (
+          <fieldset class="captcha">
+            <legend>{t.captcha}</legend>
+            <span class="hint">{t.captchaHint}</span>
+            <altcha-widget
+              challenge={p.challenge}
+              name="altcha"
+              auto="onsubmit"
+              configuration='{"hideFooter":true}'
+            ></altcha-widget>
+            <noscript>
+              <p class="notice">{t.noScript}</p>
+            </noscript>
+          </fieldset>
+        ) : null}
         <button type="submit">{t.submit}</button>
       </form>
       <p>

@@ -7,6 +7,7 @@ import { PAGE_PROBLEMS, STEP_PROBLEMS, withTime, type ProblemText } from '../../
 import type { App } from '../../service/app.ts';
 import type { FlowHandle, FlowView, RequestContext, StepError, StepOk } from '../../service/reset-service.ts';
 import { sendHtml } from '../send-html.ts';
+import { supportReference } from '../support-reference.ts';
 import { registerAltchaAssets } from './altcha-assets.ts';
 import { csrfCookieSpec, flowCookieSpec, flowCookieValue, parseFlowCookie } from './flow-cookie.ts';
 import {
@@ -159,7 +160,11 @@ export async function resetPagesPlugin(fastify: FastifyInstance, options: ResetP
   ): FastifyReply {
     return sendHtml(
       reply,
-      ProblemPage({ problem: problemText(id, detail), helpdesk: revealedHelpdesk(view), requestId: request.id }),
+      ProblemPage({
+        problem: problemText(id, detail),
+        helpdesk: revealedHelpdesk(view),
+        reference: supportReference(request, id),
+      }),
       problemStatus(id),
     );
   }
@@ -202,7 +207,7 @@ export async function resetPagesPlugin(fastify: FastifyInstance, options: ResetP
         InvalidCodePage({
           helpdesk: revealedHelpdesk(view),
           canRetry: view !== null && (view.state === 'email_code' || view.state === 'sms_code'),
-          requestId: request.id,
+          reference: supportReference(request, error),
         }),
         problemStatus(error),
       );
@@ -311,7 +316,11 @@ export async function resetPagesPlugin(fastify: FastifyInstance, options: ResetP
   fastify.get('/reset/link', async (request, reply) => {
     const token = field(request.query, 't', 128);
     if (!LINK_TOKEN.test(token)) {
-      return sendHtml(reply, InvalidCodePage({ helpdesk: null, canRetry: false, requestId: request.id }), 400);
+      return sendHtml(
+        reply,
+        InvalidCodePage({ helpdesk: null, canRetry: false, reference: supportReference(request, 'invalid_code') }),
+        400,
+      );
     }
     return sendHtml(reply, LinkPage({ token, csrf: reply.generateCsrf() }));
   });

@@ -127,8 +127,12 @@ function StartNew(): VNode {
   );
 }
 
-function Reference({ requestId }: { requestId: string }): VNode {
-  return <p class="reference">{fillNodes(T.common.reference, { id: <code>{requestId}</code> })}</p>;
+/** The support reference (`SUP-…`) the consoles can look up; nothing on pages that need none. */
+function Reference({ reference }: { reference: string | null }): VNode | null {
+  if (reference === null) return null;
+  return (
+    <p class="reference">{fillNodes(T.common.reference, { id: <code id="support-reference">{reference}</code> })}</p>
+  );
 }
 
 function pad(n: number): string {
@@ -510,11 +514,11 @@ export function CompletedPage(): VNode {
 export interface ProblemPageProps {
   readonly problem: ProblemText;
   readonly helpdesk: Helpdesk | null;
-  readonly requestId: string;
+  readonly reference: string | null;
 }
 
 /** A dead end: what happened, a fresh start, and whom to contact. */
-export function ProblemPage({ problem, helpdesk, requestId }: ProblemPageProps): VNode {
+export function ProblemPage({ problem, helpdesk, reference }: ProblemPageProps): VNode {
   return (
     <Layout title={problem.title}>
       <h1>{problem.title}</h1>
@@ -523,7 +527,7 @@ export function ProblemPage({ problem, helpdesk, requestId }: ProblemPageProps):
       </div>
       <StartNew />
       <ContactBlock helpdesk={helpdesk} />
-      <Reference requestId={requestId} />
+      <Reference reference={reference} />
     </Layout>
   );
 }
@@ -535,11 +539,11 @@ export function ProblemPage({ problem, helpdesk, requestId }: ProblemPageProps):
 export function InvalidCodePage({
   helpdesk,
   canRetry,
-  requestId,
+  reference,
 }: {
   helpdesk: Helpdesk | null;
   canRetry: boolean;
-  requestId: string;
+  reference: string | null;
 }): VNode {
   const [before, ...rest] = INVALID_SECURITY_CODE.message.split(T.invalidCode.linkText);
   return (
@@ -561,7 +565,7 @@ export function InvalidCodePage({
         <StartNewLink />
       </p>
       <ContactBlock helpdesk={helpdesk} />
-      <Reference requestId={requestId} />
+      <Reference reference={reference} />
     </Layout>
   );
 }

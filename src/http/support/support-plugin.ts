@@ -5,7 +5,14 @@ import type { OperatorAuth } from '../../service/operator-service.ts';
 import { formField, registerForms, requestContext } from '../forms.ts';
 import { sendHtml } from '../send-html.ts';
 import { clearSupportCookie, setSupportCookie, supportCookieSpec } from './support-session.ts';
-import { SUPPORT_TEXT, supportProblem, SupportSigninPage, TicketPage, TicketsPage } from './support-views.tsx';
+import {
+  SUPPORT_TEXT,
+  supportProblem,
+  SupportReferencePage,
+  SupportSigninPage,
+  TicketPage,
+  TicketsPage,
+} from './support-views.tsx';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -123,6 +130,18 @@ export async function supportPlugin(fastify: FastifyInstance, options: { app: Ap
     return sendHtml(
       reply,
       TicketsPage({ operatorName: request.operator!.operator.displayName, csrf: reply.generateCsrf(), open, closed }),
+    );
+  });
+
+  fastify.get('/support/reference', { preHandler: requireOperator }, async (request, reply) => {
+    const auth = request.operator!;
+    const reference = formField(request.query, 'ref', 40).trim().toUpperCase();
+    const found = reference ? await app.help.findReference(auth.actor, reference) : null;
+    const finding = found?.ok ? found.value : null;
+    return sendHtml(
+      reply,
+      SupportReferencePage({ operatorName: auth.operator.displayName, csrf: reply.generateCsrf(), reference, finding }),
+      reference && !finding ? 404 : 200,
     );
   });
 

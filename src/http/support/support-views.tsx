@@ -4,6 +4,8 @@ import type { ProblemText } from '../../core/ui-text.ts';
 import type { HelpRequestView } from '../../service/help-request-service.ts';
 import type { TicketDetail } from '../../service/support-service.ts';
 import { Layout } from '../views/layout.tsx';
+import { ReferenceResult, ReferenceSearch } from '../help/reference-views.tsx';
+import type { ReferenceFinding } from '../../service/help-request-service.ts';
 
 /** Words of the Technical Support console. */
 export const SUPPORT_TEXT = {
@@ -141,7 +143,12 @@ function Notice({ text }: { text: string | null }): VNode | null {
 }
 
 /** The support console's shell: who is signed in, the ticket list, sign-out. */
-function SupportLayout(p: { title: string; operatorName: string; csrf: string; children?: ComponentChildren }): VNode {
+export function SupportLayout(p: {
+  title: string;
+  operatorName: string;
+  csrf: string;
+  children?: ComponentChildren;
+}): VNode {
   return (
     <Layout title={`${p.title} · Support`}>
       <nav class="admin-nav" aria-label="Support console">
@@ -215,6 +222,7 @@ export function TicketsPage(p: {
     <SupportLayout title={t.title} operatorName={p.operatorName} csrf={p.csrf}>
       <h1>{t.title}</h1>
       <p>{t.intro}</p>
+      <ReferenceSearch action="/support/reference" value="" />
       <h2 id="open-caption">
         {t.open} ({p.open.length})
       </h2>
@@ -422,6 +430,35 @@ export function TicketPage(p: {
           </form>
         </>
       ) : null}
+    </SupportLayout>
+  );
+}
+
+/** `/support/reference`: what a support reference is (a ticket, any tenant's help request, or an error page). */
+export function SupportReferencePage(p: {
+  operatorName: string;
+  csrf: string;
+  reference: string;
+  finding: ReferenceFinding | null;
+}): VNode {
+  return (
+    <SupportLayout title={`Reference ${p.reference}`} operatorName={p.operatorName} csrf={p.csrf}>
+      <h1>Find a support reference</h1>
+      <ReferenceSearch action="/support/reference" value={p.reference} />
+      {p.reference ? (
+        <ReferenceResult
+          reference={p.reference}
+          finding={p.finding}
+          requestHref={(id) =>
+            p.finding?.kind === 'help_request' && p.finding.request.queue === 'support'
+              ? `/support/tickets/${id}`
+              : null
+          }
+        />
+      ) : null}
+      <p>
+        <a href="/support">Back to tickets</a>
+      </p>
     </SupportLayout>
   );
 }

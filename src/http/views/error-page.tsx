@@ -5,11 +5,12 @@ export interface ErrorPageProps {
   readonly status: number;
   readonly title: string;
   readonly message: string;
-  readonly requestId: string;
+  /** The support reference (`SUP-…`) the consoles can look up; null on pages that need none (404). */
+  readonly reference: string | null;
 }
 
-/** The friendly page browsers get for 404s and errors: what happened, a way on, a reference. */
-export function ErrorPage({ status, title, message, requestId }: ErrorPageProps): VNode {
+/** The friendly page browsers get for 404s and errors: what happened, a way on, who to contact. */
+export function ErrorPage({ status, title, message, reference }: ErrorPageProps): VNode {
   return (
     <Layout title={title}>
       <h1>{title}</h1>
@@ -21,10 +22,16 @@ export function ErrorPage({ status, title, message, requestId }: ErrorPageProps)
         <li>
           <a href="/">Go to the home page</a>
         </li>
+        <li>
+          <a href="/help">Contact your administrator</a>
+        </li>
       </ul>
-      <p class="reference">
-        If you contact support, quote this reference: <code>{requestId}</code> (error {status}).
-      </p>
+      {reference ? (
+        <p class="reference">
+          If you contact support, quote this reference: <code id="support-reference">{reference}</code> (error {status}
+          ).
+        </p>
+      ) : null}
     </Layout>
   );
 }
