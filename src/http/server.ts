@@ -12,7 +12,6 @@ import type { DevOutboxEntry, DevOutboxReader } from '../ports/messaging.ts';
 import { errorCodeOf, LOG_REDACT_PATHS, serializeError } from './log-redaction.ts';
 import { classifyError, sendError } from './errors.ts';
 import { registerSupportReferences } from './support-reference.ts';
-import { registerSupportReferences } from './support-reference.ts';
 import { sendHtml } from './send-html.ts';
 import { DevOutboxPage } from './views/dev-outbox-page.tsx';
 import { resetApiPlugin } from './api/reset-api-plugin.ts';
@@ -210,8 +209,6 @@ export async function buildServer(app: App, options: BuildServerOptions = {}): P
   await fastify.register(fastifyHelmet, helmetConfig);
   // request latency for every route, and /metrics when SSPR_METRICS_TOKEN is set
   await fastify.register(metricsPlugin, { app });
-  // error pages show a support reference (SUP-…), filed after the response for the consoles to find
-  registerSupportReferences(fastify, app);
   // error pages show a support reference (SUP-…), filed after the response for the consoles to find
   registerSupportReferences(fastify, app);
   // Pages and API responses are never cached; a file under /static/ sets its own Cache-Control.
