@@ -16,6 +16,7 @@ import { DevOutbox } from './adapters/mail/dev-outbox.ts';
 import { TwilioSmsSender } from './adapters/sms/twilio-sms.ts';
 import { WebhookSmsSender } from './adapters/sms/webhook-sms.ts';
 import { OutboxWorker } from './service/outbox-worker.ts';
+import { DeliveryHealthService } from './service/delivery-health-service.ts';
 import { DirectoryService } from './service/directory-service.ts';
 import { ResetService } from './service/reset-service.ts';
 import { SessionService } from './service/session-service.ts';
@@ -153,6 +154,12 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     const oldestAgeMs = pending.length > 0 ? systemClock.now() - oldest : 0;
     return { pending: pending.length, oldestAgeMs, failedRecently };
   });
+  // "messages are delayed" on every reset page: read from the shared outbox every 5 s, never per request
+  const deliveryHealth = new DeliveryHealthService({
+    repo: store.deliveryHealth,
+    clock: systemClock,
+    log: log.child({ component: 'delivery-health' }),
+  });
   const directory = new DirectoryService({
     store,
     keyring,
@@ -279,6 +286,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   if (options.startWorker) {
     outbox.start();
     outboxListener?.start();
+    deliveryHealth.start();
     purge.start(config.purge_interval_ms);
   }
 
@@ -294,6 +302,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     sms,
     devOutbox,
     outbox,
+    deliveryHealth,
     directory,
     reset,
     resetPolicy,
@@ -314,6 +323,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
       await purge.stop();
       await outboxListener?.stop();
       await outbox.stop();
+      await deliveryHealth.stop();
       await redisLimiter?.close();
       await mailer.close?.();
       await store.close();

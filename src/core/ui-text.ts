@@ -243,3 +243,36 @@ export const RESET_PAGE_TEXT = {
     submit: 'Continue',
   },
 } as const;
+
+/**
+ * The notice every reset page and API answer carries while a delivery channel has been failing for
+ * more than a minute (core/delivery-health.ts). It depends only on the channels, never on the
+ * login or the account, so it reveals nothing about anyone.
+ */
+export const MESSAGES_DELAYED = {
+  email: {
+    title: 'Emails are running late',
+    message:
+      'Our email service is having trouble right now, so emails with security codes and links may arrive late. Meanwhile you can: use a text message to your mobile phone instead, if this reset offers it; wait a few minutes and check your inbox and spam or junk folder (we keep trying); or contact your administrator.',
+  },
+  sms: {
+    title: 'Text messages are running late',
+    message:
+      'Our text message service is having trouble right now, so security codes sent by text message may arrive late. Meanwhile you can: use the code or link we email you instead, if this reset offers it; wait a few minutes (we keep trying); or contact your administrator.',
+  },
+  both: {
+    title: 'Emails and text messages are running late',
+    message:
+      'Our email and text message services are having trouble right now, so security codes and links may arrive late. Meanwhile you can wait a few minutes and check your inbox, spam or junk folder and phone (we keep trying), or contact your administrator.',
+  },
+} as const satisfies Record<string, ProblemText>;
+
+/** The notice for the channels that are delayed, or null when none is. */
+export function messagesDelayedText(channels: readonly ('email' | 'sms')[]): ProblemText | null {
+  const email = channels.includes('email');
+  const sms = channels.includes('sms');
+  if (email && sms) return MESSAGES_DELAYED.both;
+  if (email) return MESSAGES_DELAYED.email;
+  if (sms) return MESSAGES_DELAYED.sms;
+  return null;
+}

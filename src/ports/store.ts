@@ -1,4 +1,5 @@
 import type { MethodKind } from '../core/contact.ts';
+import type { DeliveryHealthRepo } from './delivery-health.ts';
 import type { Account, Method, Role, Session, Tenant, TenantPolicy } from '../core/directory-model.ts';
 import type { Result } from '../core/result.ts';
 import type { FlowRepo } from './flow-store.ts';
@@ -233,6 +234,8 @@ export interface TransactionOptions {
 
 export interface Store extends Repos {
   readonly dialect: 'sqlite' | 'postgres';
+  /** What the outbox says about each delivery channel (outside transactions: a read every few seconds). */
+  readonly deliveryHealth: DeliveryHealthRepo;
   /** Runs `fn` in one database transaction; everything it writes commits or rolls back together. */
   transaction<T>(fn: (tx: Repos) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** Throws when the database does not answer. */

@@ -11,6 +11,7 @@ import type { MetricsRegistry } from '../ports/metrics.ts';
 import type { LimiterStatus } from '../ports/limiter.ts';
 import type { DirectoryService } from './directory-service.ts';
 import type { OutboxWorker } from './outbox-worker.ts';
+import type { DeliveryHealthService } from './delivery-health-service.ts';
 import type { ResetService } from './reset-service.ts';
 import type { PurgeService } from './purge-service.ts';
 import type { SessionService } from './session-service.ts';
@@ -40,6 +41,8 @@ export interface App {
   /** Present only in development (no SMTP/SMS configured and NODE_ENV≠production). */
   readonly devOutbox: DevOutboxReader | null;
   readonly outbox: OutboxWorker;
+  /** Whether email or SMS has been failing for over a minute: the "messages are delayed" notice (no I/O per page). */
+  readonly deliveryHealth: DeliveryHealthService;
   readonly directory: DirectoryService;
   readonly reset: ResetService;
   readonly resetPolicy: ResetPolicy;

@@ -286,5 +286,13 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
         await db.schema.createIndex('flows_login_state').on('flows').columns(['login', 'state']).execute();
       },
     },
+    '0014_outbox_channel_sent': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run against an untyped schema
+      async up(db: Kysely<any>) {
+        // additive: a channel's last delivery by index, for the "messages are delayed" notice
+        // (sql-delivery-health-repo.ts reads it every few seconds per instance)
+        await db.schema.createIndex('outbox_channel_sent_at').on('outbox').columns(['channel', 'sent_at']).execute();
+      },
+    },
   };
 }

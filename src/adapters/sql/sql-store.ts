@@ -34,6 +34,7 @@ import { SqlOperatorRepo } from './sql-operator-repo.ts';
 import { SqlInsightsRepo } from './sql-insights-repo.ts';
 import { SqlPurgeRepo } from './sql-purge-repo.ts';
 import { SqlLimitRepo } from './sql-limit-repo.ts';
+import { SqlDeliveryHealthRepo } from './sql-delivery-health-repo.ts';
 
 /** The `Store` port plus the schema migrations. */
 export interface SqlStore extends Store {
@@ -128,6 +129,7 @@ class KyselySqlStore implements SqlStore {
   readonly insights: SqlInsightsRepo;
   readonly purge: SqlPurgeRepo;
   readonly limits: SqlLimitRepo;
+  readonly deliveryHealth: SqlDeliveryHealthRepo;
   private closed = false;
 
   constructor(
@@ -148,6 +150,7 @@ class KyselySqlStore implements SqlStore {
     this.insights = new SqlInsightsRepo(db);
     this.purge = new SqlPurgeRepo(db, dialect);
     this.limits = new SqlLimitRepo(db);
+    this.deliveryHealth = new SqlDeliveryHealthRepo(db);
   }
 
   /**

@@ -9,6 +9,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import type { Result } from '../../core/result.ts';
+import { messagesDelayedText } from '../../core/ui-text.ts';
 import type { App } from '../../service/app.ts';
 import type { FlowHandle, RequestContext, StepError, StepOk } from '../../service/reset-service.ts';
 import { errorCodeOf } from '../log-redaction.ts';
@@ -21,6 +22,7 @@ import {
   ErrorBodySchema,
   FlowResponseSchema,
   LinkBodySchema,
+  MessagesDelayedSchema,
   PasswordBodySchema,
   PhoneBodySchema,
   resetApiRegistry,
@@ -164,6 +166,13 @@ async function resetRoutes(instance: FastifyInstance, options: ResetApiOptions):
   const { app } = options;
   const api = instance.withTypeProvider<ZodTypeProvider>();
 
+  /** `{ notice }` while email or SMS has been failing for over a minute (no I/O; the same for every login), else `{}`. */
+  function notice(): { notice?: z.infer<typeof MessagesDelayedSchema> } {
+    const channels = app.deliveryHealth.delayed();
+    const text = messagesDelayedText(channels);
+    return text ? { notice: { code: 'messages_delayed', channels, title: text.title, message: text.message } } : {};
+  }
+
   /** Runs a step with the header's handle and answers `{flowSecret, flow}` or the step's error. */
   async function step(
     request: FastifyRequest,
@@ -183,7 +192,7 @@ async function resetRoutes(instance: FastifyInstance, options: ResetApiOptions):
       }
       return sendApiError(request, reply, result.error, { retryAfterMs, detail: result.detail });
     }
-    return reply.code(200).send({ flowSecret: result.value.secret, flow: result.value.view });
+    return reply.code(200).send({ flowSecret: result.value.secret, flow: result.value.view, ...notice() });
   }
 
   api.get(
@@ -222,7 +231,7 @@ async function resetRoutes(instance: FastifyInstance, options: ResetApiOptions):
       const started = await app.reset.start(request.body.login, requestContext(request), captcha);
       if (!started.ok) return sendApiError(request, reply, started.error, { retryAfterMs: started.retryAfterMs });
       const { flowId, secret, view } = started.value;
-      return reply.code(202).send({ flowId, flowSecret: secret, flow: view });
+      return reply.code(202).send({ flowId, flowSecret: secret, flow: view, ...notice() });
     },
   );
 
@@ -241,7 +250,7 @@ async function resetRoutes(instance: FastifyInstance, options: ResetApiOptions):
       if (!handle) return sendApiError(request, reply, 'flow_not_found');
       const view = await app.reset.view(handle);
       if (!view.ok) return sendApiError(request, reply, view.error);
-      return reply.code(200).send({ flow: view.value });
+      return reply.code(200).send({ flow: view.value, ...notice() });
     },
   );
 
@@ -365,7 +374,7 @@ async function resetRoutes(instance: FastifyInstance, options: ResetApiOptions):
       const handle = parseFlowSecretHeader(request);
       const result = await app.reset.consumeLink(request.body.token, handle, requestContext(request));
       if (!result.ok) return sendApiError(request, reply, result.error);
-      return reply.code(200).send({ flowSecret: result.value.secret, flow: result.value.view });
+      return reply.code(200).send({ flowSecret: result.value.secret, flow: result.value.view, ...notice() });
     },
   );
 }

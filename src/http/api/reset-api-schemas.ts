@@ -87,20 +87,39 @@ export const StartBodySchema = named(
   'Starts a reset. The answer is the same whether or not the account exists.',
 );
 
+/** Present while email or SMS has been failing for over a minute; the same for every login. */
+export const MessagesDelayedSchema = named(
+  z.object({
+    code: z.literal('messages_delayed'),
+    channels: z.array(z.enum(['email', 'sms'])).describe('The channels that are failing.'),
+    title: z.string(),
+    message: z.string().describe('What to do meanwhile: another channel, waiting, or the administrator.'),
+  }),
+  'ResetMessagesDelayed',
+  'Messages are delayed: a delivery channel has been failing for over a minute (nothing about the account).',
+);
+
+const noticeField = MessagesDelayedSchema.optional();
+
 export const StartResponseSchema = named(
   z.object({
     flowId: z.string(),
     flowSecret: flowSecretField,
     flow: FlowViewSchema,
+    notice: noticeField,
   }),
   'ResetStartResponse',
   'A new flow. Send `X-Flow-Secret: <flowId>.<flowSecret>` on every later call.',
 );
 
-export const FlowResponseSchema = named(z.object({ flow: FlowViewSchema }), 'ResetFlowResponse', 'The flow.');
+export const FlowResponseSchema = named(
+  z.object({ flow: FlowViewSchema, notice: noticeField }),
+  'ResetFlowResponse',
+  'The flow.',
+);
 
 export const StepResponseSchema = named(
-  z.object({ flowSecret: flowSecretField, flow: FlowViewSchema }),
+  z.object({ flowSecret: flowSecretField, flow: FlowViewSchema, notice: noticeField }),
   'ResetStepResponse',
   'The flow after a successful step, with the secret to use next (rotated by every step that moves the flow; the same one when the step did not move it, like `resend`).',
 );

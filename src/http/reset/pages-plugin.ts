@@ -1,12 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { VNode } from 'preact';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
 import type { Result } from '../../core/result.ts';
-import { PAGE_PROBLEMS, STEP_PROBLEMS, withTime, type ProblemText } from '../../core/ui-text.ts';
+import { messagesDelayedText, PAGE_PROBLEMS, STEP_PROBLEMS, withTime, type ProblemText } from '../../core/ui-text.ts';
 import type { App } from '../../service/app.ts';
 import type { FlowHandle, FlowView, RequestContext, StepError, StepOk } from '../../service/reset-service.ts';
-import { sendHtml } from '../send-html.ts';
+import { sendHtml as sendPage } from '../send-html.ts';
 import { supportReference } from '../support-reference.ts';
 import { registerAltchaAssets } from './altcha-assets.ts';
 import { csrfCookieSpec, flowCookieSpec, flowCookieValue, parseFlowCookie } from './flow-cookie.ts';
@@ -14,6 +15,7 @@ import {
   CompletedPage,
   InvalidCodePage,
   LinkPage,
+  withMessagesDelayed,
   ProblemPage,
   StartPage,
   StepPage,
@@ -109,6 +111,9 @@ function revealedHelpdesk(view: FlowView | null): Helpdesk | null {
  */
 export async function resetPagesPlugin(fastify: FastifyInstance, options: ResetPagesOptions): Promise<void> {
   const { app } = options;
+  /** Every page here carries the "messages are delayed" notice while email or SMS fails (no I/O: see DeliveryHealthService). */
+  const sendHtml = (reply: FastifyReply, page: VNode, status?: number): FastifyReply =>
+    sendPage(reply, withMessagesDelayed(messagesDelayedText(app.deliveryHealth.delayed()), page), status);
   const flowCookie = flowCookieSpec(app.config.public_url);
   const csrfCookie = csrfCookieSpec(app.config.public_url);
   const codeMinutes = Math.max(1, Math.round(app.config.code_ttl_ms / 60_000));

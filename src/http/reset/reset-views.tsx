@@ -1,4 +1,5 @@
-import type { ComponentChildren, HTMLAttributes, VNode } from 'preact';
+import { createContext, type ComponentChildren, type HTMLAttributes, type VNode } from 'preact';
+import { useContext } from 'preact/hooks';
 import {
   CONTACT_ADMIN,
   formatText,
@@ -51,6 +52,29 @@ export function fillNodes(template: string, values: Readonly<Record<string, Comp
   }
   out.push(template.slice(last));
   return out;
+}
+
+/**
+ * The "messages are delayed" notice (core/delivery-health.ts, text from MESSAGES_DELAYED): the
+ * pages plugin provides it for every reset page it renders, the same for every login and state.
+ */
+export const MessagesDelayedContext = createContext<ProblemText | null>(null);
+
+/** `page` with the notice (null: none) available to every `MessagesDelayed` inside it. */
+export function withMessagesDelayed(notice: ProblemText | null, page: VNode): VNode {
+  return <MessagesDelayedContext.Provider value={notice}>{page}</MessagesDelayedContext.Provider>;
+}
+
+/** Shown right under each reset page's heading while email or SMS has been failing for over a minute. */
+function MessagesDelayed(): VNode | null {
+  const notice = useContext(MessagesDelayedContext);
+  if (!notice) return null;
+  return (
+    <div class="notice messages-delayed" role="status">
+      <h2 class="notice-title">{notice.title}</h2>
+      <p>{notice.message}</p>
+    </div>
+  );
 }
 
 function Csrf({ token }: { token: string }): VNode {
@@ -199,6 +223,7 @@ export function StartPage({ csrf, challenge, login, problem, problemField }: Sta
   return (
     <Layout title={T.start.title} scripts={[ALTCHA_SCRIPT]} stylesheets={[ALTCHA_STYLESHEET]}>
       <h1>{T.start.title}</h1>
+      <MessagesDelayed />
       <p>{T.start.intro}</p>
       {problem ? <ProblemBox problem={problem} /> : null}
       <form method="post" action="/reset" class="reset-form">
@@ -304,6 +329,7 @@ function EmailCodeStep(p: StepPageProps): VNode {
   return (
     <>
       <h1>{T.emailCode.title}</h1>
+      <MessagesDelayed />
       <Progress view={view} now={p.now} />
       {problem ? <ProblemBox problem={problem} /> : null}
       <p>{fillNodes(T.emailCode.sentTo, { email: <strong class="masked">{view.maskedEmail}</strong> })}</p>
@@ -354,6 +380,7 @@ function PhoneNumberStep(p: StepPageProps): VNode {
   return (
     <>
       <h1>{T.phoneNumber.title}</h1>
+      <MessagesDelayed />
       <Progress view={view} now={p.now} />
       {problem ? <ProblemBox problem={problem} /> : null}
       <p>{T.phoneNumber.intro}</p>
@@ -393,6 +420,7 @@ function SmsCodeStep(p: StepPageProps): VNode {
   return (
     <>
       <h1>{T.smsCode.title}</h1>
+      <MessagesDelayed />
       <Progress view={view} now={p.now} />
       {problem ? <ProblemBox problem={problem} /> : null}
       <p>
@@ -426,6 +454,7 @@ function NewPasswordStep(p: StepPageProps): VNode {
   return (
     <>
       <h1>{T.newPassword.title}</h1>
+      <MessagesDelayed />
       <Progress view={view} now={p.now} />
       {problem ? <ProblemBox problem={problem} /> : null}
       <p>{T.newPassword.intro}</p>
@@ -522,6 +551,7 @@ export function ProblemPage({ problem, helpdesk, reference }: ProblemPageProps):
   return (
     <Layout title={problem.title}>
       <h1>{problem.title}</h1>
+      <MessagesDelayed />
       <div class="error" role="alert">
         <p>{problem.message}</p>
       </div>
@@ -549,6 +579,7 @@ export function InvalidCodePage({
   return (
     <Layout title={INVALID_SECURITY_CODE.title}>
       <h1>{INVALID_SECURITY_CODE.title}</h1>
+      <MessagesDelayed />
       <div class="error" role="alert">
         <p>
           {before}
@@ -575,6 +606,7 @@ export function LinkPage({ token, csrf }: { token: string; csrf: string }): VNod
   return (
     <Layout title={T.link.title}>
       <h1>{T.link.title}</h1>
+      <MessagesDelayed />
       <p>{T.link.intro}</p>
       <form method="post" action="/reset/link" class="reset-form">
         <Csrf token={csrf} />
