@@ -9,6 +9,7 @@ import type { Logger } from '../../src/ports/logger.ts';
 import type { DeliveryResult, Mailer, SmsSender } from '../../src/ports/messaging.ts';
 import { enqueueEmail } from '../../src/service/message-queue.ts';
 import { OutboxWorker } from '../../src/service/outbox-worker.ts';
+import { SecurityInfoService } from '../../src/service/security-info-service.ts';
 import type { FlowHandle } from '../../src/service/reset-service.ts';
 import { createResetHarness, RC, T0, type ResetHarness } from '../helpers/reset-harness.ts';
 
@@ -172,6 +173,60 @@ describe('delivery through a mail outage (injected clock, retryable SMTP refusal
         messages.filter((m) => m.template === 'reset.code').map((m) => m.status),
         ['expired'],
       );
+    } finally {
+      await h.close();
+    }
+  });
+
+  test('a security-info registration code resent during an outage: only the newer code is delivered', async () => {
+    const h = await createResetHarness();
+    try {
+      const t = flakyTransport(h.clock);
+      const worker = workerFor(h, t, defaultPolicy());
+      // the setup's own notices go out first: what follows counts only the messages of the test
+      await drain(worker);
+      t.state.delivered.length = 0;
+      t.state.down = true;
+      const si = new SecurityInfoService({
+        store: h.store,
+        keyring: h.keyring,
+        random: cryptoRandom,
+        clock: h.clock,
+        outbox: { wake: noop },
+        policy: h.policy,
+      });
+      const account = (await h.store.directory.findAccountByLogin(USER))!;
+      const now = h.clock.now();
+      await h.store.directory.createSession({
+        idHash: 'session-1',
+        accountId: account.id,
+        createdAt: now,
+        lastSeenAt: now,
+        expiresAt: now + 24 * HOUR,
+      });
+      const auth = {
+        account,
+        tenant: (await h.store.directory.getTenant(account.tenantId))!,
+        session: (await h.store.directory.getSession('session-1'))!,
+        methods: { email: true, phone: true },
+      };
+      const NEW_MAIL = 'uma.new@elsewhere.example';
+      assert.ok((await si.startChange(auth, 'email', NEW_MAIL, RC)).ok);
+      await drain(worker);
+      h.clock.advance(2 * MIN);
+      assert.ok((await si.resend(auth, 'email', RC)).ok);
+      const second = await h.lastCode(NEW_MAIL);
+      await drain(worker);
+      t.state.down = false;
+      for (let i = 0; i < 10; i++) {
+        h.clock.advance(15_000);
+        await drain(worker);
+      }
+      const toNew = t.state.delivered.filter((d) => d.to === NEW_MAIL);
+      assert.equal(toNew.length, 1, 'one registration code delivered');
+      assert.match(toNew[0]!.text, new RegExp(`\\b${second}\\b`), 'the newer one');
+      const statuses = (await h.messages()).filter((m) => m.template === 'security-info.code').map((m) => m.status);
+      assert.deepEqual(statuses.sort(), ['expired', 'sent']);
     } finally {
       await h.close();
     }
