@@ -103,7 +103,13 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   const devOutbox =
     !config.production && (!config.smtp_url || config.sms_provider === 'dev') ? new DevOutbox(log) : null;
   let mailer: Mailer;
-  if (config.smtp_url) mailer = new SmtpMailer({ url: config.smtp_url, from: config.mail_from });
+  if (config.smtp_url)
+    mailer = new SmtpMailer({
+      url: config.smtp_url,
+      from: config.mail_from,
+      ...(config.smtp_ehlo_name ? { ehloName: config.smtp_ehlo_name } : {}),
+      requireTls: config.smtp_require_tls,
+    });
   else if (devOutbox) mailer = devOutbox.mailer();
   else throw new Error('SSPR_SMTP_URL is required in production');
 

@@ -19,6 +19,8 @@ export interface TenantPolicy {
   readonly coolingOffHours: number;
   /** Days after which a verified method must be re-confirmed (prompted after sign-in). */
   readonly reconfirmDays: number;
+  /** The From display name of the tenant's emails, e.g. "Contoso IT"; null: the name in `SSPR_MAIL_FROM`. */
+  readonly senderName: string | null;
 }
 
 export const DEFAULT_TENANT_POLICY: TenantPolicy = {
@@ -30,6 +32,7 @@ export const DEFAULT_TENANT_POLICY: TenantPolicy = {
   smsCountries: null,
   coolingOffHours: 24,
   reconfirmDays: 180,
+  senderName: null,
 };
 
 export interface Tenant {

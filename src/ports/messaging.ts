@@ -5,6 +5,8 @@ export interface EmailMessage {
   readonly subject: string;
   readonly text: string;
   readonly html: string;
+  /** The From display name (a tenant's sender name); absent or null: the one configured in `mail_from`. */
+  readonly fromName?: string | null;
 }
 
 export interface SmsMessage {

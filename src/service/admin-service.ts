@@ -853,6 +853,8 @@ function policyValueText(v: unknown): string {
 }
 
 const INTEGER = /^[0-9]{1,7}$/;
+/** Longest tenant sender name (the From display name of its emails). */
+export const SENDER_NAME_MAX = 64;
 const COUNTRY_PREFIX = /^\+[1-9][0-9]{0,5}$/;
 
 /**
@@ -906,6 +908,17 @@ export function parsePolicyInput(
           problems.push({
             field,
             message: 'Enter a web address starting with https://, like https://help.example.com/password.',
+          });
+        break;
+      }
+      case 'senderName': {
+        const name = value.normalize('NFKC').replace(/\s+/g, ' ');
+        if (name === '') next.senderName = null;
+        else if (name.length <= SENDER_NAME_MAX && !/[\p{Cc}\p{Cf}<>@"\\]/u.test(name)) next.senderName = name;
+        else
+          problems.push({
+            field,
+            message: `Enter a name of at most ${SENDER_NAME_MAX} characters, like Contoso IT, without @ < > " or \\ (it must not look like an email address).`,
           });
         break;
       }

@@ -71,11 +71,25 @@ export class OutboxWorker {
   #again = false;
   /** Every runOnce() in progress (the loop's and direct calls'). */
   readonly #runs = new Set<Promise<number>>();
+  /** Tenants' sender names (policy `senderName`), read at most once a minute per tenant. */
+  readonly #senderNames = new Map<string, { readonly name: string | null; readonly until: number }>();
 
   constructor(options: OutboxWorkerOptions) {
     this.#o = options;
     this.#concurrency = Math.max(1, Math.floor(options.concurrency ?? 8));
     this.#batchSize = Math.max(this.#concurrency, Math.floor(options.batchSize ?? this.#concurrency * 4));
+  }
+
+  /** The From display name of a tenant's emails (null: the one in `mail_from`); read at send time. */
+  async #senderName(tenantId: string | null): Promise<string | null> {
+    if (tenantId === null) return null;
+    const now = this.#o.clock.now();
+    const known = this.#senderNames.get(tenantId);
+    if (known && known.until > now) return known.name;
+    const tenant = await this.#o.store.directory.getTenant(tenantId);
+    const name = tenant?.policy.senderName ?? null;
+    this.#senderNames.set(tenantId, { name, until: now + 60_000 });
+    return name;
   }
 
   get workerId(): string {
@@ -234,7 +248,8 @@ export class OutboxWorker {
       result = await guard(() => sms.send({ to: recipient, body: payload.body }));
     } else {
       const { subject, text, html } = payload;
-      result = await guard(() => this.#o.mailer.send({ to: recipient, subject, text, html }));
+      const fromName = await this.#senderName(m.tenantId);
+      result = await guard(() => this.#o.mailer.send({ to: recipient, subject, text, html, fromName }));
     }
 
     if (result.ok) return this.#finish(m, 'sent', attempt, null, result.providerId);

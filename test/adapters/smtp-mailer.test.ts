@@ -106,11 +106,68 @@ describe('SmtpMailer against a real SMTP listener', () => {
     await smtp.waitFor(before + 1);
   });
 
+  it('marks every message as automatic: Auto-Submitted: auto-generated and X-Auto-Response-Suppress: All', async () => {
+    const before = smtp.messages.length;
+    assert.equal((await mailer.send(message)).ok, true);
+    const mail = (await smtp.waitFor(before + 1))[before]!;
+    const headers = mail.raw.slice(0, mail.raw.indexOf('\r\n\r\n'));
+    assert.match(headers, /^Auto-Submitted: auto-generated$/m);
+    assert.match(headers, /^X-Auto-Response-Suppress: All$/m);
+  });
+
+  it("a message's fromName replaces the From display name, never the address", async () => {
+    const before = smtp.messages.length;
+    assert.equal((await mailer.send({ ...message, fromName: 'Contoso IT' })).ok, true);
+    assert.equal((await mailer.send({ ...message, fromName: null })).ok, true);
+    const [named, plain] = (await smtp.waitFor(before + 2)).slice(before);
+    assert.equal(named!.from, '"Contoso IT" <no-reply@sspr.example>');
+    assert.equal(named!.envelopeFrom, 'no-reply@sspr.example');
+    assert.equal(plain!.from, '"sspr" <no-reply@sspr.example>');
+    const injected = await mailer.send({ ...message, fromName: 'IT\r\nBcc: victim@example.org' });
+    assert.ok(!injected.ok);
+    assert.equal(injected.retryable, false);
+    assert.equal(smtp.messages.length, before + 2);
+  });
+
   it('rejects a From with a line break at construction', () => {
     assert.throws(
       () => new SmtpMailer({ url: smtp.url, from: 'a <a@example.com>\r\nBcc: x@example.com' }),
       /line break/,
     );
+  });
+});
+
+describe('SmtpMailer greeting and TLS settings', () => {
+  it('introduces itself with the configured EHLO name', async () => {
+    const smtp = await startSmtpListener();
+    const mailer = new SmtpMailer({ url: smtp.url, from: FROM, timeoutMs: 2_000, ehloName: 'reset.example.test' });
+    try {
+      assert.equal((await mailer.send(message)).ok, true);
+      const [mail] = await smtp.waitFor(1);
+      assert.equal(mail!.heloName, 'reset.example.test');
+    } finally {
+      await mailer.close();
+      await smtp.close();
+    }
+  });
+
+  it('with requireTls, a server that offers no STARTTLS gets nothing (retryable), and without it the same server gets the message', async () => {
+    const smtp = await startSmtpListener(); // plain SMTP: STARTTLS is neither offered nor accepted
+    const strict = new SmtpMailer({ url: smtp.url, from: FROM, timeoutMs: 2_000, requireTls: true });
+    const relaxed = new SmtpMailer({ url: smtp.url, from: FROM, timeoutMs: 2_000 });
+    try {
+      const refused = await strict.send(message);
+      assert.ok(!refused.ok, 'not sent in clear');
+      assert.equal(refused.retryable, true);
+      assert.match(refused.reason, /STARTTLS.*SSPR_SMTP_REQUIRE_TLS/);
+      assert.equal(smtp.dataStarted, 0, 'no message data went over the connection');
+      assert.equal((await relaxed.send(message)).ok, true);
+      await smtp.waitFor(1);
+    } finally {
+      await strict.close();
+      await relaxed.close();
+      await smtp.close();
+    }
   });
 });
 

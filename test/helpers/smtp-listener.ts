@@ -30,6 +30,8 @@ export interface ReceivedMail {
   readonly html: string | null;
   /** The message as it came over the wire */
   readonly raw: string;
+  /** The name the client gave in EHLO/HELO */
+  readonly heloName: string;
   readonly receivedAt: number;
 }
 
@@ -120,6 +122,7 @@ export async function startSmtpListener(options: SmtpListenerOptions = {}): Prom
                   text: parsed.text ?? '',
                   html: typeof parsed.html === 'string' ? parsed.html : null,
                   raw: raw.toString('utf8'),
+                  heloName: session.hostNameAppearsAs,
                   receivedAt: Date.now(),
                 });
                 callback();

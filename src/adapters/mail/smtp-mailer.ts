@@ -11,7 +11,22 @@ export interface SmtpMailerOptions {
   readonly timeoutMs?: number;
   /** Connections kept open to the server (default 4). */
   readonly maxConnections?: number;
+  /** Name given in EHLO/HELO (default: the machine's host name, as nodemailer picks it). */
+  readonly ehloName?: string;
+  /** With `smtp://`: refuse to send unless the server offers STARTTLS (default false: STARTTLS when offered). */
+  readonly requireTls?: boolean;
 }
+
+/**
+ * Headers on every message. `Auto-Submitted: auto-generated` (RFC 3834) tells mail servers and
+ * clients that no person wrote it: no vacation or out-of-office reply comes back to the sender
+ * address, and mailing-list software does not loop. `X-Auto-Response-Suppress` asks the same of
+ * Microsoft Exchange, which predates RFC 3834.
+ */
+export const AUTOMATED_HEADERS: Readonly<Record<string, string>> = {
+  'Auto-Submitted': 'auto-generated',
+  'X-Auto-Response-Suppress': 'All',
+};
 
 /** Codes nodemailer gives to failures that say nothing about the message itself: try again later. */
 const TRANSIENT_CODES = new Set([
@@ -30,11 +45,16 @@ const TRANSIENT_CODES = new Set([
 export class SmtpMailer implements Mailer {
   readonly name = 'smtp';
   readonly #from: string;
+  /** The address part of `from`, for a From with a tenant's display name. */
+  readonly #fromAddress: string;
   readonly #transport: Transporter;
 
   constructor(options: SmtpMailerOptions) {
     if (hasLineBreak(options.from)) throw new Error('mail_from must not contain a line break');
+    if (options.ehloName !== undefined && hasLineBreak(options.ehloName))
+      throw new Error('the EHLO name must not contain a line break');
     this.#from = options.from;
+    this.#fromAddress = /<([^<>\s]+)>\s*$/.exec(options.from)?.[1] ?? options.from.trim();
     const timeout = options.timeoutMs ?? 15_000;
     const transport: SMTPPoolOptions & { pool: true; url: string } = {
       url: options.url,
@@ -46,12 +66,15 @@ export class SmtpMailer implements Mailer {
       greetingTimeout: timeout,
       socketTimeout: Math.max(timeout, 30_000),
       idleTimeout: 60_000,
+      ...(options.ehloName ? { name: options.ehloName } : {}),
+      ...(options.requireTls ? { requireTLS: true } : {}),
     };
     this.#transport = createTransport(transport);
   }
 
   async send(message: EmailMessage): Promise<DeliveryResult> {
-    for (const value of [message.to, message.subject]) {
+    const fromName = message.fromName?.trim() || null;
+    for (const value of [message.to, message.subject, fromName ?? '']) {
       if (hasLineBreak(value))
         return { ok: false, retryable: false, reason: 'refused: a header value contains a line break' };
     }
@@ -60,8 +83,10 @@ export class SmtpMailer implements Mailer {
     }
     try {
       const info = await this.#transport.sendMail({
-        from: this.#from,
+        // a tenant's sender name replaces the display name only; the address stays the configured one
+        from: fromName ? { name: fromName, address: this.#fromAddress } : this.#from,
         to: message.to,
+        headers: AUTOMATED_HEADERS,
         subject: message.subject,
         text: message.text,
         html: message.html,
@@ -91,6 +116,14 @@ export function classify(e: unknown, recipient: string): DeliveryResult {
   const response = typeof err.response === 'string' ? redact(err.response, recipient) : null;
   const originalCode = typeof err.originalCode === 'string' ? err.originalCode : null;
 
+  if (responseCode !== null && err.command?.toUpperCase().startsWith('STARTTLS')) {
+    // says nothing about the message: the server (or something between) refuses TLS; try again later
+    return {
+      ok: false,
+      retryable: true,
+      reason: `SMTP ${responseCode} to STARTTLS${response ? `: ${clip(response)}` : ''} (TLS is required: SSPR_SMTP_REQUIRE_TLS)`,
+    };
+  }
   if (responseCode !== null) {
     const permanent = err.permanent ?? (responseCode >= 500 && responseCode < 600 && responseCode !== 503);
     const what = err.command ? ` to ${err.command.split(' ')[0]}` : '';

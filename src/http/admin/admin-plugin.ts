@@ -311,7 +311,15 @@ export async function adminPlugin(fastify: FastifyInstance, options: { app: App 
     const actor = consoleActor(request);
     const current = await app.admin.getPolicy(actor);
     if (!current.ok) return renderConsoleForbidden(request, reply, 'not_admin');
-    const fields = ['userGates', 'passwordMinLength', 'helpdeskUrl', 'helpdeskEmail', 'smsDailyBudget', 'smsCountries'];
+    const fields = [
+      'userGates',
+      'passwordMinLength',
+      'helpdeskUrl',
+      'helpdeskEmail',
+      'senderName',
+      'smsDailyBudget',
+      'smsCountries',
+    ];
     for (const extra of ['coolingOffHours', 'reconfirmDays']) if (extra in current.value) fields.push(extra);
     const input: Record<string, string> = {};
     const body = (request.body ?? {}) as Record<string, unknown>;

@@ -503,6 +503,7 @@ export const POLICY_FIELD_LABELS: Readonly<Record<string, string>> = {
   smsCountries: 'Countries text messages may go to',
   coolingOffHours: 'Cooling-off after a contact method changes (hours)',
   reconfirmDays: 'Re-confirm contact methods every (days)',
+  senderName: 'Sender name of emails',
 };
 
 export function PolicyPage(
@@ -620,6 +621,23 @@ export function PolicyPage(
             value={value('helpdeskEmail')}
             aria-describedby={describedBy('helpdeskEmail', true)}
             aria-invalid={problemOf('helpdeskEmail') ? 'true' : undefined}
+          />
+        </div>
+        <div class="field">
+          <label for="senderName">{POLICY_FIELD_LABELS.senderName}</label>
+          <span class="hint" id="senderName-hint">
+            The sender name people see on every email sspr sends them, like “Contoso IT”. Leave empty for the service’s
+            default.
+          </span>
+          <FieldProblem field="senderName" />
+          <input
+            id="senderName"
+            name="senderName"
+            type="text"
+            maxLength={64}
+            value={value('senderName')}
+            aria-describedby={describedBy('senderName', true)}
+            aria-invalid={problemOf('senderName') ? 'true' : undefined}
           />
         </div>
         {numberField('smsDailyBudget')}
