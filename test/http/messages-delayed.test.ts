@@ -107,7 +107,7 @@ test('mail failing: no notice after 59 s, the "messages delayed" notice on every
     now = t0 + 61_000;
     await health.refresh();
     assert.deepEqual(health.delayed(), ['email']);
-    const [start, realFlow, unknownFlow] = await pages();
+    const [start, realFlow, unknownFlow] = (await pages()) as [string, string, string];
     for (const [name, body] of [
       ['start page', start],
       ['flow page of a real account', realFlow],

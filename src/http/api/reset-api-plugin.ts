@@ -22,7 +22,7 @@ import {
   ErrorBodySchema,
   FlowResponseSchema,
   LinkBodySchema,
-  MessagesDelayedSchema,
+  type MessagesDelayedSchema,
   PasswordBodySchema,
   PhoneBodySchema,
   resetApiRegistry,
