@@ -108,3 +108,28 @@ test("ALTCHA: the synchronous check gives altcha-lib verifySolution's answer on 
   // in this mode the server signed the derived key, so the counter is not re-checked (altcha-lib neither)
   assert.deepEqual([...accepted].sort(), ['as solved', 'counter changed']);
 });
+
+test('ALTCHA during a key rotation: a challenge signed with a previous key is accepted, in both directions of the swap; an unknown key is not', async () => {
+  const clock = { now: () => Date.now() };
+  const oldKey = { signatureSecret: 'old-sig', keySignatureSecret: 'old-key' };
+  const newKey = { signatureSecret: 'new-sig', keySignatureSecret: 'new-key' };
+  const make = (current: typeof oldKey, previousSecrets: (typeof oldKey)[] = []): AltchaCaptcha =>
+    new AltchaCaptcha({
+      ...current,
+      previousSecrets,
+      maxNumber: 500,
+      ttlMs: 60_000,
+      clock,
+      markUsed: async () => true,
+    });
+  // step 1 (new key added as previous) meets step 2 (swapped): each accepts the other's challenges
+  const step1 = make(oldKey, [newKey]);
+  const step2 = make(newKey, [oldKey]);
+  const notYet = make(oldKey);
+  const fromStep2 = await solve((await step2.challenge()) as Challenge);
+  const fromStep1 = await solve((await step1.challenge()) as Challenge);
+  assert.equal(await step1.verify(fromStep2), true, 'the new key held only as a previous key accepts its challenges');
+  assert.equal(await step2.verify(fromStep1), true, 'the old key held as a previous key accepts its challenges');
+  assert.equal(await notYet.verify(fromStep2), false, 'an instance without the new key cannot');
+  assert.equal(await make({ signatureSecret: 'x', keySignatureSecret: 'y' }, [oldKey]).verify(fromStep2), false);
+});
