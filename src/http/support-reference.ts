@@ -15,6 +15,15 @@ import { flowCookieSpec, parseFlowCookie } from './reset/flow-cookie.ts';
  * "too many requests" (429, written nowhere under load).
  */
 
+/**
+ * Filed references per client address and window, per instance: an error page costs two inserts,
+ * and nothing else stops a client from asking for error pages in a loop. Beyond this the reference
+ * is still shown and logged, but not filed.
+ */
+export const FILED_PER_IP = 20;
+export const FILED_WINDOW_MS = 10 * 60_000;
+const TRACKED_IPS_MAX = 10_000;
+
 /** Codes whose pages show no reference. */
 const NO_REFERENCE: ReadonlySet<string> = new Set(['not_found', 'method_not_allowed', 'rate_limited']);
 
@@ -44,10 +53,29 @@ export function supportReference(request: FastifyRequest, code: string): string 
 export function registerSupportReferences(fastify: FastifyInstance, app: App): void {
   const flowCookie = flowCookieSpec(app.config.public_url).name;
   fastify.decorate('ssprSupportReferences', { next: () => app.help.newErrorReference() });
+  const perIp = new Map<string, { start: number; count: number }>();
+  const withinBudget = (ip: string): boolean => {
+    const now = app.clock.now();
+    const seen = perIp.get(ip);
+    if (!seen || now - seen.start >= FILED_WINDOW_MS) {
+      if (perIp.size >= TRACKED_IPS_MAX) perIp.clear();
+      perIp.set(ip, { start: now, count: 1 });
+      return true;
+    }
+    seen.count++;
+    return seen.count <= FILED_PER_IP;
+  };
   fastify.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
     const shown = pending.get(request);
     if (!shown) return;
     pending.delete(request);
+    if (!withinBudget(request.ip)) {
+      request.log.warn(
+        { supportReference: shown.reference },
+        'support reference not filed: too many from this address',
+      );
+      return;
+    }
     const cookies = (request as { cookies?: Record<string, string | undefined> }).cookies;
     try {
       const filed = await app.help.recordShownReference(

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import type { Actor } from '../../src/core/admin-rules.ts';
+import { FILED_PER_IP } from '../../src/http/support-reference.ts';
 import { addFabrikam, FABRIKAM } from '../service/admin-fixtures.ts';
 import { createPagesKit, h1, solveCaptcha, TestBrowser, type PagesKit } from './reset-pages-kit.ts';
 
@@ -172,5 +173,34 @@ describe('one kind of reference: the support reference, on error pages too', () 
     const res = await kit.server.inject({ url: '/no/such/page', headers: { accept: 'text/html' } });
     assert.equal(res.statusCode, 404);
     assert.deepEqual(referencesIn(res.body), []);
+  });
+});
+
+describe('error references cannot be used to fill the database', () => {
+  let kit: PagesKit;
+  before(async () => {
+    kit = await createPagesKit();
+  });
+  after(async () => kit.close());
+
+  const errorPage = (remoteAddress: string) =>
+    kit.server.inject({
+      method: 'POST',
+      url: '/reset',
+      remoteAddress,
+      headers: { accept: 'text/html', 'content-type': 'application/xml' },
+      payload: 'x',
+    });
+
+  it(`one address gets at most ${FILED_PER_IP} references filed per window; the page still shows one`, async () => {
+    for (let i = 0; i < FILED_PER_IP; i++) {
+      const [reference] = referencesIn((await errorPage('192.0.2.7')).body);
+      await filed(kit, reference!);
+    }
+    const over = referencesIn((await errorPage('192.0.2.7')).body);
+    assert.equal(over.length, 1, 'the page still shows a reference');
+    const [other] = referencesIn((await errorPage('192.0.2.8')).body);
+    await filed(kit, other!); // another address is filed; by then the refused one's hook has run
+    assert.equal(await kit.app.store.help.findByReference(over[0]!), null, 'not filed');
   });
 });
