@@ -4,8 +4,9 @@
  *
  * Knobs (environment): BENCH_DURATION seconds per run (10), BENCH_CONNECTIONS (50),
  * BENCH_TTC_RATE resets/s for time to code (200), BENCH_CAPTCHAS solutions per start run (15000),
- * BENCH_ONLY=baseline,sqlite,postgres,better-auth (a subset; the report then goes to
- * bench/results/partial.md), BENCH_PROFILE=1 (servers run with --cpu-prof into bench/profiles/),
+ * BENCH_ONLY=baseline,sqlite,postgres,better-auth,enumeration (a subset; the report then goes to
+ * bench/results/partial.md; `enumeration` alone times 1,000 interleaved starts per class of login
+ * on SQLite and PostgreSQL + Redis), BENCH_ENUMERATION_ROUNDS (1000), BENCH_PROFILE=1 (servers run with --cpu-prof into bench/profiles/),
  * BENCH_PG_SOCKET=/var/run/postgresql (sspr reaches PostgreSQL through its Unix socket).
  */
 import { execFileSync } from 'node:child_process';
@@ -20,10 +21,14 @@ import { argon2Hasher } from '../src/adapters/crypto/argon2-hasher.ts';
 import { closedLoop, QUIET_THRESHOLD, QUIET_WAIT_MS, startChild, startSmtpSink, type LoadResult } from './bench-kit.ts';
 import { benchSspr, type BenchOptions, type TargetResult } from './sspr-target.ts';
 import { benchBetterAuth } from './better-auth-target.ts';
+import { benchEnumeration, type EnumerationResult } from './enumeration-target.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const env = process.env;
-const only = new Set((env.BENCH_ONLY ?? 'baseline,sqlite,postgres,better-auth').split(',').map((s) => s.trim()));
+const only = new Set(
+  (env.BENCH_ONLY ?? 'baseline,sqlite,postgres,better-auth,enumeration').split(',').map((s) => s.trim()),
+);
+const enumerationRounds = Number(env.BENCH_ENUMERATION_ROUNDS ?? '1000');
 const full = env.BENCH_ONLY === undefined;
 const durationS = Number(env.BENCH_DURATION ?? '10');
 const connections = Number(env.BENCH_CONNECTIONS ?? '50');
@@ -267,6 +272,7 @@ function report(data: {
   readonly base: Baselines | null;
   readonly targets: readonly TargetResult[];
   readonly ba: TargetResult | null;
+  readonly enumeration: readonly EnumerationResult[];
   readonly seconds: number;
 }): string {
   const L: string[] = [];
@@ -366,6 +372,37 @@ function report(data: {
     if (t.notes.length > 0) L.push('');
   }
 
+  if (data.enumeration.length > 0) {
+    L.push('## Enumeration timing', '');
+    L.push(
+      'A reset start for each class of login, one request at a time through the JSON API of the production build, ' +
+        'the classes in a fresh (seeded) random order every round, after warm-up rounds that are not counted; ' +
+        'each start carries a pre-solved CAPTCHA and a distinct login of its class (the accounts over their sending limit: ' +
+        `100 accounts started ten times each beforehand). Times are client-side, request sent to answer read, in ms; ` +
+        'Δ is the difference from an existing account. The emails of the existing and blocked classes go out meanwhile ' +
+        '(the outbox worker runs in the same process), as they would for an attacker. ' +
+        'The deterministic check — the same statements, in the same order, for every class — is `test/attack/enumeration.test.ts`.',
+      '',
+    );
+    for (const e of data.enumeration) {
+      L.push(`### ${e.label}: ${e.rounds} interleaved starts per class (${e.warmup} warm-up rounds)`, '');
+      L.push('| class | n | median ms | p90 ms | Δ median ms | Δ p90 ms | failed |');
+      L.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+      const ref = e.classes.find((c) => c.name === 'existing');
+      for (const c of e.classes) {
+        const dm = ref ? c.median - ref.median : Number.NaN;
+        const dp = ref ? c.p90 - ref.p90 : Number.NaN;
+        const sign = (x: number): string => `${x >= 0 ? '+' : ''}${x.toFixed(3)}`;
+        L.push(
+          `| ${c.name} | ${c.n} | ${c.median.toFixed(3)} | ${c.p90.toFixed(3)} | ${sign(dm)} | ${sign(dp)} | ${c.failed} |`,
+        );
+      }
+      L.push('');
+      for (const n of e.notes) L.push(`- note: ${n}`);
+      if (e.notes.length > 0) L.push('');
+    }
+  }
+
   if (data.targets.length > 0) {
     L.push('## Targets', '');
     L.push('| backend | what | target | result | met |', '| --- | --- | --- | --- | --- |');
@@ -389,6 +426,7 @@ async function main(): Promise<void> {
   let ba: TargetResult | null = null;
   let argon: Argon2Bound | null = null;
   let base: Baselines | null = null;
+  const enumeration: EnumerationResult[] = [];
   try {
     if (only.has('baseline')) {
       argon = await argon2Bound();
@@ -408,6 +446,28 @@ async function main(): Promise<void> {
           }),
         ),
       );
+    if (only.has('enumeration')) {
+      enumeration.push(
+        await benchEnumeration(
+          'sspr (SQLite)',
+          options,
+          sink,
+          { dataDir: path.join(dir, 'enumeration-sqlite') },
+          enumerationRounds,
+        ),
+      );
+      enumeration.push(
+        await withPostgres((databaseUrl) =>
+          benchEnumeration(
+            'sspr (PostgreSQL + Redis)',
+            options,
+            sink,
+            { dataDir: path.join(dir, 'enumeration-postgres'), databaseUrl, redisUrl: 'redis://127.0.0.1:6379/0' },
+            enumerationRounds,
+          ),
+        ),
+      );
+    }
   } finally {
     await sink.close();
     rmSync(dir, { recursive: true, force: true });
@@ -439,6 +499,7 @@ async function main(): Promise<void> {
     base,
     targets,
     ba,
+    enumeration,
     seconds: (Date.now() - started) / 1000,
   });
   // what bounds the numbers, written by hand after reading a run and its profiles
@@ -454,7 +515,7 @@ async function main(): Promise<void> {
   mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
   writeFileSync(
     path.join(root, 'bench', 'results', full ? 'latest.json' : 'partial.json'),
-    JSON.stringify({ argon, base, targets, ba }, null, 2) + '\n',
+    JSON.stringify({ argon, base, targets, ba, enumeration }, null, 2) + '\n',
   );
   log(`wrote ${path.relative(root, out)}`);
 }

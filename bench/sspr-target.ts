@@ -73,7 +73,7 @@ const altEmail = (i: number): string => `u${i}@${altDomain}`;
 
 /** The production build (`npm run build`), once per benchmark run: the servers measured run what production runs. */
 let built = false;
-function buildOnce(root: string, log: (line: string) => void): void {
+export function buildOnce(root: string, log: (line: string) => void): void {
   if (built) return;
   const out = execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: root, encoding: 'utf8' });
   for (const line of out.trimEnd().split('\n')) log(line);

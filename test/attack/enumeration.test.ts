@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import { api, PageClient, startAttackServer, type AttackServer } from './attack-kit.ts';
 import type { FlowHandle } from '../../src/service/reset-service.ts';
+import { createResetHarness, RC } from '../helpers/reset-harness.ts';
+import { withPostgresDatabase } from '../helpers/databases.ts';
 
 /**
  * Account enumeration (GUIDE §2 "same response and timing whether or not the account exists"):
@@ -29,7 +31,11 @@ const MASKED_HEADERS: Readonly<Record<string, string>> = {
 };
 
 /** The response with every nonce replaced by a placeholder. */
-function snapshot(res: LightMyRequestResponse, nonces: readonly string[]): Snapshot {
+function snapshot(
+  res: LightMyRequestResponse,
+  nonces: readonly string[],
+  options: { readonly keepLength?: boolean } = {},
+): Snapshot {
   const requestId = String(res.headers['x-request-id'] ?? '');
   const csrf = [...res.body.matchAll(/name="_csrf"[^>]*value="([^"]+)"/g)].map((m) => m[1]!);
   // support references on dead ends are random for every account class
@@ -40,16 +46,28 @@ function snapshot(res: LightMyRequestResponse, nonces: readonly string[]): Snaps
   const mask = (text: string): string => {
     let out = text;
     for (const n of all) out = out.split(n).join('<nonce>');
-    return out
-      .replace(/\b\d{4}-\d{2}-\d{2}T[\d:.]+Z/g, '<iso-date>')
-      .replace(/\b\d{13}\b/g, '<epoch-ms>')
-      .replace(/\b\d{1,2}:\d{2}(:\d{2})?\b/g, '<hh:mm>');
+    return (
+      out
+        // the support reference of an error page is drawn per request
+        .replace(/\bSUP-[A-Z0-9]{4}-[A-Z0-9]{4}\b/g, '<support-reference>')
+        .replace(/\b\d{4}-\d{2}-\d{2}T[\d:.]+Z/g, '<iso-date>')
+        .replace(/\b\d{13}\b/g, '<epoch-ms>')
+        .replace(/\b\d{1,2}:\d{2}(:\d{2})?\b/g, '<hh:mm>')
+    );
   };
   const headers = Object.entries(res.headers)
     .flatMap(([name, value]) =>
       Array.isArray(value) ? value.map((v) => [name, v] as const) : [[name, value] as const],
     )
-    .map(([name, value]) => [name, MASKED_HEADERS[name] ?? mask(String(value))] as const)
+    .map(
+      ([name, value]) =>
+        [
+          name,
+          options.keepLength && name === 'content-length'
+            ? String(value)
+            : (MASKED_HEADERS[name] ?? mask(String(value))),
+        ] as const,
+    )
     .sort((a, b) => (a[0] + a[1] < b[0] + b[1] ? -1 : 1));
   return { status: res.statusCode, headers, body: mask(res.body) };
 }
@@ -205,168 +223,263 @@ test('enumeration: the masked email does not tell an existing account from an un
   }
 });
 
-// ---- timing ----------------------------------------------------------------------------------
+// ---- one login, every state ----------------------------------------------------------------
 
-const ROUNDS = 500;
-const WARMUP = 30;
-const MAX_MEDIAN_DIFF_MS = 5;
-// 100 accounts for the API and 100 others for the pages: ≤ 6 resets each, under the 10 emails / 10 min
-// per account limit (past it the existing path would stop sending and look like the unknown one)
-const EXISTING_ACCOUNTS = 100;
-
-interface Stats {
-  readonly median: number;
-  readonly p90: number;
+/** The answers of one start through the API and one through the pages, for one login. */
+interface StartAnswers {
+  readonly apiStart: Snapshot;
+  readonly apiView: Snapshot;
+  readonly pagePost: Snapshot;
+  readonly pageFlow: Snapshot;
 }
 
-function stats(samples: readonly number[]): Stats {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-  return { median: at(0.5), p90: at(0.9) };
+/**
+ * Starts once by the API and once by the pages. `full`: only the random ids are placeholders
+ * (the masked email and the length stay); `masked`: the masked email (and the length it sets)
+ * too, for comparing logins with and without an email on file.
+ */
+async function startAnswers(kit: AttackServer, login: string): Promise<{ full: StartAnswers; masked: StartAnswers }> {
+  const res = await api(kit.server, 'POST', 'start', { body: { login, altcha: await kit.captcha() } });
+  assert.equal(res.status, 202, `API start ${login}`);
+  const handle: FlowHandle = { flowId: String(res.body.flowId), secret: String(res.body.flowSecret) };
+  const shown = (res.body.flow as { maskedEmail: string }).maskedEmail;
+  const view = await api(kit.server, 'GET', 'flow', { flow: handle });
+  const browser = new PageClient(kit.server);
+  const post = await browser.start(kit, login);
+  const pageHandle = browser.flow();
+  assert.ok(pageHandle);
+  const page = await browser.get('/reset/flow');
+  const both = (maskTheMask: boolean): StartAnswers => {
+    const keep = { keepLength: !maskTheMask };
+    const apiNonces = [handle.flowId, handle.secret, ...(maskTheMask ? [shown] : [])];
+    const pageNonces = [pageHandle.flowId, pageHandle.secret, ...(maskTheMask ? [shown] : [])];
+    return {
+      apiStart: snapshot(res.res, apiNonces, keep),
+      apiView: snapshot(view.res, apiNonces, keep),
+      pagePost: snapshot(post, pageNonces, keep),
+      pageFlow: snapshot(page, pageNonces, keep),
+    };
+  };
+  return { full: both(false), masked: both(true) };
 }
 
-function report(what: string, a: readonly number[], u: readonly number[]): number {
-  const sa = stats(a);
-  const su = stats(u);
-  const diff = sa.median - su.median;
-  console.log(
-    `[timing] ${what}: existing n=${a.length} median ${sa.median.toFixed(3)} ms p90 ${sa.p90.toFixed(3)} ms | ` +
-      `unknown n=${u.length} median ${su.median.toFixed(3)} ms p90 ${su.p90.toFixed(3)} ms | ` +
-      `median difference ${diff.toFixed(3)} ms (limit ±${MAX_MEDIAN_DIFF_MS} ms)`,
-  );
-  return diff;
-}
-
-/** Emails queued so far for these accounts (from the store, not the dev outbox, which keeps only 500). */
-async function emailsQueued(kit: AttackServer, logins: readonly string[]): Promise<number> {
-  let sum = 0;
-  for (const login of logins) {
-    const account = await kit.app.store.directory.findAccountByLogin(login);
-    assert.ok(account);
-    sum += await kit.app.store.flows.countMessages({ accountId: account.id, channel: 'email', since: 0 });
+function assertSameAnswers(label: string, answers: Record<string, StartAnswers>): void {
+  for (const part of ['apiStart', 'apiView', 'pagePost', 'pageFlow'] as const) {
+    assertSame(`${label} ${part}`, Object.fromEntries(Object.entries(answers).map(([k, v]) => [k, v[part]])));
   }
-  return sum;
 }
 
-async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
-  const t0 = process.hrtime.bigint();
-  const value = await fn();
-  return [Number(process.hrtime.bigint() - t0) / 1e6, value];
+/** The audit outcomes of the last two starts (what the state really was). */
+async function lastOutcomes(kit: AttackServer, state: string): Promise<string[]> {
+  const events = (await kit.app.store.audit.list({ limit: 1000 })).filter((e) => e.type === 'reset.requested');
+  return events
+    .slice(0, 2)
+    .reverse()
+    .map((e) => `${state}:${e.outcome}${e.details.suppressed ? `/${String(e.details.suppressed)}` : ''}`);
 }
 
-test(`enumeration timing: ${ROUNDS} interleaved starts and flow views, existing vs unknown (HTTP, SQLite, CAPTCHAs solved beforehand)`, async () => {
+test('enumeration: one login answers the same in every state — unknown, no method, with an email, blocked, disabled, over the sending limit (API and pages, length and cookies)', async () => {
   const kit = await startAttackServer({ SSPR_START_LIMIT_PER_IP: '1000000' });
   try {
-    const existing: string[] = [];
-    for (let i = 0; i < 2 * EXISTING_ACCOUNTS; i++) {
-      const login = `timing-${i}@contoso.example`;
-      assert.ok(
-        (await kit.app.directory.addUser({ login, displayName: `Timing ${i}`, role: 'user', actor: 'attack' })).ok,
-      );
-      assert.ok(
-        (await kit.app.directory.setMethod({ login, kind: 'email', value: `t${i}@personal.example`, actor: 'attack' }))
-          .ok,
-      );
-      existing.push(login);
-    }
-    const total = ROUNDS + WARMUP;
-    const before = await emailsQueued(kit, existing);
-    const solved: string[] = [];
-    for (let i = 0; i < 2 * total * 2; i++) solved.push(await kit.captcha());
-    const nextCaptcha = () => solved.pop()!;
-
-    // -- API POST /start --
-    const apiA: number[] = [];
-    const apiU: number[] = [];
-    const apiHandles: { a: FlowHandle[]; u: FlowHandle[] } = { a: [], u: [] };
-    for (let i = 0; i < total; i++) {
-      for (const kind of ['a', 'u'] as const) {
-        const login = kind === 'a' ? existing[i % EXISTING_ACCOUNTS]! : `ghost-${i}@contoso.example`;
-        const body = { login, altcha: nextCaptcha() };
-        const [ms, res] = await timed(() => api(kit.server, 'POST', 'start', { body }));
-        assert.equal(res.status, 202);
-        if (i < WARMUP) continue;
-        (kind === 'a' ? apiA : apiU).push(ms);
-        apiHandles[kind].push({ flowId: String(res.body.flowId), secret: String(res.body.flowSecret) });
-      }
-    }
-    const d1 = report('API POST /api/v1/reset/start', apiA, apiU);
-
-    // -- API GET /flow (the first view after start) --
-    const viewA: number[] = [];
-    const viewU: number[] = [];
-    for (let i = 0; i < ROUNDS; i++) {
-      for (const kind of ['a', 'u'] as const) {
-        const flow = apiHandles[kind][i]!;
-        const [ms, res] = await timed(() => api(kit.server, 'GET', 'flow', { flow }));
-        assert.equal(res.status, 200);
-        (kind === 'a' ? viewA : viewU).push(ms);
-      }
-    }
-    const d2 = report('API GET /api/v1/reset/flow', viewA, viewU);
-
-    // -- page POST /reset (one CSRF token, reused) --
-    const browser = new PageClient(kit.server);
-    const form = await browser.get('/reset');
-    const csrf = (/name="_csrf"[^>]*value="([^"]+)"/.exec(form.body) ?? [])[1] ?? '';
-    const csrfCookie = browser.cookieHeader();
-    const pageA: number[] = [];
-    const pageU: number[] = [];
-    const pageCookies: { a: string[]; u: string[] } = { a: [], u: [] };
-    for (let i = 0; i < total; i++) {
-      for (const kind of ['a', 'u'] as const) {
-        const login =
-          kind === 'a' ? existing[EXISTING_ACCOUNTS + (i % EXISTING_ACCOUNTS)]! : `phantom-${i}@contoso.example`;
-        const payload = new URLSearchParams({ login, altcha: nextCaptcha(), _csrf: csrf }).toString();
-        const [ms, res] = await timed(() =>
-          kit.server.inject({
-            method: 'POST',
-            url: '/reset',
-            headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: csrfCookie, accept: 'text/html' },
-            payload,
-          }),
-        );
-        assert.equal(res.statusCode, 303, res.body.slice(0, 200));
-        if (i < WARMUP) continue;
-        (kind === 'a' ? pageA : pageU).push(ms);
-        const flowCookie = res.cookies.find((c) => c.name.endsWith('sspr_flow'));
-        assert.ok(flowCookie);
-        pageCookies[kind].push(`${flowCookie.name}=${flowCookie.value}`);
-      }
-    }
-    const d3 = report('page POST /reset', pageA, pageU);
-
-    // -- page GET /reset/flow (the first page after start) --
-    const flowA: number[] = [];
-    const flowU: number[] = [];
-    for (let i = 0; i < ROUNDS; i++) {
-      for (const kind of ['a', 'u'] as const) {
-        const cookie = pageCookies[kind][i]!;
-        const [ms, res] = await timed(() =>
-          kit.server.inject({ method: 'GET', url: '/reset/flow', headers: { cookie, accept: 'text/html' } }),
-        );
-        assert.equal(res.statusCode, 200);
-        (kind === 'a' ? flowA : flowU).push(ms);
-      }
-    }
-    const d4 = report('page GET /reset/flow', flowA, flowU);
-
-    // the existing accounts really were sent a code each time (else this compares two unknown paths)
-    const after = await emailsQueued(kit, existing);
-    assert.equal(after - before, 2 * total, 'every start for an existing account queued an email');
-
-    for (const [what, d] of [
-      ['API start', d1],
-      ['API flow view', d2],
-      ['page POST /reset', d3],
-      ['page GET /reset/flow', d4],
-    ] as const) {
-      assert.ok(
-        Math.abs(d) <= MAX_MEDIAN_DIFF_MS,
-        `${what}: median difference ${d.toFixed(3)} ms > ${MAX_MEDIAN_DIFF_MS} ms`,
-      );
-    }
+    const login = 'sam.states@contoso.example';
+    const by = { actor: 'attack' } as const;
+    const full: Record<string, StartAnswers> = {};
+    const masked: Record<string, StartAnswers> = {};
+    const seen: string[] = [];
+    const record = async (state: string): Promise<void> => {
+      const answers = await startAnswers(kit, login);
+      full[state] = answers.full;
+      masked[state] = answers.masked;
+      seen.push(...(await lastOutcomes(kit, state)));
+    };
+    await record('unknown');
+    assert.ok((await kit.app.directory.addUser({ login, displayName: 'Sam States', role: 'user', ...by })).ok);
+    await record('no method');
+    assert.ok((await kit.app.directory.setMethod({ login, kind: 'email', value: 'sam@personal.example', ...by })).ok);
+    await record('existing');
+    const account = await kit.app.store.directory.findAccountByLogin(login);
+    assert.ok(account);
+    await kit.app.store.flows.block(account.id, kit.app.clock.now());
+    await record('blocked');
+    await kit.app.store.flows.clearGuard(account.id);
+    assert.ok((await kit.app.directory.disable({ login, ...by })).ok);
+    await record('disabled');
+    assert.ok((await kit.app.directory.enable({ login, ...by })).ok);
+    // 10 starts so far for this login: these two are past the 10 per 10 minutes
+    await record('over the sending limit');
+    // the states really were what they are called (else this compares one state with itself)
+    assert.deepEqual(seen, [
+      'unknown:not_found',
+      'unknown:not_found',
+      'no method:no_methods',
+      'no method:no_methods',
+      'existing:found',
+      'existing:found',
+      'blocked:blocked',
+      'blocked:blocked',
+      'disabled:disabled',
+      'disabled:disabled',
+      'over the sending limit:found/account_email_limit',
+      'over the sending limit:found/account_email_limit',
+    ]);
+    // byte for byte (masked email, length and cookie names included) within each kind of mask …
+    assertSameAnswers('no email on file (stable decoy)', { unknown: full.unknown!, 'no method': full['no method']! });
+    assertSameAnswers('email on file (its own mask)', {
+      existing: full.existing!,
+      blocked: full.blocked!,
+      disabled: full.disabled!,
+      'over the sending limit': full['over the sending limit']!,
+    });
+    // … and across all of them once the masked email is a placeholder
+    assertSameAnswers('every state', masked);
   } finally {
     await kit.close();
   }
+});
+
+test('enumeration: repeated starts show the same mask, and sending limits count for unknown logins at the same number', async () => {
+  const h = await createResetHarness();
+  try {
+    const starts = async (login: string, n: number): Promise<{ masks: string[]; suppressed: number[] }> => {
+      const masks: string[] = [];
+      for (let i = 0; i < n; i++) {
+        const started = await h.reset.start(login, RC);
+        assert.ok(started.ok);
+        masks.push(started.value.view.maskedEmail);
+      }
+      const events = (await h.store.audit.list({ limit: 1000 }))
+        .filter((e) => e.type === 'reset.requested' && e.details.flow !== undefined)
+        .reverse();
+      const mine = events.slice(-n);
+      return {
+        masks,
+        suppressed: mine.flatMap((e, i) => (e.details.suppressed === 'account_email_limit' ? [i + 1] : [])),
+      };
+    };
+    h.clock.advance(11 * 60_000); // the seeding notices fall out of the email window
+    const existing = await starts('user@contoso.example', 12);
+    const unknown = await starts('nobody@contoso.example', 12);
+    assert.equal(new Set(existing.masks).size, 1);
+    assert.equal(new Set(unknown.masks).size, 1, 'the decoy is the same on every start');
+    assert.deepEqual(existing.suppressed, [11, 12], 'the 11th start of an account is over the limit');
+    assert.deepEqual(unknown.suppressed, existing.suppressed, 'and so is the 11th start of an unknown login');
+  } finally {
+    await h.close();
+  }
+});
+
+test("enumeration: an unknown login's decoy stays put when the tenant's domains change (it moves only to a domain whose count changed)", async () => {
+  const h = await createResetHarness();
+  try {
+    const addPerson = async (login: string, email: string): Promise<void> => {
+      assert.ok((await h.directory.addUser({ login, displayName: login, role: 'user', actor: 'test' })).ok);
+      assert.ok((await h.directory.setMethod({ login, kind: 'email', value: email, actor: 'test' })).ok);
+    };
+    // the tenant's people use a few providers
+    for (const [i, domain] of ['a-mail.example', 'b-mail.example', 'c-mail.example'].entries())
+      await addPerson(`person-${i}@contoso.example`, `p${i}@${domain}`);
+    const logins = Array.from({ length: 60 }, (_, i) => `ghost-${i}@contoso.example`);
+    const maskOf = async (login: string): Promise<string> => {
+      // no IP: 120 starts are past the per-IP limit, which is not what this looks at
+      const started = await h.reset.start(login, { ip: null, userAgent: null });
+      assert.ok(started.ok);
+      return started.value.view.maskedEmail;
+    };
+    const before = new Map<string, string>();
+    for (const login of logins) before.set(login, await maskOf(login));
+    assert.ok(new Set(before.values()).size > 2, 'the decoys use several domains');
+    // new people register at a new provider and at one already there; the cached list expires
+    await addPerson('joiner-0@contoso.example', 'j0@personal.example');
+    await addPerson('joiner-1@contoso.example', 'j1@newmail.example');
+    await addPerson('joiner-2@contoso.example', 'j2@newmail.example');
+    h.clock.advance(6 * 60_000);
+    const moved: string[] = [];
+    for (const login of logins) {
+      const now = await maskOf(login);
+      if (now !== before.get(login)) moved.push(`${before.get(login)} → ${now}`);
+    }
+    // an attacker comparing a login's decoy before and after sees it move only where the
+    // tenant's real distribution moved, never between providers nobody joined or left
+    for (const m of moved) assert.match(m, /→ .*@(newmail|personal)\.example$/, `a decoy moved: ${m}`);
+    assert.ok(moved.length < logins.length / 2, `most decoys stay where they were (${moved.length} moved)`);
+  } finally {
+    await h.close();
+  }
+});
+
+// ---- equal work ----------------------------------------------------------------------------
+
+/**
+ * The statements (SQL text, without parameters) one start runs, for each class of login. A
+ * difference in count or kind is a difference in time an attacker can measure (on PostgreSQL
+ * each statement is a round trip), so they must be the same sequence for every class.
+ */
+async function statementsPerClass(databaseUrl?: string): Promise<Record<string, string[]>> {
+  const log: string[] = [];
+  let recording = false;
+  const h = await createResetHarness({
+    ...(databaseUrl ? { databaseUrl } : {}),
+    onQuery: (q) => {
+      if (recording) log.push(q);
+    },
+  });
+  try {
+    const by = { actor: 'test' } as const;
+    for (const login of ['blocked@contoso.example', 'limited@contoso.example']) {
+      assert.ok((await h.directory.addUser({ login, displayName: login, role: 'user', ...by })).ok);
+      assert.ok((await h.directory.setMethod({ login, kind: 'email', value: `x.${login}`, ...by })).ok);
+    }
+    const blocked = await h.store.directory.findAccountByLogin('blocked@contoso.example');
+    await h.store.flows.block(blocked!.id, h.clock.now());
+    for (let i = 0; i < 10; i++) assert.ok((await h.reset.start('limited@contoso.example', RC)).ok);
+    // warm: the tenant's decoy domains are read once per five minutes, whoever starts first
+    assert.ok((await h.reset.start('warm-up@contoso.example', RC)).ok);
+    const classes: Record<string, string> = {
+      existing: 'user@contoso.example',
+      unknown: 'nobody@contoso.example',
+      disabled: 'disabled@contoso.example',
+      blocked: 'blocked@contoso.example',
+      'no method': 'emailless@contoso.example',
+      'over the sending limit': 'limited@contoso.example',
+    };
+    const out: Record<string, string[]> = {};
+    for (const [name, login] of Object.entries(classes)) {
+      log.length = 0;
+      recording = true;
+      const started = await h.reset.start(login, RC);
+      recording = false;
+      assert.ok(started.ok);
+      out[name] = [...log];
+    }
+    // the classes were what they are called
+    const outcomes = (await h.store.audit.list({ limit: 6 }))
+      .reverse()
+      .map((e) => `${e.outcome}${e.details.messageQueued ? '+sent' : ''}`);
+    assert.deepEqual(outcomes, ['found+sent', 'not_found', 'disabled', 'blocked+sent', 'no_methods', 'found']);
+    return out;
+  } finally {
+    await h.close();
+  }
+}
+
+function assertEqualWork(label: string, perClass: Record<string, string[]>): void {
+  const counts = Object.entries(perClass).map(([k, v]) => `${k} ${v.length}`);
+  console.log(`[equal work] ${label}: statements per start — ${counts.join(', ')}`);
+  const reference = perClass.existing!;
+  for (const [name, statements] of Object.entries(perClass)) {
+    assert.equal(
+      statements.length,
+      reference.length,
+      `${label}: ${name} runs ${statements.length} statements, existing ${reference.length}`,
+    );
+    assert.deepEqual(statements, reference, `${label}: ${name} runs other statements than an existing account`);
+  }
+}
+
+test('equal work: a start runs the same statements in the same order for every class of login (SQLite)', async () => {
+  assertEqualWork('SQLite', await statementsPerClass());
+});
+
+test('equal work: a start runs the same statements — the same round trips — for every class of login (PostgreSQL)', async () => {
+  await withPostgresDatabase(async (url) => assertEqualWork('PostgreSQL', await statementsPerClass(url)));
 });
