@@ -52,7 +52,9 @@ test('mail failing: no notice after 59 s, the "messages delayed" notice on every
     const { app } = kit;
     let now = Date.now();
     const clock = { now: () => now };
-    const health = new DeliveryHealthService({ repo: app.store.deliveryHealth, clock });
+    let reads = 0;
+    const repo = { evidence: () => (reads++, app.store.deliveryHealth.evidence()) };
+    const health = new DeliveryHealthService({ repo, clock });
     server = await buildServer({ ...app, deliveryHealth: health }, { logger: false });
     await server.ready();
     const mailer = switchableMailer();
@@ -107,7 +109,9 @@ test('mail failing: no notice after 59 s, the "messages delayed" notice on every
     now = t0 + 61_000;
     await health.refresh();
     assert.deepEqual(health.delayed(), ['email']);
+    const readsBefore = reads;
     const [start, realFlow, unknownFlow] = (await pages()) as [string, string, string];
+    assert.equal(reads, readsBefore, 'page views read nothing: the notice comes from the last refresh');
     for (const [name, body] of [
       ['start page', start],
       ['flow page of a real account', realFlow],
