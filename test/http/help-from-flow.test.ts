@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import type { Actor } from '../../src/core/admin-rules.ts';
+import { HELP_PER_FLOW } from '../../src/http/help/help-plugin.ts';
 import { FILED_PER_IP } from '../../src/http/support-reference.ts';
 import { addFabrikam, FABRIKAM } from '../service/admin-fixtures.ts';
 import { createPagesKit, h1, solveCaptcha, TestBrowser, type PagesKit } from './reset-pages-kit.ts';
@@ -86,6 +87,19 @@ describe('help keeps what the person typed', () => {
     ];
     assert.equal(knownSent.statusCode, unknownSent.statusCode);
     assert.equal(masked(knownSent, USER), masked(unknownSent, UNKNOWN));
+  });
+
+  it(`one flow sends at most ${HELP_PER_FLOW} help requests without a CAPTCHA; then the CAPTCHA is asked again`, async () => {
+    const { b } = await atDeadEnd(kit, UNKNOWN);
+    for (let i = 0; i < HELP_PER_FLOW; i++) {
+      await b.get('/help');
+      assert.equal(h1((await b.post('/help', { message: `Help ${i}` })).body), 'Request sent');
+    }
+    const form = await b.get('/help');
+    assert.match(form.body, /<altcha-widget/);
+    const refused = await b.post('/help', { login: UNKNOWN, message: 'Again' });
+    assert.equal(refused.statusCode, 400);
+    assert.match(refused.body, /We could not confirm you are a person/);
   });
 
   it('a forged flow cookie proves nothing: the person types the user ID and solves the CAPTCHA', async () => {

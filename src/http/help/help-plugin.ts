@@ -14,6 +14,10 @@ import { HelpFormPage, HelpSentPage, type HelpProblemId } from './help-views.tsx
  * uses the login typed at the start of that flow and asks no CAPTCHA: the flow's start solved one.
  * Without one, the person types their user ID (prefilled from `?login=`) and solves the CAPTCHA.
  */
+/** Help requests one reset flow may send without a CAPTCHA (per instance); then the CAPTCHA is asked again. */
+export const HELP_PER_FLOW = 3;
+const TRACKED_FLOWS_MAX = 10_000;
+
 export async function helpPlugin(fastify: FastifyInstance, options: { app: App }): Promise<void> {
   const { app } = options;
   const flowCookie = flowCookieSpec(app.config.public_url).name;
@@ -27,10 +31,25 @@ export async function helpPlugin(fastify: FastifyInstance, options: { app: App }
     ),
   );
 
-  /** The login of the reset flow bound to this browser, or null. */
-  async function fromFlow(request: FastifyRequest): Promise<string | null> {
+  const sentFromFlow = new Map<string, number>();
+
+  function flowHandle(request: FastifyRequest) {
     const cookies = (request as { cookies?: Record<string, string | undefined> }).cookies;
-    return app.help.flowLogin(parseFlowCookie(cookies?.[flowCookie]));
+    return parseFlowCookie(cookies?.[flowCookie]);
+  }
+
+  /** The login of the reset flow bound to this browser, or null (also once the flow sent its share of requests). */
+  async function fromFlow(request: FastifyRequest): Promise<string | null> {
+    const handle = flowHandle(request);
+    if (handle && (sentFromFlow.get(handle.flowId) ?? 0) >= HELP_PER_FLOW) return null;
+    return app.help.flowLogin(handle);
+  }
+
+  function countFromFlow(request: FastifyRequest): void {
+    const handle = flowHandle(request);
+    if (!handle) return;
+    if (sentFromFlow.size >= TRACKED_FLOWS_MAX) sentFromFlow.clear();
+    sentFromFlow.set(handle.flowId, (sentFromFlow.get(handle.flowId) ?? 0) + 1);
   }
 
   async function form(
@@ -62,6 +81,7 @@ export async function helpPlugin(fastify: FastifyInstance, options: { app: App }
     }
     const result = await app.help.submit(login, message, requestContext(request));
     if (!result.ok) return form(reply, login, message, result.error, flowLogin !== null);
+    if (flowLogin !== null) countFromFlow(request);
     return sendHtml(reply, HelpSentPage({ reference: result.value.reference }));
   });
 }
