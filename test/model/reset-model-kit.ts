@@ -600,6 +600,7 @@ export async function createModelKit(enforce: ReadonlySet<Rule> = enforcedRules(
         if (blocks.length > acc.blockEvents) {
           acc.blockEvents = blocks.length;
           kit.endEarlier(who, 'the start of a block');
+          log[log.length - 1] += ` [${who} blocked]`;
         }
       }
     },

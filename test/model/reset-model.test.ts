@@ -10,7 +10,7 @@
  * below). Environment:
  *   SSPR_MODEL_SEED   the seed (default: random, printed; a failure message says how to replay it)
  *   SSPR_MODEL_RUNS   sequences (default 40)
- *   SSPR_MODEL_STEPS  longest sequence (default 40)
+ *   SSPR_MODEL_STEPS  longest sequence (default 60)
  *   SSPR_MODEL_RULES  only these rules, comma-separated (e.g. `one-live-flow,no-stale-delivery`)
  *   SSPR_MODEL_PATH   fast-check's `path` from a failure message (with its seed) …
  *   SSPR_MODEL_REPLAY … and the counterexample's `replayPath`: replays exactly that sequence
@@ -39,19 +39,20 @@ import {
 
 const SEED = process.env.SSPR_MODEL_SEED ? Number(process.env.SSPR_MODEL_SEED) : randomBytes(4).readInt32BE(0);
 const RUNS = Number(process.env.SSPR_MODEL_RUNS ?? 40);
-const STEPS = Number(process.env.SSPR_MODEL_STEPS ?? 40);
+const STEPS = Number(process.env.SSPR_MODEL_STEPS ?? 60);
 const ONLY = process.env.SSPR_MODEL_RULES?.split(',').map((s) => s.trim());
 const PATH = process.env.SSPR_MODEL_PATH;
 const TRACE = process.env.SSPR_MODEL_TRACE === '1';
 const REPLAY = process.env.SSPR_MODEL_REPLAY;
 const VERBOSE = process.env.SSPR_MODEL_VERBOSE ? fc.VerbosityLevel.Verbose : fc.VerbosityLevel.None;
 
-type Model = Record<string, never>;
+/** What `check` sees: the flows started so far (steps on a flow are skipped before the first start). */
+type Model = { readonly flows: readonly ModelFlow[] };
 type Cmd = fc.AsyncCommand<Model, ModelKit>;
 
 /** Every step: numbered in the run's log, then the rules checked after it. */
 abstract class Step implements Cmd {
-  check(): boolean {
+  check(_m: Readonly<Model>): boolean {
     return true;
   }
   async run(_m: Model, kit: ModelKit): Promise<void> {
@@ -65,10 +66,28 @@ abstract class Step implements Cmd {
   abstract toString(): string;
 }
 
-/** `ref` 0 is the newest flow, 1 the one before, … */
-function pickFlow(kit: ModelKit, ref: number): ModelFlow | null {
-  const n = kit.flows.length;
-  return n === 0 ? null : kit.flows[n - 1 - (ref % n)]!;
+/** A flow of `who` (any flow when `who` has none): `back` 0 is the newest, 1 the one before, … */
+interface FlowRef {
+  readonly who: Who;
+  readonly back: number;
+}
+
+function pickFlow(kit: ModelKit, ref: FlowRef): ModelFlow | null {
+  const mine = kit.flows.filter((f) => f.who === ref.who);
+  const among = mine.length > 0 ? mine : kit.flows;
+  const n = among.length;
+  return n === 0 ? null : among[n - 1 - (ref.back % n)]!;
+}
+
+function refText(ref: FlowRef): string {
+  return `${ref.who}#-${ref.back}`;
+}
+
+/** A step on a flow: skipped while no flow has been started. */
+abstract class FlowStep extends Step {
+  override check(m: Readonly<Model>): boolean {
+    return m.flows.length > 0;
+  }
 }
 
 const RC = { ip: '203.0.113.9', userAgent: 'model-agent' };
@@ -172,9 +191,9 @@ class Start extends Step {
 
 type CodeKind = 'right' | 'wrong' | 'superseded' | 'foreign';
 
-class SubmitCode extends Step {
+class SubmitCode extends FlowStep {
   constructor(
-    readonly ref: number,
+    readonly ref: FlowRef,
     readonly kind: CodeKind,
     readonly binding: Binding,
     readonly wrong: number,
@@ -240,13 +259,13 @@ class SubmitCode extends Step {
     return `flow #${flow.n} (${flow.who}, ${state}): ${describeResult(r)}`;
   }
   toString() {
-    return `code(flow-${this.ref}, ${this.kind}, ${this.binding})`;
+    return `code(${refText(this.ref)}, ${this.kind}, ${this.binding})`;
   }
 }
 
-class ConsumeLink extends Step {
+class ConsumeLink extends FlowStep {
   constructor(
-    readonly ref: number,
+    readonly ref: FlowRef,
     readonly kind: 'right' | 'superseded' | 'foreign',
     readonly binding: Binding,
   ) {
@@ -283,32 +302,35 @@ class ConsumeLink extends Step {
     return `flow #${flow.n} (${flow.who}): ${describeResult(r)}`;
   }
   toString() {
-    return `link(flow-${this.ref}, ${this.kind}, ${this.binding})`;
+    return `link(${refText(this.ref)}, ${this.kind}, ${this.binding})`;
   }
 }
 
-class Resend extends Step {
+/** Asks for a new code, after waiting out the resend cooldown when `wait`. */
+class Resend extends FlowStep {
   constructor(
-    readonly ref: number,
+    readonly ref: FlowRef,
     readonly binding: Binding,
+    readonly wait: boolean,
   ) {
     super();
   }
   async act(kit: ModelKit) {
     const flow = pickFlow(kit, this.ref);
     if (!flow) return 'no flow';
+    if (this.wait) kit.clock.advance(kit.policy.resendCooldownMs + 1_000);
     const r = await onFlow(kit, flow, this.binding, 'resend', (h) => kit.reset.resend(h, RC));
     await kit.collect(flow);
     return `flow #${flow.n} (${flow.who}): ${describeResult(r)}`;
   }
   toString() {
-    return `resend(flow-${this.ref}, ${this.binding})`;
+    return `resend(${refText(this.ref)}, ${this.binding}${this.wait ? ', after 61 s' : ''})`;
   }
 }
 
-class Move extends Step {
+class Move extends FlowStep {
   constructor(
-    readonly ref: number,
+    readonly ref: FlowRef,
     readonly to: 'usePhone' | 'backToEmail' | 'retypePhone',
     readonly binding: Binding,
   ) {
@@ -321,13 +343,13 @@ class Move extends Step {
     return `flow #${flow.n} (${flow.who}): ${describeResult(r)}`;
   }
   toString() {
-    return `${this.to}(flow-${this.ref}, ${this.binding})`;
+    return `${this.to}(${refText(this.ref)}, ${this.binding})`;
   }
 }
 
-class SubmitPhone extends Step {
+class SubmitPhone extends FlowStep {
   constructor(
-    readonly ref: number,
+    readonly ref: FlowRef,
     readonly right: boolean,
     readonly binding: Binding,
   ) {
@@ -342,13 +364,13 @@ class SubmitPhone extends Step {
     return `flow #${flow.n} (${flow.who}): ${describeResult(r)}`;
   }
   toString() {
-    return `phone(flow-${this.ref}, ${this.right ? 'right' : 'wrong'}, ${this.binding})`;
+    return `phone(${refText(this.ref)}, ${this.right ? 'right' : 'wrong'}, ${this.binding})`;
   }
 }
 
-class SetPassword extends Step {
+class SetPassword extends FlowStep {
   constructor(
-    readonly ref: number,
+    readonly ref: FlowRef,
     readonly binding: Binding,
   ) {
     super();
@@ -368,7 +390,35 @@ class SetPassword extends Step {
     return `flow #${flow.n} (${flow.who}): ${describeResult(r)}`;
   }
   toString() {
-    return `setPassword(flow-${this.ref}, ${this.binding})`;
+    return `setPassword(${refText(this.ref)}, ${this.binding})`;
+  }
+}
+
+/** The step that moves the flow on from where it is: the right code or link, the right phone number, a new password. */
+class Advance extends FlowStep {
+  constructor(
+    readonly ref: FlowRef,
+    readonly viaLink: boolean,
+    readonly binding: Binding,
+  ) {
+    super();
+  }
+  async act(kit: ModelKit) {
+    const flow = pickFlow(kit, this.ref);
+    if (!flow) return 'no flow';
+    const state = await kit.reset.peekState(flow.flowId);
+    const step =
+      state === 'phone_number'
+        ? new SubmitPhone(this.ref, true, this.binding)
+        : state === 'new_password'
+          ? new SetPassword(this.ref, this.binding)
+          : state === 'email_code' && this.viaLink
+            ? new ConsumeLink(this.ref, 'right', this.binding)
+            : new SubmitCode(this.ref, 'right', this.binding, 0);
+    return `${step.toString()}: ${(await step.act(kit)) ?? ''}`;
+  }
+  toString() {
+    return `advance(${refText(this.ref)}, ${this.viaLink ? 'link' : 'code'}, ${this.binding})`;
   }
 }
 
@@ -383,7 +433,11 @@ class ParallelGuesses extends Step {
   async act(kit: ModelKit) {
     const id = kit.account(this.owner)!.id;
     const targets = kit.flows.filter((f) => f.accountId === id && kit.clock.now() < f.createdAt + kit.policy.flowTtlMs);
-    if (targets.length === 0) return 'no flow';
+    if (targets.length === 0) {
+      const started = await kit.start(this.owner);
+      if (!started) return 'start refused';
+      targets.push(started);
+    }
     const results = await Promise.all(
       Array.from({ length: this.count }, (_, i) => {
         const flow = targets[i % targets.length]!;
@@ -552,7 +606,11 @@ class Deliver extends Step {
 
 // ---- arbitraries ---------------------------------------------------------------------------
 
-const ref = fc.oneof({ arbitrary: fc.constant(0), weight: 5 }, { arbitrary: fc.nat(6), weight: 2 });
+const back = fc.oneof({ arbitrary: fc.constant(0), weight: 5 }, { arbitrary: fc.nat(6), weight: 2 });
+const ref: fc.Arbitrary<FlowRef> = fc.record({
+  who: fc.constantFrom<Who>('user', 'user', 'user', 'admin', 'admin', 'admin', 'disabled', 'nomethod', 'unknown'),
+  back,
+});
 const binding = fc.oneof(
   { arbitrary: fc.constant<Binding>('current'), weight: 8 },
   { arbitrary: fc.constant<Binding>('previous'), weight: 2 },
@@ -578,6 +636,10 @@ function weighted(n: number, arbitrary: fc.Arbitrary<Cmd>): fc.Arbitrary<Cmd>[] 
 
 const steps: fc.Arbitrary<Cmd>[] = [
   ...weighted(
+    8,
+    fc.tuple(ref, fc.boolean(), binding).map(([r, l, b]) => new Advance(r, l, b)),
+  ),
+  ...weighted(
     5,
     who.map((w) => new Start(w)),
   ),
@@ -591,7 +653,7 @@ const steps: fc.Arbitrary<Cmd>[] = [
   ),
   ...weighted(
     2,
-    fc.tuple(ref, binding).map(([r, b]) => new Resend(r, b)),
+    fc.tuple(ref, binding, fc.constantFrom(true, true, false)).map(([r, b, w]) => new Resend(r, b, w)),
   ),
   ...weighted(
     2,
@@ -612,7 +674,7 @@ const steps: fc.Arbitrary<Cmd>[] = [
   fc
     .tuple(owner, fc.constantFrom<'link' | 'temp_password'>('link', 'temp_password'))
     .map(([o, m]) => new Assisted(o, m)),
-  ref.map((r) => new RedeemAssisted(r)),
+  back.map((r) => new RedeemAssisted(r)),
   owner.map((o) => new SignedInChange(o)),
   owner.map((o) => new CliSetPassword(o)),
   ...weighted(
@@ -646,7 +708,7 @@ async function runModel(enforce: ReadonlySet<Rule>): Promise<Outcome> {
       sequences++;
       const kit = await createModelKit(enforce);
       try {
-        await fc.asyncModelRun(() => ({ model: {} as Model, real: kit }), cmds);
+        await fc.asyncModelRun(() => ({ model: { flows: kit.flows }, real: kit }), cmds);
       } finally {
         if (TRACE) console.log(`--- sequence ${sequences}\n${kit.log.join('\n')}`);
         await kit.close();
