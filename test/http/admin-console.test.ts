@@ -177,6 +177,7 @@ describe('admin console pages', () => {
       'passwordMinLength',
       'helpdeskUrl',
       'helpdeskEmail',
+      'senderName',
       'smsDailyBudget',
       'smsCountries',
     ])
@@ -189,6 +190,7 @@ describe('admin console pages', () => {
       passwordMinLength: '99',
       helpdeskUrl: 'http://insecure.example',
       helpdeskEmail: 'help@contoso.example',
+      senderName: 'it@contoso.example',
       smsDailyBudget: '10',
       smsCountries: '+44',
       ...('coolingOffHours' in tenant.policy ? { coolingOffHours: '24', reconfirmDays: '180' } : {}),
@@ -198,12 +200,14 @@ describe('admin console pages', () => {
     assert.match(bad.body, /Check these settings/);
     assert.match(bad.body, /href="#passwordMinLength"/);
     assert.match(bad.body, /href="#helpdeskUrl"/);
+    assert.match(bad.body, /href="#senderName"/, 'a sender name that looks like an address is refused');
     assert.match(bad.body, /value="http:\/\/insecure\.example"/, 'typed values kept');
     assert.deepEqual((await kit.app.store.directory.getTenant(tenant.id))!.policy, tenant.policy, 'nothing saved');
     const good = await admin.post('/admin/policy', {
       ...form,
       passwordMinLength: '14',
       helpdeskUrl: 'https://help.contoso.example/',
+      senderName: 'Contoso IT',
     });
     assert.equal(good.statusCode, 303);
     assert.match((await admin.follow(good)).body, /The policy was saved\./);
@@ -211,6 +215,7 @@ describe('admin console pages', () => {
     assert.equal(after.passwordMinLength, 14);
     assert.equal(after.userGates, 2);
     assert.deepEqual(after.smsCountries, ['+44']);
+    assert.equal(after.senderName, 'Contoso IT');
     const ev = await kit.app.store.audit.list({ tenantId: tenant.id, type: 'admin.policy_updated', limit: 1 });
     assert.equal(ev[0]!.actor, `admin:${await idOf(kit, ADMIN2)}`);
   });
