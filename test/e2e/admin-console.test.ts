@@ -139,6 +139,21 @@ test('admin console: temporary password, shown once; the user must change it at 
   assert.match((await admin.locator('#problem').textContent()) ?? '', /Minimum password length/);
   await seen(admin, 'policy with problems');
 
+  // Users → Add an account: a problem is shown next to its field, then the account is added
+  await admin.goto(`${s.baseUrl}/admin`);
+  await Promise.all([admin.waitForNavigation(), admin.getByRole('link', { name: 'Add an account' }).click()]);
+  assert.equal(await admin.locator('h1').textContent(), 'Add an account');
+  await seen(admin, 'add an account', 'console-add-account');
+  await admin.getByLabel('User ID', { exact: true }).fill('new.hire@elsewhere.example');
+  await admin.getByLabel('Name', { exact: true }).fill('New Hire');
+  await Promise.all([admin.waitForNavigation(), admin.getByRole('button', { name: 'Add account' }).click()]);
+  assert.match((await admin.locator('#login-problem').textContent()) ?? '', /must end in @contoso\.example/);
+  await seen(admin, 'add an account with problems');
+  await admin.getByLabel('User ID', { exact: true }).fill('new.hire@contoso.example');
+  await Promise.all([admin.waitForNavigation(), admin.getByRole('button', { name: 'Add account' }).click()]);
+  assert.match(admin.url(), /\/admin\/users\/[A-Za-z0-9-]+\?done=created$/);
+  assert.equal((await s.app.store.directory.findAccountByLogin('new.hire@contoso.example'))?.displayName, 'New Hire');
+
   const user = await page();
   await signIn(user, USER, 'walnut compass thunder opal');
   const res = await user.goto(`${s.baseUrl}/admin`);
