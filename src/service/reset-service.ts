@@ -592,8 +592,8 @@ export class ResetService {
       for (const linkHash of this.d.keyring.hmacAll('link', token)) {
         code ??= await tx.flows.findByLinkHash(linkHash);
       }
-      if (!code || code.channel !== 'email' || code.usedAt !== null || code.supersededAt !== null)
-        return err('invalid_code');
+      if (!code || code.channel !== 'email' || code.usedAt !== null) return err('invalid_code');
+      if (code.supersededAt !== null) return this.supersededLink(tx, code, handle, rc, now);
       const flow = await tx.flows.get(code.flowId);
       if (!flow) return err('invalid_code');
       if (!handle || handle.flowId !== flow.id || this.bindingOf(flow, handle.secret, now) === null) {
@@ -616,6 +616,25 @@ export class ResetService {
       await this.audit(tx, passed.value.flow, rc, now, 'link.accepted', 'ok', {});
       return ok({ secret: passed.value.secret, view: await this.viewOf(tx, passed.value.flow) });
     });
+  }
+
+  /**
+   * The link of an older email of a flow that is still going, followed from its own browser: say
+   * a newer email was sent (and when). Anything else about a replaced link: the seed's message.
+   */
+  private async supersededLink(
+    tx: Repos,
+    code: CodeRecord,
+    handle: FlowHandle | null,
+    rc: RequestContext,
+    now: number,
+  ): Promise<Result<StepOk, StepError>> {
+    if (!handle || handle.flowId !== code.flowId) return err('invalid_code');
+    const access = await this.access(tx, handle);
+    if (!access.ok || access.value.state !== 'email_code') return err('invalid_code');
+    const live = await tx.flows.liveCode(code.flowId, 'email');
+    await this.audit(tx, access.value, rc, now, 'link.rejected', 'superseded', {});
+    return err('code_superseded', String(live?.sentAt ?? access.value.lastSentAt ?? code.sentAt));
   }
 
   // ---- new password --------------------------------------------------------------------

@@ -270,7 +270,11 @@ describe('a blocked owner can still use the link (issue 9 item 2)', () => {
       assert.doesNotMatch(sent[1]!.text, /\b\d{6}\b/, 'still no code');
       const secondToken = await h.lastLinkToken(USER_MAIL);
       assert.notEqual(secondToken, firstToken);
-      assert.equal(errorOf(await h.reset.consumeLink(firstToken, handle, RC)), 'invalid_code');
+      assert.equal(
+        errorOf(await h.reset.consumeLink(firstToken, handle, RC)),
+        'code_superseded',
+        'a newer email was sent',
+      );
       assert.equal(ok(await h.reset.consumeLink(secondToken, handle, RC)).view.state, 'new_password');
     }));
 
@@ -364,6 +368,21 @@ describe('an older code of the flow is told apart and not counted (issue 9 item 
       assert.equal(await h.store.flows.countFailures(await accountId(h, USER), 0), 0, 'not a guess');
       assert.equal((await events(h, 'account.self_service_blocked')).length, 0);
       assert.equal(ok(await h.reset.submitCode(handle, second, RC)).view.state, 'new_password');
+    }));
+
+  test('the link of an older email, from the starting browser: code_superseded with when the newer email was sent; elsewhere the seed message', () =>
+    withHarness(async (h) => {
+      const handle = await start(h, USER);
+      const firstToken = await h.lastLinkToken(USER_MAIL);
+      h.clock.advance(MIN);
+      ok(await h.reset.resend(handle, RC));
+      const r = await h.reset.consumeLink(firstToken, handle, RC);
+      assert.equal(errorOf(r), 'code_superseded');
+      assert.equal(r.ok ? null : r.detail, String(T0 + MIN));
+      assert.equal(errorOf(await h.reset.consumeLink(firstToken, null, RC)), 'invalid_code', 'no flow in this browser');
+      assert.equal(await h.store.flows.countFailures(await accountId(h, USER), 0), 0, 'not counted');
+      const newest = await h.lastLinkToken(USER_MAIL);
+      assert.equal(ok(await h.reset.consumeLink(newest, handle, RC)).view.state, 'new_password');
     }));
 
   test('a code of another flow is a wrong code (counted), not a superseded one', () =>

@@ -320,10 +320,11 @@ async function resetRoutes(instance: FastifyInstance, options: ResetApiOptions):
       schema: {
         tags: TAGS,
         summary: 'Type the full mobile number on file; the SMS code goes out only if it matches',
-        description: 'The answer is the same whether or not the number matched.',
+        description:
+          'The answer is the same whether or not the number matched. After the email gate passed, 403 `sms_paused` when text message codes of the account are paused by a self-service block (the message says until when).',
         security: FLOW_SECURITY,
         body: PhoneBodySchema,
-        response: responses([200, StepResponseSchema, STEP_OK], [400, 404, 410, 413, 415, 429]),
+        response: responses([200, StepResponseSchema, STEP_OK], [400, 403, 404, 410, 413, 415, 429]),
       },
     },
     async (request, reply) =>
@@ -373,7 +374,7 @@ async function resetRoutes(instance: FastifyInstance, options: ResetApiOptions):
     async (request, reply) => {
       const handle = parseFlowSecretHeader(request);
       const result = await app.reset.consumeLink(request.body.token, handle, requestContext(request));
-      if (!result.ok) return sendApiError(request, reply, result.error);
+      if (!result.ok) return sendApiError(request, reply, result.error, { detail: result.detail });
       return reply.code(200).send({ flowSecret: result.value.secret, flow: result.value.view, ...notice() });
     },
   );

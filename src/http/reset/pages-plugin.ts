@@ -333,7 +333,7 @@ export async function resetPagesPlugin(fastify: FastifyInstance, options: ResetP
   fastify.post('/reset/link', csrfCheck, async (request, reply) => {
     const handle = readHandle(request);
     const result = await app.reset.consumeLink(field(request.body, 't', 128), handle, rc(request));
-    if (!result.ok) return showStepError(request, reply, handle, result.error);
+    if (!result.ok) return showStepError(request, reply, handle, result.error, result.detail);
     setHandle(reply, { flowId: result.value.view.flowId, secret: result.value.secret });
     return seeFlow(reply);
   });
