@@ -123,10 +123,10 @@ interface AccountModel {
   /** Assisted links issued before this step are void (a password change, a newer assisted reset). */
   linkEndSeq: number;
   linkEndReason: string;
-  /** The last password change (the failure count starts again there). */
-  changedAt: number;
-  /** Times of the `code.rejected`/`mismatch` audit events seen so far. */
-  mismatches: number[];
+  /** The step of the last password change (the failure count starts again after it). */
+  changedSeq: number;
+  /** The `code.rejected`/`mismatch` audit events seen so far: when, and after which step. */
+  mismatches: { at: number; seq: number }[];
   blockEvents: number;
   sessions: { token: string; seq: number }[];
 }
@@ -374,7 +374,7 @@ export async function createModelKit(enforce: ReadonlySet<Rule> = enforcedRules(
       endReason: 'setup',
       linkEndSeq: 0,
       linkEndReason: 'setup',
-      changedAt: t,
+      changedSeq: 0,
       mismatches: [],
       blockEvents: 0,
       sessions: [],
@@ -526,7 +526,7 @@ export async function createModelKit(enforce: ReadonlySet<Rule> = enforcedRules(
     async passwordChanged(owner, password, how) {
       const acc = accounts.get(owner)!;
       acc.password = password;
-      acc.changedAt = clock.now();
+      acc.changedSeq = kit.seq;
       kit.endEarlier(owner, `a password change (${how})`);
       kit.endLinks(owner, `a password change (${how})`);
       // sessions from before the change must be over
@@ -584,8 +584,14 @@ export async function createModelKit(enforce: ReadonlySet<Rule> = enforcedRules(
           outcome: 'mismatch',
           limit: 10_000,
         });
-        acc.mismatches = events.map((e) => e.at).sort((a, b) => a - b);
-        const counted = acc.mismatches.filter((at) => at >= acc.changedAt);
+        // newest first: the ones not seen yet are at the front
+        for (const e of events.slice(0, events.length - acc.mismatches.length).reverse())
+          acc.mismatches.push({ at: e.at, seq: kit.seq });
+        // events of the same instant can be on either side of a password change: count by step
+        const counted = acc.mismatches
+          .filter((m) => m.seq > acc.changedSeq)
+          .map((m) => m.at)
+          .sort((a, b) => a - b);
         for (const at of counted) {
           const inWindow = counted.filter((x) => x > at - policy.failureWindowMs && x <= at).length;
           if (inWindow > policy.maxFailuresPerAccount) {

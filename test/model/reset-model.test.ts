@@ -176,16 +176,24 @@ function staleReason(kit: ModelKit, c: IssuedCode): string | null {
 
 // ---- steps -------------------------------------------------------------------------------
 
+/** Starts for `who`, `times` times at the same instant (enough of them reach the account's sending limit). */
 class Start extends Step {
-  constructor(readonly who: Who) {
+  constructor(
+    readonly who: Who,
+    readonly times = 1,
+  ) {
     super();
   }
   async act(kit: ModelKit) {
-    const flow = await kit.start(this.who);
-    return flow ? `flow #${flow.n}, ${flow.codes.length} code(s) queued` : 'refused';
+    const notes: string[] = [];
+    for (let i = 0; i < this.times; i++) {
+      const flow = await kit.start(this.who);
+      notes.push(flow ? `flow #${flow.n}, ${flow.codes.length} code(s) queued` : 'refused');
+    }
+    return notes.join('; ');
   }
   toString() {
-    return `start(${this.who})`;
+    return this.times === 1 ? `start(${this.who})` : `start(${this.who}) × ${this.times}`;
   }
 }
 
@@ -643,6 +651,7 @@ const steps: fc.Arbitrary<Cmd>[] = [
     5,
     who.map((w) => new Start(w)),
   ),
+  fc.tuple(who, fc.integer({ min: 2, max: 12 })).map(([w, k]) => new Start(w, k)),
   ...weighted(
     7,
     fc.tuple(ref, codeKind, binding, fc.nat(999_999)).map(([r, k, b, w]) => new SubmitCode(r, k, b, w)),
