@@ -217,13 +217,12 @@ async function applyLine(
         enabled: true,
         passwordSet: false,
         mustChangePassword: false,
+        // the pre-filled contact methods (masked, recorded verified) in the same event: one write less per method
+        ...Object.fromEntries([...line.methods].map(([kind, value]) => [kind, maskMethod(kind, value)])),
         source: 'import',
       },
     });
-    for (const [kind, value] of line.methods) {
-      await tx.directory.setMethod(id, kind, value, now, now);
-      await auditMethod(tx, created.value, actor, now, kind, value, null);
-    }
+    for (const [kind, value] of line.methods) await tx.directory.setMethod(id, kind, value, now, now);
     return report('added');
   }
 

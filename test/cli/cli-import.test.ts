@@ -122,10 +122,15 @@ test('user import of a CSV file: per-line report (added / error with reason); ba
       )
       .all(),
   );
-  assert.deepEqual(audit, [
-    { type: 'account.created', n: 3 },
-    { type: 'method.set', n: 3 },
-  ]);
+  assert.deepEqual(audit, [{ type: 'account.created', n: 3 }]);
+  const ada = db((d) =>
+    d.prepare(`select details from audit_events where type = 'account.created' and details like '%ada@contoso%'`).get(),
+  ) as { details: string };
+  assert.deepEqual(
+    [JSON.parse(ada.details).email, JSON.parse(ada.details).phone],
+    ['a••••@mail.example', '••• ••• ••23'],
+    'the pre-filled methods are in the event, masked',
+  );
 });
 
 test('a second run of the same file reports every imported line unchanged and writes nothing', async () => {
