@@ -169,8 +169,11 @@ test('production with SSPR_ALLOW_INSECURE_PUBLIC_URL=true starts on an http publ
     await serve.stop();
     lab.cleanup();
   }
-  const warning = jsonLines(serve.stdout()).find((l) => l.level === 40);
+  const warning = jsonLines(serve.stdout()).find(
+    (l) => typeof l.msg === 'string' && l.msg.startsWith('SSPR_ALLOW_INSECURE_PUBLIC_URL=true'),
+  );
   assert.ok(warning, serve.stdout());
+  assert.equal(warning.level, 40, 'a warning');
   assert.match(String(warning.msg), /^SSPR_ALLOW_INSECURE_PUBLIC_URL=true: .*plain http.*lab only/);
   assert.equal(warning.publicUrl, 'http://lab.example.test:8080');
 });
