@@ -121,7 +121,16 @@ export async function startChild(
   name: string,
   args: readonly string[],
   env: NodeJS.ProcessEnv,
-  options: { readonly cwd: string; readonly readyTimeoutMs?: number },
+  options: {
+    readonly cwd: string;
+    readonly readyTimeoutMs?: number;
+    /**
+     * The port the child listens on, when the benchmark chose it (`freePort`): readiness is then
+     * `/healthz` answering, not a banner on stdout (a production sspr logs its banner at info, and
+     * the benchmark runs it at warn).
+     */
+    readonly port?: number;
+  },
 ): Promise<ChildServer> {
   const child: ChildProcess = spawn(process.execPath, [...args], {
     cwd: options.cwd,
@@ -153,6 +162,23 @@ export async function startChild(
         resolve(m[1]);
       }
     });
+    if (options.port !== undefined) {
+      const url = `http://127.0.0.1:${options.port}`;
+      const poll = async (): Promise<void> => {
+        for (;;) {
+          try {
+            const res = await fetch(`${url}/healthz`);
+            await res.arrayBuffer();
+            clearTimeout(timer);
+            resolve(url);
+            return;
+          } catch {
+            await sleep(100);
+          }
+        }
+      };
+      void poll();
+    }
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`${name} exited (${code}) before it listened:\n${stdout}\n${stderr}`));
@@ -454,6 +480,20 @@ export function percentile(values: readonly number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[index] as number;
+}
+
+/** A TCP port free on 127.0.0.1 right now (for a child server the benchmark starts next). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -8,9 +8,10 @@
  * this is what an attacker with a stopwatch on loopback would see.
  */
 import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import { createApp } from '../src/compose.ts';
 import { loadConfig } from '../src/config/load.ts';
-import { percentile, startChild, type SmtpSink } from './bench-kit.ts';
+import { freePort, percentile, startChild, type SmtpSink } from './bench-kit.ts';
 import { API, buildOnce, captchaPool, type BenchOptions } from './sspr-target.ts';
 
 const DOMAIN = 'enum.bench.example';
@@ -120,6 +121,7 @@ export async function benchEnumeration(
 ): Promise<EnumerationResult> {
   const notes: string[] = [];
   const masterKey = randomBytes(32);
+  const port = await freePort();
   const env: Record<string, string> = {
     SSPR_DATA_DIR: backend.dataDir,
     SSPR_SECRET_KEY: masterKey.toString('base64'),
@@ -131,7 +133,7 @@ export async function benchEnumeration(
     SSPR_LOG_LEVEL: 'warn',
     SSPR_ALLOW_INSECURE_PUBLIC_URL: 'true',
     SSPR_HOST: '127.0.0.1',
-    SSPR_PORT: '0',
+    SSPR_PORT: String(port),
     ...(backend.databaseUrl ? { SSPR_DATABASE_URL: backend.databaseUrl } : {}),
     ...(backend.redisUrl
       ? { SSPR_REDIS_URL: backend.redisUrl, SSPR_REDIS_KEY_PREFIX: `bench${randomBytes(4).toString('hex')}` }
@@ -146,7 +148,7 @@ export async function benchEnumeration(
     `sspr (${label}, enumeration)`,
     [...o.nodeFlags, 'dist/sspr.mjs', 'serve'],
     { ...process.env, ...env, NODE_ENV: 'production' },
-    { cwd: o.root },
+    { cwd: o.root, port },
   );
   try {
     const pool = await captchaPool(masterKey, LIMITED_ACCOUNTS * 10 + total * ENUMERATION_CLASSES.length);
@@ -165,6 +167,10 @@ export async function benchEnumeration(
     // the accounts over their limit: ten starts each first (10 emails per 10 minutes)
     for (let r = 0; r < 10; r++)
       for (let i = 0; i < LIMITED_ACCOUNTS; i++) await start(loginOf('over the sending limit', i));
+    // other work on the machine slows every class alike, but widens the spread: say how busy it was
+    notes.push(
+      `load average when the timed starts began: ${os.loadavg()[0]!.toFixed(1)} on ${os.availableParallelism()} cores`,
+    );
     const samples = new Map<Klass, number[]>(ENUMERATION_CLASSES.map((k) => [k, []]));
     const failed = new Map<Klass, number>(ENUMERATION_CLASSES.map((k) => [k, 0]));
     const shuffle = shuffler(0x5eed);

@@ -12,6 +12,7 @@ import { loadConfig } from '../src/config/load.ts';
 import { HkdfKeyring } from '../src/adapters/crypto/keyring.ts';
 import {
   closedLoop,
+  freePort,
   openLoop,
   percentile,
   startChild,
@@ -160,6 +161,7 @@ export async function benchSspr(
 ): Promise<TargetResult> {
   const notes: string[] = [];
   const masterKey = randomBytes(32);
+  const port = await freePort();
   const metricsToken = randomBytes(24).toString('hex');
   const env: Record<string, string> = {
     SSPR_DATA_DIR: backend.dataDir,
@@ -174,7 +176,7 @@ export async function benchSspr(
     SSPR_ALLOW_INSECURE_PUBLIC_URL: 'true',
     SSPR_METRICS_TOKEN: metricsToken,
     SSPR_HOST: '127.0.0.1',
-    SSPR_PORT: '0',
+    SSPR_PORT: String(port),
     ...(backend.databaseUrl ? { SSPR_DATABASE_URL: backend.databaseUrl } : {}),
     ...(backend.redisUrl
       ? { SSPR_REDIS_URL: backend.redisUrl, SSPR_REDIS_KEY_PREFIX: `bench${randomBytes(4).toString('hex')}` }
@@ -192,7 +194,7 @@ export async function benchSspr(
     `sspr (${label})`,
     [...o.nodeFlags, ...(process.env.BENCH_SSPR_FLAGS ?? '').split(' ').filter(Boolean), 'dist/sspr.mjs', 'serve'],
     { ...process.env, ...env, NODE_ENV: 'production' },
-    { cwd: o.root },
+    { cwd: o.root, port },
   );
   try {
     let cursor = 0;
