@@ -767,8 +767,11 @@ describe('reset flow model', () => {
       await t.test(`rule ${rule}`, () => {
         const message = failures.get(rule);
         if (message === undefined) return;
+        const path = /path: "([^"]+)"/.exec(message)?.[1];
+        const replay = /replayPath="([^"]+)"/.exec(message)?.[1];
+        const exact = path && replay ? ` SSPR_MODEL_PATH=${path} SSPR_MODEL_REPLAY='${replay}'` : '';
         throw new Error(
-          `rule ${rule} broken (seed ${SEED}); replay: SSPR_MODEL_SEED=${SEED} SSPR_MODEL_RULES=${rule} ` +
+          `rule ${rule} broken (seed ${SEED}); replay: SSPR_MODEL_SEED=${SEED} SSPR_MODEL_RULES=${rule}${exact} ` +
             `SSPR_MODEL_RUNS=${RUNS} SSPR_MODEL_STEPS=${STEPS} node scripts/test.mjs test/model/reset-model\n${message}`,
         );
       });
