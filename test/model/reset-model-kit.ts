@@ -27,7 +27,7 @@ import { AdminService } from '../../src/service/admin-service.ts';
 import { SessionService } from '../../src/service/session-service.ts';
 import { OutboxWorker } from '../../src/service/outbox-worker.ts';
 import { openPayload } from '../../src/service/message-queue.ts';
-import { DEFAULT_RESET_POLICY, type ResetPolicy } from '../../src/core/reset-policy.ts';
+import { DEFAULT_RESET_POLICY, isBlocked, type ResetPolicy } from '../../src/core/reset-policy.ts';
 import { DEFAULT_TENANT_POLICY } from '../../src/core/directory-model.ts';
 import { DEFAULT_SIGNIN_POLICY } from '../../src/core/signin-policy.ts';
 import type { Actor } from '../../src/core/admin-rules.ts';
@@ -50,6 +50,12 @@ export const RULES = [
   'superseded-code-not-a-guess',
 ] as const;
 export type Rule = (typeof RULES)[number];
+
+/** How often each situation a rule looks at came up, over every sequence of the process (printed by the test). */
+export const coverage = new Map<string, number>();
+export function tally(what: string): void {
+  coverage.set(what, (coverage.get(what) ?? 0) + 1);
+}
 
 export class RuleViolation extends Error {
   constructor(
@@ -427,6 +433,9 @@ export async function createModelKit(enforce: ReadonlySet<Rule> = enforcedRules(
         r.ok ? { ok: true, view: normalizeView(r.value.view, now) } : { ok: false, error: r.error };
       const mine = shape(started);
       const theirs = shape(twin);
+      const acc0 = who === 'unknown' ? null : accounts.get(who)!;
+      const blockedNow = acc0 ? isBlocked(policy, await store.flows.blockedAt(acc0.id), now) : false;
+      tally(`start answer compared: ${who}${blockedNow ? ' (blocked)' : ''}`);
       if (twin.ok) unknownDomains.add(domainOfMask(twin.value.view.maskedEmail));
       if (JSON.stringify(mine) !== JSON.stringify(theirs)) {
         kit.violation(
@@ -527,6 +536,7 @@ export async function createModelKit(enforce: ReadonlySet<Rule> = enforcedRules(
       const acc = accounts.get(owner)!;
       acc.password = password;
       acc.changedSeq = kit.seq;
+      tally(`password changed: ${how}`);
       kit.endEarlier(owner, `a password change (${how})`);
       kit.endLinks(owner, `a password change (${how})`);
       // sessions from before the change must be over
@@ -607,6 +617,7 @@ export async function createModelKit(enforce: ReadonlySet<Rule> = enforcedRules(
           acc.blockEvents = blocks.length;
           kit.endEarlier(who, 'the start of a block');
           log[log.length - 1] += ` [${who} blocked]`;
+          tally('block started');
         }
       }
     },

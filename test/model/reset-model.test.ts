@@ -23,11 +23,13 @@ import fc from 'fast-check';
 import { isBlocked } from '../../src/core/reset-policy.ts';
 import type { Actor } from '../../src/core/admin-rules.ts';
 import {
+  coverage,
   createModelKit,
   iso,
   MINUTE,
   RULES,
   RuleViolation,
+  tally,
   type Binding,
   type IssuedCode,
   type ModelFlow,
@@ -126,6 +128,7 @@ async function onFlow<T extends { ok: boolean }>(
 ): Promise<T> {
   const secret = kit.secretFor(flow, binding);
   const inert = secret !== flow.secret;
+  if (inert) tally(`${binding} binding value presented`);
   const before = inert ? await snapshot(kit, flow) : null;
   const dead = kit.deadReason(flow);
   const r = await call({ flowId: flow.flowId, secret });
@@ -146,6 +149,7 @@ async function onFlow<T extends { ok: boolean }>(
       );
     }
   }
+  if (dead) tally('step on an ended flow');
   if (r.ok && dead)
     kit.violation('nothing-old-works', `${what} on flow #${flow.n} (${flow.who}) succeeded although ${dead}`);
   const value = (r as { value?: { secret?: unknown } }).value;
@@ -213,7 +217,16 @@ class SubmitCode extends FlowStep {
     if (!flow) return 'no flow';
     const state = await kit.reset.peekState(flow.flowId);
     const channel = state === 'sms_code' ? 'sms' : 'email';
-    const own = flow.codes.filter((c) => c.channel === channel);
+    let own = flow.codes.filter((c) => c.channel === channel);
+    let resent = '';
+    if (this.kind === 'superseded' && own.length === 1) {
+      // an older code needs a newer one: ask for it (after the cooldown) with the same binding
+      kit.clock.advance(kit.policy.resendCooldownMs + 1_000);
+      const again = await onFlow(kit, flow, this.binding, 'resend', (h) => kit.reset.resend(h, RC));
+      await kit.collect(flow);
+      own = flow.codes.filter((c) => c.channel === channel);
+      resent = `resent after 61 s (${describeResult(again)}), `;
+    }
     let used: IssuedCode | null = null;
     if (this.kind === 'right') used = own.at(-1) ?? null;
     else if (this.kind === 'superseded') used = own.at(-2) ?? null;
@@ -237,6 +250,7 @@ class SubmitCode extends FlowStep {
       kit.reset.submitCode(h, code, RC),
     );
     if (this.kind === 'superseded' && used && this.binding === 'current' && account) {
+      tally('own older code typed');
       const guessesAfter = await kit.store.flows.countFailures(account, 0);
       const mismatchesAfter = (
         await kit.store.audit.list({ accountId: account, type: 'code.rejected', outcome: 'mismatch', limit: 10_000 })
@@ -249,6 +263,8 @@ class SubmitCode extends FlowStep {
         );
       }
     }
+    if (blocked) tally('code typed while blocked');
+    if (r.ok) tally('code accepted');
     if (r.ok) {
       if (blocked)
         kit.violation(
@@ -264,7 +280,7 @@ class SubmitCode extends FlowStep {
       if (used) used.usedAt = kit.clock.now();
     }
     await kit.collect(flow);
-    return `flow #${flow.n} (${flow.who}, ${state}): ${describeResult(r)}`;
+    return `${resent}flow #${flow.n} (${flow.who}, ${state}): ${describeResult(r)}`;
   }
   toString() {
     return `code(${refText(this.ref)}, ${this.kind}, ${this.binding})`;
@@ -502,6 +518,7 @@ class RedeemAssisted extends Step {
     const dead = kit.linkDeadReason(link);
     const redeemed = await kit.admin.assisted.redeem(link.token, RC);
     if (!redeemed.ok) return `link #${link.n} (${link.owner}): ${redeemed.error}`;
+    tally('assisted link redeemed');
     if (dead)
       kit.violation('nothing-old-works', `assisted link #${link.n} (${link.owner}) was redeemed although ${dead}`);
     const password = kit.nextPassword();
@@ -599,6 +616,7 @@ class Deliver extends Step {
         );
       if (!issued) continue;
       const stale = staleReason(kit, issued);
+      tally(`code message delivered${stale ? ' (stale)' : ''}`);
       if (stale)
         kit.violation(
           'no-stale-delivery',
@@ -763,6 +781,12 @@ describe('reset flow model', () => {
       if (enforce.size === 0) break;
     }
     t.diagnostic(`model seed ${SEED}: ${passes.join('; ')}`);
+    t.diagnostic(
+      `situations met: ${[...coverage]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
     for (const rule of rules) {
       await t.test(`rule ${rule}`, () => {
         const message = failures.get(rule);
