@@ -324,7 +324,11 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     support,
     operators,
     limiterHealth: redisLimiter ? () => redisLimiter.health() : null,
-    migrate: () => store.migrate({ log: log.child({ component: 'migrations' }) }),
+    async migrate() {
+      const applied = await store.migrate({ log: log.child({ component: 'migrations' }) });
+      if (options.startWorker) await deliveryHealth.refresh();
+      return applied;
+    },
     async close() {
       await purge.stop();
       await outboxListener?.stop();

@@ -51,10 +51,13 @@ export class DeliveryHealthService {
     return this.#inFlight;
   }
 
-  /** Refreshes now and then every `refreshMs`; the timer never keeps the process alive. */
+  /**
+   * Refreshes every `refreshMs`, the first time one interval from now: `serve` starts the
+   * workers before it migrates, and a read of a database not migrated yet would only log a
+   * warning (the migration refreshes at once instead). The timer never keeps the process alive.
+   */
   start(): void {
     if (this.#timer) return;
-    void this.refresh();
     this.#timer = setInterval(() => void this.refresh(), this.#o.refreshMs ?? 5_000);
     this.#timer.unref();
   }

@@ -200,6 +200,10 @@ export class ResetService {
       const flowAccountId = ctx.tenant && ctx.account ? ctx.account.id : null;
       const accountId = flowAccountId ?? NO_ACCOUNT;
       const subject = this.guardSubject({ accountId: flowAccountId, tenantId: ctx.tenant?.id ?? null, login });
+      // the guard first, as code checks and password changes take it: ending the earlier flows
+      // below then never waits on a code check that waits on this start (PostgreSQL; SQLite has
+      // one writer at a time and runs nothing here)
+      await tx.flows.lockGuard(subject);
       const blockedAt = await tx.flows.blockedAt(subject);
       const blocked = isBlocked(p, blockedAt, now);
       // the sending limit counts per typed login for every login (unknown ones hit it at the same
@@ -226,9 +230,10 @@ export class ResetService {
 
       const gates = planGates(ctx.account?.role ?? null, ctx.tenant?.policy.userGates ?? 1);
       const deliverable = internal === 'found';
-      // the account's own address on file (usable or not) for every state of an existing account,
-      // so disabling, blocking or limiting it changes nothing shown; the stable decoy otherwise
-      const onFile = ctx.email ?? ctx.allMethods.find((m) => m.kind === 'email')?.value ?? null;
+      // the account's usable address for every state of an existing account (disabling, blocking
+      // or limiting it changes nothing shown); the stable decoy where no usable address is on file:
+      // an address still in its cooling-off after a change is never shown (it may be an intruder's)
+      const onFile = ctx.email;
       const flow: FlowRecord = {
         id: flowId,
         tenantId: ctx.tenant?.id ?? null,
