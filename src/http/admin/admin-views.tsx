@@ -626,8 +626,8 @@ export function PolicyPage(
         <div class="field">
           <label for="senderName">{POLICY_FIELD_LABELS.senderName}</label>
           <span class="hint" id="senderName-hint">
-            The sender name people see on every email sspr sends them, like “Contoso IT”. Leave empty for the service’s
-            default.
+            The sender name people see on every email sspr sends them, such as “Your Company IT”. Leave empty for the
+            service’s default.
           </span>
           <FieldProblem field="senderName" />
           <input
