@@ -1,9 +1,12 @@
-import { sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type Selectable, type SqlBool } from 'kysely';
 import { insertIf } from './conditional-insert.ts';
 import type { FlowState, Gate } from '../../core/reset-flow.ts';
 import type { CodeRecord, FlowPatch, FlowRecord, FlowRepo, NewCode } from '../../ports/flow-store.ts';
 import type { Database, FlowCodesTable, FlowsTable } from './database.ts';
 import type { SqlDialect } from './migrations.ts';
+
+/** Selects rows of `flows` (the flows a step ends). */
+type FlowFilter = (eb: ExpressionBuilder<Database, 'flows'>) => Expression<SqlBool>;
 
 /**
  * Reset flows over Kysely. The race-sensitive operations are one conditional statement each:
@@ -164,43 +167,31 @@ export class SqlFlowRepo implements FlowRepo {
   }
 
   async endAccountFlows(accountId: string, exceptFlowId: string | null, now: number): Promise<void> {
-    const flowIds = this.db.selectFrom('flows').select('id').where('account_id', '=', accountId);
-    await this.db
-      .updateTable('flow_codes')
-      .set({ superseded_at: now })
-      .where('flow_id', 'in', flowIds)
-      .where('used_at', 'is', null)
-      .where('superseded_at', 'is', null)
-      .execute();
-    await this.db
-      .updateTable('flows')
-      .set({ state: 'expired', version: sql<number>`version + 1` })
-      .where('account_id', '=', accountId)
-      .where('state', 'not in', ['completed', 'expired'])
-      .$if(exceptFlowId !== null, (q) => q.where('id', '!=', exceptFlowId!))
-      .execute();
+    await this.endFlows((eb) => eb('account_id', '=', accountId), now, exceptFlowId);
   }
 
   async endLoginFlows(login: string, now: number): Promise<void> {
-    const flowIds = this.db
-      .selectFrom('flows')
-      .select('id')
-      .where('account_id', 'is', null)
-      .where('login', '=', login)
-      .where('state', 'not in', ['completed', 'expired']);
+    await this.endFlows((eb) => eb.and([eb('account_id', 'is', null), eb('login', '=', login)]), now);
+  }
+
+  /**
+   * Ends the live flows that `which` selects (but `exceptFlowId`): their unused codes and links
+   * are marked superseded (the outbox then drops their messages too), and the flows expire.
+   */
+  private async endFlows(which: FlowFilter, now: number, exceptFlowId: string | null = null): Promise<void> {
     await this.db
       .updateTable('flow_codes')
       .set({ superseded_at: now })
-      .where('flow_id', 'in', flowIds)
+      .where('flow_id', 'in', this.db.selectFrom('flows').select('id').where(which))
       .where('used_at', 'is', null)
       .where('superseded_at', 'is', null)
       .execute();
     await this.db
       .updateTable('flows')
       .set({ state: 'expired', version: sql<number>`version + 1` })
-      .where('account_id', 'is', null)
-      .where('login', '=', login)
+      .where(which)
       .where('state', 'not in', ['completed', 'expired'])
+      .$if(exceptFlowId !== null, (q) => q.where('id', '!=', exceptFlowId!))
       .execute();
   }
 
@@ -228,21 +219,11 @@ export class SqlFlowRepo implements FlowRepo {
 
   async endEarlierFlows(login: string, accountId: string, now: number): Promise<void> {
     // the flows of the account, and those started for the login before it had one (or without one)
-    const earlier = (eb: ExpressionBuilder<Database, 'flows'>) =>
-      eb.or([eb('account_id', '=', accountId), eb.and([eb('account_id', 'is', null), eb('login', '=', login)])]);
-    await this.db
-      .updateTable('flow_codes')
-      .set({ superseded_at: now })
-      .where('flow_id', 'in', this.db.selectFrom('flows').select('id').where(earlier))
-      .where('used_at', 'is', null)
-      .where('superseded_at', 'is', null)
-      .execute();
-    await this.db
-      .updateTable('flows')
-      .set({ state: 'expired', version: sql<number>`version + 1` })
-      .where(earlier)
-      .where('state', 'not in', ['completed', 'expired'])
-      .execute();
+    await this.endFlows(
+      (eb) =>
+        eb.or([eb('account_id', '=', accountId), eb.and([eb('account_id', 'is', null), eb('login', '=', login)])]),
+      now,
+    );
   }
 
   async recordFailure(accountId: string, now: number): Promise<void> {
