@@ -217,7 +217,10 @@ export class ResetService {
       const recent = await tx.flows.countMessages({ accountId, channel: 'email', since: now - p.emailWindowMs });
       const limited = !loginLimit.allowed || recent >= p.maxEmailsPerAccount;
       // the decoy is drawn for every login, and shown to those without an email on file
-      const decoy = this.decoyMask(ctx.tenant, login, await this.decoyDomains(tx, ctx.tenant, now));
+      const ownDomains = ctx.allMethods
+        .filter((m) => m.kind === 'email')
+        .map((m) => m.value.slice(m.value.lastIndexOf('@') + 1).toLowerCase());
+      const decoy = this.decoyMask(ctx.tenant, login, await this.decoyDomains(tx, ctx.tenant, now), ownDomains);
       let internal: string;
       if (!ctx.tenant || !ctx.account) internal = 'not_found';
       else if (!ctx.account.enabled) internal = 'disabled';
@@ -1220,10 +1223,22 @@ export class ResetService {
    * it had or a new one that now wins — an attacker comparing starts over time sees what a real
    * account shows. Computed for every start (the same work whether or not it is shown).
    */
-  private decoyMask(tenant: Tenant | null, login: string, pool: readonly DecoyDomain[]): string {
-    let best = pool[0]!.domain;
+  private decoyMask(
+    tenant: Tenant | null,
+    login: string,
+    pool: readonly DecoyDomain[],
+    ownDomains: readonly string[],
+  ): string {
+    // never one of the account's own domains (an address in cooling-off must not show through the
+    // decoy); removing candidates from a rendezvous draw leaves the others' order as it was
+    const others = pool.filter((d) => !ownDomains.includes(d.domain));
+    const candidates =
+      others.length > 0
+        ? others
+        : DECOY_DOMAINS.filter((d) => !ownDomains.includes(d)).map((domain) => ({ domain, weight: 1 }));
+    let best = candidates[0]!.domain;
     let bestScore = Infinity;
-    for (const { domain, weight } of pool) {
+    for (const { domain, weight } of candidates) {
       const h = this.d.keyring.hmac('decoy', `${tenant?.id ?? ''}:${login}:${domain}`);
       // u in (0, 1] from 48 bits; -ln(u)/weight is the weighted rendezvous score (lowest wins)
       const u = (parseInt(h.slice(0, 12), 16) + 1) / 2 ** 48;

@@ -483,3 +483,27 @@ test('equal work: a start runs the same statements in the same order for every c
 test('equal work: a start runs the same statements — the same round trips — for every class of login (PostgreSQL)', async () => {
   await withPostgresDatabase(async (url) => assertEqualWork('PostgreSQL', await statementsPerClass(url)));
 });
+
+test('enumeration: the decoy of an account whose address is not usable (unverified, cooling-off) is never drawn from its own domain', async () => {
+  // the tenant's people all use personal.example, so an unguarded draw would show it; 40 accounts
+  // whose only address (at that domain) is not verified yet must each get another domain
+  const h = await createResetHarness();
+  try {
+    const masks: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const login = `pending-${i}@contoso.example`;
+      assert.ok((await h.directory.addUser({ login, displayName: login, role: 'user', actor: 'test' })).ok);
+      const account = await h.store.directory.findAccountByLogin(login);
+      assert.ok(account);
+      await h.store.directory.setMethod(account.id, 'email', `p${i}@personal.example`, null, h.clock.now());
+      const started = await h.reset.start(login, { ip: null, userAgent: null });
+      assert.ok(started.ok);
+      masks.push(started.value.view.maskedEmail);
+    }
+    const own = masks.filter((m) => m.endsWith('@personal.example'));
+    assert.deepEqual(own, [], `no decoy shows the account's own domain: ${masks.join(', ')}`);
+    assert.equal(masks.length, 40);
+  } finally {
+    await h.close();
+  }
+});
