@@ -263,7 +263,7 @@ export class ResetService {
       };
       await tx.flows.endEarlierFlows(login, accountId, now);
       await tx.flows.create(flow);
-      const sent = await this.queueStartEmail(tx, flow, ctx, send, { code, linkToken, codeId, blockedAt, now });
+      const sent = await this.queueResetEmail(tx, flow, ctx, send, { code, linkToken, codeId, blockedAt, now });
       if (limited && (internal === 'found' || internal === 'blocked'))
         this.d.metrics?.limiterBlocked('account_email_limit');
       // one audit row on every path (a suppressed email is a detail of it, not a row of its own)
@@ -286,18 +286,26 @@ export class ResetService {
   }
 
   /**
-   * The start's email: a code and a link (`code`), the link alone while the account is blocked
-   * (`link_only`), or nothing (`none`). The same statements run in every case — the code row and
-   * the outbox message are inserted with `discard` when nothing goes out, so nothing is stored or
-   * sent for them (no code anyone could check, no message anyone could see) — and content of the
-   * same kind is rendered and sealed. Returns whether the email was queued.
+   * A reset email, at a start or a resend: a code and a link (`code`), the link alone while the
+   * account is blocked (`link_only`), or nothing (`none`). The same statements run in every case —
+   * the code row and the outbox message are inserted with `discard` when nothing goes out, so
+   * nothing is stored or sent for them (no code anyone could check, no message anyone could see) —
+   * and content of the same kind is rendered and sealed. `supersede`: the flow's earlier codes stop
+   * working (a resend; a flow created in this transaction has none). Returns whether it was queued.
    */
-  private async queueStartEmail(
+  private async queueResetEmail(
     tx: Repos,
     flow: FlowRecord,
     ctx: Ctx,
     send: 'code' | 'link_only' | 'none',
-    s: { code: string; linkToken: string; codeId: string; blockedAt: number | null; now: number },
+    s: {
+      code: string;
+      linkToken: string;
+      codeId: string;
+      blockedAt: number | null;
+      now: number;
+      supersede?: boolean;
+    },
   ): Promise<boolean> {
     const { now } = s;
     const discard = send === 'none' || !ctx.account || !ctx.email || !ctx.tenant;
@@ -319,8 +327,7 @@ export class ResetService {
         sentAt: now,
         expiresAt,
       },
-      // a flow created in this transaction has no earlier code to supersede
-      { supersede: false, discard },
+      { supersede: s.supersede ?? false, discard },
     );
     const displayName = ctx.account?.displayName ?? flow.login;
     const linkOnly = send === 'link_only' && ctx.tenant !== null;
@@ -921,43 +928,16 @@ export class ResetService {
     now: number,
   ): Promise<boolean> {
     if (!ctx.account || !ctx.email) return false;
-    const p = this.d.policy;
     if (await this.emailLimitReached(tx, flow, ctx.account.id, now)) return false;
-    const expiresAt = codeExpiresAt(p, now, flow.createdAt, flow.firstSentAt);
     const codeId = this.d.random.uuid();
-    await tx.flows.issueCode(
-      {
-        id: codeId,
-        flowId: flow.id,
-        channel: 'email',
-        codeHash: this.d.keyring.hmac('code', `${flow.id}:${code}`),
-        linkHash: this.d.keyring.hmac('link', linkToken),
-        sentAt: now,
-        expiresAt,
-      },
-      // a flow created in this transaction has no earlier code to supersede
-      { supersede: flow.version > 0 },
-    );
-    const content = renderEmail('reset.code', {
-      displayName: ctx.account.displayName,
+    return this.queueResetEmail(tx, flow, ctx, 'code', {
       code,
-      link: `${this.d.publicUrl}/reset/link?t=${linkToken}`,
-      minutes: Math.max(1, Math.round((expiresAt - now) / 60_000)),
-      when: new Date(now).toISOString(),
-    });
-    await enqueueEmail(tx, this.d, {
-      tenantId: flow.tenantId,
-      accountId: ctx.account.id,
-      template: 'reset.code',
-      to: ctx.email,
-      content,
-      expiresAt,
-      // checked at send time: a code that was replaced, used, or whose flow ended is never delivered
+      linkToken,
       codeId,
+      blockedAt: null,
       now,
+      supersede: true,
     });
-    this.d.metrics?.messageQueued('email', 'reset.code');
-    return true;
   }
 
   /** Queues the SMS code, within the account's daily SMS limit and the tenant's budget and country list. */
@@ -1091,42 +1071,15 @@ export class ResetService {
   ): Promise<boolean> {
     if (!ctx.account || !ctx.email || !ctx.tenant || !ctx.account.enabled) return false;
     if (await this.emailLimitReached(tx, flow, ctx.account.id, now)) return false;
-    const expiresAt = codeExpiresAt(this.d.policy, now, flow.createdAt, flow.firstSentAt);
     const codeId = this.d.random.uuid();
-    await tx.flows.issueCode(
-      {
-        id: codeId,
-        flowId: flow.id,
-        channel: 'email',
-        // no code is sent: the stored hash is of a random value no six digits can match
-        codeHash: this.d.keyring.hmac('code', `${flow.id}:${this.token(32)}`),
-        linkHash: this.d.keyring.hmac('link', linkToken),
-        sentAt: now,
-        expiresAt,
-      },
-      { supersede: flow.version > 0 },
-    );
-    const content = renderEmail('reset.blocked_link', {
-      displayName: ctx.account.displayName,
-      link: `${this.d.publicUrl}/reset/link?t=${linkToken}`,
-      minutes: Math.max(1, Math.round((expiresAt - now) / 60_000)),
-      when: new Date(now).toISOString(),
-      until: new Date(blockedAt + this.d.policy.blockMs).toISOString(),
-      helpText: helpText(ctx.tenant),
-    });
-    await enqueueEmail(tx, this.d, {
-      tenantId: flow.tenantId,
-      accountId: ctx.account.id,
-      template: 'reset.blocked_link',
-      to: ctx.email,
-      content,
-      expiresAt,
-      // its link is dropped at send time like a code, once replaced or its flow ended
+    return this.queueResetEmail(tx, flow, ctx, 'link_only', {
+      code: '',
+      linkToken,
       codeId,
+      blockedAt,
       now,
+      supersede: true,
     });
-    this.d.metrics?.messageQueued('email', 'reset.blocked_link');
-    return true;
   }
 
   /** Whether the account's emails in the window reached the limit (then audited as suppressed). */
