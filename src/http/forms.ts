@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandl
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
 import type { App } from '../service/app.ts';
-import type { RequestContext } from '../service/reset-service.ts';
+import type { RequestContext } from '../service/request-context.ts';
 import { csrfCookieSpec } from './reset/flow-cookie.ts';
 
 /**

@@ -32,7 +32,7 @@ import type { AuditEvent, Repos, Store } from '../ports/store.ts';
 import { AssistedResetService, ASSISTED_LINK_TTL_MS, helpTextOf } from './assisted-reset-service.ts';
 import { enqueueEmail } from './message-queue.ts';
 import { normalizeDisplayName } from './directory-service.ts';
-import type { RequestContext } from './reset-service.ts';
+import { appendAudit, type RequestContext } from './request-context.ts';
 import { auditUserAgent } from './audit-context.ts';
 
 /**
@@ -657,15 +657,14 @@ export class AdminService {
     const now = this.d.clock.now();
     await this.d.store.transaction(async (tx) => {
       await tx.directory.updateTenantPolicy(tenant.value.id, next, now);
-      await tx.audit.append({
+      await appendAudit(tx, {
         at: now,
         tenantId: tenant.value.id,
         accountId: null,
         actor: actorName(actor),
         type: 'admin.policy_updated',
         outcome: 'ok',
-        ip: rc.ip,
-        userAgent: auditUserAgent(rc?.userAgent),
+        rc: rc,
         details: changes,
       });
     });
@@ -763,15 +762,14 @@ export class AdminService {
     outcome: string,
     details: Record<string, string | number | boolean | null>,
   ): Promise<void> {
-    await tx.audit.append({
+    await appendAudit(tx, {
       at,
       tenantId: target.tenantId,
       accountId: target.id,
       actor: actorName(actor),
       type,
       outcome,
-      ip: rc.ip,
-      userAgent: auditUserAgent(rc?.userAgent),
+      rc: rc,
       details,
     });
   }

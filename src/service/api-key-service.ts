@@ -6,7 +6,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { Keyring } from '../ports/keyring.ts';
 import type { Random } from '../ports/random.ts';
 import type { Repos, Store } from '../ports/store.ts';
-import type { RequestContext } from './reset-service.ts';
+import type { RequestContext } from './request-context.ts';
 
 /**
  * Admin API keys of a tenant. A key reads `sspr_<keyId>_<secret>`: the id (96 bits, hex) finds the

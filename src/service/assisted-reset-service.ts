@@ -9,7 +9,7 @@ import type { Random } from '../ports/random.ts';
 import type { AssistedLinkRecord } from '../ports/admin-store.ts';
 import type { Repos, Store } from '../ports/store.ts';
 import { enqueueEmail } from './message-queue.ts';
-import type { RequestContext } from './reset-service.ts';
+import type { RequestContext } from './request-context.ts';
 import { appendSelfEvent } from './audit-context.ts';
 
 /**

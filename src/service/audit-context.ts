@@ -1,14 +1,8 @@
 import type { Account } from '../core/directory-model.ts';
 import type { Repos } from '../ports/store.ts';
-import type { RequestContext } from './reset-service.ts';
+import { appendAudit, type AuditDetails, type RequestContext } from './request-context.ts';
 
-/** Longest user agent kept in an audit event: enough to recognise a browser, bounded for storage. */
-export const AUDIT_USER_AGENT_MAX = 300;
-
-/** The user agent as the audit log stores it. */
-export function auditUserAgent(userAgent: string | null | undefined): string | null {
-  return userAgent ? userAgent.slice(0, AUDIT_USER_AGENT_MAX) : null;
-}
+export { AUDIT_USER_AGENT_MAX, auditUserAgent } from './request-context.ts';
 
 /** An audit event of something a person did to their own account (actor `self`). */
 export async function appendSelfEvent(
@@ -18,17 +12,16 @@ export async function appendSelfEvent(
   at: number,
   type: string,
   outcome: string,
-  details: Record<string, string | number | boolean | null>,
+  details: AuditDetails,
 ): Promise<void> {
-  await tx.audit.append({
+  await appendAudit(tx, {
     at,
     tenantId: account.tenantId,
     accountId: account.id,
     actor: 'self',
     type,
     outcome,
-    ip: rc.ip,
-    userAgent: auditUserAgent(rc.userAgent),
+    rc,
     details,
   });
 }

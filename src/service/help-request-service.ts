@@ -11,8 +11,7 @@ import type { Random } from '../ports/random.ts';
 import type { Repos, Store } from '../ports/store.ts';
 import { enqueueEmail } from './message-queue.ts';
 import type { AdminService } from './admin-service.ts';
-import type { RequestContext } from './reset-service.ts';
-import { auditUserAgent } from './audit-context.ts';
+import { appendAudit, type RequestContext } from './request-context.ts';
 
 /**
  * Help requests: the last resort of a locked-out person ("Contact your administrator"). Every
@@ -246,15 +245,14 @@ export class HelpRecords {
           queued++;
         }
       }
-      await tx.audit.append({
+      await appendAudit(tx, {
         at: now,
         tenantId: r.tenantId,
         accountId: r.accountId,
         actor: by,
         type: c.auditType,
         outcome: c.resolution,
-        ip: rc.ip,
-        userAgent: auditUserAgent(rc?.userAgent),
+        rc: rc,
         details: {
           requestId: r.id,
           reference: r.reference,
@@ -331,15 +329,14 @@ export class HelpRequestService {
         messageSealed: null,
         now,
       });
-      await tx.audit.append({
+      await appendAudit(tx, {
         at: now,
         tenantId: flow?.tenantId ?? null,
         accountId: flow?.accountId ?? null,
         actor: 'self',
         type: REFERENCE_SHOWN_EVENT,
         outcome: shown.code,
-        ip: rc.ip,
-        userAgent: auditUserAgent(rc?.userAgent),
+        rc: rc,
         details: {
           reference: shown.reference,
           status: shown.status,
@@ -449,15 +446,14 @@ export class HelpRequestService {
       if (routed && account && tenant && recent.length === 0) {
         queued = await this.notify(tx, account, tenant, queue as 'admins' | 'support', reference, now);
       }
-      await tx.audit.append({
+      await appendAudit(tx, {
         at: now,
         tenantId: tenant?.id ?? null,
         accountId: account?.id ?? null,
         actor: 'self',
         type: 'help.requested',
         outcome: internal,
-        ip: rc.ip,
-        userAgent: auditUserAgent(rc?.userAgent),
+        rc: rc,
         details: {
           requestId: id,
           reference,

@@ -19,8 +19,7 @@ import { err, ok, type Result } from '../core/result.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { AuditQuery, AuditRow } from '../ports/insights-store.ts';
 import type { Store } from '../ports/store.ts';
-import type { RequestContext } from './reset-service.ts';
-import { auditUserAgent } from './audit-context.ts';
+import { appendAudit, type RequestContext } from './request-context.ts';
 
 export interface InsightsDeps {
   readonly store: Store;
@@ -117,15 +116,14 @@ export class InsightsService {
     const tenant = this.tenantOf(actor);
     if (!tenant.ok) return tenant;
     const query = await this.query(tenant.value, criteria);
-    await this.d.store.audit.append({
+    await appendAudit(this.d.store, {
       at: this.d.clock.now(),
       tenantId: tenant.value,
       accountId: null,
       actor: actorName(actor),
       type: 'audit.exported',
       outcome: 'ok',
-      ip: rc.ip,
-      userAgent: auditUserAgent(rc?.userAgent),
+      rc: rc,
       details: {
         format,
         since: criteria.since ?? null,

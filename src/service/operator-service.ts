@@ -8,8 +8,7 @@ import type { Operator, OperatorSession } from '../ports/operator-store.ts';
 import type { PasswordHasher } from '../ports/password-hasher.ts';
 import type { Random } from '../ports/random.ts';
 import type { Repos, Store } from '../ports/store.ts';
-import type { RequestContext } from './reset-service.ts';
-import { auditUserAgent } from './audit-context.ts';
+import { appendAudit, type RequestContext } from './request-context.ts';
 
 /**
  * Operators: the people who run the service and answer Technical Support tickets. They are no
@@ -197,15 +196,14 @@ export class OperatorService {
     outcome: string,
     details: Record<string, string | number | boolean | null>,
   ): Promise<void> {
-    await tx.audit.append({
+    await appendAudit(tx, {
       at,
       tenantId: null,
       accountId: null,
       actor,
       type,
       outcome,
-      ip: rc?.ip ?? null,
-      userAgent: auditUserAgent(rc?.userAgent),
+      rc: rc,
       details: { operatorId, ...details },
     });
   }

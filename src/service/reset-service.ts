@@ -35,7 +35,7 @@ import type { PasswordHasher } from '../ports/password-hasher.ts';
 import type { Random } from '../ports/random.ts';
 import type { Repos, Store } from '../ports/store.ts';
 import { enqueueEmail, enqueueSms } from './message-queue.ts';
-import { auditUserAgent } from './audit-context.ts';
+import { appendAudit, type RequestContext } from './request-context.ts';
 
 /**
  * The self-service reset use cases, shared by the pages and the JSON API. Every start creates a
@@ -68,11 +68,6 @@ export interface ResetDeps {
 export interface FlowHandle {
   readonly flowId: string;
   readonly secret: string;
-}
-
-export interface RequestContext {
-  readonly ip: string | null;
-  readonly userAgent: string | null;
 }
 
 export type AccessError = 'flow_not_found' | 'flow_expired' | 'flow_completed';
@@ -1235,15 +1230,14 @@ export class ResetService {
     outcome: string,
     details: Record<string, string | number | boolean | null>,
   ): Promise<void> {
-    await tx.audit.append({
+    await appendAudit(tx, {
       at,
       tenantId: flow.tenantId,
       accountId: flow.accountId,
       actor: 'self',
       type,
       outcome,
-      ip: rc?.ip ?? null,
-      userAgent: auditUserAgent(rc?.userAgent),
+      rc,
       details: { flow: flow.id.slice(0, 8), ...details },
     });
   }

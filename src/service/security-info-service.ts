@@ -18,9 +18,8 @@ import type { Random } from '../ports/random.ts';
 import type { PendingMethodRecord, PendingPurpose } from '../ports/security-info-store.ts';
 import type { Repos, Store } from '../ports/store.ts';
 import { enqueueEmail, enqueueSms } from './message-queue.ts';
-import type { RequestContext } from './reset-service.ts';
+import { appendAudit, type RequestContext } from './request-context.ts';
 import type { Authenticated } from './session-service.ts';
-import { auditUserAgent } from './audit-context.ts';
 
 /**
  * "My security info": a signed-in person registers, changes or re-confirms their alternate email
@@ -459,15 +458,14 @@ export class SecurityInfoService {
     outcome: string,
     details: Record<string, string | number | boolean | null>,
   ): Promise<void> {
-    await tx.audit.append({
+    await appendAudit(tx, {
       at,
       tenantId: auth.tenant.id,
       accountId: auth.account.id,
       actor: 'self',
       type,
       outcome,
-      ip: rc.ip,
-      userAgent: auditUserAgent(rc?.userAgent),
+      rc: rc,
       details,
     });
   }

@@ -9,7 +9,7 @@ import type { PasswordHasher } from '../ports/password-hasher.ts';
 import type { Random } from '../ports/random.ts';
 import type { Session } from '../core/directory-model.ts';
 import type { Repos, Store } from '../ports/store.ts';
-import type { RequestContext } from './reset-service.ts';
+import type { RequestContext } from './request-context.ts';
 import { appendSelfEvent } from './audit-context.ts';
 
 /**

@@ -15,8 +15,7 @@ import {
   type RequesterView,
 } from './help-request-service.ts';
 import type { OperatorAuth } from './operator-service.ts';
-import type { RequestContext } from './reset-service.ts';
-import { auditUserAgent } from './audit-context.ts';
+import { appendAudit, type RequestContext } from './request-context.ts';
 
 /**
  * Technical Support: the operator's queue of tickets (help requests from a tenant's only active
@@ -103,15 +102,14 @@ export class SupportService {
     const by = actorName(auth.actor);
     const applied = await this.d.store.transaction(async (tx) => {
       if (!(await tx.help.recordVerification(r.id, by, note, now))) return false;
-      await tx.audit.append({
+      await appendAudit(tx, {
         at: now,
         tenantId: r.tenantId,
         accountId: r.accountId,
         actor: by,
         type: 'support.verified',
         outcome: 'ok',
-        ip: rc.ip,
-        userAgent: auditUserAgent(rc?.userAgent),
+        rc: rc,
         details: { requestId: r.id, reference: r.reference, note },
       });
       return true;

@@ -146,7 +146,7 @@ export async function until<T>(what: string, timeoutMs: number, probe: () => Pro
 export interface Serving {
   stdout(): string;
   stderr(): string;
-  /** The `http://127.0.0.1:<port>` of the listening line (fails if serve exits first). */
+  /** The `http://127.0.0.1:<port>` of the listening line, once the whole banner is out (fails if serve exits first). */
   listening(timeoutMs?: number): Promise<string>;
   /** SIGTERM, then the exit (SIGKILL and a failure after 10 s). */
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -165,7 +165,13 @@ export function watchServe(child: ChildProcess): Serving {
     listening: (timeoutMs = 30_000) =>
       until('the listening line', timeoutMs, async () => {
         if (child.exitCode !== null) throw new Error(`serve exited ${child.exitCode}\n${stdout}\n${stderr}`);
-        return /sspr is listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1];
+        const m = /sspr is listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout);
+        if (!m) return undefined;
+        // the whole banner, not its first chunk: a pipe may deliver the listening line before the lines after it
+        const lineStart = stdout.lastIndexOf('\n', m.index) + 1;
+        const json = stdout[lineStart] === '{';
+        const complete = json ? stdout.indexOf('\n', m.index) !== -1 : /^Stop with Ctrl\+C\.$/m.test(stdout);
+        return complete ? m[1] : undefined;
       }),
     async stop() {
       child.kill('SIGTERM');

@@ -1,7 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import type { FlowHandle, RequestContext } from '../../src/service/reset-service.ts';
+import type { FlowHandle } from '../../src/service/reset-service.ts';
+import type { RequestContext } from '../../src/service/request-context.ts';
 import {
   axeViolations,
   codeIn,

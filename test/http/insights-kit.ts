@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { App } from '../../src/service/app.ts';
-import type { FlowHandle, RequestContext } from '../../src/service/reset-service.ts';
+import type { FlowHandle } from '../../src/service/reset-service.ts';
+import type { RequestContext } from '../../src/service/request-context.ts';
 import { lastCode, type PagesKit, TestBrowser } from './reset-pages-kit.ts';
 
 /** Helpers of the audit viewer and insights tests: real resets through `app.reset`, sign-in, a second tenant. */

@@ -5,7 +5,7 @@ import { canView, type ApiScope } from '../../core/admin-rules.ts';
 import { maskMethod } from '../../core/contact.ts';
 import type { ApiKeyActor } from '../../service/api-key-service.ts';
 import type { App } from '../../service/app.ts';
-import type { RequestContext } from '../../service/reset-service.ts';
+import type { RequestContext } from '../../service/request-context.ts';
 import { ErrorBodySchema } from './reset-api-schemas.ts';
 import { ADMIN_ERROR_DESCRIPTIONS, adminApiCode, sendAdminApiError } from './admin-api-errors.ts';
 import {

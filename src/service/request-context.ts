@@ -1,0 +1,49 @@
+import type { Repos } from '../ports/store.ts';
+
+/** Who is asking, as the HTTP or CLI layer saw it: kept in audit events, never used to decide access. */
+export interface RequestContext {
+  readonly ip: string | null;
+  readonly userAgent: string | null;
+}
+
+/** A request context for work that no request caused (CLI, background jobs). */
+export const NO_REQUEST: RequestContext = { ip: null, userAgent: null };
+
+/** Longest user agent kept in an audit event: enough to recognise a browser, bounded for storage. */
+export const AUDIT_USER_AGENT_MAX = 300;
+
+/** The user agent as the audit log stores it. */
+export function auditUserAgent(userAgent: string | null | undefined): string | null {
+  return userAgent ? userAgent.slice(0, AUDIT_USER_AGENT_MAX) : null;
+}
+
+export type AuditDetails = Record<string, string | number | boolean | null>;
+
+/** One audit event: the one way a service writes to the audit log. */
+export interface AuditEvent {
+  readonly at: number;
+  readonly tenantId: string | null;
+  readonly accountId: string | null;
+  /** `self`, `system`, `admin:<id>`, `operator:<id>`, `cli`, … as the caller names it. */
+  readonly actor: string;
+  readonly type: string;
+  readonly outcome: string;
+  /** The request that caused it, when there was one. */
+  readonly rc: RequestContext | null;
+  readonly details: AuditDetails;
+}
+
+/** Appends an audit event inside the step's transaction (IP and a bounded user agent from the request). */
+export async function appendAudit(tx: Pick<Repos, 'audit'>, e: AuditEvent): Promise<void> {
+  await tx.audit.append({
+    at: e.at,
+    tenantId: e.tenantId,
+    accountId: e.accountId,
+    actor: e.actor,
+    type: e.type,
+    outcome: e.outcome,
+    ip: e.rc?.ip ?? null,
+    userAgent: auditUserAgent(e.rc?.userAgent),
+    details: e.details,
+  });
+}
