@@ -5,6 +5,9 @@ import { pino } from 'pino';
 import type { Config } from './config/schema.ts';
 import type { App } from './service/app.ts';
 import type { Logger } from './ports/logger.ts';
+import type { Keyring } from './ports/keyring.ts';
+import type { PasswordHasher } from './ports/password-hasher.ts';
+import type { Store } from './ports/store.ts';
 import type { Mailer, SmsSender } from './ports/messaging.ts';
 import { systemClock } from './adapters/system-clock.ts';
 import { cryptoRandom } from './adapters/crypto/crypto-random.ts';
@@ -27,6 +30,7 @@ import { OperatorService } from './service/operator-service.ts';
 import { SecurityInfoService } from './service/security-info-service.ts';
 import { ApiKeyService } from './service/api-key-service.ts';
 import { InsightsService } from './service/insights-service.ts';
+import { AccountLookup } from './service/account-lookup.ts';
 import { DEFAULT_SIGNIN_POLICY } from './core/signin-policy.ts';
 import { SqlLimiter } from './adapters/sql-limiter.ts';
 import { RedisLimiter } from './adapters/redis-limiter.ts';
@@ -89,8 +93,19 @@ export interface ComposeOptions {
   readonly startWorker?: boolean;
 }
 
+/**
+ * The App with what the composition root wired into its services: the store, the keyring and the
+ * hasher. HTTP and CLI receive `App`, which has none of them; tests that set up or inspect data
+ * directly use this wider view.
+ */
+export interface ComposedApp extends App {
+  readonly store: Store;
+  readonly keyring: Keyring;
+  readonly hasher: PasswordHasher;
+}
+
 /** The one place that wires adapters into services. */
-export async function createApp(config: Config, options: ComposeOptions = {}): Promise<App> {
+export async function createApp(config: Config, options: ComposeOptions = {}): Promise<ComposedApp> {
   const log = options.logger ?? createLogger(config);
   const previousKeys = (config.secret_key_previous ?? '')
     .split(',')
@@ -323,7 +338,9 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     help,
     support,
     operators,
+    accounts: new AccountLookup({ directory: store.directory }),
     limiterHealth: redisLimiter ? () => redisLimiter.health() : null,
+    ping: () => store.ping(),
     async migrate() {
       const applied = await store.migrate({ log: log.child({ component: 'migrations' }) });
       if (options.startWorker) await deliveryHealth.refresh();

@@ -159,7 +159,7 @@ async function pingWithin(app: App, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      app.store.ping(),
+      app.ping(),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`database did not answer within ${ms} ms`)), ms);
       }),

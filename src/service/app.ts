@@ -1,11 +1,8 @@
 import type { Config } from '../config/schema.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { Keyring } from '../ports/keyring.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { DevOutboxReader, Mailer, SmsSender } from '../ports/messaging.ts';
-import type { PasswordHasher } from '../ports/password-hasher.ts';
 import type { Random } from '../ports/random.ts';
-import type { Store } from '../ports/store.ts';
 import type { Captcha } from '../ports/captcha.ts';
 import type { MetricsRegistry } from '../ports/metrics.ts';
 import type { LimiterStatus } from '../ports/limiter.ts';
@@ -23,19 +20,19 @@ import type { HelpRequestService } from './help-request-service.ts';
 import type { SupportService } from './support-service.ts';
 import type { OperatorService } from './operator-service.ts';
 import type { ResetPolicy } from '../core/reset-policy.ts';
+import type { AccountLookup } from './account-lookup.ts';
 
 /**
- * Everything the HTTP and CLI layers may use, wired once by `src/compose.ts`. Only ports and
- * services appear here: the outer layers never touch an adapter directly.
+ * Everything the HTTP and CLI layers may use, wired once by `src/compose.ts`. Only services and
+ * the ports a page needs appear here: the outer layers never touch an adapter, the store, the
+ * keyring or the password hasher (those stay inside the services; tests reach them through
+ * `ComposedApp` in compose.ts).
  */
 export interface App {
   readonly config: Config;
   readonly clock: Clock;
   readonly random: Random;
-  readonly keyring: Keyring;
   readonly log: Logger;
-  readonly store: Store;
-  readonly hasher: PasswordHasher;
   readonly mailer: Mailer;
   readonly sms: SmsSender | null;
   /** Present only in development (no SMTP/SMS configured and NODE_ENV≠production). */
@@ -66,12 +63,16 @@ export interface App {
   readonly support: SupportService;
   /** Operator accounts (`sspr operator add`) and their sessions. */
   readonly operators: OperatorService;
+  /** Small reads beside the use cases: an actor's name, an account's methods. */
+  readonly accounts: AccountLookup;
   /**
    * Whether the rate limits' shared store (Redis) answers: `degraded` while limits run on the
    * in-process fallback (code checks refuse meanwhile). Null without Redis: the limits live in
    * the database, which `/readyz` checks anyway.
    */
   readonly limiterHealth: (() => Promise<LimiterStatus>) | null;
+  /** Resolves when the database answers (for `/readyz`); rejects otherwise. */
+  ping(): Promise<void>;
   /** Applies pending migrations; safe to run twice. Returns the names it applied. */
   migrate(): Promise<string[]>;
   /** Stops the outbox worker (finishing sends in flight) and closes the database. */

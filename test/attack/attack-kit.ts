@@ -5,7 +5,7 @@ import { deriveKey } from 'altcha-lib/algorithms/sha';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildServer } from '../../src/http/server.ts';
 import type { DevOutboxEntry } from '../../src/ports/messaging.ts';
-import type { App } from '../../src/service/app.ts';
+import type { ComposedApp as App } from '../../src/compose.ts';
 import { setupDemo, type DemoAccountCreated } from '../../src/service/demo.ts';
 import type { FlowHandle } from '../../src/service/reset-service.ts';
 import { createTestApp, type TestAppOptions } from '../helpers/test-app.ts';

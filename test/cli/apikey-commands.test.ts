@@ -5,10 +5,10 @@ import Database from 'better-sqlite3';
 import { createApp } from '../../src/compose.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { API_KEY_PATTERN } from '../../src/service/api-key-service.ts';
-import type { App } from '../../src/service/app.ts';
+import type { ComposedApp as App } from '../../src/compose.ts';
 import { assertExit, assertRefused, dbFingerprint, sspr, tempDataDir, type Run } from './run-sspr.ts';
 
-/** `sspr apikey create|list|revoke`, run as child processes the way an operator runs them. */
+/** `sspr apikey create|list|revoke`, run through the CLI entry (`runCli`) with the arguments and stdin an operator gives. */
 
 const data = tempDataDir();
 const run = (args: string[]): Promise<Run> => sspr(data.dir, args);

@@ -10,7 +10,7 @@ import { createApp } from '../../src/compose.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { setupDemo, type DemoAccountCreated } from '../../src/service/demo.ts';
-import type { App } from '../../src/service/app.ts';
+import type { ComposedApp as App } from '../../src/compose.ts';
 import type { DevOutboxEntry } from '../../src/ports/messaging.ts';
 
 /** Debian's Chromium; never a downloaded browser. */

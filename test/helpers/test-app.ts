@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createApp } from '../../src/compose.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { Logger } from '../../src/ports/logger.ts';
-import type { App } from '../../src/service/app.ts';
+import type { ComposedApp as App } from '../../src/compose.ts';
 
 export interface TestApp {
   readonly app: App;

@@ -8,7 +8,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { createApp } from '../../src/compose.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { buildServer } from '../../src/http/server.ts';
-import type { App } from '../../src/service/app.ts';
+import type { ComposedApp as App } from '../../src/compose.ts';
 import { createTestServer } from './server-kit.ts';
 
 /** An App on `databaseUrl`, not migrated (the database may not exist), and its server. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
-import type { App } from '../../src/service/app.ts';
+import type { ComposedApp as App } from '../../src/compose.ts';
 import { createPagesKit, h1, newestMatch, solveCaptcha, TestBrowser, type PagesKit } from './reset-pages-kit.ts';
 
 /**

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { App } from '../../src/service/app.ts';
+import type { ComposedApp as App } from '../../src/compose.ts';
 import type { FlowHandle } from '../../src/service/reset-service.ts';
 import type { RequestContext } from '../../src/service/request-context.ts';
 import { lastCode, type PagesKit, TestBrowser } from './reset-pages-kit.ts';

@@ -5,7 +5,7 @@ import { deriveKey } from 'altcha-lib/algorithms/sha';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { INVALID_SECURITY_CODE, STEP_PROBLEMS } from '../../src/core/ui-text.ts';
 import { buildServer } from '../../src/http/server.ts';
-import type { App } from '../../src/service/app.ts';
+import type { ComposedApp as App } from '../../src/compose.ts';
 import { DEMO_ACCOUNTS, setupDemo, type DemoAccountCreated } from '../../src/service/demo.ts';
 import { createTestApp } from '../helpers/test-app.ts';
 import { Writable } from 'node:stream';

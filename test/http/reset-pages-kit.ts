@@ -4,7 +4,7 @@ import { solveChallenge, type Challenge } from 'altcha-lib';
 import { deriveKey } from 'altcha-lib/algorithms/sha';
 import { buildServer } from '../../src/http/server.ts';
 import { setupDemo, type DemoOutcome } from '../../src/service/demo.ts';
-import type { App } from '../../src/service/app.ts';
+import type { ComposedApp as App } from '../../src/compose.ts';
 import { createTestApp } from '../helpers/test-app.ts';
 
 /** A real App with the demo directory, its server (never listening) and fast CAPTCHAs. */

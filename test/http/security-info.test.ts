@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { App } from '../../src/service/app.ts';
+import type { ComposedApp as App } from '../../src/compose.ts';
 import { createPagesKit, h1, lastCode, solveCaptcha, TestBrowser, type PagesKit } from './reset-pages-kit.ts';
 
 const USER = 'user@contoso.example';

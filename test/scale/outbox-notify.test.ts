@@ -6,7 +6,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { createApp } from '../../src/compose.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import type { App } from '../../src/service/app.ts';
+import type { ComposedApp as App } from '../../src/compose.ts';
 import { createPostgresDatabase } from '../helpers/databases.ts';
 import { startSmtpListener } from '../helpers/smtp-listener.ts';
 import { secretKey, seedDirectory, sleep } from './scale-kit.ts';

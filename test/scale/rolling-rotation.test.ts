@@ -9,7 +9,7 @@ import { deriveKey } from 'altcha-lib/algorithms/sha';
 import pg from 'pg';
 import { createApp } from '../../src/compose.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import type { App } from '../../src/service/app.ts';
+import type { ComposedApp as App } from '../../src/compose.ts';
 import { createPostgresDatabase, type TestPostgresDatabase } from '../helpers/databases.ts';
 import { startSmtpListener, type SmtpListener } from '../helpers/smtp-listener.ts';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { Actor } from '../../src/core/admin-rules.ts';
 import type { Account } from '../../src/core/directory-model.ts';
-import type { App } from '../../src/service/app.ts';
+import type { ComposedApp as App } from '../../src/compose.ts';
 
 /** Shared by the admin service, console and authorization tests. */
 export const RC = { ip: '192.0.2.10', userAgent: 'admin-test' } as const;

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Actor } from '../../src/core/admin-rules.ts';
 import { DEFAULT_TENANT_POLICY } from '../../src/core/directory-model.ts';
 import { AdminService, generateTempPassword, parsePolicyInput } from '../../src/service/admin-service.ts';
-import type { App } from '../../src/service/app.ts';
+import type { ComposedApp as App } from '../../src/compose.ts';
 import { setupDemo, type DemoOutcome } from '../../src/service/demo.ts';
 import { createTestApp, type TestApp } from '../helpers/test-app.ts';
 import { account, addFabrikam, adminActor, FABRIKAM, OPERATOR, RC } from './admin-fixtures.ts';

@@ -6,7 +6,7 @@ import pg from 'pg';
 import type { Actor } from '../../src/core/admin-rules.ts';
 import type { Account, Tenant } from '../../src/core/directory-model.ts';
 import type { Clock } from '../../src/ports/clock.ts';
-import type { App } from '../../src/service/app.ts';
+import type { ComposedApp as App } from '../../src/compose.ts';
 import {
   API_KEY_HMAC_PURPOSE,
   API_KEY_PATTERN,

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Actor } from '../../src/core/admin-rules.ts';
-import type { App } from '../../src/service/app.ts';
+import type { ComposedApp as App } from '../../src/compose.ts';
 import { setupDemo } from '../../src/service/demo.ts';
 import { REFERENCE_PATTERN } from '../../src/service/help-request-service.ts';
 import { operatorActor } from '../../src/service/operator-service.ts';

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { loadConfig } from '../../src/config/load.ts';
 import { createApp } from '../../src/compose.ts';
 import { setupDemo } from '../../src/service/demo.ts';
-import type { App } from '../../src/service/app.ts';
+import type { ComposedApp as App } from '../../src/compose.ts';
 
 const RC = { ip: '203.0.113.9', userAgent: 'rotation-test' };
 const OLD = randomBytes(32).toString('base64');

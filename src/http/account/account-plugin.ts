@@ -59,7 +59,7 @@ export async function accountPlugin(fastify: FastifyInstance, options: { app: Ap
 
   fastify.get('/account', { preHandler: requireSignedIn }, async (request, reply) => {
     const auth = request.auth!;
-    const methods = await app.store.directory.listMethods(auth.account.id);
+    const methods = await app.accounts.methods(auth.account.id);
     const notice = (request.query as Record<string, unknown>)?.changed === '1' ? ACCOUNT_TEXT.password.done : null;
     return sendHtml(
       reply,

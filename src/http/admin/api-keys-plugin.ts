@@ -68,7 +68,7 @@ export async function apiKeysPlugin(fastify: FastifyInstance, options: { app: Ap
     const keys = await app.apiKeys.list(tenantId);
     const creators: Record<string, string> = {};
     for (const by of new Set(keys.map((k) => k.createdBy))) {
-      const account = by.startsWith('admin:') ? await app.store.directory.getAccount(by.slice(6)) : null;
+      const account = by.startsWith('admin:') ? await app.accounts.accountName(by.slice(6)) : null;
       if (account && account.tenantId === tenantId) creators[by] = account.login;
       else if (by === 'cli') creators[by] = 'the command line';
     }

@@ -38,7 +38,7 @@ export function registerAuditRoutes(
     const [page, vocabulary, activeAdmins] = await Promise.all([
       app.insights.auditPage(actor, criteria, cursor),
       app.insights.auditVocabulary(actor),
-      app.store.directory.countActiveAdmins(auth.tenant.id),
+      app.directory.countActiveAdmins(auth.tenant.id),
     ]);
     if (!page.ok || !vocabulary.ok) return forbidden(request, reply);
     return sendHtml(

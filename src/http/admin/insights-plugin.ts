@@ -26,7 +26,7 @@ export async function insightsPlugin(fastify: FastifyInstance, options: { app: A
     const period = parsePeriod((request.query as Record<string, unknown>)?.period);
     const [report, activeAdmins] = await Promise.all([
       app.insights.report({ kind: 'admin', account: auth.account }, period),
-      app.store.directory.countActiveAdmins(auth.tenant.id),
+      app.directory.countActiveAdmins(auth.tenant.id),
     ]);
     if (!report.ok) return forbidden(request, reply, 'not_admin');
     return sendHtml(reply, InsightsPage({ tenantName: auth.tenant.name, activeAdmins, report: report.value }));

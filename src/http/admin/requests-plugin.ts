@@ -61,7 +61,7 @@ export async function requestsPlugin(fastify: FastifyInstance, options: { app: A
       if (!by || by in names) continue;
       if (by.startsWith('operator:')) names[by] = 'Technical Support';
       else if (by.startsWith('admin:')) {
-        const account = await app.store.directory.getAccount(by.slice('admin:'.length));
+        const account = await app.accounts.accountName(by.slice('admin:'.length));
         names[by] = account ? account.displayName : 'A former administrator';
       } else if (by.startsWith('api_key:')) names[by] = 'An API key';
     }

@@ -198,7 +198,7 @@ export async function adminApiRoutes(instance: FastifyInstance, options: { app: 
       const { id, kind } = request.params;
       const r = await app.admin.prefillMethod(actor, id, kind, request.body.value, requestContext(request));
       if (!r.ok) return refused(request, reply, r.error);
-      const method = (await app.store.directory.listMethods(id)).find((m) => m.kind === kind);
+      const method = (await app.accounts.methods(id)).find((m) => m.kind === kind);
       // saved in the same call: missing now means the account was deleted in between
       if (!method) return refused(request, reply, 'account_not_found');
       return reply
