@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { once } from 'node:events';
 import path from 'node:path';
-import { assertExit, inBatches, sspr, tempDataDir } from './run-sspr.ts';
+import { assertExit, inSequence, sspr, tempDataDir } from './run-sspr.ts';
 
 const data = tempDataDir();
 after(() => data.cleanup());
@@ -17,7 +17,7 @@ test('help, config check, config errors and production without SMTP', async () =
     SSPR_PUBLIC_URL: 'https://reset.example.test',
   };
   const [help, userAddHelp, unknown, check, bad, serveBadPort, prodServe, prodCheck, prodDemo, prodServeDemo] =
-    await inBatches(4, [
+    await inSequence([
       () => sspr(data.dir, ['--help']),
       () => sspr(data.dir, ['user', 'add', '--help']),
       () => sspr(data.dir, ['frobnicate']),
@@ -94,7 +94,7 @@ test('config check refuses a bad SSPR_TRUST_PROXY and a misspelt setting; produc
     SSPR_SMTP_URL: 'smtp://127.0.0.1:9',
     SSPR_SECRET_KEY: Buffer.alloc(32, 5).toString('base64'),
   };
-  const [badProxy, typo, httpServe, defaultServe] = await inBatches(4, [
+  const [badProxy, typo, httpServe, defaultServe] = await inSequence([
     () => sspr(data.dir, ['config', 'check'], { env: { SSPR_TRUST_PROXY: 'notanip' } }),
     () => sspr(data.dir, ['config', 'check'], { env: { SSPR_SMTP_ULR: 'smtp://127.0.0.1:25' } }),
     () =>

@@ -2,7 +2,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { assertExit, assertRefused, dbFingerprint, inBatches, sspr, tempDataDir, type Run } from './run-sspr.ts';
+import { assertExit, assertRefused, dbFingerprint, inSequence, sspr, tempDataDir, type Run } from './run-sspr.ts';
 
 const data = tempDataDir();
 after(() => data.cleanup());
@@ -133,8 +133,7 @@ test('refused commands exit 1 with one clear line and change nothing', async () 
     [['user', 'disable', 'nobody@contoso.example'], undefined, 'account_not_found'],
     [['user', 'list', '--tenant', 'Nope'], undefined, 'tenant_not_found'],
   ];
-  const results = await inBatches(
-    4,
+  const results = await inSequence(
     cases.map(
       ([args, input]) =>
         () =>
@@ -148,7 +147,7 @@ test('refused commands exit 1 with one clear line and change nothing', async () 
   });
 
   // refusals that happen before any use case runs
-  const [noFlag, passwordArg, emptyStdin, twoLines] = await inBatches(4, [
+  const [noFlag, passwordArg, emptyStdin, twoLines] = await inSequence([
     () => run(['user', 'set-password', 'ada@contoso.example']),
     () => run(['user', 'set-password', 'ada@contoso.example', STRONG_2]),
     () => run(['user', 'add', 'new@contoso.example', '--name', 'New', '--password-stdin'], ''),

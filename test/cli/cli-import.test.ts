@@ -224,7 +224,7 @@ test('1,000 accounts are imported in seconds (two batches of 500), and a re-run 
   const seconds = (performance.now() - t0) / 1000;
   assertExit(r, 0, 'bulk import');
   assert.deepEqual(report(r).counts, { added: 1000, updated: 0, unchanged: 0, error: 0 });
-  console.log(`# 1,000-line import (whole CLI process, SQLite): ${seconds.toFixed(2)} s`);
+  console.log(`# 1,000-line import (the CLI command in process, SQLite): ${seconds.toFixed(2)} s`);
   assert.ok(seconds < 20, `1,000 accounts took ${seconds.toFixed(1)} s`);
 
   const t1 = performance.now();

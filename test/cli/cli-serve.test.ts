@@ -1,6 +1,6 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertExit, dbFingerprint, spawnSspr, sspr, tempDataDir, until, watchServe } from './run-sspr.ts';
+import { assertExit, dbFingerprint, spawnServe, sspr, tempDataDir, until } from './run-sspr.ts';
 
 const data = tempDataDir();
 after(() => data.cleanup());
@@ -10,8 +10,7 @@ interface OutboxJson {
 }
 
 test('sspr serve --demo: listens, answers /healthz, delivers the demo notices to the dev outbox, stops cleanly on SIGTERM', async () => {
-  const child = spawnSspr(data.dir, ['serve', '--port', '0', '--demo'], { env: { SSPR_LOG_LEVEL: 'info' } });
-  const serve = watchServe(child);
+  const serve = spawnServe(data.dir, ['--port', '0', '--demo'], { env: { SSPR_LOG_LEVEL: 'info' } });
   let stopped: Awaited<ReturnType<typeof serve.stop>> | undefined;
   try {
     const base = await serve.listening();
@@ -127,11 +126,9 @@ function jsonLines(stdout: string): Record<string, unknown>[] {
 
 test('in production every line serve writes to stdout is JSON, the start banner too', async () => {
   const prod = tempDataDir();
-  const serve = watchServe(
-    spawnSspr(prod.dir, ['serve', '--port', '0'], {
-      env: { ...PRODUCTION, SSPR_PUBLIC_URL: 'https://reset.example.test' },
-    }),
-  );
+  const serve = spawnServe(prod.dir, ['--port', '0'], {
+    env: { ...PRODUCTION, SSPR_PUBLIC_URL: 'https://reset.example.test' },
+  });
   let stopped: Awaited<ReturnType<typeof serve.stop>> | undefined;
   try {
     const base = await serve.listening();
@@ -158,11 +155,9 @@ test('in production every line serve writes to stdout is JSON, the start banner 
 
 test('production with SSPR_ALLOW_INSECURE_PUBLIC_URL=true starts on an http public URL and logs a warning', async () => {
   const lab = tempDataDir();
-  const serve = watchServe(
-    spawnSspr(lab.dir, ['serve', '--port', '0'], {
-      env: { ...PRODUCTION, SSPR_PUBLIC_URL: 'http://lab.example.test:8080', SSPR_ALLOW_INSECURE_PUBLIC_URL: 'true' },
-    }),
-  );
+  const serve = spawnServe(lab.dir, ['--port', '0'], {
+    env: { ...PRODUCTION, SSPR_PUBLIC_URL: 'http://lab.example.test:8080', SSPR_ALLOW_INSECURE_PUBLIC_URL: 'true' },
+  });
   try {
     await serve.listening();
   } finally {

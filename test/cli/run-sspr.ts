@@ -1,14 +1,21 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable, Writable } from 'node:stream';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
+import { runCli } from '../../src/cli/run-cli.ts';
 
-/** Runs the real `sspr` command (`node bin/sspr.js …`) as a child process, as an operator would. */
+/**
+ * Runs `sspr` commands as an operator would. One-shot commands run IN PROCESS through `runCli` (the
+ * function `bin/sspr.js` calls: argv, environment, stdin, stdout and stderr are injected), so a test
+ * pays no process start and no TypeScript compile per command. `serve`, which needs a process of its
+ * own (signals, a listening socket, a clean exit), runs as a child: the production build
+ * (`node <bundle>`), built once per test process.
+ */
 export const ROOT = path.resolve(import.meta.dirname, '../..');
-export const BIN = path.join(ROOT, 'bin/sspr.js');
 
 export interface Run {
   readonly code: number | null;
@@ -35,35 +42,95 @@ export function baseEnv(dataDir: string): Record<string, string> {
   };
 }
 
-export function spawnSspr(dataDir: string, args: readonly string[], options: RunOptions = {}): ChildProcess {
-  return spawn(process.execPath, [BIN, ...args], {
+/** A stream that keeps what is written to it (synchronously: `text` is complete once `write` returns). */
+class Capture extends Writable {
+  text = '';
+  readonly isTTY = false;
+  override _write(chunk: Buffer | string, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
+    this.text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+    done();
+  }
+}
+
+/** The tail of the in-process commands: one runs at a time. */
+let queue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs one command line in this process and resolves with its exit code and output. Commands run
+ * one at a time, in call order, as separate processes would if started one after the other: two at
+ * once share one event loop, and one waiting synchronously for the other's SQLite lock would hold
+ * the lock's owner still. Refuses a `serve` that starts listening (it would keep running here):
+ * start a server with `spawnServe`.
+ */
+export function sspr(dataDir: string, args: readonly string[], options: RunOptions = {}): Promise<Run> {
+  const run = queue.then(() => runInProcess(dataDir, args, options));
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+async function runInProcess(dataDir: string, args: readonly string[], options: RunOptions): Promise<Run> {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const input = options.input ?? '';
+  const stdin = Readable.from(input === '' ? [] : [Buffer.from(input, 'utf8')]);
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  let timer: NodeJS.Timeout | undefined;
+  const code = await Promise.race([
+    runCli(args, {
+      env: { ...baseEnv(dataDir), ...options.env },
+      // the CLI reads and writes streams only (isTTY false: no prompt); the casts stand for the process's streams
+      stdin: stdin as unknown as NodeJS.ReadStream,
+      stdout: stdout as unknown as NodeJS.WriteStream,
+      stderr: stderr as unknown as NodeJS.WriteStream,
+    }),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `sspr ${args.join(' ')} did not finish within ${timeoutMs} ms\nstdout: ${stdout.text}\nstderr: ${stderr.text}`,
+            ),
+          ),
+        timeoutMs,
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
+  if (args[0] === 'serve' && code === 0)
+    throw new Error('sspr serve started listening in the test process: use spawnServe');
+  return { code, signal: null, stdout: stdout.text, stderr: stderr.text };
+}
+
+let bundle: string | undefined;
+
+/**
+ * The production build (`scripts/build.mjs`) in a folder under dist/ (the bundle imports its npm
+ * packages from the project's node_modules, found from there), built on first use and removed when
+ * this process exits.
+ */
+export function builtBundle(): string {
+  if (bundle) return bundle;
+  const dist = path.join(ROOT, 'dist');
+  mkdirSync(dist, { recursive: true });
+  const outdir = mkdtempSync(path.join(dist, 'test-build-'));
+  process.once('exit', () => rmSync(outdir, { recursive: true, force: true }));
+  const built = spawnSync(process.execPath, ['scripts/build.mjs', '--outdir', path.relative(ROOT, outdir)], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.equal(built.status, 0, `build exit ${built.status}\nstdout: ${built.stdout}\nstderr: ${built.stderr}`);
+  bundle = path.join(outdir, 'sspr.mjs');
+  return bundle;
+}
+
+/** Starts `node <bundle> serve …` (plain node, clean environment) and watches it. */
+export function spawnServe(dataDir: string, args: readonly string[], options: RunOptions = {}): Serving {
+  const child = spawn(process.execPath, [builtBundle(), 'serve', ...args], {
     cwd: ROOT,
     env: { ...baseEnv(dataDir), ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-}
-
-export function sspr(dataDir: string, args: readonly string[], options: RunOptions = {}): Promise<Run> {
-  const child = spawnSspr(dataDir, args, options);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-  child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-  child.stdin!.end(options.input ?? '');
-  const timeoutMs = options.timeoutMs ?? 30_000;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(
-        new Error(`sspr ${args.join(' ')} did not exit within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`),
-      );
-    }, timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  return watchServe(child);
 }
 
 /** Asserts the exit code, showing the output when it differs. */
@@ -113,21 +180,15 @@ export function dbFingerprint(dataDir: string): string {
   }
 }
 
-/** Runs `tasks` at most `limit` at a time (each is a child process: keep the machine responsive). */
-export async function inBatches<T extends readonly (() => Promise<unknown>)[]>(
-  limit: number,
+/**
+ * Runs `tasks` one after the other and returns their results in order. The commands run in this
+ * process and share one event loop: two at once on one SQLite file could wait on each other's lock.
+ */
+export async function inSequence<T extends readonly (() => Promise<unknown>)[]>(
   tasks: readonly [...T],
 ): Promise<{ -readonly [K in keyof T]: Awaited<ReturnType<T[K]>> }> {
-  const results: unknown[] = new Array(tasks.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, tasks.length) }, async () => {
-      while (next < tasks.length) {
-        const i = next++;
-        results[i] = await tasks[i]!();
-      }
-    }),
-  );
+  const results: unknown[] = [];
+  for (const task of tasks) results.push(await task());
   return results as { -readonly [K in keyof T]: Awaited<ReturnType<T[K]>> };
 }
 
