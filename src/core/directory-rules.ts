@@ -1,0 +1,124 @@
+// Pure rules for external directories (OpenLDAP, Active Directory): how a typed login becomes a
+// search filter, and what a directory's refusal means for the person who is stuck.
+
+/** Why a directory refused an operation, as the person (or the admin) is told. */
+export type DirectoryRefusal =
+  /** The new password is shorter than the directory's minimum. */
+  | 'too_short'
+  /** It does not meet the directory's complexity (character classes, name parts) or quality check. */
+  | 'not_complex'
+  /** It was used before (the directory's password history). */
+  | 'in_history'
+  /** The password was changed too recently (minimum password age). */
+  | 'too_young'
+  /** The account is locked after too many wrong passwords. */
+  | 'locked'
+  /** The account is disabled in the directory. */
+  | 'disabled'
+  /** The password was set by an administrator and must be changed before anything else. */
+  | 'must_change'
+  /** The password (in a bind) is wrong. */
+  | 'wrong_password'
+  /** The directory requires an encrypted connection (a configuration problem). */
+  | 'tls_required'
+  /** The service account may not do this (a rights problem: the admin must fix the delegation). */
+  | 'not_allowed'
+  /** No server answered, or it answered too late. */
+  | 'unreachable'
+  /** Any other refusal: the diagnostic goes to the audit log for the admin. */
+  | 'rejected';
+
+/** The parts of an LDAP result that tell refusals apart. */
+export interface DirectoryAnswer {
+  /** LDAP result code (RFC 4511), or null for a transport failure (refused, reset, timeout, TLS). */
+  readonly code: number | null;
+  /** The server's diagnostic message (AD: `0000052D: …`; OpenLDAP: the ppolicy text). */
+  readonly message: string;
+}
+
+const AD_BIND_DATA: Readonly<Record<string, DirectoryRefusal>> = {
+  '52e': 'wrong_password',
+  '525': 'wrong_password', // no such user: answered as a wrong password, never told apart
+  '530': 'not_allowed', // not permitted to log on at this time
+  '531': 'not_allowed', // not permitted from this workstation
+  '532': 'must_change', // password expired
+  '533': 'disabled',
+  '701': 'disabled', // account expired
+  '773': 'must_change',
+  '775': 'locked',
+};
+
+/**
+ * Classifies a directory's answer. One table for both kinds: AD and Samba put a hex code and the
+ * reason in the diagnostic (`0000052D: Constraint violation - … too short …`, `data 775`), OpenLDAP's
+ * ppolicy overlay puts its reason in the text of result 19 or 49.
+ */
+export function classifyDirectoryAnswer(answer: DirectoryAnswer): DirectoryRefusal {
+  const { code } = answer;
+  const text = answer.message.toLowerCase();
+  if (code === null) return 'unreachable';
+  // transport encryption: 13 confidentialityRequired; AD 8 strongerAuthRequired / 00002077
+  if (code === 13 || (code === 8 && /transport encryption|00002077/.test(text)) || /00002077/.test(text))
+    return 'tls_required';
+  if (code === 49) {
+    const data = /data ([0-9a-f]{3,4})/.exec(text)?.[1];
+    if (data && AD_BIND_DATA[data]) return AD_BIND_DATA[data];
+    if (/locked/.test(text)) return 'locked';
+    if (/must be changed|pwdreset/.test(text)) return 'must_change';
+    return 'wrong_password';
+  }
+  if (code === 50) return 'not_allowed';
+  // busy, unavailable, time limit, other/server down: try again later
+  if (code === 51 || code === 52 || code === 3 || code === 80 || code === 81) return 'unreachable';
+  if (code === 19 || code === 53) {
+    // OpenLDAP answers "fails quality checking policy" for both a short and a weak password (the
+    // ppolicy response control tells them apart, which the client does not surface): the service
+    // checks the directory's pwdMinLength itself before writing, so that text means quality here.
+    if (/too short|pwdminlength/.test(text)) return 'too_short';
+    if (/in history|already used|history of old passwords/.test(text)) return 'in_history';
+    if (/too young|too recently|changed too soon/.test(text)) return 'too_young';
+    if (/complexity|quality/.test(text)) return 'not_complex';
+    if (/locked/.test(text)) return 'locked';
+    return 'rejected';
+  }
+  return 'rejected';
+}
+
+/** The refusals a person can fix by choosing another password (the flow stays on the new-password step). */
+export function isPasswordRuleRefusal(r: DirectoryRefusal): boolean {
+  return r === 'too_short' || r === 'not_complex' || r === 'in_history';
+}
+
+/**
+ * Escapes a value for an LDAP search filter (RFC 4515 §3): `*`, `(`, `)`, `\` and NUL become `\2a`,
+ * `\28`, `\29`, `\5c`, `\00`; so does every byte outside printable ASCII, so a typed login can never
+ * change the filter's structure.
+ */
+export function escapeFilterValue(value: string): string {
+  let out = '';
+  for (const byte of Buffer.from(value, 'utf8')) {
+    const safe = byte >= 0x20 && byte < 0x7f && byte !== 0x2a && byte !== 0x28 && byte !== 0x29 && byte !== 0x5c;
+    out += safe ? String.fromCharCode(byte) : `\\${byte.toString(16).padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/**
+ * The user filter with the typed login put in its place: every `{login}` in the template becomes the
+ * escaped login. The template must hold `{login}` and be one parenthesised filter.
+ */
+export function userFilter(template: string, login: string): string {
+  return template.split('{login}').join(escapeFilterValue(login));
+}
+
+/** Checks an operator's user-filter template (settings validation). */
+export function checkUserFilterTemplate(template: string): 'ok' | 'no_placeholder' | 'not_a_filter' {
+  if (!template.includes('{login}')) return 'no_placeholder';
+  if (!template.startsWith('(') || !template.endsWith(')')) return 'not_a_filter';
+  let depth = 0;
+  for (const ch of template) {
+    if (ch === '(') depth++;
+    else if (ch === ')' && --depth < 0) return 'not_a_filter';
+  }
+  return depth === 0 ? 'ok' : 'not_a_filter';
+}
