@@ -9,6 +9,7 @@ import type { Keyring } from './ports/keyring.ts';
 import type { PasswordHasher } from './ports/password-hasher.ts';
 import type { Store } from './ports/store.ts';
 import type { Mailer, SmsSender } from './ports/messaging.ts';
+import type { Clock } from './ports/clock.ts';
 import { systemClock } from './adapters/system-clock.ts';
 import { cryptoRandom } from './adapters/crypto/crypto-random.ts';
 import { HkdfKeyring } from './adapters/crypto/keyring.ts';
@@ -91,6 +92,8 @@ export interface ComposeOptions {
   readonly logger?: Logger;
   /** Start the outbox worker (serve does; one-shot CLI commands do not). */
   readonly startWorker?: boolean;
+  /** The time source of every service, worker and limiter (default the system clock); tests pass a manual clock. */
+  readonly clock?: Clock;
 }
 
 /**
@@ -107,6 +110,7 @@ export interface ComposedApp extends App {
 /** The one place that wires adapters into services. */
 export async function createApp(config: Config, options: ComposeOptions = {}): Promise<ComposedApp> {
   const log = options.logger ?? createLogger(config);
+  const clock = options.clock ?? systemClock;
   const previousKeys = (config.secret_key_previous ?? '')
     .split(',')
     .map((k) => k.trim())
@@ -116,7 +120,9 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   const store = await openSqlStore(config.database_url);
 
   const devOutbox =
-    !config.production && (!config.smtp_url || config.sms_provider === 'dev') ? new DevOutbox(log) : null;
+    !config.production && (!config.smtp_url || config.sms_provider === 'dev')
+      ? new DevOutbox(log, { now: () => clock.now() })
+      : null;
   let mailer: Mailer;
   if (config.smtp_url)
     mailer = new SmtpMailer({
@@ -159,7 +165,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     keyring,
     mailer,
     sms,
-    clock: systemClock,
+    clock,
     random: cryptoRandom,
     log: log.child({ component: 'outbox' }),
     policy: outboxPolicy(config),
@@ -171,21 +177,21 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   metrics.setBacklogProbe(async () => {
     const pending = await store.outbox.list({ status: 'pending', limit: 1000 });
     const oldest = pending.reduce((min, m) => Math.min(min, m.createdAt), Infinity);
-    const failedRecently = await store.outbox.countFailed({ since: systemClock.now() - 7 * 86_400_000 });
-    const oldestAgeMs = pending.length > 0 ? systemClock.now() - oldest : 0;
+    const failedRecently = await store.outbox.countFailed({ since: clock.now() - 7 * 86_400_000 });
+    const oldestAgeMs = pending.length > 0 ? clock.now() - oldest : 0;
     return { pending: pending.length, oldestAgeMs, failedRecently };
   });
   // "messages are delayed" on every reset page: read from the shared outbox every 5 s, never per request
   const deliveryHealth = new DeliveryHealthService({
     repo: store.deliveryHealth,
-    clock: systemClock,
+    clock,
     log: log.child({ component: 'delivery-health' }),
   });
   const directory = new DirectoryService({
     store,
     keyring,
     random: cryptoRandom,
-    clock: systemClock,
+    clock,
     hasher: argon2Hasher,
     outbox,
     config,
@@ -208,14 +214,14 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
         log: log.child({ component: 'limiter' }),
       })
     : null;
-  const limiter = redisLimiter ?? new SqlLimiter(store);
+  const limiter = redisLimiter ?? new SqlLimiter(store, clock);
   // 1 while Redis does not answer (limits on the in-process fallback, code checks refused)
   if (redisLimiter) metrics.setLimiterProbe(async () => (await redisLimiter.health()) === 'degraded');
   const reset = new ResetService({
     store,
     keyring,
     random: cryptoRandom,
-    clock: systemClock,
+    clock,
     hasher: argon2Hasher,
     limiter,
     outbox,
@@ -230,7 +236,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     store,
     keyring,
     random: cryptoRandom,
-    clock: systemClock,
+    clock,
     hasher: argon2Hasher,
     policy: { ...DEFAULT_SIGNIN_POLICY, idleMs: config.session_idle_ms, absoluteMs: config.session_absolute_ms },
   });
@@ -238,7 +244,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     store,
     keyring,
     random: cryptoRandom,
-    clock: systemClock,
+    clock,
     outbox,
     policy: resetPolicy,
     metrics,
@@ -248,20 +254,20 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     store,
     keyring,
     random: cryptoRandom,
-    clock: systemClock,
+    clock,
     hasher: argon2Hasher,
     outbox,
     publicUrl: config.public_url,
     resetPolicy,
   });
-  const helpDeps = { store, keyring, random: cryptoRandom, clock: systemClock, outbox, admin: () => admin };
+  const helpDeps = { store, keyring, random: cryptoRandom, clock, outbox, admin: () => admin };
   const help = new HelpRequestService({ ...helpDeps, publicUrl: config.public_url });
   const support = new SupportService(helpDeps);
   const operators = new OperatorService({
     store,
     keyring,
     random: cryptoRandom,
-    clock: systemClock,
+    clock,
     hasher: argon2Hasher,
     policy: { ...DEFAULT_SIGNIN_POLICY, idleMs: config.session_idle_ms, absoluteMs: config.session_absolute_ms },
   });
@@ -277,7 +283,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
       .map((signatureSecret, i) => ({ signatureSecret, keySignatureSecret: keySignatureSecrets[i + 1]! })),
     maxNumber: config.captcha_max_number,
     ttlMs: 10 * 60_000,
-    clock: systemClock,
+    clock,
     // relaxed: a power loss that undoes the record lets one solution be used once more
     markUsed: (signature, expiresAt) =>
       store.transaction((tx) => tx.flows.markCaptchaUsed(signature, expiresAt), { durability: 'relaxed' }),
@@ -285,7 +291,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
 
   const purge = new PurgeService({
     repo: store.purge,
-    clock: systemClock,
+    clock,
     log: log.child({ component: 'purge' }),
     policy: {
       retentionMs: config.retention_ms,
@@ -313,7 +319,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
 
   return {
     config,
-    clock: systemClock,
+    clock,
     random: cryptoRandom,
     keyring,
     log,
@@ -332,8 +338,8 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     sessions,
     admin,
     securityInfo,
-    apiKeys: new ApiKeyService({ store, keyring, random: cryptoRandom, clock: systemClock }),
-    insights: new InsightsService({ store, clock: systemClock, flowTtlMs: resetPolicy.flowTtlMs }),
+    apiKeys: new ApiKeyService({ store, keyring, random: cryptoRandom, clock }),
+    insights: new InsightsService({ store, clock, flowTtlMs: resetPolicy.flowTtlMs }),
     purge,
     help,
     support,

@@ -7,6 +7,8 @@ import {
 import type { LimitCounter, LimitRepo } from '../ports/limit-store.ts';
 import type { LimitDecision, LimitOptions, Limiter } from '../ports/limiter.ts';
 import type { Store } from '../ports/store.ts';
+import type { Clock } from '../ports/clock.ts';
+import { systemClock } from './system-clock.ts';
 
 // The base class of rate-limiter-flexible's store limiters (Redis, PostgreSQL, SQLite…) is typed
 // but not exported from the package's index (11.4): load it from its file.
@@ -23,13 +25,16 @@ type Run = <T>(fn: (limits: LimitRepo) => Promise<T>) => Promise<T>;
  */
 class RateLimiterSqlStore extends RateLimiterStoreAbstract {
   readonly #run: Run;
+  readonly #clock: Clock;
 
   constructor(
     options: { points: number; duration: number; keyPrefix: string; insuranceLimiter?: RateLimiterMemory },
     run: Run,
+    clock: Clock,
   ) {
     super({ ...options, storeClient: run });
     this.#run = run;
+    this.#clock = clock;
   }
 
   // the four hooks rate-limiter-flexible's store limiters implement (not in its type declarations)
@@ -40,13 +45,13 @@ class RateLimiterSqlStore extends RateLimiterStoreAbstract {
     forceExpire = false,
     options: { within?: { readonly limits: LimitRepo } } = {},
   ): Promise<LimitCounter> {
-    const add = (limits: LimitRepo) => limits.add(key, points, msDuration, Date.now(), forceExpire);
+    const add = (limits: LimitRepo) => limits.add(key, points, msDuration, this.#clock.now(), forceExpire);
     // inside the caller's transaction when it gave one (see LimitOptions.within)
     return options.within ? add(options.within.limits) : this.#run(add);
   }
 
   _get(key: string): Promise<LimitCounter | null> {
-    return this.#run((limits) => limits.get(key, Date.now()));
+    return this.#run((limits) => limits.get(key, this.#clock.now()));
   }
 
   _delete(key: string): Promise<boolean> {
@@ -56,7 +61,7 @@ class RateLimiterSqlStore extends RateLimiterStoreAbstract {
   _getRateLimiterRes(_key: string, changedPoints: number, result: LimitCounter): RateLimiterRes {
     return new RateLimiterRes(
       Math.max(this.points - result.points, 0),
-      result.expire === null ? -1 : Math.max(result.expire - Date.now(), 0),
+      result.expire === null ? -1 : Math.max(result.expire - this.#clock.now(), 0),
       result.points,
       changedPoints === result.points,
     );
@@ -78,8 +83,11 @@ interface Pair {
 export class SqlLimiter implements Limiter {
   readonly #run: Run;
   readonly #pairs = new Map<string, Pair>();
+  readonly #clock: Clock;
 
-  constructor(store: Store) {
+  /** `clock`: when windows start and end (the app's clock, so tests can move time). */
+  constructor(store: Store, clock: Clock = systemClock) {
+    this.#clock = clock;
     this.#run =
       store.dialect === 'sqlite'
         ? (fn) => store.transaction((tx) => fn(tx.limits), { durability: 'relaxed' })
@@ -115,8 +123,9 @@ export class SqlLimiter implements Limiter {
           }),
         },
         this.#run,
+        this.#clock,
       ),
-      strict: new RateLimiterSqlStore(common, this.#run),
+      strict: new RateLimiterSqlStore(common, this.#run, this.#clock),
     };
     this.#pairs.set(id, pair);
     return pair;

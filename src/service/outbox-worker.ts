@@ -71,6 +71,10 @@ export class OutboxWorker {
   #again = false;
   /** Every runOnce() in progress (the loop's and direct calls'). */
   readonly #runs = new Set<Promise<number>>();
+  /** A round is scheduled to run at once (start, wake-up, or more was due). */
+  #immediate = false;
+  /** Callers of idle() waiting for the worker to have nothing in hand. */
+  #idleWaiters: (() => void)[] = [];
   /** Tenants' sender names (policy `senderName`), read at most once a minute per tenant. */
   readonly #senderNames = new Map<string, { readonly name: string | null; readonly until: number }>();
 
@@ -120,9 +124,32 @@ export class OutboxWorker {
   runOnce(): Promise<number> {
     const run = this.#runOnce();
     this.#runs.add(run);
-    const forget = (): void => void this.#runs.delete(run);
+    const forget = (): void => {
+      this.#runs.delete(run);
+      this.#settle();
+    };
     run.then(forget, forget);
     return run;
+  }
+
+  /**
+   * Resolves once the worker has nothing in hand: no round running or about to run at once (after
+   * start() or wake()), no runOnce() in flight. Everything that was due has then been handled;
+   * what is left waits for a later time (a retry) or a new wake-up. Lets a caller (a test, a
+   * shutdown report) know that nothing more goes out now, without waiting a fixed time.
+   */
+  idle(): Promise<void> {
+    if (!this.#busy()) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  #busy(): boolean {
+    return this.#loop !== null || this.#runs.size > 0 || this.#immediate;
+  }
+
+  #settle(): void {
+    if (this.#busy()) return;
+    for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 
   /** Stops polling, waits for the sends in flight, then gives back the claims it still holds. */
@@ -130,8 +157,10 @@ export class OutboxWorker {
     this.#stopping = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
+    this.#immediate = false;
     if (this.#loop) await this.#loop;
     await Promise.allSettled([...this.#runs]);
+    this.#settle();
     try {
       const released = await this.#o.store.outbox.release(this.#o.workerId);
       if (released > 0) this.#o.log.info({ released }, 'outbox worker released its claims');
@@ -152,11 +181,14 @@ export class OutboxWorker {
   #schedule(delayMs: number): void {
     if (this.#stopping) return;
     if (this.#timer) clearTimeout(this.#timer);
+    this.#immediate = delayMs <= 0;
     this.#timer = setTimeout(
       () => {
         this.#timer = null;
+        this.#immediate = false;
         this.#loop = this.#drive().finally(() => {
           this.#loop = null;
+          this.#settle();
         });
       },
       Math.max(0, delayMs),

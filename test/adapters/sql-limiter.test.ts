@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { openSqlStore, type SqlStore } from '../../src/adapters/sql/sql-store.ts';
 import { SqlLimiter } from '../../src/adapters/sql-limiter.ts';
 import { tempSqliteUrl, withPostgresDatabase } from '../helpers/databases.ts';
+import { ManualClock } from '../helpers/manual-clock.ts';
 
 async function onSqlite(fn: (open: () => Promise<SqlStore>) => Promise<void>): Promise<void> {
   const db = tempSqliteUrl();
@@ -36,16 +37,20 @@ for (const [name, run] of [
       run(async (open) => {
         const store = await open();
         try {
-          const limiter = new SqlLimiter(store);
+          const clock = new ManualClock();
+          const limiter = new SqlLimiter(store, clock);
           for (let i = 0; i < 3; i++) assert.equal((await limiter.consume('ip:a', 3, 1_000)).allowed, true);
+          clock.advance(400);
           const refused = await limiter.consume('ip:a', 3, 1_000);
           assert.equal(refused.allowed, false);
-          assert.ok(refused.retryAfterMs > 0 && refused.retryAfterMs <= 1_000, String(refused.retryAfterMs));
+          assert.equal(refused.retryAfterMs, 600, 'the window started at the first event');
           // another key and another limit count on their own
           assert.equal((await limiter.consume('ip:b', 3, 1_000)).allowed, true);
           assert.equal((await limiter.consume('ip:a', 5, 1_000)).allowed, true);
-          await new Promise((r) => setTimeout(r, refused.retryAfterMs + 50));
-          assert.equal((await limiter.consume('ip:a', 3, 1_000)).allowed, true);
+          clock.advance(refused.retryAfterMs - 1);
+          assert.equal((await limiter.consume('ip:a', 3, 1_000)).allowed, false, '1 ms before the window ends');
+          clock.advance(1);
+          assert.equal((await limiter.consume('ip:a', 3, 1_000)).allowed, true, 'the window ended');
         } finally {
           await store.close();
         }

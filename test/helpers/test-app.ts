@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createApp } from '../../src/compose.ts';
 import { loadConfig } from '../../src/config/load.ts';
+import type { Clock } from '../../src/ports/clock.ts';
 import type { Logger } from '../../src/ports/logger.ts';
 import type { ComposedApp as App } from '../../src/compose.ts';
 
@@ -19,6 +20,8 @@ export interface TestAppOptions {
   readonly logger?: Logger;
   /** Start the outbox worker (default false: tests drive it themselves). */
   readonly startWorker?: boolean;
+  /** The App's clock (default the system clock): a `ManualClock` moves lifetimes and windows without waiting. */
+  readonly clock?: Clock;
 }
 
 /**
@@ -34,7 +37,11 @@ export async function createTestApp(
   let app: App | undefined;
   try {
     const config = loadConfig({ env: { SSPR_DATA_DIR: dataDir, SSPR_LOG_LEVEL: 'silent', ...overrides } });
-    app = await createApp(config, { logger: options.logger, startWorker: options.startWorker ?? false });
+    app = await createApp(config, {
+      logger: options.logger,
+      startWorker: options.startWorker ?? false,
+      clock: options.clock,
+    });
     await app.migrate();
   } catch (error) {
     await app?.close();

@@ -13,7 +13,6 @@ import { withPostgresDatabase } from '../helpers/databases.ts';
 import { startSmtpListener } from '../helpers/smtp-listener.ts';
 
 const silent: Logger = { fatal() {}, error() {}, warn() {}, info() {}, debug() {}, child: () => silent };
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('OutboxWorker on PostgreSQL', () => {
   it('delivers what committed with its cause, nothing of a rollback, and two workers never send one message twice', async () => {
@@ -96,7 +95,7 @@ describe('OutboxWorker on PostgreSQL', () => {
         }
         assert.equal(handled, 20);
         await smtp.waitFor(20);
-        await sleep(100);
+        await Promise.all([a.idle(), b.idle()]);
         assert.equal(smtp.messages.length, 20, 'each message delivered exactly once');
         const recipients = smtp.messages.map((m) => m.envelopeTo[0]).sort();
         assert.deepEqual(recipients, ids.map((_, i) => `p${i}@example.com`).sort());

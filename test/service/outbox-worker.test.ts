@@ -44,8 +44,6 @@ function captureLogger(lines: LogLine[]): Logger {
   return make({});
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 interface Harness {
   store: SqlStore;
   smtp: SmtpListener;
@@ -273,7 +271,7 @@ describe('OutboxWorker with the SQLite store and a real SMTP listener', () => {
     const worker = h.worker();
     assert.equal(await worker.runOnce(), 0);
     assert.deepEqual(await h.store.outbox.list({}), []);
-    await sleep(50);
+    await worker.idle();
     assert.equal(h.smtp.messages.length, 0);
     assert.equal(h.smtp.connections, 0);
   });
@@ -337,7 +335,7 @@ describe('OutboxWorker with the SQLite store and a real SMTP listener', () => {
     }
     assert.equal(handled, 7);
     await h.smtp.waitFor(7);
-    await sleep(100);
+    await worker.idle();
     assert.equal(h.smtp.messages.length, 7);
     assert.deepEqual(
       h.smtp.messages.map((m) => m.envelopeTo[0]).sort(),
@@ -363,7 +361,7 @@ describe('OutboxWorker with the SQLite store and a real SMTP listener', () => {
     assert.equal(row.attempts, 1, 'no new try was made');
     assert.equal(row.payloadSealed, null);
     assert.equal(row.recipientSealed, null);
-    await sleep(100);
+    await worker.idle();
     assert.equal(h.smtp.messages.length, 0);
     assert.equal(h.smtp.connections, 0, 'the mail server was not even contacted');
     const expired = await h.store.audit.list({ type: 'message.expired' });
@@ -573,7 +571,7 @@ describe('OutboxWorker with the SQLite store and a real SMTP listener', () => {
   it('wake() right after the commit delivers within milliseconds, without waiting for the poll', async () => {
     const worker = h.worker({ pollMs: 60_000 });
     worker.start();
-    await sleep(50); // the first (empty) round after start
+    await worker.idle(); // the first (empty) round after start
     const started = Date.now();
     await h.email();
     worker.wake();
@@ -581,8 +579,24 @@ describe('OutboxWorker with the SQLite store and a real SMTP listener', () => {
     await h.smtp.waitFor(1, 2_000);
     const elapsed = Date.now() - started;
     assert.ok(elapsed < 1_000, `delivered in ${elapsed} ms`);
-    await sleep(100);
+    await worker.idle();
     assert.equal(h.smtp.messages.length, 1);
+    assert.equal((await h.store.outbox.list({ status: 'sent' })).length, 1);
+    await worker.stop();
+  });
+
+  it('idle() resolves only once the round a wake-up started has sent everything due (and at once when nothing runs)', async () => {
+    const worker = h.worker({ pollMs: 60_000, concurrency: 1 });
+    await worker.idle(); // never started, nothing in flight
+    worker.start();
+    await worker.idle();
+    h.smtp.setDataDelay(150);
+    for (let i = 0; i < 3; i++) await h.email({ to: `person${i}@example.com` });
+    worker.wake();
+    await worker.idle();
+    assert.equal(h.smtp.messages.length, 3, 'all three accepted when idle() resolved');
+    assert.equal((await h.store.outbox.list({ status: 'sent' })).length, 3);
+    assert.equal((await h.store.outbox.list({ status: 'pending' })).length, 0);
     await worker.stop();
   });
 
@@ -618,7 +632,7 @@ describe('OutboxWorker with the SQLite store and a real SMTP listener', () => {
     const next = h.worker({ workerId: 'worker-2' });
     assert.equal(await next.runOnce(), 2, 'released messages are due again at once');
     await h.smtp.waitFor(3);
-    await sleep(50);
+    await next.idle();
     assert.equal(h.smtp.messages.length, 3);
   });
 
