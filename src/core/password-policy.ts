@@ -1,4 +1,4 @@
-import { dictionary } from '@zxcvbn-ts/language-common';
+import { createRequire } from 'node:module';
 import { err, ok, type Result } from './result.ts';
 
 /**
@@ -21,9 +21,21 @@ export interface PasswordContext {
   readonly personal: readonly string[];
 }
 
-const COMMON: ReadonlySet<string> = new Set(
-  (dictionary['passwords-common'] as readonly string[]).map((p) => p.normalize('NFKC').toLowerCase()),
-);
+let common: ReadonlySet<string> | undefined;
+
+/**
+ * The list of common passwords (zxcvbn's, ~50,000 entries), loaded on first use and kept: loading it
+ * costs a few hundred milliseconds that a process which never checks a password should not pay.
+ */
+function commonPasswords(): ReadonlySet<string> {
+  if (common === undefined) {
+    const { dictionary } = createRequire(import.meta.url)('@zxcvbn-ts/language-common') as {
+      dictionary: { readonly 'passwords-common': readonly string[] };
+    };
+    common = new Set(dictionary['passwords-common'].map((p) => p.normalize('NFKC').toLowerCase()));
+  }
+  return common;
+}
 
 /** Characters counted as the person sees them (code points, not UTF-16 units). */
 export function passwordLength(password: string): number {
@@ -51,14 +63,15 @@ export function checkPassword(password: string, ctx: PasswordContext): Result<st
 }
 
 function isCommon(lower: string): boolean {
-  if (COMMON.has(lower)) return true;
+  const list = commonPasswords();
+  if (list.has(lower)) return true;
   // "password1234567!" is as weak as "password": strip trailing digits and symbols, then look again.
   const stem = lower.replace(/[\d\W_]+$/u, '');
-  if (stem.length >= 4 && COMMON.has(stem)) return true;
+  if (stem.length >= 4 && list.has(stem)) return true;
   // a common password repeated ("qwertyqwertyqwerty")
   for (let size = 3; size <= lower.length / 2; size++) {
     const unit = lower.slice(0, size);
-    if (COMMON.has(unit) && unit.repeat(Math.ceil(lower.length / size)).startsWith(lower)) return true;
+    if (list.has(unit) && unit.repeat(Math.ceil(lower.length / size)).startsWith(lower)) return true;
   }
   return false;
 }
