@@ -12,6 +12,27 @@ export const PASSWORD_MIN_LENGTH_DEFAULT = 15;
 export const PASSWORD_MIN_LENGTH_FLOOR = 8;
 export const PASSWORD_MIN_LENGTH_CEILING = 64;
 
+/**
+ * How many earlier passwords a new one may not repeat, besides the current one: one number for
+ * every path that sets a password (self-service, assisted link, temporary, signed-in, CLI).
+ */
+export const PASSWORD_HISTORY_LENGTH = 5;
+
+/** What a guesser knows about a person: the words every path checks a new password against. */
+export interface PersonalFacts {
+  readonly login: string;
+  readonly displayName: string;
+  /** The tenant's name, when the account has one. */
+  readonly tenantName: string | null;
+  /** Every email address on record for the account (verified or not: a guesser may know both). */
+  readonly emails: readonly string[];
+}
+
+/** The one list of context words (`PasswordContext.personal`) built from a person's facts. */
+export function personalWords(facts: PersonalFacts): string[] {
+  return [facts.login, facts.displayName, ...(facts.tenantName !== null ? [facts.tenantName] : []), ...facts.emails];
+}
+
 export type PasswordProblem =
   'password_too_short' | 'password_too_long' | 'password_common' | 'password_personal' | 'password_repetitive';
 

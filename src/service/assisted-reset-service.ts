@@ -1,6 +1,5 @@
 import type { Account, Tenant } from '../core/directory-model.ts';
-import { renderEmail } from '../core/message-templates.ts';
-import { checkPassword, normalizePassword, type PasswordProblem } from '../core/password-policy.ts';
+import { normalizePassword, type PasswordProblem } from '../core/password-policy.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Keyring } from '../ports/keyring.ts';
@@ -8,7 +7,7 @@ import type { PasswordHasher } from '../ports/password-hasher.ts';
 import type { Random } from '../ports/random.ts';
 import type { AssistedLinkRecord } from '../ports/admin-store.ts';
 import type { Repos, Store } from '../ports/store.ts';
-import { enqueueEmail } from './message-queue.ts';
+import { CredentialChange } from './credential-change.ts';
 import type { RequestContext } from './request-context.ts';
 import { appendSelfEvent } from './audit-context.ts';
 
@@ -30,7 +29,6 @@ export interface AssistedResetDeps {
 
 export const ASSISTED_LINK_TTL_MS = 24 * 60 * 60_000;
 export const ASSISTED_GRANT_TTL_MS = 30 * 60_000;
-const PASSWORD_HISTORY = 5;
 const TOKEN_SHAPE = /^[A-Za-z0-9_-]{40,64}$/;
 
 /** `link_invalid`: unknown or malformed; `link_expired`: expired, used, replaced, or the password changed since. */
@@ -83,7 +81,10 @@ export class AssistedResetService {
     });
   }
 
-  /** Sets the new password under a live grant (same rules as the self-service reset). */
+  /**
+   * Sets the new password under a live grant, through the one credential change (everything
+   * the self-service reset ends and tells, other admins told when the account is an admin).
+   */
   async setPassword(
     grant: string,
     password: string,
@@ -94,57 +95,33 @@ export class AssistedResetService {
     if (!found.ok) return found;
     const { account, tenant } = found.value;
     if (normalizePassword(password) !== normalizePassword(confirm)) return err('password_mismatch');
-    const methods = await this.d.store.directory.listMethods(account.id);
-    const email = methods.find((m) => m.kind === 'email' && m.verifiedAt !== null)?.value ?? null;
-    const checked = checkPassword(password, {
-      minLength: tenant.policy.passwordMinLength,
-      personal: [account.login, account.displayName, tenant.name, ...(email ? [email] : [])],
-    });
-    if (!checked.ok) return err(checked.error);
-    const recent = [
-      ...(account.passwordHash ? [account.passwordHash] : []),
-      ...(await this.d.store.flows.recentPasswordHashes(account.id, PASSWORD_HISTORY)),
-    ];
-    for (const h of recent) if (await this.d.hasher.verify(h, checked.value)) return err('password_reused');
-    const hash = await this.d.hasher.hash(checked.value);
-    const now = this.d.clock.now();
-    const result = await this.d.store.transaction(async (tx): Promise<Result<void, AssistedPasswordError>> => {
-      const again = await this.grantLink(tx, grant);
-      if (!again.ok) return again;
-      const { link, account: current } = again.value;
-      if (!(await tx.admin.completeLink(link.id, now))) return err('grant_invalid');
-      if (current.passwordHash) await tx.flows.addPasswordHistory(current.id, current.passwordHash, now);
-      await tx.directory.updateAccount(current.id, { passwordHash: hash, mustChangePassword: false }, now);
-      await tx.admin.clearTempPassword(current.id);
-      const revoked = await tx.directory.revokeSessions(current.id, now);
-      await tx.flows.endAccountFlows(current.id, null, now);
-      await tx.admin.endLinks(current.id, now);
-      await tx.flows.clearGuard(current.id);
-      await tx.auth.clearSigninGuard(current.id);
-      await this.audit(tx, current, rc, now, 'password.changed', 'ok', { by: 'assisted-link', issuedBy: link.actor });
-      await this.audit(tx, current, rc, now, 'sessions.revoked', 'ok', { count: revoked });
-      const notice = renderEmail('reset.completed', {
-        displayName: current.displayName,
-        login: current.login,
-        when: new Date(now).toISOString(),
-        ip: rc.ip ?? 'unknown',
-        helpText: helpTextOf(again.value.tenant),
-      });
-      for (const to of new Set([current.login, ...(email ? [email] : [])])) {
-        await enqueueEmail(tx, this.d, {
-          tenantId: current.tenantId,
-          accountId: current.id,
-          template: 'reset.completed',
-          to,
-          content: notice,
-          expiresAt: null,
-          now,
-        });
-      }
-      return ok(undefined);
-    });
-    if (result.ok) this.d.outbox.wake();
-    return result;
+    const result = await new CredentialChange(this.d).change(
+      {
+        path: 'assisted-link',
+        account,
+        tenant,
+        password,
+        actor: 'self',
+        rc,
+        auditDetails: { by: 'assisted-link', issuedBy: found.value.link.actor },
+        adminNotice: {
+          what: 'the password was changed with a one-time reset link an administrator issued',
+          by: `${account.displayName} (${account.login})`,
+        },
+      },
+      {
+        before: async (tx, now): Promise<Result<undefined, GrantError>> => {
+          const again = await this.grantLink(tx, grant);
+          if (!again.ok) return again;
+          if (again.value.account.id !== account.id || !(await tx.admin.completeLink(again.value.link.id, now))) {
+            return err('grant_invalid');
+          }
+          return ok(undefined);
+        },
+      },
+    );
+    if (!result.ok) return result.error === 'account_not_found' ? err('grant_invalid') : err(result.error);
+    return ok(undefined);
   }
 
   private grantHash(grant: string): string {
@@ -212,11 +189,5 @@ export class AssistedResetService {
   }
 }
 
-/** Where to get help, in a notice: the tenant's help desk, or its administrator. */
-export function helpTextOf(tenant: Tenant): string {
-  const { helpdeskEmail, helpdeskUrl } = tenant.policy;
-  if (helpdeskEmail && helpdeskUrl) return `Contact your help desk at ${helpdeskEmail} or ${helpdeskUrl}.`;
-  if (helpdeskEmail) return `Contact your help desk at ${helpdeskEmail}.`;
-  if (helpdeskUrl) return `Contact your help desk: ${helpdeskUrl}.`;
-  return 'Contact your administrator.';
-}
+/** Kept here for the modules that import it from the assisted reset. */
+export { helpTextOf } from './credential-change.ts';

@@ -1,13 +1,19 @@
 import type { Actor } from '../core/admin-rules.ts';
-import { checkPassword, normalizePassword, type PasswordProblem } from '../core/password-policy.ts';
+import {
+  checkPassword,
+  PASSWORD_MIN_LENGTH_DEFAULT,
+  personalWords,
+  type PasswordProblem,
+} from '../core/password-policy.ts';
 import { err, ok, type Result } from '../core/result.ts';
-import { isSessionLive, signinWaitMs, type SigninPolicy } from '../core/signin-policy.ts';
+import { isSessionLive, type SigninPolicy } from '../core/signin-policy.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Keyring } from '../ports/keyring.ts';
 import type { Operator, OperatorSession } from '../ports/operator-store.ts';
 import type { PasswordHasher } from '../ports/password-hasher.ts';
 import type { Random } from '../ports/random.ts';
 import type { Repos, Store } from '../ports/store.ts';
+import { PasswordSignin, type SigninPrincipal } from './password-signin.ts';
 import { appendAudit, type RequestContext } from './request-context.ts';
 
 /**
@@ -50,8 +56,6 @@ export function operatorActor(operator: Operator): Extract<Actor, { kind: 'opera
 }
 
 export class OperatorService {
-  #dummyHash: Promise<string> | null = null;
-
   constructor(private readonly d: OperatorDeps) {}
 
   async add(input: {
@@ -66,7 +70,10 @@ export class OperatorService {
     if (displayName.length === 0 || displayName.length > 100 || /\p{Cc}/u.test(displayName)) {
       return err('display_name_invalid', 'A display name is 1 to 100 characters.');
     }
-    const checked = checkPassword(input.password, { minLength: 15, personal: [login.value, displayName] });
+    const checked = checkPassword(input.password, {
+      minLength: PASSWORD_MIN_LENGTH_DEFAULT,
+      personal: personalWords({ login: login.value, displayName, tenantName: null, emails: [] }),
+    });
     if (!checked.ok) return checked;
     const passwordHash = await this.d.hasher.hash(checked.value);
     const now = this.d.clock.now();
@@ -95,55 +102,45 @@ export class OperatorService {
     password: string,
     rc: RequestContext,
   ): Promise<Result<{ token: string; operator: Operator }, OperatorSigninError> & { retryAfterMs?: number }> {
-    const login = normalizeOperatorLogin(loginInput);
-    const operator = login.ok ? await this.d.store.operators.findByLogin(login.value) : null;
-    const now = this.d.clock.now();
-    if (operator) {
-      const guard = await this.d.store.operators.getSigninGuard(operator.id);
-      const wait = guard ? signinWaitMs(this.d.policy, guard.failures, guard.lastFailureAt, now) : 0;
-      if (wait > 0) {
-        await this.audit(
-          this.d.store,
-          operator.id,
-          `operator:${operator.id}`,
-          rc,
-          now,
-          'operator.signin',
-          'throttled',
-          {
-            waitMs: wait,
-          },
-        );
-        return { ...err('signin_throttled'), retryAfterMs: wait };
-      }
-    }
-    const hash = operator?.passwordHash ?? (await this.dummyHash());
-    const matches = await this.d.hasher.verify(hash, normalizePassword(password.slice(0, 1024)));
-    if (!operator || !matches) {
-      if (operator) {
-        await this.d.store.transaction(async (tx) => {
-          const g = await tx.operators.recordSigninFailure(operator.id, now);
-          await this.audit(tx, operator.id, `operator:${operator.id}`, rc, now, 'operator.signin', 'wrong_password', {
-            failures: g.failures,
-          });
-        });
-      }
-      return err('invalid_credentials');
-    }
-    const token = Buffer.from(this.d.random.bytes(32)).toString('base64url');
-    await this.d.store.transaction(async (tx) => {
-      await tx.operators.clearSigninGuard(operator.id);
-      await tx.operators.createSession({
+    const r = await new PasswordSignin(this.d).signIn(this.#principal, loginInput, password, rc);
+    if (!r.ok) return r;
+    return ok({ token: r.value.token, operator: r.value.principal });
+  }
+
+  /** Operators as sign-in principals: their own table, throttling and sessions; audited as `operator.signin`. */
+  readonly #principal: SigninPrincipal<Operator> = {
+    kind: 'operator',
+    find: async (loginInput) => {
+      const login = normalizeOperatorLogin(loginInput);
+      return login.ok ? this.d.store.operators.findByLogin(login.value) : null;
+    },
+    idOf: (o) => o.id,
+    passwordHashOf: (o) => o.passwordHash,
+    refusalOf: () => null,
+    getGuard: (repos, id) => repos.operators.getSigninGuard(id),
+    recordFailure: (tx, id, now) => tx.operators.recordSigninFailure(id, now),
+    clearGuard: (tx, id) => tx.operators.clearSigninGuard(id),
+    openSession: (tx, o, token, now) =>
+      tx.operators.createSession({
         idHash: this.d.keyring.hmac('operator-session', token),
-        operatorId: operator.id,
+        operatorId: o.id,
         createdAt: now,
         lastSeenAt: now,
         expiresAt: now + this.d.policy.absoluteMs,
-      });
-      await this.audit(tx, operator.id, `operator:${operator.id}`, rc, now, 'operator.signin', 'ok', {});
-    });
-    return ok({ token, operator });
-  }
+      }),
+    // the audit outcomes operators had before sign-in was one: throttled, wrong_password, ok
+    audit: (tx, o, rc, now, step, outcome, details) =>
+      this.audit(
+        tx,
+        o.id,
+        `operator:${o.id}`,
+        rc,
+        now,
+        'operator.signin',
+        step === 'throttled' ? 'throttled' : outcome,
+        details,
+      ),
+  };
 
   /** The operator behind a session token, or null (unknown, revoked, idle or expired). */
   async authenticate(token: string | null | undefined): Promise<OperatorAuth | null> {
@@ -179,11 +176,6 @@ export class OperatorService {
         {},
       );
     }
-  }
-
-  private dummyHash(): Promise<string> {
-    this.#dummyHash ??= this.d.hasher.hash(Buffer.from(this.d.random.bytes(24)).toString('base64url'));
-    return this.#dummyHash;
   }
 
   private async audit(

@@ -1,7 +1,7 @@
 import { isAdminRole, type Account, type Tenant } from '../core/directory-model.ts';
 import { normalizeLogin } from '../core/login.ts';
-import { checkPassword, normalizePassword, type PasswordProblem } from '../core/password-policy.ts';
-import { isSessionLive, signinWaitMs, type SigninPolicy } from '../core/signin-policy.ts';
+import { normalizePassword, type PasswordProblem } from '../core/password-policy.ts';
+import { isSessionLive, type SigninPolicy } from '../core/signin-policy.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Keyring } from '../ports/keyring.ts';
@@ -11,6 +11,8 @@ import type { Session } from '../core/directory-model.ts';
 import type { Repos, Store } from '../ports/store.ts';
 import type { RequestContext } from './request-context.ts';
 import { appendSelfEvent } from './audit-context.ts';
+import { CredentialChange } from './credential-change.ts';
+import { newSessionToken, PasswordSignin, type SigninPrincipal } from './password-signin.ts';
 
 /**
  * Password sign-in and server-side sessions. A session id is 256 random bits; only its HMAC is
@@ -24,6 +26,8 @@ export interface SessionDeps {
   readonly clock: Clock;
   readonly hasher: PasswordHasher;
   readonly policy: SigninPolicy;
+  /** Woken after a password change queued its notices. */
+  readonly outbox?: { wake(): void };
 }
 
 export interface Authenticated {
@@ -37,11 +41,7 @@ export interface Authenticated {
 export type SigninError = 'invalid_credentials' | 'signin_throttled';
 export type ChangePasswordError = 'invalid_credentials' | 'password_mismatch' | 'password_reused' | PasswordProblem;
 
-const PASSWORD_HISTORY = 5;
-
 export class SessionService {
-  #dummyHash: Promise<string> | null = null;
-
   constructor(private readonly d: SessionDeps) {}
 
   /** Same work for unknown, disabled and password-less accounts: one argon2 verification each. */
@@ -50,52 +50,33 @@ export class SessionService {
     password: string,
     rc: RequestContext,
   ): Promise<Result<{ token: string; account: Account }, SigninError> & { retryAfterMs?: number }> {
-    const login = normalizeLogin(loginInput);
-    const account = login.ok ? await this.d.store.directory.findAccountByLogin(login.value) : null;
-    const now = this.d.clock.now();
-    if (account) {
-      const guard = await this.d.store.auth.getSigninGuard(account.id);
-      const wait = guard ? signinWaitMs(this.d.policy, guard.failures, guard.lastFailureAt, now) : 0;
-      if (wait > 0) {
-        await this.audit(this.d.store, account, rc, now, 'signin.throttled', 'refused', { waitMs: wait });
-        return { ...err('signin_throttled'), retryAfterMs: wait };
-      }
-    }
-    const hash = account?.passwordHash ?? (await this.dummyHash());
-    const matches = await this.d.hasher.verify(hash, normalizePassword(password.slice(0, 1024)));
-    if (!account || !account.enabled || !account.passwordHash || !matches) {
-      if (account) {
-        await this.d.store.transaction(async (tx) => {
-          const g = await tx.auth.recordSigninFailure(account.id, now);
-          await this.audit(tx, account, rc, now, 'signin.failed', account.enabled ? 'wrong_password' : 'disabled', {
-            failures: g.failures,
-          });
-        });
-      }
-      return err('invalid_credentials');
-    }
-    if (account.mustChangePassword) {
-      // a temporary password set by an admin works for 24 h only (admin-service.ts)
-      const temp = await this.d.store.admin.getTempPassword(account.id);
-      if (temp && temp.passwordHash === account.passwordHash && now >= temp.expiresAt) {
-        await this.audit(this.d.store, account, rc, now, 'signin.failed', 'temp_password_expired', {});
-        return err('invalid_credentials');
-      }
-    }
-    const token = this.token();
-    await this.d.store.transaction(async (tx) => {
-      await tx.auth.clearSigninGuard(account.id);
-      await tx.directory.createSession({
-        idHash: this.d.keyring.hmac('session', token),
-        accountId: account.id,
-        createdAt: now,
-        lastSeenAt: now,
-        expiresAt: now + this.d.policy.absoluteMs,
-      });
-      await this.audit(tx, account, rc, now, 'signin.succeeded', 'ok', {});
-    });
-    return ok({ token, account });
+    const r = await new PasswordSignin(this.d).signIn(this.#principal, loginInput, password, rc);
+    if (!r.ok) return r;
+    return ok({ token: r.value.token, account: r.value.principal });
   }
+
+  /** People's accounts as sign-in principals: disabled accounts refused, temporary passwords expire. */
+  readonly #principal: SigninPrincipal<Account> = {
+    kind: 'account',
+    find: async (loginInput) => {
+      const login = normalizeLogin(loginInput);
+      return login.ok ? this.d.store.directory.findAccountByLogin(login.value) : null;
+    },
+    idOf: (a) => a.id,
+    passwordHashOf: (a) => a.passwordHash,
+    refusalOf: (a) => (a.enabled ? null : 'disabled'),
+    lateRefusal: async (a, now) => {
+      if (!a.mustChangePassword) return null;
+      // a temporary password set by an admin works for 24 h only (admin-service.ts)
+      const temp = await this.d.store.admin.getTempPassword(a.id);
+      return temp && temp.passwordHash === a.passwordHash && now >= temp.expiresAt ? 'temp_password_expired' : null;
+    },
+    getGuard: (repos, id) => repos.auth.getSigninGuard(id),
+    recordFailure: (tx, id, now) => tx.auth.recordSigninFailure(id, now),
+    clearGuard: (tx, id) => tx.auth.clearSigninGuard(id),
+    openSession: (tx, a, token, now) => this.openSession(tx, a, token, now),
+    audit: (tx, a, rc, now, step, outcome, details) => this.audit(tx, a, rc, now, `signin.${step}`, outcome, details),
+  };
 
   /** The signed-in person behind a session token, or null (unknown, revoked, idle or expired). */
   async authenticate(token: string | null | undefined): Promise<Authenticated | null> {
@@ -140,39 +121,25 @@ export class SessionService {
       return err('invalid_credentials');
     }
     if (normalizePassword(next) !== normalizePassword(confirm)) return err('password_mismatch');
-    const methods = await this.d.store.directory.listMethods(account.id);
-    const checked = checkPassword(next, {
-      minLength: auth.tenant.policy.passwordMinLength,
-      personal: [
-        account.login,
-        account.displayName,
-        auth.tenant.name,
-        ...methods.filter((m) => m.kind === 'email').map((m) => m.value),
-      ],
-    });
-    if (!checked.ok) return err(checked.error);
-    const recent = [
-      account.passwordHash,
-      ...(await this.d.store.flows.recentPasswordHashes(account.id, PASSWORD_HISTORY)),
-    ];
-    for (const h of recent) if (await this.d.hasher.verify(h, checked.value)) return err('password_reused');
-    const hash = await this.d.hasher.hash(checked.value);
-    const now = this.d.clock.now();
-    const token = this.token();
-    await this.d.store.transaction(async (tx) => {
-      await tx.flows.addPasswordHistory(account.id, account.passwordHash!, now);
-      await tx.directory.updateAccount(account.id, { passwordHash: hash, mustChangePassword: false }, now);
-      const revoked = await tx.directory.revokeSessions(account.id, now);
-      await tx.flows.endAccountFlows(account.id, null, now);
-      await tx.directory.createSession({
-        idHash: this.d.keyring.hmac('session', token),
-        accountId: account.id,
-        createdAt: now,
-        lastSeenAt: now,
-        expiresAt: now + this.d.policy.absoluteMs,
-      });
-      await this.audit(tx, account, rc, now, 'password.changed', 'ok', { by: 'signed-in', sessionsRevoked: revoked });
-    });
+    const token = newSessionToken(this.d.random);
+    const result = await new CredentialChange(this.d).change(
+      {
+        path: 'signed-in',
+        account,
+        tenant: auth.tenant,
+        password: next,
+        actor: 'self',
+        rc,
+        auditDetails: { by: 'signed-in' },
+        adminNotice: {
+          what: 'the password was changed after signing in',
+          by: `${account.displayName} (${account.login})`,
+        },
+      },
+      // the fresh session of the person who changed it, opened after every other one was revoked
+      { after: (tx, _value, effects) => this.openSession(tx, effects.account, token, effects.now) },
+    );
+    if (!result.ok) return result.error === 'account_not_found' ? err('invalid_credentials') : err(result.error);
     return ok({ token });
   }
 
@@ -184,13 +151,14 @@ export class SessionService {
     return 'ok';
   }
 
-  private token(): string {
-    return Buffer.from(this.d.random.bytes(32)).toString('base64url');
-  }
-
-  private dummyHash(): Promise<string> {
-    this.#dummyHash ??= this.d.hasher.hash(Buffer.from(this.d.random.bytes(24)).toString('base64url'));
-    return this.#dummyHash;
+  private async openSession(tx: Repos, account: Account, token: string, now: number): Promise<void> {
+    await tx.directory.createSession({
+      idHash: this.d.keyring.hmac('session', token),
+      accountId: account.id,
+      createdAt: now,
+      lastSeenAt: now,
+      expiresAt: now + this.d.policy.absoluteMs,
+    });
   }
 
   private async audit(

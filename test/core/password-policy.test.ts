@@ -5,6 +5,7 @@ import {
   PASSWORD_MIN_LENGTH_DEFAULT,
   checkPassword,
   passwordLength,
+  personalWords,
   type PasswordContext,
 } from '../../src/core/password-policy.ts';
 
@@ -159,4 +160,35 @@ test('long passphrases without composition rules are accepted', () => {
   ]) {
     assert.equal(checkPassword(pw, ctx).ok, true, pw);
   }
+});
+
+test('personalWords: login, display name, tenant name (when there is one) and every email, in that order', () => {
+  assert.deepEqual(
+    personalWords({
+      login: 'ada@contoso.example',
+      displayName: 'Ada Lovelace',
+      tenantName: 'Contoso',
+      emails: ['ada.home@personal.example', 'old@personal.example'],
+    }),
+    ['ada@contoso.example', 'Ada Lovelace', 'Contoso', 'ada.home@personal.example', 'old@personal.example'],
+  );
+  assert.deepEqual(personalWords({ login: 'op', displayName: 'Olga Operator', tenantName: null, emails: [] }), [
+    'op',
+    'Olga Operator',
+  ]);
+  // the words reach the check: the tenant's name and the alternate email's local part are refused
+  const ctx = {
+    minLength: 15,
+    personal: personalWords({
+      login: 'u@x.example',
+      displayName: 'Uma',
+      tenantName: 'Fabrikam',
+      emails: ['zebrafish@home.example'],
+    }),
+  };
+  for (const pw of ['lantern fabrikam orchard', 'lantern zebrafish orchard']) {
+    const r = checkPassword(pw, ctx);
+    assert.equal(r.ok ? 'ok' : r.error, 'password_personal', pw);
+  }
+  assert.equal(checkPassword('lantern meadow orchard', ctx).ok, true);
 });

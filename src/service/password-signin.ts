@@ -1,0 +1,122 @@
+import { normalizePassword } from '../core/password-policy.ts';
+import { err, ok, type Result } from '../core/result.ts';
+import { signinWaitMs, type SigninPolicy } from '../core/signin-policy.ts';
+import type { SigninGuard } from '../ports/auth-store.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { PasswordHasher } from '../ports/password-hasher.ts';
+import type { Random } from '../ports/random.ts';
+import type { Repos, Store } from '../ports/store.ts';
+import type { RequestContext } from './request-context.ts';
+
+/**
+ * The one password sign-in, for every kind of principal (a tenant's account, a Technical
+ * Support operator): the principal is a parameter. Same work for unknown logins (one argon2
+ * verification against the one dummy hash), growing delays after wrong passwords (one rule:
+ * `signinWaitMs` of core/signin-policy.ts), never a lockout; the guard cleared and a session
+ * opened in one transaction on success.
+ */
+export interface SigninPrincipal<P> {
+  /** `account` or `operator`: names the principal in errors and logs. */
+  readonly kind: 'account' | 'operator';
+  /** The principal behind a typed login, or null (malformed or unknown). */
+  find(loginInput: string): Promise<P | null>;
+  idOf(p: P): string;
+  /** Null: no password set (never signs in, same work as a wrong one). */
+  passwordHashOf(p: P): string | null;
+  /** Why a principal with the right password may still not sign in (`disabled`), or null. */
+  refusalOf(p: P): string | null;
+  /** After the password matched: a last refusal that needs a lookup (an expired temporary password), or null. */
+  lateRefusal?(p: P, now: number): Promise<string | null>;
+  getGuard(repos: Repos, id: string): Promise<SigninGuard | null>;
+  recordFailure(tx: Repos, id: string, now: number): Promise<SigninGuard>;
+  clearGuard(tx: Repos, id: string): Promise<void>;
+  /** Stores the new session (only the HMAC of `token`). */
+  openSession(tx: Repos, p: P, token: string, now: number): Promise<void>;
+  /** Audits a step: `throttled`, `failed` (outcome: why) or `succeeded`. */
+  audit(
+    tx: Repos,
+    p: P,
+    rc: RequestContext,
+    now: number,
+    step: 'throttled' | 'failed' | 'succeeded',
+    outcome: string,
+    details: Record<string, number>,
+  ): Promise<void>;
+}
+
+export interface PasswordSigninDeps {
+  readonly store: Store;
+  readonly random: Random;
+  readonly clock: Clock;
+  readonly hasher: PasswordHasher;
+  readonly policy: SigninPolicy;
+}
+
+export type PasswordSigninError = 'invalid_credentials' | 'signin_throttled';
+
+/** Longest password verified: more is cut (argon2 hashes any length; a megabyte would still cost time). */
+const VERIFY_MAX_CHARS = 1024;
+
+/** One dummy hash per hasher, made once: the unknown login's verification costs what a real one does. */
+const dummyHashes = new WeakMap<PasswordHasher, Promise<string>>();
+
+export function dummyHash(hasher: PasswordHasher, random: Random): Promise<string> {
+  let hash = dummyHashes.get(hasher);
+  if (!hash) {
+    hash = hasher.hash(Buffer.from(random.bytes(24)).toString('base64url'));
+    dummyHashes.set(hasher, hash);
+  }
+  return hash;
+}
+
+/** A session token: 256 random bits, base64url. */
+export function newSessionToken(random: Random): string {
+  return Buffer.from(random.bytes(32)).toString('base64url');
+}
+
+export class PasswordSignin {
+  constructor(private readonly d: PasswordSigninDeps) {}
+
+  async signIn<P>(
+    principal: SigninPrincipal<P>,
+    loginInput: string,
+    password: string,
+    rc: RequestContext,
+  ): Promise<Result<{ token: string; principal: P }, PasswordSigninError> & { retryAfterMs?: number }> {
+    const found = await principal.find(loginInput);
+    const now = this.d.clock.now();
+    if (found) {
+      const guard = await principal.getGuard(this.d.store, principal.idOf(found));
+      const wait = guard ? signinWaitMs(this.d.policy, guard.failures, guard.lastFailureAt, now) : 0;
+      if (wait > 0) {
+        await principal.audit(this.d.store, found, rc, now, 'throttled', 'refused', { waitMs: wait });
+        return { ...err('signin_throttled'), retryAfterMs: wait };
+      }
+    }
+    const stored = found ? principal.passwordHashOf(found) : null;
+    const hash = stored ?? (await dummyHash(this.d.hasher, this.d.random));
+    const matches = await this.d.hasher.verify(hash, normalizePassword(password.slice(0, VERIFY_MAX_CHARS)));
+    const refusal = found ? principal.refusalOf(found) : null;
+    if (!found || refusal !== null || stored === null || !matches) {
+      if (found) {
+        await this.d.store.transaction(async (tx) => {
+          const g = await principal.recordFailure(tx, principal.idOf(found), now);
+          await principal.audit(tx, found, rc, now, 'failed', refusal ?? 'wrong_password', { failures: g.failures });
+        });
+      }
+      return err('invalid_credentials');
+    }
+    const late = principal.lateRefusal ? await principal.lateRefusal(found, now) : null;
+    if (late !== null) {
+      await principal.audit(this.d.store, found, rc, now, 'failed', late, {});
+      return err('invalid_credentials');
+    }
+    const token = newSessionToken(this.d.random);
+    await this.d.store.transaction(async (tx) => {
+      await principal.clearGuard(tx, principal.idOf(found));
+      await principal.openSession(tx, found, token, now);
+      await principal.audit(tx, found, rc, now, 'succeeded', 'ok', {});
+    });
+    return ok({ token, principal: found });
+  }
+}
