@@ -9,6 +9,7 @@ import { ADMIN_API_PREFIX } from '../../src/http/api/admin-api-plugin.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { setupDemo } from '../../src/service/demo.ts';
 import { createTestApp } from '../helpers/test-app.ts';
+import { ManualClock } from '../helpers/manual-clock.ts';
 import { createPagesKit, newestMatch, type PagesKit } from './reset-pages-kit.ts';
 
 /**
@@ -18,6 +19,7 @@ import { createPagesKit, newestMatch, type PagesKit } from './reset-pages-kit.ts
  */
 
 let kit: PagesKit;
+const clock = new ManualClock();
 let contoso: Tenant;
 let fabrikam: Tenant;
 let user: Account;
@@ -25,7 +27,7 @@ let admin: Account;
 let fabUser: Account;
 
 before(async () => {
-  kit = await createPagesKit();
+  kit = await createPagesKit({}, { clock });
   const { directory } = kit.app;
   const fab = await directory.createTenant({ name: 'Fabrikam', domains: ['fabrikam.example'], actor: 'test' });
   assert.ok(fab.ok);
@@ -93,8 +95,8 @@ test('401: no key, a malformed, unknown, wrong, revoked or expired key all get t
   const good = await key(contoso, ['users:read']);
   const revoked = await key(contoso, ['users:read']);
   assert.ok((await kit.app.apiKeys.revoke({ keyId: revoked.id, by: 'cli' })).ok);
-  const expired = await key(contoso, ['users:read'], Date.now() + 50);
-  await new Promise((r) => setTimeout(r, 80));
+  const expired = await key(contoso, ['users:read'], clock.now() + 50);
+  clock.advance(50);
   const secret = good.token.slice(-43);
   const wrongSecret = good.token.slice(0, -43) + (secret[0] === 'A' ? 'B' : 'A') + secret.slice(1);
   const attempts: [string | null, string][] = [
@@ -210,7 +212,7 @@ test('POST /users/{id}/reset-link: sends a link to a user (202, audited as the k
   assert.equal(res.statusCode, 202, res.body);
   const body = res.json() as { mode: string; expiresAt: number };
   assert.equal(body.mode, 'link');
-  assert.ok(Math.abs(body.expiresAt - (Date.now() + 24 * 3_600_000)) < 60_000, 'valid 24 h');
+  assert.equal(body.expiresAt, clock.now() + 24 * 3_600_000, 'valid 24 h');
   assert.doesNotMatch(res.body, /reset\/assisted|token/, 'the link is never returned');
   const mail = await newestMatch(kit.app, 'user@personal.example', /\/reset\/assisted\?t=([A-Za-z0-9_-]+)/);
   assert.ok(mail, 'the link went to the registered alternate email');
@@ -349,7 +351,7 @@ test('help requests: list (help:read), resolve with a link (help:write + resets:
   );
 
   // dismiss
-  await new Promise((r) => setTimeout(r, 5));
+  clock.advance(5);
   assert.ok((await kit.app.help.submit('user@contoso.example', 'Please help again', rc)).ok);
   const again = ((await call(reader.token, 'GET', '/help-requests')).json() as { requests: { id: string }[] })
     .requests[0]!;
@@ -403,7 +405,7 @@ test('GET /audit: the tenant’s events, filtered, with cursor pagination; keys 
     events: { accountLogin: string | null }[];
   };
   assert.ok(account.events.length > 0 && account.events.every((e) => e.accountLogin === 'user@contoso.example'));
-  const future = (await call(k.token, 'GET', `/audit?since=${Date.now() + 3_600_000}`)).json() as typeof page1;
+  const future = (await call(k.token, 'GET', `/audit?since=${clock.now() + 3_600_000}`)).json() as typeof page1;
   assert.deepEqual(future, { events: [], nextCursor: null });
   assertError(await call(k.token, 'GET', '/audit?cursor=abc'), 400, 'invalid_request', 'cursor');
 

@@ -1,12 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { DevOutboxEntry } from '../../src/ports/messaging.ts';
+import { ManualClock } from '../helpers/manual-clock.ts';
 import { createTestServer } from './server-kit.ts';
 
 const HTML = { accept: 'text/html' };
 
 test('development: /dev/outbox.json and /dev/outbox list what the dev outbox kept, newest first', async () => {
-  const t = await createTestServer();
+  const clock = new ManualClock();
+  const t = await createTestServer({}, { clock });
   try {
     assert.ok(t.app.devOutbox, 'the test App is a development App with a dev outbox');
     const empty = await t.server.inject({ url: '/dev/outbox.json' });
@@ -22,7 +24,7 @@ test('development: /dev/outbox.json and /dev/outbox list what the dev outbox kep
       html: '<p>Your code is <strong>042424</strong></p><script>alert("x")</script><img src=x onerror=alert(1)>',
     });
     assert.equal(sent.ok, true);
-    await new Promise((r) => setTimeout(r, 5)); // distinct times
+    clock.advance(5); // distinct times
     assert.ok(t.app.sms, 'the dev SMS sender is on');
     await t.app.sms.send({ to: '+447700900123', body: 'Code 777888' });
 
@@ -39,6 +41,11 @@ test('development: /dev/outbox.json and /dev/outbox list what the dev outbox kep
       ],
     );
     assert.equal(messages[1]?.text, 'Your code is 042424');
+    assert.deepEqual(
+      messages.map((m) => m.at),
+      [clock.now(), clock.now() - 5],
+      'each stamped with the App clock',
+    );
 
     const page = await t.server.inject({ url: '/dev/outbox', headers: HTML });
     assert.equal(page.statusCode, 200);

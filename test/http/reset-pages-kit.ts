@@ -5,7 +5,7 @@ import { deriveKey } from 'altcha-lib/algorithms/sha';
 import { buildServer } from '../../src/http/server.ts';
 import { setupDemo, type DemoOutcome } from '../../src/service/demo.ts';
 import type { ComposedApp as App } from '../../src/compose.ts';
-import { createTestApp } from '../helpers/test-app.ts';
+import { createTestApp, type TestAppOptions } from '../helpers/test-app.ts';
 
 /** A real App with the demo directory, its server (never listening) and fast CAPTCHAs. */
 export interface PagesKit {
@@ -15,8 +15,11 @@ export interface PagesKit {
   close(): Promise<void>;
 }
 
-export async function createPagesKit(overrides: Record<string, string> = {}): Promise<PagesKit> {
-  const t = await createTestApp({ SSPR_CAPTCHA_MAX_NUMBER: '1000', ...overrides });
+export async function createPagesKit(
+  overrides: Record<string, string> = {},
+  options: TestAppOptions = {},
+): Promise<PagesKit> {
+  const t = await createTestApp({ SSPR_CAPTCHA_MAX_NUMBER: '1000', ...overrides }, options);
   let server: FastifyInstance | undefined;
   try {
     const demo = await setupDemo(t.app.directory, t.app.random, 'test');
