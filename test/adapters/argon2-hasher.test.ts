@@ -1,6 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { argon2Hasher, limitConcurrency } from '../../src/adapters/crypto/argon2-hasher.ts';
+import {
+  ARGON2_OPTIONS,
+  argon2Hasher,
+  limitConcurrency,
+  setArgon2ParametersForTests,
+} from '../../src/adapters/crypto/argon2-hasher.ts';
 import type { PasswordHasher } from '../../src/ports/password-hasher.ts';
 
 test('password hashing runs at most N at a time, in order, and passes results and errors through', async () => {
@@ -43,6 +48,8 @@ test('password hashing runs at most N at a time, in order, and passes results an
 });
 
 test('argon2id: a hash verifies with its password only', async () => {
+  // the production parameters (the other tests run with the cheapest ones: test/helpers/cheap-hashing.ts)
+  setArgon2ParametersForTests(ARGON2_OPTIONS);
   const phc = await argon2Hasher.hash('violet tractor harbour pencil');
   assert.match(phc, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
   assert.equal(await argon2Hasher.verify(phc, 'violet tractor harbour pencil'), true);

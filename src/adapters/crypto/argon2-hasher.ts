@@ -24,9 +24,30 @@ export function limitConcurrency(inner: PasswordHasher, concurrency: number): Pa
   };
 }
 
+export interface Argon2Parameters {
+  readonly memoryCost: number;
+  readonly timeCost: number;
+  readonly parallelism: number;
+}
+
+let parameters: Argon2Parameters = ARGON2_OPTIONS;
+
+/** The smallest parameters argon2id accepts (m = 8 KiB, t = 1, p = 1): ~1 ms instead of ~50 ms a hash. */
+export const ARGON2_TEST_PARAMETERS: Argon2Parameters = { memoryCost: 8, timeCost: 1, parallelism: 1 };
+
+/**
+ * TESTS ONLY: the parameters new hashes use from now on in this process (scripts/test.mjs preloads
+ * test/helpers/cheap-hashing.ts, which sets ARGON2_TEST_PARAMETERS; the hasher's own test sets
+ * ARGON2_OPTIONS back). Verification reads the parameters from each hash, so both kinds verify.
+ * Nothing in src calls it: a running service always hashes with ARGON2_OPTIONS.
+ */
+export function setArgon2ParametersForTests(next: Argon2Parameters): void {
+  parameters = next;
+}
+
 export const argon2Hasher: PasswordHasher = limitConcurrency(
   {
-    hash: (password) => hash(password, ARGON2_OPTIONS),
+    hash: (password) => hash(password, { ...ARGON2_OPTIONS, ...parameters }),
     verify: async (phc, password) => {
       try {
         return await verify(phc, password);
