@@ -97,11 +97,12 @@ export interface ComposeOptions {
 }
 
 /**
- * The App with what the composition root wired into its services: the store, the keyring and the
- * hasher. HTTP and CLI receive `App`, which has none of them; tests that set up or inspect data
+ * The App with what the composition root wired into its services: the whole configuration, the
+ * store, the keyring and the hasher. HTTP and CLI receive `App`, which has none of them; tests that set up or inspect data
  * directly use this wider view.
  */
 export interface ComposedApp extends App {
+  readonly config: Config;
   readonly store: Store;
   readonly keyring: Keyring;
   readonly hasher: PasswordHasher;

@@ -1,4 +1,3 @@
-import type { Config } from '../config/schema.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { DevOutboxReader, Mailer, SmsSender } from '../ports/messaging.ts';
@@ -23,13 +22,29 @@ import type { ResetPolicy } from '../core/reset-policy.ts';
 import type { AccountLookup } from './account-lookup.ts';
 
 /**
+ * The settings the outer layers read from the App (the `Config` of src/config has them all; the
+ * service layer does not import the configuration: services receive values).
+ */
+export interface AppSettings {
+  readonly host: string;
+  readonly port: number;
+  readonly public_url: string;
+  readonly production: boolean;
+  readonly log_level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly shutdown_timeout_ms: number;
+  readonly code_ttl_ms: number;
+  readonly trust_proxy?: string | undefined;
+  readonly metrics_token?: string | undefined;
+}
+
+/**
  * Everything the HTTP and CLI layers may use, wired once by `src/compose.ts`. Only services and
  * the ports a page needs appear here: the outer layers never touch an adapter, the store, the
  * keyring or the password hasher (those stay inside the services; tests reach them through
  * `ComposedApp` in compose.ts).
  */
 export interface App {
-  readonly config: Config;
+  readonly config: AppSettings;
   readonly clock: Clock;
   readonly random: Random;
   readonly log: Logger;
