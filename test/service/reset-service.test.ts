@@ -10,6 +10,10 @@ const ADMIN_MAIL = 'ada.home@personal.example';
 const ADMIN_PHONE = '+15555550101';
 const USER = 'user@contoso.example';
 const USER_MAIL = 'uma.home@personal.example';
+const ADMIN2 = 'admin2@contoso.example';
+const ADMIN2_MAIL = 'bob.home@personal.example';
+const ADMIN2_PHONE = '+15555550102';
+const DAY = 24 * 60 * MIN;
 
 async function start(h: ResetHarness, login: string): Promise<FlowHandle> {
   const r = await h.reset.start(login, RC);
@@ -313,7 +317,7 @@ describe('reset service (SQLite, injected clock)', () => {
       assert.equal(suppressed.length, 2, 'the two starts over the limit are audited as suppressed');
     }));
 
-  test('SMS country allowlist and tenant budget suppress sending, with the same answer', () =>
+  test("SMS country allowlist: a number outside the tenant's countries gets no text, with the same answer (audited sms_country_not_allowed)", () =>
     withHarness(
       async (h) => {
         let handle = await start(h, ADMIN);
@@ -324,5 +328,44 @@ describe('reset service (SQLite, injected clock)', () => {
         assert.ok((await h.auditTypes()).some((e) => e.outcome === 'sms_country_not_allowed'));
       },
       { tenantPolicy: { smsCountries: ['+44'] } },
+    ));
+
+  test('tenant SMS budget (2 a day): the 2nd text of the tenant goes out, the 3rd is refused as tenant_sms_budget with the same answer, and texts go again a day later', () =>
+    withHarness(
+      async (h) => {
+        const texts = async () => (await h.messages()).filter((m) => m.channel === 'sms').map((m) => m.to);
+        const overBudget = async () =>
+          (await h.store.audit.list({ type: 'message.suppressed', limit: 1000 })).filter(
+            (e) => e.outcome === 'tenant_sms_budget',
+          ).length;
+        /** An admin's reset up to the phone gate: email code, then the number typed (the text is sent there). */
+        const phoneGate = async (login: string, mail: string, phone: string) => {
+          const first = await start(h, login);
+          const step = ok(await h.reset.submitCode(first, await h.lastCode(mail), RC));
+          const handle = { flowId: first.flowId, secret: step.secret };
+          const typed = ok(await h.reset.submitPhone(handle, phone, RC));
+          return { typed, view: ok(await h.reset.view({ flowId: first.flowId, secret: typed.secret })) };
+        };
+        assert.deepEqual(await texts(), [], 'seeding sent no text');
+        await phoneGate(ADMIN, ADMIN_MAIL, ADMIN_PHONE);
+        assert.deepEqual(await texts(), [ADMIN_PHONE]);
+        // the 2nd (= the budget), by another account: the budget is the tenant's, not the account's
+        h.clock.advance(MIN);
+        const within = await phoneGate(ADMIN2, ADMIN2_MAIL, ADMIN2_PHONE);
+        assert.deepEqual(await texts(), [ADMIN_PHONE, ADMIN2_PHONE]);
+        assert.equal(await overBudget(), 0);
+        // the 3rd: refused by the budget (the account itself sent 1 of its 5 a day)
+        h.clock.advance(MIN);
+        const over = await phoneGate(ADMIN, ADMIN_MAIL, ADMIN_PHONE);
+        assert.deepEqual(await texts(), [ADMIN_PHONE, ADMIN2_PHONE], 'no third text');
+        assert.equal(await overBudget(), 1, 'audited as message.suppressed / tenant_sms_budget');
+        assert.equal(over.view.state, within.view.state, 'the person sees the same step as when the text went out');
+        // the window is the last 24 h: 1 ms after the first text left it, there is room for one
+        h.clock.advance(DAY - 2 * MIN + 1);
+        await phoneGate(ADMIN, ADMIN_MAIL, ADMIN_PHONE);
+        assert.deepEqual(await texts(), [ADMIN_PHONE, ADMIN2_PHONE, ADMIN_PHONE]);
+        assert.equal(await overBudget(), 1);
+      },
+      { tenantPolicy: { smsDailyBudget: 2 } },
     ));
 });

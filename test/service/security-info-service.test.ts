@@ -366,6 +366,35 @@ describe('security info service (SQLite, injected clock)', () => {
       { tenantPolicy: { smsCountries: ['+1'] } },
     ));
 
+  test('tenant SMS budget (2 a day): the 2nd registration text of the tenant goes out, the 3rd is refused as sending_limit (audited tenant_sms_budget), and texts go again a day later', () =>
+    withKit(
+      async (k) => {
+        const { h, si } = k;
+        const texts = async () => (await h.messages()).filter((m) => m.channel === 'sms').map((m) => m.to);
+        const overBudget = async () =>
+          (await events(h, 'security_info.code_sent')).filter((e) => e.outcome === 'tenant_sms_budget').length;
+        assert.deepEqual(await texts(), [], 'seeding sent no text');
+        value(await si.startChange(await k.signIn('admin@contoso.example'), 'phone', '+1 555 555 0191', RC));
+        // the 2nd (= the budget), by another account: the budget is the tenant's, not the account's
+        h.clock.advance(MIN);
+        value(await si.startChange(await k.signIn(USER), 'phone', '+1 555 555 0192', RC));
+        assert.deepEqual(await texts(), ['+15555550191', '+15555550192']);
+        assert.equal(await overBudget(), 0);
+        // the 3rd: refused (this account sent none of its own 5 a day)
+        h.clock.advance(MIN);
+        const third = await k.signIn('admin2@contoso.example');
+        assert.equal(errorOf(await si.startChange(third, 'phone', '+1 555 555 0193', RC)), 'sending_limit');
+        assert.deepEqual(await texts(), ['+15555550191', '+15555550192'], 'no third text');
+        assert.equal(await overBudget(), 1, 'audited as security_info.code_sent / tenant_sms_budget');
+        assert.equal((await method(h, 'admin2@contoso.example', 'phone'))?.value, '+15555550102', 'number unchanged');
+        // the window is the last 24 h: 1 ms after the first text left it, there is room for one
+        h.clock.advance(DAY_MS - 2 * MIN + 1);
+        value(await si.startChange(await k.refresh(third), 'phone', '+1 555 555 0193', RC));
+        assert.deepEqual(await texts(), ['+15555550191', '+15555550192', '+15555550193']);
+      },
+      { tenantPolicy: { smsDailyBudget: 2 } },
+    ));
+
   test('re-confirmation: prompted once per session when a method is older than reconfirmDays; confirming renews it without a notice and keeps a running cooling-off', () =>
     withKit(async (k) => {
       const { h, si } = k;
