@@ -174,9 +174,22 @@ export function linkIn(message: DevOutboxEntry): string {
   return match[0];
 }
 
-/** One Chromium for the whole file; every journey opens its own context (a fresh "browser"). */
-export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+let shared: Promise<Browser> | undefined;
+
+/**
+ * The one Chromium of this test process (launched on first call, headless, with CHROMIUM_ARGS),
+ * shared by every browser test in the file; every journey opens its own context (a fresh
+ * "browser"). Closing it ends it for good: a later call launches a new one.
+ */
+export function launchBrowser(): Promise<Browser> {
+  if (shared) return shared;
+  const launching = chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+  const forget = (): void => {
+    if (shared === launching) shared = undefined;
+  };
+  shared = launching;
+  launching.then((browser) => browser.on('disconnected', forget), forget);
+  return launching;
 }
 
 export async function newContext(

@@ -1,15 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { createApp } from '../../src/compose.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { setupDemo } from '../../src/service/demo.ts';
+import { freePort, launchBrowser } from '../e2e/harness.ts';
 
 /**
  * The pages in real Chromium against a real listening server: the ALTCHA widget loads from our
@@ -17,30 +17,9 @@ import { setupDemo } from '../../src/service/demo.ts';
  * journeys (user by email code, admin by email link + SMS) work by clicking. With
  * `SSPR_SCREENSHOTS=1` each page is saved to docs/screenshots/pages-*.png.
  */
-const CHROMIUM = process.env.SSPR_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const SCREENSHOTS = process.env.SSPR_SCREENSHOTS === '1';
 const SHOT_DIR = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
 const NEW_PASSWORD = 'violet tractor harbour pencil';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Records CSP violations, script errors and failed subresources of a page. (A 4xx page itself is
@@ -92,7 +71,7 @@ test(
       await app.migrate();
       await setupDemo(app.directory, app.random, 'test');
       await server.listen({ host: '127.0.0.1', port });
-      browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+      browser = await launchBrowser();
 
       const newest = async (to: string, pattern: RegExp): Promise<string> => {
         for (let i = 0; i < 200; i++) {
