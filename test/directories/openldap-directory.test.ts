@@ -1,7 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { OpenLdapDirectory, type OpenLdapSettings } from '../../src/adapters/directory/openldap-directory.ts';
+import { LdapDirectory, type LdapDirectorySettings } from '../../src/adapters/directory/ldap-directory.ts';
+import { openLdapDialect } from '../../src/adapters/directory/openldap-dialect.ts';
 import type { DirectoryEntry } from '../../src/ports/external-directory.ts';
 import {
   ADMINS_GROUP_DN,
@@ -17,7 +18,7 @@ import {
 } from './slapd.ts';
 
 let slapd: Slapd;
-const opened: OpenLdapDirectory[] = [];
+const opened: LdapDirectory[] = [];
 
 const people = [
   {
@@ -51,28 +52,31 @@ after(async () => {
   await slapd?.stop();
 });
 
-function directory(overrides: Partial<OpenLdapSettings> = {}): OpenLdapDirectory {
-  const d = new OpenLdapDirectory({
-    urls: [slapd.ldapsUrl],
-    startTls: false,
-    caPem: slapd.caPem,
-    bindDn: SERVICE_DN,
-    bindPassword: SERVICE_PASSWORD,
-    timeoutMs: 3_000,
-    poolSize: 2,
-    allowInsecure: false,
-    baseDn: BASE_DN,
-    userFilter: '(&(objectClass=inetOrgPerson)(uid={login}))',
-    attributes: { login: 'uid', displayName: 'cn', email: 'mail', mobile: 'mobile' },
-    adminGroups: [ADMINS_GROUP_DN],
-    passwordPolicyDn: POLICY_DN,
-    ...overrides,
-  });
+function directory(overrides: Partial<LdapDirectorySettings> = {}): LdapDirectory {
+  const d = new LdapDirectory(
+    {
+      urls: [slapd.ldapsUrl],
+      startTls: false,
+      caPem: slapd.caPem,
+      bindDn: SERVICE_DN,
+      bindPassword: SERVICE_PASSWORD,
+      timeoutMs: 3_000,
+      poolSize: 2,
+      allowInsecure: false,
+      baseDn: BASE_DN,
+      userFilter: '(&(objectClass=inetOrgPerson)(uid={login}))',
+      attributes: { login: 'uid', displayName: 'cn', email: 'mail', mobile: 'mobile' },
+      adminGroups: [ADMINS_GROUP_DN],
+      passwordPolicyDn: POLICY_DN,
+      ...overrides,
+    },
+    openLdapDialect,
+  );
   opened.push(d);
   return d;
 }
 
-async function find(d: OpenLdapDirectory, login: string): Promise<DirectoryEntry> {
+async function find(d: LdapDirectory, login: string): Promise<DirectoryEntry> {
   const r = await d.findByLogin(login);
   assert.ok(r.ok, `findByLogin ${login}: ${!r.ok && r.error} ${!r.ok && r.detail}`);
   assert.ok(r.value, `${login} found`);
