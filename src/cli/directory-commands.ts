@@ -173,7 +173,7 @@ export function registerDirectoryCommands(program: Command, ctx: CliContext): vo
     .command('set-method')
     .description(
       'set the alternate email or mobile phone of an account (recorded as verified: administrator pre-fill is trusted); ' +
-        'a security notice goes to the alternate email, and to the old one when the email changes',
+        'a security notice goes to the login address and the alternate email, and to the old one when the email changes',
     )
     .argument('<login>', 'user ID')
     .argument('<kind>', 'email or phone')
@@ -190,7 +190,7 @@ export function registerDirectoryCommands(program: Command, ctx: CliContext): vo
           // one-shot commands run no message worker: the outbox of a running `sspr serve` delivers them
           print(
             ctx,
-            `Queued ${r.value.noticesQueued} security notice(s) to the alternate email; sspr serve sends them.`,
+            `Queued ${r.value.noticesQueued} security notice(s) to the person's addresses; sspr serve sends them.`,
           );
         }
       });

@@ -17,6 +17,19 @@ export type Actor =
       readonly scopes: readonly ApiScope[];
     };
 
+/**
+ * The installation's operator at the command line (`sspr user …`): trusted with every account of
+ * every tenant, so no rule below applies; audited under `name` (`cli`). Not an `Actor`, so no
+ * console, API or support use case can be handed one by mistake.
+ */
+export interface CliActor {
+  readonly kind: 'cli';
+  readonly name: string;
+}
+
+/** Who changes an account in the shared account-administration use cases (role change, pre-fill). */
+export type ChangeActor = Actor | CliActor;
+
 export type ApiScope = 'users:read' | 'users:write' | 'resets:write' | 'help:read' | 'help:write' | 'audit:read';
 export const API_SCOPES: readonly ApiScope[] = [
   'users:read',
@@ -29,9 +42,11 @@ export const API_SCOPES: readonly ApiScope[] = [
 
 export type Denial = 'other_tenant' | 'self' | 'needs_global_admin' | 'scope_missing' | 'not_allowed';
 
-/** The audit trail's name for an actor: `admin:<id>`, `operator:<id>`, `api_key:<id>`. */
-export function actorName(actor: Actor): string {
+/** The audit trail's name for an actor: `admin:<id>`, `operator:<id>`, `api_key:<id>`, `cli`. */
+export function actorName(actor: ChangeActor): string {
   switch (actor.kind) {
+    case 'cli':
+      return actor.name;
     case 'admin':
       return `admin:${actor.account.id}`;
     case 'operator':
@@ -41,7 +56,7 @@ export function actorName(actor: Actor): string {
   }
 }
 
-export function actorTenant(actor: Actor): string | null {
+export function actorTenant(actor: ChangeActor): string | null {
   return actor.kind === 'admin' ? actor.account.tenantId : actor.kind === 'api_key' ? actor.tenantId : null;
 }
 
@@ -120,4 +135,28 @@ export function canAddAccount(actor: Actor, tenantId: string, role: Role): Denia
   if (actor.account.tenantId !== tenantId) return 'other_tenant';
   if (isAdmin(role) && actor.account.role !== 'global_admin') return 'needs_global_admin';
   return null;
+}
+
+/** May the actor pre-fill this account's contact methods? The command line may; others as for the account. */
+export function canPrefillMethod(actor: ChangeActor, target: Account): Denial | null {
+  return actor.kind === 'cli' ? null : canManageAccount(actor, target);
+}
+
+/** May the actor give this account that role? The command line may; others as `canChangeRole`. */
+export function canSetRole(actor: ChangeActor, target: Account, role: Role): Denial | null {
+  return actor.kind === 'cli' ? null : canChangeRole(actor, target, role);
+}
+
+/** How a notice names who acted: the admin by name and login, `Technical Support`, the API key, the command line. */
+export function actorDescription(actor: ChangeActor): string {
+  switch (actor.kind) {
+    case 'admin':
+      return `${actor.account.displayName} (${actor.account.login})`;
+    case 'operator':
+      return 'Technical Support';
+    case 'api_key':
+      return `the admin API (key ${actor.keyId})`;
+    case 'cli':
+      return 'the command line';
+  }
 }

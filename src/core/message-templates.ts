@@ -147,6 +147,20 @@ export interface AdminResetNoticeParams {
   readonly when: string;
 }
 
+/** To the account whose role changed, and (`admin.role_notice`) to the tenant's other admins when it concerns an admin. */
+export interface RoleChangedParams {
+  /** The person receiving the notice. */
+  readonly displayName: string;
+  readonly targetLogin: string;
+  readonly targetName: string;
+  /** Role names as stored: `user`, `admin`, `global_admin`. */
+  readonly from: string;
+  readonly to: string;
+  /** Who did it, e.g. `Avery Admin (admin@contoso.example)`, `Technical Support`, `the command line`. */
+  readonly by: string;
+  readonly when: string;
+}
+
 /** To each administrator of the tenant: someone asked them for help (the message itself stays in the console). */
 export interface HelpAdminRequestParams {
   readonly displayName: string;
@@ -354,6 +368,28 @@ const EMAIL_TEMPLATES = {
       },
       {
         p: 'Every administrator is told about admin-assisted resets. If this was expected, there is nothing to do; otherwise check the audit log for this account.',
+      },
+    ],
+  }),
+  'account.role_changed': (p: RoleChangedParams): EmailDraft => ({
+    subject: 'Your role in the password reset service changed',
+    preview: `The role of ${p.targetLogin} changed from ${p.from} to ${p.to}.`,
+    blocks: [
+      { p: `Hello ${p.displayName},` },
+      { p: `On ${formatWhen(p.when)}, ${p.by} changed the role of ${p.targetLogin} from ${p.from} to ${p.to}.` },
+      { p: 'If you expected this, there is nothing to do; otherwise tell your administrator now.' },
+    ],
+  }),
+  'admin.role_notice': (p: RoleChangedParams): EmailDraft => ({
+    subject: `Administrator role changed: ${p.targetLogin}`,
+    preview: 'The administrators of your organisation changed.',
+    blocks: [
+      { p: `Hello ${p.displayName},` },
+      {
+        p: `On ${formatWhen(p.when)}, ${p.by} changed the role of ${p.targetName} (${p.targetLogin}) from ${p.from} to ${p.to}.`,
+      },
+      {
+        p: 'Every administrator is told when an administrator is added or removed. If this was expected, there is nothing to do; otherwise check the audit log for this account.',
       },
     ],
   }),

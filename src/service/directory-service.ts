@@ -1,25 +1,34 @@
-import { maskMethod, normalizeMethod, METHOD_KINDS, type ContactError, type MethodKind } from '../core/contact.ts';
-import {
-  DEFAULT_TENANT_POLICY,
-  ROLES,
-  type Account,
-  type Method,
-  type Role,
-  type Tenant,
-} from '../core/directory-model.ts';
+import type { Denial } from '../core/admin-rules.ts';
+import type { ContactError } from '../core/contact.ts';
+import { DEFAULT_TENANT_POLICY, type Account, type Role, type Tenant } from '../core/directory-model.ts';
 import { domainOf, normalizeDomain, normalizeLogin, type DomainError, type LoginError } from '../core/login.ts';
-import { renderEmail } from '../core/message-templates.ts';
-import { checkPassword, type PasswordProblem } from '../core/password-policy.ts';
+import type { PasswordProblem } from '../core/password-policy.ts';
 import { err, ok, type Result } from '../core/result.ts';
-import type { Config } from '../config/schema.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Keyring } from '../ports/keyring.ts';
 import type { PasswordHasher } from '../ports/password-hasher.ts';
 import type { Random } from '../ports/random.ts';
-import type { AuditEventInput, Repos, Store } from '../ports/store.ts';
-import { enqueueEmail } from './message-queue.ts';
+import type { Repos, Store } from '../ports/store.ts';
+import { AccountChanges, type Change, type PrefillOutcome } from './account-changes.ts';
 import { importAccounts, type ImportOptions, type ImportReport } from './account-import.ts';
 import type { ImportLineError, ImportRecord } from '../core/account-import.ts';
+import {
+  cleanName,
+  normalizeDisplayName,
+  normalizeTenantName,
+  parseMethodKind,
+  parseRole,
+  printable,
+  type DisplayNameError,
+  type MethodKindError,
+  type RoleError,
+  type TenantNameError,
+} from './directory-input.ts';
+import { CredentialChange } from './credential-change.ts';
+import { appendAudit, NO_REQUEST } from './request-context.ts';
+
+export * from './directory-input.ts';
+export type { Change } from './account-changes.ts';
 
 /**
  * Directory administration: tenants, accounts, their contact methods, roles and passwords. Used
@@ -28,19 +37,16 @@ import type { ImportLineError, ImportRecord } from '../core/account-import.ts';
  * event in ONE transaction: a refused operation writes nothing at all.
  */
 
-export type TenantNameError = 'tenant_name_invalid';
-export type DisplayNameError = 'display_name_invalid';
-export type RoleError = 'role_invalid';
-export type MethodKindError = 'method_kind_invalid';
 export type LookupError = LoginError | 'account_not_found';
 
 export type CreateTenantError = TenantNameError | DomainError | 'tenant_exists' | 'domain_taken';
 export type AddUserError =
   LoginError | DisplayNameError | RoleError | 'tenant_not_found' | 'login_taken' | PasswordProblem;
 export type ListUsersError = RoleError | 'tenant_not_found';
-export type SetMethodError = LookupError | MethodKindError | ContactError;
-export type SetRoleError = LookupError | RoleError;
-export type SetPasswordError = LookupError | PasswordProblem;
+/** `Denial` never for the command line (the rules do not apply to it); there for the shared use case's type. */
+export type SetMethodError = LookupError | MethodKindError | ContactError | Denial;
+export type SetRoleError = LookupError | RoleError | Denial;
+export type SetPasswordError = LookupError | PasswordProblem | 'password_reused';
 export type DirectoryError =
   CreateTenantError | AddUserError | ListUsersError | SetMethodError | SetRoleError | SetPasswordError;
 
@@ -56,8 +62,11 @@ export interface DirectoryServiceDeps {
   readonly clock: Clock;
   readonly hasher: PasswordHasher;
   readonly outbox: OutboxWaker;
-  /** `public_url` appears in security notices ("you can reset your password at …/reset"). */
-  readonly config: Pick<Config, 'public_url'>;
+  /**
+   * No longer read: notices name the tenant's help desk (as the console's do). Optional until the
+   * composition root and test kits stop passing it.
+   */
+  readonly config?: { readonly public_url: string };
 }
 
 /** An account as listed to administrators: never the password hash. */
@@ -78,68 +87,22 @@ export interface UserView {
   readonly updatedAt: number;
 }
 
-export interface Change<T> {
-  readonly value: T;
-  /** False when the request asked for what was already the case: nothing was written. */
-  readonly changed: boolean;
-}
-
-export interface SetMethodOutcome {
-  readonly method: Method;
-  readonly changed: boolean;
-  /** Security notices queued (to the new alternate email, and to the old one when it changed). */
-  readonly noticesQueued: number;
-}
+/** What `setMethod` did: the one pre-fill's outcome (`AccountChanges.prefillMethod`). */
+export type SetMethodOutcome = PrefillOutcome;
 
 export interface SetPasswordOutcome {
   readonly account: Account;
   readonly sessionsRevoked: number;
 }
 
-const NAME_MAX = 100;
-// C0/C1 controls, line/paragraph separators and bidi overrides: never part of a name
-const NAME_FORBIDDEN = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
-
-function cleanName(input: string): string | null {
-  const value = input.normalize('NFC').trim();
-  const length = [...value].length;
-  if (length < 1 || length > NAME_MAX || NAME_FORBIDDEN.test(value)) return null;
-  return value;
-}
-
-export function normalizeTenantName(input: string): Result<string, TenantNameError> {
-  const value = cleanName(input);
-  return value === null
-    ? err('tenant_name_invalid', `A tenant name has 1 to ${NAME_MAX} characters and no control characters.`)
-    : ok(value);
-}
-
-export function normalizeDisplayName(input: string): Result<string, DisplayNameError> {
-  const value = cleanName(input);
-  return value === null
-    ? err('display_name_invalid', `A display name has 1 to ${NAME_MAX} characters and no control characters.`)
-    : ok(value);
-}
-
-export function parseRole(input: string): Result<Role, RoleError> {
-  const value = input.trim().toLowerCase();
-  return (ROLES as readonly string[]).includes(value)
-    ? ok(value as Role)
-    : err('role_invalid', `"${printable(input)}" is not a role; use one of: ${ROLES.join(', ')}.`);
-}
-
-export function parseMethodKind(input: string): Result<MethodKind, MethodKindError> {
-  const value = input.trim().toLowerCase();
-  return (METHOD_KINDS as readonly string[]).includes(value)
-    ? ok(value as MethodKind)
-    : err('method_kind_invalid', `"${printable(input)}" is not a method; use one of: ${METHOD_KINDS.join(', ')}.`);
-}
-
 export class DirectoryService {
   readonly #d: DirectoryServiceDeps;
+  /** The one role change and pre-fill, shared with the admin console and API (actor `cli` here). */
+  readonly #changes: AccountChanges;
 
   constructor(deps: DirectoryServiceDeps) {
     this.#d = deps;
+    this.#changes = new AccountChanges(deps);
   }
 
   async createTenant(input: {
@@ -229,13 +192,16 @@ export class DirectoryService {
     }
     let passwordHash: string | null = null;
     if (input.password !== undefined) {
-      const checked = checkPassword(input.password, {
-        minLength: tenant.policy.passwordMinLength,
-        personal: [login.value, displayName.value, tenant.name],
+      // the one policy (core/password-policy via CredentialChange); argon2id, off the event loop,
+      // and outside the transaction so no write lock waits for it
+      const hashed = await new CredentialChange(this.#d).hashFirst({
+        login: login.value,
+        displayName: displayName.value,
+        tenant,
+        password: input.password,
       });
-      if (!checked.ok) return checked;
-      // argon2id, off the event loop, and outside the transaction so no write lock waits for it
-      passwordHash = await this.#d.hasher.hash(checked.value);
+      if (!hashed.ok) return hashed;
+      passwordHash = hashed.value;
     }
     const now = this.#d.clock.now();
     const id = this.#d.random.uuid();
@@ -343,9 +309,10 @@ export class DirectoryService {
   }
 
   /**
-   * Sets (inserts or replaces) the account's alternate email or mobile phone. A security notice
-   * goes to the alternate email on file after the change — the NEW address, and the OLD one too
-   * when the email itself changed — queued in the same transaction as the change.
+   * Sets (inserts or replaces) the account's alternate email or mobile phone, recorded as verified:
+   * the one pre-fill (`AccountChanges.prefillMethod`), audited `admin.method_prefilled` with actor
+   * `input.actor`; the person is told at their login address and alternate email (the old one too
+   * when it changed).
    */
   async setMethod(input: {
     readonly login: string;
@@ -357,67 +324,16 @@ export class DirectoryService {
     if (!account.ok) return account;
     const kind = parseMethodKind(input.kind);
     if (!kind.ok) return kind;
-    const value = normalizeMethod(kind.value, input.value);
-    if (!value.ok) return value;
-    const a = account.value;
-    const now = this.#d.clock.now();
-    const outcome = await this.#d.store.transaction(async (tx) => {
-      const tenant = await tx.directory.getTenant(a.tenantId);
-      const before = await tx.directory.listMethods(a.id);
-      const previous = before.find((m) => m.kind === kind.value) ?? null;
-      const previousEmail = before.find((m) => m.kind === 'email')?.value ?? null;
-      const changed = previous?.value !== value.value;
-      // Contact data pre-filled by an administrator (or the operator through the CLI) is trusted
-      // and recorded as verified now; a person registering their own method proves it with a code.
-      const method = await tx.directory.setMethod(a.id, kind.value, value.value, now, now);
-      await this.#audit(tx, {
-        at: now,
-        tenantId: a.tenantId,
-        accountId: a.id,
-        actor: input.actor,
-        type: 'method.set',
-        details: {
-          kind: kind.value,
-          value: maskMethod(kind.value, value.value),
-          previous: previous ? maskMethod(kind.value, previous.value) : null,
-          changed,
-          verified: true,
-        },
-      });
-      if (!changed) return { method, changed, noticesQueued: 0 };
-      const newEmail = kind.value === 'email' ? value.value : previousEmail;
-      const recipients = [newEmail, kind.value === 'email' ? previousEmail : null].filter(
-        (to, i, all): to is string => to !== null && all.indexOf(to) === i,
-      );
-      const content = renderEmail('security-info.changed', {
-        displayName: a.displayName,
-        kind: kind.value,
-        maskedValue: maskMethod(kind.value, value.value),
-        when: new Date(now).toISOString(),
-        changedBy: 'an administrator',
-        helpText: this.#helpText(tenant),
-      });
-      for (const to of recipients) {
-        await enqueueEmail(
-          tx,
-          { keyring: this.#d.keyring, random: this.#d.random },
-          {
-            tenantId: a.tenantId,
-            accountId: a.id,
-            template: 'security-info.changed',
-            expiresAt: null,
-            now,
-            to,
-            content,
-          },
-        );
-      }
-      return { method, changed, noticesQueued: recipients.length };
-    });
-    if (outcome.noticesQueued > 0) this.#d.outbox.wake();
-    return ok(outcome);
+    return this.#changes.prefillMethod(
+      { kind: 'cli', name: input.actor },
+      account.value,
+      kind.value,
+      input.value,
+      NO_REQUEST,
+    );
   }
 
+  /** Changes the role: the one role change (`AccountChanges.setRole`), with its notices. */
   async setRole(input: {
     readonly login: string;
     readonly role: string;
@@ -427,22 +343,7 @@ export class DirectoryService {
     if (!account.ok) return account;
     const role = parseRole(input.role);
     if (!role.ok) return role;
-    const a = account.value;
-    if (a.role === role.value) return ok({ value: a, changed: false });
-    const now = this.#d.clock.now();
-    return this.#d.store.transaction(async (tx) => {
-      const updated = await tx.directory.updateAccount(a.id, { role: role.value }, now);
-      if (!updated) return err('account_not_found', `There is no account ${a.login}.`);
-      await this.#audit(tx, {
-        at: now,
-        tenantId: a.tenantId,
-        accountId: a.id,
-        actor: input.actor,
-        type: 'account.role_changed',
-        details: { from: a.role, to: role.value },
-      });
-      return ok({ value: updated, changed: true });
-    });
+    return this.#changes.setRole({ kind: 'cli', name: input.actor }, account.value, role.value, NO_REQUEST);
   }
 
   /** Sets a password chosen by an administrator; every session of the account is revoked with it. */
@@ -455,38 +356,25 @@ export class DirectoryService {
     const account = await this.#find(input.login);
     if (!account.ok) return account;
     const a = account.value;
-    const { directory } = this.#d.store;
-    const tenant = await directory.getTenant(a.tenantId);
-    const methods = await directory.listMethods(a.id);
-    const checked = checkPassword(input.password, {
-      minLength: tenant?.policy.passwordMinLength ?? DEFAULT_TENANT_POLICY.passwordMinLength,
-      personal: [
-        a.login,
-        a.displayName,
-        ...(tenant ? [tenant.name] : []),
-        ...methods.filter((m) => m.kind === 'email').map((m) => m.value),
-      ],
-    });
-    if (!checked.ok) return checked;
-    const passwordHash = await this.#d.hasher.hash(checked.value);
+    const tenant = await this.#d.store.directory.getTenant(a.tenantId);
     const mustChangePassword = input.mustChange ?? false;
-    const now = this.#d.clock.now();
-    return this.#d.store.transaction(async (tx) => {
-      const updated = await tx.directory.updateAccount(a.id, { passwordHash, mustChangePassword }, now);
-      if (!updated) return err('account_not_found', `There is no account ${a.login}.`);
-      const sessionsRevoked = await tx.directory.revokeSessions(a.id, now);
-      // a password change ends every reset in progress: its codes, links and flow cookies
-      await tx.flows.endAccountFlows(a.id, null, now);
-      await this.#audit(tx, {
-        at: now,
-        tenantId: a.tenantId,
-        accountId: a.id,
-        actor: input.actor,
-        type: 'account.password_set',
-        details: { mustChangePassword, sessionsRevoked },
-      });
-      return ok({ account: updated, sessionsRevoked });
+    // the one credential change: also ends assisted links and the temporary password, records
+    // the history (and refuses a recent password), and tells the person (and other admins)
+    const r = await new CredentialChange(this.#d).change({
+      path: 'cli',
+      account: a,
+      tenant,
+      password: input.password,
+      actor: input.actor,
+      rc: null,
+      mustChangePassword,
+      auditDetails: { mustChangePassword },
+      adminNotice: { what: 'a password was set', by: 'an operator, from the command line' },
     });
+    if (!r.ok) {
+      return r.error === 'account_not_found' ? err('account_not_found', `There is no account ${a.login}.`) : r;
+    }
+    return ok({ account: r.value.effects.account, sessionsRevoked: r.value.effects.sessionsRevoked });
   }
 
   /** Disables the account (self-service and sign-in refused) and revokes its sessions. */
@@ -527,26 +415,18 @@ export class DirectoryService {
     return account ? ok(account) : err('account_not_found', `There is no account ${login.value}.`);
   }
 
+  /** A command-line change's audit event (no request: no IP, no user agent). */
   #audit(
     tx: Repos,
-    e: Omit<AuditEventInput, 'outcome' | 'ip' | 'userAgent'> & Partial<Pick<AuditEventInput, 'outcome'>>,
+    e: {
+      readonly at: number;
+      readonly tenantId: string | null;
+      readonly accountId: string | null;
+      readonly actor: string;
+      readonly type: string;
+      readonly details: Record<string, string | number | boolean | null>;
+    },
   ): Promise<void> {
-    return tx.audit.append({ outcome: 'ok', ip: null, userAgent: null, ...e });
+    return appendAudit(tx, { ...e, outcome: 'ok', rc: NO_REQUEST });
   }
-
-  #helpText(tenant: Tenant | null): string {
-    const where = `You can reset your password at ${this.#d.config.public_url}/reset.`;
-    const policy = tenant?.policy;
-    if (policy?.helpdeskEmail && policy.helpdeskUrl)
-      return `${where} Help: ${policy.helpdeskUrl} or ${policy.helpdeskEmail}.`;
-    if (policy?.helpdeskUrl) return `${where} Help: ${policy.helpdeskUrl}.`;
-    if (policy?.helpdeskEmail) return `${where} Help: ${policy.helpdeskEmail}.`;
-    return where;
-  }
-}
-
-/** Shows control characters visibly in messages instead of echoing them raw; clips long input. */
-function printable(s: string): string {
-  const clipped = s.length > 60 ? `${s.slice(0, 60)}…` : s;
-  return clipped.replace(/\p{C}/gu, '�');
 }

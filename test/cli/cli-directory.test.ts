@@ -174,7 +174,7 @@ test('set-method, set-role, set-password, disable and enable change what they sa
   ]);
   assertExit(email, 0, 'set-method email');
   assert.match(email.stdout, /Set the email of ada@contoso\.example to ada@personal\.example\./);
-  assert.match(email.stdout, /Queued 1 security notice/);
+  assert.match(email.stdout, /Queued 2 security notice/); // the new alternate email and the login address
   assertExit(role, 0, 'set-role');
   assert.match(role.stdout, /grace@contoso\.test is now global_admin\./);
   assert.equal(role.stderr, '', 'two active admins now: no warning');
@@ -238,13 +238,13 @@ test('set-method, set-role, set-password, disable and enable change what they sa
       { type: 'account.enabled', n: 1 },
       { type: 'account.password_set', n: 1 },
       { type: 'account.role_changed', n: 1 },
-      { type: 'method.set', n: 2 },
+      { type: 'admin.method_prefilled', n: 2 },
       { type: 'tenant.created', n: 1 },
     ]);
     const actors = db.prepare('select distinct actor from audit_events').pluck().all();
     assert.deepEqual(actors, ['cli']);
     const notices = db.prepare("select count(*) from outbox where template = 'security-info.changed'").pluck().get();
-    assert.equal(notices, 2, 'email set: notice to it; phone set: notice to the email');
+    assert.equal(notices, 4, 'email set, phone set: each told to the alternate email and the login address');
     const audit = JSON.stringify(db.prepare('select * from audit_events').all());
     for (const secret of [STRONG, STRONG_2, '$argon2', 'ada@personal.example', '+447700900123']) {
       assert.ok(!audit.includes(secret), `${secret} is not in the audit log (method values only masked)`);

@@ -110,6 +110,8 @@ test('the sole active admin’s request goes to Technical Support, with a refere
   const kit = await createPagesKit();
   try {
     assert.ok((await kit.app.directory.disable({ login: ADMIN2, actor: 'test' })).ok);
+    // the demo's pre-fills told ADMIN2's login address already: count only what comes after
+    const toAdmin2Before = (await outboxTo(kit.app, ADMIN2)).length;
     const { res } = await sendHelp(kit, ADMIN, 'Lost my phone, cannot pass the SMS step.');
     assert.equal(res.statusCode, 200);
     const reference = referenceOf(res.body);
@@ -120,7 +122,7 @@ test('the sole active admin’s request goes to Technical Support, with a refere
     assert.equal(audit[0]!.outcome, 'to_support');
     const toAdmin = await outboxTo(kit.app, ADMIN);
     assert.ok(toAdmin.some((m) => m.subject.includes(reference) && /Technical Support/.test(m.text)));
-    assert.equal((await outboxTo(kit.app, ADMIN2)).length, 0, 'the disabled admin is told nothing');
+    assert.equal((await outboxTo(kit.app, ADMIN2)).length, toAdmin2Before, 'the disabled admin is told nothing');
     // and the console's requests list of the tenant does not show support tickets
     const demoted = await kit.app.directory.enable({ login: ADMIN2, actor: 'test' });
     assert.ok(demoted.ok);

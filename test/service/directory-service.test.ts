@@ -271,8 +271,9 @@ describe('DirectoryService on SQLite', () => {
     assert.ok(phone.ok, JSON.stringify(phone));
     assert.equal(phone.value.method.value, '+447700900123');
     assert.equal(phone.value.method.verifiedAt, h.clock.t, 'admin pre-fill is recorded as verified now');
-    assert.equal(phone.value.noticesQueued, 0, 'no alternate email on file yet: nobody to notify');
-    assert.equal(h.wakes.count, wakes);
+    // the one pre-fill (shared with the console) tells the account's login address too: the CLI's copy did not
+    assert.equal(phone.value.noticesQueued, 1, 'no alternate email on file yet: the login address only');
+    assert.equal(h.wakes.count, wakes + 1, 'the outbox is woken after the commit');
 
     h.clock.t += 1000;
     const email = await h.service.setMethod({
@@ -282,8 +283,8 @@ describe('DirectoryService on SQLite', () => {
       actor: 'cli',
     });
     assert.ok(email.ok);
-    assert.equal(email.value.noticesQueued, 1);
-    assert.equal(h.wakes.count, wakes + 1, 'the outbox is woken after the commit');
+    assert.equal(email.value.noticesQueued, 2, 'the new alternate email and the login address');
+    assert.equal(h.wakes.count, wakes + 2);
 
     h.clock.t += 1000;
     const changed = await h.service.setMethod({
@@ -294,7 +295,7 @@ describe('DirectoryService on SQLite', () => {
     });
     assert.ok(changed.ok);
     assert.equal(changed.value.method.value, 'Ada.New@personal.example');
-    assert.equal(changed.value.noticesQueued, 2, 'new and old address');
+    assert.equal(changed.value.noticesQueued, 3, 'new and old address, and the login address');
 
     h.clock.t += 1000;
     const phone2 = await h.service.setMethod({
@@ -304,7 +305,7 @@ describe('DirectoryService on SQLite', () => {
       actor: 'cli',
     });
     assert.ok(phone2.ok);
-    assert.equal(phone2.value.noticesQueued, 1, 'a phone change is told to the alternate email');
+    assert.equal(phone2.value.noticesQueued, 2, 'a phone change is told to the alternate email and the login');
 
     const same = await h.service.setMethod({
       login: 'ada@contoso.example',
@@ -317,11 +318,15 @@ describe('DirectoryService on SQLite', () => {
     assert.equal(same.value.noticesQueued, 0);
 
     const messages = await h.store.outbox.list({ limit: 100 });
-    assert.equal(messages.length, 4);
+    assert.equal(messages.length, 8);
     const recipients = messages.map((m) => h.keyring.open(m.recipientSealed!)).sort();
     assert.deepEqual(recipients, [
       'Ada.New@personal.example',
       'Ada.New@personal.example',
+      'ada@contoso.example',
+      'ada@contoso.example',
+      'ada@contoso.example',
+      'ada@contoso.example',
       'ada@personal.example',
       'ada@personal.example',
     ]);
@@ -334,12 +339,14 @@ describe('DirectoryService on SQLite', () => {
       assert.ok(payload && payload.channel === 'email');
       assert.match(payload.text, /Ada Lovelace/);
       assert.match(payload.text, /administrator/);
-      assert.match(payload.text, /https:\/\/reset\.example\.com\/reset/);
+      // the tenant's help text, as in the console's pre-fill notice (no help desk set: the administrator)
+      assert.match(payload.text, /Contact your administrator\./);
       // the notice shows the new value masked, never in full
       assert.ok(!payload.text.includes('900999') && !payload.text.includes('Ada.New@'), payload.text);
     }
 
-    const events = await h.store.audit.list({ type: 'method.set' });
+    // audited under the console's name: the one pre-fill
+    const events = await h.store.audit.list({ type: 'admin.method_prefilled' });
     assert.equal(events.length, 5);
     const text = JSON.stringify(events);
     assert.ok(
@@ -555,8 +562,8 @@ describe('setupDemo', () => {
         assert.equal(await argon2Hasher.verify(account.value.passwordHash!, password), true);
       }
       assert.equal(new Set(first.accounts.map((a) => a.password)).size, 3, 'each password is its own');
-      // 3 accounts × (email set → notice to it, phone set → notice to the email)
-      assert.equal((await h.store.outbox.list({ limit: 100 })).length, 6);
+      // 3 accounts × (email set, phone set) × (the alternate email, the login address)
+      assert.equal((await h.store.outbox.list({ limit: 100 })).length, 12);
       assert.equal(await h.service.countActiveAdmins(tenant.value.id), 2);
 
       const before = await snapshot(h.store);

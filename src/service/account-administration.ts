@@ -1,0 +1,140 @@
+import { actorTenant, canAddAccount, canManageAccount, type Actor, type Denial } from '../core/admin-rules.ts';
+import { maskMethod, normalizeMethod, type MethodKind } from '../core/contact.ts';
+import { ROLES, type Role } from '../core/directory-model.ts';
+import { domainOf, normalizeLogin } from '../core/login.ts';
+import type { ResetPolicy } from '../core/reset-policy.ts';
+import { err, ok, type Err, type Ok, type Result } from '../core/result.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Random } from '../ports/random.ts';
+import type { Store } from '../ports/store.ts';
+import { auditChange, auditDenied, deny, isBlocked } from './admin-common.ts';
+import { normalizeDisplayName } from './directory-input.ts';
+import type { RequestContext } from './request-context.ts';
+import type { PolicyFieldError } from './tenant-policy.ts';
+
+/**
+ * Account administration in the console: lifting a self-service block and adding an account.
+ * (Role changes and pre-fills, shared with the command line, are `AccountChanges`.)
+ */
+export interface AccountAdministrationDeps {
+  readonly store: Pick<Store, 'transaction' | 'directory' | 'audit'>;
+  readonly random: Random;
+  readonly clock: Clock;
+  /** The self-service block's length (an account is "blocked" while it runs). */
+  readonly resetPolicy: Pick<ResetPolicy, 'blockMs'>;
+}
+
+/** The console's "Add an account" form, as typed. */
+export interface NewAccountInput {
+  readonly login: string;
+  readonly name: string;
+  readonly role: string;
+  readonly email: string;
+  readonly phone: string;
+}
+/** A refused new account: `account_invalid` with every field's problem at once (shown next to the fields). */
+export type AccountInvalid = Err<'account_invalid'> & { readonly fields: readonly PolicyFieldError[] };
+export type AddAccountResult = Ok<{ readonly id: string }> | Err<Denial> | AccountInvalid;
+
+export class AccountAdministration {
+  constructor(private readonly d: AccountAdministrationDeps) {}
+
+  /** Lifts the account's self-service block (and its failure count). */
+  async unblock(
+    actor: Actor,
+    accountId: string,
+    rc: RequestContext,
+  ): Promise<Result<void, Denial | 'account_not_found'>> {
+    const target = await this.d.store.directory.getAccount(accountId);
+    if (!target) return err('account_not_found');
+    const denial = canManageAccount(actor, target);
+    if (denial) return deny(this.d, actor, target, 'unblock', denial, rc);
+    const now = this.d.clock.now();
+    await this.d.store.transaction(async (tx) => {
+      const blockedAt = await tx.flows.blockedAt(target.id);
+      await tx.flows.clearGuard(target.id);
+      await auditChange(tx, actor, target, rc, now, 'admin.self_service_unblocked', {
+        wasBlocked: blockedAt !== null && isBlocked(blockedAt, now, this.d.resetPolicy.blockMs),
+      });
+    });
+    return ok(undefined);
+  }
+
+  /**
+   * Adds an account to the actor's tenant (the console's "Add an account"): the login's domain
+   * must be one of the tenant's; contact methods, when given, are recorded as verified (an
+   * administrator's pre-fill). No password: the person resets theirs, or an admin sends a link.
+   * One transaction with its audit event; a refusal by the rules is audited as `admin.denied`.
+   */
+  async addAccount(actor: Actor, input: NewAccountInput, rc: RequestContext): Promise<AddAccountResult> {
+    const tenantId = actorTenant(actor);
+    const tenant = tenantId ? await this.d.store.directory.getTenant(tenantId) : null;
+    const roleText = input.role.trim().toLowerCase();
+    const role: Role = (ROLES as readonly string[]).includes(roleText) ? (roleText as Role) : 'user';
+    const denial = tenant ? canAddAccount(actor, tenant.id, role) : 'not_allowed';
+    if (denial || !tenant) {
+      const d: Denial = denial ?? 'not_allowed';
+      if (tenantId) await auditDenied(this.d, actor, tenantId, null, `account.add.${role}`, d, rc);
+      return err(d);
+    }
+    const fields: PolicyFieldError[] = [];
+    const login = normalizeLogin(input.login);
+    if (!login.ok) fields.push({ field: 'login', message: `Enter a user ID like name@${tenant.domains[0]}.` });
+    else if (!tenant.domains.includes(domainOf(login.value))) {
+      fields.push({
+        field: 'login',
+        message: `The user ID must end in ${tenant.domains.map((d) => `@${d}`).join(' or ')}: the domains of your organisation.`,
+      });
+    }
+    const name = normalizeDisplayName(input.name);
+    if (!name.ok) fields.push({ field: 'name', message: 'Enter the person’s name (1 to 100 characters).' });
+    if (!(ROLES as readonly string[]).includes(roleText))
+      fields.push({ field: 'role', message: 'Pick one of the roles listed.' });
+    const methods: [MethodKind, string][] = [];
+    for (const kind of ['email', 'phone'] as const) {
+      const raw = input[kind].trim();
+      if (raw === '') continue;
+      const value = normalizeMethod(kind, raw);
+      if (!value.ok) {
+        fields.push({
+          field: kind,
+          message:
+            kind === 'email'
+              ? 'Enter an email address like name@example.com, or leave it empty.'
+              : 'Enter a mobile number in international form, like +447700900123, or leave it empty.',
+        });
+      } else methods.push([kind, value.value]);
+    }
+    if (fields.length > 0 || !login.ok || !name.ok) return accountInvalid(fields);
+    const now = this.d.clock.now();
+    const id = this.d.random.uuid();
+    return this.d.store.transaction(async (tx): Promise<AddAccountResult> => {
+      const created = await tx.directory.createAccount({
+        id,
+        tenantId: tenant.id,
+        login: login.value,
+        displayName: name.value,
+        role,
+        enabled: true,
+        passwordHash: null,
+        mustChangePassword: false,
+        now,
+      });
+      if (!created.ok) {
+        return accountInvalid([{ field: 'login', message: `There already is an account ${login.value}.` }]);
+      }
+      for (const [kind, value] of methods) await tx.directory.setMethod(id, kind, value, now, now);
+      await auditChange(tx, actor, created.value, rc, now, 'admin.account_created', {
+        login: login.value,
+        role,
+        ...Object.fromEntries(methods.map(([kind, value]) => [kind, maskMethod(kind, value)])),
+        passwordSet: false,
+      });
+      return ok({ id });
+    });
+  }
+}
+
+function accountInvalid(fields: readonly PolicyFieldError[]): AccountInvalid {
+  return { ok: false, error: 'account_invalid', fields };
+}

@@ -1,0 +1,226 @@
+import { actorName, actorTenant, canEditPolicy, type Actor, type Denial } from '../core/admin-rules.ts';
+import { normalizeEmail } from '../core/contact.ts';
+import type { Tenant, TenantPolicy } from '../core/directory-model.ts';
+import { PASSWORD_MIN_LENGTH_CEILING, PASSWORD_MIN_LENGTH_FLOOR } from '../core/password-policy.ts';
+import { err, ok, type Err, type Ok, type Result } from '../core/result.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Store } from '../ports/store.ts';
+import { auditDenied } from './admin-common.ts';
+import { appendAudit, type RequestContext } from './request-context.ts';
+
+/**
+ * A tenant's policy as its administrators see and change it (the console's policy form): every
+ * field checked against its safe bounds, one bad field refusing the whole update, each change
+ * audited with its before and after.
+ */
+export interface TenantPolicyDeps {
+  readonly store: Pick<Store, 'transaction' | 'directory' | 'audit'>;
+  readonly clock: Clock;
+}
+
+export interface PolicyFieldError {
+  readonly field: string;
+  readonly message: string;
+}
+/** A refused policy update: `policy_invalid` with every field's problem at once. */
+export type PolicyInvalid = Err<'policy_invalid'> & { readonly fields: readonly PolicyFieldError[] };
+export type UpdatePolicyResult = Ok<TenantPolicy> | Err<Denial> | PolicyInvalid;
+
+/** Safe bounds of every tenant policy field (the form shows them; the parser enforces them). */
+export const POLICY_BOUNDS = {
+  userGates: [1, 2],
+  passwordMinLength: [PASSWORD_MIN_LENGTH_FLOOR, PASSWORD_MIN_LENGTH_CEILING],
+  smsDailyBudget: [0, 100_000],
+  coolingOffHours: [0, 168],
+  reconfirmDays: [30, 730],
+} as const;
+
+const MAX_SMS_COUNTRIES = 50;
+
+export class TenantPolicyAdmin {
+  constructor(private readonly d: TenantPolicyDeps) {}
+
+  async getPolicy(actor: Actor): Promise<Result<TenantPolicy, Denial>> {
+    const tenant = await this.actorTenantRecord(actor);
+    if (!tenant.ok) return tenant;
+    return ok(tenant.value.policy);
+  }
+
+  /**
+   * Changes the fields present in `input` (form field names = TenantPolicy keys). Every value is
+   * checked against `POLICY_BOUNDS`; one bad field refuses the whole update, listing every problem.
+   */
+  async updatePolicy(
+    actor: Actor,
+    input: Readonly<Record<string, string>>,
+    rc: RequestContext,
+  ): Promise<UpdatePolicyResult> {
+    const tenant = await this.actorTenantRecord(actor);
+    if (!tenant.ok) {
+      const t = actorTenant(actor);
+      if (t) await auditDenied(this.d, actor, t, null, 'policy.update', tenant.error, rc);
+      return tenant;
+    }
+    const parsed = parsePolicyInput(tenant.value.policy, input);
+    if (!parsed.ok) return parsed;
+    const next = parsed.value;
+    const before = tenant.value.policy as unknown as Record<string, unknown>;
+    const after = next as unknown as Record<string, unknown>;
+    const changes: Record<string, string> = {};
+    for (const key of Object.keys(after)) {
+      if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) {
+        changes[key] = `${policyValueText(before[key])} → ${policyValueText(after[key])}`;
+      }
+    }
+    if (Object.keys(changes).length === 0) return ok(tenant.value.policy);
+    const now = this.d.clock.now();
+    await this.d.store.transaction(async (tx) => {
+      await tx.directory.updateTenantPolicy(tenant.value.id, next, now);
+      await appendAudit(tx, {
+        at: now,
+        tenantId: tenant.value.id,
+        accountId: null,
+        actor: actorName(actor),
+        type: 'admin.policy_updated',
+        outcome: 'ok',
+        rc: rc,
+        details: changes,
+      });
+    });
+    return ok(next);
+  }
+
+  private async actorTenantRecord(actor: Actor): Promise<Result<Tenant, Denial>> {
+    const tenantId = actorTenant(actor);
+    if (!tenantId) return err('not_allowed');
+    const denial = canEditPolicy(actor, tenantId);
+    if (denial) return err(denial);
+    const tenant = await this.d.store.directory.getTenant(tenantId);
+    if (!tenant) return err('not_allowed');
+    return ok(tenant);
+  }
+}
+
+// ---- policy form ---------------------------------------------------------------------------
+
+function policyValueText(v: unknown): string {
+  if (v === null || v === undefined) return 'none';
+  if (Array.isArray(v)) return v.length === 0 ? 'none' : v.join(' ');
+  return String(v);
+}
+
+const INTEGER = /^[0-9]{1,7}$/;
+/** Longest tenant sender name (the From display name of its emails). */
+export const SENDER_NAME_MAX = 64;
+const COUNTRY_PREFIX = /^\+[1-9][0-9]{0,5}$/;
+
+/**
+ * Pure: the tenant's policy with the fields present in `input` changed, or every problem found.
+ * Fields another part of the product adds to TenantPolicy (`coolingOffHours`, `reconfirmDays`)
+ * are accepted only when the current policy has them.
+ */
+export function parsePolicyInput(
+  current: TenantPolicy,
+  input: Readonly<Record<string, string>>,
+): Ok<TenantPolicy> | PolicyInvalid {
+  const problems: PolicyFieldError[] = [];
+  const next: Record<string, unknown> = { ...current };
+  const integer = (field: string, [min, max]: readonly [number, number], unit: string) => {
+    const raw = input[field]!.trim();
+    const n = INTEGER.test(raw) ? Number(raw) : NaN;
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push({ field, message: `Enter a whole number of ${unit} from ${min} to ${max}.` });
+    } else next[field] = n;
+  };
+  for (const [field, rawValue] of Object.entries(input)) {
+    if (typeof rawValue !== 'string') continue;
+    const value = rawValue.trim();
+    switch (field) {
+      case 'userGates':
+        if (value === '1' || value === '2') next.userGates = Number(value);
+        else problems.push({ field, message: 'Choose 1 or 2 verification steps for users.' });
+        break;
+      case 'passwordMinLength':
+        integer(field, POLICY_BOUNDS.passwordMinLength, 'characters');
+        break;
+      case 'smsDailyBudget':
+        integer(field, POLICY_BOUNDS.smsDailyBudget, 'text messages');
+        break;
+      case 'coolingOffHours':
+      case 'reconfirmDays':
+        if (!(field in current)) {
+          problems.push({ field, message: 'This setting is not available yet.' });
+          break;
+        }
+        integer(field, POLICY_BOUNDS[field], field === 'coolingOffHours' ? 'hours' : 'days');
+        break;
+      case 'helpdeskUrl': {
+        if (value === '') {
+          next.helpdeskUrl = null;
+          break;
+        }
+        const url = safeHttpsUrl(value);
+        if (url) next.helpdeskUrl = url;
+        else
+          problems.push({
+            field,
+            message: 'Enter a web address starting with https://, like https://help.example.com/password.',
+          });
+        break;
+      }
+      case 'senderName': {
+        const name = value.normalize('NFKC').replace(/\s+/g, ' ');
+        if (name === '') next.senderName = null;
+        else if (name.length <= SENDER_NAME_MAX && !/[\p{Cc}\p{Cf}<>@"\\]/u.test(name)) next.senderName = name;
+        else
+          problems.push({
+            field,
+            message: `Enter a name of at most ${SENDER_NAME_MAX} characters, like Contoso IT, without @ < > " or \\ (it must not look like an email address).`,
+          });
+        break;
+      }
+      case 'helpdeskEmail': {
+        if (value === '') {
+          next.helpdeskEmail = null;
+          break;
+        }
+        const email = normalizeEmail(value);
+        if (email.ok) next.helpdeskEmail = email.value;
+        else problems.push({ field, message: 'Enter an email address like helpdesk@example.com.' });
+        break;
+      }
+      case 'smsCountries': {
+        const items = value.split(/[\s,;]+/).filter((s) => s !== '');
+        if (items.length === 0) {
+          next.smsCountries = null;
+          break;
+        }
+        const bad = items.filter((s) => !COUNTRY_PREFIX.test(s));
+        if (bad.length > 0 || items.length > MAX_SMS_COUNTRIES) {
+          problems.push({
+            field,
+            message: `List calling-code prefixes like +44 +1 +33, separated by spaces or commas (at most ${MAX_SMS_COUNTRIES}), or leave it empty to allow every country.`,
+          });
+        } else next.smsCountries = [...new Set(items)];
+        break;
+      }
+      default:
+        problems.push({ field: field.slice(0, 40), message: 'This is not a policy setting.' });
+    }
+  }
+  if (problems.length > 0) return { ...err('policy_invalid'), fields: problems };
+  return ok(next as unknown as TenantPolicy);
+}
+
+/** An https URL without credentials or whitespace, at most 500 characters; null otherwise. */
+function safeHttpsUrl(value: string): string | null {
+  if (value.length > 500 || /[\s<>"'`\p{Cc}]/u.test(value)) return null;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== 'https:' || url.username !== '' || url.password !== '' || url.hostname === '') return null;
+  return url.toString();
+}
