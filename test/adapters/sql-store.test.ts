@@ -6,19 +6,26 @@ import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { openSqlStore } from '../../src/adapters/sql/sql-store.ts';
 import { ALL_MIGRATIONS, storeContract } from '../contract/store.contract.ts';
+import type { OpenStore } from '../contract/contract-kit.ts';
+import { repoContracts } from '../contract/repos.contract.ts';
 import { createPostgresDatabase, tempSqliteUrl } from '../helpers/databases.ts';
 
-storeContract('SQLite (temp file)', async () => {
+const onSqlite: OpenStore = async () => {
   const { url, cleanup } = tempSqliteUrl();
   const store = await openSqlStore(url);
   return { store, cleanup: async () => cleanup() };
-});
+};
 
-storeContract('PostgreSQL (random database)', async () => {
+const onPostgres: OpenStore = async () => {
   const database = await createPostgresDatabase();
   const store = await openSqlStore(database.url);
   return { store, url: database.url, cleanup: () => database.drop() };
-});
+};
+
+storeContract('SQLite (temp file)', onSqlite);
+storeContract('PostgreSQL (random database)', onPostgres);
+repoContracts('SQLite (temp file)', onSqlite);
+repoContracts('PostgreSQL (random database)', onPostgres);
 
 const storeModule = path.resolve(import.meta.dirname, '../../src/adapters/sql/sql-store.ts');
 
