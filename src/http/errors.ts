@@ -1,8 +1,124 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { isErrorCode, type ErrorCode } from '../core/error-codes.ts';
 import { ErrorPage } from './views/error-page.tsx';
 import { renderPage } from './views/layout.tsx';
 import { isUnavailableError } from './unavailable.ts';
 import { supportReference } from './support-reference.ts';
+
+/**
+ * The one HTTP status of every error code of the catalogue (src/core/error-codes.ts). Pages, the
+ * reset API, the admin API and the consoles all answer with these: 404 nothing to see (another
+ * tenant's ids included), 410 something that is over, 403 not allowed, 409 a state that does not
+ * allow it, 429 wait and retry, 503 a dependency is down, 400 everything else a person can fix.
+ */
+export const ERROR_STATUS = {
+  bad_request: 400,
+  invalid_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  csrf_invalid: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal_error: 500,
+  service_unavailable: 503,
+
+  login_invalid: 400,
+  captcha_failed: 400,
+  flow_not_found: 404,
+  flow_expired: 410,
+  flow_completed: 410,
+  wrong_step: 400,
+  wrong_browser: 403,
+  invalid_code: 400,
+  code_superseded: 400,
+  code_malformed: 400,
+  sms_paused: 403,
+  resend_too_soon: 429,
+  too_many_codes: 400,
+  sending_limit: 429,
+  phone_invalid: 400,
+  email_invalid: 400,
+  password_mismatch: 400,
+  password_reused: 400,
+  password_too_short: 400,
+  password_too_long: 400,
+  password_common: 400,
+  password_personal: 400,
+  password_repetitive: 400,
+
+  method_unchanged: 400,
+  email_is_login: 400,
+  phone_country_not_allowed: 400,
+  sms_unavailable: 400,
+  nothing_pending: 400,
+
+  invalid_credentials: 400,
+  signin_throttled: 429,
+
+  other_tenant: 404,
+  self: 403,
+  needs_global_admin: 403,
+  scope_missing: 403,
+  not_allowed: 403,
+  account_not_found: 404,
+  no_methods: 409,
+  mode_not_allowed: 403,
+  link_invalid: 404,
+  link_expired: 410,
+  grant_invalid: 403,
+
+  tenant_not_found: 404,
+  tenant_name_invalid: 400,
+  tenant_exists: 409,
+  domain_invalid: 400,
+  domain_taken: 409,
+  display_name_invalid: 400,
+  role_invalid: 400,
+  method_kind_invalid: 400,
+  login_taken: 400,
+  account_invalid: 400,
+  operator_login_invalid: 400,
+  import_header_invalid: 400,
+  import_format_unknown: 400,
+
+  message_missing: 400,
+  message_too_long: 400,
+  request_not_found: 404,
+  request_closed: 409,
+  reason_missing: 400,
+  reason_too_long: 400,
+  ticket_not_found: 404,
+  ticket_closed: 409,
+  note_missing: 400,
+  note_too_long: 400,
+  verification_required: 409,
+  target_invalid: 400,
+  already_admin: 409,
+
+  name_invalid: 400,
+  scopes_missing: 400,
+  scope_unknown: 400,
+  expiry_invalid: 400,
+  key_not_found: 404,
+  already_revoked: 400,
+
+  from_invalid: 400,
+  to_invalid: 400,
+  range_reversed: 400,
+
+  transition_not_allowed: 500,
+} as const satisfies Record<ErrorCode, number>;
+
+/**
+ * The status of a code. A code outside the catalogue is a bug the catalogue test looks for; it
+ * answers 400 like a problem a person can fix, never a success.
+ */
+export function httpStatus(code: string): number {
+  return isErrorCode(code) ? ERROR_STATUS[code] : 400;
+}
 
 /**
  * The one place that maps error codes to an HTTP status and the words a person reads. Handlers
@@ -21,66 +137,54 @@ export interface ErrorSpec {
 
 export const HTTP_ERRORS = {
   bad_request: {
-    status: 400,
     title: 'Something is wrong with the request',
     message: 'The request could not be understood. Please go back and try again.',
   },
   invalid_request: {
-    status: 400,
     title: 'Some fields are not valid',
     message: 'Some of the values sent are missing or not valid.',
   },
   unauthorized: {
-    status: 401,
     title: 'Please sign in',
     message: 'You need to sign in to see this page.',
   },
   forbidden: {
-    status: 403,
     title: 'Not allowed',
     message: 'You are not allowed to do this.',
   },
   csrf_invalid: {
-    status: 403,
     title: 'This form has expired',
     message: 'This form expired or was sent from another page. Please go back, reload the page and try again.',
   },
   not_found: {
-    status: 404,
     title: 'Page not found',
     message: 'There is nothing at this address. Check the link, or start again from the home page.',
   },
   method_not_allowed: {
-    status: 405,
     title: 'Not allowed',
     message: 'This address does not accept that kind of request.',
   },
   payload_too_large: {
-    status: 413,
     title: 'Too much data',
     message: 'The data sent is too large.',
   },
   unsupported_media_type: {
-    status: 415,
     title: 'Unsupported format',
     message: 'The data was sent in a format this service does not accept.',
   },
   rate_limited: {
-    status: 429,
     title: 'Too many requests',
     message: 'Too many requests were made in a short time. Please wait a minute and try again.',
   },
   internal_error: {
-    status: 500,
     title: 'Something went wrong',
     message: 'Something went wrong on our side. Please try again in a moment.',
   },
   service_unavailable: {
-    status: 503,
     title: 'Temporarily unavailable',
     message: 'The service is temporarily unavailable. Please try again in a moment.',
   },
-} as const satisfies Record<string, ErrorSpec>;
+} as const satisfies Partial<Record<ErrorCode, Omit<ErrorSpec, 'status'>>>;
 
 export type HttpErrorCode = keyof typeof HTTP_ERRORS;
 
@@ -91,7 +195,7 @@ export function isHttpErrorCode(code: string): code is HttpErrorCode {
 /** The status and words for a code; unknown codes are treated as an internal error. */
 export function describeError(code: string): ErrorSpec & { readonly code: HttpErrorCode } {
   const known: HttpErrorCode = isHttpErrorCode(code) ? code : 'internal_error';
-  return { code: known, ...HTTP_ERRORS[known] };
+  return { code: known, status: ERROR_STATUS[known], ...HTTP_ERRORS[known] };
 }
 
 const BY_STATUS: Readonly<Record<number, HttpErrorCode>> = {
@@ -154,7 +258,7 @@ export class HttpError extends Error {
   ) {
     super(code);
     this.name = 'HttpError';
-    this.status = status ?? HTTP_ERRORS[code].status;
+    this.status = status ?? ERROR_STATUS[code];
   }
 }
 

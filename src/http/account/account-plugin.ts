@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isAdminRole } from '../../core/directory-model.ts';
 import { STEP_PROBLEMS, type ProblemText } from '../../core/ui-text.ts';
 import type { App } from '../../service/app.ts';
+import { ERROR_STATUS } from '../errors.ts';
 import { formField, registerForms, requestContext } from '../forms.ts';
 import { sendHtml } from '../send-html.ts';
 import { ACCOUNT_TEXT, AccountHomePage, ChangePasswordPage, SigninPage } from './account-views.tsx';
@@ -42,7 +43,7 @@ export async function accountPlugin(fastify: FastifyInstance, options: { app: Ap
     const next = safeNext(formField(request.body, 'next', 300));
     const result = await app.sessions.signIn(login, password, requestContext(request));
     if (!result.ok) {
-      const status = result.error === 'signin_throttled' ? 429 : 400;
+      const status = ERROR_STATUS[result.error];
       if (result.retryAfterMs) void reply.header('retry-after', String(Math.ceil(result.retryAfterMs / 1000)));
       return showSignin(request, reply, status, login, next, ACCOUNT_TEXT.problems[result.error]);
     }

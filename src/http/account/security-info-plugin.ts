@@ -5,6 +5,7 @@ import type { ProblemText } from '../../core/ui-text.ts';
 import type { App } from '../../service/app.ts';
 import type { Authenticated } from '../../service/session-service.ts';
 import type { SecurityInfoError } from '../../service/security-info-service.ts';
+import { ERROR_STATUS } from '../errors.ts';
 import { formField, registerForms, requestContext } from '../forms.ts';
 import { sendHtml } from '../send-html.ts';
 import { requireSignedIn } from './session.ts';
@@ -41,7 +42,6 @@ export async function securityInfoPlugin(fastify: FastifyInstance, options: { ap
 (securityInfoPlugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;
 
 const KINDS: ReadonlySet<string> = new Set(['email', 'phone']);
-const TOO_MANY: ReadonlySet<SecurityInfoError> = new Set(['resend_too_soon', 'too_many_codes', 'sending_limit']);
 
 function kindOf(request: FastifyRequest): MethodKind | null {
   const kind = (request.params as Record<string, unknown>)?.kind;
@@ -49,7 +49,7 @@ function kindOf(request: FastifyRequest): MethodKind | null {
 }
 
 function statusOf(error: SecurityInfoError): number {
-  return TOO_MANY.has(error) ? 429 : 400;
+  return ERROR_STATUS[error];
 }
 
 async function securityInfoPages(fastify: FastifyInstance, options: { app: App }): Promise<void> {

@@ -11,6 +11,7 @@ import {
 } from '../../service/admin-service.ts';
 import type { App } from '../../service/app.ts';
 import { requireConsole } from '../account/session.ts';
+import { ERROR_STATUS } from '../errors.ts';
 import { formField, registerForms, requestContext } from '../forms.ts';
 import { sendHtml } from '../send-html.ts';
 import {
@@ -107,7 +108,7 @@ export async function adminPlugin(fastify: FastifyInstance, options: { app: App 
     error: Denial | 'account_not_found' | 'no_methods' | 'mode_not_allowed',
   ) {
     if (error === 'account_not_found' || error === 'other_tenant') return notFound(request, reply);
-    return showUser(request, reply, id, error === 'no_methods' ? 409 : 403, null, DENIAL_TEXT[error]);
+    return showUser(request, reply, id, ERROR_STATUS[error], null, DENIAL_TEXT[error]);
   }
 
   function idOf(request: FastifyRequest): string | null {

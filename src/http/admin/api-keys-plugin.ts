@@ -3,6 +3,7 @@ import type { Actor } from '../../core/admin-rules.ts';
 import type { ProblemText } from '../../core/ui-text.ts';
 import type { App } from '../../service/app.ts';
 import { requireConsole } from '../account/session.ts';
+import { ERROR_STATUS } from '../errors.ts';
 import { formField, registerForms, requestContext } from '../forms.ts';
 import { sendHtml } from '../send-html.ts';
 import { renderConsoleForbidden } from './admin-plugin.ts';
@@ -102,7 +103,7 @@ export async function apiKeysPlugin(fastify: FastifyInstance, options: { app: Ap
       rc: requestContext(request),
     });
     if (!r.ok) {
-      const status = r.error === 'not_allowed' ? 403 : 400;
+      const status = ERROR_STATUS[r.error];
       return showList(request, reply, status, form, API_KEY_PROBLEMS[r.error] ?? API_KEY_PROBLEMS.not_allowed!, null);
     }
     // the one and only time the key is shown; the answer is never cached (Cache-Control: no-store)

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { STEP_PROBLEMS, type ProblemText } from '../../core/ui-text.ts';
 import type { App } from '../../service/app.ts';
 import { ASSISTED_GRANT_TTL_MS } from '../../service/assisted-reset-service.ts';
+import { ERROR_STATUS } from '../errors.ts';
 import { formField, registerForms, requestContext } from '../forms.ts';
 import { isLocalHttp, type CookieSpec } from '../reset/flow-cookie.ts';
 import { sendHtml } from '../send-html.ts';
@@ -48,7 +49,7 @@ export async function assistedResetPlugin(fastify: FastifyInstance, options: { a
     if (typeof t !== 'string' || !TOKEN.test(t)) return problem(reply, ASSISTED_TEXT.linkProblems.link_invalid, 404);
     const checked = await app.admin.assisted.check(t);
     if (!checked.ok) {
-      return problem(reply, ASSISTED_TEXT.linkProblems[checked.error], checked.error === 'link_expired' ? 410 : 404);
+      return problem(reply, ASSISTED_TEXT.linkProblems[checked.error], ERROR_STATUS[checked.error]);
     }
     return sendHtml(reply, AssistedContinuePage({ token: t, csrf: reply.generateCsrf() }));
   });
@@ -58,7 +59,7 @@ export async function assistedResetPlugin(fastify: FastifyInstance, options: { a
     if (!TOKEN.test(t)) return problem(reply, ASSISTED_TEXT.linkProblems.link_invalid, 404);
     const redeemed = await app.admin.assisted.redeem(t, requestContext(request));
     if (!redeemed.ok) {
-      return problem(reply, ASSISTED_TEXT.linkProblems[redeemed.error], redeemed.error === 'link_expired' ? 410 : 404);
+      return problem(reply, ASSISTED_TEXT.linkProblems[redeemed.error], ERROR_STATUS[redeemed.error]);
     }
     void reply.setCookie(cookie.name, redeemed.value.grant, {
       ...cookie.options,

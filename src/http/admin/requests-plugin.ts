@@ -6,6 +6,7 @@ import type { HelpRequestView } from '../../service/help-request-service.ts';
 import { SessionService } from '../../service/session-service.ts';
 import { requireConsole } from '../account/session.ts';
 import { formField, registerForms, requestContext } from '../forms.ts';
+import { httpStatus } from '../errors.ts';
 import { sendHtml } from '../send-html.ts';
 import { consoleActor, renderConsoleForbidden } from './admin-plugin.ts';
 import { DENIAL_TEXT } from './admin-views.tsx';
@@ -13,19 +14,6 @@ import { REQUESTS_TEXT, RequestsPage, RequestTempPasswordPage } from './requests
 import { RequestReferencePage } from './reference-page.tsx';
 
 const ID = /^[A-Za-z0-9-]{1,64}$/;
-
-const PROBLEM_STATUS: Readonly<Record<string, number>> = {
-  request_not_found: 404,
-  other_tenant: 404,
-  account_not_found: 404,
-  request_closed: 409,
-  self: 403,
-  needs_global_admin: 403,
-  not_allowed: 403,
-  scope_missing: 403,
-  mode_not_allowed: 403,
-  csrf_invalid: 403,
-};
 
 function problemOf(code: string): ProblemText {
   if (Object.hasOwn(REQUESTS_TEXT.problems, code)) {
@@ -92,7 +80,7 @@ export async function requestsPlugin(fastify: FastifyInstance, options: { app: A
         notice: o.notice ?? null,
         problem: o.problem ? problemOf(o.problem) : null,
       }),
-      o.problem ? (PROBLEM_STATUS[o.problem] ?? 400) : 200,
+      o.problem ? httpStatus(o.problem) : 200,
     );
   }
 

@@ -1,8 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ErrorBody } from '../errors.ts';
+import type { ErrorCode } from '../../core/error-codes.ts';
+import { ERROR_STATUS, type ErrorBody } from '../errors.ts';
 
 /**
- * The admin API's error codes, statuses and words. Bodies are `{error: {code, message, requestId}}`
+ * The admin API's error codes and words (statuses: `ERROR_STATUS` in ../errors.ts). Bodies are `{error: {code, message, requestId}}`
  * like the reset API's.
  * - 401 `unauthorized`: no key, a malformed, unknown, revoked or expired key — one answer for all,
  *   so that keys cannot be probed.
@@ -13,33 +14,25 @@ import type { ErrorBody } from '../errors.ts';
  * - 400: `invalid_request` (validation) and the services' input problems.
  */
 export const ADMIN_API_ERRORS = {
-  unauthorized: {
-    status: 401,
-    message: 'Send a valid, live API key: Authorization: Bearer sspr_<keyId>_<secret>.',
-  },
-  scope_missing: { status: 403, message: 'This API key does not have the scope this call needs.' },
+  unauthorized: { message: 'Send a valid, live API key: Authorization: Bearer sspr_<keyId>_<secret>.' },
+  scope_missing: { message: 'This API key does not have the scope this call needs.' },
   needs_global_admin: {
-    status: 403,
     message:
       'Only a global administrator can do this to an administrator’s account; API keys act on users only. Use the admin console.',
   },
-  self: { status: 403, message: 'Nobody may do this to their own account.' },
-  not_allowed: { status: 403, message: 'This API key may not do this.' },
-  not_found: { status: 404, message: 'There is no such resource in this organisation.' },
-  no_methods: {
-    status: 409,
-    message: 'The account has no registered alternate email to send a link to. Pre-fill its email first.',
-  },
-  request_closed: { status: 409, message: 'This help request is already closed.' },
-  email_invalid: { status: 400, message: 'The value is not a valid email address.' },
+  self: { message: 'Nobody may do this to their own account.' },
+  not_allowed: { message: 'This API key may not do this.' },
+  not_found: { message: 'There is no such resource in this organisation.' },
+  no_methods: { message: 'The account has no registered alternate email to send a link to. Pre-fill its email first.' },
+  request_closed: { message: 'This help request is already closed.' },
+  email_invalid: { message: 'The value is not a valid email address.' },
   phone_invalid: {
-    status: 400,
     message: 'The value is not a valid mobile number; give it with its country code, like +447700900123.',
   },
-  reason_missing: { status: 400, message: 'A reason is required to dismiss a request.' },
-  reason_too_long: { status: 400, message: 'The reason is too long.' },
-  invalid_request: { status: 400, message: 'Some of the values sent are missing or not valid.' },
-} as const satisfies Record<string, { status: number; message: string }>;
+  reason_missing: { message: 'A reason is required to dismiss a request.' },
+  reason_too_long: { message: 'The reason is too long.' },
+  invalid_request: { message: 'Some of the values sent are missing or not valid.' },
+} as const satisfies Partial<Record<ErrorCode, { message: string }>>;
 
 export type AdminApiErrorCode = keyof typeof ADMIN_API_ERRORS;
 
@@ -74,5 +67,5 @@ export function sendAdminApiError(
   const spec = ADMIN_API_ERRORS[code];
   if (code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="sspr-admin-api"');
   const body: ErrorBody = { error: { code, message: message ?? spec.message, requestId: request.id } };
-  return reply.code(spec.status).type('application/json; charset=utf-8').send(body);
+  return reply.code(ERROR_STATUS[code]).type('application/json; charset=utf-8').send(body);
 }

@@ -1,51 +1,27 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STEP_PROBLEMS, withTime, type StepProblemId } from '../../core/ui-text.ts';
-import { HTTP_ERRORS, type ErrorBody } from '../errors.ts';
+import { describeError, ERROR_STATUS, HTTP_ERRORS, type ErrorBody } from '../errors.ts';
 
 /**
- * The reset API's error codes and their statuses. Codes are the service's StepError codes (and
- * the start problems), with the words of `core/ui-text.ts`; the statuses are those of the pages:
- * 404 no flow for this secret, 410 a flow that is over (expired or already finished), 403 a link
- * used without the flow's secret, 429 too soon or too many requests, 400 everything else.
+ * The reset API's error codes: the service's StepError codes (and the start problems), with the
+ * words of `core/ui-text.ts` and the statuses of `ERROR_STATUS` (../errors.ts), the same as the
+ * pages': 404 no flow for this secret, 410 a flow that is over (expired or already finished), 403
+ * a link used without the flow's secret, 429 too soon or too many requests, 400 everything else.
  * Codes that are not reset problems (`invalid_request`, `payload_too_large`, …) come from
  * `HTTP_ERRORS` in ../errors.ts.
  */
-export const API_ERROR_STATUS: Readonly<Record<StepProblemId, number>> = {
-  invalid_code: 400,
-  code_superseded: 400,
-  sms_paused: 403,
-  code_malformed: 400,
-  flow_not_found: 404,
-  flow_expired: 410,
-  flow_completed: 410,
-  wrong_step: 400,
-  wrong_browser: 403,
-  resend_too_soon: 429,
-  too_many_codes: 400,
-  phone_invalid: 400,
-  password_mismatch: 400,
-  password_reused: 400,
-  password_too_short: 400,
-  password_too_long: 400,
-  password_common: 400,
-  password_personal: 400,
-  password_repetitive: 400,
-  login_invalid: 400,
-  captcha_failed: 400,
-  rate_limited: 429,
-  service_unavailable: 503,
-};
+export const API_ERROR_CODES: readonly StepProblemId[] = Object.keys(STEP_PROBLEMS) as StepProblemId[];
 
 export type ApiErrorCode = StepProblemId | 'invalid_request';
 
 /** The status and message for an API error code (unknown codes are a bug: 500); `detail`: a step's detail (a time). */
 export function describeApiError(code: string, detail?: string): { code: string; status: number; message: string } {
-  if (Object.hasOwn(API_ERROR_STATUS, code)) {
+  if (Object.hasOwn(STEP_PROBLEMS, code)) {
     const id = code as StepProblemId;
-    return { code: id, status: API_ERROR_STATUS[id], message: withTime(STEP_PROBLEMS[id], detail).message };
+    return { code: id, status: ERROR_STATUS[id], message: withTime(STEP_PROBLEMS[id], detail).message };
   }
   if (Object.hasOwn(HTTP_ERRORS, code)) {
-    const spec = HTTP_ERRORS[code as keyof typeof HTTP_ERRORS];
+    const spec = describeError(code);
     return { code, status: spec.status, message: spec.message };
   }
   return { code: 'internal_error', status: 500, message: HTTP_ERRORS.internal_error.message };

@@ -13,8 +13,9 @@ import { messagesDelayedText } from '../../core/ui-text.ts';
 import type { App } from '../../service/app.ts';
 import type { FlowHandle, StepError, StepOk } from '../../service/reset-service.ts';
 import type { RequestContext } from '../../service/request-context.ts';
+import { ERROR_STATUS } from '../errors.ts';
 import { errorCodeOf } from '../log-redaction.ts';
-import { API_ERROR_STATUS, sendApiError, validationMessage } from './api-errors.ts';
+import { API_ERROR_CODES, sendApiError, validationMessage } from './api-errors.ts';
 import { parseFlowSecretHeader } from './flow-secret-header.ts';
 import { ADMIN_API_OPENAPI, ADMIN_API_PREFIX, adminApiRoutes } from './admin-api-plugin.ts';
 import {
@@ -52,9 +53,8 @@ const STEP_OK = 'The step succeeded: use the returned `flowSecret` from now on.'
 
 /** The codes each status can carry, for the route descriptions in the document. */
 function codesWith(status: number): string {
-  return Object.entries(API_ERROR_STATUS)
-    .filter(([, s]) => s === status)
-    .map(([code]) => `\`${code}\``)
+  return API_ERROR_CODES.filter((code) => ERROR_STATUS[code] === status)
+    .map((code) => `\`${code}\``)
     .join(', ');
 }
 

@@ -8,6 +8,7 @@ import { messagesDelayedText, PAGE_PROBLEMS, STEP_PROBLEMS, withTime, type Probl
 import type { App } from '../../service/app.ts';
 import type { FlowHandle, FlowView, StepError, StepOk } from '../../service/reset-service.ts';
 import type { RequestContext } from '../../service/request-context.ts';
+import { ERROR_STATUS } from '../errors.ts';
 import { sendHtml as sendPage } from '../send-html.ts';
 import { supportReference } from '../support-reference.ts';
 import { registerAltchaAssets } from './altcha-assets.ts';
@@ -30,24 +31,9 @@ export interface ResetPagesOptions {
 /** Every problem a reset page can show, by id. */
 export type PageProblemId = StepError | 'login_invalid' | 'captcha_failed' | 'rate_limited' | 'csrf_invalid';
 
-/**
- * The HTTP status of each problem on the pages: 400 unless listed. The JSON API answers with the
- * same statuses (see the page contract).
- */
-export const PROBLEM_STATUS: Readonly<Partial<Record<PageProblemId, number>>> = {
-  flow_not_found: 404,
-  flow_expired: 410,
-  flow_completed: 410,
-  wrong_browser: 403,
-  sms_paused: 403,
-  csrf_invalid: 403,
-  resend_too_soon: 429,
-  rate_limited: 429,
-  service_unavailable: 503,
-};
-
+/** The HTTP status of a problem on the pages: the one status map (`ERROR_STATUS`), as the JSON API's. */
 export function problemStatus(id: PageProblemId): number {
-  return PROBLEM_STATUS[id] ?? 400;
+  return ERROR_STATUS[id];
 }
 
 /** Problems about the page's one input: the page is shown again with the field marked. */

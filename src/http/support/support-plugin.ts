@@ -3,6 +3,7 @@ import fastifyCookie from '@fastify/cookie';
 import type { App } from '../../service/app.ts';
 import type { OperatorAuth } from '../../service/operator-service.ts';
 import { formField, registerForms, requestContext } from '../forms.ts';
+import { httpStatus } from '../errors.ts';
 import { sendHtml } from '../send-html.ts';
 import { clearSupportCookie, setSupportCookie, supportCookieSpec } from './support-session.ts';
 import {
@@ -22,17 +23,6 @@ declare module 'fastify' {
 }
 
 const ID = /^[A-Za-z0-9-]{1,64}$/;
-
-const PROBLEM_STATUS: Readonly<Record<string, number>> = {
-  ticket_not_found: 404,
-  account_not_found: 404,
-  ticket_closed: 409,
-  verification_required: 409,
-  already_admin: 409,
-  csrf_invalid: 403,
-  not_allowed: 403,
-  mode_not_allowed: 403,
-};
 
 const DONE: Readonly<Record<string, string>> = SUPPORT_TEXT.done;
 
@@ -68,7 +58,7 @@ export async function supportPlugin(fastify: FastifyInstance, options: { app: Ap
     return sendHtml(
       reply,
       SupportSigninPage({ csrf: reply.generateCsrf(), login, problem: problem ? supportProblem(problem) : null }),
-      status ?? (problem === null ? 200 : (PROBLEM_STATUS[problem] ?? 400)),
+      status ?? (problem === null ? 200 : httpStatus(problem)),
     );
   }
 
@@ -94,7 +84,7 @@ export async function supportPlugin(fastify: FastifyInstance, options: { app: Ap
         notice: o.notice ?? null,
         problem: o.problem ? supportProblem(o.problem) : null,
       }),
-      o.problem ? (PROBLEM_STATUS[o.problem] ?? 400) : 200,
+      o.problem ? httpStatus(o.problem) : 200,
     );
   }
 
