@@ -476,6 +476,21 @@ export type SmsTemplateId = keyof typeof SMS_TEMPLATES;
 export type EmailTemplateParams<K extends EmailTemplateId> = Parameters<(typeof EMAIL_TEMPLATES)[K]>[0];
 export type SmsTemplateParams<K extends SmsTemplateId> = Parameters<(typeof SMS_TEMPLATES)[K]>[0];
 
+/**
+ * Message `help.contact`: where to get help, in a notice — the tenant's help desk (its email, its
+ * page, or both), or its administrator. The one wording: every service's notices take it from here.
+ */
+export function helpText(
+  helpdesk: { readonly helpdeskEmail: string | null; readonly helpdeskUrl: string | null } | null,
+): string {
+  const email = helpdesk?.helpdeskEmail ?? null;
+  const url = helpdesk?.helpdeskUrl ?? null;
+  if (email && url) return `Contact your help desk at ${email} or ${url}.`;
+  if (email) return `Contact your help desk at ${email}.`;
+  if (url) return `Contact your help desk: ${url}.`;
+  return 'Contact your administrator.';
+}
+
 export const EMAIL_TEMPLATE_IDS = Object.keys(EMAIL_TEMPLATES) as EmailTemplateId[];
 export const SMS_TEMPLATE_IDS = Object.keys(SMS_TEMPLATES) as SmsTemplateId[];
 

@@ -88,6 +88,19 @@ export function codeExpiresAt(
   return Math.min(sentAt + policy.codeTtlMs, flowDeadline(policy, createdAt, firstSentAt ?? sentAt));
 }
 
+/**
+ * Whether a flow's code or link may still be used: within its own 10 minutes and while the flow
+ * lives (the lifetime `codeExpiresAt` gave it when it was sent).
+ */
+export function isFlowCodeFresh(
+  policy: ResetPolicy,
+  code: { readonly sentAt: number },
+  flow: { readonly createdAt: number; readonly firstSentAt: number | null },
+  now: number,
+): boolean {
+  return isCodeFresh(policy, code.sentAt, now) && isFlowAlive(policy, flow.createdAt, flow.firstSentAt, now);
+}
+
 export type ResendRefusal = 'resend_too_soon' | 'too_many_codes';
 
 /** Whether another code may be sent now; `waitMs` tells the person how long to wait. */

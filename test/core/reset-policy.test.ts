@@ -9,6 +9,7 @@ import {
   isBlocked,
   isCodeFresh,
   isFlowAlive,
+  isFlowCodeFresh,
   normalizeCodeInput,
 } from '../../src/core/reset-policy.ts';
 
@@ -60,4 +61,17 @@ test('codes are six digits with leading zeros kept; typed codes tolerate spaces 
   assert.equal(normalizeCodeInput('12345'), null);
   assert.equal(normalizeCodeInput('1234567'), null);
   assert.equal(normalizeCodeInput('12a456'), null);
+});
+
+test('a flow code is fresh within its 10 minutes AND the flow’s hour: t−1 ms fresh, t stale (each limit)', () => {
+  const flow = { createdAt: T0, firstSentAt: T0 };
+  // its own 10 minutes
+  assert.equal(isFlowCodeFresh(P, { sentAt: T0 }, flow, T0 + TEN_MIN - 1), true);
+  assert.equal(isFlowCodeFresh(P, { sentAt: T0 }, flow, T0 + TEN_MIN), false);
+  // a resend 55 minutes in: the flow's deadline cuts it short at 60 minutes
+  const late = { sentAt: T0 + 55 * 60_000 };
+  assert.equal(isFlowCodeFresh(P, late, flow, T0 + HOUR - 1), true);
+  assert.equal(isFlowCodeFresh(P, late, flow, T0 + HOUR), false);
+  // the same edges as the expiry the code was stored with
+  assert.equal(codeExpiresAt(P, late.sentAt, flow.createdAt, flow.firstSentAt), T0 + HOUR);
 });

@@ -1,0 +1,50 @@
+import type { TenantPolicy } from './directory-model.ts';
+import type { ResetPolicy } from './reset-policy.ts';
+
+/**
+ * The one sending-limits rule, for every message that carries a one-time code (a reset's email
+ * or SMS, a security-info registration's code): the account's emails in the email window, the
+ * account's SMS per day, the tenant's daily SMS budget, and the tenant's SMS countries.
+ *
+ * One fixed order, for SMS: the country first (a fact about the number: it holds whatever the
+ * counts are, and only it tells the person something they can act on — use another number), then
+ * the account's own daily limit (the narrower, the one an attack on one account hits first), then
+ * the tenant's budget (shared by everyone: an account over its own limit is not blamed on it).
+ */
+export type SendingRefusal =
+  'account_email_limit' | 'account_sms_limit' | 'tenant_sms_budget' | 'sms_country_not_allowed';
+
+export type SendingRequest =
+  | {
+      readonly channel: 'email';
+      /** Emails sent to the account within `policy.emailWindowMs`. */
+      readonly accountEmails: number;
+    }
+  | {
+      readonly channel: 'sms';
+      /** The E.164 number the text would go to. */
+      readonly to: string;
+      /** Text messages sent to the account in the last day. */
+      readonly accountSms: number;
+      /** Text messages the tenant sent in the last day. */
+      readonly tenantSms: number;
+      /** The tenant's SMS budget and countries. */
+      readonly tenant: TenantSendingPolicy;
+    };
+
+export type SendingPolicy = Pick<ResetPolicy, 'maxEmailsPerAccount' | 'maxSmsPerAccountPerDay'>;
+export type TenantSendingPolicy = Pick<TenantPolicy, 'smsDailyBudget' | 'smsCountries'>;
+
+/** The refusal for this send, or null when it may go out. */
+export function sendingRefusal(policy: SendingPolicy, req: SendingRequest): SendingRefusal | null {
+  if (req.channel === 'email') return req.accountEmails >= policy.maxEmailsPerAccount ? 'account_email_limit' : null;
+  if (!smsCountryAllowed(req.tenant, req.to)) return 'sms_country_not_allowed';
+  if (req.accountSms >= policy.maxSmsPerAccountPerDay) return 'account_sms_limit';
+  if (req.tenantSms >= req.tenant.smsDailyBudget) return 'tenant_sms_budget';
+  return null;
+}
+
+/** Whether the tenant sends text messages to this number (no list: everywhere). */
+export function smsCountryAllowed(tenant: Pick<TenantPolicy, 'smsCountries'>, to: string): boolean {
+  return !tenant.smsCountries || tenant.smsCountries.some((prefix) => to.startsWith(prefix));
+}
