@@ -239,6 +239,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     random: cryptoRandom,
     clock,
     hasher: argon2Hasher,
+    outbox,
     policy: { ...DEFAULT_SIGNIN_POLICY, idleMs: config.session_idle_ms, absoluteMs: config.session_absolute_ms },
   });
   const securityInfo = new SecurityInfoService({

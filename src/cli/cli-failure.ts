@@ -35,6 +35,7 @@ const HINTS: Readonly<Record<string, string>> = {
   password_common: 'Pass a password that is not a common one on standard input; a few unrelated words work well.',
   password_personal: 'Pass a password without names, user IDs or company names on standard input.',
   password_repetitive: 'Pass a password without repeated characters or patterns on standard input.',
+  password_reused: 'Pass a password the account has not used recently on standard input.',
 };
 
 /** Turns a refused `Result` into a one-line message with what is wrong and what to do. */

@@ -201,7 +201,11 @@ export class CredentialChange {
       ...(account.passwordHash ? [account.passwordHash] : []),
       ...(await this.d.store.flows.recentPasswordHashes(account.id, PASSWORD_HISTORY_LENGTH)),
     ];
-    for (const h of recent) if (await this.d.hasher.verify(h, checked.value)) return err('password_reused');
+    for (const h of recent) {
+      if (await this.d.hasher.verify(h, checked.value)) {
+        return err('password_reused', 'This password was used recently; choose another one.');
+      }
+    }
     return checked;
   }
 
@@ -282,7 +286,11 @@ export class CredentialChange {
           ...base,
           type: rule.event,
           outcome: 'ok',
-          details: { ...req.auditDetails, ...(rule.sessionsAudit === 'detail' ? { sessionsRevoked } : {}) },
+          details: {
+            ...req.auditDetails,
+            ...(temporary ? { expiresAt: now + (req.temporaryTtlMs ?? 0) } : {}),
+            ...(rule.sessionsAudit === 'detail' ? { sessionsRevoked } : {}),
+          },
         });
         if (rule.sessionsAudit === 'event') {
           await appendAudit(tx, {

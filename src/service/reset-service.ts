@@ -2,7 +2,7 @@ import { maskEmail, maskPhone, normalizePhone } from '../core/contact.ts';
 import { isAdminRole, type Account, type Method, type Tenant } from '../core/directory-model.ts';
 import { isUsableForReset } from '../core/security-info-policy.ts';
 import { domainOf, normalizeLogin } from '../core/login.ts';
-import { checkPassword, normalizePassword, type PasswordProblem } from '../core/password-policy.ts';
+import { normalizePassword, type PasswordProblem } from '../core/password-policy.ts';
 import {
   canSendCode,
   codeExpiresAt,
@@ -35,6 +35,7 @@ import type { PasswordHasher } from '../ports/password-hasher.ts';
 import type { Random } from '../ports/random.ts';
 import type { Repos, Store } from '../ports/store.ts';
 import { enqueueEmail, enqueueSms } from './message-queue.ts';
+import { CredentialChange } from './credential-change.ts';
 import { appendAudit, type RequestContext } from './request-context.ts';
 
 /**
@@ -120,7 +121,6 @@ export interface StepOk {
 }
 
 const BINDING_GRACE_MS = 30_000;
-const PASSWORD_HISTORY = 5;
 const DECOY_DOMAINS = ['gmail.com', 'outlook.com', 'yahoo.com', 'icloud.com', 'hotmail.com', 'proton.me', 'gmx.net'];
 /** Decoys are drawn from the tenant's most common alternate-email domains, at most this many. */
 const DECOY_POOL = 16;
@@ -667,47 +667,49 @@ export class ResetService {
     if (normalizePassword(password) !== normalizePassword(confirm)) return err('password_mismatch');
     const ctx = await this.loadFlowContext(this.d.store, first.value);
     if (!ctx.account || !ctx.tenant) return err('wrong_step');
-    const check = checkPassword(password, {
-      minLength: ctx.tenant.policy.passwordMinLength,
-      personal: [ctx.account.login, ctx.account.displayName, ctx.tenant.name, ...(ctx.email ? [ctx.email] : [])],
-    });
-    if (!check.ok) return err(check.error);
-    const recent = [
-      ...(ctx.account.passwordHash ? [ctx.account.passwordHash] : []),
-      ...(await this.d.store.flows.recentPasswordHashes(ctx.account.id, PASSWORD_HISTORY)),
-    ];
-    for (const h of recent) if (await this.d.hasher.verify(h, check.value)) return err('password_reused');
-    const hash = await this.d.hasher.hash(check.value);
-    const now = this.d.clock.now();
     const account = ctx.account;
-    const result = await this.d.store.transaction(async (tx): Promise<Result<FlowView, StepError>> => {
-      // the account's guard first, as a code check takes it (a block starting meanwhile ends this flow)
-      await tx.flows.lockGuard(account.id);
-      const access = await this.access(tx, handle);
-      if (!access.ok) return access;
-      const flow = access.value;
-      if (flow.state !== 'new_password') return err('wrong_step');
-      const done = await tx.flows.update(flow.id, flow.version, {
-        state: 'completed',
-        completedAt: now,
-        prevBindingHash: null,
-        prevBindingUntil: null,
-      });
-      if (!done) return err('flow_not_found');
-      if (account.passwordHash) await tx.flows.addPasswordHistory(account.id, account.passwordHash, now);
-      await tx.directory.updateAccount(account.id, { passwordHash: hash, mustChangePassword: false }, now);
-      const revoked = await tx.directory.revokeSessions(account.id, now);
-      await tx.flows.endAccountFlows(account.id, flow.id, now);
-      await tx.flows.clearGuard(account.id);
-      await tx.auth.clearSigninGuard(account.id); // a successful reset also lifts sign-in throttling
-      await this.audit(tx, done, rc, now, 'password.changed', 'ok', { by: 'self-service' });
-      await this.audit(tx, done, rc, now, 'sessions.revoked', 'ok', { count: revoked });
-      await this.queueNotices(tx, done, ctx, rc, now);
-      return ok(await this.viewOf(tx, done));
-    });
-    if (result.ok) this.d.outbox.wake();
-    if (result.ok) this.d.metrics?.flowCompleted();
-    return result;
+    // the one credential change: vet, hash, and in one transaction this flow completed, the
+    // password written, every other flow/code/link and session ended, blocks cleared, audited,
+    // notices queued (every other admin told when an admin reset)
+    const result = await new CredentialChange(this.d).change(
+      {
+        path: 'self-service',
+        account,
+        tenant: ctx.tenant,
+        password,
+        actor: 'self',
+        rc,
+        auditDetails: { flow: first.value.id.slice(0, 8), by: 'self-service' },
+        exceptFlowId: first.value.id,
+      },
+      {
+        before: async (tx, now): Promise<Result<FlowRecord, StepError>> => {
+          // the account's guard first, as a code check takes it (a block starting meanwhile ends this flow)
+          await tx.flows.lockGuard(account.id);
+          const access = await this.access(tx, handle);
+          if (!access.ok) return access;
+          const flow = access.value;
+          if (flow.state !== 'new_password') return err('wrong_step');
+          const done = await tx.flows.update(flow.id, flow.version, {
+            state: 'completed',
+            completedAt: now,
+            prevBindingHash: null,
+            prevBindingUntil: null,
+          });
+          return done ? ok(done) : err('flow_not_found');
+        },
+        after: async (tx, done, effects) => {
+          await this.audit(tx, done, rc, effects.now, 'message.queued', 'ok', {
+            template: 'reset.completed',
+            recipients: effects.recipients,
+          });
+          return this.viewOf(tx, done);
+        },
+      },
+    );
+    if (!result.ok) return result.error === 'account_not_found' ? err('wrong_step') : err(result.error);
+    this.d.metrics?.flowCompleted();
+    return ok(result.value.after);
   }
 
   // ---- internals -----------------------------------------------------------------------
