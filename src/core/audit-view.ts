@@ -2,8 +2,8 @@ import { DAY_MS } from './insights.ts';
 
 /**
  * The audit log viewer's rules, pure: filter parsing (from the query string), the cursor, the
- * readable forms of times, actors and details, and CSV cells that are safe to open in a
- * spreadsheet.
+ * readable forms of times, actors and details, and the export's record shape (its CSV form is
+ * presentation: src/http/admin/audit-csv.ts).
  */
 
 /** Rows per page of the viewer. */
@@ -170,41 +170,6 @@ export function formatDetails(details: Readonly<Record<string, string | number |
     .join(', ');
 }
 
-// ---- CSV (RFC 4180) ------------------------------------------------------------------------
-
-/** Characters that make a spreadsheet read a cell as a formula (OWASP CSV injection), tab and CR included. */
-const FORMULA_START = /^[=+\-@\t\r]/;
-
-/**
- * One CSV cell: text starting with = + - @ (or tab/CR) gets a leading `'` so a spreadsheet shows
- * it as text instead of running it; then quoted per RFC 4180 when it holds a comma, quote, CR or
- * LF (quotes doubled). Numbers are written as they are.
- */
-export function csvCell(value: string | number | boolean | null): string {
-  if (value === null) return '';
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  const safe = FORMULA_START.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
-}
-
-/** One CSV record, CRLF-terminated. */
-export function csvRow(cells: readonly (string | number | boolean | null)[]): string {
-  return `${cells.map(csvCell).join(',')}\r\n`;
-}
-
-export const AUDIT_CSV_COLUMNS = [
-  'id',
-  'time_utc',
-  'actor',
-  'actor_login',
-  'event',
-  'outcome',
-  'account',
-  'ip',
-  'user_agent',
-  'details',
-] as const;
-
 /** The export's shape of one event (CSV columns and JSON fields alike). */
 export interface AuditExportRecord {
   readonly id: number;
@@ -217,19 +182,4 @@ export interface AuditExportRecord {
   readonly ip: string | null;
   readonly user_agent: string | null;
   readonly details: Readonly<Record<string, string | number | boolean | null>>;
-}
-
-export function auditCsvRecord(r: AuditExportRecord): string {
-  return csvRow([
-    r.id,
-    r.time_utc,
-    r.actor,
-    r.actor_login,
-    r.event,
-    r.outcome,
-    r.account,
-    r.ip,
-    r.user_agent,
-    JSON.stringify(r.details),
-  ]);
 }

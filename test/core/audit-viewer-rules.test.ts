@@ -1,9 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { auditCsvRecord, csvCell, csvRow } from '../../src/http/admin/audit-csv.ts';
 import {
-  auditCsvRecord,
-  csvCell,
-  csvRow,
   describeActor,
   eventTypeOptions,
   filterQuery,

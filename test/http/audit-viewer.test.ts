@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AUDIT_CSV_COLUMNS } from '../../src/core/audit-view.ts';
+import { AUDIT_CSV_COLUMNS } from '../../src/http/admin/audit-csv.ts';
 import { createPagesKit, h1, type PagesKit, TestBrowser } from './reset-pages-kit.ts';
 import {
   ADMIN,

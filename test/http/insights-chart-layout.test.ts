@@ -11,7 +11,7 @@ import {
   PALETTE,
   percentages,
   type ChartSeries,
-} from '../../src/core/charts.ts';
+} from '../../src/http/admin/chart-layout.ts';
 
 const SERIES: ChartSeries[] = [
   { key: 'a', label: 'Completed', color: PALETTE.green, pattern: 'solid' },

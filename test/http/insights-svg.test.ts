@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderToString } from 'preact-render-to-string';
-import { layoutStackedColumns, PALETTE } from '../../src/core/charts.ts';
+import { layoutStackedColumns, PALETTE } from '../../src/http/admin/chart-layout.ts';
 import { aggregateResets, periodWindow } from '../../src/core/insights.ts';
 import { StackedColumnsChart } from '../../src/http/admin/insights-charts.tsx';
 import { InsightsPage, OUTCOME_SERIES } from '../../src/http/admin/insights-views.tsx';

@@ -2,10 +2,7 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import type { Actor } from '../../core/admin-rules.ts';
 import {
-  AUDIT_CSV_COLUMNS,
   AUDIT_EXPORT_MAX_ROWS,
-  auditCsvRecord,
-  csvRow,
   parseAuditFilter,
   parseCursor,
   type AuditCriteria,
@@ -13,6 +10,7 @@ import {
 } from '../../core/audit-view.ts';
 import type { App } from '../../service/app.ts';
 import { requestContext } from '../forms.ts';
+import { AUDIT_CSV_COLUMNS, auditCsvRecord, csvRow } from './audit-csv.ts';
 import { sendHtml } from '../send-html.ts';
 import { AuditPage } from './audit-views.tsx';
 

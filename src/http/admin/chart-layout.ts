@@ -1,7 +1,7 @@
 /**
- * Chart geometry, pure: scales, ticks and the rectangles and labels of the console's charts, in
- * SVG user units. The HTTP layer turns a layout into inline SVG (escaped by construction); all the
- * arithmetic lives here, where it is unit-tested.
+ * Chart geometry and palette, pure: scales, ticks and the rectangles and labels of the console's
+ * charts, in SVG user units. Presentation, so it lives with the views (core keeps the numbers:
+ * core/insights.ts); insights-charts.tsx turns a layout into inline SVG (escaped by construction).
  *
  * Colours are chosen for at least 3:1 contrast against both the light (#ffffff) and the dark
  * (#121212) page background (WCAG 1.4.11), and every series also has its own pattern, so colour

@@ -6,10 +6,10 @@ import type {
   LegendItem,
   ShareRowsLayout,
   StackedColumnsLayout,
-} from '../../core/charts.ts';
+} from './chart-layout.ts';
 
 /**
- * Inline SVG charts rendered on the server from the layouts of `core/charts.ts`. No script and no
+ * Inline SVG charts rendered on the server from the layouts of `chart-layout.ts`. No script and no
  * `style` attribute (the CSP allows neither): colours, fonts and strokes are SVG presentation
  * attributes. Each chart is one `role="img"` named by its `<title>` and described by its `<desc>`;
  * text and axes use `currentColor`, so they follow the page's light or dark theme; each series has

@@ -6,7 +6,7 @@ import {
   percentages,
   PALETTE,
   type ChartSeries,
-} from '../../core/charts.ts';
+} from './chart-layout.ts';
 import {
   COVERAGE_LABELS,
   COVERAGE_LEVELS,

@@ -1,5 +1,5 @@
 import type { VNode } from 'preact';
-import type { ProblemText } from '../../core/ui-text.ts';
+import { CONTACT_ADMIN, type ProblemText } from '../../core/ui-text.ts';
 import { HELP_MESSAGE_MAX } from '../../service/help-request-service.ts';
 import { ALTCHA_SCRIPT, ALTCHA_STYLESHEET } from '../reset/reset-views.tsx';
 import { Layout } from '../views/layout.tsx';
@@ -7,7 +7,8 @@ import { Layout } from '../views/layout.tsx';
 /** Words of the help request pages (one place). */
 export const HELP_TEXT = {
   form: {
-    title: 'Contact your administrator',
+    /** The page the "Contact your administrator" link leads to: the link's words. */
+    title: CONTACT_ADMIN.helpLink,
     intro:
       'Tell the people who can reset your password that you need help. If you are the only administrator of your organisation, your request goes to Technical Support.',
     login: 'User ID',

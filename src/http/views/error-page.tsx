@@ -1,4 +1,5 @@
 import type { VNode } from 'preact';
+import { CONTACT_ADMIN } from '../../core/ui-text.ts';
 import { Layout } from './layout.tsx';
 
 export interface ErrorPageProps {
@@ -23,7 +24,7 @@ export function ErrorPage({ status, title, message, reference }: ErrorPageProps)
           <a href="/">Go to the home page</a>
         </li>
         <li>
-          <a href="/help">Contact your administrator</a>
+          <a href="/help">{CONTACT_ADMIN.helpLink}</a>
         </li>
       </ul>
       {reference ? (
