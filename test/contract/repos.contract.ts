@@ -1,7 +1,12 @@
 import type { OpenStore } from './contract-kit.ts';
+import { adminRepoContract } from './admin.contract.ts';
+import { apiKeyRepoContract } from './api-key.contract.ts';
 import { authRepoContract } from './auth.contract.ts';
+import { deliveryHealthRepoContract } from './delivery-health.contract.ts';
 import { flowRepoContract } from './flow.contract.ts';
+import { limitRepoContract } from './limit.contract.ts';
 import { operatorRepoContract } from './operator.contract.ts';
+import { securityInfoRepoContract } from './security-info.contract.ts';
 
 /**
  * Every repository's contract besides the directory, outbox and audit ones (store.contract.ts):
@@ -12,4 +17,9 @@ export function repoContracts(name: string, open: OpenStore): void {
   flowRepoContract(name, open);
   authRepoContract(name, open);
   operatorRepoContract(name, open);
+  securityInfoRepoContract(name, open);
+  adminRepoContract(name, open);
+  apiKeyRepoContract(name, open);
+  limitRepoContract(name, open);
+  deliveryHealthRepoContract(name, open);
 }
