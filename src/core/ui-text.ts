@@ -164,8 +164,6 @@ export const RESET_PAGE_TEXT = {
     timeZoneUtc: 'UTC',
     startNew: 'Start a new reset',
     problemHeading: 'There is a problem',
-    helpdeskIntro: 'Contact your help desk:',
-    helpdeskOr: 'or',
     stepLabel: 'Progress',
     reference: 'If you contact support, quote this reference: {id}',
   },

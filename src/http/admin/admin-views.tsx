@@ -1,7 +1,7 @@
 import type { VNode } from 'preact';
 import type { Denial } from '../../core/admin-rules.ts';
 import { ROLES, type Role, type TenantPolicy } from '../../core/directory-model.ts';
-import { formatWhen } from '../../core/message-templates.ts';
+import { formatWhen, helpText } from '../../core/message-templates.ts';
 import type { ProblemText } from '../../core/ui-text.ts';
 import type { AuditEvent } from '../../ports/store.ts';
 import {
@@ -675,7 +675,7 @@ export function ConsoleForbiddenPage({ reason }: { reason: 'not_admin' | 'method
       {reason === 'not_admin' ? (
         <div class="error" role="alert">
           <p>The admin console is for administrators of your organisation, and your account is not one.</p>
-          <p>If you need help with your password or account, contact your administrator.</p>
+          <p>Need help with your password or account? {helpText(null)}</p>
         </div>
       ) : (
         <div class="error" role="alert">

@@ -7,6 +7,7 @@ import {
   RESET_PAGE_TEXT as T,
   type ProblemText,
 } from '../../core/ui-text.ts';
+import { helpText } from '../../core/message-templates.ts';
 import type { FlowView } from '../../service/reset-service.ts';
 import { Layout } from '../views/layout.tsx';
 
@@ -111,6 +112,32 @@ function isEmail(email: string): boolean {
   return /^[^\s@"'<>]+@[^\s@"'<>]+$/.test(email);
 }
 
+/**
+ * Message `help.contact` (the one wording, `helpText` of the message catalogue) with the help
+ * desk's page and email as links.
+ */
+function HelpContact({ email, url }: { email: string | null; url: string | null }): VNode {
+  const text = helpText({ helpdeskEmail: email, helpdeskUrl: url });
+  const links = [email, url].filter((v): v is string => v !== null);
+  const parts: (string | VNode)[] = [];
+  let rest = text;
+  while (rest.length > 0) {
+    const next = links
+      .map((value) => ({ value, at: rest.indexOf(value) }))
+      .filter((l) => l.at >= 0)
+      .sort((a, b) => a.at - b.at)[0];
+    if (!next) {
+      parts.push(rest);
+      break;
+    }
+    parts.push(rest.slice(0, next.at));
+    const href = next.value === email ? `mailto:${email}` : next.value;
+    parts.push(<a href={href}>{next.value}</a>);
+    rest = rest.slice(next.at + next.value.length);
+  }
+  return <p>{parts}</p>;
+}
+
 /** "Still stuck?": the tenant's help desk when it may be shown, the generic advice, and the help request form (login prefilled when known). */
 export function ContactBlock({ helpdesk, login }: { helpdesk: Helpdesk | null; login?: string }): VNode {
   const url = helpdesk?.url && isWebUrl(helpdesk.url) ? helpdesk.url : null;
@@ -118,13 +145,7 @@ export function ContactBlock({ helpdesk, login }: { helpdesk: Helpdesk | null; l
   return (
     <section class="contact" aria-labelledby="contact-heading">
       <h2 id="contact-heading">{CONTACT_ADMIN.title}</h2>
-      {url || email ? (
-        <p>
-          {T.common.helpdeskIntro} {url ? <a href={url}>{url}</a> : null}
-          {url && email ? ` ${T.common.helpdeskOr} ` : null}
-          {email ? <a href={`mailto:${email}`}>{email}</a> : null}
-        </p>
-      ) : null}
+      {url || email ? <HelpContact email={email} url={url} /> : null}
       <p>{CONTACT_ADMIN.message}</p>
       <p>
         <a href={login ? `/help?login=${encodeURIComponent(login)}` : '/help'} class="button secondary">
