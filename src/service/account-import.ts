@@ -6,8 +6,9 @@ import { renderEmail } from '../core/message-templates.ts';
 import type { Repos } from '../ports/store.ts';
 import { helpTextOf } from './assisted-reset-service.ts';
 import type { DirectoryServiceDeps } from './directory-service.ts';
-import { normalizeDisplayName, parseRole } from './directory-service.ts';
+import { normalizeDisplayName, parseRole } from './directory-input.ts';
 import { enqueueEmail } from './message-queue.ts';
+import { appendAudit } from './request-context.ts';
 
 /**
  * Bulk import of accounts (`sspr user import`): every line is checked on its own, then the lines
@@ -202,15 +203,14 @@ async function applyLine(
       now,
     });
     if (!created.ok) return report('error', 'the login was taken meanwhile');
-    await tx.audit.append({
+    await appendAudit(tx, {
       at: now,
       tenantId: tenant.id,
       accountId: id,
       actor,
       type: 'account.created',
       outcome: 'ok',
-      ip: null,
-      userAgent: null,
+      rc: null,
       details: {
         login: line.login,
         role,
@@ -248,15 +248,14 @@ async function applyLine(
 
   if (patch.displayName !== undefined || patch.role !== undefined) {
     await tx.directory.updateAccount(existing.id, patch, now);
-    await tx.audit.append({
+    await appendAudit(tx, {
       at: now,
       tenantId: existing.tenantId,
       accountId: existing.id,
       actor,
       type: 'account.updated',
       outcome: 'ok',
-      ip: null,
-      userAgent: null,
+      rc: null,
       details: {
         ...(patch.displayName !== undefined ? { nameChanged: true } : {}),
         ...(patch.role !== undefined ? { roleFrom: existing.role, roleTo: patch.role } : {}),
@@ -307,15 +306,14 @@ function auditMethod(
   value: string,
   previous: string | null,
 ): Promise<void> {
-  return tx.audit.append({
+  return appendAudit(tx, {
     at: now,
     tenantId: account.tenantId,
     accountId: account.id,
     actor,
     type: 'method.set',
     outcome: 'ok',
-    ip: null,
-    userAgent: null,
+    rc: null,
     details: {
       kind,
       value: maskMethod(kind, value),

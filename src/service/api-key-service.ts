@@ -6,7 +6,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { Keyring } from '../ports/keyring.ts';
 import type { Random } from '../ports/random.ts';
 import type { Repos, Store } from '../ports/store.ts';
-import type { RequestContext } from './request-context.ts';
+import { appendAudit, type RequestContext } from './request-context.ts';
 
 /**
  * Admin API keys of a tenant. A key reads `sspr_<keyId>_<secret>`: the id (96 bits, hex) finds the
@@ -237,15 +237,14 @@ export class ApiKeyService {
     rc: RequestContext | undefined,
     extra: Readonly<Record<string, string | number | null>>,
   ): Promise<void> {
-    await tx.audit.append({
+    await appendAudit(tx, {
       at: now,
       tenantId: k.tenantId,
       accountId: null,
       actor,
       type,
       outcome: 'ok',
-      ip: rc?.ip ?? null,
-      userAgent: rc?.userAgent ?? null,
+      rc: rc ?? null,
       details: { keyId: k.id, name: k.name, ...extra },
     });
   }

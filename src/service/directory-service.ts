@@ -1,6 +1,6 @@
 import type { Denial } from '../core/admin-rules.ts';
 import type { ContactError } from '../core/contact.ts';
-import { DEFAULT_TENANT_POLICY, type Account, type Role, type Tenant } from '../core/directory-model.ts';
+import { DEFAULT_TENANT_POLICY, type Account, type Tenant } from '../core/directory-model.ts';
 import { domainOf, normalizeDomain, normalizeLogin, type DomainError, type LoginError } from '../core/login.ts';
 import type { PasswordProblem } from '../core/password-policy.ts';
 import { err, ok, type Result } from '../core/result.ts';
@@ -13,21 +13,27 @@ import { AccountChanges, type Change, type PrefillOutcome } from './account-chan
 import { importAccounts, type ImportOptions, type ImportReport } from './account-import.ts';
 import type { ImportLineError, ImportRecord } from '../core/account-import.ts';
 import {
-  cleanName,
   normalizeDisplayName,
   normalizeTenantName,
   parseMethodKind,
   parseRole,
-  printable,
   type DisplayNameError,
   type MethodKindError,
   type RoleError,
   type TenantNameError,
 } from './directory-input.ts';
 import { CredentialChange } from './credential-change.ts';
+import {
+  findTenantByName,
+  listUsers,
+  type ListUsersError,
+  type UserFilter,
+  type UserView,
+} from './directory-queries.ts';
 import { appendAudit, NO_REQUEST } from './request-context.ts';
 
 export * from './directory-input.ts';
+export * from './directory-queries.ts';
 export type { Change } from './account-changes.ts';
 
 /**
@@ -42,7 +48,6 @@ export type LookupError = LoginError | 'account_not_found';
 export type CreateTenantError = TenantNameError | DomainError | 'tenant_exists' | 'domain_taken';
 export type AddUserError =
   LoginError | DisplayNameError | RoleError | 'tenant_not_found' | 'login_taken' | PasswordProblem;
-export type ListUsersError = RoleError | 'tenant_not_found';
 /** `Denial` never for the command line (the rules do not apply to it); there for the shared use case's type. */
 export type SetMethodError = LookupError | MethodKindError | ContactError | Denial;
 export type SetRoleError = LookupError | RoleError | Denial;
@@ -67,24 +72,6 @@ export interface DirectoryServiceDeps {
    * composition root and test kits stop passing it.
    */
   readonly config?: { readonly public_url: string };
-}
-
-/** An account as listed to administrators: never the password hash. */
-export interface UserView {
-  readonly id: string;
-  readonly login: string;
-  readonly displayName: string;
-  readonly role: Role;
-  readonly enabled: boolean;
-  readonly tenant: string;
-  readonly passwordSet: boolean;
-  readonly mustChangePassword: boolean;
-  readonly email: string | null;
-  readonly emailVerifiedAt: number | null;
-  readonly phone: string | null;
-  readonly phoneVerifiedAt: number | null;
-  readonly createdAt: number;
-  readonly updatedAt: number;
 }
 
 /** What `setMethod` did: the one pre-fill's outcome (`AccountChanges.prefillMethod`). */
@@ -151,14 +138,17 @@ export class DirectoryService {
     });
   }
 
-  listTenants(): Promise<Tenant[]> {
-    return this.#d.store.directory.listTenants();
+  getTenantByName(name: string): Promise<Result<Tenant, 'tenant_not_found'>> {
+    return findTenantByName(this.#d.store.directory, name);
   }
 
-  async getTenantByName(name: string): Promise<Result<Tenant, 'tenant_not_found'>> {
-    const clean = cleanName(name);
-    const tenant = clean === null ? null : await this.#d.store.directory.findTenantByName(clean);
-    return tenant ? ok(tenant) : err('tenant_not_found', `There is no tenant named "${printable(name)}".`);
+  /** Accounts as listed to administrators (the CLI's `user list`). */
+  listUsers(filter: UserFilter = {}): Promise<Result<UserView[], ListUsersError>> {
+    return listUsers(this.#d.store.directory, filter);
+  }
+
+  listTenants(): Promise<Tenant[]> {
+    return this.#d.store.directory.listTenants();
   }
 
   /** Active (enabled) administrators of a tenant; the GUIDE asks to warn when fewer than 2. */
@@ -248,60 +238,6 @@ export class DirectoryService {
     options: ImportOptions,
   ): Promise<ImportReport> {
     return importAccounts(this.#d, records, unreadable, options);
-  }
-
-  async listUsers(
-    filter: {
-      readonly tenant?: string;
-      readonly role?: string;
-      readonly search?: string;
-      readonly limit?: number;
-    } = {},
-  ): Promise<Result<UserView[], ListUsersError>> {
-    const { directory } = this.#d.store;
-    let tenantId: string | undefined;
-    if (filter.tenant !== undefined) {
-      const tenant = await this.getTenantByName(filter.tenant);
-      if (!tenant.ok) return tenant;
-      tenantId = tenant.value.id;
-    }
-    let role: Role | undefined;
-    if (filter.role !== undefined) {
-      const parsed = parseRole(filter.role);
-      if (!parsed.ok) return parsed;
-      role = parsed.value;
-    }
-    const search = filter.search?.normalize('NFKC').trim();
-    const accounts = await directory.listAccounts({
-      ...(tenantId !== undefined ? { tenantId } : {}),
-      ...(role !== undefined ? { role } : {}),
-      ...(search ? { search } : {}),
-      limit: filter.limit ?? 1000,
-    });
-    const tenantNames = new Map((await directory.listTenants()).map((t) => [t.id, t.name]));
-    const views: UserView[] = [];
-    for (const a of accounts) {
-      const methods = await directory.listMethods(a.id);
-      const email = methods.find((m) => m.kind === 'email') ?? null;
-      const phone = methods.find((m) => m.kind === 'phone') ?? null;
-      views.push({
-        id: a.id,
-        login: a.login,
-        displayName: a.displayName,
-        role: a.role,
-        enabled: a.enabled,
-        tenant: tenantNames.get(a.tenantId) ?? a.tenantId,
-        passwordSet: a.passwordHash !== null,
-        mustChangePassword: a.mustChangePassword,
-        email: email?.value ?? null,
-        emailVerifiedAt: email?.verifiedAt ?? null,
-        phone: phone?.value ?? null,
-        phoneVerifiedAt: phone?.verifiedAt ?? null,
-        createdAt: a.createdAt,
-        updatedAt: a.updatedAt,
-      });
-    }
-    return ok(views);
   }
 
   async getUser(login: string): Promise<Result<Account, LookupError>> {

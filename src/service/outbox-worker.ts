@@ -14,6 +14,7 @@ import type { DeliveryResult, Mailer, SmsSender } from '../ports/messaging.ts';
 import type { Random } from '../ports/random.ts';
 import type { OutboxMessage, Store } from '../ports/store.ts';
 import { openPayload } from './message-queue.ts';
+import { appendAudit } from './request-context.ts';
 
 export interface OutboxWorkerOptions {
   readonly store: Store;
@@ -358,15 +359,14 @@ export class OutboxWorker {
       };
       if (outcome === 'sent') details.providerId = providerId;
       if (outcome === 'retry') details.nextAttemptAt = retryAt;
-      await tx.audit.append({
+      await appendAudit(tx, {
         at: now,
         tenantId: m.tenantId,
         accountId: m.accountId,
         actor: 'system',
         type: outcome === 'superseded' ? 'message.expired' : `message.${outcome}`,
         outcome,
-        ip: null,
-        userAgent: null,
+        rc: null,
         details,
       });
       return true;
