@@ -122,3 +122,27 @@ export function checkUserFilterTemplate(template: string): 'ok' | 'no_placeholde
   }
   return depth === 0 ? 'ok' : 'not_a_filter';
 }
+
+/** One line of `sspr directory check`: what was tried, how it went, and what to fix. */
+export interface DirectoryCheckStep {
+  /** Stable id: `connect`, `tls`, `service_bind`, `test_account`, `password_rules`, `policy_hints`, `reset_right`, `unlock_right`, `protected_accounts`. */
+  readonly id: string;
+  /** What was checked, for the operator. */
+  readonly title: string;
+  /** pass; warn (works, with a weakness to know); fail (resets will not work); skip (could not be checked without changing anyone). */
+  readonly status: 'pass' | 'warn' | 'fail' | 'skip';
+  readonly detail: string;
+  /** What to do when it is not a pass. */
+  readonly fix?: string;
+}
+
+export interface DirectoryCheckReport {
+  readonly steps: readonly DirectoryCheckStep[];
+  /** ready: resets will work; not_ready: at least one step failed. */
+  readonly verdict: 'ready' | 'not_ready';
+}
+
+/** The verdict is "ready" only when no step failed (warnings and skips are listed, not blocking). */
+export function checkVerdict(steps: readonly DirectoryCheckStep[]): DirectoryCheckReport {
+  return { steps, verdict: steps.some((s) => s.status === 'fail') ? 'not_ready' : 'ready' };
+}

@@ -1,4 +1,4 @@
-import type { DirectoryRefusal } from '../core/directory-rules.ts';
+import type { DirectoryCheckReport, DirectoryRefusal } from '../core/directory-rules.ts';
 import type { Result } from '../core/result.ts';
 
 /**
@@ -66,5 +66,11 @@ export interface ExternalDirectory {
   /** Clears a lockout without changing the password. */
   unlock(entry: DirectoryEntry): Promise<DirectoryResult<void>>;
   passwordRules(entry?: DirectoryEntry): Promise<DirectoryResult<DirectoryPasswordRules>>;
+  /**
+   * `sspr directory check`: tries each URL and its certificate, binds the service account, finds the
+   * test account, reads the rules, and probes the rights a reset and an unlock need without changing
+   * anyone (a one-character password the directory must refuse for length, an absent attribute).
+   */
+  check(testLogin: string | null): Promise<DirectoryCheckReport>;
   close(): Promise<void>;
 }

@@ -26,6 +26,7 @@ before(async () => {
     { sam: 'dave', name: 'Dave Disabled', password: 'Dave-Old-Pass-1' },
     { sam: 'erin', name: 'Erin Protected', password: 'Erin-Old-Pass-1' },
     { sam: 'svc-norights', name: 'Service Without Rights', password: 'Svc-No-Rights-1' },
+    { sam: 'svc-delegated', name: 'Service Delegated', password: 'Svc-Delegated-1' },
   ];
   dc.ldapmodify(users.map((u) => adUserLdif(ou, u)).join('\n'));
   // nested admin groups: bob ∈ helpdesk ∈ sspr-admins
@@ -37,6 +38,7 @@ before(async () => {
       `dn: CN=Erin Protected,${ou}\nchangetype: modify\nreplace: adminCount\nadminCount: 1\n`,
     ].join('\n'),
   );
+  dc.delegateResetRights(ou, `CN=Service Delegated,${ou}`);
 });
 after(async () => {
   await Promise.all(opened.map((d) => d.close()));
@@ -189,5 +191,49 @@ describe('Active Directory adapter against a real Samba AD domain controller', (
     const r = await weak.setPassword(alice, 'Alice-Hijack-Pass-7', { mustChange: false });
     assert.equal(!r.ok && r.error, 'not_allowed', !r.ok ? r.detail : 'accepted');
     assert.ok((await admin.verifyPassword(alice, 'Alice-New-Pass-2')).ok);
+  });
+
+  test('directory check: a delegated service account is ready; Samba lacks the policy-hints control and a protected account is listed', async () => {
+    const report = await directory({ bindDn: `CN=Service Delegated,${ou}`, bindPassword: 'Svc-Delegated-1' }).check(
+      'alice',
+    );
+    const by = Object.fromEntries(report.steps.map((st) => [st.id, st.status]));
+    assert.equal(report.verdict, 'ready', JSON.stringify(report.steps, null, 1));
+    assert.deepEqual(by, {
+      connect: 'pass',
+      service_bind: 'pass',
+      password_rules: 'pass',
+      policy_hints: 'warn',
+      protected_accounts: 'warn',
+      test_account: 'pass',
+      reset_right: 'pass',
+      unlock_right: 'pass',
+    });
+    assert.match(report.steps.find((st) => st.id === 'protected_accounts')?.detail ?? '', /erin/);
+    assert.ok(
+      (await directory().verifyPassword(await find(directory(), 'alice'), 'Alice-New-Pass-2')).ok,
+      'the probe changed nothing',
+    );
+  });
+
+  test('directory check: a service account without the delegation is not ready: both rights fail, with what to grant', async () => {
+    const report = await directory({
+      bindDn: `CN=Service Without Rights,${ou}`,
+      bindPassword: 'Svc-No-Rights-1',
+    }).check('alice');
+    assert.equal(report.verdict, 'not_ready');
+    const reset = report.steps.find((st) => st.id === 'reset_right');
+    const unlock = report.steps.find((st) => st.id === 'unlock_right');
+    assert.deepEqual([reset?.status, unlock?.status], ['fail', 'fail']);
+    assert.match(reset?.fix ?? '', /Reset password/);
+    assert.match(unlock?.detail ?? '', /lockoutTime, pwdLastSet/);
+  });
+
+  test('the delegated service account resets and unlocks for real', async () => {
+    const d = directory({ bindDn: `CN=Service Delegated,${ou}`, bindPassword: 'Svc-Delegated-1' });
+    const alice = await find(d, 'alice');
+    assert.ok((await d.setPassword(alice, 'Alice-Delegated-3', { mustChange: false })).ok);
+    assert.ok((await d.verifyPassword(alice, 'Alice-Delegated-3')).ok);
+    assert.ok((await d.unlock(alice)).ok);
   });
 });

@@ -9,6 +9,7 @@ import {
   BASE_DN,
   PEOPLE_DN,
   POLICY_DN,
+  READONLY_DN,
   SERVICE_DN,
   SERVICE_PASSWORD,
   groupLdif,
@@ -252,5 +253,51 @@ describe('OpenLDAP directory adapter against a real slapd with ppolicy', () => {
       await slapd.start();
     }
     assert.equal((await find(d, 'alice')).login, 'alice');
+  });
+
+  test('directory check: a good setup is ready; every connection, the bind, the rules and both rights pass', async () => {
+    const report = await directory().check('alice');
+    const by = Object.fromEntries(report.steps.map((st) => [st.id, st.status]));
+    assert.equal(report.verdict, 'ready', JSON.stringify(report.steps, null, 1));
+    assert.deepEqual(by, {
+      connect: 'pass',
+      service_bind: 'pass',
+      password_rules: 'pass',
+      test_account: 'pass',
+      reset_right: 'pass',
+      unlock_right: 'pass',
+    });
+    assert.ok(
+      (await directory().verifyPassword(await find(directory(), 'alice'), 'Alice-New-Pass-2')).ok,
+      'the probe changed nothing',
+    );
+  });
+
+  test('directory check: a read-only service account is not ready, with both rights failing and what to fix', async () => {
+    const report = await directory({ bindDn: READONLY_DN }).check('alice');
+    assert.equal(report.verdict, 'not_ready', JSON.stringify(report.steps, null, 1));
+    const reset = report.steps.find((st) => st.id === 'reset_right');
+    const unlock = report.steps.find((st) => st.id === 'unlock_right');
+    assert.equal(reset?.status, 'fail');
+    assert.match(reset?.fix ?? '', /write access to userPassword/);
+    assert.equal(unlock?.status, 'fail', JSON.stringify(unlock));
+  });
+
+  test('directory check: a wrong CA fails the connection with the fix; a second good URL makes it a warning', async () => {
+    const bad = await directory({ caPem: null }).check('alice');
+    assert.equal(bad.verdict, 'not_ready');
+    assert.equal(bad.steps[0]?.status, 'fail');
+    assert.match(bad.steps[0]?.fix ?? '', /CA file/);
+    const dead = `ldaps://127.0.0.1:${await closedPort()}`;
+    const failover = await directory({ urls: [dead, slapd.ldapsUrl] }).check('alice');
+    assert.deepEqual(
+      failover.steps.filter((st) => st.id === 'connect').map((st) => st.status),
+      ['warn', 'pass'],
+    );
+    assert.equal(failover.verdict, 'ready');
+    const plain = await directory({ urls: [slapd.url] }).check(null);
+    assert.equal(plain.verdict, 'not_ready', 'plain LDAP without StartTLS');
+    const wrongPassword = await directory({ bindPassword: 'nope' }).check(null);
+    assert.equal(wrongPassword.steps.find((st) => st.id === 'service_bind')?.status, 'fail');
   });
 });

@@ -27,6 +27,11 @@ export interface SambaDc {
   ldapsearch(base: string, filter: string, attrs?: string[]): string;
   /** A new OU for one test: its DN. */
   ou(name: string): string;
+  /**
+   * Delegates on an OU what a service account needs (as Okta, LTB and PWM document it): the "Reset
+   * password" extended right and write access to lockoutTime and pwdLastSet, inherited by user objects.
+   */
+  delegateResetRights(ouDn: string, accountDn: string): void;
   /** samba-tool against the running DC (e.g. `domain passwordsettings set …`). */
   sambaTool(args: string[]): string;
   stop(): Promise<void>;
@@ -186,7 +191,7 @@ export async function startSambaDc(): Promise<SambaDc> {
     const c = child;
     const d = dir;
     const admin = ['-x', '-H', 'ldaps://127.0.0.1', '-D', AD_ADMIN_DN, '-w', AD_ADMIN_PASSWORD];
-    return {
+    const dc: SambaDc = {
       ldapsUrl: 'ldaps://127.0.0.1:636',
       url: 'ldap://127.0.0.1:389',
       caPem,
@@ -200,12 +205,31 @@ export async function startSambaDc(): Promise<SambaDc> {
         return dn;
       },
       sambaTool: (args) =>
-        run(
-          'samba-tool',
-          [...args, '-H', 'ldaps://127.0.0.1', `-U`, `Administrator%${AD_ADMIN_PASSWORD}`],
+        run('samba-tool', [
+          ...args,
+          '-s',
+          path.join(d, 'etc', 'smb.conf'),
+          // SASL with signing over ldap:// (samba-tool's own bind; TLS plus sign/seal is refused)
+          '-H',
+          'ldap://127.0.0.1',
+          `-U`,
+          `Administrator%${AD_ADMIN_PASSWORD}`,
+        ]),
+      delegateResetRights(ouDn, accountDn) {
+        const ldif = run(
+          'ldapsearch',
+          ['-LLL', ...admin, '-b', accountDn, '-s', 'base', '(objectClass=*)', 'objectSid'],
           undefined,
           env,
-        ),
+        );
+        const sid = sidText(Buffer.from(/^objectSid:: (\S+)$/m.exec(ldif)![1]!, 'base64'));
+        const user = 'bf967aba-0de6-11d0-a285-00aa003049e2';
+        const resetPassword = '00299570-246d-11d0-a768-00aa006e0529';
+        const lockoutTime = '28630ebf-41d5-11d1-a9c1-0000f80367c1';
+        const pwdLastSet = 'bf967a0a-0de6-11d0-a285-00aa003049e2';
+        const sddl = `(OA;CIIO;CR;${resetPassword};${user};${sid})(OA;CIIO;WP;${lockoutTime};${user};${sid})(OA;CIIO;WP;${pwdLastSet};${user};${sid})`;
+        dc.sambaTool(['dsacl', 'set', `--objectdn=${ouDn}`, `--sddl=${sddl}`]);
+      },
       async stop() {
         if (c.exitCode === null) {
           const exited = new Promise((r) => c.once('exit', r));
@@ -218,12 +242,20 @@ export async function startSambaDc(): Promise<SambaDc> {
         unlock();
       },
     };
+    return dc;
   } catch (e) {
     child?.kill('SIGKILL');
     if (dir) rmSync(dir, { recursive: true, force: true });
     unlock();
     throw e;
   }
+}
+
+/** A binary SID → S-1-5-21-… */
+function sidText(b: Buffer): string {
+  const sub: number[] = [];
+  for (let i = 0; i < b[1]!; i++) sub.push(b.readUInt32LE(8 + 4 * i));
+  return `S-${b[0]}-${b.readUIntBE(2, 6)}-${sub.join('-')}`;
 }
 
 /** LDIF that adds an enabled user with a password (over LDAPS: `unicodePwd` is the quoted password in UTF-16LE). */

@@ -10,6 +10,8 @@ import path from 'node:path';
 export const BASE_DN = 'dc=sspr,dc=test';
 export const SERVICE_DN = `cn=sspr,ou=services,${BASE_DN}`;
 export const SERVICE_PASSWORD = 'service-account-secret-1';
+/** A service account that may read but not write (a rights problem for the check to find). */
+export const READONLY_DN = `cn=readonly,ou=services,${BASE_DN}`;
 export const PEOPLE_DN = `ou=people,${BASE_DN}`;
 export const GROUPS_DN = `ou=groups,${BASE_DN}`;
 export const POLICY_DN = `cn=default,ou=policies,${BASE_DN}`;
@@ -171,6 +173,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
       .join('\n')}`,
     `dn: ou=services,${BASE_DN}\nobjectClass: organizationalUnit\nou: services`,
     `dn: ${SERVICE_DN}\nobjectClass: person\ncn: sspr\nsn: service\nuserPassword: ${SERVICE_PASSWORD}`,
+    `dn: ${READONLY_DN}\nobjectClass: person\ncn: readonly\nsn: service\nuserPassword: ${SERVICE_PASSWORD}`,
     `dn: ${PEOPLE_DN}\nobjectClass: organizationalUnit\nou: people`,
     `dn: ${GROUPS_DN}\nobjectClass: organizationalUnit\nou: groups`,
     options.seed?.trim() ?? '',

@@ -6,7 +6,8 @@ import { Attribute, BerWriter, Change, Control, type Entry } from 'ldapts';
 import { escapeFilterValue } from '../../core/directory-rules.ts';
 import type { DirectoryEntry, DirectoryPasswordRules, SetPasswordOptions } from '../../ports/external-directory.ts';
 import type { Connection } from './ldap-connection.ts';
-import { firstValue, numberValue, type EntryState, type LdapDialect } from './ldap-directory.ts';
+import { firstValue, numberValue, refusalOfProbe, type EntryState, type LdapDialect } from './ldap-directory.ts';
+import type { DirectoryCheckStep } from '../../core/directory-rules.ts';
 
 /** LDAP_SERVER_POLICY_HINTS_OID (Windows Server 2012+): apply history and the other rules to a reset. */
 export const POLICY_HINTS_OID = '1.2.840.113556.1.4.2239';
@@ -101,6 +102,115 @@ export function adDialect(): LdapDialect {
         entry.dn,
         new Change({ operation: 'replace', modification: new Attribute({ type: 'lockoutTime', values: ['0'] }) }),
       );
+    },
+    async probeRights(c, entry, rules) {
+      const steps: DirectoryCheckStep[] = [];
+      if (entry.protected)
+        steps.push({
+          id: 'test_account_protected',
+          title: 'The test account is a protected account',
+          status: 'warn',
+          detail: 'adminCount=1: delegated rights do not reach it, so the probes below may fail for it alone',
+          fix: 'Run the check with an ordinary account.',
+        });
+      if ((rules.minLength ?? 0) >= 2) {
+        const tooShort = Buffer.from('"x"', 'utf16le');
+        const code = await refusalOfProbe(() =>
+          c.client.modify(
+            entry.dn,
+            new Change({
+              operation: 'replace',
+              modification: new Attribute({ type: 'unicodePwd', values: [tooShort] }),
+            }),
+          ),
+        );
+        steps.push(
+          code === 19
+            ? {
+                id: 'reset_right',
+                title: 'The service account may reset passwords',
+                status: 'pass',
+                detail: 'a one-character password was refused for its length only; nothing changed',
+              }
+            : {
+                id: 'reset_right',
+                title: 'The service account may reset passwords',
+                status: 'fail',
+                detail: code === 50 ? 'insufficient access (50)' : `unexpected answer: ${code}`,
+                fix: 'Grant the service account the "Reset password" right on the users\' OU (inherited by user objects).',
+              },
+        );
+      } else
+        steps.push({
+          id: 'reset_right',
+          title: 'The service account may reset passwords',
+          status: 'skip',
+          detail: "the domain's minimum length is under 2: probing would change the password",
+        });
+      const r = await c.client.search(entry.dn, { scope: 'base', attributes: ['allowedAttributesEffective'] });
+      const raw = r.searchEntries[0]?.allowedAttributesEffective;
+      const writable = new Set(
+        (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).map((v) => String(v).toLowerCase()),
+      );
+      const missing = ['lockoutTime', 'pwdLastSet'].filter((a) => !writable.has(a.toLowerCase()));
+      steps.push({
+        id: 'unlock_right',
+        title: 'The service account may write lockoutTime and pwdLastSet',
+        status: missing.length === 0 ? 'pass' : 'fail',
+        detail: missing.length === 0 ? 'both are writable' : `not writable: ${missing.join(', ')}`,
+        ...(missing.length === 0
+          ? {}
+          : { fix: `Grant the service account write access to ${missing.join(' and ')} on the users' OU.` }),
+      });
+      return steps;
+    },
+    async findings(c, s, rules) {
+      const steps: DirectoryCheckStep[] = [
+        rules.historyOnReset
+          ? {
+              id: 'policy_hints',
+              title: 'Password history on resets',
+              status: 'pass',
+              detail: 'the server supports the policy-hints control: history applies to resets',
+            }
+          : {
+              id: 'policy_hints',
+              title: 'Password history on resets',
+              status: 'warn',
+              detail:
+                "the server does not advertise the policy-hints control (1.2.840.113556.1.4.2239): a reset by the service account skips the directory's password history",
+              fix: 'Windows Server 2012 or later supports it; sspr still refuses the passwords it has set itself.',
+            },
+      ];
+      const filter = `(&${s.userFilter.split('{login}').join('*')}(adminCount=1))`;
+      let logins: string[] = [];
+      let more = false;
+      try {
+        const r = await c.client.search(s.baseDn, {
+          scope: 'sub',
+          filter,
+          attributes: [s.attributes.login],
+          sizeLimit: 20,
+        });
+        logins = r.searchEntries.map((e) => firstValue(e, s.attributes.login) ?? e.dn);
+      } catch (e) {
+        more = (await refusalOfProbe(() => Promise.reject(e))) === 4;
+      }
+      steps.push({
+        id: 'protected_accounts',
+        title: 'Protected accounts (adminCount=1)',
+        status: logins.length === 0 && !more ? 'pass' : 'warn',
+        detail:
+          logins.length === 0 && !more
+            ? 'none under the base DN'
+            : `${more ? '20 or more' : logins.length}: ${logins.join(', ')}. A delegated reset right does not reach them: their resets fail with "not allowed"`,
+        ...(logins.length === 0 && !more
+          ? {}
+          : {
+              fix: 'Reset these accounts with a domain admin, or grant the right on AdminSDHolder if your policy allows it.',
+            }),
+      });
+      return steps;
     },
     async rules(c: Connection): Promise<DirectoryPasswordRules> {
       await rootDse(c);

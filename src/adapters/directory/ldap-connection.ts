@@ -64,7 +64,10 @@ export class LdapConnector {
     };
   }
 
-  /** Opens a connection on the first URL that answers; binds it when a DN is given. */
+  /**
+   * Opens a connection on the first URL that answers; binds it when a DN is given. Without a bind the
+   * connection is made (and TLS negotiated) by reading the root DSE, so a wrong certificate shows here.
+   */
   async open(bind?: { dn: string; password: string }): Promise<Result<Connection, DirectoryRefusal>> {
     let last: Refused = err('unreachable', 'no URL tried');
     for (const raw of this.#s.urls) {
@@ -87,6 +90,19 @@ export class LdapConnector {
         await client.unbind().catch(() => undefined);
         last = refusalOf(e);
         continue; // the next URL
+      }
+      if (!bind) {
+        try {
+          await client.search('', { scope: 'base', attributes: ['1.1'] });
+        } catch (e) {
+          const r = refusalOf(e);
+          if (r.error === 'unreachable') {
+            await client.unbind().catch(() => undefined);
+            last = r;
+            continue;
+          }
+          // the server answered (an anonymous read may be refused): the connection works
+        }
       }
       if (bind) {
         try {

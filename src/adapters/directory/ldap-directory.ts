@@ -3,7 +3,13 @@
 // how a password is written, what locked and disabled look like, where the password rules are) is a
 // dialect (openldap-dialect.ts, ad-dialect.ts).
 import { AndFilter, EqualityFilter, FilterParser, type Entry } from 'ldapts';
-import { userFilter, type DirectoryRefusal } from '../../core/directory-rules.ts';
+import {
+  checkVerdict,
+  userFilter,
+  type DirectoryCheckReport,
+  type DirectoryCheckStep,
+  type DirectoryRefusal,
+} from '../../core/directory-rules.ts';
 import { err, ok, type Result } from '../../core/result.ts';
 import type {
   DirectoryEntry,
@@ -57,6 +63,30 @@ export interface LdapDialect {
   writePassword(c: Connection, entry: DirectoryEntry, password: string, options: SetPasswordOptions): Promise<void>;
   unlock(c: Connection, entry: DirectoryEntry): Promise<void>;
   rules(c: Connection, s: LdapDirectorySettings, entry: DirectoryEntry | undefined): Promise<DirectoryPasswordRules>;
+  /** Probes the reset and unlock rights on the test account without changing it. */
+  probeRights(c: Connection, entry: DirectoryEntry, rules: DirectoryPasswordRules): Promise<DirectoryCheckStep[]>;
+  /** Kind-specific findings (AD: the policy-hints control, protected accounts). */
+  findings(c: Connection, s: LdapDirectorySettings, rules: DirectoryPasswordRules): Promise<DirectoryCheckStep[]>;
+}
+
+/** What an operator does about a connection that failed. */
+function connectFix(r: { error: DirectoryRefusal; detail?: string }): string {
+  if (/certificate|self.signed|issuer|altname|hostname/i.test(r.detail ?? ''))
+    return "Set the CA file to the CA that signed the directory's certificate, and the TLS name to the name the certificate carries.";
+  if (r.error === 'tls_required') return 'Use an ldaps:// URL or turn StartTLS on.';
+  return 'Check the URL, the port, and that the network lets sspr reach the directory.';
+}
+
+/** A probe that expects a refusal: the refusal it gets tells whether the right is there. */
+export async function refusalOfProbe(probe: () => Promise<unknown>): Promise<number | 'accepted'> {
+  try {
+    await probe();
+    return 'accepted';
+  } catch (e) {
+    const r = refusalOf(e);
+    const code = /^LDAP (\d+):/.exec(r.detail ?? '')?.[1];
+    return code === undefined ? -1 : Number(code);
+  }
 }
 
 /** The first value of an attribute, as text (attribute names match case-insensitively). */
@@ -242,6 +272,106 @@ export class LdapDirectory implements ExternalDirectory {
 
   passwordRules(entry?: DirectoryEntry): Promise<DirectoryResult<DirectoryPasswordRules>> {
     return this.#ldap.withService(async (c) => ok(await this.#d.rules(c, this.#s, entry)));
+  }
+
+  async check(testLogin: string | null): Promise<DirectoryCheckReport> {
+    const steps: DirectoryCheckStep[] = [];
+    let reachable = 0;
+    for (const url of this.#s.urls) {
+      const one = new LdapConnector({ ...this.#s, urls: [url], poolSize: 0 });
+      const r = await one.open();
+      if (!r.ok) {
+        steps.push({
+          id: 'connect',
+          title: `Connect to ${url}`,
+          status: 'fail',
+          detail: r.detail ?? r.error,
+          fix: connectFix(r),
+        });
+        continue;
+      }
+      reachable++;
+      const secure = r.value.secure;
+      steps.push({
+        id: 'connect',
+        title: `Connect to ${url}`,
+        status: secure ? 'pass' : this.#s.allowInsecure ? 'warn' : 'fail',
+        detail: secure
+          ? 'encrypted (TLS), certificate verified'
+          : 'plain LDAP: passwords would cross the network in clear',
+        ...(secure ? {} : { fix: 'Use an ldaps:// URL or turn StartTLS on.' }),
+      });
+      await r.value.client.unbind().catch(() => undefined);
+    }
+    if (reachable === 0) return checkVerdict(steps);
+    // another URL answers: a dead one is a weakness (no failover), not a blocker
+    for (const [i, step] of steps.entries())
+      if (
+        step.status === 'fail' &&
+        step.id === 'connect' &&
+        /certificate|self.signed|issuer|refused|timeout|ENOTFOUND|ECONN/i.test(step.detail)
+      )
+        steps[i] = { ...step, status: 'warn' };
+    const bound = await this.#ldap.withService(async (c) => {
+      steps.push({
+        id: 'service_bind',
+        title: `Bind as ${this.#s.bindDn}`,
+        status: 'pass',
+        detail: `bound on ${c.url}`,
+      });
+      const rules = await this.#d.rules(c, this.#s, undefined);
+      steps.push({
+        id: 'password_rules',
+        title: 'Read the password rules',
+        status: rules.minLength === null ? 'warn' : 'pass',
+        detail: `minimum length ${rules.minLength ?? 'unknown'}, complexity ${rules.complexity ?? 'unknown'}, history ${rules.history ?? 'unknown'}`,
+        ...(rules.minLength === null
+          ? { fix: 'Name the password policy entry in the settings so sspr can show its rules.' }
+          : {}),
+      });
+      steps.push(...(await this.#d.findings(c, this.#s, rules)));
+      if (testLogin === null) {
+        steps.push({
+          id: 'test_account',
+          title: 'Find a test account',
+          status: 'skip',
+          detail: 'no test account given: the rights were not probed',
+          fix: 'Run the check with a test account (an ordinary person) to probe the reset and unlock rights.',
+        });
+        return ok(undefined);
+      }
+      const found = await this.#searchOne(c, userFilter(this.#s.userFilter, testLogin));
+      if (!found.ok || !found.value) {
+        steps.push({
+          id: 'test_account',
+          title: `Find the test account "${testLogin}"`,
+          status: 'fail',
+          detail: found.ok
+            ? 'no account (or several) matched the user filter under the base DN'
+            : (found.detail ?? found.error),
+          fix: 'Check the base DN, the user filter and the login attribute.',
+        });
+        return ok(undefined);
+      }
+      const entry = found.value;
+      steps.push({
+        id: 'test_account',
+        title: `Find the test account "${testLogin}"`,
+        status: 'pass',
+        detail: entry.dn,
+      });
+      steps.push(...(await this.#d.probeRights(c, entry, await this.#d.rules(c, this.#s, entry))));
+      return ok(undefined);
+    });
+    if (!bound.ok)
+      steps.push({
+        id: 'service_bind',
+        title: `Bind as ${this.#s.bindDn}`,
+        status: 'fail',
+        detail: bound.detail ?? bound.error,
+        fix: 'Check the service account DN and its password (and that the account is enabled and not locked).',
+      });
+    return checkVerdict(steps);
   }
 
   close(): Promise<void> {

@@ -7,7 +7,10 @@ import { escapeFilterValue } from '../../core/directory-rules.ts';
 import type { DirectoryEntry, SetPasswordOptions } from '../../ports/external-directory.ts';
 
 import type { Connection } from './ldap-connection.ts';
+import { randomUUID } from 'node:crypto';
+import type { DirectoryCheckStep } from '../../core/directory-rules.ts';
 import {
+  refusalOfProbe,
   UNKNOWN_RULES,
   firstValue,
   numberValue,
@@ -77,6 +80,61 @@ export const openLdapDialect: LdapDialect = {
     else await removeAttribute(c, entry.dn, 'pwdReset');
   },
   unlock: (c, entry) => removeAttribute(c, entry.dn, 'pwdAccountLockedTime'),
+  async probeRights(c, entry) {
+    const steps: DirectoryCheckStep[] = [];
+    // deleting a userPassword value the entry cannot have: "no such value" (16) when the service account
+    // may write userPassword, "insufficient access" (50) when not. (A one-character password is no probe
+    // here: ppolicy refuses it for quality before the access check.)
+    const code = await refusalOfProbe(() =>
+      c.client.modify(
+        entry.dn,
+        new Change({
+          operation: 'delete',
+          modification: new Attribute({ type: 'userPassword', values: [`sspr-check-${randomUUID()}`] }),
+        }),
+      ),
+    );
+    steps.push({
+      id: 'reset_right',
+      title: 'The service account may reset passwords',
+      status: code === NO_SUCH_ATTRIBUTE ? 'pass' : 'fail',
+      detail:
+        code === NO_SUCH_ATTRIBUTE
+          ? 'write access to userPassword (probed with a value the entry does not have; nothing changed)'
+          : code === 50
+            ? 'insufficient access (50)'
+            : `unexpected answer: ${code}`,
+      ...(code === NO_SUCH_ATTRIBUTE
+        ? {}
+        : { fix: 'Give the service account write access to userPassword on the people entries (olcAccess).' }),
+    });
+    // deleting an attribute the entry does not have: "no such attribute" when allowed, "insufficient access"
+    // when not; an attribute the entry has is not touched (deleting it would unlock or un-flag the account)
+    const own = await c.client.search(entry.dn, { scope: 'base', attributes: ['pwdAccountLockedTime', 'pwdReset'] });
+    const missing: string[] = [];
+    const unprobed: string[] = [];
+    for (const type of ['pwdAccountLockedTime', 'pwdReset']) {
+      if (own.searchEntries[0] && firstValue(own.searchEntries[0], type) !== null) {
+        unprobed.push(type);
+        continue;
+      }
+      const code = await refusalOfProbe(() =>
+        c.client.modify(entry.dn, new Change({ operation: 'delete', modification: new Attribute({ type }) })),
+      );
+      if (code !== NO_SUCH_ATTRIBUTE) missing.push(type);
+    }
+    steps.push({
+      id: 'unlock_right',
+      title: 'The service account may write pwdAccountLockedTime and pwdReset',
+      status: missing.length === 0 ? 'pass' : 'fail',
+      detail: missing.length === 0 ? 'both are writable' : `not writable: ${missing.join(', ')}`,
+      ...(missing.length === 0
+        ? {}
+        : { fix: `Give the service account write access to ${missing.join(' and ')} (olcAccess).` }),
+    });
+    return steps;
+  },
+  findings: () => Promise.resolve([]),
   async rules(c, s, entry) {
     let policyDn = s.passwordPolicyDn ?? null;
     if (entry) {
