@@ -4,6 +4,8 @@ import { apiKeyRepoContract } from './api-key.contract.ts';
 import { authRepoContract } from './auth.contract.ts';
 import { deliveryHealthRepoContract } from './delivery-health.contract.ts';
 import { flowRepoContract } from './flow.contract.ts';
+import { helpRepoContract } from './help.contract.ts';
+import { insightsRepoContract } from './insights.contract.ts';
 import { limitRepoContract } from './limit.contract.ts';
 import { operatorRepoContract } from './operator.contract.ts';
 import { securityInfoRepoContract } from './security-info.contract.ts';
@@ -22,4 +24,6 @@ export function repoContracts(name: string, open: OpenStore): void {
   apiKeyRepoContract(name, open);
   limitRepoContract(name, open);
   deliveryHealthRepoContract(name, open);
+  helpRepoContract(name, open);
+  insightsRepoContract(name, open);
 }

@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { AuditEventInput } from '../../src/ports/store.ts';
+import { T0, seed, sharedStore, type OpenStore } from './contract-kit.ts';
+
+/** The InsightsRepo contract: the audit viewer's and the usage insights' queries, bounded to one tenant. */
+export function insightsRepoContract(name: string, open: OpenStore): void {
+  describe(`InsightsRepo contract: ${name}`, () => {
+    const store = sharedStore(open);
+
+    const event = (over: Partial<AuditEventInput> & Pick<AuditEventInput, 'tenantId'>): AuditEventInput => ({
+      at: T0,
+      accountId: null,
+      actor: 'self',
+      type: 'reset.requested',
+      outcome: 'sent',
+      ip: null,
+      userAgent: null,
+      details: {},
+      ...over,
+    });
+
+    test("listAudit: the tenant's events newest first with account and admin logins; filters, [since, until), beforeId cursor, limit", async () => {
+      const { tenant, accounts } = await seed(store(), ['user', 'admin']);
+      const [user, admin] = accounts;
+      const other = await seed(store());
+      await store().audit.append(event({ tenantId: tenant.id, accountId: user!.id, at: T0 }));
+      await store().audit.append(
+        event({
+          tenantId: tenant.id,
+          accountId: user!.id,
+          actor: `admin:${admin!.id}`,
+          type: 'admin.unblocked',
+          outcome: 'ok',
+          at: T0 + 10,
+        }),
+      );
+      await store().audit.append(event({ tenantId: tenant.id, accountId: null, at: T0 + 20, outcome: 'not_found' }));
+      await store().audit.append(event({ tenantId: other.tenant.id, accountId: other.accounts[0]!.id, at: T0 + 5 }));
+      const all = await store().insights.listAudit({ tenantId: tenant.id, limit: 100 });
+      assert.deepEqual(
+        all.map((e) => [e.at, e.accountLogin, e.actorLogin]),
+        [
+          [T0 + 20, null, null],
+          [T0 + 10, user!.login, admin!.login],
+          [T0, user!.login, null],
+        ],
+      );
+      const list = (q: Partial<Parameters<ReturnType<typeof store>['insights']['listAudit']>[0]>) =>
+        store()
+          .insights.listAudit({ tenantId: tenant.id, limit: 100, ...q })
+          .then((r) => r.map((e) => e.at));
+      assert.deepEqual(await list({ type: 'admin.unblocked' }), [T0 + 10]);
+      assert.deepEqual(await list({ outcome: 'not_found' }), [T0 + 20]);
+      assert.deepEqual(await list({ accountId: user!.id }), [T0 + 10, T0]);
+      assert.deepEqual(await list({ since: T0 + 10, until: T0 + 20 }), [T0 + 10], 'since inclusive, until exclusive');
+      assert.deepEqual(await list({ beforeId: all[1]!.id }), [T0]);
+      assert.deepEqual(await list({ limit: 1 }), [T0 + 20]);
+    });
+
+    test('auditVocabulary: distinct types and outcomes of the tenant since a time, sorted', async () => {
+      const { tenant } = await seed(store());
+      await store().audit.append(event({ tenantId: tenant.id, type: 'reset.requested', outcome: 'sent', at: T0 }));
+      await store().audit.append(event({ tenantId: tenant.id, type: 'reset.completed', outcome: 'ok', at: T0 + 1 }));
+      await store().audit.append(
+        event({ tenantId: tenant.id, type: 'reset.requested', outcome: 'not_found', at: T0 + 2 }),
+      );
+      assert.deepEqual(await store().insights.auditVocabulary(tenant.id, T0), {
+        types: ['reset.completed', 'reset.requested'],
+        outcomes: ['not_found', 'ok', 'sent'],
+      });
+      assert.deepEqual(await store().insights.auditVocabulary(tenant.id, T0 + 2), {
+        types: ['reset.requested'],
+        outcomes: ['not_found'],
+      });
+      assert.deepEqual(await store().insights.auditVocabulary('no-such-tenant', 0), { types: [], outcomes: [] });
+    });
+
+    test('resetEvents: the given types in [since, until], projected (flow, channel, by), newest kept up to limit; no types → []', async () => {
+      const { tenant } = await seed(store());
+      await store().audit.append(event({ tenantId: tenant.id, at: T0, details: { flow: 'abc', channel: 'email' } }));
+      await store().audit.append(
+        event({
+          tenantId: tenant.id,
+          type: 'reset.completed',
+          outcome: 'ok',
+          at: T0 + 5,
+          details: { by: 'self-service' },
+        }),
+      );
+      await store().audit.append(event({ tenantId: tenant.id, type: 'other.type', at: T0 + 6 }));
+      await store().audit.append(event({ tenantId: tenant.id, at: T0 + 10 }));
+      const rows = await store().insights.resetEvents(
+        tenant.id,
+        ['reset.requested', 'reset.completed'],
+        T0,
+        T0 + 5,
+        10,
+      );
+      assert.deepEqual(
+        rows.sort((x, y) => x.at - y.at),
+        [
+          {
+            at: T0,
+            accountId: null,
+            type: 'reset.requested',
+            outcome: 'sent',
+            flow: 'abc',
+            channel: 'email',
+            by: null,
+          },
+          {
+            at: T0 + 5,
+            accountId: null,
+            type: 'reset.completed',
+            outcome: 'ok',
+            flow: null,
+            channel: null,
+            by: 'self-service',
+          },
+        ],
+      );
+      const newest = await store().insights.resetEvents(tenant.id, ['reset.requested'], T0, T0 + 10, 1);
+      assert.deepEqual(
+        newest.map((r) => r.at),
+        [T0 + 10],
+      );
+      assert.deepEqual(await store().insights.resetEvents(tenant.id, [], T0, T0 + 10, 10), []);
+    });
+
+    test('registration: enabled accounts counted by role and verified methods', async () => {
+      const { tenant, accounts } = await seed(store(), ['user', 'user', 'user', 'admin', 'user']);
+      const [both, emailOnly, none, admin, disabled] = accounts.map((a) => a.id);
+      await store().directory.setMethod(both!, 'email', 'a@alt.example', T0, T0);
+      await store().directory.setMethod(both!, 'phone', '+15555550100', T0, T0);
+      await store().directory.setMethod(emailOnly!, 'email', 'b@alt.example', T0, T0);
+      await store().directory.setMethod(none!, 'email', 'c@alt.example', null, T0); // not verified
+      await store().directory.setMethod(admin!, 'phone', '+15555550101', T0, T0);
+      await store().directory.updateAccount(disabled!, { enabled: false }, T0);
+      const rows = await store().insights.registration(tenant.id);
+      const key = (r: { role: string; email: boolean; phone: boolean }) => `${r.role}/${r.email}/${r.phone}`;
+      assert.deepEqual(Object.fromEntries(rows.map((r) => [key(r), r.count])), {
+        'admin/false/true': 1,
+        'user/false/false': 1,
+        'user/true/false': 1,
+        'user/true/true': 1,
+      });
+      assert.deepEqual(await store().insights.registration('no-such-tenant'), []);
+    });
+  });
+}
