@@ -1,11 +1,10 @@
 import { actorDescription, canPrefillMethod, canSetRole, type ChangeActor, type Denial } from '../core/admin-rules.ts';
 import { maskMethod, normalizeMethod, type ContactError, type MethodKind } from '../core/contact.ts';
 import { isAdminRole, type Account, type Method, type Role } from '../core/directory-model.ts';
-import { renderEmail } from '../core/message-templates.ts';
+import { helpText, renderEmail } from '../core/message-templates.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import type { Repos, Store } from '../ports/store.ts';
 import { auditChange, deny, emailAccount, notifyOtherAdmins, type NoticeDeps } from './admin-common.ts';
-import { helpTextOf } from './assisted-reset-service.ts';
 import type { RequestContext } from './request-context.ts';
 
 /**
@@ -116,7 +115,7 @@ export class AccountChanges {
         maskedValue: maskMethod(kind, normalized.value),
         when: new Date(now).toISOString(),
         changedBy: 'an administrator',
-        helpText: tenant ? helpTextOf(tenant) : 'Contact your administrator.',
+        helpText: helpText(tenant?.policy ?? null),
       });
       const noticesQueued = await emailAccount(
         tx,

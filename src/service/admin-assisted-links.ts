@@ -1,10 +1,10 @@
 import { actorName, type Actor, type Denial } from '../core/admin-rules.ts';
 import type { Account } from '../core/directory-model.ts';
-import { renderEmail } from '../core/message-templates.ts';
+import { helpText, renderEmail } from '../core/message-templates.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import type { Store } from '../ports/store.ts';
 import { auditChange, emailAccount, notifyAdminsOfReset, type NoticeDeps } from './admin-common.ts';
-import { ASSISTED_LINK_TTL_MS, helpTextOf } from './assisted-reset-service.ts';
+import { ASSISTED_LINK_TTL_MS } from './assisted-reset-service.ts';
 import type { RequestContext } from './request-context.ts';
 
 /**
@@ -65,7 +65,7 @@ export class AssistedLinks {
           hours: Math.round(ASSISTED_LINK_TTL_MS / 3_600_000),
           when: new Date(now).toISOString(),
           issuedBy: actor.kind === 'operator' ? 'Technical Support' : 'an administrator of your organisation',
-          helpText: tenant ? helpTextOf(tenant) : 'Contact your administrator.',
+          helpText: helpText(tenant?.policy ?? null),
         });
         const recipients = [...new Set([email, current.login])];
         await emailAccount(tx, this.d, current, { template: 'admin.reset_link', content, expiresAt }, recipients, now);
