@@ -110,6 +110,21 @@ export const STEP_PROBLEMS = {
 
 export type StepProblemId = keyof typeof STEP_PROBLEMS;
 
+/** A signed-in or help form whose CSRF token was stale: the page is shown again with a fresh one. */
+export const FORM_RELOADED: ProblemText = {
+  title: 'Please try again',
+  message: 'This form was out of date. We reloaded it; submit it again.',
+};
+
+/** A form of the consoles (admin, support) or of the assisted reset page that expired or came from another page. */
+export const CONSOLE_FORM_EXPIRED: ProblemText = {
+  title: 'This form has expired',
+  message: 'This form expired or was sent from another page, so nothing was changed. Reload the page and try again.',
+};
+
+/** The hint under a "User ID" field of the sign-in and help forms. */
+export const WORK_LOGIN_HINT = 'Your work email address, like name@company.com.';
+
 /** What every dead end offers besides starting over. */
 export const CONTACT_ADMIN = {
   title: 'Still stuck?',

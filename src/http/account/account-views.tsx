@@ -1,5 +1,5 @@
 import type { VNode } from 'preact';
-import { CONTACT_ADMIN, type ProblemText } from '../../core/ui-text.ts';
+import { CONTACT_ADMIN, FORM_RELOADED, WORK_LOGIN_HINT, type ProblemText } from '../../core/ui-text.ts';
 import { maskMethod } from '../../core/contact.ts';
 import type { Method } from '../../core/directory-model.ts';
 import { Layout } from '../views/layout.tsx';
@@ -9,7 +9,7 @@ export const ACCOUNT_TEXT = {
   signin: {
     title: 'Sign in',
     login: 'User ID',
-    loginHint: 'Your work email address, like name@company.com.',
+    loginHint: WORK_LOGIN_HINT,
     password: 'Password',
     submit: 'Sign in',
     forgot: 'Forgot your password?',
@@ -43,10 +43,7 @@ export const ACCOUNT_TEXT = {
       message:
         'There were several wrong passwords for this account. Wait a little, then try again — or reset your password.',
     },
-    csrf_invalid: {
-      title: 'Please try again',
-      message: 'This form was out of date. We reloaded it; submit it again.',
-    },
+    csrf_invalid: FORM_RELOADED,
   },
 } as const;
 

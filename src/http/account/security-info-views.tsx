@@ -1,7 +1,7 @@
 import type { VNode } from 'preact';
 import type { MethodKind } from '../../core/contact.ts';
 import { formatWhen } from '../../core/message-templates.ts';
-import type { ProblemText } from '../../core/ui-text.ts';
+import { FORM_RELOADED, STEP_PROBLEMS, type ProblemText } from '../../core/ui-text.ts';
 import type {
   MethodStatus,
   PendingView,
@@ -76,10 +76,7 @@ export const SECURITY_TEXT = {
   },
   problems: {
     email_invalid: { title: 'Check the email address', message: 'Type an email address like name@example.com.' },
-    phone_invalid: {
-      title: 'Check the number',
-      message: 'Type your full mobile number with its country code, like +44 7700 900123.',
-    },
+    phone_invalid: STEP_PROBLEMS.phone_invalid,
     method_unchanged: {
       title: 'This is already registered',
       message: 'That is the one we have. If it is still correct, go back and select "Still correct? Confirm".',
@@ -99,10 +96,7 @@ export const SECURITY_TEXT = {
       message:
         'This service cannot send text messages right now, so a mobile phone cannot be confirmed. Contact your administrator.',
     },
-    resend_too_soon: {
-      title: 'Please wait a moment',
-      message: 'We just sent a code. Wait a minute before asking for a new one, and check your spam or junk folder.',
-    },
+    resend_too_soon: STEP_PROBLEMS.resend_too_soon,
     too_many_codes: {
       title: 'No more codes for now',
       message: 'We have sent as many codes as one change allows. Start again later, or contact your administrator.',
@@ -120,11 +114,8 @@ export const SECURITY_TEXT = {
       message:
         'This security code does not match the code we sent, or it has expired. Type it again, or ask for a new code.',
     },
-    code_malformed: {
-      title: 'Check the code',
-      message: 'A security code is 6 digits, like 123456. Type it again, or ask for a new one.',
-    },
-    csrf_invalid: { title: 'Please try again', message: 'This form was out of date. We reloaded it; submit it again.' },
+    code_malformed: STEP_PROBLEMS.code_malformed,
+    csrf_invalid: FORM_RELOADED,
   } satisfies Record<SecurityInfoError | 'csrf_invalid', ProblemText>,
 } as const;
 

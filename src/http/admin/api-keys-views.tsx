@@ -1,7 +1,7 @@
 import type { VNode } from 'preact';
 import { API_SCOPES, type ApiScope } from '../../core/admin-rules.ts';
 import { formatWhen } from '../../core/message-templates.ts';
-import type { ProblemText } from '../../core/ui-text.ts';
+import { CONSOLE_FORM_EXPIRED, type ProblemText } from '../../core/ui-text.ts';
 import type { ApiKeyStatus, ApiKeyView } from '../../service/api-key-service.ts';
 import { AdminLayout } from './admin-layout.tsx';
 
@@ -59,10 +59,7 @@ export const API_KEY_PROBLEMS: Readonly<Record<string, ProblemText>> = {
   scope_unknown: { title: 'Choose a permission', message: 'Tick only the permissions listed.' },
   expiry_invalid: { title: 'Choose when it expires', message: 'Choose one of the expiry options.' },
   not_allowed: { title: 'Not allowed', message: 'Only administrators of this organisation can manage its API keys.' },
-  csrf: {
-    title: 'This form has expired',
-    message: 'This form expired or was sent from another page, so nothing was changed. Reload the page and try again.',
-  },
+  csrf: CONSOLE_FORM_EXPIRED,
 };
 
 const STATUS_TEXT: Readonly<Record<ApiKeyStatus, string>> = {

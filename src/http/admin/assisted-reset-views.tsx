@@ -1,5 +1,5 @@
 import type { VNode } from 'preact';
-import { RESET_PAGE_TEXT as T, formatText, type ProblemText } from '../../core/ui-text.ts';
+import { CONSOLE_FORM_EXPIRED, RESET_PAGE_TEXT as T, formatText, type ProblemText } from '../../core/ui-text.ts';
 import { Layout } from '../views/layout.tsx';
 import { ProblemBox } from './admin-views.tsx';
 
@@ -29,11 +29,7 @@ export const ASSISTED_TEXT = {
       message:
         'This page works only in the browser where you opened the link, for 30 minutes. Ask your administrator for a new link, or reset your password yourself.',
     },
-    csrf_invalid: {
-      title: 'This form has expired',
-      message:
-        'This form expired or was sent from another page, so nothing was changed. Reload the page and try again.',
-    },
+    csrf_invalid: CONSOLE_FORM_EXPIRED,
   },
 } as const;
 

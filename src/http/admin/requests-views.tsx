@@ -1,6 +1,6 @@
 import type { VNode } from 'preact';
 import { formatWhen } from '../../core/message-templates.ts';
-import type { ProblemText } from '../../core/ui-text.ts';
+import { CONSOLE_FORM_EXPIRED, type ProblemText } from '../../core/ui-text.ts';
 import type { HelpRequestView } from '../../service/help-request-service.ts';
 import { ReferenceSearch } from '../help/reference-views.tsx';
 import { AdminLayout } from './admin-layout.tsx';
@@ -45,10 +45,7 @@ export const REQUESTS_TEXT = {
     },
     reason_missing: { title: 'Give a reason', message: 'Write why you dismiss the request; the person will read it.' },
     reason_too_long: { title: 'The reason is too long', message: 'Keep it to 500 characters or fewer.' },
-    csrf_invalid: {
-      title: 'This form has expired',
-      message: 'This form expired or was sent from another page, so nothing was changed. Try again.',
-    },
+    csrf_invalid: CONSOLE_FORM_EXPIRED,
   },
 } as const;
 

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/error-codes.ts';
-import { ERROR_STATUS, type ErrorBody } from '../errors.ts';
+import { ERROR_STATUS, HTTP_ERRORS, type ErrorBody } from '../errors.ts';
 
 /**
  * The admin API's error codes and words (statuses: `ERROR_STATUS` in ../errors.ts). Bodies are `{error: {code, message, requestId}}`
@@ -31,7 +31,7 @@ export const ADMIN_API_ERRORS = {
   },
   reason_missing: { message: 'A reason is required to dismiss a request.' },
   reason_too_long: { message: 'The reason is too long.' },
-  invalid_request: { message: 'Some of the values sent are missing or not valid.' },
+  invalid_request: { message: HTTP_ERRORS.invalid_request.message },
 } as const satisfies Partial<Record<ErrorCode, { message: string }>>;
 
 export type AdminApiErrorCode = keyof typeof ADMIN_API_ERRORS;

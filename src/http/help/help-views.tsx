@@ -1,5 +1,5 @@
 import type { VNode } from 'preact';
-import { CONTACT_ADMIN, type ProblemText } from '../../core/ui-text.ts';
+import { CONTACT_ADMIN, FORM_RELOADED, WORK_LOGIN_HINT, type ProblemText } from '../../core/ui-text.ts';
 import { HELP_MESSAGE_MAX } from '../../service/help-request-service.ts';
 import { ALTCHA_SCRIPT, ALTCHA_STYLESHEET } from '../reset/reset-views.tsx';
 import { Layout } from '../views/layout.tsx';
@@ -12,7 +12,7 @@ export const HELP_TEXT = {
     intro:
       'Tell the people who can reset your password that you need help. If you are the only administrator of your organisation, your request goes to Technical Support.',
     login: 'User ID',
-    loginHint: 'Your work email address, like name@company.com.',
+    loginHint: WORK_LOGIN_HINT,
     loginFromFlow: 'The user ID you typed to reset your password. To ask for another one, start a new password reset.',
     message: 'Message',
     messageHint: `What happened, and how they can reach you (a phone number, say). At most ${HELP_MESSAGE_MAX} characters. Never write a password or a security code here.`,
@@ -45,7 +45,7 @@ export const HELP_TEXT = {
       title: 'We could not confirm you are a person',
       message: 'Wait for the check to finish, then send the request again.',
     },
-    csrf_invalid: { title: 'Please try again', message: 'This form was out of date. We reloaded it; send it again.' },
+    csrf_invalid: FORM_RELOADED,
   },
 } as const;
 

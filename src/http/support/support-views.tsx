@@ -1,6 +1,6 @@
 import type { ComponentChildren, VNode } from 'preact';
 import { formatWhen } from '../../core/message-templates.ts';
-import type { ProblemText } from '../../core/ui-text.ts';
+import { CONSOLE_FORM_EXPIRED, type ProblemText } from '../../core/ui-text.ts';
 import type { HelpRequestView } from '../../service/help-request-service.ts';
 import type { TicketDetail } from '../../service/support-service.ts';
 import { Layout } from '../views/layout.tsx';
@@ -100,10 +100,7 @@ export const SUPPORT_TEXT = {
       message:
         'The requester has no registered alternate email, so no link can be sent. Promote another account instead.',
     },
-    csrf_invalid: {
-      title: 'This form has expired',
-      message: 'This form expired or was sent from another page, so nothing was changed. Try again.',
-    },
+    csrf_invalid: CONSOLE_FORM_EXPIRED,
   },
 } as const;
 
