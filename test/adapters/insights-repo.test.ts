@@ -4,7 +4,7 @@ import { DEFAULT_TENANT_POLICY } from '../../src/core/directory-model.ts';
 import { INSIGHT_EVENT_TYPES } from '../../src/core/insights.ts';
 import { openSqlStore, type SqlStore } from '../../src/adapters/sql/sql-store.ts';
 import type { AuditEventInput } from '../../src/ports/store.ts';
-import { tempSqliteUrl, withPostgresDatabase } from '../helpers/databases.ts';
+import { tempSqliteUrl, withMigratedPostgresDatabase } from '../helpers/databases.ts';
 
 // SqlInsightsRepo on both dialects: the same checks against a real SQLite file and a real
 // PostgreSQL database.
@@ -166,7 +166,7 @@ test('SqlInsightsRepo on SQLite', async () => {
 });
 
 test('SqlInsightsRepo on PostgreSQL', async () => {
-  await withPostgresDatabase(async (url) => {
+  await withMigratedPostgresDatabase(async (url) => {
     const store = await openSqlStore(url);
     try {
       await check(store);

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openSqlStore, type SqlStore } from '../../src/adapters/sql/sql-store.ts';
 import { SqlLimiter } from '../../src/adapters/sql-limiter.ts';
-import { tempSqliteUrl, withPostgresDatabase } from '../helpers/databases.ts';
+import { tempSqliteUrl, withMigratedPostgresDatabase } from '../helpers/databases.ts';
 import { ManualClock } from '../helpers/manual-clock.ts';
 
 async function onSqlite(fn: (open: () => Promise<SqlStore>) => Promise<void>): Promise<void> {
@@ -19,7 +19,7 @@ async function onSqlite(fn: (open: () => Promise<SqlStore>) => Promise<void>): P
 }
 
 async function onPostgres(fn: (open: () => Promise<SqlStore>) => Promise<void>): Promise<void> {
-  await withPostgresDatabase((url) =>
+  await withMigratedPostgresDatabase((url) =>
     fn(async () => {
       const store = await openSqlStore(url);
       await store.migrate();

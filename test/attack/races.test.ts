@@ -90,7 +90,7 @@ async function raceScenario(kit: AttackServer, label: string): Promise<void> {
 }
 
 test('races on PostgreSQL: one of 50 parallel correct redemptions wins; 50 parallel wrong codes use ≤ 5 attempts', async () => {
-  const db = await createPostgresDatabase();
+  const db = await createPostgresDatabase({ migrated: true });
   let kit: AttackServer | undefined;
   try {
     kit = await startAttackServer({ SSPR_DATABASE_URL: db.url });

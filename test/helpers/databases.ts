@@ -1,8 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { openSqlStore } from '../../src/adapters/sql/sql-store.ts';
 
 /**
  * Real databases for tests.
@@ -24,18 +25,82 @@ export interface TestPostgresDatabase {
   drop(): Promise<void>;
 }
 
-/** Creates an empty, randomly named database. Prefer `withPostgresDatabase` unless the test needs a create/drop pair. */
-export async function createPostgresDatabase(): Promise<TestPostgresDatabase> {
-  const name = `sspr_test_${randomBytes(6).toString('hex')}`;
-  await adminQuery(`create database ${name}`);
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => adminQuery(`drop database if exists ${name} with (force)`) };
+export interface PostgresDatabaseOptions {
+  /**
+   * Already migrated: a copy of `sspr_template_<hash of the migrations>` (CREATE DATABASE … TEMPLATE),
+   * which the first caller of a run builds. `migrate()` then has nothing to apply. Default: empty.
+   */
+  readonly migrated?: boolean;
 }
 
-/** Runs `fn` with the URL of a fresh PostgreSQL database, dropped afterwards whatever happens. */
-export async function withPostgresDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
-  const database = await createPostgresDatabase();
+/** Creates a randomly named database, empty or migrated. Prefer `withPostgresDatabase` unless the test needs a create/drop pair. */
+export async function createPostgresDatabase(options: PostgresDatabaseOptions = {}): Promise<TestPostgresDatabase> {
+  const name = `sspr_test_${randomBytes(6).toString('hex')}`;
+  await adminQuery(`create database ${name}${options.migrated ? ` template ${await migratedTemplate()}` : ''}`);
+  return { url: databaseUrl(name), drop: () => adminQuery(`drop database if exists ${name} with (force)`) };
+}
+
+function databaseUrl(name: string): string {
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+let template: Promise<string> | undefined;
+
+/**
+ * The name of the migrated template database of these migrations, built when missing. Test processes
+ * run in parallel: the build holds an advisory lock, and the template appears under its name (a
+ * rename) only once fully migrated, so no process copies a half-built one.
+ */
+function migratedTemplate(): Promise<string> {
+  template ??= (async () => {
+    const sqlDir = path.resolve(import.meta.dirname, '../../src/adapters/sql');
+    const hash = createHash('sha256');
+    for (const file of readdirSync(sqlDir)
+      .filter((f) => /migrations?\.ts$/.test(f))
+      .sort())
+      hash.update(file).update(readFileSync(path.join(sqlDir, file)));
+    const name = `sspr_template_${hash.digest('hex').slice(0, 16)}`;
+    await withAdminClient(async (client) => {
+      await client.query('select pg_advisory_lock(hashtext($1))', ['sspr_test_template']);
+      try {
+        const found = await client.query('select 1 from pg_database where datname = $1', [name]);
+        if (found.rowCount) return;
+        const building = `${name}_${randomBytes(4).toString('hex')}`;
+        await client.query(`create database ${building}`);
+        try {
+          const store = await openSqlStore(databaseUrl(building));
+          try {
+            await store.migrate();
+          } finally {
+            await store.close();
+          }
+          await client.query(`alter database ${building} rename to ${name}`);
+        } catch (error) {
+          await client.query(`drop database if exists ${building} with (force)`);
+          throw error;
+        }
+      } finally {
+        await client.query('select pg_advisory_unlock(hashtext($1))', ['sspr_test_template']);
+      }
+    });
+    return name;
+  })();
+  return template;
+}
+
+/** Runs `fn` with the URL of a fresh, migrated PostgreSQL database (see `migrated`), dropped afterwards whatever happens. */
+export function withMigratedPostgresDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
+  return withPostgresDatabase(fn, { migrated: true });
+}
+
+/** Runs `fn` with the URL of a fresh PostgreSQL database (empty by default), dropped afterwards whatever happens. */
+export async function withPostgresDatabase<T>(
+  fn: (url: string) => Promise<T>,
+  options: PostgresDatabaseOptions = {},
+): Promise<T> {
+  const database = await createPostgresDatabase(options);
   try {
     return await fn(database.url);
   } finally {
@@ -53,6 +118,10 @@ export function tempSqliteUrl(): { url: string; cleanup(): void } {
 }
 
 async function adminQuery(text: string): Promise<void> {
+  await withAdminClient((client) => client.query(text));
+}
+
+async function withAdminClient(fn: (client: pg.Client) => Promise<unknown>): Promise<void> {
   const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 5000 });
   try {
     await client.connect();
@@ -60,7 +129,7 @@ async function adminQuery(text: string): Promise<void> {
     throw new Error(`PostgreSQL does not answer at ${ADMIN_URL} (start it; tests need it): ${String(error)}`);
   }
   try {
-    await client.query(text);
+    await fn(client);
   } finally {
     await client.end();
   }

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setupDemo } from '../../src/service/demo.ts';
-import { withPostgresDatabase } from '../helpers/databases.ts';
+import { withMigratedPostgresDatabase } from '../helpers/databases.ts';
 import { createTestApp } from '../helpers/test-app.ts';
 import { account, adminActor, RC } from './admin-fixtures.ts';
 
 test('AdminService on PostgreSQL: statuses, a link redeemed by 10 parallel requests works exactly once, temporary password expiry', async () => {
-  await withPostgresDatabase(async (url) => {
+  await withMigratedPostgresDatabase(async (url) => {
     const t = await createTestApp({ SSPR_DATABASE_URL: url });
     try {
       const app = t.app;

@@ -17,7 +17,7 @@ import {
   type CreateApiKeyInput,
 } from '../../src/service/api-key-service.ts';
 import { setupDemo } from '../../src/service/demo.ts';
-import { withPostgresDatabase } from '../helpers/databases.ts';
+import { withMigratedPostgresDatabase } from '../helpers/databases.ts';
 import { createTestApp } from '../helpers/test-app.ts';
 
 /** Admin API keys: lifecycle, storage (HMAC only), authentication, expiry, tenant walls; SQLite and PostgreSQL. */
@@ -172,7 +172,7 @@ test('API keys on SQLite: created once, stored as an HMAC only, listed without s
 });
 
 test('API keys on PostgreSQL: the same lifecycle', async () => {
-  await withPostgresDatabase(async (url) => {
+  await withMigratedPostgresDatabase(async (url) => {
     const { app, cleanup } = await createTestApp({ SSPR_DATABASE_URL: url });
     const client = new pg.Client({ connectionString: url });
     await client.connect();

@@ -161,7 +161,7 @@ describe('a block stops guessing across every flow of the account (issue 9 item 
     withHarness((h) => blockAcrossFlows(h, true, 'sqlite parallel')));
 
   test('10 live flows, 50 wrong codes in parallel on PostgreSQL: exactly 5 evaluated, right codes refused', async () => {
-    const db = await createPostgresDatabase();
+    const db = await createPostgresDatabase({ migrated: true });
     try {
       await withHarness((h) => blockAcrossFlows(h, true, 'postgres parallel'), { databaseUrl: db.url });
     } finally {
