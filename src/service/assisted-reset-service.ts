@@ -63,7 +63,7 @@ export class AssistedResetService {
       const { link, account } = found.value;
       const consumed = await tx.admin.consumeLink(link.id, this.grantHash(grant), expiresAt, now);
       if (!consumed) return err('link_expired');
-      await this.audit(tx, account, rc, now, 'assisted_link.redeemed', 'ok', { issuedBy: link.actor });
+      await appendSelfEvent(tx, account, rc, now, 'assisted_link.redeemed', 'ok', { issuedBy: link.actor });
       return ok({ grant, expiresAt });
     });
   }
@@ -174,18 +174,6 @@ export class AssistedResetService {
     const tenant = account ? await tx.directory.getTenant(account.tenantId) : null;
     if (!account || !tenant || account.passwordHash !== link.passwordHashAtIssue) return err('grant_invalid');
     return ok({ link, account, tenant });
-  }
-
-  private async audit(
-    tx: Repos,
-    account: Account,
-    rc: RequestContext,
-    at: number,
-    type: string,
-    outcome: string,
-    details: Record<string, string | number | boolean | null>,
-  ): Promise<void> {
-    await appendSelfEvent(tx, account, rc, at, type, outcome, details);
   }
 }
 

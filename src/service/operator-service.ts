@@ -114,12 +114,7 @@ export class OperatorService {
       const login = normalizeOperatorLogin(loginInput);
       return login.ok ? this.d.store.operators.findByLogin(login.value) : null;
     },
-    idOf: (o) => o.id,
-    passwordHashOf: (o) => o.passwordHash,
-    refusalOf: () => null,
-    getGuard: (repos, id) => repos.operators.getSigninGuard(id),
-    recordFailure: (tx, id, now) => tx.operators.recordSigninFailure(id, now),
-    clearGuard: (tx, id) => tx.operators.clearSigninGuard(id),
+    guards: (repos) => repos.operators,
     openSession: (tx, o, token, now) =>
       tx.operators.createSession({
         idHash: this.d.keyring.hmac('operator-session', token),

@@ -15,21 +15,30 @@ import type { RequestContext } from './request-context.ts';
  * `signinWaitMs` of core/signin-policy.ts), never a lockout; the guard cleared and a session
  * opened in one transaction on success.
  */
-export interface SigninPrincipal<P> {
+/** Where a principal's sign-in throttling is kept (AuthRepo for accounts, OperatorRepo for operators). */
+export interface SigninGuardRepo {
+  getSigninGuard(id: string): Promise<SigninGuard | null>;
+  recordSigninFailure(id: string, now: number): Promise<SigninGuard>;
+  clearSigninGuard(id: string): Promise<void>;
+}
+
+/** What sign-in needs of any principal: an id and a password hash (null: none set). */
+export interface SigninSubject {
+  readonly id: string;
+  readonly passwordHash: string | null;
+}
+
+export interface SigninPrincipal<P extends SigninSubject> {
   /** `account` or `operator`: names the principal in errors and logs. */
   readonly kind: 'account' | 'operator';
   /** The principal behind a typed login, or null (malformed or unknown). */
   find(loginInput: string): Promise<P | null>;
-  idOf(p: P): string;
-  /** Null: no password set (never signs in, same work as a wrong one). */
-  passwordHashOf(p: P): string | null;
   /** Why a principal with the right password may still not sign in (`disabled`), or null. */
-  refusalOf(p: P): string | null;
+  refusalOf?(p: P): string | null;
   /** After the password matched: a last refusal that needs a lookup (an expired temporary password), or null. */
   lateRefusal?(p: P, now: number): Promise<string | null>;
-  getGuard(repos: Repos, id: string): Promise<SigninGuard | null>;
-  recordFailure(tx: Repos, id: string, now: number): Promise<SigninGuard>;
-  clearGuard(tx: Repos, id: string): Promise<void>;
+  /** The repository of the principal's throttling, in the transaction or store given. */
+  guards(repos: Repos): SigninGuardRepo;
   /** Stores the new session (only the HMAC of `token`). */
   openSession(tx: Repos, p: P, token: string, now: number): Promise<void>;
   /** Audits a step: `throttled`, `failed` (outcome: why) or `succeeded`. */
@@ -77,7 +86,7 @@ export function newSessionToken(random: Random): string {
 export class PasswordSignin {
   constructor(private readonly d: PasswordSigninDeps) {}
 
-  async signIn<P>(
+  async signIn<P extends SigninSubject>(
     principal: SigninPrincipal<P>,
     loginInput: string,
     password: string,
@@ -86,21 +95,21 @@ export class PasswordSignin {
     const found = await principal.find(loginInput);
     const now = this.d.clock.now();
     if (found) {
-      const guard = await principal.getGuard(this.d.store, principal.idOf(found));
+      const guard = await principal.guards(this.d.store).getSigninGuard(found.id);
       const wait = guard ? signinWaitMs(this.d.policy, guard.failures, guard.lastFailureAt, now) : 0;
       if (wait > 0) {
         await principal.audit(this.d.store, found, rc, now, 'throttled', 'refused', { waitMs: wait });
         return { ...err('signin_throttled'), retryAfterMs: wait };
       }
     }
-    const stored = found ? principal.passwordHashOf(found) : null;
+    const stored = found?.passwordHash ?? null;
     const hash = stored ?? (await dummyHash(this.d.hasher, this.d.random));
     const matches = await this.d.hasher.verify(hash, normalizePassword(password.slice(0, VERIFY_MAX_CHARS)));
-    const refusal = found ? principal.refusalOf(found) : null;
+    const refusal = found ? (principal.refusalOf?.(found) ?? null) : null;
     if (!found || refusal !== null || stored === null || !matches) {
       if (found) {
         await this.d.store.transaction(async (tx) => {
-          const g = await principal.recordFailure(tx, principal.idOf(found), now);
+          const g = await principal.guards(tx).recordSigninFailure(found.id, now);
           await principal.audit(tx, found, rc, now, 'failed', refusal ?? 'wrong_password', { failures: g.failures });
         });
       }
@@ -113,7 +122,7 @@ export class PasswordSignin {
     }
     const token = newSessionToken(this.d.random);
     await this.d.store.transaction(async (tx) => {
-      await principal.clearGuard(tx, principal.idOf(found));
+      await principal.guards(tx).clearSigninGuard(found.id);
       await principal.openSession(tx, found, token, now);
       await principal.audit(tx, found, rc, now, 'succeeded', 'ok', {});
     });

@@ -62,8 +62,6 @@ export class SessionService {
       const login = normalizeLogin(loginInput);
       return login.ok ? this.d.store.directory.findAccountByLogin(login.value) : null;
     },
-    idOf: (a) => a.id,
-    passwordHashOf: (a) => a.passwordHash,
     refusalOf: (a) => (a.enabled ? null : 'disabled'),
     lateRefusal: async (a, now) => {
       if (!a.mustChangePassword) return null;
@@ -71,11 +69,10 @@ export class SessionService {
       const temp = await this.d.store.admin.getTempPassword(a.id);
       return temp && temp.passwordHash === a.passwordHash && now >= temp.expiresAt ? 'temp_password_expired' : null;
     },
-    getGuard: (repos, id) => repos.auth.getSigninGuard(id),
-    recordFailure: (tx, id, now) => tx.auth.recordSigninFailure(id, now),
-    clearGuard: (tx, id) => tx.auth.clearSigninGuard(id),
+    guards: (repos) => repos.auth,
     openSession: (tx, a, token, now) => this.openSession(tx, a, token, now),
-    audit: (tx, a, rc, now, step, outcome, details) => this.audit(tx, a, rc, now, `signin.${step}`, outcome, details),
+    audit: (tx, a, rc, now, step, outcome, details) =>
+      appendSelfEvent(tx, a, rc, now, `signin.${step}`, outcome, details),
   };
 
   /** The signed-in person behind a session token, or null (unknown, revoked, idle or expired). */
@@ -102,7 +99,7 @@ export class SessionService {
     const auth = await this.authenticate(token);
     const now = this.d.clock.now();
     for (const idHash of this.d.keyring.hmacAll('session', token)) await this.d.store.auth.revokeSession(idHash, now);
-    if (auth) await this.audit(this.d.store, auth.account, rc, now, 'signout', 'ok', {});
+    if (auth) await appendSelfEvent(this.d.store, auth.account, rc, now, 'signout', 'ok', {});
   }
 
   /**
@@ -159,17 +156,5 @@ export class SessionService {
       lastSeenAt: now,
       expiresAt: now + this.d.policy.absoluteMs,
     });
-  }
-
-  private async audit(
-    tx: Repos,
-    account: Account,
-    rc: RequestContext,
-    at: number,
-    type: string,
-    outcome: string,
-    details: Record<string, string | number | boolean | null>,
-  ): Promise<void> {
-    await appendSelfEvent(tx, account, rc, at, type, outcome, details);
   }
 }
