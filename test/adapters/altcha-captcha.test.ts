@@ -1,17 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { solveChallenge, verifySolution, type Challenge, type Solution } from 'altcha-lib';
+import { verifySolution, type Challenge, type Solution } from 'altcha-lib';
 import { deriveKey } from 'altcha-lib/algorithms/sha';
 import { AltchaCaptcha } from '../../src/adapters/altcha-captcha.ts';
 import { openSqlStore } from '../../src/adapters/sql/sql-store.ts';
+import { solveCaptcha } from '../helpers/captcha.ts';
 import { tempSqliteUrl } from '../helpers/databases.ts';
-
-/** Solves a challenge the way the widget does, and packs the payload it would submit. */
-export async function solve(challenge: Challenge): Promise<string> {
-  const solution = await solveChallenge({ challenge, deriveKey, timeout: 30_000 });
-  assert.ok(solution, 'solvable');
-  return Buffer.from(JSON.stringify({ challenge, solution })).toString('base64');
-}
 
 test('ALTCHA: a solved challenge passes once; tampered, expired, foreign-key or garbage payloads fail', async () => {
   const db = tempSqliteUrl();
@@ -31,15 +25,15 @@ test('ALTCHA: a solved challenge passes once; tampered, expired, foreign-key or 
   const captcha = make('s1');
   try {
     const challenge = (await captcha.challenge()) as Challenge;
-    const payload = await solve(challenge);
+    const payload = await solveCaptcha(challenge);
     assert.equal(await captcha.verify(payload), true);
     assert.equal(await captcha.verify(payload), false, 'single use');
 
-    const other = await solve((await captcha.challenge()) as Challenge);
+    const other = await solveCaptcha((await captcha.challenge()) as Challenge);
     assert.equal(await make('s2').verify(other), false, 'signed with another secret');
 
     const c3 = (await captcha.challenge()) as Challenge;
-    const tampered = JSON.parse(Buffer.from(await solve(c3), 'base64').toString()) as {
+    const tampered = JSON.parse(Buffer.from(await solveCaptcha(c3), 'base64').toString()) as {
       solution: { derivedKey: string };
     };
     const k = tampered.solution.derivedKey;
@@ -49,7 +43,7 @@ test('ALTCHA: a solved challenge passes once; tampered, expired, foreign-key or 
     for (const junk of ['', 'not base64 json', Buffer.from('{"a":1}').toString('base64'), 'x'.repeat(10_000)]) {
       assert.equal(await captcha.verify(junk), false);
     }
-    const late = await solve((await captcha.challenge()) as Challenge);
+    const late = await solveCaptcha((await captcha.challenge()) as Challenge);
     now += 61_000;
     assert.equal(await captcha.verify(late), false, 'expired');
   } finally {
@@ -87,7 +81,7 @@ test("ALTCHA: the synchronous check gives altcha-lib verifySolution's answer on 
   const accepted = new Set<string>();
   for (let i = 0; i < 12; i++) {
     const challenge = (await captcha.challenge()) as Challenge;
-    const solved = JSON.parse(Buffer.from(await solve(challenge), 'base64').toString()) as Payload;
+    const solved = JSON.parse(Buffer.from(await solveCaptcha(challenge), 'base64').toString()) as Payload;
     for (const [name, alter] of variants) {
       const p = structuredClone(solved);
       alter(p);
@@ -126,8 +120,8 @@ test('ALTCHA during a key rotation: a challenge signed with a previous key is ac
   const step1 = make(oldKey, [newKey]);
   const step2 = make(newKey, [oldKey]);
   const notYet = make(oldKey);
-  const fromStep2 = await solve((await step2.challenge()) as Challenge);
-  const fromStep1 = await solve((await step1.challenge()) as Challenge);
+  const fromStep2 = await solveCaptcha((await step2.challenge()) as Challenge);
+  const fromStep1 = await solveCaptcha((await step1.challenge()) as Challenge);
   assert.equal(await step1.verify(fromStep2), true, 'the new key held only as a previous key accepts its challenges');
   assert.equal(await step2.verify(fromStep1), true, 'the old key held as a previous key accepts its challenges');
   assert.equal(await notYet.verify(fromStep2), false, 'an instance without the new key cannot');

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { SmtpMailer } from '../../src/adapters/mail/smtp-mailer.ts';
+import { freePort } from '../helpers/free-port.ts';
 import { startSmtpListener, type SmtpListener } from '../helpers/smtp-listener.ts';
 
 const FROM = 'sspr <no-reply@sspr.example>';
@@ -210,12 +211,3 @@ describe('SmtpMailer without an answering server', () => {
     }
   });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  assert.ok(address && typeof address === 'object');
-  return address.port;
-}

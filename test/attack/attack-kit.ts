@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { solveChallenge, type Challenge } from 'altcha-lib';
-import { deriveKey } from 'altcha-lib/algorithms/sha';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildServer } from '../../src/http/server.ts';
 import type { DevOutboxEntry } from '../../src/ports/messaging.ts';
 import type { ComposedApp as App } from '../../src/compose.ts';
 import { setupDemo, type DemoAccountCreated } from '../../src/service/demo.ts';
 import type { FlowHandle } from '../../src/service/reset-service.ts';
+import { captchaFromApp } from '../helpers/captcha.ts';
 import { createTestApp, type TestAppOptions } from '../helpers/test-app.ts';
 
 /**
@@ -86,11 +85,8 @@ export async function startAttackServer(
   }
 }
 
-export async function solveCaptcha(app: App): Promise<string> {
-  const challenge = (await app.captcha.challenge()) as Challenge;
-  const solution = await solveChallenge({ challenge, deriveKey, timeout: 30_000 });
-  assert.ok(solution, 'the CAPTCHA challenge is solvable');
-  return Buffer.from(JSON.stringify({ challenge, solution })).toString('base64');
+export function solveCaptcha(app: App): Promise<string> {
+  return captchaFromApp(app);
 }
 
 // ---- JSON API -------------------------------------------------------------------------------

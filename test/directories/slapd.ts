@@ -3,9 +3,10 @@
 // certificate, and seed entries loaded with slapadd. One per test file; stop() removes everything.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { freePort } from '../helpers/free-port.ts';
 
 export const BASE_DN = 'dc=sspr,dc=test';
 export const SERVICE_DN = `cn=sspr,ou=services,${BASE_DN}`;
@@ -45,14 +46,6 @@ export interface SlapdOptions {
 
 const ROOT_DN = `cn=admin,${BASE_DN}`;
 const ROOT_PASSWORD = 'root-secret-1';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 function run(cmd: string, args: string[], input?: string, env?: NodeJS.ProcessEnv): string {
   const r = spawnSync(cmd, args, { input, encoding: 'utf8', env: { ...process.env, ...env } });

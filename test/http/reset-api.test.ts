@@ -1,12 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { solveChallenge, type Challenge } from 'altcha-lib';
-import { deriveKey } from 'altcha-lib/algorithms/sha';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { INVALID_SECURITY_CODE, STEP_PROBLEMS } from '../../src/core/ui-text.ts';
 import { buildServer } from '../../src/http/server.ts';
 import type { ComposedApp as App } from '../../src/compose.ts';
 import { DEMO_ACCOUNTS, setupDemo, type DemoAccountCreated } from '../../src/service/demo.ts';
+import { captchaFromServer } from '../helpers/captcha.ts';
 import { createTestApp } from '../helpers/test-app.ts';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/compose.ts';
@@ -83,12 +82,7 @@ async function withKit(run: (kit: Kit) => Promise<void>, logger?: Logger): Promi
         return { status: res.statusCode, body: res.json<Record<string, unknown>>(), res };
       },
       async captcha() {
-        const res = await s.inject({ url: `${API}/challenge` });
-        assert.equal(res.statusCode, 200);
-        const challenge = res.json<Challenge>();
-        const solution = await solveChallenge({ challenge, deriveKey, timeout: 30_000 });
-        assert.ok(solution, 'the challenge is solvable');
-        return Buffer.from(JSON.stringify({ challenge, solution })).toString('base64');
+        return captchaFromServer(s, `${API}/challenge`);
       },
       async start(login, extra = {}) {
         const answer = await kit.call('POST', '/start', { body: { login, altcha: await kit.captcha(), ...extra } });

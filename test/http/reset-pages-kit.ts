@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { solveChallenge, type Challenge } from 'altcha-lib';
-import { deriveKey } from 'altcha-lib/algorithms/sha';
 import { buildServer } from '../../src/http/server.ts';
 import { setupDemo, type DemoOutcome } from '../../src/service/demo.ts';
 import type { ComposedApp as App } from '../../src/compose.ts';
+import { captchaFromServer } from '../helpers/captcha.ts';
 import { createTestApp, type TestAppOptions } from '../helpers/test-app.ts';
 
 /** A real App with the demo directory, its server (never listening) and fast CAPTCHAs. */
@@ -46,13 +45,8 @@ export async function createPagesKit(
 }
 
 /** Solves a fresh challenge from the pages' own challenge URL, as the widget does. */
-export async function solveCaptcha(server: FastifyInstance): Promise<string> {
-  const res = await server.inject({ url: '/reset/challenge' });
-  assert.equal(res.statusCode, 200);
-  const challenge = res.json() as Challenge;
-  const solution = await solveChallenge({ challenge, deriveKey, timeout: 30_000 });
-  assert.ok(solution, 'solvable');
-  return Buffer.from(JSON.stringify({ challenge, solution })).toString('base64');
+export function solveCaptcha(server: FastifyInstance): Promise<string> {
+  return captchaFromServer(server);
 }
 
 const FORM = 'application/x-www-form-urlencoded';

@@ -4,12 +4,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { solveChallenge, type Challenge } from 'altcha-lib';
-import { deriveKey } from 'altcha-lib/algorithms/sha';
 import pg from 'pg';
 import { createApp } from '../../src/compose.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { ComposedApp as App } from '../../src/compose.ts';
+import { captchaFromApp } from '../helpers/captcha.ts';
 import { createPostgresDatabase, type TestPostgresDatabase } from '../helpers/databases.ts';
 import { startSmtpListener, type SmtpListener } from '../helpers/smtp-listener.ts';
 
@@ -111,10 +110,7 @@ async function deliver(...apps: App[]): Promise<void> {
 
 /** A challenge made on `maker`, solved as the widget does, checked on `checker`. */
 async function captchaAcross(maker: App, checker: App): Promise<boolean> {
-  const challenge = (await maker.captcha.challenge()) as Challenge;
-  const solution = await solveChallenge({ challenge, deriveKey, timeout: 30_000 });
-  assert.ok(solution);
-  return checker.captcha.verify(Buffer.from(JSON.stringify({ challenge, solution })).toString('base64'));
+  return checker.captcha.verify(await captchaFromApp(maker));
 }
 
 async function outboxRows(): Promise<{ status: string; attempts: number; last_error: string | null }[]> {

@@ -5,11 +5,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, Socket, type Server } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { solveChallenge, type Challenge } from 'altcha-lib';
-import { deriveKey } from 'altcha-lib/algorithms/sha';
 import { Redis } from 'ioredis';
 import { createApp } from '../../src/compose.ts';
 import { loadConfig } from '../../src/config/load.ts';
+import { captchaFromUrl } from '../helpers/captcha.ts';
+import { freePort } from '../helpers/free-port.ts';
 import type { ComposedApp as App } from '../../src/compose.ts';
 
 /**
@@ -70,14 +70,7 @@ export async function countRedisKeys(url: string, prefix: string): Promise<numbe
   }
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+export { freePort };
 
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
@@ -364,13 +357,8 @@ export function errorCode(a: Answer): string | undefined {
 }
 
 /** A solved ALTCHA payload for the instance at `base` (any instance with the same key accepts it). */
-export async function captcha(base: string): Promise<string> {
-  const res = await fetch(`${base}/reset/challenge`, { signal: AbortSignal.timeout(10_000) });
-  assert.equal(res.status, 200, 'challenge served');
-  const challenge = (await res.json()) as Challenge;
-  const solution = await solveChallenge({ challenge, deriveKey, timeout: 30_000 });
-  assert.ok(solution, 'challenge solved');
-  return Buffer.from(JSON.stringify({ challenge, solution })).toString('base64');
+export function captcha(base: string): Promise<string> {
+  return captchaFromUrl(base);
 }
 
 /** `n` solved CAPTCHAs, solved beforehand so that a timed phase measures the servers, not the solver. */
