@@ -12,6 +12,7 @@ import { buildServer } from '../../src/http/server.ts';
 import { setupDemo, type DemoAccountCreated } from '../../src/service/demo.ts';
 import type { ComposedApp as App } from '../../src/compose.ts';
 import type { DevOutboxEntry } from '../../src/ports/messaging.ts';
+import { copyMigratedSqlite } from '../helpers/databases.ts';
 
 /** Debian's Chromium; never a downloaded browser. */
 export const CHROMIUM_PATH = process.env.SSPR_CHROMIUM ?? '/usr/bin/chromium';
@@ -94,6 +95,8 @@ export async function startE2eServer(overrides: Record<string, string> = {}): Pr
         ...overrides,
       },
     });
+    // SQLite: start from a migrated copy (migrate() below then applies nothing)
+    if (overrides.SSPR_DATABASE_URL === undefined) await copyMigratedSqlite(path.join(dataDir, 'sspr.db'));
     app = await createApp(config, { startWorker: true });
     await app.migrate();
     const demo = await setupDemo(app.directory, app.random, 'e2e');

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -106,6 +106,28 @@ export async function withPostgresDatabase<T>(
   } finally {
     await database.drop();
   }
+}
+
+let sqliteTemplate: Promise<string> | undefined;
+
+/**
+ * Writes a migrated SQLite database to `file` (a copy of one migrated once per test process), so
+ * the App's own `migrate()` applies nothing. The template is removed when the process exits.
+ */
+export async function copyMigratedSqlite(file: string): Promise<void> {
+  sqliteTemplate ??= (async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sspr-template-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const templateFile = path.join(dir, 'sspr.db');
+    const store = await openSqlStore(`sqlite:${templateFile}`);
+    try {
+      await store.migrate();
+    } finally {
+      await store.close(); // the last connection: the WAL is checkpointed into the file
+    }
+    return templateFile;
+  })();
+  copyFileSync(await sqliteTemplate, file);
 }
 
 /** A `sqlite:` URL for a file in a fresh temp folder; `cleanup()` removes the folder (close the store first). */

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createApp } from '../../src/compose.ts';
 import { loadConfig } from '../../src/config/load.ts';
+import { copyMigratedSqlite } from './databases.ts';
 import type { Clock } from '../../src/ports/clock.ts';
 import type { Logger } from '../../src/ports/logger.ts';
 import type { ComposedApp as App } from '../../src/compose.ts';
@@ -37,6 +38,8 @@ export async function createTestApp(
   let app: App | undefined;
   try {
     const config = loadConfig({ env: { SSPR_DATA_DIR: dataDir, SSPR_LOG_LEVEL: 'silent', ...overrides } });
+    // SQLite: start from a migrated copy (migrate() below then applies nothing)
+    if (overrides.SSPR_DATABASE_URL === undefined) await copyMigratedSqlite(path.join(dataDir, 'sspr.db'));
     app = await createApp(config, {
       logger: options.logger,
       startWorker: options.startWorker ?? false,
