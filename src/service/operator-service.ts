@@ -13,7 +13,7 @@ import type { Operator, OperatorSession } from '../ports/operator-store.ts';
 import type { PasswordHasher } from '../ports/password-hasher.ts';
 import type { Random } from '../ports/random.ts';
 import type { Repos, Store } from '../ports/store.ts';
-import { PasswordSignin, type SigninPrincipal } from './password-signin.ts';
+import { PasswordSignin, type SigninOutcome, type SigninPrincipal } from './password-signin.ts';
 import { appendAudit, type RequestContext } from './request-context.ts';
 
 /**
@@ -97,23 +97,15 @@ export class OperatorService {
   }
 
   /** Same work for unknown logins (one argon2 verification); wrong passwords slow the login down. */
-  async signIn(
-    loginInput: string,
-    password: string,
-    rc: RequestContext,
-  ): Promise<Result<{ token: string; operator: Operator }, OperatorSigninError> & { retryAfterMs?: number }> {
-    const r = await new PasswordSignin(this.d).signIn(this.#principal, loginInput, password, rc);
-    if (!r.ok) return r;
-    return ok({ token: r.value.token, operator: r.value.principal });
+  signIn(loginInput: string, password: string, rc: RequestContext): Promise<SigninOutcome<'operator', Operator>> {
+    return new PasswordSignin(this.d).signIn(this.#principal, loginInput, password, rc);
   }
 
   /** Operators as sign-in principals: their own table, throttling and sessions; audited as `operator.signin`. */
-  readonly #principal: SigninPrincipal<Operator> = {
+  readonly #principal: SigninPrincipal<Operator, 'operator'> = {
     kind: 'operator',
-    find: async (loginInput) => {
-      const login = normalizeOperatorLogin(loginInput);
-      return login.ok ? this.d.store.operators.findByLogin(login.value) : null;
-    },
+    normalize: normalizeOperatorLogin,
+    findByLogin: (login) => this.d.store.operators.findByLogin(login),
     guards: (repos) => repos.operators,
     openSession: (tx, o, token, now) =>
       tx.operators.createSession({

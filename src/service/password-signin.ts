@@ -28,11 +28,13 @@ export interface SigninSubject {
   readonly passwordHash: string | null;
 }
 
-export interface SigninPrincipal<P extends SigninSubject> {
-  /** `account` or `operator`: names the principal in errors and logs. */
-  readonly kind: 'account' | 'operator';
-  /** The principal behind a typed login, or null (malformed or unknown). */
-  find(loginInput: string): Promise<P | null>;
+export interface SigninPrincipal<P extends SigninSubject, K extends SigninKind> {
+  /** `account` or `operator`: also the key of the principal in a successful sign-in's value. */
+  readonly kind: K;
+  /** The typed login in its stored form, or a refusal (then nobody is looked up). */
+  normalize(loginInput: string): Result<string, string>;
+  /** The principal with that login, or null. */
+  findByLogin(login: string): Promise<P | null>;
   /** Why a principal with the right password may still not sign in (`disabled`), or null. */
   refusalOf?(p: P): string | null;
   /** After the password matched: a last refusal that needs a lookup (an expired temporary password), or null. */
@@ -63,6 +65,14 @@ export interface PasswordSigninDeps {
 
 export type PasswordSigninError = 'invalid_credentials' | 'signin_throttled';
 
+export type SigninKind = 'account' | 'operator';
+
+/** A sign-in's answer: the session token and the principal under its kind (`account`, `operator`). */
+export type SigninOutcome<K extends SigninKind, P> = Result<
+  { readonly token: string } & { readonly [key in K]: P },
+  PasswordSigninError
+> & { retryAfterMs?: number };
+
 /** Longest password verified: more is cut (argon2 hashes any length; a megabyte would still cost time). */
 const VERIFY_MAX_CHARS = 1024;
 
@@ -86,13 +96,14 @@ export function newSessionToken(random: Random): string {
 export class PasswordSignin {
   constructor(private readonly d: PasswordSigninDeps) {}
 
-  async signIn<P extends SigninSubject>(
-    principal: SigninPrincipal<P>,
+  async signIn<P extends SigninSubject, K extends SigninKind>(
+    principal: SigninPrincipal<P, K>,
     loginInput: string,
     password: string,
     rc: RequestContext,
-  ): Promise<Result<{ token: string; principal: P }, PasswordSigninError> & { retryAfterMs?: number }> {
-    const found = await principal.find(loginInput);
+  ): Promise<SigninOutcome<K, P>> {
+    const login = principal.normalize(loginInput);
+    const found = login.ok ? await principal.findByLogin(login.value) : null;
     const now = this.d.clock.now();
     if (found) {
       const guard = await principal.guards(this.d.store).getSigninGuard(found.id);
@@ -126,6 +137,7 @@ export class PasswordSignin {
       await principal.openSession(tx, found, token, now);
       await principal.audit(tx, found, rc, now, 'succeeded', 'ok', {});
     });
-    return ok({ token, principal: found });
+    // the computed key is the principal's kind: TypeScript cannot see it is exactly K
+    return ok({ token, [principal.kind]: found } as { readonly token: string } & { readonly [key in K]: P });
   }
 }

@@ -12,7 +12,7 @@ import type { Repos, Store } from '../ports/store.ts';
 import type { RequestContext } from './request-context.ts';
 import { appendSelfEvent } from './audit-context.ts';
 import { CredentialChange } from './credential-change.ts';
-import { newSessionToken, PasswordSignin, type SigninPrincipal } from './password-signin.ts';
+import { newSessionToken, PasswordSignin, type SigninOutcome, type SigninPrincipal } from './password-signin.ts';
 
 /**
  * Password sign-in and server-side sessions. A session id is 256 random bits; only its HMAC is
@@ -45,23 +45,15 @@ export class SessionService {
   constructor(private readonly d: SessionDeps) {}
 
   /** Same work for unknown, disabled and password-less accounts: one argon2 verification each. */
-  async signIn(
-    loginInput: string,
-    password: string,
-    rc: RequestContext,
-  ): Promise<Result<{ token: string; account: Account }, SigninError> & { retryAfterMs?: number }> {
-    const r = await new PasswordSignin(this.d).signIn(this.#principal, loginInput, password, rc);
-    if (!r.ok) return r;
-    return ok({ token: r.value.token, account: r.value.principal });
+  signIn(loginInput: string, password: string, rc: RequestContext): Promise<SigninOutcome<'account', Account>> {
+    return new PasswordSignin(this.d).signIn(this.#principal, loginInput, password, rc);
   }
 
   /** People's accounts as sign-in principals: disabled accounts refused, temporary passwords expire. */
-  readonly #principal: SigninPrincipal<Account> = {
+  readonly #principal: SigninPrincipal<Account, 'account'> = {
     kind: 'account',
-    find: async (loginInput) => {
-      const login = normalizeLogin(loginInput);
-      return login.ok ? this.d.store.directory.findAccountByLogin(login.value) : null;
-    },
+    normalize: normalizeLogin,
+    findByLogin: (login) => this.d.store.directory.findAccountByLogin(login),
     refusalOf: (a) => (a.enabled ? null : 'disabled'),
     lateRefusal: async (a, now) => {
       if (!a.mustChangePassword) return null;
