@@ -46,7 +46,7 @@ test('a message queued on A is sent by B at once (NOTIFY), also after B’s list
       return app;
     };
     const a = await open(false);
-    await open(true);
+    const b = await open(true);
     await admin.connect();
     const listening = async (): Promise<number[]> =>
       (
@@ -56,7 +56,7 @@ test('a message queued on A is sent by B at once (NOTIFY), also after B’s list
       ).rows.map((r) => r.pid);
     for (let i = 0; i < 100 && (await listening()).length === 0; i++) await sleep(20);
     assert.equal((await listening()).length, 1, "B's listener is connected");
-    await sleep(300); // B's first round (at start) is over: from now on only a wake-up sends
+    await b.outbox.idle(); // B's first round (at start) is over: from now on only a wake-up sends
 
     const deliver = async (i: number): Promise<number> => {
       const t0 = Date.now();
