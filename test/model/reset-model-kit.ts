@@ -9,7 +9,7 @@
  * The model is deliberately small: it does not re-implement the flow. It records what was issued
  * (flows and their binding secrets, codes and links as they were queued, assisted links, session
  * tokens), the events that must end earlier artifacts (a new start, a password change by any path,
- * an assisted reset, the start of a block) as a sequence number per account, and checks six rules
+ * an assisted reset, the start of a block) as a sequence number per account, and checks eight rules
  * (RULES below) after every step. Each broken rule throws a `RuleViolation` naming the rule.
  */
 import { randomBytes } from 'node:crypto';
@@ -29,6 +29,7 @@ import { SessionService } from '../../src/service/session-service.ts';
 import { OutboxWorker } from '../../src/service/outbox-worker.ts';
 import { openPayload } from '../../src/service/message-queue.ts';
 import { DEFAULT_RESET_POLICY, isBlocked, type ResetPolicy } from '../../src/core/reset-policy.ts';
+import { FLOW_TRANSITIONS, transition, type FlowEvent, type FlowState } from '../../src/core/reset-flow.ts';
 import { DEFAULT_TENANT_POLICY } from '../../src/core/directory-model.ts';
 import { DEFAULT_SIGNIN_POLICY } from '../../src/core/signin-policy.ts';
 import type { Actor } from '../../src/core/admin-rules.ts';
@@ -49,6 +50,7 @@ export const RULES = [
   'no-stale-delivery',
   'same-start-answer',
   'superseded-code-not-a-guess',
+  'moves-by-transition',
 ] as const;
 export type Rule = (typeof RULES)[number];
 
@@ -397,6 +399,8 @@ export async function createModelKit(enforce: ReadonlySet<Rule> = enforcedRules(
   const masks = new Map<string, string>();
   /** Domains unknown logins of the tenant were shown. */
   const unknownDomains = new Set<string>();
+  /** Per flow id: where the store had the flow after the last step. */
+  const positions = new Map<string, { state: FlowState; passed: number }>();
 
   const kit: ModelKit = {
     store,
@@ -620,6 +624,26 @@ export async function createModelKit(enforce: ReadonlySet<Rule> = enforcedRules(
           log[log.length - 1] += ` [${who} blocked]`;
           tally('block started');
         }
+      }
+      // every state change of a flow is one transition() of core/reset-flow: whatever moved it
+      // (a step, a new start, a block, a password change, the deadline), the move is an edge
+      for (const f of flows) {
+        const rec = await store.flows.get(f.flowId);
+        if (!rec) continue;
+        const before = positions.get(f.flowId) ?? { state: 'email_code', passed: 0 };
+        const after = { state: rec.state, passed: rec.passed };
+        positions.set(f.flowId, after);
+        if (before.state === after.state && before.passed === after.passed) continue;
+        const edge = (Object.keys(FLOW_TRANSITIONS[before.state]) as FlowEvent[]).find((event) => {
+          const next = transition({ ...before, gates: rec.gates }, event);
+          return next.ok && next.value.state === after.state && next.value.passed === after.passed;
+        });
+        if (edge) tally(`flow moved ${before.state} -> ${after.state} (${edge})`);
+        else
+          kit.violation(
+            'moves-by-transition',
+            `flow #${f.n} moved from ${before.state} (passed ${before.passed}) to ${after.state} (passed ${after.passed}): no transition() makes that move`,
+          );
       }
     },
 

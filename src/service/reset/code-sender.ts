@@ -1,0 +1,191 @@
+import { helpText, renderEmail, renderSms } from '../../core/message-templates.ts';
+import { codeExpiresAt, formatCode } from '../../core/reset-policy.ts';
+import type { FlowRecord } from '../../ports/flow-store.ts';
+import type { Repos } from '../../ports/store.ts';
+import { enqueueEmail, enqueueSms } from '../message-queue.ts';
+import { sendingLimitRefusal } from '../sending-limits.ts';
+import { auditFlow } from './flow-access.ts';
+import type { Ctx, MessagingDeps } from './types.ts';
+
+/** What goes out by email: a code and a link, the link alone (while blocked), or nothing. */
+export type ResetEmailKind = 'code' | 'link_only' | 'none';
+
+/**
+ * Sending a reset's codes: the email with a code and a link (or the link alone during a block),
+ * and the SMS code — each within the one sending-limits rule (`core/sending-limits.ts`), each
+ * code stored only as an HMAC, each message sealed into the outbox in the step's transaction.
+ */
+export class CodeSender {
+  constructor(private readonly d: MessagingDeps) {}
+
+  /**
+   * A reset email, at a start or a resend: a code and a link (`code`), the link alone while the
+   * account is blocked (`link_only`), or nothing (`none`). The same statements run in every case —
+   * the code row and the outbox message are inserted with `discard` when nothing goes out, so
+   * nothing is stored or sent for them (no code anyone could check, no message anyone could see) —
+   * and content of the same kind is rendered and sealed. `supersede`: the flow's earlier codes stop
+   * working (a resend; a flow created in this transaction has none). Returns whether it was queued.
+   */
+  async queueResetEmail(
+    tx: Repos,
+    flow: FlowRecord,
+    ctx: Ctx,
+    send: ResetEmailKind,
+    s: {
+      code: string;
+      linkToken: string;
+      codeId: string;
+      blockedAt: number | null;
+      now: number;
+      supersede?: boolean;
+    },
+  ): Promise<boolean> {
+    const { now } = s;
+    const discard = send === 'none' || !ctx.account || !ctx.email || !ctx.tenant;
+    const expiresAt = codeExpiresAt(this.d.policy, now, flow.createdAt, flow.firstSentAt);
+    const link = `${this.d.publicUrl}/reset/link?t=${s.linkToken}`;
+    const minutes = Math.max(1, Math.round((expiresAt - now) / 60_000));
+    const when = new Date(now).toISOString();
+    await tx.flows.issueCode(
+      {
+        id: s.codeId,
+        flowId: flow.id,
+        channel: 'email',
+        // link only: the stored hash is of a value no six digits can match (no code was sent)
+        codeHash: this.d.keyring.hmac(
+          'code',
+          send === 'link_only' ? `${flow.id}:link-only:${s.linkToken}` : `${flow.id}:${s.code}`,
+        ),
+        linkHash: this.d.keyring.hmac('link', s.linkToken),
+        sentAt: now,
+        expiresAt,
+      },
+      { supersede: s.supersede ?? false, discard },
+    );
+    const displayName = ctx.account?.displayName ?? flow.login;
+    const linkOnly = send === 'link_only' && ctx.tenant !== null;
+    const template = linkOnly ? 'reset.blocked_link' : 'reset.code';
+    const content = linkOnly
+      ? renderEmail('reset.blocked_link', {
+          displayName,
+          link,
+          minutes,
+          when,
+          until: new Date((s.blockedAt ?? now) + this.d.policy.blockMs).toISOString(),
+          helpText: helpText(ctx.tenant?.policy ?? null),
+        })
+      : renderEmail('reset.code', { displayName, code: s.code, link, minutes, when });
+    await enqueueEmail(tx, this.d, {
+      tenantId: flow.tenantId,
+      accountId: ctx.account?.id ?? null,
+      template,
+      // a stand-in address for a discarded message: sealed like any, never stored
+      to: ctx.email ?? flow.login,
+      content,
+      expiresAt,
+      codeId: s.codeId,
+      discard,
+      now,
+    });
+    if (!discard) this.d.metrics?.messageQueued('email', template);
+    return !discard;
+  }
+
+  /** Queues the email with a code and a link, unless the account's email limit is reached. Returns whether it was queued. */
+  async sendEmailCode(
+    tx: Repos,
+    flow: FlowRecord,
+    ctx: Ctx,
+    code: string,
+    linkToken: string,
+    now: number,
+  ): Promise<boolean> {
+    if (!ctx.account || !ctx.email) return false;
+    if (await this.emailLimitReached(tx, flow, ctx.account.id, now)) return false;
+    const codeId = this.d.random.uuid();
+    return this.queueResetEmail(tx, flow, ctx, 'code', {
+      code,
+      linkToken,
+      codeId,
+      blockedAt: null,
+      now,
+      supersede: true,
+    });
+  }
+
+  /**
+   * While the account is blocked, a start sends the LINK only (codes are not evaluated until the
+   * block ends; a 256-bit link cannot be guessed), with words saying why and what to do. The
+   * account's email limit applies as to any email. Returns whether it was queued.
+   */
+  async sendBlockedLinkEmail(
+    tx: Repos,
+    flow: FlowRecord,
+    ctx: Ctx,
+    linkToken: string,
+    blockedAt: number,
+    now: number,
+  ): Promise<boolean> {
+    if (!ctx.account || !ctx.email || !ctx.tenant || !ctx.account.enabled) return false;
+    if (await this.emailLimitReached(tx, flow, ctx.account.id, now)) return false;
+    const codeId = this.d.random.uuid();
+    return this.queueResetEmail(tx, flow, ctx, 'link_only', {
+      code: '',
+      linkToken,
+      codeId,
+      blockedAt,
+      now,
+      supersede: true,
+    });
+  }
+
+  /** Queues the SMS code, within the account's daily SMS limit and the tenant's budget and country list. */
+  async sendSmsCode(tx: Repos, flow: FlowRecord, ctx: Ctx, now: number): Promise<boolean> {
+    if (!ctx.account || !ctx.phone || !ctx.tenant) return false;
+    const p = this.d.policy;
+    const refusal = await sendingLimitRefusal(
+      tx,
+      p,
+      { channel: 'sms', accountId: ctx.account.id, tenantId: ctx.tenant.id, tenant: ctx.tenant.policy, to: ctx.phone },
+      now,
+    );
+    if (refusal) {
+      this.d.metrics?.limiterBlocked(refusal);
+      await auditFlow(tx, flow, null, now, 'message.suppressed', refusal, { channel: 'sms' });
+      return false;
+    }
+    const code = formatCode(this.d.random.intBelow(1_000_000));
+    const expiresAt = codeExpiresAt(p, now, flow.createdAt, flow.firstSentAt);
+    const codeId = this.d.random.uuid();
+    await tx.flows.issueCode({
+      id: codeId,
+      flowId: flow.id,
+      channel: 'sms',
+      codeHash: this.d.keyring.hmac('code', `${flow.id}:${code}`),
+      linkHash: null,
+      sentAt: now,
+      expiresAt,
+    });
+    await enqueueSms(tx, this.d, {
+      tenantId: flow.tenantId,
+      accountId: ctx.account.id,
+      template: 'reset.sms',
+      to: ctx.phone,
+      content: renderSms('reset.sms', { code, minutes: Math.max(1, Math.round((expiresAt - now) / 60_000)) }),
+      expiresAt,
+      codeId,
+      now,
+    });
+    this.d.metrics?.messageQueued('sms', 'reset.sms');
+    return true;
+  }
+
+  /** Whether the account's emails in the window reached the limit (then audited as suppressed). */
+  private async emailLimitReached(tx: Repos, flow: FlowRecord, accountId: string, now: number): Promise<boolean> {
+    const refusal = await sendingLimitRefusal(tx, this.d.policy, { channel: 'email', accountId }, now);
+    if (refusal === null) return false;
+    this.d.metrics?.limiterBlocked(refusal);
+    await auditFlow(tx, flow, null, now, 'message.suppressed', refusal, { channel: 'email' });
+    return true;
+  }
+}

@@ -1,0 +1,117 @@
+import { maskEmail, maskPhone } from '../../core/contact.ts';
+import type { Tenant } from '../../core/directory-model.ts';
+import { canSendCode, flowDeadline, type ResetPolicy } from '../../core/reset-policy.ts';
+import { stepOf } from '../../core/reset-flow.ts';
+import type { Clock } from '../../ports/clock.ts';
+import type { FlowRecord } from '../../ports/flow-store.ts';
+import type { Keyring } from '../../ports/keyring.ts';
+import type { Repos } from '../../ports/store.ts';
+import { positionOf, type FlowAccess } from './flow-access.ts';
+import type { FlowView } from './types.ts';
+
+const DECOY_DOMAINS = ['gmail.com', 'outlook.com', 'yahoo.com', 'icloud.com', 'hotmail.com', 'proton.me', 'gmx.net'];
+/** Decoys are drawn from the tenant's most common alternate-email domains, at most this many. */
+const DECOY_POOL = 16;
+
+export interface DecoyDomain {
+  readonly domain: string;
+  /** How many of the tenant's accounts registered an address there. */
+  readonly weight: number;
+}
+
+/** What a page or an API client is shown of a flow, and the decoy email mask of a login with no address on file. */
+export class FlowViews {
+  private readonly decoyCache = new Map<string, { domains: readonly DecoyDomain[]; until: number }>();
+
+  constructor(
+    private readonly d: { readonly keyring: Keyring; readonly clock: Clock; readonly policy: ResetPolicy },
+    private readonly flows: FlowAccess,
+  ) {}
+
+  /** `tenant`: the flow's tenant when the caller has it at hand (saves reading it again). */
+  async viewOf(tx: Pick<Repos, 'directory'>, flow: FlowRecord, tenant?: Tenant | null): Promise<FlowView> {
+    tenant ??= flow.tenantId ? await tx.directory.getTenant(flow.tenantId) : null;
+    const step = stepOf(positionOf(flow));
+    let maskedPhone: string | null = null;
+    if (flow.passed > 0 && flow.accountId && (flow.state === 'phone_number' || flow.state === 'sms_code')) {
+      const phone = (await this.flows.usableMethods(tx, flow.accountId)).find((m) => m.kind === 'phone')?.value;
+      maskedPhone = phone ? maskPhone(phone) : null;
+    }
+    const p = this.d.policy;
+    const may = canSendCode(p, flow.codesSent, flow.lastSentAt, this.d.clock.now());
+    return {
+      flowId: flow.id,
+      state: flow.state,
+      step: step.step,
+      stepsTotal: step.of,
+      expiresAt: flowDeadline(p, flow.createdAt, flow.firstSentAt),
+      maskedEmail: flow.maskedEmail,
+      maskedPhone,
+      canUsePhone: flow.state === 'email_code' && flow.passed === 0,
+      canGoBackToEmail: (flow.state === 'phone_number' || flow.state === 'sms_code') && flow.passed === 0,
+      resendAvailableAt: may.ok
+        ? null
+        : may.reason === 'too_many_codes'
+          ? null
+          : (flow.lastSentAt ?? 0) + p.resendCooldownMs,
+      codesLeft: Math.max(0, p.maxCodesPerFlow - flow.codesSent),
+      passwordMinLength: tenant?.policy.passwordMinLength ?? 15,
+      helpdesk: { url: tenant?.policy.helpdeskUrl ?? null, email: tenant?.policy.helpdeskEmail ?? null },
+    };
+  }
+
+  /**
+   * A plausible email mask for a login with no email on file: its first letter and a domain drawn
+   * from the tenant's people's real domains (weighted by how many registered each), so real and
+   * decoy masks follow the same distribution. STABLE per tenant and login: the draw is a weighted
+   * rendezvous hash keyed by an HMAC of both, so repeating a start shows the same mask, every
+   * instance draws the same, and when the tenant's domains change (they are cached for five
+   * minutes, and people come and go) a login's decoy moves only if the change concerns the domain
+   * it had or a new one that now wins — an attacker comparing starts over time sees what a real
+   * account shows. Computed for every start (the same work whether or not it is shown).
+   */
+  decoyMask(tenant: Tenant | null, login: string, pool: readonly DecoyDomain[], ownDomains: readonly string[]): string {
+    // never one of the account's own domains (an address in cooling-off must not show through the
+    // decoy); removing candidates from a rendezvous draw leaves the others' order as it was
+    const others = pool.filter((d) => !ownDomains.includes(d.domain));
+    const candidates =
+      others.length > 0
+        ? others
+        : DECOY_DOMAINS.filter((d) => !ownDomains.includes(d)).map((domain) => ({ domain, weight: 1 }));
+    let best = candidates[0]!.domain;
+    let bestScore = Infinity;
+    for (const { domain, weight } of candidates) {
+      const h = this.d.keyring.hmac('decoy', `${tenant?.id ?? ''}:${login}:${domain}`);
+      // u in (0, 1] from 48 bits; -ln(u)/weight is the weighted rendezvous score (lowest wins)
+      const u = (parseInt(h.slice(0, 12), 16) + 1) / 2 ** 48;
+      const score = -Math.log(u) / weight;
+      if (score < bestScore) {
+        bestScore = score;
+        best = domain;
+      }
+    }
+    return maskEmail(`${login.slice(0, 1)}@${best}`);
+  }
+
+  /**
+   * The tenant's most common alternate-email domains with their counts (cached for five minutes),
+   * or common providers when there are none (or no tenant). The query runs once per tenant and
+   * window, whichever login comes first: it does not depend on the login's state.
+   */
+  async decoyDomains(tx: Pick<Repos, 'flows'>, tenant: Tenant | null, now: number): Promise<readonly DecoyDomain[]> {
+    const providers = DECOY_DOMAINS.map((domain) => ({ domain, weight: 1 }));
+    if (!tenant) return providers;
+    const cached = this.decoyCache.get(tenant.id);
+    if (cached && now < cached.until) return cached.domains;
+    const counts = new Map<string, number>();
+    for (const d of await tx.flows.alternateEmailDomains(tenant.id, 2_000)) counts.set(d, (counts.get(d) ?? 0) + 1);
+    const common = [...counts]
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .slice(0, DECOY_POOL)
+      .map(([domain, weight]) => ({ domain, weight }));
+    const value = common.length > 0 ? common : providers;
+    if (this.decoyCache.size > 10_000) this.decoyCache.clear();
+    this.decoyCache.set(tenant.id, { domains: value, until: now + 5 * 60_000 });
+    return value;
+  }
+}

@@ -1,0 +1,80 @@
+import type { MethodKind } from '../../core/contact.ts';
+import type { Method } from '../../core/directory-model.ts';
+import { helpText, renderEmail, renderSms } from '../../core/message-templates.ts';
+import type { Keyring } from '../../ports/keyring.ts';
+import type { Metrics } from '../../ports/metrics.ts';
+import type { Random } from '../../ports/random.ts';
+import type { Repos } from '../../ports/store.ts';
+import { enqueueEmail, enqueueSms } from '../message-queue.ts';
+import type { Authenticated } from '../session-service.ts';
+
+/** The messages of security-info registration: the code to the new value, and the change notice to the old addresses. */
+type MessageDeps = { readonly keyring: Keyring; readonly random: Random; readonly metrics?: Metrics };
+
+export async function queueCode(
+  tx: Repos,
+  d: MessageDeps,
+  auth: Authenticated,
+  kind: MethodKind,
+  to: string,
+  code: string,
+  expiresAt: number,
+  now: number,
+  /** The pending registration: its message is dropped at send time once the code is replaced or used. */
+  codeId: string,
+): Promise<void> {
+  const minutes = Math.max(1, Math.round((expiresAt - now) / 60_000));
+  const base = { tenantId: auth.tenant.id, accountId: auth.account.id, expiresAt, codeId, now, to };
+  if (kind === 'email') {
+    const content = renderEmail('security-info.code', { displayName: auth.account.displayName, code, minutes });
+    await enqueueEmail(tx, d, { ...base, template: 'security-info.code', content });
+    d.metrics?.messageQueued('email', 'security-info.code');
+  } else {
+    const content = renderSms('security-info.sms', { displayName: auth.account.displayName, code, minutes });
+    await enqueueSms(tx, d, { ...base, template: 'security-info.sms', content });
+    d.metrics?.messageQueued('sms', 'security-info.sms');
+  }
+}
+
+/**
+ * "Your security info changed" to the OLD addresses: the sign-in address and the alternate email
+ * on file before the change (never the new value, which just proved itself). Returns how many.
+ */
+export async function queueChangeNotices(
+  tx: Repos,
+  d: MessageDeps,
+  auth: Authenticated,
+  kind: MethodKind,
+  maskedValue: string,
+  previous: Method | null,
+  before: readonly Method[],
+  newValue: string,
+  now: number,
+): Promise<number> {
+  const oldEmail =
+    kind === 'email' ? (previous?.value ?? null) : (before.find((m) => m.kind === 'email')?.value ?? null);
+  const recipients = [auth.account.login, oldEmail].filter(
+    (to, i, all): to is string => to !== null && to.toLowerCase() !== newValue.toLowerCase() && all.indexOf(to) === i,
+  );
+  const content = renderEmail('security-info.changed', {
+    displayName: auth.account.displayName,
+    kind,
+    maskedValue,
+    when: new Date(now).toISOString(),
+    changedBy: 'you',
+    helpText: helpText(auth.tenant.policy),
+  });
+  for (const to of recipients) {
+    await enqueueEmail(tx, d, {
+      tenantId: auth.tenant.id,
+      accountId: auth.account.id,
+      template: 'security-info.changed',
+      expiresAt: null,
+      now,
+      to,
+      content,
+    });
+    d.metrics?.messageQueued('email', 'security-info.changed');
+  }
+  return recipients.length;
+}

@@ -1,0 +1,39 @@
+import type { TenantPolicy } from '../core/directory-model.ts';
+import { DAY_MS, type ResetPolicy } from '../core/reset-policy.ts';
+import { sendingRefusal, type SendingRefusal } from '../core/sending-limits.ts';
+import type { Repos } from '../ports/store.ts';
+
+/** Whom a code message would go to: the account's email, or a number for an account of a tenant. */
+export type SendingTarget =
+  | { readonly channel: 'email'; readonly accountId: string }
+  | {
+      readonly channel: 'sms';
+      readonly accountId: string;
+      readonly tenantId: string;
+      readonly tenant: Pick<TenantPolicy, 'smsDailyBudget' | 'smsCountries'>;
+      readonly to: string;
+    };
+
+/**
+ * Counts what the sending limits look at (the same statements whatever the answer) and asks the
+ * one rule in core (`core/sending-limits.ts`). Used by the reset flow and by security-info
+ * registration alike.
+ */
+export async function sendingLimitRefusal(
+  tx: Pick<Repos, 'flows'>,
+  policy: ResetPolicy,
+  target: SendingTarget,
+  now: number,
+): Promise<SendingRefusal | null> {
+  if (target.channel === 'email') {
+    const accountEmails = await tx.flows.countMessages({
+      accountId: target.accountId,
+      channel: 'email',
+      since: now - policy.emailWindowMs,
+    });
+    return sendingRefusal(policy, { channel: 'email', accountEmails });
+  }
+  const accountSms = await tx.flows.countMessages({ accountId: target.accountId, channel: 'sms', since: now - DAY_MS });
+  const tenantSms = await tx.flows.countMessages({ tenantId: target.tenantId, channel: 'sms', since: now - DAY_MS });
+  return sendingRefusal(policy, { channel: 'sms', to: target.to, accountSms, tenantSms, tenant: target.tenant });
+}
