@@ -76,8 +76,9 @@ async function refusedEverywhere(kit: AttackServer): Promise<void> {
   for (const login of injections('user@contoso.example')) {
     const res = await api(kit.server, 'POST', 'start', { body: { login, altcha: await kit.captcha() } });
     // a trailing line break is trimmed away (the same account); anything after it is refused
-    assert.ok([202, 400].includes(res.status), `login ${JSON.stringify(login)} → ${res.status}`);
-    if (res.status === 400) assert.equal(errorCode(res), 'login_invalid');
+    const trailing = login.trim() === 'user@contoso.example';
+    assert.equal(res.status, trailing ? 202 : 400, `login ${JSON.stringify(login)} → ${res.status}`);
+    if (!trailing) assert.equal(errorCode(res), 'login_invalid', `login ${JSON.stringify(login)}`);
   }
 }
 

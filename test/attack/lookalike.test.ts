@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, apiStart, startAttackServer } from './attack-kit.ts';
+import { api, apiStart, errorCode, startAttackServer } from './attack-kit.ts';
 
 /**
  * Unicode look-alike identifiers (GUIDE §6): a login that only LOOKS like the admin's must not
@@ -38,6 +38,8 @@ test('look-alikes: Cyrillic "а" does not reach the admin; full-width ａｄｍ�
       if (answer.status === 202) {
         const f = await kit.app.store.flows.get(String(answer.body.flowId));
         assert.equal(f?.accountId, null, `${JSON.stringify(lookalike)} must not resolve to the admin`);
+      } else {
+        assert.equal(errorCode(answer), 'login_invalid', `${JSON.stringify(lookalike)} is refused as a login`);
       }
     }
     await kit.deliver();
