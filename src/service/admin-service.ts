@@ -1,9 +1,8 @@
-import { actorDescription, actorName, canManageCredentials, type Actor, type Denial } from '../core/admin-rules.ts';
+import type { Actor, Denial } from '../core/admin-rules.ts';
 import type { ContactError, MethodKind } from '../core/contact.ts';
 import type { Account, Role, TenantPolicy } from '../core/directory-model.ts';
-import { checkPassword, PASSWORD_MIN_LENGTH_FLOOR, personalWords } from '../core/password-policy.ts';
 import type { ResetPolicy } from '../core/reset-policy.ts';
-import { err, ok, type Result } from '../core/result.ts';
+import { err, type Result } from '../core/result.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Keyring } from '../ports/keyring.ts';
 import type { PasswordHasher } from '../ports/password-hasher.ts';
@@ -11,7 +10,6 @@ import type { Random } from '../ports/random.ts';
 import type { Store } from '../ports/store.ts';
 import { AccountAdministration, type AddAccountResult, type NewAccountInput } from './account-administration.ts';
 import { AccountChanges, type Change, type ChangeError, type PrefillOutcome } from './account-changes.ts';
-import { deny } from './admin-common.ts';
 import {
   AssistedLinks,
   type AssistedResetError,
@@ -27,7 +25,6 @@ import {
   type UserSummary,
 } from './admin-user-queries.ts';
 import { AssistedResetService } from './assisted-reset-service.ts';
-import { CredentialChange } from './credential-change.ts';
 import type { RequestContext } from './request-context.ts';
 import { TenantPolicyAdmin, type UpdatePolicyResult } from './tenant-policy.ts';
 
@@ -39,8 +36,8 @@ export * from './tenant-policy.ts';
 
 /**
  * The admin console's use cases, shared by the console pages, the support console and the admin
- * API: a small façade over its parts — user queries (`admin-user-queries.ts`), assisted links
- * (`admin-assisted-links.ts`, and the temporary password below), account administration
+ * API: a small façade over its parts — user queries (`admin-user-queries.ts`), assisted resets
+ * (`admin-assisted-links.ts`: a link or a temporary password), account administration
  * (`account-administration.ts`, with the role change and pre-fill of `account-changes.ts` that
  * the command line shares) and tenant policy (`tenant-policy.ts`). Every method asks
  * `src/core/admin-rules.ts` first; a refused mutation is audited (`admin.denied`) and changes
@@ -59,8 +56,6 @@ export interface AdminDeps {
   /** The self-service block's length (an account is "blocked" while it runs). */
   readonly resetPolicy: Pick<ResetPolicy, 'blockMs'>;
 }
-
-export const TEMP_PASSWORD_TTL_MS = 24 * 60 * 60_000;
 
 export class AdminService {
   /** Redemption of assisted reset links by the person who received one (the `/reset/assisted` pages). */
@@ -116,66 +111,16 @@ export class AdminService {
   // ---- admin-assisted reset ------------------------------------------------------------
 
   /**
-   * Resets another person's password: a one-time link (24 h) sent to their registered alternate
-   * email and their login address, or a temporary password (24 h, must be changed at the next
-   * sign-in) returned once to the caller and stored only as a hash. The person and every other
-   * admin of the tenant are notified; nobody resets themselves; only a global admin resets an
-   * admin; operators send links only.
+   * Resets another person's password: a one-time link or a temporary password (see
+   * `AssistedLinks.assistedReset`).
    */
-  async assistedReset(
+  assistedReset(
     actor: Actor,
     accountId: string,
     mode: AssistedResetMode,
     rc: RequestContext,
   ): Promise<Result<AssistedResetOutcome, AssistedResetError>> {
-    const target = await this.d.store.directory.getAccount(accountId);
-    if (!target) return err('account_not_found');
-    const denial = canManageCredentials(actor, target);
-    if (denial) return deny(this.d, actor, target, `assisted_reset.${mode}`, denial, rc);
-    if (mode === 'temp_password' && actor.kind === 'operator') {
-      return deny(this.d, actor, target, `assisted_reset.${mode}`, 'mode_not_allowed', rc);
-    }
-    return mode === 'link' ? this.links.sendLink(actor, target, rc) : this.setTempPassword(actor, target, rc);
-  }
-
-  private async setTempPassword(
-    actor: Actor,
-    target: Account,
-    rc: RequestContext,
-  ): Promise<Result<AssistedResetOutcome, AssistedResetError>> {
-    const tenant = await this.d.store.directory.getTenant(target.tenantId);
-    const methods = await this.d.store.directory.listMethods(target.id);
-    const minLength = tenant?.policy.passwordMinLength ?? PASSWORD_MIN_LENGTH_FLOOR;
-    const tempPassword = generateTempPassword(
-      this.d.random,
-      minLength,
-      personalWords({
-        login: target.login,
-        displayName: target.displayName,
-        tenantName: tenant?.name ?? null,
-        emails: methods.filter((m) => m.kind === 'email').map((m) => m.value),
-      }),
-    );
-    // the one credential change: the temporary password written (must change, 24 h), everything
-    // the old one opened ended, audited as the admin's, the person and every other admin told
-    const result = await new CredentialChange(this.d).change({
-      path: 'temp-password',
-      account: target,
-      tenant,
-      password: tempPassword,
-      actor: actorName(actor),
-      rc,
-      temporaryTtlMs: TEMP_PASSWORD_TTL_MS,
-      auditDetails: { mode: 'temp_password', mustChangePassword: true },
-      actingAccountId: actor.kind === 'admin' ? actor.account.id : null,
-      adminNotice: { what: 'a temporary password was set', by: actorDescription(actor) },
-    });
-    if (result.ok) {
-      return ok({ mode: 'temp_password', tempPassword, expiresAt: result.value.effects.now + TEMP_PASSWORD_TTL_MS });
-    }
-    if (result.error === 'account_not_found') return err('account_not_found');
-    // the generated password passes the policy by construction and cannot be a recent one
-    throw new Error(`generated temporary password refused: ${result.error}`);
+    return this.links.assistedReset(actor, accountId, mode, rc);
   }
 
   // ---- account management --------------------------------------------------------------
@@ -224,28 +169,5 @@ export class AdminService {
   /** Changes the fields present in `input` (see `TenantPolicyAdmin.updatePolicy`). */
   updatePolicy(actor: Actor, input: Readonly<Record<string, string>>, rc: RequestContext): Promise<UpdatePolicyResult> {
     return this.policy.updatePolicy(actor, input, rc);
-  }
-}
-
-// ---- temporary passwords -----------------------------------------------------------------
-
-// no look-alikes (0/O, 1/l/I) so the password can be read out and typed from a screen
-const TEMP_ALPHABET = 'abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789';
-
-/**
- * Groups of five characters from 56 symbols (about 29 bits each), at least four groups (116 bits)
- * and enough for the tenant's minimum length: `Xk7pQ-mN3ra-…`.
- */
-export function generateTempPassword(random: Random, minLength: number, personal: readonly string[]): string {
-  const groups = Math.max(4, Math.ceil((minLength + 1) / 6));
-  for (;;) {
-    const parts: string[] = [];
-    for (let g = 0; g < groups; g++) {
-      let part = '';
-      for (let i = 0; i < 5; i++) part += TEMP_ALPHABET[random.intBelow(TEMP_ALPHABET.length)];
-      parts.push(part);
-    }
-    const password = parts.join('-');
-    if (checkPassword(password, { minLength, personal }).ok) return password;
   }
 }
