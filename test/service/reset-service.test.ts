@@ -261,7 +261,8 @@ describe('reset service (SQLite, injected clock)', () => {
       h.clock.advance(MIN);
       assert.equal(errorOf(await h.reset.resend(handle, RC)), 'too_many_codes');
       // an older code of the flow: told a newer one was sent (not counted as a guess)
-      assert.equal(errorOf(await h.reset.submitCode(handle, first, RC)), 'code_superseded');
+      for (const older of [first, second])
+        assert.equal(errorOf(await h.reset.submitCode(handle, older, RC)), 'code_superseded');
       const third = await h.lastCode(USER_MAIL);
       assert.equal(ok(await h.reset.submitCode(handle, third, RC)).view.state, 'new_password');
     }));
