@@ -2,6 +2,7 @@ import type { FlowHandle } from '../../src/service/reset-service.ts';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cryptoRandom } from '../../src/adapters/crypto/crypto-random.ts';
+import type { Random } from '../../src/ports/random.ts';
 import { DAY_MS } from '../../src/core/reset-policy.ts';
 import type { TenantPolicy } from '../../src/core/directory-model.ts';
 import { SecurityInfoService } from '../../src/service/security-info-service.ts';
@@ -27,7 +28,7 @@ interface Kit {
 
 async function withKit(
   fn: (k: Kit) => Promise<void>,
-  options: { tenantPolicy?: Partial<TenantPolicy>; databaseUrl?: string } = {},
+  options: { tenantPolicy?: Partial<TenantPolicy>; databaseUrl?: string; random?: Random } = {},
 ): Promise<void> {
   const h = await createResetHarness(options);
   const outbox = {
@@ -38,7 +39,7 @@ async function withKit(
   const si = new SecurityInfoService({
     store: h.store,
     keyring: h.keyring,
-    random: cryptoRandom,
+    random: options.random ?? cryptoRandom,
     clock: h.clock,
     outbox,
     policy: h.policy,
@@ -76,6 +77,12 @@ async function withKit(
   } finally {
     await h.close();
   }
+}
+
+/** Distinct numbers below the bound, one after another (codes that never collide by chance). */
+function sequence(): (bound: number) => number {
+  let n = 0;
+  return (bound) => (123_457 * ++n) % bound;
 }
 
 function value<T>(r: { ok: true; value: T } | { ok: false; error: string }): T {
@@ -319,31 +326,33 @@ describe('security info service (SQLite, injected clock)', () => {
     }));
 
   test('resend: 60 s cooldown (also against starting over), a resend kills the previous code, at most 3 codes', () =>
-    withKit(async (k) => {
-      const { h, si } = k;
-      const auth = await k.signIn(USER);
-      value(await si.startChange(auth, 'email', NEW_MAIL, RC));
-      const first = await h.lastCode(NEW_MAIL);
-      const soon = await si.resend(auth, 'email', RC);
-      assert.equal(errorOf(soon), 'resend_too_soon');
-      assert.equal(soon.waitMs, MIN);
-      h.clock.advance(30_000);
-      const restart = await si.startChange(auth, 'email', 'other@elsewhere.example', RC);
-      assert.equal(errorOf(restart), 'resend_too_soon', 'typing another value does not skip the cooldown');
-      assert.equal(restart.waitMs, 30_000);
-      h.clock.advance(30_000);
-      const view = value(await si.resend(auth, 'email', RC));
-      assert.equal(view.codesLeft, 1);
-      const second = await h.lastCode(NEW_MAIL);
-      if (second !== first) {
+    withKit(
+      async (k) => {
+        const { h, si } = k;
+        const auth = await k.signIn(USER);
+        value(await si.startChange(auth, 'email', NEW_MAIL, RC));
+        const first = await h.lastCode(NEW_MAIL);
+        const soon = await si.resend(auth, 'email', RC);
+        assert.equal(errorOf(soon), 'resend_too_soon');
+        assert.equal(soon.waitMs, MIN);
+        h.clock.advance(30_000);
+        const restart = await si.startChange(auth, 'email', 'other@elsewhere.example', RC);
+        assert.equal(errorOf(restart), 'resend_too_soon', 'typing another value does not skip the cooldown');
+        assert.equal(restart.waitMs, 30_000);
+        h.clock.advance(30_000);
+        const view = value(await si.resend(auth, 'email', RC));
+        assert.equal(view.codesLeft, 1);
+        const second = await h.lastCode(NEW_MAIL);
+        assert.notEqual(second, first, 'codes drawn in sequence (the test random) differ');
         assert.equal(errorOf(await si.confirm(auth, 'email', first, RC)), 'invalid_code', 'the previous code is dead');
-      }
-      h.clock.advance(MIN);
-      value(await si.resend(auth, 'email', RC));
-      h.clock.advance(MIN);
-      assert.equal(errorOf(await si.resend(auth, 'email', RC)), 'too_many_codes');
-      value(await si.confirm(auth, 'email', await h.lastCode(NEW_MAIL), RC));
-    }));
+        h.clock.advance(MIN);
+        value(await si.resend(auth, 'email', RC));
+        h.clock.advance(MIN);
+        assert.equal(errorOf(await si.resend(auth, 'email', RC)), 'too_many_codes');
+        value(await si.confirm(auth, 'email', await h.lastCode(NEW_MAIL), RC));
+      },
+      { random: { ...cryptoRandom, intBelow: sequence() } },
+    ));
 
   test('refusals: malformed values, the login as alternate email, the same value again, SMS countries outside the allowlist', () =>
     withKit(
