@@ -1,5 +1,5 @@
 import { isAdminRole, DEFAULT_TENANT_POLICY, type Account, type Method, type Tenant } from '../core/directory-model.ts';
-import { renderEmail } from '../core/message-templates.ts';
+import { helpText, renderEmail } from '../core/message-templates.ts';
 import {
   checkPassword,
   personalWords,
@@ -379,11 +379,7 @@ function minLengthOf(tenant: Tenant | null): number {
   return tenant?.policy.passwordMinLength ?? DEFAULT_TENANT_POLICY.passwordMinLength;
 }
 
-/** Where to get help, in a notice: the tenant's help desk, or its administrator. */
+/** Where to get help, in a notice: message help.contact of the catalogue (core/message-templates). */
 export function helpTextOf(tenant: Tenant): string {
-  const { helpdeskEmail, helpdeskUrl } = tenant.policy;
-  if (helpdeskEmail && helpdeskUrl) return `Contact your help desk at ${helpdeskEmail} or ${helpdeskUrl}.`;
-  if (helpdeskEmail) return `Contact your help desk at ${helpdeskEmail}.`;
-  if (helpdeskUrl) return `Contact your help desk: ${helpdeskUrl}.`;
-  return 'Contact your administrator.';
+  return helpText(tenant.policy);
 }

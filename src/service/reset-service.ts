@@ -8,7 +8,6 @@ import type { RequestContext } from './request-context.ts';
 import { CredentialChange } from './credential-change.ts';
 import { CodeCheck } from './reset/code-check.ts';
 import { CodeSender } from './reset/code-sender.ts';
-import { queueCompletionNotices } from './reset/completion-notices.ts';
 import { auditFlow, FlowAccess } from './reset/flow-access.ts';
 import { Lockout } from './reset/lockout.ts';
 import { SendSteps } from './reset/send-steps.ts';
@@ -205,10 +204,6 @@ export class ResetService {
 
   private viewOf(tx: Repos, flow: FlowRecord): Promise<FlowView> {
     return this.views.viewOf(tx, flow);
-  }
-
-  private queueNotices(tx: Repos, flow: FlowRecord, ctx: Ctx, rc: RequestContext, now: number): Promise<void> {
-    return queueCompletionNotices(tx, this.d, flow, ctx, rc, now);
   }
 
   private readonly audit = auditFlow;
