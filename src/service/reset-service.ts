@@ -154,12 +154,7 @@ export class ResetService {
           if (!access.ok) return access;
           const flow = access.value;
           if (flow.state !== 'new_password') return err('wrong_step');
-          const done = await tx.flows.update(flow.id, flow.version, {
-            state: 'completed',
-            completedAt: now,
-            prevBindingHash: null,
-            prevBindingUntil: null,
-          });
+          const done = await this.flows.complete(tx, flow, now);
           return done ? ok(done) : err('flow_not_found');
         },
         after: async (tx, done, effects) => {
