@@ -42,6 +42,8 @@ export interface SecurityInfoChangedParams {
   readonly changedBy: 'you' | 'an administrator';
   /** Where to get help, e.g. "Contact the IT help desk at help@example.com or +44 20 7946 0000." */
   readonly helpText: string;
+  /** The reset page, when the sender knows the public URL: where "change your password now" happens. */
+  readonly resetUrl?: string | null;
 }
 
 /** A code that proves a person can receive at the address or number they are registering. */
@@ -220,7 +222,7 @@ const EMAIL_TEMPLATES = {
         { p: `When: ${formatWhen(p.when)}. ${who}` },
         { p: 'If this was you, or you expected it, there is nothing else to do.' },
         {
-          p: `If you do not recognise this change, someone else may be trying to take over your account. Change your password now and tell your administrator. ${p.helpText}`.trim(),
+          p: `If you do not recognise this change, someone else may be trying to take over your account. Change your password now and tell your administrator.${p.resetUrl ? ` You can reset your password at ${p.resetUrl}.` : ''} ${p.helpText}`.trim(),
         },
         { p: 'We will never ask you for your password or for a security code by email or phone.' },
       ],

@@ -23,6 +23,8 @@ import type { RequestContext } from './request-context.ts';
  */
 export interface AccountChangesDeps extends NoticeDeps {
   readonly store: Pick<Store, 'transaction' | 'audit'>;
+  /** The public URL: the notice of a pre-fill names the reset page (`<url>/reset`). */
+  readonly publicUrl?: string;
 }
 
 export interface Change<T> {
@@ -116,6 +118,7 @@ export class AccountChanges {
         when: new Date(now).toISOString(),
         changedBy: 'an administrator',
         helpText: helpText(tenant?.policy ?? null),
+        resetUrl: this.d.publicUrl ? `${this.d.publicUrl.replace(/\/+$/, '')}/reset` : null,
       });
       const noticesQueued = await emailAccount(
         tx,

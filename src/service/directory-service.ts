@@ -67,10 +67,7 @@ export interface DirectoryServiceDeps {
   readonly clock: Clock;
   readonly hasher: PasswordHasher;
   readonly outbox: OutboxWaker;
-  /**
-   * No longer read: notices name the tenant's help desk (as the console's do). Optional until the
-   * composition root and test kits stop passing it.
-   */
+  /** The public URL: a pre-fill's notice names the reset page. */
   readonly config?: { readonly public_url: string };
 }
 
@@ -89,7 +86,7 @@ export class DirectoryService {
 
   constructor(deps: DirectoryServiceDeps) {
     this.#d = deps;
-    this.#changes = new AccountChanges(deps);
+    this.#changes = new AccountChanges({ ...deps, publicUrl: deps.config?.public_url });
   }
 
   async createTenant(input: {

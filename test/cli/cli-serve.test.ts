@@ -25,17 +25,21 @@ test('sspr serve --demo: listens, answers /healthz, delivers the demo notices to
     const health = await fetch(`${base}/healthz`);
     assert.equal(health.status, 200);
 
-    // 3 accounts × (email set → notice to it; phone set → notice to the email), sent by the worker
-    const outbox = await until('six delivered notices', 15_000, async () => {
+    // 3 accounts × (email set, phone set) × (the login address, the alternate email): the one
+    // pre-fill tells both, as the console's always did; sent by the worker
+    const outbox = await until('twelve delivered notices', 15_000, async () => {
       const r = await fetch(`${base}/dev/outbox.json`);
       assert.equal(r.status, 200);
       const body = (await r.json()) as OutboxJson;
-      return body.messages.length >= 6 ? body : undefined;
+      return body.messages.length >= 12 ? body : undefined;
     });
-    assert.equal(outbox.messages.length, 6);
+    assert.equal(outbox.messages.length, 12);
     assert.deepEqual([...new Set(outbox.messages.map((m) => m.to))].sort(), [
+      'admin2@contoso.example',
       'admin2@personal.example',
+      'admin@contoso.example',
       'admin@personal.example',
+      'user@contoso.example',
       'user@personal.example',
     ]);
     for (const m of outbox.messages) {
