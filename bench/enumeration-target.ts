@@ -82,7 +82,7 @@ async function seed(env: Record<string, string>, n: number, altDomain: string): 
           });
           if (!created.ok) throw new Error(`bench account ${k} ${i}: ${created.error}`);
           if (k !== 'no method') await tx.directory.setMethod(id, 'email', `${prefix[k]}${i}@${altDomain}`, now, now);
-          if (k === 'blocked') await tx.flows.block(id, now);
+          if (k === 'blocked') await tx.lockouts.block(id, now);
         }
       });
     }

@@ -288,7 +288,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     clock,
     // relaxed: a power loss that undoes the record lets one solution be used once more
     markUsed: (signature, expiresAt) =>
-      store.transaction((tx) => tx.flows.markCaptchaUsed(signature, expiresAt), { durability: 'relaxed' }),
+      store.transaction((tx) => tx.captchas.markUsed(signature, expiresAt), { durability: 'relaxed' }),
   });
 
   const purge = new PurgeService({

@@ -100,25 +100,6 @@ export interface FlowRepo {
   /** The flow's codes on a channel that a newer code replaced (not used), newest first. */
   supersededCodes(flowId: string, channel: Gate): Promise<CodeRecord[]>;
 
-  /**
-   * Serialises the attempt guard of one subject (an account, or an unknown login's key) until the
-   * transaction ends: parallel checks of the account's codes, spread over several flows, then
-   * read the block and the failure count one after another. Call it inside a transaction.
-   */
-  lockGuard(subject: string): Promise<void>;
-
-  /**
-   * The attempt guard: failures and blocks are kept per subject — an account id, or for a login
-   * that matched no account the service's keyed hash of the login (`login:<hmac>`).
-   */
-  recordFailure(accountId: string, now: number): Promise<void>;
-  countFailures(accountId: string, since: number): Promise<number>;
-  /** Starts a self-service block unless one is running; returns the block's start. */
-  block(accountId: string, now: number): Promise<void>;
-  blockedAt(accountId: string): Promise<number | null>;
-  /** Clears failures and any block (after a successful reset, or an admin's unblock). */
-  clearGuard(accountId: string): Promise<void>;
-
   /** Messages queued for an account on a channel since `since` (sending limits). */
   countMessages(filter: {
     accountId?: string;
@@ -126,14 +107,4 @@ export interface FlowRepo {
     channel: 'email' | 'sms';
     since: number;
   }): Promise<number>;
-
-  /** Domains of the tenant's registered alternate emails, one entry per account (at most `limit`), for decoy masks. */
-  alternateEmailDomains(tenantId: string, limit: number): Promise<string[]>;
-
-  /** Records a used CAPTCHA solution; false when it was used before. Expired ones are purged (PurgeService). */
-  markCaptchaUsed(signature: string, expiresAt: number): Promise<boolean>;
-
-  addPasswordHistory(accountId: string, hash: string, now: number): Promise<void>;
-  /** The account's most recent password hashes, newest first. */
-  recentPasswordHashes(accountId: string, limit: number): Promise<string[]>;
 }

@@ -3,6 +3,7 @@ import type { DeliveryHealthRepo } from './delivery-health.ts';
 import type { Account, Method, Role, Session, Tenant, TenantPolicy } from '../core/directory-model.ts';
 import type { Result } from '../core/result.ts';
 import type { FlowRepo } from './flow-store.ts';
+import type { CaptchaRepo, LockoutRepo, PasswordHistoryRepo } from './guard-store.ts';
 import type { AuthRepo } from './auth-store.ts';
 import type { SecurityInfoRepo } from './security-info-store.ts';
 import type { AdminRepo } from './admin-store.ts';
@@ -76,6 +77,8 @@ export interface DirectoryRepo {
   ): Promise<Method>;
   removeMethod(accountId: string, kind: MethodKind): Promise<boolean>;
   listMethods(accountId: string): Promise<Method[]>;
+  /** Domains of the tenant's registered alternate emails, one entry per account (at most `limit`), for decoy masks. */
+  alternateEmailDomains(tenantId: string, limit: number): Promise<string[]>;
 
   createSession(s: Omit<Session, 'revokedAt'>): Promise<void>;
   getSession(idHash: string): Promise<Session | null>;
@@ -206,6 +209,9 @@ export interface Repos {
   readonly outbox: OutboxRepo;
   readonly audit: AuditRepo;
   readonly flows: FlowRepo;
+  readonly lockouts: LockoutRepo;
+  readonly captchas: CaptchaRepo;
+  readonly passwordHistory: PasswordHistoryRepo;
   readonly auth: AuthRepo;
   readonly securityInfo: SecurityInfoRepo;
   readonly admin: AdminRepo;

@@ -51,8 +51,8 @@ export class AccountAdministration {
     if (denial) return deny(this.d, actor, target, 'unblock', denial, rc);
     const now = this.d.clock.now();
     await this.d.store.transaction(async (tx) => {
-      const blockedAt = await tx.flows.blockedAt(target.id);
-      await tx.flows.clearGuard(target.id);
+      const blockedAt = await tx.lockouts.blockedAt(target.id);
+      await tx.lockouts.clearGuard(target.id);
       await auditChange(tx, actor, target, rc, now, 'admin.self_service_unblocked', {
         wasBlocked: blockedAt !== null && isBlocked(blockedAt, now, this.d.resetPolicy.blockMs),
       });

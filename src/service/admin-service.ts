@@ -71,7 +71,7 @@ export class AdminService {
     const { store, clock } = d;
     this.queries = new AdminUserQueries({
       directory: store.directory,
-      flows: store.flows,
+      lockouts: store.lockouts,
       admin: store.admin,
       audit: store.audit,
       outbox: store.outbox,

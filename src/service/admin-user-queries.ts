@@ -13,7 +13,7 @@ import type { ResetPolicy } from '../core/reset-policy.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import type { AdminRepo } from '../ports/admin-store.ts';
 import type { Clock } from '../ports/clock.ts';
-import type { FlowRepo } from '../ports/flow-store.ts';
+import type { LockoutRepo } from '../ports/guard-store.ts';
 import type { AuditEvent, AuditRepo, DirectoryRepo, OutboxRepo } from '../ports/store.ts';
 import { isBlocked } from './admin-common.ts';
 
@@ -24,7 +24,7 @@ import { isBlocked } from './admin-common.ts';
  */
 export interface AdminUserQueriesDeps {
   readonly directory: Pick<DirectoryRepo, 'listAccounts' | 'getAccount' | 'listMethods' | 'countActiveAdmins'>;
-  readonly flows: Pick<FlowRepo, 'blockedAt'>;
+  readonly lockouts: Pick<LockoutRepo, 'blockedAt'>;
   readonly admin: Pick<AdminRepo, 'getTempPassword' | 'accountStatuses'>;
   readonly audit: Pick<AuditRepo, 'list'>;
   readonly outbox: Pick<OutboxRepo, 'countFailed' | 'listFailed'>;
@@ -186,7 +186,7 @@ export class AdminUserQueries {
     const now = this.d.clock.now();
     const [summary] = await this.summaries(target.tenantId, [target]);
     const methods = await this.d.directory.listMethods(target.id);
-    const blockedAt = await this.d.flows.blockedAt(target.id);
+    const blockedAt = await this.d.lockouts.blockedAt(target.id);
     const temp = await this.d.admin.getTempPassword(target.id);
     const tempLive = temp !== null && target.mustChangePassword && temp.passwordHash === target.passwordHash;
     const events = await this.d.audit.list({

@@ -199,7 +199,7 @@ export class CredentialChange {
     if (!checked.ok) return checked;
     const recent = [
       ...(account.passwordHash ? [account.passwordHash] : []),
-      ...(await this.d.store.flows.recentPasswordHashes(account.id, PASSWORD_HISTORY_LENGTH)),
+      ...(await this.d.store.passwordHistory.recent(account.id, PASSWORD_HISTORY_LENGTH)),
     ];
     for (const h of recent) {
       if (await this.d.hasher.verify(h, checked.value)) {
@@ -254,7 +254,7 @@ export class CredentialChange {
         const current = await tx.directory.getAccount(req.account.id);
         if (!current) return err('account_not_found');
         const temporary = req.path === 'temp-password';
-        if (current.passwordHash) await tx.flows.addPasswordHistory(current.id, current.passwordHash, now);
+        if (current.passwordHash) await tx.passwordHistory.add(current.id, current.passwordHash, now);
         const updated = await this.#writer.write(
           tx,
           current,
@@ -278,7 +278,7 @@ export class CredentialChange {
         await tx.flows.endAccountFlows(current.id, req.exceptFlowId ?? null, now);
         await tx.admin.endLinks(current.id, now);
         if (rule.provesIdentity) {
-          await tx.flows.clearGuard(current.id);
+          await tx.lockouts.clearGuard(current.id);
           await tx.auth.clearSigninGuard(current.id);
         }
         const base = { at: now, tenantId: current.tenantId, accountId: current.id, actor: req.actor, rc: req.rc };

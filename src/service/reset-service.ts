@@ -149,7 +149,7 @@ export class ResetService {
       {
         before: async (tx, now): Promise<Result<FlowRecord, StepError>> => {
           // the account's guard first, as a code check takes it (a block starting meanwhile ends this flow)
-          await tx.flows.lockGuard(account.id);
+          await tx.lockouts.lockGuard(account.id);
           const access = await this.access(tx, handle);
           if (!access.ok) return access;
           const flow = access.value;

@@ -20,7 +20,7 @@ test('ALTCHA: a solved challenge passes once; tampered, expired, foreign-key or 
       maxNumber: 2_000,
       ttlMs: 60_000,
       clock,
-      markUsed: (sig, exp) => store.flows.markCaptchaUsed(sig, exp),
+      markUsed: (sig, exp) => store.captchas.markUsed(sig, exp),
     });
   const captcha = make('s1');
   try {

@@ -67,7 +67,7 @@ async function withLoggedStore(fn: (store: SqlStore, log: string[]) => Promise<v
 describe('SQLite durability per transaction', () => {
   test('a relaxed transaction commits under synchronous = NORMAL and restores FULL, also when it fails', async () => {
     await withLoggedStore(async (store, log) => {
-      await store.transaction((tx) => tx.flows.markCaptchaUsed('sig-1', Date.now() + 60_000), {
+      await store.transaction((tx) => tx.captchas.markUsed('sig-1', Date.now() + 60_000), {
         durability: 'relaxed',
       });
       assert.deepEqual(log.slice(0, 2), [NORMAL, 'begin immediate']);
@@ -77,7 +77,7 @@ describe('SQLite durability per transaction', () => {
       await assert.rejects(
         store.transaction(
           async (tx) => {
-            await tx.flows.markCaptchaUsed('sig-2', Date.now() + 60_000);
+            await tx.captchas.markUsed('sig-2', Date.now() + 60_000);
             throw new Error('boom');
           },
           { durability: 'relaxed' },
@@ -87,7 +87,7 @@ describe('SQLite durability per transaction', () => {
       assert.deepEqual(log.slice(-2), ['rollback', FULL]);
 
       log.length = 0;
-      await store.transaction((tx) => tx.flows.markCaptchaUsed('sig-3', Date.now() + 60_000));
+      await store.transaction((tx) => tx.captchas.markUsed('sig-3', Date.now() + 60_000));
       assert.ok(!log.includes(NORMAL), 'a default transaction stays durable');
       assert.equal(log[0], 'begin immediate');
     });
@@ -98,9 +98,9 @@ describe('SQLite durability per transaction', () => {
       const runs = Array.from({ length: 40 }, (_, i) =>
         store.transaction(
           async (tx) => {
-            await tx.flows.markCaptchaUsed(`c-${i}`, Date.now() + 60_000);
+            await tx.captchas.markUsed(`c-${i}`, Date.now() + 60_000);
             await new Promise((r) => setImmediate(r));
-            await tx.flows.markCaptchaUsed(`d-${i}`, Date.now() + 60_000);
+            await tx.captchas.markUsed(`d-${i}`, Date.now() + 60_000);
           },
           i % 2 === 0 ? { durability: 'relaxed' } : {},
         ),
@@ -157,7 +157,7 @@ describe('SQLite checkpoints', () => {
       checkpointEverything(file); // the migrations' own pages are in the file before we measure
       const before = statSync(file).size;
       await store.transaction(async (tx) => {
-        for (let i = 0; i < 2_000; i++) await tx.flows.markCaptchaUsed(`${'s'.repeat(400)}-${i}`, Date.now() + 60_000);
+        for (let i = 0; i < 2_000; i++) await tx.captchas.markUsed(`${'s'.repeat(400)}-${i}`, Date.now() + 60_000);
       });
       // committed into the log only: far below the main connection's own checkpoint threshold
       assert.equal(statSync(file).size, before);

@@ -299,9 +299,9 @@ test('enumeration: one login answers the same in every state — unknown, no met
     await record('existing');
     const account = await kit.app.store.directory.findAccountByLogin(login);
     assert.ok(account);
-    await kit.app.store.flows.block(account.id, kit.app.clock.now());
+    await kit.app.store.lockouts.block(account.id, kit.app.clock.now());
     await record('blocked');
-    await kit.app.store.flows.clearGuard(account.id);
+    await kit.app.store.lockouts.clearGuard(account.id);
     assert.ok((await kit.app.directory.disable({ login, ...by })).ok);
     await record('disabled');
     assert.ok((await kit.app.directory.enable({ login, ...by })).ok);
@@ -430,7 +430,7 @@ async function statementsPerClass(databaseUrl?: string): Promise<Record<string, 
       assert.ok((await h.directory.setMethod({ login, kind: 'email', value: `x.${login}`, ...by })).ok);
     }
     const blocked = await h.store.directory.findAccountByLogin('blocked@contoso.example');
-    await h.store.flows.block(blocked!.id, h.clock.now());
+    await h.store.lockouts.block(blocked!.id, h.clock.now());
     for (let i = 0; i < 10; i++) assert.ok((await h.reset.start('limited@contoso.example', RC)).ok);
     // warm: the tenant's decoy domains are read once per five minutes, whoever starts first
     assert.ok((await h.reset.start('warm-up@contoso.example', RC)).ok);

@@ -46,7 +46,7 @@ async function raceScenario(kit: AttackServer, label: string): Promise<void> {
     `duplicates of the correct code are audited only as already_used (${label})`,
   );
   assert.equal(blocked.length, 0, `the account is not blocked by duplicates of a correct code (${label})`);
-  assert.equal(await kit.app.store.flows.countFailures(uFlow!.accountId!, 0), 0, 'no failed verification counted');
+  assert.equal(await kit.app.store.lockouts.countFailures(uFlow!.accountId!, 0), 0, 'no failed verification counted');
 
   // ---- 50 parallel WRONG codes: at most 5 are evaluated, then the right code is dead -----
   const admin2 = kit.account('admin2@contoso.example');

@@ -94,7 +94,7 @@ export function adminRepoContract(name: string, open: OpenStore): void {
       await store().directory.setMethod(both!, 'email', 'a@alt.example', T0, T0);
       await store().directory.setMethod(both!, 'phone', '+15555550100', T0, T0);
       await store().directory.setMethod(unverified!, 'email', 'b@alt.example', null, T0);
-      await store().flows.block(blocked!, T0 + 3);
+      await store().lockouts.block(blocked!, T0 + 3);
       const other = await seed(store());
       await store().directory.setMethod(other.accounts[0]!.id, 'email', 'c@alt.example', T0, T0);
       const rows = (await store().admin.accountStatuses(tenant.id)).sort((a, b) =>

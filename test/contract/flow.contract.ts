@@ -227,7 +227,7 @@ export function flowRepoContract(name: string, open: OpenStore): void {
       await Promise.all(
         ['a', 'b'].map((n) =>
           store().transaction(async (tx) => {
-            await tx.flows.lockGuard('subject-1');
+            await tx.lockouts.lockGuard('subject-1');
             order.push(`${n}:in`);
             await new Promise<void>((resolve) => setImmediate(resolve));
             order.push(`${n}:out`);
@@ -240,17 +240,17 @@ export function flowRepoContract(name: string, open: OpenStore): void {
 
     test('the attempt guard: failures counted since a time, a block and its start, clearGuard removes both', async () => {
       const subject = uid('login:hmac');
-      await store().flows.recordFailure(subject, T0);
-      await store().flows.recordFailure(subject, T0 + 10);
-      await store().flows.recordFailure(subject, T0 + 20);
-      assert.equal(await store().flows.countFailures(subject, T0 + 10), 2, 'since is inclusive');
-      assert.equal(await store().flows.countFailures('no-such-subject', 0), 0);
-      assert.equal(await store().flows.blockedAt(subject), null);
-      await store().flows.block(subject, T0 + 30);
-      assert.equal(await store().flows.blockedAt(subject), T0 + 30);
-      await store().flows.clearGuard(subject);
-      assert.equal(await store().flows.blockedAt(subject), null);
-      assert.equal(await store().flows.countFailures(subject, 0), 0);
+      await store().lockouts.recordFailure(subject, T0);
+      await store().lockouts.recordFailure(subject, T0 + 10);
+      await store().lockouts.recordFailure(subject, T0 + 20);
+      assert.equal(await store().lockouts.countFailures(subject, T0 + 10), 2, 'since is inclusive');
+      assert.equal(await store().lockouts.countFailures('no-such-subject', 0), 0);
+      assert.equal(await store().lockouts.blockedAt(subject), null);
+      await store().lockouts.block(subject, T0 + 30);
+      assert.equal(await store().lockouts.blockedAt(subject), T0 + 30);
+      await store().lockouts.clearGuard(subject);
+      assert.equal(await store().lockouts.blockedAt(subject), null);
+      assert.equal(await store().lockouts.countFailures(subject, 0), 0);
     });
 
     test('countMessages counts queued messages per channel since a time, of an account or a tenant', async () => {
@@ -284,33 +284,33 @@ export function flowRepoContract(name: string, open: OpenStore): void {
       await store().directory.setMethod(accounts[0]!.id, 'email', 'x@alpha.example', T0, T0);
       await store().directory.setMethod(accounts[1]!.id, 'email', 'y@beta.example', null, T0);
       await store().directory.setMethod(accounts[2]!.id, 'phone', '+15555550100', T0, T0);
-      assert.deepEqual((await store().flows.alternateEmailDomains(tenant.id, 10)).sort(), [
+      assert.deepEqual((await store().directory.alternateEmailDomains(tenant.id, 10)).sort(), [
         'alpha.example',
         'beta.example',
       ]);
-      assert.equal((await store().flows.alternateEmailDomains(tenant.id, 1)).length, 1);
-      assert.deepEqual(await store().flows.alternateEmailDomains('no-such-tenant', 10), []);
+      assert.equal((await store().directory.alternateEmailDomains(tenant.id, 1)).length, 1);
+      assert.deepEqual(await store().directory.alternateEmailDomains('no-such-tenant', 10), []);
     });
 
     test('markCaptchaUsed: true the first time, false after (also in parallel)', async () => {
       const signature = uid('sig');
       const results = await Promise.all([
-        store().flows.markCaptchaUsed(signature, T0 + 600_000),
-        store().flows.markCaptchaUsed(signature, T0 + 600_000),
+        store().captchas.markUsed(signature, T0 + 600_000),
+        store().captchas.markUsed(signature, T0 + 600_000),
       ]);
       assert.deepEqual(results.sort(), [false, true]);
-      assert.equal(await store().flows.markCaptchaUsed(signature, T0 + 600_000), false);
+      assert.equal(await store().captchas.markUsed(signature, T0 + 600_000), false);
     });
 
     test('password history: the most recent hashes, newest first, at most limit', async () => {
       const { accounts } = await seed(store());
       const id = accounts[0]!.id;
-      await store().flows.addPasswordHistory(id, 'h1', T0);
-      await store().flows.addPasswordHistory(id, 'h3', T0 + 2);
-      await store().flows.addPasswordHistory(id, 'h2', T0 + 1);
-      assert.deepEqual(await store().flows.recentPasswordHashes(id, 2), ['h3', 'h2']);
-      assert.deepEqual(await store().flows.recentPasswordHashes(id, 10), ['h3', 'h2', 'h1']);
-      assert.deepEqual(await store().flows.recentPasswordHashes('no-such-account', 10), []);
+      await store().passwordHistory.add(id, 'h1', T0);
+      await store().passwordHistory.add(id, 'h3', T0 + 2);
+      await store().passwordHistory.add(id, 'h2', T0 + 1);
+      assert.deepEqual(await store().passwordHistory.recent(id, 2), ['h3', 'h2']);
+      assert.deepEqual(await store().passwordHistory.recent(id, 10), ['h3', 'h2', 'h1']);
+      assert.deepEqual(await store().passwordHistory.recent('no-such-account', 10), []);
     });
   });
 }

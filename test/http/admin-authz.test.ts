@@ -33,7 +33,7 @@ async function snapshot(kit: PagesKit, id: string, withAudit = true): Promise<st
   return JSON.stringify({
     account: await kit.app.store.directory.getAccount(id),
     methods: await kit.app.store.directory.listMethods(id),
-    blockedAt: await kit.app.store.flows.blockedAt(id),
+    blockedAt: await kit.app.store.lockouts.blockedAt(id),
     temp: await kit.app.store.admin.getTempPassword(id),
     audit: withAudit ? (await kit.app.store.audit.list({ accountId: id, limit: 1000 })).length : null,
   });
@@ -167,7 +167,7 @@ describe('console authorization', () => {
     assert.equal((await admin.post(`/admin/users/${id}/temp-password`, { confirm: 'yes' })).statusCode, 200);
     const after = await person.get('/account');
     assert.equal(after.statusCode, 303, 'signed out by the reset');
-    await kit.app.store.flows.block(id, Date.now());
+    await kit.app.store.lockouts.block(id, Date.now());
     await admin.get(`/admin/users/${id}`);
     await admin.post(`/admin/users/${id}/unblock`);
     await admin.get(`/admin/users/${id}`);

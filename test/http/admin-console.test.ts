@@ -145,13 +145,13 @@ describe('admin console pages', () => {
   it('unblock, pre-fill contact methods and change role from the detail page', async () => {
     const admin = await signIn(kit, ADMIN);
     const id = await idOf(kit, USER);
-    await kit.app.store.flows.block(id, Date.now());
+    await kit.app.store.lockouts.block(id, Date.now());
     const page = await admin.get(`/admin/users/${id}`);
     assert.match(page.body, /Blocked until/);
     const unblocked = await admin.post(`/admin/users/${id}/unblock`);
     assert.equal(unblocked.statusCode, 303);
     assert.match((await admin.follow(unblocked)).body, /Self-service reset is unblocked/);
-    assert.equal(await kit.app.store.flows.blockedAt(id), null);
+    assert.equal(await kit.app.store.lockouts.blockedAt(id), null);
 
     const badPhone = await admin.post(`/admin/users/${id}/methods`, { email: '', phone: '12' });
     assert.equal(badPhone.statusCode, 400);

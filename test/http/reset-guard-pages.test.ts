@@ -56,7 +56,7 @@ test('an older code on the page: "Use the newest code" on the code page with the
       'says when the newer code was sent',
     );
     const account = (await kit.app.store.directory.findAccountByLogin(USER))!;
-    assert.equal(await kit.app.store.flows.countFailures(account.id, 0), 0, 'not counted as a wrong code');
+    assert.equal(await kit.app.store.lockouts.countFailures(account.id, 0), 0, 'not counted as a wrong code');
     await b.get('/reset/flow');
     assert.equal((await b.post('/reset/flow/code', { code: second })).statusCode, 303, 'the newest code works');
 
@@ -133,7 +133,7 @@ test('a blocked administrator passes the email gate with the link, then a help p
       await attacker.post('/reset/flow/code', { code: wrong });
     }
     const account = (await kit.app.store.directory.findAccountByLogin(ADMIN))!;
-    const blockedAt = await kit.app.store.flows.blockedAt(account.id);
+    const blockedAt = await kit.app.store.lockouts.blockedAt(account.id);
     assert.notEqual(blockedAt, null, 'blocked');
 
     // the owner starts: the email has the link, no code; the page words fit

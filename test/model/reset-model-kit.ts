@@ -439,7 +439,7 @@ export async function createModelKit(enforce: ReadonlySet<Rule> = enforcedRules(
       const mine = shape(started);
       const theirs = shape(twin);
       const acc0 = who === 'unknown' ? null : accounts.get(who)!;
-      const blockedNow = acc0 ? isBlocked(policy, await store.flows.blockedAt(acc0.id), now) : false;
+      const blockedNow = acc0 ? isBlocked(policy, await store.lockouts.blockedAt(acc0.id), now) : false;
       tally(`start answer compared: ${who}${blockedNow ? ' (blocked)' : ''}`);
       if (twin.ok) unknownDomains.add(domainOfMask(twin.value.view.maskedEmail));
       if (JSON.stringify(mine) !== JSON.stringify(theirs)) {

@@ -108,7 +108,7 @@ async function snapshot(kit: ModelKit, flow: ModelFlow): Promise<Snapshot> {
   return {
     row: JSON.stringify(row && [row.state, row.passed, row.bindingHash, row.codesSent, row.lastSentAt]),
     state: row?.state ?? 'none',
-    failures: flow.accountId ? await kit.store.flows.countFailures(flow.accountId, 0) : 0,
+    failures: flow.accountId ? await kit.store.lockouts.countFailures(flow.accountId, 0) : 0,
     messages: (await kit.store.outbox.list({ limit: 10_000 })).length,
     password: account?.passwordHash ?? null,
   };
@@ -239,9 +239,9 @@ class SubmitCode extends FlowStep {
     let code = used?.code ?? String(this.wrong).padStart(6, '0');
     if (!used) while (flow.codes.some((c) => c.code === code)) code = String((Number(code) + 1) % 1e6).padStart(6, '0');
     const account = flow.accountId;
-    const blockedAt = account ? await kit.store.flows.blockedAt(account) : null;
+    const blockedAt = account ? await kit.store.lockouts.blockedAt(account) : null;
     const blocked = isBlocked(kit.policy, blockedAt, kit.clock.now());
-    const guessesBefore = account ? await kit.store.flows.countFailures(account, 0) : 0;
+    const guessesBefore = account ? await kit.store.lockouts.countFailures(account, 0) : 0;
     const mismatchesBefore = account
       ? (await kit.store.audit.list({ accountId: account, type: 'code.rejected', outcome: 'mismatch', limit: 10_000 }))
           .length
@@ -251,7 +251,7 @@ class SubmitCode extends FlowStep {
     );
     if (this.kind === 'superseded' && used && this.binding === 'current' && account) {
       tally('own older code typed');
-      const guessesAfter = await kit.store.flows.countFailures(account, 0);
+      const guessesAfter = await kit.store.lockouts.countFailures(account, 0);
       const mismatchesAfter = (
         await kit.store.audit.list({ accountId: account, type: 'code.rejected', outcome: 'mismatch', limit: 10_000 })
       ).length;

@@ -101,12 +101,12 @@ async function seed(store: SqlStore): Promise<void> {
   await enqueue('pendingmsg', old);
 
   // guards, CAPTCHA solutions, sessions
-  for (let i = 0; i < 4; i++) await store.flows.recordFailure('acc1', NOW - DAY - 1 - i);
-  await store.flows.recordFailure('acc1', NOW - 1_000);
-  await store.flows.block('acc-old', NOW - DAY - 1);
-  await store.flows.block('acc-new', NOW - 1_000);
-  for (let i = 0; i < 3; i++) await store.flows.markCaptchaUsed(`oldsig${i}`, NOW - 1 - i);
-  await store.flows.markCaptchaUsed('livesig', NOW + 60_000);
+  for (let i = 0; i < 4; i++) await store.lockouts.recordFailure('acc1', NOW - DAY - 1 - i);
+  await store.lockouts.recordFailure('acc1', NOW - 1_000);
+  await store.lockouts.block('acc-old', NOW - DAY - 1);
+  await store.lockouts.block('acc-new', NOW - 1_000);
+  for (let i = 0; i < 3; i++) await store.captchas.markUsed(`oldsig${i}`, NOW - 1 - i);
+  await store.captchas.markUsed('livesig', NOW + 60_000);
   // rate-limit counters: three windows over, one running, one without expiry
   for (let i = 0; i < 3; i++) await store.limits.add(`oldlimit${i}`, 1, 1_000, NOW - 10_000 - i, false);
   await store.limits.add('livelimit', 1, 60_000, NOW, false);
@@ -220,12 +220,12 @@ async function purgeScenario(store: SqlStore): Promise<void> {
   assert.equal(await store.outbox.get('oldmsg0'), null);
   assert.ok(await store.outbox.get('recentmsg'), 'a recent message stays');
   assert.equal((await store.outbox.get('pendingmsg'))?.status, 'pending', 'a pending message is never purged');
-  assert.equal(await store.flows.countFailures('acc1', 0), 1);
+  assert.equal(await store.lockouts.countFailures('acc1', 0), 1);
   assert.equal(await store.directory.getSession('oldsess0'), null);
   assert.ok(await store.directory.getSession('livesess'), 'a live session stays');
-  assert.equal(await store.flows.blockedAt('acc-old'), null);
-  assert.equal(await store.flows.blockedAt('acc-new'), NOW - 1_000);
-  assert.equal(await store.flows.markCaptchaUsed('livesig', NOW + 60_000), false, 'a live solution stays used');
+  assert.equal(await store.lockouts.blockedAt('acc-old'), null);
+  assert.equal(await store.lockouts.blockedAt('acc-new'), NOW - 1_000);
+  assert.equal(await store.captchas.markUsed('livesig', NOW + 60_000), false, 'a live solution stays used');
 
   const again = await purge.runOnce();
   assert.ok(again.ran);

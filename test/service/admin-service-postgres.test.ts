@@ -14,7 +14,7 @@ test('AdminService on PostgreSQL: statuses, a link redeemed by 10 parallel reque
       await setupDemo(app.directory, app.random, 'test');
       const actor = await adminActor(app, 'admin@contoso.example');
       const user = await account(app, 'user@contoso.example');
-      await app.store.flows.block(user.id, Date.now());
+      await app.store.lockouts.block(user.id, Date.now());
       const blocked = await app.admin.listUsers(actor, { blocked: true, registration: 'complete' });
       assert.deepEqual(blocked.ok && blocked.value.map((u) => u.login), ['user@contoso.example']);
       assert.ok((await app.admin.unblock(actor, user.id, RC)).ok);

@@ -73,7 +73,7 @@ describe('AdminService: reading', () => {
 
     const u = await account(w.app, USER);
     await w.app.store.directory.removeMethod(u.id, 'phone');
-    await w.app.store.flows.block(u.id, Date.now());
+    await w.app.store.lockouts.block(u.id, Date.now());
     const incomplete = await w.app.admin.listUsers(actor, { registration: 'incomplete' });
     assert.deepEqual(incomplete.ok && incomplete.value.map((x) => x.login), [USER]);
     const none = await w.app.admin.listUsers(actor, { registration: 'none' });
@@ -424,7 +424,7 @@ describe('AdminService: who may do what', () => {
   it('unblock and prefillMethod work, notify and audit', async () => {
     const admin = await adminActor(w.app, ADMIN2);
     const user = await account(w.app, USER);
-    await w.app.store.flows.block(user.id, Date.now());
+    await w.app.store.lockouts.block(user.id, Date.now());
     let d = await w.app.admin.getUser(admin, user.id);
     assert.ok(d.ok && d.value.blocked && d.value.blockedUntil !== null);
     assert.ok((await w.app.admin.unblock(admin, user.id, RC)).ok);

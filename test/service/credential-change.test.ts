@@ -164,9 +164,9 @@ async function runRow(row: Row): Promise<{ actual: Effects; expected: Effects }>
     assert.ok(await h.store.admin.getTempPassword(w.bob.id), 'a temporary password');
     // wrong passwords and a self-service block, last (a block pauses the reset's SMS)
     for (let i = 0; i < 3; i++) await h.store.auth.recordSigninFailure(w.bob.id, h.clock.now());
-    await h.store.flows.block(w.bob.id, h.clock.now());
+    await h.store.lockouts.block(w.bob.id, h.clock.now());
     assert.ok(await h.store.auth.getSigninGuard(w.bob.id));
-    assert.ok(await h.store.flows.blockedAt(w.bob.id));
+    assert.ok(await h.store.lockouts.blockedAt(w.bob.id));
 
     // --- the change, through the row's path; first with a password from the history
     const path = row.path;
@@ -211,7 +211,7 @@ async function runRow(row: Row): Promise<{ actual: Effects; expected: Effects }>
     }
     const link = (await h.store.admin.findLinkByTokenHash(h.keyring.hmac('assisted-link', linkToken)))!;
     const tempRecord = await h.store.admin.getTempPassword(w.bob.id);
-    const history = await h.store.flows.recentPasswordHashes(w.bob.id, 10);
+    const history = await h.store.passwordHistory.recent(w.bob.id, 10);
     const events = await h.store.audit.list({ accountId: w.bob.id, type: row.event, limit: 100 });
     assert.equal(events.length, eventsBefore + 1, `one ${row.event} event`);
     const fresh = (await h.messages()).filter((m) => !seen.has(m.id));
@@ -221,7 +221,7 @@ async function runRow(row: Row): Promise<{ actual: Effects; expected: Effects }>
       tempPassword:
         tempRecord === null ? 'cleared' : tempRecord.passwordHash === after.passwordHash ? 'replaced' : 'kept',
       sessionsRevoked: (await w.sessions.authenticate(signedIn.token)) === null,
-      blockCleared: (await h.store.flows.blockedAt(w.bob.id)) === null,
+      blockCleared: (await h.store.lockouts.blockedAt(w.bob.id)) === null,
       signinThrottlingCleared: (await h.store.auth.getSigninGuard(w.bob.id)) === null,
       historyRecorded: history.includes(hashBefore),
       historyEnforced,

@@ -128,7 +128,7 @@ async function blockAcrossFlows(h: ResetHarness, parallel: boolean, label: strin
       );
   const kinds = [...new Set(answers.map((a) => (a.ok ? 'ok' : a.error)))].sort();
   const id = await accountId(h, USER);
-  const failures = await h.store.flows.countFailures(id, h.clock.now() - DAY);
+  const failures = await h.store.lockouts.countFailures(id, h.clock.now() - DAY);
   const mismatches = (await events(h, 'code.rejected', 'mismatch')).length;
   console.log(
     `[guard ${label}] 50 wrong codes over 10 flows: ${mismatches} compared (mismatch), ${failures} failures recorded; answers: ${kinds.join(', ')}`,
@@ -144,7 +144,11 @@ async function blockAcrossFlows(h: ResetHarness, parallel: boolean, label: strin
     assert.equal(errorOf(right), 'invalid_code', `a correct code after the block is refused (${label})`);
     assert.equal((await h.store.flows.get(f.handle.flowId))?.state, 'expired', 'every flow in progress ended');
   }
-  assert.equal(await h.store.flows.countFailures(id, h.clock.now() - DAY), 5, 'refused right codes were not evaluated');
+  assert.equal(
+    await h.store.lockouts.countFailures(id, h.clock.now() - DAY),
+    5,
+    'refused right codes were not evaluated',
+  );
   // still within the 24 h: a fresh start's flow evaluates no code either (its email carries no code)
   h.clock.advance(23 * 60 * MIN);
   const fresh = await start(h, USER);
@@ -255,7 +259,7 @@ describe('a blocked owner can still use the link (issue 9 item 2)', () => {
       ok(await h.reset.setPassword({ flowId: handle.flowId, secret: passed.secret }, STRONG, STRONG, RC));
       const account = (await h.store.directory.findAccountByLogin(USER))!;
       assert.ok(await argon2Hasher.verify(account.passwordHash!, STRONG), 'the owner reset the password');
-      assert.equal(await h.store.flows.blockedAt(account.id), null, 'a successful reset lifts the block');
+      assert.equal(await h.store.lockouts.blockedAt(account.id), null, 'a successful reset lifts the block');
     }));
 
   test('while blocked, "send a new code" sends a fresh link alone; the previous link stops working', () =>
@@ -282,7 +286,7 @@ describe('a blocked owner can still use the link (issue 9 item 2)', () => {
     withHarness(async (h) => {
       const flows = await liveFlows(h, ADMIN, 1);
       for (let i = 0; i < 5; i++) await h.reset.submitCode(flows[0]!.handle, wrongFor(flows[0]!.code), RC);
-      const blockedAt = await h.store.flows.blockedAt(await accountId(h, ADMIN));
+      const blockedAt = await h.store.lockouts.blockedAt(await accountId(h, ADMIN));
       assert.equal(blockedAt, T0);
       const handle = await start(h, ADMIN);
       const passed = ok(await h.reset.consumeLink(await h.lastLinkToken(ADMIN_MAIL), handle, RC));
@@ -365,7 +369,7 @@ describe('an older code of the flow is told apart and not counted (issue 9 item 
         assert.equal(errorOf(r), 'code_superseded');
         assert.equal(r.ok ? null : r.detail, String(T0 + MIN), 'when the newer code was sent');
       }
-      assert.equal(await h.store.flows.countFailures(await accountId(h, USER), 0), 0, 'not a guess');
+      assert.equal(await h.store.lockouts.countFailures(await accountId(h, USER), 0), 0, 'not a guess');
       assert.equal((await events(h, 'account.self_service_blocked')).length, 0);
       assert.equal(ok(await h.reset.submitCode(handle, second, RC)).view.state, 'new_password');
     }));
@@ -380,7 +384,7 @@ describe('an older code of the flow is told apart and not counted (issue 9 item 
       assert.equal(errorOf(r), 'code_superseded');
       assert.equal(r.ok ? null : r.detail, String(T0 + MIN));
       assert.equal(errorOf(await h.reset.consumeLink(firstToken, null, RC)), 'invalid_code', 'no flow in this browser');
-      assert.equal(await h.store.flows.countFailures(await accountId(h, USER), 0), 0, 'not counted');
+      assert.equal(await h.store.lockouts.countFailures(await accountId(h, USER), 0), 0, 'not counted');
       const newest = await h.lastLinkToken(USER_MAIL);
       assert.equal(ok(await h.reset.consumeLink(newest, handle, RC)).view.state, 'new_password');
     }));
@@ -389,6 +393,6 @@ describe('an older code of the flow is told apart and not counted (issue 9 item 
     withHarness(async (h) => {
       const [a, b] = await liveFlows(h, USER, 2);
       assert.equal(errorOf(await h.reset.submitCode(a!.handle, b!.code, RC)), 'invalid_code');
-      assert.equal(await h.store.flows.countFailures(await accountId(h, USER), 0), 1);
+      assert.equal(await h.store.lockouts.countFailures(await accountId(h, USER), 0), 1);
     }));
 });

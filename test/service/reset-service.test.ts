@@ -290,7 +290,7 @@ describe('reset service (SQLite, injected clock)', () => {
       const step = ok(await h.reset.submitCode(later, await h.lastCode(USER_MAIL), RC));
       ok(await h.reset.setPassword({ flowId: later.flowId, secret: step.secret }, STRONG, STRONG, RC));
       assert.equal(
-        await h.store.flows.countFailures((await h.store.directory.findAccountByLogin(USER))!.id, 0),
+        await h.store.lockouts.countFailures((await h.store.directory.findAccountByLogin(USER))!.id, 0),
         0,
         'counters reset',
       );

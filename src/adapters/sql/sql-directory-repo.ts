@@ -206,6 +206,19 @@ export class SqlDirectoryRepo implements DirectoryRepo {
     return result.numDeletedRows === 1n;
   }
 
+  async alternateEmailDomains(tenantId: string, limit: number): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('methods')
+      .innerJoin('accounts', 'accounts.id', 'methods.account_id')
+      .select('methods.value')
+      .where('accounts.tenant_id', '=', tenantId)
+      .where('methods.kind', '=', 'email')
+      .orderBy('methods.account_id')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.value.slice(r.value.lastIndexOf('@') + 1));
+  }
+
   async listMethods(accountId: string): Promise<Method[]> {
     const rows = await this.db
       .selectFrom('methods')

@@ -142,19 +142,6 @@ export class SqlFlowRepo implements FlowRepo {
     return row ? toCode(row) : null;
   }
 
-  async alternateEmailDomains(tenantId: string, limit: number): Promise<string[]> {
-    const rows = await this.db
-      .selectFrom('methods')
-      .innerJoin('accounts', 'accounts.id', 'methods.account_id')
-      .select('methods.value')
-      .where('accounts.tenant_id', '=', tenantId)
-      .where('methods.kind', '=', 'email')
-      .orderBy('methods.account_id')
-      .limit(limit)
-      .execute();
-    return rows.map((r) => r.value.slice(r.value.lastIndexOf('@') + 1));
-  }
-
   async consumeCode(codeId: string, now: number): Promise<boolean> {
     const r = await this.db
       .updateTable('flow_codes')
@@ -209,14 +196,6 @@ export class SqlFlowRepo implements FlowRepo {
     return rows.map(toCode);
   }
 
-  async lockGuard(subject: string): Promise<void> {
-    // SQLite runs one write transaction at a time (BEGIN IMMEDIATE): nothing to do. PostgreSQL:
-    // a transaction-scoped advisory lock on a 64-bit hash of the subject (a collision only makes
-    // two subjects wait for each other)
-    if (this.dialect !== 'postgres') return;
-    await sql`select pg_advisory_xact_lock(hashtextextended(${`sspr-guard:${subject}`}, 0))`.execute(this.db);
-  }
-
   async endEarlierFlows(login: string, accountId: string, now: number): Promise<void> {
     // the flows of the account, and those started for the login before it had one (or without one)
     await this.endFlows(
@@ -224,42 +203,6 @@ export class SqlFlowRepo implements FlowRepo {
         eb.or([eb('account_id', '=', accountId), eb.and([eb('account_id', 'is', null), eb('login', '=', login)])]),
       now,
     );
-  }
-
-  async recordFailure(accountId: string, now: number): Promise<void> {
-    await this.db.insertInto('verification_failures').values({ account_id: accountId, at: now }).execute();
-  }
-
-  async countFailures(accountId: string, since: number): Promise<number> {
-    const row = await this.db
-      .selectFrom('verification_failures')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('account_id', '=', accountId)
-      .where('at', '>=', since)
-      .executeTakeFirstOrThrow();
-    return Number(row.n);
-  }
-
-  async block(accountId: string, now: number): Promise<void> {
-    await this.db
-      .insertInto('account_blocks')
-      .values({ account_id: accountId, blocked_at: now })
-      .onConflict((oc) => oc.column('account_id').doUpdateSet({ blocked_at: now }))
-      .execute();
-  }
-
-  async blockedAt(accountId: string): Promise<number | null> {
-    const row = await this.db
-      .selectFrom('account_blocks')
-      .select('blocked_at')
-      .where('account_id', '=', accountId)
-      .executeTakeFirst();
-    return row ? Number(row.blocked_at) : null;
-  }
-
-  async clearGuard(accountId: string): Promise<void> {
-    await this.db.deleteFrom('verification_failures').where('account_id', '=', accountId).execute();
-    await this.db.deleteFrom('account_blocks').where('account_id', '=', accountId).execute();
   }
 
   async countMessages(filter: {
@@ -277,33 +220,6 @@ export class SqlFlowRepo implements FlowRepo {
     if (filter.tenantId !== undefined) q = q.where('tenant_id', '=', filter.tenantId);
     const row = await q.executeTakeFirstOrThrow();
     return Number(row.n);
-  }
-
-  async markCaptchaUsed(signature: string, expiresAt: number): Promise<boolean> {
-    // expired entries are deleted by the purge service (in batches), not on this hot path: a
-    // delete here scanned the whole table on every reset start
-    const r = await this.db
-      .insertInto('captcha_used')
-      .values({ signature, expires_at: expiresAt })
-      .onConflict((oc) => oc.column('signature').doNothing())
-      .returning('signature')
-      .executeTakeFirst();
-    return r !== undefined;
-  }
-
-  async addPasswordHistory(accountId: string, hash: string, now: number): Promise<void> {
-    await this.db.insertInto('password_history').values({ account_id: accountId, hash, created_at: now }).execute();
-  }
-
-  async recentPasswordHashes(accountId: string, limit: number): Promise<string[]> {
-    const rows = await this.db
-      .selectFrom('password_history')
-      .select('hash')
-      .where('account_id', '=', accountId)
-      .orderBy('created_at', 'desc')
-      .limit(limit)
-      .execute();
-    return rows.map((r) => r.hash);
   }
 }
 

@@ -25,6 +25,7 @@ import { SqlAuditRepo } from './sql-audit-repo.ts';
 import { SqlDirectoryRepo } from './sql-directory-repo.ts';
 import { SqlOutboxRepo } from './sql-outbox-repo.ts';
 import { SqlFlowRepo } from './sql-flow-repo.ts';
+import { SqlCaptchaRepo, SqlLockoutRepo, SqlPasswordHistoryRepo } from './sql-guard-repos.ts';
 import { SqlAuthRepo } from './sql-auth-repo.ts';
 import { SqlSecurityInfoRepo } from './sql-security-info-repo.ts';
 import { SqlAdminRepo } from './sql-admin-repo.ts';
@@ -120,6 +121,9 @@ class KyselySqlStore implements SqlStore {
   readonly outbox: SqlOutboxRepo;
   readonly audit: SqlAuditRepo;
   readonly flows: SqlFlowRepo;
+  readonly lockouts: SqlLockoutRepo;
+  readonly captchas: SqlCaptchaRepo;
+  readonly passwordHistory: SqlPasswordHistoryRepo;
   readonly auth: SqlAuthRepo;
   readonly securityInfo: SqlSecurityInfoRepo;
   readonly admin: SqlAdminRepo;
@@ -141,6 +145,9 @@ class KyselySqlStore implements SqlStore {
     this.outbox = new SqlOutboxRepo(db, dialect);
     this.audit = new SqlAuditRepo(db);
     this.flows = new SqlFlowRepo(db, dialect);
+    this.lockouts = new SqlLockoutRepo(db, dialect);
+    this.captchas = new SqlCaptchaRepo(db);
+    this.passwordHistory = new SqlPasswordHistoryRepo(db);
     this.auth = new SqlAuthRepo(db);
     this.securityInfo = new SqlSecurityInfoRepo(db);
     this.admin = new SqlAdminRepo(db);
@@ -180,6 +187,9 @@ class KyselySqlStore implements SqlStore {
         outbox: new SqlOutboxRepo(trx, this.dialect),
         audit: new SqlAuditRepo(trx),
         flows: new SqlFlowRepo(trx, this.dialect),
+        lockouts: new SqlLockoutRepo(trx, this.dialect),
+        captchas: new SqlCaptchaRepo(trx),
+        passwordHistory: new SqlPasswordHistoryRepo(trx),
         auth: new SqlAuthRepo(trx),
         securityInfo: new SqlSecurityInfoRepo(trx),
         admin: new SqlAdminRepo(trx),

@@ -29,22 +29,22 @@ export class Lockout {
 
   /** Takes the subject's guard for the rest of the transaction and reads its block. */
   async guard(
-    tx: Pick<Repos, 'flows'>,
+    tx: Pick<Repos, 'lockouts'>,
     flow: FlowRecord,
     now: number,
   ): Promise<{ subject: string; blockedAt: number | null; blocked: boolean }> {
     const subject = this.subject(flow);
-    await tx.flows.lockGuard(subject);
-    const blockedAt = await tx.flows.blockedAt(subject);
+    await tx.lockouts.lockGuard(subject);
+    const blockedAt = await tx.lockouts.blockedAt(subject);
     return { subject, blockedAt, blocked: isBlocked(this.d.policy, blockedAt, now) };
   }
 
   /** Re-checks, at send time, what `start` checked: the account is still enabled and not blocked. */
-  async stillDeliverable(tx: Pick<Repos, 'flows' | 'directory'>, flow: FlowRecord, now: number): Promise<boolean> {
+  async stillDeliverable(tx: Pick<Repos, 'lockouts' | 'directory'>, flow: FlowRecord, now: number): Promise<boolean> {
     if (!flow.accountId) return false;
     const account = await tx.directory.getAccount(flow.accountId);
     if (!account?.enabled) return false;
-    return !isBlocked(this.d.policy, await tx.flows.blockedAt(flow.accountId), now);
+    return !isBlocked(this.d.policy, await tx.lockouts.blockedAt(flow.accountId), now);
   }
 
   /**
@@ -66,14 +66,14 @@ export class Lockout {
     await auditFlow(tx, flow, rc, now, type, outcome, { channel, ...extra });
     this.d.metrics?.flowFailed(`${type.split('.')[0]}_${outcome}`);
     const subject = this.subject(flow);
-    await tx.flows.recordFailure(subject, now);
-    const failures = await tx.flows.countFailures(subject, now - this.d.policy.failureWindowMs);
+    await tx.lockouts.recordFailure(subject, now);
+    const failures = await tx.lockouts.countFailures(subject, now - this.d.policy.failureWindowMs);
     if (
       failures < this.d.policy.maxFailuresPerAccount ||
-      isBlocked(this.d.policy, await tx.flows.blockedAt(subject), now)
+      isBlocked(this.d.policy, await tx.lockouts.blockedAt(subject), now)
     )
       return false;
-    await tx.flows.block(subject, now);
+    await tx.lockouts.block(subject, now);
     if (flow.accountId) await tx.flows.endAccountFlows(flow.accountId, null, now);
     else await tx.flows.endLoginFlows(flow.login, now);
     this.d.metrics?.limiterBlocked('account_lockout');

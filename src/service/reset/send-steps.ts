@@ -60,7 +60,7 @@ export class SendSteps {
       } else if (flow.state === 'email_code' && ctx.email && ctx.account?.enabled) {
         // a flow started during a block: a fresh link alone (the previous one stops working), while
         // the block lasts; the link emails count towards the account's email limit like any
-        const blockedAt = await tx.flows.blockedAt(lockout.subject(flow));
+        const blockedAt = await tx.lockouts.blockedAt(lockout.subject(flow));
         const linkToken = flows.token(32);
         if (blockedAt !== null && isBlocked(this.d.policy, blockedAt, now))
           sent = await sender.sendBlockedLinkEmail(tx, updated, ctx, linkToken, blockedAt, now);

@@ -64,7 +64,7 @@ export class StartReset {
         });
         if (!ipLimit.allowed) return { refused: 'rate_limited', retryAfterMs: ipLimit.retryAfterMs } as const;
       }
-      if (captcha && !(await tx.flows.markCaptchaUsed(captcha.id, captcha.expiresAt))) {
+      if (captcha && !(await tx.captchas.markUsed(captcha.id, captcha.expiresAt))) {
         return { refused: 'captcha_failed' } as const;
       }
       // ---- from here on, every statement runs for every login, in the same order ----
@@ -77,8 +77,8 @@ export class StartReset {
       // the guard first, as code checks and password changes take it: ending the earlier flows
       // below then never waits on a code check that waits on this start (PostgreSQL; SQLite has
       // one writer at a time and runs nothing here)
-      await tx.flows.lockGuard(subject);
-      const blockedAt = await tx.flows.blockedAt(subject);
+      await tx.lockouts.lockGuard(subject);
+      const blockedAt = await tx.lockouts.blockedAt(subject);
       const blocked = isBlocked(p, blockedAt, now);
       // the sending limit counts per typed login for every login (unknown ones hit it at the same
       // count), and per account (resends and other emails count there too)

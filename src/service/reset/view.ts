@@ -98,13 +98,17 @@ export class FlowViews {
    * or common providers when there are none (or no tenant). The query runs once per tenant and
    * window, whichever login comes first: it does not depend on the login's state.
    */
-  async decoyDomains(tx: Pick<Repos, 'flows'>, tenant: Tenant | null, now: number): Promise<readonly DecoyDomain[]> {
+  async decoyDomains(
+    tx: Pick<Repos, 'directory'>,
+    tenant: Tenant | null,
+    now: number,
+  ): Promise<readonly DecoyDomain[]> {
     const providers = DECOY_DOMAINS.map((domain) => ({ domain, weight: 1 }));
     if (!tenant) return providers;
     const cached = this.decoyCache.get(tenant.id);
     if (cached && now < cached.until) return cached.domains;
     const counts = new Map<string, number>();
-    for (const d of await tx.flows.alternateEmailDomains(tenant.id, 2_000)) counts.set(d, (counts.get(d) ?? 0) + 1);
+    for (const d of await tx.directory.alternateEmailDomains(tenant.id, 2_000)) counts.set(d, (counts.get(d) ?? 0) + 1);
     const common = [...counts]
       .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
       .slice(0, DECOY_POOL)
