@@ -4,24 +4,20 @@ import { appendAudit, type AuditDetails, type RequestContext } from './request-c
 
 export { AUDIT_USER_AGENT_MAX, auditUserAgent } from './request-context.ts';
 
-/** An audit event of something a person did to their own account (actor `self`). */
+/** Whose event it is: an account, or a reset flow (whose account may be none: an unknown login). */
+export type SelfSubject =
+  Pick<Account, 'tenantId' | 'id'> | { readonly tenantId: string | null; readonly accountId: string | null };
+
+/** An audit event of something a person did to their own account, or in their own reset flow (actor `self`). */
 export async function appendSelfEvent(
-  tx: Repos,
-  account: Account,
-  rc: RequestContext,
+  tx: Pick<Repos, 'audit'>,
+  who: SelfSubject,
+  rc: RequestContext | null,
   at: number,
   type: string,
   outcome: string,
   details: AuditDetails,
 ): Promise<void> {
-  await appendAudit(tx, {
-    at,
-    tenantId: account.tenantId,
-    accountId: account.id,
-    actor: 'self',
-    type,
-    outcome,
-    rc,
-    details,
-  });
+  const accountId = 'accountId' in who ? who.accountId : who.id;
+  await appendAudit(tx, { at, tenantId: who.tenantId, accountId, actor: 'self', type, outcome, rc, details });
 }

@@ -1,5 +1,4 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +12,7 @@ import { setupDemo, type DemoAccountCreated } from '../../src/service/demo.ts';
 import type { ComposedApp as App } from '../../src/compose.ts';
 import type { DevOutboxEntry } from '../../src/ports/messaging.ts';
 import { copyMigratedSqlite } from '../helpers/databases.ts';
+import { freePort } from '../helpers/free-port.ts';
 
 /** Debian's Chromium; never a downloaded browser. */
 export const CHROMIUM_PATH = process.env.SSPR_CHROMIUM ?? '/usr/bin/chromium';
@@ -58,19 +58,7 @@ export interface MessageQuery {
   readonly timeoutMs?: number;
 }
 
-/** A free TCP port on 127.0.0.1 (listen on 0, read it, close). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.unref();
-    probe.on('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      probe.close(() => (port > 0 ? resolve(port) : reject(new Error('no port'))));
-    });
-  });
-}
+export { freePort };
 
 /**
  * A real server, in process: config from `SSPR_*` values only (nothing from the real environment),

@@ -10,7 +10,8 @@ import type { Keyring } from '../../ports/keyring.ts';
 import type { Metrics } from '../../ports/metrics.ts';
 import type { Random } from '../../ports/random.ts';
 import type { Repos, Store } from '../../ports/store.ts';
-import { appendAudit, type AuditDetails, type RequestContext } from '../request-context.ts';
+import { appendSelfEvent } from '../audit-context.ts';
+import type { AuditDetails, RequestContext } from '../request-context.ts';
 import { NO_ACCOUNT, type AccessError, type Ctx, type FlowHandle, type StepError } from './types.ts';
 
 const BINDING_GRACE_MS = 30_000;
@@ -192,7 +193,7 @@ export function positionOf(flow: Pick<FlowRecord, 'state' | 'gates' | 'passed'>)
 }
 
 /** One audit event of a reset flow (actor `self`; the flow's first 8 characters as a detail). */
-export async function auditFlow(
+export function auditFlow(
   tx: Pick<Repos, 'audit'>,
   flow: Pick<FlowRecord, 'id' | 'tenantId' | 'accountId'>,
   rc: RequestContext | null,
@@ -201,14 +202,5 @@ export async function auditFlow(
   outcome: string,
   details: AuditDetails,
 ): Promise<void> {
-  await appendAudit(tx, {
-    at,
-    tenantId: flow.tenantId,
-    accountId: flow.accountId,
-    actor: 'self',
-    type,
-    outcome,
-    rc,
-    details: { flow: flow.id.slice(0, 8), ...details },
-  });
+  return appendSelfEvent(tx, flow, rc, at, type, outcome, { flow: flow.id.slice(0, 8), ...details });
 }
