@@ -15,6 +15,7 @@ import type { Random } from '../ports/random.ts';
 import type { OutboxMessage, Store } from '../ports/store.ts';
 import { openPayload } from './message-queue.ts';
 import { appendAudit } from './request-context.ts';
+import { errorSummary, guard, scrub } from './outbox-reasons.ts';
 
 export interface OutboxWorkerOptions {
   readonly store: Store;
@@ -47,8 +48,6 @@ export interface OutboxWorkerOptions {
  * counted, no audit event.
  */
 type Outcome = 'sent' | 'retry' | 'failed' | 'expired' | 'superseded' | 'deferred' | 'lost';
-
-const MAX_REASON = 300;
 
 const RELAXED = { durability: 'relaxed' } as const;
 
@@ -387,28 +386,4 @@ export class OutboxWorker {
     else log.warn(fields, 'message expired before it could be delivered');
     return outcome;
   }
-}
-
-/** A transport that throws is a retryable failure; the error's own text may name the recipient, so only its kind is kept. */
-async function guard(send: () => Promise<DeliveryResult>): Promise<DeliveryResult> {
-  try {
-    return await send();
-  } catch (e) {
-    return { ok: false, retryable: true, reason: `transport error: ${errorSummary(e)}` };
-  }
-}
-
-function errorSummary(e: unknown): string {
-  if (e instanceof Error) {
-    const code = (e as { code?: unknown }).code;
-    return typeof code === 'string' ? `${e.name} (${code})` : e.name;
-  }
-  return typeof e;
-}
-
-/** Defence in depth: adapters never put the recipient in a reason, and this makes sure of it. */
-function scrub(reason: string, recipient: string): string {
-  let out = recipient.length > 0 ? reason.split(recipient).join('[recipient]') : reason;
-  out = out.replace(/[^\s<>()"',;:]+@[^\s<>()"',;:]+/g, '[address]').replace(/\p{Cc}+/gu, ' ');
-  return out.length > MAX_REASON ? `${out.slice(0, MAX_REASON - 1)}…` : out;
 }
