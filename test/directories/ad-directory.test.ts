@@ -1,13 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { adDialect, guidBytes, guidToText } from '../../src/adapters/directory/ad-dialect.ts';
-import { LdapDirectory, type LdapDirectorySettings } from '../../src/adapters/directory/ldap-directory.ts';
-import type { DirectoryEntry } from '../../src/ports/external-directory.ts';
+import { CONNECTION_DEFAULTS, directoryFactory, findEntry } from './directory-kit.ts';
 import { AD_ADMIN_DN, AD_ADMIN_PASSWORD, AD_TLS_NAME, adUserLdif, startSambaDc, type SambaDc } from './samba.ts';
 
 let dc: SambaDc;
 let ou: string;
-const opened: LdapDirectory[] = [];
 const groupDn = (cn: string) => `CN=${cn},${ou}`;
 
 before(async () => {
@@ -41,40 +39,25 @@ before(async () => {
   dc.delegateResetRights(ou, `CN=Service Delegated,${ou}`);
 });
 after(async () => {
-  await Promise.all(opened.map((d) => d.close()));
   await dc?.stop();
 });
 
-function directory(overrides: Partial<LdapDirectorySettings> = {}): LdapDirectory {
-  const d = new LdapDirectory(
-    {
-      urls: [dc.ldapsUrl],
-      startTls: false,
-      caPem: dc.caPem,
-      tlsServerName: AD_TLS_NAME,
-      bindDn: AD_ADMIN_DN,
-      bindPassword: AD_ADMIN_PASSWORD,
-      timeoutMs: 5_000,
-      poolSize: 2,
-      allowInsecure: false,
-      baseDn: ou,
-      userFilter: '(&(objectCategory=person)(objectClass=user)(|(sAMAccountName={login})(userPrincipalName={login})))',
-      attributes: { login: 'sAMAccountName', displayName: 'displayName', email: 'otherMailbox', mobile: 'mobile' },
-      adminGroups: [groupDn('sspr-admins')],
-      ...overrides,
-    },
-    adDialect(),
-  );
-  opened.push(d);
-  return d;
-}
-
-async function find(d: LdapDirectory, login: string): Promise<DirectoryEntry> {
-  const r = await d.findByLogin(login);
-  assert.ok(r.ok, `findByLogin ${login}: ${!r.ok && r.error} ${!r.ok && r.detail}`);
-  assert.ok(r.value, `${login} found`);
-  return r.value;
-}
+const directory = directoryFactory(
+  () => ({
+    ...CONNECTION_DEFAULTS,
+    urls: [dc.ldapsUrl],
+    caPem: dc.caPem,
+    tlsServerName: AD_TLS_NAME,
+    bindDn: AD_ADMIN_DN,
+    bindPassword: AD_ADMIN_PASSWORD,
+    baseDn: ou,
+    userFilter: '(&(objectCategory=person)(objectClass=user)(|(sAMAccountName={login})(userPrincipalName={login})))',
+    attributes: { login: 'sAMAccountName', displayName: 'displayName', email: 'otherMailbox', mobile: 'mobile' },
+    adminGroups: [groupDn('sspr-admins')],
+  }),
+  adDialect,
+);
+const find = findEntry;
 
 describe('Active Directory adapter against a real Samba AD domain controller', () => {
   test('objectGUID text form round-trips through the filter encoding', () => {

@@ -1,9 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { LdapDirectory, type LdapDirectorySettings } from '../../src/adapters/directory/ldap-directory.ts';
 import { openLdapDialect } from '../../src/adapters/directory/openldap-dialect.ts';
 import type { DirectoryEntry } from '../../src/ports/external-directory.ts';
+import { CONNECTION_DEFAULTS, directoryFactory, findEntry } from './directory-kit.ts';
 import {
   ADMINS_GROUP_DN,
   BASE_DN,
@@ -19,7 +19,6 @@ import {
 } from './slapd.ts';
 
 let slapd: Slapd;
-const opened: LdapDirectory[] = [];
 
 const people = [
   {
@@ -49,40 +48,25 @@ before(async () => {
   );
 });
 after(async () => {
-  await Promise.all(opened.map((d) => d.close()));
   await slapd?.stop();
 });
 
-function directory(overrides: Partial<LdapDirectorySettings> = {}): LdapDirectory {
-  const d = new LdapDirectory(
-    {
-      urls: [slapd.ldapsUrl],
-      startTls: false,
-      caPem: slapd.caPem,
-      bindDn: SERVICE_DN,
-      bindPassword: SERVICE_PASSWORD,
-      timeoutMs: 3_000,
-      poolSize: 2,
-      allowInsecure: false,
-      baseDn: BASE_DN,
-      userFilter: '(&(objectClass=inetOrgPerson)(uid={login}))',
-      attributes: { login: 'uid', displayName: 'cn', email: 'mail', mobile: 'mobile' },
-      adminGroups: [ADMINS_GROUP_DN],
-      passwordPolicyDn: POLICY_DN,
-      ...overrides,
-    },
-    openLdapDialect,
-  );
-  opened.push(d);
-  return d;
-}
-
-async function find(d: LdapDirectory, login: string): Promise<DirectoryEntry> {
-  const r = await d.findByLogin(login);
-  assert.ok(r.ok, `findByLogin ${login}: ${!r.ok && r.error} ${!r.ok && r.detail}`);
-  assert.ok(r.value, `${login} found`);
-  return r.value;
-}
+const directory = directoryFactory(
+  () => ({
+    ...CONNECTION_DEFAULTS,
+    urls: [slapd.ldapsUrl],
+    caPem: slapd.caPem,
+    bindDn: SERVICE_DN,
+    bindPassword: SERVICE_PASSWORD,
+    baseDn: BASE_DN,
+    userFilter: '(&(objectClass=inetOrgPerson)(uid={login}))',
+    attributes: { login: 'uid', displayName: 'cn', email: 'mail', mobile: 'mobile' },
+    adminGroups: [ADMINS_GROUP_DN],
+    passwordPolicyDn: POLICY_DN,
+  }),
+  () => openLdapDialect,
+);
+const find = findEntry;
 
 async function closedPort(): Promise<number> {
   const s = createServer();
