@@ -13,6 +13,7 @@ import type { ComposedApp as App } from '../../src/compose.ts';
 import type { DevOutboxEntry } from '../../src/ports/messaging.ts';
 import { copyMigratedSqlite } from '../helpers/databases.ts';
 import { freePort } from '../helpers/free-port.ts';
+import type { Clock } from '../../src/ports/clock.ts';
 
 /** Debian's Chromium; never a downloaded browser. */
 export const CHROMIUM_PATH = process.env.SSPR_CHROMIUM ?? '/usr/bin/chromium';
@@ -65,7 +66,10 @@ export { freePort };
  * SQLite in a temp folder, outbox worker running, the demo tenant and accounts, listening on
  * 127.0.0.1 on a free port whose number is also in the public URL.
  */
-export async function startE2eServer(overrides: Record<string, string> = {}): Promise<E2eServer> {
+export async function startE2eServer(
+  overrides: Record<string, string> = {},
+  options: { readonly clock?: Clock } = {},
+): Promise<E2eServer> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'sspr-e2e-'));
   let app: App | undefined;
   let server: FastifyInstance | undefined;
@@ -85,7 +89,7 @@ export async function startE2eServer(overrides: Record<string, string> = {}): Pr
     });
     // SQLite: start from a migrated copy (migrate() below then applies nothing)
     if (overrides.SSPR_DATABASE_URL === undefined) await copyMigratedSqlite(path.join(dataDir, 'sspr.db'));
-    app = await createApp(config, { startWorker: true });
+    app = await createApp(config, { startWorker: true, ...(options.clock ? { clock: options.clock } : {}) });
     await app.migrate();
     const demo = await setupDemo(app.directory, app.random, 'e2e');
     server = await buildServer(app);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
 import { INVALID_SECURITY_CODE, STEP_PROBLEMS } from '../../src/core/ui-text.ts';
 import type { DevOutboxEntry } from '../../src/ports/messaging.ts';
+import { ManualClock } from '../helpers/manual-clock.ts';
 import {
   axeViolations,
   codeIn,
@@ -41,8 +42,8 @@ after(async () => {
   for (const s of servers) await s.close();
 });
 
-async function server(overrides: Record<string, string> = {}): Promise<E2eServer> {
-  const s = await startE2eServer(overrides);
+async function server(overrides: Record<string, string> = {}, clock?: ManualClock): Promise<E2eServer> {
+  const s = await startE2eServer(overrides, clock ? { clock } : {});
   servers.push(s);
   return s;
 }
@@ -302,24 +303,26 @@ test('3. a wrong code shows "Invalid Security Code" with the seed sentence; "cli
   assert.equal(await page.getByRole('button', { name: 'Next' }).count(), 1);
 });
 
-test('4a. an expired code answers "Invalid Security Code" (codes live 2 s here)', async () => {
-  const s = await server({ SSPR_CODE_TTL_MS: '2000' });
+test('4a. an expired code answers "Invalid Security Code" (10 minutes on the server\'s clock, moved by the test)', async () => {
+  const clock = new ManualClock(Date.now());
+  const s = await server({}, clock);
   const user = s.account('user@contoso.example');
   const page = await context();
   await startReset(page, s, user.login);
   const code = codeIn(await email(s, user.email));
-  await sleep(2_300);
+  clock.advance(10 * 60_000);
   await expectInvalidSecurityCode(page, await enterCode(page, code));
   await seen(page, 'invalid security code (expired)');
 });
 
-test('4b. a reset left longer than the flow lifetime shows the expired page (flows live 3 s here)', async () => {
-  const s = await server({ SSPR_FLOW_TTL_MS: '3000' });
+test("4b. a reset left longer than the flow lifetime (60 minutes on the server's clock) shows the expired page", async () => {
+  const clock = new ManualClock(Date.now());
+  const s = await server({}, clock);
   const user = s.account('user@contoso.example');
   const page = await context();
   await startReset(page, s, user.login);
   const code = codeIn(await email(s, user.email));
-  await sleep(3_300);
+  clock.advance(60 * 60_000);
   const answer = await enterCode(page, code);
   assert.equal(answer.status(), 410);
   assert.equal(await h1(page), STEP_PROBLEMS.flow_expired.title);
@@ -378,13 +381,14 @@ test('6a. "Send a new code" right after the first one asks to wait', async () =>
   await seen(page, 'resend too soon', 'reset-11-resend-wait');
 });
 
-test('6b. after the cooldown (1 s here) a new code is sent; the older one is answered "use the newest code" and only the newest one works', async () => {
-  const s = await server({ SSPR_RESEND_COOLDOWN_MS: '1000' });
+test('6b. after the 60 s cooldown (on the server\'s clock) a new code is sent; the older one is answered "use the newest code" and only the newest one works', async () => {
+  const clock = new ManualClock(Date.now());
+  const s = await server({}, clock);
   const user = s.account('user@contoso.example');
   const page = await context();
   await startReset(page, s, user.login);
   const firstMail = await email(s, user.email);
-  await sleep(1_200);
+  clock.advance(60_000);
   assert.equal((await submit(page, 'Send a new code', '/reset/flow/resend')).status(), 303);
   assert.equal(await h1(page), 'Check your email');
   await seen(page, 'email code (after resend)');
