@@ -176,28 +176,65 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
   writeFileSync(f('seed.ldif'), `${seed}\n`);
   run('slapadd', ['-f', f('slapd.conf'), '-l', f('seed.ldif')]);
 
-  const port = await freePort();
-  const tlsPort = await freePort();
+  let port = 0;
+  let tlsPort = 0;
   const env = { LDAPTLS_CACERT: f('ca.pem') };
   let child: ChildProcess | null = null;
-  const startProcess = async () => {
-    // -d 0: foreground (the test owns the process), no debug output
-    child = spawn(
-      'slapd',
-      ['-d', '0', '-h', `ldap://127.0.0.1:${port}/ ldaps://127.0.0.1:${tlsPort}/`, '-f', f('slapd.conf')],
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
+  /** Answers as slapd itself (a root DSE read over StartTLS and over ldaps), not just any listener on the port. */
+  const answers = (): boolean =>
+    ['-ZZ', ''].every(
+      (tls) =>
+        spawnSync(
+          'ldapsearch',
+          [
+            '-x',
+            ...(tls ? [tls] : []),
+            '-H',
+            tls ? `ldap://127.0.0.1:${port}` : `ldaps://127.0.0.1:${tlsPort}`,
+            '-b',
+            '',
+            '-s',
+            'base',
+            '1.1',
+          ],
+          { env: { ...process.env, ...env }, stdio: 'ignore', timeout: 5_000 },
+        ).status === 0,
     );
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const deadline = Date.now() + 10_000;
-    try {
-      await listening(port, deadline);
-      await listening(tlsPort, deadline);
-    } catch (e) {
-      child.kill('SIGKILL');
-      throw new Error(`${(e as Error).message}\n${stderr}`);
+  /**
+   * Starts slapd. The first start picks free ports, and picks others when a port was taken meanwhile
+   * (another test process can grab a port between the probe and slapd's bind); a restart keeps them.
+   */
+  const startProcess = async (restart: boolean): Promise<void> => {
+    let fresh = !restart;
+    for (let attempt = 1; ; attempt++) {
+      if (fresh) {
+        port = await freePort();
+        tlsPort = await freePort();
+      }
+      // -d 0: foreground (the test owns the process), no debug output
+      const c = spawn(
+        'slapd',
+        ['-d', '0', '-h', `ldap://127.0.0.1:${port}/ ldaps://127.0.0.1:${tlsPort}/`, '-f', f('slapd.conf')],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      child = c;
+      let stderr = '';
+      c.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      const deadline = Date.now() + 10_000;
+      let ok = false;
+      try {
+        await listening(port, deadline);
+        await listening(tlsPort, deadline);
+        while (c.exitCode === null && !(ok = answers()) && Date.now() < deadline)
+          await new Promise((r) => setTimeout(r, 50));
+      } catch {
+        ok = false;
+      }
+      if (ok && c.exitCode === null) return;
+      c.kill('SIGKILL');
+      if (restart || attempt >= 3)
+        throw new Error(`slapd did not answer on ${port}/${tlsPort} (attempt ${attempt})\n${stderr}`);
+      fresh = true;
     }
   };
   const stopProcess = async () => {
@@ -210,7 +247,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
     await exited;
     clearTimeout(timer);
   };
-  await startProcess();
+  await startProcess(false);
   const url = `ldap://127.0.0.1:${port}`;
   return {
     url,
@@ -230,7 +267,7 @@ export async function startSlapd(options: SlapdOptions = {}): Promise<Slapd> {
       );
     },
     pause: stopProcess,
-    start: startProcess,
+    start: () => startProcess(true),
     async stop() {
       await stopProcess();
       rmSync(dir, { recursive: true, force: true });
