@@ -5,7 +5,7 @@
 import { Attribute, BerWriter, Change, Control, type Entry } from 'ldapts';
 import { escapeFilterValue } from '../../core/directory-rules.ts';
 import type { DirectoryEntry, DirectoryPasswordRules, SetPasswordOptions } from '../../ports/external-directory.ts';
-import type { Connection } from './ldap-connection.ts';
+import { resultCode, type Connection } from './ldap-connection.ts';
 import { firstValue, numberValue, refusalOfProbe, type EntryState, type LdapDialect } from './ldap-directory.ts';
 import type { DirectoryCheckStep } from '../../core/directory-rules.ts';
 
@@ -194,7 +194,7 @@ export function adDialect(): LdapDialect {
         });
         logins = r.searchEntries.map((e) => firstValue(e, s.attributes.login) ?? e.dn);
       } catch (e) {
-        more = (await refusalOfProbe(() => Promise.reject(e))) === 4;
+        more = resultCode(e) === 4; // sizeLimitExceeded: 20 or more
       }
       steps.push({
         id: 'protected_accounts',

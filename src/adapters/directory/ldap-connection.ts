@@ -29,6 +29,11 @@ export interface LdapConnectionSettings {
 /** A refusal with its diagnostic for the audit log. */
 export type Refused = Extract<Result<never, DirectoryRefusal>, { ok: false }>;
 
+/** The LDAP result code of a server's answer; null for a transport failure. */
+export function resultCode(e: unknown): number | null {
+  return e instanceof ResultCodeError ? e.code : null;
+}
+
 export function refusalOf(e: unknown): Refused {
   if (e instanceof ResultCodeError) {
     const diagnostic = `LDAP ${e.code}: ${e.message}`;

@@ -19,7 +19,13 @@ import type {
   ExternalDirectoryKind,
   SetPasswordOptions,
 } from '../../ports/external-directory.ts';
-import { LdapConnector, refusalOf, type Connection, type LdapConnectionSettings } from './ldap-connection.ts';
+import {
+  LdapConnector,
+  refusalOf,
+  resultCode,
+  type Connection,
+  type LdapConnectionSettings,
+} from './ldap-connection.ts';
 
 export interface LdapDirectorySettings extends LdapConnectionSettings {
   readonly baseDn: string;
@@ -83,9 +89,7 @@ export async function refusalOfProbe(probe: () => Promise<unknown>): Promise<num
     await probe();
     return 'accepted';
   } catch (e) {
-    const r = refusalOf(e);
-    const code = /^LDAP (\d+):/.exec(r.detail ?? '')?.[1];
-    return code === undefined ? -1 : Number(code);
+    return resultCode(e) ?? -1;
   }
 }
 
@@ -184,9 +188,8 @@ export class LdapDirectory implements ExternalDirectory {
       if (r.searchEntries.length !== 1) return ok(null);
       return ok(await this.#toEntry(c, r.searchEntries[0]!));
     } catch (e) {
-      const r = refusalOf(e);
       // sizeLimitExceeded (4): more than one match
-      return /LDAP 4:/.test(r.detail ?? '') ? ok(null) : r;
+      return resultCode(e) === 4 ? ok(null) : refusalOf(e);
     }
   }
 
