@@ -1,3 +1,4 @@
+import { CachedDirectoryProvider } from './adapters/directory/directory-provider.ts';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -188,7 +189,13 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     clock,
     log: log.child({ component: 'delivery-health' }),
   });
+  // each tenant's OpenLDAP / Active Directory, opened on first use and kept open (pool)
+  const directories = new CachedDirectoryProvider({
+    directory: store.directory,
+    log: log.child({ component: 'directory' }),
+  });
   const directory = new DirectoryService({
+    directories,
     store,
     keyring,
     random: cryptoRandom,
@@ -219,6 +226,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   // 1 while Redis does not answer (limits on the in-process fallback, code checks refused)
   if (redisLimiter) metrics.setLimiterProbe(async () => (await redisLimiter.health()) === 'degraded');
   const reset = new ResetService({
+    directories,
     store,
     keyring,
     random: cryptoRandom,
@@ -234,6 +242,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   });
 
   const sessions = new SessionService({
+    directories,
     store,
     keyring,
     random: cryptoRandom,
@@ -253,6 +262,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     smsEnabled: sms !== null,
   });
   const admin = new AdminService({
+    directories,
     store,
     keyring,
     random: cryptoRandom,
@@ -266,6 +276,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   const help = new HelpRequestService({ ...helpDeps, publicUrl: config.public_url });
   const support = new SupportService(helpDeps);
   const operators = new OperatorService({
+    directories,
     store,
     keyring,
     random: cryptoRandom,
@@ -356,6 +367,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     },
     async close() {
       await purge.stop();
+      await directories.close();
       await outboxListener?.stop();
       await outbox.stop();
       await deliveryHealth.stop();

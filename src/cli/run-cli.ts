@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import type { CliContext } from './cli-context.ts';
 import { CliFailure, EXIT_OK, EXIT_REFUSED } from './cli-failure.ts';
 import { registerDirectoryCommands } from './directory-commands.ts';
+import { registerExternalDirectoryCommands } from './external-directory-commands.ts';
 import { registerServerCommands } from './server-commands.ts';
 import { registerPurgeCommand } from './purge-command.ts';
 import { registerApiKeyCommands } from './apikey-commands.ts';
@@ -23,6 +24,7 @@ export function buildProgram(ctx: CliContext): Command {
     .showHelpAfterError('(run with --help for usage)');
   registerServerCommands(program, ctx);
   registerDirectoryCommands(program, ctx);
+  registerExternalDirectoryCommands(program, ctx);
   registerPurgeCommand(program, ctx);
   registerApiKeyCommands(program, ctx);
   registerOperatorCommands(program, ctx);

@@ -55,6 +55,11 @@ export interface Account {
   /** argon2id PHC string; null until a password is set. */
   readonly passwordHash: string | null;
   readonly mustChangePassword: boolean;
+  /**
+   * The account's stable id in the tenant's directory (`entryUUID`, `objectGUID` as a lowercase
+   * UUID); null for an account kept in sspr's own store. Renames in the directory are followed by it.
+   */
+  readonly externalId: string | null;
   readonly createdAt: number;
   readonly updatedAt: number;
 }

@@ -1,6 +1,7 @@
 import type { MethodKind } from '../core/contact.ts';
 import type { DeliveryHealthRepo } from './delivery-health.ts';
 import type { Account, Method, Role, Session, Tenant, TenantPolicy } from '../core/directory-model.ts';
+import type { DirectorySettings } from '../core/directory-settings.ts';
 import type { Result } from '../core/result.ts';
 import type { FlowRepo } from './flow-store.ts';
 import type { CaptchaRepo, LockoutRepo, PasswordHistoryRepo } from './guard-store.ts';
@@ -36,11 +37,13 @@ export interface NewAccount {
   readonly enabled: boolean;
   readonly passwordHash: string | null;
   readonly mustChangePassword: boolean;
+  /** The directory's stable id, for an account that comes from the tenant's directory. */
+  readonly externalId?: string | null;
   readonly now: number;
 }
 
 export type AccountPatch = Partial<
-  Pick<Account, 'displayName' | 'role' | 'enabled' | 'passwordHash' | 'mustChangePassword'>
+  Pick<Account, 'login' | 'displayName' | 'role' | 'enabled' | 'passwordHash' | 'mustChangePassword'>
 >;
 
 export interface AccountFilter {
@@ -48,7 +51,14 @@ export interface AccountFilter {
   readonly role?: Role;
   /** Substring of login or display name, case-insensitive. */
   readonly search?: string;
+  /** Only accounts that come from the tenant's directory (an external id). */
+  readonly fromDirectory?: boolean;
   readonly limit?: number;
+}
+
+export interface StoredDirectorySettings {
+  readonly settings: DirectorySettings;
+  readonly updatedAt: number;
 }
 
 export interface DirectoryRepo {
@@ -58,10 +68,16 @@ export interface DirectoryRepo {
   findTenantByDomain(domain: string): Promise<Tenant | null>;
   listTenants(): Promise<Tenant[]>;
   updateTenantPolicy(id: string, policy: TenantPolicy, now: number): Promise<boolean>;
+  /** The tenant's directory settings (as stored: the secret only as its reference); null: builtin. */
+  getTenantDirectory(tenantId: string): Promise<StoredDirectorySettings | null>;
+  /** Sets (or, with null, removes: back to builtin) the tenant's directory. */
+  setTenantDirectory(tenantId: string, settings: DirectorySettings | null, now: number): Promise<void>;
 
   createAccount(a: NewAccount): Promise<Result<Account, 'login_taken'>>;
   getAccount(id: string): Promise<Account | null>;
   findAccountByLogin(normalizedLogin: string): Promise<Account | null>;
+  /** The account that a directory's stable id names in the tenant. */
+  findAccountByExternalId(tenantId: string, externalId: string): Promise<Account | null>;
   listAccounts(filter: AccountFilter): Promise<Account[]>;
   /** Returns the updated account, or null when it does not exist. */
   updateAccount(id: string, patch: AccountPatch, now: number): Promise<Account | null>;

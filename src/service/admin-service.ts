@@ -1,3 +1,4 @@
+import type { DirectoryProvider } from '../ports/directory-provider.ts';
 import type { Actor, Denial } from '../core/admin-rules.ts';
 import type { ContactError, MethodKind } from '../core/contact.ts';
 import type { Account, Role, TenantPolicy } from '../core/directory-model.ts';
@@ -45,6 +46,8 @@ export * from './tenant-policy.ts';
  * `api_key:<id>`) and its notices in one transaction.
  */
 export interface AdminDeps {
+  /** The tenants' directories (OpenLDAP, AD); absent: every tenant keeps its passwords in sspr. */
+  readonly directories?: DirectoryProvider;
   readonly store: Store;
   readonly keyring: Keyring;
   readonly random: Random;

@@ -1,3 +1,4 @@
+import type { DirectoryProvider } from '../ports/directory-provider.ts';
 import type { Account, Tenant } from '../core/directory-model.ts';
 import { normalizePassword, type PasswordProblem } from '../core/password-policy.ts';
 import { err, ok, type Result } from '../core/result.ts';
@@ -19,6 +20,8 @@ import { appendSelfEvent } from './audit-context.ts';
  * code and link of the account in the same transaction, and notifies the person.
  */
 export interface AssistedResetDeps {
+  /** The tenants' directories (OpenLDAP, AD); absent: every tenant keeps its passwords in sspr. */
+  readonly directories?: DirectoryProvider;
   readonly store: Store;
   readonly keyring: Keyring;
   readonly random: Random;

@@ -1,3 +1,4 @@
+import type { DirectoryProvider } from '../ports/directory-provider.ts';
 import { isAdminRole, DEFAULT_TENANT_POLICY, type Account, type Method, type Tenant } from '../core/directory-model.ts';
 import { helpText, renderEmail } from '../core/message-templates.ts';
 import {
@@ -121,6 +122,8 @@ export const builtinCredentialWriter: CredentialWriter = {
 };
 
 export interface CredentialChangeDeps {
+  /** The tenants' directories (OpenLDAP, AD); absent: every tenant keeps its passwords in sspr. */
+  readonly directories?: DirectoryProvider;
   readonly store: Store;
   readonly keyring: Keyring;
   readonly random: Random;

@@ -1,3 +1,4 @@
+import type { DirectoryProvider } from '../ports/directory-provider.ts';
 import type { Denial } from '../core/admin-rules.ts';
 import type { ContactError } from '../core/contact.ts';
 import { DEFAULT_TENANT_POLICY, type Account, type Tenant } from '../core/directory-model.ts';
@@ -61,6 +62,8 @@ export interface OutboxWaker {
 }
 
 export interface DirectoryServiceDeps {
+  /** The tenants' directories (OpenLDAP, AD); absent: every tenant keeps its passwords in sspr. */
+  readonly directories?: DirectoryProvider;
   readonly store: Store;
   readonly keyring: Keyring;
   readonly random: Random;

@@ -1,3 +1,4 @@
+import type { DirectoryProvider } from '../ports/directory-provider.ts';
 import type { Actor } from '../core/admin-rules.ts';
 import {
   checkPassword,
@@ -23,6 +24,8 @@ import { appendAudit, type RequestContext } from './request-context.ts';
  * their own sign-in throttling (growing delays, no lockout). Sign-in and sign-out are audited.
  */
 export interface OperatorDeps {
+  /** The tenants' directories (OpenLDAP, AD); absent: every tenant keeps its passwords in sspr. */
+  readonly directories?: DirectoryProvider;
   readonly store: Store;
   readonly keyring: Keyring;
   readonly random: Random;

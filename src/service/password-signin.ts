@@ -1,3 +1,4 @@
+import type { DirectoryProvider } from '../ports/directory-provider.ts';
 import { normalizePassword } from '../core/password-policy.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import { signinWaitMs, type SigninPolicy } from '../core/signin-policy.ts';
@@ -56,6 +57,8 @@ export interface SigninPrincipal<P extends SigninSubject, K extends SigninKind> 
 }
 
 export interface PasswordSigninDeps {
+  /** The tenants' directories (OpenLDAP, AD); absent: every tenant keeps its passwords in sspr. */
+  readonly directories?: DirectoryProvider;
   readonly store: Store;
   readonly random: Random;
   readonly clock: Clock;

@@ -1,3 +1,4 @@
+import type { DirectoryProvider } from '../ports/directory-provider.ts';
 import { isAdminRole, type Account, type Tenant } from '../core/directory-model.ts';
 import { normalizeLogin } from '../core/login.ts';
 import { normalizePassword, type PasswordProblem } from '../core/password-policy.ts';
@@ -20,6 +21,8 @@ import { newSessionToken, PasswordSignin, type SigninOutcome, type SigninPrincip
  * password changes. Wrong passwords slow the account down (growing delays) but never lock it.
  */
 export interface SessionDeps {
+  /** The tenants' directories (OpenLDAP, AD); absent: every tenant keeps its passwords in sspr. */
+  readonly directories?: DirectoryProvider;
   readonly store: Store;
   readonly keyring: Keyring;
   readonly random: Random;

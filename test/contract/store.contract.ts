@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DEFAULT_TENANT_POLICY, type Role, type TenantPolicy } from '../../src/core/directory-model.ts';
+import { directorySettingsInput, parseDirectorySettings } from '../../src/core/directory-settings.ts';
 import { migrations } from '../../src/adapters/sql/migrations.ts';
 import { openSqlStore, type SqlStore } from '../../src/adapters/sql/sql-store.ts';
 import type { NewAccount, NewOutboxMessage, NewTenant, Repos } from '../../src/ports/store.ts';
@@ -241,6 +242,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
             enabled: true,
             passwordHash: '$argon2id$x',
             mustChangePassword: false,
+            externalId: null,
             createdAt: T0,
             updatedAt: T0,
           });
@@ -327,6 +329,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
             enabled: true,
             passwordHash: 'h1',
             mustChangePassword: true,
+            externalId: null,
             createdAt: T0,
             updatedAt: T0 + 10,
           });
@@ -346,12 +349,70 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
             enabled: false,
             passwordHash: null,
             mustChangePassword: false,
+            externalId: null,
             updatedAt: T0 + 20,
           });
           assert.deepEqual(await d.getAccount('a1'), changed);
           const unchanged = await d.updateAccount('a1', {}, T0 + 30);
           assert.deepEqual(unchanged, { ...changed, updatedAt: T0 + 30 });
           assert.equal(await d.updateAccount('nope', { displayName: 'x' }, T0), null);
+        });
+      });
+
+      test('a tenant directory: stored with its secret as a reference only, replaced, removed (builtin again)', async () => {
+        await withStore(async (store) => {
+          const d = store.directory;
+          await d.createTenant(tenant('t1', 'Acme', ['acme.test']));
+          assert.equal(await d.getTenantDirectory('t1'), null);
+          const parsed = parseDirectorySettings({
+            kind: 'ldap',
+            urls: ['ldaps://ldap1.acme.test', 'ldaps://ldap2.acme.test:1636'],
+            bindDn: 'cn=sspr,dc=acme,dc=test',
+            bindPassword: 'env:ACME_LDAP_PASSWORD',
+            baseDn: 'ou=people,dc=acme,dc=test',
+            adminGroups: ['cn=admins,ou=groups,dc=acme,dc=test'],
+          });
+          assert.ok(parsed.ok, parsed.ok ? '' : parsed.detail);
+          await d.setTenantDirectory('t1', parsed.value, T0 + 1);
+          assert.deepEqual(await d.getTenantDirectory('t1'), { settings: parsed.value, updatedAt: T0 + 1 });
+          const ad = parseDirectorySettings({
+            ...directorySettingsInput(parsed.value),
+            kind: 'ad',
+            userFilter: '(sAMAccountName={login})',
+            bindPassword: 'file:/run/secrets/ad',
+          });
+          assert.ok(ad.ok);
+          await d.setTenantDirectory('t1', ad.value, T0 + 2);
+          const stored = await d.getTenantDirectory('t1');
+          assert.equal(stored?.settings.kind, 'ad');
+          assert.equal(stored?.settings.bindPassword, 'file:/run/secrets/ad');
+          assert.equal(stored?.updatedAt, T0 + 2);
+          await d.setTenantDirectory('t1', null, T0 + 3);
+          assert.equal(await d.getTenantDirectory('t1'), null);
+        });
+      });
+
+      test('directory accounts: found by external id per tenant, renamed by login patch, listed apart', async () => {
+        await withStore(async (store) => {
+          const d = store.directory;
+          await d.createTenant(tenant('t1', 'Acme', ['acme.test']));
+          await d.createTenant(tenant('t2', 'Beta', ['beta.test']));
+          const uuid = '6f1c2a4e-0000-4000-8000-000000000001';
+          const created = await d.createAccount({ ...account('a1', 't1', 'ann@acme.test'), externalId: uuid });
+          assert.ok(created.ok);
+          assert.equal(created.value.externalId, uuid);
+          await d.createAccount(account('a2', 't1', 'bob@acme.test'));
+          assert.equal((await d.findAccountByExternalId('t1', uuid))?.id, 'a1');
+          assert.equal(await d.findAccountByExternalId('t2', uuid), null);
+          const renamed = await d.updateAccount('a1', { login: 'ann.smith@acme.test' }, T0 + 5);
+          assert.equal(renamed?.login, 'ann.smith@acme.test');
+          assert.equal((await d.findAccountByLogin('ann.smith@acme.test'))?.id, 'a1');
+          assert.equal(await d.findAccountByLogin('ann@acme.test'), null);
+          assert.deepEqual(
+            (await d.listAccounts({ tenantId: 't1', fromDirectory: true })).map((a) => a.id),
+            ['a1'],
+          );
+          assert.equal((await d.listAccounts({ tenantId: 't1' })).length, 2);
         });
       });
 

@@ -14,6 +14,7 @@ const acct = (id: string, tenantId: string, role: Role): Account => ({
   tenantId,
   login: `${id}@${tenantId}.example`,
   displayName: id,
+  externalId: null,
   role,
   enabled: true,
   passwordHash: null,

@@ -7,6 +7,7 @@ import type { Generated } from 'kysely';
  */
 export interface Database {
   tenants: TenantsTable;
+  tenant_directories: TenantDirectoriesTable;
   tenant_domains: TenantDomainsTable;
   accounts: AccountsTable;
   methods: MethodsTable;
@@ -65,7 +66,16 @@ export interface AccountsTable {
   enabled: number;
   password_hash: string | null;
   must_change_password: number;
+  /** The directory's stable id (entryUUID, objectGUID); null for accounts kept in sspr. */
+  external_id: string | null;
   created_at: number;
+  updated_at: number;
+}
+
+export interface TenantDirectoriesTable {
+  tenant_id: string;
+  /** DirectorySettings as JSON text (the bind password only as its env:/file: reference). */
+  settings: string;
   updated_at: number;
 }
 

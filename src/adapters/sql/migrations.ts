@@ -294,5 +294,25 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
         await db.schema.createIndex('outbox_channel_sent_at').on('outbox').columns(['channel', 'sent_at']).execute();
       },
     },
+    '0015_external_directory': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run against an untyped schema
+      async up(db: Kysely<any>) {
+        // additive (issue 11): a tenant's directory (OpenLDAP, AD) and the directory's stable id of
+        // an account that comes from it; an older release ignores both (and keeps builtin behaviour)
+        await db.schema
+          .createTable('tenant_directories')
+          .addColumn('tenant_id', 'text', (c) => c.primaryKey().references('tenants.id').onDelete('cascade'))
+          .addColumn('settings', 'text', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute();
+        await db.schema.alterTable('accounts').addColumn('external_id', 'text').execute();
+        await db.schema
+          .createIndex('accounts_tenant_external_id')
+          .on('accounts')
+          .columns(['tenant_id', 'external_id'])
+          .unique()
+          .execute();
+      },
+    },
   };
 }

@@ -10,7 +10,19 @@ import {
   type TenantPolicy,
 } from '../../core/directory-model.ts';
 import { err, ok, type Result } from '../../core/result.ts';
-import type { AccountFilter, AccountPatch, DirectoryRepo, NewAccount, NewTenant } from '../../ports/store.ts';
+import {
+  directorySettingsInput,
+  parseDirectorySettings,
+  type DirectorySettings,
+} from '../../core/directory-settings.ts';
+import type {
+  AccountFilter,
+  AccountPatch,
+  DirectoryRepo,
+  NewAccount,
+  NewTenant,
+  StoredDirectorySettings,
+} from '../../ports/store.ts';
 import { atomic, clampLimit, escapeLike, isUniqueViolation } from './atomic.ts';
 import type { AccountsTable, Database, MethodsTable, SessionsTable, TenantsTable } from './database.ts';
 
@@ -96,6 +108,42 @@ export class SqlDirectoryRepo implements DirectoryRepo {
     return result.numUpdatedRows === 1n;
   }
 
+  async getTenantDirectory(tenantId: string): Promise<StoredDirectorySettings | null> {
+    const row = await this.db
+      .selectFrom('tenant_directories')
+      .select(['settings', 'updated_at'])
+      .where('tenant_id', '=', tenantId)
+      .executeTakeFirst();
+    if (!row) return null;
+    const parsed = parseDirectorySettings(JSON.parse(row.settings));
+    // stored settings were valid when written; a newer release's fields are ignored, never fatal
+    if (!parsed.ok) throw new Error(`tenant ${tenantId}: stored directory settings no longer valid: ${parsed.detail}`);
+    return { settings: parsed.value, updatedAt: Number(row.updated_at) };
+  }
+
+  async setTenantDirectory(tenantId: string, settings: DirectorySettings | null, now: number): Promise<void> {
+    if (settings === null) {
+      await this.db.deleteFrom('tenant_directories').where('tenant_id', '=', tenantId).execute();
+      return;
+    }
+    const text = JSON.stringify(directorySettingsInput(settings));
+    await this.db
+      .insertInto('tenant_directories')
+      .values({ tenant_id: tenantId, settings: text, updated_at: now })
+      .onConflict((oc) => oc.column('tenant_id').doUpdateSet({ settings: text, updated_at: now }))
+      .execute();
+  }
+
+  async findAccountByExternalId(tenantId: string, externalId: string): Promise<Account | null> {
+    const row = await this.db
+      .selectFrom('accounts')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('external_id', '=', externalId)
+      .executeTakeFirst();
+    return row ? toAccount(row) : null;
+  }
+
   async createAccount(a: NewAccount): Promise<Result<Account, 'login_taken'>> {
     const exists = async (db: Kysely<Database>) =>
       (await db.selectFrom('accounts').select('id').where('login', '=', a.login).executeTakeFirst()) !== undefined;
@@ -110,6 +158,7 @@ export class SqlDirectoryRepo implements DirectoryRepo {
       enabled: a.enabled ? 1 : 0,
       password_hash: a.passwordHash,
       must_change_password: a.mustChangePassword ? 1 : 0,
+      external_id: a.externalId ?? null,
       created_at: a.now,
       updated_at: a.now,
     };
@@ -140,6 +189,7 @@ export class SqlDirectoryRepo implements DirectoryRepo {
     let query = this.db.selectFrom('accounts').selectAll();
     if (filter.tenantId !== undefined) query = query.where('tenant_id', '=', filter.tenantId);
     if (filter.role !== undefined) query = query.where('role', '=', filter.role);
+    if (filter.fromDirectory) query = query.where('external_id', 'is not', null);
     if (filter.search !== undefined && filter.search !== '') {
       const pattern = `%${escapeLike(filter.search.toLowerCase())}%`;
       query = query.where(({ or }) =>
@@ -155,6 +205,7 @@ export class SqlDirectoryRepo implements DirectoryRepo {
 
   async updateAccount(id: string, patch: AccountPatch, now: number): Promise<Account | null> {
     const set: Partial<AccountsTable> = { updated_at: now };
+    if (patch.login !== undefined) set.login = patch.login;
     if (patch.displayName !== undefined) {
       set.display_name = patch.displayName;
       set.display_name_lower = patch.displayName.toLowerCase();
@@ -300,6 +351,7 @@ function toAccount(row: Selectable<AccountsTable>): Account {
     enabled: row.enabled === 1,
     passwordHash: row.password_hash,
     mustChangePassword: row.must_change_password === 1,
+    externalId: row.external_id,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

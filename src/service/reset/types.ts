@@ -1,3 +1,4 @@
+import type { DirectoryProvider } from '../../ports/directory-provider.ts';
 import type { Account, Method, Tenant } from '../../core/directory-model.ts';
 import type { PasswordProblem } from '../../core/password-policy.ts';
 import type { ResetPolicy } from '../../core/reset-policy.ts';
@@ -16,6 +17,8 @@ import type { Store } from '../../ports/store.ts';
  * (`ResetService`) hands each part only what it uses.
  */
 export interface ResetDeps {
+  /** The tenants' directories (OpenLDAP, AD); absent: every tenant keeps its passwords in sspr. */
+  readonly directories?: DirectoryProvider;
   readonly store: Store;
   readonly keyring: Keyring;
   readonly random: Random;

@@ -1,0 +1,17 @@
+import type { Result } from '../core/result.ts';
+import type { ExternalDirectory } from './external-directory.ts';
+
+/** Why a tenant's directory could not be opened (its settings name a secret or a CA file that is not there). */
+export type DirectoryOpenError = 'directory_misconfigured';
+
+/**
+ * The tenant's directory, built from its stored settings (the secret read from the environment or
+ * a file, the CA file read) and kept open between requests. `null` when the tenant keeps its
+ * passwords in sspr (`builtin`).
+ */
+export interface DirectoryProvider {
+  forTenant(tenantId: string): Promise<Result<ExternalDirectory | null, DirectoryOpenError>>;
+  /** The settings changed: close the adapter and build it again on next use. */
+  invalidate(tenantId: string): Promise<void>;
+  close(): Promise<void>;
+}
