@@ -1,3 +1,4 @@
+import type { DirectorySettings } from '../core/directory-settings.ts';
 import type { Result } from '../core/result.ts';
 import type { ExternalDirectory } from './external-directory.ts';
 
@@ -11,6 +12,11 @@ export type DirectoryOpenError = 'directory_misconfigured';
  */
 export interface DirectoryProvider {
   forTenant(tenantId: string): Promise<Result<ExternalDirectory | null, DirectoryOpenError>>;
+  /**
+   * A new adapter for these settings, not cached (the check of settings, saved or not yet): the
+   * caller closes it. `directory_misconfigured` when the secret or the CA file cannot be read.
+   */
+  open(settings: DirectorySettings): Promise<Result<ExternalDirectory, DirectoryOpenError>>;
   /** The settings changed: close the adapter and build it again on next use. */
   invalidate(tenantId: string): Promise<void>;
   close(): Promise<void>;

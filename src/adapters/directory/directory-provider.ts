@@ -120,6 +120,10 @@ export class CachedDirectoryProvider implements DirectoryProvider {
     return ok(opened.value);
   }
 
+  open(settings: DirectorySettings): Promise<Result<ExternalDirectory, DirectoryOpenError>> {
+    return openDirectory(settings, this.d.env);
+  }
+
   async invalidate(tenantId: string): Promise<void> {
     const cached = this.#open.get(tenantId);
     this.#open.delete(tenantId);
