@@ -30,7 +30,15 @@ export interface CliActor {
 /** Who changes an account in the shared account-administration use cases (role change, pre-fill). */
 export type ChangeActor = Actor | CliActor;
 
-export type ApiScope = 'users:read' | 'users:write' | 'resets:write' | 'help:read' | 'help:write' | 'audit:read';
+export type ApiScope =
+  | 'users:read'
+  | 'users:write'
+  | 'resets:write'
+  | 'help:read'
+  | 'help:write'
+  | 'audit:read'
+  | 'directory:read'
+  | 'directory:write';
 export const API_SCOPES: readonly ApiScope[] = [
   'users:read',
   'users:write',
@@ -38,6 +46,8 @@ export const API_SCOPES: readonly ApiScope[] = [
   'help:read',
   'help:write',
   'audit:read',
+  'directory:read',
+  'directory:write',
 ];
 
 export type Denial = 'other_tenant' | 'self' | 'needs_global_admin' | 'scope_missing' | 'not_allowed';

@@ -20,6 +20,8 @@ export const SCOPE_TEXT: Readonly<Record<ApiScope, string>> = {
   'help:read': 'See help requests',
   'help:write': 'Resolve or dismiss help requests',
   'audit:read': 'Read and export the audit log',
+  'directory:read': 'See the directory settings (never the password) and run the directory check',
+  'directory:write': 'Change or remove the directory settings (OpenLDAP, Active Directory)',
 };
 
 /** Lifetimes offered in the form, in days (0: never expires). */
