@@ -11,6 +11,7 @@ import type { PasswordHasher } from './ports/password-hasher.ts';
 import type { Store } from './ports/store.ts';
 import type { Mailer, SmsSender } from './ports/messaging.ts';
 import type { Clock } from './ports/clock.ts';
+import type { Random } from './ports/random.ts';
 import { systemClock } from './adapters/system-clock.ts';
 import { cryptoRandom } from './adapters/crypto/crypto-random.ts';
 import { HkdfKeyring } from './adapters/crypto/keyring.ts';
@@ -38,6 +39,7 @@ import { SqlLimiter } from './adapters/sql-limiter.ts';
 import { RedisLimiter } from './adapters/redis-limiter.ts';
 import { PgOutboxListener } from './adapters/sql/pg-outbox-listener.ts';
 import { PurgeService } from './service/purge-service.ts';
+import { DirectorySync } from './service/directory-sync.ts';
 import { AltchaCaptcha } from './adapters/altcha-captcha.ts';
 import type { BackoffPolicy } from './core/outbox-policy.ts';
 import { PromMetrics } from './adapters/prom-metrics.ts';
@@ -95,6 +97,8 @@ export interface ComposeOptions {
   readonly startWorker?: boolean;
   /** The time source of every service, worker and limiter (default the system clock); tests pass a manual clock. */
   readonly clock?: Clock;
+  /** The randomness of every service (default crypto's); tests pass one that draws codes in sequence. */
+  readonly random?: Random;
 }
 
 /**
@@ -113,6 +117,7 @@ export interface ComposedApp extends App {
 export async function createApp(config: Config, options: ComposeOptions = {}): Promise<ComposedApp> {
   const log = options.logger ?? createLogger(config);
   const clock = options.clock ?? systemClock;
+  const random = options.random ?? cryptoRandom;
   const previousKeys = (config.secret_key_previous ?? '')
     .split(',')
     .map((k) => k.trim())
@@ -168,7 +173,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     mailer,
     sms,
     clock,
-    random: cryptoRandom,
+    random,
     log: log.child({ component: 'outbox' }),
     policy: outboxPolicy(config),
     pollMs: config.outbox_poll_ms,
@@ -198,7 +203,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     directories,
     store,
     keyring,
-    random: cryptoRandom,
+    random,
     clock,
     hasher: argon2Hasher,
     outbox,
@@ -229,7 +234,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     directories,
     store,
     keyring,
-    random: cryptoRandom,
+    random,
     clock,
     hasher: argon2Hasher,
     limiter,
@@ -245,7 +250,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     directories,
     store,
     keyring,
-    random: cryptoRandom,
+    random,
     clock,
     hasher: argon2Hasher,
     outbox,
@@ -254,7 +259,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   const securityInfo = new SecurityInfoService({
     store,
     keyring,
-    random: cryptoRandom,
+    random,
     clock,
     outbox,
     policy: resetPolicy,
@@ -265,21 +270,21 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     directories,
     store,
     keyring,
-    random: cryptoRandom,
+    random,
     clock,
     hasher: argon2Hasher,
     outbox,
     publicUrl: config.public_url,
     resetPolicy,
   });
-  const helpDeps = { store, keyring, random: cryptoRandom, clock, outbox, admin: () => admin };
+  const helpDeps = { store, keyring, random, clock, outbox, admin: () => admin };
   const help = new HelpRequestService({ ...helpDeps, publicUrl: config.public_url });
   const support = new SupportService(helpDeps);
   const operators = new OperatorService({
     directories,
     store,
     keyring,
-    random: cryptoRandom,
+    random,
     clock,
     hasher: argon2Hasher,
     policy: { ...DEFAULT_SIGNIN_POLICY, idleMs: config.session_idle_ms, absoluteMs: config.session_absolute_ms },
@@ -313,6 +318,18 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
       blockMs: resetPolicy.blockMs,
     },
   });
+  // accounts from each tenant's directory; with serve, every syncIntervalMinutes, one instance per interval (the limiter is the lease)
+  const directorySync = new DirectorySync({
+    directories,
+    store,
+    keyring,
+    random,
+    clock,
+    outbox,
+    limiter,
+    log: log.child({ component: 'directory-sync' }),
+    publicUrl: config.public_url,
+  });
   // PostgreSQL: every instance listens for the outbox's NOTIFY, so another instance's message goes out at once
   const outboxListener =
     options.startWorker && store.dialect === 'postgres'
@@ -328,12 +345,13 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     outboxListener?.start();
     deliveryHealth.start();
     purge.start(config.purge_interval_ms);
+    directorySync.start();
   }
 
   return {
     config,
     clock,
-    random: cryptoRandom,
+    random,
     keyring,
     log,
     store,
@@ -344,6 +362,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     outbox,
     deliveryHealth,
     directory,
+    directorySync,
     reset,
     resetPolicy,
     captcha,
@@ -351,7 +370,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     sessions,
     admin,
     securityInfo,
-    apiKeys: new ApiKeyService({ store, keyring, random: cryptoRandom, clock }),
+    apiKeys: new ApiKeyService({ store, keyring, random, clock }),
     insights: new InsightsService({ store, clock, flowTtlMs: resetPolicy.flowTtlMs }),
     purge,
     help,
@@ -367,6 +386,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     },
     async close() {
       await purge.stop();
+      await directorySync.stop();
       await directories.close();
       await outboxListener?.stop();
       await outbox.stop();

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from './cli-context.ts';
+import { registerDirectorySyncCommand } from './directory-sync-command.ts';
 
 /**
  * `sspr directory …`: a tenant's own directory (OpenLDAP, Active Directory) — its settings, the
@@ -10,6 +11,7 @@ export function registerExternalDirectoryCommands(program: Command, ctx: CliCont
   const directory = program
     .command('directory')
     .description("a tenant's OpenLDAP or Active Directory: settings, check, sync");
+  registerDirectorySyncCommand(directory, ctx);
   void directory;
   void ctx;
 }

@@ -20,6 +20,7 @@ import type { SupportService } from './support-service.ts';
 import type { OperatorService } from './operator-service.ts';
 import type { ResetPolicy } from '../core/reset-policy.ts';
 import type { AccountLookup } from './account-lookup.ts';
+import type { DirectorySync } from './directory-sync.ts';
 
 /**
  * The settings the outer layers read from the App (the `Config` of src/config has them all; the
@@ -56,6 +57,8 @@ export interface App {
   /** Whether email or SMS has been failing for over a minute: the "messages are delayed" notice (no I/O per page). */
   readonly deliveryHealth: DeliveryHealthService;
   readonly directory: DirectoryService;
+  /** Accounts from each tenant's OpenLDAP / AD (`sspr directory sync`; `serve` syncs every `syncIntervalMinutes`). */
+  readonly directorySync: DirectorySync;
   readonly reset: ResetService;
   readonly resetPolicy: ResetPolicy;
   readonly captcha: Captcha;

@@ -1,0 +1,506 @@
+// `sspr directory sync` against a real slapd (ppolicy overlay): accounts come from the directory by
+// their entryUUID. Each test works in its own OU with its own tenant; slapd is paused only by the
+// last tests (a directory that stops answering).
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseDirectorySettings } from '../../src/core/directory-settings.ts';
+import type { Account } from '../../src/core/directory-model.ts';
+import type { DirectoryProvider } from '../../src/ports/directory-provider.ts';
+import type { ExternalDirectory } from '../../src/ports/external-directory.ts';
+import { SqlLimiter } from '../../src/adapters/sql-limiter.ts';
+import { CachedDirectoryProvider } from '../../src/adapters/directory/directory-provider.ts';
+import { DirectorySync, SYNC_ACTOR, type SyncReport } from '../../src/service/directory-sync.ts';
+import { createTestApp, type TestApp } from '../helpers/test-app.ts';
+import { ManualClock } from '../helpers/manual-clock.ts';
+import { assertExit, assertRefused, sspr } from '../cli/run-sspr.ts';
+import { BASE_DN, POLICY_DN, SERVICE_DN, SERVICE_PASSWORD, startSlapd, type Slapd } from './slapd.ts';
+
+const BIND_ENV = 'SSPR_TEST_OPENLDAP_SYNC_BIND';
+let slapd: Slapd;
+let t: TestApp;
+/** The tests' own provider of the tenants' directories (the App keeps its own inside). */
+let provider: CachedDirectoryProvider;
+const clock = new ManualClock();
+let n = 0;
+
+before(async () => {
+  process.env[BIND_ENV] = SERVICE_PASSWORD;
+  slapd = await startSlapd();
+  t = await createTestApp({}, { clock });
+  provider = new CachedDirectoryProvider({ directory: t.app.store.directory });
+});
+after(async () => {
+  await provider?.close();
+  await t?.cleanup();
+  await slapd?.stop();
+  delete process.env[BIND_ENV];
+});
+
+interface Person {
+  readonly uid: string;
+  readonly name: string;
+  readonly mail?: string;
+  readonly mobile?: string;
+  readonly employeeType?: string;
+}
+
+const personDn = (ou: string, uid: string) => `uid=${uid},${ou}`;
+
+function addPeople(ou: string, people: readonly Person[]): void {
+  slapd.ldapmodify(
+    people
+      .map((p) =>
+        [
+          `dn: ${personDn(ou, p.uid)}`,
+          'changetype: add',
+          'objectClass: inetOrgPerson',
+          `uid: ${p.uid}`,
+          `cn: ${p.name}`,
+          `sn: ${p.name.split(' ').at(-1)}`,
+          ...(p.mail ? [`mail: ${p.mail}`] : []),
+          ...(p.mobile ? [`mobile: ${p.mobile}`] : []),
+          ...(p.employeeType ? [`employeeType: ${p.employeeType}`] : []),
+          `userPassword: ${p.uid}-Pass-1234`,
+          '',
+        ].join('\n'),
+      )
+      .join('\n'),
+  );
+}
+
+function setGroup(ou: string, members: readonly string[]): void {
+  // groupOfNames needs a member: the OU itself stands in for none
+  const values = [ou, ...members.map((m) => personDn(ou, m))];
+  slapd.ldapmodify(
+    `dn: cn=admins,${ou}\nchangetype: modify\nreplace: member\n${values.map((v) => `member: ${v}`).join('\n')}\n`,
+  );
+}
+
+/** A tenant (domain `<name>.sync.test`) whose directory is its own OU in slapd, with an admin group. */
+async function setup(
+  people: readonly Person[],
+  admins: readonly string[] = [],
+  settings: Record<string, unknown> = {},
+): Promise<{ ou: string; tenantId: string; name: string; domain: string }> {
+  const name = `ldapsync${++n}`;
+  const ou = `ou=${name},${BASE_DN}`;
+  slapd.ldapmodify(`dn: ${ou}\nchangetype: add\nobjectClass: organizationalUnit\nou: ${name}\n`);
+  addPeople(ou, people);
+  // groupOfNames needs a member: the OU itself stands in until the test sets the group
+  slapd.ldapmodify(
+    `dn: cn=admins,${ou}\nchangetype: add\nobjectClass: groupOfNames\ncn: admins\nmember: ${ou}\n${admins
+      .map((a) => `member: ${personDn(ou, a)}`)
+      .join('\n')}\n`,
+  );
+  const domain = `${name}.sync.test`;
+  const tenant = await t.app.directory.createTenant({ name, domains: [domain], actor: 'cli' });
+  assert.ok(tenant.ok);
+  await saveSettings(tenant.value.id, ou, settings);
+  return { ou, tenantId: tenant.value.id, name, domain };
+}
+
+async function saveSettings(tenantId: string, ou: string, overrides: Record<string, unknown> = {}): Promise<void> {
+  const parsed = parseDirectorySettings({
+    kind: 'ldap',
+    urls: [slapd.ldapsUrl],
+    caFile: slapd.caFile,
+    bindDn: SERVICE_DN,
+    bindPassword: `env:${BIND_ENV}`,
+    baseDn: ou,
+    adminGroups: [`cn=admins,${ou}`],
+    passwordPolicyDn: POLICY_DN,
+    syncIntervalMinutes: 0,
+    ...overrides,
+  });
+  assert.ok(parsed.ok, !parsed.ok ? parsed.detail : '');
+  clock.advance(1);
+  await t.app.store.directory.setTenantDirectory(tenantId, parsed.value, clock.now());
+}
+
+async function sync(tenantId: string, pageSize?: number): Promise<SyncReport> {
+  clock.advance(1000);
+  const r = await t.app.directorySync.syncTenant(tenantId, 'cli', pageSize ? { pageSize } : {});
+  assert.ok(r.ok, !r.ok ? `${r.error} ${r.detail}` : '');
+  return r.value;
+}
+
+async function account(login: string): Promise<Account> {
+  const a = await t.app.store.directory.findAccountByLogin(login);
+  assert.ok(a, `${login} exists in sspr`);
+  return a;
+}
+
+const counts = (r: SyncReport) => ({
+  listed: r.listed,
+  created: r.created,
+  updated: r.updated,
+  renamed: r.renamed,
+  disabled: r.disabled,
+  enabled: r.enabled,
+  removedDisabled: r.removedDisabled,
+  rolesChanged: r.rolesChanged,
+  unchanged: r.unchanged,
+  skipped: r.skipped.length,
+});
+const zero = {
+  listed: 0,
+  created: 0,
+  updated: 0,
+  renamed: 0,
+  disabled: 0,
+  enabled: 0,
+  removedDisabled: 0,
+  rolesChanged: 0,
+  unchanged: 0,
+  skipped: 0,
+};
+
+async function events(accountId: string, type: string) {
+  return t.app.store.audit.list({ accountId, type });
+}
+
+describe('directory sync against a real slapd', () => {
+  test('creates accounts keyed by entryUUID, follows a modrdn and a display-name change, takes roles from the admin group', async () => {
+    const { ou, tenantId, domain } = await setup(
+      [
+        { uid: 'alice', name: 'Alice Example' },
+        { uid: 'bob', name: 'Bob Admin' },
+        { uid: 'carol', name: 'Carol Staff' },
+      ],
+      ['bob'],
+    );
+    const first = await sync(tenantId);
+    assert.deepEqual(counts(first), { ...zero, listed: 3, created: 3 });
+    assert.equal(first.failure, null);
+    const alice = await account(`alice@${domain}`);
+    assert.match(alice.externalId ?? '', /^[0-9a-f]{8}-[0-9a-f]{4}-/);
+    assert.equal(alice.passwordHash, null, 'the password lives in the directory');
+    assert.deepEqual([alice.role, alice.displayName, alice.enabled], ['user', 'Alice Example', true]);
+    assert.equal((await account(`bob@${domain}`)).role, 'admin');
+    const [created] = await events(alice.id, 'account.created');
+    assert.deepEqual([created?.actor, created?.details['source']], ['cli', 'directory']);
+
+    assert.deepEqual(
+      counts(await sync(tenantId)),
+      { ...zero, listed: 3, unchanged: 3 },
+      'a second sync changes nothing',
+    );
+
+    // rename: uid alice → alicia (entryUUID unchanged); a display name change; carol joins the admins, bob leaves
+    slapd.ldapmodify(`dn: ${personDn(ou, 'alice')}\nchangetype: modrdn\nnewrdn: uid=alicia\ndeleteoldrdn: 1\n`);
+    slapd.ldapmodify(`dn: ${personDn(ou, 'carol')}\nchangetype: modify\nreplace: cn\ncn: Carol Renamed\n`);
+    setGroup(ou, ['carol']);
+    const second = await sync(tenantId);
+    assert.deepEqual(counts(second), { ...zero, listed: 3, renamed: 1, updated: 2, rolesChanged: 2 });
+    const alicia = await account(`alicia@${domain}`);
+    assert.equal(alicia.id, alice.id, 'the same sspr account: methods, flows and audit follow');
+    assert.equal(alicia.externalId, alice.externalId);
+    assert.equal(await t.app.store.directory.findAccountByLogin(`alice@${domain}`), null);
+    const [renamed] = await events(alice.id, 'directory.account_renamed');
+    assert.deepEqual(renamed?.details, { from: `alice@${domain}`, to: `alicia@${domain}` });
+    const carol = await account(`carol@${domain}`);
+    assert.deepEqual([carol.displayName, carol.role], ['Carol Renamed', 'admin']);
+    const bob = await account(`bob@${domain}`);
+    assert.equal(bob.role, 'user');
+    const [roleEvent] = await events(carol.id, 'account.role_changed');
+    assert.deepEqual(roleEvent?.details, { from: 'user', to: 'admin' }, 'the one role change, audited');
+
+    // a global admin is never demoted or promoted by the directory
+    await t.app.store.directory.updateAccount(bob.id, { role: 'global_admin' }, clock.now());
+    setGroup(ou, []);
+    const third = await sync(tenantId);
+    assert.equal((await account(`bob@${domain}`)).role, 'global_admin');
+    assert.equal((await account(`carol@${domain}`)).role, 'user');
+    assert.equal(third.rolesChanged, 1);
+  });
+
+  test('disabled in the directory (permanent ppolicy lock, the configured attribute) disables in sspr and revokes sessions; an admin’s disable stays', async () => {
+    const { ou, tenantId, domain } = await setup(
+      [
+        { uid: 'dave', name: 'Dave Locked' },
+        { uid: 'erin', name: 'Erin Flagged', employeeType: 'staff' },
+        { uid: 'fay', name: 'Fay Temporary' },
+        { uid: 'gus', name: 'Gus Kept Disabled' },
+      ],
+      [],
+      { disabledAttribute: 'employeeType=disabled' },
+    );
+    await sync(tenantId);
+    const dave = await account(`dave@${domain}`);
+    await t.app.store.directory.createSession({
+      idHash: `sync-test-${dave.id}`,
+      accountId: dave.id,
+      createdAt: clock.now(),
+      lastSeenAt: clock.now(),
+      expiresAt: clock.now() + 3_600_000,
+    });
+    slapd.ldapmodify(
+      `dn: ${personDn(ou, 'dave')}\nchangetype: modify\nreplace: pwdAccountLockedTime\npwdAccountLockedTime: 000001010000Z\n`,
+    );
+    slapd.ldapmodify(
+      `dn: ${personDn(ou, 'erin')}\nchangetype: modify\nreplace: employeeType\nemployeeType: disabled\n`,
+    );
+    // a lock after wrong passwords is not a disable
+    slapd.ldapmodify(
+      `dn: ${personDn(ou, 'fay')}\nchangetype: modify\nreplace: pwdAccountLockedTime\npwdAccountLockedTime: 20260101000000Z\n`,
+    );
+    const disabled = await sync(tenantId);
+    assert.deepEqual(counts(disabled), { ...zero, listed: 4, disabled: 2, unchanged: 2 });
+    assert.equal((await account(`dave@${domain}`)).enabled, false);
+    assert.equal((await account(`erin@${domain}`)).enabled, false);
+    assert.equal((await account(`fay@${domain}`)).enabled, true, 'a lockout is not a disable');
+    assert.equal((await t.app.store.directory.getSession(`sync-test-${dave.id}`))?.revokedAt, clock.now());
+    const [event] = await events(dave.id, 'account.disabled');
+    assert.deepEqual(event?.details, { source: 'directory', reason: 'disabled_in_directory', sessionsRevoked: 1 });
+
+    // an administrator disables gus in sspr: the directory (where gus is enabled) does not undo it
+    const gus = await t.app.directory.disable({ login: `gus@${domain}`, actor: 'cli' });
+    assert.ok(gus.ok);
+    slapd.ldapmodify(`dn: ${personDn(ou, 'dave')}\nchangetype: modify\ndelete: pwdAccountLockedTime\n`);
+    slapd.ldapmodify(`dn: ${personDn(ou, 'erin')}\nchangetype: modify\nreplace: employeeType\nemployeeType: staff\n`);
+    const back = await sync(tenantId);
+    assert.equal(back.enabled, 2);
+    assert.equal((await account(`dave@${domain}`)).enabled, true);
+    assert.equal((await account(`erin@${domain}`)).enabled, true);
+    assert.equal((await account(`gus@${domain}`)).enabled, false, 'disabled by an administrator: stays');
+    assert.deepEqual(
+      back.skipped.map((s) => s.login),
+      [`gus@${domain}`],
+    );
+    assert.match(back.skipped[0]!.reason, /disabled in sspr by an administrator/);
+  });
+
+  test('an account gone from the directory is disabled in sspr, not deleted: its audit trail stays', async () => {
+    const { ou, tenantId, domain } = await setup([
+      { uid: 'hal', name: 'Hal Leaving' },
+      { uid: 'ida', name: 'Ida Staying' },
+    ]);
+    await sync(tenantId);
+    const hal = await account(`hal@${domain}`);
+    slapd.ldapmodify(`dn: ${personDn(ou, 'hal')}\nchangetype: delete\n`);
+    const r = await sync(tenantId);
+    assert.deepEqual(counts(r), { ...zero, listed: 1, removedDisabled: 1, unchanged: 1 });
+    const after = await account(`hal@${domain}`);
+    assert.equal(after.enabled, false);
+    assert.equal(after.id, hal.id);
+    assert.equal((await events(hal.id, 'account.created')).length, 1, 'the audit trail stays');
+    const [gone] = await events(hal.id, 'account.disabled');
+    assert.equal(gone?.details['reason'], 'gone_from_directory');
+    assert.deepEqual(counts(await sync(tenantId)), { ...zero, listed: 1, unchanged: 1 }, 'disabled once');
+    const [summary] = await t.app.store.audit.list({ tenantId, type: 'directory.synced' });
+    assert.deepEqual([summary?.outcome, summary?.details['listed'], summary?.details['removedDisabled']], ['ok', 1, 0]);
+  });
+
+  test('trusted contact attributes seed verified methods; untrusted ones do not; a method the person registered is never replaced', async () => {
+    const { ou, tenantId, domain } = await setup([
+      { uid: 'jo', name: 'Jo Contact', mail: 'jo@home.example', mobile: '+15555550123' },
+    ]);
+    await sync(tenantId);
+    const jo = await account(`jo@${domain}`);
+    assert.deepEqual(await t.app.store.directory.listMethods(jo.id), [], 'untrusted: methods left alone');
+
+    await saveSettings(tenantId, ou, { trustContactAttributes: true });
+    const seeded = await sync(tenantId);
+    assert.equal(seeded.methodsSeeded, 2);
+    const methods = await t.app.store.directory.listMethods(jo.id);
+    assert.deepEqual(methods.map((m) => [m.kind, m.value, m.verifiedAt !== null]).sort(), [
+      ['email', 'jo@home.example', true],
+      ['phone', '+15555550123', true],
+    ]);
+    assert.equal((await events(jo.id, 'directory.method_seeded')).length, 2);
+    assert.equal((await sync(tenantId)).methodsSeeded, 0, 'the same values: nothing written');
+
+    // the person registers their own alternate email; the directory then changes both attributes
+    clock.advance(5_000);
+    await t.app.store.directory.setMethod(jo.id, 'email', 'jo@mine.example', clock.now(), clock.now());
+    slapd.ldapmodify(
+      `dn: ${personDn(ou, 'jo')}\nchangetype: modify\nreplace: mail\nmail: jo@other.example\n-\nreplace: mobile\nmobile: +15555550124\n`,
+    );
+    const notices = async () =>
+      (await t.app.store.outbox.list({ limit: 1000 })).filter(
+        (m) => m.accountId === jo.id && m.template === 'security-info.changed',
+      ).length;
+    const noticesBefore = await notices();
+    const changed = await sync(tenantId);
+    assert.equal(changed.methodsSeeded, 1);
+    const now = await t.app.store.directory.listMethods(jo.id);
+    assert.equal(now.find((m) => m.kind === 'email')?.value, 'jo@mine.example', 'the person’s own email stays');
+    assert.equal(now.find((m) => m.kind === 'phone')?.value, '+15555550124', 'the directory’s phone follows it');
+    assert.ok((await notices()) > noticesBefore, 'the person is told of the change');
+  });
+
+  test('a login another sspr account holds is skipped, never taken over', async () => {
+    const { ou, tenantId, domain } = await setup([
+      { uid: 'kim', name: 'Kim Directory' },
+      { uid: 'lee', name: 'Lee Directory' },
+    ]);
+    const builtin = await t.app.directory.addUser({ login: `kim@${domain}`, displayName: 'Kim Builtin', actor: 'cli' });
+    assert.ok(builtin.ok, !builtin.ok ? builtin.detail : '');
+    const r = await sync(tenantId);
+    assert.equal(r.created, 1);
+    assert.deepEqual(
+      r.skipped.map((s) => s.login),
+      [`kim@${domain}`],
+    );
+    assert.match(r.skipped[0]!.reason, /not from the directory/);
+    const kim = await account(`kim@${domain}`);
+    assert.deepEqual([kim.id, kim.externalId, kim.displayName], [builtin.value.id, null, 'Kim Builtin']);
+
+    // lee renamed onto kim's login: skipped too, lee keeps its login
+    slapd.ldapmodify(`dn: ${personDn(ou, 'kim')}\nchangetype: delete\n`);
+    slapd.ldapmodify(`dn: ${personDn(ou, 'lee')}\nchangetype: modrdn\nnewrdn: uid=kim\ndeleteoldrdn: 1\n`);
+    const renamed = await sync(tenantId);
+    assert.equal(renamed.renamed, 0);
+    assert.match(renamed.skipped.find((s) => s.login === `kim@${domain}`)?.reason ?? '', /not renamed from lee@/);
+    assert.equal((await account(`kim@${domain}`)).externalId, null);
+    assert.ok((await account(`lee@${domain}`)).enabled);
+  });
+
+  test('paging: a small page size reads every account over several pages', async () => {
+    const people = Array.from({ length: 7 }, (_, i) => ({ uid: `page${i}`, name: `Page Person ${i}` }));
+    const { tenantId } = await setup(people);
+    const r = await sync(tenantId, 3);
+    assert.deepEqual([r.pages, r.listed, r.created], [3, 7, 7]);
+    assert.equal(
+      (await t.app.store.directory.listAccounts({ tenantId, fromDirectory: true })).length,
+      7,
+      'every page was read',
+    );
+  });
+
+  test('the periodic sync: one instance per interval syncs a tenant whose settings ask for it', async () => {
+    const { tenantId } = await setup([{ uid: 'max', name: 'Max Periodic' }], [], { syncIntervalMinutes: 15 });
+    const limiter = new SqlLimiter(t.app.store, clock);
+    const instance = () =>
+      new DirectorySync({
+        directories: provider,
+        store: t.app.store,
+        keyring: t.app.keyring,
+        random: t.app.random,
+        clock,
+        outbox: t.app.outbox,
+        limiter,
+      });
+    const [a, b] = [instance(), instance()];
+    const first = await a.runDue();
+    assert.deepEqual(
+      first.map((d) => d.tenantId),
+      [tenantId],
+      'only the tenant with an interval',
+    );
+    assert.ok(first[0]!.outcome.ok && first[0]!.outcome.value.created === 1);
+    assert.deepEqual(await b.runDue(), [], 'the other instance: the interval is taken');
+    clock.advance(14 * 60_000);
+    assert.deepEqual(await a.runDue(), [], 'not due yet');
+    clock.advance(60_000 + 1);
+    const next = await b.runDue();
+    assert.deepEqual(
+      next.map((d) => d.tenantId),
+      [tenantId],
+    );
+    const [summary] = await t.app.store.audit.list({ tenantId, type: 'directory.synced' });
+    assert.equal(summary?.actor, SYNC_ACTOR);
+  });
+});
+
+describe('sspr directory sync (command line)', () => {
+  test('prints the report, --json gives it as JSON; an unknown tenant and a builtin tenant are refused', async () => {
+    const { tenantId, name } = await setup([
+      { uid: 'ned', name: 'Ned Cli' },
+      { uid: 'ola', name: 'Ola Cli' },
+    ]);
+    void tenantId;
+    const text = await sspr(t.dataDir, ['directory', 'sync', name]);
+    assertExit(text, 0, 'sync');
+    assert.match(text.stdout, new RegExp(`Synced "${name}" from its directory: 2 account\\(s\\) in 1 page\\(s\\)`));
+    assert.match(text.stdout, /^ {2}created: 2$/m);
+    const json = await sspr(t.dataDir, ['directory', 'sync', name, '--json']);
+    assertExit(json, 0, 'sync --json');
+    const report = JSON.parse(json.stdout) as SyncReport;
+    assert.deepEqual([report.listed, report.unchanged, report.created, report.failure], [2, 2, 0, null]);
+    assertRefused(await sspr(t.dataDir, ['directory', 'sync', 'no-such-tenant']), 'tenant_not_found', 'unknown');
+    const builtin = await t.app.directory.createTenant({
+      name: 'builtin-sync',
+      domains: ['builtin.sync.test'],
+      actor: 'cli',
+    });
+    assert.ok(builtin.ok);
+    assertRefused(await sspr(t.dataDir, ['directory', 'sync', 'builtin-sync']), 'directory_not_configured', 'builtin');
+  });
+});
+
+// slapd stops answering from here on: keep these last
+describe('a directory that stops answering disables nobody', () => {
+  test('down before the sync: the report says so, exit 1, nobody is disabled', async () => {
+    const { ou, tenantId, name, domain } = await setup([
+      { uid: 'pam', name: 'Pam Down' },
+      { uid: 'quinn', name: 'Quinn Down' },
+    ]);
+    await sync(tenantId);
+    slapd.ldapmodify(`dn: ${personDn(ou, 'quinn')}\nchangetype: delete\n`);
+    await slapd.pause();
+    try {
+      const r = await sync(tenantId);
+      assert.ok(r.failure, 'the failure is reported');
+      assert.equal(r.failure.refusal, 'unreachable');
+      assert.equal(r.removedDisabled, 0);
+      assert.equal((await account(`quinn@${domain}`)).enabled, true);
+      const [summary] = await t.app.store.audit.list({ tenantId, type: 'directory.synced' });
+      assert.deepEqual([summary?.outcome, summary?.details['failure']], ['failed', 'unreachable']);
+      const cli = await sspr(t.dataDir, ['directory', 'sync', name]);
+      assertExit(cli, 1, 'sync with the directory down');
+      assert.match(cli.stderr, /nobody was disabled/);
+    } finally {
+      await slapd.start();
+    }
+  });
+
+  test('down mid-sync (after the first page): the pages read are applied, nobody is disabled', async () => {
+    const people = Array.from({ length: 6 }, (_, i) => ({ uid: `mid${i}`, name: `Mid Person ${i}` }));
+    const { ou, tenantId, domain } = await setup(people);
+    await sync(tenantId);
+    slapd.ldapmodify(`dn: ${personDn(ou, 'mid5')}\nchangetype: delete\n`);
+    addPeople(ou, [{ uid: 'mid6', name: 'Mid Person 6' }]);
+    // the real directory, with slapd stopped right after it handed over its first page
+    const real = await provider.forTenant(tenantId);
+    assert.ok(real.ok && real.value);
+    const directory = real.value;
+    const stopping: ExternalDirectory = Object.assign(Object.create(directory) as ExternalDirectory, {
+      async *list(pageSize?: number) {
+        let first = true;
+        for await (const page of directory.list(pageSize)) {
+          yield page;
+          if (first) await slapd.pause();
+          first = false;
+        }
+      },
+    });
+    const stoppingProvider: Pick<DirectoryProvider, 'forTenant'> = {
+      forTenant: async () => ({ ok: true, value: stopping }),
+    };
+    const s = new DirectorySync({
+      directories: stoppingProvider,
+      store: t.app.store,
+      keyring: t.app.keyring,
+      random: t.app.random,
+      clock,
+      outbox: t.app.outbox,
+    });
+    try {
+      const r = await s.syncTenant(tenantId, 'cli', { pageSize: 2 });
+      assert.ok(r.ok);
+      assert.equal(r.value.pages, 1);
+      assert.ok(r.value.failure, 'the failure is reported');
+      assert.equal(r.value.removedDisabled, 0);
+      const accounts = await t.app.store.directory.listAccounts({ tenantId, fromDirectory: true });
+      assert.ok(accounts.length >= 6);
+      assert.equal((await account(`mid5@${domain}`)).enabled, true, 'gone, but the listing never ended');
+      assert.ok(
+        accounts.every((a) => a.enabled),
+        'nobody is disabled',
+      );
+    } finally {
+      await slapd.start();
+    }
+  });
+});
