@@ -21,6 +21,8 @@ export type FlowState =
   /** Every gate passed: waiting for the new password. */
   | 'new_password'
   | 'completed'
+  /** Every gate passed and the person chose to unlock their directory account, keeping its password. */
+  | 'unlocked'
   /** The 60-minute deadline passed, or the flow was replaced. */
   | 'expired';
 
@@ -32,9 +34,10 @@ export type FlowEvent =
   | 'retype_phone'
   | 'sms_verified'
   | 'password_set'
+  | 'account_unlocked'
   | 'deadline_passed';
 
-export const TERMINAL_STATES: readonly FlowState[] = ['completed', 'expired'];
+export const TERMINAL_STATES: readonly FlowState[] = ['completed', 'unlocked', 'expired'];
 
 export interface FlowPosition {
   readonly state: FlowState;
@@ -54,8 +57,9 @@ export const FLOW_TRANSITIONS: Readonly<Record<FlowState, Partial<Record<FlowEve
     back_to_email: 'email_code',
     deadline_passed: 'expired',
   },
-  new_password: { password_set: 'completed', deadline_passed: 'expired' },
+  new_password: { password_set: 'completed', account_unlocked: 'unlocked', deadline_passed: 'expired' },
   completed: {},
+  unlocked: {},
   expired: {},
 };
 
@@ -151,6 +155,6 @@ export function reachableEdges(): { from: FlowState; event: FlowEvent; to: FlowS
 export function flowMermaid(): string {
   const lines = ['stateDiagram-v2', '  [*] --> email_code: start'];
   for (const e of reachableEdges()) lines.push(`  ${e.from} --> ${e.to}: ${e.event}`);
-  lines.push('  completed --> [*]', '  expired --> [*]');
+  lines.push('  completed --> [*]', '  unlocked --> [*]', '  expired --> [*]');
   return lines.join('\n');
 }

@@ -74,7 +74,7 @@ export class SupportReferences {
    */
   async flowLogin(proof: FlowProof | null): Promise<string | null> {
     const flow = await this.boundFlow(proof);
-    if (!flow || flow.state === 'completed') return null;
+    if (!flow || flow.state === 'completed' || flow.state === 'unlocked') return null;
     if (this.d.clock.now() >= flow.createdAt + HELP_FROM_FLOW_MS) return null;
     return flow.login;
   }

@@ -62,9 +62,29 @@ test('events outside the table are refused; terminal states accept nothing', () 
   const afterEmail = walk(start(['email', 'sms']), 'email_verified');
   assert.equal(transition(afterEmail, 'back_to_email').ok, false, 'no going back once a gate passed');
   for (const state of Object.keys(FLOW_TRANSITIONS) as (keyof typeof FLOW_TRANSITIONS)[]) {
-    if (state === 'completed' || state === 'expired') continue;
+    if (state === 'completed' || state === 'unlocked' || state === 'expired') continue;
     assert.equal(transition({ state, gates: ['email'], passed: 0 }, 'deadline_passed').ok, true, `${state} can expire`);
   }
+});
+
+test('unlocking the account ends a flow only from the new-password step, and nothing follows it', () => {
+  for (const gates of [['email'], ['email', 'sms']] as const) {
+    let pos = start(gates);
+    assert.equal(transition(pos, 'account_unlocked').ok, false, 'not before the first gate');
+    pos = walk(pos, 'email_verified');
+    if (gates.length === 2) {
+      assert.equal(transition(pos, 'account_unlocked').ok, false, 'not before the SMS gate');
+      pos = walk(pos, 'phone_submitted');
+      assert.equal(transition(pos, 'account_unlocked').ok, false, 'not on the SMS code step');
+      pos = walk(pos, 'sms_verified');
+    }
+    assert.equal(pos.state, 'new_password');
+    const unlocked = walk(pos, 'account_unlocked');
+    assert.equal(unlocked.state, 'unlocked');
+    for (const event of ['password_set', 'account_unlocked', 'deadline_passed', 'email_verified'] as const)
+      assert.equal(transition(unlocked, event).ok, false, `${event} after unlocked`);
+  }
+  assert.equal(transition({ state: 'completed', gates: ['email'], passed: 1 }, 'account_unlocked').ok, false);
 });
 
 test('the step counter shows the total only after a gate passed', () => {

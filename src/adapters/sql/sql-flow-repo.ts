@@ -177,7 +177,7 @@ export class SqlFlowRepo implements FlowRepo {
       .updateTable('flows')
       .set({ state: 'expired', version: sql<number>`version + 1` })
       .where(which)
-      .where('state', 'not in', ['completed', 'expired'])
+      .where('state', 'not in', ['completed', 'unlocked', 'expired'])
       .$if(exceptFlowId !== null, (q) => q.where('id', '!=', exceptFlowId!))
       .execute();
   }

@@ -167,6 +167,7 @@ export class SqlOutboxRepo implements OutboxRepo {
         code.superseded_at === null &&
         now < Number(code.expires_at) &&
         code.state !== 'completed' &&
+        code.state !== 'unlocked' &&
         code.state !== 'expired'
       );
     }

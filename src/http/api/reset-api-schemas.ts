@@ -25,6 +25,7 @@ const FLOW_STATES = [
   'sms_code',
   'new_password',
   'completed',
+  'unlocked',
   'expired',
 ] as const satisfies readonly FlowState[];
 // fails to compile when core/reset-flow gains a state this list lacks

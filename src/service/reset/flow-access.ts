@@ -76,7 +76,7 @@ export class FlowAccess {
     const now = this.d.clock.now();
     const binding = flow ? this.bindingOf(flow, handle.secret, now) : null;
     if (!flow || binding === null) return err('flow_not_found');
-    if (flow.state === 'completed') return err('flow_completed');
+    if (flow.state === 'completed' || flow.state === 'unlocked') return err('flow_completed');
     if (flow.state === 'expired') return err('flow_expired');
     if (!isFlowAlive(this.d.policy, flow.createdAt, flow.firstSentAt, now)) {
       const next = transition(positionOf(flow), 'deadline_passed');
@@ -126,8 +126,13 @@ export class FlowAccess {
    * The new password is set: the flow completes (`password_set`), and the rotated-away binding
    * value stops showing it. Null when the flow is not waiting for a password or another request won.
    */
-  async complete(tx: FlowTx, flow: FlowRecord, now: number): Promise<FlowRecord | null> {
-    const next = transition(positionOf(flow), 'password_set');
+  async complete(
+    tx: FlowTx,
+    flow: FlowRecord,
+    now: number,
+    event: 'password_set' | 'account_unlocked' = 'password_set',
+  ): Promise<FlowRecord | null> {
+    const next = transition(positionOf(flow), event);
     if (!next.ok) return null;
     return tx.flows.update(flow.id, flow.version, {
       state: next.value.state,
