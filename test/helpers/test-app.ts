@@ -2,10 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createApp } from '../../src/compose.ts';
+import { cryptoRandom } from '../../src/adapters/crypto/crypto-random.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { copyMigratedSqlite } from './databases.ts';
 import type { Clock } from '../../src/ports/clock.ts';
 import type { Logger } from '../../src/ports/logger.ts';
+import type { Random } from '../../src/ports/random.ts';
 import type { ComposedApp as App } from '../../src/compose.ts';
 
 export interface TestApp {
@@ -23,6 +25,8 @@ export interface TestAppOptions {
   readonly startWorker?: boolean;
   /** The App's clock (default the system clock): a `ManualClock` moves lifetimes and windows without waiting. */
   readonly clock?: Clock;
+  /** The App's randomness (default crypto's): `sequenceRandom()` draws codes that never collide by chance. */
+  readonly random?: Random;
 }
 
 /**
@@ -44,6 +48,7 @@ export async function createTestApp(
       logger: options.logger,
       startWorker: options.startWorker ?? false,
       clock: options.clock,
+      random: options.random,
     });
     await app.migrate();
   } catch (error) {
@@ -64,4 +69,13 @@ export async function createTestApp(
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Crypto randomness except `intBelow`, which draws distinct numbers in sequence: two codes of one
+ * App never collide by chance, so a test can show that one code does not open another's flow.
+ */
+export function sequenceRandom(): Random {
+  let n = 0;
+  return { ...cryptoRandom, intBelow: (bound) => (123_457 * ++n) % bound };
 }

@@ -6,10 +6,11 @@ import { buildServer } from '../../src/http/server.ts';
 import type { ComposedApp as App } from '../../src/compose.ts';
 import { DEMO_ACCOUNTS, setupDemo, type DemoAccountCreated } from '../../src/service/demo.ts';
 import { captchaFromServer } from '../helpers/captcha.ts';
-import { createTestApp } from '../helpers/test-app.ts';
+import { createTestApp, sequenceRandom } from '../helpers/test-app.ts';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/compose.ts';
 import type { Logger } from '../../src/ports/logger.ts';
+import type { Random } from '../../src/ports/random.ts';
 
 /**
  * The self-service reset through the JSON API (`/api/v1/reset/…`), with `inject()` against a real
@@ -55,10 +56,14 @@ interface Kit {
   linkToken(to: string): Promise<string>;
 }
 
-async function withKit(run: (kit: Kit) => Promise<void>, logger?: Logger): Promise<void> {
+async function withKit(
+  run: (kit: Kit) => Promise<void>,
+  options: { logger?: Logger; random?: Random } = {},
+): Promise<void> {
+  const { logger, random } = options;
   const { app, cleanup } = await createTestApp(
     { SSPR_CAPTCHA_MAX_NUMBER: '1000', ...(logger ? { SSPR_LOG_LEVEL: 'trace' } : {}) },
-    logger ? { logger } : {},
+    { logger, random },
   );
   let server: FastifyInstance | undefined;
   try {
@@ -400,57 +405,60 @@ test('start: a bad, replayed or missing CAPTCHA is refused with 400; a malformed
   }));
 
 test('identity fields smuggled into bodies are ignored: the flow is the one of X-Flow-Secret', () =>
-  withKit(async (kit) => {
-    const admin = await kit.app.store.directory.findAccountByLogin(ADMIN.login);
-    assert.ok(admin, 'the demo admin exists');
-    const smuggled = {
-      accountId: admin.id,
-      tenantId: admin.tenantId,
-      email: 'attacker@evil.example',
-      phone: '+15555550199',
-      login: ADMIN.login,
-      flowId: 'x'.repeat(22),
-      to: 'attacker@evil.example',
-    };
-    // start: the login typed decides; the other fields change nothing
-    const started = await kit.start(USER.login, { ...smuggled, login: USER.login });
-    const userFlow = started.answer.body.flow as Flow;
-    const adminFlow = (await kit.start(ADMIN.login)).handle;
-    await kit.app.outbox.runOnce();
-    assert.deepEqual(
-      kit.app.devOutbox!.list().filter((m) => m.to === 'attacker@evil.example' || m.to === smuggled.phone),
-      [],
-    );
-    assert.ok(await kit.newest(USER.email), 'the code went to the user’s own address');
+  withKit(
+    async (kit) => {
+      const admin = await kit.app.store.directory.findAccountByLogin(ADMIN.login);
+      assert.ok(admin, 'the demo admin exists');
+      const smuggled = {
+        accountId: admin.id,
+        tenantId: admin.tenantId,
+        email: 'attacker@evil.example',
+        phone: '+15555550199',
+        login: ADMIN.login,
+        flowId: 'x'.repeat(22),
+        to: 'attacker@evil.example',
+      };
+      // start: the login typed decides; the other fields change nothing
+      const started = await kit.start(USER.login, { ...smuggled, login: USER.login });
+      const userFlow = started.answer.body.flow as Flow;
+      const adminFlow = (await kit.start(ADMIN.login)).handle;
+      await kit.app.outbox.runOnce();
+      assert.deepEqual(
+        kit.app.devOutbox!.list().filter((m) => m.to === 'attacker@evil.example' || m.to === smuggled.phone),
+        [],
+      );
+      assert.ok(await kit.newest(USER.email), 'the code went to the user’s own address');
 
-    // the administrator's code does not open the user's flow, whatever the body claims
-    const adminCode = await kit.code(ADMIN.email);
-    const userCode = await kit.code(USER.email);
-    if (adminCode !== userCode) {
+      // the administrator's code does not open the user's flow, whatever the body claims (the App
+      // draws codes in sequence: the two never collide by chance, so this is checked every run)
+      const adminCode = await kit.code(ADMIN.email);
+      const userCode = await kit.code(USER.email);
+      assert.notEqual(adminCode, userCode, 'two codes drawn in sequence differ');
       assertError(
         await kit.call('POST', '/flow/code', { flow: started.handle, body: { code: adminCode, ...smuggled } }),
         400,
         'invalid_code',
         INVALID_SECURITY_CODE.message,
       );
-    }
-    const r = await step(kit, started.handle, '/flow/code', { code: userCode, ...smuggled });
-    assert.equal(r.flow.state, 'new_password', 'a user flow (one gate), not the admin’s (two)');
-    assert.equal(r.flow.maskedEmail, userFlow.maskedEmail, 'the destination is unchanged');
+      const r = await step(kit, started.handle, '/flow/code', { code: userCode, ...smuggled });
+      assert.equal(r.flow.state, 'new_password', 'a user flow (one gate), not the admin’s (two)');
+      assert.equal(r.flow.maskedEmail, userFlow.maskedEmail, 'the destination is unchanged');
 
-    // the administrator's flow: the SMS goes to the number on file only
-    const a = await step(kit, adminFlow, '/flow/code', { code: adminCode, ...smuggled });
-    const b = await step(kit, a.handle, '/flow/phone', { ...smuggled, phone: ADMIN.phone });
-    assert.equal(b.flow.state, 'sms_code');
-    assert.ok(await kit.newest(ADMIN.phone, 'sms'), 'the SMS went to the number on file');
-    assert.equal(await kit.newest(smuggled.phone, 'sms'), undefined);
+      // the administrator's flow: the SMS goes to the number on file only
+      const a = await step(kit, adminFlow, '/flow/code', { code: adminCode, ...smuggled });
+      const b = await step(kit, a.handle, '/flow/phone', { ...smuggled, phone: ADMIN.phone });
+      assert.equal(b.flow.state, 'sms_code');
+      assert.ok(await kit.newest(ADMIN.phone, 'sms'), 'the SMS went to the number on file');
+      assert.equal(await kit.newest(smuggled.phone, 'sms'), undefined);
 
-    // the password lands on the user's account, not the one named in the body
-    const adminHashBefore = await passwordHashOf(kit.app, ADMIN.login);
-    await step(kit, r.handle, '/flow/password', { password: NEW_PASSWORD, confirm: NEW_PASSWORD, ...smuggled });
-    assert.equal(await kit.app.hasher.verify(await passwordHashOf(kit.app, USER.login), NEW_PASSWORD), true);
-    assert.equal(await passwordHashOf(kit.app, ADMIN.login), adminHashBefore);
-  }));
+      // the password lands on the user's account, not the one named in the body
+      const adminHashBefore = await passwordHashOf(kit.app, ADMIN.login);
+      await step(kit, r.handle, '/flow/password', { password: NEW_PASSWORD, confirm: NEW_PASSWORD, ...smuggled });
+      assert.equal(await kit.app.hasher.verify(await passwordHashOf(kit.app, USER.login), NEW_PASSWORD), true);
+      assert.equal(await passwordHashOf(kit.app, ADMIN.login), adminHashBefore);
+    },
+    { random: sequenceRandom() },
+  ));
 
 test('start answers an existing and an unknown login alike: same status, keys, value types and headers', () =>
   withKit(async (kit) => {
@@ -589,22 +597,25 @@ test('logs never carry the X-Flow-Secret, a flow secret, a code, a link token or
   });
   const logger = createLogger({ log_level: 'trace' }, sink);
   const secrets: string[] = [NEW_PASSWORD];
-  await withKit(async (kit) => {
-    const { handle } = await kit.start(USER.login);
-    secrets.push(handle.secret);
-    const token = await kit.linkToken(USER.email);
-    const code = await kit.code(USER.email);
-    // a 6-digit code could turn up inside a timestamp by chance: look for it as a JSON string
-    secrets.push(token, `"${code}"`);
-    // a wrong code and a bad body are logged as rejections: still without the values
-    await kit.call('POST', '/flow/code', { flow: handle, body: { code: code === '111111' ? '222222' : '111111' } });
-    await kit.call('POST', '/flow/password', { flow: handle, body: { password: NEW_PASSWORD, confirm: 5 } });
-    const r = await step(kit, handle, '/link', { token });
-    secrets.push(r.handle.secret);
-    await step(kit, r.handle, '/flow/password', { password: NEW_PASSWORD, confirm: NEW_PASSWORD });
-    // a handler that logged the request headers would have them redacted
-    kit.app.log.info({ req: { headers: { 'x-flow-secret': `${handle.flowId}.${handle.secret}` } } }, 'headers');
-  }, logger);
+  await withKit(
+    async (kit) => {
+      const { handle } = await kit.start(USER.login);
+      secrets.push(handle.secret);
+      const token = await kit.linkToken(USER.email);
+      const code = await kit.code(USER.email);
+      // a 6-digit code could turn up inside a timestamp by chance: look for it as a JSON string
+      secrets.push(token, `"${code}"`);
+      // a wrong code and a bad body are logged as rejections: still without the values
+      await kit.call('POST', '/flow/code', { flow: handle, body: { code: code === '111111' ? '222222' : '111111' } });
+      await kit.call('POST', '/flow/password', { flow: handle, body: { password: NEW_PASSWORD, confirm: 5 } });
+      const r = await step(kit, handle, '/link', { token });
+      secrets.push(r.handle.secret);
+      await step(kit, r.handle, '/flow/password', { password: NEW_PASSWORD, confirm: NEW_PASSWORD });
+      // a handler that logged the request headers would have them redacted
+      kit.app.log.info({ req: { headers: { 'x-flow-secret': `${handle.flowId}.${handle.secret}` } } }, 'headers');
+    },
+    { logger },
+  );
   const lines = chunks
     .join('')
     .split('\n')
