@@ -376,6 +376,11 @@ export class DirectorySync {
       fromDirectory: true,
       limit: REMOVAL_SCAN_LIMIT,
     });
+    if (accounts.length >= REMOVAL_SCAN_LIMIT) {
+      run.skipped.push({
+        reason: `only the first ${REMOVAL_SCAN_LIMIT} directory accounts in sspr (by login) were checked for removal from the directory`,
+      });
+    }
     const gone = accounts.filter((a) => a.externalId !== null && !seen.has(a.externalId) && a.enabled);
     if (gone.length === 0) return;
     if (run.counts.listed === 0) {
