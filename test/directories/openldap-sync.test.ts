@@ -400,6 +400,16 @@ describe('directory sync against a real slapd', () => {
     );
     const [summary] = await t.app.store.audit.list({ tenantId, type: 'directory.synced' });
     assert.equal(summary?.actor, SYNC_ACTOR);
+
+    // the schedule serve starts: it looks for due tenants on every tick, and stops when asked
+    const syncs = async () => (await t.app.store.audit.list({ tenantId, type: 'directory.synced' })).length;
+    const before = await syncs();
+    clock.advance(15 * 60_000 + 1);
+    a.start(20, 0);
+    const deadline = Date.now() + 10_000;
+    while ((await syncs()) === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await a.stop();
+    assert.equal(await syncs(), before + 1, 'one periodic sync in the interval, however many ticks');
   });
 });
 
