@@ -415,11 +415,10 @@ describe('directory sync against a real slapd', () => {
 
 describe('sspr directory sync (command line)', () => {
   test('prints the report, --json gives it as JSON; an unknown tenant and a builtin tenant are refused', async () => {
-    const { tenantId, name } = await setup([
+    const { tenantId, name, ou } = await setup([
       { uid: 'ned', name: 'Ned Cli' },
       { uid: 'ola', name: 'Ola Cli' },
     ]);
-    void tenantId;
     const text = await sspr(t.dataDir, ['directory', 'sync', name]);
     assertExit(text, 0, 'sync');
     assert.match(text.stdout, new RegExp(`Synced "${name}" from its directory: 2 account\\(s\\) in 1 page\\(s\\)`));
@@ -436,6 +435,14 @@ describe('sspr directory sync (command line)', () => {
     });
     assert.ok(builtin.ok);
     assertRefused(await sspr(t.dataDir, ['directory', 'sync', 'builtin-sync']), 'directory_not_configured', 'builtin');
+    // the bind password's variable is not set for the process: named, nothing synced
+    await saveSettings(tenantId, ou, { bindPassword: 'env:SSPR_TEST_SYNC_UNSET_VARIABLE' });
+    const misconfigured = assertRefused(
+      await sspr(t.dataDir, ['directory', 'sync', name]),
+      'directory_misconfigured',
+      'no secret',
+    );
+    assert.match(misconfigured, /SSPR_TEST_SYNC_UNSET_VARIABLE is not set/);
   });
 });
 
