@@ -34,6 +34,9 @@ import { SecurityInfoService } from './service/security-info-service.ts';
 import { ApiKeyService } from './service/api-key-service.ts';
 import { InsightsService } from './service/insights-service.ts';
 import { AccountLookup } from './service/account-lookup.ts';
+import { DirectoryHealth } from './service/directory-health.ts';
+import { DirectorySettingsService } from './service/directory-settings-service.ts';
+import { DoctorService } from './service/doctor-service.ts';
 import { DEFAULT_SIGNIN_POLICY } from './core/signin-policy.ts';
 import { SqlLimiter } from './adapters/sql-limiter.ts';
 import { RedisLimiter } from './adapters/redis-limiter.ts';
@@ -181,6 +184,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     workerId: `${process.pid}-${cryptoRandom.uuid().slice(0, 8)}`,
     metrics,
   });
+  metrics.setWorkerProbe(() => outbox.busy);
   metrics.setBacklogProbe(async () => {
     const pending = await store.outbox.list({ status: 'pending', limit: 1000 });
     const oldest = pending.reduce((min, m) => Math.min(min, m.createdAt), Infinity);
@@ -199,6 +203,14 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     directory: store.directory,
     log: log.child({ component: 'directory' }),
   });
+  // /readyz: each tenant's directory, probed with a short timeout, the report reused for 5 s
+  const directoryHealth = new DirectoryHealth({
+    directories,
+    directory: store.directory,
+    clock,
+    metrics,
+    log: log.child({ component: 'directory' }),
+  });
   const directory = new DirectoryService({
     directories,
     store,
@@ -208,6 +220,15 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     hasher: argon2Hasher,
     outbox,
     config,
+  });
+
+  const directorySettings = new DirectorySettingsService({
+    store,
+    directories,
+    clock,
+    keyring,
+    random: cryptoRandom,
+    outbox,
   });
 
   const resetPolicy: ResetPolicy = {
@@ -377,6 +398,13 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     support,
     operators,
     accounts: new AccountLookup({ directory: store.directory }),
+    directoryHealth,
+    directorySettings,
+    doctor: new DoctorService({
+      directory: store.directory,
+      config: { publicUrl: config.public_url, production: config.production, trustProxy: config.trust_proxy },
+      directorySettings,
+    }),
     limiterHealth: redisLimiter ? () => redisLimiter.health() : null,
     ping: () => store.ping(),
     async migrate() {

@@ -45,6 +45,19 @@ export const ERROR_CODES = {
   password_personal: 'The new password contains the person’s name, login, address or company.',
   password_repetitive: 'The new password is made of repeats or a simple pattern.',
 
+  // ---- the organisation's directory refused a new password (core/directory-refusals.ts) ---
+  directory_too_short: 'The directory refused the new password: shorter than its minimum length.',
+  directory_not_complex: 'The directory refused the new password: not complex enough (character kinds, name parts, quality).',
+  directory_in_history: 'The directory refused the new password: used before (its password history).',
+  directory_too_young: 'The directory refused the change: the password was changed too recently (minimum age).',
+  directory_locked: 'The directory refused the change: the account is locked after wrong passwords.',
+  directory_disabled: 'The directory refused the change: the account is disabled there.',
+  directory_must_change: 'The directory refused: the password must be changed at sign-in first.',
+  directory_tls_required: 'The directory requires an encrypted connection for password changes (a configuration problem).',
+  directory_not_allowed: 'The service account may not change this password in the directory (a rights problem).',
+  directory_unreachable: 'No directory server answered in time; nothing was changed.',
+  directory_rejected: 'The directory refused for another reason, or its settings cannot be used (diagnostic in the audit log).',
+
   // ---- security info ---------------------------------------------------------------------
   method_unchanged: 'The value is already the registered, verified one.',
   email_is_login: 'The alternate email is the sign-in address itself.',
@@ -83,6 +96,8 @@ export const ERROR_CODES = {
   operator_login_invalid: 'The operator login is not valid.',
   import_header_invalid: 'The import file’s header row is missing or names unknown columns.',
   import_format_unknown: 'The import file’s format is not CSV or JSON Lines.',
+  invalid_directory_settings: 'The directory settings are refused (each problem is named, one per line).',
+  directory_not_configured: 'The organisation keeps its passwords in sspr: it has no directory settings.',
 
   // ---- help requests and support tickets ---------------------------------------------------
   message_missing: 'The help request has no message.',

@@ -150,6 +150,39 @@ export interface AdminResetNoticeParams {
 }
 
 /** To the account whose role changed, and (`admin.role_notice`) to the tenant's other admins when it concerns an admin. */
+/** A directory account was unlocked without a password change (self-service or an administrator). */
+export interface AccountUnlockedParams {
+  readonly displayName: string;
+  readonly login: string;
+  readonly when: string;
+  /** IP address the unlock came from, or `unknown`. */
+  readonly ip: string;
+  /** Who unlocked it: `you, after the security checks of a password reset`, or an administrator. */
+  readonly by: string;
+  readonly helpText: string;
+}
+
+/** To the tenant's other administrators when an administrator's account was unlocked. */
+export interface AdminUnlockNoticeParams {
+  /** The administrator receiving the notice. */
+  readonly displayName: string;
+  readonly targetLogin: string;
+  readonly targetName: string;
+  readonly by: string;
+  readonly when: string;
+  readonly ip: string;
+}
+
+/** A tenant's directory settings changed (or were removed): told to every other administrator. */
+export interface DirectoryNoticeParams {
+  /** The person receiving the notice. */
+  readonly displayName: string;
+  /** What happened, e.g. `changed the directory settings (urls, bindDn)`, `removed the directory`. */
+  readonly what: string;
+  readonly by: string;
+  readonly when: string;
+}
+
 export interface RoleChangedParams {
   /** The person receiving the notice. */
   readonly displayName: string;
@@ -360,6 +393,33 @@ const EMAIL_TEMPLATES = {
       },
     ],
   }),
+  'account.unlocked': (p: AccountUnlockedParams): EmailDraft => ({
+    subject: 'Your account was unlocked',
+    preview: 'Your account was unlocked; its password was not changed.',
+    blocks: [
+      { p: `Hello ${p.displayName},` },
+      {
+        p: `The account ${p.login} was unlocked in your organisation's directory on ${formatWhen(p.when)} by ${p.by} (from IP address ${p.ip}). It had been locked after too many wrong passwords. Its password was not changed, and nobody was signed out.`,
+      },
+      { p: 'If this was you, there is nothing else to do: sign in with the password you have.' },
+      {
+        p: `If it was not you, someone may be trying to get into your account. Reset your password now and tell your administrator: ${p.helpText}`.trim(),
+      },
+    ],
+  }),
+  'admin.unlock_notice': (p: AdminUnlockNoticeParams): EmailDraft => ({
+    subject: `Administrator account unlocked: ${p.targetLogin}`,
+    preview: "An administrator's account of your organisation was unlocked.",
+    blocks: [
+      { p: `Hello ${p.displayName},` },
+      {
+        p: `The administrator account of ${p.targetName} (${p.targetLogin}) was unlocked in the directory on ${formatWhen(p.when)} by ${p.by} (from IP address ${p.ip}). Its password was not changed.`,
+      },
+      {
+        p: `Every administrator is told when an administrator account is unlocked. If this was expected, there is nothing to do; otherwise contact ${p.targetName} by a channel you trust, and check the audit log for this account.`,
+      },
+    ],
+  }),
   'admin.reset_notice': (p: AdminResetNoticeParams): EmailDraft => ({
     subject: `Admin-assisted password reset: ${p.targetLogin}`,
     preview: 'An administrator helped someone in your organisation reset a password.',
@@ -392,6 +452,20 @@ const EMAIL_TEMPLATES = {
       },
       {
         p: 'Every administrator is told when an administrator is added or removed. If this was expected, there is nothing to do; otherwise check the audit log for this account.',
+      },
+    ],
+  }),
+  'admin.directory_notice': (p: DirectoryNoticeParams): EmailDraft => ({
+    subject: 'Your organisation’s directory settings changed',
+    preview: 'Where the passwords of your organisation are reset has changed.',
+    blocks: [
+      { p: `Hello ${p.displayName},` },
+      { p: `On ${formatWhen(p.when)}, ${p.by} ${p.what}.` },
+      {
+        p: 'These settings decide where every password of your organisation is reset and checked (OpenLDAP or Active Directory, or sspr itself). Every administrator is told when they change.',
+      },
+      {
+        p: 'If this was expected, there is nothing to do. Otherwise look at the Directory page and the audit log of the admin console now, and contact the person who made the change.',
       },
     ],
   }),

@@ -49,6 +49,18 @@ export const ERROR_STATUS = {
   password_personal: 400,
   password_repetitive: 400,
 
+  directory_too_short: 400,
+  directory_not_complex: 400,
+  directory_in_history: 400,
+  directory_too_young: 409,
+  directory_locked: 403,
+  directory_disabled: 403,
+  directory_must_change: 409,
+  directory_tls_required: 502,
+  directory_not_allowed: 502,
+  directory_unreachable: 503,
+  directory_rejected: 502,
+
   method_unchanged: 400,
   email_is_login: 400,
   phone_country_not_allowed: 400,
@@ -83,6 +95,8 @@ export const ERROR_STATUS = {
   operator_login_invalid: 400,
   import_header_invalid: 400,
   import_format_unknown: 400,
+  invalid_directory_settings: 400,
+  directory_not_configured: 404,
 
   message_missing: 400,
   message_too_long: 400,

@@ -20,6 +20,9 @@ import type { SupportService } from './support-service.ts';
 import type { OperatorService } from './operator-service.ts';
 import type { ResetPolicy } from '../core/reset-policy.ts';
 import type { AccountLookup } from './account-lookup.ts';
+import type { DirectoryHealth } from './directory-health.ts';
+import type { DirectorySettingsService } from './directory-settings-service.ts';
+import type { DoctorService } from './doctor-service.ts';
 import type { DirectorySync } from './directory-sync.ts';
 
 /**
@@ -57,6 +60,10 @@ export interface App {
   /** Whether email or SMS has been failing for over a minute: the "messages are delayed" notice (no I/O per page). */
   readonly deliveryHealth: DeliveryHealthService;
   readonly directory: DirectoryService;
+  /** A tenant's directory settings (builtin, OpenLDAP, Active Directory): show, set, remove, check. */
+  readonly directorySettings: DirectorySettingsService;
+  /** `sspr doctor`: the configuration's weak spots and every tenant's directory check. */
+  readonly doctor: DoctorService;
   /** Accounts from each tenant's OpenLDAP / AD (`sspr directory sync`; `serve` syncs every `syncIntervalMinutes`). */
   readonly directorySync: DirectorySync;
   readonly reset: ResetService;
@@ -83,6 +90,8 @@ export interface App {
   readonly operators: OperatorService;
   /** Small reads beside the use cases: an actor's name, an account's methods. */
   readonly accounts: AccountLookup;
+  /** Whether each tenant's directory answers (for `/readyz`; a short timeout, reused a few seconds). */
+  readonly directoryHealth?: DirectoryHealth;
   /**
    * Whether the rate limits' shared store (Redis) answers: `degraded` while limits run on the
    * in-process fallback (code checks refuse meanwhile). Null without Redis: the limits live in
