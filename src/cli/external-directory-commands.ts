@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from './cli-context.ts';
+import { registerDirectorySettingsCommands } from './directory-settings-commands.ts';
 import { registerDirectorySyncCommand } from './directory-sync-command.ts';
 
 /**
@@ -11,6 +12,7 @@ export function registerExternalDirectoryCommands(program: Command, ctx: CliCont
   const directory = program
     .command('directory')
     .description("a tenant's OpenLDAP or Active Directory: settings, check, sync");
+  registerDirectorySettingsCommands(directory, ctx);
   registerDirectorySyncCommand(directory, ctx);
   void directory;
   void ctx;

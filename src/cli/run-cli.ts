@@ -7,6 +7,7 @@ import { registerServerCommands } from './server-commands.ts';
 import { registerPurgeCommand } from './purge-command.ts';
 import { registerApiKeyCommands } from './apikey-commands.ts';
 import { registerOperatorCommands } from './operator-commands.ts';
+import { registerDoctorCommand } from './doctor-command.ts';
 
 /**
  * The `sspr` command line. Exit codes: 0 done; 1 bad input or refused (one line on stderr saying what
@@ -28,6 +29,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerPurgeCommand(program, ctx);
   registerApiKeyCommands(program, ctx);
   registerOperatorCommands(program, ctx);
+  registerDoctorCommand(program, ctx);
   return program;
 }
 
