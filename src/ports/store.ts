@@ -53,6 +53,11 @@ export interface AccountFilter {
   readonly search?: string;
   /** Only accounts that come from the tenant's directory (an external id). */
   readonly fromDirectory?: boolean;
+  /**
+   * Keyset paging: only accounts whose login sorts after this one (the list is ordered by login);
+   * give the last login of a page to get the next page.
+   */
+  readonly afterLogin?: string;
   readonly limit?: number;
 }
 

@@ -309,6 +309,49 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         });
       });
 
+      test('listAccounts: afterLogin pages by login (keyset) through every account once, with the other filters', async () => {
+        await withStore(async (store) => {
+          const d = store.directory;
+          await d.createTenant(tenant('t1', 'Acme', ['acme.test']));
+          await d.createTenant(tenant('t2', 'Beta', ['beta.test']));
+          const logins = ['al_x', 'alyx', 'bo', 'bob', 'carl', 'dee', 'eve', 'zoe'];
+          for (const [i, name] of logins.entries()) {
+            const fromDirectory = i % 4 !== 3; // bob and zoe are builtin
+            const r = await d.createAccount({
+              ...account(`a${i}`, 't1', `${name}@acme.test`),
+              externalId: fromDirectory ? `ext-${i}` : null,
+            });
+            assert.ok(r.ok);
+          }
+          assert.ok((await d.createAccount({ ...account('b1', 't2', 'cat@beta.test'), externalId: 'ext-b1' })).ok);
+          const pages: string[][] = [];
+          let afterLogin: string | undefined;
+          for (;;) {
+            const page = await d.listAccounts({ tenantId: 't1', fromDirectory: true, limit: 2, afterLogin });
+            if (page.length === 0) break;
+            pages.push(page.map((a) => a.login));
+            afterLogin = page.at(-1)!.login;
+          }
+          assert.deepEqual(pages, [
+            ['al_x@acme.test', 'alyx@acme.test'],
+            ['bo@acme.test', 'carl@acme.test'],
+            ['dee@acme.test', 'eve@acme.test'],
+          ]);
+          const all = (await d.listAccounts({ tenantId: 't1', limit: 100 })).map((a) => a.login);
+          assert.deepEqual(
+            (await d.listAccounts({ tenantId: 't1', afterLogin: 'bob@acme.test' })).map((a) => a.login),
+            all.slice(all.indexOf('bob@acme.test') + 1),
+            'strictly after the given login',
+          );
+          assert.deepEqual(await d.listAccounts({ tenantId: 't1', afterLogin: 'zoe@acme.test' }), []);
+          assert.deepEqual(
+            (await d.listAccounts({ tenantId: 't1', afterLogin: 'c' })).map((a) => a.login),
+            ['carl@acme.test', 'dee@acme.test', 'eve@acme.test', 'zoe@acme.test'],
+            'a login that is not stored still positions the page',
+          );
+        });
+      });
+
       test('updateAccount changes only the fields in the patch; null clears the password; unknown id → null', async () => {
         await withStore(async (store) => {
           const d = store.directory;

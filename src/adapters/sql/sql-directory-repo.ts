@@ -190,6 +190,7 @@ export class SqlDirectoryRepo implements DirectoryRepo {
     if (filter.tenantId !== undefined) query = query.where('tenant_id', '=', filter.tenantId);
     if (filter.role !== undefined) query = query.where('role', '=', filter.role);
     if (filter.fromDirectory) query = query.where('external_id', 'is not', null);
+    if (filter.afterLogin !== undefined) query = query.where('login', '>', filter.afterLogin);
     if (filter.search !== undefined && filter.search !== '') {
       const pattern = `%${escapeLike(filter.search.toLowerCase())}%`;
       query = query.where(({ or }) =>
