@@ -291,7 +291,7 @@ export function registerDirectorySettingsCommands(directory: Command, ctx: CliCo
         if (!r.ok) {
           if (r.error === 'directory_not_configured')
             throw new CliFailure(EXIT_REFUSED, [
-              `error: tenant "${tenant.name}" has no directory: sspr keeps its passwords (directory_not_configured). Save one first with: sspr directory set ${quoteArg(tenant.name)} --kind ldap|ad --url … --bind-dn … --bind-password env:NAME --base-dn …`,
+              `error: tenant "${tenant.name}" has no directory: sspr keeps its passwords. Save one first with: sspr directory set ${quoteArg(tenant.name)} --kind ldap|ad --url … --bind-dn … --bind-password env:NAME --base-dn … (directory_not_configured)`,
             ]);
           throw new CliFailure(EXIT_REFUSED, [`error: ${oneLine(r.detail ?? r.error)} (${r.error})`]);
         }
