@@ -26,8 +26,11 @@ export class PromMetrics implements MetricsRegistry {
   readonly #age: Histogram<'channel' | 'outcome'>;
   readonly #blocks: Counter<'limit'>;
   readonly #requests: Histogram<'method' | 'route' | 'status_code'>;
+  readonly #directoryOps: Counter<'kind' | 'operation' | 'outcome'>;
+  readonly #directorySeconds: Histogram<'kind' | 'operation'>;
   #backlog: (() => Promise<OutboxBacklog>) | null = null;
   #limiterDegraded: (() => Promise<boolean>) | null = null;
+  #workerBusy: (() => boolean) | null = null;
 
   constructor(options: PromMetricsOptions = {}) {
     const registers = [this.#registry];
@@ -80,6 +83,19 @@ export class PromMetrics implements MetricsRegistry {
       buckets: REQUEST_BUCKETS,
       registers,
     });
+    this.#directoryOps = new Counter({
+      name: 'sspr_directory_operations_total',
+      help: 'Calls to tenant directories, by kind (ldap, ad), operation (find, rules, set_password, health) and outcome (ok, or the refusal: unreachable, not_allowed, too_short, in_history…).',
+      labelNames: ['kind', 'operation', 'outcome'],
+      registers,
+    });
+    this.#directorySeconds = new Histogram({
+      name: 'sspr_directory_operation_duration_seconds',
+      help: 'Time of calls to tenant directories, by kind and operation.',
+      labelNames: ['kind', 'operation'],
+      buckets: REQUEST_BUCKETS,
+      registers,
+    });
     const backlog = async (): Promise<OutboxBacklog | null> => (this.#backlog ? this.#backlog() : null);
     // one probe per scrape feeds both gauges
     let pendingRead: Promise<OutboxBacklog | null> | null = null;
@@ -116,6 +132,15 @@ export class PromMetrics implements MetricsRegistry {
         this.set(b?.failedRecently ?? 0);
       },
     });
+    const workerBusy = (): boolean => this.#workerBusy?.() ?? false;
+    new Gauge({
+      name: 'sspr_outbox_worker_busy',
+      help: "1 while this instance's outbox worker has anything in hand (a round claiming or sending messages), 0 when idle: with no message pending and 0 on every instance, nothing more goes out.",
+      registers,
+      collect() {
+        this.set(workerBusy() ? 1 : 0);
+      },
+    });
     const limiterDegraded = (): Promise<boolean> => this.#limiterDegraded?.() ?? Promise.resolve(false);
     new Gauge({
       name: 'sspr_limiter_degraded',
@@ -138,6 +163,11 @@ export class PromMetrics implements MetricsRegistry {
 
   setBacklogProbe(probe: () => Promise<OutboxBacklog>): void {
     this.#backlog = probe;
+  }
+
+  /** Reads, at each scrape, whether this instance's outbox worker is busy (`sspr_outbox_worker_busy`). */
+  setWorkerProbe(probe: () => boolean): void {
+    this.#workerBusy = probe;
   }
 
   /** Reads, at each scrape, whether the limiter's shared store is unreachable (`sspr_limiter_degraded`). */
@@ -172,5 +202,10 @@ export class PromMetrics implements MetricsRegistry {
 
   httpRequest(method: string, route: string, status: number, seconds: number): void {
     this.#requests.observe({ method, route, status_code: String(status) }, seconds);
+  }
+
+  directoryOperation(kind: string, operation: string, outcome: string, seconds: number): void {
+    this.#directoryOps.inc({ kind, operation, outcome });
+    this.#directorySeconds.observe({ kind, operation }, seconds);
   }
 }

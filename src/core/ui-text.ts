@@ -106,7 +106,76 @@ export const STEP_PROBLEMS = {
     title: 'Please try again in a few minutes',
     message: "We can't check codes right now. Nothing was changed. Try again in a few minutes.",
   },
+  // the organisation's directory (OpenLDAP, Active Directory) refused the new password: nothing was changed
+  directory_too_short: {
+    title: 'Make the password longer',
+    message:
+      "Your organisation's directory, where your password is kept, needs a longer password. Nothing was changed. Choose a longer one: a few unrelated words make a long password that is easy to remember.",
+  },
+  directory_not_complex: {
+    title: 'Mix different kinds of characters',
+    message:
+      "Your organisation's directory refused this password as too simple. Nothing was changed. Use characters of at least three kinds (capital letters, small letters, digits, symbols) and leave out your name and user ID, then try again.",
+  },
+  directory_in_history: {
+    title: 'Choose a password you have not used before',
+    message:
+      "Your organisation's directory remembers your recent passwords, and this is one of them. Nothing was changed. Choose a new one.",
+  },
+  directory_too_young: {
+    title: 'Your password was changed very recently',
+    message:
+      "Your organisation's directory does not allow another change so soon after the last one. Nothing was changed. Try again later (often the next day), or contact your administrator if you cannot sign in.",
+  },
+  directory_locked: {
+    title: 'Your account is locked',
+    message:
+      "Your account is locked in your organisation's directory after too many wrong passwords, so its password could not be changed. Nothing was changed. Wait for the lock to end and try again, or contact your administrator to unlock it.",
+  },
+  directory_disabled: {
+    title: 'Your account is disabled',
+    message:
+      "Your account is disabled in your organisation's directory, so its password cannot be changed here. Nothing was changed. Contact your administrator.",
+  },
+  directory_must_change: {
+    title: 'Change your password when you sign in',
+    message:
+      "Your organisation's directory asks you to change your password the next time you sign in, and refused the change here. Nothing was changed. Sign in with your current password and follow the prompt, or contact your administrator.",
+  },
+  directory_tls_required: {
+    title: 'We could not change your password',
+    message:
+      "Your organisation's directory refused the change because of a setting of this service, not because of your password. Nothing was changed. Contact your administrator and tell them when it happened: the details are in their audit log.",
+  },
+  directory_not_allowed: {
+    title: 'We could not change your password',
+    message:
+      "Your organisation's directory did not allow this service to change your password: a permission your administrator must fix, not a problem with your password. Nothing was changed. Contact your administrator and tell them when it happened: the details are in their audit log.",
+  },
+  directory_rejected: {
+    title: 'We could not change your password',
+    message:
+      "Your organisation's directory refused the change for a reason only your administrator can fix. Nothing was changed. Contact your administrator and tell them when it happened: the details are in their audit log.",
+  },
+  directory_unreachable: {
+    title: 'Password changes are unavailable right now',
+    message:
+      "We can't reach your organisation's directory, where your password is kept. Nothing was changed. Try again in a few minutes.",
+  },
 } as const satisfies Record<string, ProblemText>;
+
+/**
+ * For an administrator (console, CLI) whose change the directory refused; `{reason}` is the error
+ * code's meaning from core/error-codes.ts.
+ */
+export const DIRECTORY_REFUSED_FOR_ADMIN: ProblemText = {
+  title: 'The directory refused the password',
+  message:
+    "{reason} Nothing was changed: the account keeps its password. The directory's own answer is in the audit log (event directory.write_refused).",
+};
+
+/** Added on a reset page after `directory_unreachable`: the flow waits on the new-password step. */
+export const RESET_STAYS_OPEN = 'Your reset stays open until {time}: you will not need new codes.';
 
 export type StepProblemId = keyof typeof STEP_PROBLEMS;
 
@@ -124,6 +193,17 @@ export const CONSOLE_FORM_EXPIRED: ProblemText = {
 
 /** The hint under a "User ID" field of the sign-in and help forms. */
 export const WORK_LOGIN_HINT = 'Your work email address, like name@company.com.';
+
+/**
+ * Who made a change, as a notice names it ("On …, {by} changed the role of …") when no person did:
+ * the operator's command line, or the organisation's directory (a sync: group membership decides
+ * who is an administrator).
+ */
+export const CHANGED_BY_TEXT = {
+  commandLine: 'the command line',
+  directory:
+    "your organisation's directory, where membership of its administrator groups decides who is an administrator,",
+} as const;
 
 /** What every dead end offers besides starting over. */
 export const CONTACT_ADMIN = {
@@ -235,6 +315,13 @@ export const RESET_PAGE_TEXT = {
     title: 'Choose a new password',
     intro: 'Almost done. Choose a password you do not use anywhere else.',
     minLength: 'Use at least {min} characters. A few unrelated words make a long password that is easy to remember.',
+    directoryRules: "Your organisation's directory, where your password is kept, also checks it:",
+    directoryMinLength: 'at least {min} characters;',
+    directoryComplexity:
+      'characters of at least three kinds (capital letters, small letters, digits, symbols), and not your name or user ID;',
+    directoryHistory: 'not one of your last {count} passwords.',
+    directoryNoHistoryOnReset:
+      'The directory does not check your earlier passwords on a reset; we still refuse the ones you set here before.',
     passwordLabel: 'New password',
     confirmLabel: 'Type it again',
     submit: 'Change password',
@@ -289,3 +376,49 @@ export function messagesDelayedText(channels: readonly ('email' | 'sms')[]): Pro
   if (sms) return MESSAGES_DELAYED.sms;
   return null;
 }
+
+// ---- directory accounts: signing in, and unlocking without a reset (issue 11 items 5 and 6) ------
+
+/** The sign-in pages, for people whose password lives in their organisation's directory. */
+export const DIRECTORY_SIGNIN_TEXT = {
+  unreachable: {
+    title: "We can't check your password right now",
+    message:
+      "Your password is kept in your organisation's directory, and it is not answering right now. You were not signed in, and this try does not count against you. Try again in a few minutes; if it keeps happening, contact your administrator.",
+  },
+  /**
+   * Under "That did not work" when the login's organisation keeps its passwords in a directory. The
+   * same for every login of that organisation (it names no account, so it reveals none).
+   */
+  lockedHint:
+    'Locked out after too many wrong passwords, and you still know your password? You can unlock your account without changing it: start at the password reset page, prove it is you, then choose "Unlock my account, keep my password".',
+  lockedHintLink: 'Unlock your account',
+  /** The forced change, when the directory asks for a new password (AD "must change", OpenLDAP pwdReset). */
+  mustChange: "Your organisation's directory asks you to choose a new password before you continue.",
+} as const;
+
+/** Unlocking a directory account without changing its password: the reset's last step, the console. */
+export const UNLOCK_TEXT = {
+  offerTitle: 'Or: unlock your account and keep your password',
+  offer:
+    "If your account was locked after too many wrong passwords and you remember your password, you don't need a new one: unlock the account and sign in with the password you have.",
+  button: 'Unlock my account, keep my password',
+  doneTitle: 'Your account is unlocked',
+  doneMessage:
+    'Your password was not changed: sign in with the password you have. If it is locked again soon, someone may be guessing at it: reset your password and tell your administrator.',
+  signIn: 'Go to sign-in',
+  console: {
+    heading: 'Directory lock',
+    locked: 'Locked in the directory after too many wrong passwords: the person cannot sign in anywhere that uses it.',
+    notLocked: 'Not locked in the directory.',
+    unknown: 'The directory did not answer, so its lock could not be read. Try again in a few minutes.',
+    button: 'Unlock in directory',
+    hint: 'Clears the lock only: the password stays as it is, and the person is told by email.',
+    done: 'The account was unlocked in the directory. Its password was not changed; the person was told.',
+    notDirectory: {
+      title: 'Nothing to unlock',
+      message:
+        "This account's password is kept by this service, not by a directory, so it has no directory lock. Wrong passwords here only slow sign-in down for a while.",
+    },
+  },
+} as const;

@@ -241,7 +241,16 @@ export async function buildServer(app: App, options: BuildServerOptions = {}): P
     // With Redis: says whether it answers, without failing the instance (limits fall back to
     // per-process counts; code checks answer 503 meanwhile)
     const limiter = app.limiterHealth?.() ?? null;
-    const extra = async () => (limiter ? { limiter: await limiter } : {});
+    // Each tenant's directory: reported, never failing readiness (one tenant's directory down must
+    // not take every tenant's resets out of the load balancer); bounded by a short timeout
+    const directories = app.directoryHealth?.report().catch(() => null) ?? null;
+    const extra = async () => {
+      const d = directories ? await directories : null;
+      return {
+        ...(limiter ? { limiter: await limiter } : {}),
+        ...(d && d.length > 0 ? { directories: d } : {}),
+      };
+    };
     try {
       await pingWithin(app, READY_TIMEOUT_MS);
       return { status: 'ready', database: 'ok', ...(await extra()) };

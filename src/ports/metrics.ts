@@ -24,6 +24,12 @@ export interface Metrics {
   limiterBlocked(limit: string): void;
   /** One HTTP request: `route` is the route pattern (`/api/v1/reset/start`), never the raw URL. */
   httpRequest(method: string, route: string, status: number, seconds: number): void;
+  /**
+   * One call to a tenant's directory: `kind` ldap or ad, `operation` (find, rules, set_password,
+   * health…), `outcome` ok or the refusal (unreachable, not_allowed, too_short…). Optional: fakes
+   * that do not count it need not implement it.
+   */
+  directoryOperation?(kind: string, operation: string, outcome: string, seconds: number): void;
 }
 
 export type MessageOutcome = 'sent' | 'retry' | 'failed' | 'expired' | 'superseded' | 'deferred';
@@ -45,4 +51,6 @@ export interface MetricsRegistry extends Metrics {
   render(): Promise<string>;
   /** Reads the outbox backlog at each scrape. */
   setBacklogProbe(probe: () => Promise<OutboxBacklog>): void;
+  /** Reads, at each scrape, whether this instance's outbox worker has anything in hand (a round, a send). */
+  setWorkerProbe(probe: () => boolean): void;
 }

@@ -1,3 +1,4 @@
+import { isDirectoryWriteError, type DirectoryWriteError } from '../core/directory-refusals.ts';
 import { actorDescription, actorName, canManageCredentials, type Actor, type Denial } from '../core/admin-rules.ts';
 import { checkPassword, PASSWORD_MIN_LENGTH_FLOOR, personalWords } from '../core/password-policy.ts';
 import type { PasswordHasher } from '../ports/password-hasher.ts';
@@ -28,7 +29,7 @@ export type AssistedResetMode = 'link' | 'temp_password';
 export type AssistedResetOutcome =
   | { readonly mode: 'link'; readonly expiresAt: number }
   | { readonly mode: 'temp_password'; readonly tempPassword: string; readonly expiresAt: number };
-export type AssistedResetError = Denial | 'account_not_found' | 'no_methods' | 'mode_not_allowed';
+export type AssistedResetError = Denial | 'account_not_found' | 'no_methods' | 'mode_not_allowed' | DirectoryWriteError;
 
 export class AssistedLinks {
   constructor(private readonly d: AssistedLinksDeps) {}
@@ -92,6 +93,8 @@ export class AssistedLinks {
       return ok({ mode: 'temp_password', tempPassword, expiresAt: result.value.effects.now + TEMP_PASSWORD_TTL_MS });
     }
     if (result.error === 'account_not_found') return err('account_not_found');
+    // the directory refused it (unreachable, rights, a locked account…): the console says why
+    if (isDirectoryWriteError(result.error)) return err(result.error);
     // the generated password passes the policy by construction and cannot be a recent one
     throw new Error(`generated temporary password refused: ${result.error}`);
   }

@@ -1,3 +1,4 @@
+import type { DirectoryWriteError } from '../core/directory-refusals.ts';
 import type { DirectoryProvider } from '../ports/directory-provider.ts';
 import type { Account, Tenant } from '../core/directory-model.ts';
 import { normalizePassword, type PasswordProblem } from '../core/password-policy.ts';
@@ -37,7 +38,8 @@ const TOKEN_SHAPE = /^[A-Za-z0-9_-]{40,64}$/;
 /** `link_invalid`: unknown or malformed; `link_expired`: expired, used, replaced, or the password changed since. */
 export type LinkError = 'link_invalid' | 'link_expired';
 export type GrantError = 'grant_invalid';
-export type AssistedPasswordError = GrantError | 'password_mismatch' | 'password_reused' | PasswordProblem;
+export type AssistedPasswordError =
+  GrantError | 'password_mismatch' | 'password_reused' | PasswordProblem | DirectoryWriteError;
 
 export interface AssistedGrantView {
   readonly login: string;
@@ -113,6 +115,11 @@ export class AssistedResetService {
         },
       },
       {
+        // a directory account: the grant must still be live before the directory gets the password
+        precheck: async (repos): Promise<Result<undefined, GrantError>> => {
+          const again = await this.grantLink(repos, grant);
+          return again.ok ? ok(undefined) : again;
+        },
         before: async (tx, now): Promise<Result<undefined, GrantError>> => {
           const again = await this.grantLink(tx, grant);
           if (!again.ok) return again;

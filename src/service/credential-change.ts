@@ -1,4 +1,5 @@
 import type { DirectoryProvider } from '../ports/directory-provider.ts';
+import { directoryWriteError, effectiveMinLength, type DirectoryWriteError } from '../core/directory-refusals.ts';
 import { isAdminRole, DEFAULT_TENANT_POLICY, type Account, type Method, type Tenant } from '../core/directory-model.ts';
 import { helpText, renderEmail } from '../core/message-templates.ts';
 import {
@@ -10,16 +11,19 @@ import {
 import { err, ok, type Result } from '../core/result.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Keyring } from '../ports/keyring.ts';
+import type { Logger } from '../ports/logger.ts';
 import type { Metrics } from '../ports/metrics.ts';
 import type { PasswordHasher } from '../ports/password-hasher.ts';
 import type { Random } from '../ports/random.ts';
 import type { Repos, Store } from '../ports/store.ts';
+import { DirectoryPasswords, type DirectoryTarget } from './directory-passwords.ts';
 import { enqueueEmail } from './message-queue.ts';
 import { appendAudit, type AuditDetails, type RequestContext } from './request-context.ts';
 
 /**
  * The one unit of work through which a password changes — and the one seam through which it
- * leaves sspr (`CredentialWriter`: the built-in store today, a directory next). Every path that
+ * leaves sspr (the built-in store, or the tenant's directory for an account that has an
+ * `externalId`: see "Directory accounts" on `change`). Every path that
  * sets a password calls `change`: it vets the new password (one policy, one history, one list
  * of context words), hashes it off the event loop, and then in ONE transaction runs the path's
  * own step (`before`: complete the flow, the link…), writes the password, and ends everything
@@ -132,6 +136,8 @@ export interface CredentialChangeDeps {
   /** Woken after the commit (notices queued); without it the worker's poll finds them. */
   readonly outbox?: { wake(): void };
   readonly metrics?: Metrics;
+  /** Where a directory's refusal (unreachable, not allowed) is logged with its diagnostic. */
+  readonly log?: Logger;
   readonly writer?: CredentialWriter;
 }
 
@@ -158,7 +164,8 @@ export interface CredentialChangeRequest {
   readonly adminNotice?: { readonly what: string; readonly by: string };
 }
 
-export type CredentialChangeError = PasswordProblem | 'password_reused' | 'account_not_found';
+/** A directory's refusal of the write is one code per refusal (core/directory-refusals.ts). */
+export type CredentialChangeError = PasswordProblem | 'password_reused' | 'account_not_found' | DirectoryWriteError;
 
 export interface CredentialChangeEffects {
   readonly account: Account;
@@ -169,6 +176,13 @@ export interface CredentialChangeEffects {
 }
 
 export interface CredentialChangeHooks<T, R, E extends string> {
+  /**
+   * Directory accounts only: a read-only look at the path's own step before the password goes to
+   * the directory (the flow still waits for a password, the link is still live), so a stale page
+   * does not change the password in the directory and then fail. `before` checks again in the
+   * transaction; the directory write cannot be rolled back, so this is what keeps the two apart.
+   */
+  readonly precheck?: (repos: Repos, now: number) => Promise<Result<unknown, E>>;
   /** The path's own step, first in the transaction; a refusal rolls everything back. */
   readonly before?: (tx: Repos, now: number) => Promise<Result<T, E>>;
   /** The path's own writes after the change, in the same transaction (a fresh session, the view…). */
@@ -188,10 +202,12 @@ export class CredentialChange {
     tenant: Tenant | null,
     password: string,
     methods?: readonly Method[],
+    directoryMinLength: number | null = null,
   ): Promise<Result<string, PasswordProblem | 'password_reused'>> {
     const list = methods ?? (await this.d.store.directory.listMethods(account.id));
     const checked = checkPassword(password, {
-      minLength: minLengthOf(tenant),
+      // sspr's policy is never weaker than the directory's
+      minLength: effectiveMinLength(minLengthOf(tenant), directoryMinLength),
       personal: personalWords({
         login: account.login,
         displayName: account.displayName,
@@ -232,85 +248,168 @@ export class CredentialChange {
     return ok(await this.d.hasher.hash(checked.value));
   }
 
-  /** Vets, hashes, and changes the password in one transaction with everything it ends and tells. */
+  /**
+   * Vets, hashes, and changes the password in one transaction with everything it ends and tells.
+   *
+   * Directory accounts (an `externalId`, in a tenant with a directory): the password goes to the
+   * directory, found by its stable id (renames followed), and sspr keeps no password of its own
+   * (`passwordHash` stays null). The order is what makes a refusal harmless:
+   * 1. the directory's rules are read (cached per tenant) and sspr's policy takes the stricter
+   *    minimum length; sspr's own history (argon2 hashes of passwords set through sspr) is checked,
+   *    also where the directory skips its history on resets;
+   * 2. `precheck` looks at the path's own step, read-only (the flow still waits for a password);
+   * 3. the directory write, OUTSIDE any database transaction (no write lock across a network call).
+   *    A refusal ends here: an audit event `directory.write_refused` keeps the diagnostic for the
+   *    admin, the caller gets one error code per refusal, and nothing else moved — no flow
+   *    completed, no session revoked, no notice queued — so the person can try another password;
+   * 4. the transaction as for every account, recording the new hash in the password history.
+   *    Should it fail after the directory accepted (a race with another request), the audit log
+   *    says that the directory already has the new password (`directory.write_unrecorded`).
+   */
   async change<T = undefined, R = undefined, E extends string = never>(
     req: CredentialChangeRequest,
     hooks: CredentialChangeHooks<T, R, E> = {},
   ): Promise<Result<{ value: T; after: R; effects: CredentialChangeEffects }, E | CredentialChangeError>> {
     const methods = await this.d.store.directory.listMethods(req.account.id);
-    const vetted = await this.vet(req.account, req.tenant, req.password, methods);
+    const passwords = new DirectoryPasswords(this.d);
+    const found = await passwords.target(req.account);
+    if (!found.ok) return this.refused(passwords, req, null, found.error, found.detail);
+    const target = found.value;
+    if (target?.entry.disabled)
+      return this.refused(passwords, req, target, 'disabled', 'the directory entry is disabled');
+    const rules = target ? await passwords.rules(target.directory, target.entry) : null;
+    const vetted = await this.vet(req.account, req.tenant, req.password, methods, rules?.minLength ?? null);
     if (!vetted.ok) return vetted;
     // argon2id, off the event loop, and outside the transaction so no write lock waits for it
     const hash = await this.d.hasher.hash(vetted.value);
-    const now = this.d.clock.now();
     const rule = CREDENTIAL_PATHS[req.path];
-    const result = await this.d.store.transaction(
-      async (
-        tx,
-      ): Promise<Result<{ value: T; after: R; effects: CredentialChangeEffects }, E | CredentialChangeError>> => {
-        let value = undefined as T;
-        if (hooks.before) {
-          const step = await hooks.before(tx, now);
-          if (!step.ok) return step;
-          value = step.value;
-        }
-        const current = await tx.directory.getAccount(req.account.id);
-        if (!current) return err('account_not_found');
-        const temporary = req.path === 'temp-password';
-        if (current.passwordHash) await tx.passwordHistory.add(current.id, current.passwordHash, now);
-        const updated = await this.#writer.write(
+    const temporary = req.path === 'temp-password';
+    const mustChangePassword = temporary || (req.mustChangePassword ?? false);
+    if (target) {
+      if (hooks.precheck) {
+        const step = await hooks.precheck(this.d.store, this.d.clock.now());
+        if (!step.ok) return step;
+      }
+      const written = await passwords.write(target, vetted.value, mustChangePassword);
+      if (!written.ok) return this.refused(passwords, req, target, written.error, written.detail);
+    }
+    const now = this.d.clock.now();
+    let result: Result<{ value: T; after: R; effects: CredentialChangeEffects }, E | CredentialChangeError>;
+    try {
+      result = await this.d.store.transaction(
+        async (
           tx,
-          current,
-          hash,
-          temporary || (req.mustChangePassword ?? false),
-          now,
-        );
-        if (!updated) return err('account_not_found');
-        // what the old password opened ends with it
-        if (temporary) {
-          await tx.admin.setTempPassword({
-            accountId: current.id,
-            passwordHash: hash,
-            createdAt: now,
-            expiresAt: now + (req.temporaryTtlMs ?? 0),
-          });
-        } else {
-          await tx.admin.clearTempPassword(current.id);
-        }
-        const sessionsRevoked = await tx.directory.revokeSessions(current.id, now);
-        await tx.flows.endAccountFlows(current.id, req.exceptFlowId ?? null, now);
-        await tx.admin.endLinks(current.id, now);
-        if (rule.provesIdentity) {
-          await tx.lockouts.clearGuard(current.id);
-          await tx.auth.clearSigninGuard(current.id);
-        }
-        const base = { at: now, tenantId: current.tenantId, accountId: current.id, actor: req.actor, rc: req.rc };
-        await appendAudit(tx, {
-          ...base,
-          type: rule.event,
-          outcome: 'ok',
-          details: {
-            ...req.auditDetails,
-            ...(temporary ? { expiresAt: now + (req.temporaryTtlMs ?? 0) } : {}),
-            ...(rule.sessionsAudit === 'detail' ? { sessionsRevoked } : {}),
-          },
-        });
-        if (rule.sessionsAudit === 'event') {
+        ): Promise<Result<{ value: T; after: R; effects: CredentialChangeEffects }, E | CredentialChangeError>> => {
+          let value = undefined as T;
+          if (hooks.before) {
+            const step = await hooks.before(tx, now);
+            if (!step.ok) return step;
+            value = step.value;
+          }
+          const current = await tx.directory.getAccount(req.account.id);
+          if (!current) return err('account_not_found');
+          if (current.passwordHash) await tx.passwordHistory.add(current.id, current.passwordHash, now);
+          // a directory account: the directory has the password; sspr remembers its hash for its own history
+          if (target) await tx.passwordHistory.add(current.id, hash, now);
+          const updated = target
+            ? await tx.directory.updateAccount(current.id, { passwordHash: null, mustChangePassword }, now)
+            : await this.#writer.write(tx, current, hash, mustChangePassword, now);
+          if (!updated) return err('account_not_found');
+          // what the old password opened ends with it
+          if (temporary) {
+            await tx.admin.setTempPassword({
+              accountId: current.id,
+              passwordHash: hash,
+              createdAt: now,
+              expiresAt: now + (req.temporaryTtlMs ?? 0),
+            });
+          } else {
+            await tx.admin.clearTempPassword(current.id);
+          }
+          const sessionsRevoked = await tx.directory.revokeSessions(current.id, now);
+          await tx.flows.endAccountFlows(current.id, req.exceptFlowId ?? null, now);
+          await tx.admin.endLinks(current.id, now);
+          if (rule.provesIdentity) {
+            await tx.lockouts.clearGuard(current.id);
+            await tx.auth.clearSigninGuard(current.id);
+          }
+          const base = { at: now, tenantId: current.tenantId, accountId: current.id, actor: req.actor, rc: req.rc };
           await appendAudit(tx, {
             ...base,
-            type: 'sessions.revoked',
+            type: rule.event,
             outcome: 'ok',
-            details: { count: sessionsRevoked },
+            details: {
+              ...req.auditDetails,
+              ...(temporary ? { expiresAt: now + (req.temporaryTtlMs ?? 0) } : {}),
+              ...(rule.sessionsAudit === 'detail' ? { sessionsRevoked } : {}),
+              ...(target ? { directory: target.directory.kind } : {}),
+            },
           });
-        }
-        const recipients = await this.queueNotices(tx, req, rule, updated, methods, now);
-        const effects: CredentialChangeEffects = { account: updated, sessionsRevoked, recipients, now };
-        const after = hooks.after ? await hooks.after(tx, value, effects) : (undefined as R);
-        return ok({ value, after, effects });
-      },
-    );
+          if (rule.sessionsAudit === 'event') {
+            await appendAudit(tx, {
+              ...base,
+              type: 'sessions.revoked',
+              outcome: 'ok',
+              details: { count: sessionsRevoked },
+            });
+          }
+          const recipients = await this.queueNotices(tx, req, rule, updated, methods, now);
+          const effects: CredentialChangeEffects = { account: updated, sessionsRevoked, recipients, now };
+          const after = hooks.after ? await hooks.after(tx, value, effects) : (undefined as R);
+          return ok({ value, after, effects });
+        },
+      );
+    } catch (e) {
+      if (target) await this.unrecorded(req, target, e instanceof Error ? e.name : 'error');
+      throw e;
+    }
+    if (!result.ok && target) await this.unrecorded(req, target, result.error);
     if (result.ok) this.d.outbox?.wake();
     return result;
+  }
+
+  /** The directory refused (or could not be asked): kept for the admin; the caller gets the refusal's code. */
+  private async refused(
+    passwords: DirectoryPasswords,
+    req: CredentialChangeRequest,
+    target: DirectoryTarget | null,
+    refusal: Parameters<typeof directoryWriteError>[0],
+    diagnostic: string | undefined,
+  ): Promise<Result<never, DirectoryWriteError>> {
+    await this.d.store.transaction((tx) =>
+      passwords.recordRefusal(tx, {
+        account: req.account,
+        directory: target?.directory ?? null,
+        refusal,
+        diagnostic,
+        path: req.path,
+        actor: req.actor,
+        rc: req.rc,
+      }),
+    );
+    return err(directoryWriteError(refusal));
+  }
+
+  /** The directory took the new password but sspr's transaction did not commit: say so for the admin. */
+  private async unrecorded(req: CredentialChangeRequest, target: DirectoryTarget, reason: string): Promise<void> {
+    this.d.log?.warn(
+      { event: 'directory.write_unrecorded', kind: target.directory.kind, path: req.path, reason },
+      'the directory accepted a new password but sspr did not record the change',
+    );
+    await this.d.store
+      .transaction((tx) =>
+        appendAudit(tx, {
+          at: this.d.clock.now(),
+          tenantId: req.account.tenantId,
+          accountId: req.account.id,
+          actor: req.actor,
+          rc: req.rc,
+          type: 'directory.write_unrecorded',
+          outcome: 'error',
+          details: { path: req.path, reason, note: 'the directory already has the new password' },
+        }),
+      )
+      .catch(() => undefined);
   }
 
   /** Notices: to the account's login and verified emails; to other admins per the path's rule. */

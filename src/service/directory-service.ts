@@ -1,3 +1,6 @@
+import { isDirectoryWriteError, type DirectoryWriteError } from '../core/directory-refusals.ts';
+import { ERROR_CODES } from '../core/error-codes.ts';
+import { DIRECTORY_REFUSED_FOR_ADMIN, formatText } from '../core/ui-text.ts';
 import type { DirectoryProvider } from '../ports/directory-provider.ts';
 import type { Denial } from '../core/admin-rules.ts';
 import type { ContactError } from '../core/contact.ts';
@@ -52,7 +55,7 @@ export type AddUserError =
 /** `Denial` never for the command line (the rules do not apply to it); there for the shared use case's type. */
 export type SetMethodError = LookupError | MethodKindError | ContactError | Denial;
 export type SetRoleError = LookupError | RoleError | Denial;
-export type SetPasswordError = LookupError | PasswordProblem | 'password_reused';
+export type SetPasswordError = LookupError | PasswordProblem | 'password_reused' | DirectoryWriteError;
 export type DirectoryError =
   CreateTenantError | AddUserError | ListUsersError | SetMethodError | SetRoleError | SetPasswordError;
 
@@ -308,7 +311,11 @@ export class DirectoryService {
       adminNotice: { what: 'a password was set', by: 'an operator, from the command line' },
     });
     if (!r.ok) {
-      return r.error === 'account_not_found' ? err('account_not_found', `There is no account ${a.login}.`) : r;
+      if (r.error === 'account_not_found') return err('account_not_found', `There is no account ${a.login}.`);
+      // the directory refused: what it means for the operator (its own answer is in the audit log)
+      if (isDirectoryWriteError(r.error))
+        return err(r.error, formatText(DIRECTORY_REFUSED_FOR_ADMIN.message, { reason: ERROR_CODES[r.error] }));
+      return r;
     }
     return ok({ account: r.value.effects.account, sessionsRevoked: r.value.effects.sessionsRevoked });
   }

@@ -1,4 +1,6 @@
+import { effectiveMinLength, isDirectoryWriteError } from '../core/directory-refusals.ts';
 import { normalizePassword } from '../core/password-policy.ts';
+import { flowDeadline } from '../core/reset-policy.ts';
 import type { FlowEvent, FlowState } from '../core/reset-flow.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import type { CaptchaSolution } from '../ports/captcha.ts';
@@ -6,6 +8,7 @@ import type { FlowRecord } from '../ports/flow-store.ts';
 import type { Repos } from '../ports/store.ts';
 import type { RequestContext } from './request-context.ts';
 import { CredentialChange } from './credential-change.ts';
+import { DirectoryPasswords } from './directory-passwords.ts';
 import { CodeCheck } from './reset/code-check.ts';
 import { CodeSender } from './reset/code-sender.ts';
 import { auditFlow, FlowAccess } from './reset/flow-access.ts';
@@ -13,6 +16,7 @@ import { Lockout } from './reset/lockout.ts';
 import { SendSteps } from './reset/send-steps.ts';
 import { StartReset, type StartResult } from './reset/start.ts';
 import type { AccessError, Ctx, FlowHandle, FlowView, ResetDeps, StepError, StepOk } from './reset/types.ts';
+import { SelfUnlock } from './reset/unlock.ts';
 import { FlowViews } from './reset/view.ts';
 
 export type { AccessError, FlowHandle, FlowView, ResetDeps, StartedFlow, StepError, StepOk } from './reset/types.ts';
@@ -33,6 +37,7 @@ export class ResetService {
   private readonly starter: StartReset;
   private readonly sending: SendSteps;
   private readonly checking: CodeCheck;
+  private readonly unlocking: SelfUnlock;
 
   constructor(private readonly d: ResetDeps) {
     this.flows = new FlowAccess(d);
@@ -43,6 +48,7 @@ export class ResetService {
     this.starter = new StartReset(d, parts);
     this.sending = new SendSteps(d, parts);
     this.checking = new CodeCheck(d, parts);
+    this.unlocking = new SelfUnlock(d, parts);
   }
 
   /**
@@ -61,7 +67,24 @@ export class ResetService {
   async view(handle: FlowHandle): Promise<Result<FlowView, AccessError>> {
     const found = await this.flows.find(this.d.store, handle);
     if (!found.ok) return found;
-    return ok(await this.viewOf(this.d.store, found.value.flow));
+    const view = await this.viewOf(this.d.store, found.value.flow);
+    return ok(await this.withDirectoryRules(view, found.value.flow));
+  }
+
+  /**
+   * On the new-password step of a directory account: the directory's rules (cached per tenant),
+   * and sspr's minimum length raised to the directory's when that is longer.
+   */
+  private async withDirectoryRules(view: FlowView, flow: FlowRecord): Promise<FlowView> {
+    if (view.state !== 'new_password' || !flow.accountId || !this.d.directories) return view;
+    const account = await this.d.store.directory.getAccount(flow.accountId);
+    if (!account || account.externalId === null) return view;
+    const rules = await new DirectoryPasswords(this.d).rulesOf(account);
+    return {
+      ...view,
+      passwordMinLength: effectiveMinLength(view.passwordMinLength, rules?.minLength ?? null),
+      directoryRules: rules,
+    };
   }
 
   /** Where the flow of this handle is, for error pages that want to know (no binding check). */
@@ -147,6 +170,12 @@ export class ResetService {
         exceptFlowId: first.value.id,
       },
       {
+        // a directory account: the flow must still wait for this password before the directory gets it
+        precheck: async (repos): Promise<Result<FlowRecord, StepError>> => {
+          const access = await this.access(repos, handle);
+          if (!access.ok) return access;
+          return access.value.state === 'new_password' ? access : err('wrong_step');
+        },
         before: async (tx, now): Promise<Result<FlowRecord, StepError>> => {
           // the account's guard first, as a code check takes it (a block starting meanwhile ends this flow)
           await tx.lockouts.lockGuard(account.id);
@@ -166,9 +195,28 @@ export class ResetService {
         },
       },
     );
-    if (!result.ok) return result.error === 'account_not_found' ? err('wrong_step') : err(result.error);
+    if (!result.ok) {
+      if (result.error === 'account_not_found') return err('wrong_step');
+      // the directory refused: the flow still waits on this step (nothing moved), so another try works
+      if (isDirectoryWriteError(result.error)) {
+        this.d.metrics?.flowFailed(result.error);
+        // unreachable: until when the reset stays open, for the page to say
+        return result.error === 'directory_unreachable'
+          ? err(result.error, String(flowDeadline(this.d.policy, first.value.createdAt, first.value.firstSentAt)))
+          : err(result.error);
+      }
+      return err(result.error);
+    }
     this.d.metrics?.flowCompleted();
     return ok(result.value.after);
+  }
+
+  /**
+   * Instead of a new password: unlocks the directory account and keeps its password (reset/unlock.ts).
+   * Only on the new-password step of a directory account (`view.canUnlock`); ends the flow (`unlocked`).
+   */
+  unlockAccount(handle: FlowHandle, rc: RequestContext): Promise<Result<FlowView, StepError>> {
+    return this.unlocking.unlock(handle, rc);
   }
 
   // ---- internals -----------------------------------------------------------------------

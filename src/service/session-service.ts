@@ -1,6 +1,7 @@
+import type { DirectoryWriteError } from '../core/directory-refusals.ts';
 import type { DirectoryProvider } from '../ports/directory-provider.ts';
 import { isAdminRole, type Account, type Tenant } from '../core/directory-model.ts';
-import { normalizeLogin } from '../core/login.ts';
+import { domainOf, normalizeLogin } from '../core/login.ts';
 import { normalizePassword, type PasswordProblem } from '../core/password-policy.ts';
 import { isSessionLive, type SigninPolicy } from '../core/signin-policy.ts';
 import { err, ok, type Result } from '../core/result.ts';
@@ -13,7 +14,13 @@ import type { Repos, Store } from '../ports/store.ts';
 import type { RequestContext } from './request-context.ts';
 import { appendSelfEvent } from './audit-context.ts';
 import { CredentialChange } from './credential-change.ts';
-import { newSessionToken, PasswordSignin, type SigninOutcome, type SigninPrincipal } from './password-signin.ts';
+import {
+  newSessionToken,
+  PasswordSignin,
+  proveByDirectory,
+  type SigninOutcome,
+  type SigninPrincipal,
+} from './password-signin.ts';
 
 /**
  * Password sign-in and server-side sessions. A session id is 256 random bits; only its HMAC is
@@ -42,14 +49,28 @@ export interface Authenticated {
 }
 
 export type SigninError = 'invalid_credentials' | 'signin_throttled';
-export type ChangePasswordError = 'invalid_credentials' | 'password_mismatch' | 'password_reused' | PasswordProblem;
+export type ChangePasswordError =
+  'invalid_credentials' | 'password_mismatch' | 'password_reused' | PasswordProblem | DirectoryWriteError;
 
 export class SessionService {
   constructor(private readonly d: SessionDeps) {}
 
-  /** Same work for unknown, disabled and password-less accounts: one argon2 verification each. */
-  signIn(loginInput: string, password: string, rc: RequestContext): Promise<SigninOutcome<'account', Account>> {
-    return new PasswordSignin(this.d).signIn(this.#principal, loginInput, password, rc);
+  /**
+   * Same work for unknown, disabled and password-less accounts: one argon2 verification each. A
+   * refused sign-in says `unlockOffered` when the login's organisation (by its domain, the same for
+   * every login there) keeps its passwords in a directory, where wrong passwords lock accounts.
+   */
+  async signIn(
+    loginInput: string,
+    password: string,
+    rc: RequestContext,
+  ): Promise<SigninOutcome<'account', Account> & { unlockOffered?: boolean }> {
+    const result = await new PasswordSignin(this.d).signIn(this.#principal, loginInput, password, rc);
+    if (result.ok || result.error !== 'invalid_credentials') return result;
+    const login = normalizeLogin(loginInput);
+    const tenant = login.ok ? await this.d.store.directory.findTenantByDomain(domainOf(login.value)) : null;
+    const directory = tenant ? await this.d.store.directory.getTenantDirectory(tenant.id) : null;
+    return directory ? { ...result, unlockOffered: true } : result;
   }
 
   /** People's accounts as sign-in principals: disabled accounts refused, temporary passwords expire. */
@@ -64,6 +85,10 @@ export class SessionService {
       const temp = await this.d.store.admin.getTempPassword(a.id);
       return temp && temp.passwordHash === a.passwordHash && now >= temp.expiresAt ? 'temp_password_expired' : null;
     },
+    // a directory account's password is proven by its directory (password-signin.ts)
+    externalOf: (a) => (a.externalId ? { tenantId: a.tenantId, externalId: a.externalId } : null),
+    markMustChange: async (tx, a, now) =>
+      a.mustChangePassword ? a : ((await tx.directory.updateAccount(a.id, { mustChangePassword: true }, now)) ?? a),
     guards: (repos) => repos.auth,
     openSession: (tx, a, token, now) => this.openSession(tx, a, token, now),
     audit: (tx, a, rc, now, step, outcome, details) =>
@@ -109,9 +134,8 @@ export class SessionService {
     rc: RequestContext,
   ): Promise<Result<{ token: string }, ChangePasswordError>> {
     const account = auth.account;
-    if (!account.passwordHash || !(await this.d.hasher.verify(account.passwordHash, normalizePassword(current)))) {
-      return err('invalid_credentials');
-    }
+    const proven = await this.provesCurrent(account, current);
+    if (proven !== 'ok') return err(proven);
     if (normalizePassword(next) !== normalizePassword(confirm)) return err('password_mismatch');
     const token = newSessionToken(this.d.random);
     const result = await new CredentialChange(this.d).change(
@@ -141,6 +165,25 @@ export class SessionService {
     if (auth.account.mustChangePassword) return 'must_change_password';
     if (!auth.methods.email || !auth.methods.phone) return 'methods_missing';
     return 'ok';
+  }
+
+  /** The current password: sspr's hash, or the directory's bind for a directory account (must-change counts as proven). */
+  private async provesCurrent(
+    account: Account,
+    current: string,
+  ): Promise<'ok' | 'invalid_credentials' | 'directory_unreachable'> {
+    if (account.externalId) {
+      const proof = await proveByDirectory(
+        this.d.directories,
+        { tenantId: account.tenantId, externalId: account.externalId },
+        current,
+      );
+      if (proof === 'unreachable') return 'directory_unreachable';
+      return proof === 'ok' || proof === 'must_change' ? 'ok' : 'invalid_credentials';
+    }
+    const matches =
+      !!account.passwordHash && (await this.d.hasher.verify(account.passwordHash, normalizePassword(current)));
+    return matches ? 'ok' : 'invalid_credentials';
   }
 
   private async openSession(tx: Repos, account: Account, token: string, now: number): Promise<void> {

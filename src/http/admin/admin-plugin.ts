@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor, Denial } from '../../core/admin-rules.ts';
 import { ROLES, type Role } from '../../core/directory-model.ts';
-import type { ProblemText } from '../../core/ui-text.ts';
+import { DIRECTORY_REFUSED_FOR_ADMIN, formatText, UNLOCK_TEXT, type ProblemText } from '../../core/ui-text.ts';
+import { isDirectoryWriteError, type DirectoryWriteError } from '../../core/directory-refusals.ts';
+import { ERROR_CODES } from '../../core/error-codes.ts';
 import {
   REGISTRATIONS,
   type NewAccountInput,
@@ -93,9 +95,17 @@ export async function adminPlugin(fastify: FastifyInstance, options: { app: App 
   ) {
     const user = await app.admin.getUser(consoleActor(request), id);
     if (!user.ok) return notFound(request, reply);
+    // a directory account's lock, read from its directory now (built-in accounts: no directory asked)
+    const lock = user.value.externalId ? await app.admin.directoryLock(consoleActor(request), id) : null;
     return sendHtml(
       reply,
-      UserDetailPage({ ...(await frame(request, reply)), user: user.value, notice, problem }),
+      UserDetailPage({
+        ...(await frame(request, reply)),
+        user: user.value,
+        notice,
+        problem,
+        directoryLock: lock?.ok ? lock.value : null,
+      }),
       status,
     );
   }
@@ -105,9 +115,14 @@ export async function adminPlugin(fastify: FastifyInstance, options: { app: App 
     request: FastifyRequest,
     reply: FastifyReply,
     id: string,
-    error: Denial | 'account_not_found' | 'no_methods' | 'mode_not_allowed',
+    error: Denial | 'account_not_found' | 'no_methods' | 'mode_not_allowed' | DirectoryWriteError,
   ) {
     if (error === 'account_not_found' || error === 'other_tenant') return notFound(request, reply);
+    if (isDirectoryWriteError(error)) {
+      const problem = DIRECTORY_REFUSED_FOR_ADMIN;
+      const message = formatText(problem.message, { reason: ERROR_CODES[error] });
+      return showUser(request, reply, id, ERROR_STATUS[error], null, { title: problem.title, message });
+    }
     return showUser(request, reply, id, ERROR_STATUS[error], null, DENIAL_TEXT[error]);
   }
 
@@ -249,6 +264,18 @@ export async function adminPlugin(fastify: FastifyInstance, options: { app: App 
     const result = await app.admin.unblock(consoleActor(request), id, requestContext(request));
     if (!result.ok) return refused(request, reply, id, result.error);
     return reply.redirect(`/admin/users/${id}?done=unblocked`, 303);
+  });
+
+  fastify.post('/admin/users/:id/unlock', post, async (request, reply) => {
+    const id = idOf(request);
+    if (!id) return notFound(request, reply);
+    const result = await app.admin.unlockInDirectory(consoleActor(request), id, 'console', requestContext(request));
+    if (!result.ok) {
+      if (result.error === 'not_directory_account')
+        return showUser(request, reply, id, ERROR_STATUS[result.error], null, UNLOCK_TEXT.console.notDirectory);
+      return refused(request, reply, id, result.error);
+    }
+    return reply.redirect(`/admin/users/${id}?done=unlocked`, 303);
   });
 
   fastify.post('/admin/users/:id/methods', post, async (request, reply) => {

@@ -55,7 +55,25 @@ export const FlowViewSchema = named(
     resendAvailableAt: epochMs.nullable().describe('When `resend` is allowed again; null when it is allowed now.'),
     codesLeft: z.number().int().describe('How many more codes this flow may send.'),
     passwordMinLength: z.number().int(),
+    canUnlock: z
+      .boolean()
+      .describe(
+        "On the new-password step of an account whose password lives in the organisation's directory: `POST /api/v1/reset/flow/unlock` may end the reset by unlocking the account, keeping its password.",
+      ),
     helpdesk: z.object({ url: z.string().nullable(), email: z.string().nullable() }),
+    directoryRules: z
+      .object({
+        minLength: z.number().int().nullable(),
+        complexity: z.boolean().nullable(),
+        history: z.number().int().nullable(),
+        minAgeMs: z.number().nullable(),
+        historyOnReset: z.boolean().nullable(),
+      })
+      .nullable()
+      .optional()
+      .describe(
+        "On the new-password step of an account whose password lives in the organisation's directory: the rules the directory applies (null when it could not say). `historyOnReset` false: the directory skips its history on resets.",
+      ),
   }),
   'ResetFlowView',
   'Where a reset flow is and what the client may show. Never contains a secret.',

@@ -4,7 +4,14 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
 import type { Result } from '../../core/result.ts';
-import { messagesDelayedText, PAGE_PROBLEMS, STEP_PROBLEMS, withTime, type ProblemText } from '../../core/ui-text.ts';
+import {
+  messagesDelayedText,
+  PAGE_PROBLEMS,
+  RESET_STAYS_OPEN,
+  STEP_PROBLEMS,
+  withTime,
+  type ProblemText,
+} from '../../core/ui-text.ts';
 import type { App } from '../../service/app.ts';
 import type { FlowHandle, FlowView, StepError, StepOk } from '../../service/reset-service.ts';
 import type { RequestContext } from '../../service/request-context.ts';
@@ -12,6 +19,7 @@ import { ERROR_STATUS } from '../errors.ts';
 import { sendHtml as sendPage } from '../send-html.ts';
 import { supportReference } from '../support-reference.ts';
 import { registerAltchaAssets } from './altcha-assets.ts';
+import { UnlockedPage } from './unlock-views.tsx';
 import { csrfCookieSpec, flowCookieSpec, flowCookieValue, parseFlowCookie } from './flow-cookie.ts';
 import {
   CompletedPage,
@@ -47,6 +55,10 @@ const FIELD_PROBLEMS: ReadonlySet<string> = new Set([
   'password_common',
   'password_personal',
   'password_repetitive',
+  // the directory refused the password itself: another one may pass
+  'directory_too_short',
+  'directory_not_complex',
+  'directory_in_history',
 ]);
 
 /** Problems shown on the current step's page rather than as a dead end. */
@@ -58,6 +70,15 @@ const IN_PAGE_PROBLEMS: ReadonlySet<string> = new Set([
   'wrong_step',
   // Redis down: the code page again (nothing was checked), so the same code can be typed once it is back
   'service_unavailable',
+  // every other refusal of the directory: the flow still waits for a password (nothing was changed)
+  'directory_too_young',
+  'directory_locked',
+  'directory_disabled',
+  'directory_must_change',
+  'directory_tls_required',
+  'directory_not_allowed',
+  'directory_unreachable',
+  'directory_rejected',
 ]);
 
 const STEP_STATES = new Set(['email_code', 'phone_number', 'sms_code', 'new_password']);
@@ -65,6 +86,11 @@ const LINK_TOKEN = /^[A-Za-z0-9_-]{20,100}$/;
 
 /** `detail`: a step's detail (a time for `code_superseded`, `sms_paused`). */
 function problemText(id: PageProblemId, detail?: string): ProblemText {
+  if (id === 'directory_unreachable' && detail !== undefined) {
+    // the directory is down: the reset waits on this step until its deadline (detail, ms)
+    const stays = withTime({ title: '', message: RESET_STAYS_OPEN }, detail).message;
+    return { title: STEP_PROBLEMS[id].title, message: `${STEP_PROBLEMS[id].message} ${stays}` };
+  }
   return id === 'csrf_invalid' ? PAGE_PROBLEMS.csrf_invalid : withTime(STEP_PROBLEMS[id], detail);
 }
 
@@ -93,7 +119,7 @@ function revealedHelpdesk(view: FlowView | null): Helpdesk | null {
  * inside). Register with `server.register(resetPagesPlugin, { app })`.
  *
  * Routes: GET/POST /reset, GET /reset/challenge, GET /reset/flow, POST /reset/flow/{code,
- * resend, use-phone, back-to-email, retype-phone, phone, password}, GET(HEAD)/POST /reset/link,
+ * resend, use-phone, back-to-email, retype-phone, phone, password, unlock}, GET(HEAD)/POST /reset/link,
  * and the ALTCHA widget files under /static/altcha/.
  */
 export async function resetPagesPlugin(fastify: FastifyInstance, options: ResetPagesOptions): Promise<void> {
@@ -271,7 +297,12 @@ export async function resetPagesPlugin(fastify: FastifyInstance, options: ResetP
     if (!handle) return problemPage(request, reply, 'flow_not_found', null);
     const current = await app.reset.view(handle);
     if (!current.ok) {
-      if (current.error === 'flow_completed') return sendHtml(reply, CompletedPage());
+      if (current.error === 'flow_completed')
+        // the flow's browser (its binding checked by view): a reset, or an unlock without one
+        return sendHtml(
+          reply,
+          (await app.reset.peekState(handle.flowId)) === 'unlocked' ? UnlockedPage() : CompletedPage(),
+        );
       return problemPage(request, reply, current.error, null);
     }
     if (!STEP_STATES.has(current.value.state)) return problemPage(request, reply, 'flow_expired', null);
@@ -295,6 +326,9 @@ export async function resetPagesPlugin(fastify: FastifyInstance, options: ResetP
   );
   fastify.post('/reset/flow/phone', csrfCheck, (request, reply) =>
     runStep(request, reply, (h, c) => app.reset.submitPhone(h, field(request.body, 'phone', 64), c)),
+  );
+  fastify.post('/reset/flow/unlock', csrfCheck, (request, reply) =>
+    runStep(request, reply, (h, c) => app.reset.unlockAccount(h, c)),
   );
   fastify.post('/reset/flow/password', csrfCheck, (request, reply) =>
     runStep(request, reply, (h, c) =>

@@ -10,6 +10,7 @@ import {
 import { helpText } from '../../core/message-templates.ts';
 import type { FlowView } from '../../service/reset-service.ts';
 import { Layout } from '../views/layout.tsx';
+import { UnlockOffer } from './unlock-views.tsx';
 
 /**
  * The reset pages. Every word comes from `core/ui-text.ts`; preact escapes every value. No page
@@ -469,6 +470,33 @@ function SmsCodeStep(p: StepPageProps): VNode {
   );
 }
 
+/** The rules the organisation's directory applies, read from it, shown before the form is sent. */
+function DirectoryRulesHint({ rules }: { rules: NonNullable<FlowView['directoryRules']> }): VNode | null {
+  const items = [
+    rules.minLength !== null && rules.minLength > 0
+      ? formatText(T.newPassword.directoryMinLength, { min: rules.minLength })
+      : null,
+    rules.complexity ? T.newPassword.directoryComplexity : null,
+    rules.history !== null && rules.history > 0 && rules.historyOnReset !== false
+      ? formatText(T.newPassword.directoryHistory, { count: rules.history })
+      : null,
+  ].filter((i): i is string => i !== null);
+  if (items.length === 0 && rules.historyOnReset !== false) return null;
+  return (
+    <div class="hint" id="directory-rules">
+      <p>{T.newPassword.directoryRules}</p>
+      {items.length > 0 ? (
+        <ul>
+          {items.map((i) => (
+            <li key={i}>{i}</li>
+          ))}
+        </ul>
+      ) : null}
+      {rules.historyOnReset === false ? <p>{T.newPassword.directoryNoHistoryOnReset}</p> : null}
+    </div>
+  );
+}
+
 function NewPasswordStep(p: StepPageProps): VNode {
   const { view, csrf, problem } = p;
   const invalid = problem && p.fieldProblem ? 'true' : undefined;
@@ -485,6 +513,7 @@ function NewPasswordStep(p: StepPageProps): VNode {
         <span class="hint" id="password-hint">
           {formatText(T.newPassword.minLength, { min: view.passwordMinLength })}
         </span>
+        {view.directoryRules ? <DirectoryRulesHint rules={view.directoryRules} /> : null}
         <input
           id="password"
           name="password"
@@ -494,7 +523,10 @@ function NewPasswordStep(p: StepPageProps): VNode {
           maxLength={1024}
           required
           value=""
-          aria-describedby={describedBy('password-hint', problem)}
+          aria-describedby={describedBy(
+            view.directoryRules ? 'password-hint directory-rules' : 'password-hint',
+            problem,
+          )}
           aria-invalid={invalid}
         />
         <label for="confirm">{T.newPassword.confirmLabel}</label>
@@ -511,6 +543,7 @@ function NewPasswordStep(p: StepPageProps): VNode {
         />
         <button type="submit">{T.newPassword.submit}</button>
       </form>
+      {view.canUnlock ? <UnlockOffer csrf={csrf} /> : null}
     </>
   );
 }

@@ -1,4 +1,5 @@
 import type { DirectoryProvider } from '../../ports/directory-provider.ts';
+import type { DirectoryWriteError } from '../../core/directory-refusals.ts';
 import type { Account, Method, Tenant } from '../../core/directory-model.ts';
 import type { PasswordProblem } from '../../core/password-policy.ts';
 import type { ResetPolicy } from '../../core/reset-policy.ts';
@@ -11,6 +12,7 @@ import type { Metrics } from '../../ports/metrics.ts';
 import type { PasswordHasher } from '../../ports/password-hasher.ts';
 import type { Random } from '../../ports/random.ts';
 import type { Store } from '../../ports/store.ts';
+import type { DirectoryPasswordRules } from '../../ports/external-directory.ts';
 
 /**
  * What the self-service reset needs, as `compose.ts` and the tests build it. The façade
@@ -66,7 +68,9 @@ export type StepError =
   | 'password_reused'
   | 'rate_limited'
   | 'service_unavailable'
-  | PasswordProblem;
+  | PasswordProblem
+  /** The directory refused the new password (one code per refusal); `directory_unreachable`'s `detail` is when the flow expires (ms). */
+  | DirectoryWriteError;
 
 export interface FlowView {
   readonly flowId: string;
@@ -83,7 +87,15 @@ export interface FlowView {
   readonly resendAvailableAt: number | null;
   readonly codesLeft: number;
   readonly passwordMinLength: number;
+  /** The new-password step may instead unlock the account and keep its password (a directory account). */
+  readonly canUnlock: boolean;
   readonly helpdesk: { readonly url: string | null; readonly email: string | null };
+  /**
+   * On the new-password step of a directory account (read by `view`, outside any transaction): the
+   * rules the organisation's directory applies, so the page can show them before the form is sent.
+   * Absent otherwise, or null when the directory could not say.
+   */
+  readonly directoryRules?: DirectoryPasswordRules | null | undefined;
 }
 
 /** A new flow: its handle and what to show first. */
