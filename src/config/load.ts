@@ -47,6 +47,8 @@ export function loadConfig(sources: ConfigSources): Config {
   known.add('SSPR_CONFIG_FILE');
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith('SSPR_')) continue;
+    // a tenant directory's secret (docs/directories.md), read by name from the settings, not a setting
+    if (name.startsWith('SSPR_DIRECTORY_')) continue;
     if (!known.has(name)) {
       problems.push(`${name}: unknown setting${didYouMean(name, [...known])} (every setting: docs/configuration.md)`);
       continue;

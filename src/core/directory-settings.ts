@@ -75,6 +75,12 @@ export const DIRECTORY_LIMITS = {
   syncIntervalMinutes: { min: 0, max: 7 * 24 * 60, default: 60 },
 } as const;
 
+/**
+ * Environment variables that hold directory secrets may start with this (sspr's configuration
+ * ignores them instead of refusing them as unknown settings); other `SSPR_` names are sspr's own.
+ */
+export const DIRECTORY_SECRET_ENV_PREFIX = 'SSPR_DIRECTORY_';
+
 const SECRET_REF = /^(env:[A-Za-z_][A-Za-z0-9_]*|file:\/.+)$/;
 const URL_RE = /^ldaps?:\/\/[^\s/]+\/?$/i;
 const ATTRIBUTE = /^[A-Za-z][A-Za-z0-9-]{0,63}$/;
@@ -162,6 +168,10 @@ export function parseDirectorySettings(input: unknown): Result<DirectorySettings
   const bindPassword = str('bindPassword');
   if (!bindPassword || !isSecretRef(bindPassword)) {
     problems.push('bindPassword: env:VARIABLE or file:/absolute/path (the password itself is never stored)');
+  } else if (/^env:SSPR_/.test(bindPassword) && !bindPassword.startsWith(`env:${DIRECTORY_SECRET_ENV_PREFIX}`)) {
+    problems.push(
+      `bindPassword: SSPR_ variables are sspr’s own settings; name it ${DIRECTORY_SECRET_ENV_PREFIX}… or without the SSPR_ prefix, e.g. env:LDAP_BIND_PASSWORD`,
+    );
   }
   const baseDn = str('baseDn');
   if (!baseDn) problems.push('baseDn: where the accounts are, e.g. ou=people,dc=example,dc=com');

@@ -178,7 +178,7 @@ test('check: an unreachable server is not ready (exit 1), each step with its fix
 
 test('a secret that cannot be read fails the check with what to set', async () => {
   assertExit(
-    await run(['directory', 'set', 'Acme', '--bind-password', 'env:SSPR_TEST_UNSET_DIRECTORY_SECRET']),
+    await run(['directory', 'set', 'Acme', '--bind-password', 'env:TEST_UNSET_DIRECTORY_SECRET']),
     0,
     'set env',
   );
@@ -186,7 +186,7 @@ test('a secret that cannot be read fails the check with what to set', async () =
   assertExit(r, 1, 'check');
   assert.match(
     r.stdout,
-    /FAIL {2}Read the service account’s password and the CA file: bindPassword: the environment variable SSPR_TEST_UNSET_DIRECTORY_SECRET is not set/,
+    /FAIL {2}Read the service account’s password and the CA file: bindPassword: the environment variable TEST_UNSET_DIRECTORY_SECRET is not set/,
   );
   assertExit(await run(['directory', 'set', 'Acme', '--bind-password', `file:${secretFile}`]), 0, 'set file');
 });

@@ -138,6 +138,13 @@ test('an unknown SSPR_ variable or file key is refused with the nearest known na
   );
 });
 
+test('SSPR_DIRECTORY_… variables are directory secrets named by tenant settings, not settings: not refused, not read', () => {
+  const config = load({ SSPR_DIRECTORY_ACME_BIND: 'bind-secret-1' });
+  assert.ok(!JSON.stringify(config).includes('bind-secret-1'));
+  // a near miss of a real setting is still caught
+  assert.match(problemsOf(() => load({ SSPR_DIRECTORYX: '1' })).join(), /SSPR_DIRECTORYX: unknown setting/);
+});
+
 test('twilio and webhook providers require their settings', () => {
   assert.equal(problemsOf(() => load({ SSPR_SMS_PROVIDER: 'twilio' })).length, 3);
   assert.match(problemsOf(() => load({ SSPR_SMS_PROVIDER: 'webhook' })).join(), /SSPR_SMS_WEBHOOK_URL/);

@@ -20,7 +20,7 @@ const minimal = {
   kind: 'ldap',
   urls: ['ldaps://ldap.example.com'],
   bindDn: 'cn=sspr,ou=services,dc=example,dc=com',
-  bindPassword: 'env:SSPR_LDAP_PASSWORD',
+  bindPassword: 'env:LDAP_BIND_PASSWORD',
   baseDn: 'ou=people,dc=example,dc=com',
 };
 
@@ -116,8 +116,21 @@ describe('parseDirectorySettings', () => {
     );
   });
 
+  test('sspr’s own SSPR_ variables cannot be named as a directory secret; SSPR_DIRECTORY_… can', () => {
+    for (const bad of ['env:SSPR_SECRET_KEY', 'env:SSPR_DATABASE_URL', 'env:SSPR_LDAP_PASSWORD']) {
+      assert.ok(
+        problems({ ...minimal, bindPassword: bad }).some((l) => l.startsWith('bindPassword: SSPR_ variables')),
+        bad,
+      );
+    }
+    assert.equal(
+      parsed({ ...minimal, bindPassword: 'env:SSPR_DIRECTORY_ACME_BIND' }).bindPassword,
+      'env:SSPR_DIRECTORY_ACME_BIND',
+    );
+  });
+
   test('the bind password is only ever a reference: env:NAME or file:/absolute/path', () => {
-    for (const ok of ['env:SSPR_LDAP_PASSWORD', 'env:_X1', 'file:/run/secrets/ldap']) {
+    for (const ok of ['env:LDAP_BIND_PASSWORD', 'env:_X1', 'file:/run/secrets/ldap']) {
       assert.equal(parsed({ ...minimal, bindPassword: ok }).bindPassword, ok);
     }
     for (const bad of ['s3cret-Pa55', 'env:', 'env:1ABC', 'env:A-B', 'file:relative/path', 'file:', '']) {

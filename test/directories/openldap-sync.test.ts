@@ -436,13 +436,13 @@ describe('sspr directory sync (command line)', () => {
     assert.ok(builtin.ok);
     assertRefused(await sspr(t.dataDir, ['directory', 'sync', 'builtin-sync']), 'directory_not_configured', 'builtin');
     // the bind password's variable is not set for the process: named, nothing synced
-    await saveSettings(tenantId, ou, { bindPassword: 'env:SSPR_TEST_SYNC_UNSET_VARIABLE' });
+    await saveSettings(tenantId, ou, { bindPassword: 'env:TEST_SYNC_UNSET_VARIABLE' });
     const misconfigured = assertRefused(
       await sspr(t.dataDir, ['directory', 'sync', name]),
       'directory_misconfigured',
       'no secret',
     );
-    assert.match(misconfigured, /SSPR_TEST_SYNC_UNSET_VARIABLE is not set/);
+    assert.match(misconfigured, /TEST_SYNC_UNSET_VARIABLE is not set/);
   });
 });
 
