@@ -1,4 +1,5 @@
 import type { Account, Role } from './directory-model.ts';
+import { CHANGED_BY_TEXT } from './ui-text.ts';
 
 /**
  * Who may do what to whom in the admin console, the admin API and the support console. One
@@ -25,6 +26,8 @@ export type Actor =
 export interface CliActor {
   readonly kind: 'cli';
   readonly name: string;
+  /** `directory`: a directory sync (`system:sync`, `sspr directory sync`) applies the directory's change. */
+  readonly via?: 'directory';
 }
 
 /** Who changes an account in the shared account-administration use cases (role change, pre-fill). */
@@ -167,6 +170,6 @@ export function actorDescription(actor: ChangeActor): string {
     case 'api_key':
       return `the admin API (key ${actor.keyId})`;
     case 'cli':
-      return 'the command line';
+      return actor.via === 'directory' ? CHANGED_BY_TEXT.directory : CHANGED_BY_TEXT.commandLine;
   }
 }

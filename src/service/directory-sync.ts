@@ -36,8 +36,11 @@ export const SYNC_ACTOR = 'system:sync';
 /** Page size of the directory's listing (the server's paged results control). */
 export const SYNC_PAGE_SIZE = 200;
 
-/** Directory accounts of a tenant looked at for removals (the store lists at most this many). */
-const REMOVAL_SCAN_LIMIT = 1000;
+/** Page size of the store's listing of the tenant's directory accounts (looking for accounts gone). */
+export const ACCOUNT_PAGE_SIZE = 500;
+
+/** After a periodic sync the directory did not answer, the next try comes this soon (or the interval, if shorter). */
+export const SYNC_RETRY_MS = 5 * 60_000;
 
 export interface DirectorySyncDeps extends NoticeDeps {
   readonly directories: Pick<DirectoryProvider, 'forTenant'>;
@@ -100,6 +103,8 @@ interface Run {
   readonly trustContacts: boolean;
   readonly counts: Counter;
   readonly skipped: SkippedEntry[];
+  /** Accounts renamed together with others (a swap or ring of logins) before their entry's last look. */
+  readonly renamedTogether: Set<string>;
 }
 
 const STATE_EVENTS = new Set(['account.disabled', 'account.enabled']);
@@ -116,11 +121,15 @@ export class DirectorySync {
     this.#changes = new AccountChanges({ ...deps, publicUrl: deps.publicUrl });
   }
 
-  /** Syncs one tenant's accounts from its directory; `actor` is `cli` or `system:sync`. */
+  /**
+   * Syncs one tenant's accounts from its directory; `actor` is `cli` or `system:sync`. `pageSize`:
+   * entries per page read from the directory; `accountPageSize`: sspr accounts per page read from
+   * the store when looking for accounts gone from the directory.
+   */
   async syncTenant(
     tenantId: string,
     actor: string,
-    options: { readonly pageSize?: number } = {},
+    options: { readonly pageSize?: number; readonly accountPageSize?: number } = {},
   ): Promise<Result<SyncReport, SyncError>> {
     const { store, directories, clock } = this.#d;
     const tenant = await store.directory.getTenant(tenantId);
@@ -153,12 +162,15 @@ export class DirectorySync {
         unchanged: 0,
       },
       skipped: [],
+      renamedTogether: new Set(),
     };
     const { seen, deferred, failure } = await this.#walk(run, opened.value, options.pageSize ?? SYNC_PAGE_SIZE);
     if (!failure) {
-      // renames whose new login another renamed account held until later in the listing
+      // renames whose new login another renamed account held until later in the listing, or still
+      // holds (two people swapping logins): those that free each other's logins go together first
+      if (deferred.length > 0) await this.#renameTogether(run, deferred);
       for (const entry of deferred) await this.#apply(run, entry, true);
-      await this.#disableGone(run, seen);
+      await this.#disableGone(run, seen, Math.min(1000, Math.max(1, options.accountPageSize ?? ACCOUNT_PAGE_SIZE)));
     }
     const report: SyncReport = {
       tenant: tenant.name,
@@ -281,7 +293,7 @@ export class DirectorySync {
     }
     // role from group membership (the one role change: its audit event and notices)
     if (account.role !== 'global_admin' && account.role !== role) {
-      const actor: CliActor = { kind: 'cli', name: run.actor };
+      const actor: CliActor = { kind: 'cli', name: run.actor, via: 'directory' };
       const r = await this.#changes.setRole(actor, account, role, NO_REQUEST);
       if (r.ok && r.value.changed) {
         account = r.value.value;
@@ -310,7 +322,7 @@ export class DirectorySync {
       if (seeded > 0) changed = true;
     }
     if (changed) run.counts.updated++;
-    if (account === existing && !changed) run.counts.unchanged++;
+    if (account === existing && !changed && !run.renamedTogether.has(account.id)) run.counts.unchanged++;
     return 'done';
   }
 
@@ -369,29 +381,92 @@ export class DirectorySync {
     return last?.type === 'account.disabled' && last.details['source'] !== 'directory';
   }
 
-  /** Disables the tenant's directory accounts the listing did not name. */
-  async #disableGone(run: Run, seen: ReadonlySet<string>): Promise<void> {
-    const accounts = await this.#d.store.directory.listAccounts({
-      tenantId: run.tenant.id,
-      fromDirectory: true,
-      limit: REMOVAL_SCAN_LIMIT,
-    });
-    if (accounts.length >= REMOVAL_SCAN_LIMIT) {
-      run.skipped.push({
-        reason: `only the first ${REMOVAL_SCAN_LIMIT} directory accounts in sspr (by login) were checked for removal from the directory`,
-      });
+  /**
+   * Renames at once, in one transaction, the deferred renames whose new logins are free or held by
+   * another of them (two people swapping logins, a ring, a chain): each account whose login another
+   * one takes is first parked on a temporary login nobody can hold, so no login is ever held twice
+   * and a failure changes nothing (the entries then get their last look one by one, and are skipped
+   * with the reason). A rename onto a login an account outside the set holds stays deferred.
+   */
+  async #renameTogether(run: Run, deferred: readonly DirectoryEntry[]): Promise<void> {
+    const { store, clock, random, log } = this.#d;
+    const moves = new Map<string, { readonly account: Account; readonly to: string }>();
+    for (const entry of deferred) {
+      const to = ssprLoginOf(entry.login, run.tenant.domains);
+      const account = await store.directory.findAccountByExternalId(run.tenant.id, entry.id);
+      if (to && account && account.login !== to) moves.set(account.id, { account, to });
     }
-    const gone = accounts.filter((a) => a.externalId !== null && !seen.has(a.externalId) && a.enabled);
-    if (gone.length === 0) return;
-    if (run.counts.listed === 0) {
-      // an empty answer is more likely a wrong base DN or filter than everyone leaving at once
-      run.skipped.push({
-        reason: `the directory listed no account: nobody was disabled (${gone.length} would have been; check baseDn and userFilter)`,
+    // two entries wanting one login: neither moves here
+    const wanted = new Map<string, number>();
+    for (const m of moves.values()) wanted.set(m.to, (wanted.get(m.to) ?? 0) + 1);
+    for (const [id, m] of moves) if ((wanted.get(m.to) ?? 0) > 1) moves.delete(id);
+    // keep the moves whose new login is free or vacated by another move, until none drops out
+    for (let dropped = true; dropped;) {
+      dropped = false;
+      const vacated = new Set([...moves.values()].map((m) => m.account.login));
+      for (const [id, m] of moves) {
+        if (vacated.has(m.to)) continue;
+        const holder = await store.directory.findAccountByLogin(m.to);
+        if (holder && holder.id !== id) {
+          moves.delete(id);
+          dropped = true;
+        }
+      }
+    }
+    if (moves.size === 0) return;
+    const list = [...moves.values()];
+    const targets = new Set(list.map((m) => m.to));
+    const now = clock.now();
+    try {
+      await store.transaction(async (tx) => {
+        for (const m of list) {
+          if (!targets.has(m.account.login)) continue;
+          const parked = await tx.directory.updateAccount(m.account.id, { login: parkingLogin(random.uuid()) }, now);
+          if (!parked) throw new Error('account_gone');
+        }
+        for (const m of list) {
+          if (!(await tx.directory.updateAccount(m.account.id, { login: m.to }, now))) throw new Error('account_gone');
+          await this.#audit(tx, run, m.account, now, 'directory.account_renamed', { from: m.account.login, to: m.to });
+        }
       });
+    } catch (e) {
+      // changed meanwhile (another sync, an administrator): each entry's last look tells what stays
+      log?.warn({ tenantId: run.tenant.id, err: errorName(e) }, 'directory sync: renames that free each other failed');
       return;
     }
-    for (const account of gone) {
-      if (await this.#setEnabled(run, account, false, 'gone_from_directory')) run.counts.removedDisabled++;
+    for (const m of list) run.renamedTogether.add(m.account.id);
+    run.counts.renamed += list.length;
+  }
+
+  /**
+   * Disables the tenant's directory accounts the listing did not name, reading the store's
+   * accounts page by page (by login), so a tenant of any size is covered.
+   */
+  async #disableGone(run: Run, seen: ReadonlySet<string>, pageSize: number): Promise<void> {
+    let wouldBe = 0;
+    let afterLogin: string | undefined;
+    for (;;) {
+      const accounts = await this.#d.store.directory.listAccounts({
+        tenantId: run.tenant.id,
+        fromDirectory: true,
+        limit: pageSize,
+        ...(afterLogin !== undefined ? { afterLogin } : {}),
+      });
+      const gone = accounts.filter((a) => a.externalId !== null && !seen.has(a.externalId) && a.enabled);
+      if (run.counts.listed === 0) wouldBe += gone.length;
+      else {
+        for (const account of gone) {
+          if (await this.#setEnabled(run, account, false, 'gone_from_directory')) run.counts.removedDisabled++;
+        }
+      }
+      if (accounts.length < pageSize) break;
+      afterLogin = accounts.at(-1)!.login;
+    }
+    if (wouldBe > 0) {
+      // an empty answer is more likely a wrong base DN or filter than everyone leaving at once
+      run.skipped.push({
+        reason: `the directory listed no account: nobody was disabled (${wouldBe} would have been; check baseDn and userFilter)`,
+      });
     }
   }
 
@@ -502,9 +577,16 @@ export class DirectorySync {
    * is due. The shared limiter is the lease: one count per tenant per interval across every
    * instance on the database (or Redis), so only one instance syncs a tenant in each interval; a
    * limiter that cannot be reached skips the round. Returns the tenants synced.
+   *
+   * When the tenant's last sync failed (its `directory.synced` event says `failed`: the directory
+   * did not answer), it is tried again `SYNC_RETRY_MS` after that failure (or after the interval,
+   * if shorter) instead of a whole interval later. The retry has its own lease, one per failure
+   * (`directory-sync:<tenant>:<minutes>:retry:<failed at>`), so one instance retries it; a sync
+   * that takes the interval's lease also takes that one, so no retry of the same failure starts
+   * alongside it. The interval's lease is untouched: the next regular sync comes when it is free.
    */
   async runDue(): Promise<{ readonly tenantId: string; readonly outcome: Result<SyncReport, SyncError> }[]> {
-    const { store, limiter, log } = this.#d;
+    const { store, limiter, log, clock } = this.#d;
     if (!limiter) return [];
     const done: { tenantId: string; outcome: Result<SyncReport, SyncError> }[] = [];
     for (const tenant of await store.directory.listTenants()) {
@@ -512,10 +594,19 @@ export class DirectorySync {
       const stored = await store.directory.getTenantDirectory(tenant.id);
       const minutes = stored?.settings.syncIntervalMinutes ?? 0;
       if (minutes <= 0) continue;
-      const lease = await limiter.consume(`directory-sync:${tenant.id}:${minutes}`, 1, minutes * 60_000, {
-        failClosed: true,
-      });
-      if (!lease.allowed) continue;
+      const intervalMs = minutes * 60_000;
+      const key = `directory-sync:${tenant.id}:${minutes}`;
+      const lease = await limiter.consume(key, 1, intervalMs, { failClosed: true });
+      if (lease.unavailable) continue;
+      let due = lease.allowed;
+      const [last] = await store.audit.list({ tenantId: tenant.id, type: 'directory.synced', limit: 1 });
+      if (last?.outcome === 'failed') {
+        const retry = () => limiter.consume(`${key}:retry:${last.at}`, 1, intervalMs, { failClosed: true });
+        const retryMs = Math.min(intervalMs, SYNC_RETRY_MS);
+        if (due) await retry();
+        else if (retryMs < intervalMs && clock.now() >= last.at + retryMs) due = (await retry()).allowed;
+      }
+      if (!due) continue;
       const outcome = await this.syncTenant(tenant.id, SYNC_ACTOR);
       done.push({ tenantId: tenant.id, outcome });
       if (!outcome.ok) log?.warn({ tenantId: tenant.id, error: outcome.error }, 'directory sync not possible');
@@ -570,6 +661,11 @@ function collision(holder: Account): string {
   return holder.externalId === null
     ? `an sspr account (not from the directory) already has this login; it is never taken over`
     : `another directory account already has this login in sspr`;
+}
+
+/** A login no person can have (`.invalid` is reserved): held for an instant inside a rename's transaction. */
+function parkingLogin(uuid: string): string {
+  return `sync-rename-${uuid}@rename.invalid`;
 }
 
 function errorName(e: unknown): string {

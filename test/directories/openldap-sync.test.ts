@@ -9,13 +9,14 @@ import type { DirectoryProvider } from '../../src/ports/directory-provider.ts';
 import type { ExternalDirectory } from '../../src/ports/external-directory.ts';
 import { SqlLimiter } from '../../src/adapters/sql-limiter.ts';
 import { CachedDirectoryProvider } from '../../src/adapters/directory/directory-provider.ts';
-import { DirectorySync, SYNC_ACTOR, type SyncReport } from '../../src/service/directory-sync.ts';
+import { DirectorySync, SYNC_ACTOR, SYNC_RETRY_MS, type SyncReport } from '../../src/service/directory-sync.ts';
+import { openPayload } from '../../src/service/message-queue.ts';
 import { createTestApp, type TestApp } from '../helpers/test-app.ts';
 import { ManualClock } from '../helpers/manual-clock.ts';
 import { assertExit, assertRefused, sspr } from '../cli/run-sspr.ts';
 import { BASE_DN, POLICY_DN, SERVICE_DN, SERVICE_PASSWORD, startSlapd, type Slapd } from './slapd.ts';
 
-const BIND_ENV = 'SSPR_TEST_OPENLDAP_SYNC_BIND';
+const BIND_ENV = 'SSPR_DIRECTORY_TEST_OPENLDAP_SYNC_BIND';
 let slapd: Slapd;
 let t: TestApp;
 /** The tests' own provider of the tenants' directories (the App keeps its own inside). */
@@ -117,9 +118,12 @@ async function saveSettings(tenantId: string, ou: string, overrides: Record<stri
   await t.app.store.directory.setTenantDirectory(tenantId, parsed.value, clock.now());
 }
 
-async function sync(tenantId: string, pageSize?: number): Promise<SyncReport> {
+async function sync(tenantId: string, pageSize?: number, accountPageSize?: number): Promise<SyncReport> {
   clock.advance(1000);
-  const r = await t.app.directorySync.syncTenant(tenantId, 'cli', pageSize ? { pageSize } : {});
+  const r = await t.app.directorySync.syncTenant(tenantId, 'cli', {
+    ...(pageSize ? { pageSize } : {}),
+    ...(accountPageSize ? { accountPageSize } : {}),
+  });
   assert.ok(r.ok, !r.ok ? `${r.error} ${r.detail}` : '');
   return r.value;
 }
@@ -157,6 +161,24 @@ const zero = {
 
 async function events(accountId: string, type: string) {
   return t.app.store.audit.list({ accountId, type });
+}
+
+/** The text of the emails queued for an account with that template, oldest first. */
+async function emails(accountId: string, template: string): Promise<string[]> {
+  const rows = (await t.app.store.outbox.list({ limit: 1000 })).filter(
+    (m) => m.accountId === accountId && m.template === template && m.channel === 'email' && m.payloadSealed,
+  );
+  return rows
+    .sort((a, b) => a.createdAt - b.createdAt)
+    .map((m) => {
+      const payload = openPayload(t.app.keyring, m.payloadSealed!, m.channel);
+      return payload?.channel === 'email' ? payload.text : '';
+    });
+}
+
+/** Renames an entry in slapd (its entryUUID stays). */
+function modrdn(ou: string, from: string, to: string): void {
+  slapd.ldapmodify(`dn: ${personDn(ou, from)}\nchangetype: modrdn\nnewrdn: uid=${to}\ndeleteoldrdn: 1\n`);
 }
 
 describe('directory sync against a real slapd', () => {
@@ -204,6 +226,13 @@ describe('directory sync against a real slapd', () => {
     assert.equal(bob.role, 'user');
     const [roleEvent] = await events(carol.id, 'account.role_changed');
     assert.deepEqual(roleEvent?.details, { from: 'user', to: 'admin' }, 'the one role change, audited');
+    const [notice] = await emails(carol.id, 'account.role_changed');
+    assert.match(
+      notice ?? '',
+      /your organisation's directory, where membership of its administrator groups decides who is an administrator, changed the role of carol@/,
+      'the person is told the change came from the directory',
+    );
+    assert.doesNotMatch(notice ?? '', /command line/);
 
     // a global admin is never demoted or promoted by the directory
     await t.app.store.directory.updateAccount(bob.id, { role: 'global_admin' }, clock.now());
@@ -369,7 +398,7 @@ describe('directory sync against a real slapd', () => {
   });
 
   test('the periodic sync: one instance per interval syncs a tenant whose settings ask for it', async () => {
-    const { tenantId } = await setup([{ uid: 'max', name: 'Max Periodic' }], [], { syncIntervalMinutes: 15 });
+    const { tenantId, ou } = await setup([{ uid: 'max', name: 'Max Periodic' }], [], { syncIntervalMinutes: 15 });
     const limiter = new SqlLimiter(t.app.store, clock);
     const instance = () =>
       new DirectorySync({
@@ -410,6 +439,89 @@ describe('directory sync against a real slapd', () => {
     while ((await syncs()) === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     await a.stop();
     assert.equal(await syncs(), before + 1, 'one periodic sync in the interval, however many ticks');
+    await saveSettings(tenantId, ou, { syncIntervalMinutes: 0 }); // later tests' periodic syncs see only their tenant
+  });
+
+  test('accounts gone from the directory are found however many sspr accounts the tenant has (the store read page by page)', async () => {
+    const people = Array.from({ length: 9 }, (_, i) => ({ uid: `gone${i}`, name: `Gone Person ${i}` }));
+    const { ou, tenantId, domain } = await setup(people);
+    await sync(tenantId);
+    // one gone on each store page of 2 (by login: gone0 gone1 | gone2 gone3 | …), the last in the last page
+    for (const uid of ['gone1', 'gone4', 'gone8']) slapd.ldapmodify(`dn: ${personDn(ou, uid)}\nchangetype: delete\n`);
+    const r = await sync(tenantId, undefined, 2);
+    assert.deepEqual(counts(r), { ...zero, listed: 6, removedDisabled: 3, unchanged: 6 });
+    for (const i of [0, 2, 3, 5, 6, 7]) assert.ok((await account(`gone${i}@${domain}`)).enabled, `gone${i} stays`);
+    for (const i of [1, 4, 8]) assert.equal((await account(`gone${i}@${domain}`)).enabled, false, `gone${i} disabled`);
+    assert.deepEqual(counts(await sync(tenantId, undefined, 2)), { ...zero, listed: 6, unchanged: 6 }, 'disabled once');
+  });
+
+  test('two people swapping logins in one sync are both renamed (and a ring of three); one blocked by another account is skipped', async () => {
+    const { ou, tenantId, domain } = await setup([
+      { uid: 'ann', name: 'Ann Swap' },
+      { uid: 'ben', name: 'Ben Swap' },
+      { uid: 'cy', name: 'Cy Ring' },
+      { uid: 'di', name: 'Di Ring' },
+      { uid: 'ed', name: 'Ed Ring' },
+      { uid: 'flo', name: 'Flo Blocked' },
+      { uid: 'gil', name: 'Gil Blocked' },
+    ]);
+    await sync(tenantId);
+    const before = new Map<string, Account>();
+    for (const uid of ['ann', 'ben', 'cy', 'di', 'ed', 'flo', 'gil'])
+      before.set(uid, await account(`${uid}@${domain}`));
+    // ann ⇄ ben; cy → di → ed → cy; flo → gil while gil moves onto a builtin account's login
+    const builtin = await t.app.directory.addUser({
+      login: `hank@${domain}`,
+      displayName: 'Hank Builtin',
+      actor: 'cli',
+    });
+    assert.ok(builtin.ok, !builtin.ok ? builtin.detail : '');
+    modrdn(ou, 'ann', 'tmp1');
+    modrdn(ou, 'ben', 'ann');
+    modrdn(ou, 'tmp1', 'ben');
+    modrdn(ou, 'cy', 'tmp2');
+    modrdn(ou, 'ed', 'cy');
+    modrdn(ou, 'di', 'ed');
+    modrdn(ou, 'tmp2', 'di');
+    modrdn(ou, 'gil', 'hank');
+    modrdn(ou, 'flo', 'gil');
+    const r = await sync(tenantId);
+    assert.deepEqual(counts(r), { ...zero, listed: 7, renamed: 5, unchanged: 2, skipped: 2 });
+    const now = async (uid: string) => (await account(`${uid}@${domain}`)).id;
+    assert.equal(await now('ben'), before.get('ann')!.id, 'ann is ben now');
+    assert.equal(await now('ann'), before.get('ben')!.id, 'ben is ann now');
+    assert.equal(await now('di'), before.get('cy')!.id);
+    assert.equal(await now('ed'), before.get('di')!.id);
+    assert.equal(await now('cy'), before.get('ed')!.id);
+    const [renamed] = await events(before.get('ann')!.id, 'directory.account_renamed');
+    assert.deepEqual(
+      renamed?.details,
+      { from: `ann@${domain}`, to: `ben@${domain}` },
+      'audited from and to, nothing between',
+    );
+    assert.equal(
+      (await t.app.store.directory.listAccounts({ search: 'rename.invalid' })).length,
+      0,
+      'no parked login left',
+    );
+    // gil cannot take hank's login (builtin), so flo cannot take gil's: both stay, each with its reason
+    assert.equal(await now('flo'), before.get('flo')!.id);
+    assert.equal(await now('gil'), before.get('gil')!.id);
+    assert.equal((await account(`hank@${domain}`)).id, builtin.value.id);
+    assert.deepEqual(r.skipped.map((s) => s.login).sort(), [`gil@${domain}`, `hank@${domain}`]);
+    assert.match(
+      r.skipped.find((s) => s.login === `hank@${domain}`)!.reason,
+      /not renamed from gil@.*not from the directory/,
+    );
+    assert.match(
+      r.skipped.find((s) => s.login === `gil@${domain}`)!.reason,
+      /not renamed from flo@.*another directory account/,
+    );
+    assert.deepEqual(
+      counts(await sync(tenantId)),
+      { ...zero, listed: 7, unchanged: 7, skipped: 2 },
+      'the rest is stable',
+    );
   });
 });
 
@@ -519,5 +631,61 @@ describe('a directory that stops answering disables nobody', () => {
     } finally {
       await slapd.start();
     }
+  });
+
+  test('a periodic sync the directory did not answer is tried again after 5 minutes, by one instance, not a whole interval later', async () => {
+    const { tenantId, domain } = await setup([{ uid: 'rita', name: 'Rita Retry' }], [], {
+      syncIntervalMinutes: 60,
+      timeoutMs: 1000,
+    });
+    const limiter = new SqlLimiter(t.app.store, clock);
+    const instance = () =>
+      new DirectorySync({
+        directories: provider,
+        store: t.app.store,
+        keyring: t.app.keyring,
+        random: t.app.random,
+        clock,
+        outbox: t.app.outbox,
+        limiter,
+      });
+    const [a, b] = [instance(), instance()];
+    const mine = async (s: DirectorySync) => (await s.runDue()).filter((d) => d.tenantId === tenantId);
+    const failed = (d: { outcome: Awaited<ReturnType<DirectorySync['syncTenant']>> }) =>
+      d.outcome.ok && d.outcome.value.failure !== null;
+    await slapd.pause();
+    try {
+      const first = await mine(a);
+      assert.equal(first.length, 1);
+      assert.ok(failed(first[0]!), 'the directory did not answer');
+      clock.advance(SYNC_RETRY_MS - 1000);
+      assert.deepEqual(await mine(b), [], 'not yet: the interval is taken and the retry not due');
+      clock.advance(1000);
+      const retried = await mine(b);
+      assert.equal(retried.length, 1, 'retried 5 minutes after the failure');
+      assert.ok(failed(retried[0]!));
+      assert.deepEqual(await mine(a), [], 'one instance retries a failure');
+    } finally {
+      await slapd.start();
+    }
+    clock.advance(SYNC_RETRY_MS);
+    const [third] = await mine(a);
+    assert.ok(third && third.outcome.ok && third.outcome.value.failure === null && third.outcome.value.created === 1);
+    assert.ok((await account(`rita@${domain}`)).enabled);
+    clock.advance(SYNC_RETRY_MS);
+    assert.deepEqual(await mine(b), [], 'the last sync worked: the next one waits for the interval');
+    assert.deepEqual(await mine(a), []);
+    clock.advance(60 * 60_000 - 3 * SYNC_RETRY_MS + 1);
+    assert.equal((await mine(b)).length, 1, 'the interval that began with the failure ends as before');
+    const synced = await t.app.store.audit.list({ tenantId, type: 'directory.synced' });
+    assert.deepEqual(
+      synced.map((e) => [e.actor, e.outcome]),
+      [
+        [SYNC_ACTOR, 'ok'],
+        [SYNC_ACTOR, 'ok'],
+        [SYNC_ACTOR, 'failed'],
+        [SYNC_ACTOR, 'failed'],
+      ],
+    );
   });
 });
