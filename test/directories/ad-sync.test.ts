@@ -11,7 +11,7 @@ import { createTestApp, type TestApp } from '../helpers/test-app.ts';
 import { ManualClock } from '../helpers/manual-clock.ts';
 import { AD_ADMIN_DN, AD_ADMIN_PASSWORD, AD_TLS_NAME, adUserLdif, startSambaDc, type SambaDc } from './samba.ts';
 
-const BIND_ENV = 'SSPR_TEST_AD_SYNC_BIND';
+const BIND_ENV = 'SSPR_DIRECTORY_TEST_AD_SYNC_BIND';
 const DOMAIN = 'adsync.test';
 let dc: SambaDc;
 let ou: string;
