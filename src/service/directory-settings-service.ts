@@ -28,7 +28,8 @@ import { appendAudit, type RequestContext } from './request-context.ts';
  *   `directory.settings_changed` with the NAMES of the settings that changed; every other enabled
  *   administrator of the tenant is told by email; the open adapter is dropped (`invalidate`).
  * - remove: back to `builtin`; audited `directory.settings_removed`, told the same way.
- * - check: the saved settings, or settings not saved yet (the console's "Run check" before Save);
+ * - check: the saved settings (who may read), or settings not saved yet (the console's "Run
+ *   check" before Save: who may change, since they may send the saved secret to another server);
  *   audited `directory.checked` with the verdict.
  *
  * Who may: `core/directory-admin-rules.ts` (the command line always; tenant admins read and check,
@@ -209,7 +210,8 @@ export class DirectorySettingsService {
     rc: RequestContext,
     input?: Readonly<Record<string, unknown>>,
   ): Promise<Result<CheckOutcome, DirectoryCheckError>> {
-    const denial = canReadDirectorySettings(actor, tenantId);
+    // settings not saved yet may point the saved secret at any server: only those who may change them
+    const denial = input ? canChangeDirectorySettings(actor, tenantId) : canReadDirectorySettings(actor, tenantId);
     if (denial) return this.denied(actor, tenantId, 'directory.check', denial, rc);
     const tenant = await this.d.store.directory.getTenant(tenantId);
     if (!tenant) return err('tenant_not_found');

@@ -36,6 +36,10 @@ const EXPECTED: readonly [string, string, string[], boolean, string, string][] =
   ['post', '/help-requests/{id}/resolve', ['help:write', 'resets:write'], false, '200', 'AdminHelpActionResponse'],
   ['post', '/help-requests/{id}/dismiss', ['help:write'], true, '200', 'AdminHelpActionResponse'],
   ['get', '/audit', ['audit:read'], false, '200', 'AdminAuditPage'],
+  ['get', '/directory', ['directory:read'], false, '200', 'AdminDirectoryResponse'],
+  ['put', '/directory', ['directory:write'], true, '200', 'AdminDirectorySetResponse'],
+  ['delete', '/directory', ['directory:write'], false, '200', 'AdminDirectoryRemoveResponse'],
+  ['post', '/directory/check', ['directory:read'], false, '200', 'AdminDirectoryCheckResponse'],
 ];
 
 test('/api/openapi.json lists every admin route with the bearer scheme, scopes, errors and schemas that match the answers', async () => {

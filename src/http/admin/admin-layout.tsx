@@ -9,6 +9,7 @@ export const ADMIN_SECTIONS = [
   { href: '/admin/insights', label: 'Usage & insights' },
   { href: '/admin/policy', label: 'Policy' },
   { href: '/admin/api-keys', label: 'API keys' },
+  { href: '/admin/directory', label: 'Directory' },
 ] as const;
 
 export interface AdminLayoutProps {

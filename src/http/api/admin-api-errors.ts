@@ -32,6 +32,11 @@ export const ADMIN_API_ERRORS = {
   reason_missing: { message: 'A reason is required to dismiss a request.' },
   reason_too_long: { message: 'The reason is too long.' },
   invalid_request: { message: HTTP_ERRORS.invalid_request.message },
+  invalid_directory_settings: { message: 'The directory settings were not saved; the message names each problem.' },
+  directory_not_configured: {
+    message:
+      'The organisation keeps its passwords in sspr: there is no directory to check. Save settings first (PUT /directory).',
+  },
 } as const satisfies Partial<Record<ErrorCode, { message: string }>>;
 
 export type AdminApiErrorCode = keyof typeof ADMIN_API_ERRORS;

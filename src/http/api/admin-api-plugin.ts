@@ -7,6 +7,7 @@ import type { ApiKeyActor } from '../../service/api-key-service.ts';
 import type { App } from '../../service/app.ts';
 import type { RequestContext } from '../../service/request-context.ts';
 import { ErrorBodySchema } from './reset-api-schemas.ts';
+import { directorySettingsApiRoutes } from './directory-settings-api.ts';
 import { ADMIN_ERROR_DESCRIPTIONS, adminApiCode, sendAdminApiError } from './admin-api-errors.ts';
 import {
   AdminAuditPageSchema,
@@ -320,6 +321,9 @@ export async function adminApiRoutes(instance: FastifyInstance, options: { app: 
       return reply.code(200).send({ id: request.params.id, status: 'dismissed' as const });
     },
   );
+
+  // ---- directory settings (directory-settings-api.ts) -------------------------------------
+  await directorySettingsApiRoutes(instance, app);
 
   // ---- audit log ------------------------------------------------------------------------
 
