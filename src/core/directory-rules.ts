@@ -75,7 +75,9 @@ export function classifyDirectoryAnswer(answer: DirectoryAnswer): DirectoryRefus
     // ppolicy response control tells them apart, which the client does not surface): the service
     // checks the directory's pwdMinLength itself before writing, so that text means quality here.
     if (/too short|pwdminlength/.test(text)) return 'too_short';
-    if (/in history|already used|history of old passwords/.test(text)) return 'in_history';
+    // OpenLDAP answers the current password itself with "not being changed from existing value"
+    if (/in history|already used|history of old passwords|not being changed from existing value/.test(text))
+      return 'in_history';
     if (/too young|too recently|changed too soon/.test(text)) return 'too_young';
     if (/complexity|quality/.test(text)) return 'not_complex';
     if (/locked/.test(text)) return 'locked';

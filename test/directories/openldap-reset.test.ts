@@ -1,0 +1,260 @@
+// The password written to a real OpenLDAP (slapd with ppolicy) by the one credential change: a
+// self-service reset through the App's services, refusals that leave the flow on the new-password
+// step, a temporary password that sets pwdReset, a service account without rights, and a directory
+// that goes down in the middle of a reset. Each test has its own tenant and its own person.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { STEP_PROBLEMS } from '../../src/core/ui-text.ts';
+import { createTestApp, type TestApp } from '../helpers/test-app.ts';
+import { ManualClock } from '../helpers/manual-clock.ts';
+import {
+  RC,
+  addDirectoryAccount,
+  addDirectoryTenant,
+  auditOf,
+  completedNotices,
+  entryOf,
+  openSession,
+  reachNewPassword,
+  sessionRevoked,
+  type DirectoryTenant,
+} from './directory-reset-kit.ts';
+import { PEOPLE_DN, POLICY_DN, READONLY_DN, SERVICE_DN, SERVICE_PASSWORD, startSlapd, type Slapd } from './slapd.ts';
+
+const BIND_ENV = 'SSPR_DIRECTORY_TEST_OPENLDAP_RESET_BIND';
+/** The directory's minimum (ppolicy pwdMinLength), above the tenant's 15: sspr must take it. */
+const DIRECTORY_MIN = 20;
+let slapd: Slapd;
+let t: TestApp;
+const clock = new ManualClock();
+const tenants: DirectoryTenant[] = [];
+let n = 0;
+/** ms per successful self-service reset's password step (directory write + transaction). */
+const timings: number[] = [];
+
+before(async () => {
+  process.env[BIND_ENV] = SERVICE_PASSWORD;
+  slapd = await startSlapd({ policy: { pwdMinLength: String(DIRECTORY_MIN) } });
+  t = await createTestApp({}, { clock });
+});
+after(async () => {
+  if (timings.length > 0)
+    console.log(`openldap: password step of a directory reset ${timings.map((ms) => ms.toFixed(0)).join(', ')} ms`);
+  for (const d of tenants) await d.directory.close();
+  await t?.cleanup();
+  await slapd?.stop();
+  delete process.env[BIND_ENV];
+});
+
+/** A person in slapd (uid, initial password) and their tenant and sspr account. */
+async function setup(options: { password: string; bindDn?: string }) {
+  const name = `ldapreset${++n}`;
+  const uid = `person${n}`;
+  slapd.ldapmodify(
+    [
+      `dn: uid=${uid},${PEOPLE_DN}`,
+      'changetype: add',
+      'objectClass: inetOrgPerson',
+      `uid: ${uid}`,
+      `cn: Rowan Example${n}`,
+      'sn: Example',
+      `userPassword: ${options.password}`,
+      '',
+    ].join('\n'),
+  );
+  const d = await addDirectoryTenant(t.app, name, {
+    kind: 'ldap',
+    urls: [slapd.ldapsUrl],
+    caFile: slapd.caFile,
+    bindDn: options.bindDn ?? SERVICE_DN,
+    bindPassword: `env:${BIND_ENV}`,
+    baseDn: PEOPLE_DN,
+    passwordPolicyDn: POLICY_DN,
+    syncIntervalMinutes: 0,
+  });
+  tenants.push(d);
+  const entry = await entryOf(d, uid);
+  const email = `${uid}@home.example`;
+  const account = await addDirectoryAccount(t.app, d, entry, { email });
+  return { d, entry, account, email };
+}
+
+async function flowState(flowId: string) {
+  return (await t.app.store.flows.get(flowId))?.state;
+}
+
+describe('self-service reset against a real slapd (ppolicy)', () => {
+  test('the new password is written to the directory: it binds, the old one fails; then the flow completes, sessions end, the notice goes out', async () => {
+    const { d, entry, account, email } = await setup({ password: 'Quiet-Harbour-Lantern-41' });
+    const session = await openSession(t.app, account);
+    const handle = await reachNewPassword(t.app, account, email);
+    const view = await t.app.reset.view(handle);
+    assert.ok(view.ok);
+    assert.equal(view.value.passwordMinLength, DIRECTORY_MIN, "sspr's minimum is raised to the directory's");
+    assert.deepEqual(
+      { ...view.value.directoryRules },
+      { minLength: DIRECTORY_MIN, complexity: true, history: 3, minAgeMs: null, historyOnReset: true },
+    );
+    const started = performance.now();
+    const set = await t.app.reset.setPassword(
+      handle,
+      'copper meadow lantern violin',
+      'copper meadow lantern violin',
+      RC,
+    );
+    timings.push(performance.now() - started);
+    assert.ok(set.ok, !set.ok ? set.error : '');
+    assert.ok((await d.directory.verifyPassword(entry, 'copper meadow lantern violin')).ok, 'the new password binds');
+    const old = await d.directory.verifyPassword(entry, 'Quiet-Harbour-Lantern-41');
+    assert.equal(!old.ok && old.error, 'wrong_password', 'the old one fails');
+    assert.doesNotMatch(slapd.ldapsearch(entry.dn, '(objectClass=*)', ['pwdReset']), /pwdReset: TRUE/);
+    assert.equal(await flowState(handle.flowId), 'completed');
+    assert.equal(await sessionRevoked(t.app, session), true);
+    assert.equal(await completedNotices(t.app, account.id), 2, 'to the login address and the alternate email');
+    const after = await t.app.store.directory.getAccount(account.id);
+    assert.equal(after?.passwordHash, null, 'sspr keeps no password of a directory account');
+    assert.equal((await t.app.store.passwordHistory.recent(account.id, 5)).length, 1, 'but remembers its hash');
+    const changed = (await auditOf(t.app, account.id)).find((e) => e.type === 'password.changed');
+    assert.equal(changed?.details.directory, 'ldap');
+  });
+
+  test("sspr is never weaker than the directory: shorter than ppolicy's 20 is refused by sspr before the directory is asked", async () => {
+    const { d, entry, account, email } = await setup({ password: 'Quiet-Harbour-Lantern-42' });
+    const handle = await reachNewPassword(t.app, account, email);
+    const short = await t.app.reset.setPassword(handle, 'amber violet stone', 'amber violet stone', RC); // 18
+    assert.equal(!short.ok && short.error, 'password_too_short');
+    assert.equal(await flowState(handle.flowId), 'new_password');
+    assert.ok((await d.directory.verifyPassword(entry, 'Quiet-Harbour-Lantern-42')).ok, 'unchanged');
+  });
+
+  test("a password in the directory's history is refused with its own message; the flow stays, nothing is completed, revoked or sent; another password then works", async () => {
+    const { d, entry, account, email } = await setup({ password: 'Quiet-Harbour-Lantern-43' });
+    const session = await openSession(t.app, account);
+    const handle = await reachNewPassword(t.app, account, email);
+    // sspr has never seen this password (set in the directory directly): the directory refuses it
+    // ("not being changed from existing value": the current one counts as used before)
+    const reused = await t.app.reset.setPassword(handle, 'Quiet-Harbour-Lantern-43', 'Quiet-Harbour-Lantern-43', RC);
+    assert.equal(!reused.ok && reused.error, 'directory_in_history');
+    assert.match(STEP_PROBLEMS.directory_in_history.message, /Choose a new one/);
+    assert.equal(await flowState(handle.flowId), 'new_password', 'the flow waits on the new-password step');
+    assert.equal(await sessionRevoked(t.app, session), false, 'no session revoked');
+    assert.equal(await completedNotices(t.app, account.id), 0, 'no notice');
+    const events = await auditOf(t.app, account.id);
+    assert.equal(
+      events.some((e) => e.type === 'password.changed'),
+      false,
+    );
+    const refused = events.find((e) => e.type === 'directory.write_refused');
+    assert.equal(refused?.details.refusal, 'in_history');
+    assert.match(String(refused?.details.diagnostic), /existing value/, 'the directory’s own answer, for the admin');
+    assert.ok((await d.directory.verifyPassword(entry, 'Quiet-Harbour-Lantern-43')).ok, 'unchanged');
+    // the same page, another password
+    const view = await t.app.reset.view(handle);
+    assert.ok(view.ok && view.value.state === 'new_password');
+    const second = await t.app.reset.setPassword(
+      handle,
+      'saffron glacier teapot meridian',
+      'saffron glacier teapot meridian',
+      RC,
+    );
+    assert.ok(second.ok, !second.ok ? second.error : '');
+    assert.ok((await d.directory.verifyPassword(entry, 'saffron glacier teapot meridian')).ok);
+    assert.equal(await flowState(handle.flowId), 'completed');
+    assert.equal(await sessionRevoked(t.app, session), true);
+  });
+
+  test("sspr's own history refuses a password it set before, before the directory is asked", async () => {
+    const { account, email } = await setup({ password: 'Quiet-Harbour-Lantern-44' });
+    const first = await reachNewPassword(t.app, account, email);
+    assert.ok(
+      (await t.app.reset.setPassword(first, 'orchid canyon pebble falcon', 'orchid canyon pebble falcon', RC)).ok,
+    );
+    const second = await reachNewPassword(t.app, account, email);
+    const again = await t.app.reset.setPassword(
+      second,
+      'orchid canyon pebble falcon',
+      'orchid canyon pebble falcon',
+      RC,
+    );
+    assert.equal(!again.ok && again.error, 'password_reused');
+  });
+
+  test('a temporary password from the console sets pwdReset: the person must change it at the next bind', async () => {
+    const { d, entry, account } = await setup({ password: 'Quiet-Harbour-Lantern-45' });
+    const admin = await t.app.store.directory.createAccount({
+      id: t.app.random.uuid(),
+      tenantId: d.tenantId,
+      login: `helpdesk@${d.domain}`,
+      displayName: 'Helpdesk Admin',
+      role: 'admin',
+      enabled: true,
+      passwordHash: null,
+      mustChangePassword: false,
+      now: clock.now(),
+    });
+    assert.ok(admin.ok);
+    const r = await t.app.admin.assistedReset({ kind: 'admin', account: admin.value }, account.id, 'temp_password', RC);
+    assert.ok(r.ok && r.value.mode === 'temp_password', JSON.stringify(r));
+    assert.match(slapd.ldapsearch(entry.dn, '(objectClass=*)', ['pwdReset']), /pwdReset: TRUE/);
+    assert.ok((await d.directory.verifyPassword(entry, r.value.tempPassword)).ok, 'the temporary password binds');
+    assert.equal((await t.app.store.directory.getAccount(account.id))?.mustChangePassword, true);
+  });
+
+  test('a service account without write rights: "contact your administrator", the diagnostic only in the audit log', async () => {
+    const { d, entry, account, email } = await setup({ password: 'Quiet-Harbour-Lantern-46', bindDn: READONLY_DN });
+    const handle = await reachNewPassword(t.app, account, email);
+    const r = await t.app.reset.setPassword(handle, 'lilac summit harbour quill', 'lilac summit harbour quill', RC);
+    assert.equal(!r.ok && r.error, 'directory_not_allowed');
+    assert.equal(!r.ok && r.detail, undefined, 'no diagnostic reaches the person');
+    assert.match(STEP_PROBLEMS.directory_not_allowed.message, /Contact your administrator/);
+    assert.equal(await flowState(handle.flowId), 'new_password');
+    const refused = (await auditOf(t.app, account.id)).find((e) => e.type === 'directory.write_refused');
+    assert.equal(refused?.details.refusal, 'not_allowed');
+    assert.match(String(refused?.details.diagnostic), /50|insufficient/i);
+    assert.ok((await d.directory.verifyPassword(entry, 'Quiet-Harbour-Lantern-46')).ok, 'unchanged');
+  });
+
+  test('the directory goes down mid-flow: "unavailable right now", the flow stays open until its deadline, readyz and metrics say so; back up, the same flow completes', async () => {
+    const { d, entry, account, email } = await setup({ password: 'Quiet-Harbour-Lantern-47' });
+    const handle = await reachNewPassword(t.app, account, email);
+    const health = t.app.directoryHealth;
+    assert.ok(health);
+    const mine = async () => (await health.report()).find((e) => e.tenant === `ldapreset${n}`);
+    assert.equal((await mine())?.status, 'ok');
+    await slapd.pause();
+    try {
+      const down = await t.app.reset.setPassword(
+        handle,
+        'indigo willow harbour comet',
+        'indigo willow harbour comet',
+        RC,
+      );
+      assert.equal(!down.ok && down.error, 'directory_unreachable');
+      const view = await t.app.reset.view(handle);
+      assert.ok(view.ok && view.value.state === 'new_password', 'the flow still waits for a password');
+      assert.equal(!down.ok && Number(down.detail), view.value.expiresAt, 'the page can say until when');
+      clock.advance(10_000);
+      assert.equal((await mine())?.status, 'unreachable', 'readyz reports the tenant’s directory');
+      const cli = await t.app.directory.setPassword({
+        login: account.login,
+        password: 'indigo willow harbour comet',
+        actor: 'cli',
+      });
+      assert.equal(!cli.ok && cli.error, 'directory_unreachable');
+      assert.match(!cli.ok ? (cli.detail ?? '') : '', /Nothing was changed/);
+    } finally {
+      await slapd.start();
+    }
+    const up = await t.app.reset.setPassword(handle, 'indigo willow harbour comet', 'indigo willow harbour comet', RC);
+    assert.ok(up.ok, !up.ok ? up.error : '');
+    assert.ok((await d.directory.verifyPassword(entry, 'indigo willow harbour comet')).ok);
+    clock.advance(10_000);
+    assert.equal((await mine())?.status, 'ok');
+    const metrics = await t.app.metrics.render();
+    assert.match(
+      metrics,
+      /sspr_directory_operations_total\{kind="ldap",operation="find",outcome="unreachable"\} [1-9]/,
+    );
+    assert.match(metrics, /sspr_directory_operations_total\{kind="ldap",operation="set_password",outcome="ok"\} [1-9]/);
+  });
+});
