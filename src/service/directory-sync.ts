@@ -105,6 +105,10 @@ interface Run {
   readonly skipped: SkippedEntry[];
   /** Accounts renamed together with others (a swap or ring of logins) before their entry's last look. */
   readonly renamedTogether: Set<string>;
+  /** The directory ids the listing named. */
+  readonly seen: Set<string>;
+  /** Accounts whose rename waited for the end of the listing, with the login each wants (by account id). */
+  readonly renaming: Map<string, string>;
 }
 
 const STATE_EVENTS = new Set(['account.disabled', 'account.enabled']);
@@ -163,6 +167,8 @@ export class DirectorySync {
       },
       skipped: [],
       renamedTogether: new Set(),
+      seen: new Set(),
+      renaming: new Map(),
     };
     const { seen, deferred, failure } = await this.#walk(run, opened.value, options.pageSize ?? SYNC_PAGE_SIZE);
     if (!failure) {
@@ -203,7 +209,7 @@ export class DirectorySync {
     directory: ExternalDirectory,
     pageSize: number,
   ): Promise<{ seen: Set<string>; deferred: DirectoryEntry[]; failure: SyncReport['failure'] }> {
-    const seen = new Set<string>();
+    const seen = run.seen;
     const deferred: DirectoryEntry[] = [];
     const pages = directory.list(pageSize)[Symbol.asyncIterator]();
     try {
@@ -265,7 +271,7 @@ export class DirectorySync {
       const holder = await store.directory.findAccountByLogin(login);
       if (holder && holder.id !== account.id) {
         if (!last) return 'deferred';
-        run.skipped.push({ login, reason: `not renamed from ${account.login}: ${collision(holder)}` });
+        run.skipped.push({ login, reason: `not renamed from ${account.login}: ${blockedBy(run, holder)}` });
       } else patch.login = login;
     }
     if (account.displayName !== displayName) patch.displayName = displayName;
@@ -396,6 +402,7 @@ export class DirectorySync {
       const account = await store.directory.findAccountByExternalId(run.tenant.id, entry.id);
       if (to && account && account.login !== to) moves.set(account.id, { account, to });
     }
+    for (const [id, m] of moves) run.renaming.set(id, m.to);
     // two entries wanting one login: neither moves here
     const wanted = new Map<string, number>();
     for (const m of moves.values()) wanted.set(m.to, (wanted.get(m.to) ?? 0) + 1);
@@ -661,6 +668,19 @@ function collision(holder: Account): string {
   return holder.externalId === null
     ? `an sspr account (not from the directory) already has this login; it is never taken over`
     : `another directory account already has this login in sspr`;
+}
+
+/** Why a rename waited in vain for its new login, and what the operator does next. */
+function blockedBy(run: Run, holder: Account): string {
+  if (holder.externalId === null) return collision(holder);
+  const next = run.renaming.get(holder.id);
+  if (next !== undefined) {
+    return `${holder.login} is itself being renamed, to ${next}, which cannot happen yet (see that line); this rename follows on the first sync after that one is solved`;
+  }
+  if (!run.seen.has(holder.externalId)) {
+    return `the sspr account of an entry no longer in the directory still has this login (disabled, kept for its audit trail), and sspr never gives one person's login to another: give this entry another login in the directory`;
+  }
+  return `another entry of the directory has this same login in sspr: give one of the two another login in the directory`;
 }
 
 /** A login no person can have (`.invalid` is reserved): held for an instant inside a rename's transaction. */

@@ -464,10 +464,12 @@ describe('directory sync against a real slapd', () => {
       { uid: 'ed', name: 'Ed Ring' },
       { uid: 'flo', name: 'Flo Blocked' },
       { uid: 'gil', name: 'Gil Blocked' },
+      { uid: 'ivy', name: 'Ivy Leaving' },
+      { uid: 'jon', name: 'Jon Taking' },
     ]);
     await sync(tenantId);
     const before = new Map<string, Account>();
-    for (const uid of ['ann', 'ben', 'cy', 'di', 'ed', 'flo', 'gil'])
+    for (const uid of ['ann', 'ben', 'cy', 'di', 'ed', 'flo', 'gil', 'ivy', 'jon'])
       before.set(uid, await account(`${uid}@${domain}`));
     // ann ⇄ ben; cy → di → ed → cy; flo → gil while gil moves onto a builtin account's login
     const builtin = await t.app.directory.addUser({
@@ -485,8 +487,11 @@ describe('directory sync against a real slapd', () => {
     modrdn(ou, 'tmp2', 'di');
     modrdn(ou, 'gil', 'hank');
     modrdn(ou, 'flo', 'gil');
+    // ivy leaves and jon gets her uid: her sspr account (disabled, kept) still has the login
+    slapd.ldapmodify(`dn: ${personDn(ou, 'ivy')}\nchangetype: delete\n`);
+    modrdn(ou, 'jon', 'ivy');
     const r = await sync(tenantId);
-    assert.deepEqual(counts(r), { ...zero, listed: 7, renamed: 5, unchanged: 2, skipped: 2 });
+    assert.deepEqual(counts(r), { ...zero, listed: 8, renamed: 5, removedDisabled: 1, unchanged: 3, skipped: 3 });
     const now = async (uid: string) => (await account(`${uid}@${domain}`)).id;
     assert.equal(await now('ben'), before.get('ann')!.id, 'ann is ben now');
     assert.equal(await now('ann'), before.get('ben')!.id, 'ben is ann now');
@@ -508,18 +513,27 @@ describe('directory sync against a real slapd', () => {
     assert.equal(await now('flo'), before.get('flo')!.id);
     assert.equal(await now('gil'), before.get('gil')!.id);
     assert.equal((await account(`hank@${domain}`)).id, builtin.value.id);
-    assert.deepEqual(r.skipped.map((s) => s.login).sort(), [`gil@${domain}`, `hank@${domain}`]);
+    assert.deepEqual(r.skipped.map((s) => s.login).sort(), [`gil@${domain}`, `hank@${domain}`, `ivy@${domain}`]);
     assert.match(
       r.skipped.find((s) => s.login === `hank@${domain}`)!.reason,
       /not renamed from gil@.*not from the directory/,
     );
     assert.match(
       r.skipped.find((s) => s.login === `gil@${domain}`)!.reason,
-      /not renamed from flo@.*another directory account/,
+      new RegExp(
+        `not renamed from flo@.*gil@${domain} is itself being renamed, to hank@${domain}, which cannot happen yet`,
+      ),
     );
+    assert.match(
+      r.skipped.find((s) => s.login === `ivy@${domain}`)!.reason,
+      /not renamed from jon@.*an entry no longer in the directory.*give this entry another login in the directory/,
+    );
+    assert.equal(await now('jon'), before.get('jon')!.id);
+    assert.equal((await account(`ivy@${domain}`)).id, before.get('ivy')!.id);
+    assert.equal((await account(`ivy@${domain}`)).enabled, false, 'ivy is gone: disabled');
     assert.deepEqual(
       counts(await sync(tenantId)),
-      { ...zero, listed: 7, unchanged: 7, skipped: 2 },
+      { ...zero, listed: 8, unchanged: 8, skipped: 3 },
       'the rest is stable',
     );
   });
