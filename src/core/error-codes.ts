@@ -47,16 +47,19 @@ export const ERROR_CODES = {
 
   // ---- the organisation's directory refused a new password (core/directory-refusals.ts) ---
   directory_too_short: 'The directory refused the new password: shorter than its minimum length.',
-  directory_not_complex: 'The directory refused the new password: not complex enough (character kinds, name parts, quality).',
+  directory_not_complex:
+    'The directory refused the new password: not complex enough (character kinds, name parts, quality).',
   directory_in_history: 'The directory refused the new password: used before (its password history).',
   directory_too_young: 'The directory refused the change: the password was changed too recently (minimum age).',
   directory_locked: 'The directory refused the change: the account is locked after wrong passwords.',
   directory_disabled: 'The directory refused the change: the account is disabled there.',
   directory_must_change: 'The directory refused: the password must be changed at sign-in first.',
-  directory_tls_required: 'The directory requires an encrypted connection for password changes (a configuration problem).',
+  directory_tls_required:
+    'The directory requires an encrypted connection for password changes (a configuration problem).',
   directory_not_allowed: 'The service account may not change this password in the directory (a rights problem).',
   directory_unreachable: 'No directory server answered in time; nothing was changed.',
-  directory_rejected: 'The directory refused for another reason, or its settings cannot be used (diagnostic in the audit log).',
+  directory_rejected:
+    'The directory refused for another reason, or its settings cannot be used (diagnostic in the audit log).',
 
   // ---- security info ---------------------------------------------------------------------
   method_unchanged: 'The value is already the registered, verified one.',
@@ -76,6 +79,8 @@ export const ERROR_CODES = {
   scope_missing: 'The API key lacks a scope this call needs.',
   not_allowed: 'The actor may not do this.',
   account_not_found: 'No such account (in the caller’s organisation).',
+  not_directory_account:
+    'The account’s password is kept by sspr, not a directory: there is no directory lock to clear.',
   no_methods: 'The account has no registered method to send to.',
   mode_not_allowed: 'The tenant’s policy does not allow this kind of assisted reset.',
   link_invalid: 'The assisted reset link is unknown, used or replaced.',

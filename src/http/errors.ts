@@ -76,6 +76,7 @@ export const ERROR_STATUS = {
   scope_missing: 403,
   not_allowed: 403,
   account_not_found: 404,
+  not_directory_account: 409,
   no_methods: 409,
   mode_not_allowed: 403,
   link_invalid: 404,

@@ -26,6 +26,7 @@ import {
   type UserSummary,
 } from './admin-user-queries.ts';
 import { AssistedResetService } from './assisted-reset-service.ts';
+import { AdminUnlock, type AdminUnlockError, type DirectoryLockState } from './admin-unlock.ts';
 import type { RequestContext } from './request-context.ts';
 import { TenantPolicyAdmin, type UpdatePolicyResult } from './tenant-policy.ts';
 
@@ -34,6 +35,7 @@ export type { Change, PrefillOutcome } from './account-changes.ts';
 export * from './admin-assisted-links.ts';
 export * from './admin-user-queries.ts';
 export * from './tenant-policy.ts';
+export type { AdminUnlockError, DirectoryLockState } from './admin-unlock.ts';
 
 /**
  * The admin console's use cases, shared by the console pages, the support console and the admin
@@ -68,6 +70,7 @@ export class AdminService {
   private readonly accounts: AccountAdministration;
   private readonly changes: AccountChanges;
   private readonly policy: TenantPolicyAdmin;
+  private readonly unlocking: AdminUnlock;
 
   constructor(private readonly d: AdminDeps) {
     this.assisted = new AssistedResetService(d);
@@ -85,6 +88,7 @@ export class AdminService {
     this.accounts = new AccountAdministration(d);
     this.changes = new AccountChanges(d);
     this.policy = new TenantPolicyAdmin(d);
+    this.unlocking = new AdminUnlock(d);
   }
 
   // ---- reading -------------------------------------------------------------------------
@@ -131,6 +135,21 @@ export class AdminService {
   /** Lifts the account's self-service block (and its failure count). */
   unblock(actor: Actor, accountId: string, rc: RequestContext): Promise<Result<void, Denial | 'account_not_found'>> {
     return this.accounts.unblock(actor, accountId, rc);
+  }
+
+  /** The account's lock in its directory, read now (`not_directory` for a built-in account). */
+  directoryLock(actor: Actor, accountId: string): Promise<Result<DirectoryLockState, Denial | 'account_not_found'>> {
+    return this.unlocking.lockState(actor, accountId);
+  }
+
+  /** Unlocks a directory account without changing its password (admin-unlock.ts); audited, the person told. */
+  unlockInDirectory(
+    actor: Actor,
+    accountId: string,
+    via: 'console' | 'api' | 'support',
+    rc: RequestContext,
+  ): Promise<Result<{ wasLocked: boolean }, AdminUnlockError>> {
+    return this.unlocking.unlock(actor, accountId, via, rc);
   }
 
   /** Pre-fills the account's alternate email or mobile phone: the one pre-fill (`AccountChanges`). */

@@ -15,6 +15,12 @@ import type { RequestContext } from './request-context.ts';
  * verification against the one dummy hash), growing delays after wrong passwords (one rule:
  * `signinWaitMs` of core/signin-policy.ts), never a lockout; the guard cleared and a session
  * opened in one transaction on success.
+ *
+ * A directory account (an account with an external id, whose tenant keeps its passwords in
+ * OpenLDAP or Active Directory) has no password in sspr: the directory proves it, by a bind as the
+ * person (found by its stable id, never by the typed login). Its null hash never means "no
+ * password needed": without the directory's yes there is no session. A directory that does not
+ * answer is `directory_unreachable` (nothing counted: the person did nothing wrong).
  */
 /** Where a principal's sign-in throttling is kept (AuthRepo for accounts, OperatorRepo for operators). */
 export interface SigninGuardRepo {
@@ -40,6 +46,10 @@ export interface SigninPrincipal<P extends SigninSubject, K extends SigninKind> 
   refusalOf?(p: P): string | null;
   /** After the password matched: a last refusal that needs a lookup (an expired temporary password), or null. */
   lateRefusal?(p: P, now: number): Promise<string | null>;
+  /** The principal's directory identity when its password lives in a directory (accounts only), or null. */
+  externalOf?(p: P): DirectoryIdentity | null;
+  /** The directory proved the password but wants it changed first (AD 773/532, OpenLDAP pwdReset): flag it, in `tx`. */
+  markMustChange?(tx: Repos, p: P, now: number): Promise<P>;
   /** The repository of the principal's throttling, in the transaction or store given. */
   guards(repos: Repos): SigninGuardRepo;
   /** Stores the new session (only the HMAC of `token`). */
@@ -66,7 +76,71 @@ export interface PasswordSigninDeps {
   readonly policy: SigninPolicy;
 }
 
-export type PasswordSigninError = 'invalid_credentials' | 'signin_throttled';
+export type PasswordSigninError = 'invalid_credentials' | 'signin_throttled' | 'directory_unreachable';
+
+/** Who a directory account is in its directory. */
+export interface DirectoryIdentity {
+  readonly tenantId: string;
+  readonly externalId: string;
+}
+
+/**
+ * What the directory said about a password: `ok`; `must_change` (right password, to be changed
+ * first); a refusal that counts as a failed sign-in (`wrong_password`, `locked`, `disabled`,
+ * `not_allowed`, `gone`: the entry is no longer in the directory, `no_directory`: the tenant has
+ * none any more); or `unreachable` (also a configuration problem: TLS, the service account, an
+ * answer sspr does not know), which proves nothing and counts nothing.
+ */
+export type DirectoryProof =
+  | 'ok'
+  | 'must_change'
+  | 'wrong_password'
+  | 'locked'
+  | 'disabled'
+  | 'not_allowed'
+  | 'gone'
+  | 'no_directory'
+  | 'unreachable';
+
+/**
+ * Proves a password against the person's directory entry: found by its stable id (renames
+ * followed; the typed login never reaches a filter), then a bind as that DN. The password as sspr
+ * writes it (NFKC) first; the one typed, when it differs, second (a password set outside sspr).
+ */
+export async function proveByDirectory(
+  directories: DirectoryProvider | undefined,
+  who: DirectoryIdentity,
+  password: string,
+): Promise<DirectoryProof> {
+  if (!directories) return 'no_directory';
+  const opened = await directories.forTenant(who.tenantId);
+  if (!opened.ok) return 'unreachable';
+  if (opened.value === null) return 'no_directory';
+  const directory = opened.value;
+  const found = await directory.getById(who.externalId);
+  if (!found.ok) return 'unreachable';
+  const entry = found.value;
+  if (!entry) return 'gone';
+  const typed = password.slice(0, VERIFY_MAX_CHARS);
+  const normalized = normalizePassword(typed);
+  let bound = await directory.verifyPassword(entry, normalized);
+  if (!bound.ok && bound.error === 'wrong_password' && typed !== normalized)
+    bound = await directory.verifyPassword(entry, typed);
+  if (bound.ok) return entry.disabled ? 'disabled' : 'ok';
+  switch (bound.error) {
+    case 'wrong_password':
+      // OpenLDAP answers a locked account's bind as a wrong password: its entry says locked
+      return entry.disabled ? 'disabled' : entry.locked ? 'locked' : 'wrong_password';
+    case 'locked':
+    case 'disabled':
+    case 'must_change':
+    case 'not_allowed':
+      return bound.error;
+    default:
+      // unreachable, TLS, an answer sspr does not know: the password was not checked
+      return 'unreachable';
+  }
+}
 
 export type SigninKind = 'account' | 'operator';
 
@@ -116,15 +190,24 @@ export class PasswordSignin {
         return { ...err('signin_throttled'), retryAfterMs: wait };
       }
     }
-    const stored = found?.passwordHash ?? null;
+    const refusal = found ? (principal.refusalOf?.(found) ?? null) : null;
+    const external = found && refusal === null ? (principal.externalOf?.(found) ?? null) : null;
+    // a directory account's (null) hash is never compared: the dummy costs the same argon2 work
+    const stored = external ? null : (found?.passwordHash ?? null);
     const hash = stored ?? (await dummyHash(this.d.hasher, this.d.random));
     const matches = await this.d.hasher.verify(hash, normalizePassword(password.slice(0, VERIFY_MAX_CHARS)));
-    const refusal = found ? (principal.refusalOf?.(found) ?? null) : null;
-    if (!found || refusal !== null || stored === null || !matches) {
+    const proof = external ? await proveByDirectory(this.d.directories, external, password) : null;
+    if (found && proof === 'unreachable') {
+      await principal.audit(this.d.store, found, rc, now, 'failed', 'directory_unreachable', {});
+      return err('directory_unreachable');
+    }
+    const proven = external ? proof === 'ok' || proof === 'must_change' : stored !== null && matches;
+    if (!found || refusal !== null || !proven) {
       if (found) {
+        const why = refusal ?? (proof === null || proof === 'ok' || proof === 'must_change' ? 'wrong_password' : proof);
         await this.d.store.transaction(async (tx) => {
           const g = await principal.guards(tx).recordSigninFailure(found.id, now);
-          await principal.audit(tx, found, rc, now, 'failed', refusal ?? 'wrong_password', { failures: g.failures });
+          await principal.audit(tx, found, rc, now, 'failed', why, { failures: g.failures });
         });
       }
       return err('invalid_credentials');
@@ -135,12 +218,16 @@ export class PasswordSignin {
       return err('invalid_credentials');
     }
     const token = newSessionToken(this.d.random);
-    await this.d.store.transaction(async (tx) => {
+    const signedIn = await this.d.store.transaction(async (tx) => {
       await principal.guards(tx).clearSigninGuard(found.id);
-      await principal.openSession(tx, found, token, now);
-      await principal.audit(tx, found, rc, now, 'succeeded', 'ok', {});
+      // the directory wants a new password first: the forced change (through the one credential change)
+      const who =
+        proof === 'must_change' && principal.markMustChange ? await principal.markMustChange(tx, found, now) : found;
+      await principal.openSession(tx, who, token, now);
+      await principal.audit(tx, who, rc, now, 'succeeded', proof === 'must_change' ? 'must_change' : 'ok', {});
+      return who;
     });
     // the computed key is the principal's kind: TypeScript cannot see it is exactly K
-    return ok({ token, [principal.kind]: found } as { readonly token: string } & { readonly [key in K]: P });
+    return ok({ token, [principal.kind]: signedIn } as { readonly token: string } & { readonly [key in K]: P });
   }
 }

@@ -32,6 +32,7 @@ const EXPECTED: readonly [string, string, string[], boolean, string, string][] =
   ['put', '/users/{id}/methods/{kind}', ['users:write'], true, '200', 'AdminMethodResponse'],
   ['post', '/users/{id}/reset-link', ['resets:write'], false, '202', 'AdminResetLinkResponse'],
   ['post', '/users/{id}/unblock', ['users:write'], false, '200', 'AdminUnblockResponse'],
+  ['post', '/users/{id}/unlock', ['users:write'], false, '200', 'AdminUnlockResponse'],
   ['get', '/help-requests', ['help:read'], false, '200', 'AdminHelpRequestList'],
   ['post', '/help-requests/{id}/resolve', ['help:write', 'resets:write'], false, '200', 'AdminHelpActionResponse'],
   ['post', '/help-requests/{id}/dismiss', ['help:write'], true, '200', 'AdminHelpActionResponse'],

@@ -40,6 +40,7 @@ const EXPECTED: readonly [method: string, path: string, withFlow: boolean, body:
   ['post', '/flow/retype-phone', true, false],
   ['post', '/flow/phone', true, true],
   ['post', '/flow/password', true, true],
+  ['post', '/flow/unlock', true, false],
   ['post', '/link', true, true],
 ];
 

@@ -25,8 +25,9 @@ export async function accountPlugin(fastify: FastifyInstance, options: { app: Ap
     login: string,
     next: string,
     problem: ProblemText | null,
+    unlockHint = false,
   ) {
-    return sendHtml(reply, SigninPage({ csrf: reply.generateCsrf(), login, next, problem }), status);
+    return sendHtml(reply, SigninPage({ csrf: reply.generateCsrf(), login, next, problem, unlockHint }), status);
   }
 
   fastify.get('/', async (request, reply) => reply.redirect(request.auth ? '/account' : '/signin', 303));
@@ -45,7 +46,15 @@ export async function accountPlugin(fastify: FastifyInstance, options: { app: Ap
     if (!result.ok) {
       const status = ERROR_STATUS[result.error];
       if (result.retryAfterMs) void reply.header('retry-after', String(Math.ceil(result.retryAfterMs / 1000)));
-      return showSignin(request, reply, status, login, next, ACCOUNT_TEXT.problems[result.error]);
+      return showSignin(
+        request,
+        reply,
+        status,
+        login,
+        next,
+        ACCOUNT_TEXT.problems[result.error],
+        result.unlockOffered === true,
+      );
     }
     setSessionCookie(app, reply, result.value.token);
     return reply.redirect(result.value.account.mustChangePassword ? '/account/password' : next, 303);

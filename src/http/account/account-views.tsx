@@ -1,5 +1,11 @@
 import type { VNode } from 'preact';
-import { CONTACT_ADMIN, FORM_RELOADED, WORK_LOGIN_HINT, type ProblemText } from '../../core/ui-text.ts';
+import {
+  CONTACT_ADMIN,
+  DIRECTORY_SIGNIN_TEXT,
+  FORM_RELOADED,
+  WORK_LOGIN_HINT,
+  type ProblemText,
+} from '../../core/ui-text.ts';
 import { maskMethod } from '../../core/contact.ts';
 import type { Method } from '../../core/directory-model.ts';
 import { Layout } from '../views/layout.tsx';
@@ -43,6 +49,7 @@ export const ACCOUNT_TEXT = {
       message:
         'There were several wrong passwords for this account. Wait a little, then try again — or reset your password.',
     },
+    directory_unreachable: DIRECTORY_SIGNIN_TEXT.unreachable,
     csrf_invalid: FORM_RELOADED,
   },
 } as const;
@@ -61,12 +68,24 @@ function Csrf({ token }: { token: string }): VNode {
   return <input type="hidden" name="_csrf" value={token} />;
 }
 
-export function SigninPage(p: { csrf: string; login: string; next: string; problem: ProblemText | null }): VNode {
+export function SigninPage(p: {
+  csrf: string;
+  login: string;
+  next: string;
+  problem: ProblemText | null;
+  /** The login's organisation keeps its passwords in a directory: say how to unlock a locked account. */
+  unlockHint?: boolean;
+}): VNode {
   const t = ACCOUNT_TEXT.signin;
   return (
     <Layout title={t.title}>
       <h1>{t.title}</h1>
       <Problem problem={p.problem} />
+      {p.unlockHint ? (
+        <p class="hint" id="unlock-hint">
+          {DIRECTORY_SIGNIN_TEXT.lockedHint} <a href="/reset">{DIRECTORY_SIGNIN_TEXT.lockedHintLink}</a>
+        </p>
+      ) : null}
       <form method="post" action="/signin" class="stack">
         <Csrf token={p.csrf} />
         <input type="hidden" name="next" value={p.next} />

@@ -96,7 +96,7 @@ export async function adminPlugin(fastify: FastifyInstance, options: { app: App 
     const user = await app.admin.getUser(consoleActor(request), id);
     if (!user.ok) return notFound(request, reply);
     // a directory account's lock, read from its directory now (built-in accounts: no directory asked)
-    const lock = user.value.externalId ? await app.admin.directoryLock(consoleActor(request), id) : null;
+    const lock = await app.admin.directoryLock(consoleActor(request), id);
     return sendHtml(
       reply,
       UserDetailPage({
@@ -104,7 +104,7 @@ export async function adminPlugin(fastify: FastifyInstance, options: { app: App 
         user: user.value,
         notice,
         problem,
-        directoryLock: lock?.ok ? lock.value : null,
+        directoryLock: lock.ok ? lock.value : null,
       }),
       status,
     );

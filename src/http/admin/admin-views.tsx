@@ -2,7 +2,8 @@ import type { VNode } from 'preact';
 import type { Denial } from '../../core/admin-rules.ts';
 import { ROLES, type Role, type TenantPolicy } from '../../core/directory-model.ts';
 import { formatWhen, helpText } from '../../core/message-templates.ts';
-import type { ProblemText } from '../../core/ui-text.ts';
+import { UNLOCK_TEXT, type ProblemText } from '../../core/ui-text.ts';
+import type { DirectoryLockState } from '../../service/admin-service.ts';
 import type { AuditEvent } from '../../ports/store.ts';
 import {
   POLICY_BOUNDS,
@@ -16,6 +17,7 @@ import {
 } from '../../service/admin-service.ts';
 import { Layout } from '../views/layout.tsx';
 import { AdminLayout } from './admin-layout.tsx';
+import { DirectoryLockSection } from './unlock-views.tsx';
 
 /** What every console page knows about the signed-in admin's tenant. */
 export interface ConsoleFrame {
@@ -61,6 +63,7 @@ export const DENIAL_TEXT: Readonly<Record<Denial | 'mode_not_allowed' | 'no_meth
 export const DONE_NOTICES: Readonly<Record<string, string>> = {
   link_sent: 'A one-time reset link was sent to the person’s alternate email and login address. It works for 24 hours.',
   unblocked: 'Self-service reset is unblocked for this account.',
+  unlocked: UNLOCK_TEXT.console.done,
   methods: 'The contact methods were saved. The person was told by email.',
   role: 'The role was changed.',
   created: 'The account was added. The person can now reset their password, or you can send them a reset link.',
@@ -257,7 +260,13 @@ export function UsersPage(
 // ---- user detail -------------------------------------------------------------------------
 
 export function UserDetailPage(
-  p: ConsoleFrame & { user: UserDetail; notice: string | null; problem: ProblemText | null },
+  p: ConsoleFrame & {
+    user: UserDetail;
+    notice: string | null;
+    problem: ProblemText | null;
+    /** The account's lock in its directory (null: not read). */
+    directoryLock?: DirectoryLockState | null;
+  },
 ): VNode {
   const u = p.user;
   const base = `/admin/users/${u.id}`;
@@ -287,6 +296,12 @@ export function UserDetailPage(
           </>
         ) : null}
       </dl>
+      <DirectoryLockSection
+        state={p.directoryLock ?? null}
+        action={`${base}/unlock`}
+        csrf={p.csrf}
+        mayUnlock={u.permissions.account === null}
+      />
 
       <h2>Contact methods</h2>
       {u.methods.length > 0 ? (

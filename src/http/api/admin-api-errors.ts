@@ -33,6 +33,20 @@ export const ADMIN_API_ERRORS = {
   reason_too_long: { message: 'The reason is too long.' },
   invalid_request: { message: HTTP_ERRORS.invalid_request.message },
   invalid_directory_settings: { message: 'The directory settings were not saved; the message names each problem.' },
+  not_directory_account: {
+    message: 'The account’s password is kept by sspr, not by a directory: it has no directory lock to clear.',
+  },
+  directory_unreachable: { message: 'No directory server answered in time; nothing was changed. Try again later.' },
+  directory_not_allowed: {
+    message:
+      'The directory did not allow the service account to do this (a rights problem); the diagnostic is in the audit log.',
+  },
+  directory_tls_required: {
+    message: 'The directory requires an encrypted connection (a settings problem); the diagnostic is in the audit log.',
+  },
+  directory_rejected: {
+    message: 'The directory refused, or its settings cannot be used; the diagnostic is in the audit log.',
+  },
   directory_not_configured: {
     message:
       'The organisation keeps its passwords in sspr: there is no directory to check. Save settings first (PUT /directory).',
@@ -60,7 +74,9 @@ export const ADMIN_ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
   401: '`unauthorized`: the API key is missing, malformed, unknown, revoked or expired (one answer for all).',
   403: '`scope_missing`: the key lacks a scope this call needs; `needs_global_admin`: the account is an administrator (keys act on users only).',
   404: '`not_found`: no such id in the key’s organisation (another organisation’s ids answer the same).',
-  409: '`no_methods` (nothing to send a link to) or `request_closed` (the help request was already answered).',
+  409: '`no_methods` (nothing to send a link to), `request_closed` (the help request was already answered) or `not_directory_account` (nothing to unlock).',
+  502: '`directory_not_allowed`, `directory_tls_required` or `directory_rejected`: the directory refused (a rights or settings problem; the diagnostic is in the audit log).',
+  503: '`directory_unreachable`: no directory server answered in time; nothing was changed.',
 };
 
 export function sendAdminApiError(

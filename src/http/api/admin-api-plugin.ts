@@ -20,6 +20,7 @@ import {
   AdminMethodResponseSchema,
   AdminResetLinkResponseSchema,
   AdminUnblockResponseSchema,
+  AdminUnlockResponseSchema,
   AdminUserListSchema,
   AdminUserResponseSchema,
   AdminUsersQuerySchema,
@@ -251,6 +252,27 @@ export async function adminApiRoutes(instance: FastifyInstance, options: { app: 
       const r = await app.admin.unblock(actor, request.params.id, requestContext(request));
       if (!r.ok) return refused(request, reply, r.error);
       return reply.code(200).send({ id: request.params.id, blocked: false as const });
+    },
+  );
+
+  api.post(
+    '/users/:id/unlock',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Unlock the account in its directory (keep its password)',
+        description: `Clears the lockout the organisation's directory set after wrong passwords (AD \`lockoutTime\`, OpenLDAP \`pwdAccountLockedTime\`) without changing the password or signing anyone out. The person is told by email. 409 \`not_directory_account\` for an account whose password sspr keeps; 502/503 \`directory_*\` when the directory refuses or does not answer. Not for administrators’ accounts (403 \`needs_global_admin\`). ${needs(['users:write'])}`,
+        security: SECURITY,
+        params: UserIdParamsSchema,
+        response: responses([200, AdminUnlockResponseSchema, 'Unlocked.'], [400, 404, 409, 502, 503]),
+      },
+    },
+    async (request, reply) => {
+      const actor = keyWith(request, reply, ['users:write']);
+      if (!actor) return reply;
+      const r = await app.admin.unlockInDirectory(actor, request.params.id, 'api', requestContext(request));
+      if (!r.ok) return refused(request, reply, r.error);
+      return reply.code(200).send({ id: request.params.id, locked: false as const, wasLocked: r.value.wasLocked });
     },
   );
 

@@ -125,6 +125,16 @@ export const AdminUnblockResponseSchema = named(
   'Self-service reset is unblocked for the account.',
 );
 
+export const AdminUnlockResponseSchema = named(
+  z.object({
+    id: z.string(),
+    locked: z.literal(false),
+    wasLocked: z.boolean().describe('Whether the directory had the account locked before this call.'),
+  }),
+  'AdminUnlockResponse',
+  'The account is unlocked in its directory; its password was not changed.',
+);
+
 export const AdminHelpRequestSchema = named(
   z.object({
     id: z.string(),

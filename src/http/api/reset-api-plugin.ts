@@ -359,6 +359,26 @@ async function resetRoutes(instance: FastifyInstance, options: ResetApiOptions):
   );
 
   api.post(
+    '/flow/unlock',
+    {
+      bodyLimit: STEP_BODY_LIMIT,
+      schema: {
+        tags: TAGS,
+        summary: 'Unlock the directory account instead of setting a new password',
+        description:
+          "Only on the new-password step of an account whose password lives in the organisation's directory (`flow.canUnlock`; otherwise 409 `wrong_step`). The directory clears its lockout and the password stays as it is; the flow ends (`state: unlocked`); no session is revoked. A directory refusal answers its `directory_*` code and the flow stays on the new-password step.",
+        security: FLOW_SECURITY,
+        response: responses([200, StepResponseSchema, STEP_OK], [400, 403, 404, 409, 410, 413, 415, 502, 503]),
+      },
+    },
+    async (request, reply) =>
+      step(request, reply, async (h) => {
+        const done = await app.reset.unlockAccount(h, requestContext(request));
+        return done.ok ? { ok: true, value: { secret: h.secret, view: done.value } } : done;
+      }),
+  );
+
+  api.post(
     '/link',
     {
       bodyLimit: STEP_BODY_LIMIT,

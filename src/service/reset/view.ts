@@ -37,6 +37,11 @@ export class FlowViews {
       const phone = (await this.flows.usableMethods(tx, flow.accountId)).find((m) => m.kind === 'phone')?.value;
       maskedPhone = phone ? maskPhone(phone) : null;
     }
+    // a directory account may unlock instead of choosing a password (reset/unlock.ts); never before the gates
+    const canUnlock =
+      flow.state === 'new_password' && flow.accountId !== null
+        ? ((await tx.directory.getAccount(flow.accountId))?.externalId ?? null) !== null
+        : false;
     const p = this.d.policy;
     const may = canSendCode(p, flow.codesSent, flow.lastSentAt, this.d.clock.now());
     return {
@@ -56,6 +61,7 @@ export class FlowViews {
           : (flow.lastSentAt ?? 0) + p.resendCooldownMs,
       codesLeft: Math.max(0, p.maxCodesPerFlow - flow.codesSent),
       passwordMinLength: tenant?.policy.passwordMinLength ?? 15,
+      canUnlock,
       helpdesk: { url: tenant?.policy.helpdeskUrl ?? null, email: tenant?.policy.helpdeskEmail ?? null },
     };
   }
