@@ -45,6 +45,9 @@ export const AUDIT_EVENT_LABELS: Readonly<Record<string, string>> = {
   'account.password_set': 'Password set by an administrator',
   'method.set': 'Method set',
   'audit.exported': 'Audit log exported',
+  'directory.settings_changed': 'Directory settings changed',
+  'directory.settings_removed': 'Directory removed',
+  'directory.checked': 'Directory checked',
 };
 
 /** The select's options: known types and the ones found in the log, sorted by id. */
