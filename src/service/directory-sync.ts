@@ -236,7 +236,7 @@ export class DirectorySync {
     }
   }
 
-  /** Brings one entry's sspr record in line; `last` is the second try of a deferred rename. */
+  /** Brings one entry's sspr record in line; `last` is the second try of a deferred rename or creation. */
   async #apply(run: Run, entry: DirectoryEntry, last: boolean): Promise<'done' | 'deferred'> {
     const { store, clock } = this.#d;
     const login = ssprLoginOf(entry.login, run.tenant.domains);
@@ -250,7 +250,9 @@ export class DirectorySync {
     if (!existing) {
       const holder = await store.directory.findAccountByLogin(login);
       if (holder) {
-        run.skipped.push({ login, reason: collision(holder) });
+        // a directory account may leave this login later in the listing (renamed): look again at the end
+        if (holder.externalId !== null && !last) return 'deferred';
+        run.skipped.push({ login, reason: `not created: ${blockedBy(run, holder)}` });
         return 'done';
       }
       const created = await this.#create(run, entry, login, displayName, role);
@@ -675,7 +677,7 @@ function blockedBy(run: Run, holder: Account): string {
   if (holder.externalId === null) return collision(holder);
   const next = run.renaming.get(holder.id);
   if (next !== undefined) {
-    return `${holder.login} is itself being renamed, to ${next}, which cannot happen yet (see that line); this rename follows on the first sync after that one is solved`;
+    return `${holder.login} is itself being renamed, to ${next}, which cannot happen yet (see that line); this follows on the first sync after that one is solved`;
   }
   if (!run.seen.has(holder.externalId)) {
     return `the sspr account of an entry no longer in the directory still has this login (disabled, kept for its audit trail), and sspr never gives one person's login to another: give this entry another login in the directory`;

@@ -539,6 +539,28 @@ describe('directory sync against a real slapd', () => {
   });
 });
 
+describe('directory sync: a login freed and taken in the same sync', () => {
+  test('a new entry takes the login of a person renamed in the same sync (whose own new login is freed later in the listing)', async () => {
+    const { ou, tenantId, domain } = await setup([
+      { uid: 'pia', name: 'Pia Old' },
+      { uid: 'quin', name: 'Quin Old' },
+    ]);
+    await sync(tenantId);
+    const [pia, quin] = [await account(`pia@${domain}`), await account(`quin@${domain}`)];
+    modrdn(ou, 'quin', 'rex');
+    modrdn(ou, 'pia', 'quin');
+    addPeople(ou, [{ uid: 'pia', name: 'Pia New' }]);
+    const r = await sync(tenantId);
+    assert.deepEqual(counts(r), { ...zero, listed: 3, renamed: 2, created: 1 });
+    assert.equal((await account(`rex@${domain}`)).id, quin.id);
+    assert.equal((await account(`quin@${domain}`)).id, pia.id);
+    const newPia = await account(`pia@${domain}`);
+    assert.notEqual(newPia.id, pia.id);
+    assert.deepEqual([newPia.displayName, newPia.enabled], ['Pia New', true]);
+    assert.notEqual(newPia.externalId, pia.externalId);
+  });
+});
+
 describe('sspr directory sync (command line)', () => {
   test('prints the report, --json gives it as JSON; an unknown tenant and a builtin tenant are refused', async () => {
     const { tenantId, name, ou } = await setup([
