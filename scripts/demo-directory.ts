@@ -12,6 +12,7 @@ import { runCli } from '../src/cli/run-cli.ts';
 import {
   ADMINS_GROUP_DN,
   PEOPLE_DN,
+  POLICY_DN,
   SERVICE_DN,
   SERVICE_PASSWORD,
   groupLdif,
@@ -48,7 +49,7 @@ const slapd = await startSlapd({
   ].join('\n\n'),
 });
 
-const dataDir = path.resolve('data', 'directory-demo');
+const dataDir = path.resolve(process.env.DEMO_DIRECTORY_DATA_DIR ?? path.join('data', 'directory-demo'));
 rmSync(dataDir, { recursive: true, force: true });
 mkdirSync(dataDir, { recursive: true });
 const env = {
@@ -93,6 +94,8 @@ await sspr(
   PEOPLE_DN,
   '--admin-group',
   ADMINS_GROUP_DN,
+  '--password-policy-dn',
+  POLICY_DN,
   '--trust-contact-attributes',
   '--test-login',
   'casey',
@@ -105,8 +108,8 @@ console.log(`
 The directory (OpenLDAP at ${slapd.ldapsUrl}) holds these people; their passwords live there:
 ${people.map((p) => `  ${p.uid}@${DOMAIN}  ${p.password}  ${p.admin ? '(administrator: email, then SMS)' : '(email code)'}`).join('\n')}
 
-Reset at http://127.0.0.1:${PORT}/reset with casey@${DOMAIN}; the code is in the dev outbox
-(http://127.0.0.1:${PORT}/dev/outbox). Then check the new password in the directory itself:
+Reset at the address above (…/reset) with casey@${DOMAIN}; the code is in the dev outbox
+(…/dev/outbox). Then check the new password in the directory itself:
   LDAPTLS_CACERT=${slapd.caFile} ldapwhoami -x -H ${slapd.ldapsUrl} -D uid=casey,${PEOPLE_DN} -W
 Ctrl+C stops sspr and the directory.`);
 
