@@ -147,7 +147,7 @@ export function checkLines(tenant: string, report: DirectoryCheckReport): string
   lines.push(
     report.verdict === 'ready'
       ? `Verdict: ready: resets will work${warnings > 0 ? ` (${warnings} warning${warnings > 1 ? 's' : ''} above to know about)` : ''}.`
-      : `Verdict: not ready: resets will not work. Fix the failed steps above, then run again: sspr directory check ${tenant}`,
+      : `Verdict: not ready: resets will not work. Fix the failed steps above, then run again: sspr directory check ${quoteArg(tenant)}`,
   );
   return lines;
 }
@@ -232,7 +232,11 @@ export function registerDirectorySettingsCommands(directory: Command, ctx: CliCo
           return;
         }
         if (changed.length === 0) print(ctx, `Nothing changed: tenant "${tenant.name}" already has these settings.`);
-        else if (created) print(ctx, `Saved: tenant "${tenant.name}" now uses its ${kindLabel(settings)} directory.`);
+        else if (created)
+          print(
+            ctx,
+            `Saved: tenant "${tenant.name}" now resets passwords in ${settings.kind === 'ad' ? 'Active Directory' : 'its LDAP directory'}.`,
+          );
         else print(ctx, `Saved: tenant "${tenant.name}", changed ${changed.join(', ')}.`);
         if (changed.length > 0) print(ctx, 'The other administrators of the tenant are told by email.');
         print(ctx, `Next: sspr directory check ${quoteArg(tenant.name)}`);

@@ -42,6 +42,11 @@ export interface TenantFacts {
 
 const CONFIGURATION = 'configuration';
 
+/** A tenant name as typed after `sspr …` in a shell. */
+function shellArg(s: string): string {
+  return /^[A-Za-z0-9._@-]+$/.test(s) ? s : `"${s.replace(/(["\\$`])/g, '\\$1')}"`;
+}
+
 /** Whether a `trust_proxy` value believes X-Forwarded-For from any address (so anyone can pick their IP). */
 export function trustsEveryone(trustProxy: string | undefined): boolean {
   if (trustProxy === undefined) return false;
@@ -130,7 +135,7 @@ export function tenantFindings(t: TenantFacts, production: boolean): DoctorFindi
       subject: t.name,
       message:
         'The directory settings allow password operations over plain LDAP (allowInsecure): passwords cross the network in clear text.',
-      fix: `Use ldaps:// or StartTLS and save the settings without --allow-insecure (sspr directory set ${t.name} …).`,
+      fix: `Use ldaps:// or StartTLS and save the settings with --no-allow-insecure (sspr directory set ${shellArg(t.name)} …).`,
     });
   }
   return findings;
@@ -145,7 +150,7 @@ export function directoryCheckFindings(tenantName: string, report: DirectoryChec
       severity: s.status === 'fail' ? ('fail' as const) : ('warn' as const),
       subject: tenantName,
       message: `${s.title}: ${s.detail}`,
-      fix: s.fix ?? `Run: sspr directory check ${tenantName}`,
+      fix: s.fix ?? `Run: sspr directory check ${shellArg(tenantName)}`,
     }));
 }
 

@@ -151,7 +151,7 @@ export class DirectorySettingsService {
         },
       });
       const what = created
-        ? `connected the organisation to its ${kindName(settings.kind)} directory (${settings.urls.join(', ')})`
+        ? `connected the organisation to ${kindName(settings.kind)} (${settings.urls.join(', ')}): passwords are now reset there`
         : `changed the directory settings (${changed.join(', ')})`;
       await this.notifyAdmins(tx, actor, tenantId, what, now);
     });
@@ -190,7 +190,7 @@ export class DirectorySettingsService {
         tx,
         actor,
         tenantId,
-        `removed the ${kindName(stored.settings.kind)} directory: passwords are kept in sspr again`,
+        `disconnected the organisation from ${kindName(stored.settings.kind)}: passwords are kept in sspr again`,
         now,
       );
     });
@@ -346,5 +346,5 @@ export class DirectorySettingsService {
 }
 
 function kindName(kind: DirectoryKind): string {
-  return kind === 'ad' ? 'Active Directory' : kind === 'ldap' ? 'LDAP' : 'sspr';
+  return kind === 'ad' ? 'Active Directory' : kind === 'ldap' ? 'its LDAP directory' : 'sspr';
 }

@@ -109,7 +109,7 @@ test('set saves, show prints the reference (never the secret), a second set chan
   const saved = await run(['directory', 'set', 'Acme', ...GOOD()]);
   assertExit(saved, 0, 'set');
   noSecret(saved, 'set');
-  assert.match(saved.stdout, /Saved: tenant "Acme" now uses its LDAP directory\./);
+  assert.match(saved.stdout, /Saved: tenant "Acme" now resets passwords in its LDAP directory\./);
   assert.match(saved.stdout, /Next: sspr directory check Acme/);
 
   const shown = await run(['directory', 'show', 'Acme']);
