@@ -25,8 +25,14 @@ test('the README command table lists every command of the CLI', () => {
   assert.deepEqual(missing, [], `README.md "Command line" lacks: ${missing.join(', ')}`);
 });
 
-test('the README names the address the start banner prints, and does not claim to change passwords in a directory', () => {
+test('the README names the address the start banner prints, and the quick start with a directory', () => {
   assert.doesNotMatch(readme, /localhost:3000/, 'the banner and the default public URL say 127.0.0.1');
   assert.match(readme, /<http:\/\/127\.0\.0\.1:3000\/reset>/);
-  assert.match(readme, /does \*\*not\*\* change passwords in an existing directory/);
+  // the one command that starts sspr in front of a local OpenLDAP exists in package.json
+  assert.match(readme, /npm install && npm run demo:directory/);
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  assert.match(pkg.scripts['demo:directory'] ?? '', /scripts\/demo-directory\.ts/);
+  assert.match(readme, /\[docs\/directories\.md\]\(docs\/directories\.md\)/);
 });
