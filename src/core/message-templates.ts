@@ -39,7 +39,8 @@ export interface SecurityInfoChangedParams {
   readonly maskedValue: string;
   /** ISO 8601 time of the change. */
   readonly when: string;
-  readonly changedBy: 'you' | 'an administrator';
+  /** `directory`: a directory sync copied it from the organisation's directory (trusted contact attributes). */
+  readonly changedBy: 'you' | 'an administrator' | 'directory';
   /** Where to get help, e.g. "Contact the IT help desk at help@example.com or +44 20 7946 0000." */
   readonly helpText: string;
   /** The reset page, when the sender knows the public URL: where "change your password now" happens. */
@@ -244,7 +245,9 @@ const EMAIL_TEMPLATES = {
     const who =
       p.changedBy === 'you'
         ? 'The change was made while signed in to your account.'
-        : 'The change was made by an administrator of your organisation.';
+        : p.changedBy === 'directory'
+          ? "It was copied from your organisation's directory, where your administrators keep your contact details."
+          : 'The change was made by an administrator of your organisation.';
     return {
       subject: `${words.title} for password reset changed`,
       preview: `The ${words.noun} used to reset your password was changed.`,

@@ -552,7 +552,7 @@ export class DirectorySync {
       kind,
       maskedValue: maskMethod(kind, value),
       when: new Date(now).toISOString(),
-      changedBy: 'an administrator',
+      changedBy: 'directory',
       helpText: helpText(tenant?.policy ?? null),
       resetUrl: this.#d.publicUrl ? `${this.#d.publicUrl.replace(/\/+$/, '')}/reset` : null,
     });

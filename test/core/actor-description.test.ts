@@ -34,3 +34,18 @@ test('the operator at the command line (sspr user …) is still the command line
   assert.equal(by, CHANGED_BY_TEXT.commandLine);
   assert.match(roleNotice(by), /the command line changed the role of bob@acme\.example/);
 });
+
+test('a method a directory sync seeded is told as copied from the organisation’s directory', () => {
+  const text = (changedBy: 'directory' | 'an administrator') =>
+    renderEmail('security-info.changed', {
+      displayName: 'Jo Example',
+      kind: 'phone',
+      maskedValue: '••• ••• ••24',
+      when: '2026-12-05T13:00:00.000Z',
+      changedBy,
+      helpText: '',
+    }).text;
+  assert.match(text('directory'), /It was copied from your organisation's directory/);
+  assert.doesNotMatch(text('directory'), /made by an administrator/);
+  assert.match(text('an administrator'), /The change was made by an administrator of your organisation\./);
+});

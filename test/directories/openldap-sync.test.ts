@@ -356,6 +356,9 @@ describe('directory sync against a real slapd', () => {
     assert.equal(now.find((m) => m.kind === 'email')?.value, 'jo@mine.example', 'the person’s own email stays');
     assert.equal(now.find((m) => m.kind === 'phone')?.value, '+15555550124', 'the directory’s phone follows it');
     assert.ok((await notices()) > noticesBefore, 'the person is told of the change');
+    const told = (await emails(jo.id, 'security-info.changed')).at(-1) ?? '';
+    assert.match(told, /It was copied from your organisation's directory/, 'the notice names the directory');
+    assert.doesNotMatch(told, /made by an administrator/);
   });
 
   test('a login another sspr account holds is skipped, never taken over', async () => {
