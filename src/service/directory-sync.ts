@@ -24,8 +24,9 @@ import { appendAudit, NO_REQUEST, type AuditDetails } from './request-context.ts
  * An sspr record whose entry is gone (or no longer matches the filter) is disabled, never deleted,
  * its sessions revoked — but only after the whole directory was read: a directory that stops
  * answering mid-sync aborts the sync and nobody is disabled. An account an administrator disabled
- * in sspr stays disabled. A login another sspr account holds is never taken over: that entry is
- * skipped with its reason. With `trustContactAttributes`, the directory's email and mobile become
+ * in sspr stays disabled. Renames that free each other's logins (two people swapping them, a ring)
+ * happen together in one transaction. A login another sspr account keeps is never taken over: that
+ * entry is skipped with its reason and what to do next. With `trustContactAttributes`, the directory's email and mobile become
  * verified methods, only where the person has none of that kind or the one they have came from the
  * directory (nothing wrote it since the sync did); a method the person registered is never replaced.
  */
