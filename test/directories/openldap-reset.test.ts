@@ -4,9 +4,15 @@
 // that goes down in the middle of a reset. Each test has its own tenant and its own person.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import { createLogger } from '../../src/compose.ts';
+import { flowCookieSpec, flowCookieValue } from '../../src/http/reset/flow-cookie.ts';
+import { buildServer } from '../../src/http/server.ts';
 import { STEP_PROBLEMS } from '../../src/core/ui-text.ts';
 import { createTestApp, type TestApp } from '../helpers/test-app.ts';
 import { ManualClock } from '../helpers/manual-clock.ts';
+import { h1, TestBrowser } from '../http/reset-pages-kit.ts';
 import {
   RC,
   addDirectoryAccount,
@@ -26,6 +32,9 @@ const BIND_ENV = 'SSPR_DIRECTORY_TEST_OPENLDAP_RESET_BIND';
 const DIRECTORY_MIN = 20;
 let slapd: Slapd;
 let t: TestApp;
+let server: FastifyInstance;
+/** Everything the App logged at warn and above. */
+let logs = '';
 const clock = new ManualClock();
 const tenants: DirectoryTenant[] = [];
 let n = 0;
@@ -35,12 +44,20 @@ const timings: number[] = [];
 before(async () => {
   process.env[BIND_ENV] = SERVICE_PASSWORD;
   slapd = await startSlapd({ policy: { pwdMinLength: String(DIRECTORY_MIN) } });
-  t = await createTestApp({}, { clock });
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logs += chunk.toString();
+      done();
+    },
+  });
+  t = await createTestApp({ SSPR_LOG_LEVEL: 'warn' }, { clock, logger: createLogger({ log_level: 'warn' }, sink) });
+  server = await buildServer(t.app, { logger: false });
 });
 after(async () => {
   if (timings.length > 0)
     console.log(`openldap: password step of a directory reset ${timings.map((ms) => ms.toFixed(0)).join(', ')} ms`);
   for (const d of tenants) await d.directory.close();
+  await server?.close();
   await t?.cleanup();
   await slapd?.stop();
   delete process.env[BIND_ENV];
@@ -235,6 +252,29 @@ describe('self-service reset against a real slapd (ppolicy)', () => {
       assert.equal(!down.ok && Number(down.detail), view.value.expiresAt, 'the page can say until when');
       clock.advance(10_000);
       assert.equal((await mine())?.status, 'unreachable', 'readyz reports the tenant’s directory');
+      const ready = await server.inject({ url: '/readyz' });
+      assert.equal(ready.statusCode, 200, "one tenant's directory does not take the instance out of service");
+      assert.deepEqual(
+        ready
+          .json<{ directories: unknown[] }>()
+          .directories.find((e) => (e as { tenant: string }).tenant === `ldapreset${n}`),
+        { tenant: `ldapreset${n}`, kind: 'ldap', status: 'unreachable' },
+      );
+      // the page: still the new-password step, with what happened and until when the reset waits
+      const b = new TestBrowser(server);
+      b.cookies.set(flowCookieSpec(t.app.config.public_url).name, flowCookieValue(handle));
+      await b.get('/reset/flow');
+      const page = await b.post('/reset/flow/password', {
+        password: 'indigo willow harbour comet',
+        confirm: 'indigo willow harbour comet',
+      });
+      assert.equal(page.statusCode, 503);
+      assert.equal(h1(page.body), 'Choose a new password');
+      assert.match(page.body, /Password changes are unavailable right now/);
+      assert.match(page.body, /Nothing was changed\. Try again in a few minutes\. Your reset stays open until \d/);
+      // the log has the diagnostic for the operator, never a password
+      assert.match(logs, /"event":"directory\.refused".*"refusal":"unreachable".*"diagnostic":"[^"]+/);
+      assert.doesNotMatch(logs, /indigo willow|Quiet-Harbour/);
       const cli = await t.app.directory.setPassword({
         login: account.login,
         password: 'indigo willow harbour comet',
