@@ -188,7 +188,7 @@ export function CheckReport({ report, unsaved }: { report: DirectoryCheckReport;
       <p class={ready ? 'success' : 'error'} role="status" id="verdict">
         {ready ? t.verdictReady : t.verdictNotReady}
       </p>
-      <div class="table-wrap" role="region" aria-labelledby="check-result-title" tabindex={0}>
+      <div class="table-wrap" role="region" aria-label="Steps of the check" tabindex={0}>
         <table class="data directory-check">
           <thead>
             <tr>
