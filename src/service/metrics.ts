@@ -12,4 +12,5 @@ export const noopMetrics: MetricsRegistry = {
   contentType: 'text/plain; version=0.0.4; charset=utf-8',
   render: async () => '',
   setBacklogProbe: () => {},
+  setWorkerProbe: () => {},
 };

@@ -143,6 +143,11 @@ export class OutboxWorker {
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
+  /** Whether the worker has anything in hand now (what idle() waits out); exported as a gauge at /metrics. */
+  get busy(): boolean {
+    return this.#busy();
+  }
+
   #busy(): boolean {
     return this.#loop !== null || this.#runs.size > 0 || this.#immediate;
   }

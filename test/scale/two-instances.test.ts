@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createPostgresDatabase, type TestPostgresDatabase } from '../helpers/databases.ts';
 import { startSmtpListener, type SmtpListener, type ReceivedMail } from '../helpers/smtp-listener.ts';
@@ -35,6 +36,7 @@ let sql: pg.Client;
 let a: Instance;
 let b: Instance;
 const prefix = keyPrefix();
+const metricsToken = randomBytes(16).toString('hex');
 let env: Record<string, string>;
 
 before(async () => {
@@ -54,6 +56,7 @@ before(async () => {
     // a killed instance's claims lapse after 4 s (a send starts only while 2 s of its claim are left)
     SSPR_OUTBOX_CLAIM_MS: '4000',
     SSPR_SHUTDOWN_TIMEOUT_MS: '5000',
+    SSPR_METRICS_TOKEN: metricsToken,
   };
   [a, b] = await Promise.all([startInstance('a', env), startInstance('b', env)]);
   sql = new pg.Client({ connectionString: db.url });
@@ -103,6 +106,42 @@ async function waitUntil(what: string, check: () => Promise<boolean> | boolean, 
     if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
     await sleep(20);
   }
+}
+
+/** A gauge of an instance, read from its /metrics. */
+async function gauge(instance: Instance, name: string): Promise<number> {
+  const res = await fetch(`${instance.url}/metrics`, {
+    headers: { authorization: `Bearer ${metricsToken}` },
+    signal: AbortSignal.timeout(5_000),
+  });
+  const text = await res.text();
+  assert.equal(res.status, 200, `${instance.name}'s /metrics: ${text}`);
+  const value = new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1];
+  assert.ok(value !== undefined, `${name} in ${instance.name}'s /metrics`);
+  return Number(value);
+}
+
+/**
+ * Waits until nothing more can go out: no reset.code message is waiting or being sent in the
+ * database, and then the outbox worker of every instance in `instances` has nothing in hand
+ * (`sspr_outbox_worker_busy` 0). A message done in the database is never claimed again, so the
+ * only send that could still reach the SMTP server is one a worker holds: read after the
+ * database, an idle worker holds none. The cross-process "drained" signal instead of a sleep
+ * past the claim time.
+ */
+async function drained(instances: readonly Instance[], timeoutMs = 20_000): Promise<void> {
+  await waitUntil(
+    'the outbox drained and every worker idle',
+    async () => {
+      const open = await sql.query<{ n: string }>(
+        `select count(*) as n from outbox where template = 'reset.code' and status in ('pending', 'sending')`,
+      );
+      if (Number(open.rows[0]!.n) > 0) return false;
+      for (const instance of instances) if ((await gauge(instance, 'sspr_outbox_worker_busy')) !== 0) return false;
+      return true;
+    },
+    timeoutMs,
+  );
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -165,8 +204,8 @@ test('under load (200 resets over A and B) every message is delivered exactly on
   const addresses = logins.map((_, i) => `alt${100 + i}@mail.example`);
   await waitUntil(`${n} messages delivered`, () => addresses.every((x) => mailsTo(x).length > 0), 30_000);
   const deliveredMs = Date.now() - t0;
-  // a duplicate would need a claim to lapse (4 s) and be taken again: wait past that
-  await sleep(4_500);
+  // a duplicate would be a send still held by a worker (its claim lapsed and taken again): wait until none holds one
+  await drained([a, b]);
   const counts = addresses.map((x) => mailsTo(x).length);
   assert.deepEqual(
     counts.filter((c) => c !== 1),
@@ -278,7 +317,8 @@ test('kill -9 of A mid-load: B delivers what A held, nothing is lost, no account
       where o.template = 'reset.code' and o.status = 'expired' and c.superseded_at is null`,
   );
   assert.equal(Number(droppedLive.rows[0]!.n), 0, 'only replaced codes were dropped');
-  await sleep(500);
+  // B's sends of what A held end before the count (A is gone: nothing of it is in flight any more)
+  await drained([b]);
   smtp.setDataDelay(0);
   const addresses = new Set(logins.map((_, i) => `alt${300 + i}@mail.example`));
   const outcome = await sql.query<{ status: string; n: string }>(

@@ -11,6 +11,7 @@ import type { Logger } from '../../src/ports/logger.ts';
 import type { Mailer } from '../../src/ports/messaging.ts';
 import type { Random } from '../../src/ports/random.ts';
 import { enqueueEmail, enqueueSms } from '../../src/service/message-queue.ts';
+import { PromMetrics } from '../../src/adapters/prom-metrics.ts';
 import { OutboxWorker } from '../../src/service/outbox-worker.ts';
 import { tempSqliteUrl } from '../helpers/databases.ts';
 import { startSmtpListener, type SmtpListener } from '../helpers/smtp-listener.ts';
@@ -597,6 +598,29 @@ describe('OutboxWorker with the SQLite store and a real SMTP listener', () => {
     assert.equal(h.smtp.messages.length, 3, 'all three accepted when idle() resolved');
     assert.equal((await h.store.outbox.list({ status: 'sent' })).length, 3);
     assert.equal((await h.store.outbox.list({ status: 'pending' })).length, 0);
+    await worker.stop();
+  });
+
+  it('busy, exported as sspr_outbox_worker_busy at /metrics, is 1 while a send is in flight and 0 once idle', async () => {
+    const worker = h.worker({ pollMs: 60_000, concurrency: 1 });
+    const metrics = new PromMetrics({ processMetrics: false });
+    metrics.setWorkerProbe(() => worker.busy);
+    const gauge = async (): Promise<string | undefined> =>
+      /^sspr_outbox_worker_busy (\S+)$/m.exec(await metrics.render())?.[1];
+    assert.equal(worker.busy, false, 'never started');
+    assert.equal(await gauge(), '0');
+    worker.start();
+    await worker.idle();
+    h.smtp.setDataDelay(300);
+    await h.email();
+    worker.wake();
+    await h.smtp.waitForData(1);
+    assert.equal(worker.busy, true, 'a send is in flight');
+    assert.equal(await gauge(), '1');
+    await worker.idle();
+    assert.equal(h.smtp.messages.length, 1);
+    assert.equal(worker.busy, false, 'idle again');
+    assert.equal(await gauge(), '0');
     await worker.stop();
   });
 
