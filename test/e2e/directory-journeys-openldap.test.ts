@@ -1,0 +1,352 @@
+// Browser journeys (Chromium) against a real slapd with the ppolicy overlay, the accounts brought in
+// by the real directory sync (roles from the admin group, methods from the trusted mail/mobile):
+// an administrator resets through both gates (email code, then SMS code); the directory goes down at
+// the new-password step and the same page completes once it is back; a temporary password from the
+// console (the admin signed in with their directory password) sets pwdReset, and the person signs in
+// with it, is sent to the forced change and sets a password that binds. Each asserts what the person
+// sees (catalogue text, axe clean) and what the directory holds (binds).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
+import { RESET_PAGE_TEXT, RESET_STAYS_OPEN, STEP_PROBLEMS, withTime } from '../../src/core/ui-text.ts';
+import { ACCOUNT_TEXT } from '../../src/http/account/account-views.tsx';
+import type { Account } from '../../src/core/directory-model.ts';
+import type { DirectoryEntry } from '../../src/ports/external-directory.ts';
+import { addDirectoryTenant, entryOf, type DirectoryTenant } from '../directories/directory-reset-kit.ts';
+import { BASE_DN, POLICY_DN, SERVICE_DN, SERVICE_PASSWORD, startSlapd, type Slapd } from '../directories/slapd.ts';
+import {
+  axeViolations,
+  codeIn,
+  formatViolations,
+  launchBrowser,
+  newContext,
+  startE2eServer,
+  type E2eServer,
+} from './harness.ts';
+
+const BIND_ENV = 'SSPR_DIRECTORY_TEST_E2E_LDAP_JOURNEYS_BIND';
+let browser: Browser;
+let s: E2eServer;
+let slapd: Slapd;
+const directories: DirectoryTenant[] = [];
+const contexts: BrowserContext[] = [];
+const timings: string[] = [];
+
+before(async () => {
+  process.env[BIND_ENV] = SERVICE_PASSWORD;
+  slapd = await startSlapd();
+  browser = await launchBrowser();
+  s = await startE2eServer();
+});
+after(async () => {
+  if (timings.length > 0) console.log(`OpenLDAP browser journeys, wall time: ${timings.join('; ')}`);
+  for (const c of contexts) await c.close().catch(() => {});
+  await browser?.close();
+  await s?.close();
+  for (const d of directories) await d.directory.close();
+  await slapd?.stop();
+  delete process.env[BIND_ENV];
+});
+
+interface Person {
+  readonly uid: string;
+  readonly name: string;
+  readonly password: string;
+  readonly mail: string;
+  readonly mobile?: string;
+}
+
+interface Synced {
+  readonly d: DirectoryTenant;
+  account(uid: string): Promise<Account>;
+  entry(uid: string): Promise<DirectoryEntry>;
+}
+
+/**
+ * A tenant whose directory is its own OU in slapd (people, and a groupOfNames `admins` with the
+ * given members), whose mail and mobile are trusted, brought into sspr by the real sync.
+ */
+async function syncedTenant(name: string, people: readonly Person[], admins: readonly string[]): Promise<Synced> {
+  const ou = `ou=${name},${BASE_DN}`;
+  const dn = (uid: string) => `uid=${uid},${ou}`;
+  slapd.ldapmodify(
+    [
+      `dn: ${ou}\nchangetype: add\nobjectClass: organizationalUnit\nou: ${name}\n`,
+      ...people.map((p) =>
+        [
+          `dn: ${dn(p.uid)}`,
+          'changetype: add',
+          'objectClass: inetOrgPerson',
+          `uid: ${p.uid}`,
+          `cn: ${p.name}`,
+          `sn: ${p.name.split(' ').at(-1)}`,
+          `mail: ${p.mail}`,
+          ...(p.mobile ? [`mobile: ${p.mobile}`] : []),
+          `userPassword: ${p.password}`,
+          '',
+        ].join('\n'),
+      ),
+      // groupOfNames needs a member: the OU itself stands in for none
+      `dn: cn=admins,${ou}\nchangetype: add\nobjectClass: groupOfNames\ncn: admins\nmember: ${ou}\n${admins
+        .map((a) => `member: ${dn(a)}\n`)
+        .join('')}`,
+    ].join('\n'),
+  );
+  const d = await addDirectoryTenant(s.app, name, {
+    kind: 'ldap',
+    urls: [slapd.ldapsUrl],
+    caFile: slapd.caFile,
+    bindDn: SERVICE_DN,
+    bindPassword: `env:${BIND_ENV}`,
+    baseDn: ou,
+    adminGroups: [`cn=admins,${ou}`],
+    passwordPolicyDn: POLICY_DN,
+    trustContactAttributes: true,
+    syncIntervalMinutes: 0,
+  });
+  directories.push(d);
+  const r = await s.app.directorySync.syncTenant(d.tenantId, 'cli');
+  assert.ok(r.ok, !r.ok ? `${r.error} ${r.detail}` : '');
+  assert.equal(r.value.failure, null);
+  assert.equal(r.value.created, people.length, JSON.stringify(r.value.skipped));
+  return {
+    d,
+    async account(uid) {
+      const a = await s.app.store.directory.findAccountByLogin(`${uid}@${d.domain}`);
+      assert.ok(a, `${uid} was synced`);
+      return a;
+    },
+    entry: (uid) => entryOf(d, uid),
+  };
+}
+
+async function page(): Promise<Page> {
+  const c = await newContext(browser);
+  contexts.push(c);
+  return c.newPage();
+}
+
+async function h1(p: Page): Promise<string> {
+  return ((await p.locator('h1').first().textContent()) ?? '').trim();
+}
+
+async function mainText(p: Page): Promise<string> {
+  return (await p.locator('main').innerText()).replace(/\s+/g, ' ');
+}
+
+async function axeClean(p: Page, label: string): Promise<void> {
+  const violations = await axeViolations(p);
+  assert.equal(violations.length, 0, formatViolations(label, violations));
+}
+
+async function submit(p: Page, button: string, pathname: string): Promise<Response> {
+  const response = p.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === pathname);
+  const loaded = p.waitForEvent('load');
+  await p.getByRole('button', { name: button, exact: true }).click();
+  const answer = await response;
+  await loaded;
+  return answer;
+}
+
+/** /reset → user ID → CAPTCHA → Next → the email's code: the page that follows the email gate. */
+async function passEmailGate(p: Page, login: string, email: string): Promise<void> {
+  const seen = (await s.outbox()).map((m) => m.id);
+  await p.goto(`${s.baseUrl}/reset`);
+  await p.getByLabel('User ID', { exact: true }).fill(login);
+  const widget = p.locator('altcha-widget');
+  const auto = (await widget.getAttribute('auto')) ?? 'off';
+  if (auto === 'off') await widget.locator('label').first().click();
+  if (auto !== 'onsubmit') await p.locator('input[name="altcha"][value]').first().waitFor({ state: 'attached' });
+  assert.equal((await submit(p, 'Next', '/reset')).status(), 303);
+  assert.equal(await h1(p), RESET_PAGE_TEXT.emailCode.title);
+  const message = await s.waitForMessage({ to: email, channel: 'email', containing: 'reset code', notIds: seen });
+  await p.getByLabel('Security code', { exact: true }).fill(codeIn(message));
+  assert.equal((await submit(p, 'Verify', '/reset/flow/code')).status(), 303);
+}
+
+async function typePassword(p: Page, password: string): Promise<Response> {
+  await p.getByLabel('New password', { exact: true }).fill(password);
+  await p.getByLabel('Type it again', { exact: true }).fill(password);
+  return submit(p, 'Change password', '/reset/flow/password');
+}
+
+async function signIn(p: Page, login: string, password: string): Promise<Response> {
+  await p.goto(`${s.baseUrl}/signin`);
+  await p.getByLabel('User ID').fill(login);
+  await p.getByLabel('Password', { exact: true }).fill(password);
+  return submit(p, 'Sign in', '/signin');
+}
+
+async function binds(d: DirectoryTenant, entry: DirectoryEntry, password: string): Promise<string> {
+  const r = await d.directory.verifyPassword(entry, password);
+  return r.ok ? 'ok' : r.error;
+}
+
+async function timed(label: string, body: () => Promise<void>): Promise<void> {
+  const started = performance.now();
+  await body();
+  timings.push(`${label} ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+test('OpenLDAP: an administrator (member of the admin group, synced as admin) resets through both gates, email code then SMS code; the new password binds, the old one fails', async () => {
+  await timed('admin two gates', async () => {
+    const t = await syncedTenant(
+      'ldapadmin',
+      [
+        {
+          uid: 'ada',
+          name: 'Ada Admin',
+          password: 'Amber-Harbour-Lantern-71',
+          mail: 'ada@home.example',
+          mobile: '+15555550171',
+        },
+        { uid: 'uma', name: 'Uma User', password: 'Amber-Harbour-Lantern-72', mail: 'uma@home.example' },
+      ],
+      ['ada'],
+    );
+    const ada = await t.account('ada');
+    assert.equal(ada.role, 'admin', 'the role comes from the admin group');
+    assert.equal(ada.passwordHash, null, 'the password lives in the directory');
+    assert.equal((await t.account('uma')).role, 'user', 'not in the group: a user');
+    const entry = await t.entry('ada');
+
+    const p = await page();
+    await passEmailGate(p, ada.login, 'ada@home.example');
+    assert.equal(await h1(p), RESET_PAGE_TEXT.phoneNumber.title, 'an administrator needs a second gate');
+    assert.ok((await mainText(p)).includes('••71'), `the masked phone: ${await mainText(p)}`);
+    assert.equal(await p.getByRole('button', { name: RESET_PAGE_TEXT.phoneNumber.backToEmail }).count(), 0);
+    await axeClean(p, 'OpenLDAP admin: phone number');
+    await p.getByLabel('Mobile phone number', { exact: true }).fill('+15555550171');
+    assert.equal((await submit(p, 'Send code', '/reset/flow/phone')).status(), 303);
+    assert.equal(await h1(p), RESET_PAGE_TEXT.smsCode.title);
+    const sms = await s.waitForMessage({ to: '+15555550171', channel: 'sms' });
+    await p.getByLabel('Security code', { exact: true }).fill(codeIn(sms));
+    assert.equal((await submit(p, 'Verify', '/reset/flow/code')).status(), 303);
+
+    assert.equal(await h1(p), RESET_PAGE_TEXT.newPassword.title);
+    const text = await mainText(p);
+    assert.ok(text.includes(RESET_PAGE_TEXT.newPassword.directoryRules), `the directory's rules: ${text}`);
+    assert.match(text, /not one of your last 3 passwords/);
+    await axeClean(p, 'OpenLDAP admin: new password');
+    assert.equal(await binds(t.d, entry, 'Amber-Harbour-Lantern-71'), 'ok', 'nothing written before the last step');
+    const done = await typePassword(p, 'granite orchard piano kestrel');
+    assert.equal(done.status(), 303);
+    assert.equal(await h1(p), RESET_PAGE_TEXT.completed.title);
+    assert.ok((await mainText(p)).includes(RESET_PAGE_TEXT.completed.message));
+    await axeClean(p, 'OpenLDAP admin: done');
+
+    assert.equal(await binds(t.d, entry, 'granite orchard piano kestrel'), 'ok', 'the new password binds');
+    assert.equal(await binds(t.d, entry, 'Amber-Harbour-Lantern-71'), 'wrong_password', 'the old one fails');
+    const after = await s.app.store.directory.getAccount(ada.id);
+    assert.equal(after?.passwordHash, null, 'still no password of its own in sspr');
+  });
+});
+
+test('OpenLDAP: the directory goes down at the new-password step: the page says resets are unavailable and until when the reset stays open, nothing changed; back up, the same page completes', async () => {
+  await timed('directory down mid-flow', async () => {
+    const t = await syncedTenant(
+      'ldapdown',
+      [{ uid: 'dora', name: 'Dora Down', password: 'Amber-Harbour-Lantern-73', mail: 'dora@home.example' }],
+      [],
+    );
+    const dora = await t.account('dora');
+    const entry = await t.entry('dora');
+    const p = await page();
+    await passEmailGate(p, dora.login, 'dora@home.example');
+    assert.equal(await h1(p), RESET_PAGE_TEXT.newPassword.title);
+    const cookie = (await p.context().cookies()).find((c) => c.name === 'sspr_flow');
+    assert.ok(cookie, 'the reset is bound to this browser');
+    const [flowId = '', secret = ''] = cookie.value.split('.');
+    const view = await s.app.reset.view({ flowId, secret });
+    assert.ok(view.ok && view.value.state === 'new_password');
+
+    await slapd.pause();
+    let restarted = false;
+    try {
+      const down = await typePassword(p, 'lichen harbour comet saddle');
+      assert.equal(down.status(), 503);
+      assert.equal(await h1(p), RESET_PAGE_TEXT.newPassword.title, 'still on the new-password step');
+      const text = await mainText(p);
+      const problem = STEP_PROBLEMS.directory_unreachable;
+      assert.ok(text.includes(problem.title), `what happened: ${text}`);
+      assert.ok(text.includes(problem.message), `nothing changed, try again later: ${text}`);
+      const stays = withTime({ title: '', message: RESET_STAYS_OPEN }, String(view.value.expiresAt)).message;
+      assert.ok(text.includes(stays), `until when the reset stays open (${stays}): ${text}`);
+      await axeClean(p, 'OpenLDAP: directory unreachable');
+      await slapd.start();
+      restarted = true;
+    } finally {
+      if (!restarted) await slapd.start();
+    }
+    assert.equal(await binds(t.d, entry, 'Amber-Harbour-Lantern-73'), 'ok', 'nothing changed: the old password binds');
+    assert.equal(await binds(t.d, entry, 'lichen harbour comet saddle'), 'wrong_password');
+
+    // the same page, submitted again: the same flow completes, no new codes
+    const done = await typePassword(p, 'lichen harbour comet saddle');
+    assert.equal(done.status(), 303);
+    assert.equal(await h1(p), RESET_PAGE_TEXT.completed.title);
+    assert.equal((await s.app.store.flows.get(flowId))?.state, 'completed', 'the same flow');
+    assert.equal(await binds(t.d, entry, 'lichen harbour comet saddle'), 'ok', 'the new password binds');
+    assert.equal(await binds(t.d, entry, 'Amber-Harbour-Lantern-73'), 'wrong_password', 'the old one fails');
+  });
+});
+
+test('OpenLDAP: a temporary password from the console (the admin signed in with their directory password) sets pwdReset; the person signs in with it, is sent to the forced change, and the new password binds', async () => {
+  await timed('temporary password', async () => {
+    const t = await syncedTenant(
+      'ldaptemp',
+      [
+        {
+          uid: 'hana',
+          name: 'Hana Helpdesk',
+          password: 'Amber-Harbour-Lantern-74',
+          mail: 'hana@home.example',
+          mobile: '+15555550174',
+        },
+        { uid: 'tom', name: 'Tom Temporary', password: 'Amber-Harbour-Lantern-75', mail: 'tom@home.example' },
+      ],
+      ['hana'],
+    );
+    const hana = await t.account('hana');
+    const tom = await t.account('tom');
+    const entry = await t.entry('tom');
+    assert.equal(hana.role, 'admin');
+
+    const admin = await page();
+    assert.equal((await signIn(admin, hana.login, 'Amber-Harbour-Lantern-74')).status(), 303);
+    await admin.goto(`${s.baseUrl}/admin/users/${tom.id}`);
+    assert.equal(await h1(admin), 'Tom Temporary');
+    await admin.getByRole('link', { name: 'Set a temporary password…' }).click();
+    await admin.waitForURL(/\/temp-password$/);
+    await axeClean(admin, 'OpenLDAP console: temporary password confirm');
+    assert.equal(
+      (await submit(admin, 'Yes, set a temporary password', `/admin/users/${tom.id}/temp-password`)).status(),
+      200,
+    );
+    const temp = ((await admin.locator('#temp-password').textContent()) ?? '').trim();
+    assert.match(temp, /^[A-Za-z2-9]{5}(-[A-Za-z2-9]{5}){3,}$/);
+    await axeClean(admin, 'OpenLDAP console: temporary password shown');
+
+    assert.match(slapd.ldapsearch(entry.dn, '(objectClass=*)', ['pwdReset']), /pwdReset: TRUE/, 'must change');
+    assert.equal(await binds(t.d, entry, temp), 'ok', 'the temporary password is in the directory');
+    assert.equal(await binds(t.d, entry, 'Amber-Harbour-Lantern-75'), 'wrong_password', 'the old one is gone');
+
+    const person = await page();
+    assert.equal((await signIn(person, tom.login, temp)).status(), 303);
+    assert.equal(new URL(person.url()).pathname, '/account/password', 'sent to the forced change');
+    assert.equal(await h1(person), ACCOUNT_TEXT.password.title);
+    assert.ok((await mainText(person)).includes(ACCOUNT_TEXT.password.forced), await mainText(person));
+    await axeClean(person, 'OpenLDAP forced change');
+    await person.getByLabel('Current password').fill(temp);
+    await person.getByLabel('New password').fill('saffron glacier teapot lantern');
+    await person.getByLabel('Type it again').fill('saffron glacier teapot lantern');
+    assert.equal((await submit(person, 'Change password', '/account/password')).status(), 303);
+    assert.match(person.url(), /\/account\?changed=1$/);
+    assert.ok((await mainText(person)).includes(ACCOUNT_TEXT.password.done), await mainText(person));
+
+    assert.equal(await binds(t.d, entry, 'saffron glacier teapot lantern'), 'ok', 'the new password binds');
+    assert.equal(await binds(t.d, entry, temp), 'wrong_password', 'the temporary one no longer does');
+    assert.doesNotMatch(slapd.ldapsearch(entry.dn, '(objectClass=*)', ['pwdReset']), /pwdReset: TRUE/);
+    assert.equal((await s.app.store.directory.getAccount(tom.id))?.mustChangePassword, false);
+  });
+});
