@@ -25,6 +25,7 @@ export const INSIGHT_EVENT_TYPES = [
   'link.rejected',
   'phone.rejected',
   'password.changed',
+  'account.unlocked',
   'account.self_service_blocked',
 ] as const;
 
@@ -196,7 +197,8 @@ interface FlowTally {
  *
  * A reset is a flow started (`reset.requested`) in the period for an account of the tenant (flows
  * for unknown user IDs are not resets of anybody; they appear only as the failure reason "Unknown
- * user ID"). Its outcome: **completed** when the new password was set through it; otherwise
+ * user ID"). Its outcome: **completed** when the new password was set through it (or, for a
+ * directory account, the account was unlocked through it instead); otherwise
  * **failed** when the start was refused (blocked, no methods, disabled) or any verification
  * failed; otherwise **abandoned** once its lifetime (`flowTtlMs`) has passed, or in progress.
  *
@@ -235,6 +237,8 @@ export function aggregateResets(
     if (!flow) continue;
     if (reason !== null && e.type !== 'reset.requested') flow.failed = true;
     if (e.type === 'password.changed' && e.outcome === 'ok' && e.by === 'self-service') flow.completed = true;
+    // a directory account's reset may end by unlocking it instead (reset/unlock.ts): it reached its end too
+    if (e.type === 'account.unlocked' && e.outcome === 'ok' && e.by === 'self-service') flow.completed = true;
   }
 
   const perDay = new Map<string, { completed: number; failed: number; abandoned: number }>(

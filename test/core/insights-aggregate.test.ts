@@ -161,3 +161,19 @@ test('coverageOf: users and admins with both, one or no verified method', () => 
   assert.deepEqual(c.admins, { both: 2, one: 1, none: 0 });
   assert.deepEqual(coverageOf([]), { users: { both: 0, one: 0, none: 0 }, admins: { both: 0, one: 0, none: 0 } });
 });
+
+test('aggregateResets: a reset that ended by unlocking a directory account counts as completed; an admin unlock is no reset', () => {
+  const window = periodWindow(NOW, 7);
+  const d8 = Date.UTC(2024, 4, 8, 9);
+  const events = [
+    ev(d8, 'reset.requested', 'found', { flow: 'u1' }),
+    ev(d8 + 1000, 'code.accepted', 'ok', { flow: 'u1', channel: 'email' }),
+    ev(d8 + 2000, 'account.unlocked', 'ok', { flow: 'u1', by: 'self-service' }),
+    // an administrator's unlock belongs to no flow
+    ev(d8 + 3000, 'account.unlocked', 'ok', { flow: null, by: 'console' }),
+  ];
+  const r = aggregateResets(events, window, TTL);
+  assert.deepEqual(r.totals, { completed: 1, failed: 0, abandoned: 0 });
+  const without = aggregateResets(events.slice(0, 2), window, TTL);
+  assert.deepEqual(without.totals, { completed: 0, failed: 0, abandoned: 1 }, 'without it the flow was abandoned');
+});
