@@ -174,6 +174,10 @@ export const DIRECTORY_REFUSED_FOR_ADMIN: ProblemText = {
     "{reason} Nothing was changed: the account keeps its password. The directory's own answer is in the audit log (event directory.write_refused).",
 };
 
+/** One line in the admin console when the tenant's directory skips its password history on resets. */
+export const DIRECTORY_HISTORY_NOT_ON_RESET =
+  "Your directory does not check a person's earlier passwords when sspr resets them (it lacks the password-policy-hints control): only the passwords set through sspr are refused as used before.";
+
 /** Added on a reset page after `directory_unreachable`: the flow waits on the new-password step. */
 export const RESET_STAYS_OPEN = 'Your reset stays open until {time}: you will not need new codes.';
 

@@ -8,6 +8,7 @@ import fastifyHelmet from '@fastify/helmet';
 import type { FastifyHelmetOptions } from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import type { App } from '../service/app.ts';
+import type { DirectoryHealthEntry } from '../service/directory-health.ts';
 import type { DevOutboxEntry, DevOutboxReader } from '../ports/messaging.ts';
 import { errorCodeOf, LOG_REDACT_PATHS, serializeError } from './log-redaction.ts';
 import { classifyError, sendError } from './errors.ts';
@@ -156,6 +157,22 @@ function newestFirst(reader: DevOutboxReader): DevOutboxEntry[] {
     .map(({ entry }) => entry);
 }
 
+/** Each tenant's directory as `/readyz` reports it; null when the report takes longer than `ms`. */
+async function directoriesWithin(app: App, ms: number): Promise<readonly DirectoryHealthEntry[] | null> {
+  if (!app.directoryHealth) return null;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      app.directoryHealth.report().catch(() => null),
+      new Promise<null>((resolve) => {
+        timer = setTimeout(() => resolve(null), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function pingWithin(app: App, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -242,19 +259,19 @@ export async function buildServer(app: App, options: BuildServerOptions = {}): P
     // With Redis: says whether it answers, without failing the instance (limits fall back to
     // per-process counts; code checks answer 503 meanwhile)
     const limiter = app.limiterHealth?.() ?? null;
-    // Each tenant's directory: reported, never failing readiness (one tenant's directory down must
-    // not take every tenant's resets out of the load balancer); bounded by a short timeout
-    const directories = app.directoryHealth?.report().catch(() => null) ?? null;
-    const extra = async () => {
-      const d = directories ? await directories : null;
-      return {
-        ...(limiter ? { limiter: await limiter } : {}),
-        ...(d && d.length > 0 ? { directories: d } : {}),
-      };
-    };
+    const extra = async () => (limiter ? { limiter: await limiter } : {});
     try {
       await pingWithin(app, READY_TIMEOUT_MS);
-      return { status: 'ready', database: 'ok', ...(await extra()) };
+      // Each tenant's directory (once the database answers: the report reads the tenants there):
+      // reported, never failing readiness (one tenant's directory down must not take every
+      // tenant's resets out of the load balancer); bounded like the database's ping
+      const directories = await directoriesWithin(app, READY_TIMEOUT_MS);
+      return {
+        status: 'ready',
+        database: 'ok',
+        ...(await extra()),
+        ...(directories && directories.length > 0 ? { directories } : {}),
+      };
     } catch (error) {
       request.log.warn({ err: error }, 'readiness check failed: database unreachable');
       return reply.code(503).send({ status: 'not_ready', database: 'unreachable', ...(await extra()) });

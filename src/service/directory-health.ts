@@ -1,9 +1,10 @@
 import type { Clock } from '../ports/clock.ts';
 import type { DirectoryProvider } from '../ports/directory-provider.ts';
-import type { ExternalDirectoryKind } from '../ports/external-directory.ts';
+import type { DirectoryPasswordRules, ExternalDirectoryKind } from '../ports/external-directory.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { Metrics } from '../ports/metrics.ts';
 import type { DirectoryRepo } from '../ports/store.ts';
+import { DirectoryPasswords } from './directory-passwords.ts';
 
 /** How long one tenant's directory may take to answer the readiness probe. */
 export const DIRECTORY_PROBE_TIMEOUT_MS = 2_000;
@@ -29,7 +30,7 @@ export interface DirectoryHealthDeps {
 }
 
 /**
- * Whether each tenant's directory answers, for `/readyz`: a service bind and one base read (the
+ * What the consoles and `/readyz` ask of each tenant's directory. Whether it answers, for `/readyz`: a service bind and one base read (the
  * password rules), bounded by a short timeout, all tenants at once, the report reused for a few
  * seconds. A directory that is down concerns its tenant only, so it never fails the instance's
  * readiness (a load balancer would take every tenant's resets away for one tenant's directory):
@@ -40,6 +41,17 @@ export class DirectoryHealth {
   #pending: Promise<readonly DirectoryHealthEntry[]> | null = null;
 
   constructor(private readonly d: DirectoryHealthDeps) {}
+
+  /**
+   * The password rules of the tenant's directory (cached per tenant, as the reset page reads them),
+   * for the consoles; null for a tenant that keeps its passwords in sspr, or when the directory
+   * cannot say.
+   */
+  async passwordRules(tenantId: string): Promise<DirectoryPasswordRules | null> {
+    const opened = await this.d.directories.forTenant(tenantId);
+    if (!opened.ok || !opened.value) return null;
+    return new DirectoryPasswords(this.d).rules(opened.value);
+  }
 
   async report(): Promise<readonly DirectoryHealthEntry[]> {
     const now = this.d.clock.now();

@@ -106,6 +106,8 @@ describe('self-service reset against a real Samba AD domain controller', () => {
     assert.ok(rules);
     assert.equal(rules.complexity, true);
     assert.equal(rules.historyOnReset, false, 'Samba does not advertise the policy-hints control');
+    // the console's temporary-password page reads the same (one line there says it)
+    assert.equal((await t.app.directoryHealth!.passwordRules(d.tenantId))?.historyOnReset, false);
     assert.equal(view.value.passwordMinLength, 15, "the tenant's 15 is already above the domain's minimum");
     assert.ok(RESET_PAGE_TEXT.newPassword.directoryNoHistoryOnReset.includes('does not check your earlier passwords'));
     const started = performance.now();

@@ -232,7 +232,16 @@ export async function adminPlugin(fastify: FastifyInstance, options: { app: App 
     const user = await app.admin.getUser(consoleActor(request), id);
     if (!user.ok) return notFound(request, reply);
     if (user.value.permissions.credentials) return refused(request, reply, id, user.value.permissions.credentials);
-    return sendHtml(reply, TempPasswordConfirmPage({ ...(await frame(request, reply)), user: user.value }));
+    // a directory that skips its history on resets: say so before the admin sets a password there
+    const rules = await app.directoryHealth?.passwordRules(user.value.tenantId);
+    return sendHtml(
+      reply,
+      TempPasswordConfirmPage({
+        ...(await frame(request, reply)),
+        user: user.value,
+        historyNotOnReset: rules?.historyOnReset === false,
+      }),
+    );
   });
 
   fastify.post('/admin/users/:id/temp-password', post, async (request, reply) => {

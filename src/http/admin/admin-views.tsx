@@ -2,7 +2,7 @@ import type { VNode } from 'preact';
 import type { Denial } from '../../core/admin-rules.ts';
 import { ROLES, type Role, type TenantPolicy } from '../../core/directory-model.ts';
 import { formatWhen, helpText } from '../../core/message-templates.ts';
-import { UNLOCK_TEXT, type ProblemText } from '../../core/ui-text.ts';
+import { DIRECTORY_HISTORY_NOT_ON_RESET, UNLOCK_TEXT, type ProblemText } from '../../core/ui-text.ts';
 import type { DirectoryLockState } from '../../service/admin-service.ts';
 import type { AuditEvent } from '../../ports/store.ts';
 import {
@@ -450,7 +450,7 @@ function EventsTable({ events }: { events: readonly AuditEvent[] }): VNode {
 
 // ---- temporary password ------------------------------------------------------------------
 
-export function TempPasswordConfirmPage(p: ConsoleFrame & { user: UserDetail }): VNode {
+export function TempPasswordConfirmPage(p: ConsoleFrame & { user: UserDetail; historyNotOnReset?: boolean }): VNode {
   const u = p.user;
   return (
     <AdminLayout
@@ -465,6 +465,7 @@ export function TempPasswordConfirmPage(p: ConsoleFrame & { user: UserDetail }):
         <li>You will see the temporary password once, on the next page. Give it to them by phone or in person.</li>
         <li>It works for 24 hours, and they must choose a new password when they sign in with it.</li>
         <li>They and the other administrators are told by email. This is recorded in the audit log.</li>
+        {p.historyNotOnReset ? <li>{DIRECTORY_HISTORY_NOT_ON_RESET}</li> : null}
       </ul>
       <form method="post" action={`/admin/users/${u.id}/temp-password`}>
         <Csrf token={p.csrf} />
