@@ -26,6 +26,11 @@ export interface DirectoryEntry {
   readonly disabled: boolean;
   /** Locked after wrong passwords (AD `lockoutTime` > 0; OpenLDAP `pwdAccountLockedTime`). */
   readonly locked: boolean;
+  /**
+   * The password was set by an administrator and must be changed first, where a bind does not say
+   * so (OpenLDAP `pwdReset: TRUE`: the bind succeeds). AD answers the bind itself (data 773).
+   */
+  readonly mustChange?: boolean;
 }
 
 /**

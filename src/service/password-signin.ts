@@ -126,7 +126,8 @@ export async function proveByDirectory(
   let bound = await directory.verifyPassword(entry, normalized);
   if (!bound.ok && bound.error === 'wrong_password' && typed !== normalized)
     bound = await directory.verifyPassword(entry, typed);
-  if (bound.ok) return entry.disabled ? 'disabled' : 'ok';
+  // OpenLDAP's bind succeeds under pwdReset (ppolicy then allows only a password change): the entry says so
+  if (bound.ok) return entry.disabled ? 'disabled' : entry.mustChange ? 'must_change' : 'ok';
   switch (bound.error) {
     case 'wrong_password':
       // OpenLDAP answers a locked account's bind as a wrong password: its entry says locked

@@ -144,6 +144,27 @@ describe('sign-in of a directory account against a real slapd', () => {
     assert.equal(!badCurrent.ok && badCurrent.error, 'invalid_credentials');
   });
 
+  test('pwdReset (a password an administrator set): the bind succeeds, the sign-in leads to the forced change, which goes to the directory', async () => {
+    const p = await person('Tidal-Ember-Quartz-46');
+    slapd.ldapmodify(`dn: ${p.entry.dn}\nchangetype: modify\nreplace: pwdReset\npwdReset: TRUE\n`);
+    const wrong = await kit.app.sessions.signIn(p.account.login, 'Tidal-Ember-Quartz-47', RC);
+    assert.equal(!wrong.ok && wrong.error, 'invalid_credentials', 'a wrong password stays wrong');
+    const r = await kit.app.sessions.signIn(p.account.login, p.password, RC);
+    assert.ok(r.ok, !r.ok ? r.error : '');
+    assert.equal(r.value.account.mustChangePassword, true, 'routed to the forced change');
+    assert.equal((await auditOf(kit.app, p.account.id)).at(-1)?.outcome, 'must_change');
+    const page = await signInPage(p.account.login, p.password);
+    assert.equal(page.headers.location, '/account/password', 'the pages send the person to the change');
+    const auth = await kit.app.sessions.authenticate(r.value.token);
+    assert.ok(auth);
+    const next = 'Saffron lantern Velvet 3108';
+    const changed = await kit.app.sessions.changePassword(auth, p.password, next, next, RC);
+    assert.ok(changed.ok, !changed.ok ? changed.error : '');
+    assert.ok((await dir.directory.verifyPassword(p.entry, next)).ok, 'the new password binds');
+    assert.doesNotMatch(slapd.ldapsearch(p.entry.dn, '(objectClass=*)', ['pwdReset']), /pwdReset: TRUE/);
+    assert.equal((await kit.app.store.directory.getAccount(p.account.id))?.mustChangePassword, false);
+  });
+
   test('a built-in account of another tenant gets no unlock hint: the hint follows the login domain', async () => {
     const other = await kit.app.sessions.signIn('nobody@elsewhere.example', 'whatever-password-1', RC);
     assert.equal(!other.ok && other.error, 'invalid_credentials');

@@ -50,6 +50,8 @@ export interface EntryState {
   readonly disabled: boolean;
   readonly locked: boolean;
   readonly protected: boolean;
+  /** The password must be changed first (OpenLDAP `pwdReset`). */
+  readonly mustChange?: boolean;
 }
 
 /** What differs between directory kinds. */

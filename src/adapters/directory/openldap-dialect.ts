@@ -54,6 +54,7 @@ export const openLdapDialect: LdapDialect = {
   stateAttributes: (s) => [
     'pwdAccountLockedTime',
     'pwdPolicySubentry',
+    'pwdReset',
     ...(s.disabledAttribute ? [s.disabledAttribute.name] : []),
   ],
   idOf: (raw) => (Buffer.isBuffer(raw) ? raw.toString('utf8') : raw).toLowerCase(),
@@ -62,7 +63,12 @@ export const openLdapDialect: LdapDialect = {
     const lockedAt = firstValue(e, 'pwdAccountLockedTime');
     const flag = s.disabledAttribute;
     const disabled = lockedAt === PERMANENT_LOCK || (!!flag && firstValue(e, flag.name) === flag.value);
-    return { disabled, locked: lockedAt !== null && !disabled, protected: false };
+    return {
+      disabled,
+      locked: lockedAt !== null && !disabled,
+      protected: false,
+      mustChange: firstValue(e, 'pwdReset')?.toUpperCase() === 'TRUE',
+    };
   },
   memberFilter: (dn) => `(member=${escapeFilterValue(dn)})`,
   async writePassword(c: Connection, entry: DirectoryEntry, password: string, options: SetPasswordOptions) {
