@@ -4,24 +4,26 @@
 //
 //   node scripts/test.mjs [substring of a test path …]
 //
-// Most of a test process's CPU goes to starting it: tsx, then the app's module graph (fastify,
-// kysely, zod, ioredis… ~1.5-2 s of CPU), before the first test runs. So the light files run
-// several to a process: they are dealt into groups, and each group is one generated entry file
-// that imports its test files one after the other; node's runner then treats a group like one
-// test file (a process of its own, `--test-concurrency` at a time). Node 22.8's
+// Most of a test process's CPU went to starting it: tsx, then the app's module graph (fastify,
+// kysely, zod, ioredis… ~2 s of CPU), and for a browser test a Chromium, before the first test
+// runs. So test files run several to a process: they are dealt into groups, and each group is one
+// generated entry file that imports its test files one after the other; node's runner treats a
+// group like one test file (a process of its own, `--test-concurrency` at a time). Node 22.8's
 // `--experimental-test-isolation=none` would do this, but Node 20 lacks it.
 //
 // In a group, the files share one process: their tests run one after the other in import order,
-// a top-level after() of a file runs when the whole group ends, and module state (a migrated
-// template database, a parsed dictionary) is shared. Files that need a process of their own stay
-// alone (ISOLATED below): browsers, real directories, real `sspr serve` processes, timing
-// measurements, long CPU-bound runs. A file that fails to load fails as a test named after it,
-// and every failing test is reported with its own file and line.
+// a top-level after() of a file runs when the whole group ends, and module state is shared (the
+// migrated template database, the password dictionary, the browser tests' one Chromium:
+// test/e2e/harness.ts launchBrowser()). Some files keep a process of their own (ALONE below).
+// A file that fails to load fails as a test named after it, and every failing test is reported
+// with its own file and line.
 //
-// Environment: SSPR_TEST_CONCURRENCY (processes at once, default 2), SSPR_TEST_GROUPS (how many
-// groups the light files are dealt into, default 6; 0 runs every file in its own process).
+// Environment: SSPR_TEST_CONCURRENCY (processes at once, default 2); SSPR_TEST_GROUPS (how many
+// groups the light files are dealt into, default 6; 0 runs every file in its own process, as
+// before); SSPR_TEST_BROWSER_GROUPS (the same for browser files, default 3); SSPR_TEST_PLAN=1
+// prints the jobs in the order they would start, and runs nothing.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -30,35 +32,48 @@ const root = path.resolve(import.meta.dirname, '..');
 const only = process.argv.slice(2);
 
 /** Files that run in a process of their own, each with why. */
-const ISOLATED = [
-  [/^test\/e2e\//, 'one Chromium per process'],
-  [/-browser\.test\.ts$/, 'one Chromium per process'],
-  [/^test\/directories\//, 'real slapd and Samba DC (a machine-wide lock serialises the DC)'],
-  [/^test\/scale\/two-instances\.test\.ts$/, 'real `sspr serve` processes under load, kill -9'],
-  [/^test\/model\//, 'long CPU-bound model run'],
-  [/^test\/cli\/(cli-serve|build)\.test\.ts$/, 'builds and spawns the bundle'],
-  [/^test\/attack\/enumeration\.test\.ts$/, 'measures response times: nothing else may run in its process'],
+const ALONE = [
+  [
+    (f, text) => text.includes('startSambaDc('),
+    'holds the machine-wide Samba DC lock until its after() runs: two such files in one process would wait on each other',
+  ],
+  [(f) => f.startsWith('test/directories/'), 'real slapd and Samba; some change process.env'],
+  [(f) => f === 'test/scale/two-instances.test.ts', 'real `sspr serve` processes under load, kill -9'],
+  [(f) => f.startsWith('test/model/'), 'long CPU-bound model run: a lane of its own'],
+  [(f) => /^test\/cli\/(cli-serve|build)\.test\.ts$/.test(f), 'builds and spawns the bundle'],
+  [(f) => f === 'test/attack/enumeration.test.ts', 'measures response times: nothing else may run in its process'],
 ];
-/** Files that share a process only with each other (a group of their own), each with why. */
-const APART = [[/^test\/scale\//, 'scale', 'private redis-servers, a PostgreSQL proxy that goes down, real Redis']];
+/** Kinds of files that share processes only among themselves: [name, test, groups]. */
+const KINDS = [
+  [
+    'browser',
+    (f) => f.startsWith('test/e2e/') || f.endsWith('-browser.test.ts'),
+    envCount('SSPR_TEST_BROWSER_GROUPS', 3),
+  ],
+  ['scale', (f) => f.startsWith('test/scale/'), 1],
+  ['light', () => true, envCount('SSPR_TEST_GROUPS', 6)],
+];
 
 /**
- * Rough CPU seconds of the heaviest files (measured one file per process, Node 20, 2 cores): the
- * runner starts the longest first so that no long file starts last. Only the order depends on it.
- * Other files weigh by their size (~1 s per 4 KB).
+ * Rough seconds of the heaviest files (one file per process, Node 20, 2 cores): the runner starts
+ * the longest jobs first so that no long one starts last, and balances the groups with it. Only
+ * the order and the grouping depend on it. Other files weigh by their size: ~1 s per 4 KB, a
+ * browser file 8 s per 4 KB (pages, axe scans, waits), a scale file 5 s (real servers, outages),
+ * a file with its own directory server 3 s.
  */
 const KNOWN_SECONDS = {
   'test/e2e/reset-journeys.test.ts': 120,
   'test/model/reset-model.test.ts': 65,
   'test/scale/two-instances.test.ts': 60,
-  'test/e2e/admin-console.test.ts': 50,
-  'test/e2e/help-and-support.test.ts': 40,
-  'test/e2e/security-info.test.ts': 40,
-  'test/e2e/admin-insights.test.ts': 30,
-  'test/http/reset-pages-browser.test.ts': 20,
-  'test/attack/enumeration.test.ts': 20,
-  'test/e2e/api-keys-console.test.ts': 17,
+  'test/attack/enumeration.test.ts': 25,
+  'test/cli/cli-serve.test.ts': 15,
+  'test/cli/build.test.ts': 10,
 };
+
+function envCount(name, fallback) {
+  const n = Number(process.env[name] ?? fallback);
+  return Number.isInteger(n) && n >= 0 ? n : fallback;
+}
 
 function walk(dir) {
   return readdirSync(dir).flatMap((name) => {
@@ -68,22 +83,22 @@ function walk(dir) {
   });
 }
 
-function weightOf(file) {
-  return KNOWN_SECONDS[file] ?? statSync(path.join(root, file)).size / 4096;
-}
-
 let files = walk(path.join(root, 'test')).sort();
 if (only.length > 0) files = files.filter((f) => only.some((o) => f.includes(o)));
 if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
+const texts = new Map(files.map((f) => [f, readFileSync(path.join(root, f), 'utf8')]));
+const samba = (f) => texts.get(f).includes('startSambaDc(');
 
-const isolated = files.filter((f) => ISOLATED.some(([re]) => re.test(f)));
-const apart = APART.map(([re, name]) => ({ name, files: files.filter((f) => !isolated.includes(f) && re.test(f)) }));
-const light = files.filter((f) => !isolated.includes(f) && !apart.some((a) => a.files.includes(f)));
-const wantedGroups = Number(process.env.SSPR_TEST_GROUPS ?? '6');
-const grouping = Number.isInteger(wantedGroups) && wantedGroups > 0;
+function weightOf(file) {
+  if (KNOWN_SECONDS[file] !== undefined) return KNOWN_SECONDS[file];
+  const size = texts.get(file).length / 4096;
+  if (KINDS[0][1](file)) return size * 8;
+  if (file.startsWith('test/scale/')) return size * 5;
+  return file.startsWith('test/directories/') ? size * 3 : size;
+}
 
 /** Deals `list` into `n` groups of about equal weight (heaviest first, each to the lightest group). */
 function deal(list, n) {
@@ -97,52 +112,64 @@ function deal(list, n) {
   return groups.filter((g) => g.files.length > 0);
 }
 
-/** Every job: a test file or a generated group entry, with its weight. */
-const jobs = isolated.map((file) => ({ arg: file, weight: weightOf(file) }));
-/** Groups of files to run one process each: [name, files]; a group of one file runs as that file. */
-const groups = [];
-if (grouping) {
-  deal(light, Math.min(wantedGroups, light.length)).forEach((g, i, all) =>
-    groups.push([`group-${i + 1}-of-${all.length}`, g.files]),
-  );
-  for (const a of apart) if (a.files.length > 0) groups.push([a.name, a.files]);
-} else {
-  groups.push(...[...light, ...apart.flatMap((a) => a.files)].map((f) => [f, [f]]));
-}
+/** Every job: a test file, or a generated group entry; weight; whether it holds the Samba DC. */
+const jobs = [];
+const alone = files.filter((f) => ALONE.some(([is]) => is(f, texts.get(f))));
+for (const f of alone) jobs.push({ arg: f, weight: weightOf(f), samba: samba(f) });
+let rest = files.filter((f) => !alone.includes(f));
 let tmp = null;
-for (const [name, members] of groups) {
-  const weight = members.reduce((sum, f) => sum + weightOf(f), 0);
-  if (members.length === 1) {
-    jobs.push({ arg: members[0], weight });
-    continue;
-  }
-  tmp ??= mkdtempSync(path.join(os.tmpdir(), 'sspr-test-groups-'));
-  const entry = path.join(tmp, `${name}.test.mjs`);
-  const urls = members.map((f) => [f, pathToFileURL(path.join(root, f)).href]);
-  writeFileSync(
-    entry,
-    [
-      '// Generated by scripts/test.mjs: these test files run one after the other in this one process.',
-      "import { test } from 'node:test';",
-      `const files = ${JSON.stringify(urls, null, 2)};`,
-      'for (const [file, url] of files) {',
-      '  try {',
-      '    await import(url);',
-      '  } catch (error) {',
-      '    test(`${file} loads`, () => {',
-      '      throw error;',
-      '    });',
-      '  }',
-      '}',
-      '',
-    ].join('\n'),
-  );
-  jobs.push({ arg: entry, weight });
-  console.log(`${name} (one process): ${members.join(' ')}`);
+for (const [kind, is, count] of KINDS) {
+  const mine = rest.filter((f) => is(f));
+  rest = rest.filter((f) => !mine.includes(f));
+  if (mine.length === 0) continue;
+  const groups = count === 0 ? mine.map((f) => ({ files: [f] })) : deal(mine, Math.min(count, mine.length));
+  groups.forEach((g, i) => {
+    const weight = g.files.reduce((sum, f) => sum + weightOf(f), 0);
+    if (g.files.length === 1) return jobs.push({ arg: g.files[0], weight, samba: false });
+    const name = groups.length > 1 ? `${kind}-${i + 1}-of-${groups.length}` : kind;
+    tmp ??= mkdtempSync(path.join(os.tmpdir(), 'sspr-test-groups-'));
+    const entry = path.join(tmp, `${name}.test.mjs`);
+    const urls = g.files.map((f) => [f, pathToFileURL(path.join(root, f)).href]);
+    writeFileSync(
+      entry,
+      [
+        '// Generated by scripts/test.mjs: these test files run one after the other in this one process.',
+        "import { test } from 'node:test';",
+        `const files = ${JSON.stringify(urls, null, 2)};`,
+        'for (const [file, url] of files) {',
+        '  try {',
+        '    await import(url);',
+        '  } catch (error) {',
+        '    test(`${file} loads`, () => {',
+        '      throw error;',
+        '    });',
+        '  }',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    jobs.push({ arg: entry, weight, samba: false });
+    console.log(`${name} (one process): ${g.files.join(' ')}`);
+  });
 }
-// longest first: node's runner starts the files in this order, `--test-concurrency` at a time
-jobs.sort((a, b) => b.weight - a.weight);
 
+// Longest first: node's runner starts the jobs in this order, `--test-concurrency` at a time. The
+// files holding the Samba DC wait for each other's lock, so they are spread out over the order
+// rather than started side by side, where one lane would only wait.
+jobs.sort((a, b) => b.weight - a.weight);
+const sambaJobs = jobs.filter((j) => j.samba);
+const order = jobs.filter((j) => !j.samba);
+sambaJobs.forEach((j, i) => {
+  order.splice(Math.min(order.length, Math.round(((i + 0.5) * order.length) / sambaJobs.length) + i), 0, j);
+});
+
+if (process.env.SSPR_TEST_PLAN === '1') {
+  // the order the jobs start in, with their weights, and nothing run
+  for (const j of order)
+    console.log(`${j.weight.toFixed(1).padStart(6)}  ${j.samba ? 'samba ' : ''}${path.basename(j.arg)}`);
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  process.exit(0);
+}
 const concurrency = process.env.SSPR_TEST_CONCURRENCY ?? '2';
 const result = spawnSync(
   process.execPath,
@@ -154,7 +181,7 @@ const result = spawnSync(
     '--test',
     `--test-concurrency=${concurrency}`,
     '--test-reporter=spec',
-    ...jobs.map((j) => j.arg),
+    ...order.map((j) => j.arg),
   ],
   { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
 );
