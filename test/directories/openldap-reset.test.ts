@@ -20,6 +20,7 @@ import {
   auditOf,
   completedNotices,
   entryOf,
+  newestEmail,
   openSession,
   reachNewPassword,
   sessionRevoked,
@@ -215,6 +216,57 @@ describe('self-service reset against a real slapd (ppolicy)', () => {
     assert.match(slapd.ldapsearch(entry.dn, '(objectClass=*)', ['pwdReset']), /pwdReset: TRUE/);
     assert.ok((await d.directory.verifyPassword(entry, r.value.tempPassword)).ok, 'the temporary password binds');
     assert.equal((await t.app.store.directory.getAccount(account.id))?.mustChangePassword, true);
+  });
+
+  test("an admin's one-time link: a refusal keeps the link's page usable, the next password goes to the directory; the CLI's --must-change sets pwdReset", async () => {
+    const { d, entry, account, email } = await setup({ password: 'Quiet-Harbour-Lantern-48' });
+    const admin = await t.app.store.directory.createAccount({
+      id: t.app.random.uuid(),
+      tenantId: d.tenantId,
+      login: `helpdesk@${d.domain}`,
+      displayName: 'Helpdesk Admin',
+      role: 'admin',
+      enabled: true,
+      passwordHash: null,
+      mustChangePassword: false,
+      now: clock.now(),
+    });
+    assert.ok(admin.ok);
+    const sent = await t.app.admin.assistedReset({ kind: 'admin', account: admin.value }, account.id, 'link', RC);
+    assert.ok(sent.ok, JSON.stringify(sent));
+    const token = /\/reset\/assisted\?t=([A-Za-z0-9_-]+)/.exec(
+      await newestEmail(t.app, email, 'admin.reset_link'),
+    )?.[1];
+    assert.ok(token);
+    const redeemed = await t.app.admin.assisted.redeem(token, RC);
+    assert.ok(redeemed.ok);
+    const grant = redeemed.value.grant;
+    const refused = await t.app.admin.assisted.setPassword(
+      grant,
+      'Quiet-Harbour-Lantern-48',
+      'Quiet-Harbour-Lantern-48',
+      RC,
+    );
+    assert.equal(!refused.ok && refused.error, 'directory_in_history');
+    assert.ok((await t.app.admin.assisted.view(grant)).ok, 'the grant still works');
+    const set = await t.app.admin.assisted.setPassword(
+      grant,
+      'garnet river compass tulip',
+      'garnet river compass tulip',
+      RC,
+    );
+    assert.ok(set.ok, !set.ok ? set.error : '');
+    assert.ok((await d.directory.verifyPassword(entry, 'garnet river compass tulip')).ok);
+    // the command line: sspr user set-password --must-change
+    const cli = await t.app.directory.setPassword({
+      login: account.login,
+      password: 'pewter lagoon almond ribbon',
+      mustChange: true,
+      actor: 'cli',
+    });
+    assert.ok(cli.ok, !cli.ok ? cli.error : '');
+    assert.ok((await d.directory.verifyPassword(entry, 'pewter lagoon almond ribbon')).ok);
+    assert.match(slapd.ldapsearch(entry.dn, '(objectClass=*)', ['pwdReset']), /pwdReset: TRUE/);
   });
 
   test('a service account without write rights: "contact your administrator", the diagnostic only in the audit log', async () => {
