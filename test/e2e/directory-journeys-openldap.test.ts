@@ -7,22 +7,26 @@
 // sees (catalogue text, axe clean) and what the directory holds (binds).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { RESET_PAGE_TEXT, RESET_STAYS_OPEN, STEP_PROBLEMS, withTime } from '../../src/core/ui-text.ts';
-import { ACCOUNT_TEXT } from '../../src/http/account/account-views.tsx';
 import type { Account } from '../../src/core/directory-model.ts';
 import type { DirectoryEntry } from '../../src/ports/external-directory.ts';
 import { addDirectoryTenant, entryOf, type DirectoryTenant } from '../directories/directory-reset-kit.ts';
 import { BASE_DN, POLICY_DN, SERVICE_DN, SERVICE_PASSWORD, startSlapd, type Slapd } from '../directories/slapd.ts';
+import { launchBrowser, newContext, startE2eServer, type E2eServer } from './harness.ts';
 import {
-  axeViolations,
-  codeIn,
-  formatViolations,
-  launchBrowser,
-  newContext,
-  startE2eServer,
-  type E2eServer,
-} from './harness.ts';
+  axeClean,
+  binds,
+  forcedChange,
+  h1,
+  mainText,
+  passEmailGate,
+  passSmsGate,
+  setTemporaryPassword,
+  signIn,
+  timed,
+  typePassword,
+} from './directory-journey-kit.ts';
 
 const BIND_ENV = 'SSPR_DIRECTORY_TEST_E2E_LDAP_JOURNEYS_BIND';
 let browser: Browser;
@@ -126,70 +130,8 @@ async function page(): Promise<Page> {
   return c.newPage();
 }
 
-async function h1(p: Page): Promise<string> {
-  return ((await p.locator('h1').first().textContent()) ?? '').trim();
-}
-
-async function mainText(p: Page): Promise<string> {
-  return (await p.locator('main').innerText()).replace(/\s+/g, ' ');
-}
-
-async function axeClean(p: Page, label: string): Promise<void> {
-  const violations = await axeViolations(p);
-  assert.equal(violations.length, 0, formatViolations(label, violations));
-}
-
-async function submit(p: Page, button: string, pathname: string): Promise<Response> {
-  const response = p.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === pathname);
-  const loaded = p.waitForEvent('load');
-  await p.getByRole('button', { name: button, exact: true }).click();
-  const answer = await response;
-  await loaded;
-  return answer;
-}
-
-/** /reset → user ID → CAPTCHA → Next → the email's code: the page that follows the email gate. */
-async function passEmailGate(p: Page, login: string, email: string): Promise<void> {
-  const seen = (await s.outbox()).map((m) => m.id);
-  await p.goto(`${s.baseUrl}/reset`);
-  await p.getByLabel('User ID', { exact: true }).fill(login);
-  const widget = p.locator('altcha-widget');
-  const auto = (await widget.getAttribute('auto')) ?? 'off';
-  if (auto === 'off') await widget.locator('label').first().click();
-  if (auto !== 'onsubmit') await p.locator('input[name="altcha"][value]').first().waitFor({ state: 'attached' });
-  assert.equal((await submit(p, 'Next', '/reset')).status(), 303);
-  assert.equal(await h1(p), RESET_PAGE_TEXT.emailCode.title);
-  const message = await s.waitForMessage({ to: email, channel: 'email', containing: 'reset code', notIds: seen });
-  await p.getByLabel('Security code', { exact: true }).fill(codeIn(message));
-  assert.equal((await submit(p, 'Verify', '/reset/flow/code')).status(), 303);
-}
-
-async function typePassword(p: Page, password: string): Promise<Response> {
-  await p.getByLabel('New password', { exact: true }).fill(password);
-  await p.getByLabel('Type it again', { exact: true }).fill(password);
-  return submit(p, 'Change password', '/reset/flow/password');
-}
-
-async function signIn(p: Page, login: string, password: string): Promise<Response> {
-  await p.goto(`${s.baseUrl}/signin`);
-  await p.getByLabel('User ID').fill(login);
-  await p.getByLabel('Password', { exact: true }).fill(password);
-  return submit(p, 'Sign in', '/signin');
-}
-
-async function binds(d: DirectoryTenant, entry: DirectoryEntry, password: string): Promise<string> {
-  const r = await d.directory.verifyPassword(entry, password);
-  return r.ok ? 'ok' : r.error;
-}
-
-async function timed(label: string, body: () => Promise<void>): Promise<void> {
-  const started = performance.now();
-  await body();
-  timings.push(`${label} ${((performance.now() - started) / 1000).toFixed(1)} s`);
-}
-
 test('OpenLDAP: an administrator (member of the admin group, synced as admin) resets through both gates, email code then SMS code; the new password binds, the old one fails', async () => {
-  await timed('admin two gates', async () => {
+  await timed(timings, 'admin two gates', async () => {
     const t = await syncedTenant(
       'ldapadmin',
       [
@@ -211,18 +153,9 @@ test('OpenLDAP: an administrator (member of the admin group, synced as admin) re
     const entry = await t.entry('ada');
 
     const p = await page();
-    await passEmailGate(p, ada.login, 'ada@home.example');
-    assert.equal(await h1(p), RESET_PAGE_TEXT.phoneNumber.title, 'an administrator needs a second gate');
-    assert.ok((await mainText(p)).includes('••71'), `the masked phone: ${await mainText(p)}`);
-    assert.equal(await p.getByRole('button', { name: RESET_PAGE_TEXT.phoneNumber.backToEmail }).count(), 0);
+    await passEmailGate(s, p, ada.login, 'ada@home.example');
     await axeClean(p, 'OpenLDAP admin: phone number');
-    await p.getByLabel('Mobile phone number', { exact: true }).fill('+15555550171');
-    assert.equal((await submit(p, 'Send code', '/reset/flow/phone')).status(), 303);
-    assert.equal(await h1(p), RESET_PAGE_TEXT.smsCode.title);
-    const sms = await s.waitForMessage({ to: '+15555550171', channel: 'sms' });
-    await p.getByLabel('Security code', { exact: true }).fill(codeIn(sms));
-    assert.equal((await submit(p, 'Verify', '/reset/flow/code')).status(), 303);
-
+    await passSmsGate(s, p, '+15555550171');
     assert.equal(await h1(p), RESET_PAGE_TEXT.newPassword.title);
     const text = await mainText(p);
     assert.ok(text.includes(RESET_PAGE_TEXT.newPassword.directoryRules), `the directory's rules: ${text}`);
@@ -243,7 +176,7 @@ test('OpenLDAP: an administrator (member of the admin group, synced as admin) re
 });
 
 test('OpenLDAP: the directory goes down at the new-password step: the page says resets are unavailable and until when the reset stays open, nothing changed; back up, the same page completes', async () => {
-  await timed('directory down mid-flow', async () => {
+  await timed(timings, 'directory down mid-flow', async () => {
     const t = await syncedTenant(
       'ldapdown',
       [{ uid: 'dora', name: 'Dora Down', password: 'Amber-Harbour-Lantern-73', mail: 'dora@home.example' }],
@@ -252,7 +185,7 @@ test('OpenLDAP: the directory goes down at the new-password step: the page says 
     const dora = await t.account('dora');
     const entry = await t.entry('dora');
     const p = await page();
-    await passEmailGate(p, dora.login, 'dora@home.example');
+    await passEmailGate(s, p, dora.login, 'dora@home.example');
     assert.equal(await h1(p), RESET_PAGE_TEXT.newPassword.title);
     const cookie = (await p.context().cookies()).find((c) => c.name === 'sspr_flow');
     assert.ok(cookie, 'the reset is bound to this browser');
@@ -292,7 +225,7 @@ test('OpenLDAP: the directory goes down at the new-password step: the page says 
 });
 
 test('OpenLDAP: a temporary password from the console (the admin signed in with their directory password) sets pwdReset; the person signs in with it, is sent to the forced change, and the new password binds', async () => {
-  await timed('temporary password', async () => {
+  await timed(timings, 'temporary password', async () => {
     const t = await syncedTenant(
       'ldaptemp',
       [
@@ -313,36 +246,14 @@ test('OpenLDAP: a temporary password from the console (the admin signed in with 
     assert.equal(hana.role, 'admin');
 
     const admin = await page();
-    assert.equal((await signIn(admin, hana.login, 'Amber-Harbour-Lantern-74')).status(), 303);
-    await admin.goto(`${s.baseUrl}/admin/users/${tom.id}`);
-    assert.equal(await h1(admin), 'Tom Temporary');
-    await admin.getByRole('link', { name: 'Set a temporary password…' }).click();
-    await admin.waitForURL(/\/temp-password$/);
-    await axeClean(admin, 'OpenLDAP console: temporary password confirm');
-    assert.equal(
-      (await submit(admin, 'Yes, set a temporary password', `/admin/users/${tom.id}/temp-password`)).status(),
-      200,
-    );
-    const temp = ((await admin.locator('#temp-password').textContent()) ?? '').trim();
-    assert.match(temp, /^[A-Za-z2-9]{5}(-[A-Za-z2-9]{5}){3,}$/);
-    await axeClean(admin, 'OpenLDAP console: temporary password shown');
+    assert.equal((await signIn(s, admin, hana.login, 'Amber-Harbour-Lantern-74')).status(), 303);
+    const temp = await setTemporaryPassword(s, admin, tom);
 
     assert.match(slapd.ldapsearch(entry.dn, '(objectClass=*)', ['pwdReset']), /pwdReset: TRUE/, 'must change');
     assert.equal(await binds(t.d, entry, temp), 'ok', 'the temporary password is in the directory');
     assert.equal(await binds(t.d, entry, 'Amber-Harbour-Lantern-75'), 'wrong_password', 'the old one is gone');
 
-    const person = await page();
-    assert.equal((await signIn(person, tom.login, temp)).status(), 303);
-    assert.equal(new URL(person.url()).pathname, '/account/password', 'sent to the forced change');
-    assert.equal(await h1(person), ACCOUNT_TEXT.password.title);
-    assert.ok((await mainText(person)).includes(ACCOUNT_TEXT.password.forced), await mainText(person));
-    await axeClean(person, 'OpenLDAP forced change');
-    await person.getByLabel('Current password').fill(temp);
-    await person.getByLabel('New password').fill('saffron glacier teapot lantern');
-    await person.getByLabel('Type it again').fill('saffron glacier teapot lantern');
-    assert.equal((await submit(person, 'Change password', '/account/password')).status(), 303);
-    assert.match(person.url(), /\/account\?changed=1$/);
-    assert.ok((await mainText(person)).includes(ACCOUNT_TEXT.password.done), await mainText(person));
+    await forcedChange(s, await page(), tom.login, temp, 'saffron glacier teapot lantern');
 
     assert.equal(await binds(t.d, entry, 'saffron glacier teapot lantern'), 'ok', 'the new password binds');
     assert.equal(await binds(t.d, entry, temp), 'wrong_password', 'the temporary one no longer does');
