@@ -46,6 +46,8 @@ export interface SigninPrincipal<P extends SigninSubject, K extends SigninKind> 
   refusalOf?(p: P): string | null;
   /** After the password matched: a last refusal that needs a lookup (an expired temporary password), or null. */
   lateRefusal?(p: P, now: number): Promise<string | null>;
+  /** The tenant of a login's domain (accounts only): an unknown login there costs the directory's work too. */
+  tenantOfLogin?(login: string): Promise<string | null>;
   /** The principal's directory identity when its password lives in a directory (accounts only), or null. */
   externalOf?(p: P): DirectoryIdentity | null;
   /** The directory proved the password but wants it changed first (AD 773/532, OpenLDAP pwdReset): flag it, in `tx`. */
@@ -192,14 +194,20 @@ export class PasswordSignin {
       }
     }
     const refusal = found ? (principal.refusalOf?.(found) ?? null) : null;
-    const external = found && refusal === null ? (principal.externalOf?.(found) ?? null) : null;
+    const external = found ? (principal.externalOf?.(found) ?? null) : null;
     // a directory account's (null) hash is never compared: the dummy costs the same argon2 work
     const stored = external ? null : (found?.passwordHash ?? null);
     const hash = stored ?? (await dummyHash(this.d.hasher, this.d.random));
     const matches = await this.d.hasher.verify(hash, normalizePassword(password.slice(0, VERIFY_MAX_CHARS)));
-    const proof = external ? await proveByDirectory(this.d.directories, external, password) : null;
-    if (found && proof === 'unreachable') {
-      await principal.audit(this.d.store, found, rc, now, 'failed', 'directory_unreachable', {});
+    // the directory's work for every login of a directory tenant (a disabled account's, an unknown
+    // login's: a search and a bind that prove nothing), so neither time nor "cannot check" tells them apart
+    const proof = external
+      ? await proveByDirectory(this.d.directories, external, password)
+      : !found && login.ok && principal.tenantOfLogin
+        ? await this.#decoyProof(await principal.tenantOfLogin(login.value), password)
+        : null;
+    if (proof === 'unreachable') {
+      if (found) await principal.audit(this.d.store, found, rc, now, 'failed', 'directory_unreachable', {});
       return err('directory_unreachable');
     }
     const proven = external ? proof === 'ok' || proof === 'must_change' : stored !== null && matches;
@@ -230,5 +238,36 @@ export class PasswordSignin {
     });
     // the computed key is the principal's kind: TypeScript cannot see it is exactly K
     return ok({ token, [principal.kind]: signedIn } as { readonly token: string } & { readonly [key in K]: P });
+  }
+
+  /**
+   * An unknown login of a tenant with a directory: the same round trips as a directory account's proof
+   * (a search by a fresh id, a bind to a DN nobody has: no real account's failure count moves), and
+   * the same `unreachable` when the directory does not answer. Proves nothing.
+   */
+  async #decoyProof(tenantId: string | null, password: string): Promise<DirectoryProof | null> {
+    if (tenantId === null || !this.d.directories) return null;
+    const opened = await this.d.directories.forTenant(tenantId);
+    if (!opened.ok) return 'unreachable';
+    if (opened.value === null) return null;
+    const id = this.d.random.uuid();
+    const found = await opened.value.getById(id);
+    if (!found.ok) return 'unreachable';
+    const bound = await opened.value.verifyPassword(
+      {
+        id,
+        dn: `cn=sspr-no-such-entry-${id}`,
+        login: '',
+        displayName: '',
+        email: null,
+        mobile: null,
+        admin: false,
+        protected: false,
+        disabled: false,
+        locked: false,
+      },
+      normalizePassword(password.slice(0, VERIFY_MAX_CHARS)),
+    );
+    return !bound.ok && bound.error === 'unreachable' ? 'unreachable' : 'wrong_password';
   }
 }

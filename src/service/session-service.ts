@@ -86,6 +86,7 @@ export class SessionService {
       return temp && temp.passwordHash === a.passwordHash && now >= temp.expiresAt ? 'temp_password_expired' : null;
     },
     // a directory account's password is proven by its directory (password-signin.ts)
+    tenantOfLogin: async (login) => (await this.d.store.directory.findTenantByDomain(domainOf(login)))?.id ?? null,
     externalOf: (a) => (a.externalId ? { tenantId: a.tenantId, externalId: a.externalId } : null),
     markMustChange: async (tx, a, now) =>
       a.mustChangePassword ? a : ((await tx.directory.updateAccount(a.id, { mustChangePassword: true }, now)) ?? a),

@@ -188,7 +188,7 @@ describe('sign-in of a directory account against a real slapd', () => {
     assert.equal(events.filter((e) => e.type === 'signin.succeeded').length, 0);
   });
 
-  test('a directory that does not answer is never a success and counts nothing; back up, the sign-in works', async () => {
+  test('a directory that does not answer is never a success and counts nothing (unknown logins of the tenant answer alike); back up, the sign-in works', async () => {
     const p = await person('Silver-Orchard-Bell-63');
     await slapd.pause();
     try {
@@ -197,6 +197,12 @@ describe('sign-in of a directory account against a real slapd', () => {
       const wrong = await kit.app.sessions.signIn(p.account.login, 'wrong-wrong-wrong-1', RC);
       assert.equal(!wrong.ok && wrong.error, 'directory_unreachable', 'a wrong password is not proven wrong either');
       assert.equal(await failures(p.account), 0, 'nothing counted');
+      const unknown = await kit.app.sessions.signIn(`nobody-here@${DOMAIN}`, p.password, RC);
+      assert.equal(
+        !unknown.ok && unknown.error,
+        'directory_unreachable',
+        'an unknown login of the tenant answers alike',
+      );
       const page = await signInPage(p.account.login, p.password);
       assert.equal(page.statusCode, 503);
       assert.ok(page.body.includes(DIRECTORY_SIGNIN_TEXT.unreachable.title.slice(7)), 'the page says why');
