@@ -66,6 +66,9 @@ const ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
   413: '`payload_too_large`.',
   415: '`unsupported_media_type`: send `Content-Type: application/json`.',
   429: `${codesWith(429)}; see the Retry-After header.`,
+  409: `${codesWith(409)}: the organisation's directory refused the change for now; nothing was changed.`,
+  502: `${codesWith(502)}: the organisation's directory refused for a reason only an administrator can fix (rights, TLS, settings); nothing was changed.`,
+  503: `${codesWith(503)}: a dependency does not answer (the organisation's directory: the flow stays on the new-password step until it expires); nothing was changed, try again in a few minutes.`,
 };
 
 type ResponseSpec = { description: string; content: { 'application/json': { schema: z.ZodType } } };
@@ -340,10 +343,10 @@ async function resetRoutes(instance: FastifyInstance, options: ResetApiOptions):
         tags: TAGS,
         summary: 'Set the new password (typed twice)',
         description:
-          'Ends the flow (`state: completed`): every session and outstanding code of the account is revoked. No sign-in follows.',
+          "Ends the flow (`state: completed`): every session and outstanding code of the account is revoked. No sign-in follows. For an account whose password lives in the organisation's directory, the password is written there first; a refusal answers its `directory_*` code, nothing else changes and the flow stays on the new-password step (another password may be tried). `GET /flow` on that step carries `flow.directoryRules`.",
         security: FLOW_SECURITY,
         body: PasswordBodySchema,
-        response: responses([200, StepResponseSchema, STEP_OK], [400, 404, 410, 413, 415]),
+        response: responses([200, StepResponseSchema, STEP_OK], [400, 403, 404, 409, 410, 413, 415, 502, 503]),
       },
     },
     async (request, reply) =>
