@@ -5,7 +5,7 @@
 // a change at next logon (bind answers data 773), and the person signs in with it, is sent to the
 // forced change and sets a password that binds. One DC per machine (startSambaDc holds its lock):
 // every AD journey is in this file, each test in its own OU. The directory going down mid-flow is
-// covered on AD by test/directories/ad-reset.test.ts (service and pages), in the browser on OpenLDAP.
+// covered on AD by test/directories/ad-reset.test.ts (service level), in the browser on OpenLDAP.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
