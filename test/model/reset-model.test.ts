@@ -418,6 +418,31 @@ class SetPassword extends FlowStep {
   }
 }
 
+/**
+ * "Unlock my account, keep my password" (issue 11 item 5): the model's accounts keep their passwords
+ * in sspr, so it must never succeed nor move anything (a directory account's unlock is tested
+ * against real directories in test/directories/).
+ */
+class Unlock extends FlowStep {
+  constructor(
+    readonly ref: FlowRef,
+    readonly binding: Binding,
+  ) {
+    super();
+  }
+  async act(kit: ModelKit) {
+    const flow = pickFlow(kit, this.ref);
+    if (!flow) return 'no flow';
+    const r = await onFlow(kit, flow, this.binding, 'unlock', (h) => kit.reset.unlockAccount(h, RC));
+    if (r.ok)
+      kit.violation('moves-by-transition', `flow #${flow.n} (${flow.who}) of a built-in account ended as unlocked`);
+    return `flow #${flow.n} (${flow.who}): ${describeResult(r)}`;
+  }
+  toString() {
+    return `unlock(${refText(this.ref)}, ${this.binding})`;
+  }
+}
+
 /** The step that moves the flow on from where it is: the right code or link, the right phone number, a new password. */
 class Advance extends FlowStep {
   constructor(
@@ -694,6 +719,7 @@ const steps: fc.Arbitrary<Cmd>[] = [
     3,
     fc.tuple(ref, binding).map(([r, b]) => new SetPassword(r, b)),
   ),
+  fc.tuple(ref, binding).map(([r, b]) => new Unlock(r, b)),
   ...weighted(
     2,
     fc.tuple(owner, fc.integer({ min: 2, max: 12 })).map(([o, k]) => new ParallelGuesses(o, k)),
