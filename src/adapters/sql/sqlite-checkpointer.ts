@@ -11,21 +11,32 @@ import { Worker } from 'node:worker_threads';
  * every `intervalMs`: a passive checkpoint never blocks writers or readers, it copies what no reader
  * still needs. The main connection keeps an automatic checkpoint at a much higher threshold as a
  * backstop, should the worker stop.
+ *
+ * The worker starts when the first checkpoint is due, `intervalMs` after opening: a store closed
+ * sooner (a one-shot CLI command, most tests) never pays for a thread (~45 ms of CPU to boot).
  */
 export class SqliteCheckpointer {
-  readonly #worker: Worker;
+  #worker: Worker | null = null;
+  #timer: NodeJS.Timeout | null;
 
   constructor(file: string, intervalMs = 1_000) {
-    const modulePath = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.#worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, modulePath, intervalMs } });
-    // the worker holds no request: it must not keep the process alive, and its failure only means
-    // the main connection's backstop checkpoints take over
-    this.#worker.unref();
-    this.#worker.on('error', () => {});
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      const modulePath = createRequire(import.meta.url).resolve('better-sqlite3');
+      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, modulePath, intervalMs } });
+      // the worker holds no request: it must not keep the process alive, and its failure only means
+      // the main connection's backstop checkpoints take over
+      worker.unref();
+      worker.on('error', () => {});
+      this.#worker = worker;
+    }, intervalMs);
+    this.#timer.unref();
   }
 
   async close(): Promise<void> {
-    await this.#worker.terminate();
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    await this.#worker?.terminate();
   }
 }
 
@@ -41,11 +52,13 @@ db.pragma('wal_autocheckpoint = 0');
 // after a checkpoint that reached the end, a log bigger than this is truncated back to it
 db.pragma('journal_size_limit = 67108864');
 const checkpoint = db.prepare('pragma wal_checkpoint(PASSIVE)');
-setInterval(() => {
+const round = () => {
   try {
     checkpoint.get();
   } catch {
     // busy or locked: the next round tries again
   }
-}, workerData.intervalMs);
+};
+round();
+setInterval(round, workerData.intervalMs);
 `;
