@@ -113,6 +113,15 @@ describe('self-service reset against a real slapd (ppolicy)', () => {
       { ...view.value.directoryRules },
       { minLength: DIRECTORY_MIN, complexity: true, history: 3, minAgeMs: null, historyOnReset: true },
     );
+    // the JSON API shows the same rules on that step
+    const api = await server.inject({
+      url: '/api/v1/reset/flow',
+      headers: { 'x-flow-secret': `${handle.flowId}.${handle.secret}` },
+    });
+    assert.equal(api.statusCode, 200);
+    const flow = api.json<{ flow: { passwordMinLength: number; directoryRules: { history: number } } }>().flow;
+    assert.equal(flow.passwordMinLength, DIRECTORY_MIN);
+    assert.equal(flow.directoryRules.history, 3);
     const started = performance.now();
     const set = await t.app.reset.setPassword(
       handle,
