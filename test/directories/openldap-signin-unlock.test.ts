@@ -241,6 +241,7 @@ describe('unlock without a reset against a real slapd', () => {
     const step = await b.follow(passed);
     assert.match(step.body, /action="\/reset\/flow\/unlock"/, 'the new-password step offers the unlock');
     assert.ok(step.body.includes(UNLOCK_TEXT.button));
+    const stepCsrf = b.csrf();
     const unlocked = await b.post('/reset/flow/unlock');
     const done = await b.follow(unlocked);
     assert.equal(done.statusCode, 200);
@@ -264,6 +265,10 @@ describe('unlock without a reset against a real slapd', () => {
     assert.equal(await notices(p.account.id, 'reset.completed'), 0);
     const again = await b.get('/reset/flow');
     assert.equal(h1(again.body), UNLOCK_TEXT.doneTitle, 'the flow stays ended as unlocked');
+    // the back button and a form again: the same answer, nothing moves
+    const twice = await b.post('/reset/flow/password', { _csrf: stepCsrf, password: 'x', confirm: 'x' });
+    assert.equal(h1(twice.body), UNLOCK_TEXT.doneTitle);
+    assert.equal(await notices(p.account.id, 'account.unlocked'), 2, 'no second notice');
   });
 
   test('the unlock is offered to directory accounts only; a built-in account cannot use it', async () => {

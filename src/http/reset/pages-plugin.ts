@@ -217,6 +217,9 @@ export async function resetPagesPlugin(fastify: FastifyInstance, options: ResetP
     error: StepError,
     detail?: string,
   ): Promise<FastifyReply> {
+    // a form of a reset that already ended by unlocking the account (the back button): say that again
+    if (error === 'flow_completed' && handle && (await app.reset.peekState(handle.flowId)) === 'unlocked')
+      return sendHtml(reply, UnlockedPage());
     const current = handle ? await app.reset.view(handle) : null;
     const view = current?.ok ? current.value : null;
     if (error === 'invalid_code') {
