@@ -153,8 +153,12 @@ describe('sign-in of a directory account against a real slapd', () => {
     assert.ok(r.ok, !r.ok ? r.error : '');
     assert.equal(r.value.account.mustChangePassword, true, 'routed to the forced change');
     assert.equal((await auditOf(kit.app, p.account.id)).at(-1)?.outcome, 'must_change');
-    const page = await signInPage(p.account.login, p.password);
+    const b = new TestBrowser(kit.server);
+    await b.get('/signin');
+    const page = await b.post('/signin', { login: p.account.login, password: p.password, next: '/account' });
     assert.equal(page.headers.location, '/account/password', 'the pages send the person to the change');
+    const forced = await b.follow(page);
+    assert.ok(forced.body.includes(DIRECTORY_SIGNIN_TEXT.mustChange.slice(0, 30)), 'the forced change says why');
     const auth = await kit.app.sessions.authenticate(r.value.token);
     assert.ok(auth);
     const next = 'Saffron lantern Velvet 3108';

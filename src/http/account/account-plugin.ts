@@ -91,6 +91,7 @@ export async function accountPlugin(fastify: FastifyInstance, options: { app: Ap
       ChangePasswordPage({
         csrf: reply.generateCsrf(),
         forced: auth.account.mustChangePassword,
+        directory: auth.account.externalId !== null,
         minLength: auth.tenant.policy.passwordMinLength,
         problem: null,
       }),
@@ -116,6 +117,7 @@ export async function accountPlugin(fastify: FastifyInstance, options: { app: Ap
         ChangePasswordPage({
           csrf: reply.generateCsrf(),
           forced: auth.account.mustChangePassword,
+          directory: auth.account.externalId !== null,
           minLength: auth.tenant.policy.passwordMinLength,
           problem,
         }),

@@ -178,6 +178,8 @@ export function AccountHomePage(p: {
 export function ChangePasswordPage(p: {
   csrf: string;
   forced: boolean;
+  /** The password lives in the organisation's directory (its "must change", or an admin's temporary password there). */
+  directory?: boolean;
   minLength: number;
   problem: ProblemText | null;
 }): VNode {
@@ -185,7 +187,7 @@ export function ChangePasswordPage(p: {
   return (
     <Layout title={t.title}>
       <h1>{t.title}</h1>
-      {p.forced ? <p>{t.forced}</p> : null}
+      {p.forced ? <p>{p.directory ? DIRECTORY_SIGNIN_TEXT.mustChange : t.forced}</p> : null}
       <Problem problem={p.problem} />
       <form method="post" action="/account/password" class="stack">
         <Csrf token={p.csrf} />
