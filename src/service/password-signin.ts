@@ -45,7 +45,7 @@ export interface SigninPrincipal<P extends SigninSubject, K extends SigninKind> 
   /** Why a principal with the right password may still not sign in (`disabled`), or null. */
   refusalOf?(p: P): string | null;
   /** After the password matched: a last refusal that needs a lookup (an expired temporary password), or null. */
-  lateRefusal?(p: P, now: number): Promise<string | null>;
+  lateRefusal?(p: P, now: number, password: string): Promise<string | null>;
   /** The tenant of a login's domain (accounts only): an unknown login there costs the directory's work too. */
   tenantOfLogin?(login: string): Promise<string | null>;
   /** The principal's directory identity when its password lives in a directory (accounts only), or null. */
@@ -221,7 +221,7 @@ export class PasswordSignin {
       }
       return err('invalid_credentials');
     }
-    const late = principal.lateRefusal ? await principal.lateRefusal(found, now) : null;
+    const late = principal.lateRefusal ? await principal.lateRefusal(found, now, password) : null;
     if (late !== null) {
       await principal.audit(this.d.store, found, rc, now, 'failed', late, {});
       return err('invalid_credentials');

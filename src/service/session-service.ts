@@ -79,11 +79,17 @@ export class SessionService {
     normalize: normalizeLogin,
     findByLogin: (login) => this.d.store.directory.findAccountByLogin(login),
     refusalOf: (a) => (a.enabled ? null : 'disabled'),
-    lateRefusal: async (a, now) => {
+    lateRefusal: async (a, now, password) => {
       if (!a.mustChangePassword) return null;
       // a temporary password set by an admin works for 24 h only (admin-service.ts)
       const temp = await this.d.store.admin.getTempPassword(a.id);
-      return temp && temp.passwordHash === a.passwordHash && now >= temp.expiresAt ? 'temp_password_expired' : null;
+      if (!temp || now < temp.expiresAt) return null;
+      if (!a.externalId) return temp.passwordHash === a.passwordHash ? 'temp_password_expired' : null;
+      // a directory account has no hash in sspr: the typed password (which the directory just
+      // accepted) is the expired temporary one only when it matches the temporary password's hash
+      // — a password the person set in the directory since then still signs in
+      const typed = normalizePassword(password.slice(0, 1024));
+      return (await this.d.hasher.verify(temp.passwordHash, typed)) ? 'temp_password_expired' : null;
     },
     // a directory account's password is proven by its directory (password-signin.ts)
     tenantOfLogin: async (login) => (await this.d.store.directory.findTenantByDomain(domainOf(login)))?.id ?? null,

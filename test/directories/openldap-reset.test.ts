@@ -225,6 +225,26 @@ describe('self-service reset against a real slapd (ppolicy)', () => {
     assert.match(slapd.ldapsearch(entry.dn, '(objectClass=*)', ['pwdReset']), /pwdReset: TRUE/);
     assert.ok((await d.directory.verifyPassword(entry, r.value.tempPassword)).ok, 'the temporary password binds');
     assert.equal((await t.app.store.directory.getAccount(account.id))?.mustChangePassword, true);
+
+    // it signs in to sspr for 24 h (to the forced change) — then no longer, though the directory
+    // would still take it: sspr holds its hash, not the account's
+    const fresh = await t.app.sessions.signIn(account.login, r.value.tempPassword, RC);
+    assert.ok(fresh.ok, !fresh.ok ? fresh.error : '');
+    assert.equal(fresh.value.account.mustChangePassword, true);
+    clock.advance(24 * 3_600_000 + 1);
+    const late = await t.app.sessions.signIn(account.login, r.value.tempPassword, RC);
+    assert.equal(!late.ok && late.error, 'invalid_credentials', 'an expired temporary password no longer signs in');
+    const events = await t.app.store.audit.list({ accountId: account.id, type: 'signin.failed' });
+    assert.ok(
+      events.some((e) => e.outcome === 'temp_password_expired'),
+      'audited as expired',
+    );
+    // a password the person set in the directory since then (here by the directory's own admin) still signs in
+    slapd.ldapmodify(
+      `dn: ${entry.dn}\nchangetype: modify\nreplace: userPassword\nuserPassword: Amber-Orbit-Canyon-77\n`,
+    );
+    const own = await t.app.sessions.signIn(account.login, 'Amber-Orbit-Canyon-77', RC);
+    assert.ok(own.ok, !own.ok ? own.error : '');
   });
 
   test("an admin's one-time link: a refusal keeps the link's page usable, the next password goes to the directory; the CLI's --must-change sets pwdReset", async () => {
