@@ -130,7 +130,7 @@ export const STEP_PROBLEMS = {
   directory_locked: {
     title: 'Your account is locked',
     message:
-      "Your account is locked in your organisation's directory after too many wrong passwords, so its password could not be changed. Nothing was changed. Wait for the lock to end and try again, or contact your administrator to unlock it.",
+      "Your account is locked in your organisation's directory after too many wrong passwords, so its password could not be changed. Nothing was changed. If you still know your password, choose “Unlock my account, keep my password” on this page; otherwise wait for the lock to end and try again, or contact your administrator.",
   },
   directory_disabled: {
     title: 'Your account is disabled',
