@@ -1,6 +1,7 @@
 // Who may see and change a tenant's directory settings, which secret references a tenant may name,
 // and what changed between two versions of the settings (for the audit log and the notices). Pure.
-import { actorTenant, type ChangeActor, type Denial } from './admin-rules.ts';
+import { actorTenant, type ApiScope, type ChangeActor, type Denial } from './admin-rules.ts';
+import type { Role } from './directory-model.ts';
 import { directorySettingsInput, type DirectorySettings } from './directory-settings.ts';
 
 /**
@@ -9,18 +10,9 @@ import { directorySettingsInput, type DirectorySettings } from './directory-sett
  * Technical Support operators do not administer a tenant's directory.
  */
 export function canReadDirectorySettings(actor: ChangeActor, tenantId: string): Denial | null {
-  switch (actor.kind) {
-    case 'cli':
-      return null;
-    case 'operator':
-      return 'not_allowed';
-    case 'admin':
-      if (actor.account.tenantId !== tenantId) return 'other_tenant';
-      return actor.account.role === 'admin' || actor.account.role === 'global_admin' ? null : 'not_allowed';
-    case 'api_key':
-      if (actorTenant(actor) !== tenantId) return 'other_tenant';
-      return actor.scopes.includes('directory:read') ? null : 'scope_missing';
-  }
+  return directoryAccess(actor, tenantId, 'directory:read', (role) =>
+    role === 'admin' || role === 'global_admin' ? null : 'not_allowed',
+  );
 }
 
 /**
@@ -29,6 +21,21 @@ export function canReadDirectorySettings(actor: ChangeActor, tenantId: string): 
  * and run the check, not change); an API key of the tenant with `directory:write`.
  */
 export function canChangeDirectorySettings(actor: ChangeActor, tenantId: string): Denial | null {
+  return directoryAccess(actor, tenantId, 'directory:write', (role) =>
+    role === 'global_admin' ? null : role === 'admin' ? 'needs_global_admin' : 'not_allowed',
+  );
+}
+
+/**
+ * What reading and changing share: the command line always; never a Technical Support operator;
+ * an administrator or API key of the tenant only, the administrator by `byRole`, the key by `scope`.
+ */
+function directoryAccess(
+  actor: ChangeActor,
+  tenantId: string,
+  scope: ApiScope,
+  byRole: (role: Role) => Denial | null,
+): Denial | null {
   switch (actor.kind) {
     case 'cli':
       return null;
@@ -36,11 +43,10 @@ export function canChangeDirectorySettings(actor: ChangeActor, tenantId: string)
       return 'not_allowed';
     case 'admin':
       if (actor.account.tenantId !== tenantId) return 'other_tenant';
-      if (actor.account.role === 'global_admin') return null;
-      return actor.account.role === 'admin' ? 'needs_global_admin' : 'not_allowed';
+      return byRole(actor.account.role);
     case 'api_key':
       if (actorTenant(actor) !== tenantId) return 'other_tenant';
-      return actor.scopes.includes('directory:write') ? null : 'scope_missing';
+      return actor.scopes.includes(scope) ? null : 'scope_missing';
   }
 }
 
