@@ -185,7 +185,18 @@ const result = spawnSync(
     '--test-reporter=spec',
     ...order.map((j) => j.arg),
   ],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
+  {
+    cwd: root,
+    stdio: 'inherit',
+    // NODE_COMPILE_CACHE: Node ≥ 22 keeps V8's compiled code of the modules on disk, so each test
+    // process after the first loads the app's dependencies faster (~0.2 s of CPU on Node 24);
+    // Node 20 ignores it
+    env: {
+      NODE_COMPILE_CACHE: path.join(os.tmpdir(), 'sspr-test-compile-cache'),
+      ...process.env,
+      NODE_ENV: 'test',
+    },
+  },
 );
 if (tmp) rmSync(tmp, { recursive: true, force: true });
 process.exit(result.status ?? 1);
