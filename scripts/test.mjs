@@ -41,7 +41,6 @@ const ALONE = [
   [(f) => f === 'test/scale/two-instances.test.ts', 'real `sspr serve` processes under load, kill -9'],
   [(f) => f.startsWith('test/model/'), 'long CPU-bound model run: a lane of its own'],
   [(f) => /^test\/cli\/(cli-serve|build)\.test\.ts$/.test(f), 'builds and spawns the bundle'],
-  [(f) => f === 'test/attack/enumeration.test.ts', 'measures response times: nothing else may run in its process'],
 ];
 /** Kinds of files that share processes only among themselves: [name, test, groups]. */
 const KINDS = [
@@ -65,7 +64,6 @@ const KNOWN_SECONDS = {
   'test/e2e/reset-journeys.test.ts': 120,
   'test/model/reset-model.test.ts': 65,
   'test/scale/two-instances.test.ts': 60,
-  'test/attack/enumeration.test.ts': 25,
   'test/cli/cli-serve.test.ts': 15,
   'test/cli/build.test.ts': 10,
 };
