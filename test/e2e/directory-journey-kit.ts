@@ -3,9 +3,10 @@
 // the test, and the directory's answer to a bind with a password.
 import assert from 'node:assert/strict';
 import type { Page, Response } from 'playwright-core';
-import { RESET_PAGE_TEXT } from '../../src/core/ui-text.ts';
+import { DIRECTORY_SIGNIN_TEXT, RESET_PAGE_TEXT } from '../../src/core/ui-text.ts';
 import { ACCOUNT_TEXT } from '../../src/http/account/account-views.tsx';
 import type { DirectoryEntry } from '../../src/ports/external-directory.ts';
+import type { FlowHandle } from '../../src/service/reset-service.ts';
 import type { DirectoryTenant } from '../directories/directory-reset-kit.ts';
 import { axeViolations, codeIn, formatViolations, type E2eServer } from './harness.ts';
 
@@ -107,13 +108,16 @@ export async function setTemporaryPassword(
 
 /**
  * The person signs in at /signin with the temporary password, is sent to the forced change (which
- * says why), and chooses `next`: ends on the account page with the change confirmed.
+ * says why: their organisation's directory asks for a new password), and chooses `next`: ends on
+ * the account page with the change confirmed.
  */
 export async function forcedChange(s: E2eServer, p: Page, login: string, temp: string, next: string): Promise<void> {
   assert.equal((await signIn(s, p, login, temp)).status(), 303);
   assert.equal(new URL(p.url()).pathname, '/account/password', 'sent to the forced change');
   assert.equal(await h1(p), ACCOUNT_TEXT.password.title);
-  assert.ok((await mainText(p)).includes(ACCOUNT_TEXT.password.forced), await mainText(p));
+  const forced = await mainText(p);
+  assert.ok(forced.includes(DIRECTORY_SIGNIN_TEXT.mustChange), `the directory asks for it: ${forced}`);
+  assert.ok(!forced.includes(ACCOUNT_TEXT.password.forced), `not 'your administrator set': ${forced}`);
   await axeClean(p, 'forced change');
   await p.getByLabel('Current password').fill(temp);
   await p.getByLabel('New password').fill(next);
@@ -122,6 +126,14 @@ export async function forcedChange(s: E2eServer, p: Page, login: string, temp: s
   assert.equal(changed.status(), 303, await mainText(p));
   assert.match(p.url(), /\/account\?changed=1$/);
   assert.ok((await mainText(p)).includes(ACCOUNT_TEXT.password.done), await mainText(p));
+}
+
+/** The reset this browser holds (its `sspr_flow` cookie: flow id and secret). */
+export async function flowOf(p: Page): Promise<FlowHandle> {
+  const cookie = (await p.context().cookies()).find((c) => c.name === 'sspr_flow');
+  assert.ok(cookie, 'the reset is bound to this browser');
+  const [flowId = '', secret = ''] = cookie.value.split('.');
+  return { flowId, secret };
 }
 
 /** What the directory answers to a bind as the entry with this password: `ok` or the adapter's error. */

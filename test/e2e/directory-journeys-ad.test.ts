@@ -3,15 +3,26 @@
 // an administrator resets through both gates (email code, then SMS code) and unicodePwd is written;
 // a temporary password from the console (the admin signed in with their directory password) forces
 // a change at next logon (bind answers data 773), and the person signs in with it, is sent to the
-// forced change and sets a password that binds. One DC per machine (startSambaDc holds its lock):
-// every AD journey is in this file, each test in its own OU. The directory going down mid-flow is
-// covered on AD by test/directories/ad-reset.test.ts (service level), in the browser on OpenLDAP.
+// forced change and sets a password that binds; three wrong passwords at sspr's sign-in lock the
+// account in the domain (lockoutTime), and the person unlocks it through the email gate, keeping the
+// password; the directory becomes unreachable at the new-password step (the tenant's URL pointed at a
+// dead port) and the same page completes once it is back. One DC per machine (startSambaDc holds its
+// lock): every AD journey is in this file, each test in its own OU.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { RESET_PAGE_TEXT } from '../../src/core/ui-text.ts';
+import {
+  DIRECTORY_SIGNIN_TEXT,
+  RESET_PAGE_TEXT,
+  RESET_STAYS_OPEN,
+  STEP_PROBLEMS,
+  UNLOCK_TEXT,
+  withTime,
+} from '../../src/core/ui-text.ts';
 import type { Account } from '../../src/core/directory-model.ts';
+import { parseDirectorySettings } from '../../src/core/directory-settings.ts';
+import { ACCOUNT_TEXT } from '../../src/http/account/account-views.tsx';
 import type { DirectoryEntry } from '../../src/ports/external-directory.ts';
 import { addDirectoryTenant, entryOf, type DirectoryTenant } from '../directories/directory-reset-kit.ts';
 import {
@@ -22,10 +33,11 @@ import {
   startSambaDc,
   type SambaDc,
 } from '../directories/samba.ts';
-import { launchBrowser, newContext, startE2eServer, type E2eServer } from './harness.ts';
+import { freePort, launchBrowser, newContext, startE2eServer, type E2eServer } from './harness.ts';
 import {
   axeClean,
   binds,
+  flowOf,
   forcedChange,
   h1,
   mainText,
@@ -33,6 +45,7 @@ import {
   passSmsGate,
   setTemporaryPassword,
   signIn,
+  submit,
   timed,
   typePassword,
 } from './directory-journey-kit.ts';
@@ -72,6 +85,8 @@ interface Person {
 
 interface Synced {
   readonly d: DirectoryTenant;
+  /** The tenant's directory settings as stored (to point them elsewhere and back). */
+  readonly settings: Readonly<Record<string, unknown>>;
   account(sam: string): Promise<Account>;
   entry(sam: string): Promise<DirectoryEntry>;
 }
@@ -88,7 +103,7 @@ async function syncedTenant(name: string, people: readonly Person[], admins: rea
   dc.ldapmodify(
     `dn: CN=admins,${ou}\nchangetype: add\nobjectClass: group\nsAMAccountName: ${name}-admins-${TAG}\n${members.join('')}`,
   );
-  const d = await addDirectoryTenant(s.app, name, {
+  const settings = {
     kind: 'ad',
     urls: [dc.ldapsUrl],
     caFile: path.join(dc.dir, 'private', 'tls', 'ca.pem'),
@@ -100,7 +115,8 @@ async function syncedTenant(name: string, people: readonly Person[], admins: rea
     adminGroups: [`CN=admins,${ou}`],
     trustContactAttributes: true,
     syncIntervalMinutes: 0,
-  });
+  };
+  const d = await addDirectoryTenant(s.app, name, settings);
   directories.push(d);
   const r = await s.app.directorySync.syncTenant(d.tenantId, 'cli');
   assert.ok(r.ok, !r.ok ? `${r.error} ${r.detail}` : '');
@@ -108,6 +124,7 @@ async function syncedTenant(name: string, people: readonly Person[], admins: rea
   assert.equal(r.value.created, people.length, JSON.stringify(r.value.skipped));
   return {
     d,
+    settings,
     async account(short) {
       const a = await s.app.store.directory.findAccountByLogin(`${short}${TAG}@${d.domain}`);
       assert.ok(a, `${short} was synced`);
@@ -203,5 +220,130 @@ test('Active Directory: a temporary password from the console (the admin signed 
     assert.equal(await binds(t.d, entry, 'Saffron-Glacier-Teapot-9'), 'ok', 'the new password binds, no change asked');
     assert.equal(await binds(t.d, entry, temp), 'wrong_password', 'the temporary one no longer does');
     assert.equal((await s.app.store.directory.getAccount(tom.id))?.mustChangePassword, false);
+  });
+});
+
+/** The tenant's directory settings stored again (a new updatedAt: sspr reopens its adapter on the next use). */
+async function storeSettings(t: Synced, overrides: Record<string, unknown> = {}): Promise<void> {
+  const parsed = parseDirectorySettings({ ...t.settings, ...overrides });
+  assert.ok(parsed.ok, !parsed.ok ? parsed.detail : '');
+  const before = await s.app.store.directory.getTenantDirectory(t.d.tenantId);
+  const now = Math.max(s.app.clock.now(), (before?.updatedAt ?? 0) + 1);
+  await s.app.store.directory.setTenantDirectory(t.d.tenantId, parsed.value, now);
+}
+
+/** lockoutTime as the domain holds it, read as the DC's administrator ('(none)' when never set). */
+function lockoutTime(dn: string): string {
+  return /^lockoutTime: (\d+)$/m.exec(dc.ldapsearch(dn, '(objectClass=*)', ['lockoutTime']))?.[1] ?? '(none)';
+}
+
+test('Active Directory: three wrong passwords at sign-in lock the account (lockoutTime); the person unlocks it through the email gate, keeping the password, and signs in with it', async () => {
+  await timed(timings, 'unlock without a reset', async () => {
+    const password = 'Willow-Beacon-Marble-86';
+    const t = await syncedTenant(
+      'adunlock',
+      [{ sam: 'lena', name: 'Lena Locked', password, mail: 'lena@home.example' }],
+      [],
+    );
+    const lena = await t.account('lena');
+    const entry = await t.entry('lena');
+    // the domain's policy (samba.ts): locked after 3 wrong passwords, for 30 minutes
+    assert.match(dc.sambaTool(['domain', 'passwordsettings', 'show']), /Account lockout threshold \(attempts\): 3\b/);
+    assert.ok(['(none)', '0'].includes(lockoutTime(entry.dn)), 'not locked yet');
+    const p = await page();
+
+    for (let i = 0; i < 3; i++) {
+      const r = await signIn(s, p, lena.login, `Willow-Beacon-Marble-${90 + i}`);
+      assert.equal(r.status(), 400);
+    }
+    const locked = await t.d.directory.getById(entry.id);
+    assert.ok(locked.ok && locked.value?.locked, 'the domain locked the account');
+    assert.notEqual(lockoutTime(entry.dn), '0', 'lockoutTime set');
+    assert.equal(await binds(t.d, entry, password), 'locked', 'the right password does not bind while locked');
+
+    // the right password is refused like a wrong one, and the page says how to unlock
+    assert.equal((await signIn(s, p, lena.login, password)).status(), 400);
+    assert.equal(await h1(p), ACCOUNT_TEXT.signin.title);
+    const refused = await mainText(p);
+    assert.ok(refused.includes(ACCOUNT_TEXT.problems.invalid_credentials.title), refused);
+    assert.ok(refused.includes(DIRECTORY_SIGNIN_TEXT.lockedHint.slice(0, 40)), refused);
+    await axeClean(p, 'AD: sign-in refused with the unlock hint');
+    await p.getByRole('link', { name: DIRECTORY_SIGNIN_TEXT.lockedHintLink, exact: true }).click();
+    await p.waitForURL(`${s.baseUrl}/reset`);
+
+    await passEmailGate(s, p, lena.login, 'lena@home.example');
+    // the new-password step offers the other way out
+    assert.equal(await h1(p), RESET_PAGE_TEXT.newPassword.title);
+    const step = await mainText(p);
+    assert.ok(step.includes(UNLOCK_TEXT.offerTitle), step);
+    assert.ok(step.includes(UNLOCK_TEXT.offer), step);
+    await axeClean(p, 'AD: new password with the unlock offer');
+    assert.equal((await submit(p, UNLOCK_TEXT.button, '/reset/flow/unlock')).status(), 303);
+    assert.equal(await h1(p), UNLOCK_TEXT.doneTitle);
+    assert.ok((await mainText(p)).includes(UNLOCK_TEXT.doneMessage));
+    await axeClean(p, 'AD: unlocked');
+
+    assert.equal(lockoutTime(entry.dn), '0', 'lockoutTime: 0');
+    const after = await t.d.directory.getById(entry.id);
+    assert.ok(after.ok && after.value && !after.value.locked, 'the lock is gone');
+    assert.equal(await binds(t.d, entry, password), 'ok', 'the password is the one it was');
+
+    await p.getByRole('link', { name: UNLOCK_TEXT.signIn, exact: true }).click();
+    await p.waitForURL(`${s.baseUrl}/signin`);
+    assert.equal((await signIn(s, p, lena.login, password)).status(), 303);
+    assert.equal(await h1(p), ACCOUNT_TEXT.home.title, 'signed in with the same password');
+    const notice = await s.waitForMessage({ to: 'lena@home.example', channel: 'email', containing: 'unlocked' });
+    assert.match(notice.text, /password was not changed/);
+    assert.equal((await s.app.store.directory.getAccount(lena.id))?.passwordHash, null);
+  });
+});
+
+test('Active Directory: the directory becomes unreachable at the new-password step: the page says resets are unavailable and until when the reset stays open, nothing changed; back, the same page completes', async () => {
+  await timed(timings, 'directory down mid-flow', async () => {
+    const t = await syncedTenant(
+      'addown',
+      [{ sam: 'dora', name: 'Dora Down', password: 'Amber-Harbour-Lantern-87', mail: 'dora@home.example' }],
+      [],
+    );
+    const dora = await t.account('dora');
+    const entry = await t.entry('dora');
+    const p = await page();
+    await passEmailGate(s, p, dora.login, 'dora@home.example');
+    assert.equal(await h1(p), RESET_PAGE_TEXT.newPassword.title);
+    const handle = await flowOf(p);
+    const view = await s.app.reset.view(handle);
+    assert.ok(view.ok && view.value.state === 'new_password');
+
+    // the tenant's only URL now names a port nobody listens on
+    await storeSettings(t, { urls: [`ldaps://127.0.0.1:${await freePort()}`] });
+    let restored = false;
+    try {
+      const down = await typePassword(p, 'Lichen-Harbour-Comet-8');
+      assert.equal(down.status(), 503, await mainText(p));
+      assert.equal(await h1(p), RESET_PAGE_TEXT.newPassword.title, 'still on the new-password step');
+      const text = await mainText(p);
+      const problem = STEP_PROBLEMS.directory_unreachable;
+      assert.ok(text.includes(problem.title), `what happened: ${text}`);
+      assert.ok(text.includes(problem.message), `nothing changed, try again later: ${text}`);
+      const stays = withTime({ title: '', message: RESET_STAYS_OPEN }, String(view.value.expiresAt)).message;
+      assert.ok(text.includes(stays), `until when the reset stays open (${stays}): ${text}`);
+      await axeClean(p, 'AD: directory unreachable');
+      assert.equal((await s.app.store.flows.get(handle.flowId))?.state, 'new_password', 'the flow waits');
+      await storeSettings(t);
+      restored = true;
+    } finally {
+      if (!restored) await storeSettings(t);
+    }
+    assert.equal(await binds(t.d, entry, 'Amber-Harbour-Lantern-87'), 'ok', 'nothing changed: the old password binds');
+    assert.equal(await binds(t.d, entry, 'Lichen-Harbour-Comet-8'), 'wrong_password');
+
+    // the same page, submitted again: the same flow completes, no new codes
+    const done = await typePassword(p, 'Lichen-Harbour-Comet-8');
+    assert.equal(done.status(), 303, await mainText(p));
+    assert.equal(await h1(p), RESET_PAGE_TEXT.completed.title);
+    assert.ok((await mainText(p)).includes(RESET_PAGE_TEXT.completed.message));
+    assert.equal((await s.app.store.flows.get(handle.flowId))?.state, 'completed', 'the same flow');
+    assert.equal(await binds(t.d, entry, 'Lichen-Harbour-Comet-8'), 'ok', 'the new password binds');
+    assert.equal(await binds(t.d, entry, 'Amber-Harbour-Lantern-87'), 'wrong_password', 'the old one fails');
   });
 });
