@@ -1,13 +1,79 @@
-// What the directory adapter tests share: opening adapters that are closed after the file, and
-// finding an entry that must exist.
+// What the directory tests share: a tenant's directory settings on the test slapd or Samba DC,
+// opening adapters that are closed after the file, and finding an entry that must exist.
 import { after } from 'node:test';
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import {
   LdapDirectory,
   type LdapDialect,
   type LdapDirectorySettings,
 } from '../../src/adapters/directory/ldap-directory.ts';
 import type { DirectoryEntry } from '../../src/ports/external-directory.ts';
+import { AD_ADMIN_DN, AD_TLS_NAME, type SambaDc } from './samba.ts';
+import { PEOPLE_DN, POLICY_DN, SERVICE_DN, type Slapd } from './slapd.ts';
+
+/**
+ * A tenant's directory settings (the input `parseDirectorySettings` reads) on the test slapd: its
+ * LDAPS URL and CA, the service account (its password in the environment variable `bindEnv`),
+ * ou=people, the ppolicy entry, no scheduled sync. A test overrides what it is about.
+ */
+export function ldapSettings(
+  slapd: Slapd,
+  bindEnv: string,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    kind: 'ldap',
+    urls: [slapd.ldapsUrl],
+    caFile: slapd.caFile,
+    bindDn: SERVICE_DN,
+    bindPassword: `env:${bindEnv}`,
+    baseDn: PEOPLE_DN,
+    passwordPolicyDn: POLICY_DN,
+    syncIntervalMinutes: 0,
+    ...overrides,
+  };
+}
+
+/** Adds a person under ou=people of the test slapd (inetOrgPerson `uid`, cn `name`, sn Example, the password). */
+export function addLdapPerson(slapd: Slapd, p: { uid: string; name: string; password: string }): void {
+  slapd.ldapmodify(
+    [
+      `dn: uid=${p.uid},${PEOPLE_DN}`,
+      'changetype: add',
+      'objectClass: inetOrgPerson',
+      `uid: ${p.uid}`,
+      `cn: ${p.name}`,
+      'sn: Example',
+      `userPassword: ${p.password}`,
+      '',
+    ].join('\n'),
+  );
+}
+
+/**
+ * A tenant's directory settings on the test Samba DC, in the test's OU: LDAPS with the DC's CA, the domain's
+ * Administrator (its password in `bindEnv`), otherMailbox as the email, no scheduled sync.
+ */
+export function adSettings(
+  dc: SambaDc,
+  ou: string,
+  bindEnv: string,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    kind: 'ad',
+    urls: [dc.ldapsUrl],
+    caFile: path.join(dc.dir, 'private', 'tls', 'ca.pem'),
+    tlsServerName: AD_TLS_NAME,
+    bindDn: AD_ADMIN_DN,
+    bindPassword: `env:${bindEnv}`,
+    baseDn: ou,
+    emailAttribute: 'otherMailbox',
+    syncIntervalMinutes: 0,
+    ...overrides,
+  };
+}
 
 /** The connection settings every test starts from; a test overrides what it is about. */
 export const CONNECTION_DEFAULTS = { startTls: false, timeoutMs: 5_000, poolSize: 2, allowInsecure: false } as const;

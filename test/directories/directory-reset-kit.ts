@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { openDirectory } from '../../src/adapters/directory/directory-provider.ts';
 import type { Account, Role, TenantPolicy } from '../../src/core/directory-model.ts';
 import { DEFAULT_TENANT_POLICY } from '../../src/core/directory-model.ts';
-import { parseDirectorySettings, ssprLoginOf } from '../../src/core/directory-settings.ts';
+import { parseDirectorySettings, ssprLoginOf, type DirectorySettings } from '../../src/core/directory-settings.ts';
 import type { ComposedApp } from '../../src/compose.ts';
 import type { DirectoryEntry, ExternalDirectory } from '../../src/ports/external-directory.ts';
 import { openPayload } from '../../src/service/message-queue.ts';
@@ -40,12 +40,32 @@ export async function addDirectoryTenant(
     { ...DEFAULT_TENANT_POLICY, ...policy },
     app.clock.now(),
   );
+  return attachDirectory(app, tenant.value.id, domain, settings);
+}
+
+/** Gives an existing tenant (its domain `domain`) a directory with these settings; the adapter is the caller's to close. */
+export async function attachDirectory(
+  app: ComposedApp,
+  tenantId: string,
+  domain: string,
+  settings: Record<string, unknown>,
+): Promise<DirectoryTenant> {
+  const saved = await saveDirectorySettings(app, tenantId, settings);
+  const opened = await openDirectory(saved);
+  assert.ok(opened.ok, !opened.ok ? opened.detail : '');
+  return { tenantId, domain, directory: opened.value };
+}
+
+/** Parses the settings (the test fails on a problem) and stores them as the tenant's directory, now. */
+export async function saveDirectorySettings(
+  app: ComposedApp,
+  tenantId: string,
+  settings: Record<string, unknown>,
+): Promise<DirectorySettings> {
   const parsed = parseDirectorySettings(settings);
   assert.ok(parsed.ok, !parsed.ok ? parsed.detail : '');
-  await app.store.directory.setTenantDirectory(tenant.value.id, parsed.value, app.clock.now());
-  const opened = await openDirectory(parsed.value);
-  assert.ok(opened.ok, !opened.ok ? opened.detail : '');
-  return { tenantId: tenant.value.id, domain, directory: opened.value };
+  await app.store.directory.setTenantDirectory(tenantId, parsed.value, app.clock.now());
+  return parsed.value;
 }
 
 /** The directory entry a login names (the test fails when there is none). */
@@ -84,6 +104,23 @@ export async function addDirectoryAccount(
   await app.store.directory.setMethod(created.value.id, 'email', p.email, now, now - 86_400_000 * 30);
   if (p.phone) await app.store.directory.setMethod(created.value.id, 'phone', p.phone, now, now - 86_400_000 * 30);
   return created.value;
+}
+
+/** An administrator of the tenant (`helpdesk@<domain>`, no password): the actor of a console's assisted reset. */
+export async function addHelpdeskAdmin(app: ComposedApp, t: DirectoryTenant): Promise<Account> {
+  const admin = await app.store.directory.createAccount({
+    id: app.random.uuid(),
+    tenantId: t.tenantId,
+    login: `helpdesk@${t.domain}`,
+    displayName: 'Helpdesk Admin',
+    role: 'admin',
+    enabled: true,
+    passwordHash: null,
+    mustChangePassword: false,
+    now: app.clock.now(),
+  });
+  assert.ok(admin.ok);
+  return admin.value;
 }
 
 /** The text of the newest email with `template` to `to` (among those not in `seen`), opened from the outbox. */

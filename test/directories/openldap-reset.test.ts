@@ -17,6 +17,7 @@ import {
   RC,
   addDirectoryAccount,
   addDirectoryTenant,
+  addHelpdeskAdmin,
   auditOf,
   completedNotices,
   entryOf,
@@ -26,7 +27,8 @@ import {
   sessionRevoked,
   type DirectoryTenant,
 } from './directory-reset-kit.ts';
-import { PEOPLE_DN, POLICY_DN, READONLY_DN, SERVICE_DN, SERVICE_PASSWORD, startSlapd, type Slapd } from './slapd.ts';
+import { addLdapPerson, ldapSettings } from './directory-kit.ts';
+import { READONLY_DN, SERVICE_PASSWORD, startSlapd, type Slapd } from './slapd.ts';
 
 const BIND_ENV = 'SSPR_DIRECTORY_TEST_OPENLDAP_RESET_BIND';
 /** The directory's minimum (ppolicy pwdMinLength), above the tenant's 15: sspr must take it. */
@@ -68,28 +70,12 @@ after(async () => {
 async function setup(options: { password: string; bindDn?: string }) {
   const name = `ldapreset${++n}`;
   const uid = `person${n}`;
-  slapd.ldapmodify(
-    [
-      `dn: uid=${uid},${PEOPLE_DN}`,
-      'changetype: add',
-      'objectClass: inetOrgPerson',
-      `uid: ${uid}`,
-      `cn: Rowan Example${n}`,
-      'sn: Example',
-      `userPassword: ${options.password}`,
-      '',
-    ].join('\n'),
+  addLdapPerson(slapd, { uid, name: `Rowan Example${n}`, password: options.password });
+  const d = await addDirectoryTenant(
+    t.app,
+    name,
+    ldapSettings(slapd, BIND_ENV, options.bindDn ? { bindDn: options.bindDn } : {}),
   );
-  const d = await addDirectoryTenant(t.app, name, {
-    kind: 'ldap',
-    urls: [slapd.ldapsUrl],
-    caFile: slapd.caFile,
-    bindDn: options.bindDn ?? SERVICE_DN,
-    bindPassword: `env:${BIND_ENV}`,
-    baseDn: PEOPLE_DN,
-    passwordPolicyDn: POLICY_DN,
-    syncIntervalMinutes: 0,
-  });
   tenants.push(d);
   const entry = await entryOf(d, uid);
   const email = `${uid}@home.example`;
@@ -208,19 +194,8 @@ describe('self-service reset against a real slapd (ppolicy)', () => {
 
   test('a temporary password from the console sets pwdReset: the person must change it at the next bind', async () => {
     const { d, entry, account } = await setup({ password: 'Quiet-Harbour-Lantern-45' });
-    const admin = await t.app.store.directory.createAccount({
-      id: t.app.random.uuid(),
-      tenantId: d.tenantId,
-      login: `helpdesk@${d.domain}`,
-      displayName: 'Helpdesk Admin',
-      role: 'admin',
-      enabled: true,
-      passwordHash: null,
-      mustChangePassword: false,
-      now: clock.now(),
-    });
-    assert.ok(admin.ok);
-    const r = await t.app.admin.assistedReset({ kind: 'admin', account: admin.value }, account.id, 'temp_password', RC);
+    const admin = await addHelpdeskAdmin(t.app, d);
+    const r = await t.app.admin.assistedReset({ kind: 'admin', account: admin }, account.id, 'temp_password', RC);
     assert.ok(r.ok && r.value.mode === 'temp_password', JSON.stringify(r));
     assert.match(slapd.ldapsearch(entry.dn, '(objectClass=*)', ['pwdReset']), /pwdReset: TRUE/);
     assert.ok((await d.directory.verifyPassword(entry, r.value.tempPassword)).ok, 'the temporary password binds');
@@ -249,19 +224,8 @@ describe('self-service reset against a real slapd (ppolicy)', () => {
 
   test("an admin's one-time link: a refusal keeps the link's page usable, the next password goes to the directory; the CLI's --must-change sets pwdReset", async () => {
     const { d, entry, account, email } = await setup({ password: 'Quiet-Harbour-Lantern-48' });
-    const admin = await t.app.store.directory.createAccount({
-      id: t.app.random.uuid(),
-      tenantId: d.tenantId,
-      login: `helpdesk@${d.domain}`,
-      displayName: 'Helpdesk Admin',
-      role: 'admin',
-      enabled: true,
-      passwordHash: null,
-      mustChangePassword: false,
-      now: clock.now(),
-    });
-    assert.ok(admin.ok);
-    const sent = await t.app.admin.assistedReset({ kind: 'admin', account: admin.value }, account.id, 'link', RC);
+    const admin = await addHelpdeskAdmin(t.app, d);
+    const sent = await t.app.admin.assistedReset({ kind: 'admin', account: admin }, account.id, 'link', RC);
     assert.ok(sent.ok, JSON.stringify(sent));
     const token = /\/reset\/assisted\?t=([A-Za-z0-9_-]+)/.exec(
       await newestEmail(t.app, email, 'admin.reset_link'),
