@@ -7,9 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
-import { openDirectory } from '../../src/adapters/directory/directory-provider.ts';
 import type { Account, Role } from '../../src/core/directory-model.ts';
-import { parseDirectorySettings } from '../../src/core/directory-settings.ts';
 import { DIRECTORY_SIGNIN_TEXT, UNLOCK_TEXT } from '../../src/core/ui-text.ts';
 import { ADMIN_API_PREFIX } from '../../src/http/api/admin-api-plugin.ts';
 import { RESET_API_PREFIX } from '../../src/http/api/reset-api-plugin.ts';
@@ -17,6 +15,7 @@ import { createPagesKit, h1, lastCode, solveCaptcha, TestBrowser, type PagesKit 
 import {
   RC,
   addDirectoryAccount,
+  attachDirectory,
   auditOf,
   entryOf,
   openSession,
@@ -24,7 +23,8 @@ import {
   sessionRevoked,
   type DirectoryTenant,
 } from './directory-reset-kit.ts';
-import { PEOPLE_DN, POLICY_DN, SERVICE_DN, SERVICE_PASSWORD, startSlapd, type Slapd } from './slapd.ts';
+import { addLdapPerson, ldapSettings } from './directory-kit.ts';
+import { SERVICE_PASSWORD, startSlapd, type Slapd } from './slapd.ts';
 
 const BIND_ENV = 'SSPR_DIRECTORY_TEST_OPENLDAP_UNLOCK_BIND';
 const DOMAIN = 'contoso.example';
@@ -39,22 +39,7 @@ before(async () => {
   kit = await createPagesKit();
   const contoso = await kit.app.directory.getTenantByName('Contoso Demo');
   assert.ok(contoso.ok);
-  const parsed = parseDirectorySettings({
-    kind: 'ldap',
-    urls: [slapd.ldapsUrl],
-    caFile: slapd.caFile,
-    bindDn: SERVICE_DN,
-    bindPassword: `env:${BIND_ENV}`,
-    baseDn: PEOPLE_DN,
-    passwordPolicyDn: POLICY_DN,
-    syncIntervalMinutes: 0,
-    timeoutMs: 2000,
-  });
-  assert.ok(parsed.ok, !parsed.ok ? parsed.detail : '');
-  await kit.app.store.directory.setTenantDirectory(contoso.value.id, parsed.value, kit.app.clock.now());
-  const opened = await openDirectory(parsed.value);
-  assert.ok(opened.ok);
-  dir = { tenantId: contoso.value.id, domain: DOMAIN, directory: opened.value };
+  dir = await attachDirectory(kit.app, contoso.value.id, DOMAIN, ldapSettings(slapd, BIND_ENV, { timeoutMs: 2000 }));
 });
 after(async () => {
   await dir?.directory.close();
@@ -66,18 +51,7 @@ after(async () => {
 /** A person in slapd and sspr's record of them (no password hash, a verified alternate email). */
 async function person(password: string, role: Role = 'user') {
   const uid = `dirperson${++n}`;
-  slapd.ldapmodify(
-    [
-      `dn: uid=${uid},${PEOPLE_DN}`,
-      'changetype: add',
-      'objectClass: inetOrgPerson',
-      `uid: ${uid}`,
-      `cn: Sky Example${n}`,
-      'sn: Example',
-      `userPassword: ${password}`,
-      '',
-    ].join('\n'),
-  );
+  addLdapPerson(slapd, { uid, name: `Sky Example${n}`, password });
   const entry = await entryOf(dir, uid);
   const email = `${uid}@home.example`;
   const account = await addDirectoryAccount(kit.app, dir, entry, { email, role });
