@@ -3,7 +3,6 @@
 // last tests (a directory that stops answering).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseDirectorySettings } from '../../src/core/directory-settings.ts';
 import type { Account } from '../../src/core/directory-model.ts';
 import type { DirectoryProvider } from '../../src/ports/directory-provider.ts';
 import type { ExternalDirectory } from '../../src/ports/external-directory.ts';
@@ -14,7 +13,9 @@ import { openPayload } from '../../src/service/message-queue.ts';
 import { createTestApp, type TestApp } from '../helpers/test-app.ts';
 import { ManualClock } from '../helpers/manual-clock.ts';
 import { assertExit, assertRefused, sspr } from '../cli/run-sspr.ts';
-import { BASE_DN, POLICY_DN, SERVICE_DN, SERVICE_PASSWORD, startSlapd, type Slapd } from './slapd.ts';
+import { ldapSettings } from './directory-kit.ts';
+import { saveDirectorySettings } from './directory-reset-kit.ts';
+import { BASE_DN, SERVICE_PASSWORD, startSlapd, type Slapd } from './slapd.ts';
 
 const BIND_ENV = 'SSPR_DIRECTORY_TEST_OPENLDAP_SYNC_BIND';
 let slapd: Slapd;
@@ -101,21 +102,25 @@ async function setup(
 }
 
 async function saveSettings(tenantId: string, ou: string, overrides: Record<string, unknown> = {}): Promise<void> {
-  const parsed = parseDirectorySettings({
-    kind: 'ldap',
-    urls: [slapd.ldapsUrl],
-    caFile: slapd.caFile,
-    bindDn: SERVICE_DN,
-    bindPassword: `env:${BIND_ENV}`,
-    baseDn: ou,
-    adminGroups: [`cn=admins,${ou}`],
-    passwordPolicyDn: POLICY_DN,
-    syncIntervalMinutes: 0,
-    ...overrides,
-  });
-  assert.ok(parsed.ok, !parsed.ok ? parsed.detail : '');
   clock.advance(1);
-  await t.app.store.directory.setTenantDirectory(tenantId, parsed.value, clock.now());
+  await saveDirectorySettings(
+    t.app,
+    tenantId,
+    ldapSettings(slapd, BIND_ENV, { baseDn: ou, adminGroups: [`cn=admins,${ou}`], ...overrides }),
+  );
+}
+
+/** Another instance of the sync service on the App's store and clock (sharing `limiter`, when given, with the others). */
+function syncInstance(directories: Pick<DirectoryProvider, 'forTenant'>, limiter?: SqlLimiter): DirectorySync {
+  return new DirectorySync({
+    directories,
+    store: t.app.store,
+    keyring: t.app.keyring,
+    random: t.app.random,
+    clock,
+    outbox: t.app.outbox,
+    ...(limiter ? { limiter } : {}),
+  });
 }
 
 async function sync(tenantId: string, pageSize?: number, accountPageSize?: number): Promise<SyncReport> {
@@ -181,6 +186,11 @@ function modrdn(ou: string, from: string, to: string): void {
   slapd.ldapmodify(`dn: ${personDn(ou, from)}\nchangetype: modrdn\nnewrdn: uid=${to}\ndeleteoldrdn: 1\n`);
 }
 
+/** Deletes an entry from slapd. */
+function removePerson(ou: string, uid: string): void {
+  slapd.ldapmodify(`dn: ${personDn(ou, uid)}\nchangetype: delete\n`);
+}
+
 describe('directory sync against a real slapd', () => {
   test('creates accounts keyed by entryUUID, follows a modrdn and a display-name change, takes roles from the admin group', async () => {
     const { ou, tenantId, domain } = await setup(
@@ -209,7 +219,7 @@ describe('directory sync against a real slapd', () => {
     );
 
     // rename: uid alice → alicia (entryUUID unchanged); a display name change; carol joins the admins, bob leaves
-    slapd.ldapmodify(`dn: ${personDn(ou, 'alice')}\nchangetype: modrdn\nnewrdn: uid=alicia\ndeleteoldrdn: 1\n`);
+    modrdn(ou, 'alice', 'alicia');
     slapd.ldapmodify(`dn: ${personDn(ou, 'carol')}\nchangetype: modify\nreplace: cn\ncn: Carol Renamed\n`);
     setGroup(ou, ['carol']);
     const second = await sync(tenantId);
@@ -306,7 +316,7 @@ describe('directory sync against a real slapd', () => {
     ]);
     await sync(tenantId);
     const hal = await account(`hal@${domain}`);
-    slapd.ldapmodify(`dn: ${personDn(ou, 'hal')}\nchangetype: delete\n`);
+    removePerson(ou, 'hal');
     const r = await sync(tenantId);
     assert.deepEqual(counts(r), { ...zero, listed: 1, removedDisabled: 1, unchanged: 1 });
     const after = await account(`hal@${domain}`);
@@ -379,8 +389,8 @@ describe('directory sync against a real slapd', () => {
     assert.deepEqual([kim.id, kim.externalId, kim.displayName], [builtin.value.id, null, 'Kim Builtin']);
 
     // lee renamed onto kim's login: skipped too, lee keeps its login
-    slapd.ldapmodify(`dn: ${personDn(ou, 'kim')}\nchangetype: delete\n`);
-    slapd.ldapmodify(`dn: ${personDn(ou, 'lee')}\nchangetype: modrdn\nnewrdn: uid=kim\ndeleteoldrdn: 1\n`);
+    removePerson(ou, 'kim');
+    modrdn(ou, 'lee', 'kim');
     const renamed = await sync(tenantId);
     assert.equal(renamed.renamed, 0);
     assert.match(renamed.skipped.find((s) => s.login === `kim@${domain}`)?.reason ?? '', /not renamed from lee@/);
@@ -403,17 +413,7 @@ describe('directory sync against a real slapd', () => {
   test('the periodic sync: one instance per interval syncs a tenant whose settings ask for it', async () => {
     const { tenantId, ou } = await setup([{ uid: 'max', name: 'Max Periodic' }], [], { syncIntervalMinutes: 15 });
     const limiter = new SqlLimiter(t.app.store, clock);
-    const instance = () =>
-      new DirectorySync({
-        directories: provider,
-        store: t.app.store,
-        keyring: t.app.keyring,
-        random: t.app.random,
-        clock,
-        outbox: t.app.outbox,
-        limiter,
-      });
-    const [a, b] = [instance(), instance()];
+    const [a, b] = [syncInstance(provider, limiter), syncInstance(provider, limiter)];
     const first = await a.runDue();
     assert.deepEqual(
       first.map((d) => d.tenantId),
@@ -450,7 +450,7 @@ describe('directory sync against a real slapd', () => {
     const { ou, tenantId, domain } = await setup(people);
     await sync(tenantId);
     // one gone on each store page of 2 (by login: gone0 gone1 | gone2 gone3 | …), the last in the last page
-    for (const uid of ['gone1', 'gone4', 'gone8']) slapd.ldapmodify(`dn: ${personDn(ou, uid)}\nchangetype: delete\n`);
+    for (const uid of ['gone1', 'gone4', 'gone8']) removePerson(ou, uid);
     const r = await sync(tenantId, undefined, 2);
     assert.deepEqual(counts(r), { ...zero, listed: 6, removedDisabled: 3, unchanged: 6 });
     for (const i of [0, 2, 3, 5, 6, 7]) assert.ok((await account(`gone${i}@${domain}`)).enabled, `gone${i} stays`);
@@ -491,7 +491,7 @@ describe('directory sync against a real slapd', () => {
     modrdn(ou, 'gil', 'hank');
     modrdn(ou, 'flo', 'gil');
     // ivy leaves and jon gets her uid: her sspr account (disabled, kept) still has the login
-    slapd.ldapmodify(`dn: ${personDn(ou, 'ivy')}\nchangetype: delete\n`);
+    removePerson(ou, 'ivy');
     modrdn(ou, 'jon', 'ivy');
     const r = await sync(tenantId);
     assert.deepEqual(counts(r), { ...zero, listed: 8, renamed: 5, removedDisabled: 1, unchanged: 3, skipped: 3 });
@@ -605,7 +605,7 @@ describe('a directory that stops answering disables nobody', () => {
       { uid: 'quinn', name: 'Quinn Down' },
     ]);
     await sync(tenantId);
-    slapd.ldapmodify(`dn: ${personDn(ou, 'quinn')}\nchangetype: delete\n`);
+    removePerson(ou, 'quinn');
     await slapd.pause();
     try {
       const r = await sync(tenantId);
@@ -627,7 +627,7 @@ describe('a directory that stops answering disables nobody', () => {
     const people = Array.from({ length: 6 }, (_, i) => ({ uid: `mid${i}`, name: `Mid Person ${i}` }));
     const { ou, tenantId, domain } = await setup(people);
     await sync(tenantId);
-    slapd.ldapmodify(`dn: ${personDn(ou, 'mid5')}\nchangetype: delete\n`);
+    removePerson(ou, 'mid5');
     addPeople(ou, [{ uid: 'mid6', name: 'Mid Person 6' }]);
     // the real directory, with slapd stopped right after it handed over its first page
     const real = await provider.forTenant(tenantId);
@@ -646,14 +646,7 @@ describe('a directory that stops answering disables nobody', () => {
     const stoppingProvider: Pick<DirectoryProvider, 'forTenant'> = {
       forTenant: async () => ({ ok: true, value: stopping }),
     };
-    const s = new DirectorySync({
-      directories: stoppingProvider,
-      store: t.app.store,
-      keyring: t.app.keyring,
-      random: t.app.random,
-      clock,
-      outbox: t.app.outbox,
-    });
+    const s = syncInstance(stoppingProvider);
     try {
       const r = await s.syncTenant(tenantId, 'cli', { pageSize: 2 });
       assert.ok(r.ok);
@@ -678,17 +671,7 @@ describe('a directory that stops answering disables nobody', () => {
       timeoutMs: 1000,
     });
     const limiter = new SqlLimiter(t.app.store, clock);
-    const instance = () =>
-      new DirectorySync({
-        directories: provider,
-        store: t.app.store,
-        keyring: t.app.keyring,
-        random: t.app.random,
-        clock,
-        outbox: t.app.outbox,
-        limiter,
-      });
-    const [a, b] = [instance(), instance()];
+    const [a, b] = [syncInstance(provider, limiter), syncInstance(provider, limiter)];
     const mine = async (s: DirectorySync) => (await s.runDue()).filter((d) => d.tenantId === tenantId);
     const failed = (d: { outcome: Awaited<ReturnType<DirectorySync['syncTenant']>> }) =>
       d.outcome.ok && d.outcome.value.failure !== null;
