@@ -2,9 +2,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { assertExit, sspr, tempDataDir, type Run } from '../cli/run-sspr.ts';
+import { freePort } from '../helpers/free-port.ts';
 import {
   ADMINS_GROUP_DN,
   BASE_DN,
@@ -61,10 +61,7 @@ before(async () => {
     '/CN=Some Other CA',
   ]);
   assert.equal(made.status, 0, String(made.stderr));
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  deadUrl = `ldaps://127.0.0.1:${(s.address() as { port: number }).port}`;
-  await new Promise((r) => s.close(r));
+  deadUrl = `ldaps://127.0.0.1:${await freePort()}`;
   assertExit(await sspr(data.dir, ['tenant', 'create', 'Acme', '--domain', 'acme.example']), 0, 'tenant create');
 });
 after(async () => {

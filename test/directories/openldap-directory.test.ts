@@ -1,8 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { openLdapDialect } from '../../src/adapters/directory/openldap-dialect.ts';
 import type { DirectoryEntry } from '../../src/ports/external-directory.ts';
+import { freePort } from '../helpers/free-port.ts';
 import { CONNECTION_DEFAULTS, directoryFactory, findEntry } from './directory-kit.ts';
 import {
   ADMINS_GROUP_DN,
@@ -67,14 +67,6 @@ const directory = directoryFactory(
   () => openLdapDialect,
 );
 const find = findEntry;
-
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 describe('OpenLDAP directory adapter against a real slapd with ppolicy', () => {
   test('an account is found by its login with its stable id, names, methods and admin group membership', async () => {
@@ -188,7 +180,7 @@ describe('OpenLDAP directory adapter against a real slapd with ppolicy', () => {
   });
 
   test('several URLs are tried in order: a dead first server fails over to the next', async () => {
-    const dead = `ldaps://127.0.0.1:${await closedPort()}`;
+    const dead = `ldaps://127.0.0.1:${await freePort()}`;
     const d = directory({ urls: [dead, slapd.ldapsUrl] });
     assert.equal((await find(d, 'alice')).login, 'alice');
     const none = directory({ urls: [dead] });
@@ -272,7 +264,7 @@ describe('OpenLDAP directory adapter against a real slapd with ppolicy', () => {
     assert.equal(bad.verdict, 'not_ready');
     assert.equal(bad.steps[0]?.status, 'fail');
     assert.match(bad.steps[0]?.fix ?? '', /CA file/);
-    const dead = `ldaps://127.0.0.1:${await closedPort()}`;
+    const dead = `ldaps://127.0.0.1:${await freePort()}`;
     const failover = await directory({ urls: [dead, slapd.ldapsUrl] }).check('alice');
     assert.deepEqual(
       failover.steps.filter((st) => st.id === 'connect').map((st) => st.status),
