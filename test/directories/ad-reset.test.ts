@@ -5,25 +5,26 @@
 // right, and the directory going away in the middle of a reset. One DC for the file, an OU per file.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
-import path from 'node:path';
-import { parseDirectorySettings } from '../../src/core/directory-settings.ts';
 import { RESET_PAGE_TEXT, STEP_PROBLEMS } from '../../src/core/ui-text.ts';
 import { createTestApp, type TestApp } from '../helpers/test-app.ts';
 import { ManualClock } from '../helpers/manual-clock.ts';
+import { freePort } from '../helpers/free-port.ts';
+import { adSettings } from './directory-kit.ts';
 import {
   RC,
   addDirectoryAccount,
   addDirectoryTenant,
+  addHelpdeskAdmin,
   auditOf,
   completedNotices,
   entryOf,
   openSession,
   reachNewPassword,
+  saveDirectorySettings,
   sessionRevoked,
   type DirectoryTenant,
 } from './directory-reset-kit.ts';
-import { AD_ADMIN_DN, AD_ADMIN_PASSWORD, AD_TLS_NAME, adUserLdif, startSambaDc, type SambaDc } from './samba.ts';
+import { AD_ADMIN_PASSWORD, adUserLdif, startSambaDc, type SambaDc } from './samba.ts';
 
 const BIND_ENV = 'SSPR_DIRECTORY_TEST_AD_RESET_BIND';
 const NORIGHTS_ENV = 'SSPR_DIRECTORY_TEST_AD_RESET_NORIGHTS';
@@ -55,20 +56,7 @@ after(async () => {
   delete process.env[NORIGHTS_ENV];
 });
 
-function settings(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    kind: 'ad',
-    urls: [dc.ldapsUrl],
-    caFile: path.join(dc.dir, 'private', 'tls', 'ca.pem'),
-    tlsServerName: AD_TLS_NAME,
-    bindDn: AD_ADMIN_DN,
-    bindPassword: `env:${BIND_ENV}`,
-    baseDn: ou,
-    emailAttribute: 'otherMailbox',
-    syncIntervalMinutes: 0,
-    ...overrides,
-  };
-}
+const settings = (overrides: Record<string, unknown> = {}) => adSettings(dc, ou, BIND_ENV, overrides);
 
 /** A person in the DC, their tenant (its own) and their sspr account. */
 async function setup(password: string, overrides: Record<string, unknown> = {}) {
@@ -85,14 +73,6 @@ async function setup(password: string, overrides: Record<string, unknown> = {}) 
 
 async function flowState(flowId: string) {
   return (await t.app.store.flows.get(flowId))?.state;
-}
-
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 describe('self-service reset against a real Samba AD domain controller', () => {
@@ -165,19 +145,8 @@ describe('self-service reset against a real Samba AD domain controller', () => {
 
   test('a temporary password from the console forces a change at next logon (bind answers data 773)', async () => {
     const { d, entry, account } = await setup('Quiet-Harbour-Lantern-54');
-    const admin = await t.app.store.directory.createAccount({
-      id: t.app.random.uuid(),
-      tenantId: d.tenantId,
-      login: `helpdesk@${d.domain}`,
-      displayName: 'Helpdesk Admin',
-      role: 'admin',
-      enabled: true,
-      passwordHash: null,
-      mustChangePassword: false,
-      now: clock.now(),
-    });
-    assert.ok(admin.ok);
-    const r = await t.app.admin.assistedReset({ kind: 'admin', account: admin.value }, account.id, 'temp_password', RC);
+    const admin = await addHelpdeskAdmin(t.app, d);
+    const r = await t.app.admin.assistedReset({ kind: 'admin', account: admin }, account.id, 'temp_password', RC);
     assert.ok(r.ok && r.value.mode === 'temp_password', JSON.stringify(r));
     const bind = await d.directory.verifyPassword(entry, r.value.tempPassword);
     assert.equal(!bind.ok && bind.error, 'must_change', !bind.ok ? bind.detail : 'bound');
@@ -202,11 +171,8 @@ describe('self-service reset against a real Samba AD domain controller', () => {
   test('the directory goes away mid-flow (its only URL dead): unreachable, the flow stays open; back, the same flow completes', async () => {
     const { d, entry, account, email, name } = await setup('Quiet-Harbour-Lantern-56');
     const handle = await reachNewPassword(t.app, account, email);
-    const dead = parseDirectorySettings(settings({ urls: [`ldaps://127.0.0.1:${await closedPort()}`] }));
-    const good = parseDirectorySettings(settings());
-    assert.ok(dead.ok && good.ok);
     clock.advance(1);
-    await t.app.store.directory.setTenantDirectory(d.tenantId, dead.value, clock.now());
+    await saveDirectorySettings(t.app, d.tenantId, settings({ urls: [`ldaps://127.0.0.1:${await freePort()}`] }));
     const down = await t.app.reset.setPassword(handle, 'Indigo-Willow-Comet-8', 'Indigo-Willow-Comet-8', RC);
     assert.equal(!down.ok && down.error, 'directory_unreachable');
     assert.equal(await flowState(handle.flowId), 'new_password');
@@ -214,7 +180,7 @@ describe('self-service reset against a real Samba AD domain controller', () => {
     const report = await t.app.directoryHealth!.report();
     assert.equal(report.find((e) => e.tenant === name)?.status, 'unreachable');
     clock.advance(1);
-    await t.app.store.directory.setTenantDirectory(d.tenantId, good.value, clock.now());
+    await saveDirectorySettings(t.app, d.tenantId, settings());
     const up = await t.app.reset.setPassword(handle, 'Indigo-Willow-Comet-8', 'Indigo-Willow-Comet-8', RC);
     assert.ok(up.ok, !up.ok ? up.error : '');
     assert.ok((await d.directory.verifyPassword(entry, 'Indigo-Willow-Comet-8')).ok);

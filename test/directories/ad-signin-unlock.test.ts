@@ -6,7 +6,6 @@
 // One DC for the file (one per machine), one OU for the file, a tenant per test.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import type { Actor } from '../../src/core/admin-rules.ts';
 import { createTestApp, type TestApp } from '../helpers/test-app.ts';
 import {
@@ -20,7 +19,8 @@ import {
   sessionRevoked,
   type DirectoryTenant,
 } from './directory-reset-kit.ts';
-import { AD_ADMIN_DN, AD_ADMIN_PASSWORD, AD_TLS_NAME, adUserLdif, startSambaDc, type SambaDc } from './samba.ts';
+import { adSettings } from './directory-kit.ts';
+import { AD_ADMIN_PASSWORD, adUserLdif, startSambaDc, type SambaDc } from './samba.ts';
 
 const BIND_ENV = 'SSPR_DIRECTORY_TEST_AD_UNLOCK_BIND';
 let dc: SambaDc;
@@ -48,17 +48,7 @@ async function setup(password: string) {
   const name = `adunlock${++n}`;
   const sam = `u${n}${tag}`;
   dc.ldapmodify(adUserLdif(ou, { sam, name: `Sky Example${n}`, password }));
-  const d = await addDirectoryTenant(t.app, name, {
-    kind: 'ad',
-    urls: [dc.ldapsUrl],
-    caFile: path.join(dc.dir, 'private', 'tls', 'ca.pem'),
-    tlsServerName: AD_TLS_NAME,
-    bindDn: AD_ADMIN_DN,
-    bindPassword: `env:${BIND_ENV}`,
-    baseDn: ou,
-    emailAttribute: 'otherMailbox',
-    syncIntervalMinutes: 0,
-  });
+  const d = await addDirectoryTenant(t.app, name, adSettings(dc, ou, BIND_ENV));
   tenants.push(d);
   const entry = await entryOf(d, sam);
   const email = `${sam}@home.example`;

@@ -3,13 +3,13 @@
 // protected accounts (adminCount=1). One DC per machine: everything here works in one OU.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
-import { parseDirectorySettings } from '../../src/core/directory-settings.ts';
 import type { Account } from '../../src/core/directory-model.ts';
 import type { SyncReport } from '../../src/service/directory-sync.ts';
 import { createTestApp, type TestApp } from '../helpers/test-app.ts';
 import { ManualClock } from '../helpers/manual-clock.ts';
-import { AD_ADMIN_DN, AD_ADMIN_PASSWORD, AD_TLS_NAME, adUserLdif, startSambaDc, type SambaDc } from './samba.ts';
+import { adSettings } from './directory-kit.ts';
+import { saveDirectorySettings } from './directory-reset-kit.ts';
+import { AD_ADMIN_PASSWORD, adUserLdif, startSambaDc, type SambaDc } from './samba.ts';
 
 const BIND_ENV = 'SSPR_DIRECTORY_TEST_AD_SYNC_BIND';
 const DOMAIN = 'adsync.test';
@@ -64,22 +64,12 @@ after(async () => {
 });
 
 async function saveSettings(overrides: Record<string, unknown>): Promise<void> {
-  const parsed = parseDirectorySettings({
-    kind: 'ad',
-    urls: [dc.ldapsUrl],
-    caFile: path.join(dc.dir, 'private', 'tls', 'ca.pem'),
-    tlsServerName: AD_TLS_NAME,
-    bindDn: AD_ADMIN_DN,
-    bindPassword: `env:${BIND_ENV}`,
-    baseDn: ou,
-    emailAttribute: 'otherMailbox',
-    adminGroups: [groupDn('sspr-admins')],
-    syncIntervalMinutes: 0,
-    ...overrides,
-  });
-  assert.ok(parsed.ok, !parsed.ok ? parsed.detail : '');
   clock.advance(1);
-  await t.app.store.directory.setTenantDirectory(tenantId, parsed.value, clock.now());
+  await saveDirectorySettings(
+    t.app,
+    tenantId,
+    adSettings(dc, ou, BIND_ENV, { adminGroups: [groupDn('sspr-admins')], ...overrides }),
+  );
 }
 
 async function sync(): Promise<SyncReport> {
