@@ -7,7 +7,7 @@ import type { Account } from '../../src/core/directory-model.ts';
 import type { SyncReport } from '../../src/service/directory-sync.ts';
 import { createTestApp, type TestApp } from '../helpers/test-app.ts';
 import { ManualClock } from '../helpers/manual-clock.ts';
-import { adSettings } from './directory-kit.ts';
+import { adRolesLdif, adSettings } from './directory-kit.ts';
 import { saveDirectorySettings } from './directory-reset-kit.ts';
 import { AD_ADMIN_PASSWORD, adUserLdif, startSambaDc, type SambaDc } from './samba.ts';
 
@@ -43,14 +43,7 @@ before(async () => {
       .join('\n'),
   );
   // nested admin groups: bob ∈ helpdesk ∈ sspr-admins; dave disabled (514); erin a protected account
-  dc.ldapmodify(
-    [
-      `dn: ${groupDn('helpdesk')}\nchangetype: add\nobjectClass: group\nsAMAccountName: sync-helpdesk-${process.pid}\nmember: ${userDn('Bob Admin')}\n`,
-      `dn: ${groupDn('sspr-admins')}\nchangetype: add\nobjectClass: group\nsAMAccountName: sync-admins-${process.pid}\nmember: ${groupDn('helpdesk')}\n`,
-      `dn: ${userDn('Dave Disabled')}\nchangetype: modify\nreplace: userAccountControl\nuserAccountControl: 514\n`,
-      `dn: ${userDn('Erin Protected')}\nchangetype: modify\nreplace: adminCount\nadminCount: 1\n`,
-    ].join('\n'),
-  );
+  dc.ldapmodify(adRolesLdif(ou, 'sync-'));
   t = await createTestApp({}, { clock });
   const tenant = await t.app.directory.createTenant({ name: 'ad-sync', domains: [DOMAIN], actor: 'cli' });
   assert.ok(tenant.ok);

@@ -75,6 +75,38 @@ export function adSettings(
   };
 }
 
+/**
+ * LDIF (for `dc.ldapmodify`) of the roles the AD adapter and sync tests give the people of their OU:
+ * nested administrator groups (CN=Bob Admin ∈ helpdesk ∈ sspr-admins, the groups' sAMAccountNames
+ * starting with `samPrefix`: unique in the domain), CN=Dave Disabled disabled (userAccountControl
+ * 514) and CN=Erin Protected a protected account (adminCount=1).
+ */
+export function adRolesLdif(ou: string, samPrefix: string): string {
+  const dn = (cn: string) => `CN=${cn},${ou}`;
+  return [
+    `dn: ${dn('helpdesk')}\nchangetype: add\nobjectClass: group\nsAMAccountName: ${samPrefix}helpdesk-${process.pid}\nmember: ${dn('Bob Admin')}\n`,
+    `dn: ${dn('sspr-admins')}\nchangetype: add\nobjectClass: group\nsAMAccountName: ${samPrefix}sspr-admins-${process.pid}\nmember: ${dn('helpdesk')}\n`,
+    `dn: ${dn('Dave Disabled')}\nchangetype: modify\nreplace: userAccountControl\nuserAccountControl: 514\n`,
+    `dn: ${dn('Erin Protected')}\nchangetype: modify\nreplace: adminCount\nadminCount: 1\n`,
+  ].join('\n');
+}
+
+/**
+ * What `check` reports, step by step, for a service account delegated on an OU of the test Samba DC
+ * (with a protected account in it): every step passes but Samba's missing policy-hints control and the
+ * protected accounts, which are warnings. The adapter's check and `sspr directory check` say the same.
+ */
+export const AD_DELEGATED_CHECK_STEPS = {
+  connect: 'pass',
+  service_bind: 'pass',
+  password_rules: 'pass',
+  policy_hints: 'warn',
+  protected_accounts: 'warn',
+  test_account: 'pass',
+  reset_right: 'pass',
+  unlock_right: 'pass',
+} as const;
+
 /** The connection settings every test starts from; a test overrides what it is about. */
 export const CONNECTION_DEFAULTS = { startTls: false, timeoutMs: 5_000, poolSize: 2, allowInsecure: false } as const;
 
