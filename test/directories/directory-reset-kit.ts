@@ -155,6 +155,43 @@ export async function reachNewPassword(app: ComposedApp, account: Account, email
   return { flowId: started.value.flowId, secret: step.value.secret };
 }
 
+/**
+ * What a password the directory refused leaves behind: the flow still waits on the new-password
+ * step, the account's session is not revoked, no notice went out, no `password.changed` but a
+ * `directory.write_refused` event with the refusal and the directory's own diagnostic (for the
+ * admin), and the password the person had still binds.
+ */
+export async function assertRefusedUnchanged(
+  app: ComposedApp,
+  t: DirectoryTenant,
+  r: {
+    readonly handle: FlowHandle;
+    readonly session: string;
+    readonly account: Account;
+    readonly entry: DirectoryEntry;
+    readonly password: string;
+    readonly refusal: string;
+    readonly diagnostic: RegExp;
+  },
+): Promise<void> {
+  assert.equal(
+    (await app.store.flows.get(r.handle.flowId))?.state,
+    'new_password',
+    'the flow waits on the new-password step',
+  );
+  assert.equal(await sessionRevoked(app, r.session), false, 'no session revoked');
+  assert.equal(await completedNotices(app, r.account.id), 0, 'no notice');
+  const events = await auditOf(app, r.account.id);
+  assert.equal(
+    events.some((e) => e.type === 'password.changed'),
+    false,
+  );
+  const refused = events.find((e) => e.type === 'directory.write_refused');
+  assert.equal(refused?.details.refusal, r.refusal);
+  assert.match(String(refused?.details.diagnostic), r.diagnostic, 'the directory’s own answer, for the admin');
+  assert.ok((await t.directory.verifyPassword(r.entry, r.password)).ok, 'unchanged');
+}
+
 /** The account's audit events, oldest first. */
 export async function auditOf(
   app: ComposedApp,
