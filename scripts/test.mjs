@@ -19,8 +19,8 @@
 // with its own file and line.
 //
 // Environment: SSPR_TEST_CONCURRENCY (processes at once, default 3); SSPR_TEST_GROUPS (how many
-// groups the light files are dealt into, default 6; 0 runs every file in its own process, as
-// before); SSPR_TEST_BROWSER_GROUPS (the same for browser files, default 3); SSPR_TEST_PLAN=1
+// groups the light files are dealt into, default 6; 0 runs every light and scale file in its own
+// process, as before); SSPR_TEST_BROWSER_GROUPS (the same for browser files, default 3); SSPR_TEST_PLAN=1
 // prints the jobs in the order they would start, and runs nothing.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -49,7 +49,7 @@ const KINDS = [
     (f) => f.startsWith('test/e2e/') || f.endsWith('-browser.test.ts'),
     envCount('SSPR_TEST_BROWSER_GROUPS', 3),
   ],
-  ['scale', (f) => f.startsWith('test/scale/'), 2],
+  ['scale', (f) => f.startsWith('test/scale/'), envCount('SSPR_TEST_GROUPS', 6) === 0 ? 0 : 2],
   ['light', () => true, envCount('SSPR_TEST_GROUPS', 6)],
 ];
 
