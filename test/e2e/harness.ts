@@ -70,6 +70,21 @@ export async function startE2eServer(
   overrides: Record<string, string> = {},
   options: { readonly clock?: Clock } = {},
 ): Promise<E2eServer> {
+  // the free port is chosen before the app exists (its number is in the public URL) and taken
+  // after: another process may bind it in between (seen in CI under load) — start again on another
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startE2eServerOnce(overrides, options);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 4) throw error;
+    }
+  }
+}
+
+async function startE2eServerOnce(
+  overrides: Record<string, string>,
+  options: { readonly clock?: Clock },
+): Promise<E2eServer> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'sspr-e2e-'));
   let app: App | undefined;
   let server: FastifyInstance | undefined;
