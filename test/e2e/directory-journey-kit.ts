@@ -1,14 +1,30 @@
-// What the browser journeys against real directories (directory-journeys-openldap/-ad) share: the
-// person's steps through the reset, sign-in and console pages in Chromium, an axe check that fails
-// the test, and the directory's answer to a bind with a password.
+// What the browser journeys against real directories (directory-journeys, -openldap, -ad and
+// directory-unlock-journey) share: a page of its own per person, the real sync, the person's steps
+// through the reset, sign-in and console pages in Chromium, an axe check that fails the test, and
+// the directory's answer to a bind with a password.
 import assert from 'node:assert/strict';
-import type { Page, Response } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
 import { DIRECTORY_SIGNIN_TEXT, RESET_PAGE_TEXT } from '../../src/core/ui-text.ts';
 import { ACCOUNT_TEXT } from '../../src/http/account/account-views.tsx';
 import type { DirectoryEntry } from '../../src/ports/external-directory.ts';
 import type { FlowHandle } from '../../src/service/reset-service.ts';
 import type { DirectoryTenant } from '../directories/directory-reset-kit.ts';
-import { axeViolations, codeIn, formatViolations, type E2eServer } from './harness.ts';
+import { axeViolations, codeIn, formatViolations, newContext, type E2eServer } from './harness.ts';
+
+/** A page in a new browser context of its own (a person of their own), closed by the file's after() through `contexts`. */
+export async function newPage(browser: Browser, contexts: BrowserContext[]): Promise<Page> {
+  const c = await newContext(browser);
+  contexts.push(c);
+  return c.newPage();
+}
+
+/** Brings the tenant's people into sspr by the real directory sync: it succeeds and creates `created` accounts. */
+export async function syncAll(s: E2eServer, d: DirectoryTenant, created: number): Promise<void> {
+  const r = await s.app.directorySync.syncTenant(d.tenantId, 'cli');
+  assert.ok(r.ok, !r.ok ? `${r.error} ${r.detail}` : '');
+  assert.equal(r.value.failure, null);
+  assert.equal(r.value.created, created, JSON.stringify(r.value.skipped));
+}
 
 export async function h1(p: Page): Promise<string> {
   return ((await p.locator('h1').first().textContent()) ?? '').trim();

@@ -12,18 +12,21 @@ import { RESET_PAGE_TEXT, RESET_STAYS_OPEN, STEP_PROBLEMS, withTime } from '../.
 import type { Account } from '../../src/core/directory-model.ts';
 import type { DirectoryEntry } from '../../src/ports/external-directory.ts';
 import { addDirectoryTenant, entryOf, type DirectoryTenant } from '../directories/directory-reset-kit.ts';
-import { BASE_DN, POLICY_DN, SERVICE_DN, SERVICE_PASSWORD, startSlapd, type Slapd } from '../directories/slapd.ts';
-import { launchBrowser, newContext, startE2eServer, type E2eServer } from './harness.ts';
+import { ldapSettings } from '../directories/directory-kit.ts';
+import { BASE_DN, SERVICE_PASSWORD, startSlapd, type Slapd } from '../directories/slapd.ts';
+import { launchBrowser, startE2eServer, type E2eServer } from './harness.ts';
 import {
   axeClean,
   binds,
   forcedChange,
   h1,
   mainText,
+  newPage,
   passEmailGate,
   passSmsGate,
   setTemporaryPassword,
   signIn,
+  syncAll,
   timed,
   typePassword,
 } from './directory-journey-kit.ts';
@@ -96,23 +99,13 @@ async function syncedTenant(name: string, people: readonly Person[], admins: rea
         .join('')}`,
     ].join('\n'),
   );
-  const d = await addDirectoryTenant(s.app, name, {
-    kind: 'ldap',
-    urls: [slapd.ldapsUrl],
-    caFile: slapd.caFile,
-    bindDn: SERVICE_DN,
-    bindPassword: `env:${BIND_ENV}`,
-    baseDn: ou,
-    adminGroups: [`cn=admins,${ou}`],
-    passwordPolicyDn: POLICY_DN,
-    trustContactAttributes: true,
-    syncIntervalMinutes: 0,
-  });
+  const d = await addDirectoryTenant(
+    s.app,
+    name,
+    ldapSettings(slapd, BIND_ENV, { baseDn: ou, adminGroups: [`cn=admins,${ou}`], trustContactAttributes: true }),
+  );
   directories.push(d);
-  const r = await s.app.directorySync.syncTenant(d.tenantId, 'cli');
-  assert.ok(r.ok, !r.ok ? `${r.error} ${r.detail}` : '');
-  assert.equal(r.value.failure, null);
-  assert.equal(r.value.created, people.length, JSON.stringify(r.value.skipped));
+  await syncAll(s, d, people.length);
   return {
     d,
     async account(uid) {
@@ -124,11 +117,7 @@ async function syncedTenant(name: string, people: readonly Person[], admins: rea
   };
 }
 
-async function page(): Promise<Page> {
-  const c = await newContext(browser);
-  contexts.push(c);
-  return c.newPage();
-}
+const page = (): Promise<Page> => newPage(browser, contexts);
 
 test('OpenLDAP: an administrator (member of the admin group, synced as admin) resets through both gates, email code then SMS code; the new password binds, the old one fails', async () => {
   await timed(timings, 'admin two gates', async () => {

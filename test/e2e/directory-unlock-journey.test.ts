@@ -5,7 +5,7 @@
 // directory still holds it, unlocked. Every page the person reads is scanned with axe-core.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { DIRECTORY_SIGNIN_TEXT, RESET_PAGE_TEXT, UNLOCK_TEXT } from '../../src/core/ui-text.ts';
 import { ACCOUNT_TEXT } from '../../src/http/account/account-views.tsx';
 import {
@@ -14,16 +14,10 @@ import {
   entryOf,
   type DirectoryTenant,
 } from '../directories/directory-reset-kit.ts';
-import { PEOPLE_DN, POLICY_DN, SERVICE_DN, SERVICE_PASSWORD, startSlapd, type Slapd } from '../directories/slapd.ts';
-import {
-  axeViolations,
-  codeIn,
-  formatViolations,
-  launchBrowser,
-  newContext,
-  startE2eServer,
-  type E2eServer,
-} from './harness.ts';
+import { addLdapPerson, ldapSettings } from '../directories/directory-kit.ts';
+import { SERVICE_PASSWORD, startSlapd, type Slapd } from '../directories/slapd.ts';
+import { launchBrowser, startE2eServer, type E2eServer } from './harness.ts';
+import { axeClean, h1, mainText, newPage, passEmailGate, signIn, submit } from './directory-journey-kit.ts';
 
 const BIND_ENV = 'SSPR_DIRECTORY_TEST_E2E_UNLOCK_BIND';
 let browser: Browser;
@@ -47,75 +41,24 @@ after(async () => {
   delete process.env[BIND_ENV];
 });
 
-async function h1(p: Page): Promise<string> {
-  return ((await p.locator('h1').first().textContent()) ?? '').trim();
-}
-
-async function mainText(p: Page): Promise<string> {
-  return (await p.locator('main').innerText()).replace(/\s+/g, ' ');
-}
-
-async function axeClean(p: Page, label: string): Promise<void> {
-  const violations = await axeViolations(p);
-  assert.equal(violations.length, 0, formatViolations(label, violations));
-}
-
-async function submit(p: Page, button: string, pathname: string): Promise<Response> {
-  const response = p.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === pathname);
-  const loaded = p.waitForEvent('load');
-  await p.getByRole('button', { name: button, exact: true }).click();
-  const answer = await response;
-  await loaded;
-  return answer;
-}
-
-async function signIn(p: Page, login: string, password: string): Promise<Response> {
-  await p.goto(`${s.baseUrl}/signin`);
-  await p.getByLabel('User ID').fill(login);
-  await p.getByLabel('Password', { exact: true }).fill(password);
-  return submit(p, 'Sign in', '/signin');
-}
-
 test('OpenLDAP: locked after three wrong passwords, the person unlocks the account through the reset gates and signs in with the same password', async () => {
   const password = 'Willow-Beacon-Marble-36';
-  slapd.ldapmodify(
-    [
-      `dn: uid=lena,${PEOPLE_DN}`,
-      'changetype: add',
-      'objectClass: inetOrgPerson',
-      'uid: lena',
-      'cn: Lena Locked',
-      'sn: Locked',
-      `userPassword: ${password}`,
-      '',
-    ].join('\n'),
-  );
-  d = await addDirectoryTenant(s.app, 'ldapunlock', {
-    kind: 'ldap',
-    urls: [slapd.ldapsUrl],
-    caFile: slapd.caFile,
-    bindDn: SERVICE_DN,
-    bindPassword: `env:${BIND_ENV}`,
-    baseDn: PEOPLE_DN,
-    passwordPolicyDn: POLICY_DN,
-    syncIntervalMinutes: 0,
-  });
+  addLdapPerson(slapd, { uid: 'lena', name: 'Lena Locked', password });
+  d = await addDirectoryTenant(s.app, 'ldapunlock', ldapSettings(slapd, BIND_ENV));
   const entry = await entryOf(d, 'lena');
   const email = 'lena@home.example';
   const lena = await addDirectoryAccount(s.app, d, entry, { email });
-  const c = await newContext(browser);
-  contexts.push(c);
-  const p = await c.newPage();
+  const p = await newPage(browser, contexts);
 
   for (let i = 0; i < 3; i++) {
-    const r = await signIn(p, lena.login, `Willow-Beacon-Marble-${40 + i}`);
+    const r = await signIn(s, p, lena.login, `Willow-Beacon-Marble-${40 + i}`);
     assert.equal(r.status(), 400);
   }
   const locked = await d.directory.getById(entry.id);
   assert.ok(locked.ok && locked.value?.locked, 'the directory locked the account');
 
   // the right password is refused like a wrong one, and the page says how to unlock
-  assert.equal((await signIn(p, lena.login, password)).status(), 400);
+  assert.equal((await signIn(s, p, lena.login, password)).status(), 400);
   assert.equal(await h1(p), ACCOUNT_TEXT.signin.title);
   const refused = await mainText(p);
   assert.ok(refused.includes(ACCOUNT_TEXT.problems.invalid_credentials.title), refused);
@@ -125,15 +68,7 @@ test('OpenLDAP: locked after three wrong passwords, the person unlocks the accou
   await p.waitForURL(`${s.baseUrl}/reset`);
 
   // the reset's gate: user ID, CAPTCHA, the email's code
-  await p.getByLabel('User ID', { exact: true }).fill(lena.login);
-  const widget = p.locator('altcha-widget');
-  const auto = (await widget.getAttribute('auto')) ?? 'off';
-  if (auto === 'off') await widget.locator('label').first().click();
-  if (auto !== 'onsubmit') await p.locator('input[name="altcha"][value]').first().waitFor({ state: 'attached' });
-  assert.equal((await submit(p, 'Next', '/reset')).status(), 303);
-  const message = await s.waitForMessage({ to: email, channel: 'email', containing: 'reset code' });
-  await p.getByLabel('Security code', { exact: true }).fill(codeIn(message));
-  assert.equal((await submit(p, 'Verify', '/reset/flow/code')).status(), 303);
+  await passEmailGate(s, p, lena.login, email);
 
   // the new-password step offers the other way out
   assert.equal(await h1(p), RESET_PAGE_TEXT.newPassword.title);
@@ -152,7 +87,7 @@ test('OpenLDAP: locked after three wrong passwords, the person unlocks the accou
 
   await p.getByRole('link', { name: UNLOCK_TEXT.signIn, exact: true }).click();
   await p.waitForURL(`${s.baseUrl}/signin`);
-  assert.equal((await signIn(p, lena.login, password)).status(), 303);
+  assert.equal((await signIn(s, p, lena.login, password)).status(), 303);
   assert.equal(await h1(p), ACCOUNT_TEXT.home.title, 'signed in with the same password');
   const notice = await s.waitForMessage({ to: email, channel: 'email', containing: 'unlocked' });
   assert.match(notice.text, /password was not changed/);
