@@ -10,7 +10,6 @@
 // lock): every AD journey is in this file, each test in its own OU.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import {
   DIRECTORY_SIGNIN_TEXT,
@@ -25,15 +24,9 @@ import { parseDirectorySettings } from '../../src/core/directory-settings.ts';
 import { ACCOUNT_TEXT } from '../../src/http/account/account-views.tsx';
 import type { DirectoryEntry } from '../../src/ports/external-directory.ts';
 import { addDirectoryTenant, entryOf, type DirectoryTenant } from '../directories/directory-reset-kit.ts';
-import {
-  AD_ADMIN_DN,
-  AD_ADMIN_PASSWORD,
-  AD_TLS_NAME,
-  adUserLdif,
-  startSambaDc,
-  type SambaDc,
-} from '../directories/samba.ts';
-import { freePort, launchBrowser, newContext, startE2eServer, type E2eServer } from './harness.ts';
+import { adSettings } from '../directories/directory-kit.ts';
+import { AD_ADMIN_PASSWORD, adUserLdif, startSambaDc, type SambaDc } from '../directories/samba.ts';
+import { freePort, launchBrowser, startE2eServer, type E2eServer } from './harness.ts';
 import {
   axeClean,
   binds,
@@ -41,11 +34,13 @@ import {
   forcedChange,
   h1,
   mainText,
+  newPage,
   passEmailGate,
   passSmsGate,
   setTemporaryPassword,
   signIn,
   submit,
+  syncAll,
   timed,
   typePassword,
 } from './directory-journey-kit.ts';
@@ -103,25 +98,10 @@ async function syncedTenant(name: string, people: readonly Person[], admins: rea
   dc.ldapmodify(
     `dn: CN=admins,${ou}\nchangetype: add\nobjectClass: group\nsAMAccountName: ${name}-admins-${TAG}\n${members.join('')}`,
   );
-  const settings = {
-    kind: 'ad',
-    urls: [dc.ldapsUrl],
-    caFile: path.join(dc.dir, 'private', 'tls', 'ca.pem'),
-    tlsServerName: AD_TLS_NAME,
-    bindDn: AD_ADMIN_DN,
-    bindPassword: `env:${BIND_ENV}`,
-    baseDn: ou,
-    emailAttribute: 'otherMailbox',
-    adminGroups: [`CN=admins,${ou}`],
-    trustContactAttributes: true,
-    syncIntervalMinutes: 0,
-  };
+  const settings = adSettings(dc, ou, BIND_ENV, { adminGroups: [`CN=admins,${ou}`], trustContactAttributes: true });
   const d = await addDirectoryTenant(s.app, name, settings);
   directories.push(d);
-  const r = await s.app.directorySync.syncTenant(d.tenantId, 'cli');
-  assert.ok(r.ok, !r.ok ? `${r.error} ${r.detail}` : '');
-  assert.equal(r.value.failure, null);
-  assert.equal(r.value.created, people.length, JSON.stringify(r.value.skipped));
+  await syncAll(s, d, people.length);
   return {
     d,
     settings,
@@ -134,11 +114,7 @@ async function syncedTenant(name: string, people: readonly Person[], admins: rea
   };
 }
 
-async function page(): Promise<Page> {
-  const c = await newContext(browser);
-  contexts.push(c);
-  return c.newPage();
-}
+const page = (): Promise<Page> => newPage(browser, contexts);
 
 test('Active Directory: an administrator (member of the admin group, synced as admin) resets through both gates, email code then SMS code; unicodePwd is written: the new password binds, the old one fails', async () => {
   await timed(timings, 'admin two gates', async () => {
