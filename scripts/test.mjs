@@ -29,6 +29,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const root = path.resolve(import.meta.dirname, '..');
+const RUNNER_SETTINGS = ['SSPR_TEST_CONCURRENCY', 'SSPR_TEST_GROUPS', 'SSPR_TEST_BROWSER_GROUPS', 'SSPR_TEST_PLAN'];
 const only = process.argv.slice(2);
 
 /** Files that run in a process of their own, each with why. */
@@ -189,9 +190,11 @@ const result = spawnSync(
     // NODE_COMPILE_CACHE: Node ≥ 22 keeps V8's compiled code of the modules on disk, so each test
     // process after the first loads the app's dependencies faster (~0.2 s of CPU on Node 24);
     // Node 20 ignores it
+    // the runner's own settings stay here: `sspr` refuses SSPR_* settings it does not know, and
+    // some tests run it with the environment they were given
     env: {
       NODE_COMPILE_CACHE: path.join(os.tmpdir(), 'sspr-test-compile-cache'),
-      ...process.env,
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !RUNNER_SETTINGS.includes(k))),
       NODE_ENV: 'test',
     },
   },
