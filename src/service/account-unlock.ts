@@ -5,9 +5,10 @@ import { helpText, renderEmail } from '../core/message-templates.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DirectoryProvider } from '../ports/directory-provider.ts';
-import type { DirectoryEntry, ExternalDirectory } from '../ports/external-directory.ts';
+import type { ExternalDirectory } from '../ports/external-directory.ts';
 import type { Repos, Store } from '../ports/store.ts';
 import { emailAccount } from './admin-common.ts';
+import { DirectoryPasswords, type DirectoryTarget } from './directory-passwords.ts';
 import { enqueueEmail, type MessageQueueDeps } from './message-queue.ts';
 import { appendAudit, type AuditDetails, type RequestContext } from './request-context.ts';
 
@@ -32,11 +33,7 @@ export interface AccountUnlockDeps extends MessageQueueDeps {
 /** `not_directory_account`: the account's password lives in sspr (or its tenant has no directory): nothing to unlock. */
 export type UnlockError = DirectoryWriteError | 'not_directory_account';
 
-/** The account's entry in its tenant's directory, with the directory it is in. */
-export interface DirectoryTarget {
-  readonly directory: ExternalDirectory;
-  readonly entry: DirectoryEntry;
-}
+export type { DirectoryTarget };
 
 export interface UnlockRequest<T, E extends string> {
   readonly account: Account;
@@ -62,14 +59,10 @@ export class AccountUnlock {
 
   /** The account's directory entry (lock state included), or why it cannot be read. */
   async target(account: Account): Promise<Result<DirectoryTarget, UnlockError>> {
-    if (!account.externalId || !this.d.directories) return err('not_directory_account');
-    const opened = await this.d.directories.forTenant(account.tenantId);
-    if (!opened.ok) return err('directory_rejected', 'the directory settings cannot be used (secret or CA file)');
-    if (!opened.value) return err('not_directory_account');
-    const found = await opened.value.getById(account.externalId);
+    // the one lookup of a directory account's entry (by its stable id), shared with the password write
+    const found = await new DirectoryPasswords(this.d).target(account);
     if (!found.ok) return err(directoryWriteError(found.error), found.detail);
-    if (!found.value) return err('directory_rejected', 'the account is no longer in the directory');
-    return ok({ directory: opened.value, entry: found.value });
+    return found.value ? ok(found.value) : err('not_directory_account');
   }
 
   async unlock<T = undefined, E extends string = never>(
