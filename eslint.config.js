@@ -93,4 +93,20 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // On Node 20 a top-level `after` hook runs as soon as the first awaited top-level test ends, so
+    // cleanup ran in the middle of later tests (the Redis limiter contract lost its count that way).
+    files: ['test/**/*.test.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        MATH_RANDOM,
+        {
+          selector: 'Program > ExpressionStatement > AwaitExpression',
+          message:
+            'No top-level await in a test file: on Node 20 a top-level after() runs at the first pause between tests. Register tests synchronously; group them in describe() with its own after().',
+        },
+      ],
+    },
+  },
 );

@@ -41,10 +41,6 @@ const ALONE = [
   [(f) => f.startsWith('test/directories/'), 'real slapd and Samba; some change process.env'],
   [(f) => f === 'test/scale/two-instances.test.ts', 'real `sspr serve` processes under load, kill -9'],
   [(f) => f.startsWith('test/model/'), 'long CPU-bound model run: a lane of its own'],
-  [
-    (f) => f === 'test/scale/limiter.contract.test.ts',
-    'counts in the shared Redis: failed once in CI (a 4th event allowed over a limit of 3) when grouped with other scale files, never alone; cause not found',
-  ],
   [(f) => /^test\/cli\/(cli-serve|build)\.test\.ts$/.test(f), 'builds and spawns the bundle'],
 ];
 /** Kinds of files that share processes only among themselves: [name, test, groups]. */

@@ -73,6 +73,11 @@ const FORBIDDEN: readonly (readonly [file: string, code: string, says: RegExp])[
     /core imports nothing outside core/,
   ],
   ['src/core/x.ts', "import { readFileSync } from 'node:fs';\nvoid readFileSync;\n", /core does no I\/O/],
+  [
+    'test/x.test.ts',
+    "import { test } from 'node:test';\nawait test('a', () => {});\n",
+    /No top-level await in a test file/,
+  ],
 ];
 
 const ALLOWED: readonly (readonly [file: string, code: string])[] = [
@@ -80,6 +85,7 @@ const ALLOWED: readonly (readonly [file: string, code: string])[] = [
   ['src/cli/x.ts', "export const load = () => import('../compose.ts');\n"],
   ['src/service/x.ts', "import type { Clock } from '../ports/clock.ts';\nexport type C = Clock;\n"],
   ['src/core/x.ts', "import { ok } from './result.ts';\nvoid ok;\n"],
+  ['test/x.test.ts', "import { test } from 'node:test';\ntest('a', async () => {\n  await Promise.resolve();\n});\n"],
 ];
 
 test('every layer wall reports a forbidden import in that layer', async () => {
