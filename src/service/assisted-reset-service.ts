@@ -188,4 +188,4 @@ export class AssistedResetService {
 }
 
 /** Kept here for the modules that import it from the assisted reset. */
-export { helpTextOf } from './credential-change.ts';
+export { helpTextOf } from './credential-notices.ts';

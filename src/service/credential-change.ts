@@ -1,7 +1,6 @@
 import type { DirectoryProvider } from '../ports/directory-provider.ts';
-import { directoryWriteError, effectiveMinLength, type DirectoryWriteError } from '../core/directory-refusals.ts';
-import { isAdminRole, DEFAULT_TENANT_POLICY, type Account, type Method, type Tenant } from '../core/directory-model.ts';
-import { helpText, renderEmail } from '../core/message-templates.ts';
+import { effectiveMinLength, type DirectoryWriteError } from '../core/directory-refusals.ts';
+import { DEFAULT_TENANT_POLICY, type Account, type Method, type Tenant } from '../core/directory-model.ts';
 import {
   checkPassword,
   personalWords,
@@ -16,101 +15,12 @@ import type { Metrics } from '../ports/metrics.ts';
 import type { PasswordHasher } from '../ports/password-hasher.ts';
 import type { Random } from '../ports/random.ts';
 import type { Repos, Store } from '../ports/store.ts';
-import { DirectoryPasswords, type DirectoryTarget } from './directory-passwords.ts';
-import { enqueueEmail } from './message-queue.ts';
+import { CredentialDirectoryStep } from './credential-directory-step.ts';
+import { queueCredentialNotices } from './credential-notices.ts';
+import { CREDENTIAL_PATHS, type CredentialPath } from './credential-paths.ts';
 import { appendAudit, type AuditDetails, type RequestContext } from './request-context.ts';
 
-/**
- * The one unit of work through which a password changes — and the one seam through which it
- * leaves sspr (the built-in store, or the tenant's directory for an account that has an
- * `externalId`: see "Directory accounts" on `change`). Every path that
- * sets a password calls `change`: it vets the new password (one policy, one history, one list
- * of context words), hashes it off the event loop, and then in ONE transaction runs the path's
- * own step (`before`: complete the flow, the link…), writes the password, and ends everything
- * the old password opened: every reset flow with its codes and links, every assisted link, the
- * temporary password, every session; clears blocks and throttling where the path proves who
- * the person is; writes the audit event with the actor; queues the notices.
- *
- * What differs per path is data, in `CREDENTIAL_PATHS` below — not code.
- */
-export type CredentialPath = 'self-service' | 'assisted-link' | 'temp-password' | 'signed-in' | 'cli';
-
-export interface PathRule {
-  /**
-   * Whether the path proves who the person is, so the self-service block (wrong codes) and the
-   * sign-in throttling (wrong passwords) end with the change.
-   */
-  readonly provesIdentity: boolean;
-  /** Why, in a word, for readers of this table. */
-  readonly proof: string;
-  /** The audit event of the change (names kept from before the paths were folded). */
-  readonly event: string;
-  /** Sessions revoked: a separate `sessions.revoked` event, or a `sessionsRevoked` detail of the change's event. */
-  readonly sessionsAudit: 'event' | 'detail';
-  /** The notice to the account's own addresses. */
-  readonly accountNotice: 'reset.completed' | 'admin.temp_password';
-  /**
-   * Other enabled admins of the tenant are told when the account is an admin — and, on an
-   * admin-assisted path (`always`), whatever the account's role.
-   */
-  readonly otherAdmins: 'when-admin' | 'always';
-}
-
-/**
- * Per path: what proves identity, and what is audited and told. Every other effect (vet, hash,
- * history, flows/codes/links ended, assisted links ended, temporary password cleared or set,
- * sessions revoked, notices) is the same for all five.
- *
- * | path          | proves identity by                            | clears blocks + throttling |
- * | ------------- | --------------------------------------------- | -------------------------- |
- * | self-service  | the reset's codes/links (1 or 2 gates)        | yes                        |
- * | assisted-link | an admin's link, redeemed in the browser      | yes                        |
- * | temp-password | an admin vouching for the person              | yes                        |
- * | signed-in     | the current password and a live session       | yes                        |
- * | cli           | nothing about the person (an operator's shell) | no                         |
- */
-export const CREDENTIAL_PATHS: Readonly<Record<CredentialPath, PathRule>> = {
-  'self-service': {
-    provesIdentity: true,
-    proof: 'codes',
-    event: 'password.changed',
-    sessionsAudit: 'event',
-    accountNotice: 'reset.completed',
-    otherAdmins: 'when-admin',
-  },
-  'assisted-link': {
-    provesIdentity: true,
-    proof: 'admin link',
-    event: 'password.changed',
-    sessionsAudit: 'event',
-    accountNotice: 'reset.completed',
-    otherAdmins: 'when-admin',
-  },
-  'temp-password': {
-    provesIdentity: true,
-    proof: 'admin vouches',
-    event: 'admin.temp_password_set',
-    sessionsAudit: 'event',
-    accountNotice: 'admin.temp_password',
-    otherAdmins: 'always',
-  },
-  'signed-in': {
-    provesIdentity: true,
-    proof: 'current password',
-    event: 'password.changed',
-    sessionsAudit: 'detail',
-    accountNotice: 'reset.completed',
-    otherAdmins: 'when-admin',
-  },
-  cli: {
-    provesIdentity: false,
-    proof: 'none',
-    event: 'account.password_set',
-    sessionsAudit: 'detail',
-    accountNotice: 'reset.completed',
-    otherAdmins: 'when-admin',
-  },
-};
+export { CREDENTIAL_PATHS, type CredentialPath, type PathRule } from './credential-paths.ts';
 
 /**
  * Where a new password hash is written: the one place a password leaves sspr. The built-in
@@ -189,11 +99,28 @@ export interface CredentialChangeHooks<T, R, E extends string> {
   readonly after?: (tx: Repos, value: T, effects: CredentialChangeEffects) => Promise<R>;
 }
 
+/**
+ * The one unit of work through which a password changes — and the one seam through which it
+ * leaves sspr (the built-in store, or the tenant's directory for an account that has an
+ * `externalId`: see "Directory accounts" on `change`). Every path that
+ * sets a password calls `change`: it vets the new password (one policy, one history, one list
+ * of context words), hashes it off the event loop, and then in ONE transaction runs the path's
+ * own step (`before`: complete the flow, the link…), writes the password, and ends everything
+ * the old password opened: every reset flow with its codes and links, every assisted link, the
+ * temporary password, every session; clears blocks and throttling where the path proves who
+ * the person is; writes the audit event with the actor; queues the notices.
+ *
+ * What differs per path is data, in `CREDENTIAL_PATHS` (credential-paths.ts) — not code. A
+ * directory account's steps outside the transaction (find, precheck, write, refusals) are in
+ * credential-directory-step.ts; the notices in credential-notices.ts.
+ */
 export class CredentialChange {
   readonly #writer: CredentialWriter;
+  readonly #directory: CredentialDirectoryStep;
 
   constructor(private readonly d: CredentialChangeDeps) {
     this.#writer = d.writer ?? builtinCredentialWriter;
+    this.#directory = new CredentialDirectoryStep(d);
   }
 
   /** The password policy and the history, for an account that exists; the normalized password. */
@@ -271,14 +198,10 @@ export class CredentialChange {
     hooks: CredentialChangeHooks<T, R, E> = {},
   ): Promise<Result<{ value: T; after: R; effects: CredentialChangeEffects }, E | CredentialChangeError>> {
     const methods = await this.d.store.directory.listMethods(req.account.id);
-    const passwords = new DirectoryPasswords(this.d);
-    const found = await passwords.target(req.account);
-    if (!found.ok) return this.refused(passwords, req, null, found.error, found.detail);
-    const target = found.value;
-    if (target?.entry.disabled)
-      return this.refused(passwords, req, target, 'disabled', 'the directory entry is disabled');
-    const rules = target ? await passwords.rules(target.directory, target.entry) : null;
-    const vetted = await this.vet(req.account, req.tenant, req.password, methods, rules?.minLength ?? null);
+    const found = await this.#directory.find(req);
+    if (!found.ok) return found;
+    const { target, minLength } = found.value;
+    const vetted = await this.vet(req.account, req.tenant, req.password, methods, minLength);
     if (!vetted.ok) return vetted;
     // argon2id, off the event loop, and outside the transaction so no write lock waits for it
     const hash = await this.d.hasher.hash(vetted.value);
@@ -286,12 +209,8 @@ export class CredentialChange {
     const temporary = req.path === 'temp-password';
     const mustChangePassword = temporary || (req.mustChangePassword ?? false);
     if (target) {
-      if (hooks.precheck) {
-        const step = await hooks.precheck(this.d.store, this.d.clock.now());
-        if (!step.ok) return step;
-      }
-      const written = await passwords.write(target, vetted.value, mustChangePassword);
-      if (!written.ok) return this.refused(passwords, req, target, written.error, written.detail);
+      const written = await this.#directory.write(req, target, vetted.value, mustChangePassword, hooks.precheck);
+      if (!written.ok) return written;
     }
     const now = this.d.clock.now();
     let result: Result<{ value: T; after: R; effects: CredentialChangeEffects }, E | CredentialChangeError>;
@@ -353,135 +272,22 @@ export class CredentialChange {
               details: { count: sessionsRevoked },
             });
           }
-          const recipients = await this.queueNotices(tx, req, rule, updated, methods, now);
+          const recipients = await queueCredentialNotices(tx, this.d, req, rule, updated, methods, now);
           const effects: CredentialChangeEffects = { account: updated, sessionsRevoked, recipients, now };
           const after = hooks.after ? await hooks.after(tx, value, effects) : (undefined as R);
           return ok({ value, after, effects });
         },
       );
     } catch (e) {
-      if (target) await this.unrecorded(req, target, e instanceof Error ? e.name : 'error');
+      if (target) await this.#directory.unrecorded(req, target, e instanceof Error ? e.name : 'error');
       throw e;
     }
-    if (!result.ok && target) await this.unrecorded(req, target, result.error);
+    if (!result.ok && target) await this.#directory.unrecorded(req, target, result.error);
     if (result.ok) this.d.outbox?.wake();
     return result;
-  }
-
-  /** The directory refused (or could not be asked): kept for the admin; the caller gets the refusal's code. */
-  private async refused(
-    passwords: DirectoryPasswords,
-    req: CredentialChangeRequest,
-    target: DirectoryTarget | null,
-    refusal: Parameters<typeof directoryWriteError>[0],
-    diagnostic: string | undefined,
-  ): Promise<Result<never, DirectoryWriteError>> {
-    await this.d.store.transaction((tx) =>
-      passwords.recordRefusal(tx, {
-        account: req.account,
-        directory: target?.directory ?? null,
-        refusal,
-        diagnostic,
-        path: req.path,
-        actor: req.actor,
-        rc: req.rc,
-      }),
-    );
-    return err(directoryWriteError(refusal));
-  }
-
-  /** The directory took the new password but sspr's transaction did not commit: say so for the admin. */
-  private async unrecorded(req: CredentialChangeRequest, target: DirectoryTarget, reason: string): Promise<void> {
-    this.d.log?.warn(
-      { event: 'directory.write_unrecorded', kind: target.directory.kind, path: req.path, reason },
-      'the directory accepted a new password but sspr did not record the change',
-    );
-    await this.d.store
-      .transaction((tx) =>
-        appendAudit(tx, {
-          at: this.d.clock.now(),
-          tenantId: req.account.tenantId,
-          accountId: req.account.id,
-          actor: req.actor,
-          rc: req.rc,
-          type: 'directory.write_unrecorded',
-          outcome: 'error',
-          details: { path: req.path, reason, note: 'the directory already has the new password' },
-        }),
-      )
-      .catch(() => undefined);
-  }
-
-  /** Notices: to the account's login and verified emails; to other admins per the path's rule. */
-  private async queueNotices(
-    tx: Repos,
-    req: CredentialChangeRequest,
-    rule: PathRule,
-    account: Account,
-    methods: readonly Method[],
-    now: number,
-  ): Promise<number> {
-    const when = new Date(now).toISOString();
-    const ip = req.rc?.ip ?? 'unknown';
-    const helpText = req.tenant ? helpTextOf(req.tenant) : 'Contact your administrator.';
-    const emails = methods.filter((m) => m.kind === 'email' && m.verifiedAt !== null).map((m) => m.value);
-    const recipients = new Set([account.login, ...emails]);
-    const content =
-      rule.accountNotice === 'admin.temp_password'
-        ? renderEmail('admin.temp_password', {
-            displayName: account.displayName,
-            login: account.login,
-            when,
-            hours: Math.round((req.temporaryTtlMs ?? 0) / 3_600_000),
-            helpText,
-          })
-        : renderEmail('reset.completed', {
-            displayName: account.displayName,
-            login: account.login,
-            when,
-            ip,
-            helpText,
-          });
-    const base = { tenantId: account.tenantId, expiresAt: null, now };
-    for (const to of recipients) {
-      await enqueueEmail(tx, this.d, { ...base, accountId: account.id, template: rule.accountNotice, to, content });
-      this.d.metrics?.messageQueued('email', rule.accountNotice);
-    }
-    if (rule.otherAdmins === 'always' || isAdminRole(account.role)) {
-      const accounts = await tx.directory.listAccounts({ tenantId: account.tenantId, limit: 1000 });
-      for (const other of accounts) {
-        if (!isAdminRole(other.role) || !other.enabled || other.id === account.id) continue;
-        if (other.id === req.actingAccountId) continue;
-        const template = req.adminNotice ? 'admin.reset_notice' : 'reset.admin_notice';
-        const notice = req.adminNotice
-          ? renderEmail('admin.reset_notice', {
-              displayName: other.displayName,
-              targetLogin: account.login,
-              targetName: account.displayName,
-              what: req.adminNotice.what,
-              by: req.adminNotice.by,
-              when,
-            })
-          : renderEmail('reset.admin_notice', {
-              displayName: other.displayName,
-              adminLogin: account.login,
-              adminName: account.displayName,
-              when,
-              ip,
-            });
-        await enqueueEmail(tx, this.d, { ...base, accountId: other.id, template, to: other.login, content: notice });
-        this.d.metrics?.messageQueued('email', template);
-      }
-    }
-    return recipients.size;
   }
 }
 
 function minLengthOf(tenant: Tenant | null): number {
   return tenant?.policy.passwordMinLength ?? DEFAULT_TENANT_POLICY.passwordMinLength;
-}
-
-/** Where to get help, in a notice: message help.contact of the catalogue (core/message-templates). */
-export function helpTextOf(tenant: Tenant): string {
-  return helpText(tenant.policy);
 }
