@@ -1,4 +1,5 @@
 import { CachedDirectoryProvider } from './adapters/directory/directory-provider.ts';
+import { fallBackToEnglish } from './core/i18n.ts';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -119,6 +120,8 @@ export interface ComposedApp extends App {
 /** The one place that wires adapters into services. */
 export async function createApp(config: Config, options: ComposeOptions = {}): Promise<ComposedApp> {
   const log = options.logger ?? createLogger(config);
+  // a message missing from a catalogue: English in production, an error in development and tests
+  fallBackToEnglish(config.production);
   const clock = options.clock ?? systemClock;
   const random = options.random ?? cryptoRandom;
   const previousKeys = (config.secret_key_previous ?? '')

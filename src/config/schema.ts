@@ -70,6 +70,11 @@ export const configSchema = {
     description:
       'Lab use only: let NODE_ENV=production start with an `http://` public URL. Without it such a start is refused, because browsers drop the `__Host-` cookies that bind a reset to its browser and run the CAPTCHA only in a secure context over plain http to a non-local address: nobody could reset. A warning is logged at every start while it is set.',
   }),
+  pseudo_locale: spec({
+    schema: bool(false),
+    description:
+      'Offer the pseudo-locale `en-XA` (accented, about 35% longer English) in the language switcher, for finding words that do not come from the message catalogues and text that overflows its box. For testing and translation reviews; never for people.',
+  }),
   data_dir: spec({
     schema: z.string().min(1).default('./data'),
     description: 'Folder for the embedded SQLite database and the generated secret key file.',

@@ -8,6 +8,8 @@
  * to `EMAIL_TEMPLATES` (and `SMS_TEMPLATES` when it also goes by text message).
  */
 
+import { formatDateTime, i18nFor, type I18n, type UiLocale } from './i18n.ts';
+
 export interface EmailContent {
   readonly subject: string;
   readonly text: string;
@@ -264,52 +266,40 @@ const EMAIL_TEMPLATES = {
       ],
     };
   },
-  'security-info.code': (p: SecurityInfoCodeParams): EmailDraft => ({
+  'security-info.code': (p: SecurityInfoCodeParams, { t }: I18n): EmailDraft => ({
     // the code is never in the subject or the preview
-    subject: 'Confirm your alternate email address',
-    preview: 'Enter this code to confirm the email address you use to reset your password.',
+    subject: t('email.security-info.code.subject'),
+    preview: t('email.security-info.code.preview'),
     blocks: [
-      { p: `Hello ${p.displayName},` },
-      {
-        p: 'You asked to use this email address to confirm it is you when you reset your password. Enter this security code on the page where you asked for it:',
-      },
+      { p: t('email.hello', { displayName: p.displayName }) },
+      { p: t('email.security-info.code.asked') },
       { strong: p.code },
-      { p: `The code works once and expires in ${minutesText(p.minutes)}.` },
-      {
-        p: 'If you did not ask for this, ignore this email: nothing will change. Never give this code to anyone, even someone who says they are from your help desk.',
-      },
+      { p: t('email.security-info.code.expires', { minutes: wholeMinutes(p.minutes) }) },
+      { p: t('email.security-info.code.ignore') },
     ],
   }),
-  'reset.code': (p: ResetCodeParams): EmailDraft => ({
+  'reset.code': (p: ResetCodeParams, { t, when }: I18n): EmailDraft => ({
     // the code is never in the subject or the preview: both show on lock screens and in inbox lists
-    subject: 'Your password reset code',
-    preview: 'Use this code or link to continue resetting your password.',
+    subject: t('email.reset.code.subject'),
+    preview: t('email.reset.code.preview'),
     blocks: [
-      { p: `Hello ${p.displayName},` },
-      {
-        p: `Someone asked to reset the password of your account on ${formatWhen(p.when)}. If it was you, enter this security code on the page where you started:`,
-      },
+      { p: t('email.hello', { displayName: p.displayName }) },
+      { p: t('email.reset.code.asked', { when: when(p.when) }) },
       { strong: p.code },
-      { p: 'Or continue with this link, opened in the same browser where you started:' },
-      { link: p.link, label: 'Continue resetting my password' },
-      { p: `The code and the link work once and expire in ${minutesText(p.minutes)}.` },
-      {
-        p: 'If you did not ask for this, you can ignore this email: your password has not been changed. Never give this code to anyone, even someone who says they are from your help desk.',
-      },
+      { p: t('email.reset.code.orLink') },
+      { link: p.link, label: t('email.reset.code.linkLabel') },
+      { p: t('email.reset.code.expires', { minutes: wholeMinutes(p.minutes) }) },
+      { p: t('email.reset.code.ignore') },
     ],
   }),
-  'reset.completed': (p: ResetCompletedParams): EmailDraft => ({
-    subject: 'Your password was changed',
-    preview: 'The password of your account was just reset.',
+  'reset.completed': (p: ResetCompletedParams, { t, when }: I18n): EmailDraft => ({
+    subject: t('email.reset.completed.subject'),
+    preview: t('email.reset.completed.preview'),
     blocks: [
-      { p: `Hello ${p.displayName},` },
-      {
-        p: `The password of ${p.login} was reset on ${formatWhen(p.when)} (from IP address ${p.ip}). Every session of the account was signed out.`,
-      },
-      { p: 'If this was you, there is nothing else to do.' },
-      {
-        p: `If you did not reset your password, someone else may have control of your account. Act now: ${p.helpText}`.trim(),
-      },
+      { p: t('email.hello', { displayName: p.displayName }) },
+      { p: t('email.reset.completed.what', { login: p.login, when: when(p.when), ip: p.ip }) },
+      { p: t('email.reset.completed.ifYou') },
+      { p: t('email.reset.completed.ifNot', { helpText: p.helpText }).trim() },
     ],
   }),
   'reset.blocked_link': (p: ResetBlockedLinkParams): EmailDraft => ({
@@ -539,16 +529,19 @@ const EMAIL_TEMPLATES = {
       ],
     };
   },
-} satisfies Record<string, (params: never) => EmailDraft>;
+} satisfies Record<string, (params: never, i18n: I18n) => EmailDraft>;
 
 const SMS_TEMPLATES = {
-  'security-info.sms': (p: SecurityInfoCodeParams): string =>
-    `${p.code} is your code to confirm this phone for password reset. It expires in ${minutesText(p.minutes)}. Never share it.`,
-  'reset.sms': (p: ResetSmsParams): string =>
-    `${p.code} is your password reset code. It expires in ${minutesText(p.minutes)}. Never share it: nobody will ask you for it.`,
-  'test.message': (p: TestMessageParams): string =>
-    `sspr test message, sent ${formatWhen(p.when)}. Text messages work. No reply needed.`,
-} satisfies Record<string, (params: never) => string>;
+  'security-info.sms': (p: SecurityInfoCodeParams, { t }: I18n): string =>
+    t('sms.security-info.sms', { code: p.code, minutes: wholeMinutes(p.minutes) }),
+  'reset.sms': (p: ResetSmsParams, { t }: I18n): string =>
+    t('sms.reset.sms', { code: p.code, minutes: wholeMinutes(p.minutes) }),
+  'test.message': (p: TestMessageParams, { t, locale }: I18n): string =>
+    // English as in its emails; other languages with a numeric date (no month names outside GSM-7)
+    t('sms.test.message', {
+      when: locale === 'en' ? formatWhen(p.when) : formatDateTime(p.when, locale, 'UTC', 'numeric'),
+    }),
+} satisfies Record<string, (params: never, i18n: I18n) => string>;
 
 export type EmailTemplateId = keyof typeof EMAIL_TEMPLATES;
 export type SmsTemplateId = keyof typeof SMS_TEMPLATES;
@@ -561,13 +554,15 @@ export type SmsTemplateParams<K extends SmsTemplateId> = Parameters<(typeof SMS_
  */
 export function helpText(
   helpdesk: { readonly helpdeskEmail: string | null; readonly helpdeskUrl: string | null } | null,
+  locale: UiLocale = 'en',
 ): string {
+  const { t } = i18nFor(locale);
   const email = helpdesk?.helpdeskEmail ?? null;
   const url = helpdesk?.helpdeskUrl ?? null;
-  if (email && url) return `Contact your help desk at ${email} or ${url}.`;
-  if (email) return `Contact your help desk at ${email}.`;
-  if (url) return `Contact your help desk: ${url}.`;
-  return 'Contact your administrator.';
+  if (email && url) return t('help.contact.both', { email, url });
+  if (email) return t('help.contact.email', { email });
+  if (url) return t('help.contact.url', { url });
+  return t('help.contact.admin');
 }
 
 export const EMAIL_TEMPLATE_IDS = Object.keys(EMAIL_TEMPLATES) as EmailTemplateId[];
@@ -581,20 +576,49 @@ export function isSmsTemplateId(id: string): id is SmsTemplateId {
   return Object.hasOwn(SMS_TEMPLATES, id);
 }
 
-export function renderEmail<K extends EmailTemplateId>(id: K, params: EmailTemplateParams<K>): EmailContent {
-  const template = EMAIL_TEMPLATES[id] as (p: EmailTemplateParams<K>) => EmailDraft;
-  return composeEmail(template(params));
+/**
+ * An email in `locale` (default English). Templates not yet in the catalogues (see docs/i18n.md)
+ * are still written in English whatever the locale; their HTML part says `lang="en"`.
+ */
+export function renderEmail<K extends EmailTemplateId>(
+  id: K,
+  params: EmailTemplateParams<K>,
+  locale: UiLocale = 'en',
+  timeZone = 'UTC',
+): EmailContent {
+  const template = EMAIL_TEMPLATES[id] as (p: EmailTemplateParams<K>, i18n: I18n) => EmailDraft;
+  const i18n = i18nFor(LOCALIZED_EMAILS.has(id) ? locale : 'en', timeZone);
+  return composeEmail(template(params, i18n), i18n);
 }
 
-export function renderSms<K extends SmsTemplateId>(id: K, params: SmsTemplateParams<K>): SmsContent {
-  const template = SMS_TEMPLATES[id] as (p: SmsTemplateParams<K>) => string;
-  return { body: oneLine(template(params)) };
+/** The email templates whose words come from the catalogues; the others are English only so far. */
+export const LOCALIZED_EMAILS: ReadonlySet<EmailTemplateId> = new Set([
+  'reset.code',
+  'reset.completed',
+  'security-info.code',
+]);
+
+/** A text message in `locale` (default English): every SMS template is in the catalogues. */
+export function renderSms<K extends SmsTemplateId>(
+  id: K,
+  params: SmsTemplateParams<K>,
+  locale: UiLocale = 'en',
+): SmsContent {
+  const template = SMS_TEMPLATES[id] as (p: SmsTemplateParams<K>, i18n: I18n) => string;
+  return { body: gsmFriendly(oneLine(template(params, i18nFor(locale)))) };
+}
+
+/** Spaces and signs Intl writes that have a plain GSM-7 twin (a narrow no-break space, U+2212 minus). */
+function gsmFriendly(s: string): string {
+  return s.replace(/[\u00a0\u202f]/g, ' ').replace(/\u2212/g, '-');
 }
 
 /** Escapes text for HTML element content and double- or single-quoted attribute values. */
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c] ?? c);
 }
+
+const ENGLISH = { locale: 'en', dir: 'ltr' } as const;
 
 const HTML_ESCAPES: Readonly<Record<string, string>> = {
   '&': '&amp;',
@@ -605,13 +629,13 @@ const HTML_ESCAPES: Readonly<Record<string, string>> = {
 };
 
 /** Builds the text and HTML parts from the same blocks, so they always say the same thing. */
-export function composeEmail(draft: EmailDraft): EmailContent {
+export function composeEmail(draft: EmailDraft, i18n: Pick<I18n, 'locale' | 'dir'> = ENGLISH): EmailContent {
   const subject = oneLine(draft.subject);
   const text = draft.blocks.map(textBlock).join('\n\n') + '\n';
   const body = draft.blocks.map(htmlBlock).join('\n');
   const html = [
     '<!doctype html>',
-    '<html lang="en">',
+    `<html lang="${escapeHtml(i18n.locale)}" dir="${i18n.dir}">`,
     '<head><meta charset="utf-8"><meta name="viewport" content="width=device-width">',
     `<title>${escapeHtml(subject)}</title></head>`,
     '<body style="margin:0;padding:24px;font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;font-size:16px;line-height:1.5;color:#1a1a1a">',
@@ -645,21 +669,19 @@ function safeHref(url: string): string | null {
   return /^https?:\/\/[^\s<>"'`]+$/i.test(url) ? url : null;
 }
 
+/** Minutes as a whole number, at least 1 (a message never says "expires in 0 minutes"). */
+function wholeMinutes(minutes: number): number {
+  return Math.max(1, Math.round(minutes));
+}
+
 function minutesText(minutes: number): string {
-  const n = Math.max(1, Math.round(minutes));
+  const n = wholeMinutes(minutes);
   return n === 1 ? '1 minute' : `${n} minutes`;
 }
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
 /** `2025-03-04T09:05:00.000Z` → `4 Mar 2025, 09:05 UTC`; anything unparsable is shown as given. */
 export function formatWhen(iso: string): string {
-  const t = Date.parse(iso);
-  if (Number.isNaN(t)) return iso;
-  const d = new Date(t);
-  const hh = String(d.getUTCHours()).padStart(2, '0');
-  const mm = String(d.getUTCMinutes()).padStart(2, '0');
-  return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}, ${hh}:${mm} UTC`;
+  return formatDateTime(iso, 'en', 'UTC');
 }
 
 /** Subjects and text messages are single lines: line breaks and other controls become spaces. */

@@ -1,3 +1,4 @@
+import { catalogue, type I18n, type MessageId } from './i18n.ts';
 import { formatWhen } from './message-templates.ts';
 
 /**
@@ -10,159 +11,66 @@ export interface ProblemText {
   readonly message: string;
 }
 
-/** The seed article's message, word for word: shown for a wrong code, an expired code and a used or killed code alike. */
-export const INVALID_SECURITY_CODE: ProblemText = {
-  title: 'Invalid Security Code',
-  message:
-    'This security code you entered does not match the code we sent, or it has expired. To start a new password reset request, click here.',
-};
+/** A problem's words from the English catalogue (locales/en.json: `problem.<id>.title`, `.message`). */
+function englishProblem(id: string): ProblemText {
+  const en = catalogue('en');
+  const title = en[`problem.${id}.title`];
+  const message = en[`problem.${id}.message`];
+  if (title === undefined || message === undefined) throw new Error(`problem.${id} is missing from locales/en.json`);
+  return { title, message };
+}
 
-/** Problems a step of the flow can answer with, by error code. */
-export const STEP_PROBLEMS = {
-  invalid_code: INVALID_SECURITY_CODE,
-  code_superseded: {
-    title: 'Use the newest code',
-    message:
-      'This code was replaced by a newer one, sent at {time}. Type the code from the newest email or text message; older codes no longer work. Typing an older code does not count as a wrong code.',
-  },
-  sms_paused: {
-    title: 'Text message codes are paused',
-    message:
-      'Your email is confirmed, but text message codes for your account are paused until {time}, because too many wrong codes were typed. That may not have been you. Nothing was changed. Contact your administrator to reset your password, or start a new reset after that time.',
-  },
-  code_malformed: {
-    title: 'Check the code',
-    message: 'A security code is 6 digits, like 123456. Type it again, or ask for a new one.',
-  },
-  flow_not_found: {
-    title: 'Start again in this browser',
-    message:
-      'We could not find a password reset in progress in this browser. A reset must be finished in the same browser where it started, within 60 minutes. If you closed that browser or switched devices, start a new reset.',
-  },
-  flow_expired: {
-    title: 'This reset has ended',
-    message:
-      'A password reset ends 60 minutes after the first email we sent, when a newer reset is started, or when too many wrong codes were typed for the account. Nothing was changed. Start a new reset: if codes are paused for your account, the email we send has a link that still works.',
-  },
-  flow_completed: {
-    title: 'This reset is already finished',
-    message:
-      'Your password was already changed with this reset. Sign in with your new password, or start a new reset if you need to.',
-  },
-  wrong_step: {
-    title: 'That page is out of date',
-    message: 'Your reset has moved on to another step. Continue from where you are.',
-  },
-  wrong_browser: {
-    title: 'Open this link in the browser where you started',
-    message:
-      'For your security, the link in the email works only in the same browser where you asked to reset your password. Go back to that browser and open the link there, or type the security code from the email on the page you have open there. This link still works.',
-  },
-  resend_too_soon: {
-    title: 'Please wait a moment',
-    message: 'We just sent a code. Wait a minute before asking for a new one, and check your spam or junk folder.',
-  },
-  too_many_codes: {
-    title: 'No more codes for this reset',
-    message: 'We have sent as many codes as one reset allows. Start a new reset, or contact your administrator.',
-  },
-  phone_invalid: {
-    title: 'Check the number',
-    message: 'Type your full mobile number with its country code, like +44 7700 900123.',
-  },
-  password_mismatch: { title: 'The passwords do not match', message: 'Type the same new password in both boxes.' },
-  password_reused: {
-    title: 'Choose a password you have not used before',
-    message: 'This password was used recently on your account. Choose a new one.',
-  },
-  password_too_short: {
-    title: 'Make the password longer',
-    message: 'Your new password is too short. A few unrelated words make a long password that is easy to remember.',
-  },
-  password_too_long: { title: 'Make the password shorter', message: 'Use at most 256 characters.' },
-  password_common: {
-    title: 'Choose a less common password',
-    message: 'This password is on a list of passwords that attackers try first. Choose something less predictable.',
-  },
-  password_personal: {
-    title: 'Leave out your own details',
-    message: 'Do not use your name, user ID, email address or company name in your password.',
-  },
-  password_repetitive: {
-    title: 'Avoid repeats',
-    message: 'Avoid repeating the same characters or pattern. A few unrelated words work well.',
-  },
-  login_invalid: { title: 'Check your user ID', message: 'Your user ID looks like name@company.com.' },
-  captcha_failed: {
-    title: 'Please try again',
-    message:
-      'We could not confirm that the request came from a person. Wait for the check to finish, then submit again.',
-  },
-  rate_limited: {
-    title: 'Too many attempts',
-    message: 'There have been too many password reset requests from your network. Wait a few minutes, then try again.',
-  },
-  service_unavailable: {
-    title: 'Please try again in a few minutes',
-    message: "We can't check codes right now. Nothing was changed. Try again in a few minutes.",
-  },
+/** The seed article's message, word for word: shown for a wrong code, an expired code and a used or killed code alike. */
+export const INVALID_SECURITY_CODE: ProblemText = englishProblem('invalid_code');
+
+/**
+ * The error codes a step of the flow can answer with; their words are in the catalogues
+ * (`problem.<code>.title` / `.message`, in every locale). STEP_PROBLEMS is the English.
+ */
+export const STEP_PROBLEM_IDS = [
+  'invalid_code',
+  'code_superseded',
+  'sms_paused',
+  'code_malformed',
+  'flow_not_found',
+  'flow_expired',
+  'flow_completed',
+  'wrong_step',
+  'wrong_browser',
+  'resend_too_soon',
+  'too_many_codes',
+  'phone_invalid',
+  'password_mismatch',
+  'password_reused',
+  'password_too_short',
+  'password_too_long',
+  'password_common',
+  'password_personal',
+  'password_repetitive',
+  'login_invalid',
+  'captcha_failed',
+  'rate_limited',
+  'service_unavailable',
   // the organisation's directory (OpenLDAP, Active Directory) refused the new password: nothing was changed
-  directory_too_short: {
-    title: 'Make the password longer',
-    message:
-      "Your organisation's directory, where your password is kept, needs a longer password. Nothing was changed. Choose a longer one: a few unrelated words make a long password that is easy to remember.",
-  },
-  directory_not_complex: {
-    title: 'Mix different kinds of characters',
-    message:
-      "Your organisation's directory refused this password as too simple. Nothing was changed. Use characters of at least three kinds (capital letters, small letters, digits, symbols) and leave out your name and user ID, then try again.",
-  },
-  directory_in_history: {
-    title: 'Choose a password you have not used before',
-    message:
-      "Your organisation's directory remembers your recent passwords, and this is one of them. Nothing was changed. Choose a new one.",
-  },
-  directory_too_young: {
-    title: 'Your password was changed very recently',
-    message:
-      "Your organisation's directory does not allow another change so soon after the last one. Nothing was changed. Try again later (often the next day), or contact your administrator if you cannot sign in.",
-  },
-  directory_locked: {
-    title: 'Your account is locked',
-    message:
-      "Your account is locked in your organisation's directory after too many wrong passwords, so its password could not be changed. Nothing was changed. If you still know your password, choose “Unlock my account, keep my password” on this page; otherwise wait for the lock to end and try again, or contact your administrator.",
-  },
-  directory_disabled: {
-    title: 'Your account is disabled',
-    message:
-      "Your account is disabled in your organisation's directory, so its password cannot be changed here. Nothing was changed. Contact your administrator.",
-  },
-  directory_must_change: {
-    title: 'Change your password when you sign in',
-    message:
-      "Your organisation's directory asks you to change your password the next time you sign in, and refused the change here. Nothing was changed. Sign in with your current password and follow the prompt, or contact your administrator.",
-  },
-  directory_tls_required: {
-    title: 'We could not change your password',
-    message:
-      "Your organisation's directory refused the change because of a setting of this service, not because of your password. Nothing was changed. Contact your administrator and tell them when it happened: the details are in their audit log.",
-  },
-  directory_not_allowed: {
-    title: 'We could not change your password',
-    message:
-      "Your organisation's directory did not allow this service to change your password: a permission your administrator must fix, not a problem with your password. Nothing was changed. Contact your administrator and tell them when it happened: the details are in their audit log.",
-  },
-  directory_rejected: {
-    title: 'We could not change your password',
-    message:
-      "Your organisation's directory refused the change for a reason only your administrator can fix. Nothing was changed. Contact your administrator and tell them when it happened: the details are in their audit log.",
-  },
-  directory_unreachable: {
-    title: 'Password changes are unavailable right now',
-    message:
-      "We can't reach your organisation's directory, where your password is kept. Nothing was changed. Try again in a few minutes.",
-  },
-} as const satisfies Record<string, ProblemText>;
+  'directory_too_short',
+  'directory_not_complex',
+  'directory_in_history',
+  'directory_too_young',
+  'directory_locked',
+  'directory_disabled',
+  'directory_must_change',
+  'directory_tls_required',
+  'directory_not_allowed',
+  'directory_rejected',
+  'directory_unreachable',
+] as const;
+
+export type StepProblemId = (typeof STEP_PROBLEM_IDS)[number];
+
+/** Problems a step of the flow can answer with, by error code, in English. */
+export const STEP_PROBLEMS: Readonly<Record<StepProblemId, ProblemText>> = Object.fromEntries(
+  STEP_PROBLEM_IDS.map((id) => [id, englishProblem(id)]),
+) as Record<StepProblemId, ProblemText>;
 
 /**
  * For an administrator (console, CLI) whose change the directory refused; `{reason}` is the error
@@ -179,9 +87,7 @@ export const DIRECTORY_HISTORY_NOT_ON_RESET =
   "Your directory does not check a person's earlier passwords when sspr resets them (it lacks the password-policy-hints control): only the passwords set through sspr are refused as used before.";
 
 /** Added on a reset page after `directory_unreachable`: the flow waits on the new-password step. */
-export const RESET_STAYS_OPEN = 'Your reset stays open until {time}: you will not need new codes.';
-
-export type StepProblemId = keyof typeof STEP_PROBLEMS;
+export const RESET_STAYS_OPEN = catalogue('en')['problem.reset_stays_open']!;
 
 /** A signed-in or help form whose CSRF token was stale: the page is shown again with a fresh one. */
 export const FORM_RELOADED: ProblemText = {
@@ -241,12 +147,28 @@ export function withTime(problem: ProblemText, detail: string | undefined): Prob
 
 /** Problems the reset pages add to STEP_PROBLEMS (the form itself, not a step of the flow). */
 export const PAGE_PROBLEMS = {
-  csrf_invalid: {
-    title: 'This form has expired',
-    message:
-      'This form expired or was sent from another page, so nothing was changed. Go back, reload the page and try again, or start a new reset.',
-  },
+  csrf_invalid: englishProblem('csrf_invalid'),
 } as const satisfies Record<string, ProblemText>;
+
+/**
+ * A problem in a person's language, `{time}` filled from a step's `detail` (ms since the epoch)
+ * in their locale and time zone. `directory_unreachable` with a detail adds when the reset
+ * stays open until.
+ */
+export function problemIn(
+  i18n: Pick<I18n, 't' | 'when'>,
+  id: StepProblemId | keyof typeof PAGE_PROBLEMS,
+  detail?: string,
+): ProblemText {
+  const at = Number(detail);
+  const time = detail !== undefined && Number.isFinite(at) ? i18n.when(at) : i18n.t('time.recently');
+  const title = i18n.t(`problem.${id}.title` as MessageId);
+  const message = i18n.t(`problem.${id}.message` as MessageId, { time });
+  if (id === 'directory_unreachable' && detail !== undefined) {
+    return { title, message: `${message} ${i18n.t('problem.reset_stays_open', { time })}` };
+  }
+  return { title, message };
+}
 
 /**
  * Every other word of the reset pages: titles, labels, buttons, hints, keyed by page. `{name}`

@@ -310,6 +310,7 @@ export function sendError(
           message: spec.message,
           reference: supportReference(request, spec.code),
         }),
+        (request.i18n as typeof request.i18n | null) ?? 'en',
       ),
     );
   }

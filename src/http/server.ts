@@ -14,6 +14,7 @@ import { errorCodeOf, LOG_REDACT_PATHS, serializeError } from './log-redaction.t
 import { classifyError, sendError } from './errors.ts';
 import { registerSupportReferences } from './support-reference.ts';
 import { sendHtml } from './send-html.ts';
+import { registerI18n } from './i18n-plugin.ts';
 import { DevOutboxPage } from './views/dev-outbox-page.tsx';
 import { resetApiPlugin } from './api/reset-api-plugin.ts';
 import { resetPagesPlugin } from './reset/pages-plugin.ts';
@@ -286,6 +287,7 @@ export async function buildServer(app: App, options: BuildServerOptions = {}): P
     );
   }
 
+  await registerI18n(fastify, app); // request.i18n (the page's language) and GET /language (the switcher)
   await registerSessions(fastify, app);
   await fastify.register(securityInfoPlugin, { app }); // before the account pages: its /account prompt hook is root-level
   await fastify.register(accountPlugin, { app });

@@ -39,6 +39,8 @@ export interface AppSettings {
   readonly code_ttl_ms: number;
   readonly trust_proxy?: string | undefined;
   readonly metrics_token?: string | undefined;
+  /** Offer the pseudo-locale en-XA in the language switcher (testing and translation review). */
+  readonly pseudo_locale?: boolean | undefined;
 }
 
 /**

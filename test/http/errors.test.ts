@@ -96,7 +96,7 @@ test('not found: an HTML page for browsers, JSON otherwise, without echoing the 
   try {
     const html = await t.server.inject({ url: '/nowhere/<b>here</b>?token=abc', headers: HTML });
     assert.equal(html.statusCode, 404);
-    assert.match(html.body, /^<!doctype html><html lang="en">/);
+    assert.match(html.body, /^<!doctype html><html lang="en" dir="ltr">/);
     assert.ok(html.body.includes(HTTP_ERRORS.not_found.title));
     assert.match(html.body, /<main id="main"/);
     assert.match(html.body, /href="\/reset"/, 'offers a way to start over');

@@ -4,7 +4,7 @@ import { Layout, renderPage, STYLESHEET_HREF } from '../../src/http/views/layout
 
 test('the layout is a complete, accessible page shell with one stylesheet and no inline script or style', () => {
   const html = renderPage(Layout({ title: 'Reset <your> password', children: 'Hello & welcome' }));
-  assert.match(html, /^<!doctype html><html lang="en"><head><meta charset="utf-8"\/>/);
+  assert.match(html, /^<!doctype html><html lang="en" dir="ltr"><head><meta charset="utf-8"\/>/);
   assert.match(html, /<meta name="viewport" content="width=device-width, initial-scale=1"\/>/);
   assert.match(html, /<title>Reset &lt;your> password · sspr<\/title>/, 'the title is escaped');
   assert.equal(html.split('<link rel="stylesheet"').length - 1, 1, 'exactly one stylesheet');

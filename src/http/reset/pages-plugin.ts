@@ -4,14 +4,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
 import type { Result } from '../../core/result.ts';
-import {
-  messagesDelayedText,
-  PAGE_PROBLEMS,
-  RESET_STAYS_OPEN,
-  STEP_PROBLEMS,
-  withTime,
-  type ProblemText,
-} from '../../core/ui-text.ts';
+import { messagesDelayedText, problemIn, type ProblemText } from '../../core/ui-text.ts';
 import type { App } from '../../service/app.ts';
 import type { FlowHandle, FlowView, StepError, StepOk } from '../../service/reset-service.ts';
 import type { RequestContext } from '../../service/request-context.ts';
@@ -84,14 +77,9 @@ const IN_PAGE_PROBLEMS: ReadonlySet<string> = new Set([
 const STEP_STATES = new Set(['email_code', 'phone_number', 'sms_code', 'new_password']);
 const LINK_TOKEN = /^[A-Za-z0-9_-]{20,100}$/;
 
-/** `detail`: a step's detail (a time for `code_superseded`, `sms_paused`). */
-function problemText(id: PageProblemId, detail?: string): ProblemText {
-  if (id === 'directory_unreachable' && detail !== undefined) {
-    // the directory is down: the reset waits on this step until its deadline (detail, ms)
-    const stays = withTime({ title: '', message: RESET_STAYS_OPEN }, detail).message;
-    return { title: STEP_PROBLEMS[id].title, message: `${STEP_PROBLEMS[id].message} ${stays}` };
-  }
-  return id === 'csrf_invalid' ? PAGE_PROBLEMS.csrf_invalid : withTime(STEP_PROBLEMS[id], detail);
+/** In the request's language; `detail`: a step's detail (a time for `code_superseded`, `sms_paused`, `directory_unreachable`). */
+function problemText(request: FastifyRequest, id: PageProblemId, detail?: string): ProblemText {
+  return problemIn(request.i18n, id, detail);
 }
 
 /** A form field as a string ('' when missing or not a string), capped at `max` characters. */
@@ -179,7 +167,7 @@ export async function resetPagesPlugin(fastify: FastifyInstance, options: ResetP
     return sendHtml(
       reply,
       ProblemPage({
-        problem: problemText(id, detail),
+        problem: problemText(request, id, detail),
         helpdesk: revealedHelpdesk(view),
         reference: supportReference(request, id),
       }),
@@ -200,7 +188,7 @@ export async function resetPagesPlugin(fastify: FastifyInstance, options: ResetP
         view,
         now: app.clock.now(),
         csrf: reply.generateCsrf(),
-        problem: problem ? problemText(problem, detail) : null,
+        problem: problem ? problemText(reply.request, problem, detail) : null,
         fieldProblem: problem !== null && FIELD_PROBLEMS.has(problem),
         codeMinutes,
         helpdesk: revealedHelpdesk(view),
@@ -276,7 +264,7 @@ export async function resetPagesPlugin(fastify: FastifyInstance, options: ResetP
           csrf: reply.generateCsrf(),
           challenge: await challengeJson(),
           login,
-          problem: problemText(id),
+          problem: problemText(request, id),
           problemField: id === 'login_invalid' ? 'login' : 'captcha',
         }),
         problemStatus(id),

@@ -1,14 +1,9 @@
 import { createContext, type ComponentChildren, type HTMLAttributes, type VNode } from 'preact';
 import { useContext } from 'preact/hooks';
-import {
-  CONTACT_ADMIN,
-  formatText,
-  INVALID_SECURITY_CODE,
-  RESET_PAGE_TEXT as T,
-  type ProblemText,
-} from '../../core/ui-text.ts';
+import { CONTACT_ADMIN, formatText, RESET_PAGE_TEXT as T, type ProblemText } from '../../core/ui-text.ts';
 import { helpText } from '../../core/message-templates.ts';
 import type { FlowView } from '../../service/reset-service.ts';
+import { useT } from '../views/i18n-context.tsx';
 import { Layout } from '../views/layout.tsx';
 import { UnlockOffer } from './unlock-views.tsx';
 
@@ -620,7 +615,15 @@ export function ProblemPage({ problem, helpdesk, reference }: ProblemPageProps):
  * The seed article's page, word for word: "click here" starts a new reset. When the flow still
  * runs, the person may also type the code again.
  */
-export function InvalidCodePage({
+export function InvalidCodePage(props: {
+  helpdesk: Helpdesk | null;
+  canRetry: boolean;
+  reference: string | null;
+}): VNode {
+  return <InvalidCode {...props} />;
+}
+
+function InvalidCode({
   helpdesk,
   canRetry,
   reference,
@@ -629,16 +632,23 @@ export function InvalidCodePage({
   canRetry: boolean;
   reference: string | null;
 }): VNode {
-  const [before, ...rest] = INVALID_SECURITY_CODE.message.split(T.invalidCode.linkText);
+  const t = useT();
+  const title = t('problem.invalid_code.title');
+  const message = t('problem.invalid_code.message');
+  const linkText = t('problem.invalid_code.linkText');
+  // "click here" inside the message becomes the link; where a locale's words do not contain it
+  // (the pseudo-locale), the link follows the message
+  const at = message.indexOf(linkText);
+  const [before, after] = at >= 0 ? [message.slice(0, at), message.slice(at + linkText.length)] : [`${message} `, ''];
   return (
-    <Layout title={INVALID_SECURITY_CODE.title}>
-      <h1>{INVALID_SECURITY_CODE.title}</h1>
+    <Layout title={title}>
+      <h1>{title}</h1>
       <MessagesDelayed />
       <div class="error" role="alert">
         <p>
           {before}
-          <a href="/reset">{T.invalidCode.linkText}</a>
-          {rest.join(T.invalidCode.linkText)}
+          <a href="/reset">{linkText}</a>
+          {after}
         </p>
       </div>
       <p class="button-row">

@@ -1,5 +1,7 @@
 import type { ComponentChildren, VNode } from 'preact';
 import { renderToString } from 'preact-render-to-string';
+import { LOCALE_NAMES } from '../../core/i18n.ts';
+import { I18nProvider, pageI18n, useI18n, type PageI18n } from './i18n-context.tsx';
 
 export const PRODUCT_NAME = 'sspr';
 export const STYLESHEET_HREF = '/static/sspr.css';
@@ -17,14 +19,50 @@ export interface LayoutProps {
   readonly scripts?: readonly string[];
 }
 
+/** Where the language switcher's links go: `/language?set=<locale>&next=<this page's path>`. */
+export const LANGUAGE_PATH = '/language';
+
 /**
- * The one page shell: language, phone viewport, title, the one stylesheet, a skip link, a header
- * with the product name and the main landmark. No inline script or style anywhere (the CSP
- * forbids them).
+ * Links to the page in every offered language: plain GET links (no script), each language named
+ * in itself and marked with its own `lang`; the current one is `aria-current`.
  */
-export function Layout({ title, children, refreshSeconds, stylesheets, scripts }: LayoutProps): VNode {
+function LanguageSwitcher(): VNode {
+  const { t, locale, offered, path } = useI18n();
   return (
-    <html lang="en">
+    <nav class="language-switcher" aria-label={t('layout.language')}>
+      <ul>
+        {offered.map((l) => (
+          <li key={l}>
+            <a
+              href={`${LANGUAGE_PATH}?${new URLSearchParams({ set: l, next: path }).toString()}`}
+              lang={l}
+              hreflang={l}
+              aria-current={l === locale ? 'true' : undefined}
+            >
+              {LOCALE_NAMES[l]}
+            </a>
+          </li>
+        ))}
+      </ul>
+    </nav>
+  );
+}
+
+/**
+ * The one page shell: language and direction, phone viewport, title, the one stylesheet, a skip
+ * link, a header with the product name and the language switcher, and the main landmark. No
+ * inline script or style anywhere (the CSP forbids them).
+ */
+export function Layout(props: LayoutProps): VNode {
+  // a component of its own, so that calling Layout(…) as a function (as some views do) still
+  // renders inside the page's I18nProvider
+  return <PageShell {...props} />;
+}
+
+function PageShell({ title, children, refreshSeconds, stylesheets, scripts }: LayoutProps): VNode {
+  const { t, locale, dir } = useI18n();
+  return (
+    <html lang={locale} dir={dir}>
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -41,13 +79,14 @@ export function Layout({ title, children, refreshSeconds, stylesheets, scripts }
       </head>
       <body>
         <a class="skip-link" href="#main">
-          Skip to main content
+          {t('layout.skipLink')}
         </a>
         <header class="site-header">
           <a class="brand" href="/">
             {PRODUCT_NAME}
           </a>
-          <span class="tagline">Self-service password reset</span>
+          <span class="tagline">{t('layout.tagline')}</span>
+          <LanguageSwitcher />
         </header>
         <main id="main" tabIndex={-1}>
           {children}
@@ -57,7 +96,12 @@ export function Layout({ title, children, refreshSeconds, stylesheets, scripts }
   );
 }
 
-/** Renders a page (usually a `<Layout>`) to a complete HTML document. Text and attributes are escaped. */
-export function renderPage(page: VNode): string {
-  return '<!doctype html>' + renderToString(page);
+/**
+ * Renders a page (usually a `<Layout>`) to a complete HTML document in `i18n`'s language (a
+ * locale, or the request's PageI18n with its path); English by default. Text and attributes
+ * are escaped.
+ */
+export function renderPage(page: VNode, i18n: PageI18n | PageI18n['locale'] = 'en'): string {
+  const value = typeof i18n === 'string' ? pageI18n(i18n) : i18n;
+  return '<!doctype html>' + renderToString(<I18nProvider value={value}>{page}</I18nProvider>);
 }

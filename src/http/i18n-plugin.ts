@@ -1,0 +1,89 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
+import { matchLocale, negotiateLocale } from '../core/i18n.ts';
+import type { App } from '../service/app.ts';
+import { isLocalHttp } from './reset/flow-cookie.ts';
+import { pageI18n, type PageI18n } from './views/i18n-context.tsx';
+import { LANGUAGE_PATH } from './views/layout.tsx';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * The language of this request, resolved once (onRequest): what its page is rendered in and
+     * what the messages it causes are written in. `request.i18n.locale`, `request.i18n.t(id)`.
+     */
+    i18n: PageI18n;
+  }
+}
+
+/** The cookie remembering the language a person picked: not a secret, read on every request. */
+export const LANGUAGE_COOKIE = 'sspr_lang';
+const ONE_YEAR_S = 365 * 24 * 60 * 60;
+
+/**
+ * A same-origin path to go back to after switching language, or `/`: only `/…` paths, never
+ * `//host`, `/\host`, a scheme, or anything with spaces or control characters (no open redirect).
+ * The query string is dropped (it may carry a one-time token).
+ */
+export function sameOriginPath(next: unknown): string {
+  if (typeof next !== 'string' || next.length > 2000) return '/';
+  if (!next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
+  // eslint-disable-next-line no-control-regex -- control characters are what this refuses
+  if (/[\u0000-\u0020\u007f\\]/.test(next)) return '/';
+  let url: URL;
+  try {
+    url = new URL(next, 'http://sspr.invalid');
+  } catch {
+    return '/';
+  }
+  if (url.origin !== 'http://sspr.invalid') return '/';
+  return url.pathname.startsWith('//') ? '/' : url.pathname;
+}
+
+/**
+ * Resolves the language of every request once (root level: every plugin and error page sees
+ * `request.i18n`), and serves the language switcher's `GET /language?set=<locale>&next=<path>`,
+ * which remembers the choice in the `sspr_lang` cookie (HttpOnly, SameSite=Lax, Secure unless
+ * on http://localhost) and goes back to `next`. Works without JavaScript.
+ */
+export async function registerI18n(fastify: FastifyInstance, app: App): Promise<void> {
+  if (!fastify.hasRequestDecorator('cookies')) await fastify.register(fastifyCookie);
+  const pseudo = app.config.pseudo_locale === true;
+  const secure = !isLocalHttp(app.config.public_url);
+
+  /** The path the switcher brings the person back to: this page, or for a form post the page that shows its result. */
+  function returnPath(request: FastifyRequest): string {
+    let path = sameOriginPath(request.url.split('?')[0]);
+    if (request.method === 'GET' || request.method === 'HEAD') return path;
+    while (path !== '/' && !fastify.hasRoute({ method: 'GET', url: path })) {
+      path = path.slice(0, path.lastIndexOf('/')) || '/';
+    }
+    return path;
+  }
+
+  fastify.decorateRequest('i18n', null as unknown as PageI18n);
+  fastify.addHook('onRequest', async (request) => {
+    const locale = negotiateLocale({
+      picked: request.cookies?.[LANGUAGE_COOKIE] ?? null,
+      acceptLanguage: request.headers['accept-language'] ?? null,
+      tenantDefault: null,
+      pseudo,
+    });
+    request.i18n = pageI18n(locale, returnPath(request), pseudo);
+  });
+
+  fastify.get(LANGUAGE_PATH, async (request, reply) => {
+    const query = (request.query ?? {}) as Record<string, unknown>;
+    const locale = typeof query.set === 'string' ? matchLocale(query.set, { pseudo }) : null;
+    if (locale) {
+      void reply.setCookie(LANGUAGE_COOKIE, locale, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'lax',
+        secure,
+        maxAge: ONE_YEAR_S,
+      });
+    }
+    return reply.redirect(sameOriginPath(query.next), 303);
+  });
+}

@@ -1,0 +1,34 @@
+import { createContext, type VNode, type ComponentChildren } from 'preact';
+import { useContext } from 'preact/hooks';
+import { i18nFor, offeredLocales, type I18n, type Translate, type UiLocale } from '../../core/i18n.ts';
+
+/**
+ * The language of the page being rendered. `renderPage(page, locale)` provides it; any
+ * component below calls `useT()` (or `useI18n()` for the locale, direction and dates) instead
+ * of threading props. Without a provider (a view rendered on its own) it is English.
+ */
+export interface PageI18n extends I18n {
+  /** The path of the page (no query string): where the language switcher brings the person back. */
+  readonly path: string;
+  /** The locales the switcher offers (the pseudo-locale only when enabled). */
+  readonly offered: readonly UiLocale[];
+}
+
+export function pageI18n(locale: UiLocale = 'en', path = '/', pseudo = false): PageI18n {
+  return { ...i18nFor(locale), path, offered: offeredLocales({ pseudo }) };
+}
+
+export const I18nContext = createContext<PageI18n>(pageI18n());
+
+export function I18nProvider({ value, children }: { value: PageI18n; children?: ComponentChildren }): VNode {
+  return <I18nContext.Provider value={value}>{children}</I18nContext.Provider>;
+}
+
+/** The page's `t(id, params)`. Call it inside a component rendered as JSX (`<Page />`), not as a function. */
+export function useT(): Translate {
+  return useContext(I18nContext).t;
+}
+
+export function useI18n(): PageI18n {
+  return useContext(I18nContext);
+}

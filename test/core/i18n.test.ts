@@ -1,0 +1,201 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  catalogue,
+  formatDateTime,
+  LOCALES,
+  matchLocale,
+  messageArguments,
+  MissingMessageError,
+  negotiateLocale,
+  offeredLocales,
+  parseAcceptLanguage,
+  PSEUDO_LOCALE,
+  textDirection,
+  translate,
+  translator,
+  type LocaleChoice,
+  type MessageId,
+  type MessageParams,
+  type UiLocale,
+} from '../../src/core/i18n.ts';
+
+/** A value for each argument of a message, by how the message uses it. */
+export function sampleParams(message: string): MessageParams {
+  const params: Record<string, string | number | Date> = {};
+  for (const [name, kind] of messageArguments(message)) {
+    params[name] =
+      kind === 'plural' || kind === 'number' ? 3 : kind === 'date' || kind === 'time' ? new Date(0) : `«${name}»`;
+  }
+  return params;
+}
+
+const EN = catalogue('en');
+const IDS = Object.keys(EN) as MessageId[];
+
+describe('negotiateLocale', () => {
+  const table: readonly (readonly [string, LocaleChoice, UiLocale])[] = [
+    ['nothing known: English', {}, 'en'],
+    ['tenant default when the browser says nothing', { tenantDefault: 'fr' }, 'fr'],
+    ['Accept-Language beats the tenant default', { acceptLanguage: 'de', tenantDefault: 'fr' }, 'de'],
+    ['saved on the account beats Accept-Language', { saved: 'ja', acceptLanguage: 'de' }, 'ja'],
+    ['picked (cookie) beats saved', { picked: 'ar', saved: 'ja', acceptLanguage: 'de' }, 'ar'],
+    ['an unknown picked value is ignored', { picked: 'xx', acceptLanguage: 'es' }, 'es'],
+    ['q-values order the header', { acceptLanguage: 'fr;q=0.5, ja;q=0.9, de;q=0.1' }, 'ja'],
+    ['q=0 means not wanted', { acceptLanguage: 'ja;q=0, es;q=0.2' }, 'es'],
+    ['a region falls back to its language: de-CH → de', { acceptLanguage: 'de-CH' }, 'de'],
+    ['pt → pt-BR', { acceptLanguage: 'pt' }, 'pt-BR'],
+    ['pt-PT → pt-BR', { acceptLanguage: 'pt-PT,en;q=0.1' }, 'pt-BR'],
+    ['en-US → en', { acceptLanguage: 'en-US,de;q=0.9' }, 'en'],
+    ['case does not matter', { acceptLanguage: 'PT-br' }, 'pt-BR'],
+    ['an unsupported language is skipped', { acceptLanguage: 'sv, nl;q=0.9, ar;q=0.1' }, 'ar'],
+    ['* and garbage are skipped', { acceptLanguage: '*, ;;;, 12, fr;q=abc' }, 'fr'],
+    ['nothing supported: tenant default', { acceptLanguage: 'sv', tenantDefault: 'es' }, 'es'],
+    ['an unknown tenant default: English', { acceptLanguage: 'sv', tenantDefault: 'klingon' }, 'en'],
+    ['the pseudo-locale is not chosen unless enabled', { picked: 'en-XA', acceptLanguage: 'de' }, 'de'],
+    ['the pseudo-locale when enabled', { picked: 'en-XA', pseudo: true }, 'en-XA'],
+  ];
+  for (const [name, choice, expected] of table) {
+    it(name, () => assert.equal(negotiateLocale(choice), expected));
+  }
+
+  it('takes no account: the same inputs give the same answer, whoever typed which login', () => {
+    // the choice has no login or account argument at all; saved comes only from a signed-in session
+    assert.equal(negotiateLocale.length, 1);
+    assert.deepEqual(Object.keys({ picked: 1, saved: 1, acceptLanguage: 1, tenantDefault: 1, pseudo: 1 }).sort(), [
+      'acceptLanguage',
+      'picked',
+      'pseudo',
+      'saved',
+      'tenantDefault',
+    ]);
+  });
+
+  it('parses Accept-Language in order of preference', () => {
+    assert.deepEqual(parseAcceptLanguage('en-GB;q=0.8, fr, de;q=0.9, x;q=0'), ['fr', 'de', 'en-GB']);
+    assert.deepEqual(parseAcceptLanguage(undefined), []);
+    assert.deepEqual(parseAcceptLanguage('a'.repeat(2000)), []);
+  });
+
+  it('matches tags exactly, then by base language', () => {
+    assert.equal(matchLocale('ar-EG'), 'ar');
+    assert.equal(matchLocale('ja-JP'), 'ja');
+    assert.equal(matchLocale('zh'), null);
+    assert.equal(matchLocale(''), null);
+    assert.equal(matchLocale('en-XA'), null, 'without the setting, en-XA stands for nothing');
+    assert.equal(matchLocale('en-XA', { pseudo: true }), 'en-XA');
+  });
+
+  it('offers the seven locales, and the pseudo-locale only when enabled', () => {
+    assert.deepEqual(offeredLocales(), LOCALES);
+    assert.deepEqual(offeredLocales({ pseudo: true }), [...LOCALES, PSEUDO_LOCALE]);
+  });
+});
+
+describe('text direction', () => {
+  it('is rtl for Arabic only', () => {
+    for (const l of [...LOCALES, PSEUDO_LOCALE] as UiLocale[]) {
+      assert.equal(textDirection(l), l === 'ar' ? 'rtl' : 'ltr', l);
+    }
+  });
+});
+
+describe('catalogues', () => {
+  it('every locale has every key of English, and no other', () => {
+    for (const locale of LOCALES) {
+      const keys = Object.keys(catalogue(locale));
+      assert.deepEqual(
+        IDS.filter((id) => !keys.includes(id)),
+        [],
+        `missing from ${locale}`,
+      );
+      assert.deepEqual(
+        keys.filter((k) => !Object.hasOwn(EN, k)),
+        [],
+        `only in ${locale}`,
+      );
+    }
+  });
+
+  it('every translation keeps the placeholders of the English message, used the same way', () => {
+    for (const locale of LOCALES) {
+      for (const id of IDS) {
+        const expected = [...messageArguments(EN[id]!)].sort();
+        const actual = [...messageArguments(catalogue(locale)[id]!)].sort();
+        assert.deepEqual(actual, expected, `${locale} ${id}`);
+      }
+    }
+  });
+
+  it('every message of every locale formats with its arguments', () => {
+    for (const locale of [...LOCALES, PSEUDO_LOCALE] as UiLocale[]) {
+      const t = translator(locale);
+      for (const id of IDS) {
+        const out = t(id, sampleParams(EN[id]!));
+        assert.ok(out.trim().length > 0, `${locale} ${id}`);
+        assert.doesNotMatch(out, /\{|\}/, `${locale} ${id}: an unfilled placeholder or a quoting slip: ${out}`);
+      }
+    }
+  });
+
+  it('keeps the seed wording verbatim in English', () => {
+    assert.equal(translate('en', 'problem.invalid_code.title'), 'Invalid Security Code');
+    assert.equal(
+      translate('en', 'problem.invalid_code.message'),
+      'This security code you entered does not match the code we sent, or it has expired. To start a new password reset request, click here.',
+    );
+  });
+
+  it('the "click here" words of every locale are inside its invalid-code message (they become the link)', () => {
+    for (const locale of LOCALES) {
+      const t = translator(locale);
+      assert.ok(
+        t('problem.invalid_code.message').includes(t('problem.invalid_code.linkText')),
+        `${locale}: ${t('problem.invalid_code.linkText')}`,
+      );
+    }
+  });
+
+  it('plurals follow each language', () => {
+    assert.match(translate('de', 'sms.reset.sms', { code: '1', minutes: 1 }), /1 Minute\./);
+    assert.match(translate('de', 'sms.reset.sms', { code: '1', minutes: 10 }), /10 Minuten\./);
+    assert.match(translate('ar', 'sms.reset.sms', { code: '1', minutes: 2 }), /دقيقتين/);
+    assert.match(translate('ar', 'sms.reset.sms', { code: '1', minutes: 5 }), /دقائق/);
+  });
+
+  it('fails on a missing argument and on an unknown key', () => {
+    assert.throws(() => translate('de', 'sms.reset.sms', { code: '1' }));
+    assert.throws(() => translate('de', 'no.such.key' as MessageId), MissingMessageError);
+  });
+});
+
+describe('pseudo-locale', () => {
+  it('accents, lengthens by about a third and brackets every message, placeholders untouched', () => {
+    const t = translator(PSEUDO_LOCALE);
+    const title = t('problem.invalid_code.title');
+    assert.match(title, /^\[Îñṽáļîð Šéçûŕîţý Çöðé .+\]$/);
+    for (const id of IDS) {
+      const en = translate('en', id, sampleParams(EN[id]!));
+      const pseudo = t(id, sampleParams(EN[id]!));
+      assert.notEqual(pseudo, en, id);
+      assert.ok(pseudo.length >= en.length * 1.3, `${id}: ${pseudo}`);
+      assert.doesNotMatch(pseudo.replace(/«[a-zA-Z]+»/g, ''), /[a-zA-Z]{3,}/, `${id} kept plain words: ${pseudo}`);
+    }
+    assert.match(t('sms.reset.sms', { code: '004211', minutes: 10 }), /004211/);
+  });
+});
+
+describe('formatDateTime', () => {
+  const at = '2025-03-04T09:05:00.000Z';
+  it('writes English as before, day month year, with the zone', () => {
+    assert.equal(formatDateTime(at, 'en'), '4 Mar 2025, 09:05 UTC');
+  });
+  it("uses the person's language and the tenant's time zone, and names the zone", () => {
+    assert.equal(formatDateTime(at, 'de', 'Europe/Berlin'), '4. März 2025, 10:05 MEZ');
+    assert.match(formatDateTime(at, 'ja', 'Asia/Tokyo'), /2025年3月4日 18:05 JST/);
+    assert.match(formatDateTime(Date.parse(at), 'fr'), /4 mars 2025.*09:05 UTC/);
+  });
+  it('shows an unparsable value as given', () => {
+    assert.equal(formatDateTime('soon', 'de'), 'soon');
+  });
+});
