@@ -123,6 +123,18 @@ export function negotiateLocale(choice: LocaleChoice): UiLocale {
   return matchLocale(choice.tenantDefault, options) ?? DEFAULT_LOCALE;
 }
 
+/**
+ * The language of an email or SMS: the one saved on the account, else the language of the page
+ * (or API request) that caused it, else the tenant's default, else English.
+ */
+export function messageLocale(choice: {
+  readonly saved?: string | null;
+  readonly page?: UiLocale | null;
+  readonly tenantDefault?: string | null;
+}): UiLocale {
+  return matchLocale(choice.saved) ?? choice.page ?? matchLocale(choice.tenantDefault) ?? DEFAULT_LOCALE;
+}
+
 // ---- catalogues ------------------------------------------------------------------------------
 
 type Catalogue = Readonly<Record<string, string>>;

@@ -43,5 +43,5 @@ export function formField(body: unknown, name: string, max = 1024): string {
 
 export function requestContext(request: FastifyRequest): RequestContext {
   const ua = request.headers['user-agent'];
-  return { ip: request.ip ?? null, userAgent: typeof ua === 'string' ? ua : null };
+  return { ip: request.ip ?? null, userAgent: typeof ua === 'string' ? ua : null, locale: request.i18n.locale };
 }

@@ -1,9 +1,15 @@
+import type { UiLocale } from '../core/i18n.ts';
 import type { Repos } from '../ports/store.ts';
 
 /** Who is asking, as the HTTP or CLI layer saw it: kept in audit events, never used to decide access. */
 export interface RequestContext {
   readonly ip: string | null;
   readonly userAgent: string | null;
+  /**
+   * The language of the page (or API request) that asked: the messages it causes go out in it
+   * unless the account has a saved language. Absent: the tenant's default, else English.
+   */
+  readonly locale?: UiLocale | null;
 }
 
 /** A request context for work that no request caused (CLI, background jobs). */

@@ -89,7 +89,8 @@ function responses(
 
 function requestContext(request: FastifyRequest): RequestContext {
   const ua = request.headers['user-agent'];
-  return { ip: request.ip, userAgent: typeof ua === 'string' ? ua : null };
+  // the API client's Accept-Language (or its sspr_lang cookie) picks the language of the messages it causes
+  return { ip: request.ip, userAgent: typeof ua === 'string' ? ua : null, locale: request.i18n.locale };
 }
 
 /**

@@ -142,7 +142,7 @@ export async function resetPagesPlugin(fastify: FastifyInstance, options: ResetP
 
   function rc(request: FastifyRequest): RequestContext {
     const ua = request.headers['user-agent'];
-    return { ip: request.ip ?? null, userAgent: typeof ua === 'string' ? ua : null };
+    return { ip: request.ip ?? null, userAgent: typeof ua === 'string' ? ua : null, locale: request.i18n.locale };
   }
 
   function readHandle(request: FastifyRequest): FlowHandle | null {

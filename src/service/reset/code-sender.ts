@@ -1,3 +1,4 @@
+import { messageLocale, type UiLocale } from '../../core/i18n.ts';
 import { helpText, renderEmail, renderSms } from '../../core/message-templates.ts';
 import { codeExpiresAt, formatCode } from '../../core/reset-policy.ts';
 import type { FlowRecord } from '../../ports/flow-store.ts';
@@ -38,9 +39,12 @@ export class CodeSender {
       blockedAt: number | null;
       now: number;
       supersede?: boolean;
+      /** The language of the page that caused it (the account's saved language wins). */
+      locale?: UiLocale | null;
     },
   ): Promise<boolean> {
     const { now } = s;
+    const locale = localeOf(ctx, s.locale);
     const discard = send === 'none' || !ctx.account || !ctx.email || !ctx.tenant;
     const expiresAt = codeExpiresAt(this.d.policy, now, flow.createdAt, flow.firstSentAt);
     const link = `${this.d.publicUrl}/reset/link?t=${s.linkToken}`;
@@ -66,15 +70,19 @@ export class CodeSender {
     const linkOnly = send === 'link_only' && ctx.tenant !== null;
     const template = linkOnly ? 'reset.blocked_link' : 'reset.code';
     const content = linkOnly
-      ? renderEmail('reset.blocked_link', {
-          displayName,
-          link,
-          minutes,
-          when,
-          until: new Date((s.blockedAt ?? now) + this.d.policy.blockMs).toISOString(),
-          helpText: helpText(ctx.tenant?.policy ?? null),
-        })
-      : renderEmail('reset.code', { displayName, code: s.code, link, minutes, when });
+      ? renderEmail(
+          'reset.blocked_link',
+          {
+            displayName,
+            link,
+            minutes,
+            when,
+            until: new Date((s.blockedAt ?? now) + this.d.policy.blockMs).toISOString(),
+            helpText: helpText(ctx.tenant?.policy ?? null, locale),
+          },
+          locale,
+        )
+      : renderEmail('reset.code', { displayName, code: s.code, link, minutes, when }, locale);
     await enqueueEmail(tx, this.d, {
       tenantId: flow.tenantId,
       accountId: ctx.account?.id ?? null,
@@ -99,6 +107,7 @@ export class CodeSender {
     code: string,
     linkToken: string,
     now: number,
+    locale: UiLocale | null = null,
   ): Promise<boolean> {
     if (!ctx.account || !ctx.email) return false;
     if (await this.emailLimitReached(tx, flow, ctx.account.id, now)) return false;
@@ -110,6 +119,7 @@ export class CodeSender {
       blockedAt: null,
       now,
       supersede: true,
+      locale,
     });
   }
 
@@ -125,6 +135,7 @@ export class CodeSender {
     linkToken: string,
     blockedAt: number,
     now: number,
+    locale: UiLocale | null = null,
   ): Promise<boolean> {
     if (!ctx.account || !ctx.email || !ctx.tenant || !ctx.account.enabled) return false;
     if (await this.emailLimitReached(tx, flow, ctx.account.id, now)) return false;
@@ -136,11 +147,18 @@ export class CodeSender {
       blockedAt,
       now,
       supersede: true,
+      locale,
     });
   }
 
   /** Queues the SMS code, within the account's daily SMS limit and the tenant's budget and country list. */
-  async sendSmsCode(tx: Repos, flow: FlowRecord, ctx: Ctx, now: number): Promise<boolean> {
+  async sendSmsCode(
+    tx: Repos,
+    flow: FlowRecord,
+    ctx: Ctx,
+    now: number,
+    locale: UiLocale | null = null,
+  ): Promise<boolean> {
     if (!ctx.account || !ctx.phone || !ctx.tenant) return false;
     const p = this.d.policy;
     const refusal = await sendingLimitRefusal(
@@ -171,7 +189,11 @@ export class CodeSender {
       accountId: ctx.account.id,
       template: 'reset.sms',
       to: ctx.phone,
-      content: renderSms('reset.sms', { code, minutes: Math.max(1, Math.round((expiresAt - now) / 60_000)) }),
+      content: renderSms(
+        'reset.sms',
+        { code, minutes: Math.max(1, Math.round((expiresAt - now) / 60_000)) },
+        localeOf(ctx, locale),
+      ),
       expiresAt,
       codeId,
       now,
@@ -188,4 +210,9 @@ export class CodeSender {
     await auditFlow(tx, flow, null, now, 'message.suppressed', refusal, { channel: 'email' });
     return true;
   }
+}
+
+/** A reset message's language: the account's saved one, else the page's, else the tenant's default (docs/i18n.md). */
+function localeOf(_ctx: Ctx, page: UiLocale | null | undefined): UiLocale {
+  return messageLocale({ page: page ?? null });
 }

@@ -53,17 +53,17 @@ export class SendSteps {
         (await lockout.stillDeliverable(tx, flow, now))
       ) {
         const code = formatCode(this.d.random.intBelow(1_000_000));
-        sent = await sender.sendEmailCode(tx, updated, ctx, code, flows.token(32), now);
+        sent = await sender.sendEmailCode(tx, updated, ctx, code, flows.token(32), now, rc.locale);
       } else if (flow.state === 'sms_code' && (await tx.flows.liveCode(flow.id, 'sms')) && ctx.phone) {
         // an SMS is resent only where one was sent before: the number matched and the gate is open
-        sent = await sender.sendSmsCode(tx, updated, ctx, now);
+        sent = await sender.sendSmsCode(tx, updated, ctx, now, rc.locale);
       } else if (flow.state === 'email_code' && ctx.email && ctx.account?.enabled) {
         // a flow started during a block: a fresh link alone (the previous one stops working), while
         // the block lasts; the link emails count towards the account's email limit like any
         const blockedAt = await tx.lockouts.blockedAt(lockout.subject(flow));
         const linkToken = flows.token(32);
         if (blockedAt !== null && isBlocked(this.d.policy, blockedAt, now))
-          sent = await sender.sendBlockedLinkEmail(tx, updated, ctx, linkToken, blockedAt, now);
+          sent = await sender.sendBlockedLinkEmail(tx, updated, ctx, linkToken, blockedAt, now, rc.locale);
       } else {
         flows.token(32);
       }
@@ -121,7 +121,7 @@ export class SendSteps {
       else if (!matches) outcome = 'mismatch';
       else if (!gateOpen) outcome = 'gate_closed';
       else if (!flow.deliverable || !(await lockout.stillDeliverable(tx, flow, now))) outcome = 'not_deliverable';
-      else outcome = (await sender.sendSmsCode(tx, next.value.flow, ctx, now)) ? 'queued' : 'limited';
+      else outcome = (await sender.sendSmsCode(tx, next.value.flow, ctx, now, rc.locale)) ? 'queued' : 'limited';
       // a wrong number counts like a wrong code, for unknown logins too (their block looks the same)
       if (outcome === 'mismatch') {
         if (await lockout.noteFailure(tx, flow, rc, now, 'phone.rejected', 'mismatch', 'sms')) woke = true;

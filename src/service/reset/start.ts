@@ -137,7 +137,14 @@ export class StartReset {
       };
       await tx.flows.endEarlierFlows(login, accountId, now);
       await tx.flows.create(flow);
-      const sent = await sender.queueResetEmail(tx, flow, ctx, send, { code, linkToken, codeId, blockedAt, now });
+      const sent = await sender.queueResetEmail(tx, flow, ctx, send, {
+        code,
+        linkToken,
+        codeId,
+        blockedAt,
+        now,
+        locale: rc.locale ?? null,
+      });
       if (limited && (internal === 'found' || internal === 'blocked'))
         this.d.metrics?.limiterBlocked('account_email_limit');
       // one audit row on every path (a suppressed email is a detail of it, not a row of its own)

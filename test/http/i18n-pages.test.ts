@@ -1,0 +1,179 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { LightMyRequestResponse } from 'fastify';
+import { sameOriginPath } from '../../src/http/i18n-plugin.ts';
+import { translate } from '../../src/core/i18n.ts';
+import { createPagesKit, solveCaptcha, type PagesKit } from './reset-pages-kit.ts';
+
+const USER = 'user@contoso.example';
+const USER_EMAIL = 'user@personal.example';
+
+/** A browser for inject() that keeps cookies and sends a fixed Accept-Language. */
+class Browser {
+  readonly cookies = new Map<string, string>();
+  lastPage = '';
+  constructor(
+    private readonly kit: PagesKit,
+    private readonly acceptLanguage: string | null = null,
+  ) {}
+
+  private headers(): Record<string, string> {
+    return {
+      accept: 'text/html',
+      ...(this.acceptLanguage ? { 'accept-language': this.acceptLanguage } : {}),
+      ...(this.cookies.size ? { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } : {}),
+    };
+  }
+
+  private keep(res: LightMyRequestResponse): LightMyRequestResponse {
+    for (const c of res.cookies as { name: string; value: string }[]) this.cookies.set(c.name, c.value);
+    if (String(res.headers['content-type'] ?? '').startsWith('text/html')) this.lastPage = res.body;
+    return res;
+  }
+
+  async get(url: string): Promise<LightMyRequestResponse> {
+    return this.keep(await this.kit.server.inject({ method: 'GET', url, headers: this.headers() }));
+  }
+
+  async post(url: string, fields: Record<string, string>): Promise<LightMyRequestResponse> {
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(this.lastPage)?.[1] ?? '';
+    return this.keep(
+      await this.kit.server.inject({
+        method: 'POST',
+        url,
+        payload: new URLSearchParams({ _csrf: csrf, ...fields }).toString(),
+        headers: { ...this.headers(), 'content-type': 'application/x-www-form-urlencoded' },
+      }),
+    );
+  }
+}
+
+function htmlTag(body: string): string {
+  return /<html[^>]*>/.exec(body)?.[0] ?? '';
+}
+
+describe('languages on the pages', () => {
+  let kit: PagesKit;
+  before(async () => {
+    kit = await createPagesKit();
+  });
+  after(async () => {
+    await kit.close();
+  });
+
+  it('English by default: lang="en" dir="ltr", and a switcher link for every language', async () => {
+    const page = await new Browser(kit).get('/reset');
+    assert.equal(page.statusCode, 200);
+    assert.equal(htmlTag(page.body), '<html lang="en" dir="ltr">');
+    assert.match(page.body, /<a class="skip-link" href="#main">Skip to main content<\/a>/);
+    assert.match(page.body, /<nav class="language-switcher" aria-label="Language">/);
+    for (const [code, name] of [
+      ['de', 'Deutsch'],
+      ['ar', 'العربية'],
+      ['pt-BR', 'Português \\(Brasil\\)'],
+    ]) {
+      assert.match(
+        page.body,
+        new RegExp(`href="/language\\?set=${code}&amp;next=%2Freset" lang="${code}"[^>]*>${name}<`),
+      );
+    }
+    assert.match(page.body, /lang="en" hreflang="en" aria-current="true">English</);
+    assert.doesNotMatch(page.body, /set=en-XA/, 'the pseudo-locale is not offered');
+  });
+
+  it('Arabic from Accept-Language: lang="ar" dir="rtl" on the reset start page', async () => {
+    const page = await new Browser(kit, 'ar-EG,ar;q=0.9,en;q=0.5').get('/reset');
+    assert.equal(htmlTag(page.body), '<html lang="ar" dir="rtl">');
+    assert.match(page.body, /الانتقال إلى المحتوى الرئيسي/);
+    assert.match(page.body, /aria-current="true">العربية</);
+  });
+
+  it('the switcher sets the cookie and goes back to the same page; the choice beats Accept-Language', async () => {
+    const b = new Browser(kit, 'de');
+    assert.equal(htmlTag((await b.get('/reset')).body), '<html lang="de" dir="ltr">');
+    const switched = await b.get('/language?set=ja&next=%2Freset');
+    assert.equal(switched.statusCode, 303);
+    assert.equal(switched.headers.location, '/reset');
+    assert.match(
+      String(switched.headers['set-cookie']),
+      /^sspr_lang=ja; Max-Age=31536000; Path=\/; HttpOnly; SameSite=Lax$/,
+    );
+    const page = await b.get('/reset');
+    assert.equal(htmlTag(page.body), '<html lang="ja" dir="ltr">');
+    assert.match(page.body, /メインコンテンツへ移動/);
+  });
+
+  it('the switcher never redirects off the site, and ignores unknown languages', async () => {
+    for (const next of [
+      'https://evil.example/',
+      '//evil.example/x',
+      '/\\evil.example',
+      'javascript:alert(1)',
+      '/%0d%0aSet-Cookie:x',
+      '',
+    ]) {
+      const res = await kit.server.inject({ method: 'GET', url: `/language?set=de&next=${encodeURIComponent(next)}` });
+      assert.equal(res.statusCode, 303, next);
+      const location = String(res.headers.location);
+      assert.ok(
+        location.startsWith('/') && !location.startsWith('//') && !location.startsWith('/\\'),
+        `${next} → ${location}`,
+      );
+    }
+    const unknown = await kit.server.inject({ method: 'GET', url: '/language?set=xx&next=/reset' });
+    assert.equal(unknown.statusCode, 303);
+    assert.equal(unknown.headers['set-cookie'], undefined);
+    const pseudo = await kit.server.inject({ method: 'GET', url: '/language?set=en-XA&next=/reset' });
+    assert.equal(pseudo.headers['set-cookie'], undefined, 'the pseudo-locale only when enabled');
+    assert.equal(sameOriginPath('/reset/link?t=secret'), '/reset/link', 'the query (a token) is dropped');
+    assert.equal(sameOriginPath('/a/../b'), '/b');
+  });
+
+  it('a reset started with Accept-Language: de sends the code email in German', async () => {
+    const b = new Browser(kit, 'de-DE,de;q=0.9');
+    await b.get('/reset');
+    const started = await b.post('/reset', { login: USER, altcha: await solveCaptcha(kit.server) });
+    assert.equal(started.statusCode, 303);
+    const step = await b.get(String(started.headers.location));
+    assert.equal(htmlTag(step.body), '<html lang="de" dir="ltr">');
+    await kit.app.outbox.runOnce();
+    const mail = kit.app.devOutbox!.list().find((m) => m.to === USER_EMAIL && m.channel === 'email');
+    assert.ok(mail, 'the code email was sent');
+    assert.equal(mail.subject, translate('de', 'email.reset.code.subject'));
+    assert.match(mail.text, /^Hallo /);
+    assert.match(mail.text, /Code und Link funktionieren einmal und laufen in 10 Minuten ab\./);
+    assert.match(mail.text, /\s\d{6}\s/, 'the code');
+    assert.match(mail.html ?? '', /<html lang="de" dir="ltr">/);
+  });
+
+  it('a wrong code in French shows the invalid-code page in French, its link made of the French words', async () => {
+    const b = new Browser(kit, 'fr');
+    await b.get('/reset');
+    const started = await b.post('/reset', { login: USER, altcha: await solveCaptcha(kit.server) });
+    await b.get(String(started.headers.location));
+    const wrong = await b.post('/reset/flow/code', { code: '000000' });
+    const page = wrong.statusCode === 303 ? await b.get(String(wrong.headers.location)) : wrong;
+    assert.match(page.body, /<h1>Code de sécurité non valide<\/h1>/);
+    assert.match(page.body, /<a href="\/reset">cliquez ici<\/a>/);
+  });
+});
+
+describe('the pseudo-locale when enabled', () => {
+  let kit: PagesKit;
+  before(async () => {
+    kit = await createPagesKit({ SSPR_PSEUDO_LOCALE: 'true' });
+  });
+  after(async () => {
+    await kit.close();
+  });
+
+  it('is offered in the switcher and renders accented, bracketed text', async () => {
+    const b = new Browser(kit);
+    const english = await b.get('/reset');
+    assert.match(english.body, /set=en-XA/);
+    await b.get('/language?set=en-XA&next=/reset');
+    const page = await b.get('/reset');
+    assert.equal(htmlTag(page.body), '<html lang="en-XA" dir="ltr">');
+    assert.match(page.body, /<a class="skip-link" href="#main">\[Šķîþ ţö ɱáîñ çöñţéñţ [^\]]*\]<\/a>/);
+  });
+});
