@@ -1,0 +1,275 @@
+import { LOCALES, type Locale } from './i18n.ts';
+import { normalizeDomain } from './login.ts';
+import { err, ok, type Err, type Ok, type Result } from './result.ts';
+
+/**
+ * A tenant's look and words (issue 12, item 6): the name its people know it by, its logo, its
+ * primary colour, the address (host) its people open sspr at, and an optional note on the start
+ * page in each language. Pure: validation, WCAG contrast, and the first check of an uploaded logo
+ * (size and magic bytes; decoding and re-encoding is an adapter's job). The sender name of its
+ * emails and the help-desk contact live in the tenant policy (`senderName`, `helpdeskUrl`,
+ * `helpdeskEmail`); `senderNameProblem` here is the one check of a sender name.
+ */
+
+export interface TenantLogo {
+  /** Hex SHA-256 of the re-encoded PNG: its address (`/brand/<tenant>/logo-<hash>.png`), cached for ever. */
+  readonly hash: string;
+  readonly width: number;
+  readonly height: number;
+}
+
+export interface TenantLook {
+  /** The tenant's name as its people know it, e.g. "Contoso"; null: none shown. */
+  readonly displayName: string | null;
+  /** `#rrggbb` (lower case), checked for contrast; null: sspr's own colours. */
+  readonly primaryColour: string | null;
+  /** The host its people open sspr at (e.g. `reset.contoso.com`): how a page knows the tenant before any login is typed. */
+  readonly host: string | null;
+  /** A short note on the start page, per language (missing: none in that language). */
+  readonly startNotes: Readonly<Partial<Record<Locale, string>>>;
+  readonly logo: TenantLogo | null;
+}
+
+export const EMPTY_LOOK: TenantLook = {
+  displayName: null,
+  primaryColour: null,
+  host: null,
+  startNotes: {},
+  logo: null,
+};
+
+export const DISPLAY_NAME_MAX = 80;
+export const START_NOTE_MAX = 500;
+export const SENDER_NAME_MAX = 64;
+/** The largest logo upload accepted (before re-encoding). */
+export const LOGO_MAX_BYTES = 256 * 1024;
+/** The box a logo is fitted into (never enlarged). */
+export const LOGO_BOX = { width: 480, height: 160 } as const;
+/** WCAG 2.x AA for normal text. */
+export const MIN_CONTRAST = 4.5;
+/** The text colours a page puts on the primary colour: white, or the page's near-black. */
+export const LIGHT_TEXT = '#ffffff';
+export const DARK_TEXT = '#1a1a1a';
+
+// ---- contrast (WCAG 2.x) ----------------------------------------------------------------------
+
+const HEX_COLOUR = /^#[0-9a-f]{6}$/;
+
+/** Relative luminance of `#rrggbb` (WCAG 2.x: sRGB channels linearised, 0.2126 R + 0.7152 G + 0.0722 B). */
+export function relativeLuminance(hex: string): number {
+  const channel = (i: number) => {
+    const c = parseInt(hex.slice(i, i + 2), 16) / 255;
+    return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
+}
+
+/** (L1 + 0.05) / (L2 + 0.05), the lighter over the darker: 1 to 21. */
+export function contrastRatio(a: string, b: string): number {
+  const la = relativeLuminance(a);
+  const lb = relativeLuminance(b);
+  return (Math.max(la, lb) + 0.05) / (Math.min(la, lb) + 0.05);
+}
+
+export interface ColourChoice {
+  readonly colour: string;
+  /** The text colour a page uses on it: whichever of white and near-black contrasts more. */
+  readonly text: string;
+  readonly ratio: number;
+}
+
+/** The ratio rounded down to one decimal, as people read it (4.49 is not 4.5). */
+export function ratioText(ratio: number): string {
+  return `${(Math.floor(ratio * 10) / 10).toFixed(1)}:1`;
+}
+
+/**
+ * `#rrggbb` (or `#RRGGBB`) with the better of white and near-black text on it, accepted only when
+ * that text reaches 4.5:1; otherwise a message with both ratios and which way to move the colour.
+ */
+export function checkPrimaryColour(input: string): Result<ColourChoice, 'colour_invalid' | 'colour_contrast'> {
+  const colour = input.trim().toLowerCase();
+  if (!HEX_COLOUR.test(colour)) {
+    return err('colour_invalid', 'Enter the colour as # and six hexadecimal digits, like #0b57d0.');
+  }
+  const light = contrastRatio(colour, LIGHT_TEXT);
+  const dark = contrastRatio(colour, DARK_TEXT);
+  const best = light >= dark ? { text: LIGHT_TEXT, ratio: light } : { text: DARK_TEXT, ratio: dark };
+  if (best.ratio >= MIN_CONTRAST) return ok({ colour, ...best });
+  const way = light >= dark ? 'a darker colour (for white text)' : 'a lighter colour (for dark text)';
+  return err(
+    'colour_contrast',
+    `Text on ${colour} would be hard to read: ${ratioText(light)} with white text and ${ratioText(dark)} with dark text; ` +
+      `WCAG AA needs at least 4.5:1. Choose ${way}.`,
+  );
+}
+
+// ---- words ------------------------------------------------------------------------------------
+
+/** Control and format characters (CR, LF, NUL, bidi overrides, zero-width…). */
+const CONTROL = /[\p{Cc}\p{Cf}\u2028\u2029]/u;
+/** The same, but a note may keep its line breaks. */
+const CONTROL_EXCEPT_NEWLINE = /[\p{Cf}\u2028\u2029]|(?![\n])\p{Cc}/u;
+
+/** A display name: 1–80 characters after trimming, no control characters. */
+export function checkDisplayName(input: string): Result<string, 'display_name_invalid'> {
+  const value = input.normalize('NFC').trim();
+  if (value.length === 0 || [...value].length > DISPLAY_NAME_MAX || CONTROL.test(value)) {
+    return err(
+      'display_name_invalid',
+      `Enter the organisation's name in at most ${DISPLAY_NAME_MAX} characters, on one line.`,
+    );
+  }
+  return ok(value);
+}
+
+/**
+ * Why a sender name (the From display name of the tenant's emails) is refused, or null: at most
+ * 64 characters, no line breaks or other control characters, no `"`, `<`, `>`, `@` or `\` (each
+ * could change what a mail program reads as the address).
+ */
+export function senderNameProblem(name: string): string | null {
+  if (name.length === 0 || [...name].length > SENDER_NAME_MAX || CONTROL.test(name) || /[<>@"\\]/.test(name)) {
+    return `Enter a sender name of at most ${SENDER_NAME_MAX} characters without line breaks, quotes, < > @ or \\.`;
+  }
+  return null;
+}
+
+/** A start-page note: at most 500 characters (line breaks kept as \n), no other control characters. */
+export function checkStartNote(input: string): Result<string, 'note_invalid'> {
+  const value = input.normalize('NFC').replace(/\r\n?/g, '\n').trim();
+  if ([...value].length > START_NOTE_MAX || CONTROL_EXCEPT_NEWLINE.test(value)) {
+    return err('note_invalid', `Write the note in at most ${START_NOTE_MAX} characters of plain text.`);
+  }
+  return ok(value);
+}
+
+/** A host: a domain name like `reset.contoso.com` (lower case, no port, no trailing dot). */
+export function checkHost(input: string): Result<string, 'host_invalid'> {
+  const r = normalizeDomain(input);
+  if (!r.ok || !/^[a-z0-9.-]+$/.test(r.value)) {
+    return err('host_invalid', 'Enter the address people open sspr at, like reset.contoso.com (no https://, no path).');
+  }
+  return ok(r.value);
+}
+
+// ---- an update --------------------------------------------------------------------------------
+
+/** What an administrator sends: absent fields stay as they are; null or '' clears one. */
+export interface LookInput {
+  readonly displayName?: string | null;
+  readonly primaryColour?: string | null;
+  readonly host?: string | null;
+  /** Per locale; a locale absent stays, null or '' removes its note. */
+  readonly startNotes?: Readonly<Record<string, string | null>>;
+}
+
+export interface LookFieldError {
+  readonly field: string;
+  readonly message: string;
+}
+export type LookInvalid = Err<'look_invalid'> & { readonly fields: readonly LookFieldError[] };
+
+/** Pure: the look with `input` applied, or every problem found at once. The logo is not changed here. */
+export function applyLookInput(current: TenantLook, input: LookInput): Ok<TenantLook> | LookInvalid {
+  const problems: LookFieldError[] = [];
+  let { displayName, primaryColour, host } = current;
+  const notes: Partial<Record<Locale, string>> = { ...current.startNotes };
+  const blank = (v: string | null | undefined) => v === null || (typeof v === 'string' && v.trim() === '');
+
+  if (input.displayName !== undefined) {
+    if (blank(input.displayName)) displayName = null;
+    else {
+      const r = checkDisplayName(input.displayName!);
+      if (r.ok) displayName = r.value;
+      else problems.push({ field: 'displayName', message: r.detail! });
+    }
+  }
+  if (input.primaryColour !== undefined) {
+    if (blank(input.primaryColour)) primaryColour = null;
+    else {
+      const r = checkPrimaryColour(input.primaryColour!);
+      if (r.ok) primaryColour = r.value.colour;
+      else problems.push({ field: 'primaryColour', message: r.detail! });
+    }
+  }
+  if (input.host !== undefined) {
+    if (blank(input.host)) host = null;
+    else {
+      const r = checkHost(input.host!);
+      if (r.ok) host = r.value;
+      else problems.push({ field: 'host', message: r.detail! });
+    }
+  }
+  for (const [key, value] of Object.entries(input.startNotes ?? {})) {
+    const locale = LOCALES.find((l) => l === key);
+    if (!locale) {
+      problems.push({ field: `startNotes.${key.slice(0, 20)}`, message: `Notes are kept for ${LOCALES.join(', ')}.` });
+      continue;
+    }
+    if (blank(value)) {
+      delete notes[locale];
+      continue;
+    }
+    const r = checkStartNote(value!);
+    if (r.ok) notes[locale] = r.value;
+    else problems.push({ field: `startNotes.${locale}`, message: r.detail! });
+  }
+  if (problems.length > 0) return { ...err('look_invalid'), fields: problems };
+  return ok({ displayName, primaryColour, host, startNotes: notes, logo: current.logo });
+}
+
+/** Which fields differ (for the audit trail: names only, the words are not secrets but need not be copied). */
+export function changedLookFields(before: TenantLook, after: TenantLook): string[] {
+  const changed: string[] = [];
+  if (before.displayName !== after.displayName) changed.push('displayName');
+  if (before.primaryColour !== after.primaryColour) changed.push('primaryColour');
+  if (before.host !== after.host) changed.push('host');
+  for (const l of LOCALES) if (before.startNotes[l] !== after.startNotes[l]) changed.push(`startNotes.${l}`);
+  if (before.logo?.hash !== after.logo?.hash) changed.push('logo');
+  return changed;
+}
+
+// ---- logo upload: the first check -------------------------------------------------------------
+
+export type LogoFormat = 'png' | 'jpeg';
+export type LogoError = 'logo_empty' | 'logo_too_large' | 'logo_not_image';
+
+const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+/**
+ * What an upload claims to be, from its first bytes (never from a file name or Content-Type):
+ * PNG or JPEG, at most 256 KiB. Anything else (SVG, GIF, WebP, HTML…) is refused here; the
+ * adapter then decodes it, which refuses what only looks like one.
+ */
+export function sniffLogo(bytes: Uint8Array): Result<LogoFormat, LogoError> {
+  if (bytes.length === 0) return err('logo_empty', 'The file is empty.');
+  if (bytes.length > LOGO_MAX_BYTES) {
+    return err('logo_too_large', `The logo is larger than ${LOGO_MAX_BYTES / 1024} KiB: save a smaller PNG or JPEG.`);
+  }
+  if (bytes.length >= 8 && PNG_MAGIC.every((b, i) => bytes[i] === b)) return ok('png');
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return ok('jpeg');
+  return err('logo_not_image', 'The logo must be a PNG or JPEG image (SVG and other formats are not accepted).');
+}
+
+/** The box a logo of `width`×`height` is shown in: fitted into 480×160, never enlarged. */
+export function fitLogo(width: number, height: number): { width: number; height: number } {
+  const scale = Math.min(1, LOGO_BOX.width / width, LOGO_BOX.height / height);
+  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+}
+
+/** The same-origin stylesheet of a tenant's colour: custom properties only, from validated values. */
+export function lookStylesheet(look: Pick<TenantLook, 'primaryColour'>): string {
+  if (!look.primaryColour) return '';
+  const choice = checkPrimaryColour(look.primaryColour);
+  if (!choice.ok) return '';
+  const { colour, text } = choice.value;
+  // only where the colour is a background with its own text on it: links and outlined buttons
+  // keep sspr's colours, which are checked against the page's background
+  return (
+    `:root{--brand:${colour};--brand-fg:${text}}\n` +
+    `.site-header{background:var(--brand);color:var(--brand-fg)}\n` +
+    `.site-header .brand,.site-header .tagline,.site-header a{color:var(--brand-fg)}\n` +
+    `button:not(.secondary),.button:not(.secondary),.skip-link{background:var(--brand);color:var(--brand-fg);border-color:var(--brand)}\n`
+  );
+}
