@@ -106,7 +106,7 @@ export class SecurityInfoService {
       if (!(await tx.securityInfo.reissueCode(p.id, p.codesSent, this.codeHash(p.id, code), now, expiresAt))) {
         return { ...err('resend_too_soon'), waitMs: this.d.policy.resendCooldownMs };
       }
-      await queueCode(tx, this.d, auth, kind, p.value, code, expiresAt, now, p.id);
+      await queueCode(tx, this.d, auth, kind, p.value, code, expiresAt, now, p.id, rc?.locale ?? null);
       await appendSelfEvent(tx, auth.account, rc, now, 'security_info.code_sent', 'queued', {
         kind,
         purpose: p.purpose,
@@ -260,7 +260,7 @@ export class SecurityInfoService {
         createdAt: now,
       };
       await tx.securityInfo.createPending(record);
-      await queueCode(tx, this.d, auth, kind, value, code, expiresAt, now, id);
+      await queueCode(tx, this.d, auth, kind, value, code, expiresAt, now, id, rc?.locale ?? null);
       await appendSelfEvent(tx, auth.account, rc, now, 'security_info.code_sent', 'queued', {
         kind,
         purpose,

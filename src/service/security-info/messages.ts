@@ -1,3 +1,4 @@
+import { messageLocale, type UiLocale } from '../../core/i18n.ts';
 import type { MethodKind } from '../../core/contact.ts';
 import type { Method } from '../../core/directory-model.ts';
 import { helpText, renderEmail, renderSms } from '../../core/message-templates.ts';
@@ -22,15 +23,18 @@ export async function queueCode(
   now: number,
   /** The pending registration: its message is dropped at send time once the code is replaced or used. */
   codeId: string,
+  /** The language of the page that asked for the code (docs/i18n.md). */
+  locale: UiLocale | null = null,
 ): Promise<void> {
+  const lang = messageLocale({ page: locale });
   const minutes = Math.max(1, Math.round((expiresAt - now) / 60_000));
   const base = { tenantId: auth.tenant.id, accountId: auth.account.id, expiresAt, codeId, now, to };
   if (kind === 'email') {
-    const content = renderEmail('security-info.code', { displayName: auth.account.displayName, code, minutes });
+    const content = renderEmail('security-info.code', { displayName: auth.account.displayName, code, minutes }, lang);
     await enqueueEmail(tx, d, { ...base, template: 'security-info.code', content });
     d.metrics?.messageQueued('email', 'security-info.code');
   } else {
-    const content = renderSms('security-info.sms', { displayName: auth.account.displayName, code, minutes });
+    const content = renderSms('security-info.sms', { displayName: auth.account.displayName, code, minutes }, lang);
     await enqueueSms(tx, d, { ...base, template: 'security-info.sms', content });
     d.metrics?.messageQueued('sms', 'security-info.sms');
   }
