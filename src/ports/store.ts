@@ -13,6 +13,7 @@ import type { HelpRepo } from './help-store.ts';
 import type { OperatorRepo } from './operator-store.ts';
 import type { InsightsRepo } from './insights-store.ts';
 import type { LimitRepo } from './limit-store.ts';
+import type { TenantLookRepo } from './tenant-look-store.ts';
 
 /**
  * Persistence contracts. One SQL implementation serves SQLite and PostgreSQL; every adapter is
@@ -241,6 +242,8 @@ export interface Repos {
   readonly operators: OperatorRepo;
   readonly insights: InsightsRepo;
   readonly limits: LimitRepo;
+  /** Each tenant's look and words (tenant-look-store.ts). */
+  readonly looks: TenantLookRepo;
 }
 
 /**

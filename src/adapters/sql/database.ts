@@ -8,6 +8,7 @@ import type { Generated } from 'kysely';
 export interface Database {
   tenants: TenantsTable;
   tenant_directories: TenantDirectoriesTable;
+  tenant_looks: TenantLooksTable;
   tenant_domains: TenantDomainsTable;
   accounts: AccountsTable;
   methods: MethodsTable;
@@ -76,6 +77,22 @@ export interface TenantDirectoriesTable {
   tenant_id: string;
   /** DirectorySettings as JSON text (the bind password only as its env:/file: reference). */
   settings: string;
+  updated_at: number;
+}
+
+/** A tenant's look and words (core/tenant-look.ts); the logo as its re-encoded PNG. */
+export interface TenantLooksTable {
+  tenant_id: string;
+  display_name: string | null;
+  primary_colour: string | null;
+  /** Lower case, no port; unique across tenants (null for many). */
+  host: string | null;
+  /** `{ "<locale>": "<note>" }` as JSON text. */
+  start_notes: string;
+  logo_hash: string | null;
+  logo_width: number | null;
+  logo_height: number | null;
+  logo_png: Uint8Array | null;
   updated_at: number;
 }
 

@@ -2,6 +2,7 @@ import { sql, type Kysely, type Migration } from 'kysely';
 import { resetFlowMigration } from './reset-migrations.ts';
 import { helpSupportMigration } from './help-support-migrations.ts';
 import { securityInfoMigration } from './security-info-migrations.ts';
+import { tenantLookMigration } from './tenant-look-migrations.ts';
 
 export type SqlDialect = 'sqlite' | 'postgres';
 
@@ -314,5 +315,6 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0016_tenant_looks': tenantLookMigration(dialect),
   };
 }

@@ -36,6 +36,7 @@ import { SqlInsightsRepo } from './sql-insights-repo.ts';
 import { SqlPurgeRepo } from './sql-purge-repo.ts';
 import { SqlLimitRepo } from './sql-limit-repo.ts';
 import { SqlDeliveryHealthRepo } from './sql-delivery-health-repo.ts';
+import { SqlTenantLookRepo } from './sql-tenant-look-repo.ts';
 
 /** The `Store` port plus the schema migrations. */
 export interface SqlStore extends Store {
@@ -134,6 +135,7 @@ class KyselySqlStore implements SqlStore {
   readonly purge: SqlPurgeRepo;
   readonly limits: SqlLimitRepo;
   readonly deliveryHealth: SqlDeliveryHealthRepo;
+  readonly looks: SqlTenantLookRepo;
   private closed = false;
 
   constructor(
@@ -158,6 +160,7 @@ class KyselySqlStore implements SqlStore {
     this.purge = new SqlPurgeRepo(db, dialect);
     this.limits = new SqlLimitRepo(db);
     this.deliveryHealth = new SqlDeliveryHealthRepo(db);
+    this.looks = new SqlTenantLookRepo(db);
   }
 
   /**
@@ -198,6 +201,7 @@ class KyselySqlStore implements SqlStore {
         operators: new SqlOperatorRepo(trx),
         insights: new SqlInsightsRepo(trx),
         limits: new SqlLimitRepo(trx),
+        looks: new SqlTenantLookRepo(trx),
       }),
     );
   }
