@@ -1,11 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isAdminRole } from '../../core/directory-model.ts';
-import { STEP_PROBLEMS, type ProblemText } from '../../core/ui-text.ts';
 import type { App } from '../../service/app.ts';
 import { ERROR_STATUS } from '../errors.ts';
 import { formField, registerForms, requestContext } from '../forms.ts';
 import { sendHtml } from '../send-html.ts';
-import { ACCOUNT_TEXT, AccountHomePage, ChangePasswordPage, SigninPage } from './account-views.tsx';
+import { AccountHomePage, ChangePasswordPage, SigninPage, type SigninProblemId } from './account-views.tsx';
 import { clearSessionCookie, requireSignedIn, safeNext, sessionCookieSpec, setSessionCookie } from './session.ts';
 
 /**
@@ -15,7 +14,7 @@ import { clearSessionCookie, requireSignedIn, safeNext, sessionCookieSpec, setSe
 export async function accountPlugin(fastify: FastifyInstance, options: { app: App }): Promise<void> {
   const { app } = options;
   const { csrfCheck } = await registerForms(fastify, app, (request, reply) =>
-    showSignin(request, reply, 403, '', '/account', ACCOUNT_TEXT.problems.csrf_invalid),
+    showSignin(request, reply, 403, '', '/account', 'csrf_invalid'),
   );
 
   function showSignin(
@@ -24,7 +23,7 @@ export async function accountPlugin(fastify: FastifyInstance, options: { app: Ap
     status: number,
     login: string,
     next: string,
-    problem: ProblemText | null,
+    problem: SigninProblemId | null,
     unlockHint = false,
   ) {
     return sendHtml(reply, SigninPage({ csrf: reply.generateCsrf(), login, next, problem, unlockHint }), status);
@@ -46,15 +45,7 @@ export async function accountPlugin(fastify: FastifyInstance, options: { app: Ap
     if (!result.ok) {
       const status = ERROR_STATUS[result.error];
       if (result.retryAfterMs) void reply.header('retry-after', String(Math.ceil(result.retryAfterMs / 1000)));
-      return showSignin(
-        request,
-        reply,
-        status,
-        login,
-        next,
-        ACCOUNT_TEXT.problems[result.error],
-        result.unlockOffered === true,
-      );
+      return showSignin(request, reply, status, login, next, result.error, result.unlockOffered === true);
     }
     setSessionCookie(app, reply, result.value.token);
     return reply.redirect(result.value.account.mustChangePassword ? '/account/password' : next, 303);
@@ -70,7 +61,6 @@ export async function accountPlugin(fastify: FastifyInstance, options: { app: Ap
   fastify.get('/account', { preHandler: requireSignedIn }, async (request, reply) => {
     const auth = request.auth!;
     const methods = await app.accounts.methods(auth.account.id);
-    const notice = (request.query as Record<string, unknown>)?.changed === '1' ? ACCOUNT_TEXT.password.done : null;
     return sendHtml(
       reply,
       AccountHomePage({
@@ -79,7 +69,7 @@ export async function accountPlugin(fastify: FastifyInstance, options: { app: Ap
         login: auth.account.login,
         methods,
         isAdmin: isAdminRole(auth.account.role),
-        notice,
+        passwordChanged: (request.query as Record<string, unknown>)?.changed === '1',
       }),
     );
   });
@@ -108,10 +98,6 @@ export async function accountPlugin(fastify: FastifyInstance, options: { app: Ap
       requestContext(request),
     );
     if (!result.ok) {
-      const problem =
-        result.error === 'invalid_credentials'
-          ? { title: 'Check your current password', message: 'The current password is not right.' }
-          : STEP_PROBLEMS[result.error];
       return sendHtml(
         reply,
         ChangePasswordPage({
@@ -119,7 +105,7 @@ export async function accountPlugin(fastify: FastifyInstance, options: { app: Ap
           forced: auth.account.mustChangePassword,
           directory: auth.account.externalId !== null,
           minLength: auth.tenant.policy.passwordMinLength,
-          problem,
+          problem: result.error,
         }),
         400,
       );

@@ -1,98 +1,109 @@
 import type { VNode } from 'preact';
-import {
-  CONTACT_ADMIN,
-  DIRECTORY_SIGNIN_TEXT,
-  FORM_RELOADED,
-  WORK_LOGIN_HINT,
-  type ProblemText,
-} from '../../core/ui-text.ts';
+import { translator, type MessageId } from '../../core/i18n.ts';
+import { problemIn, type StepProblemId } from '../../core/ui-text.ts';
 import { maskMethod } from '../../core/contact.ts';
 import type { Method } from '../../core/directory-model.ts';
+import type { ChangePasswordError } from '../../service/session-service.ts';
+import { useI18n, useT } from '../views/i18n-context.tsx';
 import { Layout } from '../views/layout.tsx';
 
-/** Words of the sign-in and account pages (one place, keyed by page). */
+/** What can go wrong on the sign-in page: its words are `account.problem.<id>.title` / `.message`. */
+export type SigninProblemId = 'invalid_credentials' | 'signin_throttled' | 'directory_unreachable' | 'csrf_invalid';
+
+/**
+ * What can go wrong on the password change page: a wrong current password has words of its own
+ * (`account.problem.wrong_current.*`); the others are the reset flow's problems (`problem.<id>.*`).
+ */
+export type ChangePasswordProblemId = ChangePasswordError;
+
+const en = translator('en');
+
+/**
+ * Some English words of these pages, for tests and browser journeys that look for them. The
+ * pages themselves take every word from the catalogues (`account.*`) in the request's language.
+ */
 export const ACCOUNT_TEXT = {
-  signin: {
-    title: 'Sign in',
-    login: 'User ID',
-    loginHint: WORK_LOGIN_HINT,
-    password: 'Password',
-    submit: 'Sign in',
-    forgot: 'Forgot your password?',
-  },
-  home: {
-    title: 'Your account',
-    security: 'Security info',
-    securityHint: 'The alternate email and mobile phone we use to confirm it is you when you reset your password.',
-    manageSecurity: 'Manage security info',
-    console: 'Admin console',
-    changePassword: 'Change password',
-    signOut: 'Sign out',
-    notRegistered: 'Not registered',
-  },
+  signin: { title: en('account.signin.title') },
+  home: { title: en('account.home.title') },
   password: {
-    title: 'Change your password',
-    forced: 'Your administrator set a temporary password. Choose a new password to continue.',
-    current: 'Current password',
-    next: 'New password',
-    confirm: 'Type it again',
-    submit: 'Change password',
-    done: 'Your password was changed. Other devices were signed out.',
+    title: en('account.password.title'),
+    forced: en('account.password.forced'),
+    done: en('account.password.done'),
   },
   problems: {
-    invalid_credentials: {
-      title: 'That did not work',
-      message: 'The user ID or password is not right. Check them and try again, or reset your password.',
-    },
-    signin_throttled: {
-      title: 'Please wait before trying again',
-      message:
-        'There were several wrong passwords for this account. Wait a little, then try again — or reset your password.',
-    },
-    directory_unreachable: DIRECTORY_SIGNIN_TEXT.unreachable,
-    csrf_invalid: FORM_RELOADED,
+    invalid_credentials: { title: en('account.problem.invalid_credentials.title') },
   },
 } as const;
 
-function Problem({ problem }: { problem: ProblemText | null }): VNode | null {
-  if (!problem) return null;
+function Problem({ title, message }: { title: string; message: string }): VNode {
   return (
     <div class="problem" role="alert" id="problem">
-      <h2>{problem.title}</h2>
-      <p>{problem.message}</p>
+      <h2>{title}</h2>
+      <p>{message}</p>
     </div>
   );
+}
+
+function SigninProblem({ id }: { id: SigninProblemId }): VNode {
+  const t = useT();
+  return (
+    <Problem
+      title={t(`account.problem.${id}.title` as MessageId)}
+      message={t(`account.problem.${id}.message` as MessageId)}
+    />
+  );
+}
+
+function ChangePasswordProblem({ id }: { id: ChangePasswordProblemId }): VNode {
+  const i18n = useI18n();
+  if (id === 'invalid_credentials') {
+    return (
+      <Problem
+        title={i18n.t('account.problem.wrong_current.title')}
+        message={i18n.t('account.problem.wrong_current.message')}
+      />
+    );
+  }
+  const problem = problemIn(i18n, id satisfies StepProblemId);
+  return <Problem title={problem.title} message={problem.message} />;
 }
 
 function Csrf({ token }: { token: string }): VNode {
   return <input type="hidden" name="_csrf" value={token} />;
 }
 
-export function SigninPage(p: {
+export interface SigninPageProps {
   csrf: string;
   login: string;
   next: string;
-  problem: ProblemText | null;
+  problem: SigninProblemId | null;
   /** The login's organisation keeps its passwords in a directory: say how to unlock a locked account. */
   unlockHint?: boolean;
-}): VNode {
-  const t = ACCOUNT_TEXT.signin;
+}
+
+export function SigninPage(p: SigninPageProps): VNode {
+  return <Signin {...p} />;
+}
+
+function Signin(p: SigninPageProps): VNode {
+  const t = useT();
+  const title = t('account.signin.title');
   return (
-    <Layout title={t.title}>
-      <h1>{t.title}</h1>
-      <Problem problem={p.problem} />
+    <Layout title={title}>
+      <h1>{title}</h1>
+      {p.problem ? <SigninProblem id={p.problem} /> : null}
       {p.unlockHint ? (
         <p class="hint" id="unlock-hint">
-          {DIRECTORY_SIGNIN_TEXT.lockedHint} <a href="/reset">{DIRECTORY_SIGNIN_TEXT.lockedHintLink}</a>
+          {t('account.signin.lockedHint')} <a href="/reset">{t('account.signin.lockedHintLink')}</a>
         </p>
       ) : null}
       <form method="post" action="/signin" class="stack">
         <Csrf token={p.csrf} />
         <input type="hidden" name="next" value={p.next} />
         <div class="field">
-          <label for="login">{t.login}</label>
+          <label for="login">{t('account.signin.login')}</label>
           <p class="hint" id="login-hint">
-            {t.loginHint}
+            {t('account.signin.loginHint')}
           </p>
           <input
             id="login"
@@ -105,100 +116,115 @@ export function SigninPage(p: {
           />
         </div>
         <div class="field">
-          <label for="password">{t.password}</label>
+          <label for="password">{t('account.signin.password')}</label>
           <input id="password" name="password" type="password" autocomplete="current-password" required />
         </div>
-        <button type="submit">{t.submit}</button>
+        <button type="submit">{t('account.signin.submit')}</button>
       </form>
       <p>
-        <a href="/reset">{t.forgot}</a>
+        <a href="/reset">{t('account.signin.forgot')}</a>
       </p>
       <p>
-        <a href="/help">{CONTACT_ADMIN.helpLink}</a>
+        <a href="/help">{t('account.signin.help')}</a>
       </p>
     </Layout>
   );
 }
 
-export function AccountHomePage(p: {
+export interface AccountHomePageProps {
   csrf: string;
   displayName: string;
   login: string;
   methods: readonly Method[];
   isAdmin: boolean;
-  notice: string | null;
-}): VNode {
-  const t = ACCOUNT_TEXT.home;
+  /** The password was just changed (`/account?changed=1`). */
+  passwordChanged: boolean;
+}
+
+export function AccountHomePage(p: AccountHomePageProps): VNode {
+  return <AccountHome {...p} />;
+}
+
+function AccountHome(p: AccountHomePageProps): VNode {
+  const t = useT();
+  const title = t('account.home.title');
   const shown = (kind: 'email' | 'phone') => {
     const m = p.methods.find((x) => x.kind === kind && x.verifiedAt !== null);
-    return m ? maskMethod(kind, m.value) : t.notRegistered;
+    return m ? <bdi class="ltr">{maskMethod(kind, m.value)}</bdi> : t('account.home.notRegistered');
   };
   return (
-    <Layout title={t.title}>
-      <h1>{t.title}</h1>
-      {p.notice ? (
+    <Layout title={title}>
+      <h1>{title}</h1>
+      {p.passwordChanged ? (
         <p class="notice" role="status">
-          {p.notice}
+          {t('account.password.done')}
         </p>
       ) : null}
       <p>
-        {p.displayName} ({p.login})
+        {p.displayName} (<bdi class="ltr">{p.login}</bdi>)
       </p>
-      <h2>{t.security}</h2>
-      <p class="hint">{t.securityHint}</p>
+      <h2>{t('account.home.security')}</h2>
+      <p class="hint">{t('account.home.securityHint')}</p>
       <dl>
-        <dt>Alternate email</dt>
+        <dt>{t('account.home.email')}</dt>
         <dd>{shown('email')}</dd>
-        <dt>Mobile phone</dt>
+        <dt>{t('account.home.phone')}</dt>
         <dd>{shown('phone')}</dd>
       </dl>
       <ul class="links">
         <li>
-          <a href="/account/security">{t.manageSecurity}</a>
+          <a href="/account/security">{t('account.home.manageSecurity')}</a>
         </li>
         <li>
-          <a href="/account/password">{t.changePassword}</a>
+          <a href="/account/password">{t('account.home.changePassword')}</a>
         </li>
         {p.isAdmin ? (
           <li>
-            <a href="/admin">{t.console}</a>
+            <a href="/admin">{t('account.home.console')}</a>
           </li>
         ) : null}
       </ul>
       <form method="post" action="/signout">
         <Csrf token={p.csrf} />
         <button type="submit" class="secondary">
-          {t.signOut}
+          {t('account.home.signOut')}
         </button>
       </form>
     </Layout>
   );
 }
 
-export function ChangePasswordPage(p: {
+export interface ChangePasswordPageProps {
   csrf: string;
   forced: boolean;
   /** The password lives in the organisation's directory (its "must change", or an admin's temporary password there). */
   directory?: boolean;
   minLength: number;
-  problem: ProblemText | null;
-}): VNode {
-  const t = ACCOUNT_TEXT.password;
+  problem: ChangePasswordProblemId | null;
+}
+
+export function ChangePasswordPage(p: ChangePasswordPageProps): VNode {
+  return <ChangePassword {...p} />;
+}
+
+function ChangePassword(p: ChangePasswordPageProps): VNode {
+  const t = useT();
+  const title = t('account.password.title');
   return (
-    <Layout title={t.title}>
-      <h1>{t.title}</h1>
-      {p.forced ? <p>{p.directory ? DIRECTORY_SIGNIN_TEXT.mustChange : t.forced}</p> : null}
-      <Problem problem={p.problem} />
+    <Layout title={title}>
+      <h1>{title}</h1>
+      {p.forced ? <p>{t(p.directory ? 'account.password.forcedDirectory' : 'account.password.forced')}</p> : null}
+      {p.problem ? <ChangePasswordProblem id={p.problem} /> : null}
       <form method="post" action="/account/password" class="stack">
         <Csrf token={p.csrf} />
         <div class="field">
-          <label for="current">{t.current}</label>
+          <label for="current">{t('account.password.current')}</label>
           <input id="current" name="current" type="password" autocomplete="current-password" required />
         </div>
         <div class="field">
-          <label for="password">{t.next}</label>
+          <label for="password">{t('account.password.new')}</label>
           <p class="hint" id="password-hint">
-            At least {p.minLength} characters. A few unrelated words work well.
+            {t('account.password.minLength', { min: p.minLength })}
           </p>
           <input
             id="password"
@@ -210,10 +236,10 @@ export function ChangePasswordPage(p: {
           />
         </div>
         <div class="field">
-          <label for="confirm">{t.confirm}</label>
+          <label for="confirm">{t('account.password.confirm')}</label>
           <input id="confirm" name="confirm" type="password" autocomplete="new-password" required />
         </div>
-        <button type="submit">{t.submit}</button>
+        <button type="submit">{t('account.password.submit')}</button>
       </form>
     </Layout>
   );
