@@ -1,57 +1,34 @@
 import type { VNode } from 'preact';
-import { CONTACT_ADMIN, FORM_RELOADED, WORK_LOGIN_HINT, type ProblemText } from '../../core/ui-text.ts';
+import type { MessageId } from '../../core/i18n.ts';
 import { HELP_MESSAGE_MAX } from '../../service/help-request-service.ts';
 import { ALTCHA_SCRIPT, ALTCHA_STYLESHEET } from '../reset/reset-views.tsx';
+import { useT } from '../views/i18n-context.tsx';
 import { Layout } from '../views/layout.tsx';
 
-/** Words of the help request pages (one place). */
-export const HELP_TEXT = {
-  form: {
-    /** The page the "Contact your administrator" link leads to: the link's words. */
-    title: CONTACT_ADMIN.helpLink,
-    intro:
-      'Tell the people who can reset your password that you need help. If you are the only administrator of your organisation, your request goes to Technical Support.',
-    login: 'User ID',
-    loginHint: WORK_LOGIN_HINT,
-    loginFromFlow: 'The user ID you typed to reset your password. To ask for another one, start a new password reset.',
-    message: 'Message',
-    messageHint: `What happened, and how they can reach you (a phone number, say). At most ${HELP_MESSAGE_MAX} characters. Never write a password or a security code here.`,
-    captcha: 'Confirm you are a person',
-    captchaHint: 'Your browser solves a small puzzle; this takes a moment.',
-    noScript: 'This check needs JavaScript. Turn it on, or contact your help desk by phone.',
-    submit: 'Send request',
-    back: 'Back to password reset',
-  },
-  sent: {
-    title: 'Request sent',
-    message:
-      'If this user ID exists, we passed your request to the people who can help: your administrators, or Technical Support if you are the only administrator of your organisation. They will contact you at the addresses you registered.',
-    referenceIntro: 'Your reference:',
-    referenceHint: 'Write it down. Give it when someone from support contacts you or when you call them.',
-    noCode: 'Nobody will ever ask you for your password or a security code.',
-    back: 'Try the password reset again',
-  },
-  problems: {
-    login_invalid: { title: 'Check your user ID', message: 'A user ID looks like name@company.com.' },
-    message_missing: {
-      title: 'Write a short message',
-      message: 'Say what happened and how you can be reached, so that the right person can help.',
-    },
-    message_too_long: {
-      title: 'Your message is too long',
-      message: `Keep it to ${HELP_MESSAGE_MAX} characters or fewer.`,
-    },
-    captcha_failed: {
-      title: 'We could not confirm you are a person',
-      message: 'Wait for the check to finish, then send the request again.',
-    },
-    csrf_invalid: FORM_RELOADED,
-  },
-} as const;
+/**
+ * The help request pages: the form every dead end of the reset flow links to ("Contact your
+ * administrator"), and the answer with its reference. Words: `helppage.*` in the catalogues,
+ * in the request's language.
+ */
 
-export type HelpProblemId = keyof typeof HELP_TEXT.problems;
+/** Problems the help form shows, by error code: `helppage.problem.<id>.title` / `.message`. */
+export const HELP_PROBLEM_IDS = [
+  'login_invalid',
+  'message_missing',
+  'message_too_long',
+  'captcha_failed',
+  'csrf_invalid',
+] as const;
+export type HelpProblemId = (typeof HELP_PROBLEM_IDS)[number];
 
-function ProblemBox({ problem }: { problem: ProblemText }): VNode {
+function problemWords(t: ReturnType<typeof useT>, id: HelpProblemId): { title: string; message: string } {
+  return {
+    title: t(`helppage.problem.${id}.title` as MessageId),
+    message: t(`helppage.problem.${id}.message` as MessageId, { max: HELP_MESSAGE_MAX }),
+  };
+}
+
+function ProblemBox({ problem }: { problem: { title: string; message: string } }): VNode {
   return (
     <div class="error" role="alert" id="problem">
       <h2 class="problem-title">{problem.title}</h2>
@@ -72,24 +49,29 @@ export interface HelpFormProps {
 }
 
 export function HelpFormPage(p: HelpFormProps): VNode {
-  const t = HELP_TEXT.form;
-  const problem = p.problem ? HELP_TEXT.problems[p.problem] : null;
+  return <HelpForm {...p} />;
+}
+
+function HelpForm(p: HelpFormProps): VNode {
+  const t = useT();
+  const title = t('helppage.form.title');
+  const problem = p.problem ? problemWords(t, p.problem) : null;
   const loginInvalid = p.problem === 'login_invalid';
   const messageInvalid = p.problem === 'message_missing' || p.problem === 'message_too_long';
   return (
     <Layout
-      title={problem ? `${problem.title} · ${t.title}` : t.title}
+      title={problem ? `${problem.title} · ${title}` : title}
       scripts={p.challenge !== null ? [ALTCHA_SCRIPT] : []}
       stylesheets={p.challenge !== null ? [ALTCHA_STYLESHEET] : []}
     >
-      <h1>{t.title}</h1>
-      <p>{t.intro}</p>
+      <h1>{title}</h1>
+      <p>{t('helppage.form.intro')}</p>
       {problem ? <ProblemBox problem={problem} /> : null}
       <form method="post" action="/help" class="reset-form">
         <input type="hidden" name="_csrf" value={p.csrf} />
-        <label for="login">{t.login}</label>
+        <label for="login">{t('helppage.form.login')}</label>
         <span class="hint" id="login-hint">
-          {p.loginFromFlow ? t.loginFromFlow : t.loginHint}
+          {p.loginFromFlow ? t('helppage.form.loginFromFlow') : t('helppage.form.loginHint')}
         </span>
         <input
           id="login"
@@ -106,9 +88,9 @@ export function HelpFormPage(p: HelpFormProps): VNode {
           aria-describedby={loginInvalid ? 'problem login-hint' : 'login-hint'}
           aria-invalid={loginInvalid ? 'true' : undefined}
         />
-        <label for="message">{t.message}</label>
+        <label for="message">{t('helppage.form.message')}</label>
         <span class="hint" id="message-hint">
-          {t.messageHint}
+          {t('helppage.form.messageHint', { max: HELP_MESSAGE_MAX })}
         </span>
         <textarea
           id="message"
@@ -123,8 +105,8 @@ export function HelpFormPage(p: HelpFormProps): VNode {
         </textarea>
         {p.challenge !== null ? (
           <fieldset class="captcha">
-            <legend>{t.captcha}</legend>
-            <span class="hint">{t.captchaHint}</span>
+            <legend>{t('helppage.form.captcha')}</legend>
+            <span class="hint">{t('helppage.form.captchaHint')}</span>
             <altcha-widget
               challenge={p.challenge}
               name="altcha"
@@ -132,39 +114,46 @@ export function HelpFormPage(p: HelpFormProps): VNode {
               configuration='{"hideFooter":true}'
             ></altcha-widget>
             <noscript>
-              <p class="notice">{t.noScript}</p>
+              <p class="notice">{t('helppage.form.noScript')}</p>
             </noscript>
           </fieldset>
         ) : null}
-        <button type="submit">{t.submit}</button>
+        <button type="submit">{t('helppage.form.submit')}</button>
       </form>
       <p>
-        <a href="/reset">{t.back}</a>
+        <a href="/reset">{t('helppage.form.back')}</a>
       </p>
     </Layout>
   );
 }
 
 /** The same page for every login: only the reference differs. */
-export function HelpSentPage({ reference }: { reference: string }): VNode {
-  const t = HELP_TEXT.sent;
+export function HelpSentPage(p: { reference: string }): VNode {
+  return <HelpSent {...p} />;
+}
+
+function HelpSent({ reference }: { reference: string }): VNode {
+  const t = useT();
+  const title = t('helppage.sent.title');
   return (
-    <Layout title={t.title}>
-      <h1>{t.title}</h1>
+    <Layout title={title}>
+      <h1>{title}</h1>
       <div class="success" role="status">
-        <p>{t.message}</p>
+        <p>{t('helppage.sent.message')}</p>
       </div>
       <p>
-        {t.referenceIntro}{' '}
+        {t('helppage.sent.referenceIntro')}{' '}
         <strong>
-          <code id="help-reference">{reference}</code>
+          <bdi class="ltr">
+            <code id="help-reference">{reference}</code>
+          </bdi>
         </strong>
       </p>
-      <p class="hint">{t.referenceHint}</p>
-      <p>{t.noCode}</p>
+      <p class="hint">{t('helppage.sent.referenceHint')}</p>
+      <p>{t('helppage.sent.noCode')}</p>
       <p class="button-row">
         <a href="/reset" class="button secondary">
-          {t.back}
+          {t('helppage.sent.back')}
         </a>
       </p>
     </Layout>

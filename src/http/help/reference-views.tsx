@@ -1,24 +1,34 @@
 import type { VNode } from 'preact';
-import { formatWhen } from '../../core/message-templates.ts';
 import type { ReferenceFinding } from '../../service/help-request-service.ts';
+import { useI18n, useT } from '../views/i18n-context.tsx';
+import { richText } from '../views/rich-text.tsx';
 
 /**
  * Looking up a support reference (`SUP-XXXX-XXXX`) in the consoles: the search form and what it
  * finds — a help request (with a link to it) or an error page someone saw (status, what failed,
- * where, the request id of the log lines).
+ * where, the request id of the log lines). Words: `helppage.reference.*`, in the page's language.
  */
 
-function when(ms: number): string {
-  return formatWhen(new Date(ms).toISOString());
+/** The example reference the hints show (never contains 0, O, 1 or I). */
+const EXAMPLE_REFERENCE = 'SUP-7K4Q-9XW2';
+
+/** A reference, code or id inside text: kept left to right in right-to-left text. */
+function Ltr({ text, code = false }: { text: string; code?: boolean }): VNode {
+  return <bdi class="ltr">{code ? <code>{text}</code> : text}</bdi>;
 }
 
-export function ReferenceSearch({ action, value }: { action: string; value: string }): VNode {
+export function ReferenceSearch(p: { action: string; value: string }): VNode {
+  return <Search {...p} />;
+}
+
+function Search({ action, value }: { action: string; value: string }): VNode {
+  const t = useT();
   return (
-    <form method="get" action={action} class="filters" role="search" aria-label="Find a support reference">
+    <form method="get" action={action} class="filters" role="search" aria-label={t('helppage.reference.heading')}>
       <div class="field">
-        <label for="ref">Support reference</label>
+        <label for="ref">{t('helppage.reference.field')}</label>
         <span class="hint" id="ref-hint">
-          As the person read it out, like SUP-7K4Q-9XW2: from a help request or an error page.
+          {richText(t, 'helppage.reference.hint', {}, { example: <Ltr text={EXAMPLE_REFERENCE} /> })}
         </span>
         <input
           id="ref"
@@ -31,28 +41,36 @@ export function ReferenceSearch({ action, value }: { action: string; value: stri
           aria-describedby="ref-hint"
         />
       </div>
-      <button type="submit">Find</button>
+      <button type="submit">{t('helppage.reference.find')}</button>
     </form>
   );
 }
 
-/** The finding, or "not found"; `requestHref` links a help request to where it is answered (null: no link). */
-export function ReferenceResult({
-  reference,
-  finding,
-  requestHref,
-}: {
-  reference: string;
-  finding: ReferenceFinding | null;
-  requestHref: (id: string) => string | null;
-}): VNode {
+export interface ReferenceResultProps {
+  readonly reference: string;
+  readonly finding: ReferenceFinding | null;
+  /** Links a help request to where it is answered (null: no link). */
+  readonly requestHref: (id: string) => string | null;
+}
+
+/** The finding, or "not found". */
+export function ReferenceResult(p: ReferenceResultProps): VNode {
+  return <Result {...p} />;
+}
+
+function Result({ reference, finding, requestHref }: ReferenceResultProps): VNode {
+  const { t, when } = useI18n();
   if (!finding) {
     return (
       <div class="error" role="alert" id="problem">
-        <h2 class="problem-title">No such reference</h2>
+        <h2 class="problem-title">{t('helppage.reference.notFound.title')}</h2>
         <p>
-          Nothing has the reference <code>{reference}</code>. Check it with the person: references look like
-          SUP-7K4Q-9XW2 and never contain 0, O, 1 or I.
+          {richText(
+            t,
+            'helppage.reference.notFound.message',
+            {},
+            { reference: <Ltr text={reference} code />, example: <Ltr text={EXAMPLE_REFERENCE} /> },
+          )}
         </p>
       </div>
     );
@@ -63,25 +81,27 @@ export function ReferenceResult({
     return (
       <section aria-labelledby="finding-heading" id="finding">
         <h2 id="finding-heading">
-          Help request <code>{r.reference}</code>
+          {richText(t, 'helppage.reference.helpRequest', {}, { reference: <Ltr text={r.reference} code /> })}
         </h2>
         <dl>
-          <dt>Received</dt>
+          <dt>{t('helppage.reference.received')}</dt>
           <dd>{when(r.createdAt)}</dd>
-          <dt>Organisation</dt>
-          <dd>{r.tenant?.name ?? 'None (the domain belongs to no organisation)'}</dd>
-          <dt>Requester</dt>
+          <dt>{t('helppage.reference.organisation')}</dt>
+          <dd>{r.tenant?.name ?? t('helppage.reference.noTenant')}</dd>
+          <dt>{t('helppage.reference.requester')}</dt>
           <dd>
-            {r.requester
-              ? `${r.requester.displayName} (${r.requester.login})`
-              : 'No active account: the request reached no one'}
+            {r.requester ? (
+              <bdi>{`${r.requester.displayName} (${r.requester.login})`}</bdi>
+            ) : (
+              t('helppage.reference.noRequester')
+            )}
           </dd>
-          <dt>Status</dt>
-          <dd>{r.status}</dd>
+          <dt>{t('helppage.reference.status')}</dt>
+          <dd>{t('helppage.reference.statusValue', { status: r.status })}</dd>
         </dl>
         {href ? (
           <p>
-            <a href={href}>Open the request</a>
+            <a href={href}>{t('helppage.reference.open')}</a>
           </p>
         ) : null}
       </section>
@@ -90,27 +110,29 @@ export function ReferenceResult({
   return (
     <section aria-labelledby="finding-heading" id="finding">
       <h2 id="finding-heading">
-        Error page <code>{finding.reference}</code>
+        {richText(t, 'helppage.reference.errorPage', {}, { reference: <Ltr text={finding.reference} code /> })}
       </h2>
       <dl>
-        <dt>Shown</dt>
+        <dt>{t('helppage.reference.shown')}</dt>
         <dd>{when(finding.at)}</dd>
-        <dt>What failed</dt>
+        <dt>{t('helppage.reference.whatFailed')}</dt>
         <dd>
-          <code>{finding.code}</code>
-          {finding.status !== null ? ` (HTTP ${finding.status})` : ''}
+          <bdi class="ltr">
+            <code>{finding.code}</code>
+            {finding.status !== null ? ` (HTTP ${finding.status})` : ''}
+          </bdi>
         </dd>
-        <dt>Page</dt>
+        <dt>{t('helppage.reference.page')}</dt>
         <dd>
-          <code>{finding.path ?? '-'}</code>
+          <Ltr text={finding.path ?? '-'} code />
         </dd>
-        <dt>Organisation</dt>
-        <dd>{finding.tenant?.name ?? 'Not known (no password reset in that browser)'}</dd>
-        <dt>Account</dt>
-        <dd>{finding.accountLogin ?? 'Not known'}</dd>
-        <dt>Request id (in the logs)</dt>
+        <dt>{t('helppage.reference.organisation')}</dt>
+        <dd>{finding.tenant?.name ?? t('helppage.reference.tenantUnknown')}</dd>
+        <dt>{t('helppage.reference.account')}</dt>
+        <dd>{finding.accountLogin ? <Ltr text={finding.accountLogin} /> : t('helppage.reference.accountUnknown')}</dd>
+        <dt>{t('helppage.reference.requestId')}</dt>
         <dd>
-          <code>{finding.requestId ?? '-'}</code>
+          <Ltr text={finding.requestId ?? '-'} code />
         </dd>
       </dl>
     </section>

@@ -7,12 +7,12 @@ import { httpStatus } from '../errors.ts';
 import { sendHtml } from '../send-html.ts';
 import { clearSupportCookie, setSupportCookie, supportCookieSpec } from './support-session.ts';
 import {
-  SUPPORT_TEXT,
-  supportProblem,
+  isSupportDone,
   SupportReferencePage,
   SupportSigninPage,
   TicketPage,
   TicketsPage,
+  type SupportDoneId,
 } from './support-views.tsx';
 
 declare module 'fastify' {
@@ -23,8 +23,6 @@ declare module 'fastify' {
 }
 
 const ID = /^[A-Za-z0-9-]{1,64}$/;
-
-const DONE: Readonly<Record<string, string>> = SUPPORT_TEXT.done;
 
 /**
  * The Technical Support console: `/support/signin`, `/support/signout`, `/support` (tickets) and
@@ -57,7 +55,7 @@ export async function supportPlugin(fastify: FastifyInstance, options: { app: Ap
   function signinPage(reply: FastifyReply, login: string, problem: string | null, status?: number) {
     return sendHtml(
       reply,
-      SupportSigninPage({ csrf: reply.generateCsrf(), login, problem: problem ? supportProblem(problem) : null }),
+      SupportSigninPage({ csrf: reply.generateCsrf(), login, problem }),
       status ?? (problem === null ? 200 : httpStatus(problem)),
     );
   }
@@ -71,7 +69,7 @@ export async function supportPlugin(fastify: FastifyInstance, options: { app: Ap
     request: FastifyRequest,
     reply: FastifyReply,
     id: string,
-    o: { notice?: string; problem?: string } = {},
+    o: { notice?: SupportDoneId; problem?: string } = {},
   ): Promise<FastifyReply> {
     const detail = await app.support.getTicket(id);
     if (!detail.ok) return reply.redirect('/support', 303);
@@ -82,7 +80,7 @@ export async function supportPlugin(fastify: FastifyInstance, options: { app: Ap
         csrf: reply.generateCsrf(),
         detail: detail.value,
         notice: o.notice ?? null,
-        problem: o.problem ? supportProblem(o.problem) : null,
+        problem: o.problem ?? null,
       }),
       o.problem ? httpStatus(o.problem) : 200,
     );
@@ -139,14 +137,17 @@ export async function supportPlugin(fastify: FastifyInstance, options: { app: Ap
     const id = ticketId(request);
     if (!id) return reply.redirect('/support', 303);
     const done = formField(request.query, 'done', 20);
-    return ticketPage(request, reply, id, Object.hasOwn(DONE, done) ? { notice: DONE[done]! } : {});
+    return ticketPage(request, reply, id, isSupportDone(done) ? { notice: done } : {});
   });
 
-  /** Runs an action on a ticket: back to the ticket with a notice, or the ticket with the problem. */
+  /**
+   * Runs an action on a ticket: back to the ticket with a notice (its id in `?done=`, put into
+   * words by the page in the operator's language), or the ticket with the problem's code.
+   */
   function action(
     path: string,
     run: (auth: OperatorAuth, id: string, request: FastifyRequest) => Promise<{ ok: boolean; error?: string }>,
-    done: keyof typeof SUPPORT_TEXT.done,
+    done: SupportDoneId,
   ): void {
     fastify.post(`/support/tickets/:id/${path}`, post, async (request, reply) => {
       const id = ticketId(request);

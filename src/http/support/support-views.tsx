@@ -1,142 +1,112 @@
 import type { ComponentChildren, VNode } from 'preact';
-import { formatWhen } from '../../core/message-templates.ts';
-import { CONSOLE_FORM_EXPIRED, type ProblemText } from '../../core/ui-text.ts';
-import type { HelpRequestView } from '../../service/help-request-service.ts';
+import type { MessageId } from '../../core/i18n.ts';
+import type { Role } from '../../core/directory-model.ts';
+import type { HelpResolution, HelpStatus } from '../../ports/help-store.ts';
+import type { HelpRequestView, ReferenceFinding } from '../../service/help-request-service.ts';
 import type { TicketDetail } from '../../service/support-service.ts';
+import { useI18n, useT } from '../views/i18n-context.tsx';
 import { Layout } from '../views/layout.tsx';
+import { richText } from '../views/rich-text.tsx';
 import { ReferenceResult, ReferenceSearch } from '../help/reference-views.tsx';
-import type { ReferenceFinding } from '../../service/help-request-service.ts';
 
-/** Words of the Technical Support console. */
-export const SUPPORT_TEXT = {
-  signin: {
-    title: 'Technical Support sign-in',
-    intro: 'For operators of this service. People looking for help with their password: go to the password reset.',
-    login: 'Operator login',
-    password: 'Password',
-    submit: 'Sign in',
-  },
-  tickets: {
-    title: 'Support tickets',
-    intro:
-      'Requests from people who are the only administrator of their organisation (or whose organisation has none). Verify who they are before you act.',
-    open: 'Open tickets',
-    none: 'There are no open tickets.',
-    closed: 'Closed tickets',
-    noneClosed: 'No ticket was closed yet.',
-  },
-  ticket: {
-    tenant: 'Organisation',
-    reference: 'Reference',
-    requester: 'Requester',
-    role: 'Role',
-    email: 'Alternate email',
-    phone: 'Mobile phone',
-    received: 'Received',
-    status: 'Status',
-    message: 'Their message',
-    notRegistered: 'Not registered',
-    verifyTitle: '1. Verify the requester',
-    verifyIntro:
-      'Before you act, confirm that the request comes from this person through a channel you trust, and record how you did it.',
-    note: 'How did you verify the requester?',
-    noteHint: 'Required. For example: “called back on the number in the HR system, confirmed date of birth”.',
-    recordVerification: 'Record verification',
-    verifiedBy: 'Verified',
-    actTitle: '2. Act',
-    actLocked: 'The actions become available once the verification is recorded.',
-    issueLink: "Issue a reset link to the requester's registered methods",
-    issueLinkHint:
-      'A one-time link (24 hours) to their registered alternate email and login address. You never see it.',
-    promote: 'Promote another account of the organisation to admin',
-    promoteTarget: 'Account to promote',
-    promoteHint:
-      'The new administrator can then help the requester. They need both contact methods to use the console.',
-    promoteSubmit: 'Promote to admin',
-    noCandidates: 'This organisation has no other enabled account that could be promoted.',
-    close: 'Close without changing anything',
-    reason: 'Reason',
-    reasonHint: 'Required. The requester receives it by email.',
-    closeSubmit: 'Close ticket',
-    back: 'All tickets',
-  },
-  statuses: { open: 'Open', resolved: 'Resolved', dismissed: 'Closed', void: '—' },
-  outcomes: {
-    reset_link: 'Reset link issued',
-    temp_password: 'Temporary password set',
-    dismissed: 'Closed',
-    promoted: 'Another administrator appointed',
-  },
-  done: {
-    verified: 'The verification was recorded. You can act now.',
-    link: 'A one-time reset link was sent to the requester, and the ticket is resolved.',
-    promoted: 'The account was promoted to administrator, and the ticket is resolved.',
-    closed: 'The ticket was closed, and the requester was told why.',
-  },
-  problems: {
-    invalid_credentials: { title: 'That did not work', message: 'The login or password is not right.' },
-    signin_throttled: {
-      title: 'Please wait before trying again',
-      message: 'There were several wrong passwords for this login. Wait a little, then try again.',
-    },
-    ticket_not_found: { title: 'Ticket not found', message: 'There is no such support ticket.' },
-    ticket_closed: { title: 'This ticket is closed', message: 'Someone closed it meanwhile; nothing was changed.' },
-    note_missing: {
-      title: 'Write a note',
-      message: 'Say how you verified the requester (or why you close the ticket).',
-    },
-    note_too_long: { title: 'The note is too long', message: 'Keep it to 500 characters or fewer.' },
-    verification_required: {
-      title: 'Verify the requester first',
-      message: 'Record how you verified the requester before you issue a link or promote anyone.',
-    },
-    target_invalid: {
-      title: 'Choose another account',
-      message: 'Choose an enabled account of this organisation other than the requester.',
-    },
-    already_admin: { title: 'Already an administrator', message: 'That account is already an administrator.' },
-    no_methods: {
-      title: 'No alternate email registered',
-      message:
-        'The requester has no registered alternate email, so no link can be sent. Promote another account instead.',
-    },
-    csrf_invalid: CONSOLE_FORM_EXPIRED,
-  },
-} as const;
+/**
+ * The Technical Support console's pages. Every word is in the catalogues under `support.*`
+ * (locales/<locale>.json); the pages speak the request's language. Exported pages may be called
+ * as functions (`sendHtml(reply, TicketsPage({…}))`): each renders an inner component, so the
+ * words come from the page's I18nProvider.
+ */
 
-export type SupportProblemId = keyof typeof SUPPORT_TEXT.problems;
+/** Problems the console shows, by error code: `support.problem.<id>.title` / `.message`. */
+export const SUPPORT_PROBLEM_IDS = [
+  'invalid_credentials',
+  'signin_throttled',
+  'ticket_not_found',
+  'ticket_closed',
+  'note_missing',
+  'note_too_long',
+  'verification_required',
+  'target_invalid',
+  'already_admin',
+  'no_methods',
+  'csrf_invalid',
+] as const;
+export type SupportProblemId = (typeof SUPPORT_PROBLEM_IDS)[number];
 
-export function supportProblem(code: string): ProblemText {
-  return Object.hasOwn(SUPPORT_TEXT.problems, code)
-    ? SUPPORT_TEXT.problems[code as SupportProblemId]
-    : { title: 'That did not work', message: `Nothing was changed (${code}).` };
+/** What an action on a ticket did (`?done=<id>` after the redirect): `support.done.<id>`. */
+export const SUPPORT_DONE_IDS = ['verified', 'link', 'promoted', 'closed'] as const;
+export type SupportDoneId = (typeof SUPPORT_DONE_IDS)[number];
+
+export function isSupportDone(id: string): id is SupportDoneId {
+  return (SUPPORT_DONE_IDS as readonly string[]).includes(id);
 }
 
-const ROLE_WORDS = { user: 'User', admin: 'Administrator', global_admin: 'Global administrator' } as const;
+const ROLE_WORDS: Readonly<Record<Role, MessageId>> = {
+  user: 'support.role.user',
+  admin: 'support.role.admin',
+  global_admin: 'support.role.global_admin',
+};
 
-function when(ms: number): string {
-  return formatWhen(new Date(ms).toISOString());
-}
+const STATUS_WORDS: Readonly<Record<HelpStatus, MessageId | null>> = {
+  open: 'support.status.open',
+  resolved: 'support.status.resolved',
+  dismissed: 'support.status.dismissed',
+  void: null,
+};
+
+const OUTCOME_WORDS: Readonly<Record<HelpResolution, MessageId>> = {
+  reset_link: 'support.outcome.reset_link',
+  temp_password: 'support.outcome.temp_password',
+  dismissed: 'support.outcome.dismissed',
+  promoted: 'support.outcome.promoted',
+};
 
 function Csrf({ token }: { token: string }): VNode {
   return <input type="hidden" name="_csrf" value={token} />;
 }
 
-function Problem({ problem }: { problem: ProblemText | null }): VNode | null {
-  return problem ? (
+/** A problem by its error code; a code the console has no words for says so with the code. */
+function Problem({ code }: { code: string | null }): VNode | null {
+  const t = useT();
+  if (!code) return null;
+  const known = (SUPPORT_PROBLEM_IDS as readonly string[]).includes(code);
+  const title = known ? t(`support.problem.${code}.title` as MessageId) : t('support.problem.other.title');
+  const message = known
+    ? t(`support.problem.${code}.message` as MessageId)
+    : t('support.problem.other.message', { code });
+  return (
     <div class="error" role="alert" id="problem">
-      <h2 class="problem-title">{problem.title}</h2>
-      <p>{problem.message}</p>
+      <h2 class="problem-title">{title}</h2>
+      <p>{message}</p>
     </div>
+  );
+}
+
+function Notice({ done }: { done: SupportDoneId | null }): VNode | null {
+  const t = useT();
+  return done ? (
+    <p class="success" role="status">
+      {t(`support.done.${done}`)}
+    </p>
   ) : null;
 }
 
-function Notice({ text }: { text: string | null }): VNode | null {
-  return text ? (
-    <p class="success" role="status">
-      {text}
-    </p>
-  ) : null;
+/** Who asked: "Name (login)", isolated so that the parentheses stay with the name in RTL text. */
+function Requester({ r }: { r: HelpRequestView }): VNode {
+  const t = useT();
+  return r.requester ? (
+    <bdi>{`${r.requester.displayName} (${r.requester.login})`}</bdi>
+  ) : (
+    <>{t('support.requester.unknown')}</>
+  );
+}
+
+/** A ticket's reference, left to right in any text. */
+function Ref({ reference }: { reference: string }): VNode {
+  return (
+    <bdi class="ltr">
+      <code>{reference}</code>
+    </bdi>
+  );
 }
 
 /** The support console's shell: who is signed in, the ticket list, sign-out. */
@@ -146,19 +116,24 @@ export function SupportLayout(p: {
   csrf: string;
   children?: ComponentChildren;
 }): VNode {
+  return <SupportShell {...p} />;
+}
+
+function SupportShell(p: { title: string; operatorName: string; csrf: string; children?: ComponentChildren }): VNode {
+  const t = useT();
   return (
-    <Layout title={`${p.title} · Support`}>
-      <nav class="admin-nav" aria-label="Support console">
-        <p class="admin-tenant">Technical Support · {p.operatorName}</p>
+    <Layout title={t('support.layout.title', { title: p.title })}>
+      <nav class="admin-nav" aria-label={t('support.nav.label')}>
+        <p class="admin-tenant">{t('support.nav.heading', { operator: p.operatorName })}</p>
         <ul>
           <li>
-            <a href="/support">Tickets</a>
+            <a href="/support">{t('support.nav.tickets')}</a>
           </li>
           <li>
             <form method="post" action="/support/signout" class="inline-form">
               <Csrf token={p.csrf} />
               <button type="submit" class="secondary">
-                Sign out
+                {t('support.nav.signOut')}
               </button>
             </form>
           </li>
@@ -169,19 +144,31 @@ export function SupportLayout(p: {
   );
 }
 
-export function SupportSigninPage(p: { csrf: string; login: string; problem: ProblemText | null }): VNode {
-  const t = SUPPORT_TEXT.signin;
+export interface SupportSigninProps {
+  readonly csrf: string;
+  readonly login: string;
+  /** An error code (`support.problem.<code>`), or null. */
+  readonly problem: string | null;
+}
+
+export function SupportSigninPage(p: SupportSigninProps): VNode {
+  return <SupportSignin {...p} />;
+}
+
+function SupportSignin(p: SupportSigninProps): VNode {
+  const t = useT();
+  const title = t('support.signin.title');
   return (
-    <Layout title={t.title}>
-      <h1>{t.title}</h1>
+    <Layout title={title}>
+      <h1>{title}</h1>
       <p>
-        {t.intro} <a href="/reset">Reset a password</a>
+        {t('support.signin.intro')} <a href="/reset">{t('support.signin.resetLink')}</a>
       </p>
-      <Problem problem={p.problem} />
+      <Problem code={p.problem} />
       <form method="post" action="/support/signin" class="stack">
         <Csrf token={p.csrf} />
         <div class="field">
-          <label for="login">{t.login}</label>
+          <label for="login">{t('support.signin.login')}</label>
           <input
             id="login"
             name="login"
@@ -195,46 +182,47 @@ export function SupportSigninPage(p: { csrf: string; login: string; problem: Pro
           />
         </div>
         <div class="field">
-          <label for="password">{t.password}</label>
+          <label for="password">{t('support.signin.password')}</label>
           <input id="password" name="password" type="password" autoComplete="current-password" required />
         </div>
-        <button type="submit">{t.submit}</button>
+        <button type="submit">{t('support.signin.submit')}</button>
       </form>
     </Layout>
   );
 }
 
-function requesterText(r: HelpRequestView): string {
-  return r.requester ? `${r.requester.displayName} (${r.requester.login})` : 'Unknown account';
+export interface TicketsPageProps {
+  readonly operatorName: string;
+  readonly csrf: string;
+  readonly open: readonly HelpRequestView[];
+  readonly closed: readonly HelpRequestView[];
 }
 
-export function TicketsPage(p: {
-  operatorName: string;
-  csrf: string;
-  open: readonly HelpRequestView[];
-  closed: readonly HelpRequestView[];
-}): VNode {
-  const t = SUPPORT_TEXT.tickets;
+export function TicketsPage(p: TicketsPageProps): VNode {
+  return <Tickets {...p} />;
+}
+
+function Tickets(p: TicketsPageProps): VNode {
+  const { t, when } = useI18n();
+  const title = t('support.tickets.title');
   return (
-    <SupportLayout title={t.title} operatorName={p.operatorName} csrf={p.csrf}>
-      <h1>{t.title}</h1>
-      <p>{t.intro}</p>
+    <SupportLayout title={title} operatorName={p.operatorName} csrf={p.csrf}>
+      <h1>{title}</h1>
+      <p>{t('support.tickets.intro')}</p>
       <ReferenceSearch action="/support/reference" value="" />
-      <h2 id="open-caption">
-        {t.open} ({p.open.length})
-      </h2>
+      <h2 id="open-caption">{t('support.tickets.open', { count: p.open.length })}</h2>
       {p.open.length === 0 ? (
-        <p>{t.none}</p>
+        <p>{t('support.tickets.none')}</p>
       ) : (
         <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="open-caption">
           <table class="data">
             <thead>
               <tr>
-                <th scope="col">Reference</th>
-                <th scope="col">Organisation</th>
-                <th scope="col">Requester</th>
-                <th scope="col">Received</th>
-                <th scope="col">Verified</th>
+                <th scope="col">{t('support.tickets.column.reference')}</th>
+                <th scope="col">{t('support.tickets.column.organisation')}</th>
+                <th scope="col">{t('support.tickets.column.requester')}</th>
+                <th scope="col">{t('support.tickets.column.received')}</th>
+                <th scope="col">{t('support.tickets.column.verified')}</th>
               </tr>
             </thead>
             <tbody>
@@ -242,32 +230,34 @@ export function TicketsPage(p: {
                 <tr key={r.id}>
                   <td>
                     <a href={`/support/tickets/${r.id}`}>
-                      <code>{r.reference}</code>
+                      <Ref reference={r.reference} />
                     </a>
                   </td>
                   <td>{r.tenant?.name ?? '—'}</td>
-                  <td>{requesterText(r)}</td>
+                  <td>
+                    <Requester r={r} />
+                  </td>
                   <td>{when(r.createdAt)}</td>
-                  <td>{r.verifiedAt ? 'Yes' : 'Not yet'}</td>
+                  <td>{r.verifiedAt ? t('support.tickets.verified.yes') : t('support.tickets.verified.no')}</td>
                 </tr>
               ))}
             </tbody>
           </table>
         </div>
       )}
-      <h2 id="closed-caption">{t.closed}</h2>
+      <h2 id="closed-caption">{t('support.tickets.closed')}</h2>
       {p.closed.length === 0 ? (
-        <p>{t.noneClosed}</p>
+        <p>{t('support.tickets.noneClosed')}</p>
       ) : (
         <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="closed-caption">
           <table class="data">
             <thead>
               <tr>
-                <th scope="col">Reference</th>
-                <th scope="col">Organisation</th>
-                <th scope="col">Requester</th>
-                <th scope="col">Outcome</th>
-                <th scope="col">Closed</th>
+                <th scope="col">{t('support.tickets.column.reference')}</th>
+                <th scope="col">{t('support.tickets.column.organisation')}</th>
+                <th scope="col">{t('support.tickets.column.requester')}</th>
+                <th scope="col">{t('support.tickets.column.outcome')}</th>
+                <th scope="col">{t('support.tickets.column.closed')}</th>
               </tr>
             </thead>
             <tbody>
@@ -275,12 +265,14 @@ export function TicketsPage(p: {
                 <tr key={r.id}>
                   <td>
                     <a href={`/support/tickets/${r.id}`}>
-                      <code>{r.reference}</code>
+                      <Ref reference={r.reference} />
                     </a>
                   </td>
                   <td>{r.tenant?.name ?? '—'}</td>
-                  <td>{requesterText(r)}</td>
-                  <td>{r.resolution ? SUPPORT_TEXT.outcomes[r.resolution] : '—'}</td>
+                  <td>
+                    <Requester r={r} />
+                  </td>
+                  <td>{r.resolution ? t(OUTCOME_WORDS[r.resolution]) : '—'}</td>
                   <td>{r.resolvedAt ? when(r.resolvedAt) : '—'}</td>
                 </tr>
               ))}
@@ -292,125 +284,141 @@ export function TicketsPage(p: {
   );
 }
 
-export function TicketPage(p: {
-  operatorName: string;
-  csrf: string;
-  detail: TicketDetail;
-  notice: string | null;
-  problem: ProblemText | null;
-}): VNode {
-  const t = SUPPORT_TEXT.ticket;
+export interface TicketPageProps {
+  readonly operatorName: string;
+  readonly csrf: string;
+  readonly detail: TicketDetail;
+  /** What the last action did (`support.done.<id>`), or null. */
+  readonly notice: SupportDoneId | null;
+  /** An error code (`support.problem.<code>`), or null. */
+  readonly problem: string | null;
+}
+
+export function TicketPage(p: TicketPageProps): VNode {
+  return <Ticket {...p} />;
+}
+
+function Ticket(p: TicketPageProps): VNode {
+  const { t, when } = useI18n();
   const r = p.detail.ticket;
   const who = r.requester;
   const base = `/support/tickets/${r.id}`;
   const open = r.status === 'open';
+  const status = STATUS_WORDS[r.status];
   return (
-    <SupportLayout title={`Ticket ${r.reference}`} operatorName={p.operatorName} csrf={p.csrf}>
+    <SupportLayout
+      title={t('support.ticket.title', { reference: r.reference })}
+      operatorName={p.operatorName}
+      csrf={p.csrf}
+    >
       <p>
-        <a href="/support">{t.back}</a>
+        <a href="/support">{t('support.ticket.back')}</a>
       </p>
-      <h1>
-        Ticket <code>{r.reference}</code>
-      </h1>
-      <Notice text={p.notice} />
-      <Problem problem={p.problem} />
+      <h1>{richText(t, 'support.ticket.title', {}, { reference: <Ref reference={r.reference} /> })}</h1>
+      <Notice done={p.notice} />
+      <Problem code={p.problem} />
       <dl class="facts">
-        <dt>{t.tenant}</dt>
+        <dt>{t('support.ticket.tenant')}</dt>
         <dd>{r.tenant?.name ?? '—'}</dd>
-        <dt>{t.requester}</dt>
-        <dd>{requesterText(r)}</dd>
-        <dt>{t.role}</dt>
-        <dd>{who ? ROLE_WORDS[who.role] : '—'}</dd>
-        <dt>{t.email}</dt>
-        <dd>{who?.maskedEmail ?? t.notRegistered}</dd>
-        <dt>{t.phone}</dt>
-        <dd>{who?.maskedPhone ?? t.notRegistered}</dd>
-        <dt>{t.received}</dt>
-        <dd>{when(r.createdAt)}</dd>
-        <dt>{t.status}</dt>
+        <dt>{t('support.ticket.requester')}</dt>
         <dd>
-          {SUPPORT_TEXT.statuses[r.status]}
-          {r.resolution ? ` — ${SUPPORT_TEXT.outcomes[r.resolution]}` : ''}
+          <Requester r={r} />
+        </dd>
+        <dt>{t('support.ticket.role')}</dt>
+        <dd>{who ? t(ROLE_WORDS[who.role]) : '—'}</dd>
+        <dt>{t('support.ticket.email')}</dt>
+        <dd>{who?.maskedEmail ? <bdi class="ltr">{who.maskedEmail}</bdi> : t('support.ticket.notRegistered')}</dd>
+        <dt>{t('support.ticket.phone')}</dt>
+        <dd>{who?.maskedPhone ? <bdi class="ltr">{who.maskedPhone}</bdi> : t('support.ticket.notRegistered')}</dd>
+        <dt>{t('support.ticket.received')}</dt>
+        <dd>{when(r.createdAt)}</dd>
+        <dt>{t('support.ticket.status')}</dt>
+        <dd>
+          {status ? t(status) : '—'}
+          {r.resolution ? ` — ${t(OUTCOME_WORDS[r.resolution])}` : ''}
           {r.resolvedAt ? `, ${when(r.resolvedAt)}` : ''}
           {r.resolutionNote ? ` (${r.resolutionNote})` : ''}
         </dd>
       </dl>
-      <h2>{t.message}</h2>
+      <h2>{t('support.ticket.message')}</h2>
       <blockquote class="help-message">{r.message ?? ''}</blockquote>
 
-      <h2>{t.verifyTitle}</h2>
+      <h2>{t('support.ticket.verifyTitle')}</h2>
       {r.verifiedAt ? (
-        <p>
-          {t.verifiedBy} {when(r.verifiedAt)}: “{r.verificationNote}”
-        </p>
+        <p>{t('support.ticket.verifiedAt', { when: when(r.verifiedAt), note: r.verificationNote ?? '' })}</p>
       ) : open ? (
         <>
-          <p>{t.verifyIntro}</p>
+          <p>{t('support.ticket.verifyIntro')}</p>
           <form method="post" action={`${base}/verify`} class="stack">
             <Csrf token={p.csrf} />
             <div class="field">
-              <label for="note">{t.note}</label>
+              <label for="note">{t('support.ticket.note')}</label>
               <span class="hint" id="note-hint">
-                {t.noteHint}
+                {t('support.ticket.noteHint')}
               </span>
               <textarea id="note" name="note" rows={3} maxLength={500} required aria-describedby="note-hint"></textarea>
             </div>
-            <button type="submit">{t.recordVerification}</button>
+            <button type="submit">{t('support.ticket.recordVerification')}</button>
           </form>
         </>
       ) : (
-        <p>Not recorded.</p>
+        <p>{t('support.ticket.notRecorded')}</p>
       )}
 
       {open ? (
         <>
-          <h2>{t.actTitle}</h2>
+          <h2>{t('support.ticket.actTitle')}</h2>
           {r.verifiedAt === null ? (
-            <p class="notice">{t.actLocked}</p>
+            <p class="notice">{t('support.ticket.actLocked')}</p>
           ) : (
             <>
               <form method="post" action={`${base}/reset-link`} class="stack">
                 <Csrf token={p.csrf} />
                 <p class="hint" id="link-hint">
-                  {t.issueLinkHint}
+                  {t('support.ticket.issueLinkHint')}
                 </p>
                 <button type="submit" aria-describedby="link-hint">
-                  {t.issueLink}
+                  {t('support.ticket.issueLink')}
                 </button>
               </form>
-              <h3>{t.promote}</h3>
+              <h3>{t('support.ticket.promote')}</h3>
               {p.detail.candidates.length === 0 ? (
-                <p>{t.noCandidates}</p>
+                <p>{t('support.ticket.noCandidates')}</p>
               ) : (
                 <form method="post" action={`${base}/promote`} class="stack">
                   <Csrf token={p.csrf} />
                   <div class="field">
-                    <label for="target">{t.promoteTarget}</label>
+                    <label for="target">{t('support.ticket.promoteTarget')}</label>
                     <span class="hint" id="target-hint">
-                      {t.promoteHint}
+                      {t('support.ticket.promoteHint')}
                     </span>
                     <select id="target" name="target" required aria-describedby="target-hint">
                       {p.detail.candidates.map((c) => (
                         <option key={c.accountId} value={c.accountId}>
-                          {`${c.displayName} (${c.login})${c.maskedEmail && c.maskedPhone ? '' : ' — contact methods missing'}`}
+                          {t(
+                            c.maskedEmail && c.maskedPhone
+                              ? 'support.ticket.candidate'
+                              : 'support.ticket.candidateNoMethods',
+                            { name: c.displayName, login: c.login },
+                          )}
                         </option>
                       ))}
                     </select>
                   </div>
                   <button type="submit" class="secondary">
-                    {t.promoteSubmit}
+                    {t('support.ticket.promoteSubmit')}
                   </button>
                 </form>
               )}
             </>
           )}
-          <h3>{t.close}</h3>
+          <h3>{t('support.ticket.close')}</h3>
           <form method="post" action={`${base}/close`} class="stack">
             <Csrf token={p.csrf} />
             <div class="field">
-              <label for="reason">{t.reason}</label>
+              <label for="reason">{t('support.ticket.reason')}</label>
               <span class="hint" id="reason-hint">
-                {t.reasonHint}
+                {t('support.ticket.reasonHint')}
               </span>
               <textarea
                 id="reason"
@@ -422,7 +430,7 @@ export function TicketPage(p: {
               ></textarea>
             </div>
             <button type="submit" class="secondary">
-              {t.closeSubmit}
+              {t('support.ticket.closeSubmit')}
             </button>
           </form>
         </>
@@ -431,16 +439,27 @@ export function TicketPage(p: {
   );
 }
 
+export interface SupportReferencePageProps {
+  readonly operatorName: string;
+  readonly csrf: string;
+  readonly reference: string;
+  readonly finding: ReferenceFinding | null;
+}
+
 /** `/support/reference`: what a support reference is (a ticket, any tenant's help request, or an error page). */
-export function SupportReferencePage(p: {
-  operatorName: string;
-  csrf: string;
-  reference: string;
-  finding: ReferenceFinding | null;
-}): VNode {
+export function SupportReferencePage(p: SupportReferencePageProps): VNode {
+  return <SupportReference {...p} />;
+}
+
+function SupportReference(p: SupportReferencePageProps): VNode {
+  const t = useT();
   return (
-    <SupportLayout title={`Reference ${p.reference}`} operatorName={p.operatorName} csrf={p.csrf}>
-      <h1>Find a support reference</h1>
+    <SupportLayout
+      title={t('support.reference.title', { reference: p.reference })}
+      operatorName={p.operatorName}
+      csrf={p.csrf}
+    >
+      <h1>{t('helppage.reference.heading')}</h1>
       <ReferenceSearch action="/support/reference" value={p.reference} />
       {p.reference ? (
         <ReferenceResult
@@ -454,7 +473,7 @@ export function SupportReferencePage(p: {
         />
       ) : null}
       <p>
-        <a href="/support">Back to tickets</a>
+        <a href="/support">{t('support.reference.back')}</a>
       </p>
     </SupportLayout>
   );
