@@ -3,7 +3,6 @@ import type { Actor } from '../../core/admin-rules.ts';
 import { canChangeDirectorySettings } from '../../core/directory-admin-rules.ts';
 import type { DirectoryCheckReport } from '../../core/directory-rules.ts';
 import { directorySettingsInput } from '../../core/directory-settings.ts';
-import type { ProblemText } from '../../core/ui-text.ts';
 import type { App } from '../../service/app.ts';
 import { requireConsole } from '../account/session.ts';
 import { ERROR_STATUS } from '../errors.ts';
@@ -12,10 +11,12 @@ import { sendHtml } from '../send-html.ts';
 import { renderConsoleForbidden } from './admin-plugin.ts';
 import {
   DIRECTORY_FORM_FIELDS,
+  DIRECTORY_NOTICES,
   DIRECTORY_PROBLEMS,
-  DIRECTORY_TEXT,
   DirectoryPage,
   type DirectoryFormValues,
+  type DirectoryNotice,
+  type DirectoryProblem,
 } from './directory-views.tsx';
 
 /** The form's values from the saved settings (lists one per line, booleans as checkboxes). */
@@ -53,7 +54,7 @@ export async function directoryPlugin(fastify: FastifyInstance, options: { app: 
   const { app } = options;
   const { csrfCheck } = await registerForms(fastify, app, async (request, reply) => {
     if (!request.auth) return reply.redirect('/signin', 303);
-    return show(request, reply, 403, { problem: DIRECTORY_PROBLEMS.csrf!, values: postedValues(request.body) });
+    return show(request, reply, 403, { problem: 'csrf', values: postedValues(request.body) });
   });
   const guard = requireConsole(renderConsoleForbidden);
   const post = { preHandler: [guard, csrfCheck.preHandler] };
@@ -65,8 +66,8 @@ export async function directoryPlugin(fastify: FastifyInstance, options: { app: 
     status: number,
     extra: {
       values?: DirectoryFormValues;
-      notice?: string | null;
-      problem?: ProblemText | null;
+      notice?: DirectoryNotice | null;
+      problem?: DirectoryProblem | null;
       problems?: readonly string[];
       report?: { report: DirectoryCheckReport; unsaved: boolean } | null;
     } = {},
@@ -82,8 +83,7 @@ export async function directoryPlugin(fastify: FastifyInstance, options: { app: 
         activeAdmins: await app.directory.countActiveAdmins(tenant.id),
         csrf: reply.generateCsrf(),
         kind: v.kind,
-        updatedAt:
-          v.updatedAt === null ? null : new Date(v.updatedAt).toISOString().replace('T', ' ').slice(0, 16) + ' UTC',
+        updatedAt: v.updatedAt,
         values: extra.values ?? savedValues(v.settings),
         canChange: canChangeDirectorySettings(actor(request), tenant.id) === null,
         secretPlaces: v.secretPlaces,
@@ -98,20 +98,13 @@ export async function directoryPlugin(fastify: FastifyInstance, options: { app: 
 
   const denied = (request: FastifyRequest, reply: FastifyReply, error: string, values?: DirectoryFormValues) =>
     show(request, reply, ERROR_STATUS[error as keyof typeof ERROR_STATUS] ?? 403, {
-      problem: DIRECTORY_PROBLEMS[error] ?? DIRECTORY_PROBLEMS.not_allowed!,
+      problem: (DIRECTORY_PROBLEMS as readonly string[]).includes(error) ? (error as DirectoryProblem) : 'not_allowed',
       ...(values ? { values } : {}),
     });
 
   fastify.get('/admin/directory', { preHandler: guard }, async (request, reply) => {
     const done = (request.query as Record<string, unknown>)?.done;
-    const notice =
-      done === 'saved'
-        ? DIRECTORY_TEXT.saved
-        : done === 'unchanged'
-          ? DIRECTORY_TEXT.unchanged
-          : done === 'removed'
-            ? DIRECTORY_TEXT.removed
-            : null;
+    const notice = DIRECTORY_NOTICES.find((n) => n === done) ?? null;
     return show(request, reply, 200, { notice });
   });
 

@@ -1,7 +1,8 @@
 import type { VNode } from 'preact';
-import type { DirectoryCheckReport, DirectoryCheckStep } from '../../core/directory-rules.ts';
+import type { DirectoryCheckReport } from '../../core/directory-rules.ts';
 import { DIRECTORY_LIMITS } from '../../core/directory-settings.ts';
-import type { ProblemText } from '../../core/ui-text.ts';
+import type { MessageId, Translate } from '../../core/i18n.ts';
+import { useI18n, useT } from '../views/i18n-context.tsx';
 import { AdminLayout } from './admin-layout.tsx';
 
 /** The console's Directory page: where the organisation's passwords live, its settings, the check. */
@@ -40,106 +41,56 @@ export const DIRECTORY_FORM_FIELDS = [
 export type DirectoryFormField = (typeof DIRECTORY_FORM_FIELDS)[number];
 export type DirectoryFormValues = Partial<Record<DirectoryFormField, string>>;
 
-export const DIRECTORY_TEXT = {
-  title: 'Directory',
-  builtin:
-    'Your organisation’s passwords are kept in sspr itself. Connect your OpenLDAP or Active Directory below so that a reset changes the password people use everywhere.',
-  connected: (kind: string, when: string) =>
-    `Passwords are reset in your ${kind} directory. The settings were saved on ${when}.`,
-  readOnly:
-    'Only a global administrator can change these settings, because every password of the organisation depends on them. You can run the check of the saved settings.',
-  saved:
-    'The directory settings were saved. The other administrators were told by email. Run the check before the first reset.',
-  unchanged: 'Nothing changed: these are already the saved settings.',
-  removed:
-    'The directory was removed: sspr keeps your organisation’s passwords again. The other administrators were told by email.',
-  problemTitle: 'The settings were not saved: check these',
-  bindPasswordHint: (envPrefix: string, folder: string) =>
-    `Not the password itself: where sspr reads it. Type env:${envPrefix}_BIND (an environment variable of the sspr server) or file:/…/${folder}/bind-password (a file in a folder named after your organisation). Ask the people who run sspr to put the password there. A password typed here would be kept in the database and seen by every administrator; a reference keeps it out. Leave it empty to keep the saved one.`,
-  insecureWarning:
-    'For a test lab only. With this on, passwords may cross the network in clear text (plain LDAP). sspr warns about it in the check, in its log and in sspr doctor. Never use it for real people.',
-  checkTitle: 'Check before the first reset',
-  checkIntro:
-    'The check tries each server and its certificate, signs in as the service account, finds the test account, reads the password rules and checks that the service account may reset passwords and unlock accounts. It changes nobody.',
-  checkUnsaved: 'These are the settings in the form, not saved yet.',
-  verdictReady: 'Ready: resets will work.',
-  verdictNotReady: 'Not ready: resets will not work. Fix the failed steps, then run the check again.',
-  removeTitle: 'Remove the directory',
-  removeIntro:
-    'sspr will keep the passwords again. People whose account came from the directory have no password in sspr until they reset it.',
-} as const;
+/** The notices of the page, after a redirect (`?done=`). */
+export type DirectoryNotice = 'saved' | 'unchanged' | 'removed';
+export const DIRECTORY_NOTICES: readonly DirectoryNotice[] = ['saved', 'unchanged', 'removed'];
 
-export const DIRECTORY_PROBLEMS: Readonly<Record<string, ProblemText>> = {
-  needs_global_admin: {
-    title: 'Only a global administrator can do this',
-    message:
-      'The directory settings decide where every password of your organisation is reset. Ask a global administrator of your organisation to change them.',
-  },
-  not_allowed: {
-    title: 'You cannot change the directory settings',
-    message: 'Ask a global administrator of your organisation.',
-  },
-  directory_not_configured: {
-    title: 'There is no directory to check',
-    message: 'Your organisation keeps its passwords in sspr. Save the settings of your directory first.',
-  },
-  csrf: {
-    title: 'This page was open too long',
-    message: 'For your security the form expired. Nothing was saved. Fill it in again and send it.',
-  },
-};
+/** The problems the page explains in a box of their own (each with a title and a message in the catalogue). */
+export type DirectoryProblem = 'needs_global_admin' | 'not_allowed' | 'directory_not_configured' | 'csrf';
+export const DIRECTORY_PROBLEMS: readonly DirectoryProblem[] = [
+  'needs_global_admin',
+  'not_allowed',
+  'directory_not_configured',
+  'csrf',
+];
 
-const LABELS: Readonly<Record<DirectoryFormField, string>> = {
-  kind: 'Kind of directory',
-  urls: 'Server addresses',
-  startTls: 'Use StartTLS on ldap:// addresses',
-  caFile: 'CA file',
-  tlsServerName: 'Name in the servers’ certificate',
-  bindDn: 'Service account (bind DN)',
-  bindPassword: 'Where the service account’s password is',
-  baseDn: 'Base DN of the accounts',
-  userFilter: 'User filter',
-  loginAttribute: 'Login attribute',
-  displayNameAttribute: 'Display name attribute',
-  emailAttribute: 'Alternate email attribute',
-  mobileAttribute: 'Mobile phone attribute',
-  adminGroups: 'Administrator groups',
-  passwordPolicyDn: 'Password policy entry (OpenLDAP)',
-  disabledAttribute: 'Disabled marker',
-  trustContactAttributes: 'Trust the directory’s email and mobile attributes',
-  timeoutMs: 'Timeout (milliseconds)',
-  poolSize: 'Connections kept open',
-  syncIntervalMinutes: 'Minutes between syncs',
-  testLogin: 'Test account',
-  allowInsecure: 'Allow plain LDAP (lab only)',
-};
+/** The form's fields that have a hint under their label (`admin.directory.hint.<field>`, or a range). */
+const HINTED: ReadonlySet<DirectoryFormField> = new Set([
+  'urls',
+  'caFile',
+  'tlsServerName',
+  'bindDn',
+  'baseDn',
+  'userFilter',
+  'loginAttribute',
+  'emailAttribute',
+  'mobileAttribute',
+  'adminGroups',
+  'disabledAttribute',
+  'trustContactAttributes',
+  'timeoutMs',
+  'poolSize',
+  'syncIntervalMinutes',
+  'testLogin',
+]);
 
-const HINTS: Partial<Record<DirectoryFormField, string>> = {
-  urls: 'One per line, tried in order: ldaps://dc1.example.com:636, or ldap://… with StartTLS.',
-  caFile:
-    'The absolute path, on the sspr server, of a PEM file with the CA that signs the certificates. Empty: the system’s CAs.',
-  tlsServerName: 'Only when the addresses use an IP address or a name the certificate does not carry.',
-  bindDn: 'The account sspr signs in as to find people, reset passwords and unlock accounts.',
-  baseDn: 'Where the people are, e.g. ou=people,dc=example,dc=com.',
-  userFilter: 'Empty: the default for the kind. {login} is where the typed login goes (escaped).',
-  loginAttribute: 'Empty: uid (LDAP) or sAMAccountName (AD).',
-  emailAttribute: 'Type - for none.',
-  mobileAttribute: 'Type - for none.',
-  adminGroups: 'One group DN per line. Members are administrators in sspr (on AD, nested groups count).',
-  disabledAttribute: 'name=value, e.g. employeeType=disabled. Empty: the directory’s own lock.',
-  trustContactAttributes: 'When on, the sync fills in people’s alternate email and mobile phone from the directory.',
-  timeoutMs: `From ${DIRECTORY_LIMITS.timeoutMs.min} to ${DIRECTORY_LIMITS.timeoutMs.max}. Empty: ${DIRECTORY_LIMITS.timeoutMs.default}.`,
-  poolSize: `From ${DIRECTORY_LIMITS.poolSize.min} to ${DIRECTORY_LIMITS.poolSize.max}. Empty: ${DIRECTORY_LIMITS.poolSize.default}.`,
-  syncIntervalMinutes: `0: only when an operator runs the sync. Empty: ${DIRECTORY_LIMITS.syncIntervalMinutes.default}.`,
-  testLogin: 'An ordinary person’s login the check looks up (never changed). Without it the rights cannot be checked.',
-};
+function label(t: Translate, f: DirectoryFormField): string {
+  return t(`admin.directory.field.${f}` as MessageId);
+}
 
-const STATUS_TEXT: Readonly<Record<DirectoryCheckStep['status'], string>> = {
-  pass: 'Passed',
-  warn: 'Warning',
-  fail: 'Failed',
-  skip: 'Not checked',
-};
+function hint(t: Translate, f: DirectoryFormField): string | null {
+  if (!HINTED.has(f)) return null;
+  if (f === 'timeoutMs' || f === 'poolSize') {
+    const l = DIRECTORY_LIMITS[f];
+    return t('admin.directory.hint.range', { min: l.min, max: l.max, default: l.default });
+  }
+  if (f === 'syncIntervalMinutes') {
+    return t('admin.directory.hint.syncIntervalMinutes', { default: DIRECTORY_LIMITS.syncIntervalMinutes.default });
+  }
+  // `{login}` is what the person types in the filter itself, not a placeholder of the message
+  if (f === 'userFilter') return t('admin.directory.hint.userFilter', { placeholder: '{login}' });
+  return t(`admin.directory.hint.${f}` as MessageId);
+}
 
 function Csrf({ token }: { token: string }): VNode {
   return <input type="hidden" name="_csrf" value={token} />;
@@ -147,10 +98,11 @@ function Csrf({ token }: { token: string }): VNode {
 
 /** The problem lines of `parseDirectorySettings` (`field: message`), each linked to its field. */
 function Problems({ lines }: { lines: readonly string[] }): VNode | null {
+  const t = useT();
   if (lines.length === 0) return null;
   return (
     <div class="error" role="alert" id="problem">
-      <h2 class="problem-title">{DIRECTORY_TEXT.problemTitle}</h2>
+      <h2 class="problem-title">{t('admin.directory.problemsTitle')}</h2>
       <ul>
         {lines.map((line, i) => {
           const at = line.indexOf(':');
@@ -158,7 +110,7 @@ function Problems({ lines }: { lines: readonly string[] }): VNode | null {
           const known = (DIRECTORY_FORM_FIELDS as readonly string[]).includes(field);
           return (
             <li key={i}>
-              {known ? <a href={`#${field}`}>{LABELS[field as DirectoryFormField]}</a> : null}
+              {known ? <a href={`#${field}`}>{label(t, field as DirectoryFormField)}</a> : null}
               {known ? `: ${line.slice(at + 1).trim()}` : line}
             </li>
           );
@@ -168,41 +120,43 @@ function Problems({ lines }: { lines: readonly string[] }): VNode | null {
   );
 }
 
-function ProblemBox({ problem }: { problem: ProblemText | null }): VNode | null {
+function ProblemBox({ problem }: { problem: DirectoryProblem | null }): VNode | null {
+  const t = useT();
   if (!problem) return null;
   return (
     <div class="error" role="alert" id="problem">
-      <h2 class="problem-title">{problem.title}</h2>
-      <p>{problem.message}</p>
+      <h2 class="problem-title">{t(`admin.directory.problem.${problem}.title` as MessageId)}</h2>
+      <p>{t(`admin.directory.problem.${problem}.message` as MessageId)}</p>
     </div>
   );
 }
 
+/** The check's steps in a table. The steps' own words (title, what was found, what to do) come from the check. */
 export function CheckReport({ report, unsaved }: { report: DirectoryCheckReport; unsaved: boolean }): VNode {
-  const t = DIRECTORY_TEXT;
+  const t = useT();
   const ready = report.verdict === 'ready';
   return (
     <section aria-labelledby="check-result-title">
-      <h2 id="check-result-title">Check result</h2>
-      {unsaved ? <p class="hint">{t.checkUnsaved}</p> : null}
+      <h2 id="check-result-title">{t('admin.directory.checkResult')}</h2>
+      {unsaved ? <p class="hint">{t('admin.directory.checkUnsaved')}</p> : null}
       <p class={ready ? 'success' : 'error'} role="status" id="verdict">
-        {ready ? t.verdictReady : t.verdictNotReady}
+        {ready ? t('admin.directory.verdictReady') : t('admin.directory.verdictNotReady')}
       </p>
-      <div class="table-wrap" role="region" aria-label="Steps of the check" tabindex={0}>
+      <div class="table-wrap" role="region" aria-label={t('admin.directory.checkSteps')} tabindex={0}>
         <table class="data directory-check">
           <thead>
             <tr>
-              <th scope="col">Step</th>
-              <th scope="col">Result</th>
-              <th scope="col">What was found</th>
-              <th scope="col">What to do</th>
+              <th scope="col">{t('admin.directory.column.step')}</th>
+              <th scope="col">{t('admin.directory.column.result')}</th>
+              <th scope="col">{t('admin.directory.column.found')}</th>
+              <th scope="col">{t('admin.directory.column.fix')}</th>
             </tr>
           </thead>
           <tbody>
             {report.steps.map((s, i) => (
               <tr key={i} data-step={s.id} data-status={s.status}>
                 <th scope="row">{s.title}</th>
-                <td>{STATUS_TEXT[s.status]}</td>
+                <td>{t(`admin.directory.status.${s.status}` as MessageId)}</td>
                 <td>{s.detail}</td>
                 <td>{s.status === 'pass' ? '' : (s.fix ?? '')}</td>
               </tr>
@@ -214,32 +168,42 @@ export function CheckReport({ report, unsaved }: { report: DirectoryCheckReport;
   );
 }
 
-export function DirectoryPage(
-  p: DirectoryFrame & {
-    readonly kind: 'builtin' | 'ldap' | 'ad';
-    readonly updatedAt: string | null;
-    readonly values: DirectoryFormValues;
-    readonly canChange: boolean;
-    readonly secretPlaces: { readonly envPrefix: string; readonly folder: string };
-    readonly notice: string | null;
-    readonly problem: ProblemText | null;
-    readonly problems: readonly string[];
-    readonly report: { readonly report: DirectoryCheckReport; readonly unsaved: boolean } | null;
-  },
-): VNode {
-  const t = DIRECTORY_TEXT;
+export interface DirectoryPageProps extends DirectoryFrame {
+  readonly kind: 'builtin' | 'ldap' | 'ad';
+  /** When the settings were saved (ms since the epoch), shown in the page's language. */
+  readonly updatedAt: number | null;
+  readonly values: DirectoryFormValues;
+  readonly canChange: boolean;
+  readonly secretPlaces: { readonly envPrefix: string; readonly folder: string };
+  readonly notice: DirectoryNotice | null;
+  readonly problem: DirectoryProblem | null;
+  readonly problems: readonly string[];
+  readonly report: { readonly report: DirectoryCheckReport; readonly unsaved: boolean } | null;
+}
+
+/** `/admin/directory` in the request's language (a component: it may be called as a function). */
+export function DirectoryPage(p: DirectoryPageProps): VNode {
+  return <DirectoryView {...p} />;
+}
+
+function DirectoryView(p: DirectoryPageProps): VNode {
+  const { t, when } = useI18n();
   const v = (f: DirectoryFormField) => p.values[f] ?? '';
   const checked = (f: DirectoryFormField) => v(f) === 'on' || v(f) === 'true';
   const invalid = (f: DirectoryFormField) => (p.problems.some((l) => l.startsWith(`${f}:`)) ? 'true' : undefined);
-  const described = (f: DirectoryFormField) => (HINTS[f] || f === 'bindPassword' ? `${f}-hint` : undefined);
+  const described = (f: DirectoryFormField) => (HINTED.has(f) || f === 'bindPassword' ? `${f}-hint` : undefined);
+  const hintOf = (f: DirectoryFormField) => {
+    const h = hint(t, f);
+    return h ? (
+      <span class="hint" id={`${f}-hint`}>
+        {h}
+      </span>
+    ) : null;
+  };
   const text = (f: DirectoryFormField, extra: Record<string, string> = {}) => (
     <div class="field">
-      <label for={f}>{LABELS[f]}</label>
-      {HINTS[f] ? (
-        <span class="hint" id={`${f}-hint`}>
-          {HINTS[f]}
-        </span>
-      ) : null}
+      <label for={f}>{label(t, f)}</label>
+      {hintOf(f)}
       <input
         id={f}
         name={f}
@@ -253,9 +217,9 @@ export function DirectoryPage(
   );
   const lines = (f: DirectoryFormField) => (
     <div class="field">
-      <label for={f}>{LABELS[f]}</label>
+      <label for={f}>{label(t, f)}</label>
       <span class="hint" id={`${f}-hint`}>
-        {HINTS[f]}
+        {hint(t, f)}
       </span>
       <textarea id={f} name={f} rows={3} aria-describedby={`${f}-hint`} aria-invalid={invalid(f)}>
         {v(f)}
@@ -265,42 +229,43 @@ export function DirectoryPage(
   const box = (f: DirectoryFormField) => (
     <div class="choice">
       <input id={f} name={f} type="checkbox" checked={checked(f)} aria-describedby={described(f)} />
-      <label for={f}>{LABELS[f]}</label>
-      {HINTS[f] ? (
-        <span class="hint" id={`${f}-hint`}>
-          {HINTS[f]}
-        </span>
-      ) : null}
+      <label for={f}>{label(t, f)}</label>
+      {hintOf(f)}
     </div>
   );
   const kindName = p.kind === 'ad' ? 'Active Directory' : 'LDAP';
+  const title = t('admin.directory.title');
   return (
-    <AdminLayout title={t.title} section="/admin/directory" tenantName={p.tenantName} activeAdmins={p.activeAdmins}>
-      <h1>{t.title}</h1>
-      <p id="directory-status">{p.kind === 'builtin' ? t.builtin : t.connected(kindName, p.updatedAt ?? '')}</p>
+    <AdminLayout title={title} section="/admin/directory" tenantName={p.tenantName} activeAdmins={p.activeAdmins}>
+      <h1>{title}</h1>
+      <p id="directory-status">
+        {p.kind === 'builtin'
+          ? t('admin.directory.builtin')
+          : t('admin.directory.connected', { kind: kindName, when: p.updatedAt === null ? '' : when(p.updatedAt) })}
+      </p>
       {p.notice ? (
         <p class="success" role="status">
-          {p.notice}
+          {t(`admin.directory.notice.${p.notice}`)}
         </p>
       ) : null}
       <ProblemBox problem={p.problem} />
       <Problems lines={p.problems} />
       {p.report ? <CheckReport report={p.report.report} unsaved={p.report.unsaved} /> : null}
-      {p.canChange ? null : <p class="notice">{t.readOnly}</p>}
+      {p.canChange ? null : <p class="notice">{t('admin.directory.readOnly')}</p>}
 
       <form method="post" action="/admin/directory" class="stack" novalidate aria-labelledby="settings-title">
         <Csrf token={p.csrf} />
-        <h2 id="settings-title">Settings</h2>
+        <h2 id="settings-title">{t('admin.directory.settings')}</h2>
         <fieldset disabled={!p.canChange} class="stack">
-          <legend class="visually-hidden">Directory settings</legend>
+          <legend class="visually-hidden">{t('admin.directory.settingsLegend')}</legend>
           <fieldset class="field">
-            <legend id="kind">{LABELS.kind}</legend>
+            <legend id="kind">{label(t, 'kind')}</legend>
             <label class="choice">
-              <input type="radio" name="kind" value="ldap" checked={v('kind') !== 'ad'} /> OpenLDAP or another LDAP
-              server
+              <input type="radio" name="kind" value="ldap" checked={v('kind') !== 'ad'} />{' '}
+              {t('admin.directory.kind.ldap')}
             </label>
             <label class="choice">
-              <input type="radio" name="kind" value="ad" checked={v('kind') === 'ad'} /> Active Directory (or Samba AD)
+              <input type="radio" name="kind" value="ad" checked={v('kind') === 'ad'} /> {t('admin.directory.kind.ad')}
             </label>
           </fieldset>
           {lines('urls')}
@@ -309,9 +274,12 @@ export function DirectoryPage(
           {text('tlsServerName')}
           {text('bindDn')}
           <div class="field">
-            <label for="bindPassword">{LABELS.bindPassword}</label>
+            <label for="bindPassword">{label(t, 'bindPassword')}</label>
             <span class="hint" id="bindPassword-hint">
-              {t.bindPasswordHint(p.secretPlaces.envPrefix, p.secretPlaces.folder)}
+              {t('admin.directory.bindPasswordHint', {
+                envPrefix: p.secretPlaces.envPrefix,
+                folder: p.secretPlaces.folder,
+              })}
             </span>
             <input
               id="bindPassword"
@@ -347,22 +315,22 @@ export function DirectoryPage(
               checked={checked('allowInsecure')}
               aria-describedby="allowInsecure-hint"
             />
-            <label for="allowInsecure">{LABELS.allowInsecure}</label>
+            <label for="allowInsecure">{label(t, 'allowInsecure')}</label>
             <span class="hint" id="allowInsecure-hint">
-              {t.insecureWarning}
+              {t('admin.directory.insecureWarning')}
             </span>
           </div>
         </fieldset>
-        <h2 id="check-title">{t.checkTitle}</h2>
-        <p>{t.checkIntro}</p>
+        <h2 id="check-title">{t('admin.directory.checkTitle')}</h2>
+        <p>{t('admin.directory.checkIntro')}</p>
         <div class="actions">
           {p.canChange ? (
             <button type="submit" name="action" value="save">
-              Save
+              {t('admin.directory.save')}
             </button>
           ) : null}
           <button type="submit" name="action" value="check" class={p.canChange ? 'secondary' : undefined}>
-            Run check
+            {t('admin.directory.runCheck')}
           </button>
         </div>
       </form>
@@ -370,10 +338,10 @@ export function DirectoryPage(
       {p.canChange && p.kind !== 'builtin' ? (
         <form method="post" action="/admin/directory/remove" class="stack" aria-labelledby="remove-title">
           <Csrf token={p.csrf} />
-          <h2 id="remove-title">{t.removeTitle}</h2>
-          <p>{t.removeIntro}</p>
+          <h2 id="remove-title">{t('admin.directory.removeTitle')}</h2>
+          <p>{t('admin.directory.removeIntro')}</p>
           <button type="submit" class="secondary">
-            Remove the directory
+            {t('admin.directory.remove')}
           </button>
         </form>
       ) : null}
