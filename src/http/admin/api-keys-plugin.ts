@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '../../core/admin-rules.ts';
-import type { ProblemText } from '../../core/ui-text.ts';
 import type { App } from '../../service/app.ts';
 import { requireConsole } from '../account/session.ts';
 import { ERROR_STATUS } from '../errors.ts';
@@ -9,15 +8,16 @@ import { sendHtml } from '../send-html.ts';
 import { renderConsoleForbidden } from './admin-plugin.ts';
 import {
   API_KEY_PROBLEMS,
-  API_KEYS_TEXT,
   ApiKeyCreatedPage,
   ApiKeyNotFoundPage,
   ApiKeysPage,
   DEFAULT_EXPIRY_DAYS,
   EMPTY_FORM,
   EXPIRY_CHOICES,
+  type ApiKeyProblem,
   type ApiKeysFormValues,
   type ApiKeysFrame,
+  type ApiKeysNotice,
 } from './api-keys-views.tsx';
 
 const DAY_MS = 86_400_000;
@@ -41,7 +41,7 @@ export async function apiKeysPlugin(fastify: FastifyInstance, options: { app: Ap
   const { app } = options;
   const { csrfCheck } = await registerForms(fastify, app, async (request, reply) => {
     if (!request.auth) return reply.redirect('/signin', 303);
-    return showList(request, reply, 403, EMPTY_FORM, API_KEY_PROBLEMS.csrf!, null);
+    return showList(request, reply, 403, EMPTY_FORM, 'csrf', null);
   });
   const guard = requireConsole(renderConsoleForbidden);
   const post = { preHandler: [guard, csrfCheck.preHandler] };
@@ -62,16 +62,16 @@ export async function apiKeysPlugin(fastify: FastifyInstance, options: { app: Ap
     reply: FastifyReply,
     status: number,
     form: ApiKeysFormValues,
-    problem: ProblemText | null,
-    notice: string | null,
+    problem: ApiKeyProblem | null,
+    notice: ApiKeysNotice | null,
   ) {
     const tenantId = request.auth!.tenant.id;
     const keys = await app.apiKeys.list(tenantId);
     const creators: Record<string, string> = {};
     for (const by of new Set(keys.map((k) => k.createdBy))) {
       const account = by.startsWith('admin:') ? await app.accounts.accountName(by.slice(6)) : null;
+      // the command line (`cli`) is named by the page, in its language
       if (account && account.tenantId === tenantId) creators[by] = account.login;
-      else if (by === 'cli') creators[by] = 'the command line';
     }
     return sendHtml(
       reply,
@@ -82,7 +82,7 @@ export async function apiKeysPlugin(fastify: FastifyInstance, options: { app: Ap
 
   fastify.get('/admin/api-keys', { preHandler: guard }, async (request, reply) => {
     const done = (request.query as Record<string, unknown>)?.done;
-    return showList(request, reply, 200, EMPTY_FORM, null, done === 'revoked' ? API_KEYS_TEXT.revoked : null);
+    return showList(request, reply, 200, EMPTY_FORM, null, done === 'revoked' ? 'revoked' : null);
   });
 
   fastify.post('/admin/api-keys', post, async (request, reply) => {
@@ -93,7 +93,7 @@ export async function apiKeysPlugin(fastify: FastifyInstance, options: { app: Ap
       scopes: formValues(request.body, 'scope'),
       expiryDays: choice?.days ?? DEFAULT_EXPIRY_DAYS,
     };
-    if (!choice) return showList(request, reply, 400, form, API_KEY_PROBLEMS.expiry_invalid!, null);
+    if (!choice) return showList(request, reply, 400, form, 'expiry_invalid', null);
     const r = await app.apiKeys.create({
       tenantId: request.auth!.tenant.id,
       name: form.name,
@@ -104,7 +104,10 @@ export async function apiKeysPlugin(fastify: FastifyInstance, options: { app: Ap
     });
     if (!r.ok) {
       const status = ERROR_STATUS[r.error];
-      return showList(request, reply, status, form, API_KEY_PROBLEMS[r.error] ?? API_KEY_PROBLEMS.not_allowed!, null);
+      const problem = (API_KEY_PROBLEMS as readonly string[]).includes(r.error)
+        ? (r.error as ApiKeyProblem)
+        : 'not_allowed';
+      return showList(request, reply, status, form, problem, null);
     }
     // the one and only time the key is shown; the answer is never cached (Cache-Control: no-store)
     return sendHtml(

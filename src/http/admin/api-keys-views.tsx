@@ -1,8 +1,8 @@
 import type { VNode } from 'preact';
 import { API_SCOPES, type ApiScope } from '../../core/admin-rules.ts';
-import { formatWhen } from '../../core/message-templates.ts';
-import { CONSOLE_FORM_EXPIRED, type ProblemText } from '../../core/ui-text.ts';
-import type { ApiKeyStatus, ApiKeyView } from '../../service/api-key-service.ts';
+import type { MessageId, Translate } from '../../core/i18n.ts';
+import type { ApiKeyView } from '../../service/api-key-service.ts';
+import { useI18n, useT } from '../views/i18n-context.tsx';
 import { AdminLayout } from './admin-layout.tsx';
 
 /** What the API keys page knows about the signed-in admin's tenant. */
@@ -12,78 +12,57 @@ export interface ApiKeysFrame {
   readonly csrf: string;
 }
 
-/** What each scope allows, in words. */
-export const SCOPE_TEXT: Readonly<Record<ApiScope, string>> = {
-  'users:read': 'See users, their roles and masked contact methods',
-  'users:write': 'Pre-fill contact methods and unblock self-service reset (users only)',
-  'resets:write': 'Send admin-assisted reset links (users only, never administrators)',
-  'help:read': 'See help requests',
-  'help:write': 'Resolve or dismiss help requests',
-  'audit:read': 'Read and export the audit log',
-  'directory:read': 'See the directory settings (never the password) and run the directory check',
-  'directory:write': 'Change or remove the directory settings (OpenLDAP, Active Directory)',
-};
-
 /** Lifetimes offered in the form, in days (0: never expires). */
-export const EXPIRY_CHOICES: readonly { readonly days: number; readonly label: string }[] = [
-  { days: 30, label: '30 days' },
-  { days: 90, label: '90 days' },
-  { days: 365, label: '1 year' },
-  { days: 0, label: 'Never' },
+export const EXPIRY_CHOICES: readonly { readonly days: number }[] = [
+  { days: 30 },
+  { days: 90 },
+  { days: 365 },
+  { days: 0 },
 ];
 export const DEFAULT_EXPIRY_DAYS = 90;
 
-export const API_KEYS_TEXT = {
-  title: 'API keys',
-  intro:
-    'API keys let another application use the admin API (/api/v1/admin/…) for this organisation, with only the permissions you choose. Anyone holding a key can do what its permissions allow: give each application its own key, and revoke a key as soon as it is no longer needed.',
-  createTitle: 'Create an API key',
-  name: 'Name',
-  nameHint: 'Who or what uses the key, e.g. “HR sync”.',
-  scopes: 'Permissions',
-  scopesHint: 'Choose at least one.',
-  expiry: 'Expires after',
-  create: 'Create key',
-  listTitle: 'Keys of this organisation',
-  none: 'No API keys yet.',
-  createdTitle: 'Copy your new API key now',
-  createdWarning:
-    'This is the only time the key is shown. We keep only a fingerprint of it, so nobody — not even an administrator — can show it again. If you lose it, revoke it and create a new one.',
-  keyLabel: 'Your new API key',
-  keyHint: 'Send it as the header: Authorization: Bearer <key>',
-  back: 'Back to API keys',
-  revoked: 'The key was revoked. Requests with it are refused from now on.',
-} as const;
+/** The notice after a redirect (`?done=revoked`). */
+export type ApiKeysNotice = 'revoked';
 
-export const API_KEY_PROBLEMS: Readonly<Record<string, ProblemText>> = {
-  name_invalid: { title: 'Check the name', message: 'Give the key a name of 1 to 100 characters.' },
-  scopes_missing: { title: 'Choose a permission', message: 'Tick at least one permission for the key.' },
-  scope_unknown: { title: 'Choose a permission', message: 'Tick only the permissions listed.' },
-  expiry_invalid: { title: 'Choose when it expires', message: 'Choose one of the expiry options.' },
-  not_allowed: { title: 'Not allowed', message: 'Only administrators of this organisation can manage its API keys.' },
-  csrf: CONSOLE_FORM_EXPIRED,
-};
+/** The problems the form explains (title and message in the catalogue, `admin.apikeys.problem.<id>.*`). */
+export type ApiKeyProblem =
+  'name_invalid' | 'scopes_missing' | 'scope_unknown' | 'expiry_invalid' | 'not_allowed' | 'csrf';
+export const API_KEY_PROBLEMS: readonly ApiKeyProblem[] = [
+  'name_invalid',
+  'scopes_missing',
+  'scope_unknown',
+  'expiry_invalid',
+  'not_allowed',
+  'csrf',
+];
 
-const STATUS_TEXT: Readonly<Record<ApiKeyStatus, string>> = {
-  active: 'Active',
-  revoked: 'Revoked',
-  expired: 'Expired',
-};
+/** What each scope allows, in the page's language. */
+function scopeText(t: Translate, scope: ApiScope): string {
+  return t(`admin.apikeys.scope.${scope}` as MessageId);
+}
 
-function when(ms: number | null, none: string): string {
-  return ms === null ? none : formatWhen(new Date(ms).toISOString());
+function expiryLabel(t: Translate, days: number): string {
+  if (days === 0) return t('admin.apikeys.never');
+  if (days === 365) return t('admin.apikeys.expiry.year');
+  return t('admin.apikeys.expiry.days', { days });
+}
+
+function useWhen(): (ms: number | null, none: string) => string {
+  const { when } = useI18n();
+  return (ms, none) => (ms === null ? none : when(ms));
 }
 
 function Csrf({ token }: { token: string }): VNode {
   return <input type="hidden" name="_csrf" value={token} />;
 }
 
-function Problem({ problem }: { problem: ProblemText | null }): VNode | null {
+function Problem({ problem }: { problem: ApiKeyProblem | null }): VNode | null {
+  const t = useT();
   if (!problem) return null;
   return (
     <div class="error" role="alert" id="problem">
-      <h2 class="problem-title">{problem.title}</h2>
-      <p>{problem.message}</p>
+      <h2 class="problem-title">{t(`admin.apikeys.problem.${problem}.title`)}</h2>
+      <p>{t(`admin.apikeys.problem.${problem}.message`)}</p>
     </div>
   );
 }
@@ -96,45 +75,52 @@ export interface ApiKeysFormValues {
 
 export const EMPTY_FORM: ApiKeysFormValues = { name: '', scopes: [], expiryDays: DEFAULT_EXPIRY_DAYS };
 
+export interface ApiKeysPageProps extends ApiKeysFrame {
+  readonly keys: readonly ApiKeyView[];
+  /** Readable names of the creators (`admin:<id>` → their login), when known. */
+  readonly creators?: Readonly<Record<string, string>>;
+  readonly form: ApiKeysFormValues;
+  readonly problem: ApiKeyProblem | null;
+  readonly notice: ApiKeysNotice | null;
+}
+
 /** `/admin/api-keys`: the tenant's keys (never a secret), revoke buttons and the create form. */
-export function ApiKeysPage(
-  p: ApiKeysFrame & {
-    readonly keys: readonly ApiKeyView[];
-    /** Readable names of the creators (`admin:<id>` → their login), when known. */
-    readonly creators?: Readonly<Record<string, string>>;
-    readonly form: ApiKeysFormValues;
-    readonly problem: ProblemText | null;
-    readonly notice: string | null;
-  },
-): VNode {
-  const t = API_KEYS_TEXT;
+export function ApiKeysPage(p: ApiKeysPageProps): VNode {
+  return <ApiKeysView {...p} />;
+}
+
+function ApiKeysView(p: ApiKeysPageProps): VNode {
+  const t = useT();
+  const when = useWhen();
   const described = p.problem ? 'problem' : undefined;
+  const title = t('admin.apikeys.title');
+  const creator = (by: string) => p.creators?.[by] ?? (by === 'cli' ? t('admin.apikeys.commandLine') : by);
   return (
-    <AdminLayout title={t.title} section="/admin/api-keys" tenantName={p.tenantName} activeAdmins={p.activeAdmins}>
-      <h1>{t.title}</h1>
-      <p>{t.intro}</p>
+    <AdminLayout title={title} section="/admin/api-keys" tenantName={p.tenantName} activeAdmins={p.activeAdmins}>
+      <h1>{title}</h1>
+      <p>{t('admin.apikeys.intro')}</p>
       {p.notice ? (
         <p class="success" role="status">
-          {p.notice}
+          {t(`admin.apikeys.notice.${p.notice}`)}
         </p>
       ) : null}
 
-      <h2 id="keys-title">{t.listTitle}</h2>
+      <h2 id="keys-title">{t('admin.apikeys.listTitle')}</h2>
       {p.keys.length === 0 ? (
-        <p>{t.none}</p>
+        <p>{t('admin.apikeys.none')}</p>
       ) : (
         <div class="table-wrap" role="region" aria-labelledby="keys-title" tabindex={0}>
           <table class="data api-keys">
             <thead>
               <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Key</th>
-                <th scope="col">Permissions</th>
-                <th scope="col">Created</th>
-                <th scope="col">Last used</th>
-                <th scope="col">Expires</th>
-                <th scope="col">Status</th>
-                <th scope="col">Action</th>
+                <th scope="col">{t('admin.apikeys.column.name')}</th>
+                <th scope="col">{t('admin.apikeys.column.key')}</th>
+                <th scope="col">{t('admin.apikeys.column.permissions')}</th>
+                <th scope="col">{t('admin.apikeys.column.created')}</th>
+                <th scope="col">{t('admin.apikeys.column.lastUsed')}</th>
+                <th scope="col">{t('admin.apikeys.column.expires')}</th>
+                <th scope="col">{t('admin.apikeys.column.status')}</th>
+                <th scope="col">{t('admin.apikeys.column.action')}</th>
               </tr>
             </thead>
             <tbody>
@@ -142,25 +128,31 @@ export function ApiKeysPage(
                 <tr key={k.id}>
                   <th scope="row">{k.name}</th>
                   <td>
-                    <code>{k.hint}</code>
+                    <code class="ltr">{k.hint}</code>
                   </td>
-                  <td>{k.scopes.join(', ')}</td>
+                  <td>
+                    <bdi class="ltr">{k.scopes.join(', ')}</bdi>
+                  </td>
                   <td>
                     {when(k.createdAt, '-')}
-                    <span class="hint">by {p.creators?.[k.createdBy] ?? k.createdBy}</span>
+                    <span class="hint">{t('admin.apikeys.createdBy', { name: creator(k.createdBy) })}</span>
                   </td>
-                  <td>{when(k.lastUsedAt, 'Never')}</td>
-                  <td>{when(k.expiresAt, 'Never')}</td>
+                  <td>{when(k.lastUsedAt, t('admin.apikeys.never'))}</td>
+                  <td>{when(k.expiresAt, t('admin.apikeys.never'))}</td>
                   <td>
-                    {STATUS_TEXT[k.status]}
+                    {t(`admin.apikeys.status.${k.status}`)}
                     {k.revokedAt !== null ? <span class="hint">{when(k.revokedAt, '')}</span> : null}
                   </td>
                   <td>
                     {k.status === 'revoked' ? null : (
                       <form method="post" action={`/admin/api-keys/${k.id}/revoke`}>
                         <Csrf token={p.csrf} />
-                        <button type="submit" class="secondary" aria-label={`Revoke the key “${k.name}”`}>
-                          Revoke
+                        <button
+                          type="submit"
+                          class="secondary"
+                          aria-label={t('admin.apikeys.revokeLabel', { name: k.name })}
+                        >
+                          {t('admin.apikeys.revoke')}
                         </button>
                       </form>
                     )}
@@ -172,14 +164,14 @@ export function ApiKeysPage(
         </div>
       )}
 
-      <h2 id="create-title">{t.createTitle}</h2>
+      <h2 id="create-title">{t('admin.apikeys.createTitle')}</h2>
       <Problem problem={p.problem} />
       <form method="post" action="/admin/api-keys" class="stack" aria-labelledby="create-title">
         <Csrf token={p.csrf} />
         <div class="field">
-          <label for="key-name">{t.name}</label>
+          <label for="key-name">{t('admin.apikeys.name')}</label>
           <p class="hint" id="key-name-hint">
-            {t.nameHint}
+            {t('admin.apikeys.nameHint')}
           </p>
           <input
             id="key-name"
@@ -192,8 +184,8 @@ export function ApiKeysPage(
           />
         </div>
         <fieldset class="field">
-          <legend>{t.scopes}</legend>
-          <p class="hint">{t.scopesHint}</p>
+          <legend>{t('admin.apikeys.scopes')}</legend>
+          <p class="hint">{t('admin.apikeys.scopesHint')}</p>
           {API_SCOPES.map((s) => (
             <div key={s} class="choice">
               <input
@@ -204,47 +196,53 @@ export function ApiKeysPage(
                 checked={p.form.scopes.includes(s)}
               />
               <label for={`scope-${s.replace(':', '-')}`}>
-                <code>{s}</code> — {SCOPE_TEXT[s]}
+                <code class="ltr">{s}</code> — {scopeText(t, s)}
               </label>
             </div>
           ))}
         </fieldset>
         <div class="field">
-          <label for="key-expiry">{t.expiry}</label>
+          <label for="key-expiry">{t('admin.apikeys.expiry')}</label>
           <select id="key-expiry" name="expiry_days">
             {EXPIRY_CHOICES.map((c) => (
               <option key={c.days} value={String(c.days)} selected={c.days === p.form.expiryDays}>
-                {c.label}
+                {expiryLabel(t, c.days)}
               </option>
             ))}
           </select>
         </div>
-        <button type="submit">{t.create}</button>
+        <button type="submit">{t('admin.apikeys.create')}</button>
       </form>
     </AdminLayout>
   );
 }
 
+export interface ApiKeyCreatedProps extends ApiKeysFrame {
+  readonly key: ApiKeyView;
+  readonly token: string;
+}
+
 /** Shown once, right after creation: the full key, with the warning to copy it now. */
-export function ApiKeyCreatedPage(p: ApiKeysFrame & { readonly key: ApiKeyView; readonly token: string }): VNode {
-  const t = API_KEYS_TEXT;
+export function ApiKeyCreatedPage(p: ApiKeyCreatedProps): VNode {
+  return <ApiKeyCreatedView {...p} />;
+}
+
+function ApiKeyCreatedView(p: ApiKeyCreatedProps): VNode {
+  const t = useT();
+  const when = useWhen();
+  const title = t('admin.apikeys.createdTitle');
   return (
-    <AdminLayout
-      title={t.createdTitle}
-      section="/admin/api-keys"
-      tenantName={p.tenantName}
-      activeAdmins={p.activeAdmins}
-    >
-      <h1>{t.createdTitle}</h1>
+    <AdminLayout title={title} section="/admin/api-keys" tenantName={p.tenantName} activeAdmins={p.activeAdmins}>
+      <h1>{title}</h1>
       <div class="notice" role="alert">
         <p>
-          <strong>{t.createdWarning}</strong>
+          <strong>{t('admin.apikeys.createdWarning')}</strong>
         </p>
       </div>
       <div class="field">
-        <label for="new-key">{t.keyLabel}</label>
+        <label for="new-key">{t('admin.apikeys.keyLabel')}</label>
         <p class="hint" id="new-key-hint">
-          {t.keyHint}
+          {t('admin.apikeys.keyHint')}
         </p>
         <input
           id="new-key"
@@ -253,31 +251,40 @@ export function ApiKeyCreatedPage(p: ApiKeysFrame & { readonly key: ApiKeyView; 
           value={p.token}
           autocomplete="off"
           spellcheck={false}
+          dir="ltr"
           aria-describedby="new-key-hint"
         />
       </div>
       <dl>
-        <dt>Name</dt>
+        <dt>{t('admin.apikeys.column.name')}</dt>
         <dd>{p.key.name}</dd>
-        <dt>Permissions</dt>
-        <dd>{p.key.scopes.join(', ')}</dd>
-        <dt>Expires</dt>
-        <dd>{when(p.key.expiresAt, 'Never')}</dd>
+        <dt>{t('admin.apikeys.column.permissions')}</dt>
+        <dd>
+          <bdi class="ltr">{p.key.scopes.join(', ')}</bdi>
+        </dd>
+        <dt>{t('admin.apikeys.column.expires')}</dt>
+        <dd>{when(p.key.expiresAt, t('admin.apikeys.never'))}</dd>
       </dl>
       <p>
-        <a href="/admin/api-keys">{t.back}</a>
+        <a href="/admin/api-keys">{t('admin.apikeys.back')}</a>
       </p>
     </AdminLayout>
   );
 }
 
 export function ApiKeyNotFoundPage(p: Omit<ApiKeysFrame, 'csrf'>): VNode {
+  return <ApiKeyNotFoundView {...p} />;
+}
+
+function ApiKeyNotFoundView(p: Omit<ApiKeysFrame, 'csrf'>): VNode {
+  const t = useT();
+  const title = t('admin.apikeys.notFound.title');
   return (
-    <AdminLayout title="Not found" section="/admin/api-keys" tenantName={p.tenantName} activeAdmins={p.activeAdmins}>
-      <h1>Not found</h1>
-      <p>There is no such API key in your organisation.</p>
+    <AdminLayout title={title} section="/admin/api-keys" tenantName={p.tenantName} activeAdmins={p.activeAdmins}>
+      <h1>{title}</h1>
+      <p>{t('admin.apikeys.notFound.message')}</p>
       <p>
-        <a href="/admin/api-keys">{API_KEYS_TEXT.back}</a>
+        <a href="/admin/api-keys">{t('admin.apikeys.back')}</a>
       </p>
     </AdminLayout>
   );
