@@ -60,6 +60,11 @@ export interface Account {
    * UUID); null for an account kept in sspr's own store. Renames in the directory are followed by it.
    */
   readonly externalId: string | null;
+  /**
+   * The language the person chose while signed in (one of core/i18n LOCALES): their pages and
+   * messages use it. Absent or null: none saved.
+   */
+  readonly locale?: string | null;
   readonly createdAt: number;
   readonly updatedAt: number;
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
-import { matchLocale, negotiateLocale } from '../core/i18n.ts';
+import { matchLocale, negotiateLocale, PSEUDO_LOCALE } from '../core/i18n.ts';
 import type { App } from '../service/app.ts';
 import { isLocalHttp } from './reset/flow-cookie.ts';
 import { pageI18n, type PageI18n } from './views/i18n-context.tsx';
@@ -42,9 +42,10 @@ export function sameOriginPath(next: unknown): string {
 
 /**
  * Resolves the language of every request once (root level: every plugin and error page sees
- * `request.i18n`), and serves the language switcher's `GET /language?set=<locale>&next=<path>`,
+ * `request.i18n`; a signed-in person's saved language is applied once the session is known), and serves the language switcher's `GET /language?set=<locale>&next=<path>`,
  * which remembers the choice in the `sspr_lang` cookie (HttpOnly, SameSite=Lax, Secure unless
- * on http://localhost) and goes back to `next`. Works without JavaScript.
+ * on http://localhost) and, for a signed-in person, on the account; then goes back to `next`.
+ * Works without JavaScript.
  */
 export async function registerI18n(fastify: FastifyInstance, app: App): Promise<void> {
   if (!fastify.hasRequestDecorator('cookies')) await fastify.register(fastifyCookie);
@@ -71,11 +72,21 @@ export async function registerI18n(fastify: FastifyInstance, app: App): Promise<
     });
     request.i18n = pageI18n(locale, returnPath(request), pseudo);
   });
+  // a signed-in person's saved language, unless they picked one in this browser (request.auth is
+  // set by the sessions' preHandler, registered before this one)
+  fastify.addHook('preHandler', async (request) => {
+    const saved = request.auth?.account.locale ?? null;
+    if (!saved || request.cookies?.[LANGUAGE_COOKIE]) return;
+    const locale = negotiateLocale({ saved, acceptLanguage: request.headers['accept-language'] ?? null, pseudo });
+    if (locale !== request.i18n.locale) request.i18n = pageI18n(locale, request.i18n.path, pseudo);
+  });
 
   fastify.get(LANGUAGE_PATH, async (request, reply) => {
     const query = (request.query ?? {}) as Record<string, unknown>;
     const locale = typeof query.set === 'string' ? matchLocale(query.set, { pseudo }) : null;
     if (locale) {
+      // signed in: saved on the account too, so the person's messages and other browsers follow it
+      if (request.auth && locale !== PSEUDO_LOCALE) await app.sessions.saveLanguage(request.auth, locale);
       void reply.setCookie(LANGUAGE_COOKIE, locale, {
         path: '/',
         httpOnly: true,

@@ -287,8 +287,10 @@ export async function buildServer(app: App, options: BuildServerOptions = {}): P
     );
   }
 
-  await registerI18n(fastify, app); // request.i18n (the page's language) and GET /language (the switcher)
   await registerSessions(fastify, app);
+  // request.i18n (the page's language) and GET /language (the switcher); after the sessions, so
+  // that a signed-in person's saved language is known (request.auth)
+  await registerI18n(fastify, app);
   await fastify.register(securityInfoPlugin, { app }); // before the account pages: its /account prompt hook is root-level
   await fastify.register(accountPlugin, { app });
   await fastify.register(resetApiPlugin, { app });

@@ -44,7 +44,7 @@ export interface NewAccount {
 }
 
 export type AccountPatch = Partial<
-  Pick<Account, 'login' | 'displayName' | 'role' | 'enabled' | 'passwordHash' | 'mustChangePassword'>
+  Pick<Account, 'login' | 'displayName' | 'role' | 'enabled' | 'passwordHash' | 'mustChangePassword' | 'locale'>
 >;
 
 export interface AccountFilter {

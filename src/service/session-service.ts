@@ -1,3 +1,4 @@
+import type { Locale } from '../core/i18n.ts';
 import type { DirectoryWriteError } from '../core/directory-refusals.ts';
 import type { DirectoryProvider } from '../ports/directory-provider.ts';
 import { isAdminRole, type Account, type Tenant } from '../core/directory-model.ts';
@@ -54,6 +55,12 @@ export type ChangePasswordError =
 
 export class SessionService {
   constructor(private readonly d: SessionDeps) {}
+
+  /** Saves the language a signed-in person chose (the language switcher): their pages and messages use it. */
+  async saveLanguage(auth: Authenticated, locale: Locale): Promise<void> {
+    if (auth.account.locale === locale) return;
+    await this.d.store.directory.updateAccount(auth.account.id, { locale }, this.d.clock.now());
+  }
 
   /**
    * Same work for unknown, disabled and password-less accounts: one argon2 verification each. A

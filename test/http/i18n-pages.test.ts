@@ -156,6 +156,34 @@ describe('languages on the pages', () => {
     assert.match(page.body, /<h1>Code de sécurité non valide<\/h1>/);
     assert.match(page.body, /<a href="\/reset">cliquez ici<\/a>/);
   });
+
+  it("a signed-in person's choice is saved on the account: their pages and their reset messages follow it", async () => {
+    const password = kit.demo.accounts.find((a) => a.login === USER)!.password;
+    const laptop = new Browser(kit, 'en');
+    await laptop.get('/signin');
+    const signedIn = await laptop.post('/signin', { login: USER, password, next: '/account' });
+    assert.equal(signedIn.statusCode, 303);
+    const switched = await laptop.get('/language?set=es&next=%2Faccount');
+    assert.equal(switched.headers.location, '/account');
+    const account = await kit.app.store.directory.findAccountByLogin(USER);
+    assert.equal(account?.locale, 'es', 'saved on the account');
+
+    // another browser, no language cookie, a German browser: signed in, the saved Spanish wins
+    const phone = new Browser(kit, 'de');
+    assert.equal(htmlTag((await phone.get('/signin')).body), '<html lang="de" dir="ltr">', 'not signed in yet');
+    await phone.post('/signin', { login: USER, password, next: '/account' });
+    assert.equal(htmlTag((await phone.get('/account')).body), '<html lang="es" dir="ltr">');
+
+    // a reset started from a French page: the account's saved language decides the email's
+    const stranger = new Browser(kit, 'fr');
+    await stranger.get('/reset');
+    const started = await stranger.post('/reset', { login: USER, altcha: await solveCaptcha(kit.server) });
+    assert.equal(started.statusCode, 303);
+    assert.equal(htmlTag((await stranger.get(String(started.headers.location))).body), '<html lang="fr" dir="ltr">');
+    await kit.app.outbox.runOnce();
+    const mail = kit.app.devOutbox!.list().find((m) => m.to === USER_EMAIL && m.channel === 'email');
+    assert.equal(mail?.subject, translate('es', 'email.reset.code.subject'));
+  });
 });
 
 describe('the pseudo-locale when enabled', () => {

@@ -69,6 +69,8 @@ export interface AccountsTable {
   must_change_password: number;
   /** The directory's stable id (entryUUID, objectGUID); null for accounts kept in sspr. */
   external_id: string | null;
+  /** The language saved by the signed-in person (core/i18n LOCALES); null: none. Added by 0017. */
+  locale: string | null;
   created_at: number;
   updated_at: number;
 }

@@ -316,5 +316,12 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
       },
     },
     '0016_tenant_looks': tenantLookMigration(dialect),
+    '0017_account_locale': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run against an untyped schema
+      async up(db: Kysely<any>) {
+        // additive (issue 12): the language a signed-in person chose; an older release ignores it
+        await db.schema.alterTable('accounts').addColumn('locale', 'text').execute();
+      },
+    },
   };
 }

@@ -159,6 +159,7 @@ export class SqlDirectoryRepo implements DirectoryRepo {
       password_hash: a.passwordHash,
       must_change_password: a.mustChangePassword ? 1 : 0,
       external_id: a.externalId ?? null,
+      locale: null,
       created_at: a.now,
       updated_at: a.now,
     };
@@ -215,6 +216,7 @@ export class SqlDirectoryRepo implements DirectoryRepo {
     if (patch.enabled !== undefined) set.enabled = patch.enabled ? 1 : 0;
     if (patch.passwordHash !== undefined) set.password_hash = patch.passwordHash;
     if (patch.mustChangePassword !== undefined) set.must_change_password = patch.mustChangePassword ? 1 : 0;
+    if (patch.locale !== undefined) set.locale = patch.locale;
     const row = await this.db.updateTable('accounts').set(set).where('id', '=', id).returningAll().executeTakeFirst();
     return row ? toAccount(row) : null;
   }
@@ -353,6 +355,8 @@ function toAccount(row: Selectable<AccountsTable>): Account {
     passwordHash: row.password_hash,
     mustChangePassword: row.must_change_password === 1,
     externalId: row.external_id,
+    // only when one is saved: accounts without a language look exactly as before
+    ...(row.locale ? { locale: row.locale } : {}),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { MethodKind } from '../../core/contact.ts';
 import { isAdminRole } from '../../core/directory-model.ts';
-import type { ProblemText } from '../../core/ui-text.ts';
 import type { App } from '../../service/app.ts';
 import type { Authenticated } from '../../service/session-service.ts';
 import type { SecurityInfoError } from '../../service/security-info-service.ts';
@@ -9,13 +8,7 @@ import { ERROR_STATUS } from '../errors.ts';
 import { formField, registerForms, requestContext } from '../forms.ts';
 import { sendHtml } from '../send-html.ts';
 import { requireSignedIn } from './session.ts';
-import {
-  ConfirmCodePage,
-  confirmedNotice,
-  MethodFormPage,
-  SECURITY_TEXT,
-  SecurityInfoPage,
-} from './security-info-views.tsx';
+import { ConfirmCodePage, MethodFormPage, SecurityInfoPage, type SecurityProblemId } from './security-info-views.tsx';
 
 /**
  * "My security info" pages: /account/security (both methods, masked), /account/security/{kind}
@@ -56,7 +49,7 @@ async function securityInfoPages(fastify: FastifyInstance, options: { app: App }
   const { app } = options;
   const { csrfCheck } = await registerForms(fastify, app, async (request, reply) => {
     if (!request.auth) return reply.redirect('/signin?next=%2Faccount%2Fsecurity', 303);
-    return showOverview(request, reply, request.auth, 403, SECURITY_TEXT.problems.csrf_invalid);
+    return showOverview(request, reply, request.auth, 403, 'csrf_invalid');
   });
   const post = { preHandler: [csrfCheck.preHandler, requireSignedIn] };
 
@@ -65,7 +58,7 @@ async function securityInfoPages(fastify: FastifyInstance, options: { app: App }
     reply: FastifyReply,
     auth: Authenticated,
     status: number,
-    problem: ProblemText | null,
+    problem: SecurityProblemId | null,
   ) {
     const query = (request.query ?? {}) as Record<string, unknown>;
     const overview = await app.securityInfo.overview(auth);
@@ -77,9 +70,8 @@ async function securityInfoPages(fastify: FastifyInstance, options: { app: App }
         overview,
         isAdmin: isAdminRole(auth.account.role),
         review: query.review === '1',
-        notice: done ? confirmedNotice(done, overview[done]) : null,
+        confirmed: done,
         problem,
-        now: app.clock.now(),
       }),
       status,
     );
@@ -91,7 +83,7 @@ async function securityInfoPages(fastify: FastifyInstance, options: { app: App }
     kind: MethodKind,
     value: string,
     status: number,
-    problem: ProblemText | null,
+    problem: SecurityProblemId | null,
   ) {
     const overview = await app.securityInfo.overview(auth);
     return sendHtml(
@@ -106,14 +98,14 @@ async function securityInfoPages(fastify: FastifyInstance, options: { app: App }
     auth: Authenticated,
     kind: MethodKind,
     status: number,
-    problem: ProblemText | null,
-    notice: string | null,
+    problem: SecurityProblemId | null,
+    resent = false,
   ) {
     const pending = await app.securityInfo.pending(auth, kind);
     if (!pending) return reply.redirect(`/account/security/${kind}`, 303);
     return sendHtml(
       reply,
-      ConfirmCodePage({ csrf: reply.generateCsrf(), pending, problem, notice, now: app.clock.now() }),
+      ConfirmCodePage({ csrf: reply.generateCsrf(), pending, problem, resent, now: app.clock.now() }),
       status,
     );
   }
@@ -136,7 +128,7 @@ async function securityInfoPages(fastify: FastifyInstance, options: { app: App }
     const result = await app.securityInfo.startChange(auth, kind, value, requestContext(request));
     if (!result.ok) {
       if (result.waitMs) void reply.header('retry-after', String(Math.ceil(result.waitMs / 1000)));
-      return showForm(reply, auth, kind, value, statusOf(result.error), SECURITY_TEXT.problems[result.error]);
+      return showForm(reply, auth, kind, value, statusOf(result.error), result.error);
     }
     return reply.redirect(`/account/security/${kind}/confirm`, 303);
   });
@@ -148,7 +140,7 @@ async function securityInfoPages(fastify: FastifyInstance, options: { app: App }
     const result = await app.securityInfo.startReconfirm(auth, kind, requestContext(request));
     if (!result.ok) {
       if (result.waitMs) void reply.header('retry-after', String(Math.ceil(result.waitMs / 1000)));
-      return showOverview(request, reply, auth, statusOf(result.error), SECURITY_TEXT.problems[result.error]);
+      return showOverview(request, reply, auth, statusOf(result.error), result.error);
     }
     return reply.redirect(`/account/security/${kind}/confirm`, 303);
   });
@@ -157,7 +149,7 @@ async function securityInfoPages(fastify: FastifyInstance, options: { app: App }
     const kind = kindOf(request);
     if (!kind) return reply.callNotFound();
     const resent = (request.query as Record<string, unknown>)?.resent === '1';
-    return showConfirm(reply, request.auth!, kind, 200, null, resent ? SECURITY_TEXT.confirm.resent : null);
+    return showConfirm(reply, request.auth!, kind, 200, null, resent);
   });
 
   fastify.post('/account/security/:kind/confirm', post, async (request, reply) => {
@@ -171,11 +163,11 @@ async function securityInfoPages(fastify: FastifyInstance, options: { app: App }
       requestContext(request),
     );
     if (!result.ok) {
-      const problem = SECURITY_TEXT.problems[result.error];
+      const problem = result.error;
       const pending = await app.securityInfo.pending(auth, kind);
       // nothing left to confirm in this session: back to the start, with the reason
       if (!pending) return showForm(reply, auth, kind, '', 400, problem);
-      return showConfirm(reply, auth, kind, 400, problem, null);
+      return showConfirm(reply, auth, kind, 400, problem);
     }
     return reply.redirect(`/account/security?done=${kind}`, 303);
   });
@@ -188,7 +180,7 @@ async function securityInfoPages(fastify: FastifyInstance, options: { app: App }
     if (!result.ok) {
       if (result.error === 'nothing_pending') return reply.redirect(`/account/security/${kind}`, 303);
       if (result.waitMs) void reply.header('retry-after', String(Math.ceil(result.waitMs / 1000)));
-      return showConfirm(reply, auth, kind, statusOf(result.error), SECURITY_TEXT.problems[result.error], null);
+      return showConfirm(reply, auth, kind, statusOf(result.error), result.error);
     }
     return reply.redirect(`/account/security/${kind}/confirm?resent=1`, 303);
   });

@@ -213,6 +213,6 @@ export class CodeSender {
 }
 
 /** A reset message's language: the account's saved one, else the page's, else the tenant's default (docs/i18n.md). */
-function localeOf(_ctx: Ctx, page: UiLocale | null | undefined): UiLocale {
-  return messageLocale({ page: page ?? null });
+function localeOf(ctx: Ctx, page: UiLocale | null | undefined): UiLocale {
+  return messageLocale({ saved: ctx.account?.locale ?? null, page: page ?? null });
 }

@@ -26,7 +26,7 @@ export async function queueCode(
   /** The language of the page that asked for the code (docs/i18n.md). */
   locale: UiLocale | null = null,
 ): Promise<void> {
-  const lang = messageLocale({ page: locale });
+  const lang = messageLocale({ saved: auth.account.locale ?? null, page: locale });
   const minutes = Math.max(1, Math.round((expiresAt - now) / 60_000));
   const base = { tenantId: auth.tenant.id, accountId: auth.account.id, expiresAt, codeId, now, to };
   if (kind === 'email') {
