@@ -39,6 +39,8 @@ import { DirectoryHealth } from './service/directory-health.ts';
 import { DirectorySettingsService } from './service/directory-settings-service.ts';
 import { DoctorService } from './service/doctor-service.ts';
 import { DEFAULT_SIGNIN_POLICY } from './core/signin-policy.ts';
+import { SharpLogoImages } from './adapters/image/sharp-logo-images.ts';
+import { TenantLookService } from './service/tenant-look-service.ts';
 import { SqlLimiter } from './adapters/sql-limiter.ts';
 import { RedisLimiter } from './adapters/redis-limiter.ts';
 import { PgOutboxListener } from './adapters/sql/pg-outbox-listener.ts';
@@ -234,6 +236,8 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     outbox,
   });
 
+  const looks = new TenantLookService({ store, clock, images: new SharpLogoImages() });
+
   const resetPolicy: ResetPolicy = {
     ...DEFAULT_RESET_POLICY,
     codeTtlMs: config.code_ttl_ms,
@@ -401,6 +405,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     support,
     operators,
     accounts: new AccountLookup({ directory: store.directory }),
+    looks,
     directoryHealth,
     directorySettings,
     doctor: new DoctorService({

@@ -103,6 +103,12 @@ export const ERROR_CODES = {
   import_format_unknown: 'The import file’s format is not CSV or JSON Lines.',
   invalid_directory_settings: 'The directory settings are refused (each problem is named, one per line).',
   directory_not_configured: 'The organisation keeps its passwords in sspr: it has no directory settings.',
+  look_invalid:
+    'The organisation’s look is refused (each field’s problem is named, e.g. a colour without AA contrast).',
+  host_taken: 'Another organisation already uses that address (host) for its look.',
+  logo_empty: 'The logo upload is empty.',
+  logo_too_large: 'The logo upload is larger than 256 KiB.',
+  logo_not_image: 'The logo upload is not a PNG or JPEG image that decodes (SVG and other formats are refused).',
 
   // ---- help requests and support tickets ---------------------------------------------------
   message_missing: 'The help request has no message.',

@@ -98,6 +98,11 @@ export const ERROR_STATUS = {
   import_format_unknown: 400,
   invalid_directory_settings: 400,
   directory_not_configured: 404,
+  look_invalid: 400,
+  host_taken: 409,
+  logo_empty: 400,
+  logo_too_large: 413,
+  logo_not_image: 415,
 
   message_missing: 400,
   message_too_long: 400,

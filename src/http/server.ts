@@ -15,6 +15,7 @@ import { classifyError, sendError } from './errors.ts';
 import { registerSupportReferences } from './support-reference.ts';
 import { sendHtml } from './send-html.ts';
 import { registerI18n } from './i18n-plugin.ts';
+import { registerLook } from './look-plugin.ts';
 import { DevOutboxPage } from './views/dev-outbox-page.tsx';
 import { resetApiPlugin } from './api/reset-api-plugin.ts';
 import { resetPagesPlugin } from './reset/pages-plugin.ts';
@@ -291,6 +292,7 @@ export async function buildServer(app: App, options: BuildServerOptions = {}): P
   // request.i18n (the page's language) and GET /language (the switcher); after the sessions, so
   // that a signed-in person's saved language is known (request.auth)
   await registerI18n(fastify, app);
+  await registerLook(fastify, app); // request.i18n.look: the tenant's look (session's tenant, else the host's)
   await fastify.register(securityInfoPlugin, { app }); // before the account pages: its /account prompt hook is root-level
   await fastify.register(accountPlugin, { app });
   await fastify.register(resetApiPlugin, { app });

@@ -19,6 +19,7 @@ import type { HelpRequestService } from './help-request-service.ts';
 import type { SupportService } from './support-service.ts';
 import type { OperatorService } from './operator-service.ts';
 import type { ResetPolicy } from '../core/reset-policy.ts';
+import type { TenantLookService } from './tenant-look-service.ts';
 import type { AccountLookup } from './account-lookup.ts';
 import type { DirectoryHealth } from './directory-health.ts';
 import type { DirectorySettingsService } from './directory-settings-service.ts';
@@ -90,6 +91,8 @@ export interface App {
   readonly support: SupportService;
   /** Operator accounts (`sspr operator add`) and their sessions. */
   readonly operators: OperatorService;
+  /** Each tenant's look and words: display name, logo, colour, host, start notes (set by admins; read by pages and emails). */
+  readonly looks: TenantLookService;
   /** Small reads beside the use cases: an actor's name, an account's methods. */
   readonly accounts: AccountLookup;
   /** Whether each tenant's directory answers (for `/readyz`; a short timeout, reused a few seconds). */

@@ -51,6 +51,13 @@ export const ADMIN_API_ERRORS = {
     message:
       'The organisation keeps its passwords in sspr: there is no directory to check. Save settings first (PUT /directory).',
   },
+  look_invalid: { message: 'The look was not saved; the message names each problem.' },
+  host_taken: { message: 'Another organisation already uses this address.' },
+  logo_empty: { message: 'The body is empty: send the PNG or JPEG file as the body.' },
+  logo_too_large: { message: 'The logo is larger than 256 KiB: save a smaller PNG or JPEG.' },
+  logo_not_image: {
+    message: 'The logo must be a PNG or JPEG image that opens (SVG and other formats are not accepted).',
+  },
 } as const satisfies Partial<Record<ErrorCode, { message: string }>>;
 
 export type AdminApiErrorCode = keyof typeof ADMIN_API_ERRORS;

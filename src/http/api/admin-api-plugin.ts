@@ -8,6 +8,7 @@ import type { App } from '../../service/app.ts';
 import type { RequestContext } from '../../service/request-context.ts';
 import { ErrorBodySchema } from './reset-api-schemas.ts';
 import { directorySettingsApiRoutes } from './directory-settings-api.ts';
+import { lookApiRoutes } from './look-api.ts';
 import { ADMIN_ERROR_DESCRIPTIONS, adminApiCode, sendAdminApiError } from './admin-api-errors.ts';
 import {
   AdminAuditPageSchema,
@@ -346,6 +347,9 @@ export async function adminApiRoutes(instance: FastifyInstance, options: { app: 
 
   // ---- directory settings (directory-settings-api.ts) -------------------------------------
   await directorySettingsApiRoutes(instance, app);
+
+  // ---- look and words (look-api.ts) -------------------------------------------------------
+  await lookApiRoutes(instance, app);
 
   // ---- audit log ------------------------------------------------------------------------
 

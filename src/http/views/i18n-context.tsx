@@ -12,6 +12,18 @@ export interface PageI18n extends I18n {
   readonly path: string;
   /** The locales the switcher offers (the pseudo-locale only when enabled). */
   readonly offered: readonly UiLocale[];
+  /** The tenant's look, when the page belongs to a tenant (signed in, or known from the address). */
+  readonly look?: PageLook;
+}
+
+/** What the page shell shows of a tenant's look (http/look-plugin.ts builds it). */
+export interface PageLook {
+  readonly displayName: string | null;
+  readonly logo: { readonly src: string; readonly width: number; readonly height: number } | null;
+  /** The same-origin stylesheet with the tenant's colour. */
+  readonly stylesheet: string | null;
+  /** The start page's note in the page's language. */
+  readonly startNote: string | null;
 }
 
 export function pageI18n(locale: UiLocale = 'en', path = '/', pseudo = false): PageI18n {

@@ -59,17 +59,23 @@ export function Layout(props: LayoutProps): VNode {
   return <PageShell {...props} />;
 }
 
+/** The pages where a tenant's start note shows (the start of a reset, and sign-in). */
+export const START_PATHS: ReadonlySet<string> = new Set(['/reset', '/signin']);
+
 function PageShell({ title, children, refreshSeconds, stylesheets, scripts }: LayoutProps): VNode {
-  const { t, locale, dir } = useI18n();
+  const { t, locale, dir, look, path } = useI18n();
+  const name = look?.displayName ?? PRODUCT_NAME;
+  const note = look?.startNote && START_PATHS.has(path) ? look.startNote : null;
   return (
     <html lang={locale} dir={dir}>
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         {refreshSeconds ? <meta http-equiv="refresh" content={String(refreshSeconds)} /> : null}
-        <title>{`${title} · ${PRODUCT_NAME}`}</title>
+        <title>{`${title} · ${name}`}</title>
         <link rel="icon" href={FAVICON_HREF} type="image/svg+xml" />
         <link rel="stylesheet" href={STYLESHEET_HREF} />
+        {look?.stylesheet ? <link rel="stylesheet" href={look.stylesheet} /> : null}
         {stylesheets?.map((href) => (
           <link key={href} rel="stylesheet" href={href} />
         ))}
@@ -83,12 +89,16 @@ function PageShell({ title, children, refreshSeconds, stylesheets, scripts }: La
         </a>
         <header class="site-header">
           <a class="brand" href="/">
-            {PRODUCT_NAME}
+            {look?.logo ? (
+              <img class="tenant-logo" src={look.logo.src} width={look.logo.width} height={look.logo.height} alt="" />
+            ) : null}
+            {name}
           </a>
           <span class="tagline">{t('layout.tagline')}</span>
           <LanguageSwitcher />
         </header>
         <main id="main" tabIndex={-1}>
+          {note ? <p class="tenant-note">{note}</p> : null}
           {children}
         </main>
       </body>

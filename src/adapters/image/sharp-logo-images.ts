@@ -1,0 +1,34 @@
+import sharp from 'sharp';
+import { err, ok, type Result } from '../../core/result.ts';
+import { LOGO_BOX, type LogoFormat } from '../../core/tenant-look.ts';
+import type { LogoImages, ReencodedLogo } from '../../ports/logo-images.ts';
+
+/** Decoding stops beyond this many pixels (a small file can claim a huge image: a decompression bomb). */
+const MAX_INPUT_PIXELS = 4096 * 4096;
+
+const NOT_IMAGE = 'The logo must be a PNG or JPEG image that opens (this one could not be read).';
+
+/**
+ * Logos through sharp (libvips, in libuv's thread pool: off the event loop): decoded strictly as
+ * the format the bytes claim, turned upright by their EXIF orientation, fitted into 480×160
+ * (never enlarged), and written as a new 8-bit PNG. sharp writes no metadata unless asked, so
+ * EXIF, ICC comments, text chunks and anything hidden after the image are gone.
+ */
+export class SharpLogoImages implements LogoImages {
+  async reencode(bytes: Uint8Array, format: LogoFormat): Promise<Result<ReencodedLogo, 'logo_not_image'>> {
+    try {
+      const input = sharp(bytes, { failOn: 'error', limitInputPixels: MAX_INPUT_PIXELS, animated: false });
+      const meta = await input.metadata();
+      if (meta.format !== format || (meta.pages ?? 1) > 1) return err('logo_not_image', NOT_IMAGE);
+      const { data, info } = await input
+        .rotate()
+        .resize({ width: LOGO_BOX.width, height: LOGO_BOX.height, fit: 'inside', withoutEnlargement: true })
+        .png({ compressionLevel: 9 })
+        .toBuffer({ resolveWithObject: true });
+      return ok({ png: new Uint8Array(data), width: info.width, height: info.height });
+    } catch {
+      // libvips refuses what it cannot decode (truncated, corrupt, over the pixel limit)
+      return err('logo_not_image', NOT_IMAGE);
+    }
+  }
+}

@@ -1,0 +1,211 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { LightMyRequestResponse } from 'fastify';
+import sharp from 'sharp';
+import type { ApiScope } from '../../src/core/admin-rules.ts';
+import type { Tenant } from '../../src/core/directory-model.ts';
+import { LOGO_MAX_BYTES } from '../../src/core/tenant-look.ts';
+import { ADMIN_API_PREFIX } from '../../src/http/api/admin-api-plugin.ts';
+import { createPagesKit, solveCaptcha, TestBrowser, type PagesKit } from './reset-pages-kit.ts';
+import { EXPECTED_SECURITY_HEADERS } from './server-kit.ts';
+
+/**
+ * A tenant's look and words over HTTP (issue 12, item 6): the admin API round trip (refused
+ * colour, SVG, garbage and oversized logos), the logo and stylesheet sspr serves, and the pages:
+ * the look shows where the address names the tenant, never on the generic address, and never
+ * because of a typed login.
+ */
+let kit: PagesKit;
+let contoso: Tenant;
+const HOST = 'reset.contoso.example';
+
+before(async () => {
+  kit = await createPagesKit();
+  const c = await kit.app.directory.getTenantByName('Contoso Demo');
+  assert.ok(c.ok);
+  contoso = c.value;
+});
+after(async () => {
+  await kit.close();
+});
+
+async function key(scopes: ApiScope[]): Promise<string> {
+  const r = await kit.app.apiKeys.create({ tenantId: contoso.id, name: 'look', scopes, expiresAt: null, by: 'cli' });
+  assert.ok(r.ok);
+  return r.value.token;
+}
+
+function call(
+  token: string,
+  method: 'GET' | 'PUT' | 'DELETE',
+  url: string,
+  body?: unknown,
+  contentType = 'application/json',
+): Promise<LightMyRequestResponse> {
+  const raw = body instanceof Uint8Array;
+  return kit.server.inject({
+    method,
+    url: `${ADMIN_API_PREFIX}${url}`,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': contentType }) },
+    ...(body === undefined ? {} : { payload: raw ? Buffer.from(body) : JSON.stringify(body) }),
+  });
+}
+
+function page(url: string, host?: string): Promise<LightMyRequestResponse> {
+  return kit.server.inject({ method: 'GET', url, headers: { accept: 'text/html', ...(host ? { host } : {}) } });
+}
+
+describe('tenant look: admin API, logo, pages', () => {
+  let writer = '';
+  let logoUrl = '';
+
+  test('GET → empty; PUT saves the words, audited; a colour without AA contrast is refused with its ratios', async () => {
+    writer = await key(['directory:read', 'directory:write', 'audit:read']);
+    const empty = await call(writer, 'GET', '/look');
+    assert.equal(empty.statusCode, 200, empty.body);
+    assert.deepEqual(empty.json(), { displayName: null, primaryColour: null, host: null, startNotes: {}, logo: null });
+
+    const saved = await call(writer, 'PUT', '/look', {
+      displayName: 'Contoso IT',
+      primaryColour: '#0B57D0',
+      host: HOST,
+      startNotes: { en: 'Stuck? Call the IT desk on 1234.', de: 'Hilfe? Rufen Sie 1234 an.' },
+    });
+    assert.equal(saved.statusCode, 200, saved.body);
+    assert.equal(saved.json().primaryColour, '#0b57d0');
+    assert.deepEqual((await call(writer, 'GET', '/look')).json(), saved.json());
+
+    const grey = await call(writer, 'PUT', '/look', { primaryColour: '#777777', displayName: 'Changed' });
+    assert.equal(grey.statusCode, 400);
+    const error = grey.json().error as { code: string; message: string };
+    assert.equal(error.code, 'look_invalid');
+    assert.match(error.message, /primaryColour: .*4\.4:1 with white text and 3\.8:1 with dark text.*4\.5:1/);
+    assert.equal((await call(writer, 'GET', '/look')).json().displayName, 'Contoso IT', 'nothing saved');
+
+    const audit = await call(writer, 'GET', '/audit?type=admin.look_updated');
+    assert.equal(audit.statusCode, 200, audit.body);
+    const events = audit.json().events as { actor: string; details: Record<string, string> }[];
+    assert.equal(events.length, 1);
+    assert.match(events[0]!.actor, /^api_key:/);
+    assert.match(events[0]!.details.changed!, /displayName primaryColour host startNotes\.en startNotes\.de/);
+  });
+
+  test('a key without directory:write may read but not change the look', async () => {
+    const reader = await key(['directory:read']);
+    assert.equal((await call(reader, 'GET', '/look')).statusCode, 200);
+    const put = await call(reader, 'PUT', '/look', { displayName: 'Nope' });
+    assert.equal(put.statusCode, 403);
+    assert.equal(put.json().error.code, 'scope_missing');
+    const none = await key(['users:read']);
+    assert.equal((await call(none, 'GET', '/look')).statusCode, 403);
+  });
+
+  test('logo: a PNG is re-encoded (fitted into 480×160, metadata gone) and served by sspr with strict headers', async () => {
+    const original = await sharp({ create: { width: 1200, height: 300, channels: 4, background: '#0b57d0' } })
+      .png()
+      .withMetadata({ exif: { IFD0: { Copyright: 'EXIF-SECRET-MARKER' } } })
+      .toBuffer();
+    assert.ok(original.includes('EXIF-SECRET-MARKER'));
+    const r = await call(writer, 'PUT', '/look/logo', new Uint8Array(original), 'image/png');
+    assert.equal(r.statusCode, 200, r.body);
+    const logo = r.json().logo as { url: string; width: number; height: number };
+    assert.deepEqual([logo.width, logo.height], [480, 120]);
+    assert.match(logo.url, new RegExp(`^/brand/${contoso.id}/logo-[0-9a-f]{64}\\.png$`));
+    logoUrl = logo.url;
+
+    const served = await page(logoUrl);
+    assert.equal(served.statusCode, 200);
+    assert.equal(served.headers['content-type'], 'image/png');
+    assert.equal(served.headers['x-content-type-options'], 'nosniff');
+    assert.match(String(served.headers['cache-control']), /immutable/);
+    for (const [name, value] of Object.entries(EXPECTED_SECURITY_HEADERS))
+      assert.equal(served.headers[name], value, name);
+    assert.ok(!served.rawPayload.includes('EXIF-SECRET-MARKER'), 'metadata stripped');
+    const meta = await sharp(served.rawPayload).metadata();
+    assert.deepEqual([meta.format, meta.width, meta.height, meta.exif], ['png', 480, 120, undefined]);
+    // a JPEG is accepted too (and becomes a PNG)
+    const jpeg = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#ffcc00' } })
+      .jpeg()
+      .toBuffer();
+    const j = await call(writer, 'PUT', '/look/logo', new Uint8Array(jpeg), 'image/jpeg');
+    assert.equal(j.statusCode, 200, j.body);
+    assert.equal((await page(logoUrl)).statusCode, 404, 'the old logo address is gone');
+    logoUrl = j.json().logo.url;
+    assert.equal((await page(logoUrl)).headers['content-type'], 'image/png');
+  });
+
+  test('logo: SVG, garbage behind PNG magic bytes, a wrong media type and oversized uploads are refused', async () => {
+    const before = (await call(writer, 'GET', '/look')).json().logo;
+    const svg = new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>');
+    for (const type of ['image/png', 'application/octet-stream']) {
+      const r = await call(writer, 'PUT', '/look/logo', svg, type);
+      assert.equal(r.statusCode, 415, r.body);
+      assert.equal(r.json().error.code, 'logo_not_image');
+    }
+    const svgType = await call(writer, 'PUT', '/look/logo', svg, 'image/svg+xml');
+    assert.equal(svgType.statusCode, 415);
+    const garbage = new Uint8Array(2000);
+    garbage.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    const g = await call(writer, 'PUT', '/look/logo', garbage, 'image/png');
+    assert.equal(g.statusCode, 415, g.body);
+    assert.equal(g.json().error.code, 'logo_not_image');
+    const big = new Uint8Array(LOGO_MAX_BYTES + 1);
+    big.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    const b = await call(writer, 'PUT', '/look/logo', big, 'image/png');
+    assert.equal(b.statusCode, 413);
+    assert.equal(b.json().error.code, 'logo_too_large');
+    assert.match(b.json().error.message, /256 KiB/);
+    const huge = await call(writer, 'PUT', '/look/logo', new Uint8Array(LOGO_MAX_BYTES * 3), 'image/png');
+    assert.equal(huge.statusCode, 413);
+    assert.deepEqual((await call(writer, 'GET', '/look')).json().logo, before, 'the logo did not change');
+  });
+
+  test('pages at the tenant’s address show its name, logo, colour and start note; the generic address does not', async () => {
+    const known = await page('/reset', HOST);
+    assert.equal(known.statusCode, 200);
+    assert.match(
+      known.body,
+      /<a class="brand" href="\/"><img class="tenant-logo" src="\/brand\/[^"]+\/logo-[0-9a-f]{64}\.png" width="64" height="64" alt(?:="")?\/>Contoso IT<\/a>/,
+    );
+    assert.match(known.body, /<title>[^<]* · Contoso IT<\/title>/);
+    assert.match(known.body, /<p class="tenant-note">Stuck\? Call the IT desk on 1234\.<\/p>/);
+    const sheet = /<link rel="stylesheet" href="(\/brand\/[^"]+\/look-[0-9a-f]{16}\.css)"\/>/.exec(known.body);
+    assert.ok(sheet, 'the tenant stylesheet is linked');
+    assert.doesNotMatch(known.body, /style=/, 'no inline style (the CSP forbids it)');
+    const css = await page(sheet[1]!);
+    assert.equal(css.statusCode, 200);
+    assert.match(String(css.headers['content-type']), /^text\/css/);
+    assert.match(css.body, /--brand:#0b57d0;--brand-fg:#ffffff/);
+    // the note in the page's language; none on pages other than the start pages
+    const german = await kit.server.inject({
+      method: 'GET',
+      url: '/reset',
+      headers: { host: HOST, 'accept-language': 'de' },
+    });
+    assert.match(german.body, /Hilfe\? Rufen Sie 1234 an\./);
+    const help = await page('/help', HOST);
+    if (help.statusCode === 200) assert.doesNotMatch(help.body, /tenant-note/);
+
+    for (const host of [undefined, 'localhost:3000', 'other.example']) {
+      const generic = await page('/reset', host);
+      assert.equal(generic.statusCode, 200);
+      assert.doesNotMatch(generic.body, /Contoso IT|tenant-logo|tenant-note|\/brand\//, `host ${host}`);
+    }
+  });
+
+  test('a typed login never brings its tenant’s look to the generic address', async () => {
+    const b = new TestBrowser(kit.server);
+    await b.get('/reset');
+    const started = await b.post('/reset', { login: 'user@contoso.example', altcha: await solveCaptcha(kit.server) });
+    const next = started.statusCode === 303 ? await b.follow(started) : started;
+    assert.equal(next.statusCode, 200);
+    assert.doesNotMatch(next.body, /Contoso IT|tenant-logo|\/brand\//);
+  });
+
+  test('removing the logo: pages show none, the address is gone', async () => {
+    const r = await call(writer, 'DELETE', '/look/logo');
+    assert.equal(r.statusCode, 200);
+    assert.equal(r.json().logo, null);
+    assert.equal((await page(logoUrl)).statusCode, 404);
+  });
+});
