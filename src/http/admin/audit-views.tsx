@@ -2,7 +2,6 @@ import type { VNode } from 'preact';
 import {
   AUDIT_EVENT_LABELS,
   AUDIT_EXPORT_MAX_ROWS,
-  describeActor,
   eventTypeOptions,
   filterQuery,
   formatDetails,
@@ -12,39 +11,41 @@ import {
 } from '../../core/audit-view.ts';
 import type { AuditRow } from '../../ports/insights-store.ts';
 import { Layout } from '../views/layout.tsx';
+import type { MessageId, Translate } from '../../core/i18n.ts';
+import { useT } from '../views/i18n-context.tsx';
 import { AdminLayout } from './admin-layout.tsx';
+import { richText } from '../views/rich-text.tsx';
 
-/** Words of the audit log viewer (one place). */
-export const AUDIT_TEXT = {
-  title: 'Audit log',
-  intro:
-    'Every step of every reset, sign-in and administrator action in your organisation, newest first. Times are in UTC. The log never holds codes, links or passwords.',
-  filters: 'Filter events',
-  from: 'From (date, UTC)',
-  to: 'To (date, UTC, included)',
-  account: 'Account (user ID)',
-  accountHint: 'The full user ID, like name@company.com.',
-  type: 'Event type',
-  anyType: 'Any event type',
-  outcome: 'Outcome',
-  outcomeHint: 'For example ok, mismatch, expired, blocked.',
-  apply: 'Apply filters',
-  clear: 'Clear filters',
-  exportHeading: 'Export',
-  exportText: `Download the events matching these filters, newest first (at most ${AUDIT_EXPORT_MAX_ROWS.toLocaleString('en-GB')} events; narrow the dates for more):`,
-  csv: 'CSV (spreadsheet)',
-  json: 'JSON',
-  columns: ['Time (UTC)', 'Who', 'Event', 'Outcome', 'Account', 'IP address', 'Details'],
-  none: 'No events match these filters.',
-  accountUnknown: 'There is no account with this user ID in your organisation.',
-  newer: 'Newest events',
-  older: 'Older events',
-  problems: {
-    from_invalid: 'The “From” date is not a date like 2024-05-01; it was ignored.',
-    to_invalid: 'The “To” date is not a date like 2024-05-31; it was ignored.',
-    range_reversed: 'The “From” date is after the “To” date, so no event can match.',
-  } satisfies Record<AuditFilterProblem, string>,
-} as const;
+/** The filter problems, in the page's language (`admin.audit.problem.<code>`). */
+const PROBLEM_IDS = {
+  from_invalid: 'admin.audit.problem.from_invalid',
+  to_invalid: 'admin.audit.problem.to_invalid',
+  range_reversed: 'admin.audit.problem.range_reversed',
+} as const satisfies Record<AuditFilterProblem, MessageId>;
+
+const COLUMN_IDS = [
+  'admin.audit.column.time',
+  'admin.audit.column.who',
+  'admin.audit.column.event',
+  'admin.audit.column.outcome',
+  'admin.audit.column.account',
+  'admin.audit.column.ip',
+  'admin.audit.column.details',
+] as const satisfies readonly MessageId[];
+
+/** An event type's words (`admin.audit.event.<type>`), or null for a type without any (shown by its id). */
+function eventLabel(t: Translate, type: string): string | null {
+  return Object.hasOwn(AUDIT_EVENT_LABELS, type) ? t(`admin.audit.event.${type}` as MessageId) : null;
+}
+
+/** Who acted, in words (as `describeActor`, in the page's language). */
+function actorText(t: Translate, actor: string, actorLogin: string | null): string {
+  if (actor === 'self') return t('admin.audit.actor.self');
+  if (actor === 'system') return t('admin.audit.actor.system');
+  if (actor === 'cli') return t('admin.audit.actor.cli');
+  if (actor.startsWith('admin:') && actorLogin) return t('admin.audit.actor.admin', { login: actorLogin });
+  return actor;
+}
 
 export interface AuditPageProps {
   readonly tenantName: string;
@@ -60,27 +61,40 @@ export interface AuditPageProps {
   readonly nextCursor: number | null;
 }
 
+/** `/admin/audit` in the request's language (a component: it may be called as a function). */
 export function AuditPage(p: AuditPageProps): VNode {
-  const t = AUDIT_TEXT;
+  return <AuditView {...p} />;
+}
+
+function AuditView(p: AuditPageProps): VNode {
+  const t = useT();
   const filtered = Object.values(p.input).some((v) => v !== '');
+  const title = t('admin.audit.title');
+  const caption = filtered
+    ? p.paged
+      ? t('admin.audit.caption.filteredOlder')
+      : t('admin.audit.caption.filtered')
+    : p.paged
+      ? t('admin.audit.caption.allOlder')
+      : t('admin.audit.caption.all');
   return (
-    <AdminLayout title={t.title} section="/admin/audit" tenantName={p.tenantName} activeAdmins={p.activeAdmins}>
-      <h1>{t.title}</h1>
-      <p>{t.intro}</p>
+    <AdminLayout title={title} section="/admin/audit" tenantName={p.tenantName} activeAdmins={p.activeAdmins}>
+      <h1>{title}</h1>
+      <p>{t('admin.audit.intro')}</p>
       {p.problems.length > 0 ? (
         <div class="problem notice" role="alert" id="filter-problem">
           <ul>
             {p.problems.map((code) => (
-              <li key={code}>{t.problems[code]}</li>
+              <li key={code}>{t(PROBLEM_IDS[code])}</li>
             ))}
           </ul>
         </div>
       ) : null}
       <form method="get" action="/admin/audit" class="audit-filters" aria-labelledby="filters-heading">
-        <h2 id="filters-heading">{t.filters}</h2>
+        <h2 id="filters-heading">{t('admin.audit.filters')}</h2>
         <div class="filter-grid">
           <div class="field">
-            <label for="from">{t.from}</label>
+            <label for="from">{t('admin.audit.from')}</label>
             <input
               id="from"
               name="from"
@@ -90,7 +104,7 @@ export function AuditPage(p: AuditPageProps): VNode {
             />
           </div>
           <div class="field">
-            <label for="to">{t.to}</label>
+            <label for="to">{t('admin.audit.to')}</label>
             <input
               id="to"
               name="to"
@@ -100,7 +114,7 @@ export function AuditPage(p: AuditPageProps): VNode {
             />
           </div>
           <div class="field">
-            <label for="account">{t.account}</label>
+            <label for="account">{t('admin.audit.account')}</label>
             <input
               id="account"
               name="account"
@@ -108,26 +122,30 @@ export function AuditPage(p: AuditPageProps): VNode {
               inputMode="email"
               autocomplete="off"
               spellcheck={false}
+              dir="ltr"
               value={p.input.account}
               aria-describedby="account-hint"
             />
             <span class="hint" id="account-hint">
-              {t.accountHint}
+              {t('admin.audit.accountHint')}
             </span>
           </div>
           <div class="field">
-            <label for="type">{t.type}</label>
+            <label for="type">{t('admin.audit.type')}</label>
             <select id="type" name="type">
-              <option value="">{t.anyType}</option>
-              {eventTypeOptions(p.input.type ? [...p.types, p.input.type] : p.types).map((o) => (
-                <option key={o.value} value={o.value} selected={o.value === p.input.type}>
-                  {o.label}
-                </option>
-              ))}
+              <option value="">{t('admin.audit.anyType')}</option>
+              {eventTypeOptions(p.input.type ? [...p.types, p.input.type] : p.types).map(({ value }) => {
+                const label = eventLabel(t, value);
+                return (
+                  <option key={value} value={value} selected={value === p.input.type}>
+                    {label ? t('admin.audit.eventOption', { label, type: value }) : value}
+                  </option>
+                );
+              })}
             </select>
           </div>
           <div class="field">
-            <label for="outcome">{t.outcome}</label>
+            <label for="outcome">{t('admin.audit.outcome')}</label>
             <input
               id="outcome"
               name="outcome"
@@ -138,7 +156,7 @@ export function AuditPage(p: AuditPageProps): VNode {
               aria-describedby="outcome-hint"
             />
             <span class="hint" id="outcome-hint">
-              {t.outcomeHint}
+              {t('admin.audit.outcomeHint')}
             </span>
             <datalist id="outcome-list">
               {p.outcomes.map((o) => (
@@ -148,49 +166,46 @@ export function AuditPage(p: AuditPageProps): VNode {
           </div>
         </div>
         <div class="button-row">
-          <button type="submit">{t.apply}</button>
+          <button type="submit">{t('admin.audit.apply')}</button>
           {filtered ? (
             <a class="button secondary" href="/admin/audit">
-              {t.clear}
+              {t('admin.audit.clear')}
             </a>
           ) : null}
         </div>
       </form>
 
-      <h2 id="export-heading">{t.exportHeading}</h2>
-      <p>{t.exportText}</p>
+      <h2 id="export-heading">{t('admin.audit.exportHeading')}</h2>
+      <p>{t('admin.audit.exportText', { max: AUDIT_EXPORT_MAX_ROWS })}</p>
       <ul class="links" aria-labelledby="export-heading">
         <li>
           <a href={`/admin/audit/export.csv${filterQuery(p.input)}`} download>
-            {t.csv}
+            {t('admin.audit.csv')}
           </a>
         </li>
         <li>
           <a href={`/admin/audit/export.json${filterQuery(p.input)}`} download>
-            {t.json}
+            {t('admin.audit.json')}
           </a>
         </li>
       </ul>
 
-      <h2 id="events-heading">Events</h2>
+      <h2 id="events-heading">{t('admin.audit.events')}</h2>
       {p.accountUnknown ? (
         <p class="notice" role="status">
-          {t.accountUnknown}
+          {t('admin.audit.accountUnknown')}
         </p>
       ) : p.rows.length === 0 ? (
-        <p role="status">{t.none}</p>
+        <p role="status">{t('admin.audit.none')}</p>
       ) : (
         <div class="table-wrap" role="region" aria-labelledby="events-heading" tabIndex={0}>
           <table class="data audit-table">
-            <caption>
-              {filtered ? 'Audit events matching the filters, newest first' : 'Audit events, newest first'}
-              {p.paged ? ' (older page)' : ''}
-            </caption>
+            <caption>{caption}</caption>
             <thead>
               <tr>
-                {t.columns.map((c) => (
+                {COLUMN_IDS.map((c) => (
                   <th key={c} scope="col">
-                    {c}
+                    {t(c)}
                   </th>
                 ))}
               </tr>
@@ -204,17 +219,17 @@ export function AuditPage(p: AuditPageProps): VNode {
         </div>
       )}
       {p.paged || p.nextCursor !== null ? (
-        <nav class="pager" aria-label="Audit log pages">
+        <nav class="pager" aria-label={t('admin.audit.pages')}>
           <ul class="links">
             {p.paged ? (
               <li>
-                <a href={`/admin/audit${filterQuery(p.input)}`}>{t.newer}</a>
+                <a href={`/admin/audit${filterQuery(p.input)}`}>{t('admin.audit.newer')}</a>
               </li>
             ) : null}
             {p.nextCursor !== null ? (
               <li>
                 <a href={`/admin/audit${filterQuery(p.input, { before: String(p.nextCursor) })}`} rel="next">
-                  {t.older}
+                  {t('admin.audit.older')}
                 </a>
               </li>
             ) : null}
@@ -226,18 +241,20 @@ export function AuditPage(p: AuditPageProps): VNode {
 }
 
 function AuditRowView({ row }: { row: AuditRow }): VNode {
-  const label = AUDIT_EVENT_LABELS[row.type];
+  const t = useT();
+  const label = eventLabel(t, row.type);
+  // the log's own form, the same in every language: 2024-05-01 / 13:04:05 (UTC, as the column says)
   const [day, clock] = formatUtc(row.at).replace(' UTC', '').split(' ');
   return (
     <tr>
       <td class="nowrap">
         <time dateTime={new Date(row.at).toISOString()}>
-          {day}
+          <bdi class="ltr">{day}</bdi>
           <br />
-          {clock}
+          <bdi class="ltr">{clock}</bdi>
         </time>
       </td>
-      <td>{describeActor(row.actor, row.actorLogin)}</td>
+      <td>{actorText(t, row.actor, row.actorLogin)}</td>
       <td>
         {label ?? row.type}
         {label ? (
@@ -250,28 +267,47 @@ function AuditRowView({ row }: { row: AuditRow }): VNode {
       <td>
         <code>{row.outcome}</code>
       </td>
-      <td>{row.accountLogin ?? (row.accountId ? 'removed account' : '—')}</td>
-      <td>{row.ip ?? '—'}</td>
-      <td class="details">{formatDetails(row.details) || '—'}</td>
+      <td>
+        {row.accountLogin ? (
+          <bdi class="ltr">{row.accountLogin}</bdi>
+        ) : row.accountId ? (
+          t('admin.audit.removedAccount')
+        ) : (
+          '—'
+        )}
+      </td>
+      <td>{row.ip ? <bdi class="ltr">{row.ip}</bdi> : '—'}</td>
+      <td class="details">
+        <bdi>{formatDetails(row.details) || '—'}</bdi>
+      </td>
     </tr>
   );
 }
 
 /** The console's 403 page for people who are not (yet) allowed in. */
-export function ConsoleForbiddenPage({ reason }: { reason: 'not_admin' | 'methods_missing' }): VNode {
+export function ConsoleForbiddenPage(p: { reason: 'not_admin' | 'methods_missing' }): VNode {
+  return <ConsoleForbiddenView {...p} />;
+}
+
+function ConsoleForbiddenView({ reason }: { reason: 'not_admin' | 'methods_missing' }): VNode {
+  const t = useT();
   return (
-    <Layout title="Not available">
-      <h1>You cannot open this page</h1>
+    <Layout title={t('admin.audit.forbidden.title')}>
+      <h1>{t('admin.audit.forbidden.heading')}</h1>
       {reason === 'not_admin' ? (
-        <p>This page is for the administrators of your organisation.</p>
+        <p>{t('admin.audit.forbidden.notAdmin')}</p>
       ) : (
         <p>
-          Administrators need both an alternate email and a mobile phone registered before they can use the admin
-          console. <a href="/account/security">Register your security info</a>, then come back.
+          {richText(
+            t,
+            'admin.audit.forbidden.methodsMissing',
+            {},
+            { link: <a href="/account/security">{t('admin.audit.forbidden.registerLink')}</a> },
+          )}
         </p>
       )}
       <p>
-        <a href="/account">Back to your account</a>
+        <a href="/account">{t('admin.audit.forbidden.back')}</a>
       </p>
     </Layout>
   );
