@@ -295,6 +295,8 @@ export interface ShareRowsInput {
   readonly series: readonly ChartSeries[];
   readonly rows: readonly ShareRowInput[];
   readonly width?: number;
+  /** The summary of a row with no one in it, in the page's language (default `nobody yet`). */
+  readonly emptySummary?: string;
 }
 
 export interface ShareRow {
@@ -366,7 +368,7 @@ export function layoutShareRows(input: ShareRowsInput): ShareRowsLayout {
     });
     const summary =
       total === 0
-        ? 'nobody yet'
+        ? (input.emptySummary ?? 'nobody yet')
         : input.series.map((s, si) => `${s.label}: ${row.values[si] ?? 0} (${pct[si]} %)`).join(' · ');
     return { row, total, titleY: top, segments, summary, summaryY: barY + barHeight + 18 };
   });

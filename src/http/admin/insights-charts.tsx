@@ -14,6 +14,8 @@ import type {
  * attributes. Each chart is one `role="img"` named by its `<title>` and described by its `<desc>`;
  * text and axes use `currentColor`, so they follow the page's light or dark theme; each series has
  * a pattern as well as a colour. The numbers are always also given as an HTML table next to it.
+ * The words come translated from the page; the drawing keeps its left-to-right geometry in every
+ * language (`direction="ltr"`: the axis labels are anchored for it), Arabic labels included.
  */
 
 const FONT = 'system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif';
@@ -110,6 +112,7 @@ function Svg(p: {
       aria-describedby={descId}
       font-family={FONT}
       font-size="12"
+      direction="ltr"
     >
       <title id={titleId}>{p.text.title}</title>
       <desc id={descId}>{p.text.desc}</desc>

@@ -10,9 +10,7 @@ import {
 import {
   COVERAGE_LABELS,
   COVERAGE_LEVELS,
-  FAILURE_REASON_LABELS,
   INSIGHT_PERIODS,
-  METHOD_LABELS,
   RESET_OUTCOME_LABELS,
   RESET_OUTCOMES,
   shortDay,
@@ -20,33 +18,85 @@ import {
 } from '../../core/insights.ts';
 import type { InsightsReport } from '../../service/insights-service.ts';
 import { AdminLayout } from './admin-layout.tsx';
+import type { Translate, UiLocale } from '../../core/i18n.ts';
+import { useI18n } from '../views/i18n-context.tsx';
 import { HorizontalBarsChart, ShareRowsChart, StackedColumnsChart } from './insights-charts.tsx';
+import { richText } from '../views/rich-text.tsx';
 
-export const OUTCOME_SERIES: readonly ChartSeries[] = [
-  { key: 'completed', label: RESET_OUTCOME_LABELS.completed, color: PALETTE.green, pattern: 'solid' },
-  { key: 'failed', label: RESET_OUTCOME_LABELS.failed, color: PALETTE.orange, pattern: 'hatch' },
-  { key: 'abandoned', label: RESET_OUTCOME_LABELS.abandoned, color: PALETTE.grey, pattern: 'dots' },
-];
+const OUTCOME_STYLE = [
+  { key: 'completed', color: PALETTE.green, pattern: 'solid' },
+  { key: 'failed', color: PALETTE.orange, pattern: 'hatch' },
+  { key: 'abandoned', color: PALETTE.grey, pattern: 'dots' },
+] as const satisfies readonly Omit<ChartSeries, 'label'>[];
 
-export const COVERAGE_SERIES: readonly ChartSeries[] = [
-  { key: 'both', label: COVERAGE_LABELS.both, color: PALETTE.green, pattern: 'solid' },
-  { key: 'one', label: COVERAGE_LABELS.one, color: PALETTE.amber, pattern: 'hatch' },
-  { key: 'none', label: COVERAGE_LABELS.none, color: PALETTE.orange, pattern: 'dots' },
-];
+const COVERAGE_STYLE = [
+  { key: 'both', color: PALETTE.green, pattern: 'solid' },
+  { key: 'one', color: PALETTE.amber, pattern: 'hatch' },
+  { key: 'none', color: PALETTE.orange, pattern: 'dots' },
+] as const satisfies readonly Omit<ChartSeries, 'label'>[];
 
-const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+/** The outcome series in English (the chart's own tests); the page uses `outcomeSeries(t)`. */
+export const OUTCOME_SERIES: readonly ChartSeries[] = OUTCOME_STYLE.map((s) => ({
+  ...s,
+  label: RESET_OUTCOME_LABELS[s.key],
+}));
 
-export function InsightsPage(p: { tenantName: string; activeAdmins: number; report: InsightsReport }): VNode {
+export const COVERAGE_SERIES: readonly ChartSeries[] = COVERAGE_STYLE.map((s) => ({
+  ...s,
+  label: COVERAGE_LABELS[s.key],
+}));
+
+export function outcomeSeries(t: Translate): readonly ChartSeries[] {
+  return OUTCOME_STYLE.map((s) => ({ ...s, label: t(`admin.insights.outcome.${s.key}`) }));
+}
+
+export function coverageSeries(t: Translate): readonly ChartSeries[] {
+  return COVERAGE_STYLE.map((s) => ({ ...s, label: t(`admin.insights.coverage.level.${s.key}`) }));
+}
+
+/** Languages whose labels read naturally in lower case inside a sentence ("most common: code did not match"). */
+const LOWER_IN_SENTENCES: ReadonlySet<string> = new Set(['en', 'en-XA', 'fr', 'es', 'pt-BR']);
+
+/** `1 May` for `2024-05-01` (English keeps sspr's form), the day and short month in other languages. */
+function shortDayIn(locale: UiLocale, day: string): string {
+  if (locale === 'en' || locale === 'en-XA') return shortDay(day);
+  const at = Date.parse(`${day}T00:00:00Z`);
+  if (!Number.isFinite(at)) return day;
+  return new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', timeZone: 'UTC' }).format(at);
+}
+
+/** A list in the page's language: `a, b, c` in English (sspr's form), `a, b und c`, `a、b、c`… in the others. */
+function listOf(locale: UiLocale, items: readonly string[]): string {
+  if (locale === 'en' || locale === 'en-XA') return items.join(', ');
+  return new Intl.ListFormat(locale, { type: 'conjunction' }).format(items);
+}
+
+export interface InsightsPageProps {
+  readonly tenantName: string;
+  readonly activeAdmins: number;
+  readonly report: InsightsReport;
+}
+
+/** `/admin/insights` in the request's language (a component: it may be called as a function). */
+export function InsightsPage(p: InsightsPageProps): VNode {
+  return <InsightsView {...p} />;
+}
+
+function InsightsView(p: InsightsPageProps): VNode {
+  const { t, locale } = useI18n();
+  const lower = (text: string) => (LOWER_IN_SENTENCES.has(locale) ? text.toLowerCase() : text);
   const r = p.report;
-  const range = `${r.firstDay} to ${r.lastDay}`;
+  const range = t('admin.insights.range', { first: r.firstDay, last: r.lastDay });
   const totalResets = r.resets.totals.completed + r.resets.totals.failed + r.resets.totals.abandoned;
+  const outcomes = outcomeSeries(t);
+  const coverageLevels = coverageSeries(t);
 
   const columns = layoutStackedColumns({
-    series: OUTCOME_SERIES,
+    series: outcomes,
     categories: r.resets.days.map((d) => ({
       key: d.day,
       label: d.day,
-      shortLabel: shortDay(d.day),
+      shortLabel: shortDayIn(locale, d.day),
       values: [d.completed, d.failed, d.abandoned],
     })),
     width: 900,
@@ -60,7 +110,7 @@ export function InsightsPage(p: { tenantName: string; activeAdmins: number; repo
 
   const failureRows = r.resets.failures.map((f) => ({
     key: f.reason,
-    label: FAILURE_REASON_LABELS[f.reason],
+    label: t(`admin.insights.failure.${f.reason}`),
     value: f.count,
   }));
   const failureTotal = failureRows.reduce((a, f) => a + f.value, 0);
@@ -69,90 +119,103 @@ export function InsightsPage(p: { tenantName: string; activeAdmins: number; repo
     .sort((a, b) => b.value - a.value)
     .slice(0, 3);
 
-  const methodRows = r.resets.methods.map((m) => ({ key: m.method, label: METHOD_LABELS[m.method], value: m.count }));
+  const methodRows = r.resets.methods.map((m) => ({
+    key: m.method,
+    label: t(`admin.insights.method.${m.method}`),
+    value: m.count,
+  }));
   const methodTotal = methodRows.reduce((a, m) => a + m.value, 0);
 
   const groups = [
-    { key: 'users', label: 'Users', counts: r.coverage.users },
-    { key: 'admins', label: 'Administrators', counts: r.coverage.admins },
+    { key: 'users', label: t('admin.insights.coverage.users'), counts: r.coverage.users },
+    { key: 'admins', label: t('admin.insights.coverage.admins'), counts: r.coverage.admins },
   ];
   const shares = layoutShareRows({
-    series: COVERAGE_SERIES,
+    series: coverageLevels,
     rows: groups.map((g) => ({ key: g.key, label: g.label, values: COVERAGE_LEVELS.map((l) => g.counts[l]) })),
+    emptySummary: t('admin.insights.coverage.nobody'),
   });
   const coverageSentence = (g: (typeof groups)[number]) => {
     const total = COVERAGE_LEVELS.reduce((a, l) => a + g.counts[l], 0);
-    if (total === 0) return `${g.label}: none.`;
+    if (total === 0) return t('admin.insights.coverage.groupNone', { group: g.label });
     const pct = percentages(COVERAGE_LEVELS.map((l) => g.counts[l]));
-    return `${g.label}: ${COVERAGE_LEVELS.map((l, i) => `${g.counts[l]} with ${COVERAGE_LABELS[l].toLowerCase()} (${pct[i]} %)`).join(', ')}.`;
+    const parts = COVERAGE_LEVELS.map((l, i) =>
+      t(`admin.insights.coverage.item.${l}`, { count: g.counts[l], pct: pct[i] ?? 0 }),
+    );
+    return t('admin.insights.coverage.groupSentence', { group: g.label, list: listOf(locale, parts) });
   };
 
+  const resetsDesc =
+    totalResets === 0
+      ? t('admin.insights.resets.none', { days: r.period })
+      : [
+          t('admin.insights.resets.desc', {
+            total: totalResets,
+            days: r.period,
+            completed: r.resets.totals.completed,
+            failed: r.resets.totals.failed,
+            abandoned: r.resets.totals.abandoned,
+          }),
+          busiest ? t('admin.insights.resets.busiest', { day: busiest.day, count: busiest.n }) : null,
+          t('admin.insights.resets.patterns'),
+        ]
+          .filter((x) => x !== null)
+          .join(' ');
+  const title = t('admin.insights.title');
+
   return (
-    <AdminLayout
-      title="Usage & insights"
-      section="/admin/insights"
-      tenantName={p.tenantName}
-      activeAdmins={p.activeAdmins}
-    >
-      <h1>Usage &amp; insights</h1>
+    <AdminLayout title={title} section="/admin/insights" tenantName={p.tenantName} activeAdmins={p.activeAdmins}>
+      <h1>{title}</h1>
       <form method="get" action="/admin/insights" class="period-form">
         <div class="field">
-          <label for="period">Period</label>
+          <label for="period">{t('admin.insights.period')}</label>
           <select id="period" name="period">
             {INSIGHT_PERIODS.map((d) => (
               <option key={d} value={String(d)} selected={d === r.period}>
-                Last {d} days
+                {t('admin.insights.lastDays', { days: d })}
               </option>
             ))}
           </select>
         </div>
-        <button type="submit">Show</button>
+        <button type="submit">{t('admin.insights.show')}</button>
       </form>
       <p>
-        From {r.firstDay} to {r.lastDay} (UTC days, today included). Self-service resets only; resets by an
-        administrator are in the <a href="/admin/audit">audit log</a>.
+        {richText(
+          t,
+          'admin.insights.intro',
+          { first: r.firstDay, last: r.lastDay },
+          { link: <a href="/admin/audit">{t('admin.insights.auditLink')}</a> },
+        )}
       </p>
       {r.truncated ? (
         <p class="notice" role="status">
-          This period has more events than one report reads; the oldest days may be incomplete. Choose a shorter period.
+          {t('admin.insights.truncated')}
         </p>
       ) : null}
 
       <section class="insight" aria-labelledby="resets-heading">
-        <h2 id="resets-heading">Resets per day</h2>
+        <h2 id="resets-heading">{t('admin.insights.resets.heading')}</h2>
         <p class="hint">
-          A reset is completed when the new password was set, failed when a check failed or the start was refused (for
-          example a blocked account), abandoned when it ended without either.
-          {r.resets.inProgress > 0
-            ? ` ${plural(r.resets.inProgress, 'reset is', 'resets are')} still in progress and not counted.`
-            : ''}
+          {t('admin.insights.resets.hint')}
+          {r.resets.inProgress > 0 ? ` ${t('admin.insights.resets.inProgress', { count: r.resets.inProgress })}` : ''}
         </p>
         <StackedColumnsChart
-          text={{
-            id: 'chart-resets',
-            title: `Resets per day by outcome, ${range}`,
-            desc:
-              totalResets === 0
-                ? `No resets in the last ${r.period} days.`
-                : `${totalResets} resets in the last ${r.period} days: ${r.resets.totals.completed} completed, ${r.resets.totals.failed} failed, ${r.resets.totals.abandoned} abandoned.` +
-                  (busiest ? ` The busiest day was ${busiest.day} with ${busiest.n}.` : '') +
-                  ' Completed bars are solid green, failed bars orange with diagonal stripes, abandoned bars grey with dots. The table below has every day.',
-          }}
-          series={OUTCOME_SERIES}
+          text={{ id: 'chart-resets', title: t('admin.insights.resets.title', { range }), desc: resetsDesc }}
+          series={outcomes}
           layout={columns}
         />
         <div class="table-wrap" role="region" aria-labelledby="resets-caption" tabIndex={0}>
           <table class="data numbers">
-            <caption id="resets-caption">Resets per day by outcome, {range}</caption>
+            <caption id="resets-caption">{t('admin.insights.resets.title', { range })}</caption>
             <thead>
               <tr>
-                <th scope="col">Day (UTC)</th>
+                <th scope="col">{t('admin.insights.resets.day')}</th>
                 {RESET_OUTCOMES.map((o) => (
                   <th key={o} scope="col">
-                    {RESET_OUTCOME_LABELS[o]}
+                    {t(`admin.insights.outcome.${o}`)}
                   </th>
                 ))}
-                <th scope="col">Total</th>
+                <th scope="col">{t('admin.insights.total')}</th>
               </tr>
             </thead>
             <tbody>
@@ -168,7 +231,7 @@ export function InsightsPage(p: { tenantName: string; activeAdmins: number; repo
             </tbody>
             <tfoot>
               <tr>
-                <th scope="row">All days</th>
+                <th scope="row">{t('admin.insights.resets.allDays')}</th>
                 <td>{r.resets.totals.completed}</td>
                 <td>{r.resets.totals.failed}</td>
                 <td>{r.resets.totals.abandoned}</td>
@@ -180,31 +243,39 @@ export function InsightsPage(p: { tenantName: string; activeAdmins: number; repo
       </section>
 
       <section class="insight" aria-labelledby="failures-heading">
-        <h2 id="failures-heading">Failures by reason</h2>
+        <h2 id="failures-heading">{t('admin.insights.failures.heading')}</h2>
         <p class="hint">
-          Each failed check or refused start counts once, on the day it happened.
+          {t('admin.insights.failures.hint')}
           {r.resets.blockedAccounts > 0
-            ? ` ${plural(r.resets.blockedAccounts, 'account was', 'accounts were')} blocked from self-service after repeated failures.`
+            ? ` ${t('admin.insights.failures.blocked', { count: r.resets.blockedAccounts })}`
             : ''}
         </p>
         <HorizontalBarsChart
           text={{
             id: 'chart-failures',
-            title: `Failures by reason, ${range}`,
+            title: t('admin.insights.failures.title', { range }),
             desc:
               failureTotal === 0
-                ? `No failures in the last ${r.period} days.`
-                : `${failureTotal} failures. Most common: ${topFailures.map((f) => `${f.label.toLowerCase()} (${f.value})`).join(', ')}. The table below has every reason.`,
+                ? t('admin.insights.failures.none', { days: r.period })
+                : t('admin.insights.failures.desc', {
+                    total: failureTotal,
+                    list: listOf(
+                      locale,
+                      topFailures.map((f) =>
+                        t('admin.insights.failures.item', { label: lower(f.label), count: f.value }),
+                      ),
+                    ),
+                  }),
           }}
           color={PALETTE.orange}
           layout={layoutHorizontalBars({ rows: failureRows })}
         />
         <table class="data numbers">
-          <caption>Failures by reason, {range}</caption>
+          <caption>{t('admin.insights.failures.title', { range })}</caption>
           <thead>
             <tr>
-              <th scope="col">Reason</th>
-              <th scope="col">Failures</th>
+              <th scope="col">{t('admin.insights.failures.reason')}</th>
+              <th scope="col">{t('admin.insights.failures.count')}</th>
             </tr>
           </thead>
           <tbody>
@@ -217,7 +288,7 @@ export function InsightsPage(p: { tenantName: string; activeAdmins: number; repo
           </tbody>
           <tfoot>
             <tr>
-              <th scope="row">All reasons</th>
+              <th scope="row">{t('admin.insights.failures.allReasons')}</th>
               <td>{failureTotal}</td>
             </tr>
           </tfoot>
@@ -225,26 +296,34 @@ export function InsightsPage(p: { tenantName: string; activeAdmins: number; repo
       </section>
 
       <section class="insight" aria-labelledby="methods-heading">
-        <h2 id="methods-heading">Methods used</h2>
-        <p class="hint">Checks passed with each method during self-service resets.</p>
+        <h2 id="methods-heading">{t('admin.insights.methods.heading')}</h2>
+        <p class="hint">{t('admin.insights.methods.hint')}</p>
         <HorizontalBarsChart
           text={{
             id: 'chart-methods',
-            title: `Methods used, ${range}`,
+            title: t('admin.insights.methods.title', { range }),
             desc:
               methodTotal === 0
-                ? `No method was used in the last ${r.period} days.`
-                : `${methodTotal} checks passed: ${methodRows.map((m) => `${m.label.toLowerCase()} ${m.value}`).join(', ')}.`,
+                ? t('admin.insights.methods.none', { days: r.period })
+                : t('admin.insights.methods.desc', {
+                    total: methodTotal,
+                    list: listOf(
+                      locale,
+                      methodRows.map((m) =>
+                        t('admin.insights.methods.item', { label: lower(m.label), count: m.value }),
+                      ),
+                    ),
+                  }),
           }}
           color={PALETTE.blue}
           layout={layoutHorizontalBars({ rows: methodRows, labelWidth: 140 })}
         />
         <table class="data numbers">
-          <caption>Methods used, {range}</caption>
+          <caption>{t('admin.insights.methods.title', { range })}</caption>
           <thead>
             <tr>
-              <th scope="col">Method</th>
-              <th scope="col">Checks passed</th>
+              <th scope="col">{t('admin.insights.methods.method')}</th>
+              <th scope="col">{t('admin.insights.methods.count')}</th>
             </tr>
           </thead>
           <tbody>
@@ -259,31 +338,28 @@ export function InsightsPage(p: { tenantName: string; activeAdmins: number; repo
       </section>
 
       <section class="insight" aria-labelledby="coverage-heading">
-        <h2 id="coverage-heading">Registration coverage</h2>
-        <p class="hint">
-          Enabled accounts today, by verified methods (alternate email and mobile phone). People without both methods
-          may not be able to reset their password; administrators need both to use this console.
-        </p>
+        <h2 id="coverage-heading">{t('admin.insights.coverage.heading')}</h2>
+        <p class="hint">{t('admin.insights.coverage.hint')}</p>
         <ShareRowsChart
           text={{
             id: 'chart-coverage',
-            title: 'Registration coverage of users and administrators',
+            title: t('admin.insights.coverage.title'),
             desc: groups.map(coverageSentence).join(' '),
           }}
-          series={COVERAGE_SERIES}
+          series={coverageLevels}
           layout={shares}
         />
         <table class="data numbers">
-          <caption>Registration coverage (enabled accounts)</caption>
+          <caption>{t('admin.insights.coverage.caption')}</caption>
           <thead>
             <tr>
-              <th scope="col">Group</th>
+              <th scope="col">{t('admin.insights.coverage.group')}</th>
               {COVERAGE_LEVELS.map((l: CoverageLevel) => (
                 <th key={l} scope="col">
-                  {COVERAGE_LABELS[l]}
+                  {t(`admin.insights.coverage.level.${l}`)}
                 </th>
               ))}
-              <th scope="col">Total</th>
+              <th scope="col">{t('admin.insights.total')}</th>
             </tr>
           </thead>
           <tbody>
