@@ -10,18 +10,23 @@ import { httpStatus } from '../errors.ts';
 import { sendHtml } from '../send-html.ts';
 import { consoleActor, renderConsoleForbidden } from './admin-plugin.ts';
 import { DENIAL_TEXT } from './admin-views.tsx';
-import { REQUESTS_TEXT, RequestsPage, RequestTempPasswordPage } from './requests-views.tsx';
+import {
+  REQUESTS_PROBLEMS,
+  RequestsPage,
+  RequestTempPasswordPage,
+  type RequestsNotice,
+  type RequestsProblem,
+} from './requests-views.tsx';
 import { RequestReferencePage } from './reference-page.tsx';
 
 const ID = /^[A-Za-z0-9-]{1,64}$/;
 
-function problemOf(code: string): ProblemText {
-  if (Object.hasOwn(REQUESTS_TEXT.problems, code)) {
-    return REQUESTS_TEXT.problems[code as keyof typeof REQUESTS_TEXT.problems];
-  }
-  if (code === 'other_tenant' || code === 'account_not_found') return REQUESTS_TEXT.problems.request_not_found;
+/** The problem a code stands for: the section's own (translated by the page), or the console's denial text. */
+function problemOf(code: string): RequestsProblem | ProblemText {
+  if ((REQUESTS_PROBLEMS as readonly string[]).includes(code)) return code as RequestsProblem;
+  if (code === 'other_tenant' || code === 'account_not_found') return 'request_not_found';
   if (Object.hasOwn(DENIAL_TEXT, code)) return DENIAL_TEXT[code as Denial];
-  return { title: 'That did not work', message: 'Nothing was changed. Try again, or ask another administrator.' };
+  return 'failed';
 }
 
 /**
@@ -47,11 +52,11 @@ export async function requestsPlugin(fastify: FastifyInstance, options: { app: A
     for (const v of views) {
       const by = v.resolvedBy;
       if (!by || by in names) continue;
-      if (by.startsWith('operator:')) names[by] = 'Technical Support';
-      else if (by.startsWith('admin:')) {
+      // operators, API keys and former administrators are named by the page, in its language
+      if (by.startsWith('admin:')) {
         const account = await app.accounts.accountName(by.slice('admin:'.length));
-        names[by] = account ? account.displayName : 'A former administrator';
-      } else if (by.startsWith('api_key:')) names[by] = 'An API key';
+        if (account) names[by] = account.displayName;
+      }
     }
     return names;
   }
@@ -59,7 +64,7 @@ export async function requestsPlugin(fastify: FastifyInstance, options: { app: A
   async function list(
     request: FastifyRequest,
     reply: FastifyReply,
-    o: { notice?: string; problem?: string } = {},
+    o: { notice?: RequestsNotice; problem?: string } = {},
   ): Promise<FastifyReply> {
     const auth = request.auth!;
     const actor = consoleActor(request);
@@ -108,8 +113,7 @@ export async function requestsPlugin(fastify: FastifyInstance, options: { app: A
 
   fastify.get('/admin/requests', { preHandler: guard }, async (request, reply) => {
     const done = formField(request.query, 'done', 20);
-    const notice =
-      done === 'link' ? REQUESTS_TEXT.done.link : done === 'dismissed' ? REQUESTS_TEXT.done.dismissed : undefined;
+    const notice = done === 'link' || done === 'dismissed' ? done : undefined;
     return list(request, reply, notice ? { notice } : {});
   });
 

@@ -1,53 +1,26 @@
 import type { VNode } from 'preact';
-import { formatWhen } from '../../core/message-templates.ts';
-import { CONSOLE_FORM_EXPIRED, type ProblemText } from '../../core/ui-text.ts';
+import type { Translate } from '../../core/i18n.ts';
+import type { ProblemText } from '../../core/ui-text.ts';
 import type { HelpRequestView } from '../../service/help-request-service.ts';
 import { ReferenceSearch } from '../help/reference-views.tsx';
+import { useI18n, useT } from '../views/i18n-context.tsx';
 import { AdminLayout } from './admin-layout.tsx';
+import { richText } from '../views/rich-text.tsx';
 
-/** Words of the console's help requests section. */
-export const REQUESTS_TEXT = {
-  title: 'Help requests',
-  intro:
-    'People of your organisation who could not reset their password themselves asked for help. Make sure a request really comes from the person (call them on a number you already know) before you act.',
-  open: 'Open requests',
-  none: 'There are no open requests.',
-  answered: 'Answered requests',
-  noneAnswered: 'No request was answered yet.',
-  reference: 'Reference',
-  received: 'Received',
-  email: 'Alternate email',
-  phone: 'Mobile phone',
-  message: 'Their message',
-  notRegistered: 'Not registered',
-  sendLink: 'Send a reset link',
-  sendLinkHint: 'A one-time link to their registered alternate email and login address, valid 24 hours.',
-  tempPassword: 'Set a temporary password',
-  tempPasswordHint: 'Shown to you once; give it by phone or in person. They must change it at the next sign-in.',
-  dismiss: 'Dismiss',
-  reason: 'Reason for dismissing',
-  reasonHint: 'Required. The person receives it by email.',
-  outcomes: {
-    reset_link: 'Reset link sent',
-    temp_password: 'Temporary password set',
-    dismissed: 'Dismissed',
-    promoted: 'Another administrator appointed',
-  },
-  done: {
-    link: 'A one-time reset link was sent to the person, and they were told by email.',
-    dismissed: 'The request was dismissed, and the person was told the reason by email.',
-  },
-  problems: {
-    request_not_found: { title: 'Request not found', message: 'There is no such request in your organisation.' },
-    request_closed: {
-      title: 'This request was already answered',
-      message: 'Another administrator answered it meanwhile. It is listed under “Answered requests”.',
-    },
-    reason_missing: { title: 'Give a reason', message: 'Write why you dismiss the request; the person will read it.' },
-    reason_too_long: { title: 'The reason is too long', message: 'Keep it to 500 characters or fewer.' },
-    csrf_invalid: CONSOLE_FORM_EXPIRED,
-  },
-} as const;
+/** The notices after a redirect (`?done=`). */
+export type RequestsNotice = 'link' | 'dismissed';
+
+/** The problems the section explains itself (`admin.requests.problem.<id>.*`). */
+export type RequestsProblem =
+  'request_not_found' | 'request_closed' | 'reason_missing' | 'reason_too_long' | 'csrf_invalid' | 'failed';
+export const REQUESTS_PROBLEMS: readonly RequestsProblem[] = [
+  'request_not_found',
+  'request_closed',
+  'reason_missing',
+  'reason_too_long',
+  'csrf_invalid',
+  'failed',
+];
 
 export interface RequestsFrame {
   readonly tenantName: string;
@@ -55,73 +28,82 @@ export interface RequestsFrame {
   readonly csrf: string;
 }
 
-function when(ms: number): string {
-  return formatWhen(new Date(ms).toISOString());
-}
-
 function Csrf({ token }: { token: string }): VNode {
   return <input type="hidden" name="_csrf" value={token} />;
 }
 
+function Code({ children }: { children: string }): VNode {
+  return (
+    <bdi class="ltr">
+      <code>{children}</code>
+    </bdi>
+  );
+}
+
+/** "Name (login)", isolated so that a Latin name and login keep their order inside Arabic text. */
+function Requester({ who }: { who: NonNullable<HelpRequestView['requester']> }): VNode {
+  return <bdi>{`${who.displayName} (${who.login})`}</bdi>;
+}
+
 function OpenRequest({ r, csrf }: { r: HelpRequestView; csrf: string }): VNode {
-  const t = REQUESTS_TEXT;
+  const { t, when } = useI18n();
   const who = r.requester;
   const base = `/admin/requests/${r.id}`;
   const headingId = `request-${r.id}`;
   return (
     <article class="help-request" aria-labelledby={headingId}>
       <h3 id={headingId}>
-        {who ? `${who.displayName} (${who.login})` : 'Unknown account'}
+        {who ? <Requester who={who} /> : t('admin.requests.unknownAccount')}
         {who ? (
           <>
             {' '}
             <a href={`/admin/users/${who.accountId}`} class="small">
-              View user
+              {t('admin.requests.viewUser')}
             </a>
           </>
         ) : null}
       </h3>
       <dl class="facts">
-        <dt>{t.reference}</dt>
+        <dt>{t('admin.requests.reference')}</dt>
         <dd>
-          <code>{r.reference}</code>
+          <Code>{r.reference}</Code>
         </dd>
-        <dt>{t.received}</dt>
+        <dt>{t('admin.requests.received')}</dt>
         <dd>
           <time dateTime={new Date(r.createdAt).toISOString()}>{when(r.createdAt)}</time>
         </dd>
-        <dt>{t.email}</dt>
-        <dd>{who?.maskedEmail ?? t.notRegistered}</dd>
-        <dt>{t.phone}</dt>
-        <dd>{who?.maskedPhone ?? t.notRegistered}</dd>
+        <dt>{t('admin.requests.email')}</dt>
+        <dd>{who?.maskedEmail ? <bdi class="ltr">{who.maskedEmail}</bdi> : t('admin.requests.notRegistered')}</dd>
+        <dt>{t('admin.requests.phone')}</dt>
+        <dd>{who?.maskedPhone ? <bdi class="ltr">{who.maskedPhone}</bdi> : t('admin.requests.notRegistered')}</dd>
       </dl>
-      <h4>{t.message}</h4>
+      <h4>{t('admin.requests.message')}</h4>
       <blockquote class="help-message">{r.message ?? ''}</blockquote>
       <div class="request-actions">
         <form method="post" action={`${base}/reset-link`} class="inline-form">
           <Csrf token={csrf} />
           <button type="submit" aria-describedby={`${headingId}-link-hint`}>
-            {t.sendLink}
+            {t('admin.requests.sendLink')}
           </button>
           <span class="hint" id={`${headingId}-link-hint`}>
-            {t.sendLinkHint}
+            {t('admin.requests.sendLinkHint')}
           </span>
         </form>
         <form method="post" action={`${base}/temp-password`} class="inline-form">
           <Csrf token={csrf} />
           <button type="submit" class="secondary" aria-describedby={`${headingId}-temp-hint`}>
-            {t.tempPassword}
+            {t('admin.requests.tempPassword')}
           </button>
           <span class="hint" id={`${headingId}-temp-hint`}>
-            {t.tempPasswordHint}
+            {t('admin.requests.tempPasswordHint')}
           </span>
         </form>
         <form method="post" action={`${base}/dismiss`} class="stack">
           <Csrf token={csrf} />
           <div class="field">
-            <label for={`${headingId}-reason`}>{t.reason}</label>
+            <label for={`${headingId}-reason`}>{t('admin.requests.reason')}</label>
             <span class="hint" id={`${headingId}-reason-hint`}>
-              {t.reasonHint}
+              {t('admin.requests.reasonHint')}
             </span>
             <textarea
               id={`${headingId}-reason`}
@@ -133,7 +115,7 @@ function OpenRequest({ r, csrf }: { r: HelpRequestView; csrf: string }): VNode {
             ></textarea>
           </div>
           <button type="submit" class="secondary">
-            {t.dismiss}
+            {t('admin.requests.dismiss')}
           </button>
         </form>
       </div>
@@ -141,64 +123,90 @@ function OpenRequest({ r, csrf }: { r: HelpRequestView; csrf: string }): VNode {
   );
 }
 
-export function RequestsPage(
-  p: RequestsFrame & {
-    open: readonly HelpRequestView[];
-    answered: readonly HelpRequestView[];
-    /** Names of who answered, by audit actor name (`admin:<id>` → display name). */
-    actorNames: Readonly<Record<string, string>>;
-    notice: string | null;
-    problem: ProblemText | null;
-  },
-): VNode {
-  const t = REQUESTS_TEXT;
+/** Who answered a request, in words: an admin's name when known, else what kind of actor it was. */
+function resolverName(t: Translate, by: string, names: Readonly<Record<string, string>>): string {
+  const known = names[by];
+  if (known !== undefined) return known;
+  if (by.startsWith('operator:')) return t('admin.requests.actor.support');
+  if (by.startsWith('admin:')) return t('admin.requests.actor.formerAdmin');
+  if (by.startsWith('api_key:')) return t('admin.requests.actor.apiKey');
+  return by;
+}
+
+export interface RequestsPageProps extends RequestsFrame {
+  readonly open: readonly HelpRequestView[];
+  readonly answered: readonly HelpRequestView[];
+  /** Display names of the administrators who answered, by audit actor name (`admin:<id>` → name), when known. */
+  readonly actorNames: Readonly<Record<string, string>>;
+  readonly notice: RequestsNotice | null;
+  /** One of the section's own problems, or a refusal worded elsewhere (the console's denials). */
+  readonly problem: RequestsProblem | ProblemText | null;
+}
+
+/** `/admin/requests` in the request's language (a component: it may be called as a function). */
+export function RequestsPage(p: RequestsPageProps): VNode {
+  return <RequestsView {...p} />;
+}
+
+function RequestsView(p: RequestsPageProps): VNode {
+  const { t, when } = useI18n();
+  const title = t('admin.requests.title');
+  const problem =
+    typeof p.problem === 'string'
+      ? {
+          title: t(`admin.requests.problem.${p.problem}.title`),
+          message: t(`admin.requests.problem.${p.problem}.message`),
+        }
+      : p.problem;
   return (
-    <AdminLayout title={t.title} section="/admin/requests" tenantName={p.tenantName} activeAdmins={p.activeAdmins}>
-      <h1>{t.title}</h1>
-      <p>{t.intro}</p>
+    <AdminLayout title={title} section="/admin/requests" tenantName={p.tenantName} activeAdmins={p.activeAdmins}>
+      <h1>{title}</h1>
+      <p>{t('admin.requests.intro')}</p>
       <ReferenceSearch action="/admin/requests/reference" value="" />
       {p.notice ? (
         <p class="success" role="status">
-          {p.notice}
+          {t(`admin.requests.notice.${p.notice}`)}
         </p>
       ) : null}
-      {p.problem ? (
+      {problem ? (
         <div class="error" role="alert" id="problem">
-          <h2 class="problem-title">{p.problem.title}</h2>
-          <p>{p.problem.message}</p>
+          <h2 class="problem-title">{problem.title}</h2>
+          <p>{problem.message}</p>
         </div>
       ) : null}
-      <h2>
-        {t.open} ({p.open.length})
-      </h2>
-      {p.open.length === 0 ? <p>{t.none}</p> : p.open.map((r) => <OpenRequest key={r.id} r={r} csrf={p.csrf} />)}
-      <h2 id="answered-caption">{t.answered}</h2>
+      <h2>{t('admin.requests.open', { count: p.open.length })}</h2>
+      {p.open.length === 0 ? (
+        <p>{t('admin.requests.none')}</p>
+      ) : (
+        p.open.map((r) => <OpenRequest key={r.id} r={r} csrf={p.csrf} />)
+      )}
+      <h2 id="answered-caption">{t('admin.requests.answered')}</h2>
       {p.answered.length === 0 ? (
-        <p>{t.noneAnswered}</p>
+        <p>{t('admin.requests.noneAnswered')}</p>
       ) : (
         <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="answered-caption">
           <table class="data">
             <thead>
               <tr>
-                <th scope="col">{t.reference}</th>
-                <th scope="col">Requester</th>
-                <th scope="col">{t.received}</th>
-                <th scope="col">Outcome</th>
-                <th scope="col">By</th>
-                <th scope="col">Answered</th>
-                <th scope="col">Reason</th>
+                <th scope="col">{t('admin.requests.reference')}</th>
+                <th scope="col">{t('admin.requests.column.requester')}</th>
+                <th scope="col">{t('admin.requests.received')}</th>
+                <th scope="col">{t('admin.requests.column.outcome')}</th>
+                <th scope="col">{t('admin.requests.column.by')}</th>
+                <th scope="col">{t('admin.requests.column.answered')}</th>
+                <th scope="col">{t('admin.requests.column.reason')}</th>
               </tr>
             </thead>
             <tbody>
               {p.answered.map((r) => (
                 <tr key={r.id}>
                   <td>
-                    <code>{r.reference}</code>
+                    <Code>{r.reference}</Code>
                   </td>
-                  <td>{r.requester ? `${r.requester.displayName} (${r.requester.login})` : '—'}</td>
+                  <td>{r.requester ? <Requester who={r.requester} /> : '—'}</td>
                   <td>{when(r.createdAt)}</td>
-                  <td>{r.resolution ? t.outcomes[r.resolution] : '—'}</td>
-                  <td>{r.resolvedBy ? (p.actorNames[r.resolvedBy] ?? r.resolvedBy) : '—'}</td>
+                  <td>{r.resolution ? t(`admin.requests.outcome.${r.resolution}`) : '—'}</td>
+                  <td>{r.resolvedBy ? resolverName(t, r.resolvedBy, p.actorNames) : '—'}</td>
                   <td>{r.resolvedAt ? when(r.resolvedAt) : '—'}</td>
                   <td>{r.resolutionNote ?? ''}</td>
                 </tr>
@@ -211,36 +219,40 @@ export function RequestsPage(
   );
 }
 
+export interface RequestTempPasswordProps extends Omit<RequestsFrame, 'csrf'> {
+  readonly request: HelpRequestView;
+  readonly tempPassword: string;
+}
+
 /** The temporary password, shown once (never stored anywhere it can be read back). */
-export function RequestTempPasswordPage(
-  p: Omit<RequestsFrame, 'csrf'> & { request: HelpRequestView; tempPassword: string },
-): VNode {
+export function RequestTempPasswordPage(p: RequestTempPasswordProps): VNode {
+  return <RequestTempPasswordView {...p} />;
+}
+
+function RequestTempPasswordView(p: RequestTempPasswordProps): VNode {
+  const t = useT();
   const who = p.request.requester;
-  const name = who?.displayName ?? 'the person';
+  const name = who?.displayName ?? t('admin.requests.temp.thePerson');
   return (
     <AdminLayout
-      title="Temporary password set"
+      title={t('admin.requests.temp.title')}
       section="/admin/requests"
       tenantName={p.tenantName}
       activeAdmins={p.activeAdmins}
     >
-      <h1>Temporary password for {name}</h1>
+      <h1>{t('admin.requests.temp.heading', { name })}</h1>
       <div class="success" role="status">
-        <p>
-          The password was changed and every session was signed out. Request <code>{p.request.reference}</code> is
-          answered, and {name} was told by email.
-        </p>
+        <p>{richText(t, 'admin.requests.temp.done', { name }, { reference: <Code>{p.request.reference}</Code> })}</p>
       </div>
-      <p>Give this temporary password to {name} by phone or in person:</p>
+      <p>{t('admin.requests.temp.give', { name })}</p>
       <p class="temp-password">
-        <code id="temp-password">{p.tempPassword}</code>
+        <bdi class="ltr">
+          <code id="temp-password">{p.tempPassword}</code>
+        </bdi>
       </p>
-      <p class="notice">
-        This is the only time it is shown. It works for 24 hours, and they must choose a new password when they sign in
-        with it.
-      </p>
+      <p class="notice">{t('admin.requests.temp.once')}</p>
       <p>
-        <a href="/admin/requests">Back to help requests</a>
+        <a href="/admin/requests">{t('admin.requests.temp.back')}</a>
       </p>
     </AdminLayout>
   );
