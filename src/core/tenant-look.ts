@@ -273,3 +273,46 @@ export function lookStylesheet(look: Pick<TenantLook, 'primaryColour'>): string 
     `button:not(.secondary),.button:not(.secondary),.skip-link{background:var(--brand);color:var(--brand-fg);border-color:var(--brand)}\n`
   );
 }
+
+// ---- emails -----------------------------------------------------------------------------------
+
+const EMAIL_HTML_ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+const escapeEmailHtml = (s: string) => s.replace(/[&<>"']/g, (c) => EMAIL_HTML_ESCAPES[c] ?? c);
+
+/** Where composeEmail (core/message-templates.ts) opens the message's column. */
+const EMAIL_COLUMN = '<div style="max-width:560px">\n';
+
+/**
+ * A tenant's email with its name on top: the first line of the text part, and a band in the
+ * tenant's colour (with the text colour its contrast check chose) at the top of the HTML part.
+ * Without a display name the email is unchanged.
+ */
+export function brandEmail<T extends { readonly text: string; readonly html: string }>(
+  email: T,
+  look: Pick<TenantLook, 'displayName' | 'primaryColour'>,
+): T {
+  if (!look.displayName) return email;
+  const colour = look.primaryColour ? checkPrimaryColour(look.primaryColour) : null;
+  const band = colour?.ok
+    ? `background:${colour.value.colour};color:${colour.value.text};padding:12px 16px;`
+    : 'padding:0;';
+  const heading = `<p style="margin:0 0 16px;${band}font-weight:700;font-size:18px">${escapeEmailHtml(look.displayName)}</p>\n`;
+  const at = email.html.indexOf(EMAIL_COLUMN);
+  const html =
+    at === -1
+      ? email.html
+      : email.html.slice(0, at + EMAIL_COLUMN.length) + heading + email.html.slice(at + EMAIL_COLUMN.length);
+  return { ...email, text: `${look.displayName}\n\n${email.text}`, html };
+}
+
+/** The From display name of a tenant's emails: its sender name, else its display name when that is safe in a header. */
+export function emailSenderName(senderName: string | null, displayName: string | null): string | null {
+  if (senderName) return senderName;
+  return displayName && senderNameProblem(displayName) === null ? displayName : null;
+}

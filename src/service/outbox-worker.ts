@@ -1,3 +1,4 @@
+import { brandEmail, emailSenderName, EMPTY_LOOK, type TenantLook } from '../core/tenant-look.ts';
 import {
   afterFailure,
   afterUnopenable,
@@ -51,6 +52,13 @@ type Outcome = 'sent' | 'retry' | 'failed' | 'expired' | 'superseded' | 'deferre
 
 const RELAXED = { durability: 'relaxed' } as const;
 
+/** What a tenant's emails carry besides their content: the From display name and the look. */
+interface TenantMail {
+  readonly fromName: string | null;
+  readonly look: Pick<TenantLook, 'displayName' | 'primaryColour'>;
+}
+const NO_TENANT_MAIL: TenantMail = { fromName: null, look: EMPTY_LOOK };
+
 /**
  * Delivers what the transactional outbox holds. It claims due messages, opens the sealed
  * content, drops what is too old to be useful (a code past its lifetime is never sent late),
@@ -75,8 +83,8 @@ export class OutboxWorker {
   #immediate = false;
   /** Callers of idle() waiting for the worker to have nothing in hand. */
   #idleWaiters: (() => void)[] = [];
-  /** Tenants' sender names (policy `senderName`), read at most once a minute per tenant. */
-  readonly #senderNames = new Map<string, { readonly name: string | null; readonly until: number }>();
+  /** Tenants' sender names and looks, read at most once a minute per tenant. */
+  readonly #senderNames = new Map<string, { readonly mail: TenantMail; readonly until: number }>();
 
   constructor(options: OutboxWorkerOptions) {
     this.#o = options;
@@ -84,16 +92,24 @@ export class OutboxWorker {
     this.#batchSize = Math.max(this.#concurrency, Math.floor(options.batchSize ?? this.#concurrency * 4));
   }
 
-  /** The From display name of a tenant's emails (null: the one in `mail_from`); read at send time. */
-  async #senderName(tenantId: string | null): Promise<string | null> {
-    if (tenantId === null) return null;
+  /**
+   * What a tenant's emails carry, read at send time (at most once a minute per tenant): the From
+   * display name (policy `senderName`, else the look's display name; null: the one in
+   * `mail_from`) and its look (its name on top of every email).
+   */
+  async #tenantMail(tenantId: string | null): Promise<TenantMail> {
+    if (tenantId === null) return NO_TENANT_MAIL;
     const now = this.#o.clock.now();
     const known = this.#senderNames.get(tenantId);
-    if (known && known.until > now) return known.name;
+    if (known && known.until > now) return known.mail;
     const tenant = await this.#o.store.directory.getTenant(tenantId);
-    const name = tenant?.policy.senderName ?? null;
-    this.#senderNames.set(tenantId, { name, until: now + 60_000 });
-    return name;
+    const look = await this.#o.store.looks.getLook(tenantId);
+    const mail: TenantMail = {
+      fromName: emailSenderName(tenant?.policy.senderName ?? null, look.displayName),
+      look,
+    };
+    this.#senderNames.set(tenantId, { mail, until: now + 60_000 });
+    return mail;
   }
 
   get workerId(): string {
@@ -284,8 +300,8 @@ export class OutboxWorker {
       if (!sms) return this.#finish(m, 'failed', attempt, 'SMS is not configured');
       result = await guard(() => sms.send({ to: recipient, body: payload.body }));
     } else {
-      const { subject, text, html } = payload;
-      const fromName = await this.#senderName(m.tenantId);
+      const { fromName, look } = await this.#tenantMail(m.tenantId);
+      const { subject, text, html } = brandEmail(payload, look);
       result = await guard(() => this.#o.mailer.send({ to: recipient, subject, text, html, fromName }));
     }
 

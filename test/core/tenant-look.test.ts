@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   applyLookInput,
+  brandEmail,
+  emailSenderName,
   changedLookFields,
   checkDisplayName,
   checkHost,
@@ -225,4 +227,21 @@ test('lookStylesheet: only validated colours, text colour by contrast, nothing w
   assert.equal(lookStylesheet({ primaryColour: 'red;}*{x:y' }), '');
   const css = lookStylesheet({ primaryColour: '#ffcc00' });
   assert.match(css, /--brand:#ffcc00;--brand-fg:#1a1a1a/);
+});
+
+test('emails: the policy sender name wins, else a header-safe display name; no display name leaves the email as it is', () => {
+  assert.equal(emailSenderName('Contoso IT', 'Contoso'), 'Contoso IT');
+  assert.equal(emailSenderName(null, 'Contoso'), 'Contoso');
+  assert.equal(emailSenderName(null, 'Contoso <IT>'), null);
+  assert.equal(emailSenderName(null, 'Say "hi"'), null);
+  assert.equal(emailSenderName(null, null), null);
+  const email = { subject: 's', text: 'Hello\n', html: '<body>\n<div style="max-width:560px">\n<p>Hello</p>\n</div>' };
+  assert.equal(brandEmail(email, { displayName: null, primaryColour: '#0b57d0' }), email);
+  const branded = brandEmail(email, { displayName: 'A & B', primaryColour: '#777777' });
+  assert.equal(branded.text, 'A & B\n\nHello\n');
+  assert.equal(branded.subject, 's');
+  assert.match(
+    branded.html,
+    /<div style="max-width:560px">\n<p style="margin:0 0 16px;padding:0;font-weight:700;font-size:18px">A &amp; B<\/p>\n<p>Hello/,
+  );
 });
