@@ -402,6 +402,27 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         });
       });
 
+      test('updateAccount saves the language a person picked, and null clears it; without one the account reads as before', async () => {
+        await withStore(async (store) => {
+          const d = store.directory;
+          await d.createTenant(tenant('t1', 'Acme', []));
+          const created = await d.createAccount(account('a1', 't1', 'ann@acme.test'));
+          assert.ok(created.ok);
+          const before = await d.getAccount('a1');
+          assert.ok(before && !('locale' in before), 'no language saved: no locale field');
+
+          const saved = await d.updateAccount('a1', { locale: 'pt-BR' }, T0 + 10);
+          assert.deepEqual(saved, { ...before, locale: 'pt-BR', updatedAt: T0 + 10 });
+          assert.equal((await d.getAccount('a1'))?.locale, 'pt-BR');
+          assert.equal((await d.findAccountByLogin('ann@acme.test'))?.locale, 'pt-BR');
+          const other = await d.updateAccount('a1', { displayName: 'Ann E.' }, T0 + 20);
+          assert.equal(other?.locale, 'pt-BR', 'a patch without locale keeps it');
+
+          const cleared = await d.updateAccount('a1', { locale: null }, T0 + 30);
+          assert.ok(cleared && !('locale' in cleared), 'cleared: reads as never saved');
+        });
+      });
+
       test('a tenant directory: stored with its secret as a reference only, replaced, removed (builtin again)', async () => {
         await withStore(async (store) => {
           const d = store.directory;
