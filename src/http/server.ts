@@ -28,6 +28,7 @@ import { securityInfoPlugin } from './account/security-info-plugin.ts';
 import { insightsPlugin } from './admin/insights-plugin.ts';
 import { apiKeysPlugin } from './admin/api-keys-plugin.ts';
 import { directoryPlugin } from './admin/directory-plugin.ts';
+import { lookConsolePlugin } from './admin/look-console-plugin.ts';
 import { helpPlugin } from './help/help-plugin.ts';
 import { requestsPlugin } from './admin/requests-plugin.ts';
 import { supportPlugin } from './support/support-plugin.ts';
@@ -302,6 +303,7 @@ export async function buildServer(app: App, options: BuildServerOptions = {}): P
   await fastify.register(insightsPlugin, { app }); // /admin/audit, /admin/insights
   await fastify.register(apiKeysPlugin, { app }); // /admin/api-keys
   await fastify.register(directoryPlugin, { app }); // /admin/directory (directory settings and check)
+  await fastify.register(lookConsolePlugin, { app }); // /admin/look (the tenant's look and words)
   await fastify.register(helpPlugin, { app }); // /help (help requests)
   await fastify.register(requestsPlugin, { app }); // /admin/requests
   await fastify.register(supportPlugin, { app }); // /support (Technical Support console)

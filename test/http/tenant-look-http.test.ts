@@ -209,3 +209,55 @@ describe('tenant look: admin API, logo, pages', () => {
     assert.equal((await page(logoUrl)).statusCode, 404);
   });
 });
+
+async function signIn(login: string): Promise<TestBrowser> {
+  const b = new TestBrowser(kit.server);
+  await b.get('/signin');
+  const password = kit.demo.accounts.find((a) => a.login === login)!.password;
+  const res = await b.post('/signin', { login, password, next: '/account' });
+  assert.equal(res.statusCode, 303, `${login} signs in`);
+  return b;
+}
+
+describe('console: /admin/look, and the look on a signed-in person’s pages', () => {
+  test('an admin sets the look; a colour without contrast is refused with its ratios; the tenant’s pages show it', async () => {
+    const admin = await signIn('admin@contoso.example');
+    const page = await admin.get('/admin/look');
+    assert.equal(page.statusCode, 200, page.body.slice(0, 300));
+    assert.match(page.body, /<h1>Look and words<\/h1>/);
+    const refused = await admin.post('/admin/look', {
+      displayName: 'Contoso Console',
+      primaryColour: '#ff0000',
+      host: '',
+      'note-en': 'Hello from the console',
+    });
+    assert.equal(refused.statusCode, 400);
+    assert.match(refused.body, /3\.9:1 with white text and 4\.3:1 with dark text; WCAG AA needs at least 4\.5:1/);
+    assert.match(refused.body, /value="Contoso Console"/, 'the form keeps what was typed');
+    await admin.get('/admin/look');
+    const saved = await admin.post('/admin/look', {
+      displayName: 'Contoso Console',
+      primaryColour: '#1a7f37',
+      host: '',
+      'note-en': 'Hello from the console',
+    });
+    assert.equal(saved.statusCode, 303, saved.body.slice(0, 500));
+    const after = await admin.follow(saved);
+    assert.match(after.body, /The look was saved\./);
+    // signed in at the generic address: the session's tenant gives the look
+    const account = await admin.get('/account');
+    assert.match(account.body, /<a class="brand" href="\/">Contoso Console<\/a>/);
+    assert.match(account.body, /\/brand\/[^"]+\/look-[0-9a-f]{16}\.css/);
+    // a user of the tenant too; the generic sign-in page before anyone signs in: no look
+    const signinPage = await new TestBrowser(kit.server).get('/signin');
+    assert.doesNotMatch(signinPage.body, /Contoso Console|\/brand\//);
+    const user = await signIn('user@contoso.example');
+    assert.match((await user.get('/account')).body, /Contoso Console/);
+  });
+
+  test('a user may not open the look page', async () => {
+    const user = await signIn('user@contoso.example');
+    const page = await user.get('/admin/look');
+    assert.equal(page.statusCode, 403);
+  });
+});

@@ -1,0 +1,107 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Actor } from '../../core/admin-rules.ts';
+import { LOCALES } from '../../core/i18n.ts';
+import type { LookInput, TenantLook } from '../../core/tenant-look.ts';
+import type { App } from '../../service/app.ts';
+import { requireConsole } from '../account/session.ts';
+import { formField, registerForms, requestContext } from '../forms.ts';
+import { LOGO_PATH_PREFIX } from '../look-plugin.ts';
+import { sendHtml } from '../send-html.ts';
+import { renderConsoleForbidden } from './admin-plugin.ts';
+import { LOOK_TEXT, LookPage, type LookPageProps } from './look-views.tsx';
+
+const NOTICES = ['saved', 'unchanged', 'logoRemoved'] as const;
+
+function savedValues(look: TenantLook): Record<string, string> {
+  const values: Record<string, string> = {
+    displayName: look.displayName ?? '',
+    primaryColour: look.primaryColour ?? '',
+    host: look.host ?? '',
+  };
+  for (const l of LOCALES) values[`note-${l}`] = look.startNotes[l] ?? '';
+  return values;
+}
+
+function postedValues(body: unknown): Record<string, string> {
+  const values: Record<string, string> = {
+    displayName: formField(body, 'displayName', 400),
+    primaryColour: formField(body, 'primaryColour', 40),
+    host: formField(body, 'host', 300),
+  };
+  for (const l of LOCALES) values[`note-${l}`] = formField(body, `note-${l}`, 2000);
+  return values;
+}
+
+/**
+ * The console's Look and words page, `/admin/look` (administrators of the tenant): display name,
+ * colour (refused without AA contrast, with the ratios), address and start notes; the logo is
+ * shown and can be removed here, uploaded through the admin API (a file upload form needs a
+ * multipart parser sspr does not have yet). Changes audited by `app.looks`.
+ */
+export async function lookConsolePlugin(fastify: FastifyInstance, options: { app: App }): Promise<void> {
+  const { app } = options;
+  const { csrfCheck } = await registerForms(fastify, app, async (request, reply) => {
+    if (!request.auth) return reply.redirect('/signin', 303);
+    return show(request, reply, 403, { problems: [{ field: '_csrf', message: LOOK_TEXT.csrf }] });
+  });
+  const guard = requireConsole(renderConsoleForbidden);
+  const post = { preHandler: [guard, csrfCheck.preHandler] };
+  const actor = (request: FastifyRequest): Actor => ({ kind: 'admin', account: request.auth!.account });
+
+  async function show(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    status: number,
+    extra: Partial<Pick<LookPageProps, 'values' | 'notice' | 'problems'>> = {},
+  ) {
+    const tenant = request.auth!.tenant;
+    const look = await app.looks.get(actor(request));
+    if (!look.ok) return renderConsoleForbidden(request, reply, 'not_admin');
+    const logo = look.value.logo;
+    return sendHtml(
+      reply,
+      LookPage({
+        tenantName: tenant.name,
+        activeAdmins: await app.directory.countActiveAdmins(tenant.id),
+        csrf: reply.generateCsrf(),
+        look: look.value,
+        values: extra.values ?? savedValues(look.value),
+        logoSrc: logo ? `${LOGO_PATH_PREFIX}/${encodeURIComponent(tenant.id)}/logo-${logo.hash}.png` : null,
+        notice: extra.notice ?? null,
+        problems: extra.problems ?? [],
+      }),
+      status,
+    );
+  }
+
+  fastify.get('/admin/look', { preHandler: guard }, async (request, reply) => {
+    const done = (request.query as Record<string, unknown> | undefined)?.done;
+    return show(request, reply, 200, { notice: NOTICES.find((n) => n === done) ?? null });
+  });
+
+  fastify.post('/admin/look', post, async (request, reply) => {
+    const values = postedValues(request.body);
+    const input: LookInput = {
+      displayName: values.displayName!,
+      primaryColour: values.primaryColour!,
+      host: values.host!,
+      startNotes: Object.fromEntries(LOCALES.map((l) => [l, values[`note-${l}`] ?? ''])),
+    };
+    const before = await app.looks.get(actor(request));
+    const r = await app.looks.update(actor(request), input, requestContext(request));
+    if (!r.ok) {
+      if ('fields' in r) return show(request, reply, 400, { values, problems: r.fields });
+      if (r.error === 'host_taken')
+        return show(request, reply, 409, { values, problems: [{ field: 'host', message: LOOK_TEXT.hostTaken }] });
+      return renderConsoleForbidden(request, reply, 'not_admin');
+    }
+    const same = before.ok && JSON.stringify(before.value) === JSON.stringify(r.value);
+    return reply.redirect(`/admin/look?done=${same ? 'unchanged' : 'saved'}`, 303);
+  });
+
+  fastify.post('/admin/look/logo/remove', post, async (request, reply) => {
+    const r = await app.looks.removeLogo(actor(request), requestContext(request));
+    if (!r.ok) return renderConsoleForbidden(request, reply, 'not_admin');
+    return reply.redirect('/admin/look?done=logoRemoved', 303);
+  });
+}
