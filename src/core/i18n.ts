@@ -258,6 +258,18 @@ export function translate(locale: UiLocale, id: MessageId, params?: MessageParam
   return typeof out === 'string' ? out : String(out);
 }
 
+/**
+ * A message with its simple `{name}` placeholders left in (formatted with each argument as its own
+ * `{name}`), for code that fills them with nodes (`fillNodes`) or later (`formatText`). Only for
+ * messages without plurals or selects.
+ */
+export function messageTemplate(t: Translate, id: MessageId): string {
+  const source = catalogue('en')[id];
+  const params: Record<string, string> = {};
+  if (source !== undefined) for (const name of messageArguments(source).keys()) params[name] = `{${name}}`;
+  return t(id, params);
+}
+
 /** The `t` of one locale: `translator('de')('problem.invalid_code.title')`. */
 export function translator(locale: UiLocale): Translate {
   return (id, params) => translate(locale, id, params);

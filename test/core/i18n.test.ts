@@ -178,7 +178,8 @@ describe('pseudo-locale', () => {
       const en = translate('en', id, sampleParams(EN[id]!));
       const pseudo = t(id, sampleParams(EN[id]!));
       assert.notEqual(pseudo, en, id);
-      assert.ok(pseudo.length >= en.length * 1.3, `${id}: ${pseudo}`);
+      const words = (text: string) => text.replace(/«[a-zA-Z]+»/g, '').length; // the placeholders' values are not lengthened
+      assert.ok(words(pseudo) >= words(en) * 1.3, `${id}: ${pseudo}`);
       assert.doesNotMatch(pseudo.replace(/«[a-zA-Z]+»/g, ''), /[a-zA-Z]{3,}/, `${id} kept plain words: ${pseudo}`);
     }
     assert.match(t('sms.reset.sms', { code: '004211', minutes: 10 }), /004211/);

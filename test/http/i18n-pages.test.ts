@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { sameOriginPath } from '../../src/http/i18n-plugin.ts';
-import { translate } from '../../src/core/i18n.ts';
+import { catalogue, translate } from '../../src/core/i18n.ts';
+import { RESET_PAGE_TEXT } from '../../src/core/ui-text.ts';
 import { createPagesKit, solveCaptcha, type PagesKit } from './reset-pages-kit.ts';
 
 const USER = 'user@contoso.example';
@@ -86,6 +87,27 @@ describe('languages on the pages', () => {
     assert.equal(htmlTag(page.body), '<html lang="ar" dir="rtl">');
     assert.match(page.body, /الانتقال إلى المحتوى الرئيسي/);
     assert.match(page.body, /aria-current="true">العربية</);
+  });
+
+  it('the reset pages speak the language: the start page in Japanese, the email step in Arabic', async () => {
+    const ja = await new Browser(kit, 'ja').get('/reset');
+    assert.match(ja.body, /<h1>パスワードの再設定<\/h1>/);
+    assert.match(ja.body, /<label for="login">ユーザーID<\/label>/);
+    const ar = new Browser(kit, 'ar');
+    await ar.get('/reset');
+    const started = await ar.post('/reset', { login: USER, altcha: await solveCaptcha(kit.server) });
+    const step = await ar.get(String(started.headers.location));
+    assert.match(step.body, /<h1>تحقق من بريدك الإلكتروني<\/h1>/);
+    assert.match(step.body, /الخطوة 1/);
+    assert.match(step.body, /ما زلت عالقًا؟/);
+  });
+
+  it('the reset pages keep their English words, from the English catalogue', () => {
+    for (const [page, texts] of Object.entries(RESET_PAGE_TEXT)) {
+      for (const [key, english] of Object.entries(texts)) {
+        assert.equal(catalogue('en')[`reset.${page}.${key}`], english, `reset.${page}.${key}`);
+      }
+    }
   });
 
   it('the switcher sets the cookie and goes back to the same page; the choice beats Accept-Language', async () => {

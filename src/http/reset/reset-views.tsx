@@ -1,9 +1,10 @@
 import { createContext, type ComponentChildren, type HTMLAttributes, type VNode } from 'preact';
 import { useContext } from 'preact/hooks';
-import { CONTACT_ADMIN, formatText, RESET_PAGE_TEXT as T, type ProblemText } from '../../core/ui-text.ts';
+import { CONTACT_ADMIN, formatText, RESET_PAGE_TEXT, type ProblemText } from '../../core/ui-text.ts';
+import { messageTemplate, type MessageId } from '../../core/i18n.ts';
 import { helpText } from '../../core/message-templates.ts';
 import type { FlowView } from '../../service/reset-service.ts';
-import { useT } from '../views/i18n-context.tsx';
+import { useI18n, useT, type PageI18n } from '../views/i18n-context.tsx';
 import { Layout } from '../views/layout.tsx';
 import { UnlockOffer } from './unlock-views.tsx';
 
@@ -34,6 +35,37 @@ export const COUNTDOWN_SCRIPT = '/static/reset.js';
 export interface Helpdesk {
   readonly url: string | null;
   readonly email: string | null;
+}
+
+const RESET_TEXT_SOURCE = { ...RESET_PAGE_TEXT, contact: CONTACT_ADMIN };
+type ResetText = {
+  readonly [P in keyof typeof RESET_TEXT_SOURCE]: { readonly [K in keyof (typeof RESET_TEXT_SOURCE)[P]]: string };
+};
+const resetTexts = new Map<string, ResetText>();
+
+/**
+ * Every word of the reset pages in the page's language (`reset.<page>.<key>` in the catalogues),
+ * shaped like RESET_PAGE_TEXT; `{name}` placeholders stay in, for `formatText` and `fillNodes`.
+ */
+function resetTextIn(i18n: Pick<PageI18n, 'locale' | 't'>): ResetText {
+  let text = resetTexts.get(i18n.locale);
+  if (!text) {
+    text = Object.fromEntries(
+      Object.entries(RESET_TEXT_SOURCE).map(([page, texts]) => [
+        page,
+        Object.fromEntries(
+          Object.keys(texts).map((key) => [key, messageTemplate(i18n.t, `reset.${page}.${key}` as MessageId)]),
+        ),
+      ]),
+    ) as ResetText;
+    resetTexts.set(i18n.locale, text);
+  }
+  return text;
+}
+
+/** The reset pages' words in the page's language (a hook: call it first in a component). */
+function useResetText(): ResetText {
+  return resetTextIn(useI18n());
 }
 
 /** Replaces `{name}` placeholders of a catalogue text with nodes (links, `<time>` elements). */
@@ -136,16 +168,17 @@ function HelpContact({ email, url }: { email: string | null; url: string | null 
 
 /** "Still stuck?": the tenant's help desk when it may be shown, the generic advice, and the help request form (login prefilled when known). */
 export function ContactBlock({ helpdesk, login }: { helpdesk: Helpdesk | null; login?: string }): VNode {
+  const T = useResetText();
   const url = helpdesk?.url && isWebUrl(helpdesk.url) ? helpdesk.url : null;
   const email = helpdesk?.email && isEmail(helpdesk.email) ? helpdesk.email : null;
   return (
     <section class="contact" aria-labelledby="contact-heading">
-      <h2 id="contact-heading">{CONTACT_ADMIN.title}</h2>
+      <h2 id="contact-heading">{T.contact.title}</h2>
       {url || email ? <HelpContact email={email} url={url} /> : null}
-      <p>{CONTACT_ADMIN.message}</p>
+      <p>{T.contact.message}</p>
       <p>
         <a href={login ? `/help?login=${encodeURIComponent(login)}` : '/help'} class="button secondary">
-          {CONTACT_ADMIN.helpLink}
+          {T.contact.helpLink}
         </a>
       </p>
     </section>
@@ -153,6 +186,7 @@ export function ContactBlock({ helpdesk, login }: { helpdesk: Helpdesk | null; l
 }
 
 function StartNewLink(): VNode {
+  const T = useResetText();
   return (
     <a href="/reset" class="button secondary">
       {T.common.startNew}
@@ -170,6 +204,7 @@ function StartNew(): VNode {
 
 /** The support reference (`SUP-…`) the consoles can look up; nothing on pages that need none. */
 function Reference({ reference }: { reference: string | null }): VNode | null {
+  const T = useResetText();
   if (reference === null) return null;
   return (
     <p class="reference">{fillNodes(T.common.reference, { id: <code id="support-reference">{reference}</code> })}</p>
@@ -182,6 +217,7 @@ function pad(n: number): string {
 
 /** "Step N of M" (or "Step N") and the flow's deadline, with the minutes left. */
 export function Progress({ view, now }: { view: FlowView; now: number }): VNode {
+  const T = useResetText();
   const d = new Date(view.expiresAt);
   const clock = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())} ${T.common.timeZoneUtc}`;
   const minutes = Math.ceil((view.expiresAt - now) / 60_000);
@@ -235,7 +271,13 @@ export interface StartPageProps {
   readonly problemField?: 'login' | 'captcha';
 }
 
-export function StartPage({ csrf, challenge, login, problem, problemField }: StartPageProps): VNode {
+/** The page as a component, so that its words come from the page's language. */
+export function StartPage(p: StartPageProps): VNode {
+  return <StartPageBody {...p} />;
+}
+
+function StartPageBody({ csrf, challenge, login, problem, problemField }: StartPageProps): VNode {
+  const T = useResetText();
   const loginInvalid = problem !== null && problemField === 'login';
   return (
     <Layout title={T.start.title} scripts={[ALTCHA_SCRIPT]} stylesheets={[ALTCHA_STYLESHEET]}>
@@ -342,6 +384,7 @@ function CodeForm({
 }
 
 function EmailCodeStep(p: StepPageProps): VNode {
+  const T = useResetText();
   const { view, csrf, problem } = p;
   return (
     <>
@@ -371,6 +414,7 @@ function EmailCodeStep(p: StepPageProps): VNode {
 }
 
 function ResendForm({ view, csrf, now, label }: { view: FlowView; csrf: string; now: number; label: string }): VNode {
+  const T = useResetText();
   if (view.codesLeft <= 0) return <p>{T.emailCode.noCodesLeft}</p>;
   const wait = view.resendAvailableAt !== null && view.resendAvailableAt > now;
   const at = wait ? new Date(view.resendAvailableAt!) : null;
@@ -393,6 +437,7 @@ function ResendForm({ view, csrf, now, label }: { view: FlowView; csrf: string; 
 }
 
 function PhoneNumberStep(p: StepPageProps): VNode {
+  const T = useResetText();
   const { view, csrf, problem } = p;
   return (
     <>
@@ -433,6 +478,7 @@ function PhoneNumberStep(p: StepPageProps): VNode {
 }
 
 function SmsCodeStep(p: StepPageProps): VNode {
+  const T = useResetText();
   const { view, csrf, problem } = p;
   return (
     <>
@@ -467,6 +513,7 @@ function SmsCodeStep(p: StepPageProps): VNode {
 
 /** The rules the organisation's directory applies, read from it, shown before the form is sent. */
 function DirectoryRulesHint({ rules }: { rules: NonNullable<FlowView['directoryRules']> }): VNode | null {
+  const T = useResetText();
   const items = [
     rules.minLength !== null && rules.minLength > 0
       ? formatText(T.newPassword.directoryMinLength, { min: rules.minLength })
@@ -493,6 +540,7 @@ function DirectoryRulesHint({ rules }: { rules: NonNullable<FlowView['directoryR
 }
 
 function NewPasswordStep(p: StepPageProps): VNode {
+  const T = useResetText();
   const { view, csrf, problem } = p;
   const invalid = problem && p.fieldProblem ? 'true' : undefined;
   return (
@@ -543,15 +591,23 @@ function NewPasswordStep(p: StepPageProps): VNode {
   );
 }
 
-const STEP_TITLES: Readonly<Record<string, string>> = {
-  email_code: T.emailCode.title,
-  phone_number: T.phoneNumber.title,
-  sms_code: T.smsCode.title,
-  new_password: T.newPassword.title,
+const STEP_PAGES: Readonly<Record<string, 'emailCode' | 'phoneNumber' | 'smsCode' | 'newPassword'>> = {
+  email_code: 'emailCode',
+  phone_number: 'phoneNumber',
+  sms_code: 'smsCode',
+  new_password: 'newPassword',
 };
 
-/** The page for the flow's current state. Terminal states are answered by `CompletedPage`/`ProblemPage`. */
+/**
+ * The page for the flow's current state (a component, so that its words come from the page's
+ * language). Terminal states are answered by `CompletedPage`/`ProblemPage`.
+ */
 export function StepPage(p: StepPageProps): VNode {
+  return <StepPageBody {...p} />;
+}
+
+function StepPageBody(p: StepPageProps): VNode {
+  const T = useResetText();
   const body =
     p.view.state === 'email_code' ? (
       <EmailCodeStep {...p} />
@@ -562,7 +618,7 @@ export function StepPage(p: StepPageProps): VNode {
     ) : (
       <NewPasswordStep {...p} />
     );
-  const title = STEP_TITLES[p.view.state] ?? T.newPassword.title;
+  const title = T[STEP_PAGES[p.view.state] ?? 'newPassword'].title;
   return (
     <Layout title={p.problem ? `${p.problem.title} · ${title}` : title} scripts={[COUNTDOWN_SCRIPT]}>
       {body}
@@ -572,6 +628,11 @@ export function StepPage(p: StepPageProps): VNode {
 }
 
 export function CompletedPage(): VNode {
+  return <CompletedPageBody />;
+}
+
+function CompletedPageBody(): VNode {
+  const T = useResetText();
   return (
     <Layout title={T.completed.title}>
       <h1>{T.completed.title}</h1>
@@ -632,6 +693,7 @@ function InvalidCode({
   canRetry: boolean;
   reference: string | null;
 }): VNode {
+  const T = useResetText();
   const t = useT();
   const title = t('problem.invalid_code.title');
   const message = t('problem.invalid_code.message');
@@ -666,7 +728,12 @@ function InvalidCode({
 }
 
 /** What an email link opens: nothing changes until the person presses Continue (scanners only GET). */
-export function LinkPage({ token, csrf }: { token: string; csrf: string }): VNode {
+export function LinkPage(p: { token: string; csrf: string }): VNode {
+  return <LinkPageBody {...p} />;
+}
+
+function LinkPageBody({ token, csrf }: { token: string; csrf: string }): VNode {
+  const T = useResetText();
   return (
     <Layout title={T.link.title}>
       <h1>{T.link.title}</h1>
