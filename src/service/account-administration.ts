@@ -10,7 +10,7 @@ import type { Store } from '../ports/store.ts';
 import { auditChange, auditDenied, deny, isBlocked } from './admin-common.ts';
 import { normalizeDisplayName } from './directory-input.ts';
 import type { RequestContext } from './request-context.ts';
-import type { PolicyFieldError } from './tenant-policy.ts';
+import { fieldProblem, type PolicyFieldError } from './tenant-policy.ts';
 
 /**
  * Account administration in the console: lifting a self-service block and adding an account.
@@ -79,30 +79,26 @@ export class AccountAdministration {
     }
     const fields: PolicyFieldError[] = [];
     const login = normalizeLogin(input.login);
-    if (!login.ok) fields.push({ field: 'login', message: `Enter a user ID like name@${tenant.domains[0]}.` });
+    if (!login.ok)
+      fields.push(fieldProblem('login', 'admin.users.add.problem.loginInvalid', { domain: tenant.domains[0]! }));
     else if (!tenant.domains.includes(domainOf(login.value))) {
-      fields.push({
-        field: 'login',
-        message: `The user ID must end in ${tenant.domains.map((d) => `@${d}`).join(' or ')}: the domains of your organisation.`,
-      });
+      // pages give `domains` again in the person's language
+      const domains = new Intl.ListFormat('en', { type: 'disjunction' }).format(tenant.domains.map((d) => `@${d}`));
+      fields.push(fieldProblem('login', 'admin.users.add.problem.loginDomain', { domains }));
     }
     const name = normalizeDisplayName(input.name);
-    if (!name.ok) fields.push({ field: 'name', message: 'Enter the person’s name (1 to 100 characters).' });
+    if (!name.ok) fields.push(fieldProblem('name', 'admin.users.add.problem.name'));
     if (!(ROLES as readonly string[]).includes(roleText))
-      fields.push({ field: 'role', message: 'Pick one of the roles listed.' });
+      fields.push(fieldProblem('role', 'admin.users.add.problem.role'));
     const methods: [MethodKind, string][] = [];
     for (const kind of ['email', 'phone'] as const) {
       const raw = input[kind].trim();
       if (raw === '') continue;
       const value = normalizeMethod(kind, raw);
       if (!value.ok) {
-        fields.push({
-          field: kind,
-          message:
-            kind === 'email'
-              ? 'Enter an email address like name@example.com, or leave it empty.'
-              : 'Enter a mobile number in international form, like +447700900123, or leave it empty.',
-        });
+        fields.push(
+          fieldProblem(kind, kind === 'email' ? 'admin.users.add.problem.email' : 'admin.users.add.problem.phone'),
+        );
       } else methods.push([kind, value.value]);
     }
     if (fields.length > 0 || !login.ok || !name.ok) return accountInvalid(fields);
@@ -121,7 +117,7 @@ export class AccountAdministration {
         now,
       });
       if (!created.ok) {
-        return accountInvalid([{ field: 'login', message: `There already is an account ${login.value}.` }]);
+        return accountInvalid([fieldProblem('login', 'admin.users.add.problem.exists', { login: login.value })]);
       }
       for (const [kind, value] of methods) await tx.directory.setMethod(id, kind, value, now, now);
       await auditChange(tx, actor, created.value, rc, now, 'admin.account_created', {

@@ -1,5 +1,6 @@
 import { actorName, actorTenant, canEditPolicy, type Actor, type Denial } from '../core/admin-rules.ts';
 import { normalizeEmail } from '../core/contact.ts';
+import { translate, type MessageId, type MessageParams } from '../core/i18n.ts';
 import type { Tenant, TenantPolicy } from '../core/directory-model.ts';
 import { PASSWORD_MIN_LENGTH_CEILING, PASSWORD_MIN_LENGTH_FLOOR } from '../core/password-policy.ts';
 import { err, ok, type Err, type Ok, type Result } from '../core/result.ts';
@@ -20,7 +21,15 @@ export interface TenantPolicyDeps {
 
 export interface PolicyFieldError {
   readonly field: string;
+  /** In English (the API, the command line); pages show `id` with `params` in the person's language. */
   readonly message: string;
+  readonly id?: MessageId;
+  readonly params?: MessageParams;
+}
+
+/** A field's problem: its catalogue id and arguments, with the English words. */
+export function fieldProblem(field: string, id: MessageId, params?: MessageParams): PolicyFieldError {
+  return { field, message: translate('en', id, params), id, ...(params ? { params } : {}) };
 }
 /** A refused policy update: `policy_invalid` with every field's problem at once. */
 export type PolicyInvalid = Err<'policy_invalid'> & { readonly fields: readonly PolicyFieldError[] };
@@ -125,11 +134,11 @@ export function parsePolicyInput(
 ): Ok<TenantPolicy> | PolicyInvalid {
   const problems: PolicyFieldError[] = [];
   const next: Record<string, unknown> = { ...current };
-  const integer = (field: string, [min, max]: readonly [number, number], unit: string) => {
+  const integer = (field: string, [min, max]: readonly [number, number]) => {
     const raw = input[field]!.trim();
     const n = INTEGER.test(raw) ? Number(raw) : NaN;
     if (!Number.isInteger(n) || n < min || n > max) {
-      problems.push({ field, message: `Enter a whole number of ${unit} from ${min} to ${max}.` });
+      problems.push(fieldProblem(field, `admin.policy.problem.${field}` as MessageId, { min, max }));
     } else next[field] = n;
   };
   for (const [field, rawValue] of Object.entries(input)) {
@@ -138,21 +147,21 @@ export function parsePolicyInput(
     switch (field) {
       case 'userGates':
         if (value === '1' || value === '2') next.userGates = Number(value);
-        else problems.push({ field, message: 'Choose 1 or 2 verification steps for users.' });
+        else problems.push(fieldProblem(field, 'admin.policy.problem.userGates'));
         break;
       case 'passwordMinLength':
-        integer(field, POLICY_BOUNDS.passwordMinLength, 'characters');
+        integer(field, POLICY_BOUNDS.passwordMinLength);
         break;
       case 'smsDailyBudget':
-        integer(field, POLICY_BOUNDS.smsDailyBudget, 'text messages');
+        integer(field, POLICY_BOUNDS.smsDailyBudget);
         break;
       case 'coolingOffHours':
       case 'reconfirmDays':
         if (!(field in current)) {
-          problems.push({ field, message: 'This setting is not available yet.' });
+          problems.push(fieldProblem(field, 'admin.policy.problem.notAvailable'));
           break;
         }
-        integer(field, POLICY_BOUNDS[field], field === 'coolingOffHours' ? 'hours' : 'days');
+        integer(field, POLICY_BOUNDS[field]);
         break;
       case 'helpdeskUrl': {
         if (value === '') {
@@ -161,22 +170,14 @@ export function parsePolicyInput(
         }
         const url = safeHttpsUrl(value);
         if (url) next.helpdeskUrl = url;
-        else
-          problems.push({
-            field,
-            message: 'Enter a web address starting with https://, like https://help.example.com/password.',
-          });
+        else problems.push(fieldProblem(field, 'admin.policy.problem.helpdeskUrl'));
         break;
       }
       case 'senderName': {
         const name = value.normalize('NFKC').replace(/\s+/g, ' ');
         if (name === '') next.senderName = null;
         else if (name.length <= SENDER_NAME_MAX && !/[\p{Cc}\p{Cf}<>@"\\]/u.test(name)) next.senderName = name;
-        else
-          problems.push({
-            field,
-            message: `Enter a name of at most ${SENDER_NAME_MAX} characters, like Contoso IT, without @ < > " or \\ (it must not look like an email address).`,
-          });
+        else problems.push(fieldProblem(field, 'admin.policy.problem.senderName', { max: SENDER_NAME_MAX }));
         break;
       }
       case 'helpdeskEmail': {
@@ -186,7 +187,7 @@ export function parsePolicyInput(
         }
         const email = normalizeEmail(value);
         if (email.ok) next.helpdeskEmail = email.value;
-        else problems.push({ field, message: 'Enter an email address like helpdesk@example.com.' });
+        else problems.push(fieldProblem(field, 'admin.policy.problem.helpdeskEmail'));
         break;
       }
       case 'smsCountries': {
@@ -197,15 +198,12 @@ export function parsePolicyInput(
         }
         const bad = items.filter((s) => !COUNTRY_PREFIX.test(s));
         if (bad.length > 0 || items.length > MAX_SMS_COUNTRIES) {
-          problems.push({
-            field,
-            message: `List calling-code prefixes like +44 +1 +33, separated by spaces or commas (at most ${MAX_SMS_COUNTRIES}), or leave it empty to allow every country.`,
-          });
+          problems.push(fieldProblem(field, 'admin.policy.problem.smsCountries', { max: MAX_SMS_COUNTRIES }));
         } else next.smsCountries = [...new Set(items)];
         break;
       }
       default:
-        problems.push({ field: field.slice(0, 40), message: 'This is not a policy setting.' });
+        problems.push(fieldProblem(field.slice(0, 40), 'admin.policy.problem.unknown'));
     }
   }
   if (problems.length > 0) return { ...err('policy_invalid'), fields: problems };

@@ -88,7 +88,9 @@ describe('console authorization', () => {
     }
     const unknown = await b.get('/admin/users/00000000-0000-0000-0000-000000000000');
     const other = await b.get(`/admin/users/${fab.user.id}`);
-    const strip = (s: string) => s.replace(/name="_csrf" value="[^"]*"/g, '');
+    // the language switcher's links bring the admin back to the path they typed (the id in it is theirs)
+    const strip = (s: string) =>
+      s.replace(/name="_csrf" value="[^"]*"/g, '').replace(/&amp;next=%2Fadmin%2Fusers%2F[A-Za-z0-9-]+/g, '');
     assert.equal(strip(other.body), strip(unknown.body), 'another tenant looks exactly like an unknown id');
     // the Fabrikam admin sees their own people and none of Contoso
     const f = await signIn(kit, FABRIKAM.admin.login, FABRIKAM.admin.password);

@@ -1,16 +1,18 @@
 import type { ComponentChildren, VNode } from 'preact';
+import type { MessageId } from '../../core/i18n.ts';
+import { useT } from '../views/i18n-context.tsx';
 import { Layout } from '../views/layout.tsx';
 
-/** The console's sections, in menu order. Each section's plugin serves its own paths. */
+/** The console's sections, in menu order (`label`: the catalogue id of its name). Each section's plugin serves its own paths. */
 export const ADMIN_SECTIONS = [
-  { href: '/admin', label: 'Users' },
-  { href: '/admin/requests', label: 'Help requests' },
-  { href: '/admin/audit', label: 'Audit log' },
-  { href: '/admin/insights', label: 'Usage & insights' },
-  { href: '/admin/policy', label: 'Policy' },
-  { href: '/admin/api-keys', label: 'API keys' },
-  { href: '/admin/directory', label: 'Directory' },
-] as const;
+  { href: '/admin', label: 'admin.nav.users' },
+  { href: '/admin/requests', label: 'admin.nav.requests' },
+  { href: '/admin/audit', label: 'admin.nav.audit' },
+  { href: '/admin/insights', label: 'admin.nav.insights' },
+  { href: '/admin/policy', label: 'admin.nav.policy' },
+  { href: '/admin/api-keys', label: 'admin.nav.apiKeys' },
+  { href: '/admin/directory', label: 'admin.nav.directory' },
+] as const satisfies readonly { href: string; label: MessageId }[];
 
 export interface AdminLayoutProps {
   readonly title: string;
@@ -26,23 +28,29 @@ export interface AdminLayoutProps {
 /**
  * The console's page shell: the site layout, a navigation bar, and the banner warning when the
  * tenant has fewer than two active administrators (if the only admin is locked out, nobody
- * inside the company can help: they must call Technical Support).
+ * inside the company can help: they must call Technical Support). In the page's language.
  */
 export function AdminLayout(p: AdminLayoutProps): VNode {
+  // a component of its own, so that calling AdminLayout(…) as a function still renders in the page's language
+  return <AdminShell {...p} />;
+}
+
+function AdminShell(p: AdminLayoutProps): VNode {
+  const t = useT();
   return (
-    <Layout title={`${p.title} · Admin`} {...(p.scripts ? { scripts: p.scripts } : {})}>
-      <nav class="admin-nav" aria-label="Admin console">
+    <Layout title={t('admin.layout.title', { title: p.title })} {...(p.scripts ? { scripts: p.scripts } : {})}>
+      <nav class="admin-nav" aria-label={t('admin.nav.label')}>
         <p class="admin-tenant">{p.tenantName}</p>
         <ul>
           {ADMIN_SECTIONS.map((s) => (
             <li key={s.href}>
               <a href={s.href} aria-current={s.href === p.section ? 'page' : undefined}>
-                {s.label}
+                {t(s.label)}
               </a>
             </li>
           ))}
           <li>
-            <a href="/account">Your account</a>
+            <a href="/account">{t('admin.nav.account')}</a>
           </li>
         </ul>
       </nav>
@@ -53,17 +61,11 @@ export function AdminLayout(p: AdminLayoutProps): VNode {
 }
 
 export function AdminCountBanner({ count }: { count: number }): VNode {
+  const t = useT();
   return (
     <div class="banner warning" role="note" aria-labelledby="admin-count-title">
-      <h2 id="admin-count-title">
-        {count === 0
-          ? 'This organisation has no active administrator'
-          : 'This organisation has only one active administrator'}
-      </h2>
-      <p>
-        If the only administrator is locked out, nobody in your company can reset their password, and they must contact
-        Technical Support. Make a second person an administrator, with an alternate email and a mobile phone registered.
-      </p>
+      <h2 id="admin-count-title">{count === 0 ? t('admin.adminCount.none') : t('admin.adminCount.one')}</h2>
+      <p>{t('admin.adminCount.message')}</p>
     </div>
   );
 }

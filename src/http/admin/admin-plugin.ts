@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor, Denial } from '../../core/admin-rules.ts';
 import { ROLES, type Role } from '../../core/directory-model.ts';
-import { DIRECTORY_REFUSED_FOR_ADMIN, formatText, UNLOCK_TEXT, type ProblemText } from '../../core/ui-text.ts';
+import type { ProblemText } from '../../core/ui-text.ts';
 import { isDirectoryWriteError, type DirectoryWriteError } from '../../core/directory-refusals.ts';
-import { ERROR_CODES } from '../../core/error-codes.ts';
 import {
+  fieldProblem,
   REGISTRATIONS,
   type NewAccountInput,
   type PolicyFieldError,
@@ -20,8 +20,6 @@ import {
   ConsoleForbiddenPage,
   ConsoleNotFoundPage,
   ConsoleProblemPage,
-  DENIAL_TEXT,
-  DONE_NOTICES,
   PolicyPage,
   TempPasswordConfirmPage,
   TempPasswordResultPage,
@@ -30,6 +28,7 @@ import {
   type ConsoleFrame,
 } from './admin-views.tsx';
 import { AddAccountPage } from './add-account-views.tsx';
+import { denialText, directoryRefusedText, doneNoticeText, isDoneNotice } from './admin-text.tsx';
 
 /** The 403 page of the console (not an admin / both methods not registered yet); other console plugins may use it. */
 export function renderConsoleForbidden(
@@ -46,10 +45,6 @@ export function consoleActor(request: FastifyRequest): Actor {
 }
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
-const CSRF_PROBLEM: ProblemText = {
-  title: 'This form has expired',
-  message: 'This form expired or was sent from another page, so nothing was changed. Go back, reload and try again.',
-};
 
 /**
  * The console's users and policy pages: `/admin` (list with search and filters), `/admin/users/:id`
@@ -64,7 +59,11 @@ export async function adminPlugin(fastify: FastifyInstance, options: { app: App 
     if (!request.auth) return reply.redirect('/signin', 303);
     return sendHtml(
       reply,
-      ConsoleProblemPage({ ...(await frame(request, reply)), problem: CSRF_PROBLEM, back: '/admin' }),
+      ConsoleProblemPage({
+        ...(await frame(request, reply)),
+        problem: { title: request.i18n.t('admin.csrf.title'), message: request.i18n.t('admin.csrf.message') },
+        back: '/admin',
+      }),
       403,
     );
   });
@@ -118,12 +117,11 @@ export async function adminPlugin(fastify: FastifyInstance, options: { app: App 
     error: Denial | 'account_not_found' | 'no_methods' | 'mode_not_allowed' | DirectoryWriteError,
   ) {
     if (error === 'account_not_found' || error === 'other_tenant') return notFound(request, reply);
+    const { t } = request.i18n;
     if (isDirectoryWriteError(error)) {
-      const problem = DIRECTORY_REFUSED_FOR_ADMIN;
-      const message = formatText(problem.message, { reason: ERROR_CODES[error] });
-      return showUser(request, reply, id, ERROR_STATUS[error], null, { title: problem.title, message });
+      return showUser(request, reply, id, ERROR_STATUS[error], null, directoryRefusedText(t, error));
     }
-    return showUser(request, reply, id, ERROR_STATUS[error], null, DENIAL_TEXT[error]);
+    return showUser(request, reply, id, ERROR_STATUS[error], null, denialText(t, error));
   }
 
   function idOf(request: FastifyRequest): string | null {
@@ -204,17 +202,17 @@ export async function adminPlugin(fastify: FastifyInstance, options: { app: App 
       return addAccountPage(request, reply, values, 'fields' in result ? result.fields : [], null, 400);
     }
     if (result.error === 'needs_global_admin') {
-      const message = 'Only a global administrator can add an administrator. Add the person as a user.';
-      return addAccountPage(request, reply, values, [{ field: 'role', message }], null, 403);
+      const problem = fieldProblem('role', 'admin.users.add.problem.needsGlobalAdmin');
+      return addAccountPage(request, reply, values, [problem], null, 403);
     }
-    return addAccountPage(request, reply, values, [], DENIAL_TEXT[result.error], 403);
+    return addAccountPage(request, reply, values, [], denialText(request.i18n.t, result.error), 403);
   });
 
   fastify.get('/admin/users/:id', { preHandler: guard }, async (request, reply) => {
     const id = idOf(request);
     if (!id) return notFound(request, reply);
     const done = (request.query as Record<string, unknown>)?.done;
-    const notice = typeof done === 'string' ? (DONE_NOTICES[done] ?? null) : null;
+    const notice = isDoneNotice(done) ? doneNoticeText(request.i18n.t, done) : null;
     return showUser(request, reply, id, 200, notice, null);
   });
 
@@ -281,7 +279,10 @@ export async function adminPlugin(fastify: FastifyInstance, options: { app: App 
     const result = await app.admin.unlockInDirectory(consoleActor(request), id, 'console', requestContext(request));
     if (!result.ok) {
       if (result.error === 'not_directory_account')
-        return showUser(request, reply, id, ERROR_STATUS[result.error], null, UNLOCK_TEXT.console.notDirectory);
+        return showUser(request, reply, id, ERROR_STATUS[result.error], null, {
+          title: request.i18n.t('admin.unlock.notDirectory.title'),
+          message: request.i18n.t('admin.unlock.notDirectory.message'),
+        });
       return refused(request, reply, id, result.error);
     }
     return reply.redirect(`/admin/users/${id}?done=unlocked`, 303);
@@ -297,8 +298,8 @@ export async function adminPlugin(fastify: FastifyInstance, options: { app: App 
     };
     if (!values.email && !values.phone) {
       return showUser(request, reply, id, 400, null, {
-        title: 'Nothing to save',
-        message: 'Type an alternate email, a mobile phone number, or both.',
+        title: request.i18n.t('admin.users.problem.nothingToSave.title'),
+        message: request.i18n.t('admin.users.problem.nothingToSave.message'),
       });
     }
     for (const kind of ['email', 'phone'] as const) {
@@ -306,12 +307,10 @@ export async function adminPlugin(fastify: FastifyInstance, options: { app: App 
       const result = await app.admin.prefillMethod(actor, id, kind, values[kind], requestContext(request));
       if (!result.ok) {
         if (result.error === 'email_invalid' || result.error === 'phone_invalid') {
+          const { t } = request.i18n;
           return showUser(request, reply, id, 400, null, {
-            title: kind === 'email' ? 'Check the email address' : 'Check the phone number',
-            message:
-              kind === 'email'
-                ? 'Enter an email address like name@example.com.'
-                : 'Enter a mobile number in international form, like +447700900123.',
+            title: t(kind === 'email' ? 'admin.users.problem.email.title' : 'admin.users.problem.phone.title'),
+            message: t(kind === 'email' ? 'admin.users.problem.email.message' : 'admin.users.problem.phone.message'),
           });
         }
         return refused(request, reply, id, result.error);
@@ -326,8 +325,8 @@ export async function adminPlugin(fastify: FastifyInstance, options: { app: App 
     const role = formField(request.body, 'role', 20) as Role;
     if (!ROLES.includes(role))
       return showUser(request, reply, id, 400, null, {
-        title: 'Choose a role',
-        message: 'Pick one of the roles listed.',
+        title: request.i18n.t('admin.users.problem.role.title'),
+        message: request.i18n.t('admin.users.add.problem.role'),
       });
     const result = await app.admin.setRole(consoleActor(request), id, role, requestContext(request));
     if (!result.ok) return refused(request, reply, id, result.error);

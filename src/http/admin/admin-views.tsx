@@ -1,8 +1,8 @@
 import type { VNode } from 'preact';
-import type { Denial } from '../../core/admin-rules.ts';
 import { ROLES, type Role, type TenantPolicy } from '../../core/directory-model.ts';
-import { formatWhen, helpText } from '../../core/message-templates.ts';
-import { DIRECTORY_HISTORY_NOT_ON_RESET, UNLOCK_TEXT, type ProblemText } from '../../core/ui-text.ts';
+import type { MessageId } from '../../core/i18n.ts';
+import { helpText } from '../../core/message-templates.ts';
+import type { ProblemText } from '../../core/ui-text.ts';
 import type { DirectoryLockState } from '../../service/admin-service.ts';
 import type { AuditEvent } from '../../ports/store.ts';
 import {
@@ -15,9 +15,14 @@ import {
   type UserFilter,
   type UserSummary,
 } from '../../service/admin-service.ts';
+import { useI18n, useT } from '../views/i18n-context.tsx';
 import { Layout } from '../views/layout.tsx';
 import { AdminLayout } from './admin-layout.tsx';
+import { richText } from '../views/rich-text.tsx';
+import { denialText, Ltr } from './admin-text.tsx';
 import { DirectoryLockSection } from './unlock-views.tsx';
+
+export { DENIAL_TEXT } from './admin-text.tsx';
 
 /** What every console page knows about the signed-in admin's tenant. */
 export interface ConsoleFrame {
@@ -26,55 +31,27 @@ export interface ConsoleFrame {
   readonly csrf: string;
 }
 
-export const ROLE_LABELS: Readonly<Record<Role, string>> = {
-  user: 'User',
-  admin: 'Administrator',
-  global_admin: 'Global administrator',
+/** The catalogue id of each role's name. */
+export const ROLE_LABELS: Readonly<Record<Role, MessageId>> = {
+  user: 'admin.role.user',
+  admin: 'admin.role.admin',
+  global_admin: 'admin.role.global_admin',
 };
 
-export const REGISTRATION_LABELS: Readonly<Record<Registration, string>> = {
-  complete: 'Both methods',
-  incomplete: 'One method',
-  none: 'None',
+/** The catalogue id of each registration state's name. */
+export const REGISTRATION_LABELS: Readonly<Record<Registration, MessageId>> = {
+  complete: 'admin.registration.complete',
+  incomplete: 'admin.registration.incomplete',
+  none: 'admin.registration.none',
 };
 
-/** Why an action is not offered or was refused, in words (never "403"). */
-export const DENIAL_TEXT: Readonly<Record<Denial | 'mode_not_allowed' | 'no_methods', ProblemText>> = {
-  self: {
-    title: 'You cannot do this to your own account',
-    message:
-      'Nobody resets their own password or changes their own role in the console. Use “Change password” on your account page, or the self-service reset.',
-  },
-  needs_global_admin: {
-    title: 'A global administrator must do this',
-    message: 'Only a global administrator can reset the password of an administrator or change a role.',
-  },
-  other_tenant: { title: 'Not found', message: 'There is no such user in your organisation.' },
-  scope_missing: { title: 'Not allowed', message: 'This key does not have the permission for that.' },
-  not_allowed: { title: 'Not allowed', message: 'Your role does not allow this action.' },
-  mode_not_allowed: { title: 'Not allowed', message: 'Technical Support can only send reset links.' },
-  no_methods: {
-    title: 'No alternate email registered',
-    message:
-      'A reset link goes to the person’s registered alternate email, and they have none. Pre-fill their contact methods below, or set a temporary password.',
-  },
-};
-
-export const DONE_NOTICES: Readonly<Record<string, string>> = {
-  link_sent: 'A one-time reset link was sent to the person’s alternate email and login address. It works for 24 hours.',
-  unblocked: 'Self-service reset is unblocked for this account.',
-  unlocked: UNLOCK_TEXT.console.done,
-  methods: 'The contact methods were saved. The person was told by email.',
-  role: 'The role was changed.',
-  created: 'The account was added. The person can now reset their password, or you can send them a reset link.',
-};
-
-function when(ms: number): string {
-  return formatWhen(new Date(ms).toISOString());
-}
-
-function Csrf({ token }: { token: string }): VNode {
-  return <input type="hidden" name="_csrf" value={token} />;
+/**
+ * A field's problem in the page's language: from its catalogue id when the service gave one,
+ * else as given.
+ */
+export function useFieldProblem(): (problem: PolicyFieldError, extra?: Readonly<Record<string, string>>) => string {
+  const t = useT();
+  return (problem, extra) => (problem.id ? t(problem.id, { ...problem.params, ...extra }) : problem.message);
 }
 
 export function ProblemBox({ problem }: { problem: ProblemText | null }): VNode | null {
@@ -85,6 +62,10 @@ export function ProblemBox({ problem }: { problem: ProblemText | null }): VNode 
       <p>{problem.message}</p>
     </div>
   );
+}
+
+function Csrf({ token }: { token: string }): VNode {
+  return <input type="hidden" name="_csrf" value={token} />;
 }
 
 function Notice({ text }: { text: string | null }): VNode | null {
@@ -99,138 +80,148 @@ function Notice({ text }: { text: string | null }): VNode | null {
 
 /** Messages sspr gave up on: retrying could no longer help (refused for good, or still failing at the end of their retry time). */
 function FailedMessagesBanner({ failed }: { failed: FailedMessages }): VNode {
-  const n = failed.count >= 1000 ? '1000 or more' : String(failed.count);
+  const { t, when } = useI18n();
   return (
     <div class="banner warning" role="note" aria-labelledby="failed-messages-title">
       <h2 id="failed-messages-title">
-        {n} {failed.count === 1 ? 'message' : 'messages'} could not be delivered in the last 7 days
+        {failed.count >= 1000
+          ? t('admin.users.failed.titleMany')
+          : t('admin.users.failed.title', { count: failed.count })}
       </h2>
-      <p>
-        The mail server or text message provider refused them for good, or was still failing when their retry time ran
-        out (codes are retried until they expire, notices for 72 hours by default). The people concerned did not receive
-        them: check the mail or SMS settings, and tell them if a security notice was among them.
-      </p>
+      <p>{t('admin.users.failed.message')}</p>
       <ul>
         {failed.latest.map((m) => (
           <li>
-            {when(m.at)}: {m.template} ({m.channel === 'sms' ? 'text message' : 'email'}) — {m.reason}
+            {when(m.at)}: <Ltr>{m.template}</Ltr> (
+            {t(m.channel === 'sms' ? 'admin.users.failed.channel.sms' : 'admin.users.failed.channel.email')}) —{' '}
+            {m.reason}
           </li>
         ))}
       </ul>
       <p>
-        <a href="/admin/audit?type=message.failed">See every failed message in the audit log</a>
+        <a href="/admin/audit?type=message.failed">{t('admin.users.failed.link')}</a>
       </p>
     </div>
   );
 }
 
-export function UsersPage(
-  p: ConsoleFrame & {
-    users: readonly UserSummary[];
-    counts: UserCounts;
-    filter: UserFilter;
-    /** Messages of the tenant that could not be delivered lately (shown only when there are some). */
-    failed?: FailedMessages;
-  },
-): VNode {
+interface UsersProps extends ConsoleFrame {
+  users: readonly UserSummary[];
+  counts: UserCounts;
+  filter: UserFilter;
+  /** Messages of the tenant that could not be delivered lately (shown only when there are some). */
+  failed?: FailedMessages;
+}
+
+export function UsersPage(p: UsersProps): VNode {
+  return <Users {...p} />;
+}
+
+function Users(p: UsersProps): VNode {
+  const t = useT();
   const f = p.filter;
   const filtered = Boolean(f.search || f.role || f.registration || f.blocked !== undefined);
   return (
-    <AdminLayout title="Users" section="/admin" tenantName={p.tenantName} activeAdmins={p.activeAdmins}>
-      <h1>Users</h1>
+    <AdminLayout
+      title={t('admin.users.title')}
+      section="/admin"
+      tenantName={p.tenantName}
+      activeAdmins={p.activeAdmins}
+    >
+      <h1>{t('admin.users.title')}</h1>
       {p.failed && p.failed.count > 0 ? <FailedMessagesBanner failed={p.failed} /> : null}
       <p class="button-row">
         <a href="/admin/users/new" class="button secondary">
-          Add an account
+          {t('admin.users.add.title')}
         </a>
       </p>
       <dl class="counts">
         <div>
-          <dt>People</dt>
+          <dt>{t('admin.users.counts.people')}</dt>
           <dd>{p.counts.total}</dd>
         </div>
         <div>
-          <dt>Both methods registered</dt>
+          <dt>{t('admin.users.counts.complete')}</dt>
           <dd>{p.counts.complete}</dd>
         </div>
         <div>
-          <dt>One method</dt>
+          <dt>{t('admin.users.counts.incomplete')}</dt>
           <dd>{p.counts.incomplete}</dd>
         </div>
         <div>
-          <dt>No method</dt>
+          <dt>{t('admin.users.counts.none')}</dt>
           <dd>{p.counts.none}</dd>
         </div>
         <div>
-          <dt>Self-service blocked</dt>
+          <dt>{t('admin.users.counts.blocked')}</dt>
           <dd>{p.counts.blocked}</dd>
         </div>
       </dl>
-      <form method="get" action="/admin" class="filters" role="search" aria-label="Find users">
+      <form method="get" action="/admin" class="filters" role="search" aria-label={t('admin.users.filter.label')}>
         <div class="field">
-          <label for="q">Search</label>
+          <label for="q">{t('admin.users.filter.search')}</label>
           <span class="hint" id="q-hint">
-            Part of a name or user ID.
+            {t('admin.users.filter.searchHint')}
           </span>
           <input id="q" name="q" type="text" value={f.search ?? ''} aria-describedby="q-hint" maxLength={200} />
         </div>
         <div class="field">
-          <label for="role">Role</label>
+          <label for="role">{t('admin.users.field.role')}</label>
           <select id="role" name="role">
-            <option value="">Any role</option>
+            <option value="">{t('admin.users.filter.anyRole')}</option>
             {ROLES.map((r) => (
               <option key={r} value={r} selected={f.role === r}>
-                {ROLE_LABELS[r]}
+                {t(ROLE_LABELS[r])}
               </option>
             ))}
           </select>
         </div>
         <div class="field">
-          <label for="registration">Registration</label>
+          <label for="registration">{t('admin.users.field.registration')}</label>
           <select id="registration" name="registration">
-            <option value="">Any</option>
+            <option value="">{t('admin.users.filter.any')}</option>
             {(['complete', 'incomplete', 'none'] as const).map((r) => (
               <option key={r} value={r} selected={f.registration === r}>
-                {REGISTRATION_LABELS[r]}
+                {t(REGISTRATION_LABELS[r])}
               </option>
             ))}
           </select>
         </div>
         <div class="field">
-          <label for="blocked">Self-service</label>
+          <label for="blocked">{t('admin.users.field.selfService')}</label>
           <select id="blocked" name="blocked">
-            <option value="">Any</option>
+            <option value="">{t('admin.users.filter.any')}</option>
             <option value="yes" selected={f.blocked === true}>
-              Blocked
+              {t('admin.users.status.blocked')}
             </option>
             <option value="no" selected={f.blocked === false}>
-              Not blocked
+              {t('admin.users.notBlocked')}
             </option>
           </select>
         </div>
-        <button type="submit">Filter</button>
+        <button type="submit">{t('admin.users.filter.submit')}</button>
         {filtered ? (
           <p>
-            <a href="/admin">Clear filters</a>
+            <a href="/admin">{t('admin.users.filter.clear')}</a>
           </p>
         ) : null}
       </form>
       <p role="status" id="result-count">
-        {p.users.length === 1 ? '1 person shown.' : `${p.users.length} people shown.`}
+        {t('admin.users.shown', { count: p.users.length })}
       </p>
       {p.users.length > 0 ? (
         <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="users-caption">
           <table class="data">
-            <caption id="users-caption">People in {p.tenantName}</caption>
+            <caption id="users-caption">{t('admin.users.caption', { tenant: p.tenantName })}</caption>
             <thead>
               <tr>
-                <th scope="col">Name</th>
-                <th scope="col">User ID</th>
-                <th scope="col">Role</th>
-                <th scope="col">Alternate email</th>
-                <th scope="col">Mobile phone</th>
-                <th scope="col">Registration</th>
-                <th scope="col">Self-service</th>
+                <th scope="col">{t('admin.users.field.name')}</th>
+                <th scope="col">{t('admin.users.field.login')}</th>
+                <th scope="col">{t('admin.users.field.role')}</th>
+                <th scope="col">{t('admin.users.field.email')}</th>
+                <th scope="col">{t('admin.users.field.phone')}</th>
+                <th scope="col">{t('admin.users.field.registration')}</th>
+                <th scope="col">{t('admin.users.field.selfService')}</th>
               </tr>
             </thead>
             <tbody>
@@ -239,19 +230,27 @@ export function UsersPage(
                   <th scope="row">
                     <a href={`/admin/users/${u.id}`}>{u.displayName}</a>
                   </th>
-                  <td>{u.login}</td>
-                  <td>{ROLE_LABELS[u.role]}</td>
-                  <td>{u.maskedEmail ?? 'Not registered'}</td>
-                  <td>{u.maskedPhone ?? 'Not registered'}</td>
-                  <td>{REGISTRATION_LABELS[u.registration]}</td>
-                  <td>{!u.enabled ? 'Disabled' : u.blocked ? 'Blocked' : 'OK'}</td>
+                  <td>
+                    <Ltr>{u.login}</Ltr>
+                  </td>
+                  <td>{t(ROLE_LABELS[u.role])}</td>
+                  <td>{u.maskedEmail ? <Ltr>{u.maskedEmail}</Ltr> : t('admin.users.notRegistered')}</td>
+                  <td>{u.maskedPhone ? <Ltr>{u.maskedPhone}</Ltr> : t('admin.users.notRegistered')}</td>
+                  <td>{t(REGISTRATION_LABELS[u.registration])}</td>
+                  <td>
+                    {!u.enabled
+                      ? t('admin.users.status.disabled')
+                      : u.blocked
+                        ? t('admin.users.status.blocked')
+                        : t('admin.users.status.ok')}
+                  </td>
                 </tr>
               ))}
             </tbody>
           </table>
         </div>
       ) : (
-        <p>No one matches these filters.</p>
+        <p>{t('admin.users.empty')}</p>
       )}
     </AdminLayout>
   );
@@ -259,40 +258,52 @@ export function UsersPage(
 
 // ---- user detail -------------------------------------------------------------------------
 
-export function UserDetailPage(
-  p: ConsoleFrame & {
-    user: UserDetail;
-    notice: string | null;
-    problem: ProblemText | null;
-    /** The account's lock in its directory (null: not read). */
-    directoryLock?: DirectoryLockState | null;
-  },
-): VNode {
+interface UserDetailProps extends ConsoleFrame {
+  user: UserDetail;
+  /** A notice already in the page's language (a `?done=` id's words). */
+  notice: string | null;
+  problem: ProblemText | null;
+  /** The account's lock in its directory (null: not read). */
+  directoryLock?: DirectoryLockState | null;
+}
+
+export function UserDetailPage(p: UserDetailProps): VNode {
+  return <UserDetailView {...p} />;
+}
+
+function UserDetailView(p: UserDetailProps): VNode {
+  const { t, when } = useI18n();
   const u = p.user;
   const base = `/admin/users/${u.id}`;
   return (
     <AdminLayout title={u.displayName} section="/admin" tenantName={p.tenantName} activeAdmins={p.activeAdmins}>
       <p>
-        <a href="/admin">← All users</a>
+        <a href="/admin">{t('admin.users.allUsers')}</a>
       </p>
       <h1>{u.displayName}</h1>
       <Notice text={p.notice} />
       <ProblemBox problem={p.problem} />
       <dl class="facts">
-        <dt>User ID</dt>
-        <dd>{u.login}</dd>
-        <dt>Role</dt>
-        <dd>{ROLE_LABELS[u.role]}</dd>
-        <dt>Account</dt>
-        <dd>{u.enabled ? 'Enabled' : 'Disabled'}</dd>
-        <dt>Registration</dt>
-        <dd>{REGISTRATION_LABELS[u.registration]}</dd>
-        <dt>Self-service reset</dt>
-        <dd>{u.blockedUntil !== null ? `Blocked until ${when(u.blockedUntil)}` : 'Not blocked'}</dd>
+        <dt>{t('admin.users.field.login')}</dt>
+        <dd>
+          <Ltr>{u.login}</Ltr>
+        </dd>
+        <dt>{t('admin.users.field.role')}</dt>
+        <dd>{t(ROLE_LABELS[u.role])}</dd>
+        <dt>{t('admin.users.detail.account')}</dt>
+        <dd>{u.enabled ? t('admin.users.detail.enabled') : t('admin.users.status.disabled')}</dd>
+        <dt>{t('admin.users.field.registration')}</dt>
+        <dd>{t(REGISTRATION_LABELS[u.registration])}</dd>
+        <dt>{t('admin.users.detail.selfServiceReset')}</dt>
+        <dd>
+          {u.blockedUntil !== null
+            ? t('admin.users.detail.blockedUntil', { time: when(u.blockedUntil) })
+            : t('admin.users.notBlocked')}
+        </dd>
         {u.tempPasswordExpiresAt !== null ? (
           <>
-            <dt>Temporary password</dt>
-            <dd>Set by an administrator; works until {when(u.tempPasswordExpiresAt)}, must be changed at sign-in</dd>
+            <dt>{t('admin.users.detail.tempPassword')}</dt>
+            <dd>{t('admin.users.detail.tempPasswordUntil', { time: when(u.tempPasswordExpiresAt) })}</dd>
           </>
         ) : null}
       </dl>
@@ -303,81 +314,75 @@ export function UserDetailPage(
         mayUnlock={u.permissions.account === null}
       />
 
-      <h2>Contact methods</h2>
+      <h2>{t('admin.users.methods.title')}</h2>
       {u.methods.length > 0 ? (
         <table class="data">
-          <caption class="visually-hidden">Registered contact methods</caption>
+          <caption class="visually-hidden">{t('admin.users.methods.caption')}</caption>
           <thead>
             <tr>
-              <th scope="col">Method</th>
-              <th scope="col">Value</th>
-              <th scope="col">Verified</th>
+              <th scope="col">{t('admin.users.methods.method')}</th>
+              <th scope="col">{t('admin.users.methods.value')}</th>
+              <th scope="col">{t('admin.users.methods.verified')}</th>
             </tr>
           </thead>
           <tbody>
             {u.methods.map((m) => (
               <tr key={m.kind}>
-                <th scope="row">{m.kind === 'email' ? 'Alternate email' : 'Mobile phone'}</th>
-                <td>{m.masked}</td>
-                <td>{m.verifiedAt !== null ? when(m.verifiedAt) : 'Not verified'}</td>
+                <th scope="row">{m.kind === 'email' ? t('admin.users.field.email') : t('admin.users.field.phone')}</th>
+                <td>
+                  <Ltr>{m.masked}</Ltr>
+                </td>
+                <td>{m.verifiedAt !== null ? when(m.verifiedAt) : t('admin.users.methods.notVerified')}</td>
               </tr>
             ))}
           </tbody>
         </table>
       ) : (
-        <p>No contact method registered.</p>
+        <p>{t('admin.users.methods.none')}</p>
       )}
 
-      <h2>Reset password</h2>
+      <h2>{t('admin.users.reset.title')}</h2>
       {u.permissions.credentials === null ? (
         <>
-          <p>
-            Send a one-time link to the person’s registered alternate email (and login address), or set a temporary
-            password that you give them yourself. You never see their security codes.
-          </p>
+          <p>{t('admin.users.reset.intro')}</p>
           <form method="post" action={`${base}/reset-link`}>
             <Csrf token={p.csrf} />
-            <button type="submit">Send a reset link</button>
+            <button type="submit">{t('admin.users.reset.sendLink')}</button>
           </form>
           <p>
             <a class="button secondary" href={`${base}/temp-password`}>
-              Set a temporary password…
+              {t('admin.users.reset.tempLink')}
             </a>
           </p>
         </>
       ) : (
-        <p class="notice">{DENIAL_TEXT[u.permissions.credentials].message}</p>
+        <p class="notice">{denialText(t, u.permissions.credentials).message}</p>
       )}
 
       {u.permissions.account === null ? (
         <>
           {u.blocked ? (
             <>
-              <h2>Self-service block</h2>
-              <p>
-                Self-service reset is blocked after too many wrong codes. Unblock it once you know the person is the one
-                trying.
-              </p>
+              <h2>{t('admin.users.block.title')}</h2>
+              <p>{t('admin.users.block.intro')}</p>
               <form method="post" action={`${base}/unblock`}>
                 <Csrf token={p.csrf} />
-                <button type="submit">Unblock self-service reset</button>
+                <button type="submit">{t('admin.users.block.submit')}</button>
               </form>
             </>
           ) : null}
-          <h2>Pre-fill contact methods</h2>
-          <p class="hint">
-            Values you enter are trusted as verified. The person is told by email. Leave a box empty to keep it.
-          </p>
+          <h2>{t('admin.users.prefill.title')}</h2>
+          <p class="hint">{t('admin.users.prefill.hint')}</p>
           <form method="post" action={`${base}/methods`} class="stack">
             <Csrf token={p.csrf} />
             <div class="field">
-              <label for="email">Alternate email</label>
+              <label for="email">{t('admin.users.field.email')}</label>
               <input id="email" name="email" type="email" autocomplete="off" maxLength={320} />
             </div>
             <div class="field">
-              <label for="phone">Mobile phone</label>
+              <label for="phone">{t('admin.users.field.phone')}</label>
               <span class="hint" id="phone-hint">
-                International form, like +447700900123.
+                {t('admin.users.prefill.phoneHint')}
               </span>
               <input
                 id="phone"
@@ -388,58 +393,63 @@ export function UserDetailPage(
                 aria-describedby="phone-hint"
               />
             </div>
-            <button type="submit">Save contact methods</button>
+            <button type="submit">{t('admin.users.prefill.submit')}</button>
           </form>
         </>
       ) : null}
 
       {u.permissions.role === null ? (
         <>
-          <h2>Role</h2>
+          <h2>{t('admin.users.field.role')}</h2>
           <form method="post" action={`${base}/role`}>
             <Csrf token={p.csrf} />
-            <label for="new-role">Role</label>
+            <label for="new-role">{t('admin.users.field.role')}</label>
             <select id="new-role" name="role">
               {ROLES.map((r) => (
                 <option key={r} value={r} selected={u.role === r}>
-                  {ROLE_LABELS[r]}
+                  {t(ROLE_LABELS[r])}
                 </option>
               ))}
             </select>
-            <button type="submit">Change role</button>
+            <button type="submit">{t('admin.users.role.submit')}</button>
           </form>
         </>
       ) : null}
 
-      <h2>Recent events</h2>
+      <h2>{t('admin.users.events.title')}</h2>
       <EventsTable events={u.recentEvents} />
     </AdminLayout>
   );
 }
 
 function EventsTable({ events }: { events: readonly AuditEvent[] }): VNode {
-  if (events.length === 0) return <p>No events yet.</p>;
+  const { t, when } = useI18n();
+  if (events.length === 0) return <p>{t('admin.users.events.none')}</p>;
   return (
     <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="events-caption">
       <table class="data">
-        <caption id="events-caption">Most recent first</caption>
+        <caption id="events-caption">{t('admin.users.events.caption')}</caption>
         <thead>
           <tr>
-            <th scope="col">When</th>
-            <th scope="col">Event</th>
-            <th scope="col">Outcome</th>
-            <th scope="col">By</th>
-            <th scope="col">IP address</th>
+            <th scope="col">{t('admin.users.events.when')}</th>
+            <th scope="col">{t('admin.users.events.event')}</th>
+            <th scope="col">{t('admin.users.events.outcome')}</th>
+            <th scope="col">{t('admin.users.events.by')}</th>
+            <th scope="col">{t('admin.users.events.ip')}</th>
           </tr>
         </thead>
         <tbody>
           {events.map((e) => (
             <tr key={e.id}>
               <td>{when(e.at)}</td>
-              <td>{e.type}</td>
+              <td>
+                <Ltr>{e.type}</Ltr>
+              </td>
               <td>{e.outcome}</td>
-              <td>{e.actor}</td>
-              <td>{e.ip ?? ''}</td>
+              <td>
+                <Ltr>{e.actor}</Ltr>
+              </td>
+              <td>{e.ip ? <Ltr>{e.ip}</Ltr> : ''}</td>
             </tr>
           ))}
         </tbody>
@@ -450,59 +460,75 @@ function EventsTable({ events }: { events: readonly AuditEvent[] }): VNode {
 
 // ---- temporary password ------------------------------------------------------------------
 
-export function TempPasswordConfirmPage(p: ConsoleFrame & { user: UserDetail; historyNotOnReset?: boolean }): VNode {
+interface TempConfirmProps extends ConsoleFrame {
+  user: UserDetail;
+  historyNotOnReset?: boolean;
+}
+
+export function TempPasswordConfirmPage(p: TempConfirmProps): VNode {
+  return <TempPasswordConfirm {...p} />;
+}
+
+function TempPasswordConfirm(p: TempConfirmProps): VNode {
+  const t = useT();
   const u = p.user;
   return (
     <AdminLayout
-      title="Set a temporary password"
+      title={t('admin.users.temp.title')}
       section="/admin"
       tenantName={p.tenantName}
       activeAdmins={p.activeAdmins}
     >
-      <h1>Set a temporary password for {u.displayName}?</h1>
+      <h1>{t('admin.users.temp.confirmHeading', { name: u.displayName })}</h1>
       <ul>
-        <li>Their current password stops working and every session of the account is signed out.</li>
-        <li>You will see the temporary password once, on the next page. Give it to them by phone or in person.</li>
-        <li>It works for 24 hours, and they must choose a new password when they sign in with it.</li>
-        <li>They and the other administrators are told by email. This is recorded in the audit log.</li>
-        {p.historyNotOnReset ? <li>{DIRECTORY_HISTORY_NOT_ON_RESET}</li> : null}
+        <li>{t('admin.users.temp.signedOut')}</li>
+        <li>{t('admin.users.temp.shownOnce')}</li>
+        <li>{t('admin.users.temp.validity')}</li>
+        <li>{t('admin.users.temp.told')}</li>
+        {p.historyNotOnReset ? <li>{t('admin.users.temp.historyNotOnReset')}</li> : null}
       </ul>
       <form method="post" action={`/admin/users/${u.id}/temp-password`}>
         <Csrf token={p.csrf} />
         <input type="hidden" name="confirm" value="yes" />
-        <button type="submit">Yes, set a temporary password</button>
+        <button type="submit">{t('admin.users.temp.confirm')}</button>
       </form>
       <p>
-        <a href={`/admin/users/${u.id}`}>Cancel</a>
+        <a href={`/admin/users/${u.id}`}>{t('admin.users.temp.cancel')}</a>
       </p>
     </AdminLayout>
   );
 }
 
-export function TempPasswordResultPage(
-  p: ConsoleFrame & { user: UserDetail; tempPassword: string; expiresAt: number },
-): VNode {
+interface TempResultProps extends ConsoleFrame {
+  user: UserDetail;
+  tempPassword: string;
+  expiresAt: number;
+}
+
+export function TempPasswordResultPage(p: TempResultProps): VNode {
+  return <TempPasswordResult {...p} />;
+}
+
+function TempPasswordResult(p: TempResultProps): VNode {
+  const { t, when } = useI18n();
   return (
     <AdminLayout
-      title="Temporary password set"
+      title={t('admin.users.temp.doneTitle')}
       section="/admin"
       tenantName={p.tenantName}
       activeAdmins={p.activeAdmins}
     >
-      <h1>Temporary password for {p.user.displayName}</h1>
+      <h1>{t('admin.users.temp.resultHeading', { name: p.user.displayName })}</h1>
       <div class="success" role="status">
-        <p>The password was changed and every session of {p.user.login} was signed out.</p>
+        <p>{richText(t, 'admin.users.temp.changed', {}, { login: <Ltr>{p.user.login}</Ltr> })}</p>
       </div>
-      <p>Give this temporary password to {p.user.displayName} by phone or in person:</p>
-      <p class="temp-password">
+      <p>{t('admin.users.temp.give', { name: p.user.displayName })}</p>
+      <p class="temp-password" dir="ltr">
         <code id="temp-password">{p.tempPassword}</code>
       </p>
-      <p class="notice">
-        This is the only time it is shown: it is not stored anywhere we can read. It works until {when(p.expiresAt)},
-        and they must choose a new password when they sign in with it.
-      </p>
+      <p class="notice">{t('admin.users.temp.onlyOnce', { time: when(p.expiresAt) })}</p>
       <p>
-        <a href={`/admin/users/${p.user.id}`}>Back to {p.user.displayName}</a>
+        <a href={`/admin/users/${p.user.id}`}>{t('admin.users.temp.back', { name: p.user.displayName })}</a>
       </p>
     </AdminLayout>
   );
@@ -510,27 +536,38 @@ export function TempPasswordResultPage(
 
 // ---- policy ------------------------------------------------------------------------------
 
-export const POLICY_FIELD_LABELS: Readonly<Record<string, string>> = {
-  userGates: 'Verification steps for users',
-  passwordMinLength: 'Minimum password length',
-  helpdeskUrl: 'Help desk web page',
-  helpdeskEmail: 'Help desk email',
-  smsDailyBudget: 'Text messages per day (whole organisation)',
-  smsCountries: 'Countries text messages may go to',
-  coolingOffHours: 'Cooling-off after a contact method changes (hours)',
-  reconfirmDays: 'Re-confirm contact methods every (days)',
-  senderName: 'Sender name of emails',
+/** The catalogue id of each policy field's label. */
+export const POLICY_FIELD_LABELS: Readonly<Record<string, MessageId>> = {
+  userGates: 'admin.policy.field.userGates',
+  passwordMinLength: 'admin.policy.field.passwordMinLength',
+  helpdeskUrl: 'admin.policy.field.helpdeskUrl',
+  helpdeskEmail: 'admin.policy.field.helpdeskEmail',
+  smsDailyBudget: 'admin.policy.field.smsDailyBudget',
+  smsCountries: 'admin.policy.field.smsCountries',
+  coolingOffHours: 'admin.policy.field.coolingOffHours',
+  reconfirmDays: 'admin.policy.field.reconfirmDays',
+  senderName: 'admin.policy.field.senderName',
 };
 
-export function PolicyPage(
-  p: ConsoleFrame & {
-    policy: TenantPolicy;
-    /** The values as typed, when the form is shown again with problems. */
-    values: Readonly<Record<string, string>> | null;
-    problems: readonly PolicyFieldError[];
-    saved: boolean;
-  },
-): VNode {
+interface PolicyProps extends ConsoleFrame {
+  policy: TenantPolicy;
+  /** The values as typed, when the form is shown again with problems. */
+  values: Readonly<Record<string, string>> | null;
+  problems: readonly PolicyFieldError[];
+  saved: boolean;
+}
+
+export function PolicyPage(p: PolicyProps): VNode {
+  return <Policy {...p} />;
+}
+
+function Policy(p: PolicyProps): VNode {
+  const t = useT();
+  const fieldProblem = useFieldProblem();
+  const label = (field: string): string => {
+    const id = POLICY_FIELD_LABELS[field];
+    return id ? t(id) : field;
+  };
   const policy = p.policy as unknown as Record<string, unknown>;
   const value = (field: string): string => {
     if (p.values && field in p.values) return p.values[field]!;
@@ -545,7 +582,7 @@ export function PolicyPage(
     const problem = problemOf(field);
     return problem ? (
       <span class="field-problem" id={`${field}-problem`}>
-        {problem.message}
+        {fieldProblem(problem)}
       </span>
     ) : null;
   };
@@ -553,9 +590,9 @@ export function PolicyPage(
     const [min, max] = POLICY_BOUNDS[field];
     return (
       <div class="field">
-        <label for={field}>{POLICY_FIELD_LABELS[field]}</label>
+        <label for={field}>{label(field)}</label>
         <span class="hint" id={`${field}-hint`}>
-          From {min} to {max}.
+          {t('admin.policy.range', { min, max })}
         </span>
         <FieldProblem field={field} />
         <input
@@ -575,42 +612,51 @@ export function PolicyPage(
   };
   const gates = value('userGates');
   return (
-    <AdminLayout title="Policy" section="/admin/policy" tenantName={p.tenantName} activeAdmins={p.activeAdmins}>
-      <h1>Password reset policy</h1>
-      {p.saved ? <Notice text="The policy was saved." /> : null}
+    <AdminLayout
+      title={t('admin.policy.title')}
+      section="/admin/policy"
+      tenantName={p.tenantName}
+      activeAdmins={p.activeAdmins}
+    >
+      <h1>{t('admin.policy.heading')}</h1>
+      {p.saved ? <Notice text={t('admin.policy.saved')} /> : null}
       {p.problems.length > 0 ? (
         <div class="error" role="alert" id="problem">
-          <h2 class="problem-title">Check these settings</h2>
+          <h2 class="problem-title">{t('admin.policy.checkSettings')}</h2>
           <ul>
             {p.problems.map((x) => (
               <li key={x.field}>
-                <a href={`#${x.field}`}>{POLICY_FIELD_LABELS[x.field] ?? x.field}</a>: {x.message}
+                <a href={`#${x.field}`}>{label(x.field)}</a>
+                {t('admin.fieldProblemSeparator')}
+                {fieldProblem(x)}
               </li>
             ))}
           </ul>
         </div>
       ) : null}
-      <p>Administrators always pass two verification steps (alternate email, then mobile phone).</p>
+      <p>{t('admin.policy.adminsTwoSteps')}</p>
       <form method="post" action="/admin/policy" class="stack" novalidate>
         <Csrf token={p.csrf} />
         <fieldset aria-describedby={describedBy('userGates', true)}>
-          <legend>{POLICY_FIELD_LABELS.userGates}</legend>
+          <legend>{label('userGates')}</legend>
           <span class="hint" id="userGates-hint">
-            1: a code sent to the alternate email. 2: then also a code sent to the mobile phone.
+            {t('admin.policy.gatesHint')}
           </span>
           <FieldProblem field="userGates" />
           <label class="choice">
-            <input type="radio" name="userGates" value="1" id="userGates" checked={gates === '1'} /> 1 step
+            <input type="radio" name="userGates" value="1" id="userGates" checked={gates === '1'} />{' '}
+            {t('admin.policy.steps', { count: 1 })}
           </label>
           <label class="choice">
-            <input type="radio" name="userGates" value="2" checked={gates === '2'} /> 2 steps
+            <input type="radio" name="userGates" value="2" checked={gates === '2'} />{' '}
+            {t('admin.policy.steps', { count: 2 })}
           </label>
         </fieldset>
         {numberField('passwordMinLength')}
         <div class="field">
-          <label for="helpdeskUrl">{POLICY_FIELD_LABELS.helpdeskUrl}</label>
+          <label for="helpdeskUrl">{label('helpdeskUrl')}</label>
           <span class="hint" id="helpdeskUrl-hint">
-            Shown on every dead end of the reset. Must start with https://. Leave empty for none.
+            {t('admin.policy.helpdeskUrlHint')}
           </span>
           <FieldProblem field="helpdeskUrl" />
           <input
@@ -624,9 +670,9 @@ export function PolicyPage(
           />
         </div>
         <div class="field">
-          <label for="helpdeskEmail">{POLICY_FIELD_LABELS.helpdeskEmail}</label>
+          <label for="helpdeskEmail">{label('helpdeskEmail')}</label>
           <span class="hint" id="helpdeskEmail-hint">
-            Leave empty for none.
+            {t('admin.policy.emptyForNone')}
           </span>
           <FieldProblem field="helpdeskEmail" />
           <input
@@ -640,10 +686,9 @@ export function PolicyPage(
           />
         </div>
         <div class="field">
-          <label for="senderName">{POLICY_FIELD_LABELS.senderName}</label>
+          <label for="senderName">{label('senderName')}</label>
           <span class="hint" id="senderName-hint">
-            The sender name people see on every email sspr sends them, such as “Your Company IT”. Leave empty for the
-            service’s default.
+            {t('admin.policy.senderNameHint')}
           </span>
           <FieldProblem field="senderName" />
           <input
@@ -658,9 +703,9 @@ export function PolicyPage(
         </div>
         {numberField('smsDailyBudget')}
         <div class="field">
-          <label for="smsCountries">{POLICY_FIELD_LABELS.smsCountries}</label>
+          <label for="smsCountries">{label('smsCountries')}</label>
           <span class="hint" id="smsCountries-hint">
-            Calling-code prefixes like +44 +1, separated by spaces. Leave empty to allow every country.
+            {t('admin.policy.smsCountriesHint')}
           </span>
           <FieldProblem field="smsCountries" />
           <input
@@ -675,7 +720,7 @@ export function PolicyPage(
         </div>
         {'coolingOffHours' in policy ? numberField('coolingOffHours') : null}
         {'reconfirmDays' in policy ? numberField('reconfirmDays') : null}
-        <button type="submit">Save policy</button>
+        <button type="submit">{t('admin.policy.submit')}</button>
       </form>
     </AdminLayout>
   );
@@ -684,46 +729,69 @@ export function PolicyPage(
 // ---- errors ------------------------------------------------------------------------------
 
 /** 403 for people who may not use the console, saying why and what to do. */
-export function ConsoleForbiddenPage({ reason }: { reason: 'not_admin' | 'methods_missing' }): VNode {
+export function ConsoleForbiddenPage(props: { reason: 'not_admin' | 'methods_missing' }): VNode {
+  return <ConsoleForbidden {...props} />;
+}
+
+function ConsoleForbidden({ reason }: { reason: 'not_admin' | 'methods_missing' }): VNode {
+  const { t, locale } = useI18n();
   return (
-    <Layout title="Admin console not available">
-      <h1>You cannot use the admin console</h1>
+    <Layout title={t('admin.forbidden.title')}>
+      <h1>{t('admin.forbidden.heading')}</h1>
       {reason === 'not_admin' ? (
         <div class="error" role="alert">
-          <p>The admin console is for administrators of your organisation, and your account is not one.</p>
-          <p>Need help with your password or account? {helpText(null)}</p>
+          <p>{t('admin.forbidden.notAdmin')}</p>
+          <p>{t('admin.forbidden.needHelp', { help: helpText(null, locale) })}</p>
         </div>
       ) : (
         <div class="error" role="alert">
+          <p>{t('admin.forbidden.methodsMissing')}</p>
           <p>
-            Administrators must register both an alternate email and a mobile phone before they can use the console, so
-            that their own account can be recovered safely.
-          </p>
-          <p>
-            <a href="/account/security">Register your security info</a>
+            <a href="/account/security">{t('admin.forbidden.register')}</a>
           </p>
         </div>
       )}
       <p>
-        <a href="/account">Back to your account</a>
+        <a href="/account">{t('admin.forbidden.back')}</a>
       </p>
     </Layout>
   );
 }
 
 export function ConsoleNotFoundPage(p: Omit<ConsoleFrame, 'csrf'>): VNode {
+  return <ConsoleNotFound {...p} />;
+}
+
+function ConsoleNotFound(p: Omit<ConsoleFrame, 'csrf'>): VNode {
+  const t = useT();
   return (
-    <AdminLayout title="Not found" section="/admin" tenantName={p.tenantName} activeAdmins={p.activeAdmins}>
-      <h1>Not found</h1>
-      <p>There is no such user in your organisation.</p>
+    <AdminLayout
+      title={t('admin.notFound.title')}
+      section="/admin"
+      tenantName={p.tenantName}
+      activeAdmins={p.activeAdmins}
+    >
+      <h1>{t('admin.notFound.title')}</h1>
+      <p>{t('admin.notFound.message')}</p>
       <p>
-        <a href="/admin">All users</a>
+        <a href="/admin">{t('admin.notFound.allUsers')}</a>
       </p>
     </AdminLayout>
   );
 }
 
-export function ConsoleProblemPage(p: ConsoleFrame & { problem: ProblemText; back: string }): VNode {
+interface ConsoleProblemProps extends ConsoleFrame {
+  /** Already in the page's language. */
+  problem: ProblemText;
+  back: string;
+}
+
+export function ConsoleProblemPage(p: ConsoleProblemProps): VNode {
+  return <ConsoleProblem {...p} />;
+}
+
+function ConsoleProblem(p: ConsoleProblemProps): VNode {
+  const t = useT();
   return (
     <AdminLayout title={p.problem.title} section="/admin" tenantName={p.tenantName} activeAdmins={p.activeAdmins}>
       <h1>{p.problem.title}</h1>
@@ -731,7 +799,7 @@ export function ConsoleProblemPage(p: ConsoleFrame & { problem: ProblemText; bac
         <p>{p.problem.message}</p>
       </div>
       <p>
-        <a href={p.back}>Go back</a>
+        <a href={p.back}>{t('admin.problem.back')}</a>
       </p>
     </AdminLayout>
   );

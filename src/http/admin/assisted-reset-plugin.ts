@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { STEP_PROBLEMS, type ProblemText } from '../../core/ui-text.ts';
+import { problemIn } from '../../core/ui-text.ts';
 import type { App } from '../../service/app.ts';
 import { ASSISTED_GRANT_TTL_MS } from '../../service/assisted-reset-service.ts';
 import { ERROR_STATUS } from '../errors.ts';
@@ -7,11 +7,11 @@ import { formField, registerForms, requestContext } from '../forms.ts';
 import { isLocalHttp, type CookieSpec } from '../reset/flow-cookie.ts';
 import { sendHtml } from '../send-html.ts';
 import {
-  ASSISTED_TEXT,
   AssistedContinuePage,
   AssistedDonePage,
   AssistedPasswordPage,
   AssistedProblemPage,
+  type AssistedLinkProblem,
 } from './assisted-reset-views.tsx';
 
 export const SECURE_ASSISTED_COOKIE = '__Host-sspr_assisted';
@@ -36,30 +36,28 @@ const TOKEN = /^[A-Za-z0-9_-]{20,100}$/;
 export async function assistedResetPlugin(fastify: FastifyInstance, options: { app: App }): Promise<void> {
   const { app } = options;
   const cookie = assistedCookieSpec(app.config.public_url);
-  const { csrfCheck } = await registerForms(fastify, app, (_request, reply) =>
-    problem(reply, ASSISTED_TEXT.linkProblems.csrf_invalid, 403),
-  );
+  const { csrfCheck } = await registerForms(fastify, app, (_request, reply) => problem(reply, 'csrf_invalid', 403));
 
-  function problem(reply: FastifyReply, text: ProblemText, status: number) {
-    return sendHtml(reply, AssistedProblemPage({ problem: text }), status);
+  function problem(reply: FastifyReply, id: AssistedLinkProblem, status: number) {
+    return sendHtml(reply, AssistedProblemPage({ problem: id }), status);
   }
 
   fastify.get('/reset/assisted', async (request, reply) => {
     const t = (request.query as Record<string, unknown>)?.t;
-    if (typeof t !== 'string' || !TOKEN.test(t)) return problem(reply, ASSISTED_TEXT.linkProblems.link_invalid, 404);
+    if (typeof t !== 'string' || !TOKEN.test(t)) return problem(reply, 'link_invalid', 404);
     const checked = await app.admin.assisted.check(t);
     if (!checked.ok) {
-      return problem(reply, ASSISTED_TEXT.linkProblems[checked.error], ERROR_STATUS[checked.error]);
+      return problem(reply, checked.error, ERROR_STATUS[checked.error]);
     }
     return sendHtml(reply, AssistedContinuePage({ token: t, csrf: reply.generateCsrf() }));
   });
 
   fastify.post('/reset/assisted', csrfCheck, async (request, reply) => {
     const t = formField(request.body, 't', 200);
-    if (!TOKEN.test(t)) return problem(reply, ASSISTED_TEXT.linkProblems.link_invalid, 404);
+    if (!TOKEN.test(t)) return problem(reply, 'link_invalid', 404);
     const redeemed = await app.admin.assisted.redeem(t, requestContext(request));
     if (!redeemed.ok) {
-      return problem(reply, ASSISTED_TEXT.linkProblems[redeemed.error], ERROR_STATUS[redeemed.error]);
+      return problem(reply, redeemed.error, ERROR_STATUS[redeemed.error]);
     }
     void reply.setCookie(cookie.name, redeemed.value.grant, {
       ...cookie.options,
@@ -71,7 +69,7 @@ export async function assistedResetPlugin(fastify: FastifyInstance, options: { a
   fastify.get('/reset/assisted/password', async (request, reply) => {
     const grant = request.cookies?.[cookie.name] ?? '';
     const view = await app.admin.assisted.view(grant);
-    if (!view.ok) return problem(reply, ASSISTED_TEXT.linkProblems.grant_invalid, 403);
+    if (!view.ok) return problem(reply, 'grant_invalid', 403);
     return sendHtml(
       reply,
       AssistedPasswordPage({
@@ -95,16 +93,16 @@ export async function assistedResetPlugin(fastify: FastifyInstance, options: { a
       void reply.clearCookie(cookie.name, { ...cookie.options });
       return reply.redirect('/reset/assisted/done', 303);
     }
-    if (result.error === 'grant_invalid') return problem(reply, ASSISTED_TEXT.linkProblems.grant_invalid, 403);
+    if (result.error === 'grant_invalid') return problem(reply, 'grant_invalid', 403);
     const view = await app.admin.assisted.view(grant);
-    if (!view.ok) return problem(reply, ASSISTED_TEXT.linkProblems.grant_invalid, 403);
+    if (!view.ok) return problem(reply, 'grant_invalid', 403);
     return sendHtml(
       reply,
       AssistedPasswordPage({
         csrf: reply.generateCsrf(),
         login: view.value.login,
         minLength: view.value.passwordMinLength,
-        problem: STEP_PROBLEMS[result.error],
+        problem: problemIn(request.i18n, result.error),
       }),
       400,
     );

@@ -1,69 +1,84 @@
 import type { VNode } from 'preact';
-import { CONSOLE_FORM_EXPIRED, RESET_PAGE_TEXT as T, formatText, type ProblemText } from '../../core/ui-text.ts';
+import type { MessageId } from '../../core/i18n.ts';
+import type { ProblemText } from '../../core/ui-text.ts';
+import { useT } from '../views/i18n-context.tsx';
 import { Layout } from '../views/layout.tsx';
+import { richText } from '../views/rich-text.tsx';
+import { Ltr } from './admin-text.tsx';
 import { ProblemBox } from './admin-views.tsx';
 
 /**
  * The pages behind an admin-assisted reset link. The GET of the link only shows a Continue button
  * (email scanners fetch links); the POST redeems it and leads, by a URL without the token, to the
- * new-password form. Password inputs are always rendered empty.
+ * new-password form. Password inputs are always rendered empty. Every word is in the page's
+ * language (`admin.assisted.*`).
  */
-export const ASSISTED_TEXT = {
-  continueTitle: 'Reset your password',
-  continueIntro:
-    'Your administrator sent you this link so that you can choose a new password. Press Continue to go on. The link works once.',
-  continueSubmit: 'Continue',
-  linkProblems: {
-    link_invalid: {
-      title: 'This link does not work',
-      message:
-        'The link is incomplete or not one we sent. Open it again from the email, or ask your administrator for a new one.',
-    },
-    link_expired: {
-      title: 'This link has expired',
-      message:
-        'The link was already used, replaced by a newer one, or is more than 24 hours old. Ask your administrator for a new one, or reset your password yourself.',
-    },
-    grant_invalid: {
-      title: 'Start again from the link',
-      message:
-        'This page works only in the browser where you opened the link, for 30 minutes. Ask your administrator for a new link, or reset your password yourself.',
-    },
-    csrf_invalid: CONSOLE_FORM_EXPIRED,
-  },
-} as const;
+export const ASSISTED_LINK_PROBLEMS = ['link_invalid', 'link_expired', 'grant_invalid', 'csrf_invalid'] as const;
+export type AssistedLinkProblem = (typeof ASSISTED_LINK_PROBLEMS)[number];
+
+/** A link problem's words (`csrf_invalid`: a form of the page that expired). */
+export function assistedProblemIds(id: AssistedLinkProblem): { title: MessageId; message: MessageId } {
+  return id === 'csrf_invalid'
+    ? { title: 'admin.formExpired.title', message: 'admin.formExpired.message' }
+    : { title: `admin.assisted.${id}.title` as MessageId, message: `admin.assisted.${id}.message` as MessageId };
+}
 
 function Csrf({ token }: { token: string }): VNode {
   return <input type="hidden" name="_csrf" value={token} />;
 }
 
-export function AssistedContinuePage({ token, csrf }: { token: string; csrf: string }): VNode {
+export function AssistedContinuePage(props: { token: string; csrf: string }): VNode {
+  return <AssistedContinue {...props} />;
+}
+
+function AssistedContinue({ token, csrf }: { token: string; csrf: string }): VNode {
+  const t = useT();
   return (
-    <Layout title={ASSISTED_TEXT.continueTitle}>
-      <h1>{ASSISTED_TEXT.continueTitle}</h1>
-      <p>{ASSISTED_TEXT.continueIntro}</p>
+    <Layout title={t('admin.assisted.continue.title')}>
+      <h1>{t('admin.assisted.continue.title')}</h1>
+      <p>{t('admin.assisted.continue.intro')}</p>
       <form method="post" action="/reset/assisted" class="reset-form">
         <Csrf token={csrf} />
         <input type="hidden" name="t" value={token} />
-        <button type="submit">{ASSISTED_TEXT.continueSubmit}</button>
+        <button type="submit">{t('admin.assisted.continue.submit')}</button>
       </form>
     </Layout>
   );
 }
 
-export function AssistedPasswordPage(p: {
+interface AssistedPasswordProps {
   csrf: string;
   login: string;
   minLength: number;
+  /** Already in the page's language. */
   problem: ProblemText | null;
-}): VNode {
+}
+
+export function AssistedPasswordPage(p: AssistedPasswordProps): VNode {
+  return <AssistedPassword {...p} />;
+}
+
+function AssistedPassword(p: AssistedPasswordProps): VNode {
+  const t = useT();
   const invalid = p.problem ? 'true' : undefined;
+  const title = t('admin.assisted.password.title');
   return (
-    <Layout title={p.problem ? `${p.problem.title} · ${T.newPassword.title}` : T.newPassword.title}>
-      <h1>{T.newPassword.title}</h1>
+    <Layout title={p.problem ? `${p.problem.title} · ${title}` : title}>
+      <h1>{title}</h1>
       <ProblemBox problem={p.problem} />
       <p>
-        Choose a new password for <strong>{p.login}</strong>. Use one you do not use anywhere else.
+        {richText(
+          t,
+          'admin.assisted.password.intro',
+          {},
+          {
+            login: (
+              <strong>
+                <Ltr>{p.login}</Ltr>
+              </strong>
+            ),
+          },
+        )}
       </p>
       <form method="post" action="/reset/assisted/password" class="reset-form">
         <Csrf token={p.csrf} />
@@ -74,11 +89,11 @@ export function AssistedPasswordPage(p: {
           value={p.login}
           hidden
           readOnly
-          aria-label="User ID"
+          aria-label={t('admin.assisted.password.userId')}
         />
-        <label for="password">{T.newPassword.passwordLabel}</label>
+        <label for="password">{t('admin.assisted.password.label')}</label>
         <span class="hint" id="password-hint">
-          {formatText(T.newPassword.minLength, { min: p.minLength })}
+          {t('admin.assisted.password.minLength', { min: p.minLength })}
         </span>
         <input
           id="password"
@@ -92,7 +107,7 @@ export function AssistedPasswordPage(p: {
           aria-describedby={p.problem ? 'password-hint problem' : 'password-hint'}
           aria-invalid={invalid}
         />
-        <label for="confirm">{T.newPassword.confirmLabel}</label>
+        <label for="confirm">{t('admin.assisted.password.confirm')}</label>
         <input
           id="confirm"
           name="confirm"
@@ -103,41 +118,53 @@ export function AssistedPasswordPage(p: {
           value=""
           aria-invalid={invalid}
         />
-        <button type="submit">{T.newPassword.submit}</button>
+        <button type="submit">{t('admin.assisted.password.submit')}</button>
       </form>
     </Layout>
   );
 }
 
 export function AssistedDonePage(): VNode {
+  return <AssistedDone />;
+}
+
+function AssistedDone(): VNode {
+  const t = useT();
   return (
-    <Layout title={T.completed.title}>
-      <h1>{T.completed.title}</h1>
+    <Layout title={t('admin.assisted.done.title')}>
+      <h1>{t('admin.assisted.done.title')}</h1>
       <div class="success" role="status">
-        <p>{T.completed.message}</p>
+        <p>{t('admin.assisted.done.message')}</p>
       </div>
       <p>
         <a href="/signin" class="button">
-          {T.completed.signIn}
+          {t('admin.assisted.done.signIn')}
         </a>
       </p>
     </Layout>
   );
 }
 
-export function AssistedProblemPage({ problem }: { problem: ProblemText }): VNode {
+export function AssistedProblemPage(props: { problem: AssistedLinkProblem }): VNode {
+  return <AssistedProblem {...props} />;
+}
+
+function AssistedProblem({ problem }: { problem: AssistedLinkProblem }): VNode {
+  const t = useT();
+  const ids = assistedProblemIds(problem);
+  const title = t(ids.title);
   return (
-    <Layout title={problem.title}>
-      <h1>{problem.title}</h1>
+    <Layout title={title}>
+      <h1>{title}</h1>
       <div class="error" role="alert">
-        <p>{problem.message}</p>
+        <p>{t(ids.message)}</p>
       </div>
       <ul class="actions">
         <li>
-          <a href="/reset">Reset your password yourself</a>
+          <a href="/reset">{t('admin.assisted.problem.resetYourself')}</a>
         </li>
         <li>
-          <a href="/signin">Sign in</a>
+          <a href="/signin">{t('admin.assisted.problem.signIn')}</a>
         </li>
       </ul>
     </Layout>

@@ -9,7 +9,8 @@ import { formField, registerForms, requestContext } from '../forms.ts';
 import { httpStatus } from '../errors.ts';
 import { sendHtml } from '../send-html.ts';
 import { consoleActor, renderConsoleForbidden } from './admin-plugin.ts';
-import { DENIAL_TEXT } from './admin-views.tsx';
+import type { Translate } from '../../core/i18n.ts';
+import { denialText, DENIAL_TEXT } from './admin-text.tsx';
 import {
   REQUESTS_PROBLEMS,
   RequestsPage,
@@ -22,10 +23,10 @@ import { RequestReferencePage } from './reference-page.tsx';
 const ID = /^[A-Za-z0-9-]{1,64}$/;
 
 /** The problem a code stands for: the section's own (translated by the page), or the console's denial text. */
-function problemOf(code: string): RequestsProblem | ProblemText {
+function problemOf(code: string, t: Translate): RequestsProblem | ProblemText {
   if ((REQUESTS_PROBLEMS as readonly string[]).includes(code)) return code as RequestsProblem;
   if (code === 'other_tenant' || code === 'account_not_found') return 'request_not_found';
-  if (Object.hasOwn(DENIAL_TEXT, code)) return DENIAL_TEXT[code as Denial];
+  if (Object.hasOwn(DENIAL_TEXT, code)) return denialText(t, code as Denial);
   return 'failed';
 }
 
@@ -83,7 +84,7 @@ export async function requestsPlugin(fastify: FastifyInstance, options: { app: A
         answered,
         actorNames: await actorNames(answered),
         notice: o.notice ?? null,
-        problem: o.problem ? problemOf(o.problem) : null,
+        problem: o.problem ? problemOf(o.problem, request.i18n.t) : null,
       }),
       o.problem ? httpStatus(o.problem) : 200,
     );

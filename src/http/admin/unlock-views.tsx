@@ -1,6 +1,6 @@
 import type { VNode } from 'preact';
-import { UNLOCK_TEXT } from '../../core/ui-text.ts';
 import type { DirectoryLockState } from '../../service/admin-service.ts';
+import { useT } from '../views/i18n-context.tsx';
 
 /**
  * The user page's "Directory lock" section (issue 11 item 5): the account's lock as its directory
@@ -12,20 +12,26 @@ export function DirectoryLockSection(p: {
   csrf: string;
   mayUnlock: boolean;
 }): VNode | null {
-  const t = UNLOCK_TEXT.console;
+  const t = useT();
   if (p.state === null || p.state === 'not_directory') return null;
   return (
     <>
-      <h2>{t.heading}</h2>
-      <p>{p.state === 'locked' ? t.locked : p.state === 'not_locked' ? t.notLocked : t.unknown}</p>
+      <h2>{t('admin.unlock.heading')}</h2>
+      <p>
+        {p.state === 'locked'
+          ? t('admin.unlock.locked')
+          : p.state === 'not_locked'
+            ? t('admin.unlock.notLocked')
+            : t('admin.unlock.unknown')}
+      </p>
       {p.state === 'locked' && p.mayUnlock ? (
         <form method="post" action={p.action}>
           <input type="hidden" name="_csrf" value={p.csrf} />
           <p class="hint" id="unlock-hint">
-            {t.hint}
+            {t('admin.unlock.hint')}
           </p>
           <button type="submit" aria-describedby="unlock-hint">
-            {t.button}
+            {t('admin.unlock.button')}
           </button>
         </form>
       ) : null}
