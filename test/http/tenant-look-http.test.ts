@@ -261,3 +261,60 @@ describe('console: /admin/look, and the look on a signed-in person’s pages', (
     assert.equal(page.statusCode, 403);
   });
 });
+
+function multipart(fields: Record<string, string>, file: { name: string; type: string; bytes: Uint8Array }) {
+  const boundary = '----sspr-test-boundary-7d1f';
+  const parts: Buffer[] = [];
+  for (const [k, v] of Object.entries(fields)) {
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
+  }
+  parts.push(
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="logo"; filename="${file.name}"\r\nContent-Type: ${file.type}\r\n\r\n`,
+    ),
+    Buffer.from(file.bytes),
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  );
+  return { payload: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+describe('console: logo upload (multipart form)', () => {
+  async function upload(b: TestBrowser, file: { name: string; type: string; bytes: Uint8Array }, csrf?: string) {
+    await b.get('/admin/look');
+    const { payload, contentType } = multipart({ _csrf: csrf ?? b.csrf() }, file);
+    return kit.server.inject({
+      method: 'POST',
+      url: '/admin/look/logo',
+      payload,
+      headers: {
+        accept: 'text/html',
+        'content-type': contentType,
+        cookie: [...b.cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+      },
+    });
+  }
+
+  test('a PNG is saved and shown; SVG, garbage and a missing CSRF token are refused', async () => {
+    const admin = await signIn('admin@contoso.example');
+    const png = await sharp({ create: { width: 300, height: 100, channels: 3, background: '#1a7f37' } })
+      .png()
+      .toBuffer();
+    const ok = await upload(admin, { name: 'logo.png', type: 'image/png', bytes: new Uint8Array(png) });
+    assert.equal(ok.statusCode, 303, ok.body.slice(0, 500));
+    const page = await admin.follow(ok);
+    assert.match(page.body, /The logo was saved\./);
+    assert.match(page.body, /<img src="\/brand\/[^"]+\/logo-[0-9a-f]{64}\.png" width="300" height="100"/);
+
+    const svg = await upload(admin, {
+      name: 'logo.svg',
+      type: 'image/svg+xml',
+      bytes: new TextEncoder().encode('<svg xmlns="http://www.w3.org/2000/svg"/>'),
+    });
+    assert.equal(svg.statusCode, 415);
+    assert.match(svg.body, /must be a PNG or JPEG image/);
+    const bad = await upload(admin, { name: 'x.png', type: 'image/png', bytes: new Uint8Array([1, 2, 3]) });
+    assert.equal(bad.statusCode, 415);
+    const forged = await upload(admin, { name: 'logo.png', type: 'image/png', bytes: new Uint8Array(png) }, 'forged');
+    assert.equal(forged.statusCode, 403);
+  });
+});

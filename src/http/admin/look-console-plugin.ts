@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fastifyMultipart from '@fastify/multipart';
 import type { Actor } from '../../core/admin-rules.ts';
 import { LOCALES } from '../../core/i18n.ts';
-import type { LookInput, TenantLook } from '../../core/tenant-look.ts';
+import { LOGO_MAX_BYTES, type LookInput, type TenantLook } from '../../core/tenant-look.ts';
 import type { App } from '../../service/app.ts';
 import { requireConsole } from '../account/session.ts';
 import { formField, registerForms, requestContext } from '../forms.ts';
@@ -10,7 +11,7 @@ import { sendHtml } from '../send-html.ts';
 import { renderConsoleForbidden } from './admin-plugin.ts';
 import { LOOK_TEXT, LookPage, type LookPageProps } from './look-views.tsx';
 
-const NOTICES = ['saved', 'unchanged', 'logoRemoved'] as const;
+const NOTICES = ['saved', 'unchanged', 'logoRemoved', 'logoSet'] as const;
 
 function savedValues(look: TenantLook): Record<string, string> {
   const values: Record<string, string> = {
@@ -35,8 +36,8 @@ function postedValues(body: unknown): Record<string, string> {
 /**
  * The console's Look and words page, `/admin/look` (administrators of the tenant): display name,
  * colour (refused without AA contrast, with the ratios), address and start notes; the logo is
- * shown and can be removed here, uploaded through the admin API (a file upload form needs a
- * multipart parser sspr does not have yet). Changes audited by `app.looks`.
+ * uploaded (a multipart form, this scope only: one file and the CSRF field) and removed here.
+ * Changes audited by `app.looks`.
  */
 export async function lookConsolePlugin(fastify: FastifyInstance, options: { app: App }): Promise<void> {
   const { app } = options;
@@ -97,6 +98,26 @@ export async function lookConsolePlugin(fastify: FastifyInstance, options: { app
     }
     const same = before.ok && JSON.stringify(before.value) === JSON.stringify(r.value);
     return reply.redirect(`/admin/look?done=${same ? 'unchanged' : 'saved'}`, 303);
+  });
+
+  // one file and the CSRF token; up to twice the logo limit reaches the service, which names the limit
+  await fastify.register(fastifyMultipart, {
+    attachFieldsToBody: 'keyValues',
+    limits: { files: 1, fields: 2, fileSize: LOGO_MAX_BYTES * 2, fieldSize: 1024, parts: 3 },
+  });
+
+  fastify.post('/admin/look/logo', post, async (request, reply) => {
+    const file = (request.body as Record<string, unknown> | undefined)?.logo;
+    const bytes = Buffer.isBuffer(file) ? new Uint8Array(file) : new Uint8Array(0);
+    const r = await app.looks.setLogo(actor(request), bytes, requestContext(request));
+    if (!r.ok) {
+      if (r.error === 'logo_empty' || r.error === 'logo_too_large' || r.error === 'logo_not_image')
+        return show(request, reply, r.error === 'logo_too_large' ? 413 : r.error === 'logo_not_image' ? 415 : 400, {
+          problems: [{ field: 'logo', message: r.detail ?? r.error }],
+        });
+      return renderConsoleForbidden(request, reply, 'not_admin');
+    }
+    return reply.redirect('/admin/look?done=logoSet', 303);
   });
 
   fastify.post('/admin/look/logo/remove', post, async (request, reply) => {

@@ -30,9 +30,12 @@ export const LOOK_TEXT = {
   notesHint: `Shown above the start of a reset and on the sign-in page, in each language (at most ${START_NOTE_MAX} characters). Empty: none.`,
   save: 'Save',
   logo: 'Logo',
-  logoNone: 'No logo. Upload a PNG or JPEG (at most 256 KiB) with the admin API: PUT /api/v1/admin/look/logo.',
-  logoHint:
-    'Shown at most 480×160 pixels, re-encoded by sspr. Upload a new one with the admin API: PUT /api/v1/admin/look/logo.',
+  logoNone: 'No logo.',
+  logoHint: 'Shown at most 480×160 pixels, re-encoded by sspr.',
+  logoFile: 'PNG or JPEG file',
+  logoFileHint: 'At most 256 KiB. It is re-encoded by sspr and fitted into 480×160 pixels; SVG is not accepted.',
+  upload: 'Upload the logo',
+  logoSet: 'The logo was saved.',
   removeLogo: 'Remove the logo',
 } as const;
 
@@ -44,7 +47,7 @@ export interface LookPageProps {
   /** The form's values (the saved look, or what was posted when refused). */
   readonly values: Readonly<Record<string, string>>;
   readonly logoSrc: string | null;
-  readonly notice: 'saved' | 'unchanged' | 'logoRemoved' | null;
+  readonly notice: 'saved' | 'unchanged' | 'logoRemoved' | 'logoSet' | null;
   readonly problems: readonly { readonly field: string; readonly message: string }[];
 }
 
@@ -183,6 +186,30 @@ export function LookPage(p: LookPageProps): VNode {
       ) : (
         <p>{LOOK_TEXT.logoNone}</p>
       )}
+      <form method="post" action="/admin/look/logo" enctype="multipart/form-data">
+        <input type="hidden" name="_csrf" value={p.csrf} />
+        <p>
+          <label for="logo">{LOOK_TEXT.logoFile}</label>
+          <span class="hint" id="logo-hint">
+            {LOOK_TEXT.logoFileHint}
+          </span>
+          {problemOf('logo') ? (
+            <span class="field-problem" id="logo-problem">
+              {problemOf('logo')}
+            </span>
+          ) : null}
+          <input
+            id="logo"
+            name="logo"
+            type="file"
+            accept="image/png,image/jpeg"
+            required
+            aria-describedby={problemOf('logo') ? 'logo-hint logo-problem' : 'logo-hint'}
+            aria-invalid={problemOf('logo') ? 'true' : undefined}
+          />
+        </p>
+        <button type="submit">{LOOK_TEXT.upload}</button>
+      </form>
     </AdminLayout>
   );
 }
