@@ -1,4 +1,5 @@
 import { isAdminRole, type Account, type Method, type Tenant } from '../core/directory-model.ts';
+import { messageLocale, translate } from '../core/i18n.ts';
 import { helpText, renderEmail } from '../core/message-templates.ts';
 import type { Repos } from '../ports/store.ts';
 import type { CredentialChangeDeps, CredentialChangeRequest } from './credential-change.ts';
@@ -22,7 +23,9 @@ export async function queueCredentialNotices(
 ): Promise<number> {
   const when = new Date(now).toISOString();
   const ip = req.rc?.ip ?? 'unknown';
-  const helpText = req.tenant ? helpTextOf(req.tenant) : 'Contact your administrator.';
+  const englishHelp = req.tenant ? helpTextOf(req.tenant) : 'Contact your administrator.';
+  // the account's saved language, else the page's that caused the change (docs/i18n.md)
+  const locale = messageLocale({ saved: account.locale ?? null, page: req.rc?.locale ?? null });
   const emails = methods.filter((m) => m.kind === 'email' && m.verifiedAt !== null).map((m) => m.value);
   const recipients = new Set([account.login, ...emails]);
   const content =
@@ -32,15 +35,19 @@ export async function queueCredentialNotices(
           login: account.login,
           when,
           hours: Math.round((req.temporaryTtlMs ?? 0) / 3_600_000),
-          helpText,
+          helpText: englishHelp,
         })
-      : renderEmail('reset.completed', {
-          displayName: account.displayName,
-          login: account.login,
-          when,
-          ip,
-          helpText,
-        });
+      : renderEmail(
+          'reset.completed',
+          {
+            displayName: account.displayName,
+            login: account.login,
+            when,
+            ip,
+            helpText: req.tenant ? helpText(req.tenant.policy, locale) : translate(locale, 'help.contact.admin'),
+          },
+          locale,
+        );
   const base = { tenantId: account.tenantId, expiresAt: null, now };
   for (const to of recipients) {
     await enqueueEmail(tx, d, { ...base, accountId: account.id, template: rule.accountNotice, to, content });

@@ -55,8 +55,11 @@ function htmlTag(body: string): string {
 
 describe('languages on the pages', () => {
   let kit: PagesKit;
+  /** USER's password: the demo's, until the German journey below changes it. */
+  let userPassword = '';
   before(async () => {
     kit = await createPagesKit();
+    userPassword = kit.demo.accounts.find((a) => a.login === USER)!.password;
   });
   after(async () => {
     await kit.close();
@@ -166,6 +169,24 @@ describe('languages on the pages', () => {
     assert.match(mail.text, /Code und Link funktionieren einmal und laufen in 10 Minuten ab\./);
     assert.match(mail.text, /\s\d{6}\s/, 'the code');
     assert.match(mail.html ?? '', /<html lang="de" dir="ltr">/);
+
+    // the whole journey in German: the code, a new password, and the notice in German
+    const code = /\s(\d{6})\s/.exec(mail.text)![1]!;
+    const verified = await b.post('/reset/flow/code', { code });
+    assert.equal(verified.statusCode, 303);
+    const passwordPage = await b.get(String(verified.headers.location));
+    assert.match(passwordPage.body, /<h1>Wählen Sie ein neues Passwort<\/h1>/);
+    const changed = await b.post('/reset/flow/password', {
+      password: 'violet tractor harbour pencil',
+      confirm: 'violet tractor harbour pencil',
+    });
+    const done = changed.statusCode === 303 ? await b.get(String(changed.headers.location)) : changed;
+    assert.match(done.body, /<h1>Ihr Passwort wurde geändert<\/h1>/);
+    userPassword = 'violet tractor harbour pencil';
+    await kit.app.outbox.runOnce();
+    const notice = kit.app.devOutbox!.list().find((m) => m.to === USER_EMAIL && m.channel === 'email');
+    assert.equal(notice?.subject, translate('de', 'email.reset.completed.subject'));
+    assert.match(notice?.text ?? '', /wurde am .+ zurückgesetzt \(von der IP-Adresse /);
   });
 
   it('a wrong code in French shows the invalid-code page in French, its link made of the French words', async () => {
@@ -180,7 +201,7 @@ describe('languages on the pages', () => {
   });
 
   it("a signed-in person's choice is saved on the account: their pages and their reset messages follow it", async () => {
-    const password = kit.demo.accounts.find((a) => a.login === USER)!.password;
+    const password = userPassword;
     const laptop = new Browser(kit, 'en');
     await laptop.get('/signin');
     const signedIn = await laptop.post('/signin', { login: USER, password, next: '/account' });
