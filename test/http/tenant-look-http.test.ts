@@ -255,6 +255,18 @@ describe('console: /admin/look, and the look on a signed-in person’s pages', (
     assert.match((await user.get('/account')).body, /Contoso Console/);
   });
 
+  test('the page speaks the person’s language (German, Arabic right to left)', async () => {
+    const admin = await signIn('admin@contoso.example');
+    admin.cookies.set('sspr_lang', 'de');
+    const de = await admin.get('/admin/look');
+    assert.match(de.body, /<h1>Erscheinungsbild und Texte<\/h1>/);
+    assert.match(de.body, /höchstens 80 Zeichen/);
+    admin.cookies.set('sspr_lang', 'ar');
+    const ar = await admin.get('/admin/look');
+    assert.match(ar.body, /<html lang="ar" dir="rtl">/);
+    assert.match(ar.body, /<h1>المظهر والنصوص<\/h1>/);
+  });
+
   test('a user may not open the look page', async () => {
     const user = await signIn('user@contoso.example');
     const page = await user.get('/admin/look');

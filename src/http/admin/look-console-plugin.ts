@@ -9,9 +9,7 @@ import { formField, registerForms, requestContext } from '../forms.ts';
 import { LOGO_PATH_PREFIX } from '../look-plugin.ts';
 import { sendHtml } from '../send-html.ts';
 import { renderConsoleForbidden } from './admin-plugin.ts';
-import { LOOK_TEXT, LookPage, type LookPageProps } from './look-views.tsx';
-
-const NOTICES = ['saved', 'unchanged', 'logoRemoved', 'logoSet'] as const;
+import { LOOK_NOTICES, LookPage, type LookPageProps } from './look-views.tsx';
 
 function savedValues(look: TenantLook): Record<string, string> {
   const values: Record<string, string> = {
@@ -43,7 +41,7 @@ export async function lookConsolePlugin(fastify: FastifyInstance, options: { app
   const { app } = options;
   const { csrfCheck } = await registerForms(fastify, app, async (request, reply) => {
     if (!request.auth) return reply.redirect('/signin', 303);
-    return show(request, reply, 403, { problems: [{ field: '_csrf', message: LOOK_TEXT.csrf }] });
+    return show(request, reply, 403, { problems: [{ field: '_csrf', message: request.i18n.t('admin.look.csrf') }] });
   });
   const guard = requireConsole(renderConsoleForbidden);
   const post = { preHandler: [guard, csrfCheck.preHandler] };
@@ -77,7 +75,7 @@ export async function lookConsolePlugin(fastify: FastifyInstance, options: { app
 
   fastify.get('/admin/look', { preHandler: guard }, async (request, reply) => {
     const done = (request.query as Record<string, unknown> | undefined)?.done;
-    return show(request, reply, 200, { notice: NOTICES.find((n) => n === done) ?? null });
+    return show(request, reply, 200, { notice: LOOK_NOTICES.find((n) => n === done) ?? null });
   });
 
   fastify.post('/admin/look', post, async (request, reply) => {
@@ -93,7 +91,10 @@ export async function lookConsolePlugin(fastify: FastifyInstance, options: { app
     if (!r.ok) {
       if ('fields' in r) return show(request, reply, 400, { values, problems: r.fields });
       if (r.error === 'host_taken')
-        return show(request, reply, 409, { values, problems: [{ field: 'host', message: LOOK_TEXT.hostTaken }] });
+        return show(request, reply, 409, {
+          values,
+          problems: [{ field: 'host', message: request.i18n.t('admin.look.hostTaken') }],
+        });
       return renderConsoleForbidden(request, reply, 'not_admin');
     }
     const same = before.ok && JSON.stringify(before.value) === JSON.stringify(r.value);

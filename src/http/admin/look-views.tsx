@@ -2,42 +2,11 @@ import type { VNode } from 'preact';
 import { LOCALE_NAMES, LOCALES, textDirection } from '../../core/i18n.ts';
 import { DISPLAY_NAME_MAX, START_NOTE_MAX, type TenantLook } from '../../core/tenant-look.ts';
 import { AdminLayout } from './admin-layout.tsx';
+import { useT } from '../views/i18n-context.tsx';
 
-/**
- * The console's Look and words page, `/admin/look`. Its words are English for now, gathered in
- * LOOK_TEXT so that moving them into the catalogues is mechanical (the console's other pages are
- * being moved by another change).
- */
-export const LOOK_TEXT = {
-  title: 'Look and words',
-  intro:
-    'How sspr shows your organisation: on every page of a signed-in person, on pages opened at your own address, and in every email.',
-  saved: 'The look was saved.',
-  unchanged: 'Nothing changed.',
-  logoRemoved: 'The logo was removed.',
-  problems: 'The look was not saved. Fix each problem:',
-  csrf: 'The form expired. Send it again.',
-  hostTaken: 'Another organisation already uses this address.',
-  displayName: 'Display name',
-  displayNameHint: `Your organisation's name as your people know it, at most ${DISPLAY_NAME_MAX} characters. Empty: none.`,
-  colour: 'Primary colour',
-  colourHint:
-    'As # and six hexadecimal digits, like #0b57d0. Accepted only if white or dark text on it is easy to read (contrast 4.5:1, WCAG AA). Empty: sspr’s colours.',
-  host: 'Your address for sspr',
-  hostHint:
-    'A host name like reset.contoso.com that your DNS points at sspr: pages opened there show your look before anyone signs in. Empty: none.',
-  notes: 'Note on the start page',
-  notesHint: `Shown above the start of a reset and on the sign-in page, in each language (at most ${START_NOTE_MAX} characters). Empty: none.`,
-  save: 'Save',
-  logo: 'Logo',
-  logoNone: 'No logo.',
-  logoHint: 'Shown at most 480×160 pixels, re-encoded by sspr.',
-  logoFile: 'PNG or JPEG file',
-  logoFileHint: 'At most 256 KiB. It is re-encoded by sspr and fitted into 480×160 pixels; SVG is not accepted.',
-  upload: 'Upload the logo',
-  logoSet: 'The logo was saved.',
-  removeLogo: 'Remove the logo',
-} as const;
+/** The notices the page shows after a change (`?done=`). */
+export const LOOK_NOTICES = ['saved', 'unchanged', 'logoRemoved', 'logoSet'] as const;
+export type LookNotice = (typeof LOOK_NOTICES)[number];
 
 export interface LookPageProps {
   readonly tenantName: string;
@@ -47,7 +16,7 @@ export interface LookPageProps {
   /** The form's values (the saved look, or what was posted when refused). */
   readonly values: Readonly<Record<string, string>>;
   readonly logoSrc: string | null;
-  readonly notice: 'saved' | 'unchanged' | 'logoRemoved' | 'logoSet' | null;
+  readonly notice: LookNotice | null;
   readonly problems: readonly { readonly field: string; readonly message: string }[];
 }
 
@@ -83,25 +52,35 @@ function Field(p: {
   );
 }
 
+/**
+ * The console's Look and words page, `/admin/look`: display name, colour, address, start notes
+ * per language, and the logo (upload, remove). In the page's language.
+ */
 export function LookPage(p: LookPageProps): VNode {
+  // a component of its own, so that calling LookPage(…) as a function still renders in the page's language
+  return <LookShell {...p} />;
+}
+
+function LookShell(p: LookPageProps): VNode {
+  const t = useT();
   const problemOf = (field: string) => p.problems.find((x) => x.field === field)?.message;
   return (
     <AdminLayout
-      title={LOOK_TEXT.title}
+      title={t('admin.look.title')}
       section="/admin/policy"
       tenantName={p.tenantName}
       activeAdmins={p.activeAdmins}
     >
-      <h1>{LOOK_TEXT.title}</h1>
-      <p>{LOOK_TEXT.intro}</p>
+      <h1>{t('admin.look.title')}</h1>
+      <p>{t('admin.look.intro')}</p>
       {p.notice ? (
         <p class="ok" role="status">
-          {LOOK_TEXT[p.notice]}
+          {t(`admin.look.${p.notice}`)}
         </p>
       ) : null}
       {p.problems.length > 0 ? (
         <div class="error" role="alert">
-          <p>{LOOK_TEXT.problems}</p>
+          <p>{t('admin.look.problems')}</p>
           <ul>
             {p.problems.map((x) => (
               <li key={x.field}>{x.message}</li>
@@ -113,31 +92,31 @@ export function LookPage(p: LookPageProps): VNode {
         <input type="hidden" name="_csrf" value={p.csrf} />
         <Field
           id="displayName"
-          label={LOOK_TEXT.displayName}
-          hint={LOOK_TEXT.displayNameHint}
+          label={t('admin.look.displayName')}
+          hint={t('admin.look.displayNameHint', { max: DISPLAY_NAME_MAX })}
           value={p.values.displayName ?? ''}
           problem={problemOf('displayName')}
           maxLength={DISPLAY_NAME_MAX * 2}
         />
         <Field
           id="primaryColour"
-          label={LOOK_TEXT.colour}
-          hint={LOOK_TEXT.colourHint}
+          label={t('admin.look.colour')}
+          hint={t('admin.look.colourHint')}
           value={p.values.primaryColour ?? ''}
           problem={problemOf('primaryColour')}
           maxLength={32}
         />
         <Field
           id="host"
-          label={LOOK_TEXT.host}
-          hint={LOOK_TEXT.hostHint}
+          label={t('admin.look.host')}
+          hint={t('admin.look.hostHint')}
           value={p.values.host ?? ''}
           problem={problemOf('host')}
           maxLength={300}
         />
         <fieldset>
-          <legend>{LOOK_TEXT.notes}</legend>
-          <span class="hint">{LOOK_TEXT.notesHint}</span>
+          <legend>{t('admin.look.notes')}</legend>
+          <span class="hint">{t('admin.look.notesHint', { max: START_NOTE_MAX })}</span>
           {LOCALES.map((l) => {
             const id = `note-${l}`;
             const problem = problemOf(`startNotes.${l}`);
@@ -167,31 +146,31 @@ export function LookPage(p: LookPageProps): VNode {
             );
           })}
         </fieldset>
-        <button type="submit">{LOOK_TEXT.save}</button>
+        <button type="submit">{t('admin.look.save')}</button>
       </form>
-      <h2>{LOOK_TEXT.logo}</h2>
+      <h2>{t('admin.look.logo')}</h2>
       {p.logoSrc && p.look.logo ? (
         <>
           <p>
-            <img src={p.logoSrc} width={p.look.logo.width} height={p.look.logo.height} alt={LOOK_TEXT.logo} />
+            <img src={p.logoSrc} width={p.look.logo.width} height={p.look.logo.height} alt={t('admin.look.logo')} />
           </p>
-          <p class="hint">{LOOK_TEXT.logoHint}</p>
+          <p class="hint">{t('admin.look.logoHint')}</p>
           <form method="post" action="/admin/look/logo/remove">
             <input type="hidden" name="_csrf" value={p.csrf} />
             <button type="submit" class="secondary">
-              {LOOK_TEXT.removeLogo}
+              {t('admin.look.removeLogo')}
             </button>
           </form>
         </>
       ) : (
-        <p>{LOOK_TEXT.logoNone}</p>
+        <p>{t('admin.look.logoNone')}</p>
       )}
       <form method="post" action="/admin/look/logo" enctype="multipart/form-data">
         <input type="hidden" name="_csrf" value={p.csrf} />
         <p>
-          <label for="logo">{LOOK_TEXT.logoFile}</label>
+          <label for="logo">{t('admin.look.logoFile')}</label>
           <span class="hint" id="logo-hint">
-            {LOOK_TEXT.logoFileHint}
+            {t('admin.look.logoFileHint')}
           </span>
           {problemOf('logo') ? (
             <span class="field-problem" id="logo-problem">
@@ -208,7 +187,7 @@ export function LookPage(p: LookPageProps): VNode {
             aria-invalid={problemOf('logo') ? 'true' : undefined}
           />
         </p>
-        <button type="submit">{LOOK_TEXT.upload}</button>
+        <button type="submit">{t('admin.look.upload')}</button>
       </form>
     </AdminLayout>
   );
