@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { sameOriginPath } from '../../src/http/i18n-plugin.ts';
 import { catalogue, translate } from '../../src/core/i18n.ts';
-import { RESET_PAGE_TEXT } from '../../src/core/ui-text.ts';
+import { RESET_PAGE_TEXT, UNLOCK_TEXT } from '../../src/core/ui-text.ts';
 import { createPagesKit, solveCaptcha, type PagesKit } from './reset-pages-kit.ts';
 
 const USER = 'user@contoso.example';
@@ -110,6 +110,9 @@ describe('languages on the pages', () => {
       for (const [key, english] of Object.entries(texts)) {
         assert.equal(catalogue('en')[`reset.${page}.${key}`], english, `reset.${page}.${key}`);
       }
+    }
+    for (const key of ['offerTitle', 'offer', 'button', 'doneTitle', 'doneMessage', 'signIn'] as const) {
+      assert.equal(catalogue('en')[`reset.unlock.${key}`], UNLOCK_TEXT[key], `reset.unlock.${key}`);
     }
   });
 

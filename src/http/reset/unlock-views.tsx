@@ -1,20 +1,22 @@
 import type { VNode } from 'preact';
-import { UNLOCK_TEXT } from '../../core/ui-text.ts';
+import { useT } from '../views/i18n-context.tsx';
 import { Layout } from '../views/layout.tsx';
 
 /**
  * "Unlock my account, keep my password": offered under the new-password form of a directory
- * account (issue 11 item 5). A form of its own, posting to /reset/flow/unlock.
+ * account (issue 11 item 5). A form of its own, posting to /reset/flow/unlock. Words from the
+ * catalogues (`reset.unlock.*`), in the page's language.
  */
 export function UnlockOffer({ csrf }: { csrf: string }): VNode {
+  const t = useT();
   return (
     <section class="stack" aria-labelledby="unlock-title">
-      <h2 id="unlock-title">{UNLOCK_TEXT.offerTitle}</h2>
-      <p id="unlock-hint">{UNLOCK_TEXT.offer}</p>
+      <h2 id="unlock-title">{t('reset.unlock.offerTitle')}</h2>
+      <p id="unlock-hint">{t('reset.unlock.offer')}</p>
       <form method="post" action="/reset/flow/unlock">
         <input type="hidden" name="_csrf" value={csrf} />
         <button type="submit" class="secondary" aria-describedby="unlock-hint">
-          {UNLOCK_TEXT.button}
+          {t('reset.unlock.button')}
         </button>
       </form>
     </section>
@@ -23,15 +25,20 @@ export function UnlockOffer({ csrf }: { csrf: string }): VNode {
 
 /** The end of a reset that unlocked the account instead of setting a password. */
 export function UnlockedPage(): VNode {
+  return <Unlocked />;
+}
+
+function Unlocked(): VNode {
+  const t = useT();
   return (
-    <Layout title={UNLOCK_TEXT.doneTitle}>
-      <h1>{UNLOCK_TEXT.doneTitle}</h1>
+    <Layout title={t('reset.unlock.doneTitle')}>
+      <h1>{t('reset.unlock.doneTitle')}</h1>
       <div class="success" role="status">
-        <p>{UNLOCK_TEXT.doneMessage}</p>
+        <p>{t('reset.unlock.doneMessage')}</p>
       </div>
       <p>
         <a href="/signin" class="button">
-          {UNLOCK_TEXT.signIn}
+          {t('reset.unlock.signIn')}
         </a>
       </p>
     </Layout>
