@@ -1,4 +1,4 @@
-import { LOCALES, type Locale } from './i18n.ts';
+import { LOCALES, translate, type Locale, type MessageId, type UiLocale } from './i18n.ts';
 import { normalizeDomain } from './login.ts';
 import { err, ok, type Err, type Ok, type Result } from './result.ts';
 
@@ -51,6 +51,22 @@ export const MIN_CONTRAST = 4.5;
 export const LIGHT_TEXT = '#ffffff';
 export const DARK_TEXT = '#1a1a1a';
 
+/** Why a value is refused, as a catalogue message: shown in the admin's language. */
+export interface LookProblem {
+  readonly id: MessageId;
+  readonly params?: Readonly<Record<string, string | number>>;
+}
+
+/** A problem in words (English unless a locale is given). */
+export function problemText(problem: LookProblem, locale: UiLocale = 'en'): string {
+  return translate(locale, problem.id, problem.params);
+}
+
+const DISPLAY_NAME_PROBLEM: LookProblem = { id: 'admin.look.problem.displayName', params: { max: DISPLAY_NAME_MAX } };
+const COLOUR_FORMAT_PROBLEM: LookProblem = { id: 'admin.look.problem.colourFormat' };
+const HOST_PROBLEM: LookProblem = { id: 'admin.look.problem.host' };
+const NOTE_PROBLEM: LookProblem = { id: 'admin.look.problem.note', params: { max: START_NOTE_MAX } };
+
 // ---- contrast (WCAG 2.x) ----------------------------------------------------------------------
 
 const HEX_COLOUR = /^#[0-9a-f]{6}$/;
@@ -88,20 +104,28 @@ export function ratioText(ratio: number): string {
  * that text reaches 4.5:1; otherwise a message with both ratios and which way to move the colour.
  */
 export function checkPrimaryColour(input: string): Result<ColourChoice, 'colour_invalid' | 'colour_contrast'> {
+  const verdict = judgeColour(input);
+  if ('problem' in verdict) return err(verdict.error, problemText(verdict.problem));
+  return ok(verdict);
+}
+
+/** The colour's choice of text, or why it is refused (with both ratios and which way to move). */
+export function judgeColour(
+  input: string,
+): ColourChoice | { readonly error: 'colour_invalid' | 'colour_contrast'; readonly problem: LookProblem } {
   const colour = input.trim().toLowerCase();
-  if (!HEX_COLOUR.test(colour)) {
-    return err('colour_invalid', 'Enter the colour as # and six hexadecimal digits, like #0b57d0.');
-  }
+  if (!HEX_COLOUR.test(colour)) return { error: 'colour_invalid', problem: COLOUR_FORMAT_PROBLEM };
   const light = contrastRatio(colour, LIGHT_TEXT);
   const dark = contrastRatio(colour, DARK_TEXT);
   const best = light >= dark ? { text: LIGHT_TEXT, ratio: light } : { text: DARK_TEXT, ratio: dark };
-  if (best.ratio >= MIN_CONTRAST) return ok({ colour, ...best });
-  const way = light >= dark ? 'a darker colour (for white text)' : 'a lighter colour (for dark text)';
-  return err(
-    'colour_contrast',
-    `Text on ${colour} would be hard to read: ${ratioText(light)} with white text and ${ratioText(dark)} with dark text; ` +
-      `WCAG AA needs at least 4.5:1. Choose ${way}.`,
-  );
+  if (best.ratio >= MIN_CONTRAST) return { colour, ...best };
+  return {
+    error: 'colour_contrast',
+    problem: {
+      id: light >= dark ? 'admin.look.problem.colourDarker' : 'admin.look.problem.colourLighter',
+      params: { colour, white: ratioText(light), dark: ratioText(dark) },
+    },
+  };
 }
 
 // ---- words ------------------------------------------------------------------------------------
@@ -115,10 +139,7 @@ const CONTROL_EXCEPT_NEWLINE = /[\p{Cf}\u2028\u2029]|(?![\n])\p{Cc}/u;
 export function checkDisplayName(input: string): Result<string, 'display_name_invalid'> {
   const value = input.normalize('NFC').trim();
   if (value.length === 0 || [...value].length > DISPLAY_NAME_MAX || CONTROL.test(value)) {
-    return err(
-      'display_name_invalid',
-      `Enter the organisation's name in at most ${DISPLAY_NAME_MAX} characters, on one line.`,
-    );
+    return err('display_name_invalid', problemText(DISPLAY_NAME_PROBLEM));
   }
   return ok(value);
 }
@@ -139,7 +160,7 @@ export function senderNameProblem(name: string): string | null {
 export function checkStartNote(input: string): Result<string, 'note_invalid'> {
   const value = input.normalize('NFC').replace(/\r\n?/g, '\n').trim();
   if ([...value].length > START_NOTE_MAX || CONTROL_EXCEPT_NEWLINE.test(value)) {
-    return err('note_invalid', `Write the note in at most ${START_NOTE_MAX} characters of plain text.`);
+    return err('note_invalid', problemText(NOTE_PROBLEM));
   }
   return ok(value);
 }
@@ -148,7 +169,7 @@ export function checkStartNote(input: string): Result<string, 'note_invalid'> {
 export function checkHost(input: string): Result<string, 'host_invalid'> {
   const r = normalizeDomain(input);
   if (!r.ok || !/^[a-z0-9.-]+$/.test(r.value)) {
-    return err('host_invalid', 'Enter the address people open sspr at, like reset.contoso.com (no https://, no path).');
+    return err('host_invalid', problemText(HOST_PROBLEM));
   }
   return ok(r.value);
 }
@@ -166,9 +187,16 @@ export interface LookInput {
 
 export interface LookFieldError {
   readonly field: string;
+  /** In English (the API's words, the audit trail). */
   readonly message: string;
+  /** The same as a catalogue message, for the admin's language. */
+  readonly problem: LookProblem;
 }
 export type LookInvalid = Err<'look_invalid'> & { readonly fields: readonly LookFieldError[] };
+
+function fieldError(field: string, problem: LookProblem): LookFieldError {
+  return { field, message: problemText(problem), problem };
+}
 
 /** Pure: the look with `input` applied, or every problem found at once. The logo is not changed here. */
 export function applyLookInput(current: TenantLook, input: LookInput): Ok<TenantLook> | LookInvalid {
@@ -182,15 +210,15 @@ export function applyLookInput(current: TenantLook, input: LookInput): Ok<Tenant
     else {
       const r = checkDisplayName(input.displayName!);
       if (r.ok) displayName = r.value;
-      else problems.push({ field: 'displayName', message: r.detail! });
+      else problems.push(fieldError('displayName', DISPLAY_NAME_PROBLEM));
     }
   }
   if (input.primaryColour !== undefined) {
     if (blank(input.primaryColour)) primaryColour = null;
     else {
-      const r = checkPrimaryColour(input.primaryColour!);
-      if (r.ok) primaryColour = r.value.colour;
-      else problems.push({ field: 'primaryColour', message: r.detail! });
+      const r = judgeColour(input.primaryColour!);
+      if ('problem' in r) problems.push(fieldError('primaryColour', r.problem));
+      else primaryColour = r.colour;
     }
   }
   if (input.host !== undefined) {
@@ -198,13 +226,18 @@ export function applyLookInput(current: TenantLook, input: LookInput): Ok<Tenant
     else {
       const r = checkHost(input.host!);
       if (r.ok) host = r.value;
-      else problems.push({ field: 'host', message: r.detail! });
+      else problems.push(fieldError('host', HOST_PROBLEM));
     }
   }
   for (const [key, value] of Object.entries(input.startNotes ?? {})) {
     const locale = LOCALES.find((l) => l === key);
     if (!locale) {
-      problems.push({ field: `startNotes.${key.slice(0, 20)}`, message: `Notes are kept for ${LOCALES.join(', ')}.` });
+      problems.push(
+        fieldError(`startNotes.${key.slice(0, 20)}`, {
+          id: 'admin.look.problem.noteLocale',
+          params: { locales: LOCALES.join(', ') },
+        }),
+      );
       continue;
     }
     if (blank(value)) {
@@ -213,7 +246,7 @@ export function applyLookInput(current: TenantLook, input: LookInput): Ok<Tenant
     }
     const r = checkStartNote(value!);
     if (r.ok) notes[locale] = r.value;
-    else problems.push({ field: `startNotes.${locale}`, message: r.detail! });
+    else problems.push(fieldError(`startNotes.${locale}`, NOTE_PROBLEM));
   }
   if (problems.length > 0) return { ...err('look_invalid'), fields: problems };
   return ok({ displayName, primaryColour, host, startNotes: notes, logo: current.logo });

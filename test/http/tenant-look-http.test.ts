@@ -261,6 +261,10 @@ describe('console: /admin/look, and the look on a signed-in person’s pages', (
     const de = await admin.get('/admin/look');
     assert.match(de.body, /<h1>Erscheinungsbild und Texte<\/h1>/);
     assert.match(de.body, /höchstens 80 Zeichen/);
+    const refused = await admin.post('/admin/look', { displayName: 'X', primaryColour: '#777777', host: '' });
+    assert.equal(refused.statusCode, 400);
+    assert.match(refused.body, /Text auf #777777 wäre schwer lesbar: 4\.4:1 mit weißem und 3\.8:1 mit dunklem Text/);
+    assert.match(refused.body, /Wählen Sie eine dunklere Farbe/);
     admin.cookies.set('sspr_lang', 'ar');
     const ar = await admin.get('/admin/look');
     assert.match(ar.body, /<html lang="ar" dir="rtl">/);

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyMultipart from '@fastify/multipart';
 import type { Actor } from '../../core/admin-rules.ts';
 import { LOCALES } from '../../core/i18n.ts';
-import { LOGO_MAX_BYTES, type LookInput, type TenantLook } from '../../core/tenant-look.ts';
+import { LOGO_MAX_BYTES, problemText, type LookInput, type TenantLook } from '../../core/tenant-look.ts';
 import type { App } from '../../service/app.ts';
 import { requireConsole } from '../account/session.ts';
 import { formField, registerForms, requestContext } from '../forms.ts';
@@ -89,7 +89,11 @@ export async function lookConsolePlugin(fastify: FastifyInstance, options: { app
     const before = await app.looks.get(actor(request));
     const r = await app.looks.update(actor(request), input, requestContext(request));
     if (!r.ok) {
-      if ('fields' in r) return show(request, reply, 400, { values, problems: r.fields });
+      if ('fields' in r)
+        return show(request, reply, 400, {
+          values,
+          problems: r.fields.map((f) => ({ field: f.field, message: problemText(f.problem, request.i18n.locale) })),
+        });
       if (r.error === 'host_taken')
         return show(request, reply, 409, {
           values,

@@ -6,6 +6,8 @@ import {
   DISPLAY_NAME_MAX,
   LOGO_MAX_BYTES,
   START_NOTE_MAX,
+  problemText,
+  type LookFieldError,
   type LookInput,
   type TenantLook,
 } from '../../core/tenant-look.ts';
@@ -142,14 +144,16 @@ export function lookJson(tenantId: string, look: TenantLook): z.infer<typeof Adm
 function refused(
   request: FastifyRequest,
   reply: FastifyReply,
-  r: { error: string; detail?: string; fields?: readonly { field: string; message: string }[] },
+  r: { error: string; detail?: string; fields?: readonly LookFieldError[] },
 ): FastifyReply {
   if (r.error === 'look_invalid' && r.fields) {
+    // each problem in the request's language (Accept-Language; English by default)
+    const locale = (request.i18n as typeof request.i18n | null)?.locale ?? 'en';
     return sendAdminApiError(
       request,
       reply,
       'look_invalid',
-      `The look was not saved. Fix each problem:\n${r.fields.map((f) => `- ${f.field}: ${f.message}`).join('\n')}`,
+      `The look was not saved. Fix each problem:\n${r.fields.map((f) => `- ${f.field}: ${problemText(f.problem, locale)}`).join('\n')}`,
     );
   }
   const code = adminApiCode(r.error);
