@@ -6,6 +6,12 @@ import { freePort } from '../helpers/free-port.ts';
 import { startSmtpListener, type SmtpListener } from '../helpers/smtp-listener.ts';
 
 const FROM = 'sspr <no-reply@sspr.example>';
+/**
+ * The timeout of the tests about what is sent (not about timing): 2 s was too short on a loaded CI
+ * machine (the EHLO and STARTTLS tests failed once with every helper's browser running); the
+ * timeout tests below keep their short ones.
+ */
+const PATIENT_MS = 15_000;
 const TO = 'ada.lovelace@example.com';
 const message = {
   to: TO,
@@ -20,7 +26,7 @@ describe('SmtpMailer against a real SMTP listener', () => {
 
   before(async () => {
     smtp = await startSmtpListener();
-    mailer = new SmtpMailer({ url: smtp.url, from: FROM, timeoutMs: 2_000 });
+    mailer = new SmtpMailer({ url: smtp.url, from: FROM, timeoutMs: PATIENT_MS });
   });
   after(async () => {
     await mailer.close();
@@ -141,7 +147,7 @@ describe('SmtpMailer against a real SMTP listener', () => {
 describe('SmtpMailer greeting and TLS settings', () => {
   it('introduces itself with the configured EHLO name', async () => {
     const smtp = await startSmtpListener();
-    const mailer = new SmtpMailer({ url: smtp.url, from: FROM, timeoutMs: 2_000, ehloName: 'reset.example.test' });
+    const mailer = new SmtpMailer({ url: smtp.url, from: FROM, timeoutMs: PATIENT_MS, ehloName: 'reset.example.test' });
     try {
       assert.equal((await mailer.send(message)).ok, true);
       const [mail] = await smtp.waitFor(1);
@@ -154,8 +160,8 @@ describe('SmtpMailer greeting and TLS settings', () => {
 
   it('with requireTls, a server that offers no STARTTLS gets nothing (retryable), and without it the same server gets the message', async () => {
     const smtp = await startSmtpListener(); // plain SMTP: STARTTLS is neither offered nor accepted
-    const strict = new SmtpMailer({ url: smtp.url, from: FROM, timeoutMs: 2_000, requireTls: true });
-    const relaxed = new SmtpMailer({ url: smtp.url, from: FROM, timeoutMs: 2_000 });
+    const strict = new SmtpMailer({ url: smtp.url, from: FROM, timeoutMs: PATIENT_MS, requireTls: true });
+    const relaxed = new SmtpMailer({ url: smtp.url, from: FROM, timeoutMs: PATIENT_MS });
     try {
       const refused = await strict.send(message);
       assert.ok(!refused.ok, 'not sent in clear');
