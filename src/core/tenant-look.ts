@@ -268,6 +268,13 @@ export function changedLookFields(before: TenantLook, after: TenantLook): string
 export type LogoFormat = 'png' | 'jpeg';
 export type LogoError = 'logo_empty' | 'logo_too_large' | 'logo_not_image';
 
+/** Why an upload is refused, as catalogue messages (the console shows them in the admin's language). */
+export const LOGO_PROBLEMS: Readonly<Record<LogoError, LookProblem>> = {
+  logo_empty: { id: 'admin.look.problem.logoEmpty' },
+  logo_too_large: { id: 'admin.look.problem.logoTooLarge', params: { max: LOGO_MAX_BYTES / 1024 } },
+  logo_not_image: { id: 'admin.look.problem.logoNotImage' },
+};
+
 const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 /**
@@ -276,13 +283,13 @@ const PNG_MAGIC = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
  * adapter then decodes it, which refuses what only looks like one.
  */
 export function sniffLogo(bytes: Uint8Array): Result<LogoFormat, LogoError> {
-  if (bytes.length === 0) return err('logo_empty', 'The file is empty.');
+  if (bytes.length === 0) return err('logo_empty', problemText(LOGO_PROBLEMS.logo_empty));
   if (bytes.length > LOGO_MAX_BYTES) {
-    return err('logo_too_large', `The logo is larger than ${LOGO_MAX_BYTES / 1024} KiB: save a smaller PNG or JPEG.`);
+    return err('logo_too_large', problemText(LOGO_PROBLEMS.logo_too_large));
   }
   if (bytes.length >= 8 && PNG_MAGIC.every((b, i) => bytes[i] === b)) return ok('png');
   if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return ok('jpeg');
-  return err('logo_not_image', 'The logo must be a PNG or JPEG image (SVG and other formats are not accepted).');
+  return err('logo_not_image', problemText(LOGO_PROBLEMS.logo_not_image));
 }
 
 /** The box a logo of `width`×`height` is shown in: fitted into 480×160, never enlarged. */

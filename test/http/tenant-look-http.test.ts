@@ -225,6 +225,7 @@ describe('console: /admin/look, and the look on a signed-in person’s pages', (
     const page = await admin.get('/admin/look');
     assert.equal(page.statusCode, 200, page.body.slice(0, 300));
     assert.match(page.body, /<h1>Look and words<\/h1>/);
+    assert.match(page.body, /<a href="\/admin\/look" aria-current="page">Look<\/a>/, 'in the console navigation');
     const refused = await admin.post('/admin/look', {
       displayName: 'Contoso Console',
       primaryColour: '#ff0000',

@@ -1,12 +1,12 @@
 import sharp from 'sharp';
 import { err, ok, type Result } from '../../core/result.ts';
-import { LOGO_BOX, type LogoFormat } from '../../core/tenant-look.ts';
+import { LOGO_BOX, LOGO_PROBLEMS, problemText, type LogoFormat } from '../../core/tenant-look.ts';
 import type { LogoImages, ReencodedLogo } from '../../ports/logo-images.ts';
 
 /** Decoding stops beyond this many pixels (a small file can claim a huge image: a decompression bomb). */
 const MAX_INPUT_PIXELS = 4096 * 4096;
 
-const NOT_IMAGE = 'The logo must be a PNG or JPEG image that opens (this one could not be read).';
+const NOT_IMAGE = problemText(LOGO_PROBLEMS.logo_not_image);
 
 /**
  * Logos through sharp (libvips, in libuv's thread pool: off the event loop): decoded strictly as

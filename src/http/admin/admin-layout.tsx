@@ -12,6 +12,7 @@ export const ADMIN_SECTIONS = [
   { href: '/admin/policy', label: 'admin.nav.policy' },
   { href: '/admin/api-keys', label: 'admin.nav.apiKeys' },
   { href: '/admin/directory', label: 'admin.nav.directory' },
+  { href: '/admin/look', label: 'admin.nav.look' },
 ] as const satisfies readonly { href: string; label: MessageId }[];
 
 export interface AdminLayoutProps {

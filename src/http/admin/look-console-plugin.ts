@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyMultipart from '@fastify/multipart';
 import type { Actor } from '../../core/admin-rules.ts';
 import { LOCALES } from '../../core/i18n.ts';
-import { LOGO_MAX_BYTES, problemText, type LookInput, type TenantLook } from '../../core/tenant-look.ts';
+import { LOGO_MAX_BYTES, LOGO_PROBLEMS, problemText, type LookInput, type TenantLook } from '../../core/tenant-look.ts';
 import type { App } from '../../service/app.ts';
 import { requireConsole } from '../account/session.ts';
 import { formField, registerForms, requestContext } from '../forms.ts';
@@ -118,7 +118,7 @@ export async function lookConsolePlugin(fastify: FastifyInstance, options: { app
     if (!r.ok) {
       if (r.error === 'logo_empty' || r.error === 'logo_too_large' || r.error === 'logo_not_image')
         return show(request, reply, r.error === 'logo_too_large' ? 413 : r.error === 'logo_not_image' ? 415 : 400, {
-          problems: [{ field: 'logo', message: r.detail ?? r.error }],
+          problems: [{ field: 'logo', message: problemText(LOGO_PROBLEMS[r.error], request.i18n.locale) }],
         });
       return renderConsoleForbidden(request, reply, 'not_admin');
     }

@@ -67,7 +67,7 @@ function LookShell(p: LookPageProps): VNode {
   return (
     <AdminLayout
       title={t('admin.look.title')}
-      section="/admin/policy"
+      section="/admin/look"
       tenantName={p.tenantName}
       activeAdmins={p.activeAdmins}
     >
