@@ -1,6 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/error-codes.ts';
+import type { z } from 'zod';
 import { ERROR_STATUS, HTTP_ERRORS, type ErrorBody } from '../errors.ts';
+import { ErrorBodySchema } from './reset-api-schemas.ts';
 
 /**
  * The admin API's error codes and words (statuses: `ERROR_STATUS` in ../errors.ts). Bodies are `{error: {code, message, requestId}}`
@@ -85,6 +87,34 @@ export const ADMIN_ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
   502: '`directory_not_allowed`, `directory_tls_required` or `directory_rejected`: the directory refused (a rights or settings problem; the diagnostic is in the audit log).',
   503: '`directory_unreachable`: no directory server answered in time; nothing was changed.',
 };
+
+/** The OpenAPI security scheme of the admin API (a bearer API key). */
+export const ADMIN_API_KEY_SCHEME = 'apiKey';
+/** The security and tag of every admin API route in the OpenAPI document. */
+export const ADMIN_SECURITY = [{ [ADMIN_API_KEY_SCHEME]: [] as string[] }];
+export const ADMIN_TAGS = ['admin'];
+
+type ResponseSpec = { description: string; content: { 'application/json': { schema: z.ZodType } } };
+
+/**
+ * An admin API route's responses in the OpenAPI document: its success schema, and an Error body for
+ * 401, 403 and each of `errorStatuses`, described by ADMIN_ERROR_DESCRIPTIONS (or `descriptions`,
+ * for statuses a route family words its own way).
+ */
+export function adminResponses(
+  success: readonly [number, z.ZodType, string],
+  errorStatuses: readonly number[],
+  descriptions: Readonly<Record<number, string>> = {},
+): Record<number, ResponseSpec> {
+  const json = (schema: z.ZodType, description: string): ResponseSpec => ({
+    description,
+    content: { 'application/json': { schema } },
+  });
+  const out: Record<number, ResponseSpec> = { [success[0]]: json(success[1], success[2]) };
+  for (const status of [401, 403, ...errorStatuses])
+    out[status] = json(ErrorBodySchema, ADMIN_ERROR_DESCRIPTIONS[status] ?? descriptions[status] ?? 'Error.');
+  return out;
+}
 
 export function sendAdminApiError(
   request: FastifyRequest,

@@ -1,15 +1,20 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { z } from 'zod';
 import { canView, type ApiScope } from '../../core/admin-rules.ts';
 import { maskMethod } from '../../core/contact.ts';
 import type { ApiKeyActor } from '../../service/api-key-service.ts';
 import type { App } from '../../service/app.ts';
 import type { RequestContext } from '../../service/request-context.ts';
-import { ErrorBodySchema } from './reset-api-schemas.ts';
 import { directorySettingsApiRoutes } from './directory-settings-api.ts';
 import { lookApiRoutes } from './look-api.ts';
-import { ADMIN_ERROR_DESCRIPTIONS, adminApiCode, sendAdminApiError } from './admin-api-errors.ts';
+import {
+  ADMIN_API_KEY_SCHEME,
+  ADMIN_SECURITY as SECURITY,
+  ADMIN_TAGS as TAGS,
+  adminApiCode,
+  adminResponses as responses,
+  sendAdminApiError,
+} from './admin-api-errors.ts';
 import {
   AdminAuditPageSchema,
   AdminAuditQuerySchema,
@@ -33,7 +38,7 @@ import {
 /** Where the admin API lives. */
 export const ADMIN_API_PREFIX = '/api/v1/admin';
 /** The name of the API key security scheme in the OpenAPI document. */
-export const ADMIN_API_KEY_SCHEME = 'apiKey';
+export { ADMIN_API_KEY_SCHEME };
 export const ADMIN_BODY_LIMIT = 4 * 1024;
 
 /** What the admin API adds to the shared OpenAPI document (see reset-api-plugin.ts). */
@@ -60,25 +65,6 @@ declare module 'fastify' {
     /** The API key behind an admin API request (set by the admin API's onRequest hook). */
     apiActor: ApiKeyActor | null;
   }
-}
-
-const SECURITY = [{ [ADMIN_API_KEY_SCHEME]: [] as string[] }];
-const TAGS = ['admin'];
-
-type ResponseSpec = { description: string; content: { 'application/json': { schema: z.ZodType } } };
-
-function responses(
-  success: readonly [number, z.ZodType, string],
-  errorStatuses: readonly number[],
-): Record<number, ResponseSpec> {
-  const json = (schema: z.ZodType, description: string): ResponseSpec => ({
-    description,
-    content: { 'application/json': { schema } },
-  });
-  const out: Record<number, ResponseSpec> = { [success[0]]: json(success[1], success[2]) };
-  for (const status of [401, 403, ...errorStatuses])
-    out[status] = json(ErrorBodySchema, ADMIN_ERROR_DESCRIPTIONS[status] ?? 'Error.');
-  return out;
 }
 
 const needs = (scopes: readonly ApiScope[]) =>

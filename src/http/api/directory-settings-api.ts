@@ -5,8 +5,14 @@ import { directorySettingsInput, type DirectorySettings } from '../../core/direc
 import type { ApiKeyActor } from '../../service/api-key-service.ts';
 import type { App } from '../../service/app.ts';
 import type { RequestContext } from '../../service/request-context.ts';
-import { ADMIN_ERROR_DESCRIPTIONS, adminApiCode, sendAdminApiError } from './admin-api-errors.ts';
-import { ErrorBodySchema, resetApiRegistry } from './reset-api-schemas.ts';
+import {
+  ADMIN_SECURITY as SECURITY,
+  ADMIN_TAGS as TAGS,
+  adminApiCode,
+  adminResponses as responses,
+  sendAdminApiError,
+} from './admin-api-errors.ts';
+import { resetApiRegistry } from './reset-api-schemas.ts';
 
 /**
  * The admin API's directory settings: `GET|PUT|DELETE /api/v1/admin/directory` and
@@ -129,24 +135,6 @@ export const AdminDirectoryCheckResponseSchema = named(
   'AdminDirectoryCheckResponse',
   'The check of the saved settings: each step, what to fix, and the verdict (`ready` only when no step failed).',
 );
-
-const SECURITY = [{ apiKey: [] as string[] }];
-const TAGS = ['admin'];
-
-type ResponseSpec = { description: string; content: { 'application/json': { schema: z.ZodType } } };
-function responses(
-  success: readonly [number, z.ZodType, string],
-  errors: readonly number[],
-): Record<number, ResponseSpec> {
-  const json = (schema: z.ZodType, description: string): ResponseSpec => ({
-    description,
-    content: { 'application/json': { schema } },
-  });
-  const out: Record<number, ResponseSpec> = { [success[0]]: json(success[1], success[2]) };
-  for (const status of [401, 403, ...errors])
-    out[status] = json(ErrorBodySchema, ADMIN_ERROR_DESCRIPTIONS[status] ?? 'Error.');
-  return out;
-}
 
 const WHO =
   'The key’s organisation only. Changes are audited and every administrator of the organisation is told by email.';

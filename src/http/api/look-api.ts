@@ -14,8 +14,14 @@ import {
 import type { Actor } from '../../core/admin-rules.ts';
 import type { App } from '../../service/app.ts';
 import type { RequestContext } from '../../service/request-context.ts';
-import { ADMIN_ERROR_DESCRIPTIONS, adminApiCode, sendAdminApiError } from './admin-api-errors.ts';
-import { ErrorBodySchema, resetApiRegistry } from './reset-api-schemas.ts';
+import {
+  ADMIN_SECURITY as SECURITY,
+  ADMIN_TAGS as TAGS,
+  adminApiCode,
+  adminResponses,
+  sendAdminApiError,
+} from './admin-api-errors.ts';
+import { resetApiRegistry } from './reset-api-schemas.ts';
 import { LOGO_PATH_PREFIX } from '../look-plugin.ts';
 
 /**
@@ -95,29 +101,14 @@ export const AdminLookInputSchema = named(
   'The fields to change; absent fields stay as they are.',
 );
 
-const SECURITY = [{ apiKey: [] as string[] }];
-const TAGS = ['admin'];
-
-type ResponseSpec = { description: string; content: { 'application/json': { schema: z.ZodType } } };
-function responses(
-  success: readonly [number, z.ZodType, string],
-  errors: readonly number[],
-): Record<number, ResponseSpec> {
-  const json = (schema: z.ZodType, description: string): ResponseSpec => ({
-    description,
-    content: { 'application/json': { schema } },
-  });
-  const out: Record<number, ResponseSpec> = { [success[0]]: json(success[1], success[2]) };
-  for (const status of [401, 403, ...errors])
-    out[status] = json(ErrorBodySchema, ADMIN_ERROR_DESCRIPTIONS[status] ?? LOOK_ERRORS[status] ?? 'Error.');
-  return out;
-}
-
 const LOOK_ERRORS: Readonly<Record<number, string>> = {
   409: '`host_taken`: another organisation already uses this address.',
   413: '`logo_too_large` or `payload_too_large`: the logo is over 256 KiB.',
   415: '`logo_not_image`: not a PNG or JPEG that decodes (SVG is never accepted).',
 };
+
+const responses = (success: Parameters<typeof adminResponses>[0], errors: readonly number[]) =>
+  adminResponses(success, errors, LOOK_ERRORS);
 
 function requestContext(request: FastifyRequest): RequestContext {
   const ua = request.headers['user-agent'];
