@@ -378,6 +378,9 @@ async function adminJourney(locale: Locale): Promise<void> {
   await step(page, locale, '03-phone', t('reset.phoneNumber.title'));
   const masked = page.locator('main .masked').first();
   assert.match((await masked.innerText()).trim(), /^•+ •+ •+\d\d$/, 'the masked number, as written');
+  // kept left to right inside Arabic text (the bidi algorithm would otherwise show `23•• ••• •••`)
+  const bidi = await masked.evaluate((el) => [getComputedStyle(el).direction, getComputedStyle(el).unicodeBidi]);
+  assert.deepEqual(bidi, ['ltr', 'isolate'], 'the masked number is an LTR isolate');
   await page.getByLabel(t('reset.phoneNumber.phoneLabel'), { exact: true }).fill(who.phone);
   assert.equal((await submit(page, t('reset.phoneNumber.submit'), '/reset/flow/phone')).status(), 303);
 
