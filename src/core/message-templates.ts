@@ -8,7 +8,7 @@
  * to `EMAIL_TEMPLATES` (and `SMS_TEMPLATES` when it also goes by text message).
  */
 
-import { formatDateTime, i18nFor, type I18n, type UiLocale } from './i18n.ts';
+import { formatDateTime, i18nFor, type I18n, type MessageId, type Translate, type UiLocale } from './i18n.ts';
 
 export interface EmailContent {
   readonly subject: string;
@@ -236,36 +236,62 @@ export interface TestMessageParams {
   readonly when: string;
 }
 
-const KIND_WORDS = {
-  email: { noun: 'alternate email address', title: 'Alternate email address' },
-  phone: { noun: 'mobile phone number', title: 'Mobile phone number' },
-} as const;
+/**
+ * Known English phrases services pass in (`issuedBy`, `by`, `what`) in the email's language; any
+ * other text (a person's name and login, a free-form description) is kept as given.
+ */
+const PHRASES: Readonly<Record<string, MessageId>> = {
+  'Technical Support': 'email.phrase.support',
+  'an administrator of your organisation': 'email.phrase.anAdmin',
+  'An administrator of your organisation': 'email.phrase.anAdmin',
+  'a one-time reset link was sent': 'email.phrase.linkSent',
+  'a temporary password was set': 'email.phrase.tempSet',
+};
+
+function phrase(t: Translate, s: string): string {
+  const id = PHRASES[s];
+  if (id === undefined) return s;
+  const out = t(id);
+  // sentence-initial in English stays capitalised as the caller wrote it
+  return s[0] !== undefined && s[0] !== s[0].toLowerCase() ? capitalise(out) : out;
+}
+
+function capitalise(s: string): string {
+  return s.length > 0 ? s[0]!.toLocaleUpperCase() + s.slice(1) : s;
+}
+
+function role(t: Translate, r: string): string {
+  return t('email.role', { role: r });
+}
 
 const EMAIL_TEMPLATES = {
-  'security-info.changed': (p: SecurityInfoChangedParams): EmailDraft => {
-    const words = KIND_WORDS[p.kind];
-    const who =
-      p.changedBy === 'you'
-        ? 'The change was made while signed in to your account.'
-        : p.changedBy === 'directory'
-          ? "It was copied from your organisation's directory, where your administrators keep your contact details."
-          : 'The change was made by an administrator of your organisation.';
-    return {
-      subject: `${words.title} for password reset changed`,
-      preview: `The ${words.noun} used to reset your password was changed.`,
-      blocks: [
-        { p: `Hello ${p.displayName},` },
-        { p: `The ${words.noun} used to reset your password was set to:` },
-        { strong: p.maskedValue },
-        { p: `When: ${formatWhen(p.when)}. ${who}` },
-        { p: 'If this was you, or you expected it, there is nothing else to do.' },
-        {
-          p: `If you do not recognise this change, someone else may be trying to take over your account. Change your password now and tell your administrator.${p.resetUrl ? ` You can reset your password at ${p.resetUrl}.` : ''} ${p.helpText}`.trim(),
-        },
-        { p: 'We will never ask you for your password or for a security code by email or phone.' },
-      ],
-    };
-  },
+  'security-info.changed': (p: SecurityInfoChangedParams, { t, when }: I18n): EmailDraft => ({
+    subject: t('email.security-info.changed.subject', { kind: p.kind }),
+    preview: t('email.security-info.changed.preview', { kind: p.kind }),
+    blocks: [
+      { p: t('email.hello', { displayName: p.displayName }) },
+      { p: t('email.security-info.changed.setTo', { kind: p.kind }) },
+      { strong: p.maskedValue },
+      {
+        p: t('email.security-info.changed.when', {
+          when: when(p.when),
+          changedBy: p.changedBy === 'you' ? 'you' : p.changedBy === 'directory' ? 'directory' : 'admin',
+        }),
+      },
+      { p: t('email.security-info.changed.ifYou') },
+      {
+        p: [
+          t('email.security-info.changed.ifNot'),
+          p.resetUrl ? t('email.security-info.changed.resetAt', { url: p.resetUrl }) : '',
+          p.helpText,
+        ]
+          .filter((s) => s !== '')
+          .join(' ')
+          .trim(),
+      },
+      { p: t('email.neverAsk') },
+    ],
+  }),
   'security-info.code': (p: SecurityInfoCodeParams, { t }: I18n): EmailDraft => ({
     // the code is never in the subject or the preview
     subject: t('email.security-info.code.subject'),
@@ -302,233 +328,218 @@ const EMAIL_TEMPLATES = {
       { p: t('email.reset.completed.ifNot', { helpText: p.helpText }).trim() },
     ],
   }),
-  'reset.blocked_link': (p: ResetBlockedLinkParams): EmailDraft => ({
-    subject: 'Your password reset link',
-    preview: 'Use this link to continue resetting your password.',
+  'reset.blocked_link': (p: ResetBlockedLinkParams, { t, when }: I18n): EmailDraft => ({
+    subject: t('email.reset.blocked_link.subject'),
+    preview: t('email.reset.blocked_link.preview'),
     blocks: [
-      { p: `Hello ${p.displayName},` },
-      {
-        p: `Someone asked to reset the password of your account on ${formatWhen(p.when)}. Security codes for your account are paused until ${formatWhen(p.until)}, because too many wrong codes were typed. That may not have been you: anyone who knows your user ID can type wrong codes.`,
-      },
-      {
-        p: 'This email has no code, but the link still works. If it was you who asked, open it in the same browser where you started:',
-      },
-      { link: p.link, label: 'Continue resetting my password' },
-      { p: `The link works once and expires in ${minutesText(p.minutes)}.` },
-      {
-        p: `If you cannot use the link, or your account also needs a text message code, get help: ${p.helpText}`.trim(),
-      },
-      { p: 'If you did not ask for this, you can ignore this email: your password has not been changed.' },
+      { p: t('email.hello', { displayName: p.displayName }) },
+      { p: t('email.reset.blocked_link.asked', { when: when(p.when), until: when(p.until) }) },
+      { p: t('email.reset.blocked_link.noCode') },
+      { link: p.link, label: t('email.reset.code.linkLabel') },
+      { p: t('email.reset.blocked_link.expires', { minutes: wholeMinutes(p.minutes) }) },
+      { p: t('email.reset.blocked_link.help', { helpText: p.helpText }).trim() },
+      { p: t('email.reset.ignoreNotChanged') },
     ],
   }),
-  'reset.blocked': (p: ResetBlockedParams): EmailDraft => ({
-    subject: 'Password reset codes paused for your account',
-    preview: 'Too many wrong security codes were typed for your account.',
+  'reset.blocked': (p: ResetBlockedParams, { t, when }: I18n): EmailDraft => ({
+    subject: t('email.reset.blocked.subject'),
+    preview: t('email.reset.blocked.preview'),
     blocks: [
-      { p: `Hello ${p.displayName},` },
-      {
-        p: `On ${formatWhen(p.when)}, too many wrong security codes were typed to reset the password of ${p.login}. To protect your account, security codes are not accepted until ${formatWhen(p.until)}, and every password reset in progress was stopped. Your password has not been changed.`,
-      },
-      {
-        p: 'That may not have been you: anyone who knows your user ID can type wrong codes. If it was not you, someone may be trying to get into your account.',
-      },
-      {
-        p: 'You can still reset your password: start a reset here and open the link from the email we send you, in the same browser.',
-      },
-      { link: p.resetUrl, label: 'Reset my password' },
-      { p: `If you need help, or your account also needs a text message code: ${p.helpText}`.trim() },
+      { p: t('email.hello', { displayName: p.displayName }) },
+      { p: t('email.reset.blocked.what', { when: when(p.when), login: p.login, until: when(p.until) }) },
+      { p: t('email.reset.blocked.maybeNot') },
+      { p: t('email.reset.blocked.still') },
+      { link: p.resetUrl, label: t('email.reset.blocked.linkLabel') },
+      { p: t('email.reset.blocked.help', { helpText: p.helpText }).trim() },
     ],
   }),
-  'reset.admin_notice': (p: ResetAdminNoticeParams): EmailDraft => ({
-    subject: `Administrator password reset: ${p.adminLogin}`,
-    preview: 'Another administrator of your organisation reset their password.',
+  'reset.admin_notice': (p: ResetAdminNoticeParams, { t, when }: I18n): EmailDraft => ({
+    subject: t('email.reset.admin_notice.subject', { adminLogin: p.adminLogin }),
+    preview: t('email.reset.admin_notice.preview'),
     blocks: [
-      { p: `Hello ${p.displayName},` },
+      { p: t('email.hello', { displayName: p.displayName }) },
       {
-        p: `The password of the administrator ${p.adminName} (${p.adminLogin}) was reset through self-service on ${formatWhen(p.when)} (from IP address ${p.ip}).`,
+        p: t('email.reset.admin_notice.what', {
+          adminName: p.adminName,
+          adminLogin: p.adminLogin,
+          when: when(p.when),
+          ip: p.ip,
+        }),
       },
-      {
-        p: 'You are told because every administrator is notified when an administrator account changes its password. If this was expected, there is nothing to do.',
-      },
-      {
-        p: `If it was not expected, contact ${p.adminName} by a channel you trust, and check the audit log for this account.`,
-      },
+      { p: t('email.reset.admin_notice.why') },
+      { p: t('email.reset.admin_notice.ifNot', { adminName: p.adminName }) },
     ],
   }),
-  'admin.reset_link': (p: AdminResetLinkParams): EmailDraft => ({
-    subject: 'Reset your password with this link',
-    preview: 'A one-time link to choose a new password was issued for your account.',
+  'admin.reset_link': (p: AdminResetLinkParams, { t, when }: I18n): EmailDraft => ({
+    subject: t('email.admin.reset_link.subject'),
+    preview: t('email.admin.reset_link.preview'),
     blocks: [
-      { p: `Hello ${p.displayName},` },
+      { p: t('email.hello', { displayName: p.displayName }) },
       {
-        p: `On ${formatWhen(p.when)}, ${p.issuedBy} issued a one-time link to reset the password of ${p.login}. Open it to choose a new password:`,
+        p: t('email.admin.reset_link.what', { when: when(p.when), issuedBy: phrase(t, p.issuedBy), login: p.login }),
       },
-      { link: p.link, label: 'Choose a new password' },
-      { p: `The link works once and expires in ${p.hours} hours. Nobody else can see your new password.` },
-      {
-        p: `If you did not ask for help with your password, do not open the link and tell your administrator. ${p.helpText}`.trim(),
-      },
+      { link: p.link, label: t('email.admin.reset_link.linkLabel') },
+      { p: t('email.admin.reset_link.expires', { hours: p.hours }) },
+      { p: t('email.admin.reset_link.ifNot', { helpText: p.helpText }).trim() },
     ],
   }),
-  'admin.temp_password': (p: AdminTempPasswordParams): EmailDraft => ({
-    subject: 'An administrator set a temporary password',
-    preview: 'Your password was replaced by a temporary password.',
+  'admin.temp_password': (p: AdminTempPasswordParams, { t, when }: I18n): EmailDraft => ({
+    subject: t('email.admin.temp_password.subject'),
+    preview: t('email.admin.temp_password.preview'),
     blocks: [
-      { p: `Hello ${p.displayName},` },
-      {
-        p: `On ${formatWhen(p.when)}, an administrator of your organisation set a temporary password for ${p.login}. Every session of the account was signed out.`,
-      },
-      {
-        p: `Your administrator gives you the temporary password directly; it is never sent by email. It works for ${p.hours} hours, and you must choose a new password when you sign in with it.`,
-      },
-      {
-        p: `If you did not ask for this, contact your administrator now. ${p.helpText}`.trim(),
-      },
+      { p: t('email.hello', { displayName: p.displayName }) },
+      { p: t('email.admin.temp_password.what', { when: when(p.when), login: p.login }) },
+      { p: t('email.admin.temp_password.how', { hours: p.hours }) },
+      { p: t('email.admin.temp_password.ifNot', { helpText: p.helpText }).trim() },
     ],
   }),
-  'account.unlocked': (p: AccountUnlockedParams): EmailDraft => ({
-    subject: 'Your account was unlocked',
-    preview: 'Your account was unlocked; its password was not changed.',
+  'account.unlocked': (p: AccountUnlockedParams, { t, when }: I18n): EmailDraft => ({
+    subject: t('email.account.unlocked.subject'),
+    preview: t('email.account.unlocked.preview'),
     blocks: [
-      { p: `Hello ${p.displayName},` },
-      {
-        p: `The account ${p.login} was unlocked in your organisation's directory on ${formatWhen(p.when)} by ${p.by} (from IP address ${p.ip}). It had been locked after too many wrong passwords. Its password was not changed, and nobody was signed out.`,
-      },
-      { p: 'If this was you, there is nothing else to do: sign in with the password you have.' },
-      {
-        p: `If it was not you, someone may be trying to get into your account. Reset your password now and tell your administrator: ${p.helpText}`.trim(),
-      },
+      { p: t('email.hello', { displayName: p.displayName }) },
+      { p: t('email.account.unlocked.what', { login: p.login, when: when(p.when), by: phrase(t, p.by), ip: p.ip }) },
+      { p: t('email.account.unlocked.ifYou') },
+      { p: t('email.account.unlocked.ifNot', { helpText: p.helpText }).trim() },
     ],
   }),
-  'admin.unlock_notice': (p: AdminUnlockNoticeParams): EmailDraft => ({
-    subject: `Administrator account unlocked: ${p.targetLogin}`,
-    preview: "An administrator's account of your organisation was unlocked.",
+  'admin.unlock_notice': (p: AdminUnlockNoticeParams, { t, when }: I18n): EmailDraft => ({
+    subject: t('email.admin.unlock_notice.subject', { targetLogin: p.targetLogin }),
+    preview: t('email.admin.unlock_notice.preview'),
     blocks: [
-      { p: `Hello ${p.displayName},` },
+      { p: t('email.hello', { displayName: p.displayName }) },
       {
-        p: `The administrator account of ${p.targetName} (${p.targetLogin}) was unlocked in the directory on ${formatWhen(p.when)} by ${p.by} (from IP address ${p.ip}). Its password was not changed.`,
+        p: t('email.admin.unlock_notice.what', {
+          targetName: p.targetName,
+          targetLogin: p.targetLogin,
+          when: when(p.when),
+          by: phrase(t, p.by),
+          ip: p.ip,
+        }),
       },
-      {
-        p: `Every administrator is told when an administrator account is unlocked. If this was expected, there is nothing to do; otherwise contact ${p.targetName} by a channel you trust, and check the audit log for this account.`,
-      },
+      { p: t('email.admin.unlock_notice.why', { targetName: p.targetName }) },
     ],
   }),
-  'admin.reset_notice': (p: AdminResetNoticeParams): EmailDraft => ({
-    subject: `Admin-assisted password reset: ${p.targetLogin}`,
-    preview: 'An administrator helped someone in your organisation reset a password.',
+  'admin.reset_notice': (p: AdminResetNoticeParams, { t, when }: I18n): EmailDraft => ({
+    subject: t('email.admin.reset_notice.subject', { targetLogin: p.targetLogin }),
+    preview: t('email.admin.reset_notice.preview'),
     blocks: [
-      { p: `Hello ${p.displayName},` },
+      { p: t('email.hello', { displayName: p.displayName }) },
       {
-        p: `For ${p.targetName} (${p.targetLogin}), ${p.what} on ${formatWhen(p.when)} by ${p.by}.`,
+        p: t('email.admin.reset_notice.what', {
+          targetName: p.targetName,
+          targetLogin: p.targetLogin,
+          what: phrase(t, p.what),
+          when: when(p.when),
+          by: phrase(t, p.by),
+        }),
       },
-      {
-        p: 'Every administrator is told about admin-assisted resets. If this was expected, there is nothing to do; otherwise check the audit log for this account.',
-      },
+      { p: t('email.admin.reset_notice.why') },
     ],
   }),
-  'account.role_changed': (p: RoleChangedParams): EmailDraft => ({
-    subject: 'Your role in the password reset service changed',
-    preview: `The role of ${p.targetLogin} changed from ${p.from} to ${p.to}.`,
+  'account.role_changed': (p: RoleChangedParams, { t, when }: I18n): EmailDraft => ({
+    subject: t('email.account.role_changed.subject'),
+    preview: t('email.account.role_changed.preview', {
+      targetLogin: p.targetLogin,
+      from: role(t, p.from),
+      to: role(t, p.to),
+    }),
     blocks: [
-      { p: `Hello ${p.displayName},` },
-      { p: `On ${formatWhen(p.when)}, ${p.by} changed the role of ${p.targetLogin} from ${p.from} to ${p.to}.` },
-      { p: 'If you expected this, there is nothing to do; otherwise tell your administrator now.' },
+      { p: t('email.hello', { displayName: p.displayName }) },
+      {
+        p: t('email.account.role_changed.what', {
+          when: when(p.when),
+          by: phrase(t, p.by),
+          targetLogin: p.targetLogin,
+          from: role(t, p.from),
+          to: role(t, p.to),
+        }),
+      },
+      { p: t('email.account.role_changed.ifNot') },
     ],
   }),
-  'admin.role_notice': (p: RoleChangedParams): EmailDraft => ({
-    subject: `Administrator role changed: ${p.targetLogin}`,
-    preview: 'The administrators of your organisation changed.',
+  'admin.role_notice': (p: RoleChangedParams, { t, when }: I18n): EmailDraft => ({
+    subject: t('email.admin.role_notice.subject', { targetLogin: p.targetLogin }),
+    preview: t('email.admin.role_notice.preview'),
     blocks: [
-      { p: `Hello ${p.displayName},` },
+      { p: t('email.hello', { displayName: p.displayName }) },
       {
-        p: `On ${formatWhen(p.when)}, ${p.by} changed the role of ${p.targetName} (${p.targetLogin}) from ${p.from} to ${p.to}.`,
+        p: t('email.admin.role_notice.what', {
+          when: when(p.when),
+          by: phrase(t, p.by),
+          targetName: p.targetName,
+          targetLogin: p.targetLogin,
+          from: role(t, p.from),
+          to: role(t, p.to),
+        }),
       },
-      {
-        p: 'Every administrator is told when an administrator is added or removed. If this was expected, there is nothing to do; otherwise check the audit log for this account.',
-      },
+      { p: t('email.admin.role_notice.why') },
     ],
   }),
-  'admin.directory_notice': (p: DirectoryNoticeParams): EmailDraft => ({
-    subject: 'Your organisation’s directory settings changed',
-    preview: 'Where the passwords of your organisation are reset has changed.',
+  'admin.directory_notice': (p: DirectoryNoticeParams, { t, when }: I18n): EmailDraft => ({
+    subject: t('email.admin.directory_notice.subject'),
+    preview: t('email.admin.directory_notice.preview'),
     blocks: [
-      { p: `Hello ${p.displayName},` },
-      { p: `On ${formatWhen(p.when)}, ${p.by} ${p.what}.` },
-      {
-        p: 'These settings decide where every password of your organisation is reset and checked (OpenLDAP or Active Directory, or sspr itself). Every administrator is told when they change.',
-      },
-      {
-        p: 'If this was expected, there is nothing to do. Otherwise look at the Directory page and the audit log of the admin console now, and contact the person who made the change.',
-      },
+      { p: t('email.hello', { displayName: p.displayName }) },
+      { p: t('email.admin.directory_notice.what', { when: when(p.when), by: phrase(t, p.by), what: p.what }) },
+      { p: t('email.admin.directory_notice.why') },
+      { p: t('email.admin.directory_notice.ifNot') },
     ],
   }),
-  'test.message': (p: TestMessageParams): EmailDraft => ({
-    subject: 'sspr test email',
-    preview: 'This is a test email from sspr.',
+  'test.message': (p: TestMessageParams, { t, when }: I18n): EmailDraft => ({
+    subject: t('email.test.message.subject'),
+    preview: t('email.test.message.preview'),
     blocks: [
-      { p: 'This is a test email from sspr, the password reset service.' },
-      { p: `It was requested by the operator on ${formatWhen(p.when)}.` },
-      { p: 'If it reached you, email delivery works. You do not need to do anything.' },
+      { p: t('email.test.message.intro') },
+      { p: t('email.test.message.when', { when: when(p.when) }) },
+      { p: t('email.test.message.works') },
     ],
   }),
-  'help.admin_request': (p: HelpAdminRequestParams): EmailDraft => ({
-    subject: `Help request from ${p.requesterName}`,
-    preview: 'Someone in your organisation cannot reset their password and asked for help.',
+  'help.admin_request': (p: HelpAdminRequestParams, { t, when }: I18n): EmailDraft => ({
+    subject: t('email.help.admin_request.subject', { requesterName: p.requesterName }),
+    preview: t('email.help.admin_request.preview'),
     blocks: [
-      { p: `Hello ${p.displayName},` },
+      { p: t('email.hello', { displayName: p.displayName }) },
       {
-        p: `${p.requesterName} (${p.requesterLogin}) asked the administrators of your organisation for help with their password on ${formatWhen(p.when)}. Reference:`,
+        p: t('email.help.admin_request.what', {
+          requesterName: p.requesterName,
+          requesterLogin: p.requesterLogin,
+          when: when(p.when),
+        }),
       },
       { strong: p.reference },
-      {
-        p: 'Read the request and answer it in the admin console: send a one-time reset link, set a temporary password, or dismiss it with a reason.',
-      },
-      { link: p.consoleUrl, label: 'Open the help requests' },
-      {
-        p: 'Before you act, make sure the request really comes from this person (for example, call them on a number you already know). Never ask anyone for a security code.',
-      },
+      { p: t('email.help.admin_request.act') },
+      { link: p.consoleUrl, label: t('email.help.admin_request.linkLabel') },
+      { p: t('email.help.admin_request.verify') },
     ],
   }),
-  'help.received': (p: HelpReceivedParams): EmailDraft => ({
-    subject: `We received your request for help (${p.reference})`,
-    preview: 'Your request for help with your password was received.',
+  'help.received': (p: HelpReceivedParams, { t, when }: I18n): EmailDraft => ({
+    subject: t('email.help.received.subject', { reference: p.reference }),
+    preview: t('email.help.received.preview'),
     blocks: [
-      { p: `Hello ${p.displayName},` },
-      {
-        p: `We received your request for help with your password on ${formatWhen(p.when)}. Your reference is:`,
-      },
+      { p: t('email.hello', { displayName: p.displayName }) },
+      { p: t('email.help.received.what', { when: when(p.when) }) },
       { strong: p.reference },
-      {
-        p:
-          p.routedTo === 'admins'
-            ? 'We passed it to the administrators of your organisation. One of them will contact you or send you a way to reset your password.'
-            : 'You are the only administrator of your organisation, so we passed it to Technical Support. They will contact you to confirm it is you before anything is changed. Keep the reference at hand.',
-      },
-      {
-        p: 'If you did not ask for help, tell your administrator. Nobody will ever ask you for your password or a security code.',
-      },
+      { p: t('email.help.received.routed', { routedTo: p.routedTo }) },
+      { p: t('email.help.received.ifNot') },
     ],
   }),
-  'help.outcome': (p: HelpOutcomeParams): EmailDraft => {
-    const what =
-      p.outcome === 'reset_link'
-        ? `${p.by} sent a one-time link to reset your password to your registered addresses. Look for it in your inbox.`
-        : p.outcome === 'temp_password'
-          ? `${p.by} set a temporary password for your account. They will give it to you; you will choose a new password when you sign in with it.`
-          : p.outcome === 'promoted'
-            ? `${p.by} made another person of your organisation an administrator. They can now help you reset your password.`
-            : `${p.by} closed your request without changing anything. The reason given: ${p.reason ?? '(none)'}`;
-    return {
-      subject: `Your request for help was answered (${p.reference})`,
-      preview: 'There is news about your request for help with your password.',
-      blocks: [
-        { p: `Hello ${p.displayName},` },
-        { p: `Your request for help ${p.reference} was answered on ${formatWhen(p.when)}.` },
-        { p: what },
-        { p: 'If you did not ask for help, tell your administrator. Nobody will ever ask you for a security code.' },
-      ],
-    };
-  },
+  'help.outcome': (p: HelpOutcomeParams, { t, when }: I18n): EmailDraft => ({
+    subject: t('email.help.outcome.subject', { reference: p.reference }),
+    preview: t('email.help.outcome.preview'),
+    blocks: [
+      { p: t('email.hello', { displayName: p.displayName }) },
+      { p: t('email.help.outcome.answered', { reference: p.reference, when: when(p.when) }) },
+      {
+        p: t('email.help.outcome.what', {
+          outcome: p.outcome,
+          by: phrase(t, p.by),
+          reason: p.reason ?? t('email.help.outcome.noReason'),
+        }),
+      },
+      { p: t('email.help.outcome.ifNot') },
+    ],
+  }),
 } satisfies Record<string, (params: never, i18n: I18n) => EmailDraft>;
 
 const SMS_TEMPLATES = {
@@ -577,8 +588,8 @@ export function isSmsTemplateId(id: string): id is SmsTemplateId {
 }
 
 /**
- * An email in `locale` (default English). Templates not yet in the catalogues (see docs/i18n.md)
- * are still written in English whatever the locale; their HTML part says `lang="en"`.
+ * An email in `locale` (default English), dates in `timeZone` with the zone shown. Every email
+ * template's words come from the catalogues (`email.<template id>.*`).
  */
 export function renderEmail<K extends EmailTemplateId>(
   id: K,
@@ -587,16 +598,9 @@ export function renderEmail<K extends EmailTemplateId>(
   timeZone = 'UTC',
 ): EmailContent {
   const template = EMAIL_TEMPLATES[id] as (p: EmailTemplateParams<K>, i18n: I18n) => EmailDraft;
-  const i18n = i18nFor(LOCALIZED_EMAILS.has(id) ? locale : 'en', timeZone);
+  const i18n = i18nFor(locale, timeZone);
   return composeEmail(template(params, i18n), i18n);
 }
-
-/** The email templates whose words come from the catalogues; the others are English only so far. */
-export const LOCALIZED_EMAILS: ReadonlySet<EmailTemplateId> = new Set([
-  'reset.code',
-  'reset.completed',
-  'security-info.code',
-]);
 
 /** A text message in `locale` (default English): every SMS template is in the catalogues. */
 export function renderSms<K extends SmsTemplateId>(
@@ -672,11 +676,6 @@ function safeHref(url: string): string | null {
 /** Minutes as a whole number, at least 1 (a message never says "expires in 0 minutes"). */
 function wholeMinutes(minutes: number): number {
   return Math.max(1, Math.round(minutes));
-}
-
-function minutesText(minutes: number): string {
-  const n = wholeMinutes(minutes);
-  return n === 1 ? '1 minute' : `${n} minutes`;
 }
 
 /** `2025-03-04T09:05:00.000Z` → `4 Mar 2025, 09:05 UTC`; anything unparsable is shown as given. */
