@@ -48,6 +48,20 @@ export const AUDIT_EVENT_LABELS: Readonly<Record<string, string>> = {
   'directory.settings_changed': 'Directory settings changed',
   'directory.settings_removed': 'Directory removed',
   'directory.checked': 'Directory checked',
+  'admin.method_prefilled': 'Contact method pre-filled by an administrator',
+  'admin.reset_link_sent': 'Reset link sent by an administrator',
+  'admin.temp_password_set': 'Temporary password set by an administrator',
+  'assisted_link.redeemed': 'Administrator’s reset link used',
+  'security_info.changed': 'Security info changed',
+  'security_info.code_sent': 'Security info code sent',
+  'security_info.confirmed': 'Security info confirmed',
+  'security_info.rejected': 'Security info code rejected',
+  'support.reference_shown': 'Support reference shown',
+  'help.requested': 'Help requested',
+  'help.resolved': 'Help request answered',
+  'support.verified': 'Requester verified by Technical Support',
+  'support.resolved': 'Support ticket resolved',
+  'operator.signin': 'Technical Support signed in',
 };
 
 /** The select's options: known types and the ones found in the log, sorted by id. */

@@ -445,7 +445,7 @@ function EventsTable({ events }: { events: readonly AuditEvent[] }): VNode {
               <td>
                 <Ltr>{e.type}</Ltr>
               </td>
-              <td>{e.outcome}</td>
+              <td>{e.outcome ? <code>{e.outcome}</code> : ''}</td>
               <td>
                 <Ltr>{e.actor}</Ltr>
               </td>

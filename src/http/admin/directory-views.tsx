@@ -1,8 +1,9 @@
-import type { VNode } from 'preact';
+import type { ComponentChildren, VNode } from 'preact';
 import type { DirectoryCheckReport } from '../../core/directory-rules.ts';
 import { DIRECTORY_LIMITS } from '../../core/directory-settings.ts';
 import type { MessageId, Translate } from '../../core/i18n.ts';
 import { useI18n, useT } from '../views/i18n-context.tsx';
+import { richText } from '../views/rich-text.tsx';
 import { AdminLayout } from './admin-layout.tsx';
 
 /** The console's Directory page: where the organisation's passwords live, its settings, the check. */
@@ -78,7 +79,7 @@ function label(t: Translate, f: DirectoryFormField): string {
   return t(`admin.directory.field.${f}` as MessageId);
 }
 
-function hint(t: Translate, f: DirectoryFormField): string | null {
+function hint(t: Translate, f: DirectoryFormField): ComponentChildren {
   if (!HINTED.has(f)) return null;
   if (f === 'timeoutMs' || f === 'poolSize') {
     const l = DIRECTORY_LIMITS[f];
@@ -88,7 +89,8 @@ function hint(t: Translate, f: DirectoryFormField): string | null {
     return t('admin.directory.hint.syncIntervalMinutes', { default: DIRECTORY_LIMITS.syncIntervalMinutes.default });
   }
   // `{login}` is what the person types in the filter itself, not a placeholder of the message
-  if (f === 'userFilter') return t('admin.directory.hint.userFilter', { placeholder: '{login}' });
+  if (f === 'userFilter')
+    return richText(t, 'admin.directory.hint.userFilter', {}, { placeholder: <code>{'{login}'}</code> });
   return t(`admin.directory.hint.${f}` as MessageId);
 }
 
@@ -276,10 +278,12 @@ function DirectoryView(p: DirectoryPageProps): VNode {
           <div class="field">
             <label for="bindPassword">{label(t, 'bindPassword')}</label>
             <span class="hint" id="bindPassword-hint">
-              {t('admin.directory.bindPasswordHint', {
-                envPrefix: p.secretPlaces.envPrefix,
-                folder: p.secretPlaces.folder,
-              })}
+              {richText(
+                t,
+                'admin.directory.bindPasswordHint',
+                {},
+                { envPrefix: <code>{p.secretPlaces.envPrefix}</code>, folder: <code>{p.secretPlaces.folder}</code> },
+              )}
             </span>
             <input
               id="bindPassword"

@@ -1,7 +1,7 @@
 import type { VNode } from 'preact';
 import type { MessageId } from '../../core/i18n.ts';
 import { HELP_MESSAGE_MAX } from '../../service/help-request-service.ts';
-import { ALTCHA_SCRIPT, ALTCHA_STYLESHEET } from '../reset/reset-views.tsx';
+import { ALTCHA_SCRIPT, ALTCHA_STYLESHEET, CaptchaWidget } from '../reset/reset-views.tsx';
 import { useT } from '../views/i18n-context.tsx';
 import { Layout } from '../views/layout.tsx';
 
@@ -107,12 +107,7 @@ function HelpForm(p: HelpFormProps): VNode {
           <fieldset class="captcha">
             <legend>{t('helppage.form.captcha')}</legend>
             <span class="hint">{t('helppage.form.captchaHint')}</span>
-            <altcha-widget
-              challenge={p.challenge}
-              name="altcha"
-              auto="onsubmit"
-              configuration='{"hideFooter":true}'
-            ></altcha-widget>
+            <CaptchaWidget challenge={p.challenge} />
             <noscript>
               <p class="notice">{t('helppage.form.noScript')}</p>
             </noscript>

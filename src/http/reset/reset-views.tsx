@@ -32,6 +32,45 @@ export const ALTCHA_SCRIPT = '/static/altcha-setup.js';
 export const ALTCHA_STYLESHEET = '/static/altcha/altcha.css';
 export const COUNTDOWN_SCRIPT = '/static/reset.js';
 
+/** The ALTCHA widget's own words (its `Strings`, without the footer it does not show), from the catalogues. */
+const CAPTCHA_STRINGS = [
+  'ariaLinkLabel',
+  'cancel',
+  'enterCode',
+  'enterCodeAria',
+  'enterCodeFromImage',
+  'error',
+  'expired',
+  'getAudioChallenge',
+  'label',
+  'loading',
+  'reload',
+  'verify',
+  'verificationRequired',
+  'verified',
+  'verifying',
+  'waitAlert',
+] as const;
+
+/**
+ * The ALTCHA widget (solved when its form is submitted) with its words in the page's language:
+ * `data-strings` carries them as JSON and `altcha-setup.js` registers them for the page's `lang`
+ * (ALTCHA 3 takes its words from `$altcha.i18n`, by language, not from an attribute).
+ */
+export function CaptchaWidget({ challenge }: { readonly challenge: string }): VNode {
+  const t = useT();
+  const strings = Object.fromEntries(CAPTCHA_STRINGS.map((k) => [k, t(`captcha.${k}`)]));
+  return (
+    <altcha-widget
+      challenge={challenge}
+      name="altcha"
+      auto="onsubmit"
+      configuration='{"hideFooter":true}'
+      data-strings={JSON.stringify({ ...strings, footer: '' })}
+    ></altcha-widget>
+  );
+}
+
 export interface Helpdesk {
   readonly url: string | null;
   readonly email: string | null;
@@ -308,12 +347,7 @@ function StartPageBody({ csrf, challenge, login, problem, problemField }: StartP
         <fieldset class="captcha">
           <legend>{T.start.captchaLabel}</legend>
           <span class="hint">{T.start.captchaHint}</span>
-          <altcha-widget
-            challenge={challenge}
-            name="altcha"
-            auto="onsubmit"
-            configuration='{"hideFooter":true}'
-          ></altcha-widget>
+          <CaptchaWidget challenge={challenge} />
           <noscript>
             <p class="notice">{T.start.noScript}</p>
           </noscript>
