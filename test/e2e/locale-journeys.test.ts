@@ -132,7 +132,8 @@ function words(locale: Locale): (id: MessageId, params?: Readonly<Record<string,
 }
 
 /**
- * English sentences of the pages a reset shows (layout, reset, problems, sign-in, account home)
+ * English sentences of the pages a reset shows (layout, reset, problems, sign-in, account home, the
+ * CAPTCHA widget)
  * whose translation in `locale` differs: none of them may be on a page in `locale`. Messages with
  * placeholders contribute their longest literal piece. Single words are left out: another language
  * may spell one the same (Portuguese "Continue", French "Continuer" around English "Continue").
@@ -141,7 +142,7 @@ function englishOf(locale: Locale): readonly string[] {
   if (locale === 'en') return [];
   const en = catalogue('en');
   const other = catalogue(locale);
-  const prefixes = ['layout.', 'reset.', 'problem.', 'account.signin.', 'account.home.'];
+  const prefixes = ['layout.', 'reset.', 'problem.', 'account.signin.', 'account.home.', 'captcha.'];
   const found: string[] = [];
   for (const [id, text] of Object.entries(en)) {
     if (!prefixes.some((p) => id.startsWith(p)) || other[id] === text) continue;
@@ -159,7 +160,11 @@ async function speaks(page: Page, locale: Locale, where: string): Promise<void> 
   assert.equal(await html.getAttribute('dir'), textDirection(locale), `${where}: html[dir]`);
   const computed = await page.evaluate(() => getComputedStyle(document.body).direction);
   assert.equal(computed, textDirection(locale), `${where}: the body's computed direction`);
-  const visible = `${await page.title()}\n${await page.locator('body').innerText()}`;
+  // the CAPTCHA widget's words may live in a shadow root, which innerText does not enter
+  const shadows = await page.evaluate(() =>
+    Array.from(document.querySelectorAll('*'), (e) => e.shadowRoot?.textContent ?? '').join('\n'),
+  );
+  const visible = `${await page.title()}\n${await page.locator('body').innerText()}\n${shadows}`;
   const english = englishOf(locale).filter((e) => visible.includes(e));
   assert.deepEqual(english, [], `${where} in ${locale} shows English:\n${visible}`);
 }
