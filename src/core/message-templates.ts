@@ -245,6 +245,7 @@ const PHRASES: Readonly<Record<string, MessageId>> = {
   'an administrator of your organisation': 'email.phrase.anAdmin',
   'An administrator of your organisation': 'email.phrase.anAdmin',
   'a one-time reset link was sent': 'email.phrase.linkSent',
+  'a one-time reset link was sent to them': 'email.phrase.linkSent',
   'a temporary password was set': 'email.phrase.tempSet',
 };
 

@@ -1,3 +1,4 @@
+import { messageLocale } from '../core/i18n.ts';
 import { actorDescription, canPrefillMethod, canSetRole, type ChangeActor, type Denial } from '../core/admin-rules.ts';
 import { maskMethod, normalizeMethod, type ContactError, type MethodKind } from '../core/contact.ts';
 import { isAdminRole, type Account, type Method, type Role } from '../core/directory-model.ts';
@@ -69,7 +70,11 @@ export class AccountChanges {
         by: actorDescription(actor),
         when: new Date(now).toISOString(),
       });
-      const content = renderEmail('account.role_changed', notice(target));
+      const content = renderEmail(
+        'account.role_changed',
+        notice(target),
+        messageLocale({ saved: target.locale ?? null, page: rc.locale ?? null }),
+      );
       const to = await this.accountAddresses(tx, target);
       await emailAccount(tx, this.d, target, { template: 'account.role_changed', content, expiresAt: null }, to, now);
       if (isAdminRole(target.role) || isAdminRole(role)) {
@@ -111,15 +116,20 @@ export class AccountChanges {
       const recipients = [
         ...new Set([newEmail, kind === 'email' ? previousEmail : null, target.login].filter((x) => x !== null)),
       ];
-      const content = renderEmail('security-info.changed', {
-        displayName: target.displayName,
-        kind,
-        maskedValue: maskMethod(kind, normalized.value),
-        when: new Date(now).toISOString(),
-        changedBy: 'an administrator',
-        helpText: helpText(tenant?.policy ?? null),
-        resetUrl: this.d.publicUrl ? `${this.d.publicUrl.replace(/\/+$/, '')}/reset` : null,
-      });
+      const lang = messageLocale({ saved: target.locale ?? null, page: rc.locale ?? null });
+      const content = renderEmail(
+        'security-info.changed',
+        {
+          displayName: target.displayName,
+          kind,
+          maskedValue: maskMethod(kind, normalized.value),
+          when: new Date(now).toISOString(),
+          changedBy: 'an administrator',
+          helpText: helpText(tenant?.policy ?? null, lang),
+          resetUrl: this.d.publicUrl ? `${this.d.publicUrl.replace(/\/+$/, '')}/reset` : null,
+        },
+        lang,
+      );
       const noticesQueued = await emailAccount(
         tx,
         this.d,

@@ -1,3 +1,4 @@
+import { messageLocale } from '../core/i18n.ts';
 import type { ImportLineError, ImportRecord } from '../core/account-import.ts';
 import { maskMethod, normalizeMethod, METHOD_KINDS, type MethodKind } from '../core/contact.ts';
 import type { Account, Role, Tenant } from '../core/directory-model.ts';
@@ -273,14 +274,19 @@ async function applyLine(
     const recipients = [
       ...new Set([newEmail, kind === 'email' ? previousEmail : null, existing.login].filter((x) => x !== null)),
     ];
-    const content = renderEmail('security-info.changed', {
-      displayName: line.displayName,
-      kind,
-      maskedValue: maskMethod(kind, value),
-      when: new Date(now).toISOString(),
-      changedBy: 'an administrator',
-      helpText: helpTextOf(tenant),
-    });
+    const lang = messageLocale({ saved: existing.locale ?? null });
+    const content = renderEmail(
+      'security-info.changed',
+      {
+        displayName: line.displayName,
+        kind,
+        maskedValue: maskMethod(kind, value),
+        when: new Date(now).toISOString(),
+        changedBy: 'an administrator',
+        helpText: helpTextOf(tenant, lang),
+      },
+      lang,
+    );
     for (const to of recipients) {
       await enqueueEmail(tx, d, {
         tenantId: existing.tenantId,

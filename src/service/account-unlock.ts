@@ -1,3 +1,4 @@
+import { messageLocale } from '../core/i18n.ts';
 import { isAdminRole, type Account, type Tenant } from '../core/directory-model.ts';
 import { directoryWriteError, type DirectoryWriteError } from '../core/directory-refusals.ts';
 import type { DirectoryRefusal } from '../core/directory-rules.ts';
@@ -144,14 +145,19 @@ export class AccountUnlock {
     const methods = await tx.directory.listMethods(account.id);
     const emails = methods.filter((m) => m.kind === 'email' && m.verifiedAt !== null).map((m) => m.value);
     const recipients = new Set([account.login, ...emails]);
-    const content = renderEmail('account.unlocked', {
-      displayName: account.displayName,
-      login: account.login,
-      when,
-      ip,
-      by: req.byText,
-      helpText: req.tenant ? helpText(req.tenant.policy) : 'Contact your administrator.',
-    });
+    const lang = messageLocale({ saved: account.locale ?? null, page: req.rc?.locale ?? null });
+    const content = renderEmail(
+      'account.unlocked',
+      {
+        displayName: account.displayName,
+        login: account.login,
+        when,
+        ip,
+        by: req.byText,
+        helpText: helpText(req.tenant?.policy ?? null, lang),
+      },
+      lang,
+    );
     const queued = await emailAccount(
       tx,
       this.d,
@@ -169,14 +175,19 @@ export class AccountUnlock {
           accountId: other.id,
           template: 'admin.unlock_notice',
           to: other.login,
-          content: renderEmail('admin.unlock_notice', {
-            displayName: other.displayName,
-            targetLogin: account.login,
-            targetName: account.displayName,
-            by: req.byText,
-            when,
-            ip,
-          }),
+          // in that admin's own saved language, not the acting person's page language
+          content: renderEmail(
+            'admin.unlock_notice',
+            {
+              displayName: other.displayName,
+              targetLogin: account.login,
+              targetName: account.displayName,
+              by: req.byText,
+              when,
+              ip,
+            },
+            messageLocale({ saved: other.locale ?? null }),
+          ),
           expiresAt: null,
           now,
         });

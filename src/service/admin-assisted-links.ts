@@ -1,3 +1,4 @@
+import { messageLocale } from '../core/i18n.ts';
 import { isDirectoryWriteError, type DirectoryWriteError } from '../core/directory-refusals.ts';
 import { actorDescription, actorName, canManageCredentials, type Actor, type Denial } from '../core/admin-rules.ts';
 import { checkPassword, PASSWORD_MIN_LENGTH_FLOOR, personalWords } from '../core/password-policy.ts';
@@ -130,15 +131,20 @@ export class AssistedLinks {
           },
           now,
         );
-        const content = renderEmail('admin.reset_link', {
-          displayName: current.displayName,
-          login: current.login,
-          link: `${this.d.publicUrl}/reset/assisted?t=${token}`,
-          hours: Math.round(ASSISTED_LINK_TTL_MS / 3_600_000),
-          when: new Date(now).toISOString(),
-          issuedBy: actor.kind === 'operator' ? 'Technical Support' : 'an administrator of your organisation',
-          helpText: helpText(tenant?.policy ?? null),
-        });
+        const lang = messageLocale({ saved: current.locale ?? null, page: rc.locale ?? null });
+        const content = renderEmail(
+          'admin.reset_link',
+          {
+            displayName: current.displayName,
+            login: current.login,
+            link: `${this.d.publicUrl}/reset/assisted?t=${token}`,
+            hours: Math.round(ASSISTED_LINK_TTL_MS / 3_600_000),
+            when: new Date(now).toISOString(),
+            issuedBy: actor.kind === 'operator' ? 'Technical Support' : 'an administrator of your organisation',
+            helpText: helpText(tenant?.policy ?? null, lang),
+          },
+          lang,
+        );
         const recipients = [...new Set([email, current.login])];
         await emailAccount(tx, this.d, current, { template: 'admin.reset_link', content, expiresAt }, recipients, now);
         await auditChange(tx, actor, current, rc, now, 'admin.reset_link_sent', {

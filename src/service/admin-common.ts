@@ -1,5 +1,6 @@
 import { actorDescription, actorName, actorTenant, type ChangeActor } from '../core/admin-rules.ts';
 import { isAdminRole, type Account } from '../core/directory-model.ts';
+import { messageLocale } from '../core/i18n.ts';
 import {
   renderEmail,
   type EmailContent,
@@ -109,7 +110,8 @@ export async function notifyOtherAdmins<K extends EmailTemplateId>(
       accountId: other.id,
       template,
       to: other.login,
-      content: renderEmail(template, params(other)),
+      // in the recipient's own saved language, never the acting admin's page language
+      content: renderEmail(template, params(other), messageLocale({ saved: other.locale ?? null })),
       expiresAt: null,
       now,
     });

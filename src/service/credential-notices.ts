@@ -1,5 +1,5 @@
 import { isAdminRole, type Account, type Method, type Tenant } from '../core/directory-model.ts';
-import { messageLocale, translate } from '../core/i18n.ts';
+import { messageLocale, translate, type UiLocale } from '../core/i18n.ts';
 import { helpText, renderEmail } from '../core/message-templates.ts';
 import type { Repos } from '../ports/store.ts';
 import type { CredentialChangeDeps, CredentialChangeRequest } from './credential-change.ts';
@@ -23,20 +23,24 @@ export async function queueCredentialNotices(
 ): Promise<number> {
   const when = new Date(now).toISOString();
   const ip = req.rc?.ip ?? 'unknown';
-  const englishHelp = req.tenant ? helpTextOf(req.tenant) : 'Contact your administrator.';
   // the account's saved language, else the page's that caused the change (docs/i18n.md)
   const locale = messageLocale({ saved: account.locale ?? null, page: req.rc?.locale ?? null });
   const emails = methods.filter((m) => m.kind === 'email' && m.verifiedAt !== null).map((m) => m.value);
   const recipients = new Set([account.login, ...emails]);
+  const help = req.tenant ? helpText(req.tenant.policy, locale) : translate(locale, 'help.contact.admin');
   const content =
     rule.accountNotice === 'admin.temp_password'
-      ? renderEmail('admin.temp_password', {
-          displayName: account.displayName,
-          login: account.login,
-          when,
-          hours: Math.round((req.temporaryTtlMs ?? 0) / 3_600_000),
-          helpText: englishHelp,
-        })
+      ? renderEmail(
+          'admin.temp_password',
+          {
+            displayName: account.displayName,
+            login: account.login,
+            when,
+            hours: Math.round((req.temporaryTtlMs ?? 0) / 3_600_000),
+            helpText: help,
+          },
+          locale,
+        )
       : renderEmail(
           'reset.completed',
           {
@@ -44,7 +48,7 @@ export async function queueCredentialNotices(
             login: account.login,
             when,
             ip,
-            helpText: req.tenant ? helpText(req.tenant.policy, locale) : translate(locale, 'help.contact.admin'),
+            helpText: help,
           },
           locale,
         );
@@ -59,22 +63,26 @@ export async function queueCredentialNotices(
       if (!isAdminRole(other.role) || !other.enabled || other.id === account.id) continue;
       if (other.id === req.actingAccountId) continue;
       const template = req.adminNotice ? 'admin.reset_notice' : 'reset.admin_notice';
+      // each admin in their own saved language, never the acting person's page language
+      const theirs = messageLocale({ saved: other.locale ?? null });
       const notice = req.adminNotice
-        ? renderEmail('admin.reset_notice', {
-            displayName: other.displayName,
-            targetLogin: account.login,
-            targetName: account.displayName,
-            what: req.adminNotice.what,
-            by: req.adminNotice.by,
-            when,
-          })
-        : renderEmail('reset.admin_notice', {
-            displayName: other.displayName,
-            adminLogin: account.login,
-            adminName: account.displayName,
-            when,
-            ip,
-          });
+        ? renderEmail(
+            'admin.reset_notice',
+            {
+              displayName: other.displayName,
+              targetLogin: account.login,
+              targetName: account.displayName,
+              what: req.adminNotice.what,
+              by: req.adminNotice.by,
+              when,
+            },
+            theirs,
+          )
+        : renderEmail(
+            'reset.admin_notice',
+            { displayName: other.displayName, adminLogin: account.login, adminName: account.displayName, when, ip },
+            theirs,
+          );
       await enqueueEmail(tx, d, { ...base, accountId: other.id, template, to: other.login, content: notice });
       d.metrics?.messageQueued('email', template);
     }
@@ -83,6 +91,6 @@ export async function queueCredentialNotices(
 }
 
 /** Where to get help, in a notice: message help.contact of the catalogue (core/message-templates). */
-export function helpTextOf(tenant: Tenant): string {
-  return helpText(tenant.policy);
+export function helpTextOf(tenant: Tenant, locale: UiLocale = 'en'): string {
+  return helpText(tenant.policy, locale);
 }

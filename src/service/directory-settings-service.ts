@@ -1,3 +1,4 @@
+import { messageLocale } from '../core/i18n.ts';
 import { actorDescription, actorName, actorTenant, type ChangeActor, type Denial } from '../core/admin-rules.ts';
 import {
   canChangeDirectorySettings,
@@ -332,12 +333,12 @@ export class DirectorySettingsService {
         accountId: admin.id,
         template: 'admin.directory_notice',
         to: admin.login,
-        content: renderEmail('admin.directory_notice', {
-          displayName: admin.displayName,
-          what,
-          by: actorDescription(actor),
-          when: new Date(now).toISOString(),
-        }),
+        // in that admin's own saved language, not the acting admin's page language
+        content: renderEmail(
+          'admin.directory_notice',
+          { displayName: admin.displayName, what, by: actorDescription(actor), when: new Date(now).toISOString() },
+          messageLocale({ saved: admin.locale ?? null }),
+        ),
         expiresAt: null,
         now,
       });

@@ -1,3 +1,4 @@
+import { messageLocale } from '../core/i18n.ts';
 import { actorName, type Actor } from '../core/admin-rules.ts';
 import { maskEmail, maskPhone } from '../core/contact.ts';
 import type { Account, Role } from '../core/directory-model.ts';
@@ -157,7 +158,11 @@ export class HelpRecords {
           by: c.actor.kind === 'operator' ? 'Technical Support' : 'An administrator of your organisation',
           reason: c.reason,
         };
-        const content = renderEmail('help.outcome', params);
+        const content = renderEmail(
+          'help.outcome',
+          params,
+          messageLocale({ saved: account.locale ?? null, page: rc.locale ?? null }),
+        );
         for (const to of await registeredAddresses(tx, account)) {
           await enqueueEmail(tx, this.d, {
             tenantId: account.tenantId,

@@ -1,3 +1,4 @@
+import { messageLocale, type UiLocale } from '../core/i18n.ts';
 import { actorTenant, canView, type Actor } from '../core/admin-rules.ts';
 import { isAdminRole, type Account, type Tenant } from '../core/directory-model.ts';
 import { domainOf, normalizeLogin } from '../core/login.ts';
@@ -142,7 +143,7 @@ export class HelpRequestService {
       });
       let queued = 0;
       if (routed && account && tenant && recent.length === 0) {
-        queued = await this.notify(tx, account, tenant, queue as 'admins' | 'support', reference, now);
+        queued = await this.notify(tx, account, tenant, queue as 'admins' | 'support', reference, now, rc.locale);
       }
       await appendAudit(tx, {
         at: now,
@@ -174,6 +175,8 @@ export class HelpRequestService {
     queue: 'admins' | 'support',
     reference: string,
     now: number,
+    /** The language of the page that asked for help. */
+    page?: UiLocale | null,
   ): Promise<number> {
     const when = new Date(now).toISOString();
     const base = { tenantId: tenant.id, expiresAt: null, now };
@@ -182,14 +185,19 @@ export class HelpRequestService {
       const accounts = await tx.directory.listAccounts({ tenantId: tenant.id, limit: 1000 });
       for (const admin of accounts) {
         if (admin.id === account.id || !admin.enabled || !isAdminRole(admin.role)) continue;
-        const content = renderEmail('help.admin_request', {
-          displayName: admin.displayName,
-          requesterName: account.displayName,
-          requesterLogin: account.login,
-          reference,
-          when,
-          consoleUrl: `${this.d.publicUrl.replace(/\/+$/, '')}/admin/requests`,
-        });
+        // each admin in their own saved language, not the requester's
+        const content = renderEmail(
+          'help.admin_request',
+          {
+            displayName: admin.displayName,
+            requesterName: account.displayName,
+            requesterLogin: account.login,
+            reference,
+            when,
+            consoleUrl: `${this.d.publicUrl.replace(/\/+$/, '')}/admin/requests`,
+          },
+          messageLocale({ saved: admin.locale ?? null }),
+        );
         await enqueueEmail(tx, this.d, {
           ...base,
           accountId: admin.id,
@@ -200,12 +208,11 @@ export class HelpRequestService {
         queued++;
       }
     }
-    const confirmation = renderEmail('help.received', {
-      displayName: account.displayName,
-      reference,
-      when,
-      routedTo: queue,
-    });
+    const confirmation = renderEmail(
+      'help.received',
+      { displayName: account.displayName, reference, when, routedTo: queue },
+      messageLocale({ saved: account.locale ?? null, page: page ?? null }),
+    );
     for (const to of await registeredAddresses(tx, account)) {
       await enqueueEmail(tx, this.d, {
         ...base,

@@ -190,7 +190,18 @@ export class SecurityInfoService {
           firstRegistration: previous === null || previous.verifiedAt === null,
           coolingOffUntil: usableFrom,
         });
-        noticesQueued = await queueChangeNotices(tx, this.d, auth, kind, masked, previous, before, p.value, now);
+        noticesQueued = await queueChangeNotices(
+          tx,
+          this.d,
+          auth,
+          kind,
+          masked,
+          previous,
+          before,
+          p.value,
+          now,
+          rc?.locale ?? null,
+        );
         woke = noticesQueued > 0;
       }
       return ok({ kind, purpose: p.purpose, changed, maskedValue: masked, usableFrom, noticesQueued });

@@ -1,3 +1,4 @@
+import { messageLocale } from '../../core/i18n.ts';
 import { maskMethod, normalizeMethod, type MethodKind } from '../../core/contact.ts';
 import type { Account } from '../../core/directory-model.ts';
 import { helpText, renderEmail } from '../../core/message-templates.ts';
@@ -92,14 +93,19 @@ async function notifyMethod(
     [newEmail, kind === 'email' ? previousEmail : null, account.login].filter((x) => x !== null),
   );
   const tenant = await tx.directory.getTenant(account.tenantId);
-  const content = renderEmail('security-info.changed', {
-    displayName: account.displayName,
-    kind,
-    maskedValue: maskMethod(kind, value),
-    when: new Date(now).toISOString(),
-    changedBy: 'directory',
-    helpText: helpText(tenant?.policy ?? null),
-    resetUrl: d.publicUrl ? `${d.publicUrl.replace(/\/+$/, '')}/reset` : null,
-  });
+  const lang = messageLocale({ saved: account.locale ?? null });
+  const content = renderEmail(
+    'security-info.changed',
+    {
+      displayName: account.displayName,
+      kind,
+      maskedValue: maskMethod(kind, value),
+      when: new Date(now).toISOString(),
+      changedBy: 'directory',
+      helpText: helpText(tenant?.policy ?? null, lang),
+      resetUrl: d.publicUrl ? `${d.publicUrl.replace(/\/+$/, '')}/reset` : null,
+    },
+    lang,
+  );
   return emailAccount(tx, d, account, { template: 'security-info.changed', content, expiresAt: null }, recipients, now);
 }

@@ -1,3 +1,4 @@
+import { messageLocale } from '../../core/i18n.ts';
 import type { Gate } from '../../core/reset-flow.ts';
 import { helpText, renderEmail } from '../../core/message-templates.ts';
 import { isBlocked } from '../../core/reset-policy.ts';
@@ -88,14 +89,19 @@ export class Lockout {
   private async sendBlockNotice(tx: Repos, flow: FlowRecord, rc: RequestContext | null, now: number): Promise<boolean> {
     const ctx = await this.flows.loadFlowContext(tx, flow);
     if (!ctx.account || !ctx.tenant || !ctx.account.enabled) return false;
-    const content = renderEmail('reset.blocked', {
-      displayName: ctx.account.displayName,
-      login: ctx.account.login,
-      when: new Date(now).toISOString(),
-      until: new Date(now + this.d.policy.blockMs).toISOString(),
-      resetUrl: `${this.d.publicUrl}/reset`,
-      helpText: helpText(ctx.tenant.policy),
-    });
+    const lang = messageLocale({ saved: ctx.account.locale ?? null, page: rc?.locale ?? null });
+    const content = renderEmail(
+      'reset.blocked',
+      {
+        displayName: ctx.account.displayName,
+        login: ctx.account.login,
+        when: new Date(now).toISOString(),
+        until: new Date(now + this.d.policy.blockMs).toISOString(),
+        resetUrl: `${this.d.publicUrl}/reset`,
+        helpText: helpText(ctx.tenant.policy, lang),
+      },
+      lang,
+    );
     const recipients = new Set([ctx.account.login, ...(ctx.email ? [ctx.email] : [])]);
     for (const to of recipients) {
       await enqueueEmail(tx, this.d, {

@@ -54,20 +54,27 @@ export async function queueChangeNotices(
   before: readonly Method[],
   newValue: string,
   now: number,
+  /** The language of the page where the change was made (docs/i18n.md). */
+  locale: UiLocale | null = null,
 ): Promise<number> {
   const oldEmail =
     kind === 'email' ? (previous?.value ?? null) : (before.find((m) => m.kind === 'email')?.value ?? null);
   const recipients = [auth.account.login, oldEmail].filter(
     (to, i, all): to is string => to !== null && to.toLowerCase() !== newValue.toLowerCase() && all.indexOf(to) === i,
   );
-  const content = renderEmail('security-info.changed', {
-    displayName: auth.account.displayName,
-    kind,
-    maskedValue,
-    when: new Date(now).toISOString(),
-    changedBy: 'you',
-    helpText: helpText(auth.tenant.policy),
-  });
+  const lang = messageLocale({ saved: auth.account.locale ?? null, page: locale });
+  const content = renderEmail(
+    'security-info.changed',
+    {
+      displayName: auth.account.displayName,
+      kind,
+      maskedValue,
+      when: new Date(now).toISOString(),
+      changedBy: 'you',
+      helpText: helpText(auth.tenant.policy, lang),
+    },
+    lang,
+  );
   for (const to of recipients) {
     await enqueueEmail(tx, d, {
       tenantId: auth.tenant.id,
