@@ -240,21 +240,21 @@ export interface TestMessageParams {
  * Known English phrases services pass in (`issuedBy`, `by`, `what`) in the email's language; any
  * other text (a person's name and login, a free-form description) is kept as given.
  */
-const PHRASES: Readonly<Record<string, MessageId>> = {
-  'Technical Support': 'email.phrase.support',
-  'an administrator of your organisation': 'email.phrase.anAdmin',
-  'An administrator of your organisation': 'email.phrase.anAdmin',
-  'a one-time reset link was sent': 'email.phrase.linkSent',
-  'a one-time reset link was sent to them': 'email.phrase.linkSent',
-  'a temporary password was set': 'email.phrase.tempSet',
+const PHRASES: Readonly<Record<string, { readonly id: MessageId; readonly sentenceStart?: true }>> = {
+  'Technical Support': { id: 'email.phrase.support' },
+  'an administrator of your organisation': { id: 'email.phrase.anAdmin' },
+  // help.outcome starts its sentence with it
+  'An administrator of your organisation': { id: 'email.phrase.anAdmin', sentenceStart: true },
+  'a one-time reset link was sent': { id: 'email.phrase.linkSent' },
+  'a one-time reset link was sent to them': { id: 'email.phrase.linkSent' },
+  'a temporary password was set': { id: 'email.phrase.tempSet' },
 };
 
 function phrase(t: Translate, s: string): string {
-  const id = PHRASES[s];
-  if (id === undefined) return s;
-  const out = t(id);
-  // sentence-initial in English stays capitalised as the caller wrote it
-  return s[0] !== undefined && s[0] !== s[0].toLowerCase() ? capitalise(out) : out;
+  const known = PHRASES[s];
+  if (known === undefined) return s;
+  const out = t(known.id);
+  return known.sentenceStart ? capitalise(out) : out;
 }
 
 function capitalise(s: string): string {
