@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { STEP_PROBLEMS, withTime, type StepProblemId } from '../../core/ui-text.ts';
+import type { I18n } from '../../core/i18n.ts';
+import { problemIn, STEP_PROBLEMS, withTime, type StepProblemId } from '../../core/ui-text.ts';
 import { describeError, ERROR_STATUS, HTTP_ERRORS, type ErrorBody } from '../errors.ts';
 
 /**
@@ -14,11 +15,22 @@ export const API_ERROR_CODES: readonly StepProblemId[] = Object.keys(STEP_PROBLE
 
 export type ApiErrorCode = StepProblemId | 'invalid_request';
 
-/** The status and message for an API error code (unknown codes are a bug: 500); `detail`: a step's detail (a time). */
-export function describeApiError(code: string, detail?: string): { code: string; status: number; message: string } {
+/**
+ * The status and message for an API error code (unknown codes are a bug: 500); `detail`: a step's
+ * detail (a time). With `i18n` in another language than English, a reset problem's message is the
+ * catalogue's `problem.<code>.message` in that language (the code itself never changes); English
+ * stays the words of STEP_PROBLEMS.
+ */
+export function describeApiError(
+  code: string,
+  detail?: string,
+  i18n?: Pick<I18n, 'locale' | 't' | 'when'> | null,
+): { code: string; status: number; message: string } {
   if (Object.hasOwn(STEP_PROBLEMS, code)) {
     const id = code as StepProblemId;
-    return { code: id, status: ERROR_STATUS[id], message: withTime(STEP_PROBLEMS[id], detail).message };
+    const message =
+      i18n && i18n.locale !== 'en' ? problemIn(i18n, id, detail).message : withTime(STEP_PROBLEMS[id], detail).message;
+    return { code: id, status: ERROR_STATUS[id], message };
   }
   if (Object.hasOwn(HTTP_ERRORS, code)) {
     const spec = describeError(code);
@@ -37,7 +49,9 @@ export function sendApiError(
   code: string,
   options: { retryAfterMs?: number | undefined; message?: string; detail?: string | undefined } = {},
 ): FastifyReply {
-  const spec = describeApiError(code, options.detail);
+  // the request's language (Accept-Language or the sspr_lang cookie, resolved by the i18n plugin)
+  const i18n = (request.i18n as typeof request.i18n | null) ?? null;
+  const spec = describeApiError(code, options.detail, i18n);
   if (options.retryAfterMs !== undefined && spec.status === 429)
     reply.header('retry-after', String(Math.max(1, Math.ceil(options.retryAfterMs / 1000))));
   const body: ErrorBody = {
