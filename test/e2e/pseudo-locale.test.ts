@@ -66,14 +66,9 @@ const KNOWN_LEAKS: Readonly<Record<string, readonly string[]>> = {};
 
 /** Overflows not fixed yet, the same way (label → part of the overflow report). */
 const KNOWN_OVERFLOWS: Readonly<Record<string, readonly string[]>> = {
-  // dl.facts: the label column is max-content, so long labels push the values past a phone's edge
+  // the user page's methods table, outside a scrolling wrapper (wrapped in the same commit; to be confirmed)
   'admin: user page': ['phone: the page scrolls sideways'],
   'admin: user page, link sent': ['phone: the page scrolls sideways'],
-  'admin: requests': ['phone: the page scrolls sideways'],
-  'support: ticket': ['phone: the page scrolls sideways'],
-  // the directory form's choices and labels, and the insights tables outside a scrolling wrapper
-  'admin: directory': ['phone: the page scrolls sideways'],
-  'admin: insights': ['phone: the page scrolls sideways'],
 };
 
 /** What this test types where a person writes freely (help requests): accented, so not a leak. */
@@ -325,12 +320,13 @@ async function adminReset(locale: string, login: string, password: string): Prom
   await check(page, 'reset: done', locale);
 }
 
-/** A user's reset with a wrong code: the invalid-code page, then "Still stuck?" to the help form. */
-async function invalidCode(locale: string): Promise<Page> {
+/** A reset with a wrong code: the invalid-code page (the user's by default; the English and Arabic sweeps use admin@). */
+async function invalidCode(locale: string, login = USER): Promise<Page> {
   const page = await open(locale);
   const before = await outboxIds();
-  await startReset(page, USER, locale);
-  assert.equal(await enterCode(page, wrong(await userResetEmail(before))), 400);
+  await startReset(page, login, locale);
+  const code = login === USER ? await userResetEmail(before) : await emailCode(s.account(login).email, before);
+  assert.equal(await enterCode(page, wrong(code)), 400);
   await check(page, 'reset: invalid code', locale);
   return page;
 }
@@ -511,11 +507,11 @@ test('English and Arabic: axe on the reset journey and the sign-in page', async 
   // past the per-account email window (10 minutes): the walks above sent the user many messages
   clock.advance(11 * 60_000);
   await adminReset('en', ADMIN, 'cobalt meadow lantern ripple');
-  await invalidCode('en');
+  await invalidCode('en', ADMIN);
   await signIn(await open('en'), USER, 'not the password', 'en');
   // admin2 is disabled by now: the Arabic sweep uses admin@ again (its password changed above)
   await adminReset('ar', ADMIN, 'orchard falcon biscuit thunder');
-  await invalidCode('ar');
+  await invalidCode('ar', ADMIN);
   await signIn(await open('ar'), USER, 'not the password', 'ar');
 });
 

@@ -316,27 +316,33 @@ function UserDetailView(p: UserDetailProps): VNode {
 
       <h2>{t('admin.users.methods.title')}</h2>
       {u.methods.length > 0 ? (
-        <table class="data">
-          <caption class="visually-hidden">{t('admin.users.methods.caption')}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('admin.users.methods.method')}</th>
-              <th scope="col">{t('admin.users.methods.value')}</th>
-              <th scope="col">{t('admin.users.methods.verified')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {u.methods.map((m) => (
-              <tr key={m.kind}>
-                <th scope="row">{m.kind === 'email' ? t('admin.users.field.email') : t('admin.users.field.phone')}</th>
-                <td>
-                  <Ltr>{m.masked}</Ltr>
-                </td>
-                <td>{m.verifiedAt !== null ? when(m.verifiedAt) : t('admin.users.methods.notVerified')}</td>
+        <div class="table-wrap" tabIndex={0} role="region" aria-labelledby="methods-caption">
+          <table class="data">
+            <caption class="visually-hidden" id="methods-caption">
+              {t('admin.users.methods.caption')}
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">{t('admin.users.methods.method')}</th>
+                <th scope="col">{t('admin.users.methods.value')}</th>
+                <th scope="col">{t('admin.users.methods.verified')}</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {u.methods.map((m) => (
+                <tr key={m.kind}>
+                  <th scope="row">
+                    {m.kind === 'email' ? t('admin.users.field.email') : t('admin.users.field.phone')}
+                  </th>
+                  <td>
+                    <Ltr>{m.masked}</Ltr>
+                  </td>
+                  <td>{m.verifiedAt !== null ? when(m.verifiedAt) : t('admin.users.methods.notVerified')}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       ) : (
         <p>{t('admin.users.methods.none')}</p>
       )}

@@ -270,29 +270,31 @@ function InsightsView(p: InsightsPageProps): VNode {
           color={PALETTE.orange}
           layout={layoutHorizontalBars({ rows: failureRows })}
         />
-        <table class="data numbers">
-          <caption>{t('admin.insights.failures.title', { range })}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('admin.insights.failures.reason')}</th>
-              <th scope="col">{t('admin.insights.failures.count')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {failureRows.map((f) => (
-              <tr key={f.key}>
-                <th scope="row">{f.label}</th>
-                <td>{f.value}</td>
+        <div class="table-wrap" role="region" aria-labelledby="failures-caption" tabIndex={0}>
+          <table class="data numbers">
+            <caption id="failures-caption">{t('admin.insights.failures.title', { range })}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t('admin.insights.failures.reason')}</th>
+                <th scope="col">{t('admin.insights.failures.count')}</th>
               </tr>
-            ))}
-          </tbody>
-          <tfoot>
-            <tr>
-              <th scope="row">{t('admin.insights.failures.allReasons')}</th>
-              <td>{failureTotal}</td>
-            </tr>
-          </tfoot>
-        </table>
+            </thead>
+            <tbody>
+              {failureRows.map((f) => (
+                <tr key={f.key}>
+                  <th scope="row">{f.label}</th>
+                  <td>{f.value}</td>
+                </tr>
+              ))}
+            </tbody>
+            <tfoot>
+              <tr>
+                <th scope="row">{t('admin.insights.failures.allReasons')}</th>
+                <td>{failureTotal}</td>
+              </tr>
+            </tfoot>
+          </table>
+        </div>
       </section>
 
       <section class="insight" aria-labelledby="methods-heading">
@@ -318,23 +320,25 @@ function InsightsView(p: InsightsPageProps): VNode {
           color={PALETTE.blue}
           layout={layoutHorizontalBars({ rows: methodRows, labelWidth: 140 })}
         />
-        <table class="data numbers">
-          <caption>{t('admin.insights.methods.title', { range })}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('admin.insights.methods.method')}</th>
-              <th scope="col">{t('admin.insights.methods.count')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {methodRows.map((m) => (
-              <tr key={m.key}>
-                <th scope="row">{m.label}</th>
-                <td>{m.value}</td>
+        <div class="table-wrap" role="region" aria-labelledby="methods-caption" tabIndex={0}>
+          <table class="data numbers">
+            <caption id="methods-caption">{t('admin.insights.methods.title', { range })}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t('admin.insights.methods.method')}</th>
+                <th scope="col">{t('admin.insights.methods.count')}</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {methodRows.map((m) => (
+                <tr key={m.key}>
+                  <th scope="row">{m.label}</th>
+                  <td>{m.value}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       </section>
 
       <section class="insight" aria-labelledby="coverage-heading">
@@ -349,31 +353,33 @@ function InsightsView(p: InsightsPageProps): VNode {
           series={coverageLevels}
           layout={shares}
         />
-        <table class="data numbers">
-          <caption>{t('admin.insights.coverage.caption')}</caption>
-          <thead>
-            <tr>
-              <th scope="col">{t('admin.insights.coverage.group')}</th>
-              {COVERAGE_LEVELS.map((l: CoverageLevel) => (
-                <th key={l} scope="col">
-                  {t(`admin.insights.coverage.level.${l}`)}
-                </th>
-              ))}
-              <th scope="col">{t('admin.insights.total')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {groups.map((g) => (
-              <tr key={g.key}>
-                <th scope="row">{g.label}</th>
-                {COVERAGE_LEVELS.map((l) => (
-                  <td key={l}>{g.counts[l]}</td>
+        <div class="table-wrap" role="region" aria-labelledby="coverage-caption" tabIndex={0}>
+          <table class="data numbers">
+            <caption id="coverage-caption">{t('admin.insights.coverage.caption')}</caption>
+            <thead>
+              <tr>
+                <th scope="col">{t('admin.insights.coverage.group')}</th>
+                {COVERAGE_LEVELS.map((l: CoverageLevel) => (
+                  <th key={l} scope="col">
+                    {t(`admin.insights.coverage.level.${l}`)}
+                  </th>
                 ))}
-                <td>{COVERAGE_LEVELS.reduce((a, l) => a + g.counts[l], 0)}</td>
+                <th scope="col">{t('admin.insights.total')}</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {groups.map((g) => (
+                <tr key={g.key}>
+                  <th scope="row">{g.label}</th>
+                  {COVERAGE_LEVELS.map((l) => (
+                    <td key={l}>{g.counts[l]}</td>
+                  ))}
+                  <td>{COVERAGE_LEVELS.reduce((a, l) => a + g.counts[l], 0)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       </section>
     </AdminLayout>
   );
