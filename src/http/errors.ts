@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isErrorCode, type ErrorCode } from '../core/error-codes.ts';
+import type { I18n, MessageId } from '../core/i18n.ts';
 import { ErrorPage } from './views/error-page.tsx';
 import { renderPage } from './views/layout.tsx';
 import { isUnavailableError } from './unavailable.ts';
@@ -208,6 +209,21 @@ export const HTTP_ERRORS = {
 
 export type HttpErrorCode = keyof typeof HTTP_ERRORS;
 
+/**
+ * The title and message of an HTTP error in a person's language: `http.<code>.title` / `.message`
+ * of the catalogues (the English catalogue holds the words of HTTP_ERRORS, word for word).
+ */
+export function httpErrorIn(
+  i18n: Pick<I18n, 't'> | null,
+  code: HttpErrorCode,
+): { readonly title: string; readonly message: string } {
+  if (!i18n) return HTTP_ERRORS[code];
+  return {
+    title: i18n.t(`http.${code}.title` as MessageId),
+    message: i18n.t(`http.${code}.message` as MessageId),
+  };
+}
+
 export function isHttpErrorCode(code: string): code is HttpErrorCode {
   return Object.hasOwn(HTTP_ERRORS, code);
 }
@@ -304,7 +320,10 @@ export function sendError(
   code: string,
   override: Partial<ErrorSpec> = {},
 ): FastifyReply {
-  const spec = { ...describeError(code), ...override };
+  const described = describeError(code);
+  // the words in the request's language (Accept-Language, the sspr_lang cookie); the code never changes
+  const i18n = (request.i18n as typeof request.i18n | null) ?? null;
+  const spec = { ...described, ...httpErrorIn(i18n, described.code), ...override };
   reply.code(spec.status);
   if (wantsHtml(request)) {
     return reply.type('text/html; charset=utf-8').send(

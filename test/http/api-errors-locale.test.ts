@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { translate } from '../../src/core/i18n.ts';
 import { STEP_PROBLEMS } from '../../src/core/ui-text.ts';
+import { HTTP_ERRORS } from '../../src/http/errors.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { setupDemo } from '../../src/service/demo.ts';
 import { createTestApp, type TestApp } from '../helpers/test-app.ts';
@@ -54,5 +55,19 @@ describe('reset API errors in the request language', () => {
     const en = await flowNotFound({});
     assert.equal(en.code, 'flow_not_found');
     assert.equal(en.message, STEP_PROBLEMS.flow_not_found.message);
+  });
+
+  it('a generic error (not_found) in German too, its code unchanged; English without Accept-Language', async () => {
+    const de = await server.inject({
+      method: 'GET',
+      url: '/api/v1/reset/no-such-route',
+      headers: { 'accept-language': 'de' },
+    });
+    assert.equal(de.statusCode, 404);
+    const body = de.json<{ error: { code: string; message: string } }>().error;
+    assert.equal(body.code, 'not_found');
+    assert.equal(body.message, translate('de', 'http.not_found.message'));
+    const en = await server.inject({ method: 'GET', url: '/api/v1/reset/no-such-route' });
+    assert.equal(en.json<{ error: { message: string } }>().error.message, HTTP_ERRORS.not_found.message);
   });
 });

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { I18n } from '../../core/i18n.ts';
 import { problemIn, STEP_PROBLEMS, withTime, type StepProblemId } from '../../core/ui-text.ts';
-import { describeError, ERROR_STATUS, HTTP_ERRORS, type ErrorBody } from '../errors.ts';
+import { describeError, ERROR_STATUS, HTTP_ERRORS, httpErrorIn, type ErrorBody } from '../errors.ts';
 
 /**
  * The reset API's error codes: the service's StepError codes (and the start problems), with the
@@ -34,9 +34,9 @@ export function describeApiError(
   }
   if (Object.hasOwn(HTTP_ERRORS, code)) {
     const spec = describeError(code);
-    return { code, status: spec.status, message: spec.message };
+    return { code, status: spec.status, message: httpErrorIn(i18n ?? null, spec.code).message };
   }
-  return { code: 'internal_error', status: 500, message: HTTP_ERRORS.internal_error.message };
+  return { code: 'internal_error', status: 500, message: httpErrorIn(i18n ?? null, 'internal_error').message };
 }
 
 /**
