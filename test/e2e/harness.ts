@@ -1,9 +1,10 @@
+import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 import { createApp } from '../../src/compose.ts';
 import { loadConfig } from '../../src/config/load.ts';
@@ -168,6 +169,64 @@ async function startE2eServerOnce(
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// ---- page helpers shared by the journeys ---------------------------------------------------
+
+/** Polls `probe` every 50 ms until it gives a value; throws after `ms` saying what it waited for. */
+export async function until<T>(
+  probe: () => Promise<T | null | undefined | false>,
+  what: string,
+  ms = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** The page's first heading, spaces collapsed. */
+export async function h1(page: Page): Promise<string> {
+  return ((await page.locator('h1').first().textContent()) ?? '').replace(/\s+/g, ' ').trim();
+}
+
+/** The text of the main landmark, spaces collapsed. */
+export async function mainText(page: Page): Promise<string> {
+  return (await page.locator('main').innerText()).replace(/\s+/g, ' ');
+}
+
+/**
+ * Clicks the submit button named `button` and waits for the document the form's answer produced
+ * (the POST's own response, or the page it redirected to). Returns the POST's response.
+ */
+export async function submit(page: Page, button: string, path: string): Promise<Response> {
+  const response = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === path);
+  const loaded = page.waitForEvent('load');
+  await page.getByRole('button', { name: button, exact: true }).click();
+  const answer = await response;
+  await loaded;
+  return answer;
+}
+
+/**
+ * Does what a person does with the ALTCHA widget, whichever way the page set it up: with
+ * `auto="onsubmit"` it solves when the form is submitted (nothing to do before Next); with
+ * `onload`/`onfocus` it solves by itself; otherwise the person ticks its checkbox. Returns the
+ * widget's `auto` mode.
+ */
+export async function passCaptcha(page: Page): Promise<string> {
+  const widget = page.locator('altcha-widget');
+  assert.equal(await widget.count(), 1, 'the page has the ALTCHA widget');
+  const auto = (await widget.getAttribute('auto')) ?? 'off';
+  if (auto === 'onsubmit') return auto;
+  const field = page.locator('input[name="altcha"]');
+  const solved = async () => (await field.count()) > 0 && (await field.first().inputValue()) !== '';
+  if (auto === 'off') await widget.locator('label').first().click();
+  await until(solved, 'the ALTCHA widget to verify');
+  return auto;
 }
 
 /** The 6-digit code in a message's text. */

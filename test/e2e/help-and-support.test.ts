@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { INVALID_SECURITY_CODE } from '../../src/core/ui-text.ts';
 import {
   axeViolations,
@@ -12,6 +12,8 @@ import {
   startE2eServer,
   type AxeViolationSummary,
   type E2eServer,
+  h1,
+  submit,
 } from './harness.ts';
 
 // Help requests and Technical Support in Debian's Chromium against a real server (SQLite, outbox
@@ -52,20 +54,6 @@ async function page(): Promise<Page> {
 async function seen(p: Page, label: string, shot?: string): Promise<void> {
   scans.push({ label, url: p.url(), violations: await axeViolations(p) });
   if (shot) await screenshot(p, shot);
-}
-
-async function h1(p: Page): Promise<string> {
-  return ((await p.locator('h1').first().textContent()) ?? '').replace(/\s+/g, ' ').trim();
-}
-
-/** Clicks a submit button; resolves with the POST's own response once the resulting page has loaded. */
-async function submit(p: Page, button: string, path: string): Promise<Response> {
-  const response = p.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === path);
-  const loaded = p.waitForEvent('load');
-  await p.getByRole('button', { name: button, exact: true }).click();
-  const answer = await response;
-  await loaded;
-  return answer;
 }
 
 async function signIn(p: Page, login: string, password: string): Promise<void> {

@@ -20,10 +20,14 @@ import {
   launchBrowser,
   linkIn,
   screenshot,
-  sleep,
   startE2eServer,
   type AxeViolationSummary,
   type E2eServer,
+  h1,
+  mainText,
+  submit,
+  until,
+  passCaptcha,
 } from './harness.ts';
 
 // Issue 12, "Must show": the user reset journey (one gate, by the email's link, then signing in
@@ -169,14 +173,6 @@ async function speaks(page: Page, locale: Locale, where: string): Promise<void> 
   assert.deepEqual(english, [], `${where} in ${locale} shows English:\n${visible}`);
 }
 
-async function h1(page: Page): Promise<string> {
-  return ((await page.locator('h1').first().textContent()) ?? '').trim();
-}
-
-async function mainText(page: Page): Promise<string> {
-  return (await page.locator('main').innerText()).replace(/\s+/g, ' ');
-}
-
 /** Checks the page (language, title), records axe for Arabic, and saves the step's screenshot for en/ja/ar. */
 async function step(page: Page, locale: Locale, shot: string, title: string): Promise<void> {
   assert.equal(await h1(page), title, `${shot} in ${locale}: the heading`);
@@ -185,41 +181,6 @@ async function step(page: Page, locale: Locale, shot: string, title: string): Pr
     scans.push({ label: `${shot} (${new URL(page.url()).pathname})`, violations: await axeViolations(page) });
   }
   if (SHOT_LOCALES.has(locale)) await screenshot(page, `locale-${locale}-${shot}`);
-}
-
-/**
- * Clicks the submit button named `button` and waits for the document that the form's answer
- * produced (its own response, or the page it redirected to). Returns the POST's response.
- */
-async function submit(page: Page, button: string, path: string): Promise<Response> {
-  const response = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === path);
-  const loaded = page.waitForEvent('load');
-  await page.getByRole('button', { name: button, exact: true }).click();
-  const answer = await response;
-  await loaded;
-  return answer;
-}
-
-async function until<T>(probe: () => Promise<T | null | undefined | false>, what: string, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-/** Does what a person does with the ALTCHA widget (see reset-journeys.test.ts). */
-async function passCaptcha(page: Page): Promise<void> {
-  const widget = page.locator('altcha-widget');
-  assert.equal(await widget.count(), 1, 'the start page has the ALTCHA widget');
-  const auto = (await widget.getAttribute('auto')) ?? 'off';
-  if (auto === 'onsubmit') return;
-  const field = page.locator('input[name="altcha"]');
-  const solved = async () => (await field.count()) > 0 && (await field.first().inputValue()) !== '';
-  if (auto === 'off') await widget.locator('label').first().click();
-  await until(solved, 'the ALTCHA widget to verify');
 }
 
 /** The start page (already in `locale`) → user ID → CAPTCHA → Next; ends on the email step. */

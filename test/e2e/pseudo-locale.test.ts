@@ -9,10 +9,11 @@ import {
   launchBrowser,
   linkIn,
   newContext,
-  sleep,
   startE2eServer,
   type AxeViolationSummary,
   type E2eServer,
+  until,
+  passCaptcha,
 } from './harness.ts';
 
 // Issue 12 item 7, the Chromium guard. With the pseudo-locale en-XA (every catalogue message
@@ -220,16 +221,6 @@ async function check(page: Page, label: string, locale: string = PSEUDO): Promis
 
 // ---- page helpers -------------------------------------------------------------------------
 
-async function until<T>(probe: () => Promise<T | null | undefined | false>, what: string, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 /** Submits the form posting to `action` (its first submit button) and waits for the next document. */
 async function post(page: Page, action: string, nth = 0): Promise<number> {
   const form = page.locator(`form[action="${action}"]`).nth(nth);
@@ -244,15 +235,6 @@ async function post(page: Page, action: string, nth = 0): Promise<number> {
 async function go(page: Page, path: string): Promise<void> {
   const res = await page.goto(`${s.baseUrl}${path}`);
   assert.ok(res && res.status() < 500, `GET ${path} answered ${res?.status()}`);
-}
-
-async function passCaptcha(page: Page): Promise<void> {
-  const widget = page.locator('altcha-widget');
-  const auto = (await widget.getAttribute('auto')) ?? 'off';
-  if (auto === 'onsubmit') return;
-  const field = page.locator('input[name="altcha"]');
-  if (auto === 'off') await widget.locator('label').first().click();
-  await until(async () => (await field.count()) > 0 && (await field.first().inputValue()) !== '', 'ALTCHA');
 }
 
 async function startReset(page: Page, login: string, locale: string): Promise<void> {

@@ -12,10 +12,13 @@ import {
   linkIn,
   newContext,
   screenshot,
-  sleep,
   startE2eServer,
   type AxeViolationSummary,
   type E2eServer,
+  h1,
+  mainText,
+  submit,
+  passCaptcha,
 } from './harness.ts';
 
 // End-to-end journeys through the reset pages in Debian's Chromium against a real server (SQLite,
@@ -75,56 +78,8 @@ async function seen(page: Page, label: string, shot?: string): Promise<void> {
 
 // ---- page helpers -------------------------------------------------------------------------
 
-async function until<T>(probe: () => Promise<T | null | undefined | false>, what: string, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-async function h1(page: Page): Promise<string> {
-  return ((await page.locator('h1').first().textContent()) ?? '').trim();
-}
-
-async function mainText(page: Page): Promise<string> {
-  return (await page.locator('main').innerText()).replace(/\s+/g, ' ');
-}
-
-/**
- * Clicks a submit button and waits for the document that the form's answer produced: the POST's
- * own response (re-rendered page) or the page it redirected to. Returns the POST's response.
- */
-async function submit(page: Page, button: string, path: string): Promise<Response> {
-  const response = page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === path);
-  const loaded = page.waitForEvent('load');
-  await page.getByRole('button', { name: button, exact: true }).click();
-  const answer = await response;
-  await loaded;
-  return answer;
-}
-
 /** How the ALTCHA widget got solved on the start page (recorded for the report). */
 const captchaModes = new Set<string>();
-
-/**
- * Does what a person does with the ALTCHA widget, whichever way the page set it up: with
- * `auto="onsubmit"` it solves when the form is submitted (nothing to do before Next); with
- * `onload`/`onfocus` it solves by itself; otherwise the person ticks its checkbox.
- */
-async function passCaptcha(page: Page): Promise<void> {
-  const widget = page.locator('altcha-widget');
-  assert.equal(await widget.count(), 1, 'the start page has the ALTCHA widget');
-  const auto = (await widget.getAttribute('auto')) ?? 'off';
-  captchaModes.add(auto);
-  if (auto === 'onsubmit') return;
-  const field = page.locator('input[name="altcha"]');
-  const solved = async () => (await field.count()) > 0 && (await field.first().inputValue()) !== '';
-  if (auto === 'off') await widget.locator('label').first().click();
-  await until(solved, 'the ALTCHA widget to verify');
-}
 
 /** /reset → type the user ID → CAPTCHA → Next; ends on the first step page. */
 async function startReset(page: Page, s: E2eServer, login: string, shot?: string): Promise<void> {
@@ -133,7 +88,7 @@ async function startReset(page: Page, s: E2eServer, login: string, shot?: string
   assert.equal(await page.locator('input[name="_csrf"]').count(), 1, 'the start form carries _csrf');
   await seen(page, 'start', shot);
   await page.getByLabel('User ID', { exact: true }).fill(login);
-  await passCaptcha(page);
+  captchaModes.add(await passCaptcha(page));
   const answer = await submit(page, 'Next', '/reset');
   const sent = new URLSearchParams(answer.request().postData() ?? '');
   assert.ok((sent.get('altcha') ?? '').length > 20, 'the form carried the solved ALTCHA payload');

@@ -10,6 +10,7 @@ import {
   screenshot,
   startE2eServer,
   type E2eServer,
+  h1,
 } from './harness.ts';
 
 // "My security info" in Debian's Chromium against a real server (SQLite, outbox worker, dev
@@ -48,10 +49,6 @@ async function check(p: Page, label: string, shot?: string): Promise<void> {
   const violations = await axeViolations(p);
   assert.deepEqual(violations, [], formatViolations(`${label} (${p.url()})`, violations));
   if (shot) await screenshot(p, shot);
-}
-
-async function h1(p: Page): Promise<string> {
-  return ((await p.locator('h1').first().textContent()) ?? '').trim();
 }
 
 async function signIn(p: Page, login: string): Promise<void> {
