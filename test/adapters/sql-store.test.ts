@@ -8,6 +8,7 @@ import { openSqlStore } from '../../src/adapters/sql/sql-store.ts';
 import { ALL_MIGRATIONS, storeContract } from '../contract/store.contract.ts';
 import type { OpenStore } from '../contract/contract-kit.ts';
 import { repoContracts } from '../contract/repos.contract.ts';
+import { tenantLookRepoContract } from '../contract/tenant-look.contract.ts';
 import { createPostgresDatabase, tempSqliteUrl } from '../helpers/databases.ts';
 
 const onSqlite: OpenStore = async () => {
@@ -26,6 +27,8 @@ storeContract('SQLite (temp file)', onSqlite);
 storeContract('PostgreSQL (random database)', onPostgres);
 repoContracts('SQLite (temp file)', onSqlite);
 repoContracts('PostgreSQL (random database)', onPostgres);
+tenantLookRepoContract('SQLite (temp file)', onSqlite);
+tenantLookRepoContract('PostgreSQL (random database)', onPostgres);
 
 const storeModule = path.resolve(import.meta.dirname, '../../src/adapters/sql/sql-store.ts');
 
