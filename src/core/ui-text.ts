@@ -89,20 +89,11 @@ export const DIRECTORY_HISTORY_NOT_ON_RESET =
 /** Added on a reset page after `directory_unreachable`: the flow waits on the new-password step. */
 export const RESET_STAYS_OPEN = catalogue('en')['problem.reset_stays_open']!;
 
-/** A signed-in or help form whose CSRF token was stale: the page is shown again with a fresh one. */
-export const FORM_RELOADED: ProblemText = {
-  title: 'Please try again',
-  message: 'This form was out of date. We reloaded it; submit it again.',
-};
-
 /** A form of the consoles (admin, support) or of the assisted reset page that expired or came from another page. */
 export const CONSOLE_FORM_EXPIRED: ProblemText = {
   title: 'This form has expired',
   message: 'This form expired or was sent from another page, so nothing was changed. Reload the page and try again.',
 };
-
-/** The hint under a "User ID" field of the sign-in and help forms. */
-export const WORK_LOGIN_HINT = 'Your work email address, like name@company.com.';
 
 /**
  * Who made a change, as a notice names it ("On …, {by} changed the role of …") when no person did:
@@ -303,25 +294,7 @@ export function messagesDelayedText(channels: readonly ('email' | 'sms')[]): Pro
   return null;
 }
 
-// ---- directory accounts: signing in, and unlocking without a reset (issue 11 items 5 and 6) ------
-
-/** The sign-in pages, for people whose password lives in their organisation's directory. */
-export const DIRECTORY_SIGNIN_TEXT = {
-  unreachable: {
-    title: "We can't check your password right now",
-    message:
-      "Your password is kept in your organisation's directory, and it is not answering right now. You were not signed in, and this try does not count against you. Try again in a few minutes; if it keeps happening, contact your administrator.",
-  },
-  /**
-   * Under "That did not work" when the login's organisation keeps its passwords in a directory. The
-   * same for every login of that organisation (it names no account, so it reveals none).
-   */
-  lockedHint:
-    'Locked out after too many wrong passwords, and you still know your password? You can unlock your account without changing it: start at the password reset page, prove it is you, then choose "Unlock my account, keep my password".',
-  lockedHintLink: 'Unlock your account',
-  /** The forced change, when the directory asks for a new password (AD "must change", OpenLDAP pwdReset). */
-  mustChange: "Your organisation's directory asks you to choose a new password before you continue.",
-} as const;
+// ---- directory accounts: unlocking without a reset (issue 11 item 6) ------------------------
 
 /** Unlocking a directory account without changing its password: the reset's last step, the console. */
 export const UNLOCK_TEXT = {

@@ -7,8 +7,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
+import { translate } from '../../src/core/i18n.ts';
 import type { Account, Role } from '../../src/core/directory-model.ts';
-import { DIRECTORY_SIGNIN_TEXT, UNLOCK_TEXT } from '../../src/core/ui-text.ts';
+import { UNLOCK_TEXT } from '../../src/core/ui-text.ts';
 import { ADMIN_API_PREFIX } from '../../src/http/api/admin-api-plugin.ts';
 import { RESET_API_PREFIX } from '../../src/http/api/reset-api-plugin.ts';
 import { createPagesKit, h1, lastCode, solveCaptcha, TestBrowser, type PagesKit } from '../http/reset-pages-kit.ts';
@@ -141,7 +142,10 @@ describe('sign-in of a directory account against a real slapd', () => {
     const page = await b.post('/signin', { login: p.account.login, password: p.password, next: '/account' });
     assert.equal(page.headers.location, '/account/password', 'the pages send the person to the change');
     const forced = await b.follow(page);
-    assert.ok(forced.body.includes(DIRECTORY_SIGNIN_TEXT.mustChange.slice(0, 30)), 'the forced change says why');
+    assert.ok(
+      forced.body.includes(translate('en', 'account.password.forcedDirectory').slice(0, 30)),
+      'the forced change says why',
+    );
     const auth = await kit.app.sessions.authenticate(r.value.token);
     assert.ok(auth);
     const next = 'Saffron lantern Velvet 3108';
@@ -192,7 +196,10 @@ describe('sign-in of a directory account against a real slapd', () => {
       );
       const page = await signInPage(p.account.login, p.password);
       assert.equal(page.statusCode, 503);
-      assert.ok(page.body.includes(DIRECTORY_SIGNIN_TEXT.unreachable.title.slice(7)), 'the page says why');
+      assert.ok(
+        page.body.includes(translate('en', 'account.problem.directory_unreachable.title').slice(7)),
+        'the page says why',
+      );
     } finally {
       await slapd.start();
     }

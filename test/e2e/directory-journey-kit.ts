@@ -4,7 +4,8 @@
 // the directory's answer to a bind with a password.
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
-import { DIRECTORY_SIGNIN_TEXT, RESET_PAGE_TEXT } from '../../src/core/ui-text.ts';
+import { translate } from '../../src/core/i18n.ts';
+import { RESET_PAGE_TEXT } from '../../src/core/ui-text.ts';
 import { ACCOUNT_TEXT } from '../../src/http/account/account-views.tsx';
 import type { DirectoryEntry } from '../../src/ports/external-directory.ts';
 import type { FlowHandle } from '../../src/service/reset-service.ts';
@@ -132,7 +133,10 @@ export async function forcedChange(s: E2eServer, p: Page, login: string, temp: s
   assert.equal(new URL(p.url()).pathname, '/account/password', 'sent to the forced change');
   assert.equal(await h1(p), ACCOUNT_TEXT.password.title);
   const forced = await mainText(p);
-  assert.ok(forced.includes(DIRECTORY_SIGNIN_TEXT.mustChange), `the directory asks for it: ${forced}`);
+  assert.ok(
+    forced.includes(translate('en', 'account.password.forcedDirectory')),
+    `the directory asks for it: ${forced}`,
+  );
   assert.ok(!forced.includes(ACCOUNT_TEXT.password.forced), `not 'your administrator set': ${forced}`);
   await axeClean(p, 'forced change');
   await p.getByLabel('Current password').fill(temp);

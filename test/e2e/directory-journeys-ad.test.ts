@@ -11,14 +11,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import {
-  DIRECTORY_SIGNIN_TEXT,
-  RESET_PAGE_TEXT,
-  RESET_STAYS_OPEN,
-  STEP_PROBLEMS,
-  UNLOCK_TEXT,
-  withTime,
-} from '../../src/core/ui-text.ts';
+import { translate } from '../../src/core/i18n.ts';
+import { RESET_PAGE_TEXT, RESET_STAYS_OPEN, STEP_PROBLEMS, UNLOCK_TEXT, withTime } from '../../src/core/ui-text.ts';
 import type { Account } from '../../src/core/directory-model.ts';
 import { parseDirectorySettings } from '../../src/core/directory-settings.ts';
 import { ACCOUNT_TEXT } from '../../src/http/account/account-views.tsx';
@@ -242,9 +236,9 @@ test('Active Directory: three wrong passwords at sign-in lock the account (locko
     assert.equal(await h1(p), ACCOUNT_TEXT.signin.title);
     const refused = await mainText(p);
     assert.ok(refused.includes(ACCOUNT_TEXT.problems.invalid_credentials.title), refused);
-    assert.ok(refused.includes(DIRECTORY_SIGNIN_TEXT.lockedHint.slice(0, 40)), refused);
+    assert.ok(refused.includes(translate('en', 'account.signin.lockedHint').slice(0, 40)), refused);
     await axeClean(p, 'AD: sign-in refused with the unlock hint');
-    await p.getByRole('link', { name: DIRECTORY_SIGNIN_TEXT.lockedHintLink, exact: true }).click();
+    await p.getByRole('link', { name: translate('en', 'account.signin.lockedHintLink'), exact: true }).click();
     await p.waitForURL(`${s.baseUrl}/reset`);
 
     await passEmailGate(s, p, lena.login, 'lena@home.example');

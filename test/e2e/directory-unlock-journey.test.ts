@@ -6,7 +6,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext } from 'playwright-core';
-import { DIRECTORY_SIGNIN_TEXT, RESET_PAGE_TEXT, UNLOCK_TEXT } from '../../src/core/ui-text.ts';
+import { translate } from '../../src/core/i18n.ts';
+import { RESET_PAGE_TEXT, UNLOCK_TEXT } from '../../src/core/ui-text.ts';
 import { ACCOUNT_TEXT } from '../../src/http/account/account-views.tsx';
 import {
   addDirectoryAccount,
@@ -62,9 +63,9 @@ test('OpenLDAP: locked after three wrong passwords, the person unlocks the accou
   assert.equal(await h1(p), ACCOUNT_TEXT.signin.title);
   const refused = await mainText(p);
   assert.ok(refused.includes(ACCOUNT_TEXT.problems.invalid_credentials.title), refused);
-  assert.ok(refused.includes(DIRECTORY_SIGNIN_TEXT.lockedHint.slice(0, 40)), refused);
+  assert.ok(refused.includes(translate('en', 'account.signin.lockedHint').slice(0, 40)), refused);
   await axeClean(p, 'sign-in refused with the unlock hint');
-  await p.getByRole('link', { name: DIRECTORY_SIGNIN_TEXT.lockedHintLink, exact: true }).click();
+  await p.getByRole('link', { name: translate('en', 'account.signin.lockedHintLink'), exact: true }).click();
   await p.waitForURL(`${s.baseUrl}/reset`);
 
   // the reset's gate: user ID, CAPTCHA, the email's code
