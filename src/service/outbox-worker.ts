@@ -1,4 +1,4 @@
-import { brandEmail, emailSenderName, EMPTY_LOOK, type TenantLook } from '../core/tenant-look.ts';
+import { brandEmail } from '../core/tenant-look.ts';
 import {
   afterFailure,
   afterUnopenable,
@@ -17,6 +17,7 @@ import type { OutboxMessage, Store } from '../ports/store.ts';
 import { openPayload } from './message-queue.ts';
 import { appendAudit } from './request-context.ts';
 import { errorSummary, guard, scrub } from './outbox-reasons.ts';
+import { TenantMailCache } from './outbox-tenant-mail.ts';
 
 export interface OutboxWorkerOptions {
   readonly store: Store;
@@ -52,13 +53,6 @@ type Outcome = 'sent' | 'retry' | 'failed' | 'expired' | 'superseded' | 'deferre
 
 const RELAXED = { durability: 'relaxed' } as const;
 
-/** What a tenant's emails carry besides their content: the From display name and the look. */
-interface TenantMail {
-  readonly fromName: string | null;
-  readonly look: Pick<TenantLook, 'displayName' | 'primaryColour'>;
-}
-const NO_TENANT_MAIL: TenantMail = { fromName: null, look: EMPTY_LOOK };
-
 /**
  * Delivers what the transactional outbox holds. It claims due messages, opens the sealed
  * content, drops what is too old to be useful (a code past its lifetime is never sent late),
@@ -84,32 +78,13 @@ export class OutboxWorker {
   /** Callers of idle() waiting for the worker to have nothing in hand. */
   #idleWaiters: (() => void)[] = [];
   /** Tenants' sender names and looks, read at most once a minute per tenant. */
-  readonly #senderNames = new Map<string, { readonly mail: TenantMail; readonly until: number }>();
+  readonly #tenantMail: TenantMailCache;
 
   constructor(options: OutboxWorkerOptions) {
     this.#o = options;
     this.#concurrency = Math.max(1, Math.floor(options.concurrency ?? 8));
     this.#batchSize = Math.max(this.#concurrency, Math.floor(options.batchSize ?? this.#concurrency * 4));
-  }
-
-  /**
-   * What a tenant's emails carry, read at send time (at most once a minute per tenant): the From
-   * display name (policy `senderName`, else the look's display name; null: the one in
-   * `mail_from`) and its look (its name on top of every email).
-   */
-  async #tenantMail(tenantId: string | null): Promise<TenantMail> {
-    if (tenantId === null) return NO_TENANT_MAIL;
-    const now = this.#o.clock.now();
-    const known = this.#senderNames.get(tenantId);
-    if (known && known.until > now) return known.mail;
-    const tenant = await this.#o.store.directory.getTenant(tenantId);
-    const look = await this.#o.store.looks.getLook(tenantId);
-    const mail: TenantMail = {
-      fromName: emailSenderName(tenant?.policy.senderName ?? null, look.displayName),
-      look,
-    };
-    this.#senderNames.set(tenantId, { mail, until: now + 60_000 });
-    return mail;
+    this.#tenantMail = new TenantMailCache(options.store, options.clock);
   }
 
   get workerId(): string {
@@ -300,7 +275,7 @@ export class OutboxWorker {
       if (!sms) return this.#finish(m, 'failed', attempt, 'SMS is not configured');
       result = await guard(() => sms.send({ to: recipient, body: payload.body }));
     } else {
-      const { fromName, look } = await this.#tenantMail(m.tenantId);
+      const { fromName, look } = await this.#tenantMail.get(m.tenantId);
       const { subject, text, html } = brandEmail(payload, look);
       result = await guard(() => this.#o.mailer.send({ to: recipient, subject, text, html, fromName }));
     }

@@ -1,0 +1,45 @@
+import { emailSenderName, EMPTY_LOOK, type TenantLook } from '../core/tenant-look.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Store } from '../ports/store.ts';
+
+/** What a tenant's emails carry besides their content: the From display name and the look. */
+export interface TenantMail {
+  readonly fromName: string | null;
+  readonly look: Pick<TenantLook, 'displayName' | 'primaryColour'>;
+}
+
+const NO_TENANT_MAIL: TenantMail = { fromName: null, look: EMPTY_LOOK };
+
+/** How long a tenant's sender name and look are kept before they are read again. */
+const TENANT_MAIL_TTL_MS = 60_000;
+
+/**
+ * What a tenant's emails carry, read at send time (at most once a minute per tenant): the From
+ * display name (policy `senderName`, else the look's display name; null: the one in
+ * `mail_from`) and its look (its name on top of every email).
+ */
+export class TenantMailCache {
+  readonly #store: Store;
+  readonly #clock: Clock;
+  readonly #known = new Map<string, { readonly mail: TenantMail; readonly until: number }>();
+
+  constructor(store: Store, clock: Clock) {
+    this.#store = store;
+    this.#clock = clock;
+  }
+
+  async get(tenantId: string | null): Promise<TenantMail> {
+    if (tenantId === null) return NO_TENANT_MAIL;
+    const now = this.#clock.now();
+    const known = this.#known.get(tenantId);
+    if (known && known.until > now) return known.mail;
+    const tenant = await this.#store.directory.getTenant(tenantId);
+    const look = await this.#store.looks.getLook(tenantId);
+    const mail: TenantMail = {
+      fromName: emailSenderName(tenant?.policy.senderName ?? null, look.displayName),
+      look,
+    };
+    this.#known.set(tenantId, { mail, until: now + TENANT_MAIL_TTL_MS });
+    return mail;
+  }
+}
