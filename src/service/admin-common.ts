@@ -1,3 +1,4 @@
+import type { AuditEventType } from '../core/audit-events.ts';
 import { actorDescription, actorName, actorTenant, type ChangeActor } from '../core/admin-rules.ts';
 import { isAdminRole, type Account } from '../core/directory-model.ts';
 import { messageLocale } from '../core/i18n.ts';
@@ -31,7 +32,7 @@ export async function auditChange(
   target: Account,
   rc: RequestContext,
   at: number,
-  type: string,
+  type: AuditEventType,
   details: AuditDetails,
 ): Promise<void> {
   await appendAudit(tx, {

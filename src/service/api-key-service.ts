@@ -1,3 +1,4 @@
+import type { AuditEventType } from '../core/audit-events.ts';
 import { API_SCOPES, actorName, type Actor, type ApiScope } from '../core/admin-rules.ts';
 import { isAdminRole } from '../core/directory-model.ts';
 import { err, ok, type Result } from '../core/result.ts';
@@ -232,7 +233,7 @@ export class ApiKeyService {
     tx: Repos,
     k: ApiKeyRecord,
     actor: string,
-    type: string,
+    type: AuditEventType,
     now: number,
     rc: RequestContext | undefined,
     extra: Readonly<Record<string, string | number | null>>,

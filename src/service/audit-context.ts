@@ -1,3 +1,4 @@
+import type { AuditEventType } from '../core/audit-events.ts';
 import type { Account } from '../core/directory-model.ts';
 import type { Repos } from '../ports/store.ts';
 import { appendAudit, type AuditDetails, type RequestContext } from './request-context.ts';
@@ -14,7 +15,7 @@ export async function appendSelfEvent(
   who: SelfSubject,
   rc: RequestContext | null,
   at: number,
-  type: string,
+  type: AuditEventType,
   outcome: string,
   details: AuditDetails,
 ): Promise<void> {

@@ -2,6 +2,8 @@
  * The five ways a password changes (credential-change.ts is the one unit of work they share). What
  * differs per path is data, in `CREDENTIAL_PATHS` below — not code.
  */
+import type { AuditEventType } from '../core/audit-events.ts';
+
 export type CredentialPath = 'self-service' | 'assisted-link' | 'temp-password' | 'signed-in' | 'cli';
 
 export interface PathRule {
@@ -13,7 +15,7 @@ export interface PathRule {
   /** Why, in a word, for readers of this table. */
   readonly proof: string;
   /** The audit event of the change (names kept from before the paths were folded). */
-  readonly event: string;
+  readonly event: AuditEventType;
   /** Sessions revoked: a separate `sessions.revoked` event, or a `sessionsRevoked` detail of the change's event. */
   readonly sessionsAudit: 'event' | 'detail';
   /** The notice to the account's own addresses. */

@@ -1,3 +1,4 @@
+import type { AuditEventType } from '../core/audit-events.ts';
 import { isDirectoryWriteError, type DirectoryWriteError } from '../core/directory-refusals.ts';
 import { ERROR_CODES } from '../core/error-codes.ts';
 import { DIRECTORY_REFUSED_FOR_ADMIN, formatText } from '../core/ui-text.ts';
@@ -366,7 +367,7 @@ export class DirectoryService {
       readonly tenantId: string | null;
       readonly accountId: string | null;
       readonly actor: string;
-      readonly type: string;
+      readonly type: AuditEventType;
       readonly details: Record<string, string | number | boolean | null>;
     },
   ): Promise<void> {

@@ -1,3 +1,4 @@
+import type { AuditEventType } from '../core/audit-events.ts';
 import { messageLocale } from '../core/i18n.ts';
 import { actorName, type Actor } from '../core/admin-rules.ts';
 import { maskEmail, maskPhone } from '../core/contact.ts';
@@ -137,7 +138,7 @@ export class HelpRecords {
       readonly status: 'resolved' | 'dismissed';
       readonly resolution: HelpResolution;
       readonly reason: string | null;
-      readonly auditType: string;
+      readonly auditType: AuditEventType;
       readonly details?: Readonly<Record<string, string | number | boolean | null>>;
     },
     rc: RequestContext,

@@ -1,3 +1,4 @@
+import type { AuditEventType } from '../core/audit-events.ts';
 import type { DirectoryProvider } from '../ports/directory-provider.ts';
 import type { Actor } from '../core/admin-rules.ts';
 import {
@@ -174,7 +175,7 @@ export class OperatorService {
     actor: string,
     rc: RequestContext | null,
     at: number,
-    type: string,
+    type: AuditEventType,
     outcome: string,
     details: Record<string, string | number | boolean | null>,
   ): Promise<void> {

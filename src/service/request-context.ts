@@ -1,3 +1,4 @@
+import type { AuditEventType } from '../core/audit-events.ts';
 import type { UiLocale } from '../core/i18n.ts';
 import type { Repos } from '../ports/store.ts';
 
@@ -32,7 +33,7 @@ export interface AuditEvent {
   readonly accountId: string | null;
   /** `self`, `system`, `admin:<id>`, `operator:<id>`, `cli`, … as the caller names it. */
   readonly actor: string;
-  readonly type: string;
+  readonly type: AuditEventType;
   readonly outcome: string;
   /** The request that caused it, when there was one. */
   readonly rc: RequestContext | null;

@@ -224,7 +224,7 @@ export class ResetService {
   private async simpleStep(
     handle: FlowHandle,
     rc: RequestContext,
-    event: FlowEvent,
+    event: Extract<FlowEvent, 'use_phone' | 'back_to_email' | 'retype_phone'>,
   ): Promise<Result<StepOk, StepError>> {
     const now = this.d.clock.now();
     return this.flows.step(async (tx): Promise<Result<StepOk, StepError>> => {

@@ -1,6 +1,6 @@
 import type { VNode } from 'preact';
 import {
-  AUDIT_EVENT_LABELS,
+  auditEventLabelId,
   AUDIT_EXPORT_MAX_ROWS,
   eventTypeOptions,
   filterQuery,
@@ -35,7 +35,8 @@ const COLUMN_IDS = [
 
 /** An event type's words (`admin.audit.event.<type>`), or null for a type without any (shown by its id). */
 function eventLabel(t: Translate, type: string): string | null {
-  return Object.hasOwn(AUDIT_EVENT_LABELS, type) ? t(`admin.audit.event.${type}` as MessageId) : null;
+  const id = auditEventLabelId(type);
+  return id ? t(id) : null;
 }
 
 /** Who acted, in words (as `describeActor`, in the page's language). */

@@ -1,3 +1,4 @@
+import type { AuditEventType } from '../../core/audit-events.ts';
 import type { Account, Tenant } from '../../core/directory-model.ts';
 import type { DirectoryRefusal } from '../../core/directory-rules.ts';
 import type { DirectoryProvider } from '../../ports/directory-provider.ts';
@@ -111,7 +112,7 @@ export function auditSyncChange(
   run: Run,
   account: Account,
   at: number,
-  type: string,
+  type: AuditEventType,
   details: AuditDetails,
 ) {
   return appendAudit(tx, {

@@ -1,3 +1,4 @@
+import type { AuditEventType } from '../../core/audit-events.ts';
 import type { Account, Method, Tenant } from '../../core/directory-model.ts';
 import { domainOf } from '../../core/login.ts';
 import { isFlowAlive, type ResetPolicy } from '../../core/reset-policy.ts';
@@ -203,7 +204,7 @@ export function auditFlow(
   flow: Pick<FlowRecord, 'id' | 'tenantId' | 'accountId'>,
   rc: RequestContext | null,
   at: number,
-  type: string,
+  type: AuditEventType,
   outcome: string,
   details: AuditDetails,
 ): Promise<void> {

@@ -1,3 +1,4 @@
+import type { AuditEventType } from '../../core/audit-events.ts';
 import { messageLocale } from '../../core/i18n.ts';
 import type { Gate } from '../../core/reset-flow.ts';
 import { helpText, renderEmail } from '../../core/message-templates.ts';
@@ -59,7 +60,7 @@ export class Lockout {
     flow: FlowRecord,
     rc: RequestContext | null,
     now: number,
-    type: string,
+    type: AuditEventType,
     outcome: string,
     channel: Gate,
     extra: Record<string, number> = {},
