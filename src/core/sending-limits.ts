@@ -17,7 +17,7 @@ export type SendingRefusal =
 export type SendingRequest =
   | {
       readonly channel: 'email';
-      /** Emails sent to the account within `policy.emailWindowMs`. */
+      /** Code and link emails (`messageKind` 'code', never notices) queued for the account within `policy.emailWindowMs`. */
       readonly accountEmails: number;
     }
   | {
@@ -42,6 +42,32 @@ export function sendingRefusal(policy: SendingPolicy, req: SendingRequest): Send
   if (req.accountSms >= policy.maxSmsPerAccountPerDay) return 'account_sms_limit';
   if (req.tenantSms >= req.tenant.smsDailyBudget) return 'tenant_sms_budget';
   return null;
+}
+
+/**
+ * Which budget a message draws on. A message with a lifetime carries a one-time code or link (a
+ * reset's code or link, a security-info registration's code, an admin's assisted-reset link): the
+ * per-account email limit above counts only these. A message without a lifetime is a notice
+ * (password changed, method changed, a block started, an admin's notice of another's reset, …):
+ * notices never count against that limit, so whoever can cause notices cannot use them to starve
+ * an account of its reset or registration codes; they have their own cap, `NOTICE_LIMIT`.
+ */
+export type MessageKind = 'code' | 'notice';
+
+export function messageKind(m: { readonly expiresAt: number | null }): MessageKind {
+  return m.expiresAt === null ? 'notice' : 'code';
+}
+
+/**
+ * The notices' own cap: at most `max` notice emails to one account within `windowMs`, so notices
+ * cannot be used to flood a mailbox either. Generous: a burst of real events (an admin hearing
+ * of a helpdesk's resets, both addresses of an account told of a change) stays far below it.
+ */
+export const NOTICE_LIMIT = { max: 30, windowMs: 10 * 60_000 } as const;
+
+/** The reason a notice is not sent (it is recorded as ended with it), or null when it may go out. */
+export function noticeRefusal(accountNotices: number): 'account_notice_limit' | null {
+  return accountNotices >= NOTICE_LIMIT.max ? 'account_notice_limit' : null;
 }
 
 /** Whether the tenant sends text messages to this number (no list: everywhere). */

@@ -1,4 +1,5 @@
 import type { FlowState, Gate } from '../core/reset-flow.ts';
+import type { MessageKind } from '../core/sending-limits.ts';
 
 /**
  * Storage of reset flows, their codes and the per-account guards. Single use and attempt limits
@@ -100,11 +101,15 @@ export interface FlowRepo {
   /** The flow's codes on a channel that a newer code replaced (not used), newest first. */
   supersededCodes(flowId: string, channel: Gate): Promise<CodeRecord[]>;
 
-  /** Messages queued for an account on a channel since `since` (sending limits). */
+  /**
+   * Messages queued for an account on a channel since `since` (sending limits); with `kind`, only
+   * code/link messages (they have a lifetime) or only notices (none), as core's `messageKind` says.
+   */
   countMessages(filter: {
     accountId?: string;
     tenantId?: string;
     channel: 'email' | 'sms';
+    kind?: MessageKind;
     since: number;
   }): Promise<number>;
 }

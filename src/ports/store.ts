@@ -135,6 +135,11 @@ export interface NewOutboxMessage {
    * the same work as one that sends; issue 9, item 6). Nothing is ever sent for it.
    */
   readonly discard?: boolean;
+  /**
+   * Stored as already ended (status `expired`, this reason as its error, no content kept) and never
+   * sent: a notice over its account's notice cap (core/sending-limits.ts, `noticeRefusal`).
+   */
+  readonly refused?: string;
   readonly now: number;
 }
 

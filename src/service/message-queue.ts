@@ -1,4 +1,5 @@
 import type { EmailContent, SmsContent } from '../core/message-templates.ts';
+import { messageKind, NOTICE_LIMIT, noticeRefusal } from '../core/sending-limits.ts';
 import type { Keyring } from '../ports/keyring.ts';
 import type { Random } from '../ports/random.ts';
 import type { OutboxChannel, Repos } from '../ports/store.ts';
@@ -75,6 +76,19 @@ async function enqueue(
   payload: OutboxPayload,
 ): Promise<string> {
   const id = deps.random.uuid();
+  // a notice over its account's own cap is recorded as ended and never sent; codes never meet this
+  // cap, and notices never count against the codes' limit (core/sending-limits.ts)
+  const refused =
+    channel === 'email' && m.accountId !== null && m.discard !== true && messageKind(m) === 'notice'
+      ? noticeRefusal(
+          await tx.flows.countMessages({
+            accountId: m.accountId,
+            channel,
+            kind: 'notice',
+            since: m.now - NOTICE_LIMIT.windowMs,
+          }),
+        )
+      : null;
   await tx.outbox.enqueue({
     id,
     tenantId: m.tenantId,
@@ -86,6 +100,7 @@ async function enqueue(
     expiresAt: m.expiresAt,
     codeId: m.codeId ?? null,
     ...(m.discard ? { discard: true } : {}),
+    ...(refused ? { refused } : {}),
     now: m.now,
   });
   return id;

@@ -29,6 +29,8 @@ export async function sendingLimitRefusal(
     const accountEmails = await tx.flows.countMessages({
       accountId: target.accountId,
       channel: 'email',
+      // code and link messages only: notices never use up the budget codes need (core/sending-limits.ts)
+      kind: 'code',
       since: now - policy.emailWindowMs,
     });
     return sendingRefusal(policy, { channel: 'email', accountEmails });

@@ -279,6 +279,41 @@ export function flowRepoContract(name: string, open: OpenStore): void {
       assert.equal(await store().flows.countMessages({ tenantId: 'no-such-tenant', channel: 'sms', since: 0 }), 0);
     });
 
+    test('countMessages by kind: code/link messages have a lifetime, notices none; a refused notice is stored ended', async () => {
+      const { tenant, accounts } = await seed(store(), ['user']);
+      const [a] = accounts;
+      const enqueue = (expiresAt: number | null, refused?: string) =>
+        store().outbox.enqueue({
+          id: uid('msg'),
+          tenantId: tenant.id,
+          accountId: a!.id,
+          channel: 'email',
+          template: 't',
+          recipientSealed: 'r',
+          payloadSealed: 'p',
+          expiresAt,
+          ...(refused ? { refused } : {}),
+          now: T0,
+        });
+      await enqueue(T0 + 600_000);
+      await enqueue(null);
+      await enqueue(null);
+      await enqueue(null, 'account_notice_limit');
+      const count = (kind?: 'code' | 'notice') =>
+        store().flows.countMessages({ accountId: a!.id, channel: 'email', since: T0, ...(kind ? { kind } : {}) });
+      assert.equal(await count(), 4);
+      assert.equal(await count('code'), 1);
+      assert.equal(await count('notice'), 3);
+      const refused = (await store().outbox.list({ status: 'expired', limit: 1000 })).filter(
+        (m) => m.accountId === a!.id,
+      );
+      assert.equal(refused.length, 1);
+      assert.equal(refused[0]!.lastError, 'account_notice_limit');
+      assert.equal(refused[0]!.payloadSealed, null);
+      assert.equal(refused[0]!.recipientSealed, null);
+      assert.equal(refused[0]!.finishedAt, T0);
+    });
+
     test('alternateEmailDomains: one domain per account with an email, at most limit', async () => {
       const { tenant, accounts } = await seed(store(), ['user', 'user', 'user', 'user']);
       await store().directory.setMethod(accounts[0]!.id, 'email', 'x@alpha.example', T0, T0);

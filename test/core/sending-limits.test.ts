@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { sendingRefusal, smsCountryAllowed, type SendingRequest } from '../../src/core/sending-limits.ts';
+import {
+  messageKind,
+  NOTICE_LIMIT,
+  noticeRefusal,
+  sendingRefusal,
+  smsCountryAllowed,
+  type SendingRequest,
+} from '../../src/core/sending-limits.ts';
 import { DEFAULT_RESET_POLICY as P } from '../../src/core/reset-policy.ts';
 
 const TENANT = { smsDailyBudget: 3, smsCountries: ['+1', '+44'] };
@@ -45,4 +52,17 @@ test('the country list matches number prefixes', () => {
   assert.equal(smsCountryAllowed({ smsCountries: ['+44'] }, '+447700900123'), true);
   assert.equal(smsCountryAllowed({ smsCountries: ['+44'] }, '+4917612345678'), false);
   assert.equal(smsCountryAllowed({ smsCountries: [] }, '+447700900123'), false);
+});
+
+test('a message with a lifetime is a code or link, one without is a notice', () => {
+  assert.equal(messageKind({ expiresAt: 1_700_000_600_000 }), 'code');
+  assert.equal(messageKind({ expiresAt: null }), 'notice');
+});
+
+test('notices have their own cap, above the code limit: the 30th notice of the window goes out, the 31st is refused', () => {
+  assert.equal(NOTICE_LIMIT.max, 30);
+  assert.equal(NOTICE_LIMIT.windowMs, 10 * 60_000);
+  assert.ok(NOTICE_LIMIT.max > P.maxEmailsPerAccount);
+  assert.equal(noticeRefusal(NOTICE_LIMIT.max - 1), null);
+  assert.equal(noticeRefusal(NOTICE_LIMIT.max), 'account_notice_limit');
 });

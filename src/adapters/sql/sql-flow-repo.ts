@@ -1,6 +1,7 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type Selectable, type SqlBool } from 'kysely';
 import { insertIf } from './conditional-insert.ts';
 import type { FlowState, Gate } from '../../core/reset-flow.ts';
+import type { MessageKind } from '../../core/sending-limits.ts';
 import type { CodeRecord, FlowPatch, FlowRecord, FlowRepo, NewCode } from '../../ports/flow-store.ts';
 import type { Database, FlowCodesTable, FlowsTable } from './database.ts';
 import type { SqlDialect } from './migrations.ts';
@@ -209,6 +210,7 @@ export class SqlFlowRepo implements FlowRepo {
     accountId?: string;
     tenantId?: string;
     channel: 'email' | 'sms';
+    kind?: MessageKind;
     since: number;
   }): Promise<number> {
     let q = this.db
@@ -218,6 +220,9 @@ export class SqlFlowRepo implements FlowRepo {
       .where('created_at', '>=', filter.since);
     if (filter.accountId !== undefined) q = q.where('account_id', '=', filter.accountId);
     if (filter.tenantId !== undefined) q = q.where('tenant_id', '=', filter.tenantId);
+    // core's messageKind: a code or link message has a lifetime, a notice has none
+    if (filter.kind === 'code') q = q.where('expires_at', 'is not', null);
+    if (filter.kind === 'notice') q = q.where('expires_at', 'is', null);
     const row = await q.executeTakeFirstOrThrow();
     return Number(row.n);
   }
