@@ -57,3 +57,31 @@ test('the restore procedure creates the database first and keeps the test restor
   assert.match(testRun, /env -i /, 'a clean environment: no production mail or SMS settings');
   assert.doesNotMatch(testRun, /SSPR_SMTP_URL|SSPR_SMS_PROVIDER=(twilio|webhook)|NODE_ENV=production/);
 });
+
+test('the rotation and upgrade procedures are the ones the rolling tests follow, and limits are said to live in the database', () => {
+  const rotation = operations.slice(
+    operations.indexOf('## Rotating the master key'),
+    operations.indexOf('\n## ', operations.indexOf('## Rotating the master key') + 1),
+  );
+  // step 1 adds the new key as a previous key everywhere, step 2 swaps (test/scale/rolling-rotation.test.ts)
+  const add = rotation.indexOf('`SSPR_SECRET_KEY=<old>` and `SSPR_SECRET_KEY_PREVIOUS=<new>`');
+  const swap = rotation.indexOf('`SSPR_SECRET_KEY=<new>` and\n   `SSPR_SECRET_KEY_PREVIOUS=<old>`');
+  assert.ok(add > 0 && swap > add, 'first the new key as a previous key, then the swap');
+  assert.match(rotation, /ONE instance at a time/);
+  assert.match(rotation, /test\/scale\/rolling-rotation\.test\.ts/);
+
+  // the upgrade section quotes the warning an older instance really logs (test/adapters/rolling-upgrade.test.ts)
+  const store = readFileSync(new URL('../../src/adapters/sql/sql-store.ts', import.meta.url), 'utf8');
+  const warning = 'the database was migrated by a newer release of sspr';
+  assert.ok(store.includes(`'${warning}`), 'the store logs it');
+  const upgrade = operations.slice(operations.indexOf('## Upgrading with migrations'));
+  assert.ok(upgrade.replace(/\s+/g, ' ').includes(warning), 'the guide quotes it');
+  assert.match(upgrade, /migrations are additive between adjacent releases/);
+
+  // without Redis, limits are counted in the database (not in process memory)
+  const configuration = readFileSync(new URL('../../docs/configuration.md', import.meta.url), 'utf8');
+  const redisRow = configuration.split('\n').find((l) => l.startsWith('| `SSPR_REDIS_URL`'));
+  assert.ok(redisRow, 'SSPR_REDIS_URL is documented');
+  assert.match(redisRow, /counted in the database/);
+  assert.doesNotMatch(configuration, /process memory/);
+});
