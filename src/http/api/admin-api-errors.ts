@@ -1,12 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../core/error-codes.ts';
 import type { z } from 'zod';
-import { ERROR_STATUS, HTTP_ERRORS, type ErrorBody } from '../errors.ts';
+import { translator, type I18n } from '../../core/i18n.ts';
+import { ERROR_STATUS, httpErrorIn, type ErrorBody } from '../errors.ts';
 import { ErrorBodySchema } from './reset-api-schemas.ts';
 
 /**
  * The admin API's error codes and words (statuses: `ERROR_STATUS` in ../errors.ts). Bodies are `{error: {code, message, requestId}}`
- * like the reset API's.
+ * like the reset API's; the message is in the request's language (`adminapi.error.<code>`), the code and status never change.
  * - 401 `unauthorized`: no key, a malformed, unknown, revoked or expired key — one answer for all,
  *   so that keys cannot be probed.
  * - 403: the key lacks a scope (`scope_missing`) or the rules refuse (`needs_global_admin`,
@@ -15,54 +16,49 @@ import { ErrorBodySchema } from './reset-api-schemas.ts';
  * - 409: the target is not in a state that allows it (`no_methods`, `request_closed`).
  * - 400: `invalid_request` (validation) and the services' input problems.
  */
-export const ADMIN_API_ERRORS = {
-  unauthorized: { message: 'Send a valid, live API key: Authorization: Bearer sspr_<keyId>_<secret>.' },
-  scope_missing: { message: 'This API key does not have the scope this call needs.' },
-  needs_global_admin: {
-    message:
-      'Only a global administrator can do this to an administrator’s account; API keys act on users only. Use the admin console.',
-  },
-  self: { message: 'Nobody may do this to their own account.' },
-  not_allowed: { message: 'This API key may not do this.' },
-  not_found: { message: 'There is no such resource in this organisation.' },
-  no_methods: { message: 'The account has no registered alternate email to send a link to. Pre-fill its email first.' },
-  request_closed: { message: 'This help request is already closed.' },
-  email_invalid: { message: 'The value is not a valid email address.' },
-  phone_invalid: {
-    message: 'The value is not a valid mobile number; give it with its country code, like +447700900123.',
-  },
-  reason_missing: { message: 'A reason is required to dismiss a request.' },
-  reason_too_long: { message: 'The reason is too long.' },
-  invalid_request: { message: HTTP_ERRORS.invalid_request.message },
-  invalid_directory_settings: { message: 'The directory settings were not saved; the message names each problem.' },
-  not_directory_account: {
-    message: 'The account’s password is kept by sspr, not by a directory: it has no directory lock to clear.',
-  },
-  directory_unreachable: { message: 'No directory server answered in time; nothing was changed. Try again later.' },
-  directory_not_allowed: {
-    message:
-      'The directory did not allow the service account to do this (a rights problem); the diagnostic is in the audit log.',
-  },
-  directory_tls_required: {
-    message: 'The directory requires an encrypted connection (a settings problem); the diagnostic is in the audit log.',
-  },
-  directory_rejected: {
-    message: 'The directory refused, or its settings cannot be used; the diagnostic is in the audit log.',
-  },
-  directory_not_configured: {
-    message:
-      'The organisation keeps its passwords in sspr: there is no directory to check. Save settings first (PUT /directory).',
-  },
-  look_invalid: { message: 'The look was not saved; the message names each problem.' },
-  host_taken: { message: 'Another organisation already uses this address.' },
-  logo_empty: { message: 'The body is empty: send the PNG or JPEG file as the body.' },
-  logo_too_large: { message: 'The logo is larger than 256 KiB: save a smaller PNG or JPEG.' },
-  logo_not_image: {
-    message: 'The logo must be a PNG or JPEG image that opens (SVG and other formats are not accepted).',
-  },
-} as const satisfies Partial<Record<ErrorCode, { message: string }>>;
+const ADMIN_API_CODES = [
+  'unauthorized',
+  'scope_missing',
+  'needs_global_admin',
+  'self',
+  'not_allowed',
+  'not_found',
+  'no_methods',
+  'request_closed',
+  'email_invalid',
+  'phone_invalid',
+  'reason_missing',
+  'reason_too_long',
+  'invalid_request',
+  'invalid_directory_settings',
+  'not_directory_account',
+  'directory_unreachable',
+  'directory_not_allowed',
+  'directory_tls_required',
+  'directory_rejected',
+  'directory_not_configured',
+  'look_invalid',
+  'host_taken',
+  'logo_empty',
+  'logo_too_large',
+  'logo_not_image',
+] as const satisfies readonly ErrorCode[];
 
-export type AdminApiErrorCode = keyof typeof ADMIN_API_ERRORS;
+export type AdminApiErrorCode = (typeof ADMIN_API_CODES)[number];
+
+/**
+ * An admin API error's message in a language: `adminapi.error.<code>` of the catalogue
+ * (`invalid_request`: the generic `http.invalid_request.message`); English without `i18n`.
+ */
+export function adminApiMessage(i18n: Pick<I18n, 't'> | null, code: AdminApiErrorCode): string {
+  if (code === 'invalid_request') return httpErrorIn(i18n, 'invalid_request').message;
+  return (i18n?.t ?? translator('en'))(`adminapi.error.${code}`);
+}
+
+/** The English words of each code (the catalogue's), for documentation and tests. */
+export const ADMIN_API_ERRORS: Readonly<Record<AdminApiErrorCode, { readonly message: string }>> = Object.fromEntries(
+  ADMIN_API_CODES.map((code) => [code, { message: adminApiMessage(null, code) }]),
+) as Record<AdminApiErrorCode, { readonly message: string }>;
 
 /** What a service's refusal means over the API: another tenant's id is exactly an unknown id. */
 export function adminApiCode(serviceError: string): AdminApiErrorCode {
@@ -120,10 +116,12 @@ export function sendAdminApiError(
   request: FastifyRequest,
   reply: FastifyReply,
   code: AdminApiErrorCode,
+  /** Replaces the catalogue's words: already in the request's language (`request.i18n.t`). */
   message?: string,
 ): FastifyReply {
-  const spec = ADMIN_API_ERRORS[code];
   if (code === 'unauthorized') reply.header('www-authenticate', 'Bearer realm="sspr-admin-api"');
-  const body: ErrorBody = { error: { code, message: message ?? spec.message, requestId: request.id } };
+  // the request's language (Accept-Language or the sspr_lang cookie); the code never changes
+  const i18n = (request.i18n as typeof request.i18n | null) ?? null;
+  const body: ErrorBody = { error: { code, message: message ?? adminApiMessage(i18n, code), requestId: request.id } };
   return reply.code(ERROR_STATUS[code]).type('application/json; charset=utf-8').send(body);
 }

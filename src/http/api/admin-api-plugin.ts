@@ -103,7 +103,12 @@ export async function adminApiRoutes(instance: FastifyInstance, options: { app: 
     for (const scope of scopes) {
       const denial = canView(actor, { tenantId: actor.tenantId }, scope);
       if (denial) {
-        void sendAdminApiError(request, reply, adminApiCode(denial), `This API key does not have the scope ${scope}.`);
+        void sendAdminApiError(
+          request,
+          reply,
+          adminApiCode(denial),
+          request.i18n.t('adminapi.error.scope_missing.named', { scope }),
+        );
         return null;
       }
     }

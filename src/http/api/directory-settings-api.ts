@@ -155,7 +155,7 @@ function refused(request: FastifyRequest, reply: FastifyReply, error: string, de
       request,
       reply,
       'invalid_directory_settings',
-      `The directory settings were not saved. Fix each problem:\n${(detail ?? '')
+      `${request.i18n.t('adminapi.error.invalid_directory_settings.list')}\n${(detail ?? '')
         .split('\n')
         .map((l) => `- ${l}`)
         .join('\n')}`,

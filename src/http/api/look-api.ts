@@ -144,11 +144,11 @@ function refused(
       request,
       reply,
       'look_invalid',
-      `The look was not saved. Fix each problem:\n${r.fields.map((f) => `- ${f.field}: ${problemText(f.problem, locale)}`).join('\n')}`,
+      `${request.i18n.t('adminapi.error.look_invalid.list')}\n${r.fields.map((f) => `- ${f.field}: ${problemText(f.problem, locale)}`).join('\n')}`,
     );
   }
-  const code = adminApiCode(r.error);
-  return sendAdminApiError(request, reply, code, r.detail);
+  // the catalogue's words in the request's language (the service's detail is English)
+  return sendAdminApiError(request, reply, adminApiCode(r.error));
 }
 
 export async function lookApiRoutes(instance: FastifyInstance, app: App): Promise<void> {
@@ -236,7 +236,7 @@ export async function lookApiRoutes(instance: FastifyInstance, app: App): Promis
             request,
             reply,
             'logo_not_image',
-            'Send the PNG or JPEG file as the body with Content-Type: image/png or image/jpeg.',
+            request.i18n.t('adminapi.error.logo_not_image.body'),
           );
         }
         const r = await app.looks.setLogo(actorOf(request), new Uint8Array(body), requestContext(request));
