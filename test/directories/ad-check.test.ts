@@ -10,6 +10,8 @@ import { AD_TLS_NAME, adUserLdif, startSambaDc, type SambaDc } from './samba.ts'
 // delegated service account is ready, with Samba's missing policy-hints control and the protected
 // accounts (adminCount=1, out of a delegated reset's reach) listed as warnings; one without the
 // delegation is not ready, told what to grant.
+// sAMAccountNames are unique in the whole domain, and the run's one DC serves the other AD files too
+const sam = (name: string): string => `${name}-chk`;
 let dc: SambaDc;
 let ou: string;
 const data = tempDataDir();
@@ -23,10 +25,10 @@ before(async () => {
   dc = await startSambaDc();
   ou = dc.ou(`check-${process.pid}-${Date.now().toString(36)}`);
   const users = [
-    { sam: 'alice', name: 'Alice Example', password: 'Alice-Old-Pass-1' },
-    { sam: 'erin', name: 'Erin Protected', password: 'Erin-Old-Pass-1' },
-    { sam: 'svc-delegated', name: 'Service Delegated', password: 'Svc-Delegated-1' },
-    { sam: 'svc-norights', name: 'Service Without Rights', password: 'Svc-No-Rights-1' },
+    { sam: sam('alice'), name: 'Alice Example', password: 'Alice-Old-Pass-1' },
+    { sam: sam('erin'), name: 'Erin Protected', password: 'Erin-Old-Pass-1' },
+    { sam: sam('svc-delegated'), name: 'Service Delegated', password: 'Svc-Delegated-1' },
+    { sam: sam('svc-norights'), name: 'Service Without Rights', password: 'Svc-No-Rights-1' },
   ];
   dc.ldapmodify(users.map((u) => adUserLdif(ou, u)).join('\n'));
   dc.ldapmodify(`dn: CN=Erin Protected,${ou}\nchangetype: modify\nreplace: adminCount\nadminCount: 1\n`);
@@ -58,7 +60,7 @@ async function check(bindDn: string, password: string): Promise<{ run: Run; step
     '--base-dn',
     ou,
     '--test-login',
-    'alice',
+    sam('alice'),
   ]);
   assertExit(saved, 0, 'set');
   const run = await sspr(data.dir, ['directory', 'check', 'Contoso']);

@@ -1,6 +1,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { adDialect, guidBytes, guidToText } from '../../src/adapters/directory/ad-dialect.ts';
+import type { LdapDirectory } from '../../src/adapters/directory/ldap-directory.ts';
+import type { DirectoryEntry } from '../../src/ports/external-directory.ts';
 import {
   AD_DELEGATED_CHECK_STEPS,
   CONNECTION_DEFAULTS,
@@ -10,6 +12,8 @@ import {
 } from './directory-kit.ts';
 import { AD_ADMIN_DN, AD_ADMIN_PASSWORD, AD_TLS_NAME, adUserLdif, startSambaDc, type SambaDc } from './samba.ts';
 
+// sAMAccountNames are unique in the whole domain, and the run's one DC serves the other AD files too
+const sam = (name: string): string => `${name}-dir`;
 let dc: SambaDc;
 let ou: string;
 const groupDn = (cn: string) => `CN=${cn},${ou}`;
@@ -19,18 +23,18 @@ before(async () => {
   ou = dc.ou(`adapter-${process.pid}-${Date.now().toString(36)}`);
   const users = [
     {
-      sam: 'alice',
+      sam: sam('alice'),
       name: 'Alice Example',
       password: 'Alice-Old-Pass-1',
       mail: 'alice@personal.example',
       mobile: '+15555550111',
     },
-    { sam: 'bob', name: 'Bob Admin', password: 'Bob-Old-Pass-1' },
-    { sam: 'carol', name: 'Carol Locked', password: 'Carol-Old-Pass-1' },
-    { sam: 'dave', name: 'Dave Disabled', password: 'Dave-Old-Pass-1' },
-    { sam: 'erin', name: 'Erin Protected', password: 'Erin-Old-Pass-1' },
-    { sam: 'svc-norights', name: 'Service Without Rights', password: 'Svc-No-Rights-1' },
-    { sam: 'svc-delegated', name: 'Service Delegated', password: 'Svc-Delegated-1' },
+    { sam: sam('bob'), name: 'Bob Admin', password: 'Bob-Old-Pass-1' },
+    { sam: sam('carol'), name: 'Carol Locked', password: 'Carol-Old-Pass-1' },
+    { sam: sam('dave'), name: 'Dave Disabled', password: 'Dave-Old-Pass-1' },
+    { sam: sam('erin'), name: 'Erin Protected', password: 'Erin-Old-Pass-1' },
+    { sam: sam('svc-norights'), name: 'Service Without Rights', password: 'Svc-No-Rights-1' },
+    { sam: sam('svc-delegated'), name: 'Service Delegated', password: 'Svc-Delegated-1' },
   ];
   dc.ldapmodify(users.map((u) => adUserLdif(ou, u)).join('\n'));
   // nested admin groups: bob ∈ helpdesk ∈ sspr-admins; dave disabled (514); erin a protected account
@@ -56,7 +60,8 @@ const directory = directoryFactory(
   }),
   adDialect,
 );
-const find = findEntry;
+/** The entry of one of this file's people, by its short login ('alice' or 'alice@sspr.test'). */
+const find = (d: LdapDirectory, login: string): Promise<DirectoryEntry> => findEntry(d, login.replace(/^[^@]+/, sam));
 
 describe('Active Directory adapter against a real Samba AD domain controller', () => {
   test('objectGUID text form round-trips through the filter encoding', () => {
@@ -72,7 +77,13 @@ describe('Active Directory adapter against a real Samba AD domain controller', (
     assert.match(alice.id, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     assert.deepEqual(
       { login: alice.login, name: alice.displayName, email: alice.email, mobile: alice.mobile, admin: alice.admin },
-      { login: 'alice', name: 'Alice Example', email: 'alice@personal.example', mobile: '+15555550111', admin: false },
+      {
+        login: sam('alice'),
+        name: 'Alice Example',
+        email: 'alice@personal.example',
+        mobile: '+15555550111',
+        admin: false,
+      },
     );
     assert.equal((await find(d, 'alice@sspr.test')).id, alice.id);
     assert.equal((await find(d, 'bob')).admin, true, 'member of sspr-admins through helpdesk');
@@ -152,7 +163,7 @@ describe('Active Directory adapter against a real Samba AD domain controller', (
 
   test('without TLS: sspr refuses password operations; with the lab override the DC refuses the bind itself', async () => {
     const plain = directory({ urls: [dc.url], allowInsecure: false });
-    const r = await plain.findByLogin('alice');
+    const r = await plain.findByLogin(sam('alice'));
     assert.equal(
       !r.ok && r.error,
       'tls_required',
@@ -177,7 +188,7 @@ describe('Active Directory adapter against a real Samba AD domain controller', (
 
   test('directory check: a delegated service account is ready; Samba lacks the policy-hints control and a protected account is listed', async () => {
     const report = await directory({ bindDn: `CN=Service Delegated,${ou}`, bindPassword: 'Svc-Delegated-1' }).check(
-      'alice',
+      sam('alice'),
     );
     const by = Object.fromEntries(report.steps.map((st) => [st.id, st.status]));
     assert.equal(report.verdict, 'ready', JSON.stringify(report.steps, null, 1));
@@ -193,7 +204,7 @@ describe('Active Directory adapter against a real Samba AD domain controller', (
     const report = await directory({
       bindDn: `CN=Service Without Rights,${ou}`,
       bindPassword: 'Svc-No-Rights-1',
-    }).check('alice');
+    }).check(sam('alice'));
     assert.equal(report.verdict, 'not_ready');
     const reset = report.steps.find((st) => st.id === 'reset_right');
     const unlock = report.steps.find((st) => st.id === 'unlock_right');

@@ -1,6 +1,6 @@
 // `sspr directory sync` against a real Samba AD domain controller: accounts keyed by objectGUID,
 // disabled state from userAccountControl, administrators from nested group membership and from
-// protected accounts (adminCount=1). One DC per machine: everything here works in one OU.
+// protected accounts (adminCount=1). The run's one DC: everything here works in one OU.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Account } from '../../src/core/directory-model.ts';
@@ -13,6 +13,8 @@ import { AD_ADMIN_PASSWORD, adUserLdif, startSambaDc, type SambaDc } from './sam
 
 const BIND_ENV = 'SSPR_DIRECTORY_TEST_AD_SYNC_BIND';
 const DOMAIN = 'adsync.test';
+// sAMAccountNames are unique in the whole domain, and the run's one DC serves the other AD files too
+const sam = (name: string): string => `${name}-syn`;
 let dc: SambaDc;
 let ou: string;
 let t: TestApp;
@@ -28,16 +30,16 @@ before(async () => {
   dc.ldapmodify(
     [
       {
-        sam: 'alice',
+        sam: sam('alice'),
         name: 'Alice Example',
         password: 'Alice-Old-Pass-1',
         mail: 'alice@personal.example',
         mobile: '+15555550111',
       },
-      { sam: 'bob', name: 'Bob Admin', password: 'Bob-Old-Pass-1' },
-      { sam: 'carol', name: 'Carol Renamed', password: 'Carol-Old-Pass-1' },
-      { sam: 'dave', name: 'Dave Disabled', password: 'Dave-Old-Pass-1' },
-      { sam: 'erin', name: 'Erin Protected', password: 'Erin-Old-Pass-1' },
+      { sam: sam('bob'), name: 'Bob Admin', password: 'Bob-Old-Pass-1' },
+      { sam: sam('carol'), name: 'Carol Renamed', password: 'Carol-Old-Pass-1' },
+      { sam: sam('dave'), name: 'Dave Disabled', password: 'Dave-Old-Pass-1' },
+      { sam: sam('erin'), name: 'Erin Protected', password: 'Erin-Old-Pass-1' },
     ]
       .map((u) => adUserLdif(ou, u))
       .join('\n'),
@@ -73,9 +75,10 @@ async function sync(): Promise<SyncReport> {
   return r.value;
 }
 
-async function account(sam: string): Promise<Account> {
-  const a = await t.app.store.directory.findAccountByLogin(`${sam}@${DOMAIN}`);
-  assert.ok(a, `${sam} exists in sspr`);
+/** This file's person `short` in sspr. */
+async function account(short: string): Promise<Account> {
+  const a = await t.app.store.directory.findAccountByLogin(`${sam(short)}@${DOMAIN}`);
+  assert.ok(a, `${short} exists in sspr`);
   return a;
 }
 
@@ -96,7 +99,7 @@ describe('directory sync against a real Samba AD domain controller', () => {
       [
         `dn: ${userDn('Alice Example')}\nchangetype: modify\nreplace: userAccountControl\nuserAccountControl: 514\n`,
         `dn: ${userDn('Dave Disabled')}\nchangetype: modify\nreplace: userAccountControl\nuserAccountControl: 512\n`,
-        `dn: ${userDn('Carol Renamed')}\nchangetype: modify\nreplace: sAMAccountName\nsAMAccountName: caroline\n-\nreplace: userPrincipalName\nuserPrincipalName: caroline@sspr.test\n`,
+        `dn: ${userDn('Carol Renamed')}\nchangetype: modify\nreplace: sAMAccountName\nsAMAccountName: ${sam('caroline')}\n-\nreplace: userPrincipalName\nuserPrincipalName: ${sam('caroline')}@sspr.test\n`,
         `dn: ${groupDn('helpdesk')}\nchangetype: modify\ndelete: member\nmember: ${userDn('Bob Admin')}\n`,
       ].join('\n'),
     );

@@ -1,8 +1,14 @@
 // A real Active Directory for the directory tests: Debian's Samba as a domain controller. Its LDAP
-// ports are fixed (389/636 on loopback), so one runs per machine at a time: startSambaDc() holds a
-// machine-wide lock for the DC's lifetime (another test process waits for it). Provisioning takes
-// 10-50 s, so a provisioned domain is kept as a template in the cache folder and copied per start
-// (under a second to start from a copy). Each test works in its own OU.
+// ports are fixed (389/636 on loopback), so one runs per machine at a time: the DC holds a
+// machine-wide lock for its lifetime (another test process, of this run or of another one, waits
+// for it). Provisioning takes 10-50 s, so a provisioned domain is kept as a template in the cache
+// folder and copied per start (under a second to start from a copy).
+//
+// One DC serves a whole test process: startSambaDc() starts it for the first caller and hands the
+// same DC to every later caller until each has called stop(); the last stop() takes it down and
+// frees the lock. scripts/test.mjs runs every file that calls startSambaDc() in one process, so one
+// DC serves the run. Each test file works in its own OU, with sAMAccountNames of its own (they are
+// unique in the whole domain, not per OU).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -152,7 +158,44 @@ async function answers(port: number): Promise<boolean> {
   });
 }
 
+/** The DC this process runs, and how many callers of startSambaDc() have not stopped it yet. */
+let shared: { dc: Promise<SambaDc>; users: number } | null = null;
+
+/**
+ * The domain controller of this process: started (and the machine-wide lock taken) by the first
+ * caller, shared with later ones; its stop() stops it once every caller has called it.
+ */
 export async function startSambaDc(): Promise<SambaDc> {
+  if (!shared) {
+    const starting = { dc: startOwnDc(), users: 0 };
+    shared = starting;
+    starting.dc.catch(() => {
+      if (shared === starting) shared = null;
+    });
+  }
+  const mine = shared;
+  mine.users++;
+  let dc: SambaDc;
+  try {
+    dc = await mine.dc;
+  } catch (e) {
+    mine.users--;
+    throw e;
+  }
+  let stopped = false;
+  return {
+    ...dc,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      if (--mine.users > 0) return;
+      if (shared === mine) shared = null;
+      await dc.stop();
+    },
+  };
+}
+
+async function startOwnDc(): Promise<SambaDc> {
   await lock(10 * 60_000);
   let child: ChildProcess | null = null;
   let dir = '';

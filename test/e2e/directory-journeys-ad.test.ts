@@ -6,8 +6,9 @@
 // forced change and sets a password that binds; three wrong passwords at sspr's sign-in lock the
 // account in the domain (lockoutTime), and the person unlocks it through the email gate, keeping the
 // password; the directory becomes unreachable at the new-password step (the tenant's URL pointed at a
-// dead port) and the same page completes once it is back. One DC per machine (startSambaDc holds its
-// lock): every AD journey is in this file, each test in its own OU.
+// dead port) and the same page completes once it is back. One DC per machine (it holds a lock), shared
+// by every file of the run that uses it (scripts/test.mjs runs them in one process): each test here
+// works in its own OU, with sAMAccountNames tagged with this process and time.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
