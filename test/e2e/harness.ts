@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -288,8 +289,13 @@ export interface AxeViolationSummary {
  * about 2 s instead of 5 (the default runs `runPartial` per frame, then `finishRun` in a new blank page).
  */
 export async function axeViolations(page: Page): Promise<AxeViolationSummary[]> {
+  const key = await markupKey(page);
+  const known = axeSeen.get(key);
+  axeCount.asked += 1;
+  if (known) return known;
+  axeCount.scanned += 1;
   const result = await new AxeBuilder({ page }).setLegacyMode().analyze();
-  return result.violations.map((v) => ({
+  const violations = result.violations.map((v) => ({
     id: v.id,
     impact: v.impact,
     help: v.help,
@@ -297,6 +303,46 @@ export async function axeViolations(page: Page): Promise<AxeViolationSummary[]> 
       (n) => `${n.target.join(' ')}${n.failureSummary ? ` — ${n.failureSummary.replace(/\s+/g, ' ')}` : ''}`,
     ),
   }));
+  axeSeen.set(key, violations);
+  return violations;
+}
+
+/**
+ * axe's verdict depends on the markup and the styles, not on the words: the same page seen again in
+ * another test of the process (the same step of another journey, another login, another code) gets
+ * the verdict of its first scan instead of a new ~2 s scan. The key is the page's skeleton: every
+ * element's tag, the attributes axe's rules read with their values (ids, labels' targets, roles,
+ * aria-*, lang, dir, class, style, type, stylesheets' addresses), whether other attributes are there,
+ * and whether each text is empty; random values (tokens, nonces, codes) are not in it.
+ */
+const axeSeen = new Map<string, AxeViolationSummary[]>();
+const axeCount = { asked: 0, scanned: 0 };
+process.on('exit', () => {
+  if (axeCount.asked > 0) console.error(`[axe] ${axeCount.scanned} scans for ${axeCount.asked} pages checked`);
+});
+
+const MARKUP_KEY = `(() => {
+  const KEPT = /^(id|for|role|lang|dir|class|style|type|tabindex|hidden|disabled|scope|headers|colspan|rowspan|autocomplete|inputmode|rel|aria-.*)$/;
+  const out = [];
+  const walk = (node) => {
+    if (node.nodeType === 3) { if (node.textContent.trim() !== '') out.push('#t'); return; }
+    if (node.nodeType !== 1) return;
+    const el = node;
+    const attrs = [...el.attributes].map((a) =>
+      KEPT.test(a.name) || (el.tagName === 'LINK' && a.name === 'href') ? a.name + '=' + a.value : a.name + (a.value === '' ? '' : '+'),
+    ).sort();
+    out.push('<' + el.tagName + ' ' + attrs.join(' '));
+    for (const child of el.childNodes) walk(child);
+    out.push('>');
+  };
+  walk(document.documentElement);
+  return out.join('|');
+})()`;
+
+async function markupKey(page: Page): Promise<string> {
+  const size = page.viewportSize();
+  const skeleton = await page.evaluate<string>(MARKUP_KEY);
+  return `${size?.width ?? 0}x${size?.height ?? 0}\u0000${createHash('sha256').update(skeleton).digest('hex')}`;
 }
 
 /** Readable text of axe violations for an assertion message. */
