@@ -29,7 +29,7 @@
 // process, as before); SSPR_TEST_BROWSER_GROUPS (the same for browser files, default 3); SSPR_TEST_PLAN=1
 // prints the jobs in the order they would start, and runs nothing.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -64,7 +64,7 @@ const KINDS = [
  * a file with its own directory server 3 s.
  */
 const KNOWN_SECONDS = {
-  'test/e2e/reset-journeys.test.ts': 120,
+  'test/e2e/reset-journeys.test.ts': 60,
   'test/model/reset-model.test.ts': 65,
   'test/scale/two-instances.test.ts': 60,
   'test/cli/cli-serve.test.ts': 15,
@@ -116,8 +116,15 @@ function deal(list, n) {
 let tmp = null;
 /** Writes the entry of a group: one test process that imports `group` one file after the other. */
 function groupEntry(name, group) {
+  const entry = writeEntry(`${name}.test.mjs`, group);
+  console.log(`${name} (one process): ${group.join(' ')}`);
+  return entry;
+}
+
+/** Writes an entry file `name` in the run's temporary folder that imports `group` in order. */
+function writeEntry(name, group) {
   tmp ??= mkdtempSync(path.join(os.tmpdir(), 'sspr-test-groups-'));
-  const entry = path.join(tmp, `${name}.test.mjs`);
+  const entry = path.join(tmp, name);
   const urls = group.map((f) => [f, pathToFileURL(path.join(root, f)).href]);
   writeFileSync(
     entry,
@@ -137,7 +144,6 @@ function groupEntry(name, group) {
       '',
     ].join('\n'),
   );
-  console.log(`${name} (one process): ${group.join(' ')}`);
   return entry;
 }
 
@@ -177,6 +183,21 @@ if (spread)
     order.splice(Math.min(order.length, Math.round(((i + 0.5) * order.length) / sambaJobs.length) + i), 0, j);
   });
 
+// node's runner sorts the files it is given by path before it starts them (Node 20 and 24), so the
+// order above was lost: the longest single files (under test/) started after every group (under
+// the temporary folder), last of all, and the run ended with one or two lanes busy. Every job is
+// therefore started through an entry in the temporary folder whose name begins with its place.
+const entries = order.map((j, i) => {
+  const place = String(i).padStart(3, '0');
+  const name = `${place}-${path.basename(j.arg).replace(/\.test\.(m?js|tsx?)$/, '')}.test.mjs`;
+  if (j.arg.startsWith(tmp ?? '\u0000')) {
+    const renamed = path.join(tmp, name);
+    renameSync(j.arg, renamed);
+    return renamed;
+  }
+  return writeEntry(name, [j.arg]);
+});
+
 if (process.env.SSPR_TEST_PLAN === '1') {
   // the order the jobs start in, with their weights, and nothing run
   for (const j of order)
@@ -197,7 +218,7 @@ const result = spawnSync(
     '--test',
     `--test-concurrency=${concurrency}`,
     '--test-reporter=spec',
-    ...order.map((j) => j.arg),
+    ...entries,
   ],
   {
     cwd: root,
