@@ -208,6 +208,7 @@ if (process.env.SSPR_TEST_PLAN === '1') {
 // 3 on 2 cores: grouped, the processes wait a good part of the time (PostgreSQL, real servers,
 // the browser, the Samba lock), and at 2 the light files kept 0.8 of the 2 cores busy
 const concurrency = process.env.SSPR_TEST_CONCURRENCY ?? '3';
+const verdicts = mkdtempSync(path.join(os.tmpdir(), 'sspr-axe-verdicts-'));
 const result = spawnSync(
   process.execPath,
   [
@@ -232,8 +233,11 @@ const result = spawnSync(
       NODE_COMPILE_CACHE: path.join(os.tmpdir(), 'sspr-test-compile-cache'),
       ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !RUNNER_SETTINGS.includes(k))),
       NODE_ENV: 'test',
+      // axe's verdicts, shared by the run's test processes (test/e2e/harness.ts axeViolations)
+      AXE_VERDICTS_DIR: verdicts,
     },
   },
 );
 if (tmp) rmSync(tmp, { recursive: true, force: true });
+rmSync(verdicts, { recursive: true, force: true });
 process.exit(result.status ?? 1);

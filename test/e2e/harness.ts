@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -290,7 +290,7 @@ export interface AxeViolationSummary {
  */
 export async function axeViolations(page: Page): Promise<AxeViolationSummary[]> {
   const key = await markupKey(page);
-  const known = axeSeen.get(key);
+  const known = axeSeen.get(key) ?? (await sharedVerdict(key));
   axeCount.asked += 1;
   if (known) return known;
   axeCount.scanned += 1;
@@ -304,7 +304,35 @@ export async function axeViolations(page: Page): Promise<AxeViolationSummary[]> 
     ),
   }));
   axeSeen.set(key, violations);
+  await shareVerdict(key, violations);
   return violations;
+}
+
+/**
+ * scripts/test.mjs gives every test process of a run one folder (`AXE_VERDICTS_DIR`) where a scan's
+ * verdict is kept under its key, so a page scanned in one process is not scanned again in another
+ * of the same run (the same code serves the same markup the same styles). Written whole under a
+ * temporary name, then renamed, so a reader never sees half a verdict.
+ */
+const VERDICTS_DIR = process.env.AXE_VERDICTS_DIR ?? null;
+
+async function sharedVerdict(key: string): Promise<AxeViolationSummary[] | null> {
+  if (VERDICTS_DIR === null) return null;
+  try {
+    const known = JSON.parse(await readFile(path.join(VERDICTS_DIR, `${key}.json`), 'utf8')) as AxeViolationSummary[];
+    axeSeen.set(key, known);
+    return known;
+  } catch {
+    return null;
+  }
+}
+
+async function shareVerdict(key: string, violations: AxeViolationSummary[]): Promise<void> {
+  if (VERDICTS_DIR === null) return;
+  const file = path.join(VERDICTS_DIR, `${key}.json`);
+  const partial = `${file}.${process.pid}.tmp`;
+  await writeFile(partial, JSON.stringify(violations));
+  await rename(partial, file);
 }
 
 /**
@@ -342,7 +370,7 @@ const MARKUP_KEY = `(() => {
 async function markupKey(page: Page): Promise<string> {
   const size = page.viewportSize();
   const skeleton = await page.evaluate<string>(MARKUP_KEY);
-  return `${size?.width ?? 0}x${size?.height ?? 0}\u0000${createHash('sha256').update(skeleton).digest('hex')}`;
+  return `${size?.width ?? 0}x${size?.height ?? 0}-${createHash('sha256').update(skeleton).digest('hex')}`;
 }
 
 /** Readable text of axe violations for an assertion message. */
