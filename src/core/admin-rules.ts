@@ -1,5 +1,5 @@
 import type { Account, Role } from './directory-model.ts';
-import { CHANGED_BY_TEXT } from './ui-text.ts';
+import { noticeName, noticePhrase, type NoticeWords } from './message-templates.ts';
 
 /**
  * Who may do what to whom in the admin console, the admin API and the support console. One
@@ -160,16 +160,20 @@ export function canSetRole(actor: ChangeActor, target: Account, role: Role): Den
   return actor.kind === 'cli' ? null : canChangeRole(actor, target, role);
 }
 
-/** How a notice names who acted: the admin by name and login, `Technical Support`, the API key, the command line. */
-export function actorDescription(actor: ChangeActor): string {
+/**
+ * How a notice names who acted, in the recipient's language: the admin by name and login (as
+ * given), Technical Support, the API key, the command line, or the organisation's directory (a
+ * sync: group membership decides who is an administrator).
+ */
+export function actorDescription(actor: ChangeActor): NoticeWords {
   switch (actor.kind) {
     case 'admin':
-      return `${actor.account.displayName} (${actor.account.login})`;
+      return noticeName(`${actor.account.displayName} (${actor.account.login})`);
     case 'operator':
-      return 'Technical Support';
+      return noticePhrase('email.phrase.support');
     case 'api_key':
-      return `the admin API (key ${actor.keyId})`;
+      return noticePhrase('email.phrase.apiKey', { keyId: actor.keyId });
     case 'cli':
-      return actor.via === 'directory' ? CHANGED_BY_TEXT.directory : CHANGED_BY_TEXT.commandLine;
+      return noticePhrase(actor.via === 'directory' ? 'email.phrase.directorySync' : 'email.phrase.commandLine');
   }
 }

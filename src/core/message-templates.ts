@@ -128,7 +128,7 @@ export interface AdminResetLinkParams {
   readonly hours: number;
   readonly when: string;
   /** `an administrator of your organisation` or `Technical Support`. */
-  readonly issuedBy: string;
+  readonly issuedBy: NoticeWords;
   readonly helpText: string;
 }
 
@@ -145,10 +145,10 @@ export interface AdminResetNoticeParams {
   readonly displayName: string;
   readonly targetLogin: string;
   readonly targetName: string;
-  /** `a one-time reset link was sent` or `a temporary password was set`. */
-  readonly what: string;
+  /** `a one-time reset link was sent`, `a temporary password was set`, … */
+  readonly what: NoticeWords;
   /** Who did it, e.g. `Avery Admin (admin@contoso.example)` or `Technical Support`. */
-  readonly by: string;
+  readonly by: NoticeWords;
   readonly when: string;
 }
 
@@ -161,7 +161,7 @@ export interface AccountUnlockedParams {
   /** IP address the unlock came from, or `unknown`. */
   readonly ip: string;
   /** Who unlocked it: `you, after the security checks of a password reset`, or an administrator. */
-  readonly by: string;
+  readonly by: NoticeWords;
   readonly helpText: string;
 }
 
@@ -171,7 +171,7 @@ export interface AdminUnlockNoticeParams {
   readonly displayName: string;
   readonly targetLogin: string;
   readonly targetName: string;
-  readonly by: string;
+  readonly by: NoticeWords;
   readonly when: string;
   readonly ip: string;
 }
@@ -180,9 +180,9 @@ export interface AdminUnlockNoticeParams {
 export interface DirectoryNoticeParams {
   /** The person receiving the notice. */
   readonly displayName: string;
-  /** What happened, e.g. `changed the directory settings (urls, bindDn)`, `removed the directory`. */
-  readonly what: string;
-  readonly by: string;
+  /** What happened, e.g. `changed the directory settings (urls, bindDn)`. */
+  readonly what: NoticeWords;
+  readonly by: NoticeWords;
   readonly when: string;
 }
 
@@ -195,7 +195,7 @@ export interface RoleChangedParams {
   readonly from: string;
   readonly to: string;
   /** Who did it, e.g. `Avery Admin (admin@contoso.example)`, `Technical Support`, `the command line`. */
-  readonly by: string;
+  readonly by: NoticeWords;
   readonly when: string;
 }
 
@@ -225,9 +225,9 @@ export interface HelpOutcomeParams {
   readonly reference: string;
   readonly when: string;
   readonly outcome: 'reset_link' | 'temp_password' | 'dismissed' | 'promoted';
-  /** `an administrator of your organisation` or `Technical Support`. */
-  readonly by: string;
-  /** The reason given for a dismissal. */
+  /** `an administrator of your organisation` or `Technical Support` (the sentence starts with it). */
+  readonly by: NoticeWords;
+  /** The reason given for a dismissal (as the administrator typed it). */
   readonly reason: string | null;
 }
 
@@ -236,25 +236,29 @@ export interface TestMessageParams {
   readonly when: string;
 }
 
-/**
- * Known English phrases services pass in (`issuedBy`, `by`, `what`) in the email's language; any
- * other text (a person's name and login, a free-form description) is kept as given.
- */
-const PHRASES: Readonly<Record<string, { readonly id: MessageId; readonly sentenceStart?: true }>> = {
-  'Technical Support': { id: 'email.phrase.support' },
-  'an administrator of your organisation': { id: 'email.phrase.anAdmin' },
-  // help.outcome starts its sentence with it
-  'An administrator of your organisation': { id: 'email.phrase.anAdmin', sentenceStart: true },
-  'a one-time reset link was sent': { id: 'email.phrase.linkSent' },
-  'a one-time reset link was sent to them': { id: 'email.phrase.linkSent' },
-  'a temporary password was set': { id: 'email.phrase.tempSet' },
-};
+/** A phrase of the catalogue that services pass into notices (`email.phrase.*`). */
+export type NoticePhraseId = Extract<MessageId, `email.phrase.${string}`>;
 
-function phrase(t: Translate, s: string): string {
-  const known = PHRASES[s];
-  if (known === undefined) return s;
-  const out = t(known.id);
-  return known.sentenceStart ? capitalise(out) : out;
+/**
+ * Words a service passes into a notice (who acted, what was done): a catalogue phrase with its
+ * arguments, rendered in the recipient's language, or a name as given (an administrator's
+ * `Avery Admin (admin@contoso.example)`), never an English sentence.
+ */
+export type NoticeWords =
+  { readonly phrase: NoticePhraseId; readonly params?: Readonly<Record<string, string>> } | { readonly name: string };
+
+/** `{ phrase: id, params }`: a catalogue phrase for a notice. */
+export function noticePhrase(phrase: NoticePhraseId, params?: Readonly<Record<string, string>>): NoticeWords {
+  return params ? { phrase, params } : { phrase };
+}
+
+/** `{ name }`: a person's name (and login) as given, the same in every language. */
+export function noticeName(name: string): NoticeWords {
+  return { name };
+}
+
+function phrase(t: Translate, w: NoticeWords): string {
+  return 'name' in w ? w.name : t(w.phrase, w.params);
 }
 
 function capitalise(s: string): string {
@@ -482,7 +486,9 @@ const EMAIL_TEMPLATES = {
     preview: t('email.admin.directory_notice.preview'),
     blocks: [
       { p: t('email.hello', { displayName: p.displayName }) },
-      { p: t('email.admin.directory_notice.what', { when: when(p.when), by: phrase(t, p.by), what: p.what }) },
+      {
+        p: t('email.admin.directory_notice.what', { when: when(p.when), by: phrase(t, p.by), what: phrase(t, p.what) }),
+      },
       { p: t('email.admin.directory_notice.why') },
       { p: t('email.admin.directory_notice.ifNot') },
     ],
@@ -534,7 +540,8 @@ const EMAIL_TEMPLATES = {
       {
         p: t('email.help.outcome.what', {
           outcome: p.outcome,
-          by: phrase(t, p.by),
+          // the sentence starts with it
+          by: capitalise(phrase(t, p.by)),
           reason: p.reason ?? t('email.help.outcome.noReason'),
         }),
       },

@@ -95,17 +95,6 @@ export const CONSOLE_FORM_EXPIRED: ProblemText = {
   message: 'This form expired or was sent from another page, so nothing was changed. Reload the page and try again.',
 };
 
-/**
- * Who made a change, as a notice names it ("On …, {by} changed the role of …") when no person did:
- * the operator's command line, or the organisation's directory (a sync: group membership decides
- * who is an administrator).
- */
-export const CHANGED_BY_TEXT = {
-  commandLine: 'the command line',
-  directory:
-    "your organisation's directory, where membership of its administrator groups decides who is an administrator,",
-} as const;
-
 /** What every dead end offers besides starting over. */
 export const CONTACT_ADMIN = {
   title: 'Still stuck?',

@@ -2,7 +2,7 @@ import { messageLocale } from '../core/i18n.ts';
 import { isAdminRole, type Account, type Tenant } from '../core/directory-model.ts';
 import { directoryWriteError, type DirectoryWriteError } from '../core/directory-refusals.ts';
 import type { DirectoryRefusal } from '../core/directory-rules.ts';
-import { helpText, renderEmail } from '../core/message-templates.ts';
+import { helpText, renderEmail, type NoticeWords } from '../core/message-templates.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DirectoryProvider } from '../ports/directory-provider.ts';
@@ -44,7 +44,7 @@ export interface UnlockRequest<T, E extends string> {
   /** `self-service`, `console`, `api`: kept in the audit event. */
   readonly by: string;
   /** Who did it, for the notices: `you, after the security checks of a password reset` or an admin's name. */
-  readonly byText: string;
+  readonly byText: NoticeWords;
   readonly rc: RequestContext | null;
   /** The admin who acted (not told about their own action). */
   readonly actingAccountId?: string | null;

@@ -6,7 +6,7 @@ import type { PasswordHasher } from '../ports/password-hasher.ts';
 import type { Random } from '../ports/random.ts';
 import { CredentialChange } from './credential-change.ts';
 import type { Account } from '../core/directory-model.ts';
-import { helpText, renderEmail } from '../core/message-templates.ts';
+import { helpText, noticePhrase, renderEmail } from '../core/message-templates.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import type { Store } from '../ports/store.ts';
 import { auditChange, deny, emailAccount, notifyAdminsOfReset, type NoticeDeps } from './admin-common.ts';
@@ -88,7 +88,7 @@ export class AssistedLinks {
       temporaryTtlMs: TEMP_PASSWORD_TTL_MS,
       auditDetails: { mode: 'temp_password', mustChangePassword: true },
       actingAccountId: actor.kind === 'admin' ? actor.account.id : null,
-      adminNotice: { what: 'a temporary password was set', by: actorDescription(actor) },
+      adminNotice: { what: noticePhrase('email.phrase.tempSet'), by: actorDescription(actor) },
     });
     if (result.ok) {
       return ok({ mode: 'temp_password', tempPassword, expiresAt: result.value.effects.now + TEMP_PASSWORD_TTL_MS });
@@ -140,7 +140,7 @@ export class AssistedLinks {
             link: `${this.d.publicUrl}/reset/assisted?t=${token}`,
             hours: Math.round(ASSISTED_LINK_TTL_MS / 3_600_000),
             when: new Date(now).toISOString(),
-            issuedBy: actor.kind === 'operator' ? 'Technical Support' : 'an administrator of your organisation',
+            issuedBy: noticePhrase(actor.kind === 'operator' ? 'email.phrase.support' : 'email.phrase.anAdmin'),
             helpText: helpText(tenant?.policy ?? null, lang),
           },
           lang,
@@ -152,7 +152,7 @@ export class AssistedLinks {
           recipients: recipients.length,
           expiresAt,
         });
-        await notifyAdminsOfReset(tx, this.d, actor, current, 'a one-time reset link was sent to them', now);
+        await notifyAdminsOfReset(tx, this.d, actor, current, noticePhrase('email.phrase.linkSent'), now);
         return ok({ mode: 'link', expiresAt });
       },
     );

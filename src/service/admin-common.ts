@@ -4,6 +4,7 @@ import { isAdminRole, type Account } from '../core/directory-model.ts';
 import { messageLocale } from '../core/i18n.ts';
 import {
   renderEmail,
+  type NoticeWords,
   type EmailContent,
   type EmailTemplateId,
   type EmailTemplateParams,
@@ -127,7 +128,7 @@ export function notifyAdminsOfReset(
   deps: MessageQueueDeps,
   actor: ChangeActor,
   target: Account,
-  what: string,
+  what: NoticeWords,
   now: number,
 ): Promise<number> {
   return notifyOtherAdmins(

@@ -1,4 +1,5 @@
 import type { DirectoryWriteError } from '../core/directory-refusals.ts';
+import { noticeName, noticePhrase } from '../core/message-templates.ts';
 import type { DirectoryProvider } from '../ports/directory-provider.ts';
 import type { Account, Tenant } from '../core/directory-model.ts';
 import { normalizePassword, type PasswordProblem } from '../core/password-policy.ts';
@@ -110,8 +111,8 @@ export class AssistedResetService {
         rc,
         auditDetails: { by: 'assisted-link', issuedBy: found.value.link.actor },
         adminNotice: {
-          what: 'the password was changed with a one-time reset link an administrator issued',
-          by: `${account.displayName} (${account.login})`,
+          what: noticePhrase('email.phrase.changedWithAdminLink'),
+          by: noticeName(`${account.displayName} (${account.login})`),
         },
       },
       {

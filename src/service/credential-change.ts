@@ -7,6 +7,7 @@ import {
   PASSWORD_HISTORY_LENGTH,
   type PasswordProblem,
 } from '../core/password-policy.ts';
+import type { NoticeWords } from '../core/message-templates.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Keyring } from '../ports/keyring.ts';
@@ -71,7 +72,7 @@ export interface CredentialChangeRequest {
   /** The admin who acted, when one did (not told about their own action). */
   readonly actingAccountId?: string | null;
   /** For other admins' notice on every path but self-service: what happened and who did it. */
-  readonly adminNotice?: { readonly what: string; readonly by: string };
+  readonly adminNotice?: { readonly what: NoticeWords; readonly by: NoticeWords };
 }
 
 /** A directory's refusal of the write is one code per refusal (core/directory-refusals.ts). */

@@ -1,6 +1,7 @@
 import type { AuditEventType } from '../core/audit-events.ts';
 import { isDirectoryWriteError, type DirectoryWriteError } from '../core/directory-refusals.ts';
 import { ERROR_CODES } from '../core/error-codes.ts';
+import { noticePhrase } from '../core/message-templates.ts';
 import { DIRECTORY_REFUSED_FOR_ADMIN, formatText } from '../core/ui-text.ts';
 import type { DirectoryProvider } from '../ports/directory-provider.ts';
 import type { Denial } from '../core/admin-rules.ts';
@@ -309,7 +310,10 @@ export class DirectoryService {
       rc: null,
       mustChangePassword,
       auditDetails: { mustChangePassword },
-      adminNotice: { what: 'a password was set', by: 'an operator, from the command line' },
+      adminNotice: {
+        what: noticePhrase('email.phrase.passwordSet'),
+        by: noticePhrase('email.phrase.operatorCli'),
+      },
     });
     if (!r.ok) {
       if (r.error === 'account_not_found') return err('account_not_found', `There is no account ${a.login}.`);

@@ -10,7 +10,7 @@ import {
 import { isAdminRole, type Tenant } from '../core/directory-model.ts';
 import { checkVerdict, type DirectoryCheckReport } from '../core/directory-rules.ts';
 import { parseDirectorySettings, type DirectoryKind, type DirectorySettings } from '../core/directory-settings.ts';
-import { renderEmail } from '../core/message-templates.ts';
+import { noticePhrase, renderEmail, type NoticeWords } from '../core/message-templates.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DirectoryProvider } from '../ports/directory-provider.ts';
@@ -152,8 +152,8 @@ export class DirectorySettingsService {
         },
       });
       const what = created
-        ? `connected the organisation to ${kindName(settings.kind)} (${settings.urls.join(', ')}): passwords are now reset there`
-        : `changed the directory settings (${changed.join(', ')})`;
+        ? noticePhrase('email.phrase.directoryConnected', { kind: settings.kind, urls: settings.urls.join(', ') })
+        : noticePhrase('email.phrase.directoryChanged', { fields: changed.join(', ') });
       await this.notifyAdmins(tx, actor, tenantId, what, now);
     });
     await this.d.directories.invalidate(tenantId);
@@ -191,7 +191,7 @@ export class DirectorySettingsService {
         tx,
         actor,
         tenantId,
-        `disconnected the organisation from ${kindName(stored.settings.kind)}: passwords are kept in sspr again`,
+        noticePhrase('email.phrase.directoryRemoved', { kind: stored.settings.kind }),
         now,
       );
     });
@@ -321,7 +321,7 @@ export class DirectorySettingsService {
     tx: Repos,
     actor: ChangeActor,
     tenantId: string,
-    what: string,
+    what: NoticeWords,
     now: number,
   ): Promise<void> {
     const accounts = await tx.directory.listAccounts({ tenantId, limit: 1000 });
@@ -344,8 +344,4 @@ export class DirectorySettingsService {
       });
     }
   }
-}
-
-function kindName(kind: DirectoryKind): string {
-  return kind === 'ad' ? 'Active Directory' : kind === 'ldap' ? 'its LDAP directory' : 'sspr';
 }

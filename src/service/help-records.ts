@@ -3,7 +3,7 @@ import { messageLocale } from '../core/i18n.ts';
 import { actorName, type Actor } from '../core/admin-rules.ts';
 import { maskEmail, maskPhone } from '../core/contact.ts';
 import type { Account, Role } from '../core/directory-model.ts';
-import { renderEmail, type HelpOutcomeParams } from '../core/message-templates.ts';
+import { noticePhrase, renderEmail, type HelpOutcomeParams } from '../core/message-templates.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { HelpQueue, HelpRequestRecord, HelpResolution } from '../ports/help-store.ts';
 import type { Keyring } from '../ports/keyring.ts';
@@ -156,7 +156,7 @@ export class HelpRecords {
           reference: r.reference,
           when: new Date(now).toISOString(),
           outcome: c.resolution,
-          by: c.actor.kind === 'operator' ? 'Technical Support' : 'An administrator of your organisation',
+          by: noticePhrase(c.actor.kind === 'operator' ? 'email.phrase.support' : 'email.phrase.anAdmin'),
           reason: c.reason,
         };
         const content = renderEmail(

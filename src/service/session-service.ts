@@ -1,5 +1,6 @@
 import type { Locale } from '../core/i18n.ts';
 import type { DirectoryWriteError } from '../core/directory-refusals.ts';
+import { noticeName, noticePhrase } from '../core/message-templates.ts';
 import type { DirectoryProvider } from '../ports/directory-provider.ts';
 import { isAdminRole, type Account, type Tenant } from '../core/directory-model.ts';
 import { domainOf, normalizeLogin } from '../core/login.ts';
@@ -162,8 +163,8 @@ export class SessionService {
         rc,
         auditDetails: { by: 'signed-in' },
         adminNotice: {
-          what: 'the password was changed after signing in',
-          by: `${account.displayName} (${account.login})`,
+          what: noticePhrase('email.phrase.changedAfterSignin'),
+          by: noticeName(`${account.displayName} (${account.login})`),
         },
       },
       // the fresh session of the person who changed it, opened after every other one was revoked

@@ -1,3 +1,4 @@
+import { noticePhrase } from '../../core/message-templates.ts';
 import { err, ok, type Result } from '../../core/result.ts';
 import type { FlowRecord } from '../../ports/flow-store.ts';
 import type { RequestContext } from '../request-context.ts';
@@ -7,7 +8,7 @@ import type { FlowHandle, FlowView, ResetDeps, StepError } from './types.ts';
 import type { FlowViews } from './view.ts';
 
 /** How the person's own unlock is named in the notices. */
-const SELF_SERVICE_BY = 'you, after the security checks of a password reset';
+const SELF_SERVICE_BY = noticePhrase('email.phrase.selfUnlock');
 
 /**
  * "Unlock my account, keep my password" (issue 11 item 5): the other way to end a reset once every
