@@ -1,5 +1,6 @@
 // Pure rules for external directories (OpenLDAP, Active Directory): how a typed login becomes a
 // search filter, and what a directory's refusal means for the person who is stuck.
+import { translator, type MessageId, type Translate } from './i18n.ts';
 
 /** Why a directory refused an operation, as the person (or the admin) is told. */
 export type DirectoryRefusal =
@@ -125,17 +126,74 @@ export function checkUserFilterTemplate(template: string): 'ok' | 'no_placeholde
   return depth === 0 ? 'ok' : 'not_a_filter';
 }
 
+/**
+ * Words of a check step: a catalogue message (`directory.check.*`) with its arguments, or text as
+ * the directory gave it (a diagnostic, a DN), the same in every language.
+ */
+export type CheckText =
+  | { readonly id: CheckMessageId; readonly params?: Readonly<Record<string, string | number>> }
+  | { readonly raw: string };
+export type CheckMessageId = Extract<MessageId, `directory.check.${string}`>;
+
 /** One line of `sspr directory check`: what was tried, how it went, and what to fix. */
 export interface DirectoryCheckStep {
   /** Stable id: `connect`, `tls`, `service_bind`, `test_account`, `password_rules`, `policy_hints`, `reset_right`, `unlock_right`, `protected_accounts`. */
   readonly id: string;
-  /** What was checked, for the operator. */
+  /** What was checked, for the operator (English: the CLI's words). */
   readonly title: string;
   /** pass; warn (works, with a weakness to know); fail (resets will not work); skip (could not be checked without changing anyone). */
   readonly status: 'pass' | 'warn' | 'fail' | 'skip';
   readonly detail: string;
   /** What to do when it is not a pass. */
   readonly fix?: string;
+  /** The same words as catalogue messages, for the console and the API in the reader's language. */
+  readonly words?: { readonly title: CheckText; readonly detail: CheckText; readonly fix?: CheckText };
+}
+
+/** A check text in a language: the catalogue's message, or the directory's own text as given. */
+export function checkText(t: Translate, text: CheckText): string {
+  return 'raw' in text ? text.raw : t(text.id, text.params);
+}
+
+/** `{ id, params }`: a catalogue message of a check step. */
+export function said(id: CheckMessageId, params?: Readonly<Record<string, string | number>>): CheckText {
+  return params ? { id, params } : { id };
+}
+
+/** `{ raw }`: the directory's own words (a diagnostic, a DN), kept as given. */
+export function asGiven(raw: string): CheckText {
+  return { raw };
+}
+
+/** A check step from its words: the English title, detail and fix (what the CLI prints) and the words for other languages. */
+export function checkStep(
+  id: string,
+  status: DirectoryCheckStep['status'],
+  words: { readonly title: CheckText; readonly detail: CheckText; readonly fix?: CheckText },
+): DirectoryCheckStep {
+  const en = translator('en');
+  return {
+    id,
+    title: checkText(en, words.title),
+    status,
+    detail: checkText(en, words.detail),
+    ...(words.fix ? { fix: checkText(en, words.fix) } : {}),
+    words,
+  };
+}
+
+/** A step's title, detail and fix in a language (a step without words keeps its own text). */
+export function stepIn(
+  t: Translate,
+  step: DirectoryCheckStep,
+): { readonly title: string; readonly detail: string; readonly fix?: string } {
+  const w = step.words;
+  if (!w) return { title: step.title, detail: step.detail, ...(step.fix !== undefined ? { fix: step.fix } : {}) };
+  return {
+    title: checkText(t, w.title),
+    detail: checkText(t, w.detail),
+    ...(w.fix ? { fix: checkText(t, w.fix) } : {}),
+  };
 }
 
 export interface DirectoryCheckReport {

@@ -8,7 +8,7 @@ import {
   tenantSecretPlaces,
 } from '../core/directory-admin-rules.ts';
 import { isAdminRole, type Tenant } from '../core/directory-model.ts';
-import { checkVerdict, type DirectoryCheckReport } from '../core/directory-rules.ts';
+import { asGiven, checkStep, checkVerdict, said, type DirectoryCheckReport } from '../core/directory-rules.ts';
 import { parseDirectorySettings, type DirectoryKind, type DirectorySettings } from '../core/directory-settings.ts';
 import { noticePhrase, renderEmail, type NoticeWords } from '../core/message-templates.ts';
 import { err, ok, type Result } from '../core/result.ts';
@@ -254,13 +254,11 @@ export class DirectorySettingsService {
     const opened = await this.d.directories.open(settings);
     if (!opened.ok) {
       return checkVerdict([
-        {
-          id: 'settings',
-          title: 'Read the service account’s password and the CA file',
-          status: 'fail',
-          detail: opened.detail ?? opened.error,
-          fix: 'Set the environment variable or create the file the settings name, readable by the sspr process, then restart sspr if it is an environment variable.',
-        },
+        checkStep('settings', 'fail', {
+          title: said('directory.check.settings.title'),
+          detail: asGiven(opened.detail ?? opened.error),
+          fix: said('directory.check.settings.fix'),
+        }),
       ]);
     }
     try {
@@ -268,13 +266,11 @@ export class DirectorySettingsService {
       if (!settings.allowInsecure) return report;
       return checkVerdict([
         ...report.steps,
-        {
-          id: 'allow_insecure',
-          title: 'Plain LDAP allowed (allowInsecure)',
-          status: 'warn',
-          detail: 'password operations may cross the network in clear text: a lab setting',
-          fix: 'Use ldaps:// or StartTLS and turn allowInsecure off before real people reset their passwords.',
-        },
+        checkStep('allow_insecure', 'warn', {
+          title: said('directory.check.allowInsecure.title'),
+          detail: said('directory.check.allowInsecure.detail'),
+          fix: said('directory.check.allowInsecure.fix'),
+        }),
       ]);
     } finally {
       await opened.value.close();

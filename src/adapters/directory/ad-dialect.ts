@@ -7,7 +7,7 @@ import { escapeFilterValue } from '../../core/directory-rules.ts';
 import type { DirectoryEntry, DirectoryPasswordRules, SetPasswordOptions } from '../../ports/external-directory.ts';
 import { resultCode, type Connection } from './ldap-connection.ts';
 import { firstValue, numberValue, refusalOfProbe, type EntryState, type LdapDialect } from './ldap-directory.ts';
-import type { DirectoryCheckStep } from '../../core/directory-rules.ts';
+import { checkStep, said, type DirectoryCheckStep } from '../../core/directory-rules.ts';
 
 /** LDAP_SERVER_POLICY_HINTS_OID (Windows Server 2012+): apply history and the other rules to a reset. */
 export const POLICY_HINTS_OID = '1.2.840.113556.1.4.2239';
@@ -106,13 +106,13 @@ export function adDialect(): LdapDialect {
     async probeRights(c, entry, rules) {
       const steps: DirectoryCheckStep[] = [];
       if (entry.protected)
-        steps.push({
-          id: 'test_account_protected',
-          title: 'The test account is a protected account',
-          status: 'warn',
-          detail: 'adminCount=1: delegated rights do not reach it, so the probes below may fail for it alone',
-          fix: 'Run the check with an ordinary account.',
-        });
+        steps.push(
+          checkStep('test_account_protected', 'warn', {
+            title: said('directory.check.protectedTest.title'),
+            detail: said('directory.check.protectedTest.detail'),
+            fix: said('directory.check.protectedTest.fix'),
+          }),
+        );
       if ((rules.minLength ?? 0) >= 2) {
         const tooShort = Buffer.from('"x"', 'utf16le');
         const code = await refusalOfProbe(() =>
@@ -126,61 +126,64 @@ export function adDialect(): LdapDialect {
         );
         steps.push(
           code === 19
-            ? {
-                id: 'reset_right',
-                title: 'The service account may reset passwords',
-                status: 'pass',
-                detail: 'a one-character password was refused for its length only; nothing changed',
-              }
-            : {
-                id: 'reset_right',
-                title: 'The service account may reset passwords',
-                status: 'fail',
-                detail: code === 50 ? 'insufficient access (50)' : `unexpected answer: ${code}`,
-                fix: 'Grant the service account the "Reset password" right on the users\' OU (inherited by user objects).',
-              },
+            ? checkStep('reset_right', 'pass', {
+                title: said('directory.check.resetRight.title'),
+                detail: said('directory.check.resetRight.adProbed'),
+              })
+            : checkStep('reset_right', 'fail', {
+                title: said('directory.check.resetRight.title'),
+                detail:
+                  code === 50
+                    ? said('directory.check.resetRight.insufficient')
+                    : said('directory.check.resetRight.unexpected', { code: String(code) }),
+                fix: said('directory.check.resetRight.adFix'),
+              }),
         );
       } else
-        steps.push({
-          id: 'reset_right',
-          title: 'The service account may reset passwords',
-          status: 'skip',
-          detail: "the domain's minimum length is under 2: probing would change the password",
-        });
+        steps.push(
+          checkStep('reset_right', 'skip', {
+            title: said('directory.check.resetRight.title'),
+            detail: said('directory.check.resetRight.adSkipped'),
+          }),
+        );
       const r = await c.client.search(entry.dn, { scope: 'base', attributes: ['allowedAttributesEffective'] });
       const raw = r.searchEntries[0]?.allowedAttributesEffective;
       const writable = new Set(
         (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).map((v) => String(v).toLowerCase()),
       );
       const missing = ['lockoutTime', 'pwdLastSet'].filter((a) => !writable.has(a.toLowerCase()));
-      steps.push({
-        id: 'unlock_right',
-        title: 'The service account may write lockoutTime and pwdLastSet',
-        status: missing.length === 0 ? 'pass' : 'fail',
-        detail: missing.length === 0 ? 'both are writable' : `not writable: ${missing.join(', ')}`,
-        ...(missing.length === 0
-          ? {}
-          : { fix: `Grant the service account write access to ${missing.join(' and ')} on the users' OU.` }),
-      });
+      steps.push(
+        checkStep('unlock_right', missing.length === 0 ? 'pass' : 'fail', {
+          title: said('directory.check.unlockRight.title', { first: 'lockoutTime', second: 'pwdLastSet' }),
+          detail:
+            missing.length === 0
+              ? said('directory.check.unlockRight.writable')
+              : said('directory.check.unlockRight.notWritable', { attributes: missing.join(', ') }),
+          ...(missing.length === 0
+            ? {}
+            : {
+                fix: said('directory.check.unlockRight.adFix', {
+                  both: String(missing.length > 1),
+                  first: missing[0]!,
+                  second: missing[1] ?? '',
+                }),
+              }),
+        }),
+      );
       return steps;
     },
     async findings(c, s, rules) {
       const steps: DirectoryCheckStep[] = [
         rules.historyOnReset
-          ? {
-              id: 'policy_hints',
-              title: 'Password history on resets',
-              status: 'pass',
-              detail: 'the server supports the policy-hints control: history applies to resets',
-            }
-          : {
-              id: 'policy_hints',
-              title: 'Password history on resets',
-              status: 'warn',
-              detail:
-                "the server does not advertise the policy-hints control (1.2.840.113556.1.4.2239): a reset by the service account skips the directory's password history",
-              fix: 'Windows Server 2012 or later supports it; sspr still refuses the passwords it has set itself.',
-            },
+          ? checkStep('policy_hints', 'pass', {
+              title: said('directory.check.policyHints.title'),
+              detail: said('directory.check.policyHints.supported'),
+            })
+          : checkStep('policy_hints', 'warn', {
+              title: said('directory.check.policyHints.title'),
+              detail: said('directory.check.policyHints.missing'),
+              fix: said('directory.check.policyHints.fix'),
+            }),
       ];
       const filter = `(&${s.userFilter.split('{login}').join('*')}(adminCount=1))`;
       let logins: string[] = [];
@@ -196,20 +199,20 @@ export function adDialect(): LdapDialect {
       } catch (e) {
         more = resultCode(e) === 4; // sizeLimitExceeded: 20 or more
       }
-      steps.push({
-        id: 'protected_accounts',
-        title: 'Protected accounts (adminCount=1)',
-        status: logins.length === 0 && !more ? 'pass' : 'warn',
-        detail:
-          logins.length === 0 && !more
-            ? 'none under the base DN'
-            : `${more ? '20 or more' : logins.length}: ${logins.join(', ')}. A delegated reset right does not reach them: their resets fail with "not allowed"`,
-        ...(logins.length === 0 && !more
-          ? {}
-          : {
-              fix: 'Reset these accounts with a domain admin, or grant the right on AdminSDHolder if your policy allows it.',
-            }),
-      });
+      const none = logins.length === 0 && !more;
+      steps.push(
+        checkStep('protected_accounts', none ? 'pass' : 'warn', {
+          title: said('directory.check.protectedAccounts.title'),
+          detail: none
+            ? said('directory.check.protectedAccounts.none')
+            : said('directory.check.protectedAccounts.found', {
+                more: String(more),
+                count: logins.length,
+                logins: logins.join(', '),
+              }),
+          ...(none ? {} : { fix: said('directory.check.protectedAccounts.fix') }),
+        }),
+      );
       return steps;
     },
     async rules(c: Connection): Promise<DirectoryPasswordRules> {

@@ -4,8 +4,12 @@
 // dialect (openldap-dialect.ts, ad-dialect.ts).
 import { AndFilter, EqualityFilter, FilterParser, type Entry } from 'ldapts';
 import {
+  asGiven,
+  checkStep,
   checkVerdict,
+  said,
   userFilter,
+  type CheckText,
   type DirectoryCheckReport,
   type DirectoryCheckStep,
   type DirectoryRefusal,
@@ -78,11 +82,11 @@ export interface LdapDialect {
 }
 
 /** What an operator does about a connection that failed. */
-function connectFix(r: { error: DirectoryRefusal; detail?: string }): string {
+function connectFix(r: { error: DirectoryRefusal; detail?: string }): CheckText {
   if (/certificate|self.signed|issuer|altname|hostname/i.test(r.detail ?? ''))
-    return "Set the CA file to the CA that signed the directory's certificate, and the TLS name to the name the certificate carries.";
-  if (r.error === 'tls_required') return 'Use an ldaps:// URL or turn StartTLS on.';
-  return 'Check the URL, the port, and that the network lets sspr reach the directory.';
+    return said('directory.check.connect.fixCertificate');
+  if (r.error === 'tls_required') return said('directory.check.connect.fixTls');
+  return said('directory.check.connect.fixNetwork');
 }
 
 /** A probe that expects a refusal: the refusal it gets tells whether the right is there. */
@@ -285,27 +289,20 @@ export class LdapDirectory implements ExternalDirectory {
     for (const url of this.#s.urls) {
       const one = new LdapConnector({ ...this.#s, urls: [url], poolSize: 0 });
       const r = await one.open();
+      const title = said('directory.check.connect.title', { url });
       if (!r.ok) {
-        steps.push({
-          id: 'connect',
-          title: `Connect to ${url}`,
-          status: 'fail',
-          detail: r.detail ?? r.error,
-          fix: connectFix(r),
-        });
+        steps.push(checkStep('connect', 'fail', { title, detail: asGiven(r.detail ?? r.error), fix: connectFix(r) }));
         continue;
       }
       reachable++;
       const secure = r.value.secure;
-      steps.push({
-        id: 'connect',
-        title: `Connect to ${url}`,
-        status: secure ? 'pass' : this.#s.allowInsecure ? 'warn' : 'fail',
-        detail: secure
-          ? 'encrypted (TLS), certificate verified'
-          : 'plain LDAP: passwords would cross the network in clear',
-        ...(secure ? {} : { fix: 'Use an ldaps:// URL or turn StartTLS on.' }),
-      });
+      steps.push(
+        checkStep('connect', secure ? 'pass' : this.#s.allowInsecure ? 'warn' : 'fail', {
+          title,
+          detail: said(secure ? 'directory.check.connect.secure' : 'directory.check.connect.plain'),
+          ...(secure ? {} : { fix: said('directory.check.connect.fixTls') }),
+        }),
+      );
       await r.value.client.unbind().catch(() => undefined);
     }
     if (reachable === 0) return checkVerdict(steps);
@@ -318,64 +315,60 @@ export class LdapDirectory implements ExternalDirectory {
       )
         steps[i] = { ...step, status: 'warn' };
     const bound = await this.#ldap.withService(async (c) => {
-      steps.push({
-        id: 'service_bind',
-        title: `Bind as ${this.#s.bindDn}`,
-        status: 'pass',
-        detail: `bound on ${c.url}`,
-      });
+      steps.push(
+        checkStep('service_bind', 'pass', {
+          title: said('directory.check.serviceBind.title', { bindDn: this.#s.bindDn }),
+          detail: said('directory.check.serviceBind.bound', { url: c.url }),
+        }),
+      );
       const rules = await this.#d.rules(c, this.#s, undefined);
-      steps.push({
-        id: 'password_rules',
-        title: 'Read the password rules',
-        status: rules.minLength === null ? 'warn' : 'pass',
-        detail: `minimum length ${rules.minLength ?? 'unknown'}, complexity ${rules.complexity ?? 'unknown'}, history ${rules.history ?? 'unknown'}`,
-        ...(rules.minLength === null
-          ? { fix: 'Name the password policy entry in the settings so sspr can show its rules.' }
-          : {}),
-      });
+      steps.push(
+        checkStep('password_rules', rules.minLength === null ? 'warn' : 'pass', {
+          title: said('directory.check.passwordRules.title'),
+          detail: said('directory.check.passwordRules.found', {
+            minLength: rules.minLength ?? 'unknown',
+            complexity: rules.complexity === null ? 'unknown' : String(rules.complexity),
+            history: rules.history ?? 'unknown',
+          }),
+          ...(rules.minLength === null ? { fix: said('directory.check.passwordRules.fix') } : {}),
+        }),
+      );
       steps.push(...(await this.#d.findings(c, this.#s, rules)));
       if (testLogin === null) {
-        steps.push({
-          id: 'test_account',
-          title: 'Find a test account',
-          status: 'skip',
-          detail: 'no test account given: the rights were not probed',
-          fix: 'Run the check with a test account (an ordinary person) to probe the reset and unlock rights.',
-        });
+        steps.push(
+          checkStep('test_account', 'skip', {
+            title: said('directory.check.testAccount.title'),
+            detail: said('directory.check.testAccount.notGiven'),
+            fix: said('directory.check.testAccount.fixNotGiven'),
+          }),
+        );
         return ok(undefined);
       }
+      const title = said('directory.check.testAccount.titleNamed', { login: testLogin });
       const found = await this.#searchOne(c, userFilter(this.#s.userFilter, testLogin));
       if (!found.ok || !found.value) {
-        steps.push({
-          id: 'test_account',
-          title: `Find the test account "${testLogin}"`,
-          status: 'fail',
-          detail: found.ok
-            ? 'no account (or several) matched the user filter under the base DN'
-            : (found.detail ?? found.error),
-          fix: 'Check the base DN, the user filter and the login attribute.',
-        });
+        steps.push(
+          checkStep('test_account', 'fail', {
+            title,
+            detail: found.ok ? said('directory.check.testAccount.noMatch') : asGiven(found.detail ?? found.error),
+            fix: said('directory.check.testAccount.fixNoMatch'),
+          }),
+        );
         return ok(undefined);
       }
       const entry = found.value;
-      steps.push({
-        id: 'test_account',
-        title: `Find the test account "${testLogin}"`,
-        status: 'pass',
-        detail: entry.dn,
-      });
+      steps.push(checkStep('test_account', 'pass', { title, detail: asGiven(entry.dn) }));
       steps.push(...(await this.#d.probeRights(c, entry, await this.#d.rules(c, this.#s, entry))));
       return ok(undefined);
     });
     if (!bound.ok)
-      steps.push({
-        id: 'service_bind',
-        title: `Bind as ${this.#s.bindDn}`,
-        status: 'fail',
-        detail: bound.detail ?? bound.error,
-        fix: 'Check the service account DN and its password (and that the account is enabled and not locked).',
-      });
+      steps.push(
+        checkStep('service_bind', 'fail', {
+          title: said('directory.check.serviceBind.title', { bindDn: this.#s.bindDn }),
+          detail: asGiven(bound.detail ?? bound.error),
+          fix: said('directory.check.serviceBind.fix'),
+        }),
+      );
     return checkVerdict(steps);
   }
 

@@ -8,7 +8,7 @@ import type { DirectoryEntry, SetPasswordOptions } from '../../ports/external-di
 
 import type { Connection } from './ldap-connection.ts';
 import { randomUUID } from 'node:crypto';
-import type { DirectoryCheckStep } from '../../core/directory-rules.ts';
+import { checkStep, said, type DirectoryCheckStep } from '../../core/directory-rules.ts';
 import {
   refusalOfProbe,
   UNKNOWN_RULES,
@@ -100,20 +100,18 @@ export const openLdapDialect: LdapDialect = {
         }),
       ),
     );
-    steps.push({
-      id: 'reset_right',
-      title: 'The service account may reset passwords',
-      status: code === NO_SUCH_ATTRIBUTE ? 'pass' : 'fail',
-      detail:
-        code === NO_SUCH_ATTRIBUTE
-          ? 'write access to userPassword (probed with a value the entry does not have; nothing changed)'
-          : code === 50
-            ? 'insufficient access (50)'
-            : `unexpected answer: ${code}`,
-      ...(code === NO_SUCH_ATTRIBUTE
-        ? {}
-        : { fix: 'Give the service account write access to userPassword on the people entries (olcAccess).' }),
-    });
+    steps.push(
+      checkStep('reset_right', code === NO_SUCH_ATTRIBUTE ? 'pass' : 'fail', {
+        title: said('directory.check.resetRight.title'),
+        detail:
+          code === NO_SUCH_ATTRIBUTE
+            ? said('directory.check.resetRight.ldapProbed')
+            : code === 50
+              ? said('directory.check.resetRight.insufficient')
+              : said('directory.check.resetRight.unexpected', { code: String(code) }),
+        ...(code === NO_SUCH_ATTRIBUTE ? {} : { fix: said('directory.check.resetRight.ldapFix') }),
+      }),
+    );
     // deleting an attribute the entry does not have: "no such attribute" when allowed, "insufficient access"
     // when not; an attribute the entry has is not touched (deleting it would unlock or un-flag the account)
     const own = await c.client.search(entry.dn, { scope: 'base', attributes: ['pwdAccountLockedTime', 'pwdReset'] });
@@ -129,15 +127,24 @@ export const openLdapDialect: LdapDialect = {
       );
       if (code !== NO_SUCH_ATTRIBUTE) missing.push(type);
     }
-    steps.push({
-      id: 'unlock_right',
-      title: 'The service account may write pwdAccountLockedTime and pwdReset',
-      status: missing.length === 0 ? 'pass' : 'fail',
-      detail: missing.length === 0 ? 'both are writable' : `not writable: ${missing.join(', ')}`,
-      ...(missing.length === 0
-        ? {}
-        : { fix: `Give the service account write access to ${missing.join(' and ')} (olcAccess).` }),
-    });
+    steps.push(
+      checkStep('unlock_right', missing.length === 0 ? 'pass' : 'fail', {
+        title: said('directory.check.unlockRight.title', { first: 'pwdAccountLockedTime', second: 'pwdReset' }),
+        detail:
+          missing.length === 0
+            ? said('directory.check.unlockRight.writable')
+            : said('directory.check.unlockRight.notWritable', { attributes: missing.join(', ') }),
+        ...(missing.length === 0
+          ? {}
+          : {
+              fix: said('directory.check.unlockRight.ldapFix', {
+                both: String(missing.length > 1),
+                first: missing[0]!,
+                second: missing[1] ?? '',
+              }),
+            }),
+      }),
+    );
     return steps;
   },
   findings: () => Promise.resolve([]),

@@ -1,5 +1,5 @@
 import type { ComponentChildren, VNode } from 'preact';
-import type { DirectoryCheckReport } from '../../core/directory-rules.ts';
+import { stepIn, type DirectoryCheckReport } from '../../core/directory-rules.ts';
 import { DIRECTORY_LIMITS } from '../../core/directory-settings.ts';
 import type { MessageId, Translate } from '../../core/i18n.ts';
 import { useI18n, useT } from '../views/i18n-context.tsx';
@@ -133,7 +133,7 @@ function ProblemBox({ problem }: { problem: DirectoryProblem | null }): VNode | 
   );
 }
 
-/** The check's steps in a table. The steps' own words (title, what was found, what to do) come from the check. */
+/** The check's steps in a table: each step's words (title, what was found, what to do) in the page's language (`stepIn`). */
 export function CheckReport({ report, unsaved }: { report: DirectoryCheckReport; unsaved: boolean }): VNode {
   const t = useT();
   const ready = report.verdict === 'ready';
@@ -155,14 +155,18 @@ export function CheckReport({ report, unsaved }: { report: DirectoryCheckReport;
             </tr>
           </thead>
           <tbody>
-            {report.steps.map((s, i) => (
-              <tr key={i} data-step={s.id} data-status={s.status}>
-                <th scope="row">{s.title}</th>
-                <td>{t(`admin.directory.status.${s.status}` as MessageId)}</td>
-                <td>{s.detail}</td>
-                <td>{s.status === 'pass' ? '' : (s.fix ?? '')}</td>
-              </tr>
-            ))}
+            {report.steps.map((s, i) => {
+              // the step's words in the page's language (a directory's own diagnostic stays as given)
+              const words = stepIn(t, s);
+              return (
+                <tr key={i} data-step={s.id} data-status={s.status}>
+                  <th scope="row">{words.title}</th>
+                  <td>{t(`admin.directory.status.${s.status}` as MessageId)}</td>
+                  <td>{words.detail}</td>
+                  <td>{s.status === 'pass' ? '' : (words.fix ?? '')}</td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
       </div>

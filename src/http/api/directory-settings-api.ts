@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { directorySettingsInput, type DirectorySettings } from '../../core/directory-settings.ts';
+import { stepIn } from '../../core/directory-rules.ts';
 import type { ApiKeyActor } from '../../service/api-key-service.ts';
 import type { App } from '../../service/app.ts';
 import type { RequestContext } from '../../service/request-context.ts';
@@ -253,7 +254,13 @@ export async function directorySettingsApiRoutes(instance: FastifyInstance, app:
       const actor = actorOf(request);
       const r = await app.directorySettings.check(actor, actor.tenantId, requestContext(request));
       if (!r.ok) return refused(request, reply, r.error);
-      return reply.code(200).send({ verdict: r.value.report.verdict, steps: [...r.value.report.steps] });
+      // each step's words in the request's language (English without Accept-Language)
+      const steps = r.value.report.steps.map((step) => ({
+        id: step.id,
+        status: step.status,
+        ...stepIn(request.i18n.t, step),
+      }));
+      return reply.code(200).send({ verdict: r.value.report.verdict, steps });
     },
   );
 }
