@@ -206,9 +206,15 @@ async function startOwnDc(): Promise<SambaDc> {
     configure(dir, from);
     if (await answers(636))
       throw new Error('port 636 is taken: another LDAP server (or a stray samba) runs on this machine');
-    child = spawn('samba', ['-i', '-M', 'single', '-d', '1', '-s', path.join(dir, 'etc', 'smb.conf')], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    // --no-process-group: the DC stays in the test's process group, so killing a test run's
+    // group takes it down too (in a group of its own it outlived a killed run, holding 636)
+    child = spawn(
+      'samba',
+      ['-i', '--no-process-group', '-M', 'single', '-d', '1', '-s', path.join(dir, 'etc', 'smb.conf')],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
