@@ -1,10 +1,12 @@
 // A person whose password lives in the organisation's directory resets it in Chromium, once per
 // kind: a real slapd (ppolicy) and a real Samba AD DC. The email code opens the new-password page,
-// which shows the directory's rules; the directory refuses the first password and the page says why
-// (still on the same step); the second is written: it binds, the old one fails.
+// which shows the directory's rules; on OpenLDAP, whose minimum length (ppolicy pwdMinLength 20) is
+// above the tenant's own, the browser holds a shorter password back (the field's minlength is that
+// minimum) and says why; the directory refuses a password (used before / too simple) and the page says
+// why (still on the same step); the next is written: it binds, the old one fails.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, BrowserContext } from 'playwright-core';
+import type { Browser, BrowserContext, Request } from 'playwright-core';
 import { RESET_PAGE_TEXT, STEP_PROBLEMS } from '../../src/core/ui-text.ts';
 import type { DirectoryEntry } from '../../src/ports/external-directory.ts';
 import {
@@ -49,7 +51,15 @@ async function journey(
   kind: string,
   d: DirectoryTenant,
   entry: DirectoryEntry,
-  p: { old: string; refused: string; problem: { title: string }; good: string; rules: RegExp },
+  p: {
+    old: string;
+    /** A password shorter than the directory's minimum, and the rule the page shows for it. */
+    short?: { password: string; rule: RegExp };
+    refused: string;
+    problem: { title: string };
+    good: string;
+    rules: RegExp;
+  },
 ): Promise<void> {
   const email = `${entry.login}@home.example`;
   const account = await addDirectoryAccount(s.app, d, entry, { email });
@@ -59,6 +69,29 @@ async function journey(
   const text = await mainText(page);
   assert.ok(text.includes(RESET_PAGE_TEXT.newPassword.directoryRules), `the directory's rules are shown: ${text}`);
   assert.match(text, p.rules);
+  if (p.short) {
+    // the field asks for the directory's minimum (minlength), so the browser keeps a shorter one
+    // back and says why; nothing is sent (the server's own check is test/directories/openldap-reset)
+    assert.match(text, p.short.rule, "the directory's minimum is the page's");
+    const posts: string[] = [];
+    const onRequest = (r: Request): void => void (r.method() === 'POST' && posts.push(r.url()));
+    page.on('request', onRequest);
+    const field = page.getByLabel('New password', { exact: true });
+    await field.fill(p.short.password);
+    await page.getByLabel('Type it again', { exact: true }).fill(p.short.password);
+    await page.getByRole('button', { name: 'Change password', exact: true }).click();
+    await page.waitForTimeout(500);
+    page.off('request', onRequest);
+    const validity = await field.evaluate((el: HTMLInputElement) => ({
+      tooShort: el.validity.tooShort,
+      says: el.validationMessage,
+    }));
+    assert.equal(validity.tooShort, true, 'the browser holds the password back as too short');
+    assert.match(validity.says, /20 characters/, 'and says why, with the minimum');
+    assert.deepEqual(posts, [], 'nothing was sent');
+    assert.equal(await h1(page), RESET_PAGE_TEXT.newPassword.title, 'still on the new-password step');
+    assert.ok((await d.directory.verifyPassword(entry, p.old)).ok, 'nothing changed in the directory');
+  }
   const refused = await typePassword(page, p.refused);
   assert.equal(refused.status(), 400);
   assert.equal(await h1(page), RESET_PAGE_TEXT.newPassword.title, 'still on the new-password step');
@@ -76,12 +109,14 @@ async function journey(
 }
 
 test('OpenLDAP: a reset by email code writes the password to slapd; the directory refuses one and the page says why; the next works', async () => {
-  slapd = await startSlapd();
+  slapd = await startSlapd({ policy: { pwdMinLength: '20' } });
   addLdapPerson(slapd, { uid: 'robin', name: 'Robin Example', password: 'Quiet-Harbour-Lantern-61' });
   const d = await addDirectoryTenant(s.app, 'ldapjourney', ldapSettings(slapd, LDAP_ENV));
   cleanups.push(() => d.directory.close());
   await journey('openldap', d, await entryOf(d, 'robin'), {
     old: 'Quiet-Harbour-Lantern-61',
+    // 18 characters: the tenant's own minimum (15) allows it, the directory's (20) does not
+    short: { password: 'amber violet stone', rule: /at least 20 characters/ },
     // the current password: the directory refuses it as used before
     refused: 'Quiet-Harbour-Lantern-61',
     problem: STEP_PROBLEMS.directory_in_history,
