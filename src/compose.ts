@@ -45,6 +45,7 @@ import { SqlLimiter } from './adapters/sql-limiter.ts';
 import { RedisLimiter } from './adapters/redis-limiter.ts';
 import { PgOutboxListener } from './adapters/sql/pg-outbox-listener.ts';
 import { PurgeService } from './service/purge-service.ts';
+import { AuditChainService } from './service/audit-chain-service.ts';
 import { DirectorySync } from './service/directory-sync.ts';
 import { AltchaCaptcha } from './adapters/altcha-captcha.ts';
 import type { BackoffPolicy } from './core/outbox-policy.ts';
@@ -335,7 +336,9 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
       store.transaction((tx) => tx.captchas.markUsed(signature, expiresAt), { durability: 'relaxed' }),
   });
 
+  const auditChain = new AuditChainService({ store, keyring, clock });
   const purge = new PurgeService({
+    audit: { retentionMs: config.audit_retention_ms, purgeBefore: (b, n, m) => auditChain.purgeBefore(b, n, m) },
     repo: store.purge,
     clock,
     log: log.child({ component: 'purge' }),
@@ -401,6 +404,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     apiKeys: new ApiKeyService({ store, keyring, random, clock }),
     insights: new InsightsService({ store, clock, flowTtlMs: resetPolicy.flowTtlMs }),
     purge,
+    auditChain,
     help,
     support,
     operators,

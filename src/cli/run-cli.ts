@@ -5,6 +5,7 @@ import { registerDirectoryCommands } from './directory-commands.ts';
 import { registerExternalDirectoryCommands } from './external-directory-commands.ts';
 import { registerServerCommands } from './server-commands.ts';
 import { registerPurgeCommand } from './purge-command.ts';
+import { registerAuditCommands } from './audit-commands.ts';
 import { registerApiKeyCommands } from './apikey-commands.ts';
 import { registerOperatorCommands } from './operator-commands.ts';
 import { registerDoctorCommand } from './doctor-command.ts';
@@ -27,6 +28,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerDirectoryCommands(program, ctx);
   registerExternalDirectoryCommands(program, ctx);
   registerPurgeCommand(program, ctx);
+  registerAuditCommands(program, ctx);
   registerApiKeyCommands(program, ctx);
   registerOperatorCommands(program, ctx);
   registerDoctorCommand(program, ctx);

@@ -289,6 +289,12 @@ export const configSchema = {
     description:
       'How long finished reset flows (with their codes) and delivered, failed or expired messages are kept for support questions before the purge deletes them. The audit log is not purged.',
   }),
+  audit_retention_ms: spec({
+    schema: ms(0, 36_500 * 86_400_000, 0),
+    unit: 'ms',
+    description:
+      "How long audit events are kept; 0 (the default) keeps them for ever. Older events leave the start of each tenant's hash chain in the purge, which leaves a checkpoint signed with a key from the keyring so `sspr audit verify` still checks what remains.",
+  }),
 } as const;
 
 export type ConfigKey = keyof typeof configSchema;

@@ -54,6 +54,8 @@ export const AUDIT_EVENT_TYPES = [
   'admin.logo_removed',
   'assisted_link.redeemed',
   'audit.exported',
+  'audit.verified',
+  'audit.purged',
   'api_key.created',
   'api_key.revoked',
   // security info

@@ -1,3 +1,4 @@
+import type { AuditChainRepo } from './audit-chain-store.ts';
 import type { MethodKind } from '../core/contact.ts';
 import type { DeliveryHealthRepo } from './delivery-health.ts';
 import type { Account, Method, Role, Session, Tenant, TenantPolicy } from '../core/directory-model.ts';
@@ -227,6 +228,11 @@ export interface AuditFilter {
 }
 
 export interface AuditRepo {
+  /**
+   * Appends the event to its tenant's hash chain (core/audit-chain.ts): locks the chain's head,
+   * links to its hash, stores place, link and hash. Inside the caller's transaction when called on
+   * one; alone it runs in a transaction of its own.
+   */
   append(e: AuditEventInput): Promise<void>;
   list(filter: AuditFilter): Promise<AuditEvent[]>;
 }
@@ -235,6 +241,8 @@ export interface Repos {
   readonly directory: DirectoryRepo;
   readonly outbox: OutboxRepo;
   readonly audit: AuditRepo;
+  /** The audit log's hash chains: verification and retention (audit-chain-store.ts). */
+  readonly auditChain: AuditChainRepo;
   readonly flows: FlowRepo;
   readonly lockouts: LockoutRepo;
   readonly captchas: CaptchaRepo;

@@ -1,3 +1,4 @@
+import type { AuditChainService } from './audit-chain-service.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { DevOutboxReader, Mailer, SmsSender } from '../ports/messaging.ts';
@@ -83,6 +84,8 @@ export interface App {
   readonly apiKeys: ApiKeyService;
   /** The audit log viewer and usage insights of a tenant (and the audit export). */
   readonly insights: InsightsService;
+  /** The audit log's hash chains: verify, status, retention (audit-chain-service.ts). */
+  readonly auditChain: AuditChainService;
   /** Deletes expired data in small batches (`serve` runs it every `purge_interval_ms`; `sspr purge` once). */
   readonly purge: PurgeService;
   /** Help requests ("Contact your administrator"): the form, and the admins' side in the console. */

@@ -25,9 +25,18 @@ export interface PurgeDeps {
   /** At most this many batches per table and run (default 200): a huge backlog is worked off over several runs. */
   readonly maxBatches?: number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * The audit log's retention: events older than `retentionMs` leave the start of each chain,
+   * with a signed checkpoint (AuditChainService.purgeBefore). Absent or 0: the audit log is kept.
+   */
+  readonly audit?: {
+    readonly retentionMs: number;
+    purgeBefore(before: number, batchSize: number, maxBatches: number): Promise<number>;
+  };
 }
 
-export type PurgeCounts = Readonly<Record<PurgeTarget, number>>;
+/** Rows deleted per table; `audit_events` stays 0 unless an audit retention is set. */
+export type PurgeCounts = Readonly<Record<PurgeTarget | 'audit_events', number>>;
 
 export type PurgeOutcome =
   { readonly ran: true; readonly deleted: PurgeCounts; readonly tookMs: number } | { readonly ran: false };
@@ -51,7 +60,8 @@ const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => set
  * sent/failed/expired messages after the retention, expired sessions (people's and Technical
  * Support's), CAPTCHA solutions and rate-limit windows, security-info codes after the retention,
  * failure records outside the failure window and blocks that are over. Small batches with short
- * pauses, one instance at a time. The audit log is never purged here.
+ * pauses, one instance at a time. The audit log only with an audit retention set, through its
+ * chain's signed checkpoints (never by a plain delete).
  */
 export class PurgeService {
   readonly #d: PurgeDeps;
@@ -64,7 +74,7 @@ export class PurgeService {
   }
 
   /** What is older than these times goes, per table. */
-  cutoffs(now: number): PurgeCounts {
+  cutoffs(now: number): Readonly<Record<PurgeTarget, number>> {
     const p = this.#d.policy;
     return {
       flows: now - p.flowTtlMs - p.retentionMs,
@@ -123,7 +133,7 @@ export class PurgeService {
     const started = clock.now();
     const cutoffs = this.cutoffs(started);
     const outcome = await repo.exclusive(async (batches) => {
-      const deleted: Record<PurgeTarget, number> = {
+      const deleted: Record<PurgeTarget | 'audit_events', number> = {
         flows: 0,
         outbox: 0,
         sessions: 0,
@@ -133,6 +143,7 @@ export class PurgeService {
         rate_limits: 0,
         operator_sessions: 0,
         security_info_pending: 0,
+        audit_events: 0,
       };
       for (const target of TARGETS) {
         for (let i = 0; i < maxBatches && !this.#stopping; i++) {
@@ -141,6 +152,10 @@ export class PurgeService {
           if (n < batchSize) break;
           if (pauseMs > 0) await sleep(pauseMs);
         }
+      }
+      const audit = this.#d.audit;
+      if (audit && audit.retentionMs > 0 && !this.#stopping) {
+        deleted.audit_events = await audit.purgeBefore(started - audit.retentionMs, batchSize, maxBatches);
       }
       return deleted;
     });

@@ -1,3 +1,4 @@
+import { auditChainRepoContract } from './audit-chain.contract.ts';
 import type { OpenStore } from './contract-kit.ts';
 import { adminRepoContract } from './admin.contract.ts';
 import { apiKeyRepoContract } from './api-key.contract.ts';
@@ -26,4 +27,5 @@ export function repoContracts(name: string, open: OpenStore): void {
   deliveryHealthRepoContract(name, open);
   helpRepoContract(name, open);
   insightsRepoContract(name, open);
+  auditChainRepoContract(name, open);
 }

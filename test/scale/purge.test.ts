@@ -205,6 +205,7 @@ async function purgeScenario(store: SqlStore): Promise<void> {
     rate_limits: 3,
     operator_sessions: 2,
     security_info_pending: 1,
+    audit_events: 0,
   });
   assert.ok(await store.operators.getSession('liveop'), 'a live Technical Support session stays');
   assert.equal(await store.operators.getSession('oldop0'), null);
@@ -287,6 +288,7 @@ test('sspr purge: the CLI runs one purge and reports the counts', async () => {
     assert.equal(outcome.ran, true);
     assert.deepEqual(Object.keys(outcome.deleted).sort(), [
       'account_blocks',
+      'audit_events',
       'captcha_used',
       'flows',
       'operator_sessions',

@@ -15,6 +15,8 @@ export interface Database {
   sessions: SessionsTable;
   outbox: OutboxTable;
   audit_events: AuditEventsTable;
+  audit_chain_heads: AuditChainHeadsTable;
+  audit_checkpoints: AuditCheckpointsTable;
   flows: FlowsTable;
   flow_codes: FlowCodesTable;
   verification_failures: VerificationFailuresTable;
@@ -153,6 +155,36 @@ export interface AuditEventsTable {
   user_agent: string | null;
   /** JSON object as text. */
   details: string;
+  /** The event's place in its tenant's chain (1, 2, …); null: not chained (0019; core/audit-chain.ts). */
+  seq: number | null;
+  /** The hash of the event before it (or the genesis / a checkpoint's). */
+  prev_hash: string | null;
+  /** SHA-256(prev_hash ‖ canonical event), hex. */
+  hash: string | null;
+}
+
+/** Per audit chain (tenant id, '' for none): the newest event and the last verification (0019). */
+export interface AuditChainHeadsTable {
+  chain: string;
+  seq: number;
+  hash: string;
+  verified_at: number | null;
+  /** The newest place the last verification checked. */
+  verified_seq: number | null;
+  /** JSON: null when the chain was intact, else the break (core ChainBreak). */
+  verify_result: string | null;
+}
+
+/** What a retention purge removed from a chain, signed (0019). */
+export interface AuditCheckpointsTable {
+  chain: string;
+  /** The last removed event's place and hash: the chain goes on from here. */
+  seq: number;
+  hash: string;
+  removed: number;
+  at: number;
+  /** HMAC (keyring, purpose `audit-checkpoint`) of core checkpointText. */
+  mac: string;
 }
 
 export interface FlowsTable {

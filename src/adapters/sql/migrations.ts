@@ -3,6 +3,7 @@ import { resetFlowMigration } from './reset-migrations.ts';
 import { helpSupportMigration } from './help-support-migrations.ts';
 import { securityInfoMigration } from './security-info-migrations.ts';
 import { tenantLookMigration } from './tenant-look-migrations.ts';
+import { auditChainMigration } from './audit-chain-migrations.ts';
 
 export type SqlDialect = 'sqlite' | 'postgres';
 
@@ -323,5 +324,6 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
         await db.schema.alterTable('accounts').addColumn('locale', 'text').execute();
       },
     },
+    '0020_audit_chain': auditChainMigration(dialect),
   };
 }

@@ -1,27 +1,27 @@
 import type { Kysely, Selectable } from 'kysely';
+import { chainHash, chainKeyOf, GENESIS_HASH, type ChainBreak, type ChainRow } from '../../core/audit-chain.ts';
+import type {
+  AuditChainHeadState,
+  AuditChainRepo,
+  ChainCursor,
+  StoredCheckpoint,
+} from '../../ports/audit-chain-store.ts';
 import type { AuditEvent, AuditEventInput, AuditFilter, AuditRepo } from '../../ports/store.ts';
 import { clampLimit } from './atomic.ts';
 import type { AuditEventsTable, Database } from './database.ts';
 
-/** The append-only audit trail over Kysely. */
+/**
+ * The append-only audit trail over Kysely. Each append is two statements: an upsert of the chain's
+ * head row (on PostgreSQL it waits for, then locks, the head until the transaction ends; on
+ * SQLite transactions are serialized) that returns the previous place and hash, and the insert of
+ * the chained event, whose trigger moves the head on (audit-chain-migrations.ts).
+ */
 export class SqlAuditRepo implements AuditRepo {
   constructor(private readonly db: Kysely<Database>) {}
 
   async append(e: AuditEventInput): Promise<void> {
-    await this.db
-      .insertInto('audit_events')
-      .values({
-        at: e.at,
-        tenant_id: e.tenantId,
-        account_id: e.accountId,
-        actor: e.actor,
-        type: e.type,
-        outcome: e.outcome,
-        ip: e.ip,
-        user_agent: e.userAgent,
-        details: JSON.stringify(e.details),
-      })
-      .execute();
+    if (this.db.isTransaction) return appendChained(this.db, e);
+    await this.db.transaction().execute((trx) => appendChained(trx, e));
   }
 
   /** Newest first (at, then id, descending); since inclusive, until exclusive; limit 100 by default, at most 1000. */
@@ -38,10 +38,50 @@ export class SqlAuditRepo implements AuditRepo {
   }
 }
 
+async function appendChained(db: Kysely<Database>, e: AuditEventInput): Promise<void> {
+  const chain = chainKeyOf(e.tenantId);
+  const details = JSON.stringify(e.details);
+  const head = await db
+    .insertInto('audit_chain_heads')
+    .values({ chain, seq: 0, hash: GENESIS_HASH })
+    .onConflict((oc) => oc.column('chain').doUpdateSet((eb) => ({ seq: eb.ref('audit_chain_heads.seq') })))
+    .returning(['seq', 'hash'])
+    .executeTakeFirstOrThrow();
+  const seq = Number(head.seq) + 1;
+  const hash = chainHash(head.hash, {
+    at: e.at,
+    tenantId: e.tenantId,
+    accountId: e.accountId,
+    actor: e.actor,
+    type: e.type,
+    outcome: e.outcome,
+    ip: e.ip,
+    userAgent: e.userAgent,
+    details: JSON.parse(details) as AuditEventInput['details'],
+  });
+  await db
+    .insertInto('audit_events')
+    .values({
+      at: e.at,
+      tenant_id: e.tenantId,
+      account_id: e.accountId,
+      actor: e.actor,
+      type: e.type,
+      outcome: e.outcome,
+      ip: e.ip,
+      user_agent: e.userAgent,
+      details,
+      seq,
+      prev_hash: head.hash,
+      hash,
+    })
+    .execute();
+}
+
 function toEvent(row: Selectable<AuditEventsTable>): AuditEvent {
   return {
     id: Number(row.id),
-    at: row.at,
+    at: Number(row.at),
     tenantId: row.tenant_id,
     accountId: row.account_id,
     actor: row.actor,
@@ -51,4 +91,112 @@ function toEvent(row: Selectable<AuditEventsTable>): AuditEvent {
     userAgent: row.user_agent,
     details: JSON.parse(row.details) as AuditEvent['details'],
   };
+}
+
+function toChainRow(row: Selectable<AuditEventsTable>): ChainRow {
+  const { id, ...event } = toEvent(row);
+  return {
+    id,
+    seq: row.seq === null ? null : Number(row.seq),
+    prevHash: row.prev_hash,
+    hash: row.hash,
+    event,
+  };
+}
+
+/** The audit hash chains over Kysely (see the port). */
+export class SqlAuditChainRepo implements AuditChainRepo {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Events of the chain: its tenant's, or those of no tenant for `''`. */
+  #ofChain(chain: string) {
+    const q = this.db.selectFrom('audit_events');
+    return chain === '' ? q.where('tenant_id', 'is', null) : q.where('tenant_id', '=', chain);
+  }
+
+  async chains(): Promise<string[]> {
+    const [heads, tenants] = await Promise.all([
+      this.db.selectFrom('audit_chain_heads').select('chain').execute(),
+      this.db.selectFrom('tenants').select('id').execute(),
+    ]);
+    return [...new Set(['', ...heads.map((h) => h.chain), ...tenants.map((t) => t.id)])].sort();
+  }
+
+  async head(chain: string): Promise<AuditChainHeadState | null> {
+    const row = await this.db.selectFrom('audit_chain_heads').selectAll().where('chain', '=', chain).executeTakeFirst();
+    if (!row) return null;
+    return {
+      chain: row.chain,
+      seq: Number(row.seq),
+      hash: row.hash,
+      verifiedAt: row.verified_at === null ? null : Number(row.verified_at),
+      verifiedSeq: row.verified_seq === null ? null : Number(row.verified_seq),
+      verifyBreak: row.verify_result ? (JSON.parse(row.verify_result) as ChainBreak) : null,
+    };
+  }
+
+  async page(chain: string, after: ChainCursor | null, limit: number): Promise<ChainRow[]> {
+    let q = this.#ofChain(chain).selectAll().where('seq', 'is not', null);
+    if (after) {
+      q = q.where((eb) =>
+        eb.or([eb('seq', '>', after.seq), eb.and([eb('seq', '=', after.seq), eb('id', '>', after.id)])]),
+      );
+    }
+    const rows = await q
+      .orderBy('seq')
+      .orderBy('id')
+      .limit(Math.max(1, Math.floor(limit)))
+      .execute();
+    return rows.map(toChainRow);
+  }
+
+  async firstUnchained(chain: string): Promise<ChainRow | null> {
+    const row = await this.#ofChain(chain)
+      .selectAll()
+      .where((eb) => eb.or([eb('seq', 'is', null), eb('prev_hash', 'is', null), eb('hash', 'is', null)]))
+      .orderBy('id')
+      .limit(1)
+      .executeTakeFirst();
+    return row ? toChainRow(row) : null;
+  }
+
+  async latestCheckpoint(chain: string): Promise<StoredCheckpoint | null> {
+    const row = await this.db
+      .selectFrom('audit_checkpoints')
+      .selectAll()
+      .where('chain', '=', chain)
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (!row) return null;
+    return {
+      chain: row.chain,
+      seq: Number(row.seq),
+      hash: row.hash,
+      removed: Number(row.removed),
+      at: Number(row.at),
+      mac: row.mac,
+    };
+  }
+
+  async recordVerification(chain: string, at: number, seq: number, broken: ChainBreak | null): Promise<void> {
+    const verify_result = broken ? JSON.stringify(broken) : null;
+    await this.db
+      .insertInto('audit_chain_heads')
+      .values({ chain, seq: 0, hash: GENESIS_HASH, verified_at: at, verified_seq: seq, verify_result })
+      .onConflict((oc) => oc.column('chain').doUpdateSet({ verified_at: at, verified_seq: seq, verify_result }))
+      .execute();
+  }
+
+  async removeThrough(c: StoredCheckpoint): Promise<number> {
+    const q = this.db.deleteFrom('audit_events');
+    const result = await (c.chain === '' ? q.where('tenant_id', 'is', null) : q.where('tenant_id', '=', c.chain))
+      .where('seq', '<=', c.seq)
+      .executeTakeFirst();
+    await this.db
+      .insertInto('audit_checkpoints')
+      .values({ chain: c.chain, seq: c.seq, hash: c.hash, removed: c.removed, at: c.at, mac: c.mac })
+      .execute();
+    return Number(result.numDeletedRows);
+  }
 }

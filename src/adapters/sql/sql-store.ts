@@ -21,7 +21,7 @@ import type { Repos, Store, TransactionOptions } from '../../ports/store.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { Database } from './database.ts';
 import { migrationPlan, migrations, MIGRATION_TABLE, type MigrationPlan, type SqlDialect } from './migrations.ts';
-import { SqlAuditRepo } from './sql-audit-repo.ts';
+import { SqlAuditChainRepo, SqlAuditRepo } from './sql-audit-repo.ts';
 import { SqlDirectoryRepo } from './sql-directory-repo.ts';
 import { SqlOutboxRepo } from './sql-outbox-repo.ts';
 import { SqlFlowRepo } from './sql-flow-repo.ts';
@@ -121,6 +121,7 @@ class KyselySqlStore implements SqlStore {
   readonly directory: SqlDirectoryRepo;
   readonly outbox: SqlOutboxRepo;
   readonly audit: SqlAuditRepo;
+  readonly auditChain: SqlAuditChainRepo;
   readonly flows: SqlFlowRepo;
   readonly lockouts: SqlLockoutRepo;
   readonly captchas: SqlCaptchaRepo;
@@ -146,6 +147,7 @@ class KyselySqlStore implements SqlStore {
     this.directory = new SqlDirectoryRepo(db);
     this.outbox = new SqlOutboxRepo(db, dialect);
     this.audit = new SqlAuditRepo(db);
+    this.auditChain = new SqlAuditChainRepo(db);
     this.flows = new SqlFlowRepo(db, dialect);
     this.lockouts = new SqlLockoutRepo(db, dialect);
     this.captchas = new SqlCaptchaRepo(db);
@@ -189,6 +191,7 @@ class KyselySqlStore implements SqlStore {
         directory: new SqlDirectoryRepo(trx),
         outbox: new SqlOutboxRepo(trx, this.dialect),
         audit: new SqlAuditRepo(trx),
+        auditChain: new SqlAuditChainRepo(trx),
         flows: new SqlFlowRepo(trx, this.dialect),
         lockouts: new SqlLockoutRepo(trx, this.dialect),
         captchas: new SqlCaptchaRepo(trx),
