@@ -17,6 +17,7 @@ export const AUDIT_EVENT_TYPES = [
   'flow.use_phone',
   'flow.back_to_email',
   'flow.retype_phone',
+  'flow.use_authenticator',
   'password.changed',
   'sessions.revoked',
   'account.self_service_blocked',
@@ -64,6 +65,9 @@ export const AUDIT_EVENT_TYPES = [
   'security_info.confirmed',
   'security_info.rejected',
   'security_info.reconfirm_prompted',
+  'security_info.authenticator_started',
+  'security_info.authenticator_added',
+  'security_info.authenticator_removed',
   // directories
   'directory.settings_changed',
   'directory.settings_removed',

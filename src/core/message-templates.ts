@@ -36,8 +36,8 @@ interface EmailDraft {
 
 export interface SecurityInfoChangedParams {
   readonly displayName: string;
-  readonly kind: 'email' | 'phone';
-  /** The new value, already masked (`a••••@example.com`, `••• ••• ••23`). */
+  readonly kind: 'email' | 'phone' | 'authenticator';
+  /** The new value, already masked (`a••••@example.com`, `••• ••• ••23`); `added` or `removed` for the authenticator app. */
   readonly maskedValue: string;
   /** ISO 8601 time of the change. */
   readonly when: string;
@@ -276,7 +276,14 @@ const EMAIL_TEMPLATES = {
     blocks: [
       { p: t('email.hello', { displayName: p.displayName }) },
       { p: t('email.security-info.changed.setTo', { kind: p.kind }) },
-      { strong: p.maskedValue },
+      {
+        strong:
+          p.kind === 'authenticator'
+            ? t('email.security-info.changed.authenticator', {
+                change: p.maskedValue === 'removed' ? 'removed' : 'added',
+              })
+            : p.maskedValue,
+      },
       {
         p: t('email.security-info.changed.when', {
           when: when(p.when),

@@ -9,7 +9,8 @@ import type { Role } from './directory-model.ts';
  *
  * `docs/flow.md` holds a mermaid diagram generated from FLOW_TRANSITIONS; a test keeps them in step.
  */
-export type Gate = 'email' | 'sms';
+/** A kind of proof: the email's code or link, the SMS code, or a code from the authenticator app (TOTP). */
+export type Gate = 'email' | 'sms' | 'totp';
 
 export type FlowState =
   /** Waiting for the code or the link sent to the alternate email. */
@@ -18,6 +19,8 @@ export type FlowState =
   | 'phone_number'
   /** Waiting for the code sent by SMS. */
   | 'sms_code'
+  /** Waiting for a code from the account's authenticator app. */
+  | 'totp_code'
   /** Every gate passed: waiting for the new password. */
   | 'new_password'
   | 'completed'
@@ -33,6 +36,8 @@ export type FlowEvent =
   | 'phone_submitted'
   | 'retype_phone'
   | 'sms_verified'
+  | 'use_authenticator'
+  | 'totp_verified'
   | 'password_set'
   | 'account_unlocked'
   | 'deadline_passed';
@@ -49,11 +54,28 @@ export interface FlowPosition {
 
 /** Each state's allowed events and where they lead; `gate-dependent` targets resolve with `nextAfterGate`. */
 export const FLOW_TRANSITIONS: Readonly<Record<FlowState, Partial<Record<FlowEvent, FlowState | 'next_gate'>>>> = {
-  email_code: { email_verified: 'next_gate', use_phone: 'phone_number', deadline_passed: 'expired' },
-  phone_number: { phone_submitted: 'sms_code', back_to_email: 'email_code', deadline_passed: 'expired' },
+  email_code: {
+    email_verified: 'next_gate',
+    use_phone: 'phone_number',
+    use_authenticator: 'totp_code',
+    deadline_passed: 'expired',
+  },
+  phone_number: {
+    phone_submitted: 'sms_code',
+    back_to_email: 'email_code',
+    use_authenticator: 'totp_code',
+    deadline_passed: 'expired',
+  },
   sms_code: {
     sms_verified: 'next_gate',
     retype_phone: 'phone_number',
+    back_to_email: 'email_code',
+    use_authenticator: 'totp_code',
+    deadline_passed: 'expired',
+  },
+  totp_code: {
+    totp_verified: 'next_gate',
+    use_phone: 'phone_number',
     back_to_email: 'email_code',
     deadline_passed: 'expired',
   },
@@ -65,7 +87,10 @@ export const FLOW_TRANSITIONS: Readonly<Record<FlowState, Partial<Record<FlowEve
 
 export type TransitionError = 'transition_not_allowed';
 
-/** Administrators always pass two distinct gates (email, then SMS); users pass the tenant's number. */
+/**
+ * Administrators always pass two distinct gates (email, then a second one of another kind: the SMS
+ * or the authenticator app, see `proofsAccepted`); users pass the tenant's number.
+ */
 export function planGates(role: Role | null, tenantUserGates: 1 | 2): readonly Gate[] {
   if (role === 'admin' || role === 'global_admin') return ['email', 'sms'];
   return tenantUserGates === 2 ? ['email', 'sms'] : ['email'];
@@ -77,7 +102,28 @@ export function gatesRequired(role: Role | null, tenantUserGates: 1 | 2): number
 
 /** The state that asks for a gate. */
 function stateForGate(gate: Gate): FlowState {
-  return gate === 'email' ? 'email_code' : 'phone_number';
+  return gate === 'email' ? 'email_code' : gate === 'sms' ? 'phone_number' : 'totp_code';
+}
+
+/**
+ * Which proofs pass the gate the flow is at. A one-gate flow's single gate: the email, the SMS or
+ * the authenticator app, as the person chooses. A two-gate flow: the email first, then a gate of
+ * another kind — the SMS, or the authenticator app instead. The one place the tenant gate policy
+ * (issue 13 item 3) will change.
+ */
+export function proofsAccepted(pos: Pick<FlowPosition, 'gates' | 'passed'>): readonly Gate[] {
+  if (pos.gates.length === 1) return ['email', 'sms', 'totp'];
+  const gate = pos.gates[pos.passed];
+  if (gate === undefined) return [];
+  return gate === 'email' ? ['email'] : ['sms', 'totp'];
+}
+
+/** Whether the person may switch to `event`'s proof here: before any gate passed, or at a gate that accepts it. */
+function mayChoose(pos: FlowPosition, event: FlowEvent): boolean {
+  if (event === 'back_to_email') return pos.passed === 0;
+  if (event !== 'use_phone' && event !== 'use_authenticator') return true;
+  if (pos.passed === 0) return true;
+  return proofsAccepted(pos).includes(event === 'use_phone' ? 'sms' : 'totp');
 }
 
 /**
@@ -90,16 +136,17 @@ export function transition(pos: FlowPosition, event: FlowEvent): Result<FlowPosi
   const target = FLOW_TRANSITIONS[pos.state][event];
   if (target === undefined) return err('transition_not_allowed', `${event} is not allowed in ${pos.state}`);
   if (target !== 'next_gate') {
-    if ((event === 'use_phone' || event === 'back_to_email') && pos.passed > 0) {
-      return err('transition_not_allowed', `${event} only before the first gate passed`);
-    }
+    if (!mayChoose(pos, event)) return err('transition_not_allowed', `${event} not at this gate`);
     return ok({ ...pos, state: target });
   }
   if (event === 'sms_verified' && !smsAllowed(pos)) return err('transition_not_allowed', 'the SMS gate is not open');
+  if (event === 'totp_verified' && !totpAllowed(pos)) {
+    return err('transition_not_allowed', 'the authenticator gate is not open');
+  }
   const passed = pos.passed + 1;
   const gate = pos.gates[passed];
-  if (event === 'sms_verified' && pos.gates.length === 1) {
-    // a one-gate flow that chose SMS instead of email is done after the SMS gate
+  if ((event === 'sms_verified' || event === 'totp_verified') && pos.gates.length === 1) {
+    // a one-gate flow that chose SMS or the app instead of email is done after that gate
     return ok({ ...pos, passed: 1, state: 'new_password' });
   }
   return ok({ ...pos, passed, state: gate === undefined ? 'new_password' : stateForGate(gate) });
@@ -111,8 +158,16 @@ export function transition(pos: FlowPosition, event: FlowEvent): Result<FlowPosi
  */
 export function smsAllowed(pos: FlowPosition): boolean {
   if (pos.state !== 'phone_number' && pos.state !== 'sms_code') return false;
-  if (pos.gates.length === 1) return true;
-  return pos.passed >= 1 && pos.gates[0] === 'email';
+  return proofsAccepted(pos).includes('sms');
+}
+
+/**
+ * Whether an authenticator code may pass the gate in this position: the flow waits for one and
+ * the gate accepts it (a one-gate flow, or the second gate after the email). A two-gate flow that
+ * chose it first reaches the same page, but no code passes there (the page does not reveal the role).
+ */
+export function totpAllowed(pos: FlowPosition): boolean {
+  return pos.state === 'totp_code' && proofsAccepted(pos).includes('totp');
 }
 
 /** Step counter shown to the person: revealed only once a gate has passed (before that it would tell an attacker the account's role). */

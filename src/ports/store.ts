@@ -8,6 +8,7 @@ import type { FlowRepo } from './flow-store.ts';
 import type { CaptchaRepo, LockoutRepo, PasswordHistoryRepo } from './guard-store.ts';
 import type { AuthRepo } from './auth-store.ts';
 import type { SecurityInfoRepo } from './security-info-store.ts';
+import type { AuthenticatorRepo } from './authenticator-store.ts';
 import type { AdminRepo } from './admin-store.ts';
 import type { ApiKeyRepo } from './api-key-store.ts';
 import type { HelpRepo } from './help-store.ts';
@@ -249,6 +250,8 @@ export interface Repos {
   readonly passwordHistory: PasswordHistoryRepo;
   readonly auth: AuthRepo;
   readonly securityInfo: SecurityInfoRepo;
+  /** Authenticator apps (TOTP), their sealed secrets and last accepted steps. */
+  readonly authenticators: AuthenticatorRepo;
   readonly admin: AdminRepo;
   readonly apiKeys: ApiKeyRepo;
   readonly help: HelpRepo;

@@ -107,6 +107,14 @@ export class ResetService {
     return this.simpleStep(handle, rc, 'use_phone');
   }
 
+  /**
+   * A code from the authenticator app instead: offered on the first page of every flow, and at the
+   * second gate of an account that registered one (see core/reset-flow `proofsAccepted`).
+   */
+  async useAuthenticator(handle: FlowHandle, rc: RequestContext): Promise<Result<StepOk, StepError>> {
+    return this.simpleStep(handle, rc, 'use_authenticator');
+  }
+
   async backToEmail(handle: FlowHandle, rc: RequestContext): Promise<Result<StepOk, StepError>> {
     return this.simpleStep(handle, rc, 'back_to_email');
   }
@@ -224,7 +232,7 @@ export class ResetService {
   private async simpleStep(
     handle: FlowHandle,
     rc: RequestContext,
-    event: Extract<FlowEvent, 'use_phone' | 'back_to_email' | 'retype_phone'>,
+    event: Extract<FlowEvent, 'use_phone' | 'back_to_email' | 'retype_phone' | 'use_authenticator'>,
   ): Promise<Result<StepOk, StepError>> {
     const now = this.d.clock.now();
     return this.flows.step(async (tx): Promise<Result<StepOk, StepError>> => {
@@ -232,6 +240,22 @@ export class ResetService {
       if (!access.ok) return access;
       const next = await this.flows.advance(tx, access.value, event, now);
       if (!next.ok) return next;
+      if (event === 'use_authenticator' && !(await tx.flows.liveCode(next.value.flow.id, 'totp'))) {
+        // the app's gate counts its attempts like a sent code (5, then no more for this flow); it
+        // carries no code of its own, and switching back and forth keeps the count
+        await tx.flows.issueCode(
+          {
+            id: this.d.random.uuid(),
+            flowId: next.value.flow.id,
+            channel: 'totp',
+            codeHash: this.d.keyring.hmac('code', `${next.value.flow.id}:totp-gate`),
+            linkHash: null,
+            sentAt: now,
+            expiresAt: flowDeadline(this.d.policy, next.value.flow.createdAt, next.value.flow.firstSentAt),
+          },
+          { supersede: false },
+        );
+      }
       await this.audit(tx, next.value.flow, rc, now, `flow.${event}`, 'ok', {});
       return ok({ secret: next.value.secret, view: await this.viewOf(tx, next.value.flow) });
     });

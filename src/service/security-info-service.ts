@@ -8,6 +8,7 @@ import type { Repos } from '../ports/store.ts';
 import { checkOneTimeCode } from './one-time-code.ts';
 import { appendSelfEvent } from './audit-context.ts';
 import type { RequestContext } from './request-context.ts';
+import { AuthenticatorRegistration } from './security-info/authenticator.ts';
 import { queueChangeNotices, queueCode } from './security-info/messages.ts';
 import type {
   ConfirmOutcome,
@@ -21,10 +22,11 @@ import { sendingLimitRefusal } from './sending-limits.ts';
 import type { Authenticated } from './session-service.ts';
 
 export type * from './security-info/types.ts';
+export type * from './security-info/authenticator.ts';
 
 /**
  * "My security info": a signed-in person registers, changes or re-confirms their alternate email
- * and mobile phone. Each new value is proven with a 6-digit code sent TO it (stored only as an
+ * and mobile phone (the authenticator app: ./security-info/authenticator). Each new value is proven with a 6-digit code sent TO it (stored only as an
  * HMAC, 10 minutes, 5 attempts counted before the compare, single use, 60 s between sends: the
  * shared one-time-code check); the pending registration is bound to the session that started it.
  * A change notifies the old addresses, and a method that replaced another cannot be used for a
@@ -35,7 +37,12 @@ export type * from './security-info/types.ts';
 type StartResult = Result<PendingView, SecurityInfoError> & { waitMs?: number };
 
 export class SecurityInfoService {
-  constructor(private readonly d: SecurityInfoDeps) {}
+  /** The authenticator app (TOTP): register with a QR code, confirm with a first code, remove. */
+  readonly authenticator: AuthenticatorRegistration;
+
+  constructor(private readonly d: SecurityInfoDeps) {
+    this.authenticator = new AuthenticatorRegistration(d);
+  }
 
   /** Both methods (masked), their cooling-off and re-confirmation state. */
   async overview(auth: Authenticated): Promise<SecurityInfoOverview> {

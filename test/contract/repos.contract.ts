@@ -10,6 +10,7 @@ import { insightsRepoContract } from './insights.contract.ts';
 import { limitRepoContract } from './limit.contract.ts';
 import { operatorRepoContract } from './operator.contract.ts';
 import { securityInfoRepoContract } from './security-info.contract.ts';
+import { authenticatorRepoContract } from './authenticator.contract.ts';
 
 /**
  * Every repository's contract besides the directory, outbox and audit ones (store.contract.ts):
@@ -21,6 +22,7 @@ export function repoContracts(name: string, open: OpenStore): void {
   authRepoContract(name, open);
   operatorRepoContract(name, open);
   securityInfoRepoContract(name, open);
+  authenticatorRepoContract(name, open);
   adminRepoContract(name, open);
   apiKeyRepoContract(name, open);
   limitRepoContract(name, open);

@@ -36,6 +36,7 @@ const EXPECTED: readonly [method: string, path: string, withFlow: boolean, body:
   ['post', '/flow/code', true, true],
   ['post', '/flow/resend', true, false],
   ['post', '/flow/use-phone', true, false],
+  ['post', '/flow/use-authenticator', true, false],
   ['post', '/flow/back-to-email', true, false],
   ['post', '/flow/retype-phone', true, false],
   ['post', '/flow/phone', true, true],

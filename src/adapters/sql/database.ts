@@ -30,6 +30,7 @@ export interface Database {
   operator_signin_guard: OperatorSigninGuardTable;
   security_info_pending: SecurityInfoPendingTable;
   security_info_prompts: SecurityInfoPromptsTable;
+  authenticators: AuthenticatorsTable;
   assisted_links: AssistedLinksTable;
   temp_passwords: TempPasswordsTable;
   api_keys: ApiKeysTable;
@@ -306,6 +307,19 @@ export interface SecurityInfoPendingTable {
   used_at: number | null;
   superseded_at: number | null;
   created_at: number;
+}
+
+/** Authenticator apps (TOTP; 0021_authenticators): the secret sealed by the Keyring. */
+export interface AuthenticatorsTable {
+  id: string;
+  account_id: string;
+  secret_sealed: string;
+  session_hash: string;
+  created_at: number;
+  confirmed_at: number | null;
+  attempts: number;
+  /** The time step of the last accepted code. */
+  last_step: number | null;
 }
 
 export interface SecurityInfoPromptsTable {

@@ -28,6 +28,7 @@ import { SqlFlowRepo } from './sql-flow-repo.ts';
 import { SqlCaptchaRepo, SqlLockoutRepo, SqlPasswordHistoryRepo } from './sql-guard-repos.ts';
 import { SqlAuthRepo } from './sql-auth-repo.ts';
 import { SqlSecurityInfoRepo } from './sql-security-info-repo.ts';
+import { SqlAuthenticatorRepo } from './sql-authenticator-repo.ts';
 import { SqlAdminRepo } from './sql-admin-repo.ts';
 import { SqlApiKeyRepo } from './sql-api-key-repo.ts';
 import { SqlHelpRepo } from './sql-help-repo.ts';
@@ -128,6 +129,7 @@ class KyselySqlStore implements SqlStore {
   readonly passwordHistory: SqlPasswordHistoryRepo;
   readonly auth: SqlAuthRepo;
   readonly securityInfo: SqlSecurityInfoRepo;
+  readonly authenticators: SqlAuthenticatorRepo;
   readonly admin: SqlAdminRepo;
   readonly apiKeys: SqlApiKeyRepo;
   readonly help: SqlHelpRepo;
@@ -154,6 +156,7 @@ class KyselySqlStore implements SqlStore {
     this.passwordHistory = new SqlPasswordHistoryRepo(db);
     this.auth = new SqlAuthRepo(db);
     this.securityInfo = new SqlSecurityInfoRepo(db);
+    this.authenticators = new SqlAuthenticatorRepo(db);
     this.admin = new SqlAdminRepo(db);
     this.apiKeys = new SqlApiKeyRepo(db);
     this.help = new SqlHelpRepo(db);
@@ -198,6 +201,7 @@ class KyselySqlStore implements SqlStore {
         passwordHistory: new SqlPasswordHistoryRepo(trx),
         auth: new SqlAuthRepo(trx),
         securityInfo: new SqlSecurityInfoRepo(trx),
+        authenticators: new SqlAuthenticatorRepo(trx),
         admin: new SqlAdminRepo(trx),
         apiKeys: new SqlApiKeyRepo(trx),
         help: new SqlHelpRepo(trx),

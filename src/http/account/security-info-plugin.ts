@@ -9,6 +9,8 @@ import { formField, registerForms, requestContext } from '../forms.ts';
 import { sendHtml } from '../send-html.ts';
 import { requireSignedIn } from './session.ts';
 import { ConfirmCodePage, MethodFormPage, SecurityInfoPage, type SecurityProblemId } from './security-info-views.tsx';
+import { qrSvg } from './authenticator-qr.ts';
+import { AuthenticatorPage, type AuthenticatorProblemId } from './authenticator-views.tsx';
 
 /**
  * "My security info" pages: /account/security (both methods, masked), /account/security/{kind}
@@ -62,7 +64,10 @@ async function securityInfoPages(fastify: FastifyInstance, options: { app: App }
   ) {
     const query = (request.query ?? {}) as Record<string, unknown>;
     const overview = await app.securityInfo.overview(auth);
+    const authenticator = await app.securityInfo.authenticator.status(auth);
     const done = typeof query.done === 'string' && KINDS.has(query.done) ? (query.done as MethodKind) : null;
+    const authenticatorChange =
+      query.done === 'authenticator' ? 'added' : query.removed === 'authenticator' ? 'removed' : null;
     return sendHtml(
       reply,
       SecurityInfoPage({
@@ -72,6 +77,8 @@ async function securityInfoPages(fastify: FastifyInstance, options: { app: App }
         review: query.review === '1',
         confirmed: done,
         problem,
+        authenticator,
+        authenticatorChange,
       }),
       status,
     );
@@ -113,6 +120,57 @@ async function securityInfoPages(fastify: FastifyInstance, options: { app: App }
   fastify.get('/account/security', { preHandler: requireSignedIn }, async (request, reply) =>
     showOverview(request, reply, request.auth!, 200, null),
   );
+
+  // ---- the authenticator app (static routes: they win over /account/security/:kind) ----
+
+  async function showAuthenticator(
+    reply: FastifyReply,
+    auth: Authenticated,
+    status: number,
+    problem: AuthenticatorProblemId | null,
+  ) {
+    const setup = await app.securityInfo.authenticator.pending(auth);
+    return sendHtml(
+      reply,
+      AuthenticatorPage({
+        csrf: reply.generateCsrf(),
+        setup: setup ? { ...setup, qrSvg: await qrSvg(setup.uri) } : null,
+        problem,
+      }),
+      status,
+    );
+  }
+
+  fastify.get('/account/security/authenticator', { preHandler: requireSignedIn }, async (request, reply) => {
+    const auth = request.auth!;
+    if ((await app.securityInfo.authenticator.status(auth)).confirmedAt !== null) {
+      return reply.redirect('/account/security', 303);
+    }
+    return showAuthenticator(reply, auth, 200, null);
+  });
+
+  fastify.post('/account/security/authenticator', post, async (request, reply) => {
+    const auth = request.auth!;
+    const result = await app.securityInfo.authenticator.start(auth, requestContext(request));
+    if (!result.ok) return showOverview(request, reply, auth, 409, result.error);
+    return reply.redirect('/account/security/authenticator', 303);
+  });
+
+  fastify.post('/account/security/authenticator/confirm', post, async (request, reply) => {
+    const auth = request.auth!;
+    const result = await app.securityInfo.authenticator.confirm(
+      auth,
+      formField(request.body, 'code', 32),
+      requestContext(request),
+    );
+    if (!result.ok) return showAuthenticator(reply, auth, 400, result.error);
+    return reply.redirect('/account/security?done=authenticator', 303);
+  });
+
+  fastify.post('/account/security/authenticator/remove', post, async (request, reply) => {
+    await app.securityInfo.authenticator.remove(request.auth!, requestContext(request));
+    return reply.redirect('/account/security?removed=authenticator', 303);
+  });
 
   fastify.get('/account/security/:kind', { preHandler: requireSignedIn }, async (request, reply) => {
     const kind = kindOf(request);

@@ -11,6 +11,8 @@ import type {
 import { useI18n, useT } from '../views/i18n-context.tsx';
 import { Layout } from '../views/layout.tsx';
 import { richText } from '../views/rich-text.tsx';
+import type { AuthenticatorStatus } from '../../service/security-info-service.ts';
+import { AuthenticatorNotice, AuthenticatorSection } from './authenticator-views.tsx';
 
 /**
  * The "My security info" pages. Every word comes from the catalogues (`securityinfo.*`), in the
@@ -19,7 +21,7 @@ import { richText } from '../views/rich-text.tsx';
  */
 
 /** What these pages can show as a problem: the service's refusals, and a stale form. */
-export type SecurityProblemId = SecurityInfoError | 'csrf_invalid';
+export type SecurityProblemId = SecurityInfoError | 'csrf_invalid' | 'authenticator_exists';
 
 /** Refusals whose words are the reset flow's own (`problem.<id>.*`): the same situation, the same words. */
 const SHARED_PROBLEMS = new Set(['phone_invalid', 'resend_too_soon', 'code_malformed'] as const);
@@ -112,6 +114,9 @@ export interface SecurityInfoPageProps {
   /** A method was just confirmed (`?done=<kind>`): say so, and when it becomes usable if it is cooling off. */
   confirmed: MethodKind | null;
   problem: SecurityProblemId | null;
+  authenticator: AuthenticatorStatus;
+  /** The authenticator app was just registered or removed. */
+  authenticatorChange: 'added' | 'removed' | null;
 }
 
 export function SecurityInfoPage(p: SecurityInfoPageProps): VNode {
@@ -127,6 +132,7 @@ function SecurityInfo(p: SecurityInfoPageProps): VNode {
     <Layout title={title}>
       <h1>{title}</h1>
       {p.confirmed ? <ConfirmedNotice kind={p.confirmed} status={o[p.confirmed]} /> : null}
+      {p.authenticatorChange ? <AuthenticatorNotice change={p.authenticatorChange} /> : null}
       <ProblemBox id={p.problem} />
       {p.review && o.reconfirm.length > 0 ? (
         <div class="notice" role="status">
@@ -138,6 +144,7 @@ function SecurityInfo(p: SecurityInfoPageProps): VNode {
       <p>{t('securityinfo.intro')}</p>
       <MethodSection kind="email" status={o.email} csrf={p.csrf} />
       <MethodSection kind="phone" status={o.phone} csrf={p.csrf} />
+      <AuthenticatorSection status={p.authenticator} csrf={p.csrf} />
       <p>
         <a href="/account">{t('securityinfo.back')}</a>
       </p>

@@ -299,6 +299,7 @@ async function resetRoutes(instance: FastifyInstance, options: ResetApiOptions):
 
   const moves = [
     ['/flow/use-phone', 'Verify with the mobile phone instead of email', 'usePhone'],
+    ['/flow/use-authenticator', 'Verify with a code from the authenticator app', 'useAuthenticator'],
     ['/flow/back-to-email', 'Go back to the email code', 'backToEmail'],
     ['/flow/retype-phone', 'Type the mobile number again', 'retypePhone'],
   ] as const;

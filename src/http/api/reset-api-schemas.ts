@@ -23,6 +23,7 @@ const FLOW_STATES = [
   'email_code',
   'phone_number',
   'sms_code',
+  'totp_code',
   'new_password',
   'completed',
   'unlocked',
@@ -51,6 +52,9 @@ export const FlowViewSchema = named(
     maskedEmail: z.string().describe('The alternate email the code was sent to, masked.'),
     maskedPhone: z.string().nullable().describe('The mobile number on file, masked; only once the email gate passed.'),
     canUsePhone: z.boolean(),
+    canUseAuthenticator: z
+      .boolean()
+      .describe('`POST /api/v1/reset/flow/use-authenticator` may switch to a code from an authenticator app.'),
     canGoBackToEmail: z.boolean(),
     resendAvailableAt: epochMs.nullable().describe('When `resend` is allowed again; null when it is allowed now.'),
     codesLeft: z.number().int().describe('How many more codes this flow may send.'),

@@ -74,7 +74,7 @@ const IN_PAGE_PROBLEMS: ReadonlySet<string> = new Set([
   'directory_rejected',
 ]);
 
-const STEP_STATES = new Set(['email_code', 'phone_number', 'sms_code', 'new_password']);
+const STEP_STATES = new Set(['email_code', 'phone_number', 'sms_code', 'totp_code', 'new_password']);
 const LINK_TOKEN = /^[A-Za-z0-9_-]{20,100}$/;
 
 /** In the request's language; `detail`: a step's detail (a time for `code_superseded`, `sms_paused`, `directory_unreachable`). */
@@ -215,7 +215,8 @@ export async function resetPagesPlugin(fastify: FastifyInstance, options: ResetP
         reply,
         InvalidCodePage({
           helpdesk: revealedHelpdesk(view),
-          canRetry: view !== null && (view.state === 'email_code' || view.state === 'sms_code'),
+          canRetry:
+            view !== null && (view.state === 'email_code' || view.state === 'sms_code' || view.state === 'totp_code'),
           reference: supportReference(request, error),
         }),
         problemStatus(error),
@@ -308,6 +309,9 @@ export async function resetPagesPlugin(fastify: FastifyInstance, options: ResetP
   );
   fastify.post('/reset/flow/use-phone', csrfCheck, (request, reply) =>
     runStep(request, reply, (h, c) => app.reset.usePhone(h, c)),
+  );
+  fastify.post('/reset/flow/use-authenticator', csrfCheck, (request, reply) =>
+    runStep(request, reply, (h, c) => app.reset.useAuthenticator(h, c)),
   );
   fastify.post('/reset/flow/back-to-email', csrfCheck, (request, reply) =>
     runStep(request, reply, (h, c) => app.reset.backToEmail(h, c)),

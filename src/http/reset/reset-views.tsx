@@ -442,6 +442,44 @@ function EmailCodeStep(p: StepPageProps): VNode {
         {view.canUsePhone ? (
           <ActionForm action="/reset/flow/use-phone" csrf={csrf} label={T.emailCode.usePhone} />
         ) : null}
+        <UseAuthenticator view={view} csrf={csrf} />
+      </div>
+    </>
+  );
+}
+
+/** "Enter a code from my authenticator app": on the first page of every flow, and at a second gate where the account has one. */
+function UseAuthenticator({ view, csrf }: { view: FlowView; csrf: string }): VNode | null {
+  const t = useT();
+  if (!view.canUseAuthenticator) return null;
+  return <ActionForm action="/reset/flow/use-authenticator" csrf={csrf} label={t('reset.totpCode.use')} />;
+}
+
+/** A code from the authenticator app (TOTP): one of the gates, checked like any short code. */
+function TotpCodeStep(p: StepPageProps): VNode {
+  const t = useT();
+  const { view, csrf, problem } = p;
+  return (
+    <>
+      <h1>{t('reset.totpCode.title')}</h1>
+      <Progress view={view} now={p.now} />
+      {problem ? <ProblemBox problem={problem} /> : null}
+      <p>{t('reset.totpCode.intro')}</p>
+      <CodeForm
+        csrf={csrf}
+        label={t('reset.totpCode.codeLabel')}
+        hint={t('reset.totpCode.codeHint')}
+        button={t('reset.totpCode.verify')}
+        problem={problem}
+        fieldProblem={p.fieldProblem}
+      />
+      <div class="other-options">
+        {view.canUsePhone ? (
+          <ActionForm action="/reset/flow/use-phone" csrf={csrf} label={t('reset.totpCode.usePhone')} />
+        ) : null}
+        {view.canGoBackToEmail ? (
+          <ActionForm action="/reset/flow/back-to-email" csrf={csrf} label={t('reset.totpCode.backToEmail')} />
+        ) : null}
       </div>
     </>
   );
@@ -502,9 +540,12 @@ function PhoneNumberStep(p: StepPageProps): VNode {
         />
         <button type="submit">{T.phoneNumber.submit}</button>
       </form>
-      {view.canGoBackToEmail ? (
+      {view.canGoBackToEmail || view.canUseAuthenticator ? (
         <div class="other-options">
-          <ActionForm action="/reset/flow/back-to-email" csrf={csrf} label={T.phoneNumber.backToEmail} />
+          {view.canGoBackToEmail ? (
+            <ActionForm action="/reset/flow/back-to-email" csrf={csrf} label={T.phoneNumber.backToEmail} />
+          ) : null}
+          <UseAuthenticator view={view} csrf={csrf} />
         </div>
       ) : null}
     </>
@@ -540,6 +581,7 @@ function SmsCodeStep(p: StepPageProps): VNode {
         {view.canGoBackToEmail ? (
           <ActionForm action="/reset/flow/back-to-email" csrf={csrf} label={T.smsCode.backToEmail} />
         ) : null}
+        <UseAuthenticator view={view} csrf={csrf} />
       </div>
     </>
   );
@@ -642,6 +684,7 @@ export function StepPage(p: StepPageProps): VNode {
 
 function StepPageBody(p: StepPageProps): VNode {
   const T = useResetText();
+  const t = useT();
   const body =
     p.view.state === 'email_code' ? (
       <EmailCodeStep {...p} />
@@ -649,10 +692,13 @@ function StepPageBody(p: StepPageProps): VNode {
       <PhoneNumberStep {...p} />
     ) : p.view.state === 'sms_code' ? (
       <SmsCodeStep {...p} />
+    ) : p.view.state === 'totp_code' ? (
+      <TotpCodeStep {...p} />
     ) : (
       <NewPasswordStep {...p} />
     );
-  const title = T[STEP_PAGES[p.view.state] ?? 'newPassword'].title;
+  const title =
+    p.view.state === 'totp_code' ? t('reset.totpCode.title') : T[STEP_PAGES[p.view.state] ?? 'newPassword'].title;
   return (
     <Layout title={p.problem ? `${p.problem.title} · ${title}` : title} scripts={[COUNTDOWN_SCRIPT]}>
       {body}

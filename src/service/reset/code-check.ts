@@ -1,19 +1,23 @@
 import { isFlowCodeFresh, normalizeCodeInput, type ResetPolicy } from '../../core/reset-policy.ts';
-import type { Gate } from '../../core/reset-flow.ts';
+import { judgeTotp } from '../../core/authenticator.ts';
+import { totpAllowed, type Gate } from '../../core/reset-flow.ts';
 import { err, ok, type Result } from '../../core/result.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { CodeRecord, FlowRecord } from '../../ports/flow-store.ts';
 import type { Keyring } from '../../ports/keyring.ts';
 import type { Limiter } from '../../ports/limiter.ts';
 import type { Repos } from '../../ports/store.ts';
-import { checkOneTimeCode } from '../one-time-code.ts';
+import { checkOneTimeCode, type CodeComparison } from '../one-time-code.ts';
 import type { RequestContext } from '../request-context.ts';
-import { auditFlow, type FlowAccess } from './flow-access.ts';
+import { auditFlow, positionOf, type FlowAccess } from './flow-access.ts';
 import type { Lockout } from './lockout.ts';
 import type { FlowHandle, StepError, StepOk } from './types.ts';
 import type { FlowViews } from './view.ts';
 
-/** Checking what proves the email or SMS gate: a typed code (the shared one-time-code check) or the email's link. */
+/**
+ * Checking what proves a gate: a typed code (the shared one-time-code check) — the email's or the
+ * SMS's, or one from the authenticator app — or the email's link.
+ */
 export class CodeCheck {
   constructor(
     private readonly d: {
@@ -58,7 +62,14 @@ export class CodeCheck {
         return access;
       }
       const flow = access.value;
-      const channel: Gate | null = flow.state === 'email_code' ? 'email' : flow.state === 'sms_code' ? 'sms' : null;
+      const channel: Gate | null =
+        flow.state === 'email_code'
+          ? 'email'
+          : flow.state === 'sms_code'
+            ? 'sms'
+            : flow.state === 'totp_code'
+              ? 'totp'
+              : null;
       if (channel === null) return err('wrong_step');
       // the block is checked before anything is counted or compared: while it lasts, no short code
       // of the account (in any of its flows) is evaluated
@@ -68,7 +79,7 @@ export class CodeCheck {
       }
       const typedHash = this.d.keyring.hmac('code', `${flow.id}:${typed}`);
       const code = await tx.flows.liveCode(flow.id, channel);
-      const superseded = await this.supersededMatch(tx, flow, channel, typed, code);
+      const superseded = channel === 'totp' ? null : await this.supersededMatch(tx, flow, channel, typed, code);
       if (superseded !== null) {
         // an older code of this very flow: say a newer one was sent; not a guess, nothing counted
         await auditFlow(tx, flow, rc, now, 'code.rejected', 'superseded', { channel });
@@ -91,16 +102,23 @@ export class CodeCheck {
         this.d.keyring.equal(typedHash, typedHash);
         return fail('no_code');
       }
-      const checked = await checkOneTimeCode({
+      // a sent code: its stored HMAC; the authenticator app: the core TOTP rule, each step once
+      const totp = channel === 'totp' ? await this.totpComparison(tx, flow, now) : null;
+      if (totp?.gateClosed) return fail('gate_closed');
+      const comparison: CodeComparison = totp ?? {
         keyring: this.d.keyring,
         purpose: 'code',
         binding: flow.id,
-        typed,
         codeHash: code.codeHash,
+      };
+      const checked = await checkOneTimeCode({
+        ...comparison,
+        typed,
         maxAttempts: this.d.policy.maxAttemptsPerCode,
-        fresh: isFlowCodeFresh(this.d.policy, code, flow, now),
+        // the app's gate lives as long as the flow (a code of its own window is judged by compare)
+        fresh: totp ? true : isFlowCodeFresh(this.d.policy, code, flow, now),
         countAttempt: () => tx.flows.countAttempt(code.id, this.d.policy.maxAttemptsPerCode),
-        consume: () => tx.flows.consumeCode(code.id, now),
+        consume: async () => (totp === null || (await totp.acceptStep())) && (await tx.flows.consumeCode(code.id, now)),
       });
       if (!checked.ok) {
         switch (checked.reason) {
@@ -119,13 +137,43 @@ export class CodeCheck {
             return alreadyUsed();
         }
       }
-      const passed = await flows.advance(tx, flow, channel === 'email' ? 'email_verified' : 'sms_verified', now);
+      const event = channel === 'email' ? 'email_verified' : channel === 'sms' ? 'sms_verified' : 'totp_verified';
+      const passed = await flows.advance(tx, flow, event, now);
       if (!passed.ok) return passed;
       await auditFlow(tx, passed.value.flow, rc, now, 'code.accepted', 'ok', { channel });
       return ok({ secret: passed.value.secret, view: await views.viewOf(tx, passed.value.flow) });
     });
     if (woke) this.d.outbox.wake();
     return result;
+  }
+
+  /**
+   * How a code typed at the authenticator gate is compared: the account's confirmed app (its secret
+   * opened from the seal) through core `judgeTotp`, within ±1 step and after its last accepted step;
+   * `acceptStep` records the matched step once (a parallel or later request with a code of that step
+   * or an earlier one is refused). Without an app (or an account) the same comparison runs on a
+   * throwaway secret and never matches. `gateClosed`: a two-gate flow before its email gate passed.
+   */
+  private async totpComparison(
+    tx: Repos,
+    flow: FlowRecord,
+    now: number,
+  ): Promise<{ gateClosed: boolean; compare: (typed: string) => boolean; acceptStep: () => Promise<boolean> }> {
+    const app = flow.accountId ? await tx.authenticators.confirmed(flow.accountId) : null;
+    const secret = app ? this.d.keyring.open(app.secretSealed) : NO_SECRET;
+    let step: number | null = null;
+    return {
+      gateClosed: !totpAllowed(positionOf(flow)),
+      compare: (typed) => {
+        const verdict = judgeTotp(secret, typed, now, app?.lastStep ?? null);
+        if (app === null) return false;
+        if (verdict.ok) step = verdict.step;
+        // a code of a step already used matches, and then fails to be consumed: `already_used`
+        else if (verdict.reason === 'step_used') step = verdict.step;
+        return step !== null;
+      },
+      acceptStep: async () => app !== null && step !== null && tx.authenticators.acceptStep(app.id, step),
+    };
   }
 
   /**
@@ -207,3 +255,6 @@ export class CodeCheck {
     return live?.sentAt ?? flow.lastSentAt ?? older[0]!.sentAt;
   }
 }
+
+/** The secret compared when the flow's login has no authenticator app: the same work, never a match. */
+const NO_SECRET = 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';

@@ -83,6 +83,8 @@ export interface FlowView {
   /** Shown only once the email gate passed. */
   readonly maskedPhone: string | null;
   readonly canUsePhone: boolean;
+  /** The person may type a code from an authenticator app instead (see `FlowViews.viewOf`). */
+  readonly canUseAuthenticator: boolean;
   readonly canGoBackToEmail: boolean;
   readonly resendAvailableAt: number | null;
   readonly codesLeft: number;

@@ -1,7 +1,7 @@
 import { maskEmail, maskPhone } from '../../core/contact.ts';
 import type { Tenant } from '../../core/directory-model.ts';
 import { canSendCode, flowDeadline, type ResetPolicy } from '../../core/reset-policy.ts';
-import { stepOf } from '../../core/reset-flow.ts';
+import { proofsAccepted, stepOf } from '../../core/reset-flow.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { FlowRecord } from '../../ports/flow-store.ts';
 import type { Keyring } from '../../ports/keyring.ts';
@@ -29,7 +29,11 @@ export class FlowViews {
   ) {}
 
   /** `tenant`: the flow's tenant when the caller has it at hand (saves reading it again). */
-  async viewOf(tx: Pick<Repos, 'directory'>, flow: FlowRecord, tenant?: Tenant | null): Promise<FlowView> {
+  async viewOf(
+    tx: Pick<Repos, 'directory' | 'authenticators'>,
+    flow: FlowRecord,
+    tenant?: Tenant | null,
+  ): Promise<FlowView> {
     tenant ??= flow.tenantId ? await tx.directory.getTenant(flow.tenantId) : null;
     const step = stepOf(positionOf(flow));
     let maskedPhone: string | null = null;
@@ -42,6 +46,17 @@ export class FlowViews {
       flow.state === 'new_password' && flow.accountId !== null
         ? ((await tx.directory.getAccount(flow.accountId))?.externalId ?? null) !== null
         : false;
+    // the authenticator app: offered on the first page of every flow (whether or not the login has
+    // one: the page reveals nothing), and at a second gate only to an account that registered one
+    const pos = positionOf(flow);
+    const onSmsPath = flow.state === 'phone_number' || flow.state === 'sms_code';
+    const canUseAuthenticator =
+      (flow.state === 'email_code' && flow.passed === 0) ||
+      (onSmsPath &&
+        flow.passed > 0 &&
+        proofsAccepted(pos).includes('totp') &&
+        flow.accountId !== null &&
+        (await tx.authenticators.confirmed(flow.accountId)) !== null);
     const p = this.d.policy;
     const may = canSendCode(p, flow.codesSent, flow.lastSentAt, this.d.clock.now());
     return {
@@ -52,8 +67,11 @@ export class FlowViews {
       expiresAt: flowDeadline(p, flow.createdAt, flow.firstSentAt),
       maskedEmail: flow.maskedEmail,
       maskedPhone,
-      canUsePhone: flow.state === 'email_code' && flow.passed === 0,
-      canGoBackToEmail: (flow.state === 'phone_number' || flow.state === 'sms_code') && flow.passed === 0,
+      canUsePhone:
+        (flow.state === 'email_code' && flow.passed === 0) ||
+        (flow.state === 'totp_code' && (flow.passed === 0 || proofsAccepted(pos).includes('sms'))),
+      canUseAuthenticator,
+      canGoBackToEmail: (onSmsPath || flow.state === 'totp_code') && flow.passed === 0,
       resendAvailableAt: may.ok
         ? null
         : may.reason === 'too_many_codes'

@@ -48,7 +48,8 @@ export async function queueChangeNotices(
   tx: Repos,
   d: MessageDeps,
   auth: Authenticated,
-  kind: MethodKind,
+  /** `authenticator`: `maskedValue` says `added` or `removed`. */
+  kind: MethodKind | 'authenticator',
   maskedValue: string,
   previous: Method | null,
   before: readonly Method[],
