@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ROLES, type Tenant } from '../core/directory-model.ts';
+import { LOCALES } from '../core/i18n.ts';
 import type { App } from '../service/app.ts';
 import type { UserView } from '../service/directory-service.ts';
 import { setupDemo, type DemoOutcome } from '../service/demo.ts';
@@ -74,6 +75,36 @@ export function registerDirectoryCommands(program: Command, ctx: CliContext): vo
             ]),
           ),
         );
+      });
+    });
+
+  tenant
+    .command('language')
+    .description(
+      "show or set a tenant's default language and time zone (its pages, emails and SMS; also in the console's Look and words)",
+    )
+    .argument('<tenant>', 'the tenant name')
+    .option('--default-language <locale>', `one of ${LOCALES.join(', ')}; "" clears it (English)`)
+    .option('--time-zone <name>', 'an IANA time zone like Europe/Berlin; "" clears it (UTC)')
+    .action(async (name: string, opts: { defaultLanguage?: string; timeZone?: string }) => {
+      await withApp(ctx, async (app) => {
+        const t = await app.directorySettings.tenantNamed(name);
+        if (!t.ok) throw refused(t);
+        let look = await app.looks.forTenant(t.value.id);
+        if (opts.defaultLanguage !== undefined || opts.timeZone !== undefined) {
+          const r = await app.looks.updateFromCli({ kind: 'cli', name: CLI_ACTOR }, t.value.id, {
+            ...(opts.defaultLanguage !== undefined ? { defaultLocale: opts.defaultLanguage } : {}),
+            ...(opts.timeZone !== undefined ? { timeZone: opts.timeZone } : {}),
+          });
+          if (!r.ok) {
+            const detail = 'fields' in r ? r.fields.map((f) => `${f.field}: ${f.message}`).join(' ') : r.detail;
+            throw refused({ error: r.error, detail });
+          }
+          look = r.value;
+          print(ctx, `Saved: tenant "${t.value.name}".`);
+        }
+        print(ctx, `Default language: ${look.defaultLocale ?? 'none (English)'}`);
+        print(ctx, `Time zone: ${look.timeZone ?? 'none (UTC)'}`);
       });
     });
 

@@ -113,14 +113,26 @@ export interface LocaleChoice extends LocaleOptions {
  * tenant's default → English. It takes no account lookup, so it cannot reveal whether one exists.
  */
 export function negotiateLocale(choice: LocaleChoice): UiLocale {
+  return negotiateLocaleFrom(choice).locale;
+}
+
+/** Where a negotiated language came from: `default` is English for want of any other. */
+export type LocaleSource = 'picked' | 'saved' | 'browser' | 'tenant' | 'default';
+
+/** `negotiateLocale`, with which step chose the language. */
+export function negotiateLocaleFrom(choice: LocaleChoice): { locale: UiLocale; source: LocaleSource } {
   const options = { pseudo: choice.pseudo === true };
-  const direct = matchLocale(choice.picked, options) ?? matchLocale(choice.saved, options);
-  if (direct) return direct;
+  const picked = matchLocale(choice.picked, options);
+  if (picked) return { locale: picked, source: 'picked' };
+  const saved = matchLocale(choice.saved, options);
+  if (saved) return { locale: saved, source: 'saved' };
   for (const tag of parseAcceptLanguage(choice.acceptLanguage)) {
     const found = matchLocale(tag, options);
-    if (found) return found;
+    if (found) return { locale: found, source: 'browser' };
   }
-  return matchLocale(choice.tenantDefault, options) ?? DEFAULT_LOCALE;
+  const tenant = matchLocale(choice.tenantDefault, options);
+  if (tenant) return { locale: tenant, source: 'tenant' };
+  return { locale: DEFAULT_LOCALE, source: 'default' };
 }
 
 /**
@@ -303,6 +315,35 @@ export function formatDateTime(
   return dateFormat(english ? 'en-GB' : locale, timeZone, style).format(new Date(t));
 }
 
+/**
+ * A time of day for a person: their language, the tenant's time zone, the zone shown
+ * (`18:52 CET`, `18:52 MEZ`, `18:52:07 UTC` with seconds), 24-hour clock.
+ */
+export function formatTime(
+  at: string | number | Date,
+  locale: UiLocale = 'en',
+  timeZone = 'UTC',
+  seconds = false,
+): string {
+  const t = at instanceof Date ? at.getTime() : typeof at === 'number' ? at : Date.parse(at);
+  if (!Number.isFinite(t)) return String(at);
+  const intlLocale = locale === 'en' || locale === PSEUDO_LOCALE ? 'en-GB' : locale;
+  const key = `${intlLocale}\u0000${timeZone}\u0000${seconds ? 'hms' : 'hm'}`;
+  let f = dateFormats.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(intlLocale, {
+      hour: '2-digit',
+      minute: '2-digit',
+      ...(seconds ? { second: '2-digit' } : {}),
+      hourCycle: 'h23',
+      timeZone,
+      timeZoneName: 'short',
+    });
+    dateFormats.set(key, f);
+  }
+  return f.format(new Date(t));
+}
+
 const EN_MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const dateFormats = new Map<string, Intl.DateTimeFormat>();
 
@@ -332,6 +373,10 @@ export interface I18n {
   readonly t: Translate;
   /** `formatDateTime` in this locale and the tenant's time zone. */
   readonly when: (at: string | number | Date) => string;
+  /** `formatTime` (a time of day, with the zone) in this locale and the tenant's time zone. */
+  readonly time: (at: string | number | Date, seconds?: boolean) => string;
+  /** The IANA time zone dates are shown in (the tenant's; UTC when none). */
+  readonly timeZone: string;
 }
 
 export function i18nFor(locale: UiLocale, timeZone = 'UTC'): I18n {
@@ -340,7 +385,50 @@ export function i18nFor(locale: UiLocale, timeZone = 'UTC'): I18n {
     dir: textDirection(locale),
     t: translator(locale),
     when: (at) => formatDateTime(at, locale, timeZone),
+    time: (at, seconds = false) => formatTime(at, locale, timeZone, seconds),
+    timeZone,
   };
+}
+
+/**
+ * The forms of a message with one plural argument at its top level, for a script that fills the
+ * number in later (the reset page's countdown): `{ one: 'in {minutes} minute', few: …, other: … }`
+ * keyed by the plural categories (and `=N` exact matches) the locale's message has, each with
+ * `{arg}` where the number goes. The pseudo-locale's forms are its accented text.
+ * `pickPluralForm` chooses one the way intl-messageformat does.
+ */
+export function pluralForms(locale: UiLocale, id: MessageId, arg: string): Record<string, string> {
+  const source = catalogue(locale)[id];
+  if (source === undefined) throw new MissingMessageError(locale, id);
+  const elements = locale === PSEUDO_LOCALE ? pseudoLocalize(source) : parseMessage(source);
+  const text = (els: readonly MessageFormatElement[]): string =>
+    els
+      .map((el) => {
+        if (el.type === TYPE.literal) return el.value;
+        if (el.type === TYPE.pound || (el.type === TYPE.argument && el.value === arg)) return `{${arg}}`;
+        throw new Error(`${id}: only text, {${arg}} and # may stand beside the plural`);
+      })
+      .join('');
+  const at = elements.findIndex((el) => el.type === TYPE.plural && el.value === arg);
+  const plural = elements[at];
+  if (!plural || plural.type !== TYPE.plural) throw new Error(`${id} has no plural of {${arg}}`);
+  const before = text(elements.slice(0, at));
+  const after = text(elements.slice(at + 1));
+  return Object.fromEntries(
+    Object.entries(plural.options).map(([key, option]) => [key, before + text(option.value) + after]),
+  );
+}
+
+/** The form `pluralForms` gave for `n` in `locale`, the number written in: `=n`, else its plural category, else `other`. */
+export function pickPluralForm(
+  forms: Readonly<Record<string, string>>,
+  n: number,
+  locale: UiLocale,
+  arg: string,
+): string {
+  const intlLocale = locale === PSEUDO_LOCALE ? 'en' : locale;
+  const form = forms[`=${n}`] ?? forms[new Intl.PluralRules(intlLocale).select(n)] ?? forms.other ?? '';
+  return form.split(`{${arg}}`).join(new Intl.NumberFormat(intlLocale).format(n));
 }
 
 /**

@@ -28,6 +28,14 @@ export interface TenantLook {
   /** A short note on the start page, per language (missing: none in that language). */
   readonly startNotes: Readonly<Partial<Record<Locale, string>>>;
   readonly logo: TenantLogo | null;
+  /**
+   * The tenant's default language: a page whose tenant is known (signed in, or from the address)
+   * uses it when the person picked none and the browser asks for none sspr has; emails and SMS use
+   * it when the account saved none and no page caused them. null: English.
+   */
+  readonly defaultLocale: Locale | null;
+  /** The IANA time zone dates and times are shown in on its pages and emails (e.g. `Europe/Berlin`); null: UTC. */
+  readonly timeZone: string | null;
 }
 
 export const EMPTY_LOOK: TenantLook = {
@@ -36,7 +44,14 @@ export const EMPTY_LOOK: TenantLook = {
   host: null,
   startNotes: {},
   logo: null,
+  defaultLocale: null,
+  timeZone: null,
 };
+
+/** The time zone a tenant's dates are shown in: its own, else UTC. */
+export function lookTimeZone(look: Pick<TenantLook, 'timeZone'> | null | undefined): string {
+  return look?.timeZone ?? 'UTC';
+}
 
 export const DISPLAY_NAME_MAX = 80;
 export const START_NOTE_MAX = 500;
@@ -66,6 +81,11 @@ const DISPLAY_NAME_PROBLEM: LookProblem = { id: 'admin.look.problem.displayName'
 const COLOUR_FORMAT_PROBLEM: LookProblem = { id: 'admin.look.problem.colourFormat' };
 const HOST_PROBLEM: LookProblem = { id: 'admin.look.problem.host' };
 const NOTE_PROBLEM: LookProblem = { id: 'admin.look.problem.note', params: { max: START_NOTE_MAX } };
+const DEFAULT_LOCALE_PROBLEM: LookProblem = {
+  id: 'admin.look.problem.defaultLocale',
+  params: { locales: LOCALES.join(', ') },
+};
+const TIME_ZONE_PROBLEM: LookProblem = { id: 'admin.look.problem.timeZone' };
 
 // ---- contrast (WCAG 2.x) ----------------------------------------------------------------------
 
@@ -174,6 +194,29 @@ export function checkHost(input: string): Result<string, 'host_invalid'> {
   return ok(r.value);
 }
 
+/** A default language: one of LOCALES, exactly (`pt-BR`, not `pt`). */
+export function checkDefaultLocale(input: string): Result<Locale, 'default_locale_invalid'> {
+  const locale = LOCALES.find((l) => l === input.trim());
+  return locale ? ok(locale) : err('default_locale_invalid', problemText(DEFAULT_LOCALE_PROBLEM));
+}
+
+/**
+ * An IANA time zone name (`Europe/Berlin`, `America/Sao_Paulo`, `UTC`) that Intl knows, kept as
+ * Intl resolves it (`utc` → `UTC`). Offsets (`+01:00`), unknown names and anything over 64
+ * characters are refused.
+ */
+export function checkTimeZone(input: string): Result<string, 'time_zone_invalid'> {
+  const name = input.trim();
+  if (name.length === 0 || name.length > 64 || !/^[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+)*$/.test(name)) {
+    return err('time_zone_invalid', problemText(TIME_ZONE_PROBLEM));
+  }
+  try {
+    return ok(new Intl.DateTimeFormat('en', { timeZone: name }).resolvedOptions().timeZone);
+  } catch {
+    return err('time_zone_invalid', problemText(TIME_ZONE_PROBLEM));
+  }
+}
+
 // ---- an update --------------------------------------------------------------------------------
 
 /** What an administrator sends: absent fields stay as they are; null or '' clears one. */
@@ -183,6 +226,10 @@ export interface LookInput {
   readonly host?: string | null;
   /** Per locale; a locale absent stays, null or '' removes its note. */
   readonly startNotes?: Readonly<Record<string, string | null>>;
+  /** One of LOCALES; null or '' clears it (English). */
+  readonly defaultLocale?: string | null;
+  /** An IANA time zone name; null or '' clears it (UTC). */
+  readonly timeZone?: string | null;
 }
 
 export interface LookFieldError {
@@ -201,7 +248,7 @@ function fieldError(field: string, problem: LookProblem): LookFieldError {
 /** Pure: the look with `input` applied, or every problem found at once. The logo is not changed here. */
 export function applyLookInput(current: TenantLook, input: LookInput): Ok<TenantLook> | LookInvalid {
   const problems: LookFieldError[] = [];
-  let { displayName, primaryColour, host } = current;
+  let { displayName, primaryColour, host, defaultLocale, timeZone } = current;
   const notes: Partial<Record<Locale, string>> = { ...current.startNotes };
   const blank = (v: string | null | undefined) => v === null || (typeof v === 'string' && v.trim() === '');
 
@@ -229,6 +276,22 @@ export function applyLookInput(current: TenantLook, input: LookInput): Ok<Tenant
       else problems.push(fieldError('host', HOST_PROBLEM));
     }
   }
+  if (input.defaultLocale !== undefined) {
+    if (blank(input.defaultLocale)) defaultLocale = null;
+    else {
+      const r = checkDefaultLocale(input.defaultLocale!);
+      if (r.ok) defaultLocale = r.value;
+      else problems.push(fieldError('defaultLocale', DEFAULT_LOCALE_PROBLEM));
+    }
+  }
+  if (input.timeZone !== undefined) {
+    if (blank(input.timeZone)) timeZone = null;
+    else {
+      const r = checkTimeZone(input.timeZone!);
+      if (r.ok) timeZone = r.value;
+      else problems.push(fieldError('timeZone', TIME_ZONE_PROBLEM));
+    }
+  }
   for (const [key, value] of Object.entries(input.startNotes ?? {})) {
     const locale = LOCALES.find((l) => l === key);
     if (!locale) {
@@ -249,7 +312,7 @@ export function applyLookInput(current: TenantLook, input: LookInput): Ok<Tenant
     else problems.push(fieldError(`startNotes.${locale}`, NOTE_PROBLEM));
   }
   if (problems.length > 0) return { ...err('look_invalid'), fields: problems };
-  return ok({ displayName, primaryColour, host, startNotes: notes, logo: current.logo });
+  return ok({ displayName, primaryColour, host, startNotes: notes, logo: current.logo, defaultLocale, timeZone });
 }
 
 /** Which fields differ (for the audit trail: names only, the words are not secrets but need not be copied). */
@@ -258,6 +321,8 @@ export function changedLookFields(before: TenantLook, after: TenantLook): string
   if (before.displayName !== after.displayName) changed.push('displayName');
   if (before.primaryColour !== after.primaryColour) changed.push('primaryColour');
   if (before.host !== after.host) changed.push('host');
+  if (before.defaultLocale !== after.defaultLocale) changed.push('defaultLocale');
+  if (before.timeZone !== after.timeZone) changed.push('timeZone');
   for (const l of LOCALES) if (before.startNotes[l] !== after.startNotes[l]) changed.push(`startNotes.${l}`);
   if (before.logo?.hash !== after.logo?.hash) changed.push('logo');
   return changed;

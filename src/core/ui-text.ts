@@ -159,7 +159,7 @@ export const RESET_PAGE_TEXT = {
     stepOf: 'Step {step} of {total}',
     step: 'Step {step}',
     expiresAt: 'This reset expires at {time}',
-    expiresIn: 'in {minutes} minutes',
+    expiresIn: 'in {minutes, plural, one {# minute} other {# minutes}}',
     expiresInOne: 'in 1 minute',
     expiresSoon: 'in less than a minute',
     timeZoneUtc: 'UTC',
@@ -184,7 +184,7 @@ export const RESET_PAGE_TEXT = {
     title: 'Check your email',
     sentTo: 'We sent an email to {email}.',
     whatNext:
-      'Open the link from the email in this browser, or type the security code from the email here. They work for {minutes} minutes. If the email says codes are paused, use the link.',
+      'Open the link from the email in this browser, or type the security code from the email here. They work for {minutes, plural, one {# minute} other {# minutes}}. If the email says codes are paused, use the link.',
     codeLabel: 'Security code',
     codeHint: '6 digits, like 123456.',
     verify: 'Verify',

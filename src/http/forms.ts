@@ -31,7 +31,23 @@ export async function registerForms(
     }
     throw error;
   });
-  return { csrfCheck: { preHandler: fastify.csrfProtection } };
+  const check = fastify.csrfProtection;
+  // marks a request whose CSRF token was checked: only such a form post may save a signed-in
+  // person's language choice on the account (http/i18n-plugin.ts), never a GET a link can cause
+  const preHandler: preHandlerHookHandler = function (request, reply, done) {
+    check.call(this, request, reply, (error?: Error) => {
+      if (!error) request.csrfVerified = true;
+      done(error);
+    });
+  };
+  return { csrfCheck: { preHandler } };
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set once this request's form passed its CSRF check (registerForms). */
+    csrfVerified?: boolean;
+  }
 }
 
 /** A form field as a string ('' when missing or not a string), capped at `max` characters. */
@@ -43,5 +59,16 @@ export function formField(body: unknown, name: string, max = 1024): string {
 
 export function requestContext(request: FastifyRequest): RequestContext {
   const ua = request.headers['user-agent'];
-  return { ip: request.ip ?? null, userAgent: typeof ua === 'string' ? ua : null, locale: request.i18n.locale };
+  return { ip: request.ip ?? null, userAgent: typeof ua === 'string' ? ua : null, locale: pageLocale(request) };
+}
+
+/**
+ * The language of the page a request came from, for the messages it causes: its language when
+ * something chose it (the person, the account, the browser, the page's tenant); null when it is
+ * English only for want of any, so the message can fall back to the account's tenant default.
+ */
+export function pageLocale(request: FastifyRequest): RequestContext['locale'] {
+  const i18n = request.i18n as FastifyRequest['i18n'] | null;
+  if (!i18n) return null;
+  return i18n.chosen === false ? null : i18n.locale;
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
-import { matchLocale, negotiateLocale, PSEUDO_LOCALE } from '../core/i18n.ts';
+import { matchLocale, negotiateLocaleFrom, PSEUDO_LOCALE } from '../core/i18n.ts';
 import type { App } from '../service/app.ts';
 import { isLocalHttp } from './reset/flow-cookie.ts';
 import { pageI18n, type PageI18n } from './views/i18n-context.tsx';
@@ -41,11 +41,36 @@ export function sameOriginPath(next: unknown): string {
 }
 
 /**
+ * The request's language with what is known so far: the `sspr_lang` cookie, the account's saved
+ * language (signed in), `Accept-Language`, and the tenant's default and time zone once the page's
+ * tenant is known (http/look-plugin.ts: signed in, or from the address; never a typed login).
+ */
+export function resolveRequestLocale(
+  request: FastifyRequest,
+  pseudo: boolean,
+  tenant: { readonly defaultLocale: string | null; readonly timeZone: string } | null = null,
+): PageI18n {
+  const picked = request.cookies?.[LANGUAGE_COOKIE] ?? null;
+  const { locale, source } = negotiateLocaleFrom({
+    picked,
+    saved: request.auth?.account.locale ?? null,
+    acceptLanguage: request.headers['accept-language'] ?? null,
+    tenantDefault: tenant?.defaultLocale ?? null,
+    pseudo,
+  });
+  const path = (request.i18n as PageI18n | null)?.path ?? '/';
+  return { ...pageI18n(locale, path, pseudo, tenant?.timeZone ?? 'UTC'), chosen: source !== 'default' };
+}
+
+/**
  * Resolves the language of every request once (root level: every plugin and error page sees
- * `request.i18n`; a signed-in person's saved language is applied once the session is known), and serves the language switcher's `GET /language?set=<locale>&next=<path>`,
- * which remembers the choice in the `sspr_lang` cookie (HttpOnly, SameSite=Lax, Secure unless
- * on http://localhost) and, for a signed-in person, on the account; then goes back to `next`.
- * Works without JavaScript.
+ * `request.i18n`; a signed-in person's saved language is applied once the session is known, the
+ * tenant's default and time zone by the look plugin), and serves the language switcher's
+ * `GET /language?set=<locale>&next=<path>`, which remembers the choice in the `sspr_lang` cookie
+ * (HttpOnly, SameSite=Lax, Secure unless on http://localhost) and goes back to `next`. Works
+ * without JavaScript. A GET changes nothing but that cookie (a link on another site can cause
+ * it): a signed-in person's choice is saved on the account by their next form post that passes
+ * its CSRF check.
  */
 export async function registerI18n(fastify: FastifyInstance, app: App): Promise<void> {
   if (!fastify.hasRequestDecorator('cookies')) await fastify.register(fastifyCookie);
@@ -64,29 +89,38 @@ export async function registerI18n(fastify: FastifyInstance, app: App): Promise<
 
   fastify.decorateRequest('i18n', null as unknown as PageI18n);
   fastify.addHook('onRequest', async (request) => {
-    const locale = negotiateLocale({
+    const { locale, source } = negotiateLocaleFrom({
       picked: request.cookies?.[LANGUAGE_COOKIE] ?? null,
       acceptLanguage: request.headers['accept-language'] ?? null,
-      tenantDefault: null,
       pseudo,
     });
-    request.i18n = pageI18n(locale, returnPath(request), pseudo);
+    request.i18n = { ...pageI18n(locale, returnPath(request), pseudo), chosen: source !== 'default' };
   });
   // a signed-in person's saved language, unless they picked one in this browser (request.auth is
   // set by the sessions' preHandler, registered before this one)
   fastify.addHook('preHandler', async (request) => {
-    const saved = request.auth?.account.locale ?? null;
-    if (!saved || request.cookies?.[LANGUAGE_COOKIE]) return;
-    const locale = negotiateLocale({ saved, acceptLanguage: request.headers['accept-language'] ?? null, pseudo });
-    if (locale !== request.i18n.locale) request.i18n = pageI18n(locale, request.i18n.path, pseudo);
+    if (!request.auth?.account.locale || request.cookies?.[LANGUAGE_COOKIE]) return;
+    const next = resolveRequestLocale(request, pseudo);
+    if (next.locale !== request.i18n.locale) request.i18n = next;
+  });
+  // the language picked in this browser becomes the account's once a signed-in form post passed
+  // its CSRF check (never on a GET: a cross-site link must not change what the account's
+  // messages are written in)
+  fastify.addHook('onResponse', async (request, reply) => {
+    if (!request.csrfVerified || !request.auth || reply.statusCode >= 400) return;
+    const picked = matchLocale(request.cookies?.[LANGUAGE_COOKIE] ?? null);
+    if (!picked || picked === PSEUDO_LOCALE || picked === request.auth.account.locale) return;
+    try {
+      await app.sessions.saveLanguage(request.auth, picked);
+    } catch (error) {
+      request.log.warn({ err: error }, 'the language choice was not saved on the account');
+    }
   });
 
   fastify.get(LANGUAGE_PATH, async (request, reply) => {
     const query = (request.query ?? {}) as Record<string, unknown>;
     const locale = typeof query.set === 'string' ? matchLocale(query.set, { pseudo }) : null;
     if (locale) {
-      // signed in: saved on the account too, so the person's messages and other browsers follow it
-      if (request.auth && locale !== PSEUDO_LOCALE) await app.sessions.saveLanguage(request.auth, locale);
       void reply.setCookie(LANGUAGE_COOKIE, locale, {
         path: '/',
         httpOnly: true,

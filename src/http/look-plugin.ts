@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { lookStylesheet, type TenantLook } from '../core/tenant-look.ts';
+import { lookStylesheet, lookTimeZone, type TenantLook } from '../core/tenant-look.ts';
 import { PSEUDO_LOCALE, type Locale } from '../core/i18n.ts';
 import type { App } from '../service/app.ts';
 import type { PageLook } from './views/i18n-context.tsx';
+import { resolveRequestLocale } from './i18n-plugin.ts';
 
 /** Where a tenant's logo and colour stylesheet are served: `/brand/<tenant>/logo-<sha256>.png`, `…/look-<hash>.css`. */
 export const LOGO_PATH_PREFIX = '/brand';
@@ -45,10 +46,19 @@ export async function registerLook(fastify: FastifyInstance, app: App): Promise<
     return app.looks.forHost(request.host);
   }
 
+  const pseudo = app.config.pseudo_locale === true;
   fastify.addHook('preHandler', async (request) => {
     if (SKIP.test(request.url) || !request.i18n) return;
     const found = await tenantLook(request);
     if (!found) return;
+    // the tenant is known (signed in, or from the address): its default language is the step
+    // after Accept-Language, and its time zone is the page's
+    if (found.look.defaultLocale || found.look.timeZone) {
+      request.i18n = resolveRequestLocale(request, pseudo, {
+        defaultLocale: found.look.defaultLocale,
+        timeZone: lookTimeZone(found.look),
+      });
+    }
     const look = pageLook(found.tenantId, found.look, request.i18n.locale);
     if (look) request.i18n = { ...request.i18n, look };
   });

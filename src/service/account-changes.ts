@@ -1,4 +1,3 @@
-import { messageLocale } from '../core/i18n.ts';
 import { actorDescription, canPrefillMethod, canSetRole, type ChangeActor, type Denial } from '../core/admin-rules.ts';
 import { maskMethod, normalizeMethod, type ContactError, type MethodKind } from '../core/contact.ts';
 import { isAdminRole, type Account, type Method, type Role } from '../core/directory-model.ts';
@@ -7,6 +6,7 @@ import { err, ok, type Result } from '../core/result.ts';
 import type { Repos, Store } from '../ports/store.ts';
 import { auditChange, deny, emailAccount, notifyOtherAdmins, type NoticeDeps } from './admin-common.ts';
 import type { RequestContext } from './request-context.ts';
+import { messageLanguage } from './message-language.ts';
 
 /**
  * The ONE role change and the ONE pre-fill of contact methods, for every caller: the admin
@@ -70,11 +70,11 @@ export class AccountChanges {
         by: actorDescription(actor),
         when: new Date(now).toISOString(),
       });
-      const content = renderEmail(
-        'account.role_changed',
-        notice(target),
-        messageLocale({ saved: target.locale ?? null, page: rc.locale ?? null }),
-      );
+      const lang = await messageLanguage(tx, target.tenantId, {
+        saved: target.locale ?? null,
+        page: rc.locale ?? null,
+      });
+      const content = renderEmail('account.role_changed', notice(target), lang.locale, lang.timeZone);
       const to = await this.accountAddresses(tx, target);
       await emailAccount(tx, this.d, target, { template: 'account.role_changed', content, expiresAt: null }, to, now);
       if (isAdminRole(target.role) || isAdminRole(role)) {
@@ -116,7 +116,10 @@ export class AccountChanges {
       const recipients = [
         ...new Set([newEmail, kind === 'email' ? previousEmail : null, target.login].filter((x) => x !== null)),
       ];
-      const lang = messageLocale({ saved: target.locale ?? null, page: rc.locale ?? null });
+      const { locale: lang, timeZone } = await messageLanguage(tx, target.tenantId, {
+        saved: target.locale ?? null,
+        page: rc.locale ?? null,
+      });
       const content = renderEmail(
         'security-info.changed',
         {
@@ -129,6 +132,7 @@ export class AccountChanges {
           resetUrl: this.d.publicUrl ? `${this.d.publicUrl.replace(/\/+$/, '')}/reset` : null,
         },
         lang,
+        timeZone,
       );
       const noticesQueued = await emailAccount(
         tx,

@@ -1,4 +1,3 @@
-import { messageLocale } from '../core/i18n.ts';
 import type { ImportLineError, ImportRecord } from '../core/account-import.ts';
 import { maskMethod, normalizeMethod, METHOD_KINDS, type MethodKind } from '../core/contact.ts';
 import type { Account, Role, Tenant } from '../core/directory-model.ts';
@@ -10,6 +9,7 @@ import type { DirectoryServiceDeps } from './directory-service.ts';
 import { normalizeDisplayName, parseRole } from './directory-input.ts';
 import { enqueueEmail } from './message-queue.ts';
 import { appendAudit } from './request-context.ts';
+import { messageLanguage } from './message-language.ts';
 
 /**
  * Bulk import of accounts (`sspr user import`): every line is checked on its own, then the lines
@@ -274,7 +274,7 @@ async function applyLine(
     const recipients = [
       ...new Set([newEmail, kind === 'email' ? previousEmail : null, existing.login].filter((x) => x !== null)),
     ];
-    const lang = messageLocale({ saved: existing.locale ?? null });
+    const { locale: lang, timeZone } = await messageLanguage(tx, existing.tenantId, { saved: existing.locale ?? null });
     const content = renderEmail(
       'security-info.changed',
       {
@@ -286,6 +286,7 @@ async function applyLine(
         helpText: helpTextOf(tenant, lang),
       },
       lang,
+      timeZone,
     );
     for (const to of recipients) {
       await enqueueEmail(tx, d, {

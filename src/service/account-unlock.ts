@@ -1,4 +1,3 @@
-import { messageLocale } from '../core/i18n.ts';
 import { isAdminRole, type Account, type Tenant } from '../core/directory-model.ts';
 import { directoryWriteError, type DirectoryWriteError } from '../core/directory-refusals.ts';
 import type { DirectoryRefusal } from '../core/directory-rules.ts';
@@ -12,6 +11,7 @@ import { emailAccount } from './admin-common.ts';
 import { DirectoryPasswords, type DirectoryTarget } from './directory-passwords.ts';
 import { enqueueEmail, type MessageQueueDeps } from './message-queue.ts';
 import { appendAudit, type AuditDetails, type RequestContext } from './request-context.ts';
+import { messageLanguage } from './message-language.ts';
 
 /**
  * Unlocking a directory account without changing its password (issue 11 item 5): AD `lockoutTime`
@@ -145,7 +145,10 @@ export class AccountUnlock {
     const methods = await tx.directory.listMethods(account.id);
     const emails = methods.filter((m) => m.kind === 'email' && m.verifiedAt !== null).map((m) => m.value);
     const recipients = new Set([account.login, ...emails]);
-    const lang = messageLocale({ saved: account.locale ?? null, page: req.rc?.locale ?? null });
+    const { locale: lang, timeZone } = await messageLanguage(tx, account.tenantId, {
+      saved: account.locale ?? null,
+      page: req.rc?.locale ?? null,
+    });
     const content = renderEmail(
       'account.unlocked',
       {
@@ -157,6 +160,7 @@ export class AccountUnlock {
         helpText: helpText(req.tenant?.policy ?? null, lang),
       },
       lang,
+      timeZone,
     );
     const queued = await emailAccount(
       tx,
@@ -170,6 +174,7 @@ export class AccountUnlock {
       for (const other of await tx.directory.listAccounts({ tenantId: account.tenantId, limit: 1000 })) {
         if (!isAdminRole(other.role) || !other.enabled || other.id === account.id) continue;
         if (other.id === req.actingAccountId) continue;
+        const theirs = await messageLanguage(tx, account.tenantId, { saved: other.locale ?? null });
         await enqueueEmail(tx, this.d, {
           tenantId: account.tenantId,
           accountId: other.id,
@@ -186,7 +191,8 @@ export class AccountUnlock {
               when,
               ip,
             },
-            messageLocale({ saved: other.locale ?? null }),
+            theirs.locale,
+            theirs.timeZone,
           ),
           expiresAt: null,
           now,

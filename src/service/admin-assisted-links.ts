@@ -1,4 +1,3 @@
-import { messageLocale } from '../core/i18n.ts';
 import { isDirectoryWriteError, type DirectoryWriteError } from '../core/directory-refusals.ts';
 import { actorDescription, actorName, canManageCredentials, type Actor, type Denial } from '../core/admin-rules.ts';
 import { checkPassword, PASSWORD_MIN_LENGTH_FLOOR, personalWords } from '../core/password-policy.ts';
@@ -12,6 +11,7 @@ import type { Store } from '../ports/store.ts';
 import { auditChange, deny, emailAccount, notifyAdminsOfReset, type NoticeDeps } from './admin-common.ts';
 import { ASSISTED_LINK_TTL_MS } from './assisted-reset-service.ts';
 import type { RequestContext } from './request-context.ts';
+import { messageLanguage } from './message-language.ts';
 
 /**
  * Admin-assisted resets: a one-time link (24 h) sent to the person's verified alternate email and
@@ -131,7 +131,10 @@ export class AssistedLinks {
           },
           now,
         );
-        const lang = messageLocale({ saved: current.locale ?? null, page: rc.locale ?? null });
+        const { locale: lang, timeZone } = await messageLanguage(tx, current.tenantId, {
+          saved: current.locale ?? null,
+          page: rc.locale ?? null,
+        });
         const content = renderEmail(
           'admin.reset_link',
           {
@@ -144,6 +147,7 @@ export class AssistedLinks {
             helpText: helpText(tenant?.policy ?? null, lang),
           },
           lang,
+          timeZone,
         );
         const recipients = [...new Set([email, current.login])];
         await emailAccount(tx, this.d, current, { template: 'admin.reset_link', content, expiresAt }, recipients, now);

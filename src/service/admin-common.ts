@@ -1,7 +1,6 @@
 import type { AuditEventType } from '../core/audit-events.ts';
 import { actorDescription, actorName, actorTenant, type ChangeActor } from '../core/admin-rules.ts';
 import { isAdminRole, type Account } from '../core/directory-model.ts';
-import { messageLocale } from '../core/i18n.ts';
 import {
   renderEmail,
   type NoticeWords,
@@ -14,6 +13,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { Repos } from '../ports/store.ts';
 import { enqueueEmail, type MessageQueueDeps } from './message-queue.ts';
 import { appendAudit, type AuditDetails, type RequestContext } from './request-context.ts';
+import { messageLanguage } from './message-language.ts';
 
 /**
  * What the parts of the admin service share: the audit event of a change made by an actor, the
@@ -107,13 +107,14 @@ export async function notifyOtherAdmins<K extends EmailTemplateId>(
   for (const other of accounts) {
     if (!isAdminRole(other.role) || !other.enabled || other.id === target.id) continue;
     if (actor.kind === 'admin' && other.id === actor.account.id) continue;
+    const theirs = await messageLanguage(tx, target.tenantId, { saved: other.locale ?? null });
     await enqueueEmail(tx, deps, {
       tenantId: target.tenantId,
       accountId: other.id,
       template,
       to: other.login,
       // in the recipient's own saved language, never the acting admin's page language
-      content: renderEmail(template, params(other), messageLocale({ saved: other.locale ?? null })),
+      content: renderEmail(template, params(other), theirs.locale, theirs.timeZone),
       expiresAt: null,
       now,
     });

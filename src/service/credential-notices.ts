@@ -1,10 +1,11 @@
 import { isAdminRole, type Account, type Method, type Tenant } from '../core/directory-model.ts';
-import { messageLocale, translate, type UiLocale } from '../core/i18n.ts';
+import { translate, type UiLocale } from '../core/i18n.ts';
 import { helpText, renderEmail } from '../core/message-templates.ts';
 import type { Repos } from '../ports/store.ts';
 import type { CredentialChangeDeps, CredentialChangeRequest } from './credential-change.ts';
 import type { PathRule } from './credential-paths.ts';
 import { enqueueEmail } from './message-queue.ts';
+import { messageLanguage } from './message-language.ts';
 
 /**
  * The notices of a password change, queued in its transaction: to the account's login and verified
@@ -24,7 +25,10 @@ export async function queueCredentialNotices(
   const when = new Date(now).toISOString();
   const ip = req.rc?.ip ?? 'unknown';
   // the account's saved language, else the page's that caused the change (docs/i18n.md)
-  const locale = messageLocale({ saved: account.locale ?? null, page: req.rc?.locale ?? null });
+  const { locale, timeZone } = await messageLanguage(tx, account.tenantId, {
+    saved: account.locale ?? null,
+    page: req.rc?.locale ?? null,
+  });
   const emails = methods.filter((m) => m.kind === 'email' && m.verifiedAt !== null).map((m) => m.value);
   const recipients = new Set([account.login, ...emails]);
   const help = req.tenant ? helpText(req.tenant.policy, locale) : translate(locale, 'help.contact.admin');
@@ -40,6 +44,7 @@ export async function queueCredentialNotices(
             helpText: help,
           },
           locale,
+          timeZone,
         )
       : renderEmail(
           'reset.completed',
@@ -51,6 +56,7 @@ export async function queueCredentialNotices(
             helpText: help,
           },
           locale,
+          timeZone,
         );
   const base = { tenantId: account.tenantId, expiresAt: null, now };
   for (const to of recipients) {
@@ -64,7 +70,9 @@ export async function queueCredentialNotices(
       if (other.id === req.actingAccountId) continue;
       const template = req.adminNotice ? 'admin.reset_notice' : 'reset.admin_notice';
       // each admin in their own saved language, never the acting person's page language
-      const theirs = messageLocale({ saved: other.locale ?? null });
+      const { locale: theirs, timeZone: theirZone } = await messageLanguage(tx, account.tenantId, {
+        saved: other.locale ?? null,
+      });
       const notice = req.adminNotice
         ? renderEmail(
             'admin.reset_notice',
@@ -77,11 +85,13 @@ export async function queueCredentialNotices(
               when,
             },
             theirs,
+            theirZone,
           )
         : renderEmail(
             'reset.admin_notice',
             { displayName: other.displayName, adminLogin: account.login, adminName: account.displayName, when, ip },
             theirs,
+            theirZone,
           );
       await enqueueEmail(tx, d, { ...base, accountId: other.id, template, to: other.login, content: notice });
       d.metrics?.messageQueued('email', template);

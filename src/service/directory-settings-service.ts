@@ -1,4 +1,3 @@
-import { messageLocale } from '../core/i18n.ts';
 import { actorDescription, actorName, actorTenant, type ChangeActor, type Denial } from '../core/admin-rules.ts';
 import {
   canChangeDirectorySettings,
@@ -19,6 +18,7 @@ import { auditDenied } from './admin-common.ts';
 import { cleanName } from './directory-input.ts';
 import { enqueueEmail, type MessageQueueDeps } from './message-queue.ts';
 import { appendAudit, type RequestContext } from './request-context.ts';
+import { messageLanguage } from './message-language.ts';
 
 /**
  * A tenant's directory settings (`builtin`, `ldap`, `ad`) as the command line, the admin console
@@ -324,6 +324,7 @@ export class DirectorySettingsService {
     for (const admin of accounts) {
       if (!isAdminRole(admin.role) || !admin.enabled) continue;
       if (actor.kind === 'admin' && admin.id === actor.account.id) continue;
+      const theirs = await messageLanguage(tx, tenantId, { saved: admin.locale ?? null });
       await enqueueEmail(tx, this.d, {
         tenantId,
         accountId: admin.id,
@@ -333,7 +334,8 @@ export class DirectorySettingsService {
         content: renderEmail(
           'admin.directory_notice',
           { displayName: admin.displayName, what, by: actorDescription(actor), when: new Date(now).toISOString() },
-          messageLocale({ saved: admin.locale ?? null }),
+          theirs.locale,
+          theirs.timeZone,
         ),
         expiresAt: null,
         now,

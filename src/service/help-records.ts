@@ -1,5 +1,4 @@
 import type { AuditEventType } from '../core/audit-events.ts';
-import { messageLocale } from '../core/i18n.ts';
 import { actorName, type Actor } from '../core/admin-rules.ts';
 import { maskEmail, maskPhone } from '../core/contact.ts';
 import type { Account, Role } from '../core/directory-model.ts';
@@ -11,6 +10,7 @@ import type { Random } from '../ports/random.ts';
 import type { Repos, Store } from '../ports/store.ts';
 import { enqueueEmail } from './message-queue.ts';
 import { appendAudit, type RequestContext } from './request-context.ts';
+import { messageLanguage } from './message-language.ts';
 
 /** Help requests as the consoles see them, their references, and closing one (shared by admins and support). */
 
@@ -159,11 +159,11 @@ export class HelpRecords {
           by: noticePhrase(c.actor.kind === 'operator' ? 'email.phrase.support' : 'email.phrase.anAdmin'),
           reason: c.reason,
         };
-        const content = renderEmail(
-          'help.outcome',
-          params,
-          messageLocale({ saved: account.locale ?? null, page: rc.locale ?? null }),
-        );
+        const lang = await messageLanguage(tx, account.tenantId, {
+          saved: account.locale ?? null,
+          page: rc.locale ?? null,
+        });
+        const content = renderEmail('help.outcome', params, lang.locale, lang.timeZone);
         for (const to of await registeredAddresses(tx, account)) {
           await enqueueEmail(tx, this.d, {
             tenantId: account.tenantId,

@@ -1,4 +1,4 @@
-import { messageLocale, type UiLocale } from '../core/i18n.ts';
+import { type UiLocale } from '../core/i18n.ts';
 import { actorTenant, canView, type Actor } from '../core/admin-rules.ts';
 import { isAdminRole, type Account, type Tenant } from '../core/directory-model.ts';
 import { domainOf, normalizeLogin } from '../core/login.ts';
@@ -14,6 +14,7 @@ import type { AdminService } from './admin-service.ts';
 import { appendAudit, type RequestContext } from './request-context.ts';
 import { cleanText, HelpRecords, newReference, registeredAddresses, type HelpRequestView } from './help-records.ts';
 import { SupportReferences, type FlowProof, type ReferenceFinding, type ShownReference } from './support-references.ts';
+import { messageLanguage } from './message-language.ts';
 
 export * from './help-records.ts';
 export * from './support-references.ts';
@@ -186,6 +187,7 @@ export class HelpRequestService {
       for (const admin of accounts) {
         if (admin.id === account.id || !admin.enabled || !isAdminRole(admin.role)) continue;
         // each admin in their own saved language, not the requester's
+        const theirs = await messageLanguage(tx, tenant.id, { saved: admin.locale ?? null });
         const content = renderEmail(
           'help.admin_request',
           {
@@ -196,7 +198,8 @@ export class HelpRequestService {
             when,
             consoleUrl: `${this.d.publicUrl.replace(/\/+$/, '')}/admin/requests`,
           },
-          messageLocale({ saved: admin.locale ?? null }),
+          theirs.locale,
+          theirs.timeZone,
         );
         await enqueueEmail(tx, this.d, {
           ...base,
@@ -208,10 +211,12 @@ export class HelpRequestService {
         queued++;
       }
     }
+    const lang = await messageLanguage(tx, tenant.id, { saved: account.locale ?? null, page: page ?? null });
     const confirmation = renderEmail(
       'help.received',
       { displayName: account.displayName, reference, when, routedTo: queue },
-      messageLocale({ saved: account.locale ?? null, page: page ?? null }),
+      lang.locale,
+      lang.timeZone,
     );
     for (const to of await registeredAddresses(tx, account)) {
       await enqueueEmail(tx, this.d, {

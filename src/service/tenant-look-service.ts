@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import { actorName, actorTenant, canEditPolicy, canView, type Actor, type Denial } from '../core/admin-rules.ts';
+import {
+  actorName,
+  actorTenant,
+  canEditPolicy,
+  canView,
+  type Actor,
+  type CliActor,
+  type Denial,
+} from '../core/admin-rules.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import {
   applyLookInput,
@@ -16,7 +24,7 @@ import type { LogoImages } from '../ports/logo-images.ts';
 import type { Store } from '../ports/store.ts';
 import type { StoredLogo } from '../ports/tenant-look-store.ts';
 import { auditDenied } from './admin-common.ts';
-import { appendAudit, type RequestContext } from './request-context.ts';
+import { appendAudit, NO_REQUEST, type RequestContext } from './request-context.ts';
 
 export interface TenantLookDeps {
   readonly store: Pick<Store, 'transaction' | 'looks' | 'audit'>;
@@ -68,20 +76,29 @@ export class TenantLookService {
       await this.#denied(actor, tenantId.error, 'look.update', rc);
       return tenantId;
     }
+    return this.#update(actorName(actor), tenantId.value, input, rc);
+  }
+
+  /** `update` from the command line (`sspr tenant language`): any tenant, audited as `cli`. */
+  updateFromCli(cli: CliActor, tenantId: string, input: LookInput): Promise<LookUpdateResult> {
+    return this.#update(cli.name, tenantId, input, NO_REQUEST);
+  }
+
+  async #update(actor: string, tenantId: string, input: LookInput, rc: RequestContext): Promise<LookUpdateResult> {
     const now = this.d.clock.now();
     const result = await this.d.store.transaction(async (tx): Promise<LookUpdateResult> => {
-      const before = await tx.looks.getLook(tenantId.value);
+      const before = await tx.looks.getLook(tenantId);
       const next = applyLookInput(before, input);
       if (!next.ok) return next;
       const changed = changedLookFields(before, next.value);
       if (changed.length === 0) return ok(before);
-      const saved = await tx.looks.saveLook(tenantId.value, next.value, now);
+      const saved = await tx.looks.saveLook(tenantId, next.value, now);
       if (!saved.ok) return err('host_taken', 'Another organisation already uses this address.');
       await appendAudit(tx, {
         at: now,
-        tenantId: tenantId.value,
+        tenantId,
         accountId: null,
-        actor: actorName(actor),
+        actor,
         type: 'admin.look_updated',
         outcome: 'ok',
         rc,
@@ -89,7 +106,7 @@ export class TenantLookService {
       });
       return ok(next.value);
     });
-    if (result.ok) this.#forget(tenantId.value);
+    if (result.ok) this.#forget(tenantId);
     return result;
   }
 

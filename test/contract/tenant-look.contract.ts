@@ -9,6 +9,8 @@ const LOOK: TenantLook = {
   host: 'reset.contoso.example',
   startNotes: { en: 'Call 1234.\nWe answer.', ar: 'اتصل بـ 1234' },
   logo: null,
+  defaultLocale: 'pt-BR',
+  timeZone: 'America/Sao_Paulo',
 };
 
 /** The TenantLookRepo contract: a tenant's look and words, its logo bytes, the host index. */
@@ -42,6 +44,27 @@ export function tenantLookRepoContract(name: string, open: OpenStore): void {
       assert.equal(after.logo, null);
       assert.equal(after.displayName, 'Contoso');
       assert.equal(await store().looks.getLogo(tenant.id, 'a'.repeat(64)), null);
+    });
+
+    test('the default language and time zone are saved, changed and cleared with the words (0018)', async () => {
+      const { tenant } = await seed(store());
+      await store().looks.saveLook(tenant.id, { ...EMPTY_LOOK, defaultLocale: 'ja', timeZone: 'Asia/Tokyo' }, T0);
+      const saved = await store().looks.getLook(tenant.id);
+      assert.equal(saved.defaultLocale, 'ja');
+      assert.equal(saved.timeZone, 'Asia/Tokyo');
+      // the logo's own write keeps them
+      await store().looks.setLogo(
+        tenant.id,
+        { hash: 'd'.repeat(64), width: 1, height: 1, png: new Uint8Array([1]) },
+        T0,
+      );
+      assert.equal((await store().looks.getLook(tenant.id)).timeZone, 'Asia/Tokyo');
+      await store().looks.saveLook(tenant.id, { ...saved, defaultLocale: 'ar', timeZone: null }, T0 + 1);
+      const changed = await store().looks.getLook(tenant.id);
+      assert.equal(changed.defaultLocale, 'ar');
+      assert.equal(changed.timeZone, null);
+      await store().looks.saveLook(tenant.id, { ...changed, defaultLocale: null }, T0 + 2);
+      assert.equal((await store().looks.getLook(tenant.id)).defaultLocale, null);
     });
 
     test('a logo set before any words makes a row with empty words', async () => {

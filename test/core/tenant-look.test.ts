@@ -161,6 +161,8 @@ test('applyLookInput: absent fields stay, blank clears, every problem at once, n
     host: 'reset.contoso.com',
     startNotes: { en: 'Call the desk.', de: 'Rufen Sie an.' },
     logo: null,
+    defaultLocale: null,
+    timeZone: null,
   });
   const second = applyLookInput(first.value, { displayName: '', startNotes: { de: null } });
   assert.equal(second.ok, true);

@@ -211,6 +211,11 @@ describe('languages on the pages', () => {
     assert.equal(signedIn.statusCode, 303);
     const switched = await laptop.get('/language?set=es&next=%2Faccount');
     assert.equal(switched.headers.location, '/account');
+    // a GET (which a link on any site can cause) changes only this browser's cookie
+    assert.equal((await kit.app.store.directory.findAccountByLogin(USER))?.locale ?? null, null, 'not saved by a GET');
+    assert.equal(htmlTag((await laptop.get('/account')).body), '<html lang="es" dir="ltr">');
+    // the person's next form post that passes its CSRF check saves it (here: signing out)
+    assert.equal((await laptop.post('/signout', {})).statusCode, 303);
     const account = await kit.app.store.directory.findAccountByLogin(USER);
     assert.equal(account?.locale, 'es', 'saved on the account');
 

@@ -63,7 +63,15 @@ describe('tenant look: admin API, logo, pages', () => {
     writer = await key(['directory:read', 'directory:write', 'audit:read']);
     const empty = await call(writer, 'GET', '/look');
     assert.equal(empty.statusCode, 200, empty.body);
-    assert.deepEqual(empty.json(), { displayName: null, primaryColour: null, host: null, startNotes: {}, logo: null });
+    assert.deepEqual(empty.json(), {
+      displayName: null,
+      primaryColour: null,
+      host: null,
+      startNotes: {},
+      defaultLocale: null,
+      timeZone: null,
+      logo: null,
+    });
 
     const saved = await call(writer, 'PUT', '/look', {
       displayName: 'Contoso IT',

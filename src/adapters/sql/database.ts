@@ -98,6 +98,10 @@ export interface TenantLooksTable {
   logo_width: number | null;
   logo_height: number | null;
   logo_png: Uint8Array | null;
+  /** One of core/i18n LOCALES; null: English. Added by 0018. */
+  default_locale: string | null;
+  /** An IANA time zone name; null: UTC. Added by 0018. */
+  time_zone: string | null;
   updated_at: number;
 }
 

@@ -325,6 +325,15 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
         await db.schema.alterTable('accounts').addColumn('locale', 'text').execute();
       },
     },
+    '0018_tenant_locale': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run against an untyped schema
+      async up(db: Kysely<any>) {
+        // additive (issue 12): a tenant's default language and time zone; NULL is English and
+        // UTC, which is what an older release shows anyway (SQLite: one column per statement)
+        await db.schema.alterTable('tenant_looks').addColumn('default_locale', 'text').execute();
+        await db.schema.alterTable('tenant_looks').addColumn('time_zone', 'text').execute();
+      },
+    },
     '0020_audit_chain': auditChainMigration(dialect),
     '0021_authenticators': authenticatorMigration,
   };

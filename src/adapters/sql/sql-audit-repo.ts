@@ -11,17 +11,27 @@ import { clampLimit } from './atomic.ts';
 import type { AuditEventsTable, Database } from './database.ts';
 
 /**
- * The append-only audit trail over Kysely. Each append is two statements: an upsert of the chain's
- * head row (on PostgreSQL it waits for, then locks, the head until the transaction ends; on
- * SQLite transactions are serialized) that returns the previous place and hash, and the insert of
- * the chained event, whose trigger moves the head on (audit-chain-migrations.ts).
+ * The append-only audit trail over Kysely. The first append of a transaction to a chain is two
+ * statements: an upsert of the chain's head row (on PostgreSQL it waits for, then locks, the head
+ * until the transaction ends; on SQLite transactions are serialized) that returns the previous
+ * place and hash, and the insert of the chained event, whose trigger moves the head on
+ * (audit-chain-migrations.ts). Later appends of the same transaction to that chain are the insert
+ * alone.
  */
 export class SqlAuditRepo implements AuditRepo {
+  /**
+   * Inside a transaction: the chains this transaction already appended to, with their newest
+   * place and hash. Their heads stay locked (PostgreSQL) or unchanged by others (SQLite) until
+   * the transaction ends, so a second append to the same chain skips the head's upsert: one extra
+   * statement per chain and transaction, not per event.
+   */
+  readonly #heads = new Map<string, { seq: number; hash: string }>();
+
   constructor(private readonly db: Kysely<Database>) {}
 
   async append(e: AuditEventInput): Promise<void> {
-    if (this.db.isTransaction) return appendChained(this.db, e);
-    await this.db.transaction().execute((trx) => appendChained(trx, e));
+    if (this.db.isTransaction) return appendChained(this.db, e, this.#heads);
+    await this.db.transaction().execute((trx) => appendChained(trx, e, new Map()));
   }
 
   /** Newest first (at, then id, descending); since inclusive, until exclusive; limit 100 by default, at most 1000. */
@@ -38,15 +48,21 @@ export class SqlAuditRepo implements AuditRepo {
   }
 }
 
-async function appendChained(db: Kysely<Database>, e: AuditEventInput): Promise<void> {
+async function appendChained(
+  db: Kysely<Database>,
+  e: AuditEventInput,
+  heads: Map<string, { seq: number; hash: string }>,
+): Promise<void> {
   const chain = chainKeyOf(e.tenantId);
   const details = JSON.stringify(e.details);
-  const head = await db
-    .insertInto('audit_chain_heads')
-    .values({ chain, seq: 0, hash: GENESIS_HASH })
-    .onConflict((oc) => oc.column('chain').doUpdateSet((eb) => ({ seq: eb.ref('audit_chain_heads.seq') })))
-    .returning(['seq', 'hash'])
-    .executeTakeFirstOrThrow();
+  const head =
+    heads.get(chain) ??
+    (await db
+      .insertInto('audit_chain_heads')
+      .values({ chain, seq: 0, hash: GENESIS_HASH })
+      .onConflict((oc) => oc.column('chain').doUpdateSet((eb) => ({ seq: eb.ref('audit_chain_heads.seq') })))
+      .returning(['seq', 'hash'])
+      .executeTakeFirstOrThrow());
   const seq = Number(head.seq) + 1;
   const hash = chainHash(head.hash, {
     at: e.at,
@@ -76,6 +92,7 @@ async function appendChained(db: Kysely<Database>, e: AuditEventInput): Promise<
       hash,
     })
     .execute();
+  heads.set(chain, { seq, hash });
 }
 
 function toEvent(row: Selectable<AuditEventsTable>): AuditEvent {

@@ -15,6 +15,8 @@ const LOOK_COLUMNS = [
   'logo_hash',
   'logo_width',
   'logo_height',
+  'default_locale',
+  'time_zone',
 ] as const;
 
 type LookRow = Pick<Selectable<TenantLooksTable>, (typeof LOOK_COLUMNS)[number]>;
@@ -45,6 +47,9 @@ function toLook(row: LookRow): TenantLook {
       row.logo_hash !== null
         ? { hash: row.logo_hash, width: Number(row.logo_width), height: Number(row.logo_height) }
         : null,
+    // a value a later release wrote that this one does not know reads as none
+    defaultLocale: LOCALES.find((l) => l === row.default_locale) ?? null,
+    timeZone: row.time_zone,
   };
 }
 
@@ -84,6 +89,8 @@ export class SqlTenantLookRepo implements TenantLookRepo {
       primary_colour: look.primaryColour,
       host: look.host,
       start_notes: JSON.stringify(look.startNotes),
+      default_locale: look.defaultLocale,
+      time_zone: look.timeZone,
       updated_at: now,
     };
     try {

@@ -16,6 +16,8 @@ function savedValues(look: TenantLook): Record<string, string> {
     displayName: look.displayName ?? '',
     primaryColour: look.primaryColour ?? '',
     host: look.host ?? '',
+    defaultLocale: look.defaultLocale ?? '',
+    timeZone: look.timeZone ?? '',
   };
   for (const l of LOCALES) values[`note-${l}`] = look.startNotes[l] ?? '';
   return values;
@@ -26,6 +28,8 @@ function postedValues(body: unknown): Record<string, string> {
     displayName: formField(body, 'displayName', 400),
     primaryColour: formField(body, 'primaryColour', 40),
     host: formField(body, 'host', 300),
+    defaultLocale: formField(body, 'defaultLocale', 20),
+    timeZone: formField(body, 'timeZone', 100),
   };
   for (const l of LOCALES) values[`note-${l}`] = formField(body, `note-${l}`, 2000);
   return values;
@@ -84,6 +88,8 @@ export async function lookConsolePlugin(fastify: FastifyInstance, options: { app
       displayName: values.displayName!,
       primaryColour: values.primaryColour!,
       host: values.host!,
+      defaultLocale: values.defaultLocale!,
+      timeZone: values.timeZone!,
       startNotes: Object.fromEntries(LOCALES.map((l) => [l, values[`note-${l}`] ?? ''])),
     };
     const before = await app.looks.get(actor(request));

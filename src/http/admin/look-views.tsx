@@ -114,6 +114,42 @@ function LookShell(p: LookPageProps): VNode {
           problem={problemOf('host')}
           maxLength={300}
         />
+        <p>
+          <label for="defaultLocale">{t('admin.look.defaultLocale')}</label>
+          <span class="hint" id="defaultLocale-hint">
+            {t('admin.look.defaultLocaleHint')}
+          </span>
+          {problemOf('defaultLocale') ? (
+            <span class="field-problem" id="defaultLocale-problem">
+              {problemOf('defaultLocale')}
+            </span>
+          ) : null}
+          <select
+            id="defaultLocale"
+            name="defaultLocale"
+            aria-describedby={
+              problemOf('defaultLocale') ? 'defaultLocale-hint defaultLocale-problem' : 'defaultLocale-hint'
+            }
+            aria-invalid={problemOf('defaultLocale') ? 'true' : undefined}
+          >
+            <option value="" selected={!p.values.defaultLocale}>
+              {t('admin.look.defaultLocaleNone')}
+            </option>
+            {LOCALES.map((l) => (
+              <option key={l} value={l} lang={l} selected={p.values.defaultLocale === l}>
+                {LOCALE_NAMES[l]}
+              </option>
+            ))}
+          </select>
+        </p>
+        <Field
+          id="timeZone"
+          label={t('admin.look.timeZone')}
+          hint={t('admin.look.timeZoneHint')}
+          value={p.values.timeZone ?? ''}
+          problem={problemOf('timeZone')}
+          maxLength={64}
+        />
         <fieldset>
           <legend>{t('admin.look.notes')}</legend>
           <span class="hint">{t('admin.look.notesHint', { max: START_NOTE_MAX })}</span>

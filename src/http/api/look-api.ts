@@ -54,6 +54,18 @@ export const AdminLookSchema = named(
     primaryColour: z.string().nullable().describe('`#rrggbb`; text on it reaches WCAG AA (4.5:1).'),
     host: z.string().nullable().describe('The address people open sspr at for this organisation.'),
     startNotes: z.record(z.string(), z.string()).describe('The start page’s note per language.'),
+    defaultLocale: z
+      .enum(LOCALES)
+      .nullable()
+      .describe(
+        'The default language: pages of the organisation (signed in, or opened at its address) use it when the person picked none and the browser asks for none sspr has; emails and SMS when the account saved none and no page caused them. null: English.',
+      ),
+    timeZone: z
+      .string()
+      .nullable()
+      .describe(
+        'The IANA time zone of dates and times on its pages and in its emails (shown with the zone). null: UTC.',
+      ),
     logo: z
       .object({ url: z.string(), width: z.number().int(), height: z.number().int() })
       .nullable()
@@ -87,6 +99,20 @@ export const AdminLookInputSchema = named(
         .optional()
         .describe(
           'A host name like `reset.contoso.com` (pointed at sspr by the organisation): pages opened there show the look before anyone signs in. Unique (409 `host_taken`).',
+        ),
+      defaultLocale: z
+        .string()
+        .max(20)
+        .nullable()
+        .optional()
+        .describe(`One of ${LOCALES.join(', ')} (400 \`look_invalid\` otherwise); null or "" clears it (English).`),
+      timeZone: z
+        .string()
+        .max(100)
+        .nullable()
+        .optional()
+        .describe(
+          'An IANA time zone name that Intl knows, like `Europe/Berlin` or `America/Sao_Paulo` (400 `look_invalid` otherwise); null or "" clears it (UTC).',
         ),
       startNotes: z
         .object(notesShape)
@@ -122,6 +148,8 @@ export function lookJson(tenantId: string, look: TenantLook): z.infer<typeof Adm
     primaryColour: look.primaryColour,
     host: look.host,
     startNotes: { ...look.startNotes },
+    defaultLocale: look.defaultLocale,
+    timeZone: look.timeZone,
     logo: look.logo
       ? {
           url: `${LOGO_PATH_PREFIX}/${encodeURIComponent(tenantId)}/logo-${look.logo.hash}.png`,
@@ -170,7 +198,7 @@ export async function lookApiRoutes(instance: FastifyInstance, app: App): Promis
           tags: TAGS,
           summary: 'The look and words',
           description:
-            'The organisation’s display name, primary colour, address, start-page notes and logo. Needs the scope `directory:read`.',
+            'The organisation’s display name, primary colour, address, default language, time zone, start-page notes and logo. Needs the scope `directory:read`.',
           security: SECURITY,
           response: responses([200, AdminLookSchema, 'The look.'], []),
         },
@@ -203,6 +231,8 @@ export async function lookApiRoutes(instance: FastifyInstance, app: App): Promis
           ...(body.displayName !== undefined ? { displayName: body.displayName } : {}),
           ...(body.primaryColour !== undefined ? { primaryColour: body.primaryColour } : {}),
           ...(body.host !== undefined ? { host: body.host } : {}),
+          ...(body.defaultLocale !== undefined ? { defaultLocale: body.defaultLocale } : {}),
+          ...(body.timeZone !== undefined ? { timeZone: body.timeZone } : {}),
           ...(body.startNotes !== undefined
             ? {
                 startNotes: Object.fromEntries(

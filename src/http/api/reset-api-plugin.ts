@@ -17,6 +17,7 @@ import { ERROR_STATUS } from '../errors.ts';
 import { errorCodeOf } from '../log-redaction.ts';
 import { API_ERROR_CODES, sendApiError, validationMessage } from './api-errors.ts';
 import { parseFlowSecretHeader } from './flow-secret-header.ts';
+import { pageLocale } from '../forms.ts';
 import { ADMIN_API_OPENAPI, ADMIN_API_PREFIX, adminApiRoutes } from './admin-api-plugin.ts';
 import {
   ChallengeSchema,
@@ -90,7 +91,7 @@ function responses(
 function requestContext(request: FastifyRequest): RequestContext {
   const ua = request.headers['user-agent'];
   // the API client's Accept-Language (or its sspr_lang cookie) picks the language of the messages it causes
-  return { ip: request.ip, userAgent: typeof ua === 'string' ? ua : null, locale: request.i18n.locale };
+  return { ip: request.ip, userAgent: typeof ua === 'string' ? ua : null, locale: pageLocale(request) };
 }
 
 /**

@@ -14,6 +14,7 @@ import { supportReference } from '../support-reference.ts';
 import { registerAltchaAssets } from './altcha-assets.ts';
 import { UnlockedPage } from './unlock-views.tsx';
 import { csrfCookieSpec, flowCookieSpec, flowCookieValue, parseFlowCookie } from './flow-cookie.ts';
+import { pageLocale } from '../forms.ts';
 import {
   CompletedPage,
   InvalidCodePage,
@@ -142,7 +143,7 @@ export async function resetPagesPlugin(fastify: FastifyInstance, options: ResetP
 
   function rc(request: FastifyRequest): RequestContext {
     const ua = request.headers['user-agent'];
-    return { ip: request.ip ?? null, userAgent: typeof ua === 'string' ? ua : null, locale: request.i18n.locale };
+    return { ip: request.ip ?? null, userAgent: typeof ua === 'string' ? ua : null, locale: pageLocale(request) };
   }
 
   function readHandle(request: FastifyRequest): FlowHandle | null {

@@ -1,7 +1,7 @@
 import { createContext, type ComponentChildren, type HTMLAttributes, type VNode } from 'preact';
 import { useContext } from 'preact/hooks';
 import { CONTACT_ADMIN, formatText, RESET_PAGE_TEXT, type ProblemText } from '../../core/ui-text.ts';
-import { messageTemplate, type MessageId } from '../../core/i18n.ts';
+import { catalogue, messageTemplate, pluralForms, type MessageId } from '../../core/i18n.ts';
 import { helpText } from '../../core/message-templates.ts';
 import type { FlowView } from '../../service/reset-service.ts';
 import { useI18n, useT, type PageI18n } from '../views/i18n-context.tsx';
@@ -81,6 +81,8 @@ type ResetText = {
   readonly [P in keyof typeof RESET_TEXT_SOURCE]: { readonly [K in keyof (typeof RESET_TEXT_SOURCE)[P]]: string };
 };
 const resetTexts = new Map<string, ResetText>();
+/** The reset texts with ICU plurals (`t(id, { minutes })`, never `formatText`). */
+const PLURAL_IDS: ReadonlySet<string> = new Set(['reset.common.expiresIn', 'reset.emailCode.whatNext']);
 
 /**
  * Every word of the reset pages in the page's language (`reset.<page>.<key>` in the catalogues),
@@ -93,7 +95,11 @@ function resetTextIn(i18n: Pick<PageI18n, 'locale' | 't'>): ResetText {
       Object.entries(RESET_TEXT_SOURCE).map(([page, texts]) => [
         page,
         Object.fromEntries(
-          Object.keys(texts).map((key) => [key, messageTemplate(i18n.t, `reset.${page}.${key}` as MessageId)]),
+          Object.keys(texts).map((key) => {
+            const id = `reset.${page}.${key}` as MessageId;
+            // a plural message is formatted with t() where it is used; here only its source stands
+            return [key, PLURAL_IDS.has(id) ? (catalogue(i18n.locale)[id] ?? '') : messageTemplate(i18n.t, id)];
+          }),
         ),
       ]),
     ) as ResetText;
@@ -250,22 +256,20 @@ function Reference({ reference }: { reference: string | null }): VNode | null {
   );
 }
 
-function pad(n: number): string {
-  return String(n).padStart(2, '0');
-}
-
 /** "Step N of M" (or "Step N") and the flow's deadline, with the minutes left. */
 export function Progress({ view, now }: { view: FlowView; now: number }): VNode {
   const T = useResetText();
+  const i18n = useI18n();
   const d = new Date(view.expiresAt);
-  const clock = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())} ${T.common.timeZoneUtc}`;
+  // the person's language, the tenant's time zone, the zone named ("18:52 CET")
+  const clock = i18n.time(d);
   const minutes = Math.ceil((view.expiresAt - now) / 60_000);
   const left =
     minutes <= 0
       ? T.common.expiresSoon
       : minutes === 1
         ? T.common.expiresInOne
-        : formatText(T.common.expiresIn, { minutes });
+        : i18n.t('reset.common.expiresIn', { minutes });
   const step =
     view.stepsTotal === null
       ? formatText(T.common.step, { step: view.step })
@@ -278,9 +282,8 @@ export function Progress({ view, now }: { view: FlowView; now: number }): VNode 
           time: (
             <time
               dateTime={d.toISOString()}
-              data-local="minutes"
               data-deadline={String(view.expiresAt)}
-              data-in-many={T.common.expiresIn}
+              data-in-forms={JSON.stringify(pluralForms(i18n.locale, 'reset.common.expiresIn', 'minutes'))}
               data-in-one={T.common.expiresInOne}
               data-in-soon={T.common.expiresSoon}
             >
@@ -419,6 +422,7 @@ function CodeForm({
 
 function EmailCodeStep(p: StepPageProps): VNode {
   const T = useResetText();
+  const t = useT();
   const { view, csrf, problem } = p;
   return (
     <>
@@ -427,7 +431,7 @@ function EmailCodeStep(p: StepPageProps): VNode {
       <Progress view={view} now={p.now} />
       {problem ? <ProblemBox problem={problem} /> : null}
       <p>{fillNodes(T.emailCode.sentTo, { email: <strong class="masked">{view.maskedEmail}</strong> })}</p>
-      <p>{formatText(T.emailCode.whatNext, { minutes: p.codeMinutes })}</p>
+      <p>{t('reset.emailCode.whatNext', { minutes: p.codeMinutes })}</p>
       <CodeForm
         csrf={csrf}
         label={T.emailCode.codeLabel}
@@ -487,6 +491,7 @@ function TotpCodeStep(p: StepPageProps): VNode {
 
 function ResendForm({ view, csrf, now, label }: { view: FlowView; csrf: string; now: number; label: string }): VNode {
   const T = useResetText();
+  const i18n = useI18n();
   if (view.codesLeft <= 0) return <p>{T.emailCode.noCodesLeft}</p>;
   const wait = view.resendAvailableAt !== null && view.resendAvailableAt > now;
   const at = wait ? new Date(view.resendAvailableAt!) : null;
@@ -495,11 +500,7 @@ function ResendForm({ view, csrf, now, label }: { view: FlowView; csrf: string; 
       {at ? (
         <p class="hint">
           {fillNodes(T.emailCode.resendAfter, {
-            time: (
-              <time dateTime={at.toISOString()} data-local="seconds">
-                {`${pad(at.getUTCHours())}:${pad(at.getUTCMinutes())}:${pad(at.getUTCSeconds())} ${T.common.timeZoneUtc}`}
-              </time>
-            ),
+            time: <time dateTime={at.toISOString()}>{i18n.time(at, true)}</time>,
           })}
         </p>
       ) : null}

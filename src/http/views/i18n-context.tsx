@@ -12,6 +12,12 @@ export interface PageI18n extends I18n {
   readonly path: string;
   /** The locales the switcher offers (the pseudo-locale only when enabled). */
   readonly offered: readonly UiLocale[];
+  /**
+   * Whether something chose this language (the person, their account, their browser or the
+   * page's tenant); false: English for want of any. The messages a request causes take its
+   * language only when true, else the account's tenant default (docs/i18n.md).
+   */
+  readonly chosen?: boolean;
   /** The tenant's look, when the page belongs to a tenant (signed in, or known from the address). */
   readonly look?: PageLook;
 }
@@ -26,8 +32,9 @@ export interface PageLook {
   readonly startNote: string | null;
 }
 
-export function pageI18n(locale: UiLocale = 'en', path = '/', pseudo = false): PageI18n {
-  return { ...i18nFor(locale), path, offered: offeredLocales({ pseudo }) };
+/** A page's language; dates and times in `timeZone` (the page's tenant's, else UTC). */
+export function pageI18n(locale: UiLocale = 'en', path = '/', pseudo = false, timeZone = 'UTC'): PageI18n {
+  return { ...i18nFor(locale, timeZone), path, offered: offeredLocales({ pseudo }) };
 }
 
 export const I18nContext = createContext<PageI18n>(pageI18n());

@@ -1,4 +1,3 @@
-import { messageLocale } from '../../core/i18n.ts';
 import { maskMethod, normalizeMethod, type MethodKind } from '../../core/contact.ts';
 import type { Account } from '../../core/directory-model.ts';
 import { helpText, renderEmail } from '../../core/message-templates.ts';
@@ -6,6 +5,7 @@ import type { DirectoryEntry } from '../../ports/external-directory.ts';
 import type { Repos } from '../../ports/store.ts';
 import { emailAccount } from '../admin-common.ts';
 import { auditSyncChange, type DirectorySyncDeps, type Run } from './run-state.ts';
+import { messageLanguage } from '../message-language.ts';
 
 /**
  * With `trustContactAttributes`, the directory's email and mobile become verified methods, only
@@ -93,7 +93,7 @@ async function notifyMethod(
     [newEmail, kind === 'email' ? previousEmail : null, account.login].filter((x) => x !== null),
   );
   const tenant = await tx.directory.getTenant(account.tenantId);
-  const lang = messageLocale({ saved: account.locale ?? null });
+  const { locale: lang, timeZone } = await messageLanguage(tx, account.tenantId, { saved: account.locale ?? null });
   const content = renderEmail(
     'security-info.changed',
     {
@@ -106,6 +106,7 @@ async function notifyMethod(
       resetUrl: d.publicUrl ? `${d.publicUrl.replace(/\/+$/, '')}/reset` : null,
     },
     lang,
+    timeZone,
   );
   return emailAccount(tx, d, account, { template: 'security-info.changed', content, expiresAt: null }, recipients, now);
 }

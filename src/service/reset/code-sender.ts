@@ -1,4 +1,4 @@
-import { messageLocale, type UiLocale } from '../../core/i18n.ts';
+import { type UiLocale } from '../../core/i18n.ts';
 import { helpText, renderEmail, renderSms } from '../../core/message-templates.ts';
 import { codeExpiresAt, formatCode } from '../../core/reset-policy.ts';
 import type { FlowRecord } from '../../ports/flow-store.ts';
@@ -7,6 +7,7 @@ import { enqueueEmail, enqueueSms } from '../message-queue.ts';
 import { sendingLimitRefusal } from '../sending-limits.ts';
 import { auditFlow } from './flow-access.ts';
 import type { Ctx, MessagingDeps } from './types.ts';
+import { messageLanguage } from '../message-language.ts';
 
 /** What goes out by email: a code and a link, the link alone (while blocked), or nothing. */
 export type ResetEmailKind = 'code' | 'link_only' | 'none';
@@ -44,7 +45,7 @@ export class CodeSender {
     },
   ): Promise<boolean> {
     const { now } = s;
-    const locale = localeOf(ctx, s.locale);
+    const { locale, timeZone } = await languageOf(tx, flow.tenantId, ctx, s.locale);
     const discard = send === 'none' || !ctx.account || !ctx.email || !ctx.tenant;
     const expiresAt = codeExpiresAt(this.d.policy, now, flow.createdAt, flow.firstSentAt);
     const link = `${this.d.publicUrl}/reset/link?t=${s.linkToken}`;
@@ -81,8 +82,9 @@ export class CodeSender {
             helpText: helpText(ctx.tenant?.policy ?? null, locale),
           },
           locale,
+          timeZone,
         )
-      : renderEmail('reset.code', { displayName, code: s.code, link, minutes, when }, locale);
+      : renderEmail('reset.code', { displayName, code: s.code, link, minutes, when }, locale, timeZone);
     await enqueueEmail(tx, this.d, {
       tenantId: flow.tenantId,
       accountId: ctx.account?.id ?? null,
@@ -192,7 +194,7 @@ export class CodeSender {
       content: renderSms(
         'reset.sms',
         { code, minutes: Math.max(1, Math.round((expiresAt - now) / 60_000)) },
-        localeOf(ctx, locale),
+        (await languageOf(tx, flow.tenantId, ctx, locale)).locale,
       ),
       expiresAt,
       codeId,
@@ -213,6 +215,6 @@ export class CodeSender {
 }
 
 /** A reset message's language: the account's saved one, else the page's, else the tenant's default (docs/i18n.md). */
-function localeOf(ctx: Ctx, page: UiLocale | null | undefined): UiLocale {
-  return messageLocale({ saved: ctx.account?.locale ?? null, page: page ?? null });
+function languageOf(tx: Repos, tenantId: string | null, ctx: Ctx, page: UiLocale | null | undefined) {
+  return messageLanguage(tx, tenantId, { saved: ctx.account?.locale ?? null, page: page ?? null });
 }

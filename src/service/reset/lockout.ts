@@ -1,5 +1,4 @@
 import type { AuditEventType } from '../../core/audit-events.ts';
-import { messageLocale } from '../../core/i18n.ts';
 import type { Gate } from '../../core/reset-flow.ts';
 import { helpText, renderEmail } from '../../core/message-templates.ts';
 import { isBlocked } from '../../core/reset-policy.ts';
@@ -9,6 +8,7 @@ import { enqueueEmail } from '../message-queue.ts';
 import type { RequestContext } from '../request-context.ts';
 import { auditFlow, type FlowAccess } from './flow-access.ts';
 import type { MessagingDeps } from './types.ts';
+import { messageLanguage } from '../message-language.ts';
 
 /**
  * The attempt guard of self-service: failed verifications counted per account (or per unknown
@@ -90,7 +90,10 @@ export class Lockout {
   private async sendBlockNotice(tx: Repos, flow: FlowRecord, rc: RequestContext | null, now: number): Promise<boolean> {
     const ctx = await this.flows.loadFlowContext(tx, flow);
     if (!ctx.account || !ctx.tenant || !ctx.account.enabled) return false;
-    const lang = messageLocale({ saved: ctx.account.locale ?? null, page: rc?.locale ?? null });
+    const { locale: lang, timeZone } = await messageLanguage(tx, ctx.tenant.id, {
+      saved: ctx.account.locale ?? null,
+      page: rc?.locale ?? null,
+    });
     const content = renderEmail(
       'reset.blocked',
       {
@@ -102,6 +105,7 @@ export class Lockout {
         helpText: helpText(ctx.tenant.policy, lang),
       },
       lang,
+      timeZone,
     );
     const recipients = new Set([ctx.account.login, ...(ctx.email ? [ctx.email] : [])]);
     for (const to of recipients) {

@@ -1,4 +1,4 @@
-import { messageLocale, type UiLocale } from '../../core/i18n.ts';
+import { type UiLocale } from '../../core/i18n.ts';
 import type { MethodKind } from '../../core/contact.ts';
 import type { Method } from '../../core/directory-model.ts';
 import { helpText, renderEmail, renderSms } from '../../core/message-templates.ts';
@@ -8,6 +8,7 @@ import type { Random } from '../../ports/random.ts';
 import type { Repos } from '../../ports/store.ts';
 import { enqueueEmail, enqueueSms } from '../message-queue.ts';
 import type { Authenticated } from '../session-service.ts';
+import { messageLanguage } from '../message-language.ts';
 
 /** The messages of security-info registration: the code to the new value, and the change notice to the old addresses. */
 type MessageDeps = { readonly keyring: Keyring; readonly random: Random; readonly metrics?: Metrics };
@@ -26,7 +27,10 @@ export async function queueCode(
   /** The language of the page that asked for the code (docs/i18n.md). */
   locale: UiLocale | null = null,
 ): Promise<void> {
-  const lang = messageLocale({ saved: auth.account.locale ?? null, page: locale });
+  const { locale: lang } = await messageLanguage(tx, auth.tenant.id, {
+    saved: auth.account.locale ?? null,
+    page: locale,
+  });
   const minutes = Math.max(1, Math.round((expiresAt - now) / 60_000));
   const base = { tenantId: auth.tenant.id, accountId: auth.account.id, expiresAt, codeId, now, to };
   if (kind === 'email') {
@@ -63,7 +67,10 @@ export async function queueChangeNotices(
   const recipients = [auth.account.login, oldEmail].filter(
     (to, i, all): to is string => to !== null && to.toLowerCase() !== newValue.toLowerCase() && all.indexOf(to) === i,
   );
-  const lang = messageLocale({ saved: auth.account.locale ?? null, page: locale });
+  const { locale: lang, timeZone } = await messageLanguage(tx, auth.tenant.id, {
+    saved: auth.account.locale ?? null,
+    page: locale,
+  });
   const content = renderEmail(
     'security-info.changed',
     {
@@ -75,6 +82,7 @@ export async function queueChangeNotices(
       helpText: helpText(auth.tenant.policy, lang),
     },
     lang,
+    timeZone,
   );
   for (const to of recipients) {
     await enqueueEmail(tx, d, {
