@@ -1,0 +1,101 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { totpCodeAt } from '../../src/core/authenticator.ts';
+import {
+  axeViolations,
+  formatViolations,
+  h1,
+  launchBrowser,
+  mainText,
+  newContext,
+  passCaptcha,
+  screenshot,
+  startE2eServer,
+  submit,
+  type E2eServer,
+} from './harness.ts';
+
+// The authenticator app in Debian's Chromium against a real server (issue 13 item 1): register an
+// app in My security info by reading the key from the page and computing its codes here (otpauth,
+// as an app would), then reset the password with a code from it as the gate. axe-core scans every
+// page; SSPR_SCREENSHOTS=1 writes docs/screenshots/console-security-info-authenticator*.png.
+
+const USER = 'user@contoso.example';
+const NEW_PASSWORD = 'copper lantern meadow violin';
+
+let browser: Browser;
+let server: E2eServer;
+const contexts: BrowserContext[] = [];
+
+before(async () => {
+  browser = await launchBrowser();
+  server = await startE2eServer();
+});
+
+after(async () => {
+  for (const c of contexts) await c.close().catch(() => {});
+  await browser?.close();
+  await server?.close();
+});
+
+async function page(): Promise<Page> {
+  const c = await newContext(browser);
+  contexts.push(c);
+  return c.newPage();
+}
+
+async function check(p: Page, label: string, shot?: string): Promise<void> {
+  const violations = await axeViolations(p);
+  assert.deepEqual(violations, [], formatViolations(`${label} (${p.url()})`, violations));
+  if (shot) await screenshot(p, shot);
+}
+
+test('register an authenticator app from the key on the page, then reset the password with it as the gate', async () => {
+  const p = await page();
+  await p.goto(`${server.baseUrl}/signin`);
+  await p.getByLabel('User ID').fill(USER);
+  await p.getByLabel('Password').fill(server.account(USER).password);
+  await p.getByRole('button', { name: 'Sign in' }).click();
+  await p.goto(`${server.baseUrl}/account/security`);
+  await p.getByRole('link', { name: 'Add an authenticator app' }).click();
+  assert.equal(await h1(p), 'Set up an authenticator app');
+  await p.getByRole('button', { name: 'Show the QR code' }).click();
+  assert.equal(await p.locator('.qr-code svg').count(), 1, 'the QR code, inline SVG');
+  const qr = await p.locator('.qr-code svg').boundingBox();
+  assert.ok(qr && qr.width > 100 && qr.height > 100, 'the QR code is drawn large enough to scan');
+  await check(p, 'authenticator setup', 'console-security-info-authenticator');
+  const key = ((await p.locator('#authenticator-key').textContent()) ?? '').replaceAll(/\s/g, '');
+  assert.match(key, /^[A-Z2-7]{32}$/, 'the key as text, base32');
+
+  // a wrong code first, then the app's code now
+  const now = totpCodeAt(key, Date.now());
+  await p.getByLabel('Code from the app').fill(now === '000000' ? '000001' : '000000');
+  await p.getByRole('button', { name: 'Confirm', exact: true }).click();
+  assert.match((await p.getByRole('alert').textContent()) ?? '', /Invalid Security Code/);
+  await p.getByLabel('Code from the app').fill(totpCodeAt(key, Date.now()));
+  await p.getByRole('button', { name: 'Confirm', exact: true }).click();
+  assert.equal(new URL(p.url()).pathname, '/account/security');
+  assert.match((await p.getByRole('status').first().textContent()) ?? '', /Your authenticator app is registered/);
+  await check(p, 'authenticator registered', 'console-security-info-authenticator-done');
+
+  // ---- the reset, in a fresh browser
+  const r = await page();
+  await r.goto(`${server.baseUrl}/reset`);
+  await r.getByLabel('User ID', { exact: true }).fill(USER);
+  await passCaptcha(r);
+  assert.equal((await submit(r, 'Next', '/reset')).status(), 303);
+  assert.equal(await h1(r), 'Check your email');
+  await submit(r, 'Use a code from my authenticator app', '/reset/flow/use-authenticator');
+  assert.equal(await h1(r), 'Enter a code from your authenticator app');
+  await check(r, 'authenticator gate', 'reset-authenticator-code');
+  // the confirming code's step is used: the app's next step (within the ±1 window) passes
+  await r.getByLabel('Code from the app', { exact: true }).fill(totpCodeAt(key, Date.now() + 30_000));
+  assert.equal((await submit(r, 'Verify', '/reset/flow/code')).status(), 303);
+  assert.equal(await h1(r), 'Choose a new password');
+  await r.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
+  await r.getByLabel('Type it again', { exact: true }).fill(NEW_PASSWORD);
+  assert.equal((await submit(r, 'Change password', '/reset/flow/password')).status(), 303);
+  assert.equal(await h1(r), 'Your password was changed');
+  assert.match(await mainText(r), /changed/);
+});
