@@ -160,4 +160,10 @@ export interface AuditExportRecord {
   readonly ip: string | null;
   readonly user_agent: string | null;
   readonly details: Readonly<Record<string, string | number | boolean | null>>;
+  /** The account's id: with the fields above (and the tenant id) it gives the event's hash. */
+  readonly account_id: string | null;
+  /** The event's place in the tenant's hash chain, the hash before it and its own (core/audit-chain.ts). */
+  readonly seq: number | null;
+  readonly prev_hash: string | null;
+  readonly hash: string | null;
 }

@@ -24,6 +24,10 @@ export interface AuditQuery {
 export interface AuditRow extends AuditEvent {
   readonly accountLogin: string | null;
   readonly actorLogin: string | null;
+  /** Its place in the tenant's hash chain, the hash before it and its own (null: not chained). */
+  readonly seq: number | null;
+  readonly prevHash: string | null;
+  readonly hash: string | null;
 }
 
 export interface InsightsRepo {

@@ -53,6 +53,14 @@ export interface InsightsReport {
 
 export type ExportFormat = 'csv' | 'json';
 
+/** An export's rows, newest first, with the tenant's chain head when it began (its final hash). */
+export interface AuditExportStream extends AsyncIterable<AuditExportRecord> {
+  /** The tenant id the chain is keyed by (the hash covers it). */
+  readonly tenantId: string;
+  /** The newest event's place and hash when the export began (its own audit event included); null before any event. */
+  readonly chainHead: { readonly seq: number; readonly hash: string } | null;
+}
+
 /** How many events the vocabulary (the filter's choices) looks back over. */
 const VOCABULARY_LOOKBACK_MS = 366 * 86_400_000;
 const EXPORT_BATCH = 1000;
@@ -112,7 +120,7 @@ export class InsightsService {
     format: ExportFormat,
     rc: RequestContext,
     maxRows = AUDIT_EXPORT_MAX_ROWS,
-  ): Promise<Result<AsyncIterable<AuditExportRecord>, Denial>> {
+  ): Promise<Result<AuditExportStream, Denial>> {
     const tenant = this.tenantOf(actor);
     if (!tenant.ok) return tenant;
     const query = await this.query(tenant.value, criteria);
@@ -134,6 +142,8 @@ export class InsightsService {
       },
     });
     const store = this.d.store;
+    const head = await store.auditChain.head(tenant.value);
+    const chainHead = head ? { seq: head.seq, hash: head.hash } : null;
     async function* rows(): AsyncGenerator<AuditExportRecord> {
       if (query === null) return;
       let beforeId: number | undefined;
@@ -144,13 +154,15 @@ export class InsightsService {
           ...(beforeId !== undefined ? { beforeId } : {}),
           limit: Math.min(EXPORT_BATCH, left),
         });
-        for (const r of batch) yield exportRecord(r);
+        // events appended after the head was read come in the next export, after its final hash
+        for (const r of batch)
+          if (chainHead === null || r.seq === null || r.seq <= chainHead.seq) yield exportRecord(r);
         left -= batch.length;
         if (batch.length < EXPORT_BATCH) return;
         beforeId = batch[batch.length - 1]!.id;
       }
     }
-    return ok(rows());
+    return ok(Object.assign(rows(), { tenantId: tenant.value, chainHead }));
   }
 
   /** Resets per day by outcome, failures by reason, methods used and registration coverage for the last `period` days. */
@@ -210,5 +222,9 @@ function exportRecord(r: AuditRow): AuditExportRecord {
     ip: r.ip,
     user_agent: r.userAgent,
     details: r.details,
+    account_id: r.accountId,
+    seq: r.seq,
+    prev_hash: r.prevHash,
+    hash: r.hash,
   };
 }

@@ -48,10 +48,14 @@ test('csvRow and auditCsvRecord: CRLF records, details as JSON in one quoted cel
     ip: '203.0.113.9',
     user_agent: '=cmd|"/c calc"!A1',
     details: { flow: 'abc', attempts: 2 },
+    account_id: 'acct-1',
+    seq: 12,
+    prev_hash: 'a'.repeat(64),
+    hash: 'b'.repeat(64),
   });
   assert.equal(
     line,
-    `7,2024-05-01T10:00:00.000Z,self,,code.rejected,mismatch,user@contoso.example,203.0.113.9,"'=cmd|""/c calc""!A1","{""flow"":""abc"",""attempts"":2}"\r\n`,
+    `7,2024-05-01T10:00:00.000Z,self,,code.rejected,mismatch,user@contoso.example,203.0.113.9,"'=cmd|""/c calc""!A1","{""flow"":""abc"",""attempts"":2}",acct-1,12,${'a'.repeat(64)},${'b'.repeat(64)}\r\n`,
   );
 });
 

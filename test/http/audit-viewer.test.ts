@@ -1,6 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AUDIT_CSV_COLUMNS } from '../../src/http/admin/audit-csv.ts';
+import { AUDIT_CSV_COLUMNS, AUDIT_CSV_FINAL } from '../../src/http/admin/audit-csv.ts';
+import Database from 'better-sqlite3';
+import { chainHash } from '../../src/core/audit-chain.ts';
+import { NO_REQUEST } from '../../src/service/request-context.ts';
 import { createPagesKit, h1, type PagesKit, TestBrowser } from './reset-pages-kit.ts';
 import {
   ADMIN,
@@ -181,7 +184,13 @@ test('CSV export: attachment, no-store, RFC 4180, formula cells neutralised, sam
   assert.equal(res.headers['cache-control'], 'no-store');
   const records = parseCsv(res.body);
   assert.deepEqual(records[0], [...AUDIT_CSV_COLUMNS]);
-  const rows = records.slice(1);
+  // the last record carries the final hash (the chain head when the export began)
+  const final = records.at(-1)!;
+  assert.equal(final[4], AUDIT_CSV_FINAL);
+  assert.match(final[13]!, /^[0-9a-f]{64}$/);
+  assert.match(final[11]!, /^\d+$/);
+  const rows = records.slice(1, -1);
+  assert.ok(rows.every((r) => /^[0-9a-f]{64}$/.test(r[12]!) && /^[0-9a-f]{64}$/.test(r[13]!) && Number(r[11]) > 0));
   assert.equal(rows.length, 3, 'the user started three resets');
   assert.ok(rows.every((r) => r.length === AUDIT_CSV_COLUMNS.length));
   assert.ok(rows.every((r) => r[4] === 'reset.requested' && r[6] === USER));
@@ -203,9 +212,52 @@ test('CSV export: attachment, no-store, RFC 4180, formula cells neutralised, sam
   for (const code of codes) assert.ok(!res.body.includes(code));
 
   // everything: every code.* event is there, with the export events of this test run
-  const full = parseCsv((await admin.get('/admin/audit/export.csv')).body).slice(1);
+  const full = parseCsv((await admin.get('/admin/audit/export.csv')).body).slice(1, -1);
   assert.ok(full.length > 50, 'not limited to a page');
   assert.ok(full.some((r) => r[4] === 'audit.exported' && r[3] === ADMIN && r[2]!.startsWith('admin:')));
+});
+
+test('exports carry the chain: each event’s place, link and hash (recomputable from the export alone) and the final hash', async () => {
+  const doc = JSON.parse((await admin.get('/admin/audit/export.json')).body) as {
+    chain: { tenant_id: string; final_seq: number; final_hash: string };
+    events: Array<{
+      time_utc: string;
+      actor: string;
+      event: string;
+      outcome: string;
+      ip: string | null;
+      user_agent: string | null;
+      details: Record<string, string | number | boolean | null>;
+      account_id: string | null;
+      seq: number;
+      prev_hash: string;
+      hash: string;
+    }>;
+  };
+  assert.match(doc.chain.final_hash, /^[0-9a-f]{64}$/);
+  const [newest] = doc.events;
+  assert.equal(newest?.event, 'audit.exported', 'the export itself is the newest event');
+  assert.equal(newest?.hash, doc.chain.final_hash, 'the final hash is the newest exported event’s');
+  assert.equal(newest?.seq, doc.chain.final_seq);
+  for (const [i, e] of doc.events.entries()) {
+    const recomputed = chainHash(e.prev_hash, {
+      at: Date.parse(e.time_utc),
+      tenantId: doc.chain.tenant_id,
+      accountId: e.account_id,
+      actor: e.actor,
+      type: e.event,
+      outcome: e.outcome,
+      ip: e.ip,
+      userAgent: e.user_agent,
+      details: e.details,
+    });
+    assert.equal(recomputed, e.hash, `event ${e.seq} hashes to what it carries`);
+    const older = doc.events[i + 1];
+    if (older) {
+      assert.equal(e.seq, older.seq + 1, 'an unfiltered export has every place');
+      assert.equal(e.prev_hash, older.hash, 'and every link');
+    }
+  }
 });
 
 test('JSON export: attachment, the filters, the events, a count; the export is audited with who did it', async () => {
@@ -252,5 +304,42 @@ test('a user gets 403 on the audit pages and exports; nobody signed in is sent t
     const anonymous = await new TestBrowser(kit.server).get(url);
     assert.equal(anonymous.statusCode, 303, url);
     assert.match(String(anonymous.headers.location), /^\/signin\?next=/);
+  }
+});
+
+test('the audit page shows when the chain was last verified: never, intact, broken at an event edited in SQL', async () => {
+  const tenant = await kit.app.directory.getTenantByName('Contoso Demo');
+  assert.ok(tenant.ok);
+  const tenantId = tenant.value.id;
+  const before = await admin.get('/admin/audit');
+  assert.match(before.body, /The chain of this log has not been verified yet\./);
+  assert.match(before.body, /sspr audit verify --tenant &quot;Contoso Demo&quot;/);
+  assert.match(before.body, /Newest event: number \d+, hash <code dir="ltr" class="hash">[0-9a-f]{64}<\/code>/);
+
+  await kit.app.auditChain.verify(tenantId, 'cli', NO_REQUEST);
+  const intact = await admin.get('/admin/audit');
+  assert.match(intact.body, /Chain last verified at \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC: intact\./);
+
+  const file = kit.app.config.database_url.slice('sqlite:'.length);
+  const db = new Database(file, { fileMustExist: true });
+  try {
+    const row = db
+      .prepare(
+        `select id, outcome from audit_events where tenant_id = ? and type = 'code.rejected' order by seq limit 1`,
+      )
+      .get(tenantId) as { id: number; outcome: string };
+    db.prepare(`update audit_events set outcome = 'ok' where id = ?`).run(row.id);
+    try {
+      await kit.app.auditChain.verify(tenantId, 'cli', NO_REQUEST);
+      const broken = await admin.get('/admin/audit');
+      assert.match(
+        broken.body,
+        new RegExp(`Chain last verified at [^:]+:\\d{2}:\\d{2} UTC: broken at event ${row.id} \\(edited\\)\\.`),
+      );
+    } finally {
+      db.prepare(`update audit_events set outcome = ? where id = ?`).run(row.outcome, row.id);
+    }
+  } finally {
+    db.close();
   }
 });

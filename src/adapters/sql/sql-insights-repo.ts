@@ -51,6 +51,9 @@ export class SqlInsightsRepo implements InsightsRepo {
         'e.ip',
         'e.user_agent',
         'e.details',
+        'e.seq',
+        'e.prev_hash',
+        'e.hash',
         'a.login as account_login',
         'act.login as actor_login',
       ])
@@ -76,6 +79,9 @@ export class SqlInsightsRepo implements InsightsRepo {
       details: parseDetails(r.details),
       accountLogin: r.account_login ?? null,
       actorLogin: r.actor_login ?? null,
+      seq: r.seq === null ? null : Number(r.seq),
+      prevHash: r.prev_hash,
+      hash: r.hash,
     }));
   }
 

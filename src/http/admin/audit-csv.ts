@@ -36,7 +36,37 @@ export const AUDIT_CSV_COLUMNS = [
   'ip',
   'user_agent',
   'details',
+  'account_id',
+  'seq',
+  'prev_hash',
+  'hash',
 ] as const;
+
+/**
+ * The last record of a CSV export: no id, the export's time, event `chain.final`, and in `seq` and
+ * `hash` the tenant's chain head when the export began (its final hash; docs/security.md).
+ */
+export function auditCsvFinal(exportedAt: string, head: { seq: number; hash: string } | null): string {
+  return csvRow([
+    '',
+    exportedAt,
+    '',
+    '',
+    AUDIT_CSV_FINAL,
+    '',
+    '',
+    '',
+    '',
+    '',
+    '',
+    head?.seq ?? null,
+    '',
+    head?.hash ?? null,
+  ]);
+}
+
+/** The `event` of the CSV export's last record, which carries the final hash. */
+export const AUDIT_CSV_FINAL = 'chain.final';
 
 export function auditCsvRecord(r: AuditExportRecord): string {
   return csvRow([
@@ -50,5 +80,9 @@ export function auditCsvRecord(r: AuditExportRecord): string {
     r.ip,
     r.user_agent,
     JSON.stringify(r.details),
+    r.account_id,
+    r.seq,
+    r.prev_hash,
+    r.hash,
   ]);
 }

@@ -1,16 +1,11 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
 import type { Actor } from '../../core/admin-rules.ts';
-import {
-  AUDIT_EXPORT_MAX_ROWS,
-  parseAuditFilter,
-  parseCursor,
-  type AuditCriteria,
-  type AuditExportRecord,
-} from '../../core/audit-view.ts';
+import { AUDIT_EXPORT_MAX_ROWS, parseAuditFilter, parseCursor, type AuditCriteria } from '../../core/audit-view.ts';
+import type { AuditExportStream } from '../../service/insights-service.ts';
 import type { App } from '../../service/app.ts';
 import { requestContext } from '../forms.ts';
-import { AUDIT_CSV_COLUMNS, auditCsvRecord, csvRow } from './audit-csv.ts';
+import { AUDIT_CSV_COLUMNS, auditCsvFinal, auditCsvRecord, csvRow } from './audit-csv.ts';
 import { sendHtml } from '../send-html.ts';
 import { AuditPage } from './audit-views.tsx';
 
@@ -33,10 +28,11 @@ export function registerAuditRoutes(
     const { input, criteria, problems } = parseAuditFilter(query);
     const cursor = parseCursor(query.before);
     const actor = actorOf(request);
-    const [page, vocabulary, activeAdmins] = await Promise.all([
+    const [page, vocabulary, activeAdmins, chain] = await Promise.all([
       app.insights.auditPage(actor, criteria, cursor),
       app.insights.auditVocabulary(actor),
       app.directory.countActiveAdmins(auth.tenant.id),
+      app.auditChain.status(auth.tenant.id),
     ]);
     if (!page.ok || !vocabulary.ok) return forbidden(request, reply);
     return sendHtml(
@@ -52,6 +48,7 @@ export function registerAuditRoutes(
         accountUnknown: page.value.accountUnknown,
         paged: cursor !== null,
         nextCursor: page.value.nextCursor,
+        chain,
       }),
       problems.length > 0 ? 400 : 200,
     );
@@ -60,7 +57,7 @@ export function registerAuditRoutes(
   async function exportRows(
     request: FastifyRequest,
     format: 'csv' | 'json',
-  ): Promise<{ criteria: AuditCriteria; rows: AsyncIterable<AuditExportRecord> } | 'forbidden' | 'bad_filter'> {
+  ): Promise<{ criteria: AuditCriteria; rows: AuditExportStream } | 'forbidden' | 'bad_filter'> {
     const { criteria, problems } = parseAuditFilter(request.query);
     if (problems.length > 0) return 'bad_filter';
     // one row more than the limit tells whether the export was cut
@@ -95,7 +92,7 @@ export function registerAuditRoutes(
     if (found === 'forbidden') return forbidden(request, reply);
     if (found === 'bad_filter') return badFilter(request, reply);
     attachment(reply, 'text/csv; charset=utf-8; header=present', 'csv');
-    return reply.send(Readable.from(csvLines(found.rows)));
+    return reply.send(Readable.from(csvLines(found.rows, new Date(app.clock.now()).toISOString())));
   });
 
   fastify.get('/admin/audit/export.json', { preHandler: guard }, async (request, reply) => {
@@ -113,26 +110,30 @@ export function registerAuditRoutes(
         type: found.criteria.type ?? null,
         outcome: found.criteria.outcome ?? null,
       },
+      // each event carries seq, prev_hash and hash: hash = SHA-256(prev_hash ‖ canonical event)
+      chain: {
+        tenant_id: found.rows.tenantId,
+        final_seq: found.rows.chainHead?.seq ?? null,
+        final_hash: found.rows.chainHead?.hash ?? null,
+      },
     };
     return reply.send(Readable.from(jsonChunks(head, found.rows)));
   });
 }
 
-/** The CSV, header first, then one line per event (up to the export limit). */
-async function* csvLines(rows: AsyncIterable<AuditExportRecord>): AsyncGenerator<string> {
+/** The CSV, header first, then one line per event (up to the export limit), then the final hash. */
+async function* csvLines(rows: AuditExportStream, exportedAt: string): AsyncGenerator<string> {
   yield csvRow(AUDIT_CSV_COLUMNS);
   let n = 0;
   for await (const r of rows) {
-    if (++n > AUDIT_EXPORT_MAX_ROWS) return;
+    if (++n > AUDIT_EXPORT_MAX_ROWS) break;
     yield auditCsvRecord(r);
   }
+  yield auditCsvFinal(exportedAt, rows.chainHead);
 }
 
 /** `{…head, "events": [...], "count": n, "truncated": bool}`, written as the rows arrive. */
-async function* jsonChunks(
-  head: Record<string, unknown>,
-  rows: AsyncIterable<AuditExportRecord>,
-): AsyncGenerator<string> {
+async function* jsonChunks(head: Record<string, unknown>, rows: AuditExportStream): AsyncGenerator<string> {
   const opening = JSON.stringify(head);
   yield `${opening.slice(0, -1)},"events":[`;
   let n = 0;

@@ -10,6 +10,8 @@ import {
   type AuditFilterProblem,
 } from '../../core/audit-view.ts';
 import type { AuditRow } from '../../ports/insights-store.ts';
+import type { ChainBreakKind } from '../../core/audit-chain.ts';
+import type { ChainStatus } from '../../service/audit-chain-service.ts';
 import { Layout } from '../views/layout.tsx';
 import type { MessageId, Translate } from '../../core/i18n.ts';
 import { useT } from '../views/i18n-context.tsx';
@@ -60,6 +62,57 @@ export interface AuditPageProps {
   /** Set when this is not the first page. */
   readonly paged: boolean;
   readonly nextCursor: number | null;
+  /** The tenant's audit hash chain: its newest event and the last verification (null before any event). */
+  readonly chain: ChainStatus | null;
+}
+
+const BREAK_KIND_IDS = {
+  edited: 'admin.audit.chain.kind.edited',
+  deleted: 'admin.audit.chain.kind.deleted',
+  inserted: 'admin.audit.chain.kind.inserted',
+  reordered: 'admin.audit.chain.kind.reordered',
+  checkpoint: 'admin.audit.chain.kind.checkpoint',
+} as const satisfies Record<ChainBreakKind, MessageId>;
+
+/** "Chain last verified at … (intact / broken at …)", the final hash, and how to verify now. */
+function ChainSection({ chain, tenantName }: { chain: ChainStatus | null; tenantName: string }): VNode {
+  const t = useT();
+  const command = `sspr audit verify --tenant "${tenantName}"`;
+  const verified = chain?.verifiedAt ?? null;
+  return (
+    <section aria-labelledby="chain-heading" class="audit-chain">
+      <h2 id="chain-heading">{t('admin.audit.chain.heading')}</h2>
+      <p>{t('admin.audit.chain.intro')}</p>
+      <p role="status" id="chain-status" class={chain?.broken ? 'problem notice' : undefined}>
+        {verified === null
+          ? t('admin.audit.chain.never')
+          : chain?.broken
+            ? t('admin.audit.chain.broken', {
+                time: formatUtc(verified),
+                event: String(chain.broken.eventId ?? chain.broken.seq ?? '?'),
+                kind: t(BREAK_KIND_IDS[chain.broken.kind]),
+              })
+            : t('admin.audit.chain.ok', { time: formatUtc(verified) })}
+      </p>
+      {chain ? (
+        <p>
+          {richText(
+            t,
+            'admin.audit.chain.final',
+            { seq: chain.seq },
+            {
+              hash: (
+                <code dir="ltr" class="hash">
+                  {chain.hash}
+                </code>
+              ),
+            },
+          )}
+        </p>
+      ) : null}
+      <p>{richText(t, 'admin.audit.chain.hint', {}, { command: <code dir="ltr">{command}</code> })}</p>
+    </section>
+  );
 }
 
 /** `/admin/audit` in the request's language (a component: it may be called as a function). */
@@ -190,6 +243,8 @@ function AuditView(p: AuditPageProps): VNode {
           </a>
         </li>
       </ul>
+
+      <ChainSection chain={p.chain} tenantName={p.tenantName} />
 
       <h2 id="events-heading">{t('admin.audit.events')}</h2>
       {p.accountUnknown ? (
