@@ -225,7 +225,7 @@ export const RESET_PAGE_TEXT = {
     directoryMinLength: 'at least {min} characters;',
     directoryComplexity:
       'characters of at least three kinds (capital letters, small letters, digits, symbols), and not your name or user ID;',
-    directoryHistory: 'not one of your last {count} passwords.',
+    directoryHistory: '{count, plural, one {not your last password.} other {not one of your last # passwords.}}',
     directoryNoHistoryOnReset:
       'The directory does not check your earlier passwords on a reset; we still refuse the ones you set here before.',
     passwordLabel: 'New password',

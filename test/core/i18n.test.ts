@@ -200,3 +200,24 @@ describe('formatDateTime', () => {
     assert.equal(formatDateTime('soon', 'de'), 'soon');
   });
 });
+
+describe('counts take the plural forms of the language', () => {
+  it('Arabic days and password counts: one, two, few (3–10), many (11–99), other', () => {
+    const history = (count: number) => translate('ar', 'reset.newPassword.directoryHistory', { count });
+    assert.equal(history(1), 'ألا تكون كلمة المرور الأخيرة.');
+    assert.match(history(2), /آخر كلمتي مرور/);
+    assert.match(history(5), /آخر 5 كلمات مرور/);
+    assert.match(history(11), /آخر 11 كلمة مرور/);
+    const days = (n: number) => translate('ar', 'admin.insights.resets.none', { days: n });
+    assert.match(days(2), /آخر يومين\./);
+    assert.match(days(7), /آخر 7 أيام\./);
+    assert.match(days(30), /آخر 30 يومًا\./);
+  });
+
+  it('English and German say "last password" and "last day" for one', () => {
+    assert.equal(translate('en', 'reset.newPassword.directoryHistory', { count: 1 }), 'not your last password.');
+    assert.equal(translate('en', 'reset.newPassword.directoryHistory', { count: 3 }), 'not one of your last 3 passwords.');
+    assert.equal(translate('en', 'admin.insights.failures.none', { days: 1 }), 'No failures in the last day.');
+    assert.equal(translate('de', 'admin.insights.resets.none', { days: 30 }), 'Kein Zurücksetzen in den letzten 30 Tagen.');
+  });
+});

@@ -82,7 +82,11 @@ type ResetText = {
 };
 const resetTexts = new Map<string, ResetText>();
 /** The reset texts with ICU plurals (`t(id, { minutes })`, never `formatText`). */
-const PLURAL_IDS: ReadonlySet<string> = new Set(['reset.common.expiresIn', 'reset.emailCode.whatNext']);
+const PLURAL_IDS: ReadonlySet<string> = new Set([
+  'reset.common.expiresIn',
+  'reset.emailCode.whatNext',
+  'reset.newPassword.directoryHistory',
+]);
 
 /**
  * Every word of the reset pages in the page's language (`reset.<page>.<key>` in the catalogues),
@@ -591,13 +595,14 @@ function SmsCodeStep(p: StepPageProps): VNode {
 /** The rules the organisation's directory applies, read from it, shown before the form is sent. */
 function DirectoryRulesHint({ rules }: { rules: NonNullable<FlowView['directoryRules']> }): VNode | null {
   const T = useResetText();
+  const i18n = useI18n();
   const items = [
     rules.minLength !== null && rules.minLength > 0
       ? formatText(T.newPassword.directoryMinLength, { min: rules.minLength })
       : null,
     rules.complexity ? T.newPassword.directoryComplexity : null,
     rules.history !== null && rules.history > 0 && rules.historyOnReset !== false
-      ? formatText(T.newPassword.directoryHistory, { count: rules.history })
+      ? i18n.t('reset.newPassword.directoryHistory', { count: rules.history })
       : null,
   ].filter((i): i is string => i !== null);
   if (items.length === 0 && rules.historyOnReset !== false) return null;
