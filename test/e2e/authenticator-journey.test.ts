@@ -72,7 +72,7 @@ test('register an authenticator app from the key on the page, then reset the pas
   const now = totpCodeAt(key, Date.now());
   await p.getByLabel('Code from the app').fill(now === '000000' ? '000001' : '000000');
   await p.getByRole('button', { name: 'Confirm', exact: true }).click();
-  assert.match((await p.getByRole('alert').textContent()) ?? '', /Invalid Security Code/);
+  assert.match((await p.getByRole('alert').textContent()) ?? '', /That code did not work/);
   await p.getByLabel('Code from the app').fill(totpCodeAt(key, Date.now()));
   await p.getByRole('button', { name: 'Confirm', exact: true }).click();
   assert.equal(new URL(p.url()).pathname, '/account/security');

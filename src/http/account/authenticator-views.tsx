@@ -78,8 +78,20 @@ function Authenticator(p: AuthenticatorPageProps): VNode {
       <h1>{title}</h1>
       {p.problem ? (
         <div class="error" role="alert" id="problem">
-          <h2 class="problem-title">{t(`securityinfo.problem.${p.problem}.title`)}</h2>
-          <p>{t(`securityinfo.problem.${p.problem}.message`)}</p>
+          <h2 class="problem-title">
+            {t(
+              p.problem === 'invalid_code'
+                ? 'securityinfo.authenticator.invalid.title'
+                : `securityinfo.problem.${p.problem}.title`,
+            )}
+          </h2>
+          <p>
+            {t(
+              p.problem === 'invalid_code'
+                ? 'securityinfo.authenticator.invalid.message'
+                : `securityinfo.problem.${p.problem}.message`,
+            )}
+          </p>
         </div>
       ) : null}
       <p>{t('securityinfo.authenticator.intro')}</p>

@@ -11,7 +11,7 @@ import { checkOneTimeCode, type CodeComparison } from '../one-time-code.ts';
 import type { RequestContext } from '../request-context.ts';
 import { auditFlow, positionOf, type FlowAccess } from './flow-access.ts';
 import type { Lockout } from './lockout.ts';
-import type { FlowHandle, StepError, StepOk } from './types.ts';
+import { NO_ACCOUNT, type FlowHandle, type StepError, type StepOk } from './types.ts';
 import type { FlowViews } from './view.ts';
 
 /**
@@ -159,7 +159,8 @@ export class CodeCheck {
     flow: FlowRecord,
     now: number,
   ): Promise<{ gateClosed: boolean; compare: (typed: string) => boolean; acceptStep: () => Promise<boolean> }> {
-    const app = flow.accountId ? await tx.authenticators.confirmed(flow.accountId) : null;
+    // read for every flow (a login without an account reads NO_ACCOUNT's: none), the same statements
+    const app = await tx.authenticators.confirmed(flow.accountId ?? NO_ACCOUNT);
     const secret = app ? this.d.keyring.open(app.secretSealed) : NO_SECRET;
     let step: number | null = null;
     return {
