@@ -6,7 +6,7 @@ export function registerPurgeCommand(program: Command, ctx: CliContext): void {
   program
     .command('purge')
     .description(
-      'delete expired data now, in small batches: finished flows and their codes and delivered messages older than the retention, expired sessions, old failure records (never the audit log)',
+      'delete expired data now, in small batches: finished flows and their codes and delivered messages older than the retention, expired sessions, old failure records; audit events only past SSPR_AUDIT_RETENTION_MS, leaving a signed checkpoint',
     )
     .option('--json', 'print the counts as JSON')
     .action(async (opts: { json?: boolean }) => {

@@ -287,7 +287,7 @@ export const configSchema = {
     schema: ms(86_400_000, 3_650 * 86_400_000, 7 * 86_400_000),
     unit: 'ms',
     description:
-      'How long finished reset flows (with their codes) and delivered, failed or expired messages are kept for support questions before the purge deletes them. The audit log is not purged.',
+      'How long finished reset flows (with their codes) and delivered, failed or expired messages are kept for support questions before the purge deletes them. Audit events have their own retention (`audit_retention_ms`).',
   }),
   audit_retention_ms: spec({
     schema: ms(0, 36_500 * 86_400_000, 0),
