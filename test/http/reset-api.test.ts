@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { INVALID_SECURITY_CODE, STEP_PROBLEMS } from '../../src/core/ui-text.ts';
 import { buildServer } from '../../src/http/server.ts';
+import { totpCodeAt } from '../../src/core/authenticator.ts';
 import type { ComposedApp as App } from '../../src/compose.ts';
 import { DEMO_ACCOUNTS, setupDemo, type DemoAccountCreated } from '../../src/service/demo.ts';
 import { captchaFromServer } from '../helpers/captcha.ts';
@@ -191,6 +192,32 @@ test('a user resets the password through the API; the new password verifies and 
       410,
       'flow_completed',
     );
+  }));
+
+test('a user passes the gate with a code from the authenticator app through the API (use-authenticator, then code)', () =>
+  withKit(async (kit) => {
+    // an app registered for the user: the secret sealed at rest, confirmed at an old step
+    const account = (await kit.app.store.directory.findAccountByLogin(USER.login))!;
+    const secret = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
+    await kit.app.store.authenticators.createPending({
+      id: 'app-1',
+      accountId: account.id,
+      secretSealed: kit.app.keyring.seal(secret),
+      sessionHash: 'no-session',
+      createdAt: kit.app.clock.now(),
+    });
+    await kit.app.store.authenticators.confirm('app-1', 1, kit.app.clock.now());
+    const { handle, answer } = await kit.start(USER.login);
+    assert.equal((answer.body.flow as Flow).canUseAuthenticator, true);
+    const app = await step(kit, handle, '/flow/use-authenticator');
+    assert.equal(app.flow.state, 'totp_code');
+    assert.equal(app.flow.canUsePhone, true);
+    const wrong = totpCodeAt(secret, kit.app.clock.now()) === '000000' ? '111111' : '000000';
+    assertError(await kit.call('POST', '/flow/code', { flow: app.handle, body: { code: wrong } }), 400, 'invalid_code');
+    const passed = await step(kit, app.handle, '/flow/code', { code: totpCodeAt(secret, kit.app.clock.now()) });
+    assert.equal(passed.flow.state, 'new_password');
+    const done = await step(kit, passed.handle, '/flow/password', { password: NEW_PASSWORD, confirm: NEW_PASSWORD });
+    assert.equal(done.flow.state, 'completed');
   }));
 
 test('an administrator passes both gates through the API: email code, phone number, SMS code, password', () =>
