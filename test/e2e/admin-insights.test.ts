@@ -81,9 +81,16 @@ async function signedInAdmin(): Promise<{ page: Page; csp: string[] }> {
 
 test('audit log in Chromium: filters through the form, readable rows, axe clean, no CSP violation', async () => {
   const { page, csp } = await signedInAdmin();
+  // what `sspr audit verify` records, shown in the page's tamper-evidence section
+  const verdicts = await s.app.auditChain.verify(undefined, 'cli', { ip: null, userAgent: null });
+  assert.ok(verdicts.length > 0 && verdicts.every((v) => v.result.ok));
   const res = await page.goto(`${s.baseUrl}/admin/audit`);
   assert.equal(res?.status(), 200);
   assert.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Audit log');
+  assert.match(
+    (await page.locator('#chain-status').textContent()) ?? '',
+    /^Chain last verified at \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC: intact\.$/,
+  );
   const rows = page.locator('table.audit-table tbody tr');
   assert.ok((await rows.count()) > 10);
   const violations = await axeViolations(page);
