@@ -242,6 +242,10 @@ const result = spawnSync(
     '--test',
     `--test-concurrency=${concurrency}`,
     '--test-reporter=spec',
+    // a test process whose tests and hooks have all ended exits even if something it started is
+    // still open (a server or browser whose setup finished after a failed file's cleanup ran):
+    // such a process once held a CI lane for 11 minutes
+    '--test-force-exit',
     ...entries,
   ],
   {
