@@ -41,7 +41,9 @@ export type ApiScope =
   | 'help:write'
   | 'audit:read'
   | 'directory:read'
-  | 'directory:write';
+  | 'directory:write'
+  | 'look:read'
+  | 'look:write';
 export const API_SCOPES: readonly ApiScope[] = [
   'users:read',
   'users:write',
@@ -51,6 +53,8 @@ export const API_SCOPES: readonly ApiScope[] = [
   'audit:read',
   'directory:read',
   'directory:write',
+  'look:read',
+  'look:write',
 ];
 
 export type Denial = 'other_tenant' | 'self' | 'needs_global_admin' | 'scope_missing' | 'not_allowed';

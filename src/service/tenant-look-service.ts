@@ -38,8 +38,8 @@ export const LOOK_CACHE_MS = 30_000;
 export type LookUpdateResult = Result<TenantLook, Denial | 'host_taken'> | LookInvalid;
 
 /**
- * A tenant's look and words: its admins (console) and API keys (`directory:read` to see it,
- * `directory:write` to change it) set it, every change audited with the names of the fields that
+ * A tenant's look and words: its admins (console) and API keys (`look:read` to see it,
+ * `look:write` to change it) set it, every change audited with the names of the fields that
  * changed; pages and emails read it through a short cache.
  */
 export class TenantLookService {
@@ -53,7 +53,7 @@ export class TenantLookService {
     if (!tenantId) return err('not_allowed');
     const denial =
       actor.kind === 'api_key'
-        ? canView(actor, { tenantId }, write ? 'directory:write' : 'directory:read')
+        ? canView(actor, { tenantId }, write ? 'look:write' : 'look:read')
         : canEditPolicy(actor, tenantId);
     return denial ? err(denial) : ok(tenantId);
   }

@@ -104,6 +104,8 @@ test('apikey list shows keys of one tenant, never the key; --json; --expires-in-
     'Audit export',
     '--scope',
     'audit:read',
+    '--scope',
+    'look:write',
     '--expires-in-days',
     '30',
     '--json',
@@ -123,7 +125,7 @@ test('apikey list shows keys of one tenant, never the key; --json; --expires-in-
   assertExit(table, 0, 'apikey list');
   assert.match(table.stdout, /^ID\s+NAME\s+SCOPES\s+STATUS\s+CREATED\s+LAST USED\s+EXPIRES/);
   assert.match(table.stdout, new RegExp(`${keyId}\\s+HR sync\\s+users:read,resets:write\\s+active`));
-  assert.match(table.stdout, new RegExp(`${created.key.id}\\s+Audit export\\s+audit:read\\s+active`));
+  assert.match(table.stdout, new RegExp(`${created.key.id}\\s+Audit export\\s+audit:read,look:write\\s+active`));
   for (const t of [token, created.token]) {
     const secret = API_KEY_PATTERN.exec(t)![2]!;
     assert.ok(!table.stdout.includes(secret), 'no secret in the list');

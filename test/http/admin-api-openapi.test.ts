@@ -41,11 +41,11 @@ const EXPECTED: readonly [string, string, string[], boolean, string, string][] =
   ['put', '/directory', ['directory:write'], true, '200', 'AdminDirectorySetResponse'],
   ['delete', '/directory', ['directory:write'], false, '200', 'AdminDirectoryRemoveResponse'],
   ['post', '/directory/check', ['directory:read'], false, '200', 'AdminDirectoryCheckResponse'],
-  ['get', '/look', ['directory:read'], false, '200', 'AdminLook'],
-  ['put', '/look', ['directory:write'], true, '200', 'AdminLook'],
+  ['get', '/look', ['look:read'], false, '200', 'AdminLook'],
+  ['put', '/look', ['look:write'], true, '200', 'AdminLook'],
   // the logo is the raw body (image/png or image/jpeg), described in words
-  ['put', '/look/logo', ['directory:write'], false, '200', 'AdminLook'],
-  ['delete', '/look/logo', ['directory:write'], false, '200', 'AdminLook'],
+  ['put', '/look/logo', ['look:write'], false, '200', 'AdminLook'],
+  ['delete', '/look/logo', ['look:write'], false, '200', 'AdminLook'],
 ];
 
 test('/api/openapi.json lists every admin route with the bearer scheme, scopes, errors and schemas that match the answers', async () => {

@@ -69,6 +69,10 @@ test('/admin/api-keys: an admin creates a key (shown once, with a warning), sees
     assert.equal(h1(empty.body), 'API keys');
     assert.match(empty.body, /<a href="\/admin\/api-keys" aria-current="page">API keys<\/a>/);
     assert.match(empty.body, /No API keys yet\./);
+    // the look has scopes of its own (issue 12 item 6), offered with their words
+    assert.match(empty.body, /id="scope-look-read"/);
+    assert.match(empty.body, /<code class="ltr">look:read<\/code> — See the look and words/);
+    assert.match(empty.body, /<code class="ltr">look:write<\/code> — Change the look and words and the logo/);
 
     const created = await postCreate(kit, admin, {
       name: 'HR sync',

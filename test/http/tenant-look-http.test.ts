@@ -60,7 +60,7 @@ describe('tenant look: admin API, logo, pages', () => {
   let logoUrl = '';
 
   test('GET → empty; PUT saves the words, audited; a colour without AA contrast is refused with its ratios', async () => {
-    writer = await key(['directory:read', 'directory:write', 'audit:read']);
+    writer = await key(['look:read', 'look:write', 'audit:read']);
     const empty = await call(writer, 'GET', '/look');
     assert.equal(empty.statusCode, 200, empty.body);
     assert.deepEqual(empty.json(), {
@@ -98,14 +98,30 @@ describe('tenant look: admin API, logo, pages', () => {
     assert.match(events[0]!.details.changed!, /displayName primaryColour host startNotes\.en startNotes\.de/);
   });
 
-  test('a key without directory:write may read but not change the look', async () => {
-    const reader = await key(['directory:read']);
+  test('the look has scopes of its own: look:read reads, look:write changes; the directory:* scopes do neither', async () => {
+    const reader = await key(['look:read']);
     assert.equal((await call(reader, 'GET', '/look')).statusCode, 200);
     const put = await call(reader, 'PUT', '/look', { displayName: 'Nope' });
     assert.equal(put.statusCode, 403);
     assert.equal(put.json().error.code, 'scope_missing');
     const none = await key(['users:read']);
     assert.equal((await call(none, 'GET', '/look')).statusCode, 403);
+
+    const directory = await key(['directory:read', 'directory:write']);
+    assert.equal((await call(directory, 'GET', '/look')).statusCode, 403, 'directory:read does not read the look');
+    for (const [method, url, body] of [
+      ['PUT', '/look', { displayName: 'Directory key' }],
+      ['DELETE', '/look/logo', undefined],
+    ] as const) {
+      const r = await call(directory, method, url, body);
+      assert.equal(r.statusCode, 403, `${method} ${url} with directory:write`);
+      assert.equal(r.json().error.code, 'scope_missing');
+    }
+    const only = await key(['look:write']);
+    const accepted = await call(only, 'PUT', '/look', { displayName: 'Contoso by key' });
+    assert.equal(accepted.statusCode, 200, accepted.body);
+    assert.equal((await call(writer, 'GET', '/look')).json().displayName, 'Contoso by key');
+    assert.equal((await call(only, 'PUT', '/look', { displayName: 'Contoso IT' })).statusCode, 200);
   });
 
   test('logo: a PNG is re-encoded (fitted into 480×160, metadata gone) and served by sspr with strict headers', async () => {

@@ -28,8 +28,9 @@ import { LOGO_PATH_PREFIX } from '../look-plugin.ts';
  * The admin API's look and words of the key's organisation: `GET|PUT /api/v1/admin/look`,
  * `PUT|DELETE /api/v1/admin/look/logo` (the logo as the raw body: `Content-Type: image/png` or
  * `image/jpeg`). Registered by the admin API plugin inside its scope (API key hook, validation,
- * OpenAPI document). Seeing needs `directory:read`, changing `directory:write` (the
- * organisation's settings); every change is audited.
+ * OpenAPI document). Seeing needs `look:read`, changing `look:write` (scopes of their
+ * own: a key that manages the directory does not change the look, and the other way round);
+ * every change is audited.
  */
 
 function named<T extends z.ZodType>(schema: T, id: string, description: string): T {
@@ -198,7 +199,7 @@ export async function lookApiRoutes(instance: FastifyInstance, app: App): Promis
           tags: TAGS,
           summary: 'The look and words',
           description:
-            'The organisation’s display name, primary colour, address, default language, time zone, start-page notes and logo. Needs the scope `directory:read`.',
+            'The organisation’s display name, primary colour, address, default language, time zone, start-page notes and logo. Needs the scope `look:read`.',
           security: SECURITY,
           response: responses([200, AdminLookSchema, 'The look.'], []),
         },
@@ -219,7 +220,7 @@ export async function lookApiRoutes(instance: FastifyInstance, app: App): Promis
           tags: TAGS,
           summary: 'Change the look and words',
           description:
-            'Changes the fields sent; one refused field refuses them all (400 `look_invalid` names each problem, a colour’s with its contrast ratios). Audited. Needs the scope `directory:write`.',
+            'Changes the fields sent; one refused field refuses them all (400 `look_invalid` names each problem, a colour’s with its contrast ratios). Audited. Needs the scope `look:write`.',
           security: SECURITY,
           body: AdminLookInputSchema,
           response: responses([200, AdminLookSchema, 'Saved (or already so).'], [400, 409]),
@@ -254,7 +255,7 @@ export async function lookApiRoutes(instance: FastifyInstance, app: App): Promis
           tags: TAGS,
           summary: 'Upload the logo',
           description:
-            'The PNG or JPEG file as the raw body (`Content-Type: image/png` or `image/jpeg`), at most 256 KiB. It is decoded, turned upright, fitted into 480×160 and written as a new PNG without metadata; SVG and anything that does not decode are refused. Audited. Needs the scope `directory:write`.',
+            'The PNG or JPEG file as the raw body (`Content-Type: image/png` or `image/jpeg`), at most 256 KiB. It is decoded, turned upright, fitted into 480×160 and written as a new PNG without metadata; SVG and anything that does not decode are refused. Audited. Needs the scope `look:write`.',
           security: SECURITY,
           response: responses([200, AdminLookSchema, 'The logo is set.'], [400, 413, 415]),
         },
@@ -281,7 +282,7 @@ export async function lookApiRoutes(instance: FastifyInstance, app: App): Promis
         schema: {
           tags: TAGS,
           summary: 'Remove the logo',
-          description: 'Pages and emails show no logo. Audited. Needs the scope `directory:write`.',
+          description: 'Pages and emails show no logo. Audited. Needs the scope `look:write`.',
           security: SECURITY,
           response: responses([200, AdminLookSchema, 'No logo.'], []),
         },
