@@ -90,7 +90,7 @@ describe('admin API errors in the request language', () => {
   });
 
   it('400 look_invalid in Arabic: the heading and each problem in Arabic, the field names as sent', async () => {
-    const writer = await key(['directory:write']);
+    const writer = await key(['look:write']);
     const ar = await call(writer, 'PUT', '/look', 'ar', { primaryColour: 'not a colour' });
     assert.equal(ar.res.statusCode, 400);
     assert.equal(ar.error.code, 'look_invalid');

@@ -30,7 +30,7 @@ async function apiKey(): Promise<string> {
   const r = await kit.app.apiKeys.create({
     tenantId: contoso.id,
     name: 'locale',
-    scopes: ['directory:read', 'directory:write'],
+    scopes: ['look:read', 'look:write'],
     expiresAt: null,
     by: 'cli',
   });
