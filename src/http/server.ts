@@ -15,7 +15,7 @@ import { classifyError, sendError } from './errors.ts';
 import { registerSupportReferences } from './support-reference.ts';
 import { sendHtml } from './send-html.ts';
 import { registerI18n } from './i18n-plugin.ts';
-import { registerLook } from './look-plugin.ts';
+import { lookOnErrorPage, registerLook } from './look-plugin.ts';
 import { DevOutboxPage } from './views/dev-outbox-page.tsx';
 import { resetApiPlugin } from './api/reset-api-plugin.ts';
 import { resetPagesPlugin } from './reset/pages-plugin.ts';
@@ -222,7 +222,10 @@ export async function buildServer(app: App, options: BuildServerOptions = {}): P
       reply.header('cache-control', 'no-store');
       const problem = classifyError(error);
       request.log.info({ errorCode: errorCodeOf(error), statusCode: problem.status }, 'request rejected');
-      sendError(request, reply, problem.code, { status: problem.status });
+      // the tenant's look when the host names one (never throws)
+      void lookOnErrorPage(app, request).then(() =>
+        sendError(request, reply, problem.code, { status: problem.status }),
+      );
     },
   });
 
@@ -238,14 +241,20 @@ export async function buildServer(app: App, options: BuildServerOptions = {}): P
     return payload;
   });
 
-  fastify.setErrorHandler((error, request, reply) => {
+  // error pages carry the tenant's look when the session or the host names the tenant, also when
+  // the request failed before the pages' hooks ran (look-plugin.ts); not when the database is down
+  fastify.setErrorHandler(async (error, request, reply) => {
     const problem = classifyError(error);
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
     // 4xx: the code is enough, and a parser's message may quote the body.
     else request.log.info({ errorCode: errorCodeOf(error), statusCode: problem.status }, 'request rejected');
+    if (problem.code !== 'service_unavailable') await lookOnErrorPage(app, request);
     return sendError(request, reply, problem.code, { status: problem.status });
   });
-  fastify.setNotFoundHandler((request, reply) => sendError(request, reply, 'not_found'));
+  fastify.setNotFoundHandler(async (request, reply) => {
+    await lookOnErrorPage(app, request);
+    return sendError(request, reply, 'not_found');
+  });
 
   await fastify.register(fastifyStatic, {
     root: STATIC_DIR,
