@@ -393,27 +393,58 @@ const escapeEmailHtml = (s: string) => s.replace(/[&<>"']/g, (c) => EMAIL_HTML_E
 /** Where composeEmail (core/message-templates.ts) opens the message's column. */
 const EMAIL_COLUMN = '<div style="max-width:560px">\n';
 
+/** The box a logo is shown in at the top of an email (half the page's: small screens, preview panes). */
+export const EMAIL_LOGO_BOX = { width: 240, height: 80 } as const;
+
+/** A logo in an email: the inline image's content id and the size it is shown at. */
+export interface EmailLogo {
+  readonly cid: string;
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * The inline image of a tenant's logo in its emails: its content id (from the PNG's hash: the same
+ * logo, the same id) and its size fitted into EMAIL_LOGO_BOX, never enlarged.
+ */
+export function emailLogo(logo: TenantLogo): EmailLogo {
+  const scale = Math.min(1, EMAIL_LOGO_BOX.width / logo.width, EMAIL_LOGO_BOX.height / logo.height);
+  return {
+    cid: `logo-${logo.hash.slice(0, 32)}@sspr`,
+    width: Math.max(1, Math.round(logo.width * scale)),
+    height: Math.max(1, Math.round(logo.height * scale)),
+  };
+}
+
 /**
  * A tenant's email with its name on top: the first line of the text part, and a band in the
  * tenant's colour (with the text colour its contrast check chose) at the top of the HTML part.
- * Without a display name the email is unchanged.
+ * With a logo, the band shows the logo (`cid:`, an inline image the caller attaches; `alt` is
+ * the display name, so a mail program that shows no images shows the name) instead of the name.
+ * Without a display name or a logo the email is unchanged.
  */
 export function brandEmail<T extends { readonly text: string; readonly html: string }>(
   email: T,
   look: Pick<TenantLook, 'displayName' | 'primaryColour'>,
+  logo: EmailLogo | null = null,
 ): T {
-  if (!look.displayName) return email;
+  if (!look.displayName && !logo) return email;
   const colour = look.primaryColour ? checkPrimaryColour(look.primaryColour) : null;
   const band = colour?.ok
     ? `background:${colour.value.colour};color:${colour.value.text};padding:12px 16px;`
     : 'padding:0;';
-  const heading = `<p style="margin:0 0 16px;${band}font-weight:700;font-size:18px">${escapeEmailHtml(look.displayName)}</p>\n`;
+  const name = escapeEmailHtml(look.displayName ?? '');
+  const content = logo
+    ? `<img src="cid:${escapeEmailHtml(logo.cid)}" alt="${name}" width="${logo.width}" height="${logo.height}" style="display:block;border:0;max-width:100%;height:auto">`
+    : name;
+  const heading = `<p style="margin:0 0 16px;${band}font-weight:700;font-size:18px">${content}</p>\n`;
   const at = email.html.indexOf(EMAIL_COLUMN);
   const html =
     at === -1
       ? email.html
       : email.html.slice(0, at + EMAIL_COLUMN.length) + heading + email.html.slice(at + EMAIL_COLUMN.length);
-  return { ...email, text: `${look.displayName}\n\n${email.text}`, html };
+  const text = look.displayName ? `${look.displayName}\n\n${email.text}` : email.text;
+  return { ...email, text, html };
 }
 
 /** The From display name of a tenant's emails: its sender name, else its display name when that is safe in a header. */

@@ -1,5 +1,18 @@
 import type { DeliveryFailure } from '../core/outbox-policy.ts';
 
+/**
+ * An image the HTML part shows as `cid:<cid>`: sent inside the message as an inline attachment
+ * (multipart/related), never fetched from a URL (mail programs block remote images, and loading
+ * one would tell the sender that the message was read).
+ */
+export interface InlineImage {
+  /** Without `cid:`; ASCII, no spaces or angle brackets. */
+  readonly cid: string;
+  readonly contentType: 'image/png';
+  readonly content: Uint8Array;
+  readonly filename: string;
+}
+
 export interface EmailMessage {
   readonly to: string;
   readonly subject: string;
@@ -7,6 +20,8 @@ export interface EmailMessage {
   readonly html: string;
   /** The From display name (a tenant's sender name); absent or null: the one configured in `mail_from`. */
   readonly fromName?: string | null;
+  /** Images the HTML part refers to by `cid:` (a tenant's logo). */
+  readonly inlineImages?: readonly InlineImage[];
 }
 
 export interface SmsMessage {
@@ -37,7 +52,16 @@ export interface DevOutboxEntry {
   readonly subject: string | null;
   readonly text: string;
   readonly html: string | null;
+  /** The email's inline images (`cid:`), as data: URLs for the dev outbox page; none for SMS. */
+  readonly images: readonly DevOutboxImage[];
   readonly at: number;
+}
+
+export interface DevOutboxImage {
+  readonly cid: string;
+  readonly contentType: string;
+  /** `data:image/png;base64,…` */
+  readonly dataUrl: string;
 }
 
 export interface DevOutboxReader {

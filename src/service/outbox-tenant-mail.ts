@@ -1,14 +1,17 @@
 import { emailSenderName, EMPTY_LOOK, type TenantLook } from '../core/tenant-look.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Store } from '../ports/store.ts';
+import type { StoredLogo } from '../ports/tenant-look-store.ts';
 
 /** What a tenant's emails carry besides their content: the From display name and the look. */
 export interface TenantMail {
   readonly fromName: string | null;
   readonly look: Pick<TenantLook, 'displayName' | 'primaryColour'>;
+  /** The re-encoded logo (PNG), sent inline with each email; null: none. */
+  readonly logo: StoredLogo | null;
 }
 
-const NO_TENANT_MAIL: TenantMail = { fromName: null, look: EMPTY_LOOK };
+const NO_TENANT_MAIL: TenantMail = { fromName: null, look: EMPTY_LOOK, logo: null };
 
 /** How long a tenant's sender name and look are kept before they are read again. */
 const TENANT_MAIL_TTL_MS = 60_000;
@@ -16,7 +19,7 @@ const TENANT_MAIL_TTL_MS = 60_000;
 /**
  * What a tenant's emails carry, read at send time (at most once a minute per tenant): the From
  * display name (policy `senderName`, else the look's display name; null: the one in
- * `mail_from`) and its look (its name on top of every email).
+ * `mail_from`) and its look (its name, or its logo, on top of every email).
  */
 export class TenantMailCache {
   readonly #store: Store;
@@ -38,6 +41,7 @@ export class TenantMailCache {
     const mail: TenantMail = {
       fromName: emailSenderName(tenant?.policy.senderName ?? null, look.displayName),
       look,
+      logo: look.logo ? await this.#store.looks.getLogo(tenantId, look.logo.hash) : null,
     };
     this.#known.set(tenantId, { mail, until: now + TENANT_MAIL_TTL_MS });
     return mail;

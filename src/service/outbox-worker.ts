@@ -1,4 +1,4 @@
-import { brandEmail } from '../core/tenant-look.ts';
+import { brandEmail, emailLogo } from '../core/tenant-look.ts';
 import {
   afterFailure,
   afterUnopenable,
@@ -275,9 +275,15 @@ export class OutboxWorker {
       if (!sms) return this.#finish(m, 'failed', attempt, 'SMS is not configured');
       result = await guard(() => sms.send({ to: recipient, body: payload.body }));
     } else {
-      const { fromName, look } = await this.#tenantMail.get(m.tenantId);
-      const { subject, text, html } = brandEmail(payload, look);
-      result = await guard(() => this.#o.mailer.send({ to: recipient, subject, text, html, fromName }));
+      const { fromName, look, logo } = await this.#tenantMail.get(m.tenantId);
+      const shown = logo ? emailLogo(logo) : null;
+      const { subject, text, html } = brandEmail(payload, look, shown);
+      // the logo travels inside the message (cid:), only when the HTML part shows it
+      const inlineImages =
+        logo && shown && html.includes(`cid:${shown.cid}`)
+          ? [{ cid: shown.cid, contentType: 'image/png' as const, content: logo.png, filename: 'logo.png' }]
+          : [];
+      result = await guard(() => this.#o.mailer.send({ to: recipient, subject, text, html, fromName, inlineImages }));
     }
 
     if (result.ok) return this.#finish(m, 'sent', attempt, null, result.providerId);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
 import { SmtpMailer } from '../../src/adapters/mail/smtp-mailer.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { startSmtpListener, type SmtpListener } from '../helpers/smtp-listener.ts';
@@ -49,6 +50,30 @@ describe('SmtpMailer against a real SMTP listener', () => {
     assert.equal(mail.text, message.text);
     assert.match(mail.html ?? '', /<p>Hello <strong>Ada<\/strong><\/p>/);
     assert.match(mail.raw, /multipart\/alternative/);
+  });
+
+  it('an inline image travels inside the message as a related part the HTML shows by cid:', async () => {
+    const png = await sharp({ create: { width: 40, height: 20, channels: 3, background: '#0b57d0' } })
+      .png()
+      .toBuffer();
+    const cid = 'logo-0123456789abcdef@sspr';
+    const before = smtp.messages.length;
+    const result = await mailer.send({
+      ...message,
+      html: `<!doctype html><p><img src="cid:${cid}" alt="Contoso IT" width="40" height="20"></p>`,
+      inlineImages: [{ cid, contentType: 'image/png', content: new Uint8Array(png), filename: 'logo.png' }],
+    });
+    assert.equal(result.ok, true);
+    const mail = (await smtp.waitFor(before + 1))[before]!;
+    assert.match(mail.raw, /multipart\/related/);
+    assert.equal(mail.attachments.length, 1);
+    const [image] = mail.attachments;
+    assert.equal(image!.cid, cid);
+    assert.equal(image!.contentType, 'image/png');
+    assert.equal(image!.disposition, 'inline');
+    assert.ok(image!.content.equals(png), 'the same PNG bytes');
+    assert.ok(mail.html?.includes(`src="cid:${cid}"`), 'the HTML refers to it by cid');
+    assert.equal(mail.text, message.text);
   });
 
   it('a 550 recipient rejection is permanent and its reason does not name the recipient', async () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import {
   applyLookInput,
   brandEmail,
+  emailLogo,
   emailSenderName,
   changedLookFields,
   checkDisplayName,
@@ -246,4 +247,41 @@ test('emails: the policy sender name wins, else a header-safe display name; no d
     branded.html,
     /<div style="max-width:560px">\n<p style="margin:0 0 16px;padding:0;font-weight:700;font-size:18px">A &amp; B<\/p>\n<p>Hello/,
   );
+});
+
+test('emails: a logo fitted into 240×80 (never enlarged), shown by cid: with the display name as its alt text', () => {
+  const hash = 'ab'.repeat(32);
+  assert.deepEqual(emailLogo({ hash, width: 480, height: 160 }), {
+    cid: `logo-${'ab'.repeat(16)}@sspr`,
+    width: 240,
+    height: 80,
+  });
+  assert.deepEqual(emailLogo({ hash, width: 480, height: 60 }), {
+    cid: `logo-${'ab'.repeat(16)}@sspr`,
+    width: 240,
+    height: 30,
+  });
+  assert.deepEqual(emailLogo({ hash, width: 90, height: 160 }), {
+    cid: `logo-${'ab'.repeat(16)}@sspr`,
+    width: 45,
+    height: 80,
+  });
+  assert.deepEqual(emailLogo({ hash, width: 32, height: 32 }), {
+    cid: `logo-${'ab'.repeat(16)}@sspr`,
+    width: 32,
+    height: 32,
+  });
+
+  const email = { subject: 's', text: 'Hello\n', html: '<body>\n<div style="max-width:560px">\n<p>Hello</p>\n</div>' };
+  const logo = { cid: 'logo-1@sspr', width: 240, height: 60 };
+  const branded = brandEmail(email, { displayName: 'A & "B"', primaryColour: '#0b57d0' }, logo);
+  assert.equal(branded.text, 'A & "B"\n\nHello\n');
+  assert.match(
+    branded.html,
+    /<div style="max-width:560px">\n<p style="margin:0 0 16px;background:#0b57d0;color:#ffffff;padding:12px 16px;font-weight:700;font-size:18px"><img src="cid:logo-1@sspr" alt="A &amp; &quot;B&quot;" width="240" height="60" style="display:block;border:0;max-width:100%;height:auto"><\/p>\n<p>Hello/,
+  );
+  // a logo without a display name: the logo alone (an empty alt), the text part unchanged
+  const unnamed = brandEmail(email, { displayName: null, primaryColour: null }, logo);
+  assert.equal(unnamed.text, email.text);
+  assert.match(unnamed.html, /<img src="cid:logo-1@sspr" alt="" width="240" height="60"/);
 });

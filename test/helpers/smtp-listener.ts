@@ -26,13 +26,25 @@ export interface ReceivedMail {
   readonly from: string;
   readonly subject: string;
   readonly text: string;
-  /** The HTML part, or null when the message had none */
+  /** The HTML part, or null when the message had none (`cid:` links kept as sent) */
   readonly html: string | null;
+  /** Attachments, inline ones (`cid:`) included */
+  readonly attachments: readonly ReceivedAttachment[];
   /** The message as it came over the wire */
   readonly raw: string;
   /** The name the client gave in EHLO/HELO */
   readonly heloName: string;
   readonly receivedAt: number;
+}
+
+export interface ReceivedAttachment {
+  /** Content-ID without angle brackets, or null */
+  readonly cid: string | null;
+  readonly contentType: string;
+  /** `inline` or `attachment` */
+  readonly disposition: string | null;
+  readonly filename: string | null;
+  readonly content: Buffer;
 }
 
 export interface SmtpListenerOptions {
@@ -110,7 +122,8 @@ export async function startSmtpListener(options: SmtpListenerOptions = {}): Prom
         stream.on('end', () => {
           const raw = Buffer.concat(chunks);
           const answer = (): void => {
-            simpleParser(raw)
+            // keepCidLinks: the HTML as sent (mailparser would otherwise turn cid: into data: URLs)
+            simpleParser(raw, { keepCidLinks: true })
               .then((parsed) => {
                 const toHeader = parsed.to ? (Array.isArray(parsed.to) ? parsed.to : [parsed.to]) : [];
                 messages.push({
@@ -121,6 +134,13 @@ export async function startSmtpListener(options: SmtpListenerOptions = {}): Prom
                   subject: parsed.subject ?? '',
                   text: parsed.text ?? '',
                   html: typeof parsed.html === 'string' ? parsed.html : null,
+                  attachments: parsed.attachments.map((a) => ({
+                    cid: a.cid ?? null,
+                    contentType: a.contentType,
+                    disposition: a.contentDisposition ?? null,
+                    filename: a.filename ?? null,
+                    content: a.content,
+                  })),
                   raw: raw.toString('utf8'),
                   heloName: session.hostNameAppearsAs,
                   receivedAt: Date.now(),

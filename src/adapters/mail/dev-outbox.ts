@@ -46,7 +46,19 @@ export class DevOutbox implements DevOutboxReader {
     return {
       name: 'dev-outbox',
       send: async (m: EmailMessage): Promise<DeliveryResult> => {
-        const entry = this.#record({ channel: 'email', to: m.to, subject: m.subject, text: m.text, html: m.html });
+        const images = (m.inlineImages ?? []).map((image) => ({
+          cid: image.cid,
+          contentType: image.contentType,
+          dataUrl: `data:${image.contentType};base64,${Buffer.from(image.content).toString('base64')}`,
+        }));
+        const entry = this.#record({
+          channel: 'email',
+          to: m.to,
+          subject: m.subject,
+          text: m.text,
+          html: m.html,
+          images,
+        });
         this.#log.info(
           { channel: 'email', messageId: entry.id, to: m.to, subject: m.subject, devText: m.text },
           `dev outbox: email to ${m.to}: ${m.subject}`,
@@ -60,7 +72,7 @@ export class DevOutbox implements DevOutboxReader {
     return {
       name: 'dev-outbox',
       send: async (m: SmsMessage): Promise<DeliveryResult> => {
-        const entry = this.#record({ channel: 'sms', to: m.to, subject: null, text: m.body, html: null });
+        const entry = this.#record({ channel: 'sms', to: m.to, subject: null, text: m.body, html: null, images: [] });
         this.#log.info(
           { channel: 'sms', messageId: entry.id, to: m.to, devText: m.body },
           `dev outbox: text message to ${m.to}`,

@@ -90,6 +90,18 @@ export class SmtpMailer implements Mailer {
         subject: message.subject,
         text: message.text,
         html: message.html,
+        // a tenant's logo: an inline part the HTML shows by cid: (multipart/related), never a URL
+        ...(message.inlineImages && message.inlineImages.length > 0
+          ? {
+              attachments: message.inlineImages.map((image) => ({
+                cid: image.cid,
+                content: Buffer.from(image.content),
+                contentType: image.contentType,
+                filename: image.filename,
+                contentDisposition: 'inline' as const,
+              })),
+            }
+          : {}),
         // content is ours, but never let it pull files or URLs into a message
         disableFileAccess: true,
         disableUrlAccess: true,

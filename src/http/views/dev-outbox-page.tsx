@@ -9,7 +9,8 @@ export interface DevOutboxPageProps {
 
 /**
  * Development only: every message the dev outbox kept. Text is shown as text and the HTML part
- * as escaped source — never rendered — so a message can't run anything in this page.
+ * as escaped source — never rendered — so a message can't run anything in this page. Inline
+ * images (a tenant's logo, referred to by `cid:` in the HTML) are shown as data: URLs.
  */
 export function DevOutboxPage({ messages }: DevOutboxPageProps): VNode {
   return (
@@ -42,6 +43,14 @@ export function DevOutboxPage({ messages }: DevOutboxPageProps): VNode {
                 ) : null}
               </dl>
               <pre class="message-text">{m.text}</pre>
+              {m.images.map((image) => (
+                <figure key={image.cid} class="message-image">
+                  <img src={image.dataUrl} alt={`cid:${image.cid}`} />
+                  <figcaption>
+                    Inline image <code>cid:{image.cid}</code> ({image.contentType})
+                  </figcaption>
+                </figure>
+              ))}
               {m.html !== null ? (
                 <details>
                   <summary>HTML source</summary>
