@@ -189,6 +189,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     claimMs: config.outbox_claim_ms,
     workerId: `${process.pid}-${cryptoRandom.uuid().slice(0, 8)}`,
     metrics,
+    publicUrl: config.public_url, // a tenant with its own address gets its emails' links there
   });
   metrics.setWorkerProbe(() => outbox.busy);
   metrics.setBacklogProbe(async () => {

@@ -447,6 +447,37 @@ export function brandEmail<T extends { readonly text: string; readonly html: str
   return { ...email, text, html };
 }
 
+/**
+ * The links of a tenant's email on its own address: every link that starts with `publicUrl`
+ * (SSPR_PUBLIC_URL) is moved to `https://<host>` with the same path, so the person lands on the
+ * pages in the tenant's look, except the reset link (`/reset/link?t=…`). That one belongs to the
+ * browser that started the reset (its flow cookie is host-only), which may have been at the shared
+ * address, and the host the reset started at is not known when the email is sent. No host: the
+ * email is unchanged. Only `publicUrl` links are touched (never a link the email merely quotes).
+ */
+export function linksOnTenantHost<T extends { readonly text: string; readonly html: string }>(
+  email: T,
+  publicUrl: string,
+  host: string | null,
+): T {
+  if (!host) return email;
+  let base: URL;
+  try {
+    base = new URL(publicUrl);
+  } catch {
+    return email;
+  }
+  const path = base.pathname.replace(/\/+$/, '');
+  const from = `${base.origin}${path}`;
+  const escaped = from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  // `from` as a whole (not a longer host or path), and not the browser-bound reset link
+  const link = new RegExp(`${escaped}(?!/reset/link(?:[?#/"'<>\\s]|$))(?=[/?#"'<>)\\]\\s]|$)`, 'g');
+  const to = `https://${host}${path}`;
+  const text = email.text.replace(link, to);
+  const html = email.html.replace(link, to);
+  return text === email.text && html === email.html ? email : { ...email, text, html };
+}
+
 /** The From display name of a tenant's emails: its sender name, else its display name when that is safe in a header. */
 export function emailSenderName(senderName: string | null, displayName: string | null): string | null {
   if (senderName) return senderName;

@@ -9,9 +9,11 @@ export interface TenantMail {
   readonly look: Pick<TenantLook, 'displayName' | 'primaryColour'>;
   /** The re-encoded logo (PNG), sent inline with each email; null: none. */
   readonly logo: StoredLogo | null;
+  /** The tenant's own address (look `host`): its emails' links point there; null: SSPR_PUBLIC_URL. */
+  readonly host: string | null;
 }
 
-const NO_TENANT_MAIL: TenantMail = { fromName: null, look: EMPTY_LOOK, logo: null };
+const NO_TENANT_MAIL: TenantMail = { fromName: null, look: EMPTY_LOOK, logo: null, host: null };
 
 /** How long a tenant's sender name and look are kept before they are read again. */
 const TENANT_MAIL_TTL_MS = 60_000;
@@ -42,6 +44,7 @@ export class TenantMailCache {
       fromName: emailSenderName(tenant?.policy.senderName ?? null, look.displayName),
       look,
       logo: look.logo ? await this.#store.looks.getLogo(tenantId, look.logo.hash) : null,
+      host: look.host,
     };
     this.#known.set(tenantId, { mail, until: now + TENANT_MAIL_TTL_MS });
     return mail;

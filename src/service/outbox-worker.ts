@@ -1,4 +1,4 @@
-import { brandEmail, emailLogo } from '../core/tenant-look.ts';
+import { brandEmail, emailLogo, linksOnTenantHost } from '../core/tenant-look.ts';
 import {
   afterFailure,
   afterUnopenable,
@@ -40,6 +40,11 @@ export interface OutboxWorkerOptions {
   readonly batchSize?: number;
   /** Counts each finished attempt and the message's age (optional: nothing is counted without it). */
   readonly metrics?: Metrics;
+  /**
+   * SSPR_PUBLIC_URL: a tenant with its own address (look `host`) gets its emails' links moved
+   * from this to `https://<host>` (core `linksOnTenantHost`). Absent: links stay as queued.
+   */
+  readonly publicUrl?: string;
 }
 
 /**
@@ -275,9 +280,10 @@ export class OutboxWorker {
       if (!sms) return this.#finish(m, 'failed', attempt, 'SMS is not configured');
       result = await guard(() => sms.send({ to: recipient, body: payload.body }));
     } else {
-      const { fromName, look, logo } = await this.#tenantMail.get(m.tenantId);
+      const { fromName, look, logo, host } = await this.#tenantMail.get(m.tenantId);
       const shown = logo ? emailLogo(logo) : null;
-      const { subject, text, html } = brandEmail(payload, look, shown);
+      const linked = this.#o.publicUrl ? linksOnTenantHost(payload, this.#o.publicUrl, host) : payload;
+      const { subject, text, html } = brandEmail(linked, look, shown);
       // the logo travels inside the message (cid:), only when the HTML part shows it
       const inlineImages =
         logo && shown && html.includes(`cid:${shown.cid}`)

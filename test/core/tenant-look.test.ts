@@ -4,6 +4,7 @@ import {
   applyLookInput,
   brandEmail,
   emailLogo,
+  linksOnTenantHost,
   emailSenderName,
   changedLookFields,
   checkDisplayName,
@@ -284,4 +285,29 @@ test('emails: a logo fitted into 240×80 (never enlarged), shown by cid: with th
   const unnamed = brandEmail(email, { displayName: null, primaryColour: null }, logo);
   assert.equal(unnamed.text, email.text);
   assert.match(unnamed.html, /<img src="cid:logo-1@sspr" alt="" width="240" height="60"/);
+});
+
+test('emails: links move to the tenant’s own address with the same path, except the browser-bound reset link', () => {
+  const email = {
+    subject: 's',
+    text: 'Start again at https://sspr.example/reset\nOr https://sspr.example/reset/link?t=abc\nNot https://sspr.example.org/x nor https://sspr.example:8443/y\n',
+    html: '<a href="https://sspr.example/reset/assisted?t=x&amp;y=1">a</a> <a href="https://sspr.example/reset/link?t=abc">b</a> <a href="https://sspr.example/admin/requests">c</a>',
+  };
+  assert.equal(linksOnTenantHost(email, 'https://sspr.example', null), email, 'no host: unchanged');
+  const moved = linksOnTenantHost(email, 'https://sspr.example/', 'reset.contoso.example');
+  assert.equal(
+    moved.text,
+    'Start again at https://reset.contoso.example/reset\nOr https://sspr.example/reset/link?t=abc\nNot https://sspr.example.org/x nor https://sspr.example:8443/y\n',
+  );
+  assert.equal(
+    moved.html,
+    '<a href="https://reset.contoso.example/reset/assisted?t=x&amp;y=1">a</a> <a href="https://sspr.example/reset/link?t=abc">b</a> <a href="https://reset.contoso.example/admin/requests">c</a>',
+  );
+  // a public URL with a path (sspr behind a prefix) and plain http (development): https on the tenant's host, same path
+  const prefixed = linksOnTenantHost(
+    { subject: 's', text: 'http://localhost:3000/sspr/reset and http://localhost:3000/sspr/reset/link?t=1', html: '' },
+    'http://localhost:3000/sspr',
+    'reset.contoso.example',
+  );
+  assert.equal(prefixed.text, 'https://reset.contoso.example/sspr/reset and http://localhost:3000/sspr/reset/link?t=1');
 });

@@ -157,3 +157,30 @@ test('the dev outbox keeps the logo and shows it as a data: URL (a small logo is
     await t.cleanup();
   }
 });
+
+test('a tenant with its own address gets its emails’ links there (https, same path), not on SSPR_PUBLIC_URL', async () => {
+  const smtp = await startSmtpListener();
+  const t = await createTestApp({ SSPR_SMTP_URL: smtp.url, SSPR_PUBLIC_URL: 'https://sspr.example.test' });
+  try {
+    const { app } = t;
+    await setupDemo(app.directory, app.random, 'test'); // notices with a link to /reset
+    const tenant = await app.store.directory.findTenantByName('Contoso Demo');
+    assert.ok(tenant);
+    await app.store.looks.saveLook(tenant.id, { ...EMPTY_LOOK, host: 'reset.contoso.example' }, app.clock.now());
+    await app.outbox.runOnce();
+    const mails = await smtp.waitFor(12);
+    const contoso = (await app.store.outbox.list({ limit: 100 })).filter((m) => m.tenantId === tenant.id);
+    assert.equal(contoso.length, mails.length, 'every notice is Contoso’s');
+    let links = 0;
+    for (const mail of mails) {
+      for (const part of [mail.text, mail.html ?? '']) {
+        assert.doesNotMatch(part, /sspr\.example\.test/, 'no link on the shared address');
+        links += (part.match(/https:\/\/reset\.contoso\.example\/reset\b/g) ?? []).length;
+      }
+    }
+    assert.ok(links >= mails.length, `links on the tenant's address (${links})`);
+  } finally {
+    await t.cleanup();
+    await smtp.close();
+  }
+});
