@@ -216,8 +216,14 @@ describe('counts take the plural forms of the language', () => {
 
   it('English and German say "last password" and "last day" for one', () => {
     assert.equal(translate('en', 'reset.newPassword.directoryHistory', { count: 1 }), 'not your last password.');
-    assert.equal(translate('en', 'reset.newPassword.directoryHistory', { count: 3 }), 'not one of your last 3 passwords.');
+    assert.equal(
+      translate('en', 'reset.newPassword.directoryHistory', { count: 3 }),
+      'not one of your last 3 passwords.',
+    );
     assert.equal(translate('en', 'admin.insights.failures.none', { days: 1 }), 'No failures in the last day.');
-    assert.equal(translate('de', 'admin.insights.resets.none', { days: 30 }), 'Kein Zurücksetzen in den letzten 30 Tagen.');
+    assert.equal(
+      translate('de', 'admin.insights.resets.none', { days: 30 }),
+      'Kein Zurücksetzen in den letzten 30 Tagen.',
+    );
   });
 });
