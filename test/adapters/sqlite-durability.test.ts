@@ -163,6 +163,11 @@ describe('SQLite checkpoints', () => {
       assert.equal(statSync(file).size, before);
       const deadline = Date.now() + 5_000;
       while (statSync(file).size === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      // the checkpoint may still be copying when the size first moves: wait until it holds still
+      for (let last = -1; statSync(file).size !== last && Date.now() < deadline;) {
+        last = statSync(file).size;
+        await new Promise((r) => setTimeout(r, 300));
+      }
       assert.ok(statSync(file).size > before + 500_000, `database file grew: ${before} → ${statSync(file).size}`);
     } finally {
       await store.close();
