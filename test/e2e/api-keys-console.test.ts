@@ -44,7 +44,7 @@ test('API keys page: create a key, copy it once, call the API with it, revoke it
   assert.equal(await p.locator('h1').textContent(), 'API keys');
   const scans = [{ label: 'API keys (empty)', violations: await axeViolations(p) }];
 
-  await p.getByLabel('Name').fill('HR sync');
+  await p.getByLabel('Name', { exact: true }).fill('HR sync');
   await p.getByRole('checkbox', { name: /users:read/ }).check();
   await p.getByRole('checkbox', { name: /resets:write/ }).check();
   await p.getByLabel('Expires after').selectOption('30');
