@@ -30,6 +30,7 @@ import { SessionService } from './service/session-service.ts';
 import { AdminService } from './service/admin-service.ts';
 import { HelpRequestService } from './service/help-request-service.ts';
 import { SupportService } from './service/support-service.ts';
+import { CallerVerificationService } from './service/caller-verification-service.ts';
 import { OperatorService } from './service/operator-service.ts';
 import { SecurityInfoService } from './service/security-info-service.ts';
 import { ApiKeyService } from './service/api-key-service.ts';
@@ -106,6 +107,11 @@ export interface ComposeOptions {
   readonly clock?: Clock;
   /** The randomness of every service (default crypto's); tests pass one that draws codes in sequence. */
   readonly random?: Random;
+  /**
+   * Tests only: false leaves the help desk's sensitive actions without the caller verification
+   * gate (tests written before it, which exercise the actions themselves). Default true.
+   */
+  readonly callerVerification?: boolean;
 }
 
 /**
@@ -296,6 +302,15 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     metrics,
     smsEnabled: sms !== null,
   });
+  const callers = new CallerVerificationService({
+    store,
+    keyring,
+    random,
+    clock,
+    outbox,
+    sendingPolicy: resetPolicy,
+    limiter,
+  });
   const admin = new AdminService({
     directories,
     store,
@@ -306,6 +321,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     outbox,
     publicUrl: config.public_url,
     resetPolicy,
+    ...(options.callerVerification === false ? {} : { callers }),
   });
   const helpDeps = { store, keyring, random, clock, outbox, admin: () => admin };
   const help = new HelpRequestService({ ...helpDeps, publicUrl: config.public_url });
@@ -342,6 +358,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     audit: { retentionMs: config.audit_retention_ms, purgeBefore: (b, n, m) => auditChain.purgeBefore(b, n, m) },
     repo: store.purge,
     clock,
+    flagDue: () => callers.flagUnconfirmed(),
     log: log.child({ component: 'purge' }),
     policy: {
       retentionMs: config.retention_ms,
@@ -408,6 +425,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     auditChain,
     help,
     support,
+    callers,
     operators,
     accounts: new AccountLookup({ directory: store.directory }),
     looks,

@@ -86,6 +86,10 @@ export const ERROR_CODES = {
   link_invalid: 'The assisted reset link is unknown, used or replaced.',
   link_expired: 'The assisted reset link’s time is over.',
   grant_invalid: 'The page’s permission to set the password is missing, used or expired.',
+  caller_not_verified: 'The actor has not verified this account’s caller within the last 10 minutes.',
+  approval_required: 'Technical Support acting on an administrator needs a second operator’s approval.',
+  own_request: 'An operator may not approve their own request.',
+  approval_not_found: 'No such approval request, or it was approved already or expired.',
 
   // ---- directory (CLI and console) ---------------------------------------------------------
   tenant_not_found: 'No such tenant.',

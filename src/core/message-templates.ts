@@ -316,6 +316,18 @@ const EMAIL_TEMPLATES = {
       { p: t('email.security-info.code.ignore') },
     ],
   }),
+  'caller.code': (p: SecurityInfoCodeParams, { t }: I18n): EmailDraft => ({
+    // the code is never in the subject or the preview
+    subject: t('email.caller.code.subject'),
+    preview: t('email.caller.code.preview'),
+    blocks: [
+      { p: t('email.hello', { displayName: p.displayName }) },
+      { p: t('email.caller.code.asked') },
+      { strong: p.code },
+      { p: t('email.caller.code.expires', { minutes: wholeMinutes(p.minutes) }) },
+      { p: t('email.caller.code.ignore') },
+    ],
+  }),
   'reset.code': (p: ResetCodeParams, { t, when }: I18n): EmailDraft => ({
     // the code is never in the subject or the preview: both show on lock screens and in inbox lists
     subject: t('email.reset.code.subject'),
@@ -560,6 +572,8 @@ const EMAIL_TEMPLATES = {
 const SMS_TEMPLATES = {
   'security-info.sms': (p: SecurityInfoCodeParams, { t }: I18n): string =>
     t('sms.security-info.sms', { code: p.code, minutes: wholeMinutes(p.minutes) }),
+  'caller.sms': (p: SecurityInfoCodeParams, { t }: I18n): string =>
+    t('sms.caller.sms', { code: p.code, minutes: wholeMinutes(p.minutes) }),
   'reset.sms': (p: ResetSmsParams, { t }: I18n): string =>
     t('sms.reset.sms', { code: p.code, minutes: wholeMinutes(p.minutes) }),
   'test.message': (p: TestMessageParams, { t, locale }: I18n): string =>

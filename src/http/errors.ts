@@ -83,6 +83,10 @@ export const ERROR_STATUS = {
   link_invalid: 404,
   link_expired: 410,
   grant_invalid: 403,
+  caller_not_verified: 403,
+  approval_required: 403,
+  own_request: 403,
+  approval_not_found: 404,
 
   tenant_not_found: 404,
   tenant_name_invalid: 400,

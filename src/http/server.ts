@@ -23,6 +23,7 @@ import { metricsPlugin } from './metrics-plugin.ts';
 import { registerSessions } from './account/session.ts';
 import { accountPlugin } from './account/account-plugin.ts';
 import { adminPlugin } from './admin/admin-plugin.ts';
+import { verifyCallPlugin } from './help/verify-call-plugin.ts';
 import { assistedResetPlugin } from './admin/assisted-reset-plugin.ts';
 import { securityInfoPlugin } from './account/security-info-plugin.ts';
 import { insightsPlugin } from './admin/insights-plugin.ts';
@@ -314,6 +315,7 @@ export async function buildServer(app: App, options: BuildServerOptions = {}): P
   await fastify.register(directoryPlugin, { app }); // /admin/directory (directory settings and check)
   await fastify.register(lookConsolePlugin, { app }); // /admin/look (the tenant's look and words)
   await fastify.register(helpPlugin, { app }); // /help (help requests)
+  await fastify.register(verifyCallPlugin, { app }); // /verify-call (the reverse check of a help-desk call)
   await fastify.register(requestsPlugin, { app }); // /admin/requests
   await fastify.register(supportPlugin, { app }); // /support (Technical Support console)
 

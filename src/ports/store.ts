@@ -9,6 +9,7 @@ import type { CaptchaRepo, LockoutRepo, PasswordHistoryRepo } from './guard-stor
 import type { AuthRepo } from './auth-store.ts';
 import type { SecurityInfoRepo } from './security-info-store.ts';
 import type { AuthenticatorRepo } from './authenticator-store.ts';
+import type { CallerCheckRepo } from './caller-check-store.ts';
 import type { AdminRepo } from './admin-store.ts';
 import type { ApiKeyRepo } from './api-key-store.ts';
 import type { HelpRepo } from './help-store.ts';
@@ -252,6 +253,8 @@ export interface Repos {
   readonly securityInfo: SecurityInfoRepo;
   /** Authenticator apps (TOTP), their sealed secrets and last accepted steps. */
   readonly authenticators: AuthenticatorRepo;
+  /** The help desk's caller verifications, reverse checks and second-operator approvals. */
+  readonly callerChecks: CallerCheckRepo;
   readonly admin: AdminRepo;
   readonly apiKeys: ApiKeyRepo;
   readonly help: HelpRepo;

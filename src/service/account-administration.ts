@@ -10,6 +10,8 @@ import type { Store } from '../ports/store.ts';
 import { auditChange, auditDenied, deny, isBlocked } from './admin-common.ts';
 import { normalizeDisplayName } from './directory-input.ts';
 import type { RequestContext } from './request-context.ts';
+import type { CallerGate } from './caller-verification-service.ts';
+import type { CallerRefusal } from '../core/caller-verification.ts';
 import { fieldProblem, type PolicyFieldError } from './tenant-policy.ts';
 
 /**
@@ -22,6 +24,8 @@ export interface AccountAdministrationDeps {
   readonly clock: Clock;
   /** The self-service block's length (an account is "blocked" while it runs). */
   readonly resetPolicy: Pick<ResetPolicy, 'blockMs'>;
+  /** The caller verification an unblock needs first (core/caller-verification.ts). */
+  readonly callers?: CallerGate;
 }
 
 /** The console's "Add an account" form, as typed. */
@@ -44,11 +48,13 @@ export class AccountAdministration {
     actor: Actor,
     accountId: string,
     rc: RequestContext,
-  ): Promise<Result<void, Denial | 'account_not_found'>> {
+  ): Promise<Result<void, Denial | CallerRefusal | 'account_not_found'>> {
     const target = await this.d.store.directory.getAccount(accountId);
     if (!target) return err('account_not_found');
     const denial = canManageAccount(actor, target);
     if (denial) return deny(this.d, actor, target, 'unblock', denial, rc);
+    const refusal = await this.d.callers?.requireVerified(actor, target, 'unblock', rc);
+    if (refusal) return err(refusal);
     const now = this.d.clock.now();
     await this.d.store.transaction(async (tx) => {
       const blockedAt = await tx.lockouts.blockedAt(target.id);

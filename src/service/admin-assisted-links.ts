@@ -11,6 +11,8 @@ import type { Store } from '../ports/store.ts';
 import { auditChange, deny, emailAccount, notifyAdminsOfReset, type NoticeDeps } from './admin-common.ts';
 import { ASSISTED_LINK_TTL_MS } from './assisted-reset-service.ts';
 import type { RequestContext } from './request-context.ts';
+import type { CallerGate } from './caller-verification-service.ts';
+import type { CallerRefusal } from '../core/caller-verification.ts';
 import { messageLanguage } from './message-language.ts';
 
 /**
@@ -24,13 +26,16 @@ export interface AssistedLinksDeps extends NoticeDeps {
   readonly hasher: PasswordHasher;
   /** Links in emails are built from this, never from a request's Host header. */
   readonly publicUrl: string;
+  /** The caller verification every assisted reset needs first (core/caller-verification.ts). */
+  readonly callers?: CallerGate;
 }
 
 export type AssistedResetMode = 'link' | 'temp_password';
 export type AssistedResetOutcome =
   | { readonly mode: 'link'; readonly expiresAt: number }
   | { readonly mode: 'temp_password'; readonly tempPassword: string; readonly expiresAt: number };
-export type AssistedResetError = Denial | 'account_not_found' | 'no_methods' | 'mode_not_allowed' | DirectoryWriteError;
+export type AssistedResetError =
+  Denial | CallerRefusal | 'account_not_found' | 'no_methods' | 'mode_not_allowed' | DirectoryWriteError;
 
 export class AssistedLinks {
   constructor(private readonly d: AssistedLinksDeps) {}
@@ -55,6 +60,8 @@ export class AssistedLinks {
     if (mode === 'temp_password' && actor.kind === 'operator') {
       return deny(this.d, actor, target, `assisted_reset.${mode}`, 'mode_not_allowed', rc);
     }
+    const refusal = await this.d.callers?.requireVerified(actor, target, `assisted_reset.${mode}`, rc);
+    if (refusal) return err(refusal);
     return mode === 'link' ? this.sendLink(actor, target, rc) : this.setTempPassword(actor, target, rc);
   }
 

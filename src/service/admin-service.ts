@@ -28,6 +28,8 @@ import {
 import { AssistedResetService } from './assisted-reset-service.ts';
 import { AdminUnlock, type AdminUnlockError, type DirectoryLockState } from './admin-unlock.ts';
 import type { RequestContext } from './request-context.ts';
+import type { CallerGate } from './caller-verification-service.ts';
+import type { CallerRefusal } from '../core/caller-verification.ts';
 import { TenantPolicyAdmin, type UpdatePolicyResult } from './tenant-policy.ts';
 
 export * from './account-administration.ts';
@@ -60,6 +62,11 @@ export interface AdminDeps {
   readonly publicUrl: string;
   /** The self-service block's length (an account is "blocked" while it runs). */
   readonly resetPolicy: Pick<ResetPolicy, 'blockMs'>;
+  /**
+   * The help desk's caller verification (caller-verification-service.ts): an assisted reset, an
+   * unblock and an unlock need a verified caller first. `createApp` always wires it.
+   */
+  readonly callers?: CallerGate;
 }
 
 export class AdminService {
@@ -133,7 +140,11 @@ export class AdminService {
   // ---- account management --------------------------------------------------------------
 
   /** Lifts the account's self-service block (and its failure count). */
-  unblock(actor: Actor, accountId: string, rc: RequestContext): Promise<Result<void, Denial | 'account_not_found'>> {
+  unblock(
+    actor: Actor,
+    accountId: string,
+    rc: RequestContext,
+  ): Promise<Result<void, Denial | CallerRefusal | 'account_not_found'>> {
     return this.accounts.unblock(actor, accountId, rc);
   }
 

@@ -10,6 +10,8 @@ import { err, ok, type Result } from '../core/result.ts';
 import { deny } from './admin-common.ts';
 import { AccountUnlock, type AccountUnlockDeps, type UnlockError } from './account-unlock.ts';
 import type { RequestContext } from './request-context.ts';
+import type { CallerGate } from './caller-verification-service.ts';
+import type { CallerRefusal } from '../core/caller-verification.ts';
 
 /** What the console shows of an account's directory lock. */
 export type DirectoryLockState =
@@ -21,7 +23,12 @@ export type DirectoryLockState =
   /** A built-in account, or its tenant has no directory. */
   | 'not_directory';
 
-export type AdminUnlockError = UnlockError | Denial | 'account_not_found';
+export type AdminUnlockError = UnlockError | Denial | CallerRefusal | 'account_not_found';
+
+export type AdminUnlockDeps = AccountUnlockDeps & {
+  /** The caller verification an unlock needs first (core/caller-verification.ts). */
+  readonly callers?: CallerGate;
+};
 
 /**
  * An administrator (console, admin API, Technical Support) unlocks a directory account without
@@ -30,7 +37,7 @@ export type AdminUnlockError = UnlockError | Denial | 'account_not_found';
  * admin when the account is an admin.
  */
 export class AdminUnlock {
-  constructor(private readonly d: AccountUnlockDeps) {}
+  constructor(private readonly d: AdminUnlockDeps) {}
 
   /** The account's lock in its directory, read now (`getById`), for the user detail page. */
   async lockState(actor: Actor, accountId: string): Promise<Result<DirectoryLockState, Denial | 'account_not_found'>> {
@@ -55,6 +62,8 @@ export class AdminUnlock {
     const denial = canManageAccount(actor, target);
     if (denial) return deny(this.d, actor, target, 'unlock', denial, rc);
     if (!target.externalId) return err('not_directory_account');
+    const refusal = await this.d.callers?.requireVerified(actor, target, 'unlock', rc);
+    if (refusal) return err(refusal);
     const tenant = await this.d.store.directory.getTenant(target.tenantId);
     const done = await new AccountUnlock(this.d).unlock({
       account: target,

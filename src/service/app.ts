@@ -18,6 +18,7 @@ import type { ApiKeyService } from './api-key-service.ts';
 import type { InsightsService } from './insights-service.ts';
 import type { HelpRequestService } from './help-request-service.ts';
 import type { SupportService } from './support-service.ts';
+import type { CallerVerificationService } from './caller-verification-service.ts';
 import type { OperatorService } from './operator-service.ts';
 import type { ResetPolicy } from '../core/reset-policy.ts';
 import type { TenantLookService } from './tenant-look-service.ts';
@@ -92,6 +93,8 @@ export interface App {
   readonly help: HelpRequestService;
   /** Technical Support tickets (the operator's queue at /support). */
   readonly support: SupportService;
+  /** The help desk's caller verification, second-operator approvals and the reverse check (/verify-call). */
+  readonly callers: CallerVerificationService;
   /** Operator accounts (`sspr operator add`) and their sessions. */
   readonly operators: OperatorService;
   /** Each tenant's look and words: display name, logo, colour, host, start notes (set by admins; read by pages and emails). */

@@ -25,6 +25,8 @@ export interface PurgeDeps {
   /** At most this many batches per table and run (default 200): a huge backlog is worked off over several runs. */
   readonly maxBatches?: number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Work due at each run before the deletions: the help desk's reverse checks that ended unconfirmed are audited (flagged). */
+  readonly flagDue?: () => Promise<number>;
   /**
    * The audit log's retention: events older than `retentionMs` leave the start of each chain,
    * with a signed checkpoint (AuditChainService.purgeBefore). Absent or 0: the audit log is kept.
@@ -133,6 +135,7 @@ export class PurgeService {
     const started = clock.now();
     const cutoffs = this.cutoffs(started);
     const outcome = await repo.exclusive(async (batches) => {
+      if (this.#d.flagDue) await this.#d.flagDue();
       const deleted: Record<PurgeTarget | 'audit_events', number> = {
         flows: 0,
         outbox: 0,

@@ -11,6 +11,7 @@ import { limitRepoContract } from './limit.contract.ts';
 import { operatorRepoContract } from './operator.contract.ts';
 import { securityInfoRepoContract } from './security-info.contract.ts';
 import { authenticatorRepoContract } from './authenticator.contract.ts';
+import { callerCheckRepoContract } from './caller-check.contract.ts';
 
 /**
  * Every repository's contract besides the directory, outbox and audit ones (store.contract.ts):
@@ -23,6 +24,7 @@ export function repoContracts(name: string, open: OpenStore): void {
   operatorRepoContract(name, open);
   securityInfoRepoContract(name, open);
   authenticatorRepoContract(name, open);
+  callerCheckRepoContract(name, open);
   adminRepoContract(name, open);
   apiKeyRepoContract(name, open);
   limitRepoContract(name, open);

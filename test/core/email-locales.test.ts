@@ -32,6 +32,7 @@ const SAMPLES: { readonly [K in EmailTemplateId]: (help: string) => EmailTemplat
     resetUrl: 'https://sspr.example/reset',
   }),
   'security-info.code': () => ({ displayName: 'Ada Lovelace', code: '482913', minutes: 10 }),
+  'caller.code': () => ({ displayName: 'Ada Lovelace', code: '482913', minutes: 10 }),
   'reset.code': () => ({
     displayName: 'Ada Lovelace',
     code: '482913',

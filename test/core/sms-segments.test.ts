@@ -39,6 +39,11 @@ const SAMPLES: Record<SmsTemplateId, readonly object[]> = {
     code: '004211',
     minutes,
   })),
+  'caller.sms': [1, 2, 3, 5, 10, 11, 15, 30, 60].map((minutes) => ({
+    displayName: 'Ada Lovelace',
+    code: '004211',
+    minutes,
+  })),
   // every month: a month name outside GSM-7 would turn a text into UCS-2
   'test.message': Array.from({ length: 12 }, (_, m) => ({
     when: new Date(Date.UTC(2025, m, 28, 23, 59)).toISOString(),

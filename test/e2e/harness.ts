@@ -70,7 +70,7 @@ export { freePort };
  */
 export async function startE2eServer(
   overrides: Record<string, string> = {},
-  options: { readonly clock?: Clock } = {},
+  options: { readonly clock?: Clock; readonly callerVerification?: boolean } = {},
 ): Promise<E2eServer> {
   // the free port is chosen before the app exists (its number is in the public URL) and taken
   // after: another process may bind it in between (seen in CI under load) — start again on another
@@ -85,7 +85,7 @@ export async function startE2eServer(
 
 async function startE2eServerOnce(
   overrides: Record<string, string>,
-  options: { readonly clock?: Clock },
+  options: { readonly clock?: Clock; readonly callerVerification?: boolean },
 ): Promise<E2eServer> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'sspr-e2e-'));
   let app: App | undefined;
@@ -106,7 +106,12 @@ async function startE2eServerOnce(
     });
     // SQLite: start from a migrated copy (migrate() below then applies nothing)
     if (overrides.SSPR_DATABASE_URL === undefined) await copyMigratedSqlite(path.join(dataDir, 'sspr.db'));
-    app = await createApp(config, { startWorker: true, ...(options.clock ? { clock: options.clock } : {}) });
+    app = await createApp(config, {
+      startWorker: true,
+      ...(options.clock ? { clock: options.clock } : {}),
+      // the caller verification gate only where a journey asks for it (the older journeys act without it)
+      callerVerification: options.callerVerification ?? false,
+    });
     await app.migrate();
     const demo = await setupDemo(app.directory, app.random, 'e2e');
     server = await buildServer(app);

@@ -27,6 +27,11 @@ export interface TestAppOptions {
   readonly clock?: Clock;
   /** The App's randomness (default crypto's): `sequenceRandom()` draws codes that never collide by chance. */
   readonly random?: Random;
+  /**
+   * The help desk's caller verification gate (default false here: the tests written before it
+   * exercise the sensitive actions themselves; the caller verification tests pass true).
+   */
+  readonly callerVerification?: boolean;
 }
 
 /**
@@ -49,6 +54,7 @@ export async function createTestApp(
       startWorker: options.startWorker ?? false,
       clock: options.clock,
       random: options.random,
+      callerVerification: options.callerVerification ?? false,
     });
     await app.migrate();
   } catch (error) {

@@ -31,6 +31,9 @@ export interface Database {
   security_info_pending: SecurityInfoPendingTable;
   security_info_prompts: SecurityInfoPromptsTable;
   authenticators: AuthenticatorsTable;
+  caller_verifications: CallerVerificationsTable;
+  call_checks: CallChecksTable;
+  caller_approvals: CallerApprovalsTable;
   assisted_links: AssistedLinksTable;
   temp_passwords: TempPasswordsTable;
   api_keys: ApiKeysTable;
@@ -324,6 +327,45 @@ export interface AuthenticatorsTable {
   attempts: number;
   /** The time step of the last accepted code. */
   last_step: number | null;
+}
+
+/** The help desk's caller verifications (0022_caller_checks): the code only as an HMAC. */
+export interface CallerVerificationsTable {
+  id: string;
+  tenant_id: string;
+  account_id: string;
+  actor: string;
+  code_hash: string | null;
+  created_at: number;
+  expires_at: number;
+  attempts: number;
+  verified_at: number | null;
+}
+
+/** Reverse checks of help-desk calls (0022_caller_checks): the phrase only as an HMAC. */
+export interface CallChecksTable {
+  id: string;
+  tenant_id: string;
+  account_id: string;
+  actor: string;
+  agent_name: string;
+  organisation: string;
+  phrase_hash: string;
+  created_at: number;
+  expires_at: number;
+  confirmed_at: number | null;
+  flagged_at: number | null;
+}
+
+/** A second operator's approval of Technical Support acting on an administrator (0022_caller_checks). */
+export interface CallerApprovalsTable {
+  id: string;
+  tenant_id: string;
+  account_id: string;
+  requested_by: string;
+  created_at: number;
+  approved_by: string | null;
+  approved_at: number | null;
 }
 
 export interface SecurityInfoPromptsTable {

@@ -3,6 +3,7 @@ import { resetFlowMigration } from './reset-migrations.ts';
 import { helpSupportMigration } from './help-support-migrations.ts';
 import { securityInfoMigration } from './security-info-migrations.ts';
 import { tenantLookMigration } from './tenant-look-migrations.ts';
+import { callerCheckMigration } from './caller-check-migrations.ts';
 import { authenticatorMigration } from './authenticator-migrations.ts';
 import { auditChainMigration } from './audit-chain-migrations.ts';
 
@@ -336,5 +337,6 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     },
     '0020_audit_chain': auditChainMigration(dialect),
     '0021_authenticators': authenticatorMigration,
+    '0022_caller_checks': callerCheckMigration,
   };
 }

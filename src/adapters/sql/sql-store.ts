@@ -29,6 +29,7 @@ import { SqlCaptchaRepo, SqlLockoutRepo, SqlPasswordHistoryRepo } from './sql-gu
 import { SqlAuthRepo } from './sql-auth-repo.ts';
 import { SqlSecurityInfoRepo } from './sql-security-info-repo.ts';
 import { SqlAuthenticatorRepo } from './sql-authenticator-repo.ts';
+import { SqlCallerCheckRepo } from './sql-caller-check-repo.ts';
 import { SqlAdminRepo } from './sql-admin-repo.ts';
 import { SqlApiKeyRepo } from './sql-api-key-repo.ts';
 import { SqlHelpRepo } from './sql-help-repo.ts';
@@ -130,6 +131,7 @@ class KyselySqlStore implements SqlStore {
   readonly auth: SqlAuthRepo;
   readonly securityInfo: SqlSecurityInfoRepo;
   readonly authenticators: SqlAuthenticatorRepo;
+  readonly callerChecks: SqlCallerCheckRepo;
   readonly admin: SqlAdminRepo;
   readonly apiKeys: SqlApiKeyRepo;
   readonly help: SqlHelpRepo;
@@ -157,6 +159,7 @@ class KyselySqlStore implements SqlStore {
     this.auth = new SqlAuthRepo(db);
     this.securityInfo = new SqlSecurityInfoRepo(db);
     this.authenticators = new SqlAuthenticatorRepo(db);
+    this.callerChecks = new SqlCallerCheckRepo(db);
     this.admin = new SqlAdminRepo(db);
     this.apiKeys = new SqlApiKeyRepo(db);
     this.help = new SqlHelpRepo(db);
@@ -202,6 +205,7 @@ class KyselySqlStore implements SqlStore {
         auth: new SqlAuthRepo(trx),
         securityInfo: new SqlSecurityInfoRepo(trx),
         authenticators: new SqlAuthenticatorRepo(trx),
+        callerChecks: new SqlCallerCheckRepo(trx),
         admin: new SqlAdminRepo(trx),
         apiKeys: new SqlApiKeyRepo(trx),
         help: new SqlHelpRepo(trx),

@@ -1,3 +1,5 @@
+import type { CallCheckStarted } from '../../service/caller-verification-service.ts';
+import type { CallerRefusal } from '../../core/caller-verification.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor, Denial } from '../../core/admin-rules.ts';
 import { ROLES, type Role } from '../../core/directory-model.ts';
@@ -91,9 +93,11 @@ export async function adminPlugin(fastify: FastifyInstance, options: { app: App 
     status: number,
     notice: string | null,
     problem: ProblemText | null,
+    phrase: CallCheckStarted | null = null,
   ) {
     const user = await app.admin.getUser(consoleActor(request), id);
     if (!user.ok) return notFound(request, reply);
+    const caller = await app.callers.status(consoleActor(request), user.value);
     // a directory account's lock, read from its directory now (built-in accounts: no directory asked)
     const lock = await app.admin.directoryLock(consoleActor(request), id);
     return sendHtml(
@@ -104,6 +108,9 @@ export async function adminPlugin(fastify: FastifyInstance, options: { app: App 
         notice,
         problem,
         directoryLock: lock.ok ? lock.value : null,
+        caller,
+        phrase,
+        verifyCallUrl: `${app.config.public_url}/verify-call`,
       }),
       status,
     );
@@ -114,7 +121,7 @@ export async function adminPlugin(fastify: FastifyInstance, options: { app: App 
     request: FastifyRequest,
     reply: FastifyReply,
     id: string,
-    error: Denial | 'account_not_found' | 'no_methods' | 'mode_not_allowed' | DirectoryWriteError,
+    error: Denial | CallerRefusal | 'account_not_found' | 'no_methods' | 'mode_not_allowed' | DirectoryWriteError,
   ) {
     if (error === 'account_not_found' || error === 'other_tenant') return notFound(request, reply);
     const { t } = request.i18n;
@@ -263,6 +270,47 @@ export async function adminPlugin(fastify: FastifyInstance, options: { app: App 
         expiresAt: result.value.expiresAt,
       }),
     );
+  });
+
+  // ---- caller verification and the reverse check (core/caller-verification.ts) -----------
+
+  fastify.post('/admin/users/:id/verify-caller', post, async (request, reply) => {
+    const id = idOf(request);
+    if (!id) return notFound(request, reply);
+    const result = await app.callers.start(consoleActor(request), id, requestContext(request));
+    if (result.ok) return reply.redirect(`/admin/users/${id}?done=caller_sent`, 303);
+    if (result.error === 'sending_limited') {
+      const { t } = request.i18n;
+      return showUser(request, reply, id, 429, null, {
+        title: t('caller.sendingLimit.title'),
+        message: t('caller.sendingLimit.message'),
+      });
+    }
+    return refused(request, reply, id, result.error);
+  });
+
+  fastify.post('/admin/users/:id/verify-caller/confirm', post, async (request, reply) => {
+    const id = idOf(request);
+    if (!id) return notFound(request, reply);
+    const code = formField(request.body, 'code', 20);
+    const result = await app.callers.confirm(consoleActor(request), id, code, requestContext(request));
+    if (result.ok) return reply.redirect(`/admin/users/${id}?done=caller_verified`, 303);
+    if (result.error === 'account_not_found' || result.error === 'other_tenant') return notFound(request, reply);
+    const { t } = request.i18n;
+    return showUser(request, reply, id, 400, null, {
+      title: t('caller.invalid.title'),
+      message: t('caller.invalid.message'),
+    });
+  });
+
+  fastify.post('/admin/users/:id/call-check', post, async (request, reply) => {
+    const id = idOf(request);
+    if (!id) return notFound(request, reply);
+    const me = request.auth!.account;
+    const agent = `${me.displayName} (${me.login})`;
+    const result = await app.callers.startCallCheck(consoleActor(request), id, agent, requestContext(request));
+    if (!result.ok) return refused(request, reply, id, result.error);
+    return showUser(request, reply, id, 200, null, null, result.value);
   });
 
   fastify.post('/admin/users/:id/unblock', post, async (request, reply) => {

@@ -3,6 +3,7 @@ import type { Denial } from '../../core/admin-rules.ts';
 import type { DirectoryWriteError } from '../../core/directory-refusals.ts';
 import { translator, type MessageId, type Translate, type UiLocale } from '../../core/i18n.ts';
 import type { ProblemText } from '../../core/ui-text.ts';
+import type { CallerRefusal } from '../../core/caller-verification.ts';
 
 /**
  * The admin console's words that are not one page's: refusals, notices and the helpers that put
@@ -21,7 +22,7 @@ export function orList(items: readonly string[], locale: UiLocale): string {
   return new Intl.ListFormat(lang, { type: 'disjunction' }).format(items);
 }
 
-export type DenialId = Denial | 'mode_not_allowed' | 'no_methods';
+export type DenialId = Denial | CallerRefusal | 'mode_not_allowed' | 'no_methods';
 
 /** Why an action is not offered or was refused, in words (never "403"). */
 export function denialText(t: Translate, denial: DenialId): ProblemText {
@@ -32,7 +33,16 @@ export function denialText(t: Translate, denial: DenialId): ProblemText {
 }
 
 /** The notices a console action leaves on the user's page (`?done=<id>`). */
-export const DONE_NOTICE_IDS = ['link_sent', 'unblocked', 'unlocked', 'methods', 'role', 'created'] as const;
+export const DONE_NOTICE_IDS = [
+  'link_sent',
+  'unblocked',
+  'unlocked',
+  'methods',
+  'role',
+  'created',
+  'caller_sent',
+  'caller_verified',
+] as const;
 export type DoneNoticeId = (typeof DONE_NOTICE_IDS)[number];
 
 export function isDoneNotice(value: unknown): value is DoneNoticeId {
@@ -66,6 +76,8 @@ const DENIAL_IDS: readonly DenialId[] = [
   'not_allowed',
   'mode_not_allowed',
   'no_methods',
+  'caller_not_verified',
+  'approval_required',
 ];
 
 /** The refusals in English (for callers without a request's language; pages use `denialText`). */

@@ -20,6 +20,8 @@ import { Layout } from '../views/layout.tsx';
 import { AdminLayout } from './admin-layout.tsx';
 import { richText } from '../views/rich-text.tsx';
 import { denialText, Ltr } from './admin-text.tsx';
+import { CallerSection, DisabledHint } from './caller-views.tsx';
+import type { CallCheckStarted, CallerStatus } from '../../service/caller-verification-service.ts';
 import { DirectoryLockSection } from './unlock-views.tsx';
 
 export { DENIAL_TEXT } from './admin-text.tsx';
@@ -265,6 +267,11 @@ interface UserDetailProps extends ConsoleFrame {
   problem: ProblemText | null;
   /** The account's lock in its directory (null: not read). */
   directoryLock?: DirectoryLockState | null;
+  /** The caller verification (null: not shown); the actions below stay disabled until it allows them. */
+  caller?: CallerStatus | null;
+  /** The reverse check's phrase, shown once. */
+  phrase?: CallCheckStarted | null;
+  verifyCallUrl?: string;
 }
 
 export function UserDetailPage(p: UserDetailProps): VNode {
@@ -275,6 +282,8 @@ function UserDetailView(p: UserDetailProps): VNode {
   const { t, when } = useI18n();
   const u = p.user;
   const base = `/admin/users/${u.id}`;
+  // sending a link, a temporary password, unblocking, unlocking: only once the caller is verified
+  const locked = p.caller ? !p.caller.allowed : false;
   return (
     <AdminLayout title={u.displayName} section="/admin" tenantName={p.tenantName} activeAdmins={p.activeAdmins}>
       <p>
@@ -312,6 +321,7 @@ function UserDetailView(p: UserDetailProps): VNode {
         action={`${base}/unlock`}
         csrf={p.csrf}
         mayUnlock={u.permissions.account === null}
+        locked={locked}
       />
 
       <h2>{t('admin.users.methods.title')}</h2>
@@ -347,18 +357,37 @@ function UserDetailView(p: UserDetailProps): VNode {
         <p>{t('admin.users.methods.none')}</p>
       )}
 
+      {p.caller ? (
+        <CallerSection
+          status={p.caller}
+          base={base}
+          csrf={p.csrf}
+          phrase={p.phrase ?? null}
+          verifyCallUrl={p.verifyCallUrl ?? '/verify-call'}
+        />
+      ) : null}
+
       <h2>{t('admin.users.reset.title')}</h2>
       {u.permissions.credentials === null ? (
         <>
           <p>{t('admin.users.reset.intro')}</p>
+          {locked ? <DisabledHint id="reset-disabled" /> : null}
           <form method="post" action={`${base}/reset-link`}>
             <Csrf token={p.csrf} />
-            <button type="submit">{t('admin.users.reset.sendLink')}</button>
+            <button type="submit" disabled={locked} aria-describedby={locked ? 'reset-disabled' : undefined}>
+              {t('admin.users.reset.sendLink')}
+            </button>
           </form>
           <p>
-            <a class="button secondary" href={`${base}/temp-password`}>
-              {t('admin.users.reset.tempLink')}
-            </a>
+            {locked ? (
+              <button type="button" class="secondary" disabled aria-describedby="reset-disabled">
+                {t('admin.users.reset.tempLink')}
+              </button>
+            ) : (
+              <a class="button secondary" href={`${base}/temp-password`}>
+                {t('admin.users.reset.tempLink')}
+              </a>
+            )}
           </p>
         </>
       ) : (
@@ -373,7 +402,9 @@ function UserDetailView(p: UserDetailProps): VNode {
               <p>{t('admin.users.block.intro')}</p>
               <form method="post" action={`${base}/unblock`}>
                 <Csrf token={p.csrf} />
-                <button type="submit">{t('admin.users.block.submit')}</button>
+                <button type="submit" disabled={locked}>
+                  {t('admin.users.block.submit')}
+                </button>
               </form>
             </>
           ) : null}

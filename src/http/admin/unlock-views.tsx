@@ -11,6 +11,8 @@ export function DirectoryLockSection(p: {
   action: string;
   csrf: string;
   mayUnlock: boolean;
+  /** Disabled until the caller is verified (caller verification). */
+  locked?: boolean;
 }): VNode | null {
   const t = useT();
   if (p.state === null || p.state === 'not_directory') return null;
@@ -30,7 +32,7 @@ export function DirectoryLockSection(p: {
           <p class="hint" id="unlock-hint">
             {t('admin.unlock.hint')}
           </p>
-          <button type="submit" aria-describedby="unlock-hint">
+          <button type="submit" aria-describedby="unlock-hint" disabled={p.locked === true}>
             {t('admin.unlock.button')}
           </button>
         </form>

@@ -42,6 +42,12 @@ const ADMIN_API_CODES = [
   'logo_empty',
   'logo_too_large',
   'logo_not_image',
+  'caller_not_verified',
+  'approval_required',
+  'invalid_code',
+  'code_malformed',
+  'nothing_pending',
+  'sending_limit',
 ] as const satisfies readonly ErrorCode[];
 
 export type AdminApiErrorCode = (typeof ADMIN_API_CODES)[number];
@@ -77,7 +83,7 @@ export function adminApiCode(serviceError: string): AdminApiErrorCode {
 export const ADMIN_ERROR_DESCRIPTIONS: Readonly<Record<number, string>> = {
   400: '`invalid_request` (the message names the field), or an input problem: `email_invalid`, `phone_invalid`, `reason_missing`, `reason_too_long`.',
   401: '`unauthorized`: the API key is missing, malformed, unknown, revoked or expired (one answer for all).',
-  403: '`scope_missing`: the key lacks a scope this call needs; `needs_global_admin`: the account is an administrator (keys act on users only).',
+  403: '`scope_missing`: the key lacks a scope this call needs; `needs_global_admin`: the account is an administrator (keys act on users only); `caller_not_verified`: verify the caller first (`POST /users/{id}/verify-caller`, then `/verify-caller/confirm`).',
   404: '`not_found`: no such id in the key’s organisation (another organisation’s ids answer the same).',
   409: '`no_methods` (nothing to send a link to), `request_closed` (the help request was already answered) or `not_directory_account` (nothing to unlock).',
   502: '`directory_not_allowed`, `directory_tls_required` or `directory_rejected`: the directory refused (a rights or settings problem; the diagnostic is in the audit log).',

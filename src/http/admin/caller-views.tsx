@@ -1,0 +1,104 @@
+import type { VNode } from 'preact';
+import type { CallCheckStarted, CallerStatus } from '../../service/caller-verification-service.ts';
+import { useI18n } from '../views/i18n-context.tsx';
+
+/**
+ * The caller verification section of an account's page in the admin console and the Technical
+ * Support console (issue 13 items 5 and 6): verified or not and until when, "Verify caller", the
+ * field for the code the caller reads out, the second operator's approval (Technical Support on an
+ * administrator), and the reverse check's phrase. `base` is where its forms post
+ * (`…/verify-caller`, `…/verify-caller/confirm`, `…/call-check`, `…/approval`).
+ */
+export function CallerSection(p: {
+  status: CallerStatus;
+  base: string;
+  csrf: string;
+  /** The reverse check's phrase, shown once after "Show a check phrase". */
+  phrase: CallCheckStarted | null;
+  /** The public page's address, `https://…/verify-call`. */
+  verifyCallUrl: string;
+}): VNode {
+  const { t, when } = useI18n();
+  const v = p.status.verification;
+  const csrf = <input type="hidden" name="_csrf" value={p.csrf} />;
+  return (
+    <section aria-labelledby="caller-title" class="caller">
+      <h2 id="caller-title">{t('caller.title')}</h2>
+      <p>{t('caller.intro')}</p>
+      <p role="status" id="caller-state" class={v.state === 'verified' ? 'success' : 'notice'}>
+        {v.state === 'verified'
+          ? t('caller.state.verified', { time: when(v.until) })
+          : v.state === 'pending'
+            ? t('caller.state.pending', { time: when(v.expiresAt) })
+            : v.state === 'expired'
+              ? t('caller.state.expired')
+              : t('caller.state.none')}
+      </p>
+      {v.state === 'pending' ? (
+        <form method="post" action={`${p.base}/verify-caller/confirm`} class="stack">
+          {csrf}
+          <p class="hint">{t('caller.state.authenticator')}</p>
+          <div class="field">
+            <label for="caller-code">{t('caller.code.label')}</label>
+            <input
+              id="caller-code"
+              name="code"
+              type="text"
+              inputMode="numeric"
+              autocomplete="off"
+              maxLength={20}
+              required
+            />
+          </div>
+          <button type="submit">{t('caller.code.submit')}</button>
+        </form>
+      ) : null}
+      {v.state !== 'verified' ? (
+        <form method="post" action={`${p.base}/verify-caller`}>
+          {csrf}
+          <button type="submit" class={v.state === 'pending' ? 'secondary' : undefined}>
+            {v.state === 'pending' || v.state === 'expired' ? t('caller.startAgain') : t('caller.start')}
+          </button>
+        </form>
+      ) : null}
+      {p.status.approval === 'not_needed' ? null : p.status.approval === 'approved' ? (
+        <p class="success">{t('caller.approval.approved')}</p>
+      ) : p.status.approval === 'requested' ? (
+        <p class="notice">{t('caller.approval.requested')}</p>
+      ) : (
+        <form method="post" action={`${p.base}/approval`}>
+          {csrf}
+          <p class="notice">{t('caller.approval.needed')}</p>
+          <button type="submit">{t('caller.approval.request')}</button>
+        </form>
+      )}
+      <h3>{t('caller.check.title')}</h3>
+      <p>{t('caller.check.intro', { url: p.verifyCallUrl })}</p>
+      {p.phrase ? (
+        <div class="success" role="status">
+          <p>{t('caller.check.phrase')}</p>
+          <p class="temp-password" dir="ltr">
+            <code id="call-phrase">{p.phrase.phrase}</code>
+          </p>
+          <p>{t('caller.check.until', { time: when(p.phrase.expiresAt) })}</p>
+        </div>
+      ) : null}
+      <form method="post" action={`${p.base}/call-check`}>
+        {csrf}
+        <button type="submit" class="secondary">
+          {t('caller.check.start')}
+        </button>
+      </form>
+    </section>
+  );
+}
+
+/** The hint beside an action the caller verification keeps disabled. */
+export function DisabledHint({ id }: { id: string }): VNode {
+  const { t } = useI18n();
+  return (
+    <p class="hint" id={id}>
+      {t('caller.disabled')}
+    </p>
+  );
+}

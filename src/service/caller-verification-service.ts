@@ -1,0 +1,484 @@
+import { actorName, actorTenant, canView, type Actor, type Denial } from '../core/admin-rules.ts';
+import { judgeTotp } from '../core/authenticator.ts';
+import {
+  APPROVAL_VALID_MS,
+  CALL_CHECK_DIGITS,
+  CALL_CHECK_TTL_MS,
+  CALLER_CODE_MAX_ATTEMPTS,
+  CALLER_CODE_TTL_MS,
+  CALLER_VERIFIED_MS,
+  callerRefusal,
+  canApprove,
+  groupedPhrase,
+  needsSecondOperator,
+  normalizePhrase,
+  verificationState,
+  type CallerRefusal,
+  type SensitiveAction,
+  type VerificationState,
+} from '../core/caller-verification.ts';
+import type { Account } from '../core/directory-model.ts';
+import { renderEmail, renderSms } from '../core/message-templates.ts';
+import { formatCode, normalizeCodeInput, type ResetPolicy } from '../core/reset-policy.ts';
+import { err, ok, type Result } from '../core/result.ts';
+import type { ApprovalRecord } from '../ports/caller-check-store.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { Keyring } from '../ports/keyring.ts';
+import type { Limiter } from '../ports/limiter.ts';
+import type { Random } from '../ports/random.ts';
+import type { Repos, Store } from '../ports/store.ts';
+import { deny } from './admin-common.ts';
+import { enqueueEmail, enqueueSms } from './message-queue.ts';
+import { messageLanguage } from './message-language.ts';
+import { checkOneTimeCode } from './one-time-code.ts';
+import { appendAudit, type RequestContext } from './request-context.ts';
+import { sendingLimitRefusal } from './sending-limits.ts';
+
+/**
+ * The help desk's caller verification, second-operator approvals and the reverse check (issue 13
+ * items 5 and 6; the rules are core/caller-verification.ts).
+ *
+ * - `start` sends a one-time code (6 digits, 10 minutes, HMAC'd) to the account's verified email
+ *   and mobile phone, within the sending limits; `confirm` checks what the caller read back with
+ *   the one code check (counted first, constant time, once), or the account's authenticator code.
+ * - `requireVerified` is the gate the sensitive use cases (assisted reset link, temporary password,
+ *   unblock, unlock) ask first, whoever calls them: console, support console or admin API.
+ * - `startCallCheck` gives the agent a phrase; `confirmCall` is the public /verify-call page;
+ *   `flagUnconfirmed` audits the phrases nobody confirmed in time (`caller.call_unconfirmed`).
+ * Every attempt is audited in the account's tenant.
+ */
+export interface CallerVerificationDeps {
+  readonly store: Store;
+  readonly keyring: Keyring;
+  readonly random: Random;
+  readonly clock: Clock;
+  readonly outbox: { wake(): void };
+  /** The sending limits of codes (the reset's: per account emails and SMS, the tenant's SMS budget). */
+  readonly sendingPolicy: ResetPolicy;
+  /** Limits the public /verify-call page's tries per client address (`VERIFY_CALL_LIMIT`). */
+  readonly limiter?: Limiter;
+}
+
+/** Phrases one client address may try on /verify-call per 10 minutes. */
+export const VERIFY_CALL_LIMIT = { max: 10, windowMs: 10 * 60_000 } as const;
+
+export type CallerError = Denial | 'account_not_found' | 'no_methods' | 'sending_limited';
+export type ConfirmError = Denial | 'account_not_found' | 'nothing_pending' | 'code_malformed' | 'invalid_code';
+
+export interface VerificationStarted {
+  readonly expiresAt: number;
+  /** Where the code went. */
+  readonly channels: readonly ('email' | 'sms')[];
+  /** Whether the caller may read a code from their authenticator app instead. */
+  readonly authenticator: boolean;
+}
+
+export interface CallerStatus {
+  readonly verification: VerificationState;
+  /** Technical Support on an administrator: whether a second operator must approve, and whether one did. */
+  readonly approval: 'not_needed' | 'needed' | 'requested' | 'approved';
+  /** Whether the sensitive actions are open now. */
+  readonly allowed: boolean;
+}
+
+export interface CallCheckStarted {
+  /** `4821 0937`: shown once to the agent, stored only as an HMAC. */
+  readonly phrase: string;
+  readonly expiresAt: number;
+}
+
+export interface ApprovalView extends ApprovalRecord {
+  readonly login: string;
+  readonly displayName: string;
+}
+
+/** What the sensitive use cases ask before they act (`CallerVerificationService.requireVerified`). */
+export interface CallerGate {
+  requireVerified(
+    actor: Actor,
+    target: Account,
+    action: SensitiveAction,
+    rc: RequestContext,
+  ): Promise<CallerRefusal | null>;
+}
+
+export class CallerVerificationService implements CallerGate {
+  constructor(private readonly d: CallerVerificationDeps) {}
+
+  /** Sends a code to the account's registered methods for the caller to read back. */
+  async start(actor: Actor, accountId: string, rc: RequestContext): Promise<Result<VerificationStarted, CallerError>> {
+    const target = await this.d.store.directory.getAccount(accountId);
+    if (!target) return err('account_not_found');
+    const denial = canView(actor, target, 'resets:write');
+    if (denial) return deny(this.d, actor, target, 'verify_caller', denial, rc);
+    const now = this.d.clock.now();
+    const id = this.d.random.uuid();
+    const code = formatCode(this.d.random.intBelow(1_000_000));
+    const expiresAt = now + CALLER_CODE_TTL_MS;
+    const result = await this.d.store.transaction(async (tx): Promise<Result<VerificationStarted, CallerError>> => {
+      const methods = (await tx.directory.listMethods(target.id)).filter((m) => m.verifiedAt !== null);
+      const app = await tx.authenticators.confirmed(target.id);
+      const tenant = await tx.directory.getTenant(target.tenantId);
+      const channels: ('email' | 'sms')[] = [];
+      const { locale } = await messageLanguage(tx, target.tenantId, { saved: target.locale ?? null, page: null });
+      const minutes = Math.round(CALLER_CODE_TTL_MS / 60_000);
+      const base = { tenantId: target.tenantId, accountId: target.id, expiresAt, codeId: null, now };
+      for (const m of methods) {
+        if (m.kind === 'email') {
+          const refusal = await sendingLimitRefusal(
+            tx,
+            this.d.sendingPolicy,
+            { channel: 'email', accountId: target.id },
+            now,
+          );
+          if (refusal) continue;
+          const content = renderEmail('caller.code', { displayName: target.displayName, code, minutes }, locale);
+          await enqueueEmail(tx, this.d, { ...base, template: 'caller.code', to: m.value, content });
+          channels.push('email');
+        } else if (m.kind === 'phone' && tenant) {
+          const refusal = await sendingLimitRefusal(
+            tx,
+            this.d.sendingPolicy,
+            { channel: 'sms', accountId: target.id, tenantId: target.tenantId, tenant: tenant.policy, to: m.value },
+            now,
+          );
+          if (refusal) continue;
+          const content = renderSms('caller.sms', { displayName: target.displayName, code, minutes }, locale);
+          await enqueueSms(tx, this.d, { ...base, template: 'caller.sms', to: m.value, content });
+          channels.push('sms');
+        }
+      }
+      if (channels.length === 0 && !app) {
+        const reason = methods.length === 0 ? 'no_methods' : 'sending_limited';
+        await this.audit(tx, actor, target, rc, now, 'caller.verification_started', reason, {});
+        return err(reason);
+      }
+      await tx.callerChecks.createVerification({
+        id,
+        tenantId: target.tenantId,
+        accountId: target.id,
+        actor: actorName(actor),
+        codeHash: channels.length > 0 ? this.d.keyring.hmac('caller-code', `${id}:${code}`) : null,
+        createdAt: now,
+        expiresAt,
+      });
+      await this.audit(tx, actor, target, rc, now, 'caller.verification_started', 'ok', {
+        channels: channels.join(',') || 'none',
+        authenticator: app !== null,
+      });
+      return ok({ expiresAt, channels, authenticator: app !== null });
+    });
+    if (result.ok && result.value.channels.length > 0) this.d.outbox.wake();
+    return result;
+  }
+
+  /** Checks the code the caller read back (the sent code, or their authenticator app's). */
+  async confirm(
+    actor: Actor,
+    accountId: string,
+    input: string,
+    rc: RequestContext,
+  ): Promise<Result<{ until: number }, ConfirmError>> {
+    const target = await this.d.store.directory.getAccount(accountId);
+    if (!target) return err('account_not_found');
+    const denial = canView(actor, target, 'resets:write');
+    if (denial) return deny(this.d, actor, target, 'verify_caller', denial, rc);
+    const typed = normalizeCodeInput(input);
+    const now = this.d.clock.now();
+    return this.d.store.transaction(async (tx): Promise<Result<{ until: number }, ConfirmError>> => {
+      const v = await tx.callerChecks.latestVerification(actorName(actor), target.id);
+      if (!v || v.verifiedAt !== null) {
+        await this.audit(tx, actor, target, rc, now, 'caller.verification_failed', 'nothing_pending', {});
+        return err('nothing_pending');
+      }
+      if (typed === null) {
+        await this.audit(tx, actor, target, rc, now, 'caller.verification_failed', 'code_malformed', {});
+        return err('code_malformed');
+      }
+      const app = await tx.authenticators.confirmed(target.id);
+      let step: number | null = null;
+      const checked = await checkOneTimeCode({
+        typed,
+        compare: (code) => {
+          // both comparisons always run: the sent code's HMAC and the app's TOTP (constant time each)
+          const sent = v.codeHash !== null && this.d.keyring.matches('caller-code', `${v.id}:${code}`, v.codeHash);
+          const totp = app ? judgeTotp(this.d.keyring.open(app.secretSealed), code, now, app.lastStep) : null;
+          if (!sent && totp?.ok) step = totp.step;
+          return sent || totp?.ok === true;
+        },
+        maxAttempts: CALLER_CODE_MAX_ATTEMPTS,
+        fresh: now < v.expiresAt,
+        countAttempt: () => tx.callerChecks.countAttempt(v.id, CALLER_CODE_MAX_ATTEMPTS),
+        consume: async () => {
+          if (step !== null && app && !(await tx.authenticators.acceptStep(app.id, step))) return false;
+          return tx.callerChecks.markVerified(v.id, now);
+        },
+      });
+      if (!checked.ok) {
+        await this.audit(tx, actor, target, rc, now, 'caller.verification_failed', checked.reason, {
+          attempts: checked.attempts ?? CALLER_CODE_MAX_ATTEMPTS,
+        });
+        return err('invalid_code');
+      }
+      await this.audit(tx, actor, target, rc, now, 'caller.verified', 'ok', {
+        via: step !== null ? 'authenticator' : 'code',
+      });
+      return ok({ until: now + CALLER_VERIFIED_MS });
+    });
+  }
+
+  /** What the console shows: verified or not, until when; the approval a Technical Support action needs. */
+  async status(actor: Actor, target: Pick<Account, 'id' | 'role'>): Promise<CallerStatus> {
+    const now = this.d.clock.now();
+    const name = actorName(actor);
+    const v = await this.d.store.callerChecks.latestVerification(name, target.id);
+    const verification = verificationState(
+      v && { expiresAt: v.expiresAt, verifiedAt: v.verifiedAt, failed: v.attempts >= CALLER_CODE_MAX_ATTEMPTS },
+      now,
+    );
+    const facts = await this.facts(actor, target, now);
+    let approval: CallerStatus['approval'] = 'not_needed';
+    if (needsSecondOperator(actor, target)) {
+      const open = await this.d.store.callerChecks.openApprovals(now - APPROVAL_VALID_MS, 200);
+      approval =
+        facts.approvedAt !== null && now < facts.approvedAt + APPROVAL_VALID_MS
+          ? 'approved'
+          : open.some((a) => a.requestedBy === name && a.accountId === target.id)
+            ? 'requested'
+            : 'needed';
+    }
+    return { verification, approval, allowed: callerRefusal(actor, target, facts) === null };
+  }
+
+  /**
+   * The gate of every sensitive action: null when `actor` verified the caller of `target` within
+   * the last 10 minutes (and, for Technical Support on an administrator, a second operator
+   * approved); otherwise the refusal, audited as `admin.denied` of `action`.
+   */
+  async requireVerified(
+    actor: Actor,
+    target: Account,
+    action: SensitiveAction,
+    rc: RequestContext,
+  ): Promise<CallerRefusal | null> {
+    const now = this.d.clock.now();
+    const refusal = callerRefusal(actor, target, await this.facts(actor, target, now));
+    if (refusal) await deny(this.d, actor, target, action, refusal, rc);
+    return refusal;
+  }
+
+  private async facts(actor: Actor, target: Pick<Account, 'id' | 'role'>, now: number) {
+    const name = actorName(actor);
+    return {
+      verifiedAt: await this.d.store.callerChecks.lastVerifiedAt(name, target.id),
+      approvedAt: needsSecondOperator(actor, target)
+        ? await this.d.store.callerChecks.lastApprovedAt(name, target.id)
+        : null,
+      now,
+    };
+  }
+
+  // ---- second operator -------------------------------------------------------------------
+
+  /** Technical Support: operator A asks a second operator to approve acting on an administrator. */
+  async requestApproval(
+    actor: Actor,
+    accountId: string,
+    rc: RequestContext,
+  ): Promise<Result<{ id: string }, 'account_not_found' | 'not_needed'>> {
+    const target = await this.d.store.directory.getAccount(accountId);
+    if (!target) return err('account_not_found');
+    if (!needsSecondOperator(actor, target)) return err('not_needed');
+    const now = this.d.clock.now();
+    const id = this.d.random.uuid();
+    await this.d.store.transaction(async (tx) => {
+      await tx.callerChecks.createApproval({
+        id,
+        tenantId: target.tenantId,
+        accountId: target.id,
+        requestedBy: actorName(actor),
+        createdAt: now,
+      });
+      await this.audit(tx, actor, target, rc, now, 'caller.approval_requested', 'ok', { approvalId: id });
+    });
+    return ok({ id });
+  }
+
+  /** Requests waiting for a second operator (the last `APPROVAL_VALID_MS`), with whom they concern. */
+  async openApprovals(): Promise<ApprovalView[]> {
+    const now = this.d.clock.now();
+    const open = await this.d.store.callerChecks.openApprovals(now - APPROVAL_VALID_MS, 100);
+    const views: ApprovalView[] = [];
+    for (const a of open) {
+      const account = await this.d.store.directory.getAccount(a.accountId);
+      if (account) views.push({ ...a, login: account.login, displayName: account.displayName });
+    }
+    return views;
+  }
+
+  /** Operator B approves operator A's request; never one's own. Audited either way. */
+  async approve(
+    actor: Actor,
+    approvalId: string,
+    rc: RequestContext,
+  ): Promise<Result<true, 'approval_not_found' | 'own_request' | 'not_allowed'>> {
+    if (actor.kind !== 'operator') return err('not_allowed');
+    const a = await this.d.store.callerChecks.getApproval(approvalId);
+    const now = this.d.clock.now();
+    if (!a || a.approvedAt !== null || now >= a.createdAt + APPROVAL_VALID_MS) return err('approval_not_found');
+    const target = await this.d.store.directory.getAccount(a.accountId);
+    if (!target) return err('approval_not_found');
+    const name = actorName(actor);
+    return this.d.store.transaction(async (tx) => {
+      if (!canApprove(a.requestedBy, name) || !(await tx.callerChecks.approve(a.id, name, now))) {
+        const reason = canApprove(a.requestedBy, name) ? 'approval_not_found' : 'own_request';
+        await this.audit(tx, actor, target, rc, now, 'caller.approval_refused', reason, { approvalId: a.id });
+        return err(reason);
+      }
+      await this.audit(tx, actor, target, rc, now, 'caller.approved', 'ok', {
+        approvalId: a.id,
+        requestedBy: a.requestedBy,
+      });
+      return ok(true as const);
+    });
+  }
+
+  // ---- the reverse check -----------------------------------------------------------------
+
+  /** A phrase the person called types on /verify-call to see that this call comes from their help desk. */
+  async startCallCheck(
+    actor: Actor,
+    accountId: string,
+    agentName: string,
+    rc: RequestContext,
+  ): Promise<Result<CallCheckStarted, Denial | 'account_not_found'>> {
+    const target = await this.d.store.directory.getAccount(accountId);
+    if (!target) return err('account_not_found');
+    const denial = canView(actor, target, 'users:read');
+    if (denial) return deny(this.d, actor, target, 'call_check', denial, rc);
+    const tenant = await this.d.store.directory.getTenant(target.tenantId);
+    const look = await this.d.store.looks.getLook(target.tenantId);
+    const organisation = look.displayName ?? tenant?.name ?? target.tenantId;
+    const now = this.d.clock.now();
+    const expiresAt = now + CALL_CHECK_TTL_MS;
+    for (;;) {
+      let digits = '';
+      for (let i = 0; i < CALL_CHECK_DIGITS; i++) digits += String(this.d.random.intBelow(10));
+      const phraseHash = this.d.keyring.hmac('call-check', digits);
+      // a phrase in use (a 1 in 10^8 draw) is drawn again: the public page finds one check per phrase
+      if (await this.d.store.callerChecks.findCallCheck(phraseHash)) continue;
+      await this.d.store.transaction(async (tx) => {
+        await tx.callerChecks.createCallCheck({
+          id: this.d.random.uuid(),
+          tenantId: target.tenantId,
+          accountId: target.id,
+          actor: actorName(actor),
+          agentName,
+          organisation,
+          phraseHash,
+          createdAt: now,
+          expiresAt,
+        });
+        await this.audit(tx, actor, target, rc, now, 'caller.call_check_started', 'ok', { expiresAt });
+      });
+      return ok({ phrase: groupedPhrase(digits), expiresAt });
+    }
+  }
+
+  /**
+   * The public page: the phrase the caller gave. Found and open: confirmed (once), and the page
+   * names the agent and their organisation. Otherwise nothing about any account: `not_found`.
+   */
+  async confirmCall(
+    input: string,
+    rc: RequestContext,
+  ): Promise<Result<{ agentName: string; organisation: string }, 'not_found' | 'rate_limited'>> {
+    if (this.d.limiter) {
+      const ip = rc.ip ?? 'unknown';
+      const limit = await this.d.limiter.consume(
+        `verify-call:ip:${ip}`,
+        VERIFY_CALL_LIMIT.max,
+        VERIFY_CALL_LIMIT.windowMs,
+        {
+          failClosed: true,
+        },
+      );
+      if (!limit.allowed) return err('rate_limited');
+    }
+    const digits = normalizePhrase(input);
+    const now = this.d.clock.now();
+    const c = digits ? await this.d.store.callerChecks.findCallCheck(this.d.keyring.hmac('call-check', digits)) : null;
+    if (!c || now >= c.expiresAt) return err('not_found');
+    return this.d.store.transaction(async (tx) => {
+      const first = await tx.callerChecks.confirmCallCheck(c.id, now);
+      if (first) {
+        await appendAudit(tx, {
+          at: now,
+          tenantId: c.tenantId,
+          accountId: c.accountId,
+          actor: 'self',
+          type: 'caller.call_confirmed',
+          outcome: 'ok',
+          rc,
+          details: { agent: c.actor },
+        });
+      }
+      return ok({ agentName: c.agentName, organisation: c.organisation });
+    });
+  }
+
+  /** Audits, once each, the reverse checks whose lifetime ended unconfirmed (`caller.call_unconfirmed`, flagged). */
+  async flagUnconfirmed(limit = 200): Promise<number> {
+    const now = this.d.clock.now();
+    const due = await this.d.store.callerChecks.unconfirmedCallChecks(now, limit);
+    let flagged = 0;
+    for (const c of due) {
+      await this.d.store.transaction(async (tx) => {
+        if (!(await tx.callerChecks.flagCallCheck(c.id, now))) return;
+        flagged++;
+        await appendAudit(tx, {
+          at: now,
+          tenantId: c.tenantId,
+          accountId: c.accountId,
+          actor: 'system',
+          type: 'caller.call_unconfirmed',
+          outcome: 'flagged',
+          rc: null,
+          details: { agent: c.actor, expiresAt: c.expiresAt },
+        });
+      });
+    }
+    return flagged;
+  }
+
+  private async audit(
+    tx: Pick<Repos, 'audit'>,
+    actor: Actor,
+    target: Account,
+    rc: RequestContext,
+    at: number,
+    type:
+      | 'caller.verification_started'
+      | 'caller.verified'
+      | 'caller.verification_failed'
+      | 'caller.approval_requested'
+      | 'caller.approved'
+      | 'caller.approval_refused'
+      | 'caller.call_check_started',
+    outcome: string,
+    details: Record<string, string | number | boolean | null>,
+  ): Promise<void> {
+    const own = actorTenant(actor);
+    if (own !== null && own !== target.tenantId) return;
+    await appendAudit(tx, {
+      at,
+      tenantId: target.tenantId,
+      accountId: target.id,
+      actor: actorName(actor),
+      type,
+      outcome,
+      rc,
+      details,
+    });
+  }
+}

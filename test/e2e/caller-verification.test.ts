@@ -1,0 +1,147 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { ManualClock } from '../helpers/manual-clock.ts';
+import {
+  axeViolations,
+  codeIn,
+  formatViolations,
+  launchBrowser,
+  newContext,
+  passCaptcha,
+  screenshot,
+  startE2eServer,
+  submit,
+  type AxeViolationSummary,
+  type E2eServer,
+} from './harness.ts';
+
+// Caller verification and the reverse check in Debian's Chromium (issue 13 items 5 and 6): an
+// admin verifies a caller (a wrong code, the right one, then 10 minutes later it has expired and
+// the actions are disabled again) and gives a check phrase that the person called confirms on
+// /verify-call; a phrase never confirmed is flagged in the audit log. The server's clock is moved
+// by the test. Every page is scanned with axe-core.
+
+const ADMIN = 'admin@contoso.example';
+const USER = 'user@contoso.example';
+const USER_EMAIL = 'user@personal.example';
+
+let browser: Browser;
+let s: E2eServer;
+const clock = new ManualClock(Date.now());
+const contexts: BrowserContext[] = [];
+const scans: { label: string; violations: readonly AxeViolationSummary[] }[] = [];
+
+before(async () => {
+  browser = await launchBrowser();
+  s = await startE2eServer({}, { clock, callerVerification: true });
+});
+
+after(async () => {
+  for (const c of contexts) await c.close().catch(() => {});
+  await browser?.close();
+  await s?.close();
+});
+
+async function page(): Promise<Page> {
+  const c = await newContext(browser);
+  contexts.push(c);
+  return c.newPage();
+}
+
+async function seen(p: Page, label: string, shot?: string): Promise<void> {
+  scans.push({ label, violations: await axeViolations(p) });
+  if (shot) await screenshot(p, shot);
+}
+
+const state = async (p: Page) => ((await p.locator('#caller-state').textContent()) ?? '').trim();
+const sendLink = (p: Page) => p.getByRole('button', { name: 'Send a reset link' });
+
+test('caller verification: fails, succeeds, expires; the reverse check is confirmed, or flagged when not', async () => {
+  const admin = await page();
+  await admin.goto(`${s.baseUrl}/signin`);
+  await admin.getByLabel('User ID').fill(ADMIN);
+  await admin.getByLabel('Password', { exact: true }).fill(s.account(ADMIN).password);
+  await Promise.all([admin.waitForNavigation(), admin.getByRole('button', { name: 'Sign in' }).click()]);
+  const user = (await s.app.store.directory.findAccountByLogin(USER))!;
+  const base = `/admin/users/${user.id}`;
+  await admin.goto(`${s.baseUrl}${base}`);
+  assert.match(await state(admin), /Caller not verified/);
+  assert.equal(await sendLink(admin).isDisabled(), true, 'no reset link before the caller is verified');
+  await seen(admin, 'user page, caller not verified', 'caller-not-verified');
+
+  // "Verify caller": a code goes to the person's registered methods
+  const before = (await s.outbox()).map((m) => m.id);
+  await submit(admin, 'Verify caller', `${base}/verify-caller`);
+  const mail = await s.waitForMessage({ to: USER_EMAIL, channel: 'email', notIds: before, containing: 'help desk' });
+  const code = codeIn(mail);
+  assert.match(await state(admin), /A code was sent/);
+  await seen(admin, 'user page, code sent', 'caller-code-sent');
+
+  // the caller reads a wrong code: not verified, the actions stay disabled
+  await admin.getByLabel('Code the caller reads to you').fill(code === '000000' ? '111111' : '000000');
+  const wrong = await submit(admin, 'Check the code', `${base}/verify-caller/confirm`);
+  assert.equal(wrong.status(), 400);
+  assert.match((await admin.locator('#problem, .error').first().textContent()) ?? '', /Caller not verified/);
+  assert.equal(await sendLink(admin).isDisabled(), true);
+  await seen(admin, 'user page, wrong code');
+
+  // the right code: verified for 10 minutes, the reset link can be sent
+  await admin.getByLabel('Code the caller reads to you').fill(code);
+  await submit(admin, 'Check the code', `${base}/verify-caller/confirm`);
+  assert.match(await state(admin), /Caller verified, until/);
+  assert.equal(await sendLink(admin).isDisabled(), false);
+  await seen(admin, 'user page, caller verified', 'caller-verified');
+  await submit(admin, 'Send a reset link', `${base}/reset-link`);
+  assert.match((await admin.locator('.success').first().textContent()) ?? '', /one-time reset link was sent/);
+
+  // 10 minutes later the verification has expired: disabled again
+  clock.advance(10 * 60_000);
+  await admin.goto(`${s.baseUrl}${base}`);
+  assert.match(await state(admin), /expired or failed/);
+  assert.equal(await sendLink(admin).isDisabled(), true, 'disabled again after 10 minutes');
+
+  // the reverse check: the console shows a phrase, the person called confirms it on /verify-call
+  await submit(admin, 'Show a check phrase', `${base}/call-check`);
+  const phrase = ((await admin.locator('#call-phrase').textContent()) ?? '').trim();
+  assert.match(phrase, /^\d{4} \d{4}$/);
+  await seen(admin, 'user page, check phrase', 'caller-check-phrase');
+
+  const person = await page();
+  await person.goto(`${s.baseUrl}/verify-call`);
+  assert.equal(await person.locator('h1').textContent(), 'Check a call from your help desk');
+  await seen(person, '/verify-call', 'verify-call');
+  const wrongPhrase = phrase.startsWith('0') ? '1234 5678' : '0123 4567';
+  await person.getByLabel('Check phrase').fill(wrongPhrase);
+  await passCaptcha(person);
+  await submit(person, 'Check', '/verify-call');
+  assert.equal(await person.locator('h1').textContent(), 'This is not a call from your help desk');
+  assert.match((await person.locator('#verify-answer').textContent()) ?? '', /Hang up/);
+  await seen(person, '/verify-call, not the help desk', 'verify-call-not-help-desk');
+  await person.getByLabel('Check phrase').fill(phrase);
+  await passCaptcha(person);
+  await submit(person, 'Check', '/verify-call');
+  assert.equal(await person.locator('h1').textContent(), 'This call is from your help desk');
+  assert.match((await person.locator('#verify-answer').textContent()) ?? '', /Avery Admin \(admin@contoso\.example\)/);
+  await seen(person, '/verify-call, confirmed', 'verify-call-confirmed');
+  const tenantId = user.tenantId;
+  const confirmed = await s.app.store.audit.list({ tenantId, type: 'caller.call_confirmed', accountId: user.id });
+  assert.equal(confirmed.length, 1);
+
+  // a second phrase nobody confirms: once its 10 minutes are over, the purge run flags the call
+  await submit(admin, 'Show a check phrase', `${base}/call-check`);
+  clock.advance(10 * 60_000);
+  await s.app.purge.runOnce();
+  const flagged = await s.app.store.audit.list({ tenantId, type: 'caller.call_unconfirmed', accountId: user.id });
+  assert.equal(flagged.length, 1, 'the unconfirmed call is flagged');
+  assert.equal(flagged[0]!.outcome, 'flagged');
+  await s.app.purge.runOnce();
+  assert.equal(
+    (await s.app.store.audit.list({ tenantId, type: 'caller.call_unconfirmed', accountId: user.id })).length,
+    1,
+    'flagged once',
+  );
+
+  const failures = scans.filter((x) => x.violations.length > 0);
+  assert.equal(failures.length, 0, failures.map((x) => formatViolations(x.label, x.violations)).join('\n'));
+});
