@@ -447,13 +447,25 @@ export function brandEmail<T extends { readonly text: string; readonly html: str
   return { ...email, text, html };
 }
 
+/** The base of a tenant's links on its own address: `https://<host>` and the path of `publicUrl` (sspr behind a prefix). */
+export function tenantBaseUrl(publicUrl: string, host: string): string {
+  let path = '';
+  try {
+    path = new URL(publicUrl).pathname.replace(/\/+$/, '');
+  } catch {
+    // not a URL: no path
+  }
+  return `https://${host}${path}`;
+}
+
 /**
  * The links of a tenant's email on its own address: every link that starts with `publicUrl`
  * (SSPR_PUBLIC_URL) is moved to `https://<host>` with the same path, so the person lands on the
  * pages in the tenant's look, except the reset link (`/reset/link?t=…`). That one belongs to the
  * browser that started the reset (its flow cookie is host-only), which may have been at the shared
- * address, and the host the reset started at is not known when the email is sent. No host: the
- * email is unchanged. Only `publicUrl` links are touched (never a link the email merely quotes).
+ * address: it is built on the address the reset ran at when it is queued (service/reset/
+ * code-sender.ts) and left as it is here. No host: the email is unchanged. Only `publicUrl` links
+ * are touched (never a link the email merely quotes).
  */
 export function linksOnTenantHost<T extends { readonly text: string; readonly html: string }>(
   email: T,
@@ -472,7 +484,7 @@ export function linksOnTenantHost<T extends { readonly text: string; readonly ht
   const escaped = from.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   // `from` as a whole (not a longer host or path), and not the browser-bound reset link
   const link = new RegExp(`${escaped}(?!/reset/link(?:[?#/"'<>\\s]|$))(?=[/?#"'<>)\\]\\s]|$)`, 'g');
-  const to = `https://${host}${path}`;
+  const to = tenantBaseUrl(publicUrl, host);
   const text = email.text.replace(link, to);
   const html = email.html.replace(link, to);
   return text === email.text && html === email.html ? email : { ...email, text, html };

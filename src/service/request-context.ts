@@ -11,6 +11,12 @@ export interface RequestContext {
    * unless the account has a saved language. Absent: the tenant's default, else English.
    */
   readonly locale?: UiLocale | null;
+  /**
+   * The host the page was opened at (`Host`): a reset's email link goes back to it when it is the
+   * flow's tenant's own address (look `host`), since the flow's cookie is bound to one host.
+   * Absent, or any other host: SSPR_PUBLIC_URL. Never trusted beyond that comparison.
+   */
+  readonly host?: string | null;
 }
 
 /** A request context for work that no request caused (CLI, background jobs). */

@@ -59,11 +59,16 @@ export class TestBrowser {
   readonly cookies = new Map<string, string>();
   lastPage = '';
 
-  constructor(private readonly server: FastifyInstance) {}
+  /** `host`: the address the browser opens (a tenant's own address); default the server's. */
+  constructor(
+    private readonly server: FastifyInstance,
+    private readonly host?: string,
+  ) {}
 
   private cookieHeader(): Record<string, string> {
-    if (this.cookies.size === 0) return {};
-    return { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') };
+    const host = this.host ? { host: this.host } : {};
+    if (this.cookies.size === 0) return host;
+    return { ...host, cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') };
   }
 
   private keep(res: LightMyRequestResponse): LightMyRequestResponse {

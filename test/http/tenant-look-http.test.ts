@@ -6,7 +6,7 @@ import type { ApiScope } from '../../src/core/admin-rules.ts';
 import type { Tenant } from '../../src/core/directory-model.ts';
 import { LOGO_MAX_BYTES } from '../../src/core/tenant-look.ts';
 import { ADMIN_API_PREFIX } from '../../src/http/api/admin-api-plugin.ts';
-import { createPagesKit, solveCaptcha, TestBrowser, type PagesKit } from './reset-pages-kit.ts';
+import { createPagesKit, newestMatch, solveCaptcha, TestBrowser, type PagesKit } from './reset-pages-kit.ts';
 import { EXPECTED_SECURITY_HEADERS } from './server-kit.ts';
 
 /**
@@ -357,5 +357,55 @@ describe('console: logo upload (multipart form)', () => {
     assert.equal(bad.statusCode, 415);
     const forged = await upload(admin, { name: 'logo.png', type: 'image/png', bytes: new Uint8Array(png) }, 'forged');
     assert.equal(forged.statusCode, 403);
+  });
+});
+
+describe('the reset link of an email goes back to the address the reset started at', () => {
+  const USER = 'user@contoso.example';
+  const USER_EMAIL = 'user@personal.example';
+  const LINK = /(\S+)\/reset\/link\?t=([A-Za-z0-9_-]+)/;
+
+  async function startAt(host: string | undefined): Promise<{ b: TestBrowser; base: string; token: string }> {
+    const b = new TestBrowser(kit.server, host);
+    await b.get('/reset');
+    const started = await b.post('/reset', { login: USER, altcha: await solveCaptcha(kit.server) });
+    assert.equal(started.statusCode, 303, started.body.slice(0, 300));
+    await b.follow(started);
+    const [base, token] = (await newestMatch(kit.app, USER_EMAIL, new RegExp(`(${LINK.source})`)))
+      .match(LINK)!
+      .slice(1);
+    return { b, base: base!, token: token! };
+  }
+
+  async function follow(b: TestBrowser, token: string) {
+    await b.get(`/reset/link?t=${token}`);
+    return b.post('/reset/link', { t: token });
+  }
+
+  test('started at the tenant’s address: the link is on it (https) and works in that browser', async () => {
+    const saved = await kit.app.store.looks.saveLook(
+      contoso.id,
+      { ...(await kit.app.store.looks.getLook(contoso.id)), host: HOST },
+      kit.app.clock.now(),
+    );
+    assert.ok(saved.ok);
+    const { b, base, token } = await startAt(HOST);
+    assert.equal(base, `https://${HOST}`);
+    const consumed = await follow(b, token);
+    assert.equal(consumed.statusCode, 303, consumed.body.slice(0, 300));
+    assert.equal(consumed.headers.location, '/reset/flow');
+    // the same link opened at the shared address (no flow cookie there) would be refused
+    const elsewhere = await startAt(HOST);
+    const shared = new TestBrowser(kit.server);
+    assert.equal((await follow(shared, elsewhere.token)).statusCode, 403, 'another host is another browser');
+  });
+
+  test('started at the shared address or at a host no tenant has: the link is on SSPR_PUBLIC_URL', async () => {
+    const publicUrl = kit.app.config.public_url.replace(/\/+$/, '');
+    for (const host of [undefined, 'other.example', 'evil.example:8443']) {
+      const { b, base, token } = await startAt(host);
+      assert.equal(base, publicUrl, `host ${host}`);
+      if (host === undefined) assert.equal((await follow(b, token)).statusCode, 303);
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { type UiLocale } from '../../core/i18n.ts';
 import { helpText, renderEmail, renderSms } from '../../core/message-templates.ts';
 import { codeExpiresAt, formatCode } from '../../core/reset-policy.ts';
+import { tenantBaseUrl } from '../../core/tenant-look.ts';
 import type { FlowRecord } from '../../ports/flow-store.ts';
 import type { Repos } from '../../ports/store.ts';
 import { enqueueEmail, enqueueSms } from '../message-queue.ts';
@@ -42,13 +43,15 @@ export class CodeSender {
       supersede?: boolean;
       /** The language of the page that caused it (the account's saved language wins). */
       locale?: UiLocale | null;
+      /** The host of the page that caused it: the link comes back there when it is the tenant's own address. */
+      host?: string | null;
     },
   ): Promise<boolean> {
     const { now } = s;
     const { locale, timeZone } = await languageOf(tx, flow.tenantId, ctx, s.locale);
     const discard = send === 'none' || !ctx.account || !ctx.email || !ctx.tenant;
     const expiresAt = codeExpiresAt(this.d.policy, now, flow.createdAt, flow.firstSentAt);
-    const link = `${this.d.publicUrl}/reset/link?t=${s.linkToken}`;
+    const link = `${await this.linkBase(tx, flow.tenantId, s.host ?? null)}/reset/link?t=${s.linkToken}`;
     const minutes = Math.max(1, Math.round((expiresAt - now) / 60_000));
     const when = new Date(now).toISOString();
     await tx.flows.issueCode(
@@ -110,6 +113,7 @@ export class CodeSender {
     linkToken: string,
     now: number,
     locale: UiLocale | null = null,
+    host: string | null = null,
   ): Promise<boolean> {
     if (!ctx.account || !ctx.email) return false;
     if (await this.emailLimitReached(tx, flow, ctx.account.id, now)) return false;
@@ -122,7 +126,23 @@ export class CodeSender {
       now,
       supersede: true,
       locale,
+      host,
     });
+  }
+
+  /**
+   * Where a reset link points: the flow's cookie is bound to the host the reset runs at, so the
+   * link goes back to the page's host when that is the flow's tenant's own address (look `host`),
+   * else to SSPR_PUBLIC_URL. The host is looked up the same way whoever the login belongs to (no
+   * timing difference between tenants, or between existing and unknown logins).
+   */
+  private async linkBase(tx: Repos, tenantId: string | null, host: string | null): Promise<string> {
+    if (!host) return this.d.publicUrl;
+    const name = host.replace(/:[0-9]+$/, '').toLowerCase();
+    const owner = /^[a-z0-9.-]{1,253}$/.test(name) ? await tx.looks.findByHost(name) : null;
+    return owner && tenantId !== null && owner.tenantId === tenantId && owner.look.host
+      ? tenantBaseUrl(this.d.publicUrl, owner.look.host)
+      : this.d.publicUrl;
   }
 
   /**
@@ -138,6 +158,7 @@ export class CodeSender {
     blockedAt: number,
     now: number,
     locale: UiLocale | null = null,
+    host: string | null = null,
   ): Promise<boolean> {
     if (!ctx.account || !ctx.email || !ctx.tenant || !ctx.account.enabled) return false;
     if (await this.emailLimitReached(tx, flow, ctx.account.id, now)) return false;
@@ -150,6 +171,7 @@ export class CodeSender {
       now,
       supersede: true,
       locale,
+      host,
     });
   }
 

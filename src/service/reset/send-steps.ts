@@ -53,7 +53,7 @@ export class SendSteps {
         (await lockout.stillDeliverable(tx, flow, now))
       ) {
         const code = formatCode(this.d.random.intBelow(1_000_000));
-        sent = await sender.sendEmailCode(tx, updated, ctx, code, flows.token(32), now, rc.locale);
+        sent = await sender.sendEmailCode(tx, updated, ctx, code, flows.token(32), now, rc.locale, rc.host);
       } else if (flow.state === 'sms_code' && (await tx.flows.liveCode(flow.id, 'sms')) && ctx.phone) {
         // an SMS is resent only where one was sent before: the number matched and the gate is open
         sent = await sender.sendSmsCode(tx, updated, ctx, now, rc.locale);
@@ -63,7 +63,7 @@ export class SendSteps {
         const blockedAt = await tx.lockouts.blockedAt(lockout.subject(flow));
         const linkToken = flows.token(32);
         if (blockedAt !== null && isBlocked(this.d.policy, blockedAt, now))
-          sent = await sender.sendBlockedLinkEmail(tx, updated, ctx, linkToken, blockedAt, now, rc.locale);
+          sent = await sender.sendBlockedLinkEmail(tx, updated, ctx, linkToken, blockedAt, now, rc.locale, rc.host);
       } else {
         flows.token(32);
       }
