@@ -301,6 +301,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     policy: resetPolicy,
     metrics,
     smsEnabled: sms !== null,
+    publicUrl: config.public_url,
   });
   const callers = new CallerVerificationService({
     store,

@@ -21,6 +21,8 @@ export interface TenantPolicy {
   readonly reconfirmDays: number;
   /** The From display name of the tenant's emails, e.g. "Contoso IT"; null: the name in `SSPR_MAIL_FROM`. */
   readonly senderName: string | null;
+  /** Administrators must pass a passkey as their second reset gate (no SMS or app instead). */
+  readonly adminsRequirePasskey: boolean;
 }
 
 export const DEFAULT_TENANT_POLICY: TenantPolicy = {
@@ -33,6 +35,7 @@ export const DEFAULT_TENANT_POLICY: TenantPolicy = {
   coolingOffHours: 24,
   reconfirmDays: 180,
   senderName: null,
+  adminsRequirePasskey: false,
 };
 
 export interface Tenant {

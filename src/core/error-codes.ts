@@ -31,6 +31,8 @@ export const ERROR_CODES = {
   invalid_code: 'The one-time code is wrong (counted as a guess).',
   code_superseded: 'A newer code replaced this one (not counted as a guess).',
   code_malformed: 'The code is not six digits.',
+  passkey_refused:
+    'The passkey’s answer did not pass: a used or unknown challenge, a passkey of another account, a bad signature or a counter that did not increase.',
   sms_paused: 'Text message codes of the account are paused by a self-service block.',
   resend_too_soon: 'A code was just sent; the next may be asked for after the cool-down.',
   too_many_codes: 'As many codes as one flow allows have been sent.',

@@ -36,7 +36,7 @@ interface EmailDraft {
 
 export interface SecurityInfoChangedParams {
   readonly displayName: string;
-  readonly kind: 'email' | 'phone' | 'authenticator';
+  readonly kind: 'email' | 'phone' | 'authenticator' | 'passkey';
   /** The new value, already masked (`a••••@example.com`, `••• ••• ••23`); `added` or `removed` for the authenticator app. */
   readonly maskedValue: string;
   /** ISO 8601 time of the change. */
@@ -282,7 +282,11 @@ const EMAIL_TEMPLATES = {
             ? t('email.security-info.changed.authenticator', {
                 change: p.maskedValue === 'removed' ? 'removed' : 'added',
               })
-            : p.maskedValue,
+            : p.kind === 'passkey'
+              ? t('email.security-info.changed.passkey', {
+                  change: p.maskedValue === 'removed' ? 'removed' : 'added',
+                })
+              : p.maskedValue,
       },
       {
         p: t('email.security-info.changed.when', {

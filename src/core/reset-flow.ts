@@ -9,8 +9,11 @@ import type { Role } from './directory-model.ts';
  *
  * `docs/flow.md` holds a mermaid diagram generated from FLOW_TRANSITIONS; a test keeps them in step.
  */
-/** A kind of proof: the email's code or link, the SMS code, or a code from the authenticator app (TOTP). */
-export type Gate = 'email' | 'sms' | 'totp';
+/**
+ * A kind of proof: the email's code or link, the SMS code, a code from the authenticator app
+ * (TOTP), or a passkey (WebAuthn, user verification required).
+ */
+export type Gate = 'email' | 'sms' | 'totp' | 'passkey';
 
 export type FlowState =
   /** Waiting for the code or the link sent to the alternate email. */
@@ -21,6 +24,8 @@ export type FlowState =
   | 'sms_code'
   /** Waiting for a code from the account's authenticator app. */
   | 'totp_code'
+  /** Waiting for an assertion of one of the account's passkeys. */
+  | 'passkey_check'
   /** Every gate passed: waiting for the new password. */
   | 'new_password'
   | 'completed'
@@ -38,6 +43,8 @@ export type FlowEvent =
   | 'sms_verified'
   | 'use_authenticator'
   | 'totp_verified'
+  | 'use_passkey'
+  | 'passkey_verified'
   | 'password_set'
   | 'account_unlocked'
   | 'deadline_passed';
@@ -58,12 +65,14 @@ export const FLOW_TRANSITIONS: Readonly<Record<FlowState, Partial<Record<FlowEve
     email_verified: 'next_gate',
     use_phone: 'phone_number',
     use_authenticator: 'totp_code',
+    use_passkey: 'passkey_check',
     deadline_passed: 'expired',
   },
   phone_number: {
     phone_submitted: 'sms_code',
     back_to_email: 'email_code',
     use_authenticator: 'totp_code',
+    use_passkey: 'passkey_check',
     deadline_passed: 'expired',
   },
   sms_code: {
@@ -71,11 +80,20 @@ export const FLOW_TRANSITIONS: Readonly<Record<FlowState, Partial<Record<FlowEve
     retype_phone: 'phone_number',
     back_to_email: 'email_code',
     use_authenticator: 'totp_code',
+    use_passkey: 'passkey_check',
     deadline_passed: 'expired',
   },
   totp_code: {
     totp_verified: 'next_gate',
     use_phone: 'phone_number',
+    use_passkey: 'passkey_check',
+    back_to_email: 'email_code',
+    deadline_passed: 'expired',
+  },
+  passkey_check: {
+    passkey_verified: 'next_gate',
+    use_phone: 'phone_number',
+    use_authenticator: 'totp_code',
     back_to_email: 'email_code',
     deadline_passed: 'expired',
   },
@@ -88,11 +106,13 @@ export const FLOW_TRANSITIONS: Readonly<Record<FlowState, Partial<Record<FlowEve
 export type TransitionError = 'transition_not_allowed';
 
 /**
- * Administrators always pass two distinct gates (email, then a second one of another kind: the SMS
- * or the authenticator app, see `proofsAccepted`); users pass the tenant's number.
+ * Administrators always pass two distinct gates (email, then a second one of another kind: the SMS,
+ * the authenticator app or a passkey, see `proofsAccepted`); users pass the tenant's number. A
+ * tenant that requires a passkey of its admins (`adminsRequirePasskey`) makes the admins' second
+ * gate a passkey and nothing else (`'passkey'` in the plan).
  */
-export function planGates(role: Role | null, tenantUserGates: 1 | 2): readonly Gate[] {
-  if (role === 'admin' || role === 'global_admin') return ['email', 'sms'];
+export function planGates(role: Role | null, tenantUserGates: 1 | 2, adminsRequirePasskey = false): readonly Gate[] {
+  if (role === 'admin' || role === 'global_admin') return ['email', adminsRequirePasskey ? 'passkey' : 'sms'];
   return tenantUserGates === 2 ? ['email', 'sms'] : ['email'];
 }
 
@@ -102,28 +122,43 @@ export function gatesRequired(role: Role | null, tenantUserGates: 1 | 2): number
 
 /** The state that asks for a gate. */
 function stateForGate(gate: Gate): FlowState {
-  return gate === 'email' ? 'email_code' : gate === 'sms' ? 'phone_number' : 'totp_code';
+  return gate === 'email'
+    ? 'email_code'
+    : gate === 'sms'
+      ? 'phone_number'
+      : gate === 'totp'
+        ? 'totp_code'
+        : 'passkey_check';
 }
 
 /**
- * Which proofs pass the gate the flow is at. A one-gate flow's single gate: the email, the SMS or
- * the authenticator app, as the person chooses. A two-gate flow: the email first, then a gate of
- * another kind — the SMS, or the authenticator app instead. The one place the tenant gate policy
- * (issue 13 item 3) will change.
+ * Which proofs pass the gate the flow is at. A one-gate flow's single gate: the email, the SMS, the
+ * authenticator app or a passkey, as the person chooses. A two-gate flow: the email first, then a
+ * gate of another kind — the SMS, or the authenticator app or a passkey instead; a gate planned as
+ * `passkey` (a tenant that requires passkeys of its admins) takes a passkey only. The one place the
+ * tenant gate policy (issue 13 item 3) will change.
  */
 export function proofsAccepted(pos: Pick<FlowPosition, 'gates' | 'passed'>): readonly Gate[] {
-  if (pos.gates.length === 1) return ['email', 'sms', 'totp'];
+  if (pos.gates.length === 1) return ['email', 'sms', 'totp', 'passkey'];
   const gate = pos.gates[pos.passed];
   if (gate === undefined) return [];
-  return gate === 'email' ? ['email'] : ['sms', 'totp'];
+  if (gate === 'email') return ['email'];
+  return gate === 'passkey' ? ['passkey'] : ['sms', 'totp', 'passkey'];
 }
+
+const CHOSEN_PROOF: Partial<Record<FlowEvent, Gate>> = {
+  use_phone: 'sms',
+  use_authenticator: 'totp',
+  use_passkey: 'passkey',
+};
 
 /** Whether the person may switch to `event`'s proof here: before any gate passed, or at a gate that accepts it. */
 function mayChoose(pos: FlowPosition, event: FlowEvent): boolean {
   if (event === 'back_to_email') return pos.passed === 0;
-  if (event !== 'use_phone' && event !== 'use_authenticator') return true;
+  const proof = CHOSEN_PROOF[event];
+  if (proof === undefined) return true;
   if (pos.passed === 0) return true;
-  return proofsAccepted(pos).includes(event === 'use_phone' ? 'sms' : 'totp');
+  return proofsAccepted(pos).includes(proof);
 }
 
 /**
@@ -143,9 +178,15 @@ export function transition(pos: FlowPosition, event: FlowEvent): Result<FlowPosi
   if (event === 'totp_verified' && !totpAllowed(pos)) {
     return err('transition_not_allowed', 'the authenticator gate is not open');
   }
+  if (event === 'passkey_verified' && !passkeyAllowed(pos)) {
+    return err('transition_not_allowed', 'the passkey gate is not open');
+  }
   const passed = pos.passed + 1;
   const gate = pos.gates[passed];
-  if ((event === 'sms_verified' || event === 'totp_verified') && pos.gates.length === 1) {
+  if (
+    (event === 'sms_verified' || event === 'totp_verified' || event === 'passkey_verified') &&
+    pos.gates.length === 1
+  ) {
     // a one-gate flow that chose SMS or the app instead of email is done after that gate
     return ok({ ...pos, passed: 1, state: 'new_password' });
   }
@@ -170,6 +211,15 @@ export function totpAllowed(pos: FlowPosition): boolean {
   return pos.state === 'totp_code' && proofsAccepted(pos).includes('totp');
 }
 
+/**
+ * Whether a passkey's assertion may pass the gate in this position: the flow waits for one and the
+ * gate accepts it (a one-gate flow, an admin's second gate). A two-gate flow that chose it first
+ * reaches the same page, but no passkey passes there (the page does not reveal the role).
+ */
+export function passkeyAllowed(pos: FlowPosition): boolean {
+  return pos.state === 'passkey_check' && proofsAccepted(pos).includes('passkey');
+}
+
 /** Step counter shown to the person: revealed only once a gate has passed (before that it would tell an attacker the account's role). */
 export function stepOf(pos: FlowPosition): { step: number; of: number | null } {
   const step = Math.min(pos.passed + 1, pos.gates.length);
@@ -186,7 +236,7 @@ export function isTerminal(state: FlowState): boolean {
  */
 export function reachableEdges(): { from: FlowState; event: FlowEvent; to: FlowState }[] {
   const edges = new Map<string, { from: FlowState; event: FlowEvent; to: FlowState }>();
-  const plans: (readonly Gate[])[] = [['email'], ['email', 'sms']];
+  const plans: (readonly Gate[])[] = [['email'], ['email', 'sms'], ['email', 'passkey']];
   for (const gates of plans) {
     const seen = new Set<string>();
     const queue: FlowPosition[] = [{ state: 'email_code', gates, passed: 0 }];

@@ -30,6 +30,7 @@ export const INVALID_SECURITY_CODE: ProblemText = englishProblem('invalid_code')
 export const STEP_PROBLEM_IDS = [
   'invalid_code',
   'code_superseded',
+  'passkey_refused',
   'sms_paused',
   'code_malformed',
   'flow_not_found',

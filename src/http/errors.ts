@@ -36,6 +36,7 @@ export const ERROR_STATUS = {
   invalid_code: 400,
   code_superseded: 400,
   code_malformed: 400,
+  passkey_refused: 400,
   sms_paused: 403,
   resend_too_soon: 429,
   too_many_codes: 400,

@@ -9,6 +9,7 @@ import type { CaptchaRepo, LockoutRepo, PasswordHistoryRepo } from './guard-stor
 import type { AuthRepo } from './auth-store.ts';
 import type { SecurityInfoRepo } from './security-info-store.ts';
 import type { AuthenticatorRepo } from './authenticator-store.ts';
+import type { PasskeyRepo } from './passkey-store.ts';
 import type { CallerCheckRepo } from './caller-check-store.ts';
 import type { AdminRepo } from './admin-store.ts';
 import type { ApiKeyRepo } from './api-key-store.ts';
@@ -253,6 +254,8 @@ export interface Repos {
   readonly securityInfo: SecurityInfoRepo;
   /** Authenticator apps (TOTP), their sealed secrets and last accepted steps. */
   readonly authenticators: AuthenticatorRepo;
+  /** Passkeys (WebAuthn): public keys and counters per account, and single-use challenges. */
+  readonly passkeys: PasskeyRepo;
   /** The help desk's caller verifications, reverse checks and second-operator approvals. */
   readonly callerChecks: CallerCheckRepo;
   readonly admin: AdminRepo;

@@ -17,6 +17,8 @@ import { SendSteps } from './reset/send-steps.ts';
 import { StartReset, type StartResult } from './reset/start.ts';
 import type { AccessError, Ctx, FlowHandle, FlowView, ResetDeps, StepError, StepOk } from './reset/types.ts';
 import { SelfUnlock } from './reset/unlock.ts';
+import { PasskeyCheck } from './reset/passkey-check.ts';
+import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import { FlowViews } from './reset/view.ts';
 
 export type { AccessError, FlowHandle, FlowView, ResetDeps, StartedFlow, StepError, StepOk } from './reset/types.ts';
@@ -38,6 +40,7 @@ export class ResetService {
   private readonly sending: SendSteps;
   private readonly checking: CodeCheck;
   private readonly unlocking: SelfUnlock;
+  private readonly passkeys: PasskeyCheck;
 
   constructor(private readonly d: ResetDeps) {
     this.flows = new FlowAccess(d);
@@ -49,6 +52,7 @@ export class ResetService {
     this.sending = new SendSteps(d, parts);
     this.checking = new CodeCheck(d, parts);
     this.unlocking = new SelfUnlock(d, parts);
+    this.passkeys = new PasskeyCheck(d, parts);
   }
 
   /**
@@ -113,6 +117,24 @@ export class ResetService {
    */
   async useAuthenticator(handle: FlowHandle, rc: RequestContext): Promise<Result<StepOk, StepError>> {
     return this.simpleStep(handle, rc, 'use_authenticator');
+  }
+
+  /**
+   * A passkey instead: offered on the first page of every flow, and at the second gate of an
+   * account that registered one; a tenant that requires passkeys of its admins leads there itself.
+   */
+  async usePasskey(handle: FlowHandle, rc: RequestContext): Promise<Result<StepOk, StepError>> {
+    return this.simpleStep(handle, rc, 'use_passkey');
+  }
+
+  /** The options (with a new challenge bound to the flow) for the passkey page's `navigator.credentials.get`. */
+  passkeyOptions(handle: FlowHandle): Promise<Result<PublicKeyCredentialRequestOptionsJSON, StepError>> {
+    return this.passkeys.options(handle);
+  }
+
+  /** The browser's assertion for the flow's passkey gate. */
+  submitPasskey(handle: FlowHandle, credentialJson: string, rc: RequestContext): Promise<Result<StepOk, StepError>> {
+    return this.passkeys.submit(handle, credentialJson, rc);
   }
 
   async backToEmail(handle: FlowHandle, rc: RequestContext): Promise<Result<StepOk, StepError>> {
@@ -232,7 +254,7 @@ export class ResetService {
   private async simpleStep(
     handle: FlowHandle,
     rc: RequestContext,
-    event: Extract<FlowEvent, 'use_phone' | 'back_to_email' | 'retype_phone' | 'use_authenticator'>,
+    event: Extract<FlowEvent, 'use_phone' | 'back_to_email' | 'retype_phone' | 'use_authenticator' | 'use_passkey'>,
   ): Promise<Result<StepOk, StepError>> {
     const now = this.d.clock.now();
     return this.flows.step(async (tx): Promise<Result<StepOk, StepError>> => {

@@ -9,6 +9,7 @@ import { checkOneTimeCode } from './one-time-code.ts';
 import { appendSelfEvent } from './audit-context.ts';
 import type { RequestContext } from './request-context.ts';
 import { AuthenticatorRegistration } from './security-info/authenticator.ts';
+import { PasskeyRegistration } from './security-info/passkey.ts';
 import { queueChangeNotices, queueCode } from './security-info/messages.ts';
 import type {
   ConfirmOutcome,
@@ -23,6 +24,7 @@ import type { Authenticated } from './session-service.ts';
 
 export type * from './security-info/types.ts';
 export type * from './security-info/authenticator.ts';
+export type * from './security-info/passkey.ts';
 
 /**
  * "My security info": a signed-in person registers, changes or re-confirms their alternate email
@@ -39,9 +41,12 @@ type StartResult = Result<PendingView, SecurityInfoError> & { waitMs?: number };
 export class SecurityInfoService {
   /** The authenticator app (TOTP): register with a QR code, confirm with a first code, remove. */
   readonly authenticator: AuthenticatorRegistration;
+  /** Passkeys (WebAuthn): register through the browser, list, remove. */
+  readonly passkeys: PasskeyRegistration;
 
   constructor(private readonly d: SecurityInfoDeps) {
     this.authenticator = new AuthenticatorRegistration(d);
+    this.passkeys = new PasskeyRegistration(d);
   }
 
   /** Both methods (masked), their cooling-off and re-confirmation state. */

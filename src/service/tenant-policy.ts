@@ -149,6 +149,10 @@ export function parsePolicyInput(
         if (value === '1' || value === '2') next.userGates = Number(value);
         else problems.push(fieldProblem(field, 'admin.policy.problem.userGates'));
         break;
+      case 'adminsRequirePasskey':
+        if (value === 'true' || value === 'false') next.adminsRequirePasskey = value === 'true';
+        else problems.push(fieldProblem(field, 'admin.policy.problem.adminsRequirePasskey'));
+        break;
       case 'passwordMinLength':
         integer(field, POLICY_BOUNDS.passwordMinLength);
         break;

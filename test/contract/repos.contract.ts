@@ -11,6 +11,7 @@ import { limitRepoContract } from './limit.contract.ts';
 import { operatorRepoContract } from './operator.contract.ts';
 import { securityInfoRepoContract } from './security-info.contract.ts';
 import { authenticatorRepoContract } from './authenticator.contract.ts';
+import { passkeyRepoContract } from './passkey.contract.ts';
 import { callerCheckRepoContract } from './caller-check.contract.ts';
 
 /**
@@ -24,6 +25,7 @@ export function repoContracts(name: string, open: OpenStore): void {
   operatorRepoContract(name, open);
   securityInfoRepoContract(name, open);
   authenticatorRepoContract(name, open);
+  passkeyRepoContract(name, open);
   callerCheckRepoContract(name, open);
   adminRepoContract(name, open);
   apiKeyRepoContract(name, open);

@@ -98,7 +98,7 @@ test('gates: the app is a one-gate flow single gate, or an admin second gate ins
   const second = transition(admin, 'email_verified');
   assert.ok(second.ok);
   assert.equal(second.value.state, 'phone_number');
-  assert.deepEqual(proofsAccepted(second.value), ['sms', 'totp']);
+  assert.deepEqual(proofsAccepted(second.value), ['sms', 'totp', 'passkey']);
   const app = transition(second.value, 'use_authenticator');
   assert.ok(app.ok);
   const back = transition(app.value, 'use_phone');

@@ -31,6 +31,8 @@ export interface Database {
   security_info_pending: SecurityInfoPendingTable;
   security_info_prompts: SecurityInfoPromptsTable;
   authenticators: AuthenticatorsTable;
+  passkeys: PasskeysTable;
+  passkey_challenges: PasskeyChallengesTable;
   caller_verifications: CallerVerificationsTable;
   call_checks: CallChecksTable;
   caller_approvals: CallerApprovalsTable;
@@ -366,6 +368,32 @@ export interface CallerApprovalsTable {
   created_at: number;
   approved_by: string | null;
   approved_at: number | null;
+}
+
+/** Passkeys (WebAuthn; 0023_passkeys): each credential's public key and signature counter. */
+export interface PasskeysTable {
+  id: string;
+  account_id: string;
+  credential_id: string;
+  public_key: string;
+  counter: number;
+  /** Comma-separated. */
+  transports: string;
+  name: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+/** Passkey challenges (0023_passkeys): the HMAC only, bound to a session or a flow, used once. */
+export interface PasskeyChallengesTable {
+  id: string;
+  challenge_hash: string;
+  purpose: string;
+  binding: string;
+  account_id: string | null;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
 }
 
 export interface SecurityInfoPromptsTable {

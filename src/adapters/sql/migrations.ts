@@ -5,6 +5,7 @@ import { securityInfoMigration } from './security-info-migrations.ts';
 import { tenantLookMigration } from './tenant-look-migrations.ts';
 import { callerCheckMigration } from './caller-check-migrations.ts';
 import { authenticatorMigration } from './authenticator-migrations.ts';
+import { passkeyMigration } from './passkey-migrations.ts';
 import { auditChainMigration } from './audit-chain-migrations.ts';
 
 export type SqlDialect = 'sqlite' | 'postgres';
@@ -337,6 +338,7 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     },
     '0020_audit_chain': auditChainMigration(dialect),
     '0021_authenticators': authenticatorMigration,
+    '0023_passkeys': passkeyMigration,
     '0022_caller_checks': callerCheckMigration,
   };
 }

@@ -29,6 +29,7 @@ import { SqlCaptchaRepo, SqlLockoutRepo, SqlPasswordHistoryRepo } from './sql-gu
 import { SqlAuthRepo } from './sql-auth-repo.ts';
 import { SqlSecurityInfoRepo } from './sql-security-info-repo.ts';
 import { SqlAuthenticatorRepo } from './sql-authenticator-repo.ts';
+import { SqlPasskeyRepo } from './sql-passkey-repo.ts';
 import { SqlCallerCheckRepo } from './sql-caller-check-repo.ts';
 import { SqlAdminRepo } from './sql-admin-repo.ts';
 import { SqlApiKeyRepo } from './sql-api-key-repo.ts';
@@ -131,6 +132,7 @@ class KyselySqlStore implements SqlStore {
   readonly auth: SqlAuthRepo;
   readonly securityInfo: SqlSecurityInfoRepo;
   readonly authenticators: SqlAuthenticatorRepo;
+  readonly passkeys: SqlPasskeyRepo;
   readonly callerChecks: SqlCallerCheckRepo;
   readonly admin: SqlAdminRepo;
   readonly apiKeys: SqlApiKeyRepo;
@@ -159,6 +161,7 @@ class KyselySqlStore implements SqlStore {
     this.auth = new SqlAuthRepo(db);
     this.securityInfo = new SqlSecurityInfoRepo(db);
     this.authenticators = new SqlAuthenticatorRepo(db);
+    this.passkeys = new SqlPasskeyRepo(db);
     this.callerChecks = new SqlCallerCheckRepo(db);
     this.admin = new SqlAdminRepo(db);
     this.apiKeys = new SqlApiKeyRepo(db);
@@ -205,6 +208,7 @@ class KyselySqlStore implements SqlStore {
         auth: new SqlAuthRepo(trx),
         securityInfo: new SqlSecurityInfoRepo(trx),
         authenticators: new SqlAuthenticatorRepo(trx),
+        passkeys: new SqlPasskeyRepo(trx),
         callerChecks: new SqlCallerCheckRepo(trx),
         admin: new SqlAdminRepo(trx),
         apiKeys: new SqlApiKeyRepo(trx),

@@ -11,6 +11,7 @@ import { requireSignedIn } from './session.ts';
 import { ConfirmCodePage, MethodFormPage, SecurityInfoPage, type SecurityProblemId } from './security-info-views.tsx';
 import { qrSvg } from './authenticator-qr.ts';
 import { AuthenticatorPage, type AuthenticatorProblemId } from './authenticator-views.tsx';
+import { PasskeyPage, type PasskeyProblemId } from './passkey-views.tsx';
 
 /**
  * "My security info" pages: /account/security (both methods, masked), /account/security/{kind}
@@ -79,6 +80,8 @@ async function securityInfoPages(fastify: FastifyInstance, options: { app: App }
         problem,
         authenticator,
         authenticatorChange,
+        passkeys: await app.securityInfo.passkeys.list(auth),
+        passkeyChange: query.done === 'passkey' ? 'added' : query.removed === 'passkey' ? 'removed' : null,
       }),
       status,
     );
@@ -170,6 +173,50 @@ async function securityInfoPages(fastify: FastifyInstance, options: { app: App }
   fastify.post('/account/security/authenticator/remove', post, async (request, reply) => {
     await app.securityInfo.authenticator.remove(request.auth!, requestContext(request));
     return reply.redirect('/account/security?removed=authenticator', 303);
+  });
+
+  // ---- passkeys (static routes too) ----
+
+  async function showPasskey(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    auth: Authenticated,
+    status: number,
+    problem: PasskeyProblemId | null,
+  ) {
+    const options = await app.securityInfo.passkeys.options(auth, requestContext(request));
+    return sendHtml(
+      reply,
+      PasskeyPage({
+        csrf: reply.generateCsrf(),
+        options: options.ok ? JSON.stringify(options.value) : null,
+        problem: problem ?? (options.ok ? null : options.error),
+      }),
+      problem ? status : options.ok ? 200 : 409,
+    );
+  }
+
+  fastify.get('/account/security/passkeys', { preHandler: requireSignedIn }, async (request, reply) =>
+    showPasskey(request, reply, request.auth!, 200, null),
+  );
+
+  fastify.post('/account/security/passkeys', post, async (request, reply) => {
+    const auth = request.auth!;
+    const result = await app.securityInfo.passkeys.register(
+      auth,
+      formField(request.body, 'credential', 60_000),
+      formField(request.body, 'name', 200),
+      request.i18n.t('securityinfo.passkey.defaultName'),
+      requestContext(request),
+    );
+    if (!result.ok) return showPasskey(request, reply, auth, 400, result.error);
+    return reply.redirect('/account/security?done=passkey', 303);
+  });
+
+  fastify.post('/account/security/passkeys/:id/remove', post, async (request, reply) => {
+    const id = String((request.params as Record<string, unknown>).id ?? '').slice(0, 64);
+    await app.securityInfo.passkeys.remove(request.auth!, id, requestContext(request));
+    return reply.redirect('/account/security?removed=passkey', 303);
   });
 
   fastify.get('/account/security/:kind', { preHandler: requireSignedIn }, async (request, reply) => {

@@ -13,6 +13,8 @@ import { Layout } from '../views/layout.tsx';
 import { richText } from '../views/rich-text.tsx';
 import type { AuthenticatorStatus } from '../../service/security-info-service.ts';
 import { AuthenticatorNotice, AuthenticatorSection } from './authenticator-views.tsx';
+import type { PasskeyListItem } from '../../service/security-info-service.ts';
+import { PasskeyNotice, PasskeySection } from './passkey-views.tsx';
 
 /**
  * The "My security info" pages. Every word comes from the catalogues (`securityinfo.*`), in the
@@ -117,6 +119,10 @@ export interface SecurityInfoPageProps {
   authenticator: AuthenticatorStatus;
   /** The authenticator app was just registered or removed. */
   authenticatorChange: 'added' | 'removed' | null;
+  /** The account's passkeys (absent: the section is not shown). */
+  passkeys?: readonly PasskeyListItem[];
+  /** A passkey was just registered or removed. */
+  passkeyChange?: 'added' | 'removed' | null;
 }
 
 export function SecurityInfoPage(p: SecurityInfoPageProps): VNode {
@@ -133,6 +139,7 @@ function SecurityInfo(p: SecurityInfoPageProps): VNode {
       <h1>{title}</h1>
       {p.confirmed ? <ConfirmedNotice kind={p.confirmed} status={o[p.confirmed]} /> : null}
       {p.authenticatorChange ? <AuthenticatorNotice change={p.authenticatorChange} /> : null}
+      {p.passkeyChange ? <PasskeyNotice change={p.passkeyChange} /> : null}
       <ProblemBox id={p.problem} />
       {p.review && o.reconfirm.length > 0 ? (
         <div class="notice" role="status">
@@ -145,6 +152,7 @@ function SecurityInfo(p: SecurityInfoPageProps): VNode {
       <MethodSection kind="email" status={o.email} csrf={p.csrf} />
       <MethodSection kind="phone" status={o.phone} csrf={p.csrf} />
       <AuthenticatorSection status={p.authenticator} csrf={p.csrf} />
+      {p.passkeys ? <PasskeySection passkeys={p.passkeys} csrf={p.csrf} /> : null}
       <p>
         <a href="/account">{t('securityinfo.back')}</a>
       </p>

@@ -397,6 +397,7 @@ export async function adminPlugin(fastify: FastifyInstance, options: { app: App 
     if (!current.ok) return renderConsoleForbidden(request, reply, 'not_admin');
     const fields = [
       'userGates',
+      'adminsRequirePasskey',
       'passwordMinLength',
       'helpdeskUrl',
       'helpdeskEmail',

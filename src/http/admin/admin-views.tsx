@@ -576,6 +576,7 @@ function TempPasswordResult(p: TempResultProps): VNode {
 /** The catalogue id of each policy field's label. */
 export const POLICY_FIELD_LABELS: Readonly<Record<string, MessageId>> = {
   userGates: 'admin.policy.field.userGates',
+  adminsRequirePasskey: 'admin.policy.field.adminsRequirePasskey',
   passwordMinLength: 'admin.policy.field.passwordMinLength',
   helpdeskUrl: 'admin.policy.field.helpdeskUrl',
   helpdeskEmail: 'admin.policy.field.helpdeskEmail',
@@ -687,6 +688,32 @@ function Policy(p: PolicyProps): VNode {
           <label class="choice">
             <input type="radio" name="userGates" value="2" checked={gates === '2'} />{' '}
             {t('admin.policy.steps', { count: 2 })}
+          </label>
+        </fieldset>
+        <fieldset aria-describedby={describedBy('adminsRequirePasskey', true)}>
+          <legend>{label('adminsRequirePasskey')}</legend>
+          <span class="hint" id="adminsRequirePasskey-hint">
+            {t('admin.policy.adminsRequirePasskeyHint')}
+          </span>
+          <FieldProblem field="adminsRequirePasskey" />
+          <label class="choice">
+            <input
+              type="radio"
+              name="adminsRequirePasskey"
+              value="false"
+              id="adminsRequirePasskey"
+              checked={value('adminsRequirePasskey') !== 'true'}
+            />{' '}
+            {t('admin.policy.adminsRequirePasskey.off')}
+          </label>
+          <label class="choice">
+            <input
+              type="radio"
+              name="adminsRequirePasskey"
+              value="true"
+              checked={value('adminsRequirePasskey') === 'true'}
+            />{' '}
+            {t('admin.policy.adminsRequirePasskey.on')}
           </label>
         </fieldset>
         {numberField('passwordMinLength')}

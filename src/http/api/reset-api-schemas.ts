@@ -24,6 +24,7 @@ const FLOW_STATES = [
   'phone_number',
   'sms_code',
   'totp_code',
+  'passkey_check',
   'new_password',
   'completed',
   'unlocked',
@@ -55,6 +56,9 @@ export const FlowViewSchema = named(
     canUseAuthenticator: z
       .boolean()
       .describe('`POST /api/v1/reset/flow/use-authenticator` may switch to a code from an authenticator app.'),
+    canUsePasskey: z
+      .boolean()
+      .describe('The flow’s pages offer a passkey (WebAuthn, in the browser); the JSON API has no passkey step.'),
     canGoBackToEmail: z.boolean(),
     resendAvailableAt: epochMs.nullable().describe('When `resend` is allowed again; null when it is allowed now.'),
     codesLeft: z.number().int().describe('How many more codes this flow may send.'),

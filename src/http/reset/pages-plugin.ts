@@ -59,6 +59,7 @@ const FIELD_PROBLEMS: ReadonlySet<string> = new Set([
 const IN_PAGE_PROBLEMS: ReadonlySet<string> = new Set([
   ...FIELD_PROBLEMS,
   'code_superseded',
+  'passkey_refused',
   'resend_too_soon',
   'too_many_codes',
   'wrong_step',
@@ -75,7 +76,7 @@ const IN_PAGE_PROBLEMS: ReadonlySet<string> = new Set([
   'directory_rejected',
 ]);
 
-const STEP_STATES = new Set(['email_code', 'phone_number', 'sms_code', 'totp_code', 'new_password']);
+const STEP_STATES = new Set(['email_code', 'phone_number', 'sms_code', 'totp_code', 'passkey_check', 'new_password']);
 const LINK_TOKEN = /^[A-Za-z0-9_-]{20,100}$/;
 
 /** In the request's language; `detail`: a step's detail (a time for `code_superseded`, `sms_paused`, `directory_unreachable`). */
@@ -188,6 +189,7 @@ export async function resetPagesPlugin(fastify: FastifyInstance, options: ResetP
     problem: PageProblemId | null,
     status = problem ? problemStatus(problem) : 200,
     detail?: string,
+    passkeyOptions: string | null = null,
   ): FastifyReply {
     return sendHtml(
       reply,
@@ -199,9 +201,17 @@ export async function resetPagesPlugin(fastify: FastifyInstance, options: ResetP
         fieldProblem: problem !== null && FIELD_PROBLEMS.has(problem),
         codeMinutes,
         helpdesk: revealedHelpdesk(view),
+        passkeyOptions,
       }),
       status,
     );
+  }
+
+  /** The passkey step's options with a new challenge bound to the flow (each showing of the page makes one). */
+  async function passkeyOptionsOf(handle: FlowHandle, view: FlowView): Promise<string | null> {
+    if (view.state !== 'passkey_check') return null;
+    const options = await app.reset.passkeyOptions(handle);
+    return options.ok ? JSON.stringify(options.value) : null;
   }
 
   /** Shows a step's expected failure: on the current page when it is about the page, else as a dead end. */
@@ -230,7 +240,14 @@ export async function resetPagesPlugin(fastify: FastifyInstance, options: ResetP
       );
     }
     if (IN_PAGE_PROBLEMS.has(error) && view && STEP_STATES.has(view.state))
-      return stepPage(reply, view, error, problemStatus(error), detail);
+      return stepPage(
+        reply,
+        view,
+        error,
+        problemStatus(error),
+        detail,
+        handle ? await passkeyOptionsOf(handle, view) : null,
+      );
     // the flow ended meanwhile (expired, say): say that, not the step's problem
     if (IN_PAGE_PROBLEMS.has(error) && current && !current.ok) return problemPage(request, reply, current.error, null);
     return problemPage(request, reply, error, view, detail);
@@ -305,7 +322,7 @@ export async function resetPagesPlugin(fastify: FastifyInstance, options: ResetP
       return problemPage(request, reply, current.error, null);
     }
     if (!STEP_STATES.has(current.value.state)) return problemPage(request, reply, 'flow_expired', null);
-    return stepPage(reply, current.value, null);
+    return stepPage(reply, current.value, null, 200, undefined, await passkeyOptionsOf(handle, current.value));
   });
 
   fastify.post('/reset/flow/code', csrfCheck, (request, reply) =>
@@ -319,6 +336,12 @@ export async function resetPagesPlugin(fastify: FastifyInstance, options: ResetP
   );
   fastify.post('/reset/flow/use-authenticator', csrfCheck, (request, reply) =>
     runStep(request, reply, (h, c) => app.reset.useAuthenticator(h, c)),
+  );
+  fastify.post('/reset/flow/use-passkey', csrfCheck, (request, reply) =>
+    runStep(request, reply, (h, c) => app.reset.usePasskey(h, c)),
+  );
+  fastify.post('/reset/flow/passkey', csrfCheck, (request, reply) =>
+    runStep(request, reply, (h, c) => app.reset.submitPasskey(h, field(request.body, 'credential', 60_000), c)),
   );
   fastify.post('/reset/flow/back-to-email', csrfCheck, (request, reply) =>
     runStep(request, reply, (h, c) => app.reset.backToEmail(h, c)),

@@ -31,6 +31,8 @@ declare module 'preact' {
 export const ALTCHA_SCRIPT = '/static/altcha-setup.js';
 export const ALTCHA_STYLESHEET = '/static/altcha/altcha.css';
 export const COUNTDOWN_SCRIPT = '/static/reset.js';
+/** The passkey ceremony in the browser (navigator.credentials), for the reset's passkey step and My security info. */
+export const PASSKEY_SCRIPT = '/static/passkey.js';
 
 /** The ALTCHA widget's own words (its `Strings`, without the footer it does not show), from the catalogues. */
 const CAPTCHA_STRINGS = [
@@ -377,6 +379,8 @@ export interface StepPageProps {
   /** How long a code works, in minutes (the hint on the email page). */
   readonly codeMinutes: number;
   readonly helpdesk: Helpdesk | null;
+  /** On the passkey step: the options (JSON) for `navigator.credentials.get`, with the flow's new challenge. */
+  readonly passkeyOptions?: string | null;
 }
 
 function describedBy(hintId: string, problem: ProblemText | null): string {
@@ -451,6 +455,56 @@ function EmailCodeStep(p: StepPageProps): VNode {
           <ActionForm action="/reset/flow/use-phone" csrf={csrf} label={T.emailCode.usePhone} />
         ) : null}
         <UseAuthenticator view={view} csrf={csrf} />
+        <UsePasskey view={view} csrf={csrf} />
+      </div>
+    </>
+  );
+}
+
+/** "Use your passkey": on the first page of every flow, and at a second gate where the account has one. */
+function UsePasskey({ view, csrf }: { view: FlowView; csrf: string }): VNode | null {
+  const t = useT();
+  if (!view.canUsePasskey) return null;
+  return <ActionForm action="/reset/flow/use-passkey" csrf={csrf} label={t('reset.passkey.use')} />;
+}
+
+/** The passkey gate: the browser asks the person's passkey (user verification required); the answer is checked on the server. */
+function PasskeyStep(p: StepPageProps): VNode {
+  const t = useT();
+  const { view, csrf, problem } = p;
+  const required = view.stepsTotal !== null && !view.canUsePhone && !view.canUseAuthenticator;
+  return (
+    <>
+      <h1>{t('reset.passkey.title')}</h1>
+      <Progress view={view} now={p.now} />
+      {problem ? <ProblemBox problem={problem} /> : null}
+      <p>{t('reset.passkey.intro')}</p>
+      {required ? <p>{t('reset.passkey.required')}</p> : null}
+      <form
+        method="post"
+        action="/reset/flow/passkey"
+        data-passkey="get"
+        data-passkey-options={p.passkeyOptions ?? ''}
+        data-text-unsupported={t('reset.passkey.unsupported')}
+        data-text-waiting={t('reset.passkey.waiting')}
+        data-text-cancelled={t('reset.passkey.cancelled')}
+      >
+        <Csrf token={csrf} />
+        <input type="hidden" name="credential" value="" />
+        <button type="button" data-passkey-start disabled={!p.passkeyOptions}>
+          {t('reset.passkey.button')}
+        </button>
+        <p class="hint" data-passkey-status role="status" aria-live="polite"></p>
+      </form>
+      <p class="hint">{t('reset.passkey.noSupport')}</p>
+      <div class="other-options">
+        {view.canUsePhone ? (
+          <ActionForm action="/reset/flow/use-phone" csrf={csrf} label={t('reset.totpCode.usePhone')} />
+        ) : null}
+        <UseAuthenticator view={view} csrf={csrf} />
+        {view.canGoBackToEmail ? (
+          <ActionForm action="/reset/flow/back-to-email" csrf={csrf} label={t('reset.totpCode.backToEmail')} />
+        ) : null}
       </div>
     </>
   );
@@ -485,6 +539,7 @@ function TotpCodeStep(p: StepPageProps): VNode {
         {view.canUsePhone ? (
           <ActionForm action="/reset/flow/use-phone" csrf={csrf} label={t('reset.totpCode.usePhone')} />
         ) : null}
+        <UsePasskey view={view} csrf={csrf} />
         {view.canGoBackToEmail ? (
           <ActionForm action="/reset/flow/back-to-email" csrf={csrf} label={t('reset.totpCode.backToEmail')} />
         ) : null}
@@ -545,12 +600,13 @@ function PhoneNumberStep(p: StepPageProps): VNode {
         />
         <button type="submit">{T.phoneNumber.submit}</button>
       </form>
-      {view.canGoBackToEmail || view.canUseAuthenticator ? (
+      {view.canGoBackToEmail || view.canUseAuthenticator || view.canUsePasskey ? (
         <div class="other-options">
           {view.canGoBackToEmail ? (
             <ActionForm action="/reset/flow/back-to-email" csrf={csrf} label={T.phoneNumber.backToEmail} />
           ) : null}
           <UseAuthenticator view={view} csrf={csrf} />
+          <UsePasskey view={view} csrf={csrf} />
         </div>
       ) : null}
     </>
@@ -587,6 +643,7 @@ function SmsCodeStep(p: StepPageProps): VNode {
           <ActionForm action="/reset/flow/back-to-email" csrf={csrf} label={T.smsCode.backToEmail} />
         ) : null}
         <UseAuthenticator view={view} csrf={csrf} />
+        <UsePasskey view={view} csrf={csrf} />
       </div>
     </>
   );
@@ -700,13 +757,20 @@ function StepPageBody(p: StepPageProps): VNode {
       <SmsCodeStep {...p} />
     ) : p.view.state === 'totp_code' ? (
       <TotpCodeStep {...p} />
+    ) : p.view.state === 'passkey_check' ? (
+      <PasskeyStep {...p} />
     ) : (
       <NewPasswordStep {...p} />
     );
   const title =
-    p.view.state === 'totp_code' ? t('reset.totpCode.title') : T[STEP_PAGES[p.view.state] ?? 'newPassword'].title;
+    p.view.state === 'totp_code'
+      ? t('reset.totpCode.title')
+      : p.view.state === 'passkey_check'
+        ? t('reset.passkey.title')
+        : T[STEP_PAGES[p.view.state] ?? 'newPassword'].title;
+  const scripts = p.view.state === 'passkey_check' ? [COUNTDOWN_SCRIPT, PASSKEY_SCRIPT] : [COUNTDOWN_SCRIPT];
   return (
-    <Layout title={p.problem ? `${p.problem.title} · ${title}` : title} scripts={[COUNTDOWN_SCRIPT]}>
+    <Layout title={p.problem ? `${p.problem.title} · ${title}` : title} scripts={scripts}>
       {body}
       <ContactBlock helpdesk={p.helpdesk} />
     </Layout>

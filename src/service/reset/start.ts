@@ -2,6 +2,7 @@ import { maskEmail } from '../../core/contact.ts';
 import { normalizeLogin } from '../../core/login.ts';
 import { formatCode, isBlocked, type ResetPolicy } from '../../core/reset-policy.ts';
 import { planGates } from '../../core/reset-flow.ts';
+import { adminsNeedPasskey } from '../../core/passkey.ts';
 import { err, ok, type Result } from '../../core/result.ts';
 import type { CaptchaSolution } from '../../ports/captcha.ts';
 import type { Clock } from '../../ports/clock.ts';
@@ -105,7 +106,11 @@ export class StartReset {
       // during a block, and a 256-bit link cannot be guessed: issue 9, item 2); else nothing
       const send = limited ? 'none' : internal === 'found' ? 'code' : internal === 'blocked' ? 'link_only' : 'none';
 
-      const gates = planGates(ctx.account?.role ?? null, ctx.tenant?.policy.userGates ?? 1);
+      const gates = planGates(
+        ctx.account?.role ?? null,
+        ctx.tenant?.policy.userGates ?? 1,
+        adminsNeedPasskey(ctx.tenant?.policy),
+      );
       const deliverable = internal === 'found';
       // the account's usable address for every state of an existing account (disabling, blocking
       // or limiting it changes nothing shown); the stable decoy where no usable address is on file:

@@ -60,6 +60,8 @@ export type StepError =
   /** The email gate passed, but the account's SMS codes are paused by a block; `detail` is when it ends (ms). */
   | 'sms_paused'
   | 'code_malformed'
+  /** A passkey's assertion did not pass (wrong or used challenge, unknown credential, bad signature, counter). */
+  | 'passkey_refused'
   | 'resend_too_soon'
   | 'too_many_codes'
   | 'phone_invalid'
@@ -85,6 +87,8 @@ export interface FlowView {
   readonly canUsePhone: boolean;
   /** The person may type a code from an authenticator app instead (see `FlowViews.viewOf`). */
   readonly canUseAuthenticator: boolean;
+  /** The person may use a passkey instead (see `FlowViews.viewOf`). */
+  readonly canUsePasskey: boolean;
   readonly canGoBackToEmail: boolean;
   readonly resendAvailableAt: number | null;
   readonly codesLeft: number;

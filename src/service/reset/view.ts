@@ -30,7 +30,7 @@ export class FlowViews {
 
   /** `tenant`: the flow's tenant when the caller has it at hand (saves reading it again). */
   async viewOf(
-    tx: Pick<Repos, 'directory' | 'authenticators'>,
+    tx: Pick<Repos, 'directory' | 'authenticators' | 'passkeys'>,
     flow: FlowRecord,
     tenant?: Tenant | null,
   ): Promise<FlowView> {
@@ -51,12 +51,21 @@ export class FlowViews {
     const pos = positionOf(flow);
     const onSmsPath = flow.state === 'phone_number' || flow.state === 'sms_code';
     const canUseAuthenticator =
-      (flow.state === 'email_code' && flow.passed === 0) ||
-      (onSmsPath &&
+      ((flow.state === 'email_code' || flow.state === 'passkey_check') && flow.passed === 0) ||
+      ((onSmsPath || flow.state === 'passkey_check') &&
         flow.passed > 0 &&
         proofsAccepted(pos).includes('totp') &&
         flow.accountId !== null &&
         (await tx.authenticators.confirmed(flow.accountId)) !== null);
+    // a passkey: offered on the first page of every flow (its options name no credential), and
+    // at a second gate of another kind only to an account that registered one
+    const canUsePasskey =
+      (flow.state === 'email_code' && flow.passed === 0) ||
+      ((onSmsPath || flow.state === 'totp_code') &&
+        flow.passed > 0 &&
+        proofsAccepted(pos).includes('passkey') &&
+        flow.accountId !== null &&
+        (await tx.passkeys.list(flow.accountId)).length > 0);
     const p = this.d.policy;
     const may = canSendCode(p, flow.codesSent, flow.lastSentAt, this.d.clock.now());
     return {
@@ -69,9 +78,12 @@ export class FlowViews {
       maskedPhone,
       canUsePhone:
         (flow.state === 'email_code' && flow.passed === 0) ||
-        (flow.state === 'totp_code' && (flow.passed === 0 || proofsAccepted(pos).includes('sms'))),
+        ((flow.state === 'totp_code' || flow.state === 'passkey_check') &&
+          (flow.passed === 0 || proofsAccepted(pos).includes('sms'))),
       canUseAuthenticator,
-      canGoBackToEmail: (onSmsPath || flow.state === 'totp_code') && flow.passed === 0,
+      canUsePasskey,
+      canGoBackToEmail:
+        (onSmsPath || flow.state === 'totp_code' || flow.state === 'passkey_check') && flow.passed === 0,
       resendAvailableAt: may.ok
         ? null
         : may.reason === 'too_many_codes'

@@ -52,8 +52,8 @@ export async function queueChangeNotices(
   tx: Repos,
   d: MessageDeps,
   auth: Authenticated,
-  /** `authenticator`: `maskedValue` says `added` or `removed`. */
-  kind: MethodKind | 'authenticator',
+  /** `authenticator`, `passkey`: `maskedValue` says `added` or `removed`. */
+  kind: MethodKind | 'authenticator' | 'passkey',
   maskedValue: string,
   previous: Method | null,
   before: readonly Method[],

@@ -19,6 +19,8 @@ export interface SecurityInfoDeps {
   readonly metrics?: Metrics;
   /** False when no SMS provider is configured: a phone cannot be confirmed then. Default true. */
   readonly smsEnabled?: boolean;
+  /** The public URL: the passkeys' relying party (its host is the RP ID). Unset: no passkeys. */
+  readonly publicUrl?: string;
 }
 
 export type SecurityInfoError =

@@ -1,0 +1,41 @@
+import type { Kysely, Migration } from 'kysely';
+
+/**
+ * Passkeys (issue 13 item 2; merged into `migrations()`): additive, two new tables an older
+ * release ignores. `passkeys` holds each credential's public key and counter per account;
+ * `passkey_challenges` the HMAC of each challenge with what it is bound to, taken once.
+ */
+export const passkeyMigration: Migration = {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run against an untyped schema
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('passkeys')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+      .addColumn('credential_id', 'text', (c) => c.notNull().unique())
+      .addColumn('public_key', 'text', (c) => c.notNull())
+      .addColumn('counter', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('transports', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('last_used_at', 'bigint')
+      .execute();
+    await db.schema.createIndex('passkeys_account_id').on('passkeys').column('account_id').execute();
+    await db.schema
+      .createTable('passkey_challenges')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('challenge_hash', 'text', (c) => c.notNull().unique())
+      .addColumn('purpose', 'text', (c) => c.notNull())
+      .addColumn('binding', 'text', (c) => c.notNull())
+      .addColumn('account_id', 'text', (c) => c.references('accounts.id').onDelete('cascade'))
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('expires_at', 'bigint', (c) => c.notNull())
+      .addColumn('used_at', 'bigint')
+      .execute();
+    await db.schema
+      .createIndex('passkey_challenges_binding')
+      .on('passkey_challenges')
+      .columns(['purpose', 'binding'])
+      .execute();
+  },
+};

@@ -1,0 +1,148 @@
+import type { Kysely, Selectable } from 'kysely';
+import type {
+  ChallengePurpose,
+  NewPasskey,
+  NewPasskeyChallenge,
+  PasskeyChallengeRecord,
+  PasskeyRecord,
+  PasskeyRepo,
+} from '../../ports/passkey-store.ts';
+import type { Database, PasskeyChallengesTable, PasskeysTable } from './database.ts';
+
+const DAY_MS = 24 * 60 * 60_000;
+
+/**
+ * Passkeys and their challenges over Kysely; works on the root instance or a transaction.
+ * `takeChallenge` and `advanceCounter` are one conditional UPDATE each: on PostgreSQL a parallel
+ * request waits for the row and re-reads it, so a challenge or a counter value passes once.
+ */
+export class SqlPasskeyRepo implements PasskeyRepo {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async add(p: NewPasskey): Promise<void> {
+    await this.db
+      .insertInto('passkeys')
+      .values({
+        id: p.id,
+        account_id: p.accountId,
+        credential_id: p.credentialId,
+        public_key: p.publicKey,
+        counter: p.counter,
+        transports: p.transports.join(','),
+        name: p.name,
+        created_at: p.createdAt,
+        last_used_at: null,
+      })
+      .execute();
+  }
+
+  async list(accountId: string): Promise<readonly PasskeyRecord[]> {
+    const rows = await this.db
+      .selectFrom('passkeys')
+      .selectAll()
+      .where('account_id', '=', accountId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    return rows.map(toPasskey);
+  }
+
+  async byCredentialId(credentialId: string): Promise<PasskeyRecord | null> {
+    const row = await this.db
+      .selectFrom('passkeys')
+      .selectAll()
+      .where('credential_id', '=', credentialId)
+      .executeTakeFirst();
+    return row ? toPasskey(row) : null;
+  }
+
+  async advanceCounter(id: string, from: number, to: number, now: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('passkeys')
+      .set({ counter: to, last_used_at: now })
+      .where('id', '=', id)
+      .where('counter', '=', from)
+      .executeTakeFirst();
+    return result.numUpdatedRows === 1n;
+  }
+
+  async remove(accountId: string, id: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('passkeys')
+      .where('account_id', '=', accountId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async createChallenge(c: NewPasskeyChallenge): Promise<void> {
+    await this.db
+      .deleteFrom('passkey_challenges')
+      .where((eb) =>
+        eb.or([
+          eb.and([eb('purpose', '=', c.purpose), eb('binding', '=', c.binding)]),
+          eb('expires_at', '<', c.createdAt - DAY_MS),
+        ]),
+      )
+      .execute();
+    await this.db
+      .insertInto('passkey_challenges')
+      .values({
+        id: c.id,
+        challenge_hash: c.challengeHash,
+        purpose: c.purpose,
+        binding: c.binding,
+        account_id: c.accountId,
+        created_at: c.createdAt,
+        expires_at: c.expiresAt,
+        used_at: null,
+      })
+      .execute();
+  }
+
+  async takeChallenge(
+    challengeHash: string,
+    purpose: ChallengePurpose,
+    binding: string,
+    now: number,
+  ): Promise<PasskeyChallengeRecord | null> {
+    const row = await this.db
+      .updateTable('passkey_challenges')
+      .set({ used_at: now })
+      .where('challenge_hash', '=', challengeHash)
+      .where('purpose', '=', purpose)
+      .where('binding', '=', binding)
+      .where('used_at', 'is', null)
+      .where('expires_at', '>', now)
+      .returningAll()
+      .executeTakeFirst();
+    return row ? toChallenge(row) : null;
+  }
+}
+
+function toPasskey(r: Selectable<PasskeysTable>): PasskeyRecord {
+  return {
+    id: r.id,
+    accountId: r.account_id,
+    credentialId: r.credential_id,
+    publicKey: r.public_key,
+    counter: Number(r.counter),
+    transports: r.transports === '' ? [] : r.transports.split(','),
+    name: r.name,
+    createdAt: Number(r.created_at),
+    lastUsedAt: r.last_used_at === null ? null : Number(r.last_used_at),
+  };
+}
+
+function toChallenge(r: Selectable<PasskeyChallengesTable>): PasskeyChallengeRecord {
+  return {
+    id: r.id,
+    challengeHash: r.challenge_hash,
+    purpose: r.purpose as ChallengePurpose,
+    binding: r.binding,
+    accountId: r.account_id,
+    createdAt: Number(r.created_at),
+    expiresAt: Number(r.expires_at),
+    usedAt: r.used_at === null ? null : Number(r.used_at),
+  };
+}

@@ -1,0 +1,75 @@
+import { cryptoRandom } from '../../src/adapters/crypto/crypto-random.ts';
+import type { TenantPolicy } from '../../src/core/directory-model.ts';
+import { DAY_MS } from '../../src/core/reset-policy.ts';
+import { SecurityInfoService } from '../../src/service/security-info-service.ts';
+import type { Authenticated } from '../../src/service/session-service.ts';
+import type { FlowHandle } from '../../src/service/reset-service.ts';
+import { createResetHarness, PUBLIC_URL, RC, type ResetHarness } from './reset-harness.ts';
+import { SoftAuthenticator } from './soft-authenticator.ts';
+
+/** A reset harness with My security info (passkeys for the harness's public URL) and a software authenticator. */
+export interface PasskeyKit {
+  readonly h: ResetHarness;
+  readonly si: SecurityInfoService;
+  readonly authenticator: SoftAuthenticator;
+  signIn(login: string): Promise<Authenticated>;
+  /** Registers a passkey of the software authenticator for `login`. */
+  register(login: string): Promise<void>;
+  /** The flow's passkey options (a new challenge), answered by the software authenticator. */
+  assertion(handle: FlowHandle, p?: { counter?: number }): Promise<string>;
+}
+
+export async function withPasskeyKit(
+  fn: (k: PasskeyKit) => Promise<void>,
+  options: { databaseUrl?: string; tenantPolicy?: Partial<TenantPolicy> } = {},
+): Promise<void> {
+  const h = await createResetHarness(options);
+  const si = new SecurityInfoService({
+    store: h.store,
+    keyring: h.keyring,
+    random: cryptoRandom,
+    clock: h.clock,
+    outbox: { wake() {} },
+    policy: h.policy,
+    publicUrl: PUBLIC_URL,
+  });
+  const authenticator = new SoftAuthenticator(new URL(PUBLIC_URL).origin);
+  let sessions = 0;
+  const kit: PasskeyKit = {
+    h,
+    si,
+    authenticator,
+    async signIn(login) {
+      const account = (await h.store.directory.findAccountByLogin(login))!;
+      const now = h.clock.now();
+      const idHash = `pk-session-${++sessions}`;
+      await h.store.directory.createSession({
+        idHash,
+        accountId: account.id,
+        createdAt: now,
+        lastSeenAt: now,
+        expiresAt: now + DAY_MS,
+      });
+      const tenant = (await h.store.directory.getTenant(account.tenantId))!;
+      const session = (await h.store.directory.getSession(idHash))!;
+      return { account, tenant, session, methods: { email: true, phone: true } };
+    },
+    async register(login) {
+      const auth = await kit.signIn(login);
+      const options = await si.passkeys.options(auth, RC);
+      if (!options.ok) throw new Error(options.error);
+      const done = await si.passkeys.register(auth, authenticator.create(options.value), 'Laptop', 'Passkey', RC);
+      if (!done.ok) throw new Error(done.error);
+    },
+    async assertion(handle, p = {}) {
+      const options = await h.reset.passkeyOptions(handle);
+      if (!options.ok) throw new Error(options.error);
+      return authenticator.get(options.value, p);
+    },
+  };
+  try {
+    await fn(kit);
+  } finally {
+    await h.close();
+  }
+}
