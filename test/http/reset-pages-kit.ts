@@ -66,7 +66,7 @@ export class TestBrowser {
   ) {}
 
   private cookieHeader(): Record<string, string> {
-    const host = this.host ? { host: this.host } : {};
+    const host: Record<string, string> = this.host ? { host: this.host } : {};
     if (this.cookies.size === 0) return host;
     return { ...host, cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') };
   }
