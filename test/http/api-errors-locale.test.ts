@@ -70,4 +70,24 @@ describe('reset API errors in the request language', () => {
     const en = await server.inject({ method: 'GET', url: '/api/v1/reset/no-such-route' });
     assert.equal(en.json<{ error: { message: string } }>().error.message, HTTP_ERRORS.not_found.message);
   });
+
+  it('an error page for a browser: its ways on in the page language too (German, Arabic; English without)', async () => {
+    const page = async (lang: string | null) => {
+      const res = await server.inject({
+        method: 'GET',
+        url: '/no-such-page',
+        headers: { accept: 'text/html', ...(lang ? { 'accept-language': lang } : {}) },
+      });
+      assert.equal(res.statusCode, 404);
+      return res.body;
+    };
+    for (const locale of ['de', 'ar'] as const) {
+      const html = await page(locale);
+      for (const id of ['http.page.startReset', 'http.page.home', 'reset.contact.helpLink'] as const)
+        assert.ok(html.includes(translate(locale, id)), `${locale}: ${id}`);
+      assert.ok(!html.includes('Go to the home page'), `${locale}: no English way on`);
+    }
+    const en = await page(null);
+    assert.ok(en.includes('Go to the home page') && en.includes('Start a password reset'));
+  });
 });

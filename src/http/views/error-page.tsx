@@ -1,6 +1,6 @@
 import type { VNode } from 'preact';
-import { CONTACT_ADMIN } from '../../core/ui-text.ts';
 import { Layout } from './layout.tsx';
+import { useT } from './i18n-context.tsx';
 
 export interface ErrorPageProps {
   readonly status: number;
@@ -16,23 +16,33 @@ export function ErrorPage({ status, title, message, reference }: ErrorPageProps)
     <Layout title={title}>
       <h1>{title}</h1>
       <p>{message}</p>
+      <ErrorWaysOn status={status} reference={reference} />
+    </Layout>
+  );
+}
+
+/** The ways on and the support reference, in the page's language (rendered inside its provider). */
+function ErrorWaysOn({ status, reference }: Pick<ErrorPageProps, 'status' | 'reference'>): VNode {
+  const t = useT();
+  return (
+    <>
       <ul class="actions">
         <li>
-          <a href="/reset">Start a password reset</a>
+          <a href="/reset">{t('http.page.startReset')}</a>
         </li>
         <li>
-          <a href="/">Go to the home page</a>
+          <a href="/">{t('http.page.home')}</a>
         </li>
         <li>
-          <a href="/help">{CONTACT_ADMIN.helpLink}</a>
+          <a href="/help">{t('reset.contact.helpLink')}</a>
         </li>
       </ul>
       {reference ? (
         <p class="reference">
-          If you contact support, quote this reference: <code id="support-reference">{reference}</code> (error {status}
-          ).
+          {t('http.page.referenceLead')} <code id="support-reference">{reference}</code>{' '}
+          {t('http.page.referenceStatus', { status })}
         </p>
       ) : null}
-    </Layout>
+    </>
   );
 }
