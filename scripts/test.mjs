@@ -37,6 +37,9 @@ import { pathToFileURL } from 'node:url';
 const root = path.resolve(import.meta.dirname, '..');
 const RUNNER_SETTINGS = ['SSPR_TEST_CONCURRENCY', 'SSPR_TEST_GROUPS', 'SSPR_TEST_BROWSER_GROUPS', 'SSPR_TEST_PLAN'];
 const only = process.argv.slice(2);
+/** The name of the last test of every entry; its absence from the run means tests were lost. */
+const RAN_MARK = '[runner] every test file of this process ran:';
+const escapeRe = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Files that run in a process of their own, each with why. */
 const ALONE = [
@@ -114,6 +117,8 @@ function deal(list, n) {
 }
 
 let tmp = null;
+/** Each entry's last test (RAN_MARK and the entry's name). */
+const markers = new Map();
 /** Writes the entry of a group: one test process that imports `group` one file after the other. */
 function groupEntry(name, group) {
   const entry = writeEntry(`${name}.test.mjs`, group);
@@ -132,6 +137,8 @@ function groupEntry(name, group) {
 function writeEntry(name, group) {
   tmp ??= mkdtempSync(path.join(os.tmpdir(), 'sspr-test-groups-'));
   const entry = path.join(tmp, name);
+  const marker = `${RAN_MARK} ${name}`;
+  markers.set(entry, marker);
   const urls = group.map((f) => [f, pathToFileURL(path.join(root, f)).href]);
   const dc = group.some(samba);
   const sambaTs = pathToFileURL(path.join(root, 'test/directories/samba.ts')).href;
@@ -164,6 +171,8 @@ function writeEntry(name, group) {
       '    });',
       '  }',
       '}',
+      // registered after every file's tests, so it runs last: the runner checks that it ran
+      `test(${JSON.stringify(marker)}, () => {});`,
       '',
     ].join('\n'),
   );
@@ -216,6 +225,7 @@ const entries = order.map((j, i) => {
   if (j.arg.startsWith(tmp ?? '\u0000')) {
     const renamed = path.join(tmp, name);
     renameSync(j.arg, renamed);
+    markers.set(renamed, markers.get(j.arg));
     return renamed;
   }
   return writeEntry(name, [j.arg]);
@@ -231,6 +241,7 @@ if (process.env.SSPR_TEST_PLAN === '1') {
 // 3 on 2 cores: grouped, the processes wait a good part of the time (PostgreSQL, real servers,
 // the browser, the Samba lock), and at 2 the light files kept 0.8 of the 2 cores busy
 const concurrency = process.env.SSPR_TEST_CONCURRENCY ?? '3';
+const tapFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'sspr-test-tap-')), 'run.tap');
 const verdicts = mkdtempSync(path.join(os.tmpdir(), 'sspr-axe-verdicts-'));
 const result = spawnSync(
   process.execPath,
@@ -242,10 +253,15 @@ const result = spawnSync(
     '--test',
     `--test-concurrency=${concurrency}`,
     '--test-reporter=spec',
-    // a test process whose tests and hooks have all ended exits even if something it started is
-    // still open (a server or browser whose setup finished after a failed file's cleanup ran):
-    // such a process once held a CI lane for 11 minutes
-    '--test-force-exit',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=tap',
+    `--test-reporter-destination=${tapFile}`,
+    // Node >= 22: a test process whose tests and hooks have all ended exits even if something it
+    // started is still open (a server or browser whose setup finished after a failed file's cleanup
+    // ran: such a process once held a CI lane for 11 minutes). Not on Node 20: there the runner
+    // takes a group's tests as ended when the first file's are, and the flag cut every group
+    // short after its first file (CI at 08ca4d8: 891 tests ran on Node 20, 1107 on Node 24)
+    ...(Number(process.versions.node.split('.')[0]) >= 22 ? ['--test-force-exit'] : []),
     ...entries,
   ],
   {
@@ -265,6 +281,12 @@ const result = spawnSync(
     },
   },
 );
+// Every entry ends with a test of its own (RAN_MARK): a process that ended before it (cut short,
+// or killed) lost tests without a failure to show for it, so its absence fails the run.
+const tap = readFileSync(tapFile, 'utf8');
+const cutShort = entries.filter((e) => !new RegExp(`^\\s*ok \\d+ - ${escapeRe(markers.get(e))}$`, 'm').test(tap));
+for (const e of cutShort)
+  console.log(`✖ ${path.basename(e)}: its process ended before all its test files had run (${RAN_MARK} missing)`);
 if (tmp) rmSync(tmp, { recursive: true, force: true });
 rmSync(verdicts, { recursive: true, force: true });
-process.exit(result.status ?? 1);
+process.exit(cutShort.length > 0 ? 1 : (result.status ?? 1));
