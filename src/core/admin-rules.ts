@@ -43,7 +43,9 @@ export type ApiScope =
   | 'directory:read'
   | 'directory:write'
   | 'look:read'
-  | 'look:write';
+  | 'look:write'
+  | 'policy:read'
+  | 'policy:write';
 export const API_SCOPES: readonly ApiScope[] = [
   'users:read',
   'users:write',
@@ -55,6 +57,8 @@ export const API_SCOPES: readonly ApiScope[] = [
   'directory:write',
   'look:read',
   'look:write',
+  'policy:read',
+  'policy:write',
 ];
 
 export type Denial = 'other_tenant' | 'self' | 'needs_global_admin' | 'scope_missing' | 'not_allowed';
@@ -123,7 +127,13 @@ export function canManageAccount(actor: Actor, target: Account): Denial | null {
 }
 
 /** May the actor change the tenant's policy? Admins of that tenant only (global admins and admins alike). */
-export function canEditPolicy(actor: Actor, tenantId: string): Denial | null {
+export function canEditPolicy(
+  actor: Actor,
+  tenantId: string,
+  scope: 'policy:read' | 'policy:write' = 'policy:write',
+): Denial | null {
+  // an API key with the scope, of the tenant (the reset gates: http/api/policy-api.ts)
+  if (actor.kind === 'api_key') return canView(actor, { tenantId }, scope);
   if (actor.kind !== 'admin') return 'not_allowed';
   return actor.account.tenantId === tenantId ? null : 'other_tenant';
 }

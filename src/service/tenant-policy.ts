@@ -50,7 +50,7 @@ export class TenantPolicyAdmin {
   constructor(private readonly d: TenantPolicyDeps) {}
 
   async getPolicy(actor: Actor): Promise<Result<TenantPolicy, Denial>> {
-    const tenant = await this.actorTenantRecord(actor);
+    const tenant = await this.actorTenantRecord(actor, 'policy:read');
     if (!tenant.ok) return tenant;
     return ok(tenant.value.policy);
   }
@@ -99,10 +99,13 @@ export class TenantPolicyAdmin {
     return ok(next);
   }
 
-  private async actorTenantRecord(actor: Actor): Promise<Result<Tenant, Denial>> {
+  private async actorTenantRecord(
+    actor: Actor,
+    scope: 'policy:read' | 'policy:write' = 'policy:write',
+  ): Promise<Result<Tenant, Denial>> {
     const tenantId = actorTenant(actor);
     if (!tenantId) return err('not_allowed');
-    const denial = canEditPolicy(actor, tenantId);
+    const denial = canEditPolicy(actor, tenantId, scope);
     if (denial) return err(denial);
     const tenant = await this.d.store.directory.getTenant(tenantId);
     if (!tenant) return err('not_allowed');

@@ -56,5 +56,9 @@ test('API key scopes hold', () => {
   const resetter: Actor = { kind: 'api_key', keyId: 'k', tenantId: 'a', scopes: ['resets:write'] };
   assert.equal(canManageCredentials(resetter, A_USER), null);
   assert.equal(canManageCredentials(resetter, A_ADMIN), 'needs_global_admin');
-  assert.equal(canEditPolicy(resetter, 'a'), 'not_allowed');
+  assert.equal(canEditPolicy(resetter, 'a'), 'scope_missing');
+  const gates: Actor = { kind: 'api_key', keyId: 'k', tenantId: 'a', scopes: ['policy:read'] };
+  assert.equal(canEditPolicy(gates, 'a', 'policy:read'), null);
+  assert.equal(canEditPolicy(gates, 'a'), 'scope_missing', 'reading is not changing');
+  assert.equal(canEditPolicy(gates, 'b', 'policy:read'), 'other_tenant');
 });

@@ -33,6 +33,9 @@ const EXPECTED: readonly [string, string, string[], boolean, string, string][] =
   ['post', '/users/{id}/reset-link', ['resets:write'], false, '202', 'AdminResetLinkResponse'],
   ['post', '/users/{id}/unblock', ['users:write'], false, '200', 'AdminUnblockResponse'],
   ['post', '/users/{id}/unlock', ['users:write'], false, '200', 'AdminUnlockResponse'],
+  ['post', '/users/{id}/verify-caller', ['resets:write'], false, '202', 'AdminVerifyCallerStarted'],
+  ['post', '/users/{id}/verify-caller/confirm', ['resets:write'], true, '200', 'AdminCallerVerified'],
+  ['post', '/users/{id}/call-check', ['users:read'], false, '201', 'AdminCallCheck'],
   ['get', '/help-requests', ['help:read'], false, '200', 'AdminHelpRequestList'],
   ['post', '/help-requests/{id}/resolve', ['help:write', 'resets:write'], false, '200', 'AdminHelpActionResponse'],
   ['post', '/help-requests/{id}/dismiss', ['help:write'], true, '200', 'AdminHelpActionResponse'],
@@ -46,6 +49,8 @@ const EXPECTED: readonly [string, string, string[], boolean, string, string][] =
   // the logo is the raw body (image/png or image/jpeg), described in words
   ['put', '/look/logo', ['look:write'], false, '200', 'AdminLook'],
   ['delete', '/look/logo', ['look:write'], false, '200', 'AdminLook'],
+  ['get', '/policy/gates', ['policy:read'], false, '200', 'AdminGatePolicy'],
+  ['put', '/policy/gates', ['policy:write'], true, '200', 'AdminGatePolicy'],
 ];
 
 test('/api/openapi.json lists every admin route with the bearer scheme, scopes, errors and schemas that match the answers', async () => {

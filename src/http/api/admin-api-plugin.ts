@@ -7,6 +7,7 @@ import type { App } from '../../service/app.ts';
 import type { RequestContext } from '../../service/request-context.ts';
 import { directorySettingsApiRoutes } from './directory-settings-api.ts';
 import { lookApiRoutes } from './look-api.ts';
+import { policyApiRoutes } from './policy-api.ts';
 import { callerApiRoutes } from './caller-api.ts';
 import {
   ADMIN_API_KEY_SCHEME,
@@ -342,6 +343,9 @@ export async function adminApiRoutes(instance: FastifyInstance, options: { app: 
 
   // ---- look and words (look-api.ts) -------------------------------------------------------
   await lookApiRoutes(instance, app);
+
+  // ---- the reset gates (policy-api.ts) -----------------------------------------------------
+  await policyApiRoutes(instance, app);
 
   // ---- caller verification and the reverse check (caller-api.ts) ---------------------------
   await callerApiRoutes(instance, app);
