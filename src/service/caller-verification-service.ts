@@ -90,6 +90,8 @@ export interface CallCheckStarted {
 export interface ApprovalView extends ApprovalRecord {
   readonly login: string;
   readonly displayName: string;
+  /** The asking operator's login. */
+  readonly requestedByName: string;
 }
 
 /** What the sensitive use cases ask before they act (`CallerVerificationService.requireVerified`). */
@@ -311,7 +313,15 @@ export class CallerVerificationService implements CallerGate {
     const views: ApprovalView[] = [];
     for (const a of open) {
       const account = await this.d.store.directory.getAccount(a.accountId);
-      if (account) views.push({ ...a, login: account.login, displayName: account.displayName });
+      const operator = await this.d.store.operators.get(a.requestedBy.replace(/^operator:/, ''));
+      if (account) {
+        views.push({
+          ...a,
+          login: account.login,
+          displayName: account.displayName,
+          requestedByName: operator?.login ?? a.requestedBy,
+        });
+      }
     }
     return views;
   }

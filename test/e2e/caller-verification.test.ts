@@ -55,6 +55,7 @@ async function seen(p: Page, label: string, shot?: string): Promise<void> {
 }
 
 const state = async (p: Page) => ((await p.locator('#caller-state').textContent()) ?? '').trim();
+const mainTextOf = async (p: Page) => (await p.locator('main').innerText()).replace(/\s+/g, ' ');
 const sendLink = (p: Page) => p.getByRole('button', { name: 'Send a reset link' });
 
 test('caller verification: fails, succeeds, expires; the reverse check is confirmed, or flagged when not', async () => {
@@ -141,7 +142,81 @@ test('caller verification: fails, succeeds, expires; the reverse check is confir
     1,
     'flagged once',
   );
+});
 
+async function operatorSignIn(login: string): Promise<Page> {
+  const p = await page();
+  await p.goto(`${s.baseUrl}/support/signin`);
+  await p.getByLabel('Operator login').fill(login);
+  await p.getByLabel('Password', { exact: true }).fill('granite pelican orchard breeze');
+  await submit(p, 'Sign in', '/support/signin');
+  return p;
+}
+
+test('Technical Support on an administrator: verified caller, then a second operator approves, then the link', async () => {
+  assert.ok((await s.app.directory.disable({ login: 'admin2@contoso.example', actor: 'e2e' })).ok);
+  for (const [login, displayName] of [
+    ['sam.support', 'Sam Support'],
+    ['kim.support', 'Kim Support'],
+  ] as const) {
+    const added = await s.app.operators.add({
+      login,
+      displayName,
+      password: 'granite pelican orchard breeze',
+      actor: 'e2e',
+    });
+    assert.ok(added.ok);
+  }
+  const help = await s.app.help.submit(ADMIN, 'Locked out, the only admin.', { ip: null, userAgent: null });
+  assert.ok(help.ok);
+  const ticket = (await s.app.support.listTickets('open')).find((x) => x.reference === help.value.reference)!;
+  const path = `/support/tickets/${ticket.id}`;
+
+  const sam = await operatorSignIn('sam.support');
+  await sam.goto(`${s.baseUrl}${path}`);
+  await sam.getByLabel('How did you verify the requester?').fill('Called back on the number in the HR system.');
+  await submit(sam, 'Record verification', `${path}/verify`);
+  const issue = () => sam.getByRole('button', { name: "Issue a reset link to the requester's registered methods" });
+  assert.equal(await issue().isDisabled(), true, 'disabled before the caller is verified');
+  const before = (await s.outbox()).map((m) => m.id);
+  await submit(sam, 'Verify caller', `${path}/verify-caller`);
+  const mail = await s.waitForMessage({
+    to: 'admin@personal.example',
+    channel: 'email',
+    notIds: before,
+    containing: 'help desk',
+  });
+  await sam.getByLabel('Code the caller reads to you').fill(codeIn(mail));
+  await submit(sam, 'Check the code', `${path}/verify-caller/confirm`);
+  assert.match(await state(sam), /Caller verified/);
+  assert.equal(await issue().isDisabled(), true, 'an administrator: still needs a second operator');
+  await submit(sam, 'Ask a second operator', `${path}/approval`);
+  assert.match(await mainTextOf(sam), /Waiting for a second operator/);
+  await seen(sam, 'support ticket, waiting for approval', 'support-caller-approval');
+
+  // Sam cannot approve his own request: the approvals page offers him no button
+  await sam.goto(`${s.baseUrl}/support/approvals`);
+  assert.equal(await sam.getByRole('button', { name: /^Approve/ }).count(), 0);
+  const kim = await operatorSignIn('kim.support');
+  await kim.goto(`${s.baseUrl}/support/approvals`);
+  assert.equal(await kim.locator('h1').textContent(), 'Approvals');
+  await seen(kim, 'support approvals', 'support-approvals');
+  const approveButton = kim.getByRole('button', { name: /^Approve/ });
+  assert.equal(await approveButton.count(), 1);
+  await Promise.all([kim.waitForNavigation(), approveButton.click()]);
+  assert.match(await mainTextOf(kim), /Approved/);
+
+  await sam.goto(`${s.baseUrl}${path}`);
+  assert.equal(await issue().isDisabled(), false, 'verified and approved');
+  await Promise.all([sam.waitForNavigation(), issue().click()]);
+  assert.match((await sam.locator('.success').first().textContent()) ?? '', /one-time reset link was sent/);
+  const approved = await s.app.store.audit.list({ type: 'caller.approved' });
+  assert.equal(approved.length, 1);
+  assert.match(approved[0]!.details.requestedBy as string, /^operator:/);
+});
+
+test('axe-core finds no violations on the pages of the journeys', () => {
+  assert.ok(scans.length >= 10, `scanned ${scans.length} pages`);
   const failures = scans.filter((x) => x.violations.length > 0);
   assert.equal(failures.length, 0, failures.map((x) => formatViolations(x.label, x.violations)).join('\n'));
 });

@@ -1,3 +1,5 @@
+import { ApprovalsPage, type ApprovalsPageProps } from './approvals-views.tsx';
+import type { CallCheckStarted } from '../../service/caller-verification-service.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyCookie from '@fastify/cookie';
 import type { App } from '../../service/app.ts';
@@ -69,10 +71,16 @@ export async function supportPlugin(fastify: FastifyInstance, options: { app: Ap
     request: FastifyRequest,
     reply: FastifyReply,
     id: string,
-    o: { notice?: SupportDoneId; problem?: string } = {},
+    o: { notice?: SupportDoneId; problem?: string; phrase?: CallCheckStarted } = {},
   ): Promise<FastifyReply> {
     const detail = await app.support.getTicket(id);
     if (!detail.ok) return reply.redirect('/support', 303);
+    // the requester's caller verification (and, for an administrator, the second operator's approval)
+    const who = detail.value.ticket.requester;
+    const caller =
+      who && detail.value.ticket.status === 'open'
+        ? await app.callers.status(request.operator!.actor, { id: who.accountId, role: who.role })
+        : null;
     return sendHtml(
       reply,
       TicketPage({
@@ -81,6 +89,9 @@ export async function supportPlugin(fastify: FastifyInstance, options: { app: Ap
         detail: detail.value,
         notice: o.notice ?? null,
         problem: o.problem ?? null,
+        caller,
+        phrase: o.phrase ?? null,
+        verifyCallUrl: `${app.config.public_url}/verify-call`,
       }),
       o.problem ? httpStatus(o.problem) : 200,
     );
@@ -171,6 +182,83 @@ export async function supportPlugin(fastify: FastifyInstance, options: { app: Ap
       app.support.promote(auth, id, formField(request.body, 'target', 64), requestContext(request)),
     'promoted',
   );
+  // ---- caller verification, the second operator and the reverse check --------------------
+
+  /** The ticket's requester account, or null. */
+  async function requesterOf(id: string): Promise<string | null> {
+    const detail = await app.support.getTicket(id);
+    return detail.ok ? (detail.value.ticket.requester?.accountId ?? null) : null;
+  }
+  const SENDING: Record<string, string> = { sending_limited: 'sending_limit' };
+  action(
+    'verify-caller',
+    async (auth, id, request) => {
+      const account = await requesterOf(id);
+      if (!account) return { ok: false, error: 'ticket_not_found' };
+      const r = await app.callers.start(auth.actor, account, requestContext(request));
+      return r.ok ? r : { ok: false, error: SENDING[r.error] ?? r.error };
+    },
+    'caller_sent',
+  );
+  action(
+    'verify-caller/confirm',
+    async (auth, id, request) => {
+      const account = await requesterOf(id);
+      if (!account) return { ok: false, error: 'ticket_not_found' };
+      const r = await app.callers.confirm(
+        auth.actor,
+        account,
+        formField(request.body, 'code', 20),
+        requestContext(request),
+      );
+      return r.ok ? r : { ok: false, error: 'invalid_code' };
+    },
+    'caller_verified',
+  );
+  action(
+    'approval',
+    async (auth, id, request) => {
+      const account = await requesterOf(id);
+      if (!account) return { ok: false, error: 'ticket_not_found' };
+      return app.callers.requestApproval(auth.actor, account, requestContext(request));
+    },
+    'approval',
+  );
+  fastify.post('/support/tickets/:id/call-check', post, async (request, reply) => {
+    const id = ticketId(request);
+    const account = id ? await requesterOf(id) : null;
+    if (!id || !account) return reply.redirect('/support', 303);
+    const auth = request.operator!;
+    const agent = `${auth.operator.displayName} (Technical Support)`;
+    const r = await app.callers.startCallCheck(auth.actor, account, agent, requestContext(request));
+    return ticketPage(request, reply, id, r.ok ? { phrase: r.value } : { problem: r.error });
+  });
+
+  async function approvalsPage(request: FastifyRequest, reply: FastifyReply, outcome: ApprovalsPageProps['outcome']) {
+    const auth = request.operator!;
+    return sendHtml(
+      reply,
+      ApprovalsPage({
+        operatorName: auth.operator.displayName,
+        me: `operator:${auth.operator.id}`,
+        csrf: reply.generateCsrf(),
+        approvals: await app.callers.openApprovals(),
+        outcome,
+      }),
+      outcome === null || outcome === 'done' ? 200 : 403,
+    );
+  }
+  fastify.get('/support/approvals', { preHandler: requireOperator }, async (request, reply) => {
+    return approvalsPage(request, reply, formField(request.query, 'done', 10) === '1' ? 'done' : null);
+  });
+  fastify.post('/support/approvals/:id/approve', post, async (request, reply) => {
+    const id = ticketId(request);
+    if (!id) return reply.redirect('/support/approvals', 303);
+    const r = await app.callers.approve(request.operator!.actor, id, requestContext(request));
+    if (r.ok) return reply.redirect('/support/approvals?done=1', 303);
+    return approvalsPage(request, reply, r.error === 'own_request' ? 'own_request' : 'approval_not_found');
+  });
+
   action(
     'close',
     (auth, id, request) =>

@@ -8,6 +8,8 @@ import { useI18n, useT } from '../views/i18n-context.tsx';
 import { Layout } from '../views/layout.tsx';
 import { richText } from '../views/rich-text.tsx';
 import { ReferenceResult, ReferenceSearch } from '../help/reference-views.tsx';
+import { CallerSection } from '../admin/caller-views.tsx';
+import type { ApprovalView, CallCheckStarted, CallerStatus } from '../../service/caller-verification-service.ts';
 
 /**
  * The Technical Support console's pages. Every word is in the catalogues under `support.*`
@@ -29,11 +31,25 @@ export const SUPPORT_PROBLEM_IDS = [
   'already_admin',
   'no_methods',
   'csrf_invalid',
+  'caller_not_verified',
+  'approval_required',
+  'invalid_code',
+  'sending_limit',
+  'own_request',
+  'approval_not_found',
 ] as const;
 export type SupportProblemId = (typeof SUPPORT_PROBLEM_IDS)[number];
 
 /** What an action on a ticket did (`?done=<id>` after the redirect): `support.done.<id>`. */
-export const SUPPORT_DONE_IDS = ['verified', 'link', 'promoted', 'closed'] as const;
+export const SUPPORT_DONE_IDS = [
+  'verified',
+  'link',
+  'promoted',
+  'closed',
+  'caller_sent',
+  'caller_verified',
+  'approval',
+] as const;
 export type SupportDoneId = (typeof SUPPORT_DONE_IDS)[number];
 
 export function isSupportDone(id: string): id is SupportDoneId {
@@ -128,6 +144,9 @@ function SupportShell(p: { title: string; operatorName: string; csrf: string; ch
         <ul>
           <li>
             <a href="/support">{t('support.nav.tickets')}</a>
+          </li>
+          <li>
+            <a href="/support/approvals">{t('support.nav.approvals')}</a>
           </li>
           <li>
             <form method="post" action="/support/signout" class="inline-form">
@@ -292,6 +311,11 @@ export interface TicketPageProps {
   readonly notice: SupportDoneId | null;
   /** An error code (`support.problem.<code>`), or null. */
   readonly problem: string | null;
+  /** The caller verification of the requester (open tickets with an account). */
+  readonly caller?: CallerStatus | null;
+  /** The reverse check's phrase, shown once. */
+  readonly phrase?: CallCheckStarted | null;
+  readonly verifyCallUrl?: string;
 }
 
 export function TicketPage(p: TicketPageProps): VNode {
@@ -372,12 +396,21 @@ function Ticket(p: TicketPageProps): VNode {
             <p class="notice">{t('support.ticket.actLocked')}</p>
           ) : (
             <>
+              {p.caller ? (
+                <CallerSection
+                  status={p.caller}
+                  base={base}
+                  csrf={p.csrf}
+                  phrase={p.phrase ?? null}
+                  verifyCallUrl={p.verifyCallUrl ?? '/verify-call'}
+                />
+              ) : null}
               <form method="post" action={`${base}/reset-link`} class="stack">
                 <Csrf token={p.csrf} />
                 <p class="hint" id="link-hint">
                   {t('support.ticket.issueLinkHint')}
                 </p>
-                <button type="submit" aria-describedby="link-hint">
+                <button type="submit" aria-describedby="link-hint" disabled={p.caller ? !p.caller.allowed : false}>
                   {t('support.ticket.issueLink')}
                 </button>
               </form>
