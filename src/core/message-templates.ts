@@ -576,6 +576,7 @@ const EMAIL_TEMPLATES = {
 const SMS_TEMPLATES = {
   'security-info.sms': (p: SecurityInfoCodeParams, { t }: I18n): string =>
     t('sms.security-info.sms', { code: p.code, minutes: wholeMinutes(p.minutes) }),
+  'caller.notice_sms': (_p: Record<string, never>, { t }: I18n): string => t('sms.caller.notice'),
   'caller.sms': (p: SecurityInfoCodeParams, { t }: I18n): string =>
     t('sms.caller.sms', { code: p.code, minutes: wholeMinutes(p.minutes) }),
   'reset.sms': (p: ResetSmsParams, { t }: I18n): string =>

@@ -63,6 +63,7 @@ export class AccountAdministration {
         wasBlocked: blockedAt !== null && isBlocked(blockedAt, now, this.d.resetPolicy.blockMs),
       });
     });
+    await this.d.callers?.notifyOwner(target);
     return ok(undefined);
   }
 

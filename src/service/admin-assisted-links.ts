@@ -98,6 +98,7 @@ export class AssistedLinks {
       adminNotice: { what: noticePhrase('email.phrase.tempSet'), by: actorDescription(actor) },
     });
     if (result.ok) {
+      await this.d.callers?.notifyOwner(target);
       return ok({ mode: 'temp_password', tempPassword, expiresAt: result.value.effects.now + TEMP_PASSWORD_TTL_MS });
     }
     if (result.error === 'account_not_found') return err('account_not_found');
@@ -167,7 +168,10 @@ export class AssistedLinks {
         return ok({ mode: 'link', expiresAt });
       },
     );
-    if (result.ok) this.d.outbox.wake();
+    if (result.ok) {
+      this.d.outbox.wake();
+      await this.d.callers?.notifyOwner(target);
+    }
     return result;
   }
 }

@@ -75,6 +75,7 @@ export class AdminUnlock {
       actingAccountId: actor.kind === 'admin' ? actor.account.id : null,
     });
     if (!done.ok) return done;
+    await this.d.callers?.notifyOwner(target);
     return ok({ wasLocked: done.value.wasLocked });
   }
 }

@@ -102,6 +102,8 @@ export interface CallerGate {
     action: SensitiveAction,
     rc: RequestContext,
   ): Promise<CallerRefusal | null>;
+  /** After a help-desk action: a text message to the account's verified phone too (the email notices are the action's own). */
+  notifyOwner(target: Account): Promise<void>;
 }
 
 export class CallerVerificationService implements CallerGate {
@@ -267,6 +269,34 @@ export class CallerVerificationService implements CallerGate {
     const refusal = callerRefusal(actor, target, await this.facts(actor, target, now));
     if (refusal) await deny(this.d, actor, target, action, refusal, rc);
     return refusal;
+  }
+
+  /**
+   * The owner hears of every help-desk action on all channels: the action's own notice goes to the
+   * login and the alternate email; this adds a text message to the verified mobile phone (a notice:
+   * no lifetime, no code), in the account's language.
+   */
+  async notifyOwner(target: Account): Promise<void> {
+    const now = this.d.clock.now();
+    const queued = await this.d.store.transaction(async (tx) => {
+      const phone = (await tx.directory.listMethods(target.id)).find(
+        (m) => m.kind === 'phone' && m.verifiedAt !== null,
+      );
+      if (!phone) return false;
+      const { locale } = await messageLanguage(tx, target.tenantId, { saved: target.locale ?? null, page: null });
+      const content = renderSms('caller.notice_sms', {}, locale);
+      await enqueueSms(tx, this.d, {
+        tenantId: target.tenantId,
+        accountId: target.id,
+        template: 'caller.notice_sms',
+        to: phone.value,
+        content,
+        expiresAt: null,
+        now,
+      });
+      return true;
+    });
+    if (queued) this.d.outbox.wake();
   }
 
   private async facts(actor: Actor, target: Pick<Account, 'id' | 'role'>, now: number) {

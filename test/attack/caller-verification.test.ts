@@ -135,6 +135,11 @@ describe('attack: console actions without caller verification, through the admin
     const again = await call(k.token, `/users/${user.id}/verify-caller/confirm`, { code: c });
     assert.equal(code(again), 'nothing_pending', 'used once');
     assert.equal((await call(k.token, `/users/${user.id}/reset-link`)).statusCode, 202);
+    // the owner hears of it on all channels: the link's email, and a text message to the verified phone
+    assert.match(
+      await newestMatch(kit.app, '+15555550103', /(help desk just reset your password or unlocked your account)/),
+      /help desk/,
+    );
     assert.equal((await call(k.token, `/users/${user.id}/unblock`)).statusCode, 200);
     clock.advance(10 * 60_000 - 1);
     assert.equal((await call(k.token, `/users/${user.id}/unblock`)).statusCode, 200, 'still within 10 minutes');

@@ -9,7 +9,7 @@ import { Layout } from '../views/layout.tsx';
 import { richText } from '../views/rich-text.tsx';
 import { ReferenceResult, ReferenceSearch } from '../help/reference-views.tsx';
 import { CallerSection } from '../admin/caller-views.tsx';
-import type { ApprovalView, CallCheckStarted, CallerStatus } from '../../service/caller-verification-service.ts';
+import type { CallCheckStarted, CallerStatus } from '../../service/caller-verification-service.ts';
 
 /**
  * The Technical Support console's pages. Every word is in the catalogues under `support.*`
