@@ -1,4 +1,5 @@
 import type { VNode } from 'preact';
+import { CodeEntryForm, Csrf } from './code-entry.tsx';
 import type { AuthenticatorSetup, AuthenticatorStatus } from '../../service/security-info-service.ts';
 import { useI18n, useT } from '../views/i18n-context.tsx';
 import { Layout } from '../views/layout.tsx';
@@ -8,10 +9,6 @@ import { Layout } from '../views/layout.tsx';
  * registers one (the QR code as inline SVG made on the server, the key as text, the first code).
  */
 export type AuthenticatorProblemId = 'invalid_code' | 'code_malformed' | 'nothing_pending' | 'authenticator_exists';
-
-function Csrf({ token }: { token: string }): VNode {
-  return <input type="hidden" name="_csrf" value={token} />;
-}
 
 export function AuthenticatorSection(p: { status: AuthenticatorStatus; csrf: string }): VNode {
   const { t, when } = useI18n();
@@ -116,29 +113,14 @@ function Authenticator(p: AuthenticatorPageProps): VNode {
             </code>
           </p>
           <p class="hint">{t('securityinfo.authenticator.expires', { when: when(s.expiresAt) })}</p>
-          <form method="post" action="/account/security/authenticator/confirm" class="stack reset-form">
-            <Csrf token={p.csrf} />
-            <div class="field">
-              <label for="code">{t('securityinfo.authenticator.codeLabel')}</label>
-              <p class="hint" id="code-hint">
-                {t('securityinfo.authenticator.codeHint')}
-              </p>
-              <input
-                id="code"
-                name="code"
-                type="text"
-                class="code-input"
-                inputmode="numeric"
-                autocomplete="one-time-code"
-                maxLength={12}
-                required
-                value=""
-                aria-describedby={p.problem ? 'code-hint problem' : 'code-hint'}
-                aria-invalid={p.problem ? 'true' : undefined}
-              />
-            </div>
-            <button type="submit">{t('securityinfo.authenticator.confirm')}</button>
-          </form>
+          <CodeEntryForm
+            action="/account/security/authenticator/confirm"
+            csrf={p.csrf}
+            label={t('securityinfo.authenticator.codeLabel')}
+            hint={t('securityinfo.authenticator.codeHint')}
+            submit={t('securityinfo.authenticator.confirm')}
+            problem={p.problem !== null}
+          />
         </>
       )}
       <p>

@@ -1,4 +1,5 @@
 import type { VNode } from 'preact';
+import { Csrf } from './code-entry.tsx';
 import type { PasskeyListItem } from '../../service/security-info-service.ts';
 import { useI18n, useT } from '../views/i18n-context.tsx';
 import { Layout } from '../views/layout.tsx';
@@ -10,10 +11,6 @@ import { PASSKEY_SCRIPT } from '../reset/reset-views.tsx';
  * inline script); without WebAuthn support the page says so and the other methods stay.
  */
 export type PasskeyProblemId = 'passkey_refused' | 'too_many_passkeys' | 'passkeys_unavailable';
-
-function Csrf({ token }: { token: string }): VNode {
-  return <input type="hidden" name="_csrf" value={token} />;
-}
 
 export function PasskeySection(p: { passkeys: readonly PasskeyListItem[]; csrf: string }): VNode {
   const { t, when } = useI18n();

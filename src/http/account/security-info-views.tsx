@@ -1,4 +1,5 @@
 import type { VNode } from 'preact';
+import { CodeEntryForm, Csrf } from './code-entry.tsx';
 import type { MethodKind } from '../../core/contact.ts';
 import type { MessageId } from '../../core/i18n.ts';
 import { problemIn } from '../../core/ui-text.ts';
@@ -50,10 +51,6 @@ function ProblemBox({ id }: { id: SecurityProblemId | null }): VNode | null {
       <p>{message}</p>
     </div>
   );
-}
-
-function Csrf({ token }: { token: string }): VNode {
-  return <input type="hidden" name="_csrf" value={token} />;
 }
 
 /** A masked address or number: left to right even inside Arabic text. */
@@ -263,29 +260,14 @@ function ConfirmCode(p: ConfirmCodePageProps): VNode {
       <ProblemBox id={p.problem} />
       {v.purpose === 'reconfirm' ? <p>{t(kindId(v.kind, 'reconfirm'))}</p> : null}
       <p>{richText(t, 'securityinfo.code.sent', { when: when(v.expiresAt) }, { value: <Ltr>{v.maskedValue}</Ltr> })}</p>
-      <form method="post" action={`/account/security/${v.kind}/confirm`} class="stack reset-form">
-        <Csrf token={p.csrf} />
-        <div class="field">
-          <label for="code">{t('securityinfo.code.label')}</label>
-          <p class="hint" id="code-hint">
-            {t('securityinfo.code.hint')}
-          </p>
-          <input
-            id="code"
-            name="code"
-            type="text"
-            class="code-input"
-            inputmode="numeric"
-            autocomplete="one-time-code"
-            maxLength={12}
-            required
-            value=""
-            aria-describedby={p.problem ? 'code-hint problem' : 'code-hint'}
-            aria-invalid={p.problem ? 'true' : undefined}
-          />
-        </div>
-        <button type="submit">{t('securityinfo.code.submit')}</button>
-      </form>
+      <CodeEntryForm
+        action={`/account/security/${v.kind}/confirm`}
+        csrf={p.csrf}
+        label={t('securityinfo.code.label')}
+        hint={t('securityinfo.code.hint')}
+        submit={t('securityinfo.code.submit')}
+        problem={p.problem !== null}
+      />
       <div class="other-options">
         {v.codesLeft <= 0 ? (
           <p>{t('securityinfo.code.noCodesLeft')}</p>
