@@ -3,8 +3,9 @@
 // Samba AD) are the organisation's directory, reached with these settings. Pure: parsing,
 // defaults and validation; reading the secret and the CA file is the adapter's job.
 import { checkUserFilterTemplate } from './directory-rules.ts';
+import { translate, type MessageId, type UiLocale } from './i18n.ts';
 import { normalizeLogin } from './login.ts';
-import { err, ok, type Result } from './result.ts';
+import { err, ok, type Err, type Ok } from './result.ts';
 
 export type DirectoryKind = 'builtin' | 'ldap' | 'ad';
 export const DIRECTORY_KINDS: readonly DirectoryKind[] = ['builtin', 'ldap', 'ad'];
@@ -89,21 +90,66 @@ export function isSecretRef(value: string): value is SecretRef {
   return SECRET_REF.test(value);
 }
 
-/** One problem per line, naming the setting, for the CLI, the console and the API. */
-export type SettingsProblem = string;
+/** The id of a problem's words: `directory.settings.problem.<id>` in the catalogues. */
+export type SettingsProblemId =
+  Extract<MessageId, `directory.settings.problem.${string}`> extends `directory.settings.problem.${infer Id}`
+    ? Id
+    : never;
+
+/**
+ * One problem: the setting it names (as sent: `urls`, `bindDn`…, never translated) and its words
+ * as a catalogue message, for the CLI (English), the console and the API (the reader's language).
+ */
+export interface SettingsProblem {
+  readonly field: string;
+  readonly id: SettingsProblemId;
+  readonly params?: Readonly<Record<string, string>>;
+}
+
+/** Refused settings: `detail` is every problem in English, one per line (`field: words`). */
+export type SettingsInvalid = Err<'invalid_directory_settings'> & { readonly problems: readonly SettingsProblem[] };
+
+/** `{ field, id, params }`. */
+export function settingsProblem(
+  field: string,
+  id: SettingsProblemId,
+  params?: Readonly<Record<string, string>>,
+): SettingsProblem {
+  return params ? { field, id, params } : { field, id };
+}
+
+/** A problem's words in a language (English unless given), without the setting's name. */
+export function settingsProblemWords(problem: SettingsProblem, locale: UiLocale = 'en'): string {
+  return translate(locale, `directory.settings.problem.${problem.id}`, problem.params);
+}
+
+/** `field: words`, the setting's name as sent and the words in a language (English unless given). */
+export function settingsProblemLine(problem: SettingsProblem, locale: UiLocale = 'en'): string {
+  return `${problem.field}: ${settingsProblemWords(problem, locale)}`;
+}
+
+/** The refusal naming these problems (`detail`: their English lines). */
+export function settingsInvalid(problems: readonly SettingsProblem[]): SettingsInvalid {
+  return {
+    ...err('invalid_directory_settings', problems.map((p) => settingsProblemLine(p)).join('\n')),
+    problems,
+  } as SettingsInvalid;
+}
 
 /**
  * Parses settings given as a plain object (the admin API's JSON, the CLI's flags, the console's
  * form, the stored JSON). Fills defaults per kind; refuses what cannot work, naming each problem.
  */
-export function parseDirectorySettings(input: unknown): Result<DirectorySettings, 'invalid_directory_settings'> {
+export function parseDirectorySettings(input: unknown): Ok<DirectorySettings> | SettingsInvalid {
   const problems: SettingsProblem[] = [];
+  const problem = (field: string, id: SettingsProblemId, params?: Readonly<Record<string, string>>) =>
+    problems.push(settingsProblem(field, id, params));
   const o = (typeof input === 'object' && input !== null ? input : {}) as Record<string, unknown>;
   const str = (name: string): string | null => {
     const v = o[name];
     if (v === undefined || v === null || v === '') return null;
     if (typeof v !== 'string') {
-      problems.push(`${name}: must be text`);
+      problem(name, 'text');
       return null;
     }
     return v.trim();
@@ -113,7 +159,7 @@ export function parseDirectorySettings(input: unknown): Result<DirectorySettings
     if (v === undefined || v === null || v === '') return limits.default;
     const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : NaN;
     if (!Number.isInteger(n) || n < limits.min || n > limits.max) {
-      problems.push(`${name}: a whole number from ${limits.min} to ${limits.max}`);
+      problem(name, 'wholeNumber', { min: String(limits.min), max: String(limits.max) });
       return limits.default;
     }
     return n;
@@ -124,7 +170,7 @@ export function parseDirectorySettings(input: unknown): Result<DirectorySettings
     if (typeof v === 'boolean') return v;
     if (v === 'true' || v === 'on' || v === '1') return true;
     if (v === 'false' || v === 'off' || v === '0') return false;
-    problems.push(`${name}: true or false`);
+    problem(name, 'boolean');
     return false;
   };
   const list = (name: string): string[] => {
@@ -132,7 +178,7 @@ export function parseDirectorySettings(input: unknown): Result<DirectorySettings
     if (v === undefined || v === null || v === '') return [];
     const items = Array.isArray(v) ? v : typeof v === 'string' ? v.split(/[\n,]+/) : null;
     if (!items || items.some((i) => typeof i !== 'string')) {
-      problems.push(`${name}: a list of text values`);
+      problem(name, 'list');
       return [];
     }
     return (items as string[]).map((i) => i.trim()).filter((i) => i !== '');
@@ -140,7 +186,7 @@ export function parseDirectorySettings(input: unknown): Result<DirectorySettings
 
   const kind = str('kind');
   if (kind !== 'ldap' && kind !== 'ad') {
-    return err('invalid_directory_settings', 'kind: ldap or ad (builtin has no settings)');
+    return settingsInvalid([settingsProblem('kind', 'kind')]);
   }
   const defaults = DIRECTORY_DEFAULTS[kind];
   // AD's DNs contain commas: admin groups are one per line, or an array
@@ -153,38 +199,33 @@ export function parseDirectorySettings(input: unknown): Result<DirectorySettings
           .filter((s) => s !== '')
       : list('adminGroups');
   const urls = list('urls');
-  if (urls.length === 0) problems.push('urls: at least one ldaps:// or ldap:// URL');
-  for (const u of urls)
-    if (!URL_RE.test(u)) problems.push(`urls: "${u}" is not ldaps://host[:port] or ldap://host[:port]`);
+  if (urls.length === 0) problem('urls', 'urlsMissing');
+  for (const u of urls) if (!URL_RE.test(u)) problem('urls', 'urlFormat', { url: u });
   const startTls = bool('startTls');
   const allowInsecure = bool('allowInsecure');
   if (!allowInsecure && !startTls && urls.some((u) => u.toLowerCase().startsWith('ldap://'))) {
-    problems.push(
-      'urls: ldap:// sends passwords in clear text; use ldaps://, or set startTls (allowInsecure is for a lab only)',
-    );
+    problem('urls', 'urlsPlain');
   }
   const bindDn = str('bindDn');
-  if (!bindDn) problems.push('bindDn: the service account’s DN');
+  if (!bindDn) problem('bindDn', 'bindDn');
   const bindPassword = str('bindPassword');
   if (!bindPassword || !isSecretRef(bindPassword)) {
-    problems.push('bindPassword: env:VARIABLE or file:/absolute/path (the password itself is never stored)');
+    problem('bindPassword', 'bindPassword');
   } else if (/^env:SSPR_/.test(bindPassword) && !bindPassword.startsWith(`env:${DIRECTORY_SECRET_ENV_PREFIX}`)) {
-    problems.push(
-      `bindPassword: SSPR_ variables are sspr’s own settings; name it ${DIRECTORY_SECRET_ENV_PREFIX}… or without the SSPR_ prefix, e.g. env:LDAP_BIND_PASSWORD`,
-    );
+    problem('bindPassword', 'bindPasswordSspr', { prefix: DIRECTORY_SECRET_ENV_PREFIX });
   }
   const baseDn = str('baseDn');
-  if (!baseDn) problems.push('baseDn: where the accounts are, e.g. ou=people,dc=example,dc=com');
+  if (!baseDn) problem('baseDn', 'baseDn');
   const userFilter = str('userFilter') ?? defaults.userFilter;
   const filterCheck = checkUserFilterTemplate(userFilter);
-  if (filterCheck === 'no_placeholder') problems.push('userFilter: must contain {login}, where the typed login goes');
-  if (filterCheck === 'not_a_filter')
-    problems.push('userFilter: not an LDAP filter (balanced parentheses, e.g. (uid={login}))');
+  // `{login}` is a word of the filter, not a placeholder of the message: it goes in as an argument
+  if (filterCheck === 'no_placeholder') problem('userFilter', 'userFilterPlaceholder', { placeholder: '{login}' });
+  if (filterCheck === 'not_a_filter') problem('userFilter', 'userFilterSyntax', { example: '(uid={login})' });
   const attr = (name: string, fallback: string | null, required: boolean): string | null => {
     const v = str(name);
     if (v === null) return fallback;
     if (v === '-' && !required) return null;
-    if (!ATTRIBUTE.test(v)) problems.push(`${name}: an attribute name`);
+    if (!ATTRIBUTE.test(v)) problem(name, 'attribute');
     return v;
   };
   const attributes = {
@@ -198,7 +239,7 @@ export function parseDirectorySettings(input: unknown): Result<DirectorySettings
   if (disabledRaw) {
     const m = /^([A-Za-z][A-Za-z0-9-]*)=(.+)$/.exec(disabledRaw);
     if (m && m[1] && m[2]) disabledAttribute = { name: m[1], value: m[2] };
-    else problems.push('disabledAttribute: name=value, e.g. employeeType=disabled');
+    else problem('disabledAttribute', 'disabledAttribute');
   }
   const settings: DirectorySettings = {
     kind,
@@ -222,8 +263,8 @@ export function parseDirectorySettings(input: unknown): Result<DirectorySettings
     allowInsecure,
   };
   const caFile = settings.caFile;
-  if (caFile !== null && !caFile.startsWith('/')) problems.push('caFile: an absolute path to a PEM file');
-  if (problems.length > 0) return err('invalid_directory_settings', problems.join('\n'));
+  if (caFile !== null && !caFile.startsWith('/')) problem('caFile', 'caFile');
+  if (problems.length > 0) return settingsInvalid(problems);
   return ok(settings);
 }
 

@@ -8,9 +8,16 @@ import {
 } from '../core/directory-admin-rules.ts';
 import { isAdminRole, type Tenant } from '../core/directory-model.ts';
 import { asGiven, checkStep, checkVerdict, said, type DirectoryCheckReport } from '../core/directory-rules.ts';
-import { parseDirectorySettings, type DirectoryKind, type DirectorySettings } from '../core/directory-settings.ts';
+import {
+  parseDirectorySettings,
+  settingsInvalid,
+  settingsProblem,
+  type DirectoryKind,
+  type DirectorySettings,
+  type SettingsInvalid,
+} from '../core/directory-settings.ts';
 import { noticePhrase, renderEmail, type NoticeWords } from '../core/message-templates.ts';
-import { err, ok, type Result } from '../core/result.ts';
+import { err, ok, type Ok, type Result } from '../core/result.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DirectoryProvider } from '../ports/directory-provider.ts';
 import type { Repos, Store } from '../ports/store.ts';
@@ -58,6 +65,8 @@ export interface DirectorySettingsView {
 
 export type DirectorySettingsError = Denial | 'tenant_not_found' | 'invalid_directory_settings';
 export type DirectoryCheckError = DirectorySettingsError | 'directory_not_configured';
+/** Refused settings carry each problem (`SettingsInvalid.problems`) for the reader's language. */
+type Refusal<E extends string> = Result<never, Exclude<E, 'invalid_directory_settings'>> | SettingsInvalid;
 
 export interface SetOutcome {
   readonly settings: DirectorySettings;
@@ -121,7 +130,7 @@ export class DirectorySettingsService {
     tenantId: string,
     input: Readonly<Record<string, unknown>>,
     rc: RequestContext,
-  ): Promise<Result<SetOutcome, DirectorySettingsError>> {
+  ): Promise<Ok<SetOutcome> | Refusal<DirectorySettingsError>> {
     const denial = canChangeDirectorySettings(actor, tenantId);
     if (denial) return this.denied(actor, tenantId, 'directory.set', denial, rc);
     const tenant = await this.d.store.directory.getTenant(tenantId);
@@ -210,7 +219,7 @@ export class DirectorySettingsService {
     tenantId: string,
     rc: RequestContext,
     input?: Readonly<Record<string, unknown>>,
-  ): Promise<Result<CheckOutcome, DirectoryCheckError>> {
+  ): Promise<Ok<CheckOutcome> | Refusal<DirectoryCheckError>> {
     // settings not saved yet may point the saved secret at any server: only those who may change them
     const denial = input ? canChangeDirectorySettings(actor, tenantId) : canReadDirectorySettings(actor, tenantId);
     if (denial) return this.denied(actor, tenantId, 'directory.check', denial, rc);
@@ -282,7 +291,7 @@ export class DirectorySettingsService {
     tenantId: string,
     input: Readonly<Record<string, unknown>>,
     stored: DirectorySettings | null,
-  ): Result<DirectorySettings, 'invalid_directory_settings'> {
+  ): Ok<DirectorySettings> | SettingsInvalid {
     const given = input['bindPassword'];
     const keepSecret = (given === undefined || given === null || given === '') && stored !== null;
     const parsed = parseDirectorySettings(keepSecret ? { ...input, bindPassword: stored.bindPassword } : input);
@@ -290,10 +299,9 @@ export class DirectorySettingsService {
     const ref = parsed.value.bindPassword;
     if (actor.kind !== 'cli' && ref !== stored?.bindPassword && !secretRefAllowedFor(ref, tenantId)) {
       const places = tenantSecretPlaces(tenantId);
-      return err(
-        'invalid_directory_settings',
-        `bindPassword: for this organisation, env:${places.envPrefix}_… (an environment variable whose name starts with ${places.envPrefix}) or file:/…/${places.folder}/<file> (a file in a folder named ${places.folder}); ask the people who run sspr to put the password there`,
-      );
+      return settingsInvalid([
+        settingsProblem('bindPassword', 'bindPasswordTenant', { envPrefix: places.envPrefix, folder: places.folder }),
+      ]);
     }
     return parsed;
   }

@@ -5,6 +5,8 @@ import {
   DIRECTORY_LIMITS,
   directorySettingsInput,
   parseDirectorySettings,
+  settingsProblemLine,
+  settingsProblemWords,
   type DirectorySettings,
 } from '../../src/core/directory-settings.ts';
 import {
@@ -265,5 +267,72 @@ describe('who may see and change a tenant’s directory settings', () => {
     assert.deepEqual(changedSettingNames(a, b), ['urls', 'bindPassword', 'testLogin']);
     assert.deepEqual(changedSettingNames(a, a), []);
     assert.ok(changedSettingNames(null, a).includes('kind'));
+  });
+});
+
+describe('settings problems: structured, in every language, English as before', () => {
+  test('each problem names its setting and a catalogue message; detail is their English lines', () => {
+    const r = parseDirectorySettings({
+      kind: 'ldap',
+      urls: ['ldap://ldap.example.com', 'http://x'],
+      bindPassword: 'env:SSPR_SECRET_KEY',
+      userFilter: 'uid={login}',
+      timeoutMs: 1,
+      startTls: 'maybe',
+    });
+    assert.equal(r.ok, false);
+    assert.ok(!r.ok);
+    assert.deepEqual(
+      r.problems.map((p) => [p.field, p.id]),
+      [
+        ['urls', 'urlFormat'],
+        ['startTls', 'boolean'],
+        ['urls', 'urlsPlain'],
+        ['bindDn', 'bindDn'],
+        ['bindPassword', 'bindPasswordSspr'],
+        ['baseDn', 'baseDn'],
+        ['userFilter', 'userFilterSyntax'],
+        ['timeoutMs', 'wholeNumber'],
+      ],
+    );
+    assert.equal(r.detail, r.problems.map((p) => settingsProblemLine(p)).join('\n'));
+    // the English words, word for word as the CLI printed them before
+    assert.deepEqual(r.detail?.split('\n'), [
+      'urls: "http://x" is not ldaps://host[:port] or ldap://host[:port]',
+      'startTls: true or false',
+      'urls: ldap:// sends passwords in clear text; use ldaps://, or set startTls (allowInsecure is for a lab only)',
+      'bindDn: the service account’s DN',
+      'bindPassword: SSPR_ variables are sspr’s own settings; name it SSPR_DIRECTORY_… or without the SSPR_ prefix, e.g. env:LDAP_BIND_PASSWORD',
+      'baseDn: where the accounts are, e.g. ou=people,dc=example,dc=com',
+      'userFilter: not an LDAP filter (balanced parentheses, e.g. (uid={login}))',
+      'timeoutMs: a whole number from 500 to 60000',
+    ]);
+    assert.deepEqual(problems({ ...minimal, userFilter: '(uid=x)' }), [
+      'userFilter: must contain {login}, where the typed login goes',
+    ]);
+    assert.deepEqual(problems({ ...minimal, syncIntervalMinutes: -1 }), [
+      'syncIntervalMinutes: a whole number from 0 to 10080',
+    ]);
+  });
+
+  test('in German, Japanese and Arabic: the setting’s name as sent, the words translated, arguments kept', () => {
+    const r = parseDirectorySettings({ ...minimal, userFilter: '(uid=x)', poolSize: 0, caFile: 'ca.pem' });
+    assert.ok(!r.ok);
+    assert.deepEqual(
+      r.problems.map((p) => settingsProblemLine(p, 'de')),
+      [
+        'userFilter: muss {login} enthalten, wo die eingegebene Anmeldung eingesetzt wird',
+        'poolSize: eine ganze Zahl von 1 bis 16',
+        'caFile: ein absoluter Pfad zu einer PEM-Datei',
+      ],
+    );
+    for (const locale of ['ja', 'ar'] as const)
+      for (const p of r.problems) {
+        const line = settingsProblemLine(p, locale);
+        assert.ok(line.startsWith(`${p.field}: `), line);
+        assert.notEqual(line, settingsProblemLine(p), `${locale}: ${line} is still English`);
+        assert.equal(line.slice(p.field.length + 2), settingsProblemWords(p, locale));
+      }
+    assert.match(settingsProblemLine(r.problems[0]!, 'ja'), /\{login\}/);
   });
 });

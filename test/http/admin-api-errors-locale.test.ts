@@ -101,4 +101,49 @@ describe('admin API errors in the request language', () => {
     assert.equal(lines[0], `- primaryColour: ${translate('ar', 'admin.look.problem.colourFormat')}`);
     assert.doesNotMatch(ar.error.message, /[A-Za-z]{4,} [a-z]{3,} [a-z]{3,}/, 'no English sentence');
   });
+
+  it('400 invalid_directory_settings in German and Japanese: each problem in that language, the field names as sent', async () => {
+    const writer = await key(['directory:read', 'directory:write']);
+    const body = { kind: 'ldap', urls: ['ldap://x.example', 'http://y.example'], userFilter: '(uid=x)', poolSize: 99 };
+    const expected = (locale: 'de' | 'ja' | 'en') => [
+      `- urls: ${translate(locale, 'directory.settings.problem.urlFormat', { url: 'http://y.example' })}`,
+      `- urls: ${translate(locale, 'directory.settings.problem.urlsPlain')}`,
+      `- bindDn: ${translate(locale, 'directory.settings.problem.bindDn')}`,
+      `- bindPassword: ${translate(locale, 'directory.settings.problem.bindPassword')}`,
+      `- baseDn: ${translate(locale, 'directory.settings.problem.baseDn')}`,
+      `- userFilter: ${translate(locale, 'directory.settings.problem.userFilterPlaceholder', { placeholder: '{login}' })}`,
+      `- poolSize: ${translate(locale, 'directory.settings.problem.wholeNumber', { min: '1', max: '16' })}`,
+    ];
+    for (const locale of ['de', 'ja'] as const) {
+      const r = await call(writer, 'PUT', '/directory', locale, body);
+      assert.equal(r.res.statusCode, 400);
+      assert.equal(r.error.code, 'invalid_directory_settings');
+      const [heading, ...lines] = r.error.message.split('\n');
+      assert.equal(heading, translate(locale, 'adminapi.error.invalid_directory_settings.list'));
+      assert.deepEqual(lines, expected(locale), locale);
+      assert.doesNotMatch(r.error.message, /at least one|the service account|where the accounts are|whole number/);
+    }
+    const de = await call(writer, 'PUT', '/directory', 'de', body);
+    assert.match(de.error.message, /- bindDn: der DN des Dienstkontos/);
+    assert.match(de.error.message, /- poolSize: eine ganze Zahl von 1 bis 16/);
+    // the words of the tenant's own secret place too
+    const stolen = await call(writer, 'PUT', '/directory', 'ja', {
+      kind: 'ldap',
+      urls: ['ldaps://x.example'],
+      bindDn: 'cn=sspr,dc=example',
+      bindPassword: 'env:HOME',
+      baseDn: 'dc=example',
+    });
+    assert.equal(stolen.res.statusCode, 400);
+    assert.match(stolen.error.message, /\n- bindPassword: この組織では env:/);
+    // English without Accept-Language, word for word as before
+    const en = await call(writer, 'PUT', '/directory', null, body);
+    assert.deepEqual(en.error.message.split('\n').slice(1), expected('en'));
+    assert.ok(en.error.message.includes('- urls: "http://y.example" is not ldaps://host[:port] or ldap://host[:port]'));
+    assert.equal(
+      (await kit.app.store.directory.getTenantDirectory(contoso.id)) ?? null,
+      null,
+      'a refused PUT saves nothing',
+    );
+  });
 });

@@ -8,7 +8,9 @@ import type { LightMyRequestResponse } from 'fastify';
 import type { ApiScope } from '../../src/core/admin-rules.ts';
 import type { Tenant } from '../../src/core/directory-model.ts';
 import { tenantSecretPlaces } from '../../src/core/directory-admin-rules.ts';
+import { translate } from '../../src/core/i18n.ts';
 import { ADMIN_API_PREFIX } from '../../src/http/api/admin-api-plugin.ts';
+import { LANGUAGE_COOKIE } from '../../src/http/i18n-plugin.ts';
 import { createPagesKit, h1, TestBrowser, type PagesKit } from './reset-pages-kit.ts';
 
 /**
@@ -254,7 +256,58 @@ describe('console: /admin/directory', () => {
     assert.match(removed.body, /The directory was removed/);
     assert.equal(await kit.app.store.directory.getTenantDirectory(contoso.id), null);
   });
+
+  test('in Arabic: each problem in Arabic, linked to its field’s Arabic label; nothing saved', async () => {
+    const boss = await signIn('admin@contoso.example');
+    boss.cookies.set(LANGUAGE_COOKIE, 'ar');
+    const page = await boss.get('/admin/directory');
+    assert.match(page.body, /<html lang="ar" dir="rtl"/);
+    const bad = await boss.post('/admin/directory', {
+      action: 'save',
+      kind: 'ldap',
+      urls: 'ldap://dc.example',
+      userFilter: '(uid=x)',
+    });
+    assert.equal(bad.statusCode, 400);
+    const items = [...bad.body.matchAll(/<li><a href="#(\w+)">([^<]*)<\/a>: ([^<]*)<\/li>/g)].map((m) => ({
+      field: m[1]!,
+      label: m[2]!,
+      words: decode(m[3]!),
+    }));
+    const expected = [
+      ['urls', 'urlsPlain'],
+      ['bindDn', 'bindDn'],
+      ['bindPassword', 'bindPassword'],
+      ['baseDn', 'baseDn'],
+      ['userFilter', 'userFilterPlaceholder'],
+    ] as const;
+    for (const [field, id] of expected) {
+      const item = items.find((i) => i.field === field);
+      assert.ok(item, `${field} listed in ${JSON.stringify(items)}`);
+      assert.equal(item.label, decode(translate('ar', `admin.directory.field.${field}`)));
+      assert.equal(
+        item.words,
+        translate(
+          'ar',
+          `directory.settings.problem.${id}`,
+          id === 'userFilterPlaceholder' ? { placeholder: '{login}' } : {},
+        ),
+      );
+    }
+    assert.doesNotMatch(bad.body, /at least one|the service account|where the accounts are|must contain/);
+    assert.equal(await kit.app.store.directory.getTenantDirectory(contoso.id), null);
+  });
 });
+
+/** The text of HTML (the entities a page uses). */
+function decode(html: string): string {
+  return html
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;|&#x27;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
 
 /** Settings as form fields (lists one per line, numbers as text). */
 function flat(s: Record<string, unknown>): Record<string, string> {

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '../../core/admin-rules.ts';
 import { canChangeDirectorySettings } from '../../core/directory-admin-rules.ts';
 import type { DirectoryCheckReport } from '../../core/directory-rules.ts';
-import { directorySettingsInput } from '../../core/directory-settings.ts';
+import { directorySettingsInput, type SettingsProblem } from '../../core/directory-settings.ts';
 import type { App } from '../../service/app.ts';
 import { requireConsole } from '../account/session.ts';
 import { ERROR_STATUS } from '../errors.ts';
@@ -68,7 +68,7 @@ export async function directoryPlugin(fastify: FastifyInstance, options: { app: 
       values?: DirectoryFormValues;
       notice?: DirectoryNotice | null;
       problem?: DirectoryProblem | null;
-      problems?: readonly string[];
+      problems?: readonly SettingsProblem[];
       report?: { report: DirectoryCheckReport; unsaved: boolean } | null;
     } = {},
   ) {
@@ -119,7 +119,7 @@ export async function directoryPlugin(fastify: FastifyInstance, options: { app: 
       const r = await app.directorySettings.check(actor(request), tenantId, rc, canChange ? values : undefined);
       if (!r.ok) {
         if (r.error === 'invalid_directory_settings')
-          return show(request, reply, 400, { values, problems: (r.detail ?? '').split('\n') });
+          return show(request, reply, 400, { values, problems: r.problems });
         return denied(request, reply, r.error, canChange ? values : undefined);
       }
       return show(request, reply, 200, {
@@ -129,8 +129,7 @@ export async function directoryPlugin(fastify: FastifyInstance, options: { app: 
     }
     const r = await app.directorySettings.set(actor(request), tenantId, values, rc);
     if (!r.ok) {
-      if (r.error === 'invalid_directory_settings')
-        return show(request, reply, 400, { values, problems: (r.detail ?? '').split('\n') });
+      if (r.error === 'invalid_directory_settings') return show(request, reply, 400, { values, problems: r.problems });
       return denied(request, reply, r.error, values);
     }
     return reply.redirect(`/admin/directory?done=${r.value.changed.length > 0 ? 'saved' : 'unchanged'}`, 303);

@@ -1,6 +1,6 @@
 import type { ComponentChildren, VNode } from 'preact';
 import { stepIn, type DirectoryCheckReport } from '../../core/directory-rules.ts';
-import { DIRECTORY_LIMITS } from '../../core/directory-settings.ts';
+import { DIRECTORY_LIMITS, type SettingsProblem } from '../../core/directory-settings.ts';
 import type { MessageId, Translate } from '../../core/i18n.ts';
 import { useI18n, useT } from '../views/i18n-context.tsx';
 import { richText } from '../views/rich-text.tsx';
@@ -98,22 +98,25 @@ function Csrf({ token }: { token: string }): VNode {
   return <input type="hidden" name="_csrf" value={token} />;
 }
 
-/** The problem lines of `parseDirectorySettings` (`field: message`), each linked to its field. */
-function Problems({ lines }: { lines: readonly string[] }): VNode | null {
+/** The problems of `parseDirectorySettings`, each in the page's language and linked to its field. */
+function Problems({ problems }: { problems: readonly SettingsProblem[] }): VNode | null {
   const t = useT();
-  if (lines.length === 0) return null;
+  if (problems.length === 0) return null;
   return (
     <div class="error" role="alert" id="problem">
       <h2 class="problem-title">{t('admin.directory.problemsTitle')}</h2>
       <ul>
-        {lines.map((line, i) => {
-          const at = line.indexOf(':');
-          const field = at > 0 ? line.slice(0, at) : '';
-          const known = (DIRECTORY_FORM_FIELDS as readonly string[]).includes(field);
+        {problems.map((problem, i) => {
+          const known = (DIRECTORY_FORM_FIELDS as readonly string[]).includes(problem.field);
+          const words = t(`directory.settings.problem.${problem.id}`, problem.params);
           return (
             <li key={i}>
-              {known ? <a href={`#${field}`}>{label(t, field as DirectoryFormField)}</a> : null}
-              {known ? `: ${line.slice(at + 1).trim()}` : line}
+              {known ? (
+                <a href={`#${problem.field}`}>{label(t, problem.field as DirectoryFormField)}</a>
+              ) : (
+                problem.field
+              )}
+              {`: ${words}`}
             </li>
           );
         })}
@@ -183,7 +186,7 @@ export interface DirectoryPageProps extends DirectoryFrame {
   readonly secretPlaces: { readonly envPrefix: string; readonly folder: string };
   readonly notice: DirectoryNotice | null;
   readonly problem: DirectoryProblem | null;
-  readonly problems: readonly string[];
+  readonly problems: readonly SettingsProblem[];
   readonly report: { readonly report: DirectoryCheckReport; readonly unsaved: boolean } | null;
 }
 
@@ -196,7 +199,7 @@ function DirectoryView(p: DirectoryPageProps): VNode {
   const { t, when } = useI18n();
   const v = (f: DirectoryFormField) => p.values[f] ?? '';
   const checked = (f: DirectoryFormField) => v(f) === 'on' || v(f) === 'true';
-  const invalid = (f: DirectoryFormField) => (p.problems.some((l) => l.startsWith(`${f}:`)) ? 'true' : undefined);
+  const invalid = (f: DirectoryFormField) => (p.problems.some((x) => x.field === f) ? 'true' : undefined);
   const described = (f: DirectoryFormField) => (HINTED.has(f) || f === 'bindPassword' ? `${f}-hint` : undefined);
   const hintOf = (f: DirectoryFormField) => {
     const h = hint(t, f);
@@ -255,7 +258,7 @@ function DirectoryView(p: DirectoryPageProps): VNode {
         </p>
       ) : null}
       <ProblemBox problem={p.problem} />
-      <Problems lines={p.problems} />
+      <Problems problems={p.problems} />
       {p.report ? <CheckReport report={p.report.report} unsaved={p.report.unsaved} /> : null}
       {p.canChange ? null : <p class="notice">{t('admin.directory.readOnly')}</p>}
 

@@ -1,7 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { directorySettingsInput, type DirectorySettings } from '../../core/directory-settings.ts';
+import {
+  directorySettingsInput,
+  settingsProblemLine,
+  type DirectorySettings,
+  type SettingsProblem,
+} from '../../core/directory-settings.ts';
 import { stepIn } from '../../core/directory-rules.ts';
 import type { ApiKeyActor } from '../../service/api-key-service.ts';
 import type { App } from '../../service/app.ts';
@@ -150,17 +155,24 @@ function settingsJson(s: DirectorySettings) {
   return { ...input, kind: s.kind } as z.infer<typeof AdminDirectorySettingsSchema>;
 }
 
-function refused(request: FastifyRequest, reply: FastifyReply, error: string, detail?: string): FastifyReply {
-  if (error === 'invalid_directory_settings')
+function refused(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: string,
+  problems?: readonly SettingsProblem[],
+): FastifyReply {
+  if (error === 'invalid_directory_settings') {
+    // each problem in the request's language (Accept-Language; English by default), the setting as sent
+    const locale = (request.i18n as typeof request.i18n | null)?.locale ?? 'en';
     return sendAdminApiError(
       request,
       reply,
       'invalid_directory_settings',
-      `${request.i18n.t('adminapi.error.invalid_directory_settings.list')}\n${(detail ?? '')
-        .split('\n')
-        .map((l) => `- ${l}`)
+      `${request.i18n.t('adminapi.error.invalid_directory_settings.list')}\n${(problems ?? [])
+        .map((p) => `- ${settingsProblemLine(p, locale)}`)
         .join('\n')}`,
     );
+  }
   if (error === 'tenant_not_found') return sendAdminApiError(request, reply, 'not_found');
   return sendAdminApiError(request, reply, adminApiCode(error));
 }
@@ -211,7 +223,7 @@ export async function directorySettingsApiRoutes(instance: FastifyInstance, app:
     async (request, reply) => {
       const actor = actorOf(request);
       const r = await app.directorySettings.set(actor, actor.tenantId, request.body, requestContext(request));
-      if (!r.ok) return refused(request, reply, r.error, r.detail);
+      if (!r.ok) return refused(request, reply, r.error, 'problems' in r ? r.problems : undefined);
       const { settings, changed, created } = r.value;
       return reply
         .code(200)
