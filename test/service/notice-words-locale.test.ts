@@ -97,7 +97,7 @@ describe('notice words in the recipient’s language', () => {
     const [mail] = await sentTo(t.app, seen, HELPER);
     assert.ok(mail, 'the German admin was told');
     assert.match(mail.text, /wurde das Passwort nach der Anmeldung geändert/);
-    assert.match(mail.text, /durch boss \(boss@fabrikam\.example\)/);
+    assert.match(mail.text, /Ausgeführt von: boss \(boss@fabrikam\.example\)/);
     assertNoEnglishPhrase(mail.text);
   });
 
