@@ -311,6 +311,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     outbox,
     sendingPolicy: resetPolicy,
     limiter,
+    enforced: options.callerVerification !== false,
   });
   const admin = new AdminService({
     directories,
