@@ -151,6 +151,8 @@ function leaksIn(texts: readonly string[]): string[] {
   for (const text of texts) {
     const tokens = text
       .replace(ID_BESIDE_LABEL, ']')
+      // an address is data (the public URL, e.g. the reverse check's /verify-call), not words
+      .replace(/https?:\/\/[^\s"“”«»]+/g, ' ')
       .split(/[\s,;:()[\]"“”«»]+/)
       .map((t) => t.replace(/^[.!?…'’]+|[.!?…'’]+$/g, ''))
       .filter((t) => /[A-Za-z]{3,}/.test(t))
