@@ -171,3 +171,35 @@ export async function emailAccount(
   }
   return queued;
 }
+
+/** A help-desk step on `target` (caller verification, approvals, the reverse check), audited in its tenant. */
+export async function auditCaller(
+  tx: Pick<Repos, 'audit'>,
+  actor: ChangeActor,
+  target: Account,
+  rc: RequestContext,
+  at: number,
+  type:
+    | 'caller.verification_started'
+    | 'caller.verified'
+    | 'caller.verification_failed'
+    | 'caller.approval_requested'
+    | 'caller.approved'
+    | 'caller.approval_refused'
+    | 'caller.call_check_started',
+  outcome: string,
+  details: Record<string, string | number | boolean | null>,
+): Promise<void> {
+  const own = actorTenant(actor);
+  if (own !== null && own !== target.tenantId) return;
+  await appendAudit(tx, {
+    at,
+    tenantId: target.tenantId,
+    accountId: target.id,
+    actor: actorName(actor),
+    type,
+    outcome,
+    rc,
+    details,
+  });
+}

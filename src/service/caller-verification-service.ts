@@ -1,17 +1,13 @@
-import { actorName, actorTenant, canView, type Actor, type Denial } from '../core/admin-rules.ts';
+import { actorName, canView, type Actor, type Denial } from '../core/admin-rules.ts';
 import { judgeTotp } from '../core/authenticator.ts';
 import {
   APPROVAL_VALID_MS,
-  CALL_CHECK_DIGITS,
-  CALL_CHECK_TTL_MS,
   CALLER_CODE_MAX_ATTEMPTS,
   CALLER_CODE_TTL_MS,
   CALLER_VERIFIED_MS,
   callerRefusal,
   canApprove,
-  groupedPhrase,
   needsSecondOperator,
-  normalizePhrase,
   verificationState,
   type CallerRefusal,
   type SensitiveAction,
@@ -26,12 +22,15 @@ import type { Clock } from '../ports/clock.ts';
 import type { Keyring } from '../ports/keyring.ts';
 import type { Limiter } from '../ports/limiter.ts';
 import type { Random } from '../ports/random.ts';
-import type { Repos, Store } from '../ports/store.ts';
-import { deny } from './admin-common.ts';
+import type { Store } from '../ports/store.ts';
+import { auditCaller, deny } from './admin-common.ts';
+import { CallCheck, type CallCheckStarted } from './call-check.ts';
+
+export { VERIFY_CALL_LIMIT, type CallCheckStarted } from './call-check.ts';
 import { enqueueEmail, enqueueSms } from './message-queue.ts';
 import { messageLanguage } from './message-language.ts';
 import { checkOneTimeCode } from './one-time-code.ts';
-import { appendAudit, type RequestContext } from './request-context.ts';
+import type { RequestContext } from './request-context.ts';
 import { sendingLimitRefusal } from './sending-limits.ts';
 
 /**
@@ -65,9 +64,6 @@ export interface CallerVerificationDeps {
   readonly enforced?: boolean;
 }
 
-/** Phrases one client address may try on /verify-call per 10 minutes. */
-export const VERIFY_CALL_LIMIT = { max: 10, windowMs: 10 * 60_000 } as const;
-
 export type CallerError = Denial | 'account_not_found' | 'no_methods' | 'sending_limited';
 export type ConfirmError = Denial | 'account_not_found' | 'nothing_pending' | 'code_malformed' | 'invalid_code';
 
@@ -85,12 +81,6 @@ export interface CallerStatus {
   readonly approval: 'not_needed' | 'needed' | 'requested' | 'approved';
   /** Whether the sensitive actions are open now. */
   readonly allowed: boolean;
-}
-
-export interface CallCheckStarted {
-  /** `4821 0937`: shown once to the agent, stored only as an HMAC. */
-  readonly phrase: string;
-  readonly expiresAt: number;
 }
 
 export interface ApprovalView extends ApprovalRecord {
@@ -113,7 +103,11 @@ export interface CallerGate {
 }
 
 export class CallerVerificationService implements CallerGate {
-  constructor(private readonly d: CallerVerificationDeps) {}
+  readonly #calls: CallCheck;
+
+  constructor(private readonly d: CallerVerificationDeps) {
+    this.#calls = new CallCheck(d);
+  }
 
   /** Sends a code to the account's registered methods for the caller to read back. */
   async start(actor: Actor, accountId: string, rc: RequestContext): Promise<Result<VerificationStarted, CallerError>> {
@@ -160,7 +154,7 @@ export class CallerVerificationService implements CallerGate {
       }
       if (channels.length === 0 && !app) {
         const reason = methods.length === 0 ? 'no_methods' : 'sending_limited';
-        await this.audit(tx, actor, target, rc, now, 'caller.verification_started', reason, {});
+        await auditCaller(tx, actor, target, rc, now, 'caller.verification_started', reason, {});
         return err(reason);
       }
       await tx.callerChecks.createVerification({
@@ -172,7 +166,7 @@ export class CallerVerificationService implements CallerGate {
         createdAt: now,
         expiresAt,
       });
-      await this.audit(tx, actor, target, rc, now, 'caller.verification_started', 'ok', {
+      await auditCaller(tx, actor, target, rc, now, 'caller.verification_started', 'ok', {
         channels: channels.join(',') || 'none',
         authenticator: app !== null,
       });
@@ -198,11 +192,11 @@ export class CallerVerificationService implements CallerGate {
     return this.d.store.transaction(async (tx): Promise<Result<{ until: number }, ConfirmError>> => {
       const v = await tx.callerChecks.latestVerification(actorName(actor), target.id);
       if (!v || v.verifiedAt !== null) {
-        await this.audit(tx, actor, target, rc, now, 'caller.verification_failed', 'nothing_pending', {});
+        await auditCaller(tx, actor, target, rc, now, 'caller.verification_failed', 'nothing_pending', {});
         return err('nothing_pending');
       }
       if (typed === null) {
-        await this.audit(tx, actor, target, rc, now, 'caller.verification_failed', 'code_malformed', {});
+        await auditCaller(tx, actor, target, rc, now, 'caller.verification_failed', 'code_malformed', {});
         return err('code_malformed');
       }
       const app = await tx.authenticators.confirmed(target.id);
@@ -225,12 +219,12 @@ export class CallerVerificationService implements CallerGate {
         },
       });
       if (!checked.ok) {
-        await this.audit(tx, actor, target, rc, now, 'caller.verification_failed', checked.reason, {
+        await auditCaller(tx, actor, target, rc, now, 'caller.verification_failed', checked.reason, {
           attempts: checked.attempts ?? CALLER_CODE_MAX_ATTEMPTS,
         });
         return err('invalid_code');
       }
-      await this.audit(tx, actor, target, rc, now, 'caller.verified', 'ok', {
+      await auditCaller(tx, actor, target, rc, now, 'caller.verified', 'ok', {
         via: step !== null ? 'authenticator' : 'code',
       });
       return ok({ until: now + CALLER_VERIFIED_MS });
@@ -338,7 +332,7 @@ export class CallerVerificationService implements CallerGate {
         requestedBy: actorName(actor),
         createdAt: now,
       });
-      await this.audit(tx, actor, target, rc, now, 'caller.approval_requested', 'ok', { approvalId: id });
+      await auditCaller(tx, actor, target, rc, now, 'caller.approval_requested', 'ok', { approvalId: id });
     });
     return ok({ id });
   }
@@ -379,10 +373,10 @@ export class CallerVerificationService implements CallerGate {
     return this.d.store.transaction(async (tx) => {
       if (!canApprove(a.requestedBy, name) || !(await tx.callerChecks.approve(a.id, name, now))) {
         const reason = canApprove(a.requestedBy, name) ? 'approval_not_found' : 'own_request';
-        await this.audit(tx, actor, target, rc, now, 'caller.approval_refused', reason, { approvalId: a.id });
+        await auditCaller(tx, actor, target, rc, now, 'caller.approval_refused', reason, { approvalId: a.id });
         return err(reason);
       }
-      await this.audit(tx, actor, target, rc, now, 'caller.approved', 'ok', {
+      await auditCaller(tx, actor, target, rc, now, 'caller.approved', 'ok', {
         approvalId: a.id,
         requestedBy: a.requestedBy,
       });
@@ -390,142 +384,28 @@ export class CallerVerificationService implements CallerGate {
     });
   }
 
-  // ---- the reverse check -----------------------------------------------------------------
+  // ---- the reverse check (call-check.ts) ---------------------------------------------------
 
   /** A phrase the person called types on /verify-call to see that this call comes from their help desk. */
-  async startCallCheck(
+  startCallCheck(
     actor: Actor,
     accountId: string,
     agentName: string,
     rc: RequestContext,
   ): Promise<Result<CallCheckStarted, Denial | 'account_not_found'>> {
-    const target = await this.d.store.directory.getAccount(accountId);
-    if (!target) return err('account_not_found');
-    const denial = canView(actor, target, 'users:read');
-    if (denial) return deny(this.d, actor, target, 'call_check', denial, rc);
-    const tenant = await this.d.store.directory.getTenant(target.tenantId);
-    const look = await this.d.store.looks.getLook(target.tenantId);
-    const organisation = look.displayName ?? tenant?.name ?? target.tenantId;
-    const now = this.d.clock.now();
-    const expiresAt = now + CALL_CHECK_TTL_MS;
-    for (;;) {
-      let digits = '';
-      for (let i = 0; i < CALL_CHECK_DIGITS; i++) digits += String(this.d.random.intBelow(10));
-      const phraseHash = this.d.keyring.hmac('call-check', digits);
-      // a phrase in use (a 1 in 10^8 draw) is drawn again: the public page finds one check per phrase
-      if (await this.d.store.callerChecks.findCallCheck(phraseHash)) continue;
-      await this.d.store.transaction(async (tx) => {
-        await tx.callerChecks.createCallCheck({
-          id: this.d.random.uuid(),
-          tenantId: target.tenantId,
-          accountId: target.id,
-          actor: actorName(actor),
-          agentName,
-          organisation,
-          phraseHash,
-          createdAt: now,
-          expiresAt,
-        });
-        await this.audit(tx, actor, target, rc, now, 'caller.call_check_started', 'ok', { expiresAt });
-      });
-      return ok({ phrase: groupedPhrase(digits), expiresAt });
-    }
+    return this.#calls.start(actor, accountId, agentName, rc);
   }
 
-  /**
-   * The public page: the phrase the caller gave. Found and open: confirmed (once), and the page
-   * names the agent and their organisation. Otherwise nothing about any account: `not_found`.
-   */
-  async confirmCall(
+  /** The public /verify-call page: the agent and organisation of an open phrase, else `not_found`. */
+  confirmCall(
     input: string,
     rc: RequestContext,
   ): Promise<Result<{ agentName: string; organisation: string }, 'not_found' | 'rate_limited'>> {
-    if (this.d.limiter) {
-      const ip = rc.ip ?? 'unknown';
-      const limit = await this.d.limiter.consume(
-        `verify-call:ip:${ip}`,
-        VERIFY_CALL_LIMIT.max,
-        VERIFY_CALL_LIMIT.windowMs,
-        {
-          failClosed: true,
-        },
-      );
-      if (!limit.allowed) return err('rate_limited');
-    }
-    const digits = normalizePhrase(input);
-    const now = this.d.clock.now();
-    const c = digits ? await this.d.store.callerChecks.findCallCheck(this.d.keyring.hmac('call-check', digits)) : null;
-    if (!c || now >= c.expiresAt) return err('not_found');
-    return this.d.store.transaction(async (tx) => {
-      const first = await tx.callerChecks.confirmCallCheck(c.id, now);
-      if (first) {
-        await appendAudit(tx, {
-          at: now,
-          tenantId: c.tenantId,
-          accountId: c.accountId,
-          actor: 'self',
-          type: 'caller.call_confirmed',
-          outcome: 'ok',
-          rc,
-          details: { agent: c.actor },
-        });
-      }
-      return ok({ agentName: c.agentName, organisation: c.organisation });
-    });
+    return this.#calls.confirm(input, rc);
   }
 
-  /** Audits, once each, the reverse checks whose lifetime ended unconfirmed (`caller.call_unconfirmed`, flagged). */
-  async flagUnconfirmed(limit = 200): Promise<number> {
-    const now = this.d.clock.now();
-    const due = await this.d.store.callerChecks.unconfirmedCallChecks(now, limit);
-    let flagged = 0;
-    for (const c of due) {
-      await this.d.store.transaction(async (tx) => {
-        if (!(await tx.callerChecks.flagCallCheck(c.id, now))) return;
-        flagged++;
-        await appendAudit(tx, {
-          at: now,
-          tenantId: c.tenantId,
-          accountId: c.accountId,
-          actor: 'system',
-          type: 'caller.call_unconfirmed',
-          outcome: 'flagged',
-          rc: null,
-          details: { agent: c.actor, expiresAt: c.expiresAt },
-        });
-      });
-    }
-    return flagged;
-  }
-
-  private async audit(
-    tx: Pick<Repos, 'audit'>,
-    actor: Actor,
-    target: Account,
-    rc: RequestContext,
-    at: number,
-    type:
-      | 'caller.verification_started'
-      | 'caller.verified'
-      | 'caller.verification_failed'
-      | 'caller.approval_requested'
-      | 'caller.approved'
-      | 'caller.approval_refused'
-      | 'caller.call_check_started',
-    outcome: string,
-    details: Record<string, string | number | boolean | null>,
-  ): Promise<void> {
-    const own = actorTenant(actor);
-    if (own !== null && own !== target.tenantId) return;
-    await appendAudit(tx, {
-      at,
-      tenantId: target.tenantId,
-      accountId: target.id,
-      actor: actorName(actor),
-      type,
-      outcome,
-      rc,
-      details,
-    });
+  /** Audits, once each, the reverse checks whose lifetime ended unconfirmed. */
+  flagUnconfirmed(limit = 200): Promise<number> {
+    return this.#calls.flagUnconfirmed(limit);
   }
 }
