@@ -25,6 +25,11 @@ const HOW: Readonly<Record<ChainBreak['reason'], string>> = {
   signature: 'the purge checkpoint the chain starts from is not signed by this installation’s keys',
 };
 
+/** Events an older release wrote before the chain existed: counted, not a break (core `unchainedKind`). */
+function legacyLine(n: number): string {
+  return `${n} event(s) written before the chain existed (by a release older than the audit chain): not chained, so not covered by it; not a break`;
+}
+
 function chainName(names: ReadonlyMap<string, string>, chain: string): string {
   return chain === '' ? '(no tenant)' : (names.get(chain) ?? chain);
 }
@@ -52,6 +57,7 @@ function jsonOf(v: ChainVerification, names: ReadonlyMap<string, string>) {
       : null,
     broken: r.broken ? { ...r.broken, at: iso(r.broken.at), how: HOW[r.broken.reason] } : null,
     verified_at: iso(v.verifiedAt),
+    legacy: v.legacy,
   };
 }
 
@@ -93,6 +99,7 @@ export function registerAuditCommands(program: Command, ctx: CliContext): void {
                 `OK      ${name}: ${r.checked} event(s)${from}; final hash ${r.lastHash} (place ${r.lastSeq})`,
               );
             else print(ctx, `BROKEN  ${name}: ${breakLine(r.broken!)}`);
+            if (v.legacy > 0) print(ctx, `        ${name}: ${legacyLine(v.legacy)}`);
           }
         }
         return results.filter((v) => !v.result.ok).length;

@@ -292,6 +292,27 @@ export class ChainWalker {
   }
 }
 
+/**
+ * Rows without a place, link or hash, told apart by when they were written (issue 13's edges):
+ * one written before its chain existed — by a release older than the chain (migration 0020), for
+ * a chain whose first chained event came later — is `legacy`: counted and reported, not a break;
+ * one written after the chain began (a higher row id than the chain's first chained event still
+ * there) is `inserted` (`not_chained`). Row ids come from the database's own sequence, so a row
+ * added later gets a higher id than every event before it. A chain with no chained event left
+ * (none written yet) has only legacy rows; its head, if any, reports what went missing.
+ */
+export function unchainedKind(rowId: number, firstChainedId: number | null): 'legacy' | 'inserted' {
+  return firstChainedId === null || rowId < firstChainedId ? 'legacy' : 'inserted';
+}
+
+/** The unchained rows of one chain, as a verification reports them. */
+export interface UnchainedRows {
+  /** How many rows were written before the chain existed (`unchainedKind` legacy). */
+  readonly legacy: number;
+  /** The oldest row without place, link or hash written after the chain began, if any. */
+  readonly firstInserted: ChainRow | null;
+}
+
 /** What a purge checkpoint signs: the chain, the last removed event's place and hash, how many, when. */
 export interface AuditCheckpoint {
   readonly chain: string;

@@ -1,4 +1,4 @@
-import type { AuditCheckpoint, ChainBreak, ChainRow } from '../core/audit-chain.ts';
+import type { AuditCheckpoint, ChainBreak, ChainRow, UnchainedRows } from '../core/audit-chain.ts';
 
 /** A chain's head as the store keeps it: the newest event, and the last verification. */
 export interface AuditChainHeadState {
@@ -34,8 +34,12 @@ export interface AuditChainRepo {
   head(chain: string): Promise<AuditChainHeadState | null>;
   /** Chained rows after `after` (all when null), by place then id; at most `limit`. */
   page(chain: string, after: ChainCursor | null, limit: number): Promise<ChainRow[]>;
-  /** The oldest row of the chain with no place, link or hash (not written by sspr's append), if any. */
-  firstUnchained(chain: string): Promise<ChainRow | null>;
+  /**
+   * The chain's rows with no place, link or hash (not written by this release's append), split by
+   * core `unchainedKind` against the chain's oldest chained row: how many are legacy (written
+   * before the chain existed) and the oldest one inserted after it began.
+   */
+  unchained(chain: string): Promise<UnchainedRows>;
   /** The checkpoint with the highest place: where verification starts. */
   latestCheckpoint(chain: string): Promise<StoredCheckpoint | null>;
   /** Keeps the verification's time, the place it reached and its verdict on the chain's head (created if missing). */

@@ -31,6 +31,11 @@ export interface ChainVerification {
   /** Where the walk started: a purge's checkpoint, or none (the genesis). */
   readonly checkpoint: StoredCheckpoint | null;
   readonly verifiedAt: number;
+  /**
+   * Events without chain columns written before the chain existed (by a release older than the
+   * chain, core `unchainedKind`): counted, not a break.
+   */
+  readonly legacy: number;
 }
 
 /** What the console shows about a tenant's chain. */
@@ -98,17 +103,21 @@ export class AuditChainService {
       const more = await repo.page(chain, cursor, 1);
       if (more.length === 0) break;
     }
-    const unchained = walker.broken ? null : await repo.firstUnchained(chain);
-    if (unchained) {
+    // rows without chain columns: legacy ones (written before the chain existed) are counted,
+    // one written after the chain began is an insertion
+    const unchained = walker.broken ? null : await repo.unchained(chain);
+    const inserted = unchained?.firstInserted;
+    if (inserted) {
       walker.fail({
         kind: 'inserted',
         reason: 'not_chained',
-        eventId: unchained.id,
+        eventId: inserted.id,
         seq: null,
-        at: unchained.event.at,
-        type: unchained.event.type,
+        at: inserted.event.at,
+        type: inserted.event.type,
       });
     }
+    const legacy = unchained?.legacy ?? 0;
     const result = walker.finish(head ? { seq: head.seq, hash: head.hash } : null);
     const verifiedAt = this.d.clock.now();
     await this.d.store.transaction(async (tx) => {
@@ -127,10 +136,11 @@ export class AuditChainService {
           kind: result.broken?.kind ?? null,
           reason: result.broken?.reason ?? null,
           event_id: result.broken?.eventId ?? null,
+          legacy,
         },
       });
     });
-    return { chain, result, checkpoint, verifiedAt };
+    return { chain, result, checkpoint, verifiedAt, legacy };
   }
 
   /** The tenant's chain as the console shows it; null before its first event. */

@@ -12,6 +12,7 @@ import {
   type ChainResult,
   type ChainRow,
   type ChainStart,
+  unchainedKind,
 } from '../../src/core/audit-chain.ts';
 
 const T0 = 1_700_000_000_000;
@@ -218,5 +219,14 @@ describe('audit chain: verification names the first broken event and how', () =>
     // the first event after the checkpoint deleted
     const gap = walk(rows.slice(1), headOf(rows), 7, start).broken!;
     assert.deepEqual([gap.kind, gap.eventId, gap.missing], ['deleted', 102, 1]);
+  });
+});
+
+describe('audit chain: rows without chain columns', () => {
+  test('unchainedKind: below the chain’s oldest chained row (or with none yet) legacy; above it inserted', () => {
+    assert.equal(unchainedKind(1, null), 'legacy');
+    assert.equal(unchainedKind(99, 100), 'legacy');
+    assert.equal(unchainedKind(101, 100), 'inserted');
+    assert.equal(unchainedKind(1_000_000, 100), 'inserted');
   });
 });

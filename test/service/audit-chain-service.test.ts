@@ -223,5 +223,66 @@ for (const [name, open] of DATABASES) {
         await db.cleanup();
       }
     });
+
+    test('events an older release wrote before the chain existed are legacy (counted, no break); one inserted after it began is named', async () => {
+      await withStore(open, async (store, db) => {
+        const service = new AuditChainService({ store, keyring, clock });
+        const rawInsert = (e: AuditEventInput) =>
+          rawRun(
+            db,
+            `insert into audit_events (at, tenant_id, account_id, actor, type, outcome, ip, user_agent, details) values (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            e.at,
+            e.tenantId,
+            e.accountId,
+            e.actor,
+            e.type,
+            e.outcome,
+            e.ip,
+            e.userAgent,
+            JSON.stringify(e.details),
+          );
+        // an instance of the previous release (no chain columns) writes for t3 before any
+        // instance of this release appended to t3's chain: those rows predate the chain
+        await rawInsert(event('t3', 1));
+        await rawInsert(event('t3', 2));
+        const before = await service.verify('t3', 'test', NO_REQUEST);
+        assert.deepEqual(
+          before.map((v) => [v.result.ok, v.result.checked, v.legacy, v.result.broken]),
+          [[true, 0, 2, null]],
+        );
+        // this release's appends begin the chain; the legacy rows stay legacy, not a break
+        for (let i = 3; i < 6; i++) await store.audit.append(event('t3', i));
+        const chained = await service.verify('t3', 'test', NO_REQUEST); // its audit.verified is a 4th event
+        assert.deepEqual(
+          chained.map((v) => [v.result.ok, v.result.checked, v.legacy]),
+          [[true, 4, 2]],
+        );
+        const [verified] = await store.audit.list({ tenantId: 't3', type: 'audit.verified', limit: 1 });
+        assert.equal(verified?.details.legacy, 2, 'the audit.verified event counts them');
+
+        // a row without chain columns after the chain began is an insertion, named; still 2 legacy
+        await rawInsert(event('t3', 7));
+        const [forged] = await store.audit.list({ tenantId: 't3', type: 'reset.requested', limit: 1 });
+        const after = await service.verify('t3', 'test', NO_REQUEST);
+        assert.deepEqual(
+          after.map((v) => [
+            v.result.ok,
+            v.result.broken?.kind,
+            v.result.broken?.reason,
+            v.result.broken?.eventId,
+            v.legacy,
+          ]),
+          [[false, 'inserted', 'not_chained', forged!.id, 2]],
+        );
+        // even one dated before the legacy rows (the time is the forger's to choose; the row id is not)
+        await store.audit.append(event('t4', 1));
+        await rawInsert(event('t4', -100));
+        const backdated = await service.verify('t4', 'test', NO_REQUEST);
+        assert.deepEqual(
+          backdated.map((v) => [v.result.ok, v.result.broken?.reason, v.legacy]),
+          [[false, 'not_chained', 0]],
+        );
+      });
+    });
   });
 }

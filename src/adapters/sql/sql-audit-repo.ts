@@ -1,5 +1,12 @@
-import type { Kysely, Selectable } from 'kysely';
-import { chainHash, chainKeyOf, GENESIS_HASH, type ChainBreak, type ChainRow } from '../../core/audit-chain.ts';
+import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
+import {
+  chainHash,
+  chainKeyOf,
+  GENESIS_HASH,
+  type ChainBreak,
+  type ChainRow,
+  type UnchainedRows,
+} from '../../core/audit-chain.ts';
 import type {
   AuditChainHeadState,
   AuditChainRepo,
@@ -167,14 +174,35 @@ export class SqlAuditChainRepo implements AuditChainRepo {
     return rows.map(toChainRow);
   }
 
-  async firstUnchained(chain: string): Promise<ChainRow | null> {
-    const row = await this.#ofChain(chain)
-      .selectAll()
-      .where((eb) => eb.or([eb('seq', 'is', null), eb('prev_hash', 'is', null), eb('hash', 'is', null)]))
+  async unchained(chain: string): Promise<UnchainedRows> {
+    const notChained = (eb: ExpressionBuilder<Database, 'audit_events'>) =>
+      eb.or([eb('seq', 'is', null), eb('prev_hash', 'is', null), eb('hash', 'is', null)]);
+    const first = await this.#ofChain(chain)
+      .select('id')
+      .where('seq', 'is not', null)
+      .where('prev_hash', 'is not', null)
+      .where('hash', 'is not', null)
       .orderBy('id')
       .limit(1)
       .executeTakeFirst();
-    return row ? toChainRow(row) : null;
+    const firstChainedId = first ? Number(first.id) : null;
+    // core unchainedKind: below the oldest chained row, legacy; above it, inserted
+    let legacyQ = this.#ofChain(chain)
+      .select((eb) => eb.fn.countAll<number | string | bigint>().as('n'))
+      .where(notChained);
+    if (firstChainedId !== null) legacyQ = legacyQ.where('id', '<', firstChainedId);
+    const legacy = Number((await legacyQ.executeTakeFirstOrThrow()).n);
+    const inserted =
+      firstChainedId === null
+        ? undefined
+        : await this.#ofChain(chain)
+            .selectAll()
+            .where(notChained)
+            .where('id', '>', firstChainedId)
+            .orderBy('id')
+            .limit(1)
+            .executeTakeFirst();
+    return { legacy, firstInserted: inserted ? toChainRow(inserted) : null };
   }
 
   async latestCheckpoint(chain: string): Promise<StoredCheckpoint | null> {
