@@ -367,3 +367,54 @@ test('an admin cannot see or act on another tenant’s requests; a user cannot o
     await kit.close();
   }
 });
+
+test('the requests page has "Verify caller": the reset link and temporary password stay disabled and refused until the requester is verified (issue 13 edges, item 2)', async () => {
+  const kit = await createPagesKit({}, { callerVerification: true });
+  try {
+    await sendHelp(kit, USER);
+    const admin = await signIn(kit, ADMIN2);
+    const page = await admin.get('/admin/requests');
+    const [id] = openRequestIds(page.body);
+    assert.ok(id);
+    const article = (html: string) => html.slice(html.indexOf(`id="request-${id}"`));
+    // the same section as the user's page, its ids kept apart per request
+    assert.match(article(page.body), new RegExp(`action="/admin/requests/${id}/verify-caller"[^]*Verify caller`));
+    assert.match(page.body, new RegExp(`id="request-${id}-caller-state"`));
+    assert.match(page.body, /Disabled until the caller is verified/);
+    assert.match(
+      page.body,
+      /<button type="submit" disabled aria-describedby="request-[^"]*-locked [^"]*-link-hint">Send a reset link/,
+    );
+    // the button is only a view: the service refuses the action too
+    const early = await admin.post(`/admin/requests/${id}/reset-link`, {});
+    assert.equal(early.statusCode, 403);
+    assert.equal((await kit.app.store.help.list({ statuses: ['open'] })).length, 1, 'still open');
+
+    const sent = await admin.post(`/admin/requests/${id}/verify-caller`, {});
+    assert.equal(sent.statusCode, 303);
+    assert.equal(sent.headers.location, `/admin/requests?done=caller_sent#request-${id}`);
+    const pending = await admin.follow(sent);
+    assert.match(pending.body, /A code was sent to the account’s registered methods/);
+    assert.match(pending.body, new RegExp(`<input id="request-${id}-caller-code" name="code"`));
+    const code = await newestMatch(kit.app, 'user@personal.example', /(?:^|\s)(\d{6})(?:\s|$)/m);
+
+    const wrong = await admin.post(`/admin/requests/${id}/verify-caller/confirm`, {
+      code: code === '000000' ? '111111' : '000000',
+    });
+    assert.equal(wrong.statusCode, 400);
+    assert.match(wrong.body, /Caller not verified/);
+    const right = await admin.post(`/admin/requests/${id}/verify-caller/confirm`, { code });
+    assert.equal(right.statusCode, 303);
+    const verified = await admin.follow(right);
+    assert.match(verified.body, /Caller verified\./);
+    assert.doesNotMatch(verified.body, /Disabled until the caller is verified/);
+    const done = await admin.post(`/admin/requests/${id}/reset-link`, {});
+    assert.equal(done.statusCode, 303, 'open once verified');
+    const events = (await kit.app.store.audit.list({ limit: 200 })).map((e) => `${e.type}:${e.outcome}`);
+    for (const e of ['caller.verification_started:ok', 'caller.verification_failed:mismatch', 'caller.verified:ok']) {
+      assert.ok(events.includes(e), e);
+    }
+  } finally {
+    await kit.close();
+  }
+});

@@ -15,17 +15,24 @@ export function CallerSection(p: {
   csrf: string;
   /** The reverse check's phrase, shown once after "Show a check phrase". */
   phrase: CallCheckStarted | null;
-  /** The public page's address, `https://…/verify-call`. */
-  verifyCallUrl: string;
+  /** The public page's address, `https://…/verify-call`; null: no reverse check here (the account's page has it). */
+  verifyCallUrl: string | null;
+  /**
+   * Where several sections share a page (the help requests list): a prefix that keeps each one's
+   * element ids apart, and a heading one level down (inside the request's own heading).
+   */
+  idPrefix?: string;
 }): VNode {
   const { t, when } = useI18n();
   const v = p.status.verification;
+  const pre = p.idPrefix ?? '';
+  const Heading = pre ? 'h4' : 'h2';
   const csrf = <input type="hidden" name="_csrf" value={p.csrf} />;
   return (
-    <section aria-labelledby="caller-title" class="caller">
-      <h2 id="caller-title">{t('caller.title')}</h2>
+    <section aria-labelledby={`${pre}caller-title`} class="caller">
+      <Heading id={`${pre}caller-title`}>{t('caller.title')}</Heading>
       <p>{t('caller.intro')}</p>
-      <p role="status" id="caller-state" class={v.state === 'verified' ? 'success' : 'notice'}>
+      <p role="status" id={`${pre}caller-state`} class={v.state === 'verified' ? 'success' : 'notice'}>
         {v.state === 'verified'
           ? t('caller.state.verified', { time: when(v.until) })
           : v.state === 'pending'
@@ -39,9 +46,9 @@ export function CallerSection(p: {
           {csrf}
           <p class="hint">{t('caller.state.authenticator')}</p>
           <div class="field">
-            <label for="caller-code">{t('caller.code.label')}</label>
+            <label for={`${pre}caller-code`}>{t('caller.code.label')}</label>
             <input
-              id="caller-code"
+              id={`${pre}caller-code`}
               name="code"
               type="text"
               inputMode="numeric"
@@ -72,23 +79,27 @@ export function CallerSection(p: {
           <button type="submit">{t('caller.approval.request')}</button>
         </form>
       )}
-      <h3>{t('caller.check.title')}</h3>
-      <p>{t('caller.check.intro', { url: p.verifyCallUrl })}</p>
-      {p.phrase ? (
-        <div class="success" role="status">
-          <p>{t('caller.check.phrase')}</p>
-          <p class="temp-password" dir="ltr">
-            <code id="call-phrase">{p.phrase.phrase}</code>
-          </p>
-          <p>{t('caller.check.until', { time: when(p.phrase.expiresAt) })}</p>
-        </div>
-      ) : null}
-      <form method="post" action={`${p.base}/call-check`}>
-        {csrf}
-        <button type="submit" class="secondary">
-          {t('caller.check.start')}
-        </button>
-      </form>
+      {p.verifyCallUrl === null ? null : (
+        <>
+          <h3>{t('caller.check.title')}</h3>
+          <p>{t('caller.check.intro', { url: p.verifyCallUrl })}</p>
+          {p.phrase ? (
+            <div class="success" role="status">
+              <p>{t('caller.check.phrase')}</p>
+              <p class="temp-password" dir="ltr">
+                <code id="call-phrase">{p.phrase.phrase}</code>
+              </p>
+              <p>{t('caller.check.until', { time: when(p.phrase.expiresAt) })}</p>
+            </div>
+          ) : null}
+          <form method="post" action={`${p.base}/call-check`}>
+            {csrf}
+            <button type="submit" class="secondary">
+              {t('caller.check.start')}
+            </button>
+          </form>
+        </>
+      )}
     </section>
   );
 }

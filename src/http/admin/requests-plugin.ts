@@ -11,7 +11,9 @@ import { sendHtml } from '../send-html.ts';
 import { consoleActor, renderConsoleForbidden } from './admin-plugin.ts';
 import type { Translate } from '../../core/i18n.ts';
 import { denialText, DENIAL_TEXT } from './admin-text.tsx';
+import type { CallerStatus } from '../../service/caller-verification-service.ts';
 import {
+  REQUESTS_NOTICES,
   REQUESTS_PROBLEMS,
   RequestsPage,
   RequestTempPasswordPage,
@@ -62,10 +64,23 @@ export async function requestsPlugin(fastify: FastifyInstance, options: { app: A
     return names;
   }
 
+  /** The caller verification of each open request's requester (the gate of its reset link and temporary password). */
+  async function callers(request: FastifyRequest, open: readonly HelpRequestView[]) {
+    const out: Record<string, CallerStatus> = {};
+    for (const r of open) {
+      if (r.requester)
+        out[r.id] = await app.callers.status(consoleActor(request), {
+          id: r.requester.accountId,
+          role: r.requester.role,
+        });
+    }
+    return out;
+  }
+
   async function list(
     request: FastifyRequest,
     reply: FastifyReply,
-    o: { notice?: RequestsNotice; problem?: string } = {},
+    o: { notice?: RequestsNotice; problem?: ProblemText | string } = {},
   ): Promise<FastifyReply> {
     const auth = request.auth!;
     const actor = consoleActor(request);
@@ -84,9 +99,10 @@ export async function requestsPlugin(fastify: FastifyInstance, options: { app: A
         answered,
         actorNames: await actorNames(answered),
         notice: o.notice ?? null,
-        problem: o.problem ? problemOf(o.problem, request.i18n.t) : null,
+        callers: await callers(request, open),
+        problem: typeof o.problem === 'string' ? problemOf(o.problem, request.i18n.t) : (o.problem ?? null),
       }),
-      o.problem ? httpStatus(o.problem) : 200,
+      typeof o.problem === 'string' ? httpStatus(o.problem) : o.problem ? 400 : 200,
     );
   }
 
@@ -114,7 +130,7 @@ export async function requestsPlugin(fastify: FastifyInstance, options: { app: A
 
   fastify.get('/admin/requests', { preHandler: guard }, async (request, reply) => {
     const done = formField(request.query, 'done', 20);
-    const notice = done === 'link' || done === 'dismissed' ? done : undefined;
+    const notice = (REQUESTS_NOTICES as readonly string[]).includes(done) ? (done as RequestsNotice) : undefined;
     return list(request, reply, notice ? { notice } : {});
   });
 
@@ -144,6 +160,48 @@ export async function requestsPlugin(fastify: FastifyInstance, options: { app: A
         tempPassword: r.value.temporaryPassword ?? '',
       }),
     );
+  });
+
+  // ---- caller verification of the requester (the same gate and service as the user's page) ----
+
+  /** The open request's requester account, or the problem to show. */
+  async function requesterOf(request: FastifyRequest): Promise<{ id: string; accountId: string } | string> {
+    const id = requestId(request);
+    if (!id) return 'request_not_found';
+    const r = await app.help.getForTenant(consoleActor(request), id);
+    if (!r.ok) return r.error;
+    if (r.value.status !== 'open') return 'request_closed';
+    if (!r.value.requester) return 'request_not_found';
+    return { id, accountId: r.value.requester.accountId };
+  }
+
+  fastify.post('/admin/requests/:id/verify-caller', post, async (request, reply) => {
+    const req = await requesterOf(request);
+    if (typeof req === 'string') return list(request, reply, { problem: req });
+    const result = await app.callers.start(consoleActor(request), req.accountId, requestContext(request));
+    if (result.ok) return reply.redirect(`/admin/requests?done=caller_sent#request-${req.id}`, 303);
+    if (result.error === 'sending_limited') {
+      const { t } = request.i18n;
+      return list(request, reply, {
+        problem: { title: t('caller.sendingLimit.title'), message: t('caller.sendingLimit.message') },
+      });
+    }
+    return list(request, reply, { problem: result.error });
+  });
+
+  fastify.post('/admin/requests/:id/verify-caller/confirm', post, async (request, reply) => {
+    const req = await requesterOf(request);
+    if (typeof req === 'string') return list(request, reply, { problem: req });
+    const code = formField(request.body, 'code', 20);
+    const result = await app.callers.confirm(consoleActor(request), req.accountId, code, requestContext(request));
+    if (result.ok) return reply.redirect(`/admin/requests?done=caller_verified#request-${req.id}`, 303);
+    if (result.error === 'account_not_found' || result.error === 'other_tenant') {
+      return list(request, reply, { problem: 'request_not_found' });
+    }
+    const { t } = request.i18n;
+    return list(request, reply, {
+      problem: { title: t('caller.invalid.title'), message: t('caller.invalid.message') },
+    });
   });
 
   fastify.post('/admin/requests/:id/dismiss', post, async (request, reply) => {

@@ -6,9 +6,12 @@ import { ReferenceSearch } from '../help/reference-views.tsx';
 import { useI18n, useT } from '../views/i18n-context.tsx';
 import { AdminLayout } from './admin-layout.tsx';
 import { richText } from '../views/rich-text.tsx';
+import type { CallerStatus } from '../../service/caller-verification-service.ts';
+import { CallerSection, DisabledHint } from './caller-views.tsx';
 
 /** The notices after a redirect (`?done=`). */
-export type RequestsNotice = 'link' | 'dismissed';
+export type RequestsNotice = 'link' | 'dismissed' | 'caller_sent' | 'caller_verified';
+export const REQUESTS_NOTICES: readonly RequestsNotice[] = ['link', 'dismissed', 'caller_sent', 'caller_verified'];
 
 /** The problems the section explains itself (`admin.requests.problem.<id>.*`). */
 export type RequestsProblem =
@@ -45,11 +48,14 @@ function Requester({ who }: { who: NonNullable<HelpRequestView['requester']> }):
   return <bdi>{`${who.displayName} (${who.login})`}</bdi>;
 }
 
-function OpenRequest({ r, csrf }: { r: HelpRequestView; csrf: string }): VNode {
+function OpenRequest({ r, csrf, caller }: { r: HelpRequestView; csrf: string; caller: CallerStatus | null }): VNode {
   const { t, when } = useI18n();
   const who = r.requester;
   const base = `/admin/requests/${r.id}`;
   const headingId = `request-${r.id}`;
+  // a reset link or a temporary password: only once the caller is verified (the same gate as the user's page)
+  const locked = caller ? !caller.allowed : false;
+  const lockedHint = `${headingId}-locked`;
   return (
     <article class="help-request" aria-labelledby={headingId}>
       <h3 id={headingId}>
@@ -79,10 +85,25 @@ function OpenRequest({ r, csrf }: { r: HelpRequestView; csrf: string }): VNode {
       </dl>
       <h4>{t('admin.requests.message')}</h4>
       <blockquote class="help-message">{r.message ?? ''}</blockquote>
+      {caller ? (
+        <CallerSection
+          status={caller}
+          base={base}
+          csrf={csrf}
+          phrase={null}
+          verifyCallUrl={null}
+          idPrefix={`${headingId}-`}
+        />
+      ) : null}
       <div class="request-actions">
+        {locked ? <DisabledHint id={lockedHint} /> : null}
         <form method="post" action={`${base}/reset-link`} class="inline-form">
           <Csrf token={csrf} />
-          <button type="submit" aria-describedby={`${headingId}-link-hint`}>
+          <button
+            type="submit"
+            disabled={locked}
+            aria-describedby={locked ? `${lockedHint} ${headingId}-link-hint` : `${headingId}-link-hint`}
+          >
             {t('admin.requests.sendLink')}
           </button>
           <span class="hint" id={`${headingId}-link-hint`}>
@@ -91,7 +112,12 @@ function OpenRequest({ r, csrf }: { r: HelpRequestView; csrf: string }): VNode {
         </form>
         <form method="post" action={`${base}/temp-password`} class="inline-form">
           <Csrf token={csrf} />
-          <button type="submit" class="secondary" aria-describedby={`${headingId}-temp-hint`}>
+          <button
+            type="submit"
+            class="secondary"
+            disabled={locked}
+            aria-describedby={locked ? `${lockedHint} ${headingId}-temp-hint` : `${headingId}-temp-hint`}
+          >
             {t('admin.requests.tempPassword')}
           </button>
           <span class="hint" id={`${headingId}-temp-hint`}>
@@ -139,6 +165,8 @@ export interface RequestsPageProps extends RequestsFrame {
   /** Display names of the administrators who answered, by audit actor name (`admin:<id>` → name), when known. */
   readonly actorNames: Readonly<Record<string, string>>;
   readonly notice: RequestsNotice | null;
+  /** Each open request's caller verification, by request id (none: its requester has no account). */
+  readonly callers: Readonly<Record<string, CallerStatus>>;
   /** One of the section's own problems, or a refusal worded elsewhere (the console's denials). */
   readonly problem: RequestsProblem | ProblemText | null;
 }
@@ -165,7 +193,9 @@ function RequestsView(p: RequestsPageProps): VNode {
       <ReferenceSearch action="/admin/requests/reference" value="" />
       {p.notice ? (
         <p class="success" role="status">
-          {t(`admin.requests.notice.${p.notice}`)}
+          {p.notice === 'caller_sent' || p.notice === 'caller_verified'
+            ? t(`admin.users.done.${p.notice}`)
+            : t(`admin.requests.notice.${p.notice}`)}
         </p>
       ) : null}
       {problem ? (
@@ -178,7 +208,7 @@ function RequestsView(p: RequestsPageProps): VNode {
       {p.open.length === 0 ? (
         <p>{t('admin.requests.none')}</p>
       ) : (
-        p.open.map((r) => <OpenRequest key={r.id} r={r} csrf={p.csrf} />)
+        p.open.map((r) => <OpenRequest key={r.id} r={r} csrf={p.csrf} caller={p.callers[r.id] ?? null} />)
       )}
       <h2 id="answered-caption">{t('admin.requests.answered')}</h2>
       {p.answered.length === 0 ? (
