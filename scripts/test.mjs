@@ -47,6 +47,7 @@ const ALONE = [
   [(f) => f === 'test/scale/two-instances.test.ts', 'real `sspr serve` processes under load, kill -9'],
   [(f) => f.startsWith('test/model/'), 'long CPU-bound model run: a lane of its own'],
   [(f) => /^test\/cli\/(cli-serve|build)\.test\.ts$/.test(f), 'builds and spawns the bundle'],
+  [(f) => f === 'test/scale/serve-workers.test.ts', 'the bundle with --workers 2: forks, kill -9, SIGTERM'],
 ];
 /** Kinds of files that share processes only among themselves: [name, test, groups]. */
 const KINDS = [
@@ -72,6 +73,7 @@ const KNOWN_SECONDS = {
   'test/scale/two-instances.test.ts': 60,
   'test/cli/cli-serve.test.ts': 15,
   'test/cli/build.test.ts': 10,
+  'test/scale/serve-workers.test.ts': 40,
 };
 
 function envCount(name, fallback) {

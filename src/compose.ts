@@ -44,6 +44,7 @@ import { SharpLogoImages } from './adapters/image/sharp-logo-images.ts';
 import { TenantLookService } from './service/tenant-look-service.ts';
 import { SqlLimiter } from './adapters/sql-limiter.ts';
 import { RedisLimiter } from './adapters/redis-limiter.ts';
+import { clusterMetricsInWorker } from './adapters/cluster-metrics.ts';
 import { PgOutboxListener } from './adapters/sql/pg-outbox-listener.ts';
 import { PurgeService } from './service/purge-service.ts';
 import { AuditChainService } from './service/audit-chain-service.ts';
@@ -112,6 +113,12 @@ export interface ComposeOptions {
    * gate (tests written before it, which exercise the actions themselves). Default true.
    */
   readonly callerVerification?: boolean;
+  /**
+   * One worker of `sspr serve --workers N` (slot 1 … count): its logs carry `worker`, `/metrics`
+   * merges every worker's (through the primary), the Redis fallback keeps 1/count of its share, and
+   * only slot 1 runs the purge and the directory sync (the outbox worker runs in every slot).
+   */
+  readonly worker?: { readonly slot: number; readonly count: number };
 }
 
 /**
@@ -126,9 +133,12 @@ export interface ComposedApp extends App {
   readonly hasher: PasswordHasher;
 }
 
+export { onStopRequest, superviseWorkers, WorkersFailedToStart } from './adapters/worker-cluster.ts';
+
 /** The one place that wires adapters into services. */
 export async function createApp(config: Config, options: ComposeOptions = {}): Promise<ComposedApp> {
-  const log = options.logger ?? createLogger(config);
+  const rootLog = options.logger ?? createLogger(config);
+  const log = options.worker ? rootLog.child({ worker: options.worker.slot }) : rootLog;
   // a message missing from a catalogue: English in production, an error in development and tests
   fallBackToEnglish(config.production);
   const clock = options.clock ?? systemClock;
@@ -182,6 +192,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   }
 
   const metrics = new PromMetrics();
+  if (options.worker) metrics.renderThrough(clusterMetricsInWorker(() => metrics.snapshot()));
   const outbox = new OutboxWorker({
     store,
     keyring,
@@ -260,6 +271,8 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     ? new RedisLimiter({
         url: config.redis_url,
         keyPrefix: config.redis_key_prefix,
+        // while Redis is down every process counts alone: N workers share the one fallback allowance
+        fallbackShare: 0.5 / (options.worker?.count ?? 1),
         log: log.child({ component: 'limiter' }),
       })
     : null;
@@ -395,8 +408,11 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     outbox.start();
     outboxListener?.start();
     deliveryHealth.start();
-    purge.start(config.purge_interval_ms);
-    directorySync.start();
+    // one process per host is enough for these (they also take a lease across hosts)
+    if ((options.worker?.slot ?? 1) === 1) {
+      purge.start(config.purge_interval_ms);
+      directorySync.start();
+    }
   }
 
   return {

@@ -31,6 +31,7 @@ export class PromMetrics implements MetricsRegistry {
   #backlog: (() => Promise<OutboxBacklog>) | null = null;
   #limiterDegraded: (() => Promise<boolean>) | null = null;
   #workerBusy: (() => boolean) | null = null;
+  #cluster: (() => Promise<string | null>) | null = null;
 
   constructor(options: PromMetricsOptions = {}) {
     const registers = [this.#registry];
@@ -107,6 +108,7 @@ export class PromMetrics implements MetricsRegistry {
     };
     new Gauge({
       name: 'sspr_messages_pending',
+      aggregator: 'max', // --workers: one state, not one per worker (cluster-metrics.ts)
       help: 'Messages waiting in the outbox (counted up to 1000).',
       registers,
       async collect() {
@@ -116,6 +118,7 @@ export class PromMetrics implements MetricsRegistry {
     });
     new Gauge({
       name: 'sspr_message_oldest_pending_age_seconds',
+      aggregator: 'max', // --workers: one state, not one per worker (cluster-metrics.ts)
       help: 'Age of the oldest message waiting in the outbox (0 when none).',
       registers,
       async collect() {
@@ -125,6 +128,7 @@ export class PromMetrics implements MetricsRegistry {
     });
     new Gauge({
       name: 'sspr_messages_failed_recent',
+      aggregator: 'max', // --workers: one state, not one per worker (cluster-metrics.ts)
       help: 'Messages marked failed (retrying could no longer help) in the last 7 days, all tenants (counted up to 1000).',
       registers,
       async collect() {
@@ -135,6 +139,7 @@ export class PromMetrics implements MetricsRegistry {
     const workerBusy = (): boolean => this.#workerBusy?.() ?? false;
     new Gauge({
       name: 'sspr_outbox_worker_busy',
+      aggregator: 'max', // --workers: one state, not one per worker (cluster-metrics.ts)
       help: "1 while this instance's outbox worker has anything in hand (a round claiming or sending messages), 0 when idle: with no message pending and 0 on every instance, nothing more goes out.",
       registers,
       collect() {
@@ -144,6 +149,7 @@ export class PromMetrics implements MetricsRegistry {
     const limiterDegraded = (): Promise<boolean> => this.#limiterDegraded?.() ?? Promise.resolve(false);
     new Gauge({
       name: 'sspr_limiter_degraded',
+      aggregator: 'max', // --workers: one state, not one per worker (cluster-metrics.ts)
       help: '1 while the shared store of the rate limits (Redis) does not answer: limits run on the tighter in-process fallback and code checks answer 503; 0 otherwise (and without Redis).',
       registers,
       async collect() {
@@ -157,8 +163,20 @@ export class PromMetrics implements MetricsRegistry {
     return this.#registry.contentType;
   }
 
-  render(): Promise<string> {
-    return this.#registry.metrics();
+  async render(): Promise<string> {
+    // under `serve --workers N`: every worker's metrics merged by the primary (cluster-metrics.ts)
+    const merged = this.#cluster ? await this.#cluster() : null;
+    return merged ?? this.#registry.metrics();
+  }
+
+  /** This process's metrics as prom-client JSON (what the primary merges under `--workers`). */
+  snapshot(): ReturnType<Registry['getMetricsAsJSON']> {
+    return this.#registry.getMetricsAsJSON();
+  }
+
+  /** Renders through `merged` (the whole host's metrics) instead; its null falls back to this process's. */
+  renderThrough(merged: () => Promise<string | null>): void {
+    this.#cluster = merged;
   }
 
   setBacklogProbe(probe: () => Promise<OutboxBacklog>): void {

@@ -1,11 +1,22 @@
+import cluster from 'node:cluster';
 import { createServer } from 'node:net';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { describeConfig } from '../config/load.ts';
 import type { ConfigKey } from '../config/schema.ts';
 import { setupDemo } from '../service/demo.ts';
 import { CLI_ACTOR, loadCliConfig, openApp, print, type CliContext } from './cli-context.ts';
-import { CliFailure, EXIT_REFUSED } from './cli-failure.ts';
 import { printDemo, refuseDemoInProduction } from './directory-commands.ts';
+import {
+  hostOf,
+  listenFailure,
+  printBanner,
+  refuseWorkers,
+  serveAsWorker,
+  startWorkers,
+  warnInsecure,
+  workerCount,
+  type ServeFlags,
+} from './serve-workers.ts';
 
 /** A port that is free on `host` right now (the OS picks it). */
 function freePort(host: string): Promise<number> {
@@ -28,15 +39,29 @@ export function registerServerCommands(program: Command, ctx: CliContext): void 
     )
     .option('--port <n>', 'TCP port, 0 picks a free one (overrides SSPR_PORT)')
     .option('--host <h>', 'address to listen on (overrides SSPR_HOST)')
+    .option(
+      '--workers <n>',
+      'processes on this host sharing the port, or auto: one per CPU core (overrides SSPR_WORKERS)',
+    )
     .option('--demo', 'first create the demo tenant and accounts when they are missing (see: sspr demo)')
-    .action(async (opts: { port?: string; host?: string; demo?: boolean }) => {
+    .addOption(new Option('--worker-slot <n>', 'set by the primary of --workers for each worker').hideHelp())
+    .action(async (opts: ServeFlags) => {
       const overrides: Partial<Record<ConfigKey, string>> = {};
       if (opts.port !== undefined) overrides.port = opts.port;
       if (opts.host !== undefined) overrides.host = opts.host;
+      if (opts.workers !== undefined) overrides.workers = opts.workers;
       let config = loadCliConfig(ctx, overrides);
+      if (cluster.isWorker) return serveAsWorker(config, Number(opts.workerSlot ?? cluster.worker?.id ?? 1));
       if (opts.demo) refuseDemoInProduction(config);
+      const workers = workerCount(config);
+      if (workers > 1) refuseWorkers(config, workers);
       // Port 0: take the free port now, so that the default public URL (and every link) names it.
       if (config.port === 0) config = loadCliConfig(ctx, { ...overrides, port: await freePort(config.host) });
+      if (workers > 1) {
+        const log = await startWorkers(ctx, config, workers, opts.demo === true);
+        printBanner(ctx, config, `http://${hostOf(config)}:${config.port}`, workers, log);
+        return;
+      }
       const [{ createApp }, { buildServer }, { serve }] = await Promise.all([
         import('../compose.ts'),
         import('../http/server.ts'),
@@ -51,37 +76,10 @@ export function registerServerCommands(program: Command, ctx: CliContext): void 
         ({ address } = await serve(app, server));
       } catch (e) {
         await app.close();
-        if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE' || (e as NodeJS.ErrnoException).code === 'EACCES') {
-          throw new CliFailure(EXIT_REFUSED, [
-            `error: cannot listen on ${config.host}:${config.port} (${(e as NodeJS.ErrnoException).code}). ` +
-              'Stop the program using it, or choose another port with --port <n> (or SSPR_PORT).',
-          ]);
-        }
-        throw e;
+        throw listenFailure(config, e);
       }
-      const url = config.public_url;
-      if (config.allow_insecure_public_url && config.production && url.startsWith('http:'))
-        app.log.warn(
-          { publicUrl: url },
-          'SSPR_ALLOW_INSECURE_PUBLIC_URL=true: serving a production instance at a plain http address. Browsers drop the __Host- cookies and may not run the CAPTCHA there, so resets can fail; use it in a lab only',
-        );
-      if (config.production) {
-        // production: every line on stdout is a JSON log line, the banner too
-        app.log.info(
-          { address, publicUrl: url, reset: `${url}/reset` },
-          `sspr is listening on ${address}; people reach it at ${url}`,
-        );
-        return;
-      }
-      // development: the addresses a person follows are the public URL's (the same host as the links in emails)
-      print(ctx, `sspr is listening on ${address}`);
-      if (url !== address)
-        print(ctx, `  people reach it at SSPR_PUBLIC_URL=${url} (links in emails are built from it)`);
-      print(ctx, `  reset a password:  ${url}/reset`);
-      print(ctx, `  sign in:           ${url}/signin`);
-      if (app.devOutbox)
-        print(ctx, `  dev outbox:        ${url}/dev/outbox  (development only: emails and text messages land here)`);
-      print(ctx, 'Stop with Ctrl+C.');
+      warnInsecure(config, app.log);
+      printBanner(ctx, config, address, 1, app.log, app.devOutbox !== null);
     });
 
   program

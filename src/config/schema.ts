@@ -58,6 +58,12 @@ export const configSchema = {
     schema: z.coerce.number().int().min(0).max(65535).default(3000),
     description: 'TCP port the HTTP server listens on (0 picks a free one).',
   }),
+  workers: spec({
+    schema: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(64)]).default(1),
+    description:
+      '`sspr serve` processes on this host, all on the one port (node:cluster): a primary starts them, restarts one that dies and drains them all on SIGTERM. `auto`: one per CPU core. Limits, the outbox and every flow are shared through the database (or Redis) as between instances; above 1 the in-process dev outbox and an in-memory SQLite database are refused. See docs/operations.md.',
+    example: 'auto',
+  }),
   public_url: spec({
     schema: optionalUrl(/^https?:$/, 'http(s)'),
     description:
