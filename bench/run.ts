@@ -4,9 +4,10 @@
  *
  * Knobs (environment): BENCH_DURATION seconds per run (10), BENCH_CONNECTIONS (50),
  * BENCH_TTC_RATE resets/s for time to code (200), BENCH_CAPTCHAS solutions per start run (15000),
- * BENCH_ONLY=baseline,sqlite,postgres,better-auth,enumeration (a subset; the report then goes to
+ * BENCH_ONLY=baseline,sqlite,postgres,better-auth,enumeration,workers (a subset; the report then goes to
  * bench/results/partial.md; `enumeration` alone times 1,000 interleaved starts per class of login
- * on SQLite and PostgreSQL + Redis), BENCH_ENUMERATION_ROUNDS (1000), BENCH_PROFILE=1 (servers run with --cpu-prof into bench/profiles/),
+ * on SQLite and PostgreSQL + Redis; `workers` times starts with `serve --workers 1` and `2` on
+ * PostgreSQL + Redis), BENCH_ENUMERATION_ROUNDS (1000), BENCH_PROFILE=1 (servers run with --cpu-prof into bench/profiles/),
  * BENCH_PG_SOCKET=/var/run/postgresql (sspr reaches PostgreSQL through its Unix socket).
  */
 import { execFileSync } from 'node:child_process';
@@ -22,11 +23,12 @@ import { closedLoop, QUIET_THRESHOLD, QUIET_WAIT_MS, startChild, startSmtpSink, 
 import { benchSspr, type BenchOptions, type TargetResult } from './sspr-target.ts';
 import { benchBetterAuth } from './better-auth-target.ts';
 import { benchEnumeration, type EnumerationResult } from './enumeration-target.ts';
+import { benchWorkers, workersSection, type WorkersResult } from './workers-target.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const env = process.env;
 const only = new Set(
-  (env.BENCH_ONLY ?? 'baseline,sqlite,postgres,better-auth,enumeration').split(',').map((s) => s.trim()),
+  (env.BENCH_ONLY ?? 'baseline,sqlite,postgres,better-auth,enumeration,workers').split(',').map((s) => s.trim()),
 );
 const enumerationRounds = Number(env.BENCH_ENUMERATION_ROUNDS ?? '1000');
 const full = env.BENCH_ONLY === undefined;
@@ -427,6 +429,7 @@ async function main(): Promise<void> {
   let argon: Argon2Bound | null = null;
   let base: Baselines | null = null;
   const enumeration: EnumerationResult[] = [];
+  let workers: WorkersResult[] = [];
   try {
     if (only.has('baseline')) {
       argon = await argon2Bound();
@@ -468,6 +471,14 @@ async function main(): Promise<void> {
         ),
       );
     }
+    if (only.has('workers'))
+      workers = await withPostgres((databaseUrl) =>
+        benchWorkers(options, sink, {
+          dataDir: path.join(dir, 'workers'),
+          databaseUrl,
+          redisUrl: 'redis://127.0.0.1:6379/0',
+        }),
+      );
   } finally {
     await sink.close();
     rmSync(dir, { recursive: true, force: true });
@@ -510,12 +521,15 @@ async function main(): Promise<void> {
   // formatted like the rest of the repository, so `prettier --check` in the test command passes
   writeFileSync(
     out,
-    await prettier.format(text + '\n' + notes, { ...(await prettier.resolveConfig(out)), filepath: out }),
+    await prettier.format(text + workersSection(workers) + '\n' + notes, {
+      ...(await prettier.resolveConfig(out)),
+      filepath: out,
+    }),
   );
   mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
   writeFileSync(
     path.join(root, 'bench', 'results', full ? 'latest.json' : 'partial.json'),
-    JSON.stringify({ argon, base, targets, ba, enumeration }, null, 2) + '\n',
+    JSON.stringify({ argon, base, targets, ba, enumeration, workers }, null, 2) + '\n',
   );
   log(`wrote ${path.relative(root, out)}`);
 }
