@@ -210,11 +210,11 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   });
   metrics.setWorkerProbe(() => outbox.busy);
   metrics.setBacklogProbe(async () => {
-    const pending = await store.outbox.list({ status: 'pending', limit: 1000 });
-    const oldest = pending.reduce((min, m) => Math.min(min, m.createdAt), Infinity);
+    // counted without loading a message: a scrape during a long backlog costs no memory
+    const { pending, oldestCreatedAt } = await store.outbox.backlog();
     const failedRecently = await store.outbox.countFailed({ since: clock.now() - 7 * 86_400_000 });
-    const oldestAgeMs = pending.length > 0 ? clock.now() - oldest : 0;
-    return { pending: pending.length, oldestAgeMs, failedRecently };
+    const oldestAgeMs = oldestCreatedAt !== null ? clock.now() - oldestCreatedAt : 0;
+    return { pending, oldestAgeMs, failedRecently };
   });
   // "messages are delayed" on every reset page: read from the shared outbox every 5 s, never per request
   const deliveryHealth = new DeliveryHealthService({

@@ -170,6 +170,24 @@ export interface OutboxMessage {
   readonly finishedAt: number | null;
 }
 
+/**
+ * What a worker learned of one claimed message, to record with the others of its batch
+ * (`OutboxRepo.recordOutcomes`). `pending`: try again at `nextAttemptAt` (content kept);
+ * `sent`, `failed`, `expired`: ended, content erased.
+ */
+export interface OutboxOutcome {
+  readonly id: string;
+  readonly status: 'pending' | 'sent' | 'failed' | 'expired';
+  /** Tries counted so far (unchanged for an expiry: the stored count stays). */
+  readonly attempts: number;
+  /** For `pending`: when to try again. */
+  readonly nextAttemptAt?: number;
+  /** For `pending` and `failed`: why (never a recipient or content). */
+  readonly error?: string | null;
+  /** When the outcome was reached (sent_at for `sent`, finished_at for an end). */
+  readonly at: number;
+}
+
 export interface OutboxRepo {
   enqueue(m: NewOutboxMessage): Promise<void>;
   /**
@@ -182,6 +200,20 @@ export interface OutboxRepo {
   markRetry(id: string, worker: string, attempts: number, nextAttemptAt: number, error: string): Promise<boolean>;
   markFailed(id: string, worker: string, attempts: number, error: string, now: number): Promise<boolean>;
   markExpired(id: string, worker: string, now: number): Promise<boolean>;
+  /**
+   * Records the outcomes of a batch in one statement; each applies only while `worker` still
+   * holds its claim (like the mark* calls, which it replaces for a batch). Returns the ids applied.
+   */
+  recordOutcomes(worker: string, outcomes: readonly OutboxOutcome[]): Promise<Set<string>>;
+  /**
+   * codeIsCurrent for each code message of a batch (in the items' order), in at most two statements.
+   */
+  currentCodes(
+    items: readonly { readonly codeId: string; readonly queuedAt: number }[],
+    now: number,
+  ): Promise<boolean[]>;
+  /** Pending messages counted up to 1000, and the oldest one's created_at: one capped read, no content loaded. */
+  backlog(): Promise<{ readonly pending: number; readonly oldestCreatedAt: number | null }>;
   /** Gives back the claims of a worker that is shutting down. */
   release(worker: string): Promise<number>;
   get(id: string): Promise<OutboxMessage | null>;
@@ -237,6 +269,11 @@ export interface AuditRepo {
    * one; alone it runs in a transaction of its own.
    */
   append(e: AuditEventInput): Promise<void>;
+  /**
+   * Appends several events in order, each to its tenant's chain, as `append` would one by one, in
+   * two statements whatever their number (the chains' heads, then one insert of all the events).
+   */
+  appendMany(events: readonly AuditEventInput[]): Promise<void>;
   list(filter: AuditFilter): Promise<AuditEvent[]>;
 }
 

@@ -41,6 +41,12 @@ export class SqlAuditRepo implements AuditRepo {
     await this.db.transaction().execute((trx) => appendChained(trx, e, new Map()));
   }
 
+  async appendMany(events: readonly AuditEventInput[]): Promise<void> {
+    if (events.length === 0) return;
+    if (this.db.isTransaction) return appendManyChained(this.db, events, this.#heads);
+    await this.db.transaction().execute((trx) => appendManyChained(trx, events, new Map()));
+  }
+
   /** Newest first (at, then id, descending); since inclusive, until exclusive; limit 100 by default, at most 1000. */
   async list(filter: AuditFilter): Promise<AuditEvent[]> {
     let query = this.db.selectFrom('audit_events').selectAll();
@@ -100,6 +106,62 @@ async function appendChained(
     })
     .execute();
   heads.set(chain, { seq, hash });
+}
+
+/**
+ * The chains' heads in one upsert (in the chains' order, so two transactions lock them in the same
+ * order on PostgreSQL), then every event in one insert, each linked to the one before it in its
+ * chain. The head trigger runs per row and only moves forward (`seq < new.seq`).
+ */
+async function appendManyChained(
+  db: Kysely<Database>,
+  events: readonly AuditEventInput[],
+  heads: Map<string, { seq: number; hash: string }>,
+): Promise<void> {
+  const missing = [...new Set(events.map((e) => chainKeyOf(e.tenantId)))].filter((c) => !heads.has(c)).sort();
+  if (missing.length > 0) {
+    const rows = await db
+      .insertInto('audit_chain_heads')
+      .values(missing.map((chain) => ({ chain, seq: 0, hash: GENESIS_HASH })))
+      .onConflict((oc) => oc.column('chain').doUpdateSet((eb) => ({ seq: eb.ref('audit_chain_heads.seq') })))
+      .returning(['chain', 'seq', 'hash'])
+      .execute();
+    for (const row of rows) heads.set(row.chain, { seq: Number(row.seq), hash: row.hash });
+  }
+  const values = events.map((e) => {
+    const chain = chainKeyOf(e.tenantId);
+    const head = heads.get(chain);
+    if (!head) throw new Error('audit chain head missing after its upsert');
+    const details = JSON.stringify(e.details);
+    const seq = head.seq + 1;
+    const hash = chainHash(head.hash, {
+      at: e.at,
+      tenantId: e.tenantId,
+      accountId: e.accountId,
+      actor: e.actor,
+      type: e.type,
+      outcome: e.outcome,
+      ip: e.ip,
+      userAgent: e.userAgent,
+      details: JSON.parse(details) as AuditEventInput['details'],
+    });
+    heads.set(chain, { seq, hash });
+    return {
+      at: e.at,
+      tenant_id: e.tenantId,
+      account_id: e.accountId,
+      actor: e.actor,
+      type: e.type,
+      outcome: e.outcome,
+      ip: e.ip,
+      user_agent: e.userAgent,
+      details,
+      seq,
+      prev_hash: head.hash,
+      hash,
+    };
+  });
+  await db.insertInto('audit_events').values(values).execute();
 }
 
 function toEvent(row: Selectable<AuditEventsTable>): AuditEvent {

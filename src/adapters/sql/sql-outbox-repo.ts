@@ -1,5 +1,12 @@
-import type { Kysely, Selectable } from 'kysely';
-import type { NewOutboxMessage, OutboxChannel, OutboxMessage, OutboxRepo, OutboxStatus } from '../../ports/store.ts';
+import { sql, type Kysely, type RawBuilder, type Selectable } from 'kysely';
+import type {
+  NewOutboxMessage,
+  OutboxChannel,
+  OutboxMessage,
+  OutboxOutcome,
+  OutboxRepo,
+  OutboxStatus,
+} from '../../ports/store.ts';
 import { clampLimit } from './atomic.ts';
 import { insertIf } from './conditional-insert.ts';
 import type { Database, OutboxTable } from './database.ts';
@@ -120,6 +127,124 @@ export class SqlOutboxRepo implements OutboxRepo {
       payload_sealed: null,
       recipient_sealed: null,
     });
+  }
+
+  async recordOutcomes(worker: string, outcomes: readonly OutboxOutcome[]): Promise<Set<string>> {
+    if (outcomes.length === 0) return new Set();
+    const ended = outcomes.filter((o) => o.status !== 'pending');
+    // one column's new value per message: `case id when … then … else <column> end`, typed for PostgreSQL
+    const per = <T>(
+      column: keyof OutboxTable,
+      type: 'text' | 'bigint' | 'integer',
+      of: readonly OutboxOutcome[],
+      value: (o: OutboxOutcome) => T,
+    ): RawBuilder<never> =>
+      sql<never>`case ${sql.ref('id')} ${sql.join(
+        of.map((o) => sql`when ${o.id} then cast(${value(o)} as ${sql.raw(type)})`),
+        sql` `,
+      )} else ${sql.ref(column)} end`;
+    const retried = outcomes.filter((o) => o.status === 'pending');
+    const sent = outcomes.filter((o) => o.status === 'sent');
+    const set: Record<string, RawBuilder<never> | null> = {
+      status: per('status', 'text', outcomes, (o) => o.status),
+      attempts: per('attempts', 'integer', outcomes, (o) => o.attempts),
+      claimed_by: null,
+      claimed_until: null,
+    };
+    const errored = outcomes.filter((o) => o.status === 'pending' || o.status === 'failed');
+    if (errored.length > 0) set.last_error = per('last_error', 'text', errored, (o) => o.error ?? 'unknown');
+    if (retried.length > 0)
+      set.next_attempt_at = per('next_attempt_at', 'bigint', retried, (o) => o.nextAttemptAt ?? o.at);
+    if (sent.length > 0) set.sent_at = per('sent_at', 'bigint', sent, (o) => o.at);
+    if (ended.length > 0) {
+      set.finished_at = per('finished_at', 'bigint', ended, (o) => o.at);
+      // an ended message keeps no content
+      const endedIds = ended.map((o) => o.id);
+      set.payload_sealed = sql<never>`case when ${sql.ref('id')} in (${sql.join(endedIds)}) then null else ${sql.ref('payload_sealed')} end`;
+      set.recipient_sealed = sql<never>`case when ${sql.ref('id')} in (${sql.join(endedIds)}) then null else ${sql.ref('recipient_sealed')} end`;
+    }
+    const rows = await this.db
+      .updateTable('outbox')
+      .set(set)
+      .where(
+        'id',
+        'in',
+        outcomes.map((o) => o.id),
+      )
+      .where('claimed_by', '=', worker)
+      .where('status', '=', 'sending')
+      .returning('id')
+      .execute();
+    return new Set(rows.map((r) => r.id));
+  }
+
+  async currentCodes(
+    items: readonly { readonly codeId: string; readonly queuedAt: number }[],
+    now: number,
+  ): Promise<boolean[]> {
+    if (items.length === 0) return [];
+    const ids = [...new Set(items.map((i) => i.codeId))];
+    const codes = await this.db
+      .selectFrom('flow_codes')
+      .innerJoin('flows', 'flows.id', 'flow_codes.flow_id')
+      .select([
+        'flow_codes.id',
+        'flow_codes.used_at',
+        'flow_codes.superseded_at',
+        'flow_codes.expires_at',
+        'flows.state',
+      ])
+      .where('flow_codes.id', 'in', ids)
+      .execute();
+    const resetCodes = new Map(
+      codes.map((code) => [
+        code.id,
+        code.used_at === null &&
+          code.superseded_at === null &&
+          now < Number(code.expires_at) &&
+          code.state !== 'completed' &&
+          code.state !== 'unlocked' &&
+          code.state !== 'expired',
+      ]),
+    );
+    const rest = ids.filter((id) => !resetCodes.has(id));
+    const pending =
+      rest.length === 0
+        ? []
+        : await this.db
+            .selectFrom('security_info_pending')
+            .select(['id', 'used_at', 'superseded_at', 'expires_at', 'sent_at'])
+            .where('id', 'in', rest)
+            .execute();
+    const registrations = new Map(pending.map((p) => [p.id, p]));
+    return items.map((item) => {
+      const reset = resetCodes.get(item.codeId);
+      if (reset !== undefined) return reset;
+      const p = registrations.get(item.codeId);
+      // a resend reissues the code on the same row: a message queued before it carries the old code
+      return (
+        p !== undefined &&
+        p.used_at === null &&
+        p.superseded_at === null &&
+        now < Number(p.expires_at) &&
+        Number(p.sent_at) <= item.queuedAt
+      );
+    });
+  }
+
+  async backlog(): Promise<{ pending: number; oldestCreatedAt: number | null }> {
+    const capped = this.db
+      .selectFrom('outbox')
+      .select('created_at')
+      .where('status', '=', 'pending')
+      .orderBy('created_at')
+      .limit(1000)
+      .as('p');
+    const row = await this.db
+      .selectFrom(capped)
+      .select((eb) => [eb.fn.countAll<number | string | bigint>().as('n'), eb.fn.min('created_at').as('oldest')])
+      .executeTakeFirst();
+    return { pending: Number(row?.n ?? 0), oldestCreatedAt: row?.oldest == null ? null : Number(row.oldest) };
   }
 
   async release(worker: string): Promise<number> {
