@@ -8,8 +8,10 @@ import { answerMetricsInPrimary } from './cluster-metrics.ts';
  * no database, no HTTP. Each worker is a whole `sspr serve` sharing limits, the outbox and every
  * flow through the database (or Redis), as separate instances do.
  *
- * - Start: resolves once every worker listens; if one ends first, the others are stopped and it
- *   rejects with that worker's exit code (a port in use, a configuration the worker refused…).
+ * - Start: worker 1 first — it migrates the database, so the others never wait on the migration's
+ *   lock — then the others together; resolves once every worker listens. If one ends first, the
+ *   others are stopped and it rejects with that worker's exit code (a port in use, a database that
+ *   does not answer, a configuration the worker refused…). The primary opens no database.
  * - A worker that ends later is forked again in the same slot after a backoff that doubles with
  *   each recent end (`restart.baseMs` … `restart.maxMs`). `restart.crashLoop.count` ends of one
  *   slot within `restart.crashLoop.windowMs` is a crash loop: the primary says so, stops the other
@@ -142,6 +144,8 @@ export function superviseWorkers(options: SuperviseOptions): Promise<void> {
         return;
       }
       listening.add(s.slot);
+      // worker 1 migrated the database (and made the demo) before it listened: now the rest
+      if (s.slot === 1) for (const other of slots.slice(1)) if (!stopping) fork(other);
       if (listening.size === count) {
         started = true;
         resolveStart();
@@ -250,6 +254,6 @@ export function superviseWorkers(options: SuperviseOptions): Promise<void> {
   };
   for (const signal of SIGNALS) process.on(signal, onSignal);
 
-  for (const s of slots) fork(s);
+  fork(slots[0]!);
   return startup;
 }

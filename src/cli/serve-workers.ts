@@ -10,9 +10,10 @@ import { printDemo } from './directory-commands.ts';
  * `sspr serve --workers N`: the primary and its workers (the supervision itself is
  * `adapters/worker-cluster.ts`, reached through compose.ts).
  *
- * The primary checks the configuration, takes the port (a free one for `--port 0`), migrates and
- * creates the demo once, then forks N workers with `serve --port <p> --host <h> --workers N
- * --worker-slot <i>` and prints the banner once all of them listen. Each worker is a whole
+ * The primary checks the configuration and takes the port (a free one for `--port 0`), then forks
+ * N workers with `serve --port <p> --host <h> --workers N --worker-slot <i>` (worker 1 first, with
+ * `--demo` when asked: it migrates and creates the demo before the others start) and prints the
+ * banner once all of them listen. It opens no database itself, so it stays small. Each worker is a whole
  * `sspr serve`: its own database pool, outbox worker and limiter client, logs tagged `worker=<i>`.
  */
 export interface ServeFlags {
@@ -99,37 +100,29 @@ export function printBanner(
 }
 
 /**
- * The primary: migrates (and creates the demo) once, forks the workers and resolves with its
- * logger once all of them listen; throws a CliFailure with the worker's exit code when one
- * could not start (the others are stopped first).
+ * The primary: forks the workers and resolves with its logger once all of them listen; throws a
+ * CliFailure with the worker's exit code when one could not start (the others are stopped first).
  */
-export async function startWorkers(ctx: CliContext, config: Config, workers: number, demo: boolean): Promise<Logger> {
-  const { createApp, createLogger, superviseWorkers, WorkersFailedToStart } = await import('../compose.ts');
+export async function startWorkers(config: Config, workers: number, demo: boolean): Promise<Logger> {
+  const { createLogger, superviseWorkers, WorkersFailedToStart } = await import('../compose.ts');
   const log = createLogger(config).child({ component: 'cluster' });
-  const app = await createApp(config, { logger: log });
-  try {
-    await app.migrate();
-    if (demo) printDemo(ctx, await setupDemo(app.directory, app.random, CLI_ACTOR), true);
-  } finally {
-    await app.close();
-  }
   warnInsecure(config, log);
   log.info({ workers, pid: process.pid }, `starting ${workers} workers`);
   const port = String(config.port);
+  let demoAsked = false;
   try {
     await superviseWorkers({
       count: workers,
-      args: (slot) => [
-        'serve',
-        '--port',
-        port,
-        '--host',
-        config.host,
-        '--workers',
-        String(workers),
-        '--worker-slot',
-        String(slot),
-      ],
+      args: (slot) => {
+        const args = ['serve', '--port', port, '--host', config.host, '--workers', String(workers)];
+        args.push('--worker-slot', String(slot));
+        // the demo once, by the first worker 1 (not again when it is restarted)
+        if (slot === 1 && demo && !demoAsked) {
+          demoAsked = true;
+          args.push('--demo');
+        }
+        return args;
+      },
       log,
       shutdownTimeoutMs: config.shutdown_timeout_ms,
     });
@@ -144,7 +137,7 @@ export async function startWorkers(ctx: CliContext, config: Config, workers: num
  * One worker: a whole `sspr serve` that drains on SIGTERM or its primary's stop (once), ignores
  * SIGINT (the primary turns Ctrl+C into one stop) and exits at once on the primary's `stop-now`.
  */
-export async function serveAsWorker(config: Config, slot: number): Promise<void> {
+export async function serveAsWorker(ctx: CliContext, config: Config, slot: number, demo: boolean): Promise<void> {
   const [{ createApp, onStopRequest }, { buildServer }, { serve }] = await Promise.all([
     import('../compose.ts'),
     import('../http/server.ts'),
@@ -155,6 +148,7 @@ export async function serveAsWorker(config: Config, slot: number): Promise<void>
   let serving: Awaited<ReturnType<typeof serve>>;
   try {
     await app.migrate();
+    if (demo) printDemo(ctx, await setupDemo(app.directory, app.random, CLI_ACTOR), true);
     const server = await buildServer(app);
     serving = await serve(app, server, { handleSignals: false });
   } catch (e) {

@@ -51,14 +51,15 @@ export function registerServerCommands(program: Command, ctx: CliContext): void 
       if (opts.host !== undefined) overrides.host = opts.host;
       if (opts.workers !== undefined) overrides.workers = opts.workers;
       let config = loadCliConfig(ctx, overrides);
-      if (cluster.isWorker) return serveAsWorker(config, Number(opts.workerSlot ?? cluster.worker?.id ?? 1));
+      if (cluster.isWorker)
+        return serveAsWorker(ctx, config, Number(opts.workerSlot ?? cluster.worker?.id ?? 1), opts.demo === true);
       if (opts.demo) refuseDemoInProduction(config);
       const workers = workerCount(config);
       if (workers > 1) refuseWorkers(config, workers);
       // Port 0: take the free port now, so that the default public URL (and every link) names it.
       if (config.port === 0) config = loadCliConfig(ctx, { ...overrides, port: await freePort(config.host) });
       if (workers > 1) {
-        const log = await startWorkers(ctx, config, workers, opts.demo === true);
+        const log = await startWorkers(config, workers, opts.demo === true);
         printBanner(ctx, config, `http://${hostOf(config)}:${config.port}`, workers, log);
         return;
       }
