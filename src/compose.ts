@@ -31,6 +31,7 @@ import { AdminService } from './service/admin-service.ts';
 import { HelpRequestService } from './service/help-request-service.ts';
 import { SupportService } from './service/support-service.ts';
 import { CallerVerificationService } from './service/caller-verification-service.ts';
+import { ConsoleFactorService } from './service/console-factor-service.ts';
 import { OperatorService } from './service/operator-service.ts';
 import { SecurityInfoService } from './service/security-info-service.ts';
 import { ApiKeyService } from './service/api-key-service.ts';
@@ -350,6 +351,15 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     hasher: argon2Hasher,
     policy: { ...DEFAULT_SIGNIN_POLICY, idleMs: config.session_idle_ms, absoluteMs: config.session_absolute_ms },
   });
+  const consoleFactors = new ConsoleFactorService({
+    store,
+    keyring,
+    random,
+    clock,
+    outbox,
+    publicUrl: config.public_url,
+    policy: { ...DEFAULT_SIGNIN_POLICY, idleMs: config.session_idle_ms, absoluteMs: config.session_absolute_ms },
+  });
   // challenges are signed with the current key and accepted under the previous ones too, so a
   // proof made on any instance of a rolling key rotation passes on every other
   const keySignatureSecrets = keyring.hmacAll('altcha', 'key-signature');
@@ -445,6 +455,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     support,
     callers,
     operators,
+    consoleFactors,
     accounts: new AccountLookup({ directory: store.directory }),
     looks,
     directoryHealth,

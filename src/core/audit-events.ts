@@ -106,6 +106,13 @@ export const AUDIT_EVENT_TYPES = [
   'operator.created',
   'operator.signin',
   'operator.signout',
+  // the consoles' second factor (core/console-factor.ts; actor `self` or the operator)
+  'console.second_factor_passed',
+  'console.second_factor_failed',
+  'console.factor_registration_started',
+  'console.factor_registered',
+  'console.recovery_code_used',
+  'console.recovery_codes_issued',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

@@ -1,4 +1,5 @@
 import type { MethodKind } from './contact.ts';
+import { DEFAULT_GATE_POLICY, type GatePolicy } from './gate-policy.ts';
 
 /** The directory as sspr sees it: tenants own domains; accounts belong to exactly one tenant. */
 export type Role = 'user' | 'admin' | 'global_admin';
@@ -6,8 +7,12 @@ export const ROLES: readonly Role[] = ['user', 'admin', 'global_admin'];
 export const isAdminRole = (role: Role): boolean => role !== 'user';
 
 export interface TenantPolicy {
-  /** Gates a non-admin must pass: 1 or 2. Administrators always pass 2. */
-  readonly userGates: 1 | 2;
+  /**
+   * The reset gates of users and of administrators (core/gate-policy): which methods count, how many
+   * gates, whether a passkey is required. Stored with the two switches an older release reads
+   * (`userGates`, `adminsRequirePasskey`: core/gate-policy `storedGatePolicy`, `legacyGateSwitches`).
+   */
+  readonly gates: GatePolicy;
   readonly passwordMinLength: number;
   readonly helpdeskUrl: string | null;
   readonly helpdeskEmail: string | null;
@@ -21,12 +26,10 @@ export interface TenantPolicy {
   readonly reconfirmDays: number;
   /** The From display name of the tenant's emails, e.g. "Contoso IT"; null: the name in `SSPR_MAIL_FROM`. */
   readonly senderName: string | null;
-  /** Administrators must pass a passkey as their second reset gate (no SMS or app instead). */
-  readonly adminsRequirePasskey: boolean;
 }
 
 export const DEFAULT_TENANT_POLICY: TenantPolicy = {
-  userGates: 1,
+  gates: DEFAULT_GATE_POLICY,
   passwordMinLength: 15,
   helpdeskUrl: null,
   helpdeskEmail: null,
@@ -35,7 +38,6 @@ export const DEFAULT_TENANT_POLICY: TenantPolicy = {
   coolingOffHours: 24,
   reconfirmDays: 180,
   senderName: null,
-  adminsRequirePasskey: false,
 };
 
 export interface Tenant {

@@ -56,6 +56,19 @@ export interface SecurityInfoCodeParams {
   readonly minutes: number;
 }
 
+/** A recovery code of the consoles' second factor was used to sign in (core/console-factor.ts). */
+export interface RecoveryCodeUsedParams {
+  readonly displayName: string;
+  readonly login: string;
+  /** ISO 8601 time of the sign-in. */
+  readonly when: string;
+  /** IP address the sign-in came from, or `unknown`. */
+  readonly ip: string;
+  /** Recovery codes left. */
+  readonly left: number;
+  readonly helpText: string;
+}
+
 export interface ResetCodeParams {
   readonly displayName: string;
   /** The 6-digit code. */
@@ -429,6 +442,15 @@ const EMAIL_TEMPLATES = {
       { p: t('email.account.unlocked.what', { login: p.login, when: when(p.when), by: phrase(t, p.by), ip: p.ip }) },
       { p: t('email.account.unlocked.ifYou') },
       { p: t('email.account.unlocked.ifNot', { helpText: p.helpText }).trim() },
+    ],
+  }),
+  'console.recovery-code-used': (p: RecoveryCodeUsedParams, { t, when }: I18n): EmailDraft => ({
+    subject: t('email.console.recovery_used.subject'),
+    preview: t('email.console.recovery_used.preview'),
+    blocks: [
+      { p: t('email.hello', { displayName: p.displayName }) },
+      { p: t('email.console.recovery_used.what', { login: p.login, when: when(p.when), ip: p.ip, left: p.left }) },
+      { p: t('email.console.recovery_used.ifNot', { helpText: p.helpText }).trim() },
     ],
   }),
   'admin.unlock_notice': (p: AdminUnlockNoticeParams, { t, when }: I18n): EmailDraft => ({

@@ -3,6 +3,7 @@
  * challenge lives, and the signature counter. The ceremony itself (CBOR, COSE keys, signatures)
  * is `@simplewebauthn/server`'s, called by the service.
  */
+import type { GatePolicy } from './gate-policy.ts';
 
 /** How long a registration or sign-in challenge may be answered; single use within it. */
 export const PASSKEY_CHALLENGE_MS = 5 * 60_000;
@@ -32,9 +33,9 @@ export function judgeCounter(stored: number, received: number): CounterVerdict {
   return received > stored ? { ok: true } : { ok: false, reason: 'counter_not_increasing' };
 }
 
-/** Whether the tenant's admins must pass a passkey as their second gate (see core/reset-flow `planGates`). */
-export function adminsNeedPasskey(policy: { readonly adminsRequirePasskey?: boolean } | null | undefined): boolean {
-  return policy?.adminsRequirePasskey === true;
+/** Whether the tenant's admins must pass a passkey as their second gate (see core/gate-policy `planFor`). */
+export function adminsNeedPasskey(policy: { readonly gates?: GatePolicy } | null | undefined): boolean {
+  return policy?.gates?.admins.passkeyRequired === true;
 }
 
 /** A passkey's name as the person typed it: NFKC, spaces folded, no control characters; a default when empty. */

@@ -1,5 +1,6 @@
 import { err, ok, type Result } from './result.ts';
 import type { Role } from './directory-model.ts';
+import { DEFAULT_GATE_POLICY, planFor } from './gate-policy.ts';
 
 /**
  * The self-service reset flow as data. A flow is created for every start, whether or not the
@@ -57,6 +58,11 @@ export interface FlowPosition {
   readonly gates: readonly Gate[];
   /** Gates passed so far. */
   readonly passed: number;
+  /**
+   * The proofs each gate accepts, from the tenant's gate policy (core/gate-policy `planFor`); absent
+   * on a flow started before the policy existed, whose gates follow the rules of that time.
+   */
+  readonly accepts?: readonly (readonly Gate[])[] | null;
 }
 
 /** Each state's allowed events and where they lead; `gate-dependent` targets resolve with `nextAfterGate`. */
@@ -106,14 +112,16 @@ export const FLOW_TRANSITIONS: Readonly<Record<FlowState, Partial<Record<FlowEve
 export type TransitionError = 'transition_not_allowed';
 
 /**
- * Administrators always pass two distinct gates (email, then a second one of another kind: the SMS,
- * the authenticator app or a passkey, see `proofsAccepted`); users pass the tenant's number. A
- * tenant that requires a passkey of its admins (`adminsRequirePasskey`) makes the admins' second
- * gate a passkey and nothing else (`'passkey'` in the plan).
+ * The gates of a flow under the two switches that came before the gate policy (users' gate count,
+ * a passkey required of admins), with the default methods: see core/gate-policy `planFor` for the
+ * plan of a tenant's policy.
  */
 export function planGates(role: Role | null, tenantUserGates: 1 | 2, adminsRequirePasskey = false): readonly Gate[] {
-  if (role === 'admin' || role === 'global_admin') return ['email', adminsRequirePasskey ? 'passkey' : 'sms'];
-  return tenantUserGates === 2 ? ['email', 'sms'] : ['email'];
+  const admin = role === 'admin' || role === 'global_admin';
+  const rule = admin
+    ? { ...DEFAULT_GATE_POLICY.admins, passkeyRequired: adminsRequirePasskey }
+    : { ...DEFAULT_GATE_POLICY.users, count: tenantUserGates };
+  return planFor(rule).gates;
 }
 
 export function gatesRequired(role: Role | null, tenantUserGates: 1 | 2): number {
@@ -132,13 +140,14 @@ function stateForGate(gate: Gate): FlowState {
 }
 
 /**
- * Which proofs pass the gate the flow is at. A one-gate flow's single gate: the email, the SMS, the
- * authenticator app or a passkey, as the person chooses. A two-gate flow: the email first, then a
- * gate of another kind — the SMS, or the authenticator app or a passkey instead; a gate planned as
- * `passkey` (a tenant that requires passkeys of its admins) takes a passkey only. The one place the
- * tenant gate policy (issue 13 item 3) will change.
+ * Which proofs pass the gate the flow is at: what the tenant's gate policy planned for it
+ * (`accepts`, core/gate-policy `planFor`). A flow started before the policy existed: a one-gate
+ * flow's single gate takes the email, the SMS, the authenticator app or a passkey; a two-gate flow
+ * the email first, then a gate of another kind — the SMS, or the app or a passkey instead; a gate
+ * planned as `passkey` (admins required to use one) takes a passkey only.
  */
-export function proofsAccepted(pos: Pick<FlowPosition, 'gates' | 'passed'>): readonly Gate[] {
+export function proofsAccepted(pos: Pick<FlowPosition, 'gates' | 'passed' | 'accepts'>): readonly Gate[] {
+  if (pos.accepts) return pos.accepts[pos.passed] ?? [];
   if (pos.gates.length === 1) return ['email', 'sms', 'totp', 'passkey'];
   const gate = pos.gates[pos.passed];
   if (gate === undefined) return [];
@@ -173,6 +182,9 @@ export function transition(pos: FlowPosition, event: FlowEvent): Result<FlowPosi
   if (target !== 'next_gate') {
     if (!mayChoose(pos, event)) return err('transition_not_allowed', `${event} not at this gate`);
     return ok({ ...pos, state: target });
+  }
+  if (event === 'email_verified' && !proofsAccepted(pos).includes('email')) {
+    return err('transition_not_allowed', 'the email gate is not open');
   }
   if (event === 'sms_verified' && !smsAllowed(pos)) return err('transition_not_allowed', 'the SMS gate is not open');
   if (event === 'totp_verified' && !totpAllowed(pos)) {
@@ -236,10 +248,16 @@ export function isTerminal(state: FlowState): boolean {
  */
 export function reachableEdges(): { from: FlowState; event: FlowEvent; to: FlowState }[] {
   const edges = new Map<string, { from: FlowState; event: FlowEvent; to: FlowState }>();
-  const plans: (readonly Gate[])[] = [['email'], ['email', 'sms'], ['email', 'passkey']];
-  for (const gates of plans) {
+  // the gate policy's plans: one gate; two with the SMS, the app or a passkey asked for second
+  const plans = [
+    planFor({ methods: ['email', 'sms', 'totp', 'passkey'], count: 1, passkeyRequired: false }),
+    planFor({ methods: ['email', 'sms', 'totp', 'passkey'], count: 2, passkeyRequired: false }),
+    planFor({ methods: ['email', 'totp', 'passkey'], count: 2, passkeyRequired: false }),
+    planFor({ methods: ['email', 'passkey'], count: 2, passkeyRequired: true }),
+  ];
+  for (const { gates, accepts } of plans) {
     const seen = new Set<string>();
-    const queue: FlowPosition[] = [{ state: 'email_code', gates, passed: 0 }];
+    const queue: FlowPosition[] = [{ state: 'email_code', gates, passed: 0, accepts }];
     while (queue.length > 0) {
       const pos = queue.shift()!;
       const key = `${pos.state}/${pos.passed}`;

@@ -21,6 +21,7 @@ import { resetApiPlugin } from './api/reset-api-plugin.ts';
 import { resetPagesPlugin } from './reset/pages-plugin.ts';
 import { metricsPlugin } from './metrics-plugin.ts';
 import { registerSessions } from './account/session.ts';
+import { consoleStepPlugin } from './account/console-step-plugin.ts';
 import { accountPlugin } from './account/account-plugin.ts';
 import { adminPlugin } from './admin/admin-plugin.ts';
 import { verifyCallPlugin } from './help/verify-call-plugin.ts';
@@ -306,6 +307,7 @@ export async function buildServer(app: App, options: BuildServerOptions = {}): P
   await registerLook(fastify, app); // request.i18n.look: the tenant's look (session's tenant, else the host's)
   await fastify.register(securityInfoPlugin, { app }); // before the account pages: its /account prompt hook is root-level
   await fastify.register(accountPlugin, { app });
+  await fastify.register(consoleStepPlugin, { app }); // /signin/second-factor, /support/second-factor (the consoles' second step)
   await fastify.register(resetApiPlugin, { app });
   await fastify.register(resetPagesPlugin, { app });
   await fastify.register(adminPlugin, { app }); // /admin users, /admin/users/:id, /admin/policy

@@ -16,6 +16,8 @@ export interface FlowRecord {
   readonly deliverable: boolean;
   readonly login: string;
   readonly gates: readonly Gate[];
+  /** The proofs each gate accepts (core/gate-policy `planFor`); null or absent: a flow started by an older release. */
+  readonly accepts?: readonly (readonly Gate[])[] | null;
   readonly passed: number;
   readonly state: FlowState;
   /** HMAC of the browser-binding secret held in the flow cookie (or returned to an API client). */

@@ -1,3 +1,4 @@
+import type { Registered, RegistrationGroup } from '../core/gate-policy.ts';
 import type { RegistrationRow, ResetEventRow } from '../core/insights.ts';
 import type { AuditEvent } from './store.ts';
 
@@ -45,4 +46,19 @@ export interface InsightsRepo {
   ): Promise<ResetEventRow[]>;
   /** Enabled accounts of the tenant counted by role and verified methods. */
   registration(tenantId: string): Promise<RegistrationRow[]>;
+  /**
+   * Enabled accounts of the tenant counted by admin or not and by what a reset could use at `now`:
+   * a verified email and phone out of their cooling-off, a confirmed authenticator app, a passkey
+   * (the gate policy's coverage, core/gate-policy `coverageOf`). At most 32 rows, whatever the tenant's size.
+   */
+  gateRegistration(tenantId: string, now: number): Promise<RegistrationGroup[]>;
+  /** The tenant's enabled administrators with the same four facts, by login; at most `limit`. */
+  adminRegistrations(tenantId: string, now: number, limit: number): Promise<AdminRegistration[]>;
+}
+
+/** An administrator and what a reset could use (the console lists those a gate policy would lock out). */
+export interface AdminRegistration extends Registered {
+  readonly id: string;
+  readonly login: string;
+  readonly displayName: string;
 }

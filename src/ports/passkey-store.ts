@@ -24,7 +24,7 @@ export interface PasskeyRecord {
 
 export type NewPasskey = Omit<PasskeyRecord, 'lastUsedAt'>;
 
-export type ChallengePurpose = 'register' | 'reset';
+export type ChallengePurpose = 'register' | 'reset' | 'signin';
 
 export interface PasskeyChallengeRecord {
   readonly id: string;

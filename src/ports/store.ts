@@ -9,6 +9,7 @@ import type { CaptchaRepo, LockoutRepo, PasswordHistoryRepo } from './guard-stor
 import type { AuthRepo } from './auth-store.ts';
 import type { SecurityInfoRepo } from './security-info-store.ts';
 import type { AuthenticatorRepo } from './authenticator-store.ts';
+import type { ConsoleFactorRepo } from './console-factor-store.ts';
 import type { PasskeyRepo } from './passkey-store.ts';
 import type { CallerCheckRepo } from './caller-check-store.ts';
 import type { AdminRepo } from './admin-store.ts';
@@ -291,6 +292,10 @@ export interface Repos {
   readonly securityInfo: SecurityInfoRepo;
   /** Authenticator apps (TOTP), their sealed secrets and last accepted steps. */
   readonly authenticators: AuthenticatorRepo;
+  /** Operators' authenticator apps: the same contract over their own table (`accountId` is the operator's id). */
+  readonly operatorAuthenticators: AuthenticatorRepo;
+  /** The consoles' second factor: pending console sign-ins and recovery codes (console-factor-store.ts). */
+  readonly consoleFactors: ConsoleFactorRepo;
   /** Passkeys (WebAuthn): public keys and counters per account, and single-use challenges. */
   readonly passkeys: PasskeyRepo;
   /** The help desk's caller verifications, reverse checks and second-operator approvals. */

@@ -30,7 +30,7 @@ import { AdminUnlock, type AdminUnlockError, type DirectoryLockState } from './a
 import type { RequestContext } from './request-context.ts';
 import type { CallerGate } from './caller-verification-service.ts';
 import type { CallerRefusal } from '../core/caller-verification.ts';
-import { TenantPolicyAdmin, type UpdatePolicyResult } from './tenant-policy.ts';
+import { TenantPolicyAdmin, type GateCoverageReport, type UpdatePolicyResult } from './tenant-policy.ts';
 
 export * from './account-administration.ts';
 export type { Change, PrefillOutcome } from './account-changes.ts';
@@ -197,6 +197,11 @@ export class AdminService {
 
   getPolicy(actor: Actor): Promise<Result<TenantPolicy, Denial>> {
     return this.policy.getPolicy(actor);
+  }
+
+  /** Who could reset under the gate policy, saved or with `proposed` fields (see `TenantPolicyAdmin.gateCoverage`). */
+  gateCoverage(actor: Actor, proposed?: Readonly<Record<string, string>>): Promise<Result<GateCoverageReport, Denial>> {
+    return this.policy.gateCoverage(actor, proposed);
   }
 
   /** Changes the fields present in `input` (see `TenantPolicyAdmin.updatePolicy`). */

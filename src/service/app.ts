@@ -1,3 +1,4 @@
+import type { ConsoleFactorService } from './console-factor-service.ts';
 import type { AuditChainService } from './audit-chain-service.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -97,6 +98,8 @@ export interface App {
   readonly callers: CallerVerificationService;
   /** Operator accounts (`sspr operator add`) and their sessions. */
   readonly operators: OperatorService;
+  /** The consoles' second factor: the step after an admin's or operator's password, its first registration, recovery codes. */
+  readonly consoleFactors: ConsoleFactorService;
   /** Each tenant's look and words: display name, logo, colour, host, start notes (set by admins; read by pages and emails). */
   readonly looks: TenantLookService;
   /** Small reads beside the use cases: an actor's name, an account's methods. */

@@ -17,6 +17,7 @@ import type { Random } from '../ports/random.ts';
 import type { Repos, Store } from '../ports/store.ts';
 import { PasswordSignin, type SigninOutcome, type SigninPrincipal } from './password-signin.ts';
 import { appendAudit, type RequestContext } from './request-context.ts';
+import { openPendingConsole } from './console-factor-service.ts';
 
 /**
  * Operators: the people who run the service and answer Technical Support tickets. They are no
@@ -111,14 +112,9 @@ export class OperatorService {
     normalize: normalizeOperatorLogin,
     findByLogin: (login) => this.d.store.operators.findByLogin(login),
     guards: (repos) => repos.operators,
+    // the password opens a pending console sign-in; the session comes with the second step (console-factor-service.ts)
     openSession: (tx, o, token, now) =>
-      tx.operators.createSession({
-        idHash: this.d.keyring.hmac('operator-session', token),
-        operatorId: o.id,
-        createdAt: now,
-        lastSeenAt: now,
-        expiresAt: now + this.d.policy.absoluteMs,
-      }),
+      openPendingConsole(tx, this.d.keyring, { kind: 'operator', id: o.id }, token, now),
     // the audit outcomes operators had before sign-in was one: throttled, wrong_password, ok
     audit: (tx, o, rc, now, step, outcome, details) =>
       this.audit(

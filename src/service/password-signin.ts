@@ -148,8 +148,8 @@ export async function proveByDirectory(
 export type SigninKind = 'account' | 'operator';
 
 /** A sign-in's answer: the session token and the principal under its kind (`account`, `operator`). */
-export type SigninOutcome<K extends SigninKind, P> = Result<
-  { readonly token: string } & { readonly [key in K]: P },
+export type SigninOutcome<K extends SigninKind, P, X = unknown> = Result<
+  { readonly token: string } & { readonly [key in K]: P } & X,
   PasswordSigninError
 > & { retryAfterMs?: number };
 

@@ -15,6 +15,8 @@ import type { Session } from '../core/directory-model.ts';
 import type { Repos, Store } from '../ports/store.ts';
 import type { RequestContext } from './request-context.ts';
 import { appendSelfEvent } from './audit-context.ts';
+import { needsConsoleFactor } from '../core/console-factor.ts';
+import { openPendingConsole } from './console-factor-service.ts';
 import { CredentialChange } from './credential-change.ts';
 import {
   newSessionToken,
@@ -72,9 +74,12 @@ export class SessionService {
     loginInput: string,
     password: string,
     rc: RequestContext,
-  ): Promise<SigninOutcome<'account', Account> & { unlockOffered?: boolean }> {
+  ): Promise<SigninOutcome<'account', Account, { readonly secondStep: boolean }> & { unlockOffered?: boolean }> {
     const result = await new PasswordSignin(this.d).signIn(this.#principal, loginInput, password, rc);
-    if (result.ok || result.error !== 'invalid_credentials') return result;
+    // an administrator's password opened a pending console sign-in, not a session (console-factor-service.ts)
+    if (result.ok)
+      return { ...result, value: { ...result.value, secondStep: needsConsoleFactor(result.value.account.role) } };
+    if (result.error !== 'invalid_credentials') return result;
     const login = normalizeLogin(loginInput);
     const tenant = login.ok ? await this.d.store.directory.findTenantByDomain(domainOf(login.value)) : null;
     const directory = tenant ? await this.d.store.directory.getTenantDirectory(tenant.id) : null;
@@ -105,7 +110,10 @@ export class SessionService {
     markMustChange: async (tx, a, now) =>
       a.mustChangePassword ? a : ((await tx.directory.updateAccount(a.id, { mustChangePassword: true }, now)) ?? a),
     guards: (repos) => repos.auth,
-    openSession: (tx, a, token, now) => this.openSession(tx, a, token, now),
+    openSession: (tx, a, token, now) =>
+      needsConsoleFactor(a.role)
+        ? openPendingConsole(tx, this.d.keyring, { kind: 'account', id: a.id }, token, now)
+        : this.openSession(tx, a, token, now),
     audit: (tx, a, rc, now, step, outcome, details) =>
       appendSelfEvent(tx, a, rc, now, `signin.${step}`, outcome, details),
   };

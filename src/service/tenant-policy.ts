@@ -1,5 +1,15 @@
 import { actorName, actorTenant, canEditPolicy, type Actor, type Denial } from '../core/admin-rules.ts';
 import { normalizeEmail } from '../core/contact.ts';
+import {
+  canPass,
+  coverageOf,
+  gateFieldTexts,
+  gatePolicyProblems,
+  isGateField,
+  withGateField,
+  type Coverage,
+  type GatePolicy,
+} from '../core/gate-policy.ts';
 import { translate, type MessageId, type MessageParams } from '../core/i18n.ts';
 import type { Tenant, TenantPolicy } from '../core/directory-model.ts';
 import { PASSWORD_MIN_LENGTH_CEILING, PASSWORD_MIN_LENGTH_FLOOR } from '../core/password-policy.ts';
@@ -15,7 +25,7 @@ import { appendAudit, type RequestContext } from './request-context.ts';
  * audited with its before and after.
  */
 export interface TenantPolicyDeps {
-  readonly store: Pick<Store, 'transaction' | 'directory' | 'audit'>;
+  readonly store: Pick<Store, 'transaction' | 'directory' | 'audit' | 'insights'>;
   readonly clock: Clock;
 }
 
@@ -46,6 +56,18 @@ export const POLICY_BOUNDS = {
 
 const MAX_SMS_COUNTRIES = 50;
 
+/** Administrators named by the coverage, at most (a tenant has a handful; the count covers the rest). */
+export const ADMINS_LISTED = 50;
+
+export interface GateCoverageReport {
+  /** The gate policy counted: the saved one, or it with the proposed fields. */
+  readonly gates: GatePolicy;
+  readonly coverage: Coverage;
+  readonly adminsWhoCannot: readonly { readonly id: string; readonly login: string; readonly displayName: string }[];
+  /** Administrators who could not, beyond those listed. */
+  readonly adminsNotListed: number;
+}
+
 export class TenantPolicyAdmin {
   constructor(private readonly d: TenantPolicyDeps) {}
 
@@ -73,8 +95,11 @@ export class TenantPolicyAdmin {
     const parsed = parsePolicyInput(tenant.value.policy, input);
     if (!parsed.ok) return parsed;
     const next = parsed.value;
-    const before = tenant.value.policy as unknown as Record<string, unknown>;
-    const after = next as unknown as Record<string, unknown>;
+    // the gates as their flat fields (`userGates '1 → 2'`, `adminMethods 'email sms totp passkey → email totp'`)
+    const { gates: gatesBefore, ...restBefore } = tenant.value.policy;
+    const { gates: gatesAfter, ...restAfter } = next;
+    const before: Record<string, unknown> = { ...restBefore, ...gateFieldTexts(gatesBefore) };
+    const after: Record<string, unknown> = { ...restAfter, ...gateFieldTexts(gatesAfter) };
     const changes: Record<string, string> = {};
     for (const key of Object.keys(after)) {
       if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) {
@@ -97,6 +122,35 @@ export class TenantPolicyAdmin {
       });
     });
     return ok(next);
+  }
+
+  /**
+   * Who could reset under the tenant's gate policy with what they registered today, or under the
+   * gate fields of `proposed` applied to it (the console's check before saving; fields that do not
+   * parse are left as saved). Counted by the store, never by loading every account; the
+   * administrators who could not are listed (at most `ADMINS_LISTED`, by login).
+   */
+  async gateCoverage(
+    actor: Actor,
+    proposed?: Readonly<Record<string, string>>,
+  ): Promise<Result<GateCoverageReport, Denial>> {
+    const tenant = await this.actorTenantRecord(actor, 'policy:read');
+    if (!tenant.ok) return tenant;
+    let gates = tenant.value.policy.gates;
+    for (const [field, value] of Object.entries(proposed ?? {})) {
+      if (isGateField(field)) gates = withGateField(gates, field, value) ?? gates;
+    }
+    const now = this.d.clock.now();
+    const groups = await this.d.store.insights.gateRegistration(tenant.value.id, now);
+    const admins = await this.d.store.insights.adminRegistrations(tenant.value.id, now, ADMINS_LISTED + 1);
+    const locked = admins.filter((a) => !canPass(gates.admins, a));
+    const coverage = coverageOf(gates, groups);
+    return ok({
+      gates,
+      coverage,
+      adminsWhoCannot: locked.slice(0, ADMINS_LISTED).map(({ id, login, displayName }) => ({ id, login, displayName })),
+      adminsNotListed: Math.max(0, coverage.admins.cannot - Math.min(locked.length, ADMINS_LISTED)),
+    });
   }
 
   private async actorTenantRecord(
@@ -149,13 +203,16 @@ export function parsePolicyInput(
     const value = rawValue.trim();
     switch (field) {
       case 'userGates':
-        if (value === '1' || value === '2') next.userGates = Number(value);
-        else problems.push(fieldProblem(field, 'admin.policy.problem.userGates'));
+      case 'userMethods':
+      case 'usersRequirePasskey':
+      case 'adminGates':
+      case 'adminMethods':
+      case 'adminsRequirePasskey': {
+        const gates = withGateField(next.gates as GatePolicy, field, value);
+        if (gates) next.gates = gates;
+        else problems.push(fieldProblem(field, `admin.policy.problem.${field}`));
         break;
-      case 'adminsRequirePasskey':
-        if (value === 'true' || value === 'false') next.adminsRequirePasskey = value === 'true';
-        else problems.push(fieldProblem(field, 'admin.policy.problem.adminsRequirePasskey'));
-        break;
+      }
       case 'passwordMinLength':
         integer(field, POLICY_BOUNDS.passwordMinLength);
         break;
@@ -211,6 +268,12 @@ export function parsePolicyInput(
       }
       default:
         problems.push(fieldProblem(field.slice(0, 40), 'admin.policy.problem.unknown'));
+    }
+  }
+  // a gate policy no one could pass is refused, each broken rule named (core/gate-policy)
+  if (!problems.some((x) => isGateField(x.field))) {
+    for (const x of gatePolicyProblems(next.gates as GatePolicy)) {
+      problems.push(fieldProblem(x.field, `admin.policy.problem.gates.${x.id}`, { audience: x.audience }));
     }
   }
   if (problems.length > 0) return { ...err('policy_invalid'), fields: problems };

@@ -11,6 +11,7 @@ function flow(over: Partial<FlowRecord> & Pick<FlowRecord, 'id'>): FlowRecord {
     deliverable: false,
     login: 'nobody@nowhere.example',
     gates: ['email'],
+    accepts: null,
     passed: 0,
     state: 'email_code',
     bindingHash: 'binding',
@@ -64,6 +65,7 @@ export function flowRepoContract(name: string, open: OpenStore): void {
     test('create and get round-trip every field; get of an unknown id is null', async () => {
       const f = await accountFlow(store(), {
         gates: ['email', 'sms'],
+        accepts: [['email'], ['sms', 'totp', 'passkey']],
         deliverable: true,
         prevBindingHash: 'prev',
         prevBindingUntil: T0 + 5,

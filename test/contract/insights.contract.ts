@@ -147,5 +147,58 @@ export function insightsRepoContract(name: string, open: OpenStore): void {
       });
       assert.deepEqual(await store().insights.registration('no-such-tenant'), []);
     });
+
+    test('gateRegistration / adminRegistrations: what a reset could use now, counted by admin or not', async () => {
+      const { tenant, accounts } = await seed(store(), ['user', 'user', 'user', 'admin', 'global_admin', 'user']);
+      const [emailOnly, app, coolingOff, adminSms, adminKey, disabled] = accounts.map((a) => a.id);
+      const d = store().directory;
+      for (const id of [emailOnly, app, coolingOff, adminSms, adminKey, disabled])
+        await d.setMethod(id!, 'email', `${id}@alt.example`, T0, T0);
+      await d.setMethod(coolingOff!, 'phone', '+15555550102', T0, T0);
+      await store().securityInfo.setUsableFrom(coolingOff!, 'phone', T0 + 1000); // replaced: not usable yet
+      await d.setMethod(adminSms!, 'phone', '+15555550103', T0, T0);
+      await d.setMethod(adminKey!, 'phone', '+15555550104', null, T0); // not verified
+      await store().authenticators.createPending({
+        id: `app-${app}`,
+        accountId: app!,
+        secretSealed: 'sealed',
+        sessionHash: `s-${app}`,
+        createdAt: T0,
+      });
+      await store().authenticators.confirm(`app-${app}`, 1, T0);
+      await store().passkeys.add({
+        id: `pk-${adminKey}`,
+        accountId: adminKey!,
+        credentialId: `cred${adminKey}`.replace(/[^A-Za-z0-9_-]/g, ''),
+        publicKey: 'pQECAyYgASFYIA',
+        counter: 0,
+        transports: [],
+        name: 'Laptop',
+        createdAt: T0,
+      });
+      await d.updateAccount(disabled!, { enabled: false }, T0);
+      const key = (r: { admin: boolean; email: boolean; sms: boolean; totp: boolean; passkey: boolean }) =>
+        [r.admin ? 'admin' : 'user', ...(['email', 'sms', 'totp', 'passkey'] as const).filter((k) => r[k])].join('/');
+      const counted = async (now: number) =>
+        Object.fromEntries((await store().insights.gateRegistration(tenant.id, now)).map((r) => [key(r), r.count]));
+      assert.deepEqual(await counted(T0 + 10), {
+        'user/email': 2,
+        'user/email/totp': 1,
+        'admin/email/sms': 1,
+        'admin/email/passkey': 1,
+      });
+      assert.deepEqual((await counted(T0 + 1000))['user/email/sms'], 1, 'the phone after its cooling-off');
+      assert.deepEqual(await store().insights.gateRegistration('no-such-tenant', T0), []);
+      const admins = await store().insights.adminRegistrations(tenant.id, T0 + 10, 10);
+      assert.deepEqual(
+        admins.map((a) => [a.id, key({ ...a, admin: true })]),
+        [
+          [adminSms, 'admin/email/sms'],
+          [adminKey, 'admin/email/passkey'],
+        ],
+      );
+      assert.equal(admins[0]!.displayName, 'Person 3');
+      assert.equal((await store().insights.adminRegistrations(tenant.id, T0, 1)).length, 1, 'limited');
+    });
   });
 }

@@ -13,6 +13,7 @@ import { securityInfoRepoContract } from './security-info.contract.ts';
 import { authenticatorRepoContract } from './authenticator.contract.ts';
 import { passkeyRepoContract } from './passkey.contract.ts';
 import { callerCheckRepoContract } from './caller-check.contract.ts';
+import { consoleFactorRepoContract } from './console-factor.contract.ts';
 
 /**
  * Every repository's contract besides the directory, outbox and audit ones (store.contract.ts):
@@ -27,6 +28,7 @@ export function repoContracts(name: string, open: OpenStore): void {
   authenticatorRepoContract(name, open);
   passkeyRepoContract(name, open);
   callerCheckRepoContract(name, open);
+  consoleFactorRepoContract(name, open);
   adminRepoContract(name, open);
   apiKeyRepoContract(name, open);
   limitRepoContract(name, open);

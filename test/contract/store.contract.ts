@@ -136,7 +136,7 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
 
           const policy: TenantPolicy = {
             ...DEFAULT_TENANT_POLICY,
-            userGates: 2,
+            gates: { ...DEFAULT_TENANT_POLICY.gates, users: { ...DEFAULT_TENANT_POLICY.gates.users, count: 2 } },
             passwordMinLength: 12,
             helpdeskUrl: 'https://help.acme.test',
             helpdeskEmail: null,

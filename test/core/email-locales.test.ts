@@ -94,6 +94,14 @@ const SAMPLES: { readonly [K in EmailTemplateId]: (help: string) => EmailTemplat
     by: noticePhrase('email.phrase.selfUnlock'),
     helpText: help,
   }),
+  'console.recovery-code-used': (help) => ({
+    displayName: 'Ada Lovelace',
+    login: 'ada@contoso.example',
+    when,
+    ip: '192.0.2.7',
+    left: 9,
+    helpText: help,
+  }),
   'admin.unlock_notice': () => ({
     displayName: 'Avery Admin',
     targetLogin: 'ada@contoso.example',

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { adminsNeedPasskey, judgeCounter, passkeyName, relyingParty } from '../../src/core/passkey.ts';
 import { planGates, proofsAccepted, transition, type FlowPosition } from '../../src/core/reset-flow.ts';
-import { DEFAULT_TENANT_POLICY } from '../../src/core/directory-model.ts';
+import { DEFAULT_TENANT_POLICY, type TenantPolicy } from '../../src/core/directory-model.ts';
 import { parsePolicyInput } from '../../src/service/tenant-policy.ts';
 
 test('the relying party is the public URL: its host the RP ID, its origin the one origin', () => {
@@ -59,7 +59,7 @@ test('gates: a passkey is a one-gate flow single gate, or an admin second gate; 
   assert.deepEqual(viaKey2.value, { state: 'new_password', gates: ['email', 'sms'], passed: 2 });
 
   // a tenant that requires passkeys of its admins: the second gate is the passkey and nothing else
-  assert.ok(adminsNeedPasskey({ ...DEFAULT_TENANT_POLICY, adminsRequirePasskey: true }));
+  assert.ok(adminsNeedPasskey(withAdminsPasskey(true)));
   assert.equal(adminsNeedPasskey(DEFAULT_TENANT_POLICY), false);
   assert.deepEqual(planGates('admin', 1, true), ['email', 'passkey']);
   assert.deepEqual(planGates('global_admin', 2, true), ['email', 'passkey']);
@@ -83,12 +83,14 @@ test('gates: a passkey is a one-gate flow single gate, or an admin second gate; 
 
 test('the tenant policy switch: "true" or "false", anything else refused', () => {
   const on = parsePolicyInput(DEFAULT_TENANT_POLICY, { adminsRequirePasskey: 'true' });
-  assert.ok(on.ok && on.value.adminsRequirePasskey === true);
-  const off = parsePolicyInput(
-    { ...DEFAULT_TENANT_POLICY, adminsRequirePasskey: true },
-    { adminsRequirePasskey: 'false' },
-  );
-  assert.ok(off.ok && off.value.adminsRequirePasskey === false);
+  assert.ok(on.ok && on.value.gates.admins.passkeyRequired === true);
+  const off = parsePolicyInput(withAdminsPasskey(true), { adminsRequirePasskey: 'false' });
+  assert.ok(off.ok && off.value.gates.admins.passkeyRequired === false);
   const bad = parsePolicyInput(DEFAULT_TENANT_POLICY, { adminsRequirePasskey: 'yes' });
   assert.equal(bad.ok, false);
 });
+
+function withAdminsPasskey(on: boolean): TenantPolicy {
+  const gates = DEFAULT_TENANT_POLICY.gates;
+  return { ...DEFAULT_TENANT_POLICY, gates: { ...gates, admins: { ...gates.admins, passkeyRequired: on } } };
+}

@@ -26,6 +26,7 @@ import {
 } from './directory-reset-kit.ts';
 import { addLdapPerson, ldapSettings } from './directory-kit.ts';
 import { SERVICE_PASSWORD, startSlapd, type Slapd } from './slapd.ts';
+import { passSecondStep } from '../helpers/console-factor-kit.ts';
 
 const BIND_ENV = 'SSPR_DIRECTORY_TEST_OPENLDAP_UNLOCK_BIND';
 const DOMAIN = 'contoso.example';
@@ -352,7 +353,12 @@ describe('unlock without a reset against a real slapd', () => {
     const admin = new TestBrowser(kit.server);
     await admin.get('/signin');
     const pw = kit.demo.accounts.find((a) => a.login === `admin@${DOMAIN}`)!.password;
-    const signed = await admin.post('/signin', { login: `admin@${DOMAIN}`, password: pw, next: '/admin' });
+    const signed = await passSecondStep(
+      kit.app,
+      admin,
+      await admin.post('/signin', { login: `admin@${DOMAIN}`, password: pw, next: '/admin' }),
+      `admin@${DOMAIN}`,
+    );
     assert.equal(signed.statusCode, 303);
     const page = await admin.get(`/admin/users/${p.account.id}`);
     assert.equal(page.statusCode, 200);

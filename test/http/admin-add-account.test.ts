@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { addFabrikam } from '../service/admin-fixtures.ts';
 import { createPagesKit, TestBrowser, type PagesKit } from './reset-pages-kit.ts';
+import { passSecondStep } from '../helpers/console-factor-kit.ts';
 
 /** The console's "Add an account": a form with errors next to the fields, audited, inside tenant walls. */
 
@@ -13,7 +14,7 @@ async function signIn(kit: PagesKit, login: string): Promise<TestBrowser> {
   const b = new TestBrowser(kit.server);
   await b.get('/signin');
   const password = kit.demo.accounts.find((a) => a.login === login)!.password;
-  const res = await b.post('/signin', { login, password, next: '/account' });
+  const res = await passSecondStep(kit.app, b, await b.post('/signin', { login, password, next: '/account' }), login);
   assert.equal(res.statusCode, 303, `signed in as ${login}`);
   return b;
 }

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { ADMIN_SECTIONS } from '../../src/http/admin/admin-layout.tsx';
 import { addFabrikam, FABRIKAM } from '../service/admin-fixtures.ts';
 import { createPagesKit, TestBrowser, type PagesKit } from './reset-pages-kit.ts';
+import { passSecondStep } from '../helpers/console-factor-kit.ts';
 
 /**
  * Authorization of the console pages: tenants are walls, users never reach /admin, a tenant admin
@@ -17,7 +18,7 @@ const USER = 'user@contoso.example';
 async function signIn(kit: PagesKit, login: string, password: string): Promise<TestBrowser> {
   const b = new TestBrowser(kit.server);
   await b.get('/signin');
-  const res = await b.post('/signin', { login, password, next: '/account' });
+  const res = await passSecondStep(kit.app, b, await b.post('/signin', { login, password, next: '/account' }), login);
   assert.equal(res.statusCode, 303, `signed in as ${login}`);
   return b;
 }

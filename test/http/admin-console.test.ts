@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { passSecondStep } from '../helpers/console-factor-kit.ts';
 import { createPagesKit, h1, newestMatch, TestBrowser, type PagesKit } from './reset-pages-kit.ts';
 
 const ADMIN = 'admin@contoso.example';
@@ -13,7 +14,12 @@ function password(kit: PagesKit, login: string): string {
 async function signIn(kit: PagesKit, login: string, pw = password(kit, login)): Promise<TestBrowser> {
   const b = new TestBrowser(kit.server);
   await b.get('/signin');
-  const res = await b.post('/signin', { login, password: pw, next: '/account' });
+  const res = await passSecondStep(
+    kit.app,
+    b,
+    await b.post('/signin', { login, password: pw, next: '/account' }),
+    login,
+  );
   assert.equal(res.statusCode, 303, `signed in as ${login}: ${res.body.slice(0, 300)}`);
   return b;
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { translate } from '../../src/core/i18n.ts';
 import { createPagesKit, TestBrowser, type PagesKit } from './reset-pages-kit.ts';
+import { passSecondStep } from '../helpers/console-factor-kit.ts';
 
 /**
  * The admin console and the admin-assisted reset pages in the request's language (issue 12):
@@ -21,7 +22,12 @@ async function signIn(kit: PagesKit, login: string, language: string): Promise<T
   b.cookies.set('sspr_lang', language);
   await b.get('/signin');
   const pw = kit.demo.accounts.find((a) => a.login === login)!.password;
-  const res = await b.post('/signin', { login, password: pw, next: '/account' });
+  const res = await passSecondStep(
+    kit.app,
+    b,
+    await b.post('/signin', { login, password: pw, next: '/account' }),
+    login,
+  );
   assert.equal(res.statusCode, 303, `signed in as ${login}`);
   return b;
 }

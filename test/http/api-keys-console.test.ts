@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import { API_KEY_PATTERN } from '../../src/service/api-key-service.ts';
 import { createPagesKit, h1, TestBrowser, type PagesKit } from './reset-pages-kit.ts';
+import { passSecondStep } from '../helpers/console-factor-kit.ts';
 
 /** The console's API keys section, /admin/api-keys: list, create (shown once), revoke; tenant walls; CSRF. */
 
@@ -13,7 +14,12 @@ async function signIn(kit: PagesKit, login: string, password?: string): Promise<
   const b = new TestBrowser(kit.server);
   await b.get('/signin');
   const pw = password ?? kit.demo.accounts.find((a) => a.login === login)!.password;
-  const res = await b.post('/signin', { login, password: pw, next: '/account' });
+  const res = await passSecondStep(
+    kit.app,
+    b,
+    await b.post('/signin', { login, password: pw, next: '/account' }),
+    login,
+  );
   assert.equal(res.statusCode, 303, `${login} signs in`);
   return b;
 }

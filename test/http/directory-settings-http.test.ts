@@ -12,6 +12,7 @@ import { translate } from '../../src/core/i18n.ts';
 import { ADMIN_API_PREFIX } from '../../src/http/api/admin-api-plugin.ts';
 import { LANGUAGE_COOKIE } from '../../src/http/i18n-plugin.ts';
 import { createPagesKit, h1, TestBrowser, type PagesKit } from './reset-pages-kit.ts';
+import { passSecondStep } from '../helpers/console-factor-kit.ts';
 
 /**
  * A tenant's directory settings over HTTP: the admin API (`/api/v1/admin/directory`, scopes
@@ -99,7 +100,7 @@ async function signIn(login: string): Promise<TestBrowser> {
   const b = new TestBrowser(kit.server);
   await b.get('/signin');
   const password = kit.demo.accounts.find((a) => a.login === login)!.password;
-  const res = await b.post('/signin', { login, password, next: '/account' });
+  const res = await passSecondStep(kit.app, b, await b.post('/signin', { login, password, next: '/account' }), login);
   assert.equal(res.statusCode, 303, `${login} signs in`);
   return b;
 }

@@ -110,7 +110,7 @@ test('admin API: the reset gates with policy:read and policy:write; adminsRequir
     const reader = await key(['policy:read']);
     const writer = await key(['policy:read', 'policy:write']);
     const other = await key(['users:read']);
-    assert.deepEqual((await call(reader, 'GET')).json(), { userGates: 1, adminsRequirePasskey: false });
+    assert.deepEqual((await call(reader, 'GET')).json(), gatesJson(false));
     assert.equal((await call(other, 'GET')).statusCode, 403);
     const refused = await call(reader, 'PUT', { adminsRequirePasskey: true });
     assert.equal(refused.statusCode, 403);
@@ -119,9 +119,9 @@ test('admin API: the reset gates with policy:read and policy:write; adminsRequir
     assert.equal((await call(writer, 'PUT', { somethingElse: true })).statusCode, 400);
     const saved = await call(writer, 'PUT', { adminsRequirePasskey: true });
     assert.equal(saved.statusCode, 200);
-    assert.deepEqual(saved.json(), { userGates: 1, adminsRequirePasskey: true });
+    assert.deepEqual(saved.json(), gatesJson(true));
     const now = await kit.app.directory.getTenantByName('Contoso Demo');
-    assert.ok(now.ok && now.value.policy.adminsRequirePasskey === true);
+    assert.ok(now.ok && now.value.policy.gates.admins.passkeyRequired === true);
     const audit = await kit.app.store.audit.list({ tenantId: tenant.id, limit: 20 });
     const change = audit.find((e) => e.type === 'admin.policy_updated');
     assert.ok(change && change.actor.startsWith('api_key:'));
@@ -130,3 +130,14 @@ test('admin API: the reset gates with policy:read and policy:write; adminsRequir
     await kit.close();
   }
 });
+
+/** The gate policy's JSON with the default methods and admins' passkey switch. */
+function gatesJson(adminsRequirePasskey: boolean) {
+  const methods = ['email', 'sms', 'totp', 'passkey'];
+  return {
+    users: { methods, count: 1, passkeyRequired: false },
+    admins: { methods, count: 2, passkeyRequired: adminsRequirePasskey },
+    userGates: 1,
+    adminsRequirePasskey,
+  };
+}

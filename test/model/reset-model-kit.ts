@@ -35,6 +35,8 @@ import { DEFAULT_SIGNIN_POLICY } from '../../src/core/signin-policy.ts';
 import type { Actor } from '../../src/core/admin-rules.ts';
 import type { PasswordHasher } from '../../src/ports/password-hasher.ts';
 import type { DeliveryResult } from '../../src/ports/messaging.ts';
+import { ConsoleFactorService } from '../../src/service/console-factor-service.ts';
+import type { completeSecondStep } from '../helpers/console-factor-kit.ts';
 
 export const T0 = Date.UTC(2026, 10, 26, 2, 0, 0);
 const PUBLIC_URL = 'https://reset.example.com';
@@ -163,6 +165,8 @@ export interface ModelKit {
   readonly directory: DirectoryService;
   readonly admin: AdminService;
   readonly sessions: SessionService;
+  /** What test/helpers/console-factor-kit.ts needs to pass an administrator's second step. */
+  readonly consoles: Parameters<typeof completeSecondStep>[0];
   readonly worker: OutboxWorker;
   readonly policy: ResetPolicy;
   readonly clock: { now(): number; advance(ms: number): void };
@@ -408,6 +412,12 @@ export async function createModelKit(enforce: ReadonlySet<Rule> = enforcedRules(
     directory,
     admin,
     sessions,
+    consoles: {
+      store,
+      keyring,
+      clock,
+      consoleFactors: new ConsoleFactorService({ ...deps, policy: DEFAULT_SIGNIN_POLICY, publicUrl: PUBLIC_URL }),
+    },
     worker,
     policy,
     clock,

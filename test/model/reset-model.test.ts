@@ -38,6 +38,7 @@ import {
   type Rule,
   type Who,
 } from './reset-model-kit.ts';
+import { completeSecondStep } from '../helpers/console-factor-kit.ts';
 
 const SEED = process.env.SSPR_MODEL_SEED ? Number(process.env.SSPR_MODEL_SEED) : randomBytes(4).readInt32BE(0);
 const RUNS = Number(process.env.SSPR_MODEL_RUNS ?? 200);
@@ -566,8 +567,9 @@ class SignedInChange extends Step {
     const acc = kit.account(this.owner)!;
     const signed = await kit.sessions.signIn(acc.login, acc.password, RC);
     if (!signed.ok) return `sign-in: ${signed.error}`;
-    acc.sessions.push({ token: signed.value.token, seq: kit.seq - 0.5 });
-    const auth = await kit.sessions.authenticate(signed.value.token);
+    const token = await completeSecondStep(kit.consoles, signed.value, acc.login);
+    acc.sessions.push({ token, seq: kit.seq - 0.5 });
+    const auth = await kit.sessions.authenticate(token);
     if (!auth) return 'signed in but not authenticated';
     const password = kit.nextPassword();
     const r = await kit.sessions.changePassword(auth, acc.password, password, password, RC);

@@ -502,7 +502,7 @@ describe('AdminService: policy', () => {
       RC,
     );
     assert.ok(updated.ok);
-    assert.equal(updated.value.userGates, 2);
+    assert.equal(updated.value.gates.users.count, 2);
     assert.equal(updated.value.passwordMinLength, 12);
     assert.deepEqual(updated.value.smsCountries, ['+44', '+1']);
     const stored = await w.app.store.directory.getTenant((await account(w.app, ADMIN2)).tenantId);

@@ -8,6 +8,8 @@ import { AdminService } from '../../src/service/admin-service.ts';
 import type { FlowHandle } from '../../src/service/reset-service.ts';
 import { SessionService } from '../../src/service/session-service.ts';
 import { createResetHarness, PUBLIC_URL, RC, type ResetHarness } from '../helpers/reset-harness.ts';
+import { completeSecondStep } from '../helpers/console-factor-kit.ts';
+import { ConsoleFactorService } from '../../src/service/console-factor-service.ts';
 
 /**
  * Issue 10, item 1: every path that sets a password (rows) has every effect of a password
@@ -116,7 +118,21 @@ async function world(h: ResetHarness) {
   const ada = (await h.store.directory.findAccountByLogin(ADA))!;
   const bob = (await h.store.directory.findAccountByLogin(BOB))!;
   const cy = (await h.store.directory.findAccountByLogin(CY))!;
-  return { admin, sessions, ada, bob, cy, actor: { kind: 'admin', account: ada } satisfies Actor };
+  const consoles = {
+    store: h.store,
+    keyring: h.keyring,
+    clock: h.clock,
+    consoleFactors: new ConsoleFactorService({
+      store: h.store,
+      keyring: h.keyring,
+      random: cryptoRandom,
+      clock: h.clock,
+      outbox: { wake() {} },
+      policy: DEFAULT_SIGNIN_POLICY,
+      publicUrl: PUBLIC_URL,
+    }),
+  };
+  return { admin, sessions, consoles, ada, bob, cy, actor: { kind: 'admin', account: ada } satisfies Actor };
 }
 
 /** Bob's self-service reset through both gates (email link, phone number, SMS code), up to the new password. */
@@ -140,7 +156,8 @@ async function runRow(row: Row): Promise<{ actual: Effects; expected: Effects }>
     const temp = must(await w.admin.assistedReset(w.actor, w.bob.id, 'temp_password', RC));
     assert.equal(temp.mode, 'temp_password');
     const tempPassword = temp.mode === 'temp_password' ? temp.tempPassword : '';
-    const signedIn = must(await w.sessions.signIn(BOB, tempPassword, RC));
+    const pending = must(await w.sessions.signIn(BOB, tempPassword, RC));
+    const signedIn = { token: await completeSecondStep(w.consoles, pending, BOB) };
     const auth = (await w.sessions.authenticate(signedIn.token))!;
     assert.ok(auth, 'signed in with the temporary password');
     must(await w.admin.assistedReset(w.actor, w.bob.id, 'link', RC));

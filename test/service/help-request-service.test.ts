@@ -7,6 +7,7 @@ import { REFERENCE_PATTERN } from '../../src/service/help-request-service.ts';
 import { operatorActor } from '../../src/service/operator-service.ts';
 import { createTestApp } from '../helpers/test-app.ts';
 import { createPostgresDatabase } from '../helpers/databases.ts';
+import { completeSecondStep } from '../helpers/console-factor-kit.ts';
 
 /**
  * The help request, support and operator use cases against a real App (SQLite file, and the real
@@ -170,7 +171,8 @@ function suite(name: string, url: () => Promise<{ url: string | null; done(): Pr
 
         const signedIn = await app.operators.signIn('jo', 'velvet harbour copper tide', RC);
         assert.ok(signedIn.ok);
-        const auth = await app.operators.authenticate(signedIn.value.token);
+        const session = await completeSecondStep(app, signedIn.value, 'jo', 'operator');
+        const auth = await app.operators.authenticate(session);
         assert.ok(auth);
         assert.deepEqual(auth.actor, operatorActor(added.value));
 
@@ -195,8 +197,8 @@ function suite(name: string, url: () => Promise<{ url: string | null; done(): Pr
         const notTicket = await app.support.getTicket(adminsReq.id);
         assert.equal(notTicket.ok, false);
 
-        await app.operators.signOut(signedIn.value.token, RC);
-        assert.equal(await app.operators.authenticate(signedIn.value.token), null);
+        await app.operators.signOut(session, RC);
+        assert.equal(await app.operators.authenticate(session), null);
         const types = (await app.store.audit.list({ limit: 1000 }))
           .filter((e) => e.actor === `operator:${added.value.id}`)
           .map((e) => e.type);

@@ -4,6 +4,7 @@ import { catalogue, translate, type MessageId } from '../../src/core/i18n.ts';
 import type { ComposedApp as App } from '../../src/compose.ts';
 import { createTestApp, type TestApp } from '../helpers/test-app.ts';
 import { account, addFabrikam, FABRIKAM, RC } from './admin-fixtures.ts';
+import { completeSecondStep } from '../helpers/console-factor-kit.ts';
 
 /**
  * The words services pass into notices (who acted, what was done) are catalogue phrases rendered
@@ -85,7 +86,9 @@ describe('notice words in the recipient’s language', () => {
       locale: 'fr',
     });
     assert.ok(signedIn.ok);
-    const auth = await t.app.sessions.authenticate(signedIn.value.token);
+    const auth = await t.app.sessions.authenticate(
+      await completeSecondStep(t.app, signedIn.value, FABRIKAM.admin.login),
+    );
     assert.ok(auth);
     const seen = new Set<unknown>(t.app.devOutbox!.list());
     const next = 'velvet compass thunder meadow';

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { DEFAULT_TENANT_POLICY } from '../../src/core/directory-model.ts';
 import { SoftAuthenticator } from '../helpers/soft-authenticator.ts';
 import { withPasskeyKit } from '../helpers/passkey-kit.ts';
 import { PUBLIC_URL, RC, STRONG } from '../helpers/reset-harness.ts';
@@ -194,6 +195,13 @@ describe('passkeys: a reset gate', () => {
         assert.ok(code.ok);
         assert.equal(code.value.view.state, 'new_password');
       },
-      { tenantPolicy: { adminsRequirePasskey: true } },
+      {
+        tenantPolicy: {
+          gates: {
+            ...DEFAULT_TENANT_POLICY.gates,
+            admins: { ...DEFAULT_TENANT_POLICY.gates.admins, passkeyRequired: true },
+          },
+        },
+      },
     ));
 });

@@ -13,6 +13,9 @@ export interface Database {
   accounts: AccountsTable;
   methods: MethodsTable;
   sessions: SessionsTable;
+  console_signins: ConsoleSigninsTable;
+  recovery_codes: RecoveryCodesTable;
+  operator_authenticators: OperatorAuthenticatorsTable;
   outbox: OutboxTable;
   audit_events: AuditEventsTable;
   audit_chain_heads: AuditChainHeadsTable;
@@ -205,6 +208,8 @@ export interface FlowsTable {
   login: string;
   /** Comma-separated gates, e.g. `email,sms`. */
   gates: string;
+  /** The proofs each gate accepts (0025): gates `|`-separated, proofs comma-separated; null: a flow of an older release. */
+  gate_accepts: string | null;
   passed: number;
   state: string;
   binding_hash: string;
@@ -328,6 +333,39 @@ export interface AuthenticatorsTable {
   confirmed_at: number | null;
   attempts: number;
   /** The time step of the last accepted code. */
+  last_step: number | null;
+}
+
+/** Pending console sign-ins (0024_console_factors): a password passed, the second step not yet. */
+export interface ConsoleSigninsTable {
+  id_hash: string;
+  owner_kind: string;
+  owner_id: string;
+  created_at: number;
+  expires_at: number;
+  attempts: number;
+  done_at: number | null;
+}
+
+/** Recovery codes of the consoles' second factor (0024_console_factors): HMACs only. */
+export interface RecoveryCodesTable {
+  id: string;
+  owner_kind: string;
+  owner_id: string;
+  code_hash: string;
+  created_at: number;
+  used_at: number | null;
+}
+
+/** Operators' authenticator apps (0024_console_factors): as `authenticators`, owned by an operator. */
+export interface OperatorAuthenticatorsTable {
+  id: string;
+  operator_id: string;
+  secret_sealed: string;
+  session_hash: string;
+  created_at: number;
+  confirmed_at: number | null;
+  attempts: number;
   last_step: number | null;
 }
 

@@ -7,6 +7,7 @@ import { callerCheckMigration } from './caller-check-migrations.ts';
 import { authenticatorMigration } from './authenticator-migrations.ts';
 import { passkeyMigration } from './passkey-migrations.ts';
 import { auditChainMigration } from './audit-chain-migrations.ts';
+import { consoleFactorMigration } from './console-factor-migrations.ts';
 
 export type SqlDialect = 'sqlite' | 'postgres';
 
@@ -340,5 +341,6 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     '0021_authenticators': authenticatorMigration,
     '0023_passkeys': passkeyMigration,
     '0022_caller_checks': callerCheckMigration,
+    '0024_console_factors': consoleFactorMigration,
   };
 }

@@ -2,25 +2,42 @@ import { sql, type Kysely, type Selectable } from 'kysely';
 import type { AuthenticatorRecord, AuthenticatorRepo, NewAuthenticator } from '../../ports/authenticator-store.ts';
 import type { AuthenticatorsTable, Database } from './database.ts';
 
+/** Whose apps a repo holds: accounts' (`authenticators`) or operators' (`operator_authenticators`, same columns but the owner's). */
+export type AuthenticatorTable =
+  | { readonly table: 'authenticators'; readonly owner: 'account_id' }
+  | { readonly table: 'operator_authenticators'; readonly owner: 'operator_id' };
+
+export const ACCOUNT_APPS: AuthenticatorTable = { table: 'authenticators', owner: 'account_id' };
+export const OPERATOR_APPS: AuthenticatorTable = { table: 'operator_authenticators', owner: 'operator_id' };
+
 /**
  * Authenticator apps over Kysely; works on the root instance or a transaction. `countAttempt`,
  * `confirm` and `acceptStep` are one conditional statement each: on PostgreSQL a parallel request
  * waits for the row and re-reads `last_step`, so one step is accepted once.
  */
 export class SqlAuthenticatorRepo implements AuthenticatorRepo {
-  constructor(private readonly db: Kysely<Database>) {}
+  // the two tables have the same columns but the owner's: typed as accounts' apps, the owner column named at run time
+  private readonly db: Kysely<Pick<Database, 'authenticators'>>;
+  private readonly table: 'authenticators';
+  private readonly owner: 'account_id';
+
+  constructor(db: Kysely<Database>, of: AuthenticatorTable = ACCOUNT_APPS) {
+    this.db = db as unknown as Kysely<Pick<Database, 'authenticators'>>;
+    this.table = of.table as 'authenticators';
+    this.owner = of.owner as 'account_id';
+  }
 
   async createPending(a: NewAuthenticator): Promise<void> {
     await this.db
-      .deleteFrom('authenticators')
-      .where('account_id', '=', a.accountId)
+      .deleteFrom(this.table)
+      .where(this.owner, '=', a.accountId)
       .where('confirmed_at', 'is', null)
       .execute();
     await this.db
-      .insertInto('authenticators')
+      .insertInto(this.table)
       .values({
         id: a.id,
-        account_id: a.accountId,
+        [this.owner]: a.accountId,
         secret_sealed: a.secretSealed,
         session_hash: a.sessionHash,
         created_at: a.createdAt,
@@ -33,29 +50,29 @@ export class SqlAuthenticatorRepo implements AuthenticatorRepo {
 
   async pending(accountId: string): Promise<AuthenticatorRecord | null> {
     const row = await this.db
-      .selectFrom('authenticators')
+      .selectFrom(this.table)
       .selectAll()
-      .where('account_id', '=', accountId)
+      .where(this.owner, '=', accountId)
       .where('confirmed_at', 'is', null)
       .orderBy('created_at', 'desc')
       .executeTakeFirst();
-    return row ? toRecord(row) : null;
+    return row ? toRecord(row, this.owner) : null;
   }
 
   async confirmed(accountId: string): Promise<AuthenticatorRecord | null> {
     const row = await this.db
-      .selectFrom('authenticators')
+      .selectFrom(this.table)
       .selectAll()
-      .where('account_id', '=', accountId)
+      .where(this.owner, '=', accountId)
       .where('confirmed_at', 'is not', null)
       .orderBy('confirmed_at', 'desc')
       .executeTakeFirst();
-    return row ? toRecord(row) : null;
+    return row ? toRecord(row, this.owner) : null;
   }
 
   async countAttempt(id: string, max: number): Promise<number | null> {
     const row = await this.db
-      .updateTable('authenticators')
+      .updateTable(this.table)
       .set({ attempts: sql<number>`attempts + 1` })
       .where('id', '=', id)
       .where('attempts', '<', max)
@@ -67,7 +84,7 @@ export class SqlAuthenticatorRepo implements AuthenticatorRepo {
 
   async confirm(id: string, step: number, now: number): Promise<boolean> {
     const result = await this.db
-      .updateTable('authenticators')
+      .updateTable(this.table)
       .set({ confirmed_at: now, last_step: step })
       .where('id', '=', id)
       .where('confirmed_at', 'is', null)
@@ -77,7 +94,7 @@ export class SqlAuthenticatorRepo implements AuthenticatorRepo {
 
   async acceptStep(id: string, step: number): Promise<boolean> {
     const result = await this.db
-      .updateTable('authenticators')
+      .updateTable(this.table)
       .set({ last_step: step })
       .where('id', '=', id)
       .where('confirmed_at', 'is not', null)
@@ -88,19 +105,19 @@ export class SqlAuthenticatorRepo implements AuthenticatorRepo {
 
   async remove(accountId: string): Promise<boolean> {
     const confirmed = await this.db
-      .deleteFrom('authenticators')
-      .where('account_id', '=', accountId)
+      .deleteFrom(this.table)
+      .where(this.owner, '=', accountId)
       .where('confirmed_at', 'is not', null)
       .executeTakeFirst();
-    await this.db.deleteFrom('authenticators').where('account_id', '=', accountId).execute();
+    await this.db.deleteFrom(this.table).where(this.owner, '=', accountId).execute();
     return confirmed.numDeletedRows > 0n;
   }
 }
 
-function toRecord(r: Selectable<AuthenticatorsTable>): AuthenticatorRecord {
+function toRecord(r: Selectable<AuthenticatorsTable>, owner: string): AuthenticatorRecord {
   return {
     id: r.id,
-    accountId: r.account_id,
+    accountId: String((r as unknown as Record<string, unknown>)[owner]),
     secretSealed: r.secret_sealed,
     sessionHash: r.session_hash,
     createdAt: Number(r.created_at),

@@ -9,6 +9,7 @@ import {
   type Tenant,
   type TenantPolicy,
 } from '../../core/directory-model.ts';
+import { legacyGateSwitches, storedGatePolicy } from '../../core/gate-policy.ts';
 import { err, ok, type Result } from '../../core/result.ts';
 import {
   directorySettingsInput,
@@ -49,7 +50,7 @@ export class SqlDirectoryRepo implements DirectoryRepo {
       await atomic(this.db, async (db) => {
         await db
           .insertInto('tenants')
-          .values({ id: t.id, name: t.name, policy: JSON.stringify(t.policy), created_at: t.now, updated_at: t.now })
+          .values({ id: t.id, name: t.name, policy: storedPolicyText(t.policy), created_at: t.now, updated_at: t.now })
           .execute();
         if (domains.length > 0) {
           await db
@@ -102,7 +103,7 @@ export class SqlDirectoryRepo implements DirectoryRepo {
   async updateTenantPolicy(id: string, policy: TenantPolicy, now: number): Promise<boolean> {
     const result = await this.db
       .updateTable('tenants')
-      .set({ policy: JSON.stringify(policy), updated_at: now })
+      .set({ policy: storedPolicyText(policy), updated_at: now })
       .where('id', '=', id)
       .executeTakeFirst();
     return result.numUpdatedRows === 1n;
@@ -338,9 +339,19 @@ export class SqlDirectoryRepo implements DirectoryRepo {
   }
 }
 
-/** Domains come back sorted; a policy stored before a field existed gets that field's default. */
+/** A tenant's policy as stored: with the gate switches an older release reads (a rolling upgrade). */
+function storedPolicyText(policy: TenantPolicy): string {
+  return JSON.stringify({ ...policy, ...legacyGateSwitches(policy.gates) });
+}
+
+/**
+ * Domains come back sorted; a policy stored before a field existed gets that field's default, and
+ * one stored before the gate policy gets the gates its two switches meant.
+ */
 function toTenant(row: Selectable<TenantsTable>, domains: string[]): Tenant {
-  const policy = { ...DEFAULT_TENANT_POLICY, ...(JSON.parse(row.policy) as Partial<TenantPolicy>) };
+  const stored = JSON.parse(row.policy) as Partial<TenantPolicy> & Record<string, unknown>;
+  const { userGates: _u, adminsRequirePasskey: _a, ...rest } = stored;
+  const policy = { ...DEFAULT_TENANT_POLICY, ...rest, gates: storedGatePolicy(stored) };
   return { id: row.id, name: row.name, domains, policy, createdAt: row.created_at, updatedAt: row.updated_at };
 }
 

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { RegistrationRow, ResetEventRow } from '../../core/insights.ts';
-import type { AuditQuery, AuditRow, InsightsRepo } from '../../ports/insights-store.ts';
+import type { RegistrationGroup } from '../../core/gate-policy.ts';
+import type { AdminRegistration, AuditQuery, AuditRow, InsightsRepo } from '../../ports/insights-store.ts';
 import type { AuditEvent } from '../../ports/store.ts';
 import type { Database } from './database.ts';
 
@@ -143,6 +144,67 @@ export class SqlInsightsRepo implements InsightsRepo {
       email: Number(r.email) === 1,
       phone: Number(r.phone) === 1,
       count: Number(r.count),
+    }));
+  }
+
+  /** The four facts a gate needs, per account `a` (usable at `now`), as 0/1 columns. */
+  private registeredColumns(now: number) {
+    const method = (kind: string) =>
+      sql<number>`case when exists (select 1 from methods m where m.account_id = a.id and m.kind = ${kind} and m.verified_at is not null and (m.usable_from is null or m.usable_from <= ${now})) then 1 else 0 end`;
+    return sql`${method('email')} as email, ${method('phone')} as sms,
+      case when exists (select 1 from authenticators x where x.account_id = a.id and x.confirmed_at is not null) then 1 else 0 end as totp,
+      case when exists (select 1 from passkeys p where p.account_id = a.id) then 1 else 0 end as passkey`;
+  }
+
+  async gateRegistration(tenantId: string, now: number): Promise<RegistrationGroup[]> {
+    const result = await sql<{
+      admin: number;
+      email: number;
+      sms: number;
+      totp: number;
+      passkey: number;
+      count: number | string;
+    }>`
+      select t.admin, t.email, t.sms, t.totp, t.passkey, count(*) as count
+      from (
+        select case when a.role = 'user' then 0 else 1 end as admin, ${this.registeredColumns(now)}
+        from accounts a
+        where a.tenant_id = ${tenantId} and a.enabled = 1
+      ) t
+      group by t.admin, t.email, t.sms, t.totp, t.passkey`.execute(this.db);
+    return result.rows.map((r) => ({
+      admin: Number(r.admin) === 1,
+      email: Number(r.email) === 1,
+      sms: Number(r.sms) === 1,
+      totp: Number(r.totp) === 1,
+      passkey: Number(r.passkey) === 1,
+      count: Number(r.count),
+    }));
+  }
+
+  async adminRegistrations(tenantId: string, now: number, limit: number): Promise<AdminRegistration[]> {
+    const result = await sql<{
+      id: string;
+      login: string;
+      display_name: string;
+      email: number;
+      sms: number;
+      totp: number;
+      passkey: number;
+    }>`
+      select a.id, a.login, a.display_name, ${this.registeredColumns(now)}
+      from accounts a
+      where a.tenant_id = ${tenantId} and a.enabled = 1 and a.role <> 'user'
+      order by a.login
+      limit ${limit}`.execute(this.db);
+    return result.rows.map((r) => ({
+      id: r.id,
+      login: r.login,
+      displayName: r.display_name,
+      email: Number(r.email) === 1,
+      sms: Number(r.sms) === 1,
+      totp: Number(r.totp) === 1,
+      passkey: Number(r.passkey) === 1,
     }));
   }
 }

@@ -28,7 +28,8 @@ import { SqlFlowRepo } from './sql-flow-repo.ts';
 import { SqlCaptchaRepo, SqlLockoutRepo, SqlPasswordHistoryRepo } from './sql-guard-repos.ts';
 import { SqlAuthRepo } from './sql-auth-repo.ts';
 import { SqlSecurityInfoRepo } from './sql-security-info-repo.ts';
-import { SqlAuthenticatorRepo } from './sql-authenticator-repo.ts';
+import { OPERATOR_APPS, SqlAuthenticatorRepo } from './sql-authenticator-repo.ts';
+import { SqlConsoleFactorRepo } from './sql-console-factor-repo.ts';
 import { SqlPasskeyRepo } from './sql-passkey-repo.ts';
 import { SqlCallerCheckRepo } from './sql-caller-check-repo.ts';
 import { SqlAdminRepo } from './sql-admin-repo.ts';
@@ -132,6 +133,8 @@ class KyselySqlStore implements SqlStore {
   readonly auth: SqlAuthRepo;
   readonly securityInfo: SqlSecurityInfoRepo;
   readonly authenticators: SqlAuthenticatorRepo;
+  readonly operatorAuthenticators: SqlAuthenticatorRepo;
+  readonly consoleFactors: SqlConsoleFactorRepo;
   readonly passkeys: SqlPasskeyRepo;
   readonly callerChecks: SqlCallerCheckRepo;
   readonly admin: SqlAdminRepo;
@@ -161,6 +164,8 @@ class KyselySqlStore implements SqlStore {
     this.auth = new SqlAuthRepo(db);
     this.securityInfo = new SqlSecurityInfoRepo(db);
     this.authenticators = new SqlAuthenticatorRepo(db);
+    this.operatorAuthenticators = new SqlAuthenticatorRepo(db, OPERATOR_APPS);
+    this.consoleFactors = new SqlConsoleFactorRepo(db);
     this.passkeys = new SqlPasskeyRepo(db);
     this.callerChecks = new SqlCallerCheckRepo(db);
     this.admin = new SqlAdminRepo(db);
@@ -208,6 +213,8 @@ class KyselySqlStore implements SqlStore {
         auth: new SqlAuthRepo(trx),
         securityInfo: new SqlSecurityInfoRepo(trx),
         authenticators: new SqlAuthenticatorRepo(trx),
+        operatorAuthenticators: new SqlAuthenticatorRepo(trx, OPERATOR_APPS),
+        consoleFactors: new SqlConsoleFactorRepo(trx),
         passkeys: new SqlPasskeyRepo(trx),
         callerChecks: new SqlCallerCheckRepo(trx),
         admin: new SqlAdminRepo(trx),

@@ -4,6 +4,7 @@ import type { App } from '../../service/app.ts';
 import { ERROR_STATUS } from '../errors.ts';
 import { formField, registerForms, requestContext } from '../forms.ts';
 import { sendHtml } from '../send-html.ts';
+import { setConsoleStepCookie } from './console-step-plugin.ts';
 import { AccountHomePage, ChangePasswordPage, SigninPage, type SigninProblemId } from './account-views.tsx';
 import { clearSessionCookie, requireSignedIn, safeNext, sessionCookieSpec, setSessionCookie } from './session.ts';
 
@@ -46,6 +47,11 @@ export async function accountPlugin(fastify: FastifyInstance, options: { app: Ap
       const status = ERROR_STATUS[result.error];
       if (result.retryAfterMs) void reply.header('retry-after', String(Math.ceil(result.retryAfterMs / 1000)));
       return showSignin(request, reply, status, login, next, result.error, result.unlockOffered === true);
+    }
+    if (result.value.secondStep) {
+      // an administrator: the password opened a pending console sign-in, the second step comes next
+      setConsoleStepCookie(app, reply, result.value.token);
+      return reply.redirect(`/signin/second-factor?next=${encodeURIComponent(next)}`, 303);
     }
     setSessionCookie(app, reply, result.value.token);
     return reply.redirect(result.value.account.mustChangePassword ? '/account/password' : next, 303);

@@ -7,7 +7,8 @@ import type { OperatorAuth } from '../../service/operator-service.ts';
 import { formField, registerForms, requestContext } from '../forms.ts';
 import { httpStatus } from '../errors.ts';
 import { sendHtml } from '../send-html.ts';
-import { clearSupportCookie, setSupportCookie, supportCookieSpec } from './support-session.ts';
+import { clearSupportCookie, supportCookieSpec } from './support-session.ts';
+import { setConsoleStepCookie } from '../account/console-step-plugin.ts';
 import {
   isSupportDone,
   SupportReferencePage,
@@ -113,8 +114,9 @@ export async function supportPlugin(fastify: FastifyInstance, options: { app: Ap
       if (result.retryAfterMs) void reply.header('retry-after', String(Math.ceil(result.retryAfterMs / 1000)));
       return signinPage(reply, login, result.error, result.error === 'signin_throttled' ? 429 : 400);
     }
-    setSupportCookie(app, reply, result.value.token);
-    return reply.redirect('/support', 303);
+    // the password opened a pending console sign-in: the second step sets the support cookie
+    setConsoleStepCookie(app, reply, result.value.token);
+    return reply.redirect('/support/second-factor', 303);
   });
 
   fastify.post('/support/signout', csrfCheck, async (request, reply) => {

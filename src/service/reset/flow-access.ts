@@ -194,8 +194,8 @@ export class FlowAccess {
 /** What a step that sends a code records on the flow while it moves it. */
 export type SendCount = Pick<FlowPatch, 'codesSent' | 'lastSentAt'>;
 
-export function positionOf(flow: Pick<FlowRecord, 'state' | 'gates' | 'passed'>) {
-  return { state: flow.state, gates: flow.gates, passed: flow.passed };
+export function positionOf(flow: Pick<FlowRecord, 'state' | 'gates' | 'passed' | 'accepts'>) {
+  return { state: flow.state, gates: flow.gates, passed: flow.passed, accepts: flow.accepts ?? null };
 }
 
 /** One audit event of a reset flow (actor `self`; the flow's first 8 characters as a detail). */

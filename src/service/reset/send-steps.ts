@@ -7,7 +7,7 @@ import type { Keyring } from '../../ports/keyring.ts';
 import type { Random } from '../../ports/random.ts';
 import type { RequestContext } from '../request-context.ts';
 import type { CodeSender } from './code-sender.ts';
-import { auditFlow, type FlowAccess } from './flow-access.ts';
+import { auditFlow, positionOf, type FlowAccess } from './flow-access.ts';
 import type { Lockout } from './lockout.ts';
 import type { FlowHandle, FlowView, StepError, StepOk } from './types.ts';
 import type { FlowViews } from './view.ts';
@@ -105,7 +105,7 @@ export class SendSteps {
       const ctx = await flows.loadFlowContext(tx, flow);
       const typedHash = this.d.keyring.hmac('phone', phone.value);
       const matches = ctx.phone !== null && this.d.keyring.equal(typedHash, this.d.keyring.hmac('phone', ctx.phone));
-      const gateOpen = smsAllowed({ state: 'sms_code', gates: flow.gates, passed: flow.passed });
+      const gateOpen = smsAllowed({ ...positionOf(flow), state: 'sms_code' });
       // every SMS counts towards the codes of the flow; the first one after the email gate
       // passed is not a resend, so the email's cooldown does not hold it back
       const afterGate = firstSms && flow.passed > 0;

@@ -1,8 +1,7 @@
 import { maskEmail } from '../../core/contact.ts';
 import { normalizeLogin } from '../../core/login.ts';
 import { formatCode, isBlocked, type ResetPolicy } from '../../core/reset-policy.ts';
-import { planGates } from '../../core/reset-flow.ts';
-import { adminsNeedPasskey } from '../../core/passkey.ts';
+import { DEFAULT_GATE_POLICY, gateRuleOf, planFor } from '../../core/gate-policy.ts';
 import { err, ok, type Result } from '../../core/result.ts';
 import type { CaptchaSolution } from '../../ports/captcha.ts';
 import type { Clock } from '../../ports/clock.ts';
@@ -106,10 +105,9 @@ export class StartReset {
       // during a block, and a 256-bit link cannot be guessed: issue 9, item 2); else nothing
       const send = limited ? 'none' : internal === 'found' ? 'code' : internal === 'blocked' ? 'link_only' : 'none';
 
-      const gates = planGates(
-        ctx.account?.role ?? null,
-        ctx.tenant?.policy.userGates ?? 1,
-        adminsNeedPasskey(ctx.tenant?.policy),
+      // the tenant's gate policy for the account's role (an unknown login follows the users' rule)
+      const { gates, accepts } = planFor(
+        gateRuleOf(ctx.tenant?.policy.gates ?? DEFAULT_GATE_POLICY, ctx.account?.role ?? null),
       );
       const deliverable = internal === 'found';
       // the account's usable address for every state of an existing account (disabling, blocking
@@ -123,6 +121,7 @@ export class StartReset {
         deliverable,
         login,
         gates,
+        accepts,
         passed: 0,
         state: 'email_code',
         bindingHash: flows.bindingHash(flowId, secret),
