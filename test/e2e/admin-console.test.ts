@@ -11,6 +11,7 @@ import {
   type AxeViolationSummary,
   type E2eServer,
 } from './harness.ts';
+import { passSecondStepInPage } from '../helpers/console-factor-kit.ts';
 
 // The admin console in Debian's Chromium against a real server: an admin signs in, resets a
 // user's password by link (the user opens it and sets a password) and by temporary password (the
@@ -52,6 +53,7 @@ async function signIn(p: Page, login: string, password: string): Promise<void> {
   await p.getByLabel('User ID').fill(login);
   await p.getByLabel('Password', { exact: true }).fill(password);
   await Promise.all([p.waitForNavigation(), p.getByRole('button', { name: 'Sign in' }).click()]);
+  await passSecondStepInPage(s.app, p, login);
 }
 
 async function userId(login: string): Promise<string> {

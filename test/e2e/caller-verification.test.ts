@@ -15,6 +15,7 @@ import {
   type AxeViolationSummary,
   type E2eServer,
 } from './harness.ts';
+import { passSecondStepInPage } from '../helpers/console-factor-kit.ts';
 
 // Caller verification and the reverse check in Debian's Chromium (issue 13 items 5 and 6): an
 // admin verifies a caller (a wrong code, the right one, then 10 minutes later it has expired and
@@ -150,6 +151,7 @@ async function operatorSignIn(login: string): Promise<Page> {
   await p.getByLabel('Operator login').fill(login);
   await p.getByLabel('Password', { exact: true }).fill('granite pelican orchard breeze');
   await submit(p, 'Sign in', '/support/signin');
+  await passSecondStepInPage(s.app, p, login);
   return p;
 }
 

@@ -11,6 +11,7 @@ import type { DirectoryEntry } from '../../src/ports/external-directory.ts';
 import type { FlowHandle } from '../../src/service/reset-service.ts';
 import type { DirectoryTenant } from '../directories/directory-reset-kit.ts';
 import { axeViolations, codeIn, formatViolations, newContext, type E2eServer } from './harness.ts';
+import { passSecondStepInPage } from '../helpers/console-factor-kit.ts';
 
 /** A page in a new browser context of its own (a person of their own), closed by the file's after() through `contexts`. */
 export async function newPage(browser: Browser, contexts: BrowserContext[]): Promise<Page> {
@@ -98,7 +99,9 @@ export async function signIn(s: E2eServer, p: Page, login: string, password: str
   await p.goto(`${s.baseUrl}/signin`);
   await p.getByLabel('User ID').fill(login);
   await p.getByLabel('Password', { exact: true }).fill(password);
-  return submit(p, 'Sign in', '/signin');
+  const answer = await submit(p, 'Sign in', '/signin');
+  await passSecondStepInPage(s.app, p, login);
+  return answer;
 }
 
 /**

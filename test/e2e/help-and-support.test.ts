@@ -15,6 +15,7 @@ import {
   h1,
   submit,
 } from './harness.ts';
+import { passSecondStepInPage } from '../helpers/console-factor-kit.ts';
 
 // Help requests and Technical Support in Debian's Chromium against a real server (SQLite, outbox
 // worker, dev outbox): (a) a user stuck on "Invalid Security Code" asks their administrators for
@@ -61,6 +62,7 @@ async function signIn(p: Page, login: string, password: string): Promise<void> {
   await p.getByLabel('User ID').fill(login);
   await p.getByLabel('Password', { exact: true }).fill(password);
   await submit(p, 'Sign in', '/signin');
+  await passSecondStepInPage(s.app, p, login);
 }
 
 /**
@@ -204,6 +206,7 @@ test('(b) the sole admin gets a support reference; an operator verifies and issu
   await operator.getByLabel('Operator login').fill('sam.support');
   await operator.getByLabel('Password', { exact: true }).fill('granite pelican orchard breeze');
   await submit(operator, 'Sign in', '/support/signin');
+  await passSecondStepInPage(s.app, operator, 'sam.support');
   assert.equal(await h1(operator), 'Support tickets');
   const row = operator.locator('tr', { hasText: reference });
   assert.match(await row.innerText(), /Contoso Demo/);

@@ -15,6 +15,7 @@ import {
   submit,
   type E2eServer,
 } from './harness.ts';
+import { passSecondStepInPage } from '../helpers/console-factor-kit.ts';
 
 // Passkeys in Debian's Chromium against a real server (issue 13 item 2), with a virtual
 // authenticator through the DevTools protocol (WebAuthn.addVirtualAuthenticator: CTAP2, internal,
@@ -71,6 +72,7 @@ async function signIn(p: Page, login: string): Promise<void> {
   await p.getByLabel('Password').fill(server.account(login).password);
   await p.getByRole('button', { name: 'Sign in' }).click();
   await p.waitForURL((u) => u.pathname !== '/signin');
+  await passSecondStepInPage(server.app, p, login);
 }
 
 /** Registers a passkey in My security info; the virtual authenticator then holds its credential. */

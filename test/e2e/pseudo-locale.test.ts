@@ -15,6 +15,7 @@ import {
   until,
   passCaptcha,
 } from './harness.ts';
+import { passSecondStepInPage } from '../helpers/console-factor-kit.ts';
 
 // Issue 12 item 7, the Chromium guard. With the pseudo-locale en-XA (every catalogue message
 // accented, about 35% longer, in brackets) a phone-sized browser walks every page of every journey:
@@ -317,6 +318,7 @@ async function signIn(page: Page, login: string, password: string, locale = PSEU
   await page.locator('input[name="login"]').fill(login);
   await page.locator('input[name="password"]').fill(password);
   await post(page, '/signin');
+  await passSecondStepInPage(s.app, page, login);
 }
 
 // ---- journeys -----------------------------------------------------------------------------
@@ -477,6 +479,7 @@ test('pseudo-locale: the Technical Support console', async () => {
   await operator.locator('input[name="login"]').fill('sam.support');
   await operator.locator('input[name="password"]').fill('granite pelican orchard breeze');
   await post(operator, '/support/signin');
+  await passSecondStepInPage(s.app, operator, 'sam.support');
   await check(operator, 'support: tickets');
   const ticket = operator.locator('main a[href^="/support/tickets/"]').first();
   await Promise.all([operator.waitForEvent('load'), ticket.click()]);

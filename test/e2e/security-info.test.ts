@@ -12,6 +12,7 @@ import {
   type E2eServer,
   h1,
 } from './harness.ts';
+import { passSecondStepInPage } from '../helpers/console-factor-kit.ts';
 
 // "My security info" in Debian's Chromium against a real server (SQLite, outbox worker, dev
 // outbox): sign in, change the alternate email and the mobile phone with the codes read from
@@ -56,6 +57,8 @@ async function signIn(p: Page, login: string): Promise<void> {
   await p.getByLabel('User ID').fill(login);
   await p.getByLabel('Password').fill(server.account(login).password);
   await p.getByRole('button', { name: 'Sign in' }).click();
+  await p.waitForURL((u) => u.pathname !== '/signin');
+  await passSecondStepInPage(server.app, p, login);
 }
 
 async function ids(): Promise<string[]> {

@@ -5,6 +5,7 @@ import { enqueueEmail } from '../../src/service/message-queue.ts';
 import { OutboxWorker } from '../../src/service/outbox-worker.ts';
 import { DEMO_TENANT } from '../../src/service/demo.ts';
 import { createPagesKit, h1, TestBrowser, type PagesKit } from './reset-pages-kit.ts';
+import { passSecondStep } from '../helpers/console-factor-kit.ts';
 
 const ADMIN = 'admin@contoso.example';
 const TOKEN = 'metrics-token-for-tests-0123456789';
@@ -21,7 +22,12 @@ async function signIn(kit: PagesKit, login: string): Promise<TestBrowser> {
   const b = new TestBrowser(kit.server);
   await b.get('/signin');
   const pw = kit.demo.accounts.find((a) => a.login === login)!.password;
-  const res = await b.post('/signin', { login, password: pw, next: '/account' });
+  const res = await passSecondStep(
+    kit.app,
+    b,
+    await b.post('/signin', { login, password: pw, next: '/account' }),
+    login,
+  );
   assert.equal(res.statusCode, 303);
   return b;
 }

@@ -6,6 +6,7 @@ import { HELP_PER_FLOW } from '../../src/http/help/help-plugin.ts';
 import { FILED_PER_IP } from '../../src/http/support-reference.ts';
 import { addFabrikam, FABRIKAM } from '../service/admin-fixtures.ts';
 import { createPagesKit, h1, solveCaptcha, TestBrowser, type PagesKit } from './reset-pages-kit.ts';
+import { passSecondStep } from '../helpers/console-factor-kit.ts';
 
 /**
  * Issue 9 item 16: "Contact your administrator" keeps what the person typed, and people see one
@@ -156,7 +157,12 @@ describe('one kind of reference: the support reference, on error pages too', () 
     const admin = new TestBrowser(kit.server);
     await admin.get('/signin');
     const password = kit.demo.accounts.find((a) => a.login === 'admin@contoso.example')!.password;
-    await admin.post('/signin', { login: 'admin@contoso.example', password, next: '/admin/requests' });
+    await passSecondStep(
+      kit.app,
+      admin,
+      await admin.post('/signin', { login: 'admin@contoso.example', password, next: '/admin/requests' }),
+      'admin@contoso.example',
+    );
     const list = await admin.get('/admin/requests');
     assert.match(list.body, /action="\/admin\/requests\/reference"/, 'the requests page has the search');
     const page = await admin.get(`/admin/requests/reference?ref=${reference}`);

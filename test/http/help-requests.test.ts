@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { LightMyRequestResponse } from 'fastify';
 import type { ComposedApp as App } from '../../src/compose.ts';
 import { createPagesKit, h1, newestMatch, solveCaptcha, TestBrowser, type PagesKit } from './reset-pages-kit.ts';
+import { passSecondStep } from '../helpers/console-factor-kit.ts';
 
 /**
  * Help requests over HTTP: the /help form (CAPTCHA, CSRF, the same answer for every login, a
@@ -39,7 +40,12 @@ async function signIn(kit: PagesKit, login: string): Promise<TestBrowser> {
   const password = kit.demo.accounts.find((a) => a.login === login)!.password;
   const b = new TestBrowser(kit.server);
   await b.get('/signin');
-  const res = await b.post('/signin', { login, password, next: '/admin/requests' });
+  const res = await passSecondStep(
+    kit.app,
+    b,
+    await b.post('/signin', { login, password, next: '/admin/requests' }),
+    login,
+  );
   assert.equal(res.statusCode, 303, `${login} signs in`);
   return b;
 }

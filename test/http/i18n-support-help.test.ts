@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { formatDateTime, translate, type MessageId, type UiLocale } from '../../src/core/i18n.ts';
 import { LANGUAGE_COOKIE } from '../../src/http/i18n-plugin.ts';
 import { createPagesKit, h1, solveCaptcha, TestBrowser, type PagesKit } from './reset-pages-kit.ts';
+import { passSecondStep } from '../helpers/console-factor-kit.ts';
 
 /**
  * The help pages and the Technical Support console in another language: the words come from the
@@ -111,7 +112,14 @@ describe('help and support pages in other languages', () => {
     const wrong = await b.post('/support/signin', { login: 'jo.support', password: 'not it' });
     assert.equal(wrong.statusCode, 400);
     assert.ok(wrong.body.includes(words('de', 'support.problem.invalid_credentials.message')));
-    const list = await b.follow(await b.post('/support/signin', { login: 'jo.support', password: OPERATOR_PASSWORD }));
+    const list = await b.follow(
+      await passSecondStep(
+        kit.app,
+        b,
+        await b.post('/support/signin', { login: 'jo.support', password: OPERATOR_PASSWORD }),
+        'jo.support',
+      ),
+    );
     assert.equal(h1(list.body), 'Support-Tickets');
     assert.ok(list.body.includes(words('de', 'support.tickets.open', { count: 1 })));
     assert.ok(list.body.includes(formatDateTime(ticket.createdAt, 'de', 'UTC')), 'the date in German');

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { ADMIN_API_PREFIX } from '../../src/http/api/admin-api-plugin.ts';
 import { SoftAuthenticator } from '../helpers/soft-authenticator.ts';
 import { createPagesKit, h1, solveCaptcha, TestBrowser, type PagesKit } from './reset-pages-kit.ts';
+import { passSecondStep } from '../helpers/console-factor-kit.ts';
 
 const USER = 'user@contoso.example';
 
@@ -10,7 +11,7 @@ async function signIn(kit: PagesKit, login: string): Promise<TestBrowser> {
   const b = new TestBrowser(kit.server);
   await b.get('/signin');
   const password = kit.demo.accounts.find((a) => a.login === login)!.password;
-  const res = await b.post('/signin', { login, password, next: '/account' });
+  const res = await passSecondStep(kit.app, b, await b.post('/signin', { login, password, next: '/account' }), login);
   assert.equal(res.statusCode, 303, 'signed in');
   return b;
 }

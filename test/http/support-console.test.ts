@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPagesKit, h1, newestMatch, solveCaptcha, TestBrowser, type PagesKit } from './reset-pages-kit.ts';
+import { passSecondStep } from '../helpers/console-factor-kit.ts';
 
 /**
  * The Technical Support console over HTTP: operator sign-in (own cookie, throttled), the ticket
@@ -41,7 +42,12 @@ async function addOperator(kit: PagesKit) {
 async function operatorSignIn(kit: PagesKit, password = OPERATOR_PASSWORD) {
   const b = new TestBrowser(kit.server);
   await b.get('/support/signin');
-  const res = await b.post('/support/signin', { login: 'jo.support', password });
+  const res = await passSecondStep(
+    kit.app,
+    b,
+    await b.post('/support/signin', { login: 'jo.support', password }),
+    'jo.support',
+  );
   return { b, res };
 }
 

@@ -5,6 +5,7 @@ import type { Tenant } from '../../src/core/directory-model.ts';
 import { translate } from '../../src/core/i18n.ts';
 import { ADMIN_API_PREFIX } from '../../src/http/api/admin-api-plugin.ts';
 import { createPagesKit, solveCaptcha, TestBrowser, type PagesKit } from './reset-pages-kit.ts';
+import { passSecondStep } from '../helpers/console-factor-kit.ts';
 
 /**
  * Issue 12: a tenant's default language and time zone over HTTP (admin API, console, pages,
@@ -183,7 +184,14 @@ describe('a tenant’s default language and time zone', () => {
     await admin.get('/signin');
     const password = kit.demo.accounts.find((a) => a.login === 'admin@contoso.example')!.password;
     assert.equal(
-      (await admin.post('/signin', { login: 'admin@contoso.example', password, next: '/admin' })).statusCode,
+      (
+        await passSecondStep(
+          kit.app,
+          admin,
+          await admin.post('/signin', { login: 'admin@contoso.example', password, next: '/admin' }),
+          'admin@contoso.example',
+        )
+      ).statusCode,
       303,
     );
     const page = await admin.get('/admin/look');
@@ -222,7 +230,12 @@ describe('the language switcher', () => {
     const admin = new TestBrowser(kit.server);
     await admin.get('/signin');
     const password = kit.demo.accounts.find((a) => a.login === 'admin@contoso.example')!.password;
-    await admin.post('/signin', { login: 'admin@contoso.example', password, next: '/admin' });
+    await passSecondStep(
+      kit.app,
+      admin,
+      await admin.post('/signin', { login: 'admin@contoso.example', password, next: '/admin' }),
+      'admin@contoso.example',
+    );
     const before = (await kit.app.store.directory.findAccountByLogin('admin@contoso.example'))?.locale ?? null;
     assert.notEqual(before, 'es');
 

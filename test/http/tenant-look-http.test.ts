@@ -8,6 +8,7 @@ import { LOGO_MAX_BYTES } from '../../src/core/tenant-look.ts';
 import { ADMIN_API_PREFIX } from '../../src/http/api/admin-api-plugin.ts';
 import { createPagesKit, newestMatch, solveCaptcha, TestBrowser, type PagesKit } from './reset-pages-kit.ts';
 import { EXPECTED_SECURITY_HEADERS } from './server-kit.ts';
+import { passSecondStep } from '../helpers/console-factor-kit.ts';
 
 /**
  * A tenant's look and words over HTTP (issue 12, item 6): the admin API round trip (refused
@@ -238,7 +239,7 @@ async function signIn(login: string): Promise<TestBrowser> {
   const b = new TestBrowser(kit.server);
   await b.get('/signin');
   const password = kit.demo.accounts.find((a) => a.login === login)!.password;
-  const res = await b.post('/signin', { login, password, next: '/account' });
+  const res = await passSecondStep(kit.app, b, await b.post('/signin', { login, password, next: '/account' }), login);
   assert.equal(res.statusCode, 303, `${login} signs in`);
   return b;
 }
