@@ -4,10 +4,11 @@
  *
  * Knobs (environment): BENCH_DURATION seconds per run (10), BENCH_CONNECTIONS (50),
  * BENCH_TTC_RATE resets/s for time to code (200), BENCH_CAPTCHAS solutions per start run (15000),
- * BENCH_ONLY=baseline,sqlite,postgres,better-auth,enumeration,workers (a subset; the report then goes to
+ * BENCH_ONLY=baseline,sqlite,postgres,better-auth,enumeration,workers,delivery (a subset; the report then goes to
  * bench/results/partial.md; `enumeration` alone times 1,000 interleaved starts per class of login
  * on SQLite and PostgreSQL + Redis; `workers` times starts with `serve --workers 1` and `2` on
- * PostgreSQL + Redis), BENCH_ENUMERATION_ROUNDS (1000), BENCH_PROFILE=1 (servers run with --cpu-prof into bench/profiles/),
+ * PostgreSQL + Redis; `delivery` drains a queue of BENCH_DELIVERY_MESSAGES emails (20000) with one instance on
+ * SQLite and on PostgreSQL + Redis), BENCH_ENUMERATION_ROUNDS (1000), BENCH_PROFILE=1 (servers run with --cpu-prof into bench/profiles/),
  * BENCH_PG_SOCKET=/var/run/postgresql (sspr reaches PostgreSQL through its Unix socket).
  */
 import { execFileSync } from 'node:child_process';
@@ -24,13 +25,17 @@ import { benchSspr, type BenchOptions, type TargetResult } from './sspr-target.t
 import { benchBetterAuth } from './better-auth-target.ts';
 import { benchEnumeration, type EnumerationResult } from './enumeration-target.ts';
 import { benchWorkers, workersSection, type WorkersResult } from './workers-target.ts';
+import { benchDelivery, deliverySection, type DeliveryResult } from './delivery-target.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const env = process.env;
 const only = new Set(
-  (env.BENCH_ONLY ?? 'baseline,sqlite,postgres,better-auth,enumeration,workers').split(',').map((s) => s.trim()),
+  (env.BENCH_ONLY ?? 'baseline,sqlite,postgres,better-auth,enumeration,workers,delivery')
+    .split(',')
+    .map((s) => s.trim()),
 );
 const enumerationRounds = Number(env.BENCH_ENUMERATION_ROUNDS ?? '1000');
+const deliveryMessages = Number(env.BENCH_DELIVERY_MESSAGES ?? '20000');
 const full = env.BENCH_ONLY === undefined;
 const durationS = Number(env.BENCH_DURATION ?? '10');
 const connections = Number(env.BENCH_CONNECTIONS ?? '50');
@@ -430,6 +435,7 @@ async function main(): Promise<void> {
   let base: Baselines | null = null;
   const enumeration: EnumerationResult[] = [];
   let workers: WorkersResult[] = [];
+  const delivery: DeliveryResult[] = [];
   try {
     if (only.has('baseline')) {
       argon = await argon2Bound();
@@ -479,6 +485,28 @@ async function main(): Promise<void> {
           redisUrl: 'redis://127.0.0.1:6379/0',
         }),
       );
+    if (only.has('delivery')) {
+      const d = (r: DeliveryResult): void =>
+        log(`delivery (${r.label}): ${r.perSecond.toFixed(0)} emails/s, peak RSS ${r.peakRssMb.toFixed(0)} MiB`);
+      const sqlite = await benchDelivery(
+        'sspr (SQLite)',
+        options,
+        { dataDir: path.join(dir, 'delivery-sqlite') },
+        deliveryMessages,
+      );
+      d(sqlite);
+      delivery.push(sqlite);
+      const postgres = await withPostgres((databaseUrl) =>
+        benchDelivery(
+          'sspr (PostgreSQL + Redis)',
+          options,
+          { dataDir: path.join(dir, 'delivery-postgres'), databaseUrl, redisUrl: 'redis://127.0.0.1:6379/0' },
+          deliveryMessages,
+        ),
+      );
+      d(postgres);
+      delivery.push(postgres);
+    }
   } finally {
     await sink.close();
     rmSync(dir, { recursive: true, force: true });
@@ -521,7 +549,7 @@ async function main(): Promise<void> {
   // formatted like the rest of the repository, so `prettier --check` in the test command passes
   writeFileSync(
     out,
-    await prettier.format(text + workersSection(workers) + '\n' + notes, {
+    await prettier.format(text + workersSection(workers) + deliverySection(delivery) + '\n' + notes, {
       ...(await prettier.resolveConfig(out)),
       filepath: out,
     }),
@@ -529,7 +557,7 @@ async function main(): Promise<void> {
   mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
   writeFileSync(
     path.join(root, 'bench', 'results', full ? 'latest.json' : 'partial.json'),
-    JSON.stringify({ argon, base, targets, ba, enumeration, workers }, null, 2) + '\n',
+    JSON.stringify({ argon, base, targets, ba, enumeration, workers, delivery }, null, 2) + '\n',
   );
   log(`wrote ${path.relative(root, out)}`);
 }
