@@ -31,6 +31,8 @@ export const ERROR_CODES = {
   invalid_code: 'The one-time code is wrong (counted as a guess).',
   code_superseded: 'A newer code replaced this one (not counted as a guess).',
   code_malformed: 'The code is not six digits.',
+  method_cooling_off:
+    'The authenticator app or passkey was added recently and passes no reset gate before its cooling-off ends.',
   passkey_refused:
     'The passkey’s answer did not pass: a used or unknown challenge, a passkey of another account, a bad signature or a counter that did not increase.',
   sms_paused: 'Text message codes of the account are paused by a self-service block.',

@@ -8,9 +8,54 @@ import type { Method, TenantPolicy } from './directory-model.ts';
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
+/** Every kind of method that can pass a gate of a reset. */
+export type GateMethodKind = MethodKind | 'authenticator' | 'passkey';
+
+/** A way to pass a gate the account had: its kind, its value (email, phone), since when it was verified or registered. */
+export interface WayIn {
+  readonly kind: GateMethodKind;
+  readonly value?: string | null;
+  readonly since: number;
+}
+
 /**
- * When a newly verified value becomes usable for a reset: at once for a first registration (or a
- * re-confirmation of the same value), `coolingOffHours` later when it replaces another verified value.
+ * Whether `earlier` is a way to pass a gate the new method of `kind` can pass: an email passes
+ * the email gate and a phone the SMS gate, so only an earlier one of the same kind; an
+ * authenticator app or a passkey can stand in for any gate, so any earlier method.
+ */
+function coversSameGate(kind: GateMethodKind, earlier: GateMethodKind): boolean {
+  return kind === 'authenticator' || kind === 'passkey' || earlier === kind;
+}
+
+/**
+ * THE cooling-off rule, one for every kind of method (GUIDE §2 registration; Entra and Okta do
+ * the same): a method registered or changed at `registeredAt` may serve as a reset gate only
+ * `coolingOffHours` later (the tenant's policy, default 24) when, at that time, the account
+ * already had another way to pass the gate it passes (`coversSameGate`) — a changed email or
+ * phone, a new authenticator app or passkey beside the methods the owner had. A stolen signed-in
+ * session can then add a method, but not reset with it before the owner, told on every channel,
+ * can react. A first way in (nothing to take over) and a re-confirmation of the same value are
+ * usable at once. Returns when it becomes usable, or null for at once.
+ */
+export function coolingOffUntil(
+  policy: Pick<TenantPolicy, 'coolingOffHours'>,
+  method: { readonly kind: GateMethodKind; readonly value?: string | null; readonly registeredAt: number },
+  earlier: readonly WayIn[],
+): number | null {
+  if (policy.coolingOffHours <= 0) return null;
+  const takesOver = earlier.some(
+    (w) =>
+      w.since <= method.registeredAt &&
+      coversSameGate(method.kind, w.kind) &&
+      !(w.kind === method.kind && w.value != null && w.value === method.value),
+  );
+  return takesOver ? method.registeredAt + policy.coolingOffHours * HOUR_MS : null;
+}
+
+/**
+ * `coolingOffUntil` for a changed email or phone (My security info, the pre-fill): at once for a
+ * first registration (or a re-confirmation of the same value), `coolingOffHours` later when it
+ * replaces another verified value.
  */
 export function usableFromAfterChange(
   policy: Pick<TenantPolicy, 'coolingOffHours'>,
@@ -18,8 +63,11 @@ export function usableFromAfterChange(
   newValue: string,
   now: number,
 ): number | null {
-  const replacing = previous !== null && previous.verifiedAt !== null && previous.value !== newValue;
-  return replacing && policy.coolingOffHours > 0 ? now + policy.coolingOffHours * HOUR_MS : null;
+  const earlier: WayIn[] =
+    previous !== null && previous.verifiedAt !== null
+      ? [{ kind: 'email', value: previous.value, since: Math.min(previous.verifiedAt, now) }]
+      : [];
+  return coolingOffUntil(policy, { kind: 'email', value: newValue, registeredAt: now }, earlier);
 }
 
 /** A method in cooling-off counts as not registered for a reset until `usableFrom`. */

@@ -31,6 +31,7 @@ export const STEP_PROBLEM_IDS = [
   'invalid_code',
   'code_superseded',
   'passkey_refused',
+  'method_cooling_off',
   'sms_paused',
   'code_malformed',
   'flow_not_found',

@@ -37,6 +37,7 @@ export const ERROR_STATUS = {
   code_superseded: 400,
   code_malformed: 400,
   passkey_refused: 400,
+  method_cooling_off: 403,
   sms_paused: 403,
   resend_too_soon: 429,
   too_many_codes: 400,

@@ -4,6 +4,7 @@ import { DAY_MS } from '../../src/core/reset-policy.ts';
 import { SecurityInfoService } from '../../src/service/security-info-service.ts';
 import type { Authenticated } from '../../src/service/session-service.ts';
 import { createResetHarness, RC, type ResetHarness } from './reset-harness.ts';
+import { COOLING_OFF_MS } from './passkey-kit.ts';
 
 /** A reset harness with My security info, and a way to register an authenticator app for a login. */
 export interface AuthenticatorKit {
@@ -55,8 +56,10 @@ export async function withAuthenticatorKit(
       const secret = started.value.key.replaceAll(' ', '');
       const confirmed = await si.authenticator.confirm(auth, kit.code(secret), RC);
       if (!confirmed.ok) throw new Error(confirmed.error);
-      // the next code is of a later step (the confirming step is used)
-      h.clock.advance(30_000);
+      // an app added beside the account's email and phone passes no reset gate during its
+      // cooling-off (core coolingOffUntil, the tenant's 24 hours): the tests reset a day later
+      // (and the next code is of a later step than the confirming one)
+      h.clock.advance(COOLING_OFF_MS);
       return secret;
     },
     code: (secret, steps = 0) => totpCodeAt(secret, h.clock.now() + steps * 30_000),

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ADMIN_API_PREFIX } from '../../src/http/api/admin-api-plugin.ts';
+import { ManualClock } from '../helpers/manual-clock.ts';
 import { SoftAuthenticator } from '../helpers/soft-authenticator.ts';
 import { createPagesKit, h1, solveCaptcha, TestBrowser, type PagesKit } from './reset-pages-kit.ts';
 import { passSecondStep } from '../helpers/console-factor-kit.ts';
@@ -24,7 +25,8 @@ function optionsIn(body: string): { challenge: string; rp: { id: string }; user:
 }
 
 test('passkey pages: register through the form (CSRF, options with the session challenge, UV required), then reset with it', async () => {
-  const kit = await createPagesKit();
+  const clock = new ManualClock(Date.now());
+  const kit = await createPagesKit({}, { clock });
   try {
     const origin = new URL(kit.app.config.public_url).origin;
     const authenticator = new SoftAuthenticator(origin);
@@ -56,6 +58,24 @@ test('passkey pages: register through the form (CSRF, options with the session c
     const again = await b.post('/account/security/passkeys', { credential: answer, name: 'Phone' });
     assert.equal(again.statusCode, 400, 'the same answer twice');
     assert.match(again.body, /The passkey was not registered/);
+
+    // a passkey added beside the email and phone the user had: for its cooling-off it passes no
+    // gate, and the page says why and until when (issue 13 edges, item 1)
+    const early = new TestBrowser(kit.server);
+    await early.get('/reset');
+    await early.follow(await early.post('/reset', { login: USER, altcha: await solveCaptcha(kit.server) }));
+    const earlyStep = await early.follow(await early.post('/reset/flow/use-passkey'));
+    const cooling = await early.post('/reset/flow/passkey', {
+      credential: authenticator.get({ ...optionsIn(earlyStep.body), rpId: options.rp.id }),
+    });
+    assert.equal(cooling.statusCode, 403);
+    assert.match(cooling.body, /This method was added recently/);
+    assert.match(cooling.body, /it can be used to reset your password only from \d+ \w+ \d{4}, \d\d:\d\d/);
+    assert.match(cooling.body, /Use a method you registered earlier/);
+    const refused = await kit.app.store.audit.list({ type: 'passkey.rejected', outcome: 'cooling_off' });
+    assert.equal(refused.length, 1);
+    assert.equal(refused[0]!.details.until, clock.now() + 24 * 3_600_000);
+    clock.advance(24 * 3_600_000);
 
     // the reset: 'Use your passkey', the step with its options, a bad answer, then the passkey
     const r = new TestBrowser(kit.server);

@@ -156,3 +156,71 @@ describe('authenticator app: a reset gate', () => {
       assert.equal((await h.auditTypes()).at(-1)?.outcome, 'blocked');
     }));
 });
+
+describe('authenticator app: cooling-off of an app added beside other methods (issue 13 edges, item 1)', () => {
+  const DAY = 24 * 3_600_000;
+
+  test('for 24 hours its right code passes no gate and says until when (not a guess); a second gate does not offer it; then it passes', () =>
+    withAuthenticatorKit(async ({ h, si, signIn, code }) => {
+      // a stolen signed-in session adds an app beside the email and phone the user has
+      const auth = await signIn(USER);
+      const started = await si.authenticator.start(auth, RC);
+      assert.ok(started.ok);
+      const secret = started.value.key.replaceAll(' ', '');
+      assert.ok((await si.authenticator.confirm(auth, code(secret), RC)).ok);
+      const addedAt = h.clock.now();
+      h.clock.advance(30_000);
+
+      const flow = await h.reset.start(USER, RC);
+      assert.ok(flow.ok);
+      const app = await h.reset.useAuthenticator(flow.value, RC);
+      assert.ok(app.ok);
+      const handle = { flowId: flow.value.flowId, secret: app.value.secret };
+      const refused = await h.reset.submitCode(handle, code(secret), RC);
+      assert.deepEqual(refused, { ok: false, error: 'method_cooling_off', detail: String(addedAt + DAY) });
+      const wrong = await h.reset.submitCode(handle, code(secret) === '000000' ? '111111' : '000000', RC);
+      assert.deepEqual(wrong, { ok: false, error: 'invalid_code' }, 'a wrong code is still only wrong');
+      const rejected = (await h.auditTypes()).filter((e) => e.type === 'code.rejected').map((e) => e.outcome);
+      assert.deepEqual(rejected, ['cooling_off', 'mismatch']);
+
+      // one millisecond before the end: still refused; at the end: it passes
+      h.clock.set(addedAt + DAY - 1);
+      const before = await h.reset.start(USER, RC);
+      assert.ok(before.ok);
+      const app2 = await h.reset.useAuthenticator(before.value, RC);
+      assert.ok(app2.ok);
+      const handle2 = { flowId: before.value.flowId, secret: app2.value.secret };
+      const still = await h.reset.submitCode(handle2, code(secret), RC);
+      assert.equal(!still.ok && still.error, 'method_cooling_off');
+      h.clock.set(addedAt + DAY + 30_000);
+      const passed = await h.reset.submitCode(handle2, code(secret), RC);
+      assert.ok(passed.ok, JSON.stringify(passed));
+      assert.equal(passed.value.view.state, 'new_password');
+    }));
+
+  test('an admin’s second gate does not offer an app in its cooling-off; the app that was the first way in is usable at once', () =>
+    withAuthenticatorKit(async ({ h, si, signIn, code }) => {
+      const auth = await signIn(ADMIN);
+      const started = await si.authenticator.start(auth, RC);
+      assert.ok(started.ok);
+      const secret = started.value.key.replaceAll(' ', '');
+      assert.ok((await si.authenticator.confirm(auth, code(secret), RC)).ok);
+      const flow = await h.reset.start(ADMIN, RC);
+      assert.ok(flow.ok);
+      const handle = { flowId: flow.value.flowId, secret: flow.value.secret };
+      const email = await h.reset.submitCode(handle, await h.lastCode('bob.home@personal.example'), RC);
+      assert.ok(email.ok, JSON.stringify(email));
+      assert.equal(email.value.view.state, 'phone_number');
+      assert.equal(email.value.view.canUseAuthenticator, false, 'not offered while it cools off');
+      h.clock.advance(DAY);
+      const later = await h.reset.start(ADMIN, RC);
+      assert.ok(later.ok);
+      const email2 = await h.reset.submitCode(
+        { flowId: later.value.flowId, secret: later.value.secret },
+        await h.lastCode('bob.home@personal.example'),
+        RC,
+      );
+      assert.ok(email2.ok, JSON.stringify(email2));
+      assert.equal(email2.value.view.canUseAuthenticator, true, 'offered once the cooling-off is over');
+    }));
+});

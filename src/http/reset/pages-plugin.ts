@@ -60,6 +60,7 @@ const IN_PAGE_PROBLEMS: ReadonlySet<string> = new Set([
   ...FIELD_PROBLEMS,
   'code_superseded',
   'passkey_refused',
+  'method_cooling_off',
   'resend_too_soon',
   'too_many_codes',
   'wrong_step',
@@ -79,7 +80,7 @@ const IN_PAGE_PROBLEMS: ReadonlySet<string> = new Set([
 const STEP_STATES = new Set(['email_code', 'phone_number', 'sms_code', 'totp_code', 'passkey_check', 'new_password']);
 const LINK_TOKEN = /^[A-Za-z0-9_-]{20,100}$/;
 
-/** In the request's language; `detail`: a step's detail (a time for `code_superseded`, `sms_paused`, `directory_unreachable`). */
+/** In the request's language; `detail`: a step's detail (a time for `code_superseded`, `sms_paused`, `method_cooling_off`, `directory_unreachable`). */
 function problemText(request: FastifyRequest, id: PageProblemId, detail?: string): ProblemText {
   return problemIn(request.i18n, id, detail);
 }

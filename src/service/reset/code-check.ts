@@ -12,6 +12,9 @@ import type { RequestContext } from '../request-context.ts';
 import { auditFlow, positionOf, type FlowAccess } from './flow-access.ts';
 import type { Lockout } from './lockout.ts';
 import { NO_ACCOUNT, type FlowHandle, type StepError, type StepOk } from './types.ts';
+import { strongMethodsUsable } from './strong-method-cooling.ts';
+import { DEFAULT_TENANT_POLICY } from '../../core/directory-model.ts';
+import { isUsableForReset } from '../../core/security-info-policy.ts';
 import type { FlowViews } from './view.ts';
 
 /**
@@ -131,8 +134,16 @@ export class CodeCheck {
           }
           case 'expired':
             return fail('expired');
-          case 'mismatch':
+          case 'mismatch': {
+            // the right code of an authenticator app still in its cooling-off: not a guess, and
+            // not a pass either; the page says why and until when (core coolingOffUntil)
+            const cooling = totp?.coolingMatch() ?? null;
+            if (cooling !== null) {
+              await auditFlow(tx, flow, rc, now, 'code.rejected', 'cooling_off', { channel, until: cooling });
+              return err('method_cooling_off', String(cooling));
+            }
             return fail('mismatch', { attempts: checked.attempts ?? 0 });
+          }
           case 'already_used':
             return alreadyUsed();
         }
@@ -158,16 +169,32 @@ export class CodeCheck {
     tx: Repos,
     flow: FlowRecord,
     now: number,
-  ): Promise<{ gateClosed: boolean; compare: (typed: string) => boolean; acceptStep: () => Promise<boolean> }> {
+  ): Promise<{
+    gateClosed: boolean;
+    compare: (typed: string) => boolean;
+    acceptStep: () => Promise<boolean>;
+    /** When the typed code was the right one of an app in its cooling-off: until when (else null). */
+    coolingMatch: () => number | null;
+  }> {
     // read for every flow (a login without an account reads NO_ACCOUNT's: none), the same statements
     const app = await tx.authenticators.confirmed(flow.accountId ?? NO_ACCOUNT);
+    const tenant = flow.tenantId ? await tx.directory.getTenant(flow.tenantId) : null;
+    const usable = await strongMethodsUsable(tx, flow.accountId ?? NO_ACCOUNT, tenant?.policy ?? DEFAULT_TENANT_POLICY);
+    const cooling = isUsableForReset(usable.authenticator, now) ? null : usable.authenticator;
     const secret = app ? this.d.keyring.open(app.secretSealed) : NO_SECRET;
     let step: number | null = null;
+    let coolingMatched = false;
     return {
       gateClosed: !totpAllowed(positionOf(flow)),
+      coolingMatch: () => (coolingMatched ? cooling : null),
       compare: (typed) => {
         const verdict = judgeTotp(secret, typed, now, app?.lastStep ?? null);
         if (app === null) return false;
+        if (cooling !== null) {
+          // a method in its cooling-off passes no gate: its right code is told apart, never accepted
+          coolingMatched = verdict.ok;
+          return false;
+        }
         if (verdict.ok) step = verdict.step;
         // a code of a step already used matches, and then fails to be consumed: `already_used`
         else if (verdict.reason === 'step_used') step = verdict.step;

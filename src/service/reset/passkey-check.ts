@@ -6,6 +6,9 @@ import type { Clock } from '../../ports/clock.ts';
 import type { Keyring } from '../../ports/keyring.ts';
 import type { Random } from '../../ports/random.ts';
 import { PasskeyCeremony, readCredentialJson } from '../passkey-ceremony.ts';
+import { DEFAULT_TENANT_POLICY } from '../../core/directory-model.ts';
+import { isUsableForReset } from '../../core/security-info-policy.ts';
+import { strongMethodsUsable } from './strong-method-cooling.ts';
 import type { RequestContext } from '../request-context.ts';
 import { auditFlow, positionOf, type FlowAccess } from './flow-access.ts';
 import type { FlowHandle, StepError, StepOk } from './types.ts';
@@ -91,6 +94,18 @@ export class PasskeyCheck {
       if (!(await tx.passkeys.advanceCounter(passkey.id, passkey.counter, checked.newCounter, now))) {
         // another request with an assertion of the same counter won: a replay
         return refuse('counter_not_increasing', { stored: passkey.counter, received: checked.newCounter });
+      }
+      // the person holds the passkey; one added while they had other ways in waits out its
+      // cooling-off (core coolingOffUntil) before it passes a gate: the page says until when
+      const tenant = flow.tenantId ? await tx.directory.getTenant(flow.tenantId) : null;
+      const usable = await strongMethodsUsable(tx, passkey.accountId, tenant?.policy ?? DEFAULT_TENANT_POLICY);
+      const cooling = usable.passkeys.get(passkey.id) ?? null;
+      if (!isUsableForReset(cooling, now)) {
+        await auditFlow(tx, flow, rc, now, 'passkey.rejected', 'cooling_off', {
+          passkey: passkey.id.slice(0, 8),
+          until: cooling!,
+        });
+        return err('method_cooling_off' as const, String(cooling));
       }
       const passed = await flows.advance(tx, flow, 'passkey_verified', now);
       if (!passed.ok) return passed;

@@ -62,6 +62,8 @@ export type StepError =
   | 'code_malformed'
   /** A passkey's assertion did not pass (wrong or used challenge, unknown credential, bad signature, counter). */
   | 'passkey_refused'
+  /** The right authenticator code or passkey, but the method is in its cooling-off; `detail` is when it ends (ms). */
+  | 'method_cooling_off'
   | 'resend_too_soon'
   | 'too_many_codes'
   | 'phone_invalid'

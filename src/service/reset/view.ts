@@ -1,5 +1,6 @@
 import { maskEmail, maskPhone } from '../../core/contact.ts';
-import type { Tenant } from '../../core/directory-model.ts';
+import { DEFAULT_TENANT_POLICY, type Tenant } from '../../core/directory-model.ts';
+import { isUsableForReset } from '../../core/security-info-policy.ts';
 import { canSendCode, flowDeadline, type ResetPolicy } from '../../core/reset-policy.ts';
 import { proofsAccepted, stepOf } from '../../core/reset-flow.ts';
 import type { Clock } from '../../ports/clock.ts';
@@ -8,6 +9,7 @@ import type { Keyring } from '../../ports/keyring.ts';
 import type { Repos } from '../../ports/store.ts';
 import { positionOf, type FlowAccess } from './flow-access.ts';
 import type { FlowView } from './types.ts';
+import { strongMethodsUsable, type StrongMethodsUsable } from './strong-method-cooling.ts';
 
 const DECOY_DOMAINS = ['gmail.com', 'outlook.com', 'yahoo.com', 'icloud.com', 'hotmail.com', 'proton.me', 'gmx.net'];
 /** Decoys are drawn from the tenant's most common alternate-email domains, at most this many. */
@@ -27,6 +29,15 @@ export class FlowViews {
     private readonly d: { readonly keyring: Keyring; readonly clock: Clock; readonly policy: ResetPolicy },
     private readonly flows: FlowAccess,
   ) {}
+
+  /** At a second gate: the account's authenticator app and passkeys, each with its cooling-off (core coolingOffUntil). */
+  private strongUsable(
+    tx: Pick<Repos, 'directory' | 'authenticators' | 'passkeys'>,
+    flow: FlowRecord,
+    tenant: Tenant | null,
+  ): Promise<StrongMethodsUsable> {
+    return strongMethodsUsable(tx, flow.accountId!, tenant?.policy ?? DEFAULT_TENANT_POLICY);
+  }
 
   /** `tenant`: the flow's tenant when the caller has it at hand (saves reading it again). */
   async viewOf(
@@ -56,7 +67,8 @@ export class FlowViews {
         flow.passed > 0 &&
         proofsAccepted(pos).includes('totp') &&
         flow.accountId !== null &&
-        (await tx.authenticators.confirmed(flow.accountId)) !== null);
+        (await tx.authenticators.confirmed(flow.accountId)) !== null &&
+        isUsableForReset((await this.strongUsable(tx, flow, tenant)).authenticator, this.d.clock.now()));
     // a passkey: offered on the first page of every flow (its options name no credential), and
     // at a second gate of another kind only to an account that registered one
     const canUsePasskey =
@@ -65,7 +77,9 @@ export class FlowViews {
         flow.passed > 0 &&
         proofsAccepted(pos).includes('passkey') &&
         flow.accountId !== null &&
-        (await tx.passkeys.list(flow.accountId)).length > 0);
+        [...(await this.strongUsable(tx, flow, tenant)).passkeys.values()].some((until) =>
+          isUsableForReset(until, this.d.clock.now()),
+        ));
     const p = this.d.policy;
     const may = canSendCode(p, flow.codesSent, flow.lastSentAt, this.d.clock.now());
     return {
