@@ -24,7 +24,9 @@
 // A file that fails to load fails as a test named after it, and every failing test is reported
 // with its own file and line.
 //
-// Environment: SSPR_TEST_CONCURRENCY (processes at once, default 3); SSPR_TEST_GROUPS (how many
+// Environment: SUITE_CPU_LOG=<folder> writes the CPU each test cost (scripts/cpu-meter.mjs: a
+// file per process, a line per test; `sort -t$'\t' -k4 -n <folder>/*` lists the costliest last);
+// SSPR_TEST_CONCURRENCY (processes at once, default 3); SSPR_TEST_GROUPS (how many
 // groups the light files are dealt into, default 6; 0 runs every light and scale file in its own
 // process, as before); SSPR_TEST_BROWSER_GROUPS (the same for browser files, default 3); SSPR_TEST_PLAN=1
 // prints the jobs in the order they would start, and runs nothing.
@@ -250,8 +252,13 @@ const result = spawnSync(
   [
     '--import',
     'tsx',
+    // before anything loads node:test: its harness tracks no promises (the file says why)
+    '--import',
+    './test/helpers/no-promise-tracking.ts',
     '--import',
     './test/helpers/cheap-hashing.ts',
+    // SUITE_CPU_LOG=<folder>: one line per test with the CPU it cost (scripts/cpu-meter.mjs)
+    ...(process.env.SUITE_CPU_LOG ? ['--import', './scripts/cpu-meter.mjs'] : []),
     '--test',
     `--test-concurrency=${concurrency}`,
     '--test-reporter=spec',
