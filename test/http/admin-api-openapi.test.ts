@@ -51,6 +51,7 @@ const EXPECTED: readonly [string, string, string[], boolean, string, string][] =
   ['delete', '/look/logo', ['look:write'], false, '200', 'AdminLook'],
   ['get', '/policy/gates', ['policy:read'], false, '200', 'AdminGatePolicy'],
   ['put', '/policy/gates', ['policy:write'], true, '200', 'AdminGatePolicy'],
+  ['get', '/policy/gates/coverage', ['policy:read'], false, '200', 'AdminGateCoverage'],
 ];
 
 test('/api/openapi.json lists every admin route with the bearer scheme, scopes, errors and schemas that match the answers', async () => {

@@ -219,11 +219,60 @@ describe('admin console pages', () => {
     assert.match((await admin.follow(good)).body, /The policy was saved\./);
     const after = (await kit.app.store.directory.getTenant(tenant.id))!.policy;
     assert.equal(after.passwordMinLength, 14);
-    assert.equal(after.userGates, 2);
+    assert.equal(after.gates.users.count, 2);
     assert.deepEqual(after.smsCountries, ['+44']);
     assert.equal(after.senderName, 'Contoso IT');
     const ev = await kit.app.store.audit.list({ tenantId: tenant.id, type: 'admin.policy_updated', limit: 1 });
     assert.equal(ev[0]!.actor, `admin:${await idOf(kit, ADMIN2)}`);
+  });
+
+  it('gate policy: shown with who could reset, a proposed edit checked before saving, impossible policies refused', async () => {
+    const admin = await signIn(kit, ADMIN2);
+    const tenant = (await kit.app.store.directory.findTenantByName('Contoso Demo'))!;
+    const page = await admin.get('/admin/policy');
+    assert.equal(page.statusCode, 200);
+    for (const name of ['userGates', 'userMethods', 'usersRequirePasskey', 'adminGates', 'adminMethods'])
+      assert.match(page.body, new RegExp(`name="${name}"`), name);
+    assert.match(page.body, /<input type="checkbox" name="adminMethods" value="totp" checked/);
+    assert.match(
+      page.body,
+      /With the saved policy:<\/strong> 0 of 1 users and 0 of 2 administrators could not reset their password/,
+    );
+    // the check: the proposed edit's numbers and the admins it would lock out, nothing saved
+    const check = await admin.post('/admin/policy', { check: '1', adminMethods: 'email passkey', userGates: '2' });
+    assert.equal(check.statusCode, 200);
+    assert.match(
+      check.body,
+      /With the changes below \(not saved yet\):<\/strong> 0 of 1 users and 2 of 2 administrators could not reset/,
+    );
+    assert.match(check.body, /Administrators who could not reset:/);
+    assert.ok(check.body.includes(ADMIN) && check.body.includes(ADMIN2));
+    assert.match(
+      check.body,
+      /<input type="checkbox" name="adminMethods" value="sms"\s*\/?>/,
+      'the edit shown as typed',
+    );
+    assert.deepEqual((await kit.app.store.directory.getTenant(tenant.id))!.policy.gates, tenant.policy.gates);
+    // impossible policies: refused, each problem linked to its field
+    const one = await admin.post('/admin/policy', { adminGates: '1' });
+    assert.equal(one.statusCode, 400);
+    assert.match(one.body, /href="#adminGates"/);
+    assert.match(one.body, /Administrators must pass 2 steps of different kinds/);
+    const onlyEmail = await admin.post('/admin/policy', { adminMethods: 'email' });
+    assert.equal(onlyEmail.statusCode, 400);
+    assert.match(onlyEmail.body, /Administrators with 2 steps need a second kind of method besides the email/);
+    const noEmail = await admin.post('/admin/policy', { userMethods: 'totp passkey' });
+    assert.match(noEmail.body, /The alternate email must count/);
+    assert.deepEqual((await kit.app.store.directory.getTenant(tenant.id))!.policy.gates, tenant.policy.gates);
+    // saved: users pass the email, then the authenticator app
+    const saved = await admin.post('/admin/policy', { userGates: '2', userMethods: 'email totp' });
+    assert.equal(saved.statusCode, 303);
+    const gates = (await kit.app.store.directory.getTenant(tenant.id))!.policy.gates;
+    assert.deepEqual(gates.users, { methods: ['email', 'totp'], count: 2, passkeyRequired: false });
+    const ev = await kit.app.store.audit.list({ tenantId: tenant.id, type: 'admin.policy_updated', limit: 1 });
+    assert.equal(ev[0]!.details.userMethods, 'email sms totp passkey → email totp');
+    assert.match((await admin.get('/admin/policy')).body, /1 of 1 users and 0 of 2 administrators could not reset/);
+    await admin.post('/admin/policy', { userGates: '1', userMethods: 'email sms totp passkey' });
   });
 
   it('forbidden: an admin without both methods gets a 403 page saying to register them; a form without CSRF is refused', async () => {

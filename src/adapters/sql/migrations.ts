@@ -342,5 +342,13 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
     '0023_passkeys': passkeyMigration,
     '0022_caller_checks': callerCheckMigration,
     '0024_console_factors': consoleFactorMigration,
+    '0025_flow_gate_accepts': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run against an untyped schema
+      async up(db: Kysely<any>) {
+        // additive (issue 13 item 3): the proofs each gate of a flow accepts under the tenant's gate
+        // policy; NULL on a flow an older release started (its gates keep the rules of that time)
+        await db.schema.alterTable('flows').addColumn('gate_accepts', 'text').execute();
+      },
+    },
   };
 }

@@ -14,6 +14,8 @@ import {
   type UserFilter,
 } from '../../service/admin-service.ts';
 import type { App } from '../../service/app.ts';
+import type { GateCoverageReport } from '../../service/tenant-policy.ts';
+import { GATE_FIELD_LIST } from '../../core/gate-policy.ts';
 import { requireConsole } from '../account/session.ts';
 import { ERROR_STATUS } from '../errors.ts';
 import { formField, registerForms, requestContext } from '../forms.ts';
@@ -385,9 +387,18 @@ export async function adminPlugin(fastify: FastifyInstance, options: { app: App 
     const policy = await app.admin.getPolicy(consoleActor(request));
     if (!policy.ok) return renderConsoleForbidden(request, reply, 'not_admin');
     const saved = (request.query as Record<string, unknown>)?.saved === '1';
+    const coverage = await app.admin.gateCoverage(consoleActor(request));
     return sendHtml(
       reply,
-      PolicyPage({ ...(await frame(request, reply)), policy: policy.value, values: null, problems: [], saved }),
+      PolicyPage({
+        ...(await frame(request, reply)),
+        policy: policy.value,
+        values: null,
+        problems: [],
+        saved,
+        coverage: coverage.ok ? coverage.value : null,
+        proposedCoverage: null,
+      }),
     );
   });
 
@@ -396,8 +407,7 @@ export async function adminPlugin(fastify: FastifyInstance, options: { app: App 
     const current = await app.admin.getPolicy(actor);
     if (!current.ok) return renderConsoleForbidden(request, reply, 'not_admin');
     const fields = [
-      'userGates',
-      'adminsRequirePasskey',
+      ...GATE_FIELD_LIST.map((f) => f.field),
       'passwordMinLength',
       'helpdeskUrl',
       'helpdeskEmail',
@@ -408,15 +418,36 @@ export async function adminPlugin(fastify: FastifyInstance, options: { app: App 
     for (const extra of ['coolingOffHours', 'reconfirmDays']) if (extra in current.value) fields.push(extra);
     const input: Record<string, string> = {};
     const body = (request.body ?? {}) as Record<string, unknown>;
-    for (const f of fields) if (typeof body[f] === 'string') input[f] = formField(body, f, 500);
+    for (const f of fields) {
+      const v = body[f];
+      // the methods' checkboxes come as a list (a hidden empty one first, so none ticked is sent too)
+      if (Array.isArray(v))
+        input[f] = v
+          .filter((x): x is string => typeof x === 'string')
+          .join(' ')
+          .slice(0, 500);
+      else if (typeof v === 'string') input[f] = formField(body, f, 500);
+    }
+    const coverage = await app.admin.gateCoverage(actor);
+    const page = async (problems: readonly PolicyFieldError[], proposed: GateCoverageReport | null) =>
+      PolicyPage({
+        ...(await frame(request, reply)),
+        policy: current.value,
+        values: input,
+        problems,
+        saved: false,
+        coverage: coverage.ok ? coverage.value : null,
+        proposedCoverage: proposed,
+      });
+    if (body.check === '1') {
+      // "check who could reset": the coverage of the edit, nothing saved
+      const proposed = await app.admin.gateCoverage(actor, input);
+      return sendHtml(reply, await page([], proposed.ok ? proposed.value : null));
+    }
     const result = await app.admin.updatePolicy(actor, input, requestContext(request));
     if (result.ok) return reply.redirect('/admin/policy?saved=1', 303);
     if (result.error !== 'policy_invalid') return renderConsoleForbidden(request, reply, 'not_admin');
     const problems = 'fields' in result ? result.fields : [];
-    return sendHtml(
-      reply,
-      PolicyPage({ ...(await frame(request, reply)), policy: current.value, values: input, problems, saved: false }),
-      400,
-    );
+    return sendHtml(reply, await page(problems, null), 400);
   });
 }

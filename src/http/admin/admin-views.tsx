@@ -1,9 +1,11 @@
 import type { VNode } from 'preact';
 import { ROLES, type Role, type TenantPolicy } from '../../core/directory-model.ts';
+import { GATE_AUDIENCES, GATE_FIELDS, GATES, gateFieldTexts } from '../../core/gate-policy.ts';
 import type { MessageId } from '../../core/i18n.ts';
 import { helpText } from '../../core/message-templates.ts';
 import type { ProblemText } from '../../core/ui-text.ts';
 import type { DirectoryLockState } from '../../service/admin-service.ts';
+import type { GateCoverageReport } from '../../service/tenant-policy.ts';
 import type { AuditEvent } from '../../ports/store.ts';
 import {
   POLICY_BOUNDS,
@@ -576,6 +578,10 @@ function TempPasswordResult(p: TempResultProps): VNode {
 /** The catalogue id of each policy field's label. */
 export const POLICY_FIELD_LABELS: Readonly<Record<string, MessageId>> = {
   userGates: 'admin.policy.field.userGates',
+  userMethods: 'admin.policy.field.userMethods',
+  usersRequirePasskey: 'admin.policy.field.usersRequirePasskey',
+  adminGates: 'admin.policy.field.adminGates',
+  adminMethods: 'admin.policy.field.adminMethods',
   adminsRequirePasskey: 'admin.policy.field.adminsRequirePasskey',
   passwordMinLength: 'admin.policy.field.passwordMinLength',
   helpdeskUrl: 'admin.policy.field.helpdeskUrl',
@@ -593,6 +599,48 @@ interface PolicyProps extends ConsoleFrame {
   values: Readonly<Record<string, string>> | null;
   problems: readonly PolicyFieldError[];
   saved: boolean;
+  /** Who could reset under the saved gate policy, and under the proposed one when the form was checked. */
+  coverage: GateCoverageReport | null;
+  proposedCoverage: GateCoverageReport | null;
+}
+
+/** The policy's registration coverage: how many could not reset, and which administrators. */
+function GateCoverageBox(p: { saved: GateCoverageReport | null; proposed: GateCoverageReport | null }): VNode | null {
+  const t = useT();
+  if (!p.saved && !p.proposed) return null;
+  const one = (r: GateCoverageReport, lead: 'admin.policy.coverage.saved' | 'admin.policy.coverage.proposed') => (
+    <div class="coverage" data-coverage={lead === 'admin.policy.coverage.saved' ? 'saved' : 'proposed'}>
+      <p>
+        <strong>{t(lead)}</strong>{' '}
+        {t('admin.policy.coverage.summary', {
+          usersCannot: r.coverage.users.cannot,
+          usersTotal: r.coverage.users.total,
+          adminsCannot: r.coverage.admins.cannot,
+          adminsTotal: r.coverage.admins.total,
+        })}
+      </p>
+      {r.adminsWhoCannot.length > 0 ? (
+        <>
+          <p>{t('admin.policy.coverage.admins')}</p>
+          <ul>
+            {r.adminsWhoCannot.map((a) => (
+              <li key={a.id}>
+                <a href={`/admin/users/${a.id}`}>{a.displayName}</a> (<Ltr>{a.login}</Ltr>)
+              </li>
+            ))}
+            {r.adminsNotListed > 0 ? <li>{t('admin.policy.coverage.more', { count: r.adminsNotListed })}</li> : null}
+          </ul>
+        </>
+      ) : null}
+    </div>
+  );
+  return (
+    <section aria-labelledby="coverage-heading" class="panel">
+      <h2 id="coverage-heading">{t('admin.policy.coverage.heading')}</h2>
+      {p.proposed ? one(p.proposed, 'admin.policy.coverage.proposed') : null}
+      {p.saved ? one(p.saved, 'admin.policy.coverage.saved') : null}
+    </section>
+  );
 }
 
 export function PolicyPage(p: PolicyProps): VNode {
@@ -606,7 +654,7 @@ function Policy(p: PolicyProps): VNode {
     const id = POLICY_FIELD_LABELS[field];
     return id ? t(id) : field;
   };
-  const policy = p.policy as unknown as Record<string, unknown>;
+  const policy = { ...p.policy, ...gateFieldTexts(p.policy.gates) } as unknown as Record<string, unknown>;
   const value = (field: string): string => {
     if (p.values && field in p.values) return p.values[field]!;
     const v = policy[field];
@@ -648,7 +696,6 @@ function Policy(p: PolicyProps): VNode {
       </div>
     );
   };
-  const gates = value('userGates');
   return (
     <AdminLayout
       title={t('admin.policy.title')}
@@ -672,50 +719,90 @@ function Policy(p: PolicyProps): VNode {
           </ul>
         </div>
       ) : null}
-      <p>{t('admin.policy.adminsTwoSteps')}</p>
+      <p>{t('admin.policy.gatesIntro')}</p>
+      <GateCoverageBox saved={p.coverage} proposed={p.proposedCoverage} />
       <form method="post" action="/admin/policy" class="stack" novalidate>
         <Csrf token={p.csrf} />
-        <fieldset aria-describedby={describedBy('userGates', true)}>
-          <legend>{label('userGates')}</legend>
-          <span class="hint" id="userGates-hint">
-            {t('admin.policy.gatesHint')}
-          </span>
-          <FieldProblem field="userGates" />
-          <label class="choice">
-            <input type="radio" name="userGates" value="1" id="userGates" checked={gates === '1'} />{' '}
-            {t('admin.policy.steps', { count: 1 })}
-          </label>
-          <label class="choice">
-            <input type="radio" name="userGates" value="2" checked={gates === '2'} />{' '}
-            {t('admin.policy.steps', { count: 2 })}
-          </label>
-        </fieldset>
-        <fieldset aria-describedby={describedBy('adminsRequirePasskey', true)}>
-          <legend>{label('adminsRequirePasskey')}</legend>
-          <span class="hint" id="adminsRequirePasskey-hint">
-            {t('admin.policy.adminsRequirePasskeyHint')}
-          </span>
-          <FieldProblem field="adminsRequirePasskey" />
-          <label class="choice">
-            <input
-              type="radio"
-              name="adminsRequirePasskey"
-              value="false"
-              id="adminsRequirePasskey"
-              checked={value('adminsRequirePasskey') !== 'true'}
-            />{' '}
-            {t('admin.policy.adminsRequirePasskey.off')}
-          </label>
-          <label class="choice">
-            <input
-              type="radio"
-              name="adminsRequirePasskey"
-              value="true"
-              checked={value('adminsRequirePasskey') === 'true'}
-            />{' '}
-            {t('admin.policy.adminsRequirePasskey.on')}
-          </label>
-        </fieldset>
+        {GATE_AUDIENCES.map((audience) => {
+          const f = GATE_FIELDS[audience];
+          const methods = value(f.methods).split(/[\s,]+/);
+          return (
+            <fieldset key={audience} class="stack">
+              <legend>{t(`admin.policy.gates.${audience}`)}</legend>
+              <fieldset aria-describedby={describedBy(f.count, true)}>
+                <legend>{label(f.count)}</legend>
+                <span class="hint" id={`${f.count}-hint`}>
+                  {t('admin.policy.stepsHint')}
+                </span>
+                <FieldProblem field={f.count} />
+                {(['1', '2'] as const).map((n) => (
+                  <label class="choice" key={n}>
+                    <input
+                      type="radio"
+                      name={f.count}
+                      value={n}
+                      id={n === '1' ? f.count : undefined}
+                      checked={value(f.count) === n}
+                    />{' '}
+                    {t('admin.policy.steps', { count: Number(n) })}
+                  </label>
+                ))}
+              </fieldset>
+              <fieldset aria-describedby={describedBy(f.methods, false)}>
+                <legend>{label(f.methods)}</legend>
+                <FieldProblem field={f.methods} />
+                <input type="hidden" name={f.methods} value="" />
+                {GATES.map((g, i) => (
+                  <label class="choice" key={g}>
+                    <input
+                      type="checkbox"
+                      name={f.methods}
+                      value={g}
+                      id={i === 0 ? f.methods : undefined}
+                      checked={methods.includes(g)}
+                    />{' '}
+                    {t(`admin.policy.method.${g}`)}
+                  </label>
+                ))}
+              </fieldset>
+              <fieldset aria-describedby={describedBy(f.passkeyRequired, true)}>
+                <legend>{label(f.passkeyRequired)}</legend>
+                <span class="hint" id={`${f.passkeyRequired}-hint`}>
+                  {t(
+                    audience === 'admins'
+                      ? 'admin.policy.adminsRequirePasskeyHint'
+                      : 'admin.policy.usersRequirePasskeyHint',
+                  )}
+                </span>
+                <FieldProblem field={f.passkeyRequired} />
+                <label class="choice">
+                  <input
+                    type="radio"
+                    name={f.passkeyRequired}
+                    value="false"
+                    id={f.passkeyRequired}
+                    checked={value(f.passkeyRequired) !== 'true'}
+                  />{' '}
+                  {t('admin.policy.adminsRequirePasskey.off')}
+                </label>
+                <label class="choice">
+                  <input
+                    type="radio"
+                    name={f.passkeyRequired}
+                    value="true"
+                    checked={value(f.passkeyRequired) === 'true'}
+                  />{' '}
+                  {t('admin.policy.adminsRequirePasskey.on')}
+                </label>
+              </fieldset>
+            </fieldset>
+          );
+        })}
+        <p>
+          <button type="submit" name="check" value="1" class="secondary">
+            {t('admin.policy.coverage.check')}
+          </button>
+        </p>
         {numberField('passwordMinLength')}
         <div class="field">
           <label for="helpdeskUrl">{label('helpdeskUrl')}</label>
