@@ -28,9 +28,16 @@ let browser: Browser;
 let server: E2eServer;
 const contexts: BrowserContext[] = [];
 
+/**
+ * The server's clock: real time, moved on a day once the app is added beside the email and phone
+ * the account had (its cooling-off, core coolingOffUntil: until then it passes no reset gate).
+ */
+let offset = 0;
+const clock = { now: () => Date.now() + offset };
+
 before(async () => {
   browser = await launchBrowser();
-  server = await startE2eServer();
+  server = await startE2eServer({}, { clock });
 });
 
 after(async () => {
@@ -69,15 +76,16 @@ test('register an authenticator app from the key on the page, then reset the pas
   assert.match(key, /^[A-Z2-7]{32}$/, 'the key as text, base32');
 
   // a wrong code first, then the app's code now
-  const now = totpCodeAt(key, Date.now());
+  const now = totpCodeAt(key, clock.now());
   await p.getByLabel('Code from the app').fill(now === '000000' ? '000001' : '000000');
   await p.getByRole('button', { name: 'Confirm', exact: true }).click();
   assert.match((await p.getByRole('alert').textContent()) ?? '', /That code did not work/);
-  await p.getByLabel('Code from the app').fill(totpCodeAt(key, Date.now()));
+  await p.getByLabel('Code from the app').fill(totpCodeAt(key, clock.now()));
   await p.getByRole('button', { name: 'Confirm', exact: true }).click();
   assert.equal(new URL(p.url()).pathname, '/account/security');
   assert.match((await p.getByRole('status').first().textContent()) ?? '', /Your authenticator app is registered/);
   await check(p, 'authenticator registered', 'console-security-info-authenticator-done');
+  offset += 24 * 3_600_000 + 60_000;
 
   // ---- the reset, in a fresh browser
   const r = await page();
@@ -90,7 +98,7 @@ test('register an authenticator app from the key on the page, then reset the pas
   assert.equal(await h1(r), 'Enter a code from your authenticator app');
   await check(r, 'authenticator gate', 'reset-authenticator-code');
   // the confirming code's step is used: the app's next step (within the ±1 window) passes
-  await r.getByLabel('Code from the app', { exact: true }).fill(totpCodeAt(key, Date.now() + 30_000));
+  await r.getByLabel('Code from the app', { exact: true }).fill(totpCodeAt(key, clock.now() + 30_000));
   assert.equal((await submit(r, 'Verify', '/reset/flow/code')).status(), 303);
   assert.equal(await h1(r), 'Choose a new password');
   await r.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);

@@ -30,9 +30,16 @@ let browser: Browser;
 let server: E2eServer;
 const contexts: BrowserContext[] = [];
 
+/**
+ * The server's clock: real time, moved on a day once a passkey is added beside the email and phone
+ * the account had (its cooling-off, core coolingOffUntil: until then it passes no reset gate).
+ */
+let offset = 0;
+const A_DAY_LATER = 24 * 3_600_000 + 60_000;
+
 before(async () => {
   browser = await launchBrowser();
-  server = await startE2eServer();
+  server = await startE2eServer({}, { clock: { now: () => Date.now() + offset } });
 });
 
 after(async () => {
@@ -125,6 +132,7 @@ test('register a passkey in My security info, then reset the password with it as
   await signIn(owner.p, USER);
   await registerPasskey(owner.p, 'Work laptop', 'console-security-info-passkey');
   await check(owner.p, 'passkey registered', 'console-security-info-passkey-done');
+  offset += A_DAY_LATER;
 
   // ---- the reset, in a fresh browser holding the same passkey
   const r = await pageWithAuthenticator();
@@ -151,6 +159,7 @@ test('an admin whose tenant requires a passkey: after the email code, the passke
   await owner.p.getByRole('button', { name: 'Save policy' }).click();
   assert.match((await owner.p.getByRole('status').first().textContent()) ?? '', /The policy was saved/);
   assert.equal(await owner.p.getByLabel('Yes, require a passkey').isChecked(), true);
+  offset += A_DAY_LATER;
 
   const r = await pageWithAuthenticator();
   await copyPasskeys(owner, r);
