@@ -13,6 +13,7 @@ import {
   startE2eServer,
   type E2eServer,
 } from './harness.ts';
+import { passSecondStepInPage } from '../helpers/console-factor-kit.ts';
 
 // The audit log viewer and usage & insights in Debian's Chromium against a real server, after
 // real resets: axe-core on both pages, no CSP violation (the charts are inline SVG without style
@@ -75,7 +76,9 @@ async function signedInAdmin(): Promise<{ page: Page; csp: string[] }> {
   await page.goto(`${s.baseUrl}/signin`);
   await page.getByLabel('User ID').fill(ADMIN);
   await page.getByLabel('Password').fill(s.account(ADMIN).password);
-  await Promise.all([page.waitForURL(/\/account/), page.getByRole('button', { name: 'Sign in' }).click()]);
+  await Promise.all([page.waitForNavigation(), page.getByRole('button', { name: 'Sign in' }).click()]);
+  await passSecondStepInPage(s.app, page, ADMIN);
+  await page.waitForURL(/\/account/);
   return { page, csp };
 }
 

@@ -11,6 +11,7 @@ import {
   startE2eServer,
   type E2eServer,
 } from './harness.ts';
+import { passSecondStepInPage } from '../helpers/console-factor-kit.ts';
 
 // The console's API keys page in Debian's Chromium: an admin creates a key (shown once), uses it
 // against the admin API, and revokes it. Each state of the page is scanned with axe-core.
@@ -39,6 +40,7 @@ test('API keys page: create a key, copy it once, call the API with it, revoke it
   await p.getByLabel('User ID').fill(ADMIN);
   await p.getByLabel('Password', { exact: true }).fill(s.account(ADMIN).password);
   await Promise.all([p.waitForNavigation(), p.getByRole('button', { name: 'Sign in' }).click()]);
+  await passSecondStepInPage(s.app, p, ADMIN);
 
   await p.goto(`${s.baseUrl}/admin/api-keys`);
   assert.equal(await p.locator('h1').textContent(), 'API keys');

@@ -65,6 +65,7 @@ test('caller verification: fails, succeeds, expires; the reverse check is confir
   await admin.getByLabel('User ID').fill(ADMIN);
   await admin.getByLabel('Password', { exact: true }).fill(s.account(ADMIN).password);
   await Promise.all([admin.waitForNavigation(), admin.getByRole('button', { name: 'Sign in' }).click()]);
+  await passSecondStepInPage(s.app, admin, ADMIN);
   const user = (await s.app.store.directory.findAccountByLogin(USER))!;
   const base = `/admin/users/${user.id}`;
   await admin.goto(`${s.baseUrl}${base}`);

@@ -11,6 +11,7 @@ import {
   startE2eServer,
   type E2eServer,
 } from './harness.ts';
+import { passSecondStepInPage } from '../helpers/console-factor-kit.ts';
 
 // The console's Directory page in Debian's Chromium: a global administrator fills in the settings,
 // runs the check before saving (the report table and its verdict), saves, and removes. Each state
@@ -46,6 +47,7 @@ test('Directory page: fill in, run the check before saving, save, remove; no axe
   await p.getByLabel('User ID').fill(ADMIN);
   await p.getByLabel('Password', { exact: true }).fill(s.account(ADMIN).password);
   await Promise.all([p.waitForNavigation(), p.getByRole('button', { name: 'Sign in' }).click()]);
+  await passSecondStepInPage(s.app, p, ADMIN);
 
   await p.goto(`${s.baseUrl}/admin/directory`);
   assert.equal(await p.locator('h1').textContent(), 'Directory');
