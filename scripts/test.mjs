@@ -45,7 +45,6 @@ const escapeRe = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Files that run in a process of their own, each with why. */
 const ALONE = [
-  [(f) => f.startsWith('test/directories/'), 'real slapd and Samba; some change process.env'],
   [(f) => f === 'test/scale/two-instances.test.ts', 'real `sspr serve` processes under load, kill -9'],
   [(f) => f.startsWith('test/model/'), 'long CPU-bound model run: a lane of its own'],
   [(f) => /^test\/cli\/(cli-serve|build)\.test\.ts$/.test(f), 'builds and spawns the bundle'],
@@ -59,6 +58,9 @@ const KINDS = [
     envCount('SSPR_TEST_BROWSER_GROUPS', 3),
   ],
   ['scale', (f) => f.startsWith('test/scale/'), envCount('SSPR_TEST_GROUPS', 6) === 0 ? 0 : 2],
+  // the OpenLDAP files (each starts its own slapd; each sets the bind password under a name of its
+  // own in process.env): one process, rather than six that each load the app (~3 s of CPU apiece)
+  ['directory', (f) => f.startsWith('test/directories/'), envCount('SSPR_TEST_GROUPS', 6) === 0 ? 0 : 1],
   ['light', () => true, envCount('SSPR_TEST_GROUPS', 6)],
 ];
 
