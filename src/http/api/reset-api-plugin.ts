@@ -26,6 +26,8 @@ import {
   FlowResponseSchema,
   LinkBodySchema,
   type MessagesDelayedSchema,
+  PasskeyBodySchema,
+  PasskeyOptionsResponseSchema,
   PasswordBodySchema,
   PhoneBodySchema,
   resetApiRegistry,
@@ -301,6 +303,7 @@ async function resetRoutes(instance: FastifyInstance, options: ResetApiOptions):
   const moves = [
     ['/flow/use-phone', 'Verify with the mobile phone instead of email', 'usePhone'],
     ['/flow/use-authenticator', 'Verify with a code from the authenticator app', 'useAuthenticator'],
+    ['/flow/use-passkey', 'Verify with a passkey', 'usePasskey'],
     ['/flow/back-to-email', 'Go back to the email code', 'backToEmail'],
     ['/flow/retype-phone', 'Type the mobile number again', 'retypePhone'],
   ] as const;
@@ -319,6 +322,47 @@ async function resetRoutes(instance: FastifyInstance, options: ResetApiOptions):
       async (request, reply) => step(request, reply, (h) => app.reset[method](h, requestContext(request))),
     );
   }
+
+  api.get(
+    '/flow/passkey/options',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'The passkey step’s WebAuthn options, with a new challenge bound to the flow',
+        description:
+          'Only in `passkey_check` (otherwise 409 `wrong_step`). Each call makes a new challenge (5 minutes, single use, stored only as an HMAC). Does not rotate the secret. Hand `options` to `navigator.credentials.get({ publicKey })` (or an authenticator library), then send the assertion to `POST /flow/passkey`.',
+        security: FLOW_SECURITY,
+        response: responses([200, PasskeyOptionsResponseSchema, 'The options.'], [400, 404, 409, 410]),
+      },
+    },
+    async (request, reply) => {
+      const handle = parseFlowSecretHeader(request);
+      if (!handle) return sendApiError(request, reply, 'flow_not_found');
+      const options = await app.reset.passkeyOptions(handle);
+      if (!options.ok) return sendApiError(request, reply, options.error, { detail: options.detail });
+      return reply.code(200).send({ options: options.value as unknown as Record<string, unknown> });
+    },
+  );
+
+  api.post(
+    '/flow/passkey',
+    {
+      bodyLimit: 16 * 1024,
+      schema: {
+        tags: TAGS,
+        summary: 'Pass the passkey gate with an assertion',
+        description:
+          'The assertion must answer a live challenge of this flow (`GET /flow/passkey/options`), come from a passkey of the flow’s account with user verification, carry a valid signature and a signature counter above the stored one. Otherwise 400 `passkey_refused` (a new challenge is needed; every refusal is audited); 403 `method_cooling_off` for a passkey added less than the cooling-off ago (the message says until when). Passing the gate rotates the secret like every step.',
+        security: FLOW_SECURITY,
+        body: PasskeyBodySchema,
+        response: responses([200, StepResponseSchema, STEP_OK], [400, 403, 404, 409, 410, 413, 415]),
+      },
+    },
+    async (request, reply) =>
+      step(request, reply, (h) =>
+        app.reset.submitPasskey(h, JSON.stringify(request.body.credential), requestContext(request)),
+      ),
+  );
 
   api.post(
     '/flow/phone',

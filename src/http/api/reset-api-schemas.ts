@@ -58,7 +58,9 @@ export const FlowViewSchema = named(
       .describe('`POST /api/v1/reset/flow/use-authenticator` may switch to a code from an authenticator app.'),
     canUsePasskey: z
       .boolean()
-      .describe('The flow’s pages offer a passkey (WebAuthn, in the browser); the JSON API has no passkey step.'),
+      .describe(
+        '`POST /api/v1/reset/flow/use-passkey` may switch to a passkey: `GET /flow/passkey/options`, then `POST /flow/passkey` with the assertion.',
+      ),
     canGoBackToEmail: z.boolean(),
     resendAvailableAt: epochMs.nullable().describe('When `resend` is allowed again; null when it is allowed now.'),
     codesLeft: z.number().int().describe('How many more codes this flow may send.'),
@@ -161,6 +163,30 @@ export const PhoneBodySchema = named(
   z.object({ phone: z.string().max(64).describe('The full mobile number on file, with its country code.') }),
   'ResetPhoneRequest',
   'The mobile number on file, typed in full; the SMS goes out only when it matches (the answer is the same either way).',
+);
+
+export const PasskeyOptionsResponseSchema = named(
+  z.object({
+    options: z
+      .record(z.string(), z.unknown())
+      .describe(
+        'WebAuthn `PublicKeyCredentialRequestOptionsJSON` for `navigator.credentials.get` (after decoding `challenge` from base64url): a new 32-byte challenge bound to this flow, valid 5 minutes and once; `rpId` the public URL’s host; `userVerification: required`; no `allowCredentials` (the answer reveals nothing about the login).',
+      ),
+  }),
+  'ResetPasskeyOptions',
+  'The options of the flow’s passkey step.',
+);
+
+export const PasskeyBodySchema = named(
+  z.object({
+    credential: z
+      .record(z.string(), z.unknown())
+      .describe(
+        'The authenticator’s assertion as WebAuthn `AuthenticationResponseJSON` (`id`, `rawId`, `type: public-key`, `response.{clientDataJSON, authenticatorData, signature, userHandle}` in base64url).',
+      ),
+  }),
+  'ResetPasskeyRequest',
+  'A passkey’s answer to the flow’s challenge.',
 );
 
 export const PasswordBodySchema = named(
