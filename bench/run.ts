@@ -9,7 +9,9 @@
  * on SQLite and PostgreSQL + Redis; `workers` times starts with `serve --workers 1` and `2` on
  * PostgreSQL + Redis; `delivery` drains a queue of BENCH_DELIVERY_MESSAGES emails (20000) with one instance on
  * SQLite and on PostgreSQL + Redis), BENCH_ENUMERATION_ROUNDS (1000), BENCH_PROFILE=1 (servers run with --cpu-prof into bench/profiles/),
- * BENCH_PG_SOCKET=/var/run/postgresql (sspr reaches PostgreSQL through its Unix socket).
+ * BENCH_PG_SOCKET=/var/run/postgresql (sspr reaches PostgreSQL through its Unix socket),
+ * BENCH_SSPR_ROWS=start-existing (each sspr target runs its start (existing) row only: a quick
+ * before/after, e.g. `BENCH_ONLY=postgres BENCH_SSPR_ROWS=start-existing BENCH_DURATION=5 BENCH_CAPTCHAS=3000`).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

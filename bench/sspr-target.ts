@@ -228,7 +228,26 @@ export async function benchSspr(
         flows.push({ account, flowId: b.flowId, secret: b.flowSecret, code: null });
       },
     });
-    o.log(`${label}: start (existing) ${startExisting.rps.toFixed(0)} req/s, p99 ${startExisting.p99} ms`);
+    o.log(
+      `${label}: start (existing) ${startExisting.rps.toFixed(0)} req/s, p99 ${startExisting.p99} ms, ` +
+        `server CPU ${startExisting.cpuMsPerOk.toFixed(2)} ms per start`,
+    );
+    if (process.env.BENCH_SSPR_ROWS === 'start-existing') {
+      // the start row alone (a quick before/after of one change): the other rows repeat it
+      notes.push('BENCH_SSPR_ROWS=start-existing: only the start (existing) row ran; the other rows repeat it');
+      const timeToCode = { ...startExisting, rate: 0, received: 0, ttcP50: NaN, ttcP99: NaN, ttcMax: NaN };
+      return {
+        label,
+        notes,
+        startExisting,
+        startUnknown: startExisting,
+        verify: startExisting,
+        setPassword: startExisting,
+        timeToCode: timeToCode as unknown as TimeToCode,
+        peakRssMb: server.peakRssMb(),
+        seedSeconds,
+      };
+    }
 
     // every code reaches the SMTP listener before the next run, so the runs do not overlap
     const drainStarted = performance.now();

@@ -87,6 +87,16 @@ export interface DirectoryRepo {
   createAccount(a: NewAccount): Promise<Result<Account, 'login_taken'>>;
   getAccount(id: string): Promise<Account | null>;
   findAccountByLogin(normalizedLogin: string): Promise<Account | null>;
+  /**
+   * What a reset start reads about a typed login, the same reads for every login: the login's
+   * account (or null), the tenant of `domain` (or null), and the methods of the account — of
+   * `noAccount` (which has none) when there is no account. One statement on PostgreSQL.
+   */
+  findLoginContext(
+    normalizedLogin: string,
+    domain: string,
+    noAccount: string,
+  ): Promise<{ account: Account | null; tenantOfDomain: Tenant | null; methods: Method[] }>;
   /** The account that a directory's stable id names in the tenant. */
   findAccountByExternalId(tenantId: string, externalId: string): Promise<Account | null>;
   listAccounts(filter: AccountFilter): Promise<Account[]>;

@@ -1,4 +1,6 @@
 import { sql, type Kysely } from 'kysely';
+import type { SqlDialect } from './migrations.ts';
+import { executeLater } from './pg-write-batching.ts';
 
 /**
  * `insert into <table> (<columns>) select <values> where <write> = 1`: one statement whose text,
@@ -13,9 +15,13 @@ export async function insertIf<DB>(
   table: string,
   row: Readonly<Record<string, string | number | null>>,
   write: boolean,
+  /** On PostgreSQL the insert may travel with the next statement of the transaction (pg-write-batching.ts). */
+  later?: SqlDialect,
 ): Promise<void> {
   const columns = Object.keys(row);
-  await sql`insert into ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))}) select ${sql.join(
+  const query = sql`insert into ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))}) select ${sql.join(
     columns.map((c) => sql`${row[c]}`),
-  )} where ${write ? 1 : 0} = 1`.execute(db);
+  )} where ${write ? 1 : 0} = 1`;
+  if (later) await executeLater(db as unknown as Kysely<never>, later, { compile: () => query.compile(db) });
+  else await query.execute(db);
 }

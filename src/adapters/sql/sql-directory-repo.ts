@@ -26,10 +26,14 @@ import type {
 } from '../../ports/store.ts';
 import { atomic, clampLimit, escapeLike, isUniqueViolation } from './atomic.ts';
 import type { AccountsTable, Database, MethodsTable, SessionsTable, TenantsTable } from './database.ts';
+import type { SqlDialect } from './migrations.ts';
 
 /** Tenants, accounts, methods and sessions over Kysely; works on the root instance or a transaction. */
 export class SqlDirectoryRepo implements DirectoryRepo {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: SqlDialect = 'sqlite',
+  ) {}
 
   async createTenant(t: NewTenant): Promise<Result<Tenant, 'tenant_exists' | 'domain_taken'>> {
     const domains = [...new Set(t.domains)].sort();
@@ -70,6 +74,16 @@ export class SqlDirectoryRepo implements DirectoryRepo {
   }
 
   async getTenant(id: string): Promise<Tenant | null> {
+    if (this.dialect === 'postgres') {
+      // one round trip: the tenant with its domains
+      const { rows } = await sql<{
+        tenant: Selectable<TenantsTable>;
+        domains: string[];
+      }>`select row_to_json(t) as tenant,
+        (select coalesce(json_agg(d.domain order by d.domain), '[]') from tenant_domains d where d.tenant_id = t.id) as domains
+        from tenants t where t.id = ${id}`.execute(this.db);
+      return rows[0] ? toTenant(rows[0].tenant, rows[0].domains) : null;
+    }
     const row = await this.db.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
     return row ? this.withDomains(row) : null;
   }
@@ -185,6 +199,40 @@ export class SqlDirectoryRepo implements DirectoryRepo {
       .where('login', '=', normalizedLogin)
       .executeTakeFirst();
     return row ? toAccount(row) : null;
+  }
+
+  async findLoginContext(
+    normalizedLogin: string,
+    domain: string,
+    noAccount: string,
+  ): Promise<{ account: Account | null; tenantOfDomain: Tenant | null; methods: Method[] }> {
+    if (this.dialect !== 'postgres') {
+      // SQLite: in-process calls, one after the other
+      const account = await this.findAccountByLogin(normalizedLogin);
+      const tenantOfDomain = await this.findTenantByDomain(domain);
+      return { account, tenantOfDomain, methods: await this.listMethods(account?.id ?? noAccount) };
+    }
+    // PostgreSQL: one round trip; the rows come as JSON with the columns' names (bigint as numbers)
+    const { rows } = await sql<{
+      account: Selectable<AccountsTable> | null;
+      tenant: Selectable<TenantsTable> | null;
+      domains: string[];
+      methods: Selectable<MethodsTable>[];
+    }>`select
+      (select row_to_json(a) from accounts a where a.login = ${normalizedLogin}) as account,
+      (select row_to_json(t) from tenant_domains d join tenants t on t.id = d.tenant_id where d.domain = ${domain}) as tenant,
+      (select coalesce(json_agg(o.domain order by o.domain), '[]') from tenant_domains o
+        where o.tenant_id = (select d.tenant_id from tenant_domains d where d.domain = ${domain})) as domains,
+      (select coalesce(json_agg(m order by m.kind), '[]') from methods m
+        where m.account_id = coalesce((select a.id from accounts a where a.login = ${normalizedLogin}), ${noAccount})) as methods`.execute(
+      this.db,
+    );
+    const row = rows[0]!;
+    return {
+      account: row.account ? toAccount(row.account) : null,
+      tenantOfDomain: row.tenant ? toTenant(row.tenant, row.domains) : null,
+      methods: row.methods.map(toMethod),
+    };
   }
 
   async listAccounts(filter: AccountFilter): Promise<Account[]> {

@@ -1,5 +1,14 @@
-import { sql, type Expression, type ExpressionBuilder, type Kysely, type Selectable, type SqlBool } from 'kysely';
+import {
+  sql,
+  type Compilable,
+  type Expression,
+  type ExpressionBuilder,
+  type Kysely,
+  type Selectable,
+  type SqlBool,
+} from 'kysely';
 import { insertIf } from './conditional-insert.ts';
+import { executeLater } from './pg-write-batching.ts';
 import type { FlowState, Gate } from '../../core/reset-flow.ts';
 import type { MessageKind } from '../../core/sending-limits.ts';
 import type { CodeRecord, FlowPatch, FlowRecord, FlowRepo, NewCode } from '../../ports/flow-store.ts';
@@ -21,9 +30,8 @@ export class SqlFlowRepo implements FlowRepo {
   ) {}
 
   async create(f: FlowRecord): Promise<void> {
-    await this.db
-      .insertInto('flows')
-      .values({
+    await this.later(
+      this.db.insertInto('flows').values({
         id: f.id,
         tenant_id: f.tenantId,
         account_id: f.accountId,
@@ -45,8 +53,13 @@ export class SqlFlowRepo implements FlowRepo {
         ip: f.ip,
         user_agent: f.userAgent,
         version: f.version,
-      })
-      .execute();
+      }),
+    );
+  }
+
+  /** A write whose caller reads nothing back: on PostgreSQL it may travel with the next statement (pg-write-batching.ts). */
+  private later(query: Compilable): Promise<void> {
+    return executeLater(this.db as unknown as Kysely<never>, this.dialect, query);
   }
 
   async get(id: string): Promise<FlowRecord | null> {
@@ -80,13 +93,14 @@ export class SqlFlowRepo implements FlowRepo {
     options: { readonly supersede?: boolean; readonly discard?: boolean } = {},
   ): Promise<void> {
     if (options.supersede !== false) {
-      await this.db
-        .updateTable('flow_codes')
-        .set({ superseded_at: c.sentAt })
-        .where('flow_id', '=', c.flowId)
-        .where('used_at', 'is', null)
-        .where('superseded_at', 'is', null)
-        .execute();
+      await this.later(
+        this.db
+          .updateTable('flow_codes')
+          .set({ superseded_at: c.sentAt })
+          .where('flow_id', '=', c.flowId)
+          .where('used_at', 'is', null)
+          .where('superseded_at', 'is', null),
+      );
     }
     // one conditional insert, the same statement whether it stores the code or not (see insertIf)
     await insertIf(
@@ -105,6 +119,7 @@ export class SqlFlowRepo implements FlowRepo {
         superseded_at: null,
       },
       options.discard !== true,
+      this.dialect,
     );
   }
 
@@ -168,20 +183,22 @@ export class SqlFlowRepo implements FlowRepo {
    * are marked superseded (the outbox then drops their messages too), and the flows expire.
    */
   private async endFlows(which: FlowFilter, now: number, exceptFlowId: string | null = null): Promise<void> {
-    await this.db
-      .updateTable('flow_codes')
-      .set({ superseded_at: now })
-      .where('flow_id', 'in', this.db.selectFrom('flows').select('id').where(which))
-      .where('used_at', 'is', null)
-      .where('superseded_at', 'is', null)
-      .execute();
-    await this.db
-      .updateTable('flows')
-      .set({ state: 'expired', version: sql<number>`version + 1` })
-      .where(which)
-      .where('state', 'not in', ['completed', 'unlocked', 'expired'])
-      .$if(exceptFlowId !== null, (q) => q.where('id', '!=', exceptFlowId!))
-      .execute();
+    await this.later(
+      this.db
+        .updateTable('flow_codes')
+        .set({ superseded_at: now })
+        .where('flow_id', 'in', this.db.selectFrom('flows').select('id').where(which))
+        .where('used_at', 'is', null)
+        .where('superseded_at', 'is', null),
+    );
+    await this.later(
+      this.db
+        .updateTable('flows')
+        .set({ state: 'expired', version: sql<number>`version + 1` })
+        .where(which)
+        .where('state', 'not in', ['completed', 'unlocked', 'expired'])
+        .$if(exceptFlowId !== null, (q) => q.where('id', '!=', exceptFlowId!)),
+    );
   }
 
   async supersededCodes(flowId: string, channel: Gate): Promise<CodeRecord[]> {

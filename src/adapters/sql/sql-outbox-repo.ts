@@ -53,6 +53,8 @@ export class SqlOutboxRepo implements OutboxRepo {
         code_id: m.codeId ?? null,
       },
       m.discard !== true,
+      // on PostgreSQL it may travel with the next statement of the transaction (pg-write-batching.ts)
+      this.dialect,
     );
     // PostgreSQL: the insert trigger of migration 0011 sends `pg_notify('sspr_outbox')`, delivered
     // when the enqueuing transaction commits (never for a rollback; repeats within one transaction

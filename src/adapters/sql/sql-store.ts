@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { withStatementCache } from './statement-cache.ts';
+import { batchingPool } from './pg-write-batching.ts';
 import { BACKSTOP_CHECKPOINT_PAGES, SqliteCheckpointer } from './sqlite-checkpointer.ts';
 import {
   CompiledQuery,
@@ -115,7 +116,9 @@ export async function openSqlStore(databaseUrl: string, options: OpenOptions = {
     // this listener the process would crash. The query in flight already rejects (→ 503), and the
     // pool discards the broken client when it is released.
     pool.on('connect', (client) => client.on('error', () => {}));
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(log ? { log } : {}) });
+    // "later" writes travel with the next statement of their transaction (pg-write-batching.ts);
+    // `onQuery` sees each statement as sent: one per round trip
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: batchingPool(pool, options.onQuery) }) });
     return new KyselySqlStore(db, 'postgres');
   }
   throw new Error('database url must start with sqlite:, postgres:// or postgresql://');
@@ -153,7 +156,7 @@ class KyselySqlStore implements SqlStore {
     readonly dialect: SqlDialect,
     private readonly checkpointer: SqliteCheckpointer | null = null,
   ) {
-    this.directory = new SqlDirectoryRepo(db);
+    this.directory = new SqlDirectoryRepo(db, dialect);
     this.outbox = new SqlOutboxRepo(db, dialect);
     this.audit = new SqlAuditRepo(db);
     this.auditChain = new SqlAuditChainRepo(db);
@@ -202,7 +205,7 @@ class KyselySqlStore implements SqlStore {
   private run<T>(db: Kysely<Database>, fn: (tx: Repos) => Promise<T>): Promise<T> {
     return db.transaction().execute((trx) =>
       fn({
-        directory: new SqlDirectoryRepo(trx),
+        directory: new SqlDirectoryRepo(trx, this.dialect),
         outbox: new SqlOutboxRepo(trx, this.dialect),
         audit: new SqlAuditRepo(trx),
         auditChain: new SqlAuditChainRepo(trx),

@@ -150,14 +150,14 @@ export class FlowAccess {
 
   /** The tenant comes from the login's domain, so an unknown login of a known tenant gets the tenant's pages too. */
   async loadByLogin(tx: Pick<Repos, 'directory'>, login: string): Promise<Ctx> {
-    const account = await tx.directory.findAccountByLogin(login);
-    // the tenant of the login's domain, for every login (the same statements whether or not the
-    // account exists); an account whose tenant is not its login domain's reads its own too
-    const byDomain = await tx.directory.findTenantByDomain(domainOf(login));
+    // the account, the tenant of the login's domain and the account's methods, for every login (the
+    // same statements whether or not the account exists: one without an account reads the methods
+    // of NO_ACCOUNT, none); one round trip on PostgreSQL. An account whose tenant is not its login
+    // domain's reads its own too
+    const found = await tx.directory.findLoginContext(login, domainOf(login), NO_ACCOUNT);
+    const { account, tenantOfDomain: byDomain, methods: allMethods } = found;
     const tenant =
       !account || byDomain?.id === account.tenantId ? byDomain : await tx.directory.getTenant(account.tenantId);
-    // the methods are read for every login: one without an account reads those of NO_ACCOUNT (none)
-    const allMethods = await tx.directory.listMethods(account?.id ?? NO_ACCOUNT);
     if (!account) return { tenant, account, email: null, phone: null, allMethods: [] };
     return this.ctxOf(tenant, account, allMethods);
   }
