@@ -214,10 +214,12 @@ export function RegenerateCodesForm(p: { action: string; csrf: string; left: num
     <section aria-labelledby="recovery-heading">
       <h2 id="recovery-heading">{t('console.codes.title')}</h2>
       <p>{t('console.codes.left', { count: p.left })}</p>
-      <p class="hint">{t('console.codes.regenerateHint')}</p>
-      <form method="post" action={p.action}>
+      <p class="notice" id="recovery-warning">
+        {t('console.codes.regenerateHint')}
+      </p>
+      <form method="post" action={p.action} id="recovery-regenerate">
         <Csrf token={p.csrf} />
-        <button type="submit" class="secondary">
+        <button type="submit" class="secondary" aria-describedby="recovery-warning">
           {t('console.codes.regenerate')}
         </button>
       </form>

@@ -82,6 +82,9 @@ async function securityInfoPages(fastify: FastifyInstance, options: { app: App }
         authenticatorChange,
         passkeys: await app.securityInfo.passkeys.list(auth),
         passkeyChange: query.done === 'passkey' ? 'added' : query.removed === 'passkey' ? 'removed' : null,
+        recoveryCodesLeft: isAdminRole(auth.account.role)
+          ? await app.consoleFactors.setup.recoveryCodesLeft({ kind: 'account', id: auth.account.id })
+          : null,
       }),
       status,
     );

@@ -16,6 +16,7 @@ import type { AuthenticatorStatus } from '../../service/security-info-service.ts
 import { AuthenticatorNotice, AuthenticatorSection } from './authenticator-views.tsx';
 import type { PasskeyListItem } from '../../service/security-info-service.ts';
 import { PasskeyNotice, PasskeySection } from './passkey-views.tsx';
+import { RegenerateCodesForm } from './console-step-views.tsx';
 
 /**
  * The "My security info" pages. Every word comes from the catalogues (`securityinfo.*`), in the
@@ -120,6 +121,8 @@ export interface SecurityInfoPageProps {
   passkeys?: readonly PasskeyListItem[];
   /** A passkey was just registered or removed. */
   passkeyChange?: 'added' | 'removed' | null;
+  /** An administrator's unused recovery codes (the console's second factor); absent for everyone else. */
+  recoveryCodesLeft?: number | null;
 }
 
 export function SecurityInfoPage(p: SecurityInfoPageProps): VNode {
@@ -150,6 +153,9 @@ function SecurityInfo(p: SecurityInfoPageProps): VNode {
       <MethodSection kind="phone" status={o.phone} csrf={p.csrf} />
       <AuthenticatorSection status={p.authenticator} csrf={p.csrf} />
       {p.passkeys ? <PasskeySection passkeys={p.passkeys} csrf={p.csrf} /> : null}
+      {p.recoveryCodesLeft != null ? (
+        <RegenerateCodesForm action="/admin/recovery-codes" csrf={p.csrf} left={p.recoveryCodesLeft} />
+      ) : null}
       <p>
         <a href="/account">{t('securityinfo.back')}</a>
       </p>

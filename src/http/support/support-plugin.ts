@@ -127,10 +127,21 @@ export async function supportPlugin(fastify: FastifyInstance, options: { app: Ap
   });
 
   fastify.get('/support', { preHandler: requireOperator }, async (request, reply) => {
-    const [open, closed] = await Promise.all([app.support.listTickets('open'), app.support.listTickets('closed', 50)]);
+    const operator = request.operator!.operator;
+    const [open, closed, recoveryCodesLeft] = await Promise.all([
+      app.support.listTickets('open'),
+      app.support.listTickets('closed', 50),
+      app.consoleFactors.setup.recoveryCodesLeft({ kind: 'operator', id: operator.id }),
+    ]);
     return sendHtml(
       reply,
-      TicketsPage({ operatorName: request.operator!.operator.displayName, csrf: reply.generateCsrf(), open, closed }),
+      TicketsPage({
+        operatorName: operator.displayName,
+        csrf: reply.generateCsrf(),
+        open,
+        closed,
+        recoveryCodesLeft,
+      }),
     );
   });
 

@@ -9,6 +9,7 @@ import { Layout } from '../views/layout.tsx';
 import { richText } from '../views/rich-text.tsx';
 import { ReferenceResult, ReferenceSearch } from '../help/reference-views.tsx';
 import { CallerSection } from '../admin/caller-views.tsx';
+import { RegenerateCodesForm } from '../account/console-step-views.tsx';
 import type { CallCheckStarted, CallerStatus } from '../../service/caller-verification-service.ts';
 
 /**
@@ -215,6 +216,8 @@ export interface TicketsPageProps {
   readonly csrf: string;
   readonly open: readonly HelpRequestView[];
   readonly closed: readonly HelpRequestView[];
+  /** The operator's unused recovery codes (the console's second factor); the regeneration form shows it. */
+  readonly recoveryCodesLeft: number;
 }
 
 export function TicketsPage(p: TicketsPageProps): VNode {
@@ -299,6 +302,7 @@ function Tickets(p: TicketsPageProps): VNode {
           </table>
         </div>
       )}
+      <RegenerateCodesForm action="/support/recovery-codes" csrf={p.csrf} left={p.recoveryCodesLeft} />
     </SupportLayout>
   );
 }
