@@ -6,7 +6,6 @@ import {
   CALLER_CODE_TTL_MS,
   CALLER_VERIFIED_MS,
   callerRefusal,
-  canApprove,
   needsSecondOperator,
   verificationState,
   type CallerRefusal,
@@ -24,6 +23,7 @@ import type { Limiter } from '../ports/limiter.ts';
 import type { Random } from '../ports/random.ts';
 import type { Store } from '../ports/store.ts';
 import { auditCaller, deny } from './admin-common.ts';
+import { CallerApprovals } from './caller-approvals.ts';
 import { CallCheck, type CallCheckStarted } from './call-check.ts';
 
 export { VERIFY_CALL_LIMIT, type CallCheckStarted } from './call-check.ts';
@@ -65,6 +65,13 @@ export interface CallerVerificationDeps {
 }
 
 export type CallerError = Denial | 'account_not_found' | 'no_methods' | 'sending_limited';
+
+/**
+ * How the caller proves it is them: `code` (default) sends a code to the account's verified email
+ * and phone (their authenticator app's current code passes too); `authenticator` sends nothing and
+ * only the app's current code passes (core judgeTotp, each step once).
+ */
+export type CallerWay = 'code' | 'authenticator';
 export type ConfirmError = Denial | 'account_not_found' | 'nothing_pending' | 'code_malformed' | 'invalid_code';
 
 export interface VerificationStarted {
@@ -104,13 +111,33 @@ export interface CallerGate {
 
 export class CallerVerificationService implements CallerGate {
   readonly #calls: CallCheck;
+  readonly #approvals: CallerApprovals;
 
   constructor(private readonly d: CallerVerificationDeps) {
     this.#calls = new CallCheck(d);
+    this.#approvals = new CallerApprovals(d);
   }
 
   /** Sends a code to the account's registered methods for the caller to read back. */
-  async start(actor: Actor, accountId: string, rc: RequestContext): Promise<Result<VerificationStarted, CallerError>> {
+  start(actor: Actor, accountId: string, rc: RequestContext): Promise<Result<VerificationStarted, CallerError>> {
+    return this.#begin(actor, accountId, rc, 'code') as Promise<Result<VerificationStarted, CallerError>>;
+  }
+
+  /** The agent chose "authenticator app": nothing is sent; only the app's current code verifies. */
+  startByAuthenticator(
+    actor: Actor,
+    accountId: string,
+    rc: RequestContext,
+  ): Promise<Result<VerificationStarted, CallerError | 'no_authenticator'>> {
+    return this.#begin(actor, accountId, rc, 'authenticator');
+  }
+
+  async #begin(
+    actor: Actor,
+    accountId: string,
+    rc: RequestContext,
+    way: CallerWay,
+  ): Promise<Result<VerificationStarted, CallerError | 'no_authenticator'>> {
     const target = await this.d.store.directory.getAccount(accountId);
     if (!target) return err('account_not_found');
     const denial = canView(actor, target, 'resets:write');
@@ -119,59 +146,66 @@ export class CallerVerificationService implements CallerGate {
     const id = this.d.random.uuid();
     const code = formatCode(this.d.random.intBelow(1_000_000));
     const expiresAt = now + CALLER_CODE_TTL_MS;
-    const result = await this.d.store.transaction(async (tx): Promise<Result<VerificationStarted, CallerError>> => {
-      const methods = (await tx.directory.listMethods(target.id)).filter((m) => m.verifiedAt !== null);
-      const app = await tx.authenticators.confirmed(target.id);
-      const tenant = await tx.directory.getTenant(target.tenantId);
-      const channels: ('email' | 'sms')[] = [];
-      const { locale } = await messageLanguage(tx, target.tenantId, { saved: target.locale ?? null, page: null });
-      const minutes = Math.round(CALLER_CODE_TTL_MS / 60_000);
-      const base = { tenantId: target.tenantId, accountId: target.id, expiresAt, codeId: null, now };
-      for (const m of methods) {
-        if (m.kind === 'email') {
-          const refusal = await sendingLimitRefusal(
-            tx,
-            this.d.sendingPolicy,
-            { channel: 'email', accountId: target.id },
-            now,
-          );
-          if (refusal) continue;
-          const content = renderEmail('caller.code', { displayName: target.displayName, code, minutes }, locale);
-          await enqueueEmail(tx, this.d, { ...base, template: 'caller.code', to: m.value, content });
-          channels.push('email');
-        } else if (m.kind === 'phone' && tenant) {
-          const refusal = await sendingLimitRefusal(
-            tx,
-            this.d.sendingPolicy,
-            { channel: 'sms', accountId: target.id, tenantId: target.tenantId, tenant: tenant.policy, to: m.value },
-            now,
-          );
-          if (refusal) continue;
-          const content = renderSms('caller.sms', { displayName: target.displayName, code, minutes }, locale);
-          await enqueueSms(tx, this.d, { ...base, template: 'caller.sms', to: m.value, content });
-          channels.push('sms');
+    const result = await this.d.store.transaction(
+      async (tx): Promise<Result<VerificationStarted, CallerError | 'no_authenticator'>> => {
+        const methods = (await tx.directory.listMethods(target.id)).filter((m) => m.verifiedAt !== null);
+        const app = await tx.authenticators.confirmed(target.id);
+        const tenant = await tx.directory.getTenant(target.tenantId);
+        const channels: ('email' | 'sms')[] = [];
+        const { locale } = await messageLanguage(tx, target.tenantId, { saved: target.locale ?? null, page: null });
+        const minutes = Math.round(CALLER_CODE_TTL_MS / 60_000);
+        const base = { tenantId: target.tenantId, accountId: target.id, expiresAt, codeId: null, now };
+        if (way === 'authenticator' && !app) {
+          await auditCaller(tx, actor, target, rc, now, 'caller.verification_started', 'no_authenticator', { way });
+          return err('no_authenticator');
         }
-      }
-      if (channels.length === 0 && !app) {
-        const reason = methods.length === 0 ? 'no_methods' : 'sending_limited';
-        await auditCaller(tx, actor, target, rc, now, 'caller.verification_started', reason, {});
-        return err(reason);
-      }
-      await tx.callerChecks.createVerification({
-        id,
-        tenantId: target.tenantId,
-        accountId: target.id,
-        actor: actorName(actor),
-        codeHash: channels.length > 0 ? this.d.keyring.hmac('caller-code', `${id}:${code}`) : null,
-        createdAt: now,
-        expiresAt,
-      });
-      await auditCaller(tx, actor, target, rc, now, 'caller.verification_started', 'ok', {
-        channels: channels.join(',') || 'none',
-        authenticator: app !== null,
-      });
-      return ok({ expiresAt, channels, authenticator: app !== null });
-    });
+        for (const m of way === 'code' ? methods : []) {
+          if (m.kind === 'email') {
+            const refusal = await sendingLimitRefusal(
+              tx,
+              this.d.sendingPolicy,
+              { channel: 'email', accountId: target.id },
+              now,
+            );
+            if (refusal) continue;
+            const content = renderEmail('caller.code', { displayName: target.displayName, code, minutes }, locale);
+            await enqueueEmail(tx, this.d, { ...base, template: 'caller.code', to: m.value, content });
+            channels.push('email');
+          } else if (m.kind === 'phone' && tenant) {
+            const refusal = await sendingLimitRefusal(
+              tx,
+              this.d.sendingPolicy,
+              { channel: 'sms', accountId: target.id, tenantId: target.tenantId, tenant: tenant.policy, to: m.value },
+              now,
+            );
+            if (refusal) continue;
+            const content = renderSms('caller.sms', { displayName: target.displayName, code, minutes }, locale);
+            await enqueueSms(tx, this.d, { ...base, template: 'caller.sms', to: m.value, content });
+            channels.push('sms');
+          }
+        }
+        if (channels.length === 0 && !app) {
+          const reason = methods.length === 0 ? 'no_methods' : 'sending_limited';
+          await auditCaller(tx, actor, target, rc, now, 'caller.verification_started', reason, {});
+          return err(reason);
+        }
+        await tx.callerChecks.createVerification({
+          id,
+          tenantId: target.tenantId,
+          accountId: target.id,
+          actor: actorName(actor),
+          codeHash: channels.length > 0 ? this.d.keyring.hmac('caller-code', `${id}:${code}`) : null,
+          createdAt: now,
+          expiresAt,
+        });
+        await auditCaller(tx, actor, target, rc, now, 'caller.verification_started', 'ok', {
+          channels: channels.join(',') || 'none',
+          authenticator: app !== null,
+          way,
+        });
+        return ok({ expiresAt, channels, authenticator: app !== null });
+      },
+    );
     if (result.ok && result.value.channels.length > 0) this.d.outbox.wake();
     return result;
   }
@@ -311,77 +345,21 @@ export class CallerVerificationService implements CallerGate {
     };
   }
 
-  // ---- second operator -------------------------------------------------------------------
+  // ---- second operator (caller-approvals.ts) ------------------------------------------------
 
   /** Technical Support: operator A asks a second operator to approve acting on an administrator. */
-  async requestApproval(
-    actor: Actor,
-    accountId: string,
-    rc: RequestContext,
-  ): Promise<Result<{ id: string }, 'account_not_found' | 'not_needed'>> {
-    const target = await this.d.store.directory.getAccount(accountId);
-    if (!target) return err('account_not_found');
-    if (!needsSecondOperator(actor, target)) return err('not_needed');
-    const now = this.d.clock.now();
-    const id = this.d.random.uuid();
-    await this.d.store.transaction(async (tx) => {
-      await tx.callerChecks.createApproval({
-        id,
-        tenantId: target.tenantId,
-        accountId: target.id,
-        requestedBy: actorName(actor),
-        createdAt: now,
-      });
-      await auditCaller(tx, actor, target, rc, now, 'caller.approval_requested', 'ok', { approvalId: id });
-    });
-    return ok({ id });
+  requestApproval(actor: Actor, accountId: string, rc: RequestContext) {
+    return this.#approvals.requestApproval(actor, accountId, rc);
   }
 
   /** Requests waiting for a second operator (the last `APPROVAL_VALID_MS`), with whom they concern. */
-  async openApprovals(): Promise<ApprovalView[]> {
-    const now = this.d.clock.now();
-    const open = await this.d.store.callerChecks.openApprovals(now - APPROVAL_VALID_MS, 100);
-    const views: ApprovalView[] = [];
-    for (const a of open) {
-      const account = await this.d.store.directory.getAccount(a.accountId);
-      const operator = await this.d.store.operators.get(a.requestedBy.replace(/^operator:/, ''));
-      if (account) {
-        views.push({
-          ...a,
-          login: account.login,
-          displayName: account.displayName,
-          requestedByName: operator?.login ?? a.requestedBy,
-        });
-      }
-    }
-    return views;
+  openApprovals(): Promise<ApprovalView[]> {
+    return this.#approvals.openApprovals();
   }
 
   /** Operator B approves operator A's request; never one's own. Audited either way. */
-  async approve(
-    actor: Actor,
-    approvalId: string,
-    rc: RequestContext,
-  ): Promise<Result<true, 'approval_not_found' | 'own_request' | 'not_allowed'>> {
-    if (actor.kind !== 'operator') return err('not_allowed');
-    const a = await this.d.store.callerChecks.getApproval(approvalId);
-    const now = this.d.clock.now();
-    if (!a || a.approvedAt !== null || now >= a.createdAt + APPROVAL_VALID_MS) return err('approval_not_found');
-    const target = await this.d.store.directory.getAccount(a.accountId);
-    if (!target) return err('approval_not_found');
-    const name = actorName(actor);
-    return this.d.store.transaction(async (tx) => {
-      if (!canApprove(a.requestedBy, name) || !(await tx.callerChecks.approve(a.id, name, now))) {
-        const reason = canApprove(a.requestedBy, name) ? 'approval_not_found' : 'own_request';
-        await auditCaller(tx, actor, target, rc, now, 'caller.approval_refused', reason, { approvalId: a.id });
-        return err(reason);
-      }
-      await auditCaller(tx, actor, target, rc, now, 'caller.approved', 'ok', {
-        approvalId: a.id,
-        requestedBy: a.requestedBy,
-      });
-      return ok(true as const);
-    });
+  approve(actor: Actor, approvalId: string, rc: RequestContext) {
+    return this.#approvals.approve(actor, approvalId, rc);
   }
 
   // ---- the reverse check (call-check.ts) ---------------------------------------------------
