@@ -33,6 +33,8 @@ const contexts: BrowserContext[] = [];
  * the account had (its cooling-off, core coolingOffUntil: until then it passes no reset gate).
  */
 let offset = 0;
+/** The app's key, as the first test read it from the page (the next test's app holds it too). */
+let appKey = '';
 const clock = { now: () => Date.now() + offset };
 
 before(async () => {
@@ -74,6 +76,7 @@ test('register an authenticator app from the key on the page, then reset the pas
   await check(p, 'authenticator setup', 'console-security-info-authenticator');
   const key = ((await p.locator('#authenticator-key').textContent()) ?? '').replaceAll(/\s/g, '');
   assert.match(key, /^[A-Z2-7]{32}$/, 'the key as text, base32');
+  appKey = key;
 
   // a wrong code first, then the app's code now
   const now = totpCodeAt(key, clock.now());
@@ -106,4 +109,45 @@ test('register an authenticator app from the key on the page, then reset the pas
   assert.equal((await submit(r, 'Change password', '/reset/flow/password')).status(), 303);
   assert.equal(await h1(r), 'Your password was changed');
   assert.match(await mainText(r), /changed/);
+});
+
+test("a tenant's gate policy: users pass two gates, the email and then the authenticator app (no SMS)", async () => {
+  // the user registered an app in the test above; the tenant now asks users for 2 gates: the email, then the app
+  const account = (await server.app.store.directory.findAccountByLogin(USER))!;
+  const tenant = (await server.app.store.directory.getTenant(account.tenantId))!;
+  const policy = {
+    ...tenant.policy,
+    gates: {
+      ...tenant.policy.gates,
+      users: { methods: ['email', 'totp'] as const, count: 2 as const, passkeyRequired: false },
+    },
+  };
+  await server.app.store.directory.updateTenantPolicy(tenant.id, policy, clock.now());
+  const key = appKey;
+  offset += 90_000; // the app's next codes: later steps than the one the first reset used
+  const r = await page();
+  await r.goto(`${server.baseUrl}/reset`);
+  await r.getByLabel('User ID', { exact: true }).fill(USER);
+  await passCaptcha(r);
+  const before = (await server.outbox()).map((m) => m.id);
+  assert.equal((await submit(r, 'Next', '/reset')).status(), 303);
+  assert.equal(await h1(r), 'Check your email');
+  const mail = await server.waitForMessage({ to: 'user@personal.example', channel: 'email', notIds: before });
+  const code = /\b(\d{6})\b/.exec(mail.text)![1]!;
+  await r.getByLabel('Security code', { exact: true }).fill(code);
+  assert.equal((await submit(r, 'Verify', '/reset/flow/code')).status(), 303);
+  // the second gate is the app: no text message offered instead
+  assert.equal(await h1(r), 'Enter a code from your authenticator app');
+  assert.match(await mainText(r), /Step 2 of 2/);
+  assert.equal(await r.getByRole('button', { name: /Text my phone/ }).count(), 0, 'no SMS instead');
+  await check(r, 'policy: app as the second gate', 'reset-policy-second-gate-app');
+  await r.getByLabel('Code from the app', { exact: true }).fill(totpCodeAt(key, clock.now()));
+  const passed = await submit(r, 'Verify', '/reset/flow/code');
+  assert.equal(passed.status(), 303, await mainText(r));
+  assert.equal(await h1(r), 'Choose a new password');
+  await r.getByLabel('New password', { exact: true }).fill(`${NEW_PASSWORD} two`);
+  await r.getByLabel('Type it again', { exact: true }).fill(`${NEW_PASSWORD} two`);
+  assert.equal((await submit(r, 'Change password', '/reset/flow/password')).status(), 303);
+  assert.equal(await h1(r), 'Your password was changed');
+  await server.app.store.directory.updateTenantPolicy(tenant.id, tenant.policy, clock.now());
 });

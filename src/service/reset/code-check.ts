@@ -1,4 +1,4 @@
-import { isFlowCodeFresh, normalizeCodeInput, type ResetPolicy } from '../../core/reset-policy.ts';
+import { flowDeadline, isFlowCodeFresh, normalizeCodeInput, type ResetPolicy } from '../../core/reset-policy.ts';
 import { judgeTotp } from '../../core/authenticator.ts';
 import { totpAllowed, type Gate } from '../../core/reset-flow.ts';
 import { err, ok, type Result } from '../../core/result.ts';
@@ -33,6 +33,26 @@ export class CodeCheck {
     },
     private readonly parts: { readonly flows: FlowAccess; readonly lockout: Lockout; readonly views: FlowViews },
   ) {}
+
+  /**
+   * A gate policy whose second gate is the authenticator app leads from the email straight to it:
+   * its attempt counter (a code record without a code, as `use_authenticator` makes) opens here.
+   */
+  private async openAppGate(tx: Repos, flow: FlowRecord, now: number): Promise<void> {
+    if (flow.state !== 'totp_code' || (await tx.flows.liveCode(flow.id, 'totp'))) return;
+    await tx.flows.issueCode(
+      {
+        id: `${flow.id}.totp`,
+        flowId: flow.id,
+        channel: 'totp',
+        codeHash: this.d.keyring.hmac('code', `${flow.id}:totp-gate`),
+        linkHash: null,
+        sentAt: now,
+        expiresAt: flowDeadline(this.d.policy, flow.createdAt, flow.firstSentAt),
+      },
+      { supersede: false },
+    );
+  }
 
   /** Checks a typed code. Mismatch, expiry, a killed code and "no code was ever sent" all answer `invalid_code`. */
   async submitCode(handle: FlowHandle, input: string, rc: RequestContext): Promise<Result<StepOk, StepError>> {
@@ -151,6 +171,7 @@ export class CodeCheck {
       const event = channel === 'email' ? 'email_verified' : channel === 'sms' ? 'sms_verified' : 'totp_verified';
       const passed = await flows.advance(tx, flow, event, now);
       if (!passed.ok) return passed;
+      await this.openAppGate(tx, passed.value.flow, now);
       await auditFlow(tx, passed.value.flow, rc, now, 'code.accepted', 'ok', { channel });
       return ok({ secret: passed.value.secret, view: await views.viewOf(tx, passed.value.flow) });
     });
@@ -239,6 +260,7 @@ export class CodeCheck {
       if (!(await tx.flows.consumeCode(code.id, now))) return err('invalid_code');
       const passed = await flows.advance(tx, access.value, 'email_verified', now);
       if (!passed.ok) return passed;
+      await this.openAppGate(tx, passed.value.flow, now);
       await auditFlow(tx, passed.value.flow, rc, now, 'link.accepted', 'ok', {});
       return ok({ secret: passed.value.secret, view: await views.viewOf(tx, passed.value.flow) });
     });
