@@ -113,6 +113,8 @@ export const AUDIT_EVENT_TYPES = [
   'console.factor_registered',
   'console.recovery_code_used',
   'console.recovery_codes_issued',
+  // an administrator reset another administrator's second factor (account-administration.ts)
+  'admin.second_factor_reset',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

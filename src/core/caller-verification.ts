@@ -29,7 +29,13 @@ export const CALL_CHECK_TTL_MS = 10 * 60_000;
 export const CALL_CHECK_DIGITS = 8;
 
 /** The help-desk actions that need a verified caller. */
-export const SENSITIVE_ACTIONS = ['assisted_reset.link', 'assisted_reset.temp_password', 'unblock', 'unlock'] as const;
+export const SENSITIVE_ACTIONS = [
+  'assisted_reset.link',
+  'assisted_reset.temp_password',
+  'unblock',
+  'unlock',
+  'second_factor.reset',
+] as const;
 export type SensitiveAction = (typeof SENSITIVE_ACTIONS)[number];
 
 export function isSensitiveAction(action: string): action is SensitiveAction {

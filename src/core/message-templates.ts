@@ -57,6 +57,16 @@ export interface SecurityInfoCodeParams {
 }
 
 /** A recovery code of the consoles' second factor was used to sign in (core/console-factor.ts). */
+export interface SecondFactorResetParams {
+  readonly displayName: string;
+  readonly login: string;
+  /** ISO 8601 time of the reset. */
+  readonly when: string;
+  /** IP address the administrator acted from, or `unknown`. */
+  readonly ip: string;
+  readonly helpText: string;
+}
+
 export interface RecoveryCodeUsedParams {
   readonly displayName: string;
   readonly login: string;
@@ -451,6 +461,16 @@ const EMAIL_TEMPLATES = {
       { p: t('email.hello', { displayName: p.displayName }) },
       { p: t('email.console.recovery_used.what', { login: p.login, when: when(p.when), ip: p.ip, left: p.left }) },
       { p: t('email.console.recovery_used.ifNot', { helpText: p.helpText }).trim() },
+    ],
+  }),
+  'admin.second_factor_reset': (p: SecondFactorResetParams, { t, when }: I18n): EmailDraft => ({
+    subject: t('email.admin.factor_reset.subject'),
+    preview: t('email.admin.factor_reset.preview'),
+    blocks: [
+      { p: t('email.hello', { displayName: p.displayName }) },
+      { p: t('email.admin.factor_reset.what', { login: p.login, when: when(p.when), ip: p.ip }) },
+      { p: t('email.admin.factor_reset.next') },
+      { p: t('email.admin.factor_reset.ifNot', { helpText: p.helpText }).trim() },
     ],
   }),
   'admin.unlock_notice': (p: AdminUnlockNoticeParams, { t, when }: I18n): EmailDraft => ({

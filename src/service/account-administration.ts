@@ -5,6 +5,11 @@ import { domainOf, normalizeLogin } from '../core/login.ts';
 import type { ResetPolicy } from '../core/reset-policy.ts';
 import { err, ok, type Err, type Ok, type Result } from '../core/result.ts';
 import type { Clock } from '../ports/clock.ts';
+import type { Keyring } from '../ports/keyring.ts';
+import { isAdminRole } from '../core/directory-model.ts';
+import { helpText, renderEmail } from '../core/message-templates.ts';
+import { enqueueEmail } from './message-queue.ts';
+import { messageLanguage } from './message-language.ts';
 import type { Random } from '../ports/random.ts';
 import type { Store } from '../ports/store.ts';
 import { auditChange, auditDenied, deny, isBlocked } from './admin-common.ts';
@@ -21,6 +26,9 @@ import { fieldProblem, type PolicyFieldError } from './tenant-policy.ts';
 export interface AccountAdministrationDeps {
   readonly store: Pick<Store, 'transaction' | 'directory' | 'audit'>;
   readonly random: Random;
+  /** Seals the notices of a second factor reset (the outbox's payloads). */
+  readonly keyring: Keyring;
+  readonly outbox: { wake(): void };
   readonly clock: Clock;
   /** The self-service block's length (an account is "blocked" while it runs). */
   readonly resetPolicy: Pick<ResetPolicy, 'blockMs'>;
@@ -64,6 +72,75 @@ export class AccountAdministration {
       });
     });
     await this.d.callers?.notifyOwner(target);
+    return ok(undefined);
+  }
+
+  /**
+   * Resets another administrator's console second factor (issue 13 item 4): their authenticator
+   * app, passkeys and recovery codes are removed, so their next console sign-in registers a new
+   * one. Only after the caller verification (`second_factor.reset`, 10 minutes); never one's own
+   * (the security page is for that). One transaction with its audit event and the notice to the
+   * login and the alternate email; then a text message to the verified phone (`notifyOwner`).
+   */
+  async resetSecondFactor(
+    actor: Actor,
+    accountId: string,
+    rc: RequestContext,
+  ): Promise<Result<void, Denial | CallerRefusal | 'account_not_found' | 'not_administrator'>> {
+    const target = await this.d.store.directory.getAccount(accountId);
+    if (!target) return err('account_not_found');
+    const denial = actor.kind === 'admin' && actor.account.id === target.id ? 'self' : canManageAccount(actor, target);
+    if (denial) return deny(this.d, actor, target, 'second_factor.reset', denial, rc);
+    if (!isAdminRole(target.role)) return err('not_administrator');
+    const refusal = await this.d.callers?.requireVerified(actor, target, 'second_factor.reset', rc);
+    if (refusal) return err(refusal);
+    if (!this.d.callers) return err('not_allowed');
+    const now = this.d.clock.now();
+    await this.d.store.transaction(async (tx) => {
+      const app = await tx.authenticators.remove(target.id);
+      const passkeys = await tx.passkeys.list(target.id);
+      for (const k of passkeys) await tx.passkeys.remove(target.id, k.id);
+      const codes = await tx.consoleFactors.recoveryCodesLeft({ kind: 'account', id: target.id });
+      await tx.consoleFactors.removeRecoveryCodes({ kind: 'account', id: target.id });
+      await auditChange(tx, actor, target, rc, now, 'admin.second_factor_reset', {
+        authenticator: app,
+        passkeys: passkeys.length,
+        recoveryCodes: codes,
+      });
+      const tenant = await tx.directory.getTenant(target.tenantId);
+      const alternate =
+        (await tx.directory.listMethods(target.id)).find((m) => m.kind === 'email' && m.verifiedAt !== null)?.value ??
+        null;
+      const { locale, timeZone } = await messageLanguage(tx, target.tenantId, {
+        saved: target.locale ?? null,
+        page: null,
+      });
+      const content = renderEmail(
+        'admin.second_factor_reset',
+        {
+          displayName: target.displayName,
+          login: target.login,
+          when: new Date(now).toISOString(),
+          ip: rc.ip ?? 'unknown',
+          helpText: helpText(tenant?.policy ?? null, locale),
+        },
+        locale,
+        timeZone,
+      );
+      for (const to of [target.login, alternate].filter((x, i, all): x is string => !!x && all.indexOf(x) === i)) {
+        await enqueueEmail(tx, this.d, {
+          tenantId: target.tenantId,
+          accountId: target.id,
+          template: 'admin.second_factor_reset',
+          expiresAt: null,
+          now,
+          to,
+          content,
+        });
+      }
+    });
+    this.d.outbox.wake();
+    await this.d.callers.notifyOwner(target);
     return ok(undefined);
   }
 

@@ -148,6 +148,15 @@ export class AdminService {
     return this.accounts.unblock(actor, accountId, rc);
   }
 
+  /** Resets another administrator's console second factor (account-administration.ts); verified caller first. */
+  resetSecondFactor(
+    actor: Actor,
+    accountId: string,
+    rc: RequestContext,
+  ): Promise<Result<void, Denial | CallerRefusal | 'account_not_found' | 'not_administrator'>> {
+    return this.accounts.resetSecondFactor(actor, accountId, rc);
+  }
+
   /** The account's lock in its directory, read now (`not_directory` for a built-in account). */
   directoryLock(actor: Actor, accountId: string): Promise<Result<DirectoryLockState, Denial | 'account_not_found'>> {
     return this.unlocking.lockState(actor, accountId);

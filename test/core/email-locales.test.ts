@@ -94,6 +94,13 @@ const SAMPLES: { readonly [K in EmailTemplateId]: (help: string) => EmailTemplat
     by: noticePhrase('email.phrase.selfUnlock'),
     helpText: help,
   }),
+  'admin.second_factor_reset': (help) => ({
+    displayName: 'Avery Admin',
+    login: 'admin@contoso.example',
+    when,
+    ip: '192.0.2.7',
+    helpText: help,
+  }),
   'console.recovery-code-used': (help) => ({
     displayName: 'Ada Lovelace',
     login: 'ada@contoso.example',

@@ -2,7 +2,7 @@ import type { CallCheckStarted } from '../../service/caller-verification-service
 import type { CallerRefusal } from '../../core/caller-verification.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor, Denial } from '../../core/admin-rules.ts';
-import { ROLES, type Role } from '../../core/directory-model.ts';
+import { isAdminRole, ROLES, type Role } from '../../core/directory-model.ts';
 import type { ProblemText } from '../../core/ui-text.ts';
 import { isDirectoryWriteError, type DirectoryWriteError } from '../../core/directory-refusals.ts';
 import {
@@ -113,8 +113,21 @@ export async function adminPlugin(fastify: FastifyInstance, options: { app: App 
         caller,
         phrase,
         verifyCallUrl: `${app.config.public_url}/verify-call`,
+        factorReset: canResetFactor(consoleActor(request), user.value),
       }),
       status,
+    );
+  }
+
+  /** Another administrator (not oneself) this administrator may manage: the second factor reset is offered. */
+  function canResetFactor(
+    actor: ReturnType<typeof consoleActor>,
+    user: { id: string; role: Role; permissions: { account: unknown } },
+  ) {
+    return (
+      isAdminRole(user.role) &&
+      user.permissions.account === null &&
+      !(actor.kind === 'admin' && actor.account.id === user.id)
     );
   }
 
@@ -321,6 +334,15 @@ export async function adminPlugin(fastify: FastifyInstance, options: { app: App 
     const result = await app.admin.unblock(consoleActor(request), id, requestContext(request));
     if (!result.ok) return refused(request, reply, id, result.error);
     return reply.redirect(`/admin/users/${id}?done=unblocked`, 303);
+  });
+
+  fastify.post('/admin/users/:id/second-factor/reset', post, async (request, reply) => {
+    const id = idOf(request);
+    if (!id) return notFound(request, reply);
+    const result = await app.admin.resetSecondFactor(consoleActor(request), id, requestContext(request));
+    if (!result.ok)
+      return refused(request, reply, id, result.error === 'not_administrator' ? 'not_allowed' : result.error);
+    return reply.redirect(`/admin/users/${id}?done=factor_reset`, 303);
   });
 
   fastify.post('/admin/users/:id/unlock', post, async (request, reply) => {

@@ -42,6 +42,7 @@ export const DONE_NOTICE_IDS = [
   'created',
   'caller_sent',
   'caller_verified',
+  'factor_reset',
 ] as const;
 export type DoneNoticeId = (typeof DONE_NOTICE_IDS)[number];
 

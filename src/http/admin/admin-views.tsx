@@ -274,6 +274,8 @@ interface UserDetailProps extends ConsoleFrame {
   /** The reverse check's phrase, shown once. */
   phrase?: CallCheckStarted | null;
   verifyCallUrl?: string;
+  /** Another administrator's console second factor may be reset here (after the caller verification). */
+  factorReset?: boolean;
 }
 
 export function UserDetailPage(p: UserDetailProps): VNode {
@@ -409,6 +411,23 @@ function UserDetailView(p: UserDetailProps): VNode {
                 </button>
               </form>
             </>
+          ) : null}
+          {p.factorReset ? (
+            <section aria-labelledby="factor-heading">
+              <h2 id="factor-heading">{t('admin.users.factor.title')}</h2>
+              <p id="factor-intro">{t('admin.users.factor.intro')}</p>
+              <form method="post" action={`${base}/second-factor/reset`} id="factor-reset">
+                <Csrf token={p.csrf} />
+                <button
+                  type="submit"
+                  class="secondary"
+                  disabled={locked}
+                  aria-describedby={locked ? 'reset-disabled factor-intro' : 'factor-intro'}
+                >
+                  {t('admin.users.factor.submit')}
+                </button>
+              </form>
+            </section>
           ) : null}
           <h2>{t('admin.users.prefill.title')}</h2>
           <p class="hint">{t('admin.users.prefill.hint')}</p>
