@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { LightMyRequestResponse } from 'fastify';
 import { ADMIN_API_PREFIX } from '../../src/http/api/admin-api-plugin.ts';
 import { createPagesKit, newestMatch, TestBrowser } from '../http/reset-pages-kit.ts';
 import { passSecondStep, seedConsoleFactor } from '../helpers/console-factor-kit.ts';
@@ -72,7 +73,7 @@ test('attack: second factor reset without a verified caller is refused on every 
     });
     assert.ok(key.ok);
     for (const path of [`/users/${target.id}/second-factor/reset`, `/users/${target.id}/second-factor`]) {
-      const r = await kit.server.inject({
+      const r: LightMyRequestResponse = await kit.server.inject({
         method: 'POST',
         url: `${ADMIN_API_PREFIX}${path}`,
         headers: { authorization: `Bearer ${key.value.token}` },
