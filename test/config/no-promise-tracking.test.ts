@@ -40,10 +40,15 @@ test('with the preload, an uncaught error from a test’s asynchronous work stil
         "test('after the others', () => {});",
       ].join('\n'),
     );
-    const run = spawnSync(process.execPath, ['--import', 'tsx', '--import', PRELOAD, '--test', file], {
-      encoding: 'utf8',
-      env: { ...process.env, NODE_TEST_CONTEXT: undefined },
-    });
+    // TAP on every Node (Node 24's default reporter in a pipe is spec)
+    const run = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '--import', PRELOAD, '--test', '--test-reporter=tap', file],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, NODE_TEST_CONTEXT: undefined },
+      },
+    );
     const out = run.stdout + run.stderr;
     assert.notEqual(run.status, 0, `the run must fail:\n${out}`);
     assert.match(out, /thrown by a timer/);
