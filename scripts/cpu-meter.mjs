@@ -7,11 +7,12 @@
 // from /proc/<pid>/stat, plus cutime/cstime, which hold the CPU of the children that ended and were
 // waited for. Processes that ended without being waited for are missed (rare: node and Playwright
 // wait for theirs). One line per test: entry file of the process, depth, test name, CPU ms, wall ms.
-import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach } from 'node:test';
 
 const dir = process.env.SUITE_CPU_LOG;
+if (dir) mkdirSync(dir, { recursive: true });
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 
 /** [ppid, own ticks, waited children's ticks] of a process, or null when it is gone. */

@@ -27,12 +27,12 @@ export const CHROMIUM_ARGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
-  // one renderer process per browser context instead of one per page or site: Chromium's CPU per
-  // page opened in one context went from ~1.9 s to ~0.9 s (10 pages: 19.0 s -> 9.2 s), per new
-  // context with its page from ~2.3 s to ~1.7 s (tmp experiment, loaded machine). The pages are
-  // all on one origin, so site isolation had nothing to isolate.
+  // one renderer process instead of one per page: Chromium's CPU per page opened in one context
+  // went from ~1.9 s to ~0.9 s (10 pages: 19.0 s -> 9.2 s), per new context with its page from
+  // ~2.3 s to ~1.7 s (tmp experiment, loaded machine). The pages are all on one origin (the test
+  // server), so site isolation has nothing to isolate. No `--disable-features` here: Chromium
+  // takes the last one it is given, and Playwright passes its own list.
   '--disable-site-isolation-trials',
-  '--disable-features=IsolateOrigins,site-per-process',
   '--renderer-process-limit=1',
 ];
 
