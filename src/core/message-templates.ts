@@ -62,8 +62,10 @@ export interface SecondFactorResetParams {
   readonly login: string;
   /** ISO 8601 time of the reset. */
   readonly when: string;
-  /** IP address the administrator acted from, or `unknown`. */
+  /** IP address the administrator or operator acted from, or `unknown`. */
   readonly ip: string;
+  /** Who reset it: the administrator by name and login, or Technical Support. */
+  readonly by: NoticeWords;
   readonly helpText: string;
 }
 
@@ -247,7 +249,7 @@ export interface HelpOutcomeParams {
   readonly displayName: string;
   readonly reference: string;
   readonly when: string;
-  readonly outcome: 'reset_link' | 'temp_password' | 'dismissed' | 'promoted';
+  readonly outcome: 'reset_link' | 'temp_password' | 'dismissed' | 'promoted' | 'second_factor_reset';
   /** `an administrator of your organisation` or `Technical Support` (the sentence starts with it). */
   readonly by: NoticeWords;
   /** The reason given for a dismissal (as the administrator typed it). */
@@ -468,7 +470,14 @@ const EMAIL_TEMPLATES = {
     preview: t('email.admin.factor_reset.preview'),
     blocks: [
       { p: t('email.hello', { displayName: p.displayName }) },
-      { p: t('email.admin.factor_reset.what', { login: p.login, when: when(p.when), ip: p.ip }) },
+      {
+        p: t('email.admin.factor_reset.what', {
+          by: capitalise(phrase(t, p.by)),
+          login: p.login,
+          when: when(p.when),
+          ip: p.ip,
+        }),
+      },
       { p: t('email.admin.factor_reset.next') },
       { p: t('email.admin.factor_reset.ifNot', { helpText: p.helpText }).trim() },
     ],

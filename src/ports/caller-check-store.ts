@@ -76,6 +76,6 @@ export interface CallerCheckRepo {
   openApprovals(since: number, limit: number): Promise<ApprovalRecord[]>;
   /** Approves by `approver` if not approved yet and not asked by `approver`; true for exactly one caller. */
   approve(id: string, approver: string, now: number): Promise<boolean>;
-  /** When a request of `requestedBy` for this account was last approved, or null. */
+  /** When a request of `requestedBy` for this account was last approved by another operator, or null. */
   lastApprovedAt(requestedBy: string, accountId: string): Promise<number | null>;
 }

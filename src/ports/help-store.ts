@@ -6,7 +6,7 @@
  */
 export type HelpQueue = 'admins' | 'support' | 'none';
 export type HelpStatus = 'open' | 'resolved' | 'dismissed' | 'void';
-export type HelpResolution = 'reset_link' | 'temp_password' | 'dismissed' | 'promoted';
+export type HelpResolution = 'reset_link' | 'temp_password' | 'dismissed' | 'promoted' | 'second_factor_reset';
 
 export interface NewHelpRequest {
   readonly id: string;

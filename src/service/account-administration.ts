@@ -1,4 +1,11 @@
-import { actorTenant, canAddAccount, canManageAccount, type Actor, type Denial } from '../core/admin-rules.ts';
+import {
+  actorDescription,
+  actorTenant,
+  canAddAccount,
+  canManageAccount,
+  type Actor,
+  type Denial,
+} from '../core/admin-rules.ts';
 import { maskMethod, normalizeMethod, type MethodKind } from '../core/contact.ts';
 import { ROLES, type Role } from '../core/directory-model.ts';
 import { domainOf, normalizeLogin } from '../core/login.ts';
@@ -79,8 +86,11 @@ export class AccountAdministration {
    * Resets another administrator's console second factor (issue 13 item 4): their authenticator
    * app, passkeys and recovery codes are removed, so their next console sign-in registers a new
    * one. Only after the caller verification (`second_factor.reset`, 10 minutes); never one's own
-   * (the security page is for that). One transaction with its audit event and the notice to the
-   * login and the alternate email; then a text message to the verified phone (`notifyOwner`).
+   * (the security page is for that). Technical Support may do it for an administrator of any
+   * tenant (the sole admin who lost their phone; support-service.ts, from a ticket): the same gate
+   * then also asks a second operator's approval (core needsSecondOperator). One transaction with
+   * its audit event and the notice (who did it) to the login and the alternate email; then a text
+   * message to the verified phone (`notifyOwner`).
    */
   async resetSecondFactor(
     actor: Actor,
@@ -122,6 +132,7 @@ export class AccountAdministration {
           login: target.login,
           when: new Date(now).toISOString(),
           ip: rc.ip ?? 'unknown',
+          by: actorDescription(actor),
           helpText: helpText(tenant?.policy ?? null, locale),
         },
         locale,

@@ -33,7 +33,7 @@ export * from './support-references.ts';
  */
 
 /** What the help and support use cases need of the admin service (`app.admin`). */
-export type AdminActions = Pick<AdminService, 'assistedReset' | 'setRole'>;
+export type AdminActions = Pick<AdminService, 'assistedReset' | 'setRole' | 'resetSecondFactor'>;
 
 export interface HelpRequestDeps {
   readonly store: Store;

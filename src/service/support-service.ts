@@ -21,7 +21,8 @@ import { appendAudit, type RequestContext } from './request-context.ts';
  * Technical Support: the operator's queue of tickets (help requests from a tenant's only active
  * administrator, or from a tenant without any). Before acting on a ticket the operator records how
  * they verified the requester (a required note); then they may issue an admin-assisted reset link
- * to the requester's registered methods, or promote another account of the tenant to admin, or
+ * to the requester's registered methods, reset an administrator requester's console second
+ * factor, or promote another account of the tenant to admin, or
  * close the ticket with a reason. They never see codes and never set passwords. Every action is
  * audited with the operator as actor and the ticket's tenant.
  */
@@ -128,6 +129,32 @@ export class SupportService {
     await this.#records.close(
       ticket,
       { actor: auth.actor, status: 'resolved', resolution: 'reset_link', reason: null, auditType: 'support.resolved' },
+      rc,
+    );
+    return ok(true);
+  }
+
+  /**
+   * Resets the requesting administrator's console second factor (the sole admin who lost their
+   * phone): the admin service's reset, behind the caller verification and a second operator's
+   * approval (its gate); the ticket is then resolved and the requester told.
+   */
+  async resetSecondFactor(auth: OperatorAuth, id: string, rc: RequestContext): Promise<Result<true, TicketError>> {
+    const r = await this.actionable(id);
+    if (!r.ok) return r;
+    const ticket = r.value;
+    if (!ticket.accountId) return err('ticket_not_found');
+    const reset = await this.d.admin().resetSecondFactor(auth.actor, ticket.accountId, rc);
+    if (!reset.ok) return err(reset.error === 'not_administrator' ? 'not_allowed' : reset.error);
+    await this.#records.close(
+      ticket,
+      {
+        actor: auth.actor,
+        status: 'resolved',
+        resolution: 'second_factor_reset',
+        reason: null,
+        auditType: 'support.resolved',
+      },
       rc,
     );
     return ok(true);

@@ -99,6 +99,7 @@ const SAMPLES: { readonly [K in EmailTemplateId]: (help: string) => EmailTemplat
     login: 'admin@contoso.example',
     when,
     ip: '192.0.2.7',
+    by: noticePhrase('email.phrase.support'),
     helpText: help,
   }),
   'console.recovery-code-used': (help) => ({

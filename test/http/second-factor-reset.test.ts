@@ -9,8 +9,10 @@ import { ManualClock } from '../helpers/manual-clock.ts';
  * item 4): refused until the caller verification of that account succeeded within 10 minutes
  * (service and console POST alike, audited as `admin.denied`); then the authenticator app and
  * recovery codes are gone, `admin.second_factor_reset` is audited, the owner is told by email
- * (login and alternate address) and text message, and their next sign-in registers a new factor.
- * Never one's own, and never from an API key (keys do not manage administrators).
+ * (login and alternate address; who did it) and text message, and their next sign-in registers a
+ * new factor. Never one's own, and never from an API key (keys do not manage administrators).
+ * Technical Support does it from a ticket of an administrator of any tenant, after the caller
+ * verification AND a second operator's approval; the ticket is then resolved.
  */
 
 const ADMIN = 'admin@contoso.example';
@@ -95,7 +97,11 @@ test('resetting another administrator’s second factor needs a verified caller;
     // the owner is told on every channel: the login, the alternate email, the phone
     for (const to of [ADMIN2, 'admin2@personal.example']) {
       assert.ok(
-        await newestMatch(kit.app, to, /(An administrator reset the second factor of admin2@contoso\.example)/),
+        await newestMatch(
+          kit.app,
+          to,
+          /(Avery Admin \(admin@contoso\.example\) reset the second factor of admin2@contoso\.example)/,
+        ),
       );
     }
     assert.ok(await newestMatch(kit.app, '+15555550102', /(your help desk just reset)/));
@@ -153,6 +159,123 @@ test('never one’s own second factor, not a user’s, not by an admin of lower 
     );
     assert.deepEqual(r, { ok: false, error: 'needs_global_admin' });
     assert.equal(await kit.app.store.audit.list({ type: 'admin.second_factor_reset' }).then((e) => e.length), 0);
+  } finally {
+    await kit.close();
+  }
+});
+
+const OPERATOR_PASSWORD = 'granite pelican orchard breeze';
+
+/** An operator with a console session (password, then the seeded authenticator app). */
+async function operatorIn(kit: PagesKit, login: string, displayName: string) {
+  const added = await kit.app.operators.add({ login, displayName, password: OPERATOR_PASSWORD, actor: 'test' });
+  assert.ok(added.ok, JSON.stringify(added));
+  const b = new TestBrowser(kit.server);
+  await b.get('/support/signin');
+  const res = await passSecondStep(
+    kit.app,
+    b,
+    await b.post('/support/signin', { login, password: OPERATOR_PASSWORD }),
+    login,
+  );
+  assert.equal(res.statusCode, 303, 'operator signed in');
+  return { b, id: added.value.id };
+}
+
+test('Technical Support resets the sole administrator’s second factor: verified caller, then a second operator, then the reset; all audited, the owner told', async () => {
+  const clock = new ManualClock();
+  const kit = await createPagesKit({}, { clock, callerVerification: true });
+  try {
+    assert.ok((await kit.app.directory.disable({ login: ADMIN2, actor: 'test' })).ok, 'admin@ is the only admin');
+    const target = (await kit.app.store.directory.findAccountByLogin(ADMIN))!;
+    await seedConsoleFactor(kit.app, ADMIN);
+    const owner = { kind: 'account' as const, id: target.id };
+    await kit.app.consoleFactors.setup.regenerate(owner, { account: target, operator: null }, REQ);
+    const help = await kit.app.help.submit(ADMIN, 'I lost my phone: no authenticator app any more.', REQ);
+    assert.ok(help.ok);
+    const [ticket] = await kit.app.store.help.list({ queue: 'support', statuses: ['open'] });
+    assert.ok(ticket);
+    const path = `/support/tickets/${ticket.id}`;
+    const sam = await operatorIn(kit, 'sam.support', 'Sam Support');
+    const kim = await operatorIn(kit, 'kim.support', 'Kim Support');
+
+    const first = await sam.b.get(path);
+    assert.doesNotMatch(first.body, /id="factor-reset"/, 'no action before the verification note');
+    assert.equal((await sam.b.post(`${path}/verify`, { note: 'Called back on the HR number.' })).statusCode, 303);
+    const noted = await sam.b.get(path);
+    assert.match(noted.body, /Console second factor/);
+    assert.match(noted.body, /id="factor-reset">[^]*?<button[^>]*disabled/, 'disabled until verified and approved');
+    assert.match(noted.body, /id="factor-disabled"/);
+
+    // verified caller, no second operator yet: refused
+    assert.equal((await sam.b.post(`${path}/verify-caller`, {})).statusCode, 303);
+    const code = await newestMatch(kit.app, 'admin@personal.example', /(?:^|\s)(\d{6})(?:\s|$)/m);
+    await sam.b.get(path);
+    assert.equal((await sam.b.post(`${path}/verify-caller/confirm`, { code })).statusCode, 303);
+    await sam.b.get(path);
+    const unapproved = await sam.b.post(`${path}/second-factor/reset`, {});
+    assert.equal(unapproved.statusCode, 403);
+    assert.match(unapproved.body, /A second operator must approve/);
+    assert.ok(await kit.app.store.authenticators.confirmed(target.id), 'the app is still there');
+
+    // Sam asks; Sam cannot approve it; Kim does
+    assert.equal((await sam.b.post(`${path}/approval`, {})).statusCode, 303);
+    const [approval] = await kit.app.callers.openApprovals();
+    assert.ok(approval);
+    await sam.b.get('/support/approvals');
+    const own = await sam.b.post(`/support/approvals/${approval.id}/approve`, {});
+    assert.equal(own.statusCode, 403);
+    await kim.b.get('/support/approvals');
+    assert.equal((await kim.b.post(`/support/approvals/${approval.id}/approve`, {})).statusCode, 303);
+
+    const ready = await sam.b.get(path);
+    assert.doesNotMatch(ready.body, /id="factor-reset">[^]*?<button[^>]*disabled[^]*?<\/form>/, 'enabled now');
+    const done = await sam.b.post(`${path}/second-factor/reset`, {});
+    assert.equal(done.statusCode, 303, done.body.slice(0, 300));
+    assert.equal(done.headers.location, `${path}?done=factor_reset`);
+    assert.match((await sam.b.follow(done)).body, /console second factor was reset and the ticket is resolved/);
+
+    assert.equal(await kit.app.store.authenticators.confirmed(target.id), null);
+    assert.equal(await kit.app.store.consoleFactors.recoveryCodesLeft(owner), 0);
+    const after = await kit.app.store.help.get(ticket.id);
+    assert.equal(after!.status, 'resolved');
+    assert.equal(after!.resolution, 'second_factor_reset');
+    assert.equal(after!.resolvedBy, `operator:${sam.id}`);
+
+    // every step in the tenant's audit log, the operators as actors
+    const trail = (await kit.app.store.audit.list({ accountId: target.id, limit: 200 })).map(
+      (e) => `${e.type}:${e.outcome}:${e.actor}`,
+    );
+    for (const e of [
+      `support.verified:ok:operator:${sam.id}`,
+      `caller.verification_started:ok:operator:${sam.id}`,
+      `caller.verified:ok:operator:${sam.id}`,
+      `admin.denied:approval_required:operator:${sam.id}`,
+      `caller.approval_requested:ok:operator:${sam.id}`,
+      `caller.approval_refused:own_request:operator:${sam.id}`,
+      `caller.approved:ok:operator:${kim.id}`,
+      `admin.second_factor_reset:ok:operator:${sam.id}`,
+      `support.resolved:second_factor_reset:operator:${sam.id}`,
+    ]) {
+      assert.ok(trail.includes(e), `${e} in ${trail.join(', ')}`);
+    }
+
+    // the owner is told on every channel, and that it was Technical Support
+    for (const to of [ADMIN, 'admin@personal.example']) {
+      assert.ok(
+        await newestMatch(kit.app, to, /(Technical Support reset the second factor of admin@contoso\.example)/),
+      );
+      assert.ok(await newestMatch(kit.app, to, /(Technical Support reset the second factor you use to sign in)/));
+    }
+    assert.ok(await newestMatch(kit.app, '+15555550101', /(your help desk just reset)/));
+
+    // their next sign-in registers a new factor
+    const them = new TestBrowser(kit.server);
+    await them.get('/signin');
+    const pw = await them.post('/signin', { login: ADMIN, password: passwordOf(kit, ADMIN), next: '/admin' });
+    assert.equal(pw.statusCode, 303);
+    const step = await them.get(String(pw.headers.location));
+    assert.match(String(step.headers.location), /^\/signin\/second-factor\/setup/);
   } finally {
     await kit.close();
   }

@@ -204,6 +204,8 @@ export class SqlCallerCheckRepo implements CallerCheckRepo {
       .select((eb) => eb.fn.max('approved_at').as('at'))
       .where('requested_by', '=', requestedBy)
       .where('account_id', '=', accountId)
+      // never the asking operator's own (approve() refuses it; a row written around it counts for nothing)
+      .whereRef('approved_by', '<>', 'requested_by')
       .executeTakeFirst();
     return row?.at == null ? null : Number(row.at);
   }

@@ -22,7 +22,7 @@ import { Layout } from '../views/layout.tsx';
 import { AdminLayout } from './admin-layout.tsx';
 import { richText } from '../views/rich-text.tsx';
 import { denialText, Ltr } from './admin-text.tsx';
-import { CallerSection, DisabledHint } from './caller-views.tsx';
+import { CallerSection, DisabledHint, FactorResetSection } from './caller-views.tsx';
 import type { CallCheckStarted, CallerStatus } from '../../service/caller-verification-service.ts';
 import { DirectoryLockSection } from './unlock-views.tsx';
 
@@ -413,21 +413,12 @@ function UserDetailView(p: UserDetailProps): VNode {
             </>
           ) : null}
           {p.factorReset ? (
-            <section aria-labelledby="factor-heading">
-              <h2 id="factor-heading">{t('admin.users.factor.title')}</h2>
-              <p id="factor-intro">{t('admin.users.factor.intro')}</p>
-              <form method="post" action={`${base}/second-factor/reset`} id="factor-reset">
-                <Csrf token={p.csrf} />
-                <button
-                  type="submit"
-                  class="secondary"
-                  disabled={locked}
-                  aria-describedby={locked ? 'reset-disabled factor-intro' : 'factor-intro'}
-                >
-                  {t('admin.users.factor.submit')}
-                </button>
-              </form>
-            </section>
+            <FactorResetSection
+              action={`${base}/second-factor/reset`}
+              csrf={p.csrf}
+              locked={locked}
+              lockedHint="reset-disabled"
+            />
           ) : null}
           <h2>{t('admin.users.prefill.title')}</h2>
           <p class="hint">{t('admin.users.prefill.hint')}</p>

@@ -104,6 +104,33 @@ export function CallerSection(p: {
   );
 }
 
+/**
+ * "Reset the second factor" of another administrator's console sign-in (issue 13 item 4), on the
+ * account's page of the admin console and on a Technical Support ticket: disabled (`locked`) until
+ * the caller verification (and, for Technical Support, the second operator) let it; `lockedHint`
+ * is the id of the hint saying so.
+ */
+export function FactorResetSection(p: { action: string; csrf: string; locked: boolean; lockedHint: string }): VNode {
+  const { t } = useI18n();
+  return (
+    <section aria-labelledby="factor-heading">
+      <h2 id="factor-heading">{t('admin.users.factor.title')}</h2>
+      <p id="factor-intro">{t('admin.users.factor.intro')}</p>
+      <form method="post" action={p.action} id="factor-reset">
+        <input type="hidden" name="_csrf" value={p.csrf} />
+        <button
+          type="submit"
+          class="secondary"
+          disabled={p.locked}
+          aria-describedby={p.locked ? `${p.lockedHint} factor-intro` : 'factor-intro'}
+        >
+          {t('admin.users.factor.submit')}
+        </button>
+      </form>
+    </section>
+  );
+}
+
 /** The hint beside an action the caller verification keeps disabled. */
 export function DisabledHint({ id }: { id: string }): VNode {
   const { t } = useI18n();

@@ -155,7 +155,7 @@ export const AdminHelpRequestSchema = named(
       .nullable(),
     resolvedAt: epochMs.nullable(),
     resolvedBy: z.string().nullable().describe('Audit name of who answered: `admin:<id>`, `api_key:<id>`.'),
-    resolution: z.enum(['reset_link', 'temp_password', 'dismissed', 'promoted']).nullable(),
+    resolution: z.enum(['reset_link', 'temp_password', 'dismissed', 'promoted', 'second_factor_reset']).nullable(),
     resolutionNote: z.string().nullable().describe('The reason of a dismissal.'),
   }),
   'AdminHelpRequest',

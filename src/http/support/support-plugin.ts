@@ -29,8 +29,8 @@ const ID = /^[A-Za-z0-9-]{1,64}$/;
 
 /**
  * The Technical Support console: `/support/signin`, `/support/signout`, `/support` (tickets) and
- * `/support/tickets/:id` with its actions (record verification, issue a reset link, promote
- * another account, close). Operators sign in with their own accounts and cookie; a person's
+ * `/support/tickets/:id` with its actions (record verification, issue a reset link, reset an
+ * administrator's console second factor, promote another account, close). Operators sign in with their own accounts and cookie; a person's
  * session gives no access here, and an operator's none to the admin console.
  */
 export async function supportPlugin(fastify: FastifyInstance, options: { app: App }): Promise<void> {
@@ -189,6 +189,11 @@ export async function supportPlugin(fastify: FastifyInstance, options: { app: Ap
     'verified',
   );
   action('reset-link', (auth, id, request) => app.support.issueResetLink(auth, id, requestContext(request)), 'link');
+  action(
+    'second-factor/reset',
+    (auth, id, request) => app.support.resetSecondFactor(auth, id, requestContext(request)),
+    'factor_reset',
+  );
   action(
     'promote',
     (auth, id, request) =>

@@ -1,6 +1,6 @@
 import type { ComponentChildren, VNode } from 'preact';
 import type { MessageId } from '../../core/i18n.ts';
-import type { Role } from '../../core/directory-model.ts';
+import { isAdminRole, type Role } from '../../core/directory-model.ts';
 import type { HelpResolution, HelpStatus } from '../../ports/help-store.ts';
 import type { HelpRequestView, ReferenceFinding } from '../../service/help-request-service.ts';
 import type { TicketDetail } from '../../service/support-service.ts';
@@ -8,7 +8,7 @@ import { useI18n, useT } from '../views/i18n-context.tsx';
 import { Layout } from '../views/layout.tsx';
 import { richText } from '../views/rich-text.tsx';
 import { ReferenceResult, ReferenceSearch } from '../help/reference-views.tsx';
-import { CallerSection } from '../admin/caller-views.tsx';
+import { CallerSection, DisabledHint, FactorResetSection } from '../admin/caller-views.tsx';
 import { RegenerateCodesForm } from '../account/console-step-views.tsx';
 import type { CallCheckStarted, CallerStatus } from '../../service/caller-verification-service.ts';
 
@@ -50,6 +50,7 @@ export const SUPPORT_DONE_IDS = [
   'caller_sent',
   'caller_verified',
   'approval',
+  'factor_reset',
 ] as const;
 export type SupportDoneId = (typeof SUPPORT_DONE_IDS)[number];
 
@@ -75,6 +76,7 @@ const OUTCOME_WORDS: Readonly<Record<HelpResolution, MessageId>> = {
   temp_password: 'support.outcome.temp_password',
   dismissed: 'support.outcome.dismissed',
   promoted: 'support.outcome.promoted',
+  second_factor_reset: 'support.outcome.second_factor_reset',
 };
 
 function Csrf({ token }: { token: string }): VNode {
@@ -418,6 +420,17 @@ function Ticket(p: TicketPageProps): VNode {
                   {t('support.ticket.issueLink')}
                 </button>
               </form>
+              {who && isAdminRole(who.role) ? (
+                <>
+                  {p.caller && !p.caller.allowed ? <DisabledHint id="factor-disabled" /> : null}
+                  <FactorResetSection
+                    action={`${base}/second-factor/reset`}
+                    csrf={p.csrf}
+                    locked={p.caller ? !p.caller.allowed : false}
+                    lockedHint="factor-disabled"
+                  />
+                </>
+              ) : null}
               <h3>{t('support.ticket.promote')}</h3>
               {p.detail.candidates.length === 0 ? (
                 <p>{t('support.ticket.noCandidates')}</p>
