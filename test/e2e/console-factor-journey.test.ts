@@ -18,8 +18,10 @@ import {
 // sign-in registers an authenticator app (QR code, key, first code) and is shown ten recovery
 // codes; a later sign-in passes the second step with a recovery code; after registering a
 // passkey in My security info, one passes it with the passkey (a virtual authenticator through
-// the DevTools protocol). axe-core scans each page; SSPR_SCREENSHOTS=1 writes
-// docs/screenshots/console-second-step.png, console-factor-setup.png, console-recovery-codes.png.
+// the DevTools protocol). Then the regeneration form of My security info: ten new codes shown once,
+// an old one refused, a new one accepted. axe-core scans each page; SSPR_SCREENSHOTS=1 writes
+// docs/screenshots/console-second-step.png, console-factor-setup.png, console-recovery-codes.png,
+// console-recovery-codes-regenerated.png.
 
 const ADMIN = 'admin2@contoso.example';
 
@@ -69,7 +71,7 @@ async function password(p: Page): Promise<void> {
   assert.equal((await submit(p, 'Sign in', '/signin')).status(), 303);
 }
 
-test('first sign-in registers an authenticator app and shows recovery codes; later a recovery code and a passkey pass the second step', async () => {
+test('first sign-in registers an authenticator app and shows recovery codes; later a recovery code and a passkey pass the second step; new codes replace the old', async () => {
   // 1. the first sign-in: no second factor yet, so the registration
   const p = await pageWithAuthenticator();
   await password(p);
@@ -123,8 +125,31 @@ test('first sign-in registers an authenticator app and shows recovery codes; lat
   await loaded;
   assert.equal(new URL(p.url()).pathname, '/admin');
 
+  // 6. new recovery codes from My security info: shown once, the old ones stop working
+  await p.goto(`${server.baseUrl}/account/security`);
+  assert.match(await p.locator('#recovery-heading').locator('..').innerText(), /Recovery codes left: 9/);
+  assert.equal((await submit(p, 'New recovery codes', '/admin/recovery-codes')).status(), 200);
+  assert.equal(await h1(p), 'Your recovery codes');
+  const fresh = await p.locator('#recovery-codes code').allTextContents();
+  assert.equal(fresh.length, 10);
+  assert.equal(fresh.filter((c) => codes.includes(c)).length, 0, 'all new');
+  await check(p, 'recovery codes regenerated', 'console-recovery-codes-regenerated');
+  await p.goto(`${server.baseUrl}/account/security`);
+  const section = await p.locator('#recovery-heading').locator('..').innerText();
+  assert.match(section, /Recovery codes left: 10/);
+  assert.ok(!fresh.some((c) => section.includes(c)), 'shown only once');
+  await p.context().clearCookies();
+  await password(p);
+  await p.getByLabel('Recovery code').fill(codes[1]!);
+  assert.equal((await submit(p, 'Sign in with the recovery code', '/signin/second-factor/recovery')).status(), 400);
+  assert.match((await p.getByRole('alert').textContent()) ?? '', /not right, or it was used already/);
+  await p.getByLabel('Recovery code').fill(fresh[0]!);
+  assert.equal((await submit(p, 'Sign in with the recovery code', '/signin/second-factor/recovery')).status(), 303);
+  assert.equal(new URL(p.url()).pathname, '/admin');
+
   const events = (await server.app.store.audit.list({ limit: 300 })).map((e) => `${e.type}:${e.outcome}`);
   for (const e of [
+    'console.recovery_codes_issued:regenerated',
     'console.factor_registered:authenticator',
     'console.recovery_codes_issued:ok',
     'console.second_factor_passed:recovery_code',
