@@ -137,7 +137,11 @@ describe('attack: console actions without caller verification, through the admin
     assert.equal((await call(k.token, `/users/${user.id}/reset-link`)).statusCode, 202);
     // the owner hears of it on all channels: the link's email, and a text message to the verified phone
     assert.match(
-      await newestMatch(kit.app, '+15555550103', /(help desk just reset your password or unlocked your account)/),
+      await newestMatch(
+        kit.app,
+        '+15555550103',
+        /(help desk just reset your password or second factor, or unlocked your account)/,
+      ),
       /help desk/,
     );
     assert.equal((await call(k.token, `/users/${user.id}/unblock`)).statusCode, 200);

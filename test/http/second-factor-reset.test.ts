@@ -104,7 +104,7 @@ test('resetting another administrator’s second factor needs a verified caller;
         ),
       );
     }
-    assert.ok(await newestMatch(kit.app, '+15555550102', /(your help desk just reset)/));
+    assert.ok(await newestMatch(kit.app, '+15555550102', /(your help desk just reset your password or second factor)/));
 
     // their next sign-in registers a new factor
     const them = new TestBrowser(kit.server);
@@ -267,7 +267,7 @@ test('Technical Support resets the sole administrator’s second factor: verifie
       );
       assert.ok(await newestMatch(kit.app, to, /(Technical Support reset the second factor you use to sign in)/));
     }
-    assert.ok(await newestMatch(kit.app, '+15555550101', /(your help desk just reset)/));
+    assert.ok(await newestMatch(kit.app, '+15555550101', /(your help desk just reset your password or second factor)/));
 
     // their next sign-in registers a new factor
     const them = new TestBrowser(kit.server);

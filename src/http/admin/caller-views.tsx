@@ -110,11 +110,19 @@ export function CallerSection(p: {
  * the caller verification (and, for Technical Support, the second operator) let it; `lockedHint`
  * is the id of the hint saying so.
  */
-export function FactorResetSection(p: { action: string; csrf: string; locked: boolean; lockedHint: string }): VNode {
+export function FactorResetSection(p: {
+  action: string;
+  csrf: string;
+  locked: boolean;
+  lockedHint: string;
+  /** The heading's level: 2 on the account's page, 3 under the ticket's "Act". */
+  level?: 2 | 3;
+}): VNode {
   const { t } = useI18n();
+  const Heading = p.level === 3 ? 'h3' : 'h2';
   return (
     <section aria-labelledby="factor-heading">
-      <h2 id="factor-heading">{t('admin.users.factor.title')}</h2>
+      <Heading id="factor-heading">{t('admin.users.factor.title')}</Heading>
       <p id="factor-intro">{t('admin.users.factor.intro')}</p>
       <form method="post" action={p.action} id="factor-reset">
         <input type="hidden" name="_csrf" value={p.csrf} />

@@ -428,6 +428,7 @@ function Ticket(p: TicketPageProps): VNode {
                     csrf={p.csrf}
                     locked={p.caller ? !p.caller.allowed : false}
                     lockedHint="factor-disabled"
+                    level={3}
                   />
                 </>
               ) : null}
