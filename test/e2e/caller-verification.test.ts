@@ -15,17 +15,23 @@ import {
   type AxeViolationSummary,
   type E2eServer,
 } from './harness.ts';
-import { passSecondStepInPage } from '../helpers/console-factor-kit.ts';
+import { passSecondStepInPage, seedConsoleFactor } from '../helpers/console-factor-kit.ts';
 
 // Caller verification and the reverse check in Debian's Chromium (issue 13 items 5 and 6): an
 // admin verifies a caller (a wrong code, the right one, then 10 minutes later it has expired and
 // the actions are disabled again) and gives a check phrase that the person called confirms on
 // /verify-call; a phrase never confirmed is flagged in the audit log. The server's clock is moved
-// by the test. Every page is scanned with axe-core.
+// by the test. An admin verifies another admin's caller and resets their console second factor,
+// whose next sign-in registers a new one. Technical Support acting on an administrator needs a
+// second operator: operator A asks, A is offered no approval of their own request, B approves,
+// then A sends a reset link and (on a second ticket) resets the admin's second factor. Every page
+// is scanned with axe-core.
 
 const ADMIN = 'admin@contoso.example';
 const USER = 'user@contoso.example';
 const USER_EMAIL = 'user@personal.example';
+const ADMIN2 = 'admin2@contoso.example';
+const ADMIN2_EMAIL = 'admin2@personal.example';
 
 let browser: Browser;
 let s: E2eServer;
@@ -146,6 +152,48 @@ test('caller verification: fails, succeeds, expires; the reverse check is confir
   );
 });
 
+test('an admin verifies the caller and resets another admin’s second factor; their next sign-in registers a new one', async () => {
+  await seedConsoleFactor(s.app, ADMIN2);
+  const admin2 = (await s.app.store.directory.findAccountByLogin(ADMIN2))!;
+  const p = await page();
+  await p.goto(`${s.baseUrl}/signin`);
+  await p.getByLabel('User ID').fill(ADMIN);
+  await p.getByLabel('Password', { exact: true }).fill(s.account(ADMIN).password);
+  await Promise.all([p.waitForNavigation(), p.getByRole('button', { name: 'Sign in' }).click()]);
+  await passSecondStepInPage(s.app, p, ADMIN);
+  const base = `/admin/users/${admin2.id}`;
+  await p.goto(`${s.baseUrl}${base}`);
+  const resetFactor = () => p.getByRole('button', { name: 'Reset the second factor' });
+  assert.equal(await resetFactor().isDisabled(), true, 'disabled before the caller is verified');
+
+  const before = (await s.outbox()).map((m) => m.id);
+  await submit(p, 'Verify caller', `${base}/verify-caller`);
+  const mail = await s.waitForMessage({ to: ADMIN2_EMAIL, channel: 'email', notIds: before, containing: 'help desk' });
+  await p.getByLabel('Code the caller reads to you').fill(codeIn(mail));
+  await submit(p, 'Check the code', `${base}/verify-caller/confirm`);
+  assert.match(await state(p), /Caller verified, until/);
+  assert.equal(await resetFactor().isDisabled(), false);
+  await seen(p, 'admin page, second factor reset ready', 'console-factor-reset');
+  await submit(p, 'Reset the second factor', `${base}/second-factor/reset`);
+  assert.match((await p.locator('.success').first().textContent()) ?? '', /The second factor was reset/);
+  assert.equal(await s.app.store.authenticators.confirmed(admin2.id), null);
+  const notice = await s.waitForMessage({ to: ADMIN2_EMAIL, channel: 'email', containing: 'second factor was reset' });
+  assert.match(
+    notice.text,
+    /Avery Admin \(admin@contoso\.example\) reset the second factor of admin2@contoso\.example/,
+  );
+
+  // admin2, in a new browser session: the password, then the registration of a new factor
+  await p.context().clearCookies();
+  await p.goto(`${s.baseUrl}/signin`);
+  await p.getByLabel('User ID').fill(ADMIN2);
+  await p.getByLabel('Password', { exact: true }).fill(s.account(ADMIN2).password);
+  await Promise.all([p.waitForNavigation(), p.getByRole('button', { name: 'Sign in' }).click()]);
+  assert.equal(new URL(p.url()).pathname, '/signin/second-factor/setup');
+  assert.equal(await p.locator('h1').textContent(), 'Set up the second step');
+  await seen(p, 'second step setup after the reset');
+});
+
 async function operatorSignIn(login: string): Promise<Page> {
   const p = await page();
   await p.goto(`${s.baseUrl}/support/signin`);
@@ -157,7 +205,7 @@ async function operatorSignIn(login: string): Promise<Page> {
 }
 
 test('Technical Support on an administrator: verified caller, then a second operator approves, then the link', async () => {
-  assert.ok((await s.app.directory.disable({ login: 'admin2@contoso.example', actor: 'e2e' })).ok);
+  assert.ok((await s.app.directory.disable({ login: ADMIN2, actor: 'e2e' })).ok);
   for (const [login, displayName] of [
     ['sam.support', 'Sam Support'],
     ['kim.support', 'Kim Support'],
@@ -216,6 +264,35 @@ test('Technical Support on an administrator: verified caller, then a second oper
   const approved = await s.app.store.audit.list({ type: 'caller.approved' });
   assert.equal(approved.length, 1);
   assert.match(approved[0]!.details.requestedBy as string, /^operator:/);
+
+  // a second ticket of the same admin ("and my phone is gone"): within the same 10 minutes the
+  // verification and the approval still hold, so Sam resets the admin's console second factor
+  const admin = (await s.app.store.directory.findAccountByLogin(ADMIN))!;
+  assert.ok(await s.app.store.authenticators.confirmed(admin.id), 'the admin has an authenticator app');
+  const again = await s.app.help.submit(ADMIN, 'My phone is gone too: no authenticator app.', {
+    ip: null,
+    userAgent: null,
+  });
+  assert.ok(again.ok);
+  const second = (await s.app.support.listTickets('open')).find((x) => x.reference === again.value.reference)!;
+  const path2 = `/support/tickets/${second.id}`;
+  await sam.goto(`${s.baseUrl}${path2}`);
+  await sam.getByLabel('How did you verify the requester?').fill('Same call, same verified caller.');
+  await submit(sam, 'Record verification', `${path2}/verify`);
+  const resetFactor = sam.getByRole('button', { name: 'Reset the second factor' });
+  assert.equal(await resetFactor.isDisabled(), false, 'verified and approved');
+  await seen(sam, 'support ticket, second factor reset ready', 'support-factor-reset');
+  await Promise.all([sam.waitForNavigation(), resetFactor.click()]);
+  assert.match(
+    (await sam.locator('.success').first().textContent()) ?? '',
+    /console second factor was reset and the ticket is resolved/,
+  );
+  assert.equal(await s.app.store.authenticators.confirmed(admin.id), null);
+  const reset = await s.app.store.audit.list({ type: 'admin.second_factor_reset', accountId: admin.id });
+  assert.equal(reset.length, 1);
+  assert.equal(reset[0]!.actor, approved[0]!.details.requestedBy, 'by the operator who asked, not the approver');
+  const sms = await s.waitForMessage({ to: '+15555550101', channel: 'sms', containing: 'help desk just reset' });
+  assert.ok(sms);
 });
 
 test('axe-core finds no violations on the pages of the journeys', () => {
