@@ -4,11 +4,9 @@ import type { LightMyRequestResponse } from 'fastify';
 import Database from 'better-sqlite3';
 import { APPROVAL_VALID_MS } from '../../src/core/caller-verification.ts';
 import { ADMIN_API_PREFIX } from '../../src/http/api/admin-api-plugin.ts';
-import { createPagesKit, newestMatch, TestBrowser } from '../http/reset-pages-kit.ts';
+import { createPagesKit, newestMatch, operatorSession, TestBrowser } from '../http/reset-pages-kit.ts';
 import { passSecondStep, seedConsoleFactor } from '../helpers/console-factor-kit.ts';
 import { ManualClock } from '../helpers/manual-clock.ts';
-
-const PASSWORD = 'granite pelican orchard breeze';
 
 /**
  * Attack: removing another administrator's second factor without verifying their caller (issue 13
@@ -126,26 +124,8 @@ test('attack: Technical Support second factor reset without a valid second opera
       assert.equal((await kit.app.store.help.get(ticket.id))!.status, 'open');
     };
 
-    const operators: Record<
-      string,
-      { b: TestBrowser; actor: { kind: 'operator'; operatorId: string; login: string } }
-    > = {};
-    for (const login of ['sam.support', 'kim.support']) {
-      const added = await kit.app.operators.add({ login, displayName: login, password: PASSWORD, actor: 'test' });
-      assert.ok(added.ok);
-      const b = new TestBrowser(kit.server);
-      await b.get('/support/signin');
-      const res = await passSecondStep(
-        kit.app,
-        b,
-        await b.post('/support/signin', { login, password: PASSWORD }),
-        login,
-      );
-      assert.equal(res.statusCode, 303);
-      operators[login] = { b, actor: { kind: 'operator', operatorId: added.value.id, login } };
-    }
-    const sam = operators['sam.support']!;
-    const kim = operators['kim.support']!;
+    const sam = await operatorSession(kit, 'sam.support');
+    const kim = await operatorSession(kit, 'kim.support');
     await sam.b.get(path);
     assert.equal((await sam.b.post(`${path}/verify`, { note: 'Called back on the HR number.' })).statusCode, 303);
     const verifyCaller = async () => {

@@ -61,16 +61,21 @@ async function seen(p: Page, label: string, shot?: string): Promise<void> {
   if (shot) await screenshot(p, shot);
 }
 
+/** The console sign-in's first step: user ID and password (the second step follows). */
+async function passwordSignIn(p: Page, login: string): Promise<void> {
+  await p.goto(`${s.baseUrl}/signin`);
+  await p.getByLabel('User ID').fill(login);
+  await p.getByLabel('Password', { exact: true }).fill(s.account(login).password);
+  await Promise.all([p.waitForNavigation(), p.getByRole('button', { name: 'Sign in' }).click()]);
+}
+
 const state = async (p: Page) => ((await p.locator('#caller-state').textContent()) ?? '').trim();
 const mainTextOf = async (p: Page) => (await p.locator('main').innerText()).replace(/\s+/g, ' ');
 const sendLink = (p: Page) => p.getByRole('button', { name: 'Send a reset link' });
 
 test('caller verification: fails, succeeds, expires; the reverse check is confirmed, or flagged when not', async () => {
   const admin = await page();
-  await admin.goto(`${s.baseUrl}/signin`);
-  await admin.getByLabel('User ID').fill(ADMIN);
-  await admin.getByLabel('Password', { exact: true }).fill(s.account(ADMIN).password);
-  await Promise.all([admin.waitForNavigation(), admin.getByRole('button', { name: 'Sign in' }).click()]);
+  await passwordSignIn(admin, ADMIN);
   await passSecondStepInPage(s.app, admin, ADMIN);
   const user = (await s.app.store.directory.findAccountByLogin(USER))!;
   const base = `/admin/users/${user.id}`;
@@ -156,10 +161,7 @@ test('an admin verifies the caller and resets another admin’s second factor; t
   await seedConsoleFactor(s.app, ADMIN2);
   const admin2 = (await s.app.store.directory.findAccountByLogin(ADMIN2))!;
   const p = await page();
-  await p.goto(`${s.baseUrl}/signin`);
-  await p.getByLabel('User ID').fill(ADMIN);
-  await p.getByLabel('Password', { exact: true }).fill(s.account(ADMIN).password);
-  await Promise.all([p.waitForNavigation(), p.getByRole('button', { name: 'Sign in' }).click()]);
+  await passwordSignIn(p, ADMIN);
   await passSecondStepInPage(s.app, p, ADMIN);
   const base = `/admin/users/${admin2.id}`;
   await p.goto(`${s.baseUrl}${base}`);
@@ -185,10 +187,7 @@ test('an admin verifies the caller and resets another admin’s second factor; t
 
   // admin2, in a new browser session: the password, then the registration of a new factor
   await p.context().clearCookies();
-  await p.goto(`${s.baseUrl}/signin`);
-  await p.getByLabel('User ID').fill(ADMIN2);
-  await p.getByLabel('Password', { exact: true }).fill(s.account(ADMIN2).password);
-  await Promise.all([p.waitForNavigation(), p.getByRole('button', { name: 'Sign in' }).click()]);
+  await passwordSignIn(p, ADMIN2);
   assert.equal(new URL(p.url()).pathname, '/signin/second-factor/setup');
   assert.equal(await p.locator('h1').textContent(), 'Set up the second step');
   await seen(p, 'second step setup after the reset');

@@ -4,6 +4,7 @@ import { buildServer } from '../../src/http/server.ts';
 import { setupDemo, type DemoOutcome } from '../../src/service/demo.ts';
 import type { ComposedApp as App } from '../../src/compose.ts';
 import { captchaFromServer } from '../helpers/captcha.ts';
+import { passSecondStep } from '../helpers/console-factor-kit.ts';
 import { createTestApp, type TestAppOptions } from '../helpers/test-app.ts';
 
 /** A real App with the demo directory, its server (never listening) and fast CAPTCHAs. */
@@ -142,4 +143,18 @@ export function assertDeadEndHelp(html: string, what: string): void {
   assert.match(html, /<a href="\/reset"[^>]*>Start a new reset<\/a>/, `${what}: Start a new reset`);
   assert.match(html, /<h2 id="contact-heading">Still stuck\?<\/h2>/, `${what}: contact block`);
   assert.match(html, /role="alert"/, `${what}: problem box`);
+}
+
+/**
+ * A new Technical Support operator with a console session in its own TestBrowser: added, signed
+ * in with the password and the second step (a seeded authenticator app). Its id and actor too.
+ */
+export async function operatorSession(kit: PagesKit, login: string, password = 'granite pelican orchard breeze') {
+  const added = await kit.app.operators.add({ login, displayName: login, password, actor: 'test' });
+  assert.ok(added.ok, JSON.stringify(added));
+  const b = new TestBrowser(kit.server);
+  await b.get('/support/signin');
+  const res = await passSecondStep(kit.app, b, await b.post('/support/signin', { login, password }), login);
+  assert.equal(res.statusCode, 303, 'operator signed in');
+  return { b, id: added.value.id, actor: { kind: 'operator' as const, operatorId: added.value.id, login } };
 }

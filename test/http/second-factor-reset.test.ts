@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPagesKit, newestMatch, TestBrowser, type PagesKit } from './reset-pages-kit.ts';
+import { createPagesKit, newestMatch, operatorSession, TestBrowser, type PagesKit } from './reset-pages-kit.ts';
 import { passSecondStep, seedConsoleFactor } from '../helpers/console-factor-kit.ts';
 import { ManualClock } from '../helpers/manual-clock.ts';
 
@@ -34,6 +34,17 @@ async function signIn(kit: PagesKit, login: string): Promise<TestBrowser> {
   );
   assert.equal(res.statusCode, 303, 'signed in');
   return b;
+}
+
+/** Their next sign-in: the password, then the registration of a new second factor. */
+async function nextSignInRegisters(kit: PagesKit, login: string): Promise<void> {
+  const them = new TestBrowser(kit.server);
+  await them.get('/signin');
+  const pw = await them.post('/signin', { login, password: passwordOf(kit, login), next: '/admin' });
+  assert.equal(pw.statusCode, 303);
+  const step = await them.get(String(pw.headers.location));
+  assert.equal(step.statusCode, 303);
+  assert.match(String(step.headers.location), /^\/signin\/second-factor\/setup/);
 }
 
 test('resetting another administrator’s second factor needs a verified caller; then it is removed, audited and the owner told', async () => {
@@ -106,14 +117,7 @@ test('resetting another administrator’s second factor needs a verified caller;
     }
     assert.ok(await newestMatch(kit.app, '+15555550102', /(your help desk just reset your password or second factor)/));
 
-    // their next sign-in registers a new factor
-    const them = new TestBrowser(kit.server);
-    await them.get('/signin');
-    const pw = await them.post('/signin', { login: ADMIN2, password: passwordOf(kit, ADMIN2), next: '/admin' });
-    assert.equal(pw.statusCode, 303);
-    const step = await them.get(String(pw.headers.location));
-    assert.equal(step.statusCode, 303);
-    assert.match(String(step.headers.location), /^\/signin\/second-factor\/setup/);
+    await nextSignInRegisters(kit, ADMIN2);
 
     // the verification holds 10 minutes only
     clock.advance(11 * 60_000);
@@ -164,24 +168,6 @@ test('never one’s own second factor, not a user’s, not by an admin of lower 
   }
 });
 
-const OPERATOR_PASSWORD = 'granite pelican orchard breeze';
-
-/** An operator with a console session (password, then the seeded authenticator app). */
-async function operatorIn(kit: PagesKit, login: string, displayName: string) {
-  const added = await kit.app.operators.add({ login, displayName, password: OPERATOR_PASSWORD, actor: 'test' });
-  assert.ok(added.ok, JSON.stringify(added));
-  const b = new TestBrowser(kit.server);
-  await b.get('/support/signin');
-  const res = await passSecondStep(
-    kit.app,
-    b,
-    await b.post('/support/signin', { login, password: OPERATOR_PASSWORD }),
-    login,
-  );
-  assert.equal(res.statusCode, 303, 'operator signed in');
-  return { b, id: added.value.id };
-}
-
 test('Technical Support resets the sole administrator’s second factor: verified caller, then a second operator, then the reset; all audited, the owner told', async () => {
   const clock = new ManualClock();
   const kit = await createPagesKit({}, { clock, callerVerification: true });
@@ -196,8 +182,8 @@ test('Technical Support resets the sole administrator’s second factor: verifie
     const [ticket] = await kit.app.store.help.list({ queue: 'support', statuses: ['open'] });
     assert.ok(ticket);
     const path = `/support/tickets/${ticket.id}`;
-    const sam = await operatorIn(kit, 'sam.support', 'Sam Support');
-    const kim = await operatorIn(kit, 'kim.support', 'Kim Support');
+    const sam = await operatorSession(kit, 'sam.support');
+    const kim = await operatorSession(kit, 'kim.support');
 
     const first = await sam.b.get(path);
     assert.doesNotMatch(first.body, /id="factor-reset"/, 'no action before the verification note');
@@ -269,13 +255,7 @@ test('Technical Support resets the sole administrator’s second factor: verifie
     }
     assert.ok(await newestMatch(kit.app, '+15555550101', /(your help desk just reset your password or second factor)/));
 
-    // their next sign-in registers a new factor
-    const them = new TestBrowser(kit.server);
-    await them.get('/signin');
-    const pw = await them.post('/signin', { login: ADMIN, password: passwordOf(kit, ADMIN), next: '/admin' });
-    assert.equal(pw.statusCode, 303);
-    const step = await them.get(String(pw.headers.location));
-    assert.match(String(step.headers.location), /^\/signin\/second-factor\/setup/);
+    await nextSignInRegisters(kit, ADMIN);
   } finally {
     await kit.close();
   }
