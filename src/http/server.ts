@@ -52,6 +52,14 @@ export interface BuildServerOptions {
    * options: a new pino logger (redaction paths and the request serializer are always added).
    */
   readonly logger?: boolean | object;
+  /**
+   * Fastify's `pluginTimeout` (ms a plugin may take to load; 0: no limit). Default: Fastify's own
+   * (10 s), which `sspr serve` keeps. The in-process test servers pass a longer one: on a 2-core
+   * machine running several test processes and Chromium at once, a process got so little CPU
+   * that registering the plugins (no I/O in them) passed 10 s of wall time (CI log at e401396:
+   * "Plugin did not start in time: '@fastify/cookie'").
+   */
+  readonly pluginTimeout?: number;
 }
 
 /** `SSPR_TRUST_PROXY` (comma-separated addresses/CIDRs) as Fastify's `trustProxy`. */
@@ -209,6 +217,7 @@ export async function buildServer(app: App, options: BuildServerOptions = {}): P
 
   const fastify = Fastify({
     ...loggerOptions(app, options.logger),
+    ...(options.pluginTimeout !== undefined ? { pluginTimeout: options.pluginTimeout } : {}),
     trustProxy: parseTrustProxy(app.config.trust_proxy),
     bodyLimit: BODY_LIMIT,
     requestIdHeader: false,
