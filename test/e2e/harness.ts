@@ -4,10 +4,12 @@ import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
+import type { AxeResults } from 'axe-core';
 import { createApp } from '../../src/compose.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { buildServer } from '../../src/http/server.ts';
@@ -307,9 +309,12 @@ export interface AxeViolationSummary {
 }
 
 /**
- * Runs axe-core on the page as it is now; returns the violations (empty when clean). Legacy mode:
- * one `axe.run` in the page (axe-core injected into each frame), the same rules and results, in
- * about 2 s instead of 5 (the default runs `runPartial` per frame, then `finishRun` in a new blank page).
+ * Runs axe-core on the page as it is now; returns the violations (empty when clean): axe's default
+ * rules, like `new AxeBuilder({ page }).analyze()`. A page without frames (all of ours) gets
+ * axe-core injected once and one `axe.run` that aggregates the violations only: ~0.35 s of CPU
+ * instead of ~0.7 s with AxeBuilder's legacy mode, which injects the 580 kB source twice and
+ * brings back every pass with its markup (tmp experiment: injecting ~0.16 s, a run of every rule
+ * ~0.13 s, AxeBuilder ~0.55 s for a single rule). A page with frames goes through AxeBuilder.
  */
 export async function axeViolations(page: Page): Promise<AxeViolationSummary[]> {
   const key = await markupKey(page);
@@ -317,7 +322,10 @@ export async function axeViolations(page: Page): Promise<AxeViolationSummary[]> 
   axeCount.asked += 1;
   if (known) return known;
   axeCount.scanned += 1;
-  const result = await new AxeBuilder({ page }).setLegacyMode().analyze();
+  const result =
+    page.frames().length === 1
+      ? await axeRunViolations(page)
+      : await new AxeBuilder({ page }).setLegacyMode().analyze();
   const violations = result.violations.map((v) => ({
     id: v.id,
     impact: v.impact,
@@ -329,6 +337,17 @@ export async function axeViolations(page: Page): Promise<AxeViolationSummary[]> 
   axeSeen.set(key, violations);
   await shareVerdict(key, violations);
   return violations;
+}
+
+let axeSource: string | null = null;
+
+/** axe-core's own `axe.run` in a page without frames, violations only (the other result types stay empty). */
+async function axeRunViolations(page: Page): Promise<{ violations: AxeResults['violations'] }> {
+  axeSource ??= await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  if (!(await page.evaluate('typeof window.axe?.run === "function"'))) await page.evaluate(axeSource);
+  return page.evaluate<{ violations: AxeResults['violations'] }>(
+    `axe.run(document, { resultTypes: ['violations'] }).then((r) => ({ violations: r.violations }))`,
+  );
 }
 
 /**
