@@ -18,6 +18,7 @@ import type { ComposedApp as App } from '../../src/compose.ts';
 import type { DevOutboxEntry } from '../../src/ports/messaging.ts';
 import { copyMigratedSqlite } from '../helpers/databases.ts';
 import { freePort } from '../helpers/free-port.ts';
+import { sleep, until } from '../helpers/until.ts';
 import type { Clock } from '../../src/ports/clock.ts';
 
 /**
@@ -80,7 +81,7 @@ export interface MessageQuery {
   readonly timeoutMs?: number;
 }
 
-export { freePort };
+export { freePort, sleep, until };
 
 /**
  * A real server, in process: config from `SSPR_*` values only (nothing from the real environment),
@@ -193,26 +194,7 @@ async function startE2eServerOnce(
   }
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 // ---- page helpers shared by the journeys ---------------------------------------------------
-
-/** Polls `probe` every 50 ms until it gives a value; throws after `ms` saying what it waited for. */
-export async function until<T>(
-  probe: () => Promise<T | null | undefined | false>,
-  what: string,
-  ms = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 /** The page's first heading, spaces collapsed. */
 export async function h1(page: Page): Promise<string> {

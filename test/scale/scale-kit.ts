@@ -11,6 +11,7 @@ import { loadConfig } from '../../src/config/load.ts';
 import { captchaFromUrl } from '../helpers/captcha.ts';
 import { freePort } from '../helpers/free-port.ts';
 import type { ComposedApp as App } from '../../src/compose.ts';
+import { sleep, until } from '../helpers/until.ts';
 
 /**
  * Kit of the scale-out tests: real `sspr serve` processes, a private redis-server that a test may
@@ -25,7 +26,7 @@ export const SHARED_REDIS = process.env.SSPR_TEST_REDIS_URL ?? 'redis://127.0.0.
 export const NEW_PASSWORD = 'violet tractor harbour pencil';
 export const TENANT_DOMAIN = 'scale.example';
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export { sleep };
 
 export function secretKey(): string {
   return randomBytes(32).toString('base64');
@@ -73,12 +74,7 @@ export async function countRedisKeys(url: string, prefix: string): Promise<numbe
 export { freePort };
 
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(25);
-  }
+  await until(check, what, timeoutMs, 25);
 }
 
 // ---- a private redis-server ------------------------------------------------------------------

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Challenge } from 'altcha-lib';
 import { solveCaptcha } from '../helpers/captcha.ts';
+import { until } from '../helpers/until.ts';
 import { createPostgresDatabase, type TestPostgresDatabase } from '../helpers/databases.ts';
 import { startSmtpListener, type SmtpListener } from '../helpers/smtp-listener.ts';
 import { builtBundle, ROOT, sspr, tempDataDir } from '../cli/run-sspr.ts';
@@ -68,20 +69,6 @@ function parse(stdout: string): LogLine[] {
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as LogLine);
-}
-
-async function until<T>(
-  what: string,
-  timeoutMs: number,
-  probe: () => T | undefined | Promise<T | undefined>,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 function spawnCluster(args: readonly string[], env: Record<string, string>): Omit<Cluster, 'base'> & { out(): string } {
@@ -170,10 +157,15 @@ before(async () => {
       SSPR_SHUTDOWN_TIMEOUT_MS: '8000',
     }),
   );
-  const banner = await until('the banner', 120_000, () => {
-    if (c.child.exitCode !== null) throw new Error(`serve exited (${c.child.exitCode}): ${c.stderr()}\n${c.out()}`);
-    return c.lines().find((l) => typeof l.msg === 'string' && l.msg.startsWith('sspr is listening on '));
-  });
+  const banner = await until(
+    () => {
+      if (c.child.exitCode !== null) throw new Error(`serve exited (${c.child.exitCode}): ${c.stderr()}\n${c.out()}`);
+      return c.lines().find((l) => typeof l.msg === 'string' && l.msg.startsWith('sspr is listening on '));
+    },
+    'the banner',
+    120_000,
+    100,
+  );
   cluster = { ...c, base: String(banner.address) };
 });
 
@@ -229,11 +221,15 @@ test('a worker killed with SIGKILL is started again in its slot and answers', as
   const old = cluster.lines().find((l) => l.msg === 'worker 2 of 2 is listening')!;
   const from = cluster.lines().length;
   process.kill(old.pid!, 'SIGKILL');
-  await until('worker 2 restarted', 60_000, () =>
-    cluster
-      .lines()
-      .slice(from)
-      .find((l) => l.msg === 'worker 2 of 2 is listening' && l.pid !== old.pid),
+  await until(
+    () =>
+      cluster
+        .lines()
+        .slice(from)
+        .find((l) => l.msg === 'worker 2 of 2 is listening' && l.pid !== old.pid),
+    'worker 2 restarted',
+    60_000,
+    100,
   );
   const ended = cluster
     .lines()
@@ -252,11 +248,16 @@ test('SIGTERM to the primary drains both workers: requests in flight are answere
   const from = cluster.lines().length;
   const inFlight = Array.from({ length: 8 }, () => request(cluster.base, 'GET', '/reset'));
   // every one reached a worker (some may have been answered already), on both workers
-  await until('the requests taken by both workers', 30_000, () => {
-    const lines = cluster.lines().slice(from);
-    const taken = lines.filter((l) => l.msg === 'incoming request' && l.req?.url === '/reset');
-    return taken.length === 8 && new Set(taken.map((l) => l.worker)).size === 2 ? true : undefined;
-  });
+  await until(
+    () => {
+      const lines = cluster.lines().slice(from);
+      const taken = lines.filter((l) => l.msg === 'incoming request' && l.req?.url === '/reset');
+      return taken.length === 8 && new Set(taken.map((l) => l.worker)).size === 2;
+    },
+    'the requests taken by both workers',
+    30_000,
+    100,
+  );
   cluster.child.kill('SIGTERM');
   const answers = await Promise.all(inFlight);
   for (const a of answers) assert.equal(a.status, 200);
