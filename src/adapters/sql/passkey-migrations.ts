@@ -39,3 +39,36 @@ export const passkeyMigration: Migration = {
       .execute();
   },
 };
+
+/**
+ * Operators' passkeys (issue 13 item 4; merged into `migrations()` as 0026): additive. Technical
+ * Support operators are no accounts, so their passkeys have a table of their own, with the same
+ * columns but the owner's (as `operator_authenticators` beside `authenticators`); a challenge made
+ * for an operator names the operator in its own column. An older release ignores both.
+ */
+export const operatorPasskeyMigration: Migration = {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run against an untyped schema
+  async up(db: Kysely<any>) {
+    await db.schema
+      .createTable('operator_passkeys')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('operator_id', 'text', (c) => c.notNull().references('operators.id').onDelete('cascade'))
+      .addColumn('credential_id', 'text', (c) => c.notNull().unique())
+      .addColumn('public_key', 'text', (c) => c.notNull())
+      .addColumn('counter', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('transports', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('last_used_at', 'bigint')
+      .execute();
+    await db.schema
+      .createIndex('operator_passkeys_operator_id')
+      .on('operator_passkeys')
+      .column('operator_id')
+      .execute();
+    await db.schema
+      .alterTable('passkey_challenges')
+      .addColumn('operator_id', 'text', (c) => c.references('operators.id').onDelete('cascade'))
+      .execute();
+  },
+};

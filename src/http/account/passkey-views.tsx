@@ -4,6 +4,7 @@ import type { PasskeyListItem } from '../../service/security-info-service.ts';
 import { useI18n, useT } from '../views/i18n-context.tsx';
 import { Layout } from '../views/layout.tsx';
 import { PASSKEY_SCRIPT } from '../reset/reset-views.tsx';
+import type { MessageId } from '../../core/i18n.ts';
 
 /**
  * Passkeys in "My security info": their section on the overview (each registered passkey with a
@@ -70,6 +71,10 @@ export interface PasskeyPageProps {
   /** The options (JSON) for `navigator.credentials.create`, with this session's new challenge; null when none can be made. */
   options: string | null;
   problem: PasskeyProblemId | null;
+  /** Where the answer goes and the way back (default: My security info); the support console's security page passes its own. */
+  action?: string;
+  back?: { readonly href: string; readonly label: MessageId };
+  intro?: MessageId;
 }
 
 export function PasskeyPage(p: PasskeyPageProps): VNode {
@@ -88,12 +93,12 @@ function Passkey(p: PasskeyPageProps): VNode {
           <p>{t(`securityinfo.problem.${p.problem}.message`)}</p>
         </div>
       ) : null}
-      <p>{t('securityinfo.passkey.intro')}</p>
+      <p>{t(p.intro ?? 'securityinfo.passkey.intro')}</p>
       <p>{t('securityinfo.passkey.how')}</p>
       {p.options ? (
         <form
           method="post"
-          action="/account/security/passkeys"
+          action={p.action ?? '/account/security/passkeys'}
           class="stack reset-form"
           data-passkey="create"
           data-passkey-options={p.options}
@@ -126,7 +131,7 @@ function Passkey(p: PasskeyPageProps): VNode {
       ) : null}
       <p class="hint">{t('securityinfo.passkey.noSupport')}</p>
       <p>
-        <a href="/account/security">{t('securityinfo.passkey.back')}</a>
+        <a href={p.back?.href ?? '/account/security'}>{t(p.back?.label ?? 'securityinfo.passkey.back')}</a>
       </p>
     </Layout>
   );
