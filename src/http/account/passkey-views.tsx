@@ -13,8 +13,19 @@ import type { MessageId } from '../../core/i18n.ts';
  */
 export type PasskeyProblemId = 'passkey_refused' | 'too_many_passkeys' | 'passkeys_unavailable';
 
-export function PasskeySection(p: { passkeys: readonly PasskeyListItem[]; csrf: string }): VNode {
+/**
+ * The owner's passkeys, each with a Remove button, and the way to add one: My security info's
+ * section (the default), or the support console's security page (`base` and `intro` its own).
+ */
+export function PasskeySection(p: {
+  passkeys: readonly PasskeyListItem[];
+  csrf: string;
+  /** The registration page; each passkey's removal is `${base}/<id>/remove`. */
+  base?: string;
+  intro?: MessageId;
+}): VNode {
   const { t, when } = useI18n();
+  const base = p.base ?? '/account/security/passkeys';
   return (
     <section aria-labelledby="passkey-heading">
       <h2 id="passkey-heading">{t('securityinfo.passkey.name')}</h2>
@@ -32,7 +43,7 @@ export function PasskeySection(p: { passkeys: readonly PasskeyListItem[]; csrf: 
                 {k.name}
               </strong>{' '}
               <span class="hint">{t('securityinfo.passkey.addedOn', { when: when(k.createdAt) })}</span>
-              <form method="post" action={`/account/security/passkeys/${k.id}/remove`} class="inline-form">
+              <form method="post" action={`${base}/${k.id}/remove`} class="inline-form">
                 <Csrf token={p.csrf} />
                 <button
                   type="submit"
@@ -46,9 +57,9 @@ export function PasskeySection(p: { passkeys: readonly PasskeyListItem[]; csrf: 
           ))}
         </ul>
       )}
-      <p class="hint">{t('securityinfo.passkey.intro')}</p>
+      <p class="hint">{t(p.intro ?? 'securityinfo.passkey.intro')}</p>
       <div class="button-row">
-        <a href="/account/security/passkeys" class="button" aria-label={t('securityinfo.passkey.addLabel')}>
+        <a href={base} class="button" aria-label={t('securityinfo.passkey.addLabel')}>
           {t('securityinfo.add')}
         </a>
       </div>
