@@ -111,6 +111,7 @@ export const AUDIT_EVENT_TYPES = [
   'console.second_factor_failed',
   'console.factor_registration_started',
   'console.factor_registered',
+  'console.factor_removed',
   'console.recovery_code_used',
   'console.recovery_codes_issued',
   // an administrator reset another administrator's second factor (account-administration.ts)

@@ -1,4 +1,5 @@
-import type { Role } from './directory-model.ts';
+import type { Role, TenantPolicy } from './directory-model.ts';
+import { isUsableForReset, strongMethodsUsableFrom, type AccountWays } from './security-info-policy.ts';
 import type { Gate } from './reset-flow.ts';
 
 /**
@@ -113,6 +114,27 @@ export function canPass(rule: GateRule, has: Registered): boolean {
   if (!has.email) return false;
   const plan = planFor(rule);
   return plan.accepts.every((proofs) => proofs.some((g) => has[g]));
+}
+
+/**
+ * What an account's ways in let a reset use at `now`: a verified email and phone out of their
+ * cooling-off, an authenticator app and a passkey by the one cooling-off rule of strong methods
+ * (core/security-info-policy `strongMethodsUsableFrom`, which the reset gates apply too).
+ */
+export function registeredOf(
+  policy: Pick<TenantPolicy, 'coolingOffHours'>,
+  ways: AccountWays,
+  now: number,
+): Registered {
+  const usable = strongMethodsUsableFrom(policy, ways);
+  const method = (kind: 'email' | 'phone') =>
+    ways.methods.some((m) => m.kind === kind && isUsableForReset(m.usableFrom, now));
+  return {
+    email: method('email'),
+    sms: method('phone'),
+    totp: ways.authenticatorConfirmedAt !== null && isUsableForReset(usable.authenticator, now),
+    passkey: [...usable.passkeys.values()].some((until) => isUsableForReset(until, now)),
+  };
 }
 
 /** Enabled accounts of a tenant that share one combination of registered methods (the store's count). */

@@ -155,18 +155,37 @@ export function proofsAccepted(pos: Pick<FlowPosition, 'gates' | 'passed' | 'acc
   return gate === 'passkey' ? ['passkey'] : ['sms', 'totp', 'passkey'];
 }
 
+/**
+ * Every proof that passes some gate of the flow: the methods the tenant's gate policy counts for
+ * the account's class (an unknown login's flow follows the users' rule, so it offers the same).
+ * Before any gate passed, the pages and the API offer these and no other (a method that passes no
+ * gate of this flow would lead to a step that never opens).
+ */
+export function proofsCounted(pos: Pick<FlowPosition, 'gates' | 'accepts'>): readonly Gate[] {
+  const counted = new Set<Gate>();
+  for (let passed = 0; passed < pos.gates.length; passed++) {
+    for (const g of proofsAccepted({ ...pos, passed })) counted.add(g);
+  }
+  return GATE_ORDER.filter((g) => counted.has(g));
+}
+
+const GATE_ORDER: readonly Gate[] = ['email', 'sms', 'totp', 'passkey'];
+
 const CHOSEN_PROOF: Partial<Record<FlowEvent, Gate>> = {
   use_phone: 'sms',
   use_authenticator: 'totp',
   use_passkey: 'passkey',
 };
 
-/** Whether the person may switch to `event`'s proof here: before any gate passed, or at a gate that accepts it. */
+/**
+ * Whether the person may switch to `event`'s proof here: before any gate passed, a proof the flow
+ * counts at all (`proofsCounted`); after that, one the gate accepts.
+ */
 function mayChoose(pos: FlowPosition, event: FlowEvent): boolean {
   if (event === 'back_to_email') return pos.passed === 0;
   const proof = CHOSEN_PROOF[event];
   if (proof === undefined) return true;
-  if (pos.passed === 0) return true;
+  if (pos.passed === 0) return proofsCounted(pos).includes(proof);
   return proofsAccepted(pos).includes(proof);
 }
 

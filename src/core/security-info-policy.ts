@@ -53,6 +53,68 @@ export function coolingOffUntil(
 }
 
 /**
+ * What an account has that the cooling-off of its authenticator app and passkeys looks at: its
+ * verified email and phone (with the `usable_from` a change gave them), when the app was confirmed,
+ * when each passkey was registered.
+ */
+export interface AccountWays {
+  readonly methods: readonly {
+    readonly kind: MethodKind;
+    readonly value: string;
+    readonly verifiedAt: number;
+    readonly usableFrom: number | null;
+  }[];
+  readonly authenticatorConfirmedAt: number | null;
+  readonly passkeys: readonly { readonly id: string; readonly createdAt: number }[];
+}
+
+/** When the account's authenticator app and each of its passkeys may pass a reset gate (null: at once). */
+export interface StrongMethodsUsable {
+  readonly authenticator: number | null;
+  readonly passkeys: ReadonlyMap<string, number | null>;
+}
+
+/**
+ * `coolingOffUntil` for the account's authenticator app and each passkey, every other way in the
+ * account has counting as earlier when it came first (the reset gates and the console's coverage
+ * both ask this, so they cannot disagree).
+ */
+export function strongMethodsUsableFrom(
+  policy: Pick<TenantPolicy, 'coolingOffHours'>,
+  ways: AccountWays,
+): StrongMethodsUsable {
+  const all: (WayIn & { readonly id: string })[] = [
+    ...ways.methods.map((m) => ({ id: `m:${m.kind}`, kind: m.kind, value: m.value, since: m.verifiedAt })),
+    ...(ways.authenticatorConfirmedAt !== null
+      ? [{ id: 'a', kind: 'authenticator' as const, since: ways.authenticatorConfirmedAt }]
+      : []),
+    ...ways.passkeys.map((p) => ({ id: `p:${p.id}`, kind: 'passkey' as const, since: p.createdAt })),
+  ];
+  const until = (id: string): number | null => {
+    const self = all.find((w) => w.id === id)!;
+    return coolingOffUntil(
+      policy,
+      { kind: self.kind, registeredAt: self.since },
+      all.filter((w) => w.id !== id),
+    );
+  };
+  return {
+    authenticator: ways.authenticatorConfirmedAt !== null ? until('a') : null,
+    passkeys: new Map(ways.passkeys.map((p) => [p.id, until(`p:${p.id}`)])),
+  };
+}
+
+/**
+ * The earliest registration time at which a method can still be in its cooling-off at `now`:
+ * `coolingOffUntil` never holds a method longer than `coolingOffHours`, so one registered at or
+ * before `now - coolingOffHours` is usable whatever the account had. A store counts such accounts
+ * without reading their history, and hands the others to `strongMethodsUsableFrom`.
+ */
+export function coolingOffHorizon(policy: Pick<TenantPolicy, 'coolingOffHours'>, now: number): number {
+  return policy.coolingOffHours <= 0 ? now : now - policy.coolingOffHours * HOUR_MS;
+}
+
+/**
  * `coolingOffUntil` for a changed email or phone (My security info, the pre-fill): at once for a
  * first registration (or a re-confirmation of the same value), `coolingOffHours` later when it
  * replaces another verified value.

@@ -1,4 +1,5 @@
-import type { Registered, RegistrationGroup } from '../core/gate-policy.ts';
+import type { RegistrationGroup } from '../core/gate-policy.ts';
+import type { AccountWays } from '../core/security-info-policy.ts';
 import type { RegistrationRow, ResetEventRow } from '../core/insights.ts';
 import type { AuditEvent } from './store.ts';
 
@@ -47,17 +48,31 @@ export interface InsightsRepo {
   /** Enabled accounts of the tenant counted by role and verified methods. */
   registration(tenantId: string): Promise<RegistrationRow[]>;
   /**
-   * Enabled accounts of the tenant counted by admin or not and by what a reset could use at `now`:
-   * a verified email and phone out of their cooling-off, a confirmed authenticator app, a passkey
-   * (the gate policy's coverage, core/gate-policy `coverageOf`). At most 32 rows, whatever the tenant's size.
+   * Enabled accounts of the tenant for the gate policy's coverage (core/gate-policy `coverageOf`):
+   * those whose authenticator app and passkeys were all registered at or before `horizon` (core
+   * `coolingOffHorizon`: out of any cooling-off) counted by admin or not and by what a reset could
+   * use at `now` (a verified email and phone out of their cooling-off, a confirmed app, a passkey),
+   * at most 32 rows whatever the tenant's size; the others (one of those registered after
+   * `horizon`) each with its ways in, for core `strongMethodsUsableFrom` to judge.
    */
-  gateRegistration(tenantId: string, now: number): Promise<RegistrationGroup[]>;
-  /** The tenant's enabled administrators with the same four facts, by login; at most `limit`. */
-  adminRegistrations(tenantId: string, now: number, limit: number): Promise<AdminRegistration[]>;
+  gateRegistration(tenantId: string, now: number, horizon: number): Promise<GateRegistration>;
+  /** The tenant's enabled administrators with their ways in, by login; at most `limit`. */
+  adminRegistrations(tenantId: string, limit: number): Promise<AdminWays[]>;
 }
 
-/** An administrator and what a reset could use (the console lists those a gate policy would lock out). */
-export interface AdminRegistration extends Registered {
+export interface GateRegistration {
+  readonly groups: readonly RegistrationGroup[];
+  readonly recent: readonly RecentAccountWays[];
+}
+
+/** An enabled account that registered an authenticator app or a passkey recently, with every way in it has. */
+export interface RecentAccountWays extends AccountWays {
+  readonly id: string;
+  readonly admin: boolean;
+}
+
+/** An administrator with every way in it has (the console lists those a gate policy would lock out). */
+export interface AdminWays extends AccountWays {
   readonly id: string;
   readonly login: string;
   readonly displayName: string;

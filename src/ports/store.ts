@@ -308,6 +308,8 @@ export interface Repos {
   readonly consoleFactors: ConsoleFactorRepo;
   /** Passkeys (WebAuthn): public keys and counters per account, and single-use challenges. */
   readonly passkeys: PasskeyRepo;
+  /** Technical Support operators' passkeys (the PasskeyRepo contract over their own table; `accountId` is the operator's id). */
+  readonly operatorPasskeys: PasskeyRepo;
   /** The help desk's caller verifications, reverse checks and second-operator approvals. */
   readonly callerChecks: CallerCheckRepo;
   readonly admin: AdminRepo;

@@ -1,4 +1,4 @@
-import type { AuthenticationResponseJSON, PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
+import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import type { AuditEventType } from '../core/audit-events.ts';
 import { judgeTotp } from '../core/authenticator.ts';
 import {
@@ -10,7 +10,7 @@ import {
 } from '../core/console-factor.ts';
 import type { Account, Tenant } from '../core/directory-model.ts';
 import { judgeCode } from '../core/one-time-code.ts';
-import { judgeCounter, PASSKEY_CHALLENGE_MS } from '../core/passkey.ts';
+import { PASSKEY_CHALLENGE_MS } from '../core/passkey.ts';
 import { normalizeCodeInput } from '../core/reset-policy.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import type { SigninPolicy } from '../core/signin-policy.ts';
@@ -19,12 +19,14 @@ import type { Clock } from '../ports/clock.ts';
 import type { ConsoleOwner, PendingConsoleSignin } from '../ports/console-factor-store.ts';
 import type { Keyring } from '../ports/keyring.ts';
 import type { Operator } from '../ports/operator-store.ts';
+import type { PasskeyRepo } from '../ports/passkey-store.ts';
 import type { Random } from '../ports/random.ts';
 import type { Repos, Store } from '../ports/store.ts';
 import { appendSelfEvent } from './audit-context.ts';
+import { OperatorPasskeys } from './console-factor/operator-passkeys.ts';
 import { ConsoleFactorSetup, queueRecoveryNotice } from './console-factor/setup.ts';
 import { checkOneTimeCode } from './one-time-code.ts';
-import { PasskeyCeremony, readCredentialJson } from './passkey-ceremony.ts';
+import { PasskeyCeremony } from './passkey-ceremony.ts';
 import { newSessionToken } from './password-signin.ts';
 import { appendAudit, type AuditDetails, type RequestContext } from './request-context.ts';
 
@@ -34,8 +36,8 @@ import { appendAudit, type AuditDetails, type RequestContext } from './request-c
  * password's transaction): its secret goes to its own cookie and only its HMAC is stored. No
  * session exists until the second step passes, so no console page or API accepts the pending one.
  * The second step is the owner's authenticator app (the shared one-time-code check, each time step
- * once), a passkey (accounts: a challenge bound to the pending sign-in, taken once; the counter
- * compare-and-set) or a recovery code (its HMAC used once). Every attempt is counted first on the
+ * once), a passkey (a challenge bound to the pending sign-in, taken once; the owner's credential
+ * among its kind's passkeys; the counter compare-and-set) or a recovery code (its HMAC used once). Every attempt is counted first on the
  * pending sign-in (5, then the password again) and each wrong one is a sign-in failure of the
  * owner (the password's growing delays). Passing ends the pending sign-in once and opens a fresh
  * session. Audited as `console.*`; a used recovery code notifies the owner.
@@ -102,11 +104,13 @@ export async function openPendingConsole(
 
 export class ConsoleFactorService {
   readonly setup: ConsoleFactorSetup;
-  private readonly ceremony: PasskeyCeremony;
+  readonly operatorPasskeys: OperatorPasskeys;
+  readonly ceremony: PasskeyCeremony;
 
   constructor(private readonly d: ConsoleFactorDeps) {
     this.ceremony = new PasskeyCeremony(d, d.publicUrl);
     this.setup = new ConsoleFactorSetup(d, this);
+    this.operatorPasskeys = new OperatorPasskeys(d, this);
   }
 
   /** The live pending sign-in behind a cookie's token, of the given kind of owner; null otherwise. */
@@ -129,7 +133,8 @@ export class ConsoleFactorService {
       const operator = await tx.operators.get(pending.owner.id);
       if (!operator) return null;
       const app = await tx.operatorAuthenticators.confirmed(operator.id);
-      const has = { authenticator: app !== null, passkey: false, recoveryCodes };
+      const passkeys = await tx.operatorPasskeys.list(operator.id);
+      const has = { authenticator: app !== null, passkey: passkeys.length > 0, recoveryCodes };
       return { pending, account: null, tenant: null, operator, login: operator.login, has };
     }
     const account = await tx.directory.getAccount(pending.owner.id);
@@ -206,19 +211,22 @@ export class ConsoleFactorService {
     });
   }
 
-  /** The passkey step's options: a challenge bound to this pending sign-in (accounts only). */
-  async passkeyOptions(token: string): Promise<PublicKeyCredentialRequestOptionsJSON | null> {
+  /** The passkey step's options: a challenge bound to this pending sign-in, made for its owner. */
+  async passkeyOptions(
+    token: string,
+    kind: ConsoleOwner['kind'],
+  ): Promise<PublicKeyCredentialRequestOptionsJSON | null> {
     const now = this.d.clock.now();
     return this.d.store.transaction(async (tx) => {
-      const p = await this.pendingIn(tx, token, 'account', now);
+      const p = await this.pendingIn(tx, token, kind, now);
       if (!p || !p.has.passkey) return null;
       const options = await this.ceremony.authenticationOptions();
-      await tx.passkeys.createChallenge({
+      await this.passkeys(tx, kind).createChallenge({
         id: this.d.random.uuid(),
         challengeHash: this.ceremony.challengeHash(options.challenge),
         purpose: 'signin',
         binding: p.pending.idHash,
-        accountId: p.account!.id,
+        accountId: p.pending.owner.id,
         createdAt: now,
         expiresAt: now + PASSKEY_CHALLENGE_MS,
       });
@@ -226,36 +234,29 @@ export class ConsoleFactorService {
     });
   }
 
-  /** The browser's assertion: challenge once and bound here, the owner's credential, signature, counter. */
+  /**
+   * The browser's assertion (the shared ceremony check, `PasskeyCeremony.checkSignin`): the
+   * challenge of this pending sign-in, once; a credential of the owner among its kind's passkeys
+   * (an account's passkey does not open the support console, nor an operator's an account);
+   * signature, user verification, a counter that went up.
+   */
   verifyPasskey(
     token: string,
+    kind: ConsoleOwner['kind'],
     credentialJson: string,
     rc: RequestContext,
   ): Promise<Result<ConsoleSignedIn, SecondStepError>> {
-    return this.step(token, 'account', rc, 'passkey', async (tx, p, now) => {
-      const refuse = (reason: string) => err('passkey_refused' as const, reason);
+    return this.step(token, kind, rc, 'passkey', async (tx, p, now) => {
       if ((await tx.consoleFactors.countAttempt(p.pending.idHash, CONSOLE_FACTOR_MAX_ATTEMPTS)) === null) {
         return err('attempts_exhausted', 'attempts_exhausted');
       }
-      const read = readCredentialJson<AuthenticationResponseJSON>(credentialJson, 'reset');
-      if (!read) return refuse('malformed');
-      const challenge = await tx.passkeys.takeChallenge(
-        this.ceremony.challengeHash(read.challenge),
-        'signin',
-        p.pending.idHash,
+      const refused = await this.ceremony.checkSignin(this.passkeys(tx, kind), {
+        credentialJson,
+        binding: p.pending.idHash,
+        ownerId: p.pending.owner.id,
         now,
-      );
-      if (!challenge) return refuse('challenge_unknown');
-      const passkey = await tx.passkeys.byCredentialId(read.response.id);
-      if (!passkey || passkey.accountId !== p.account!.id) return refuse('not_registered');
-      const checked = await this.ceremony.verifyAssertion(read.response, read.challenge, passkey);
-      if (!checked) return refuse('not_verified');
-      const counter = judgeCounter(passkey.counter, checked.newCounter);
-      if (!counter.ok) return refuse(counter.reason);
-      if (!(await tx.passkeys.advanceCounter(passkey.id, passkey.counter, checked.newCounter, now))) {
-        return refuse('counter_not_increasing');
-      }
-      return ok(true);
+      });
+      return refused === null ? ok(true) : err('passkey_refused', refused);
     });
   }
 
@@ -323,6 +324,10 @@ export class ConsoleFactorService {
 
   apps(tx: Repos, kind: ConsoleOwner['kind']): AuthenticatorRepo {
     return kind === 'operator' ? tx.operatorAuthenticators : tx.authenticators;
+  }
+
+  passkeys(tx: Repos, kind: ConsoleOwner['kind']): PasskeyRepo {
+    return kind === 'operator' ? tx.operatorPasskeys : tx.passkeys;
   }
 
   private guards(tx: Repos, kind: ConsoleOwner['kind']): Repos['auth'] | Repos['operators'] {

@@ -9,9 +9,15 @@ import {
   type PublicKeyCredentialRequestOptionsJSON,
   type RegistrationResponseJSON,
 } from '@simplewebauthn/server';
-import { PASSKEY_CHALLENGE_BYTES, PASSKEY_CHALLENGE_MS, relyingParty } from '../core/passkey.ts';
+import {
+  judgeCounter,
+  MAX_PASSKEYS_PER_ACCOUNT,
+  PASSKEY_CHALLENGE_BYTES,
+  PASSKEY_CHALLENGE_MS,
+  relyingParty,
+} from '../core/passkey.ts';
 import type { Keyring } from '../ports/keyring.ts';
-import type { PasskeyRecord } from '../ports/passkey-store.ts';
+import type { PasskeyRecord, PasskeyRepo } from '../ports/passkey-store.ts';
 import type { Random } from '../ports/random.ts';
 
 /**
@@ -131,7 +137,96 @@ export class PasskeyCeremony {
       return null;
     }
   }
+  /**
+   * Starts a registration for `owner` (an account or an operator, `repo` holding its kind's
+   * passkeys): the options, their challenge stored as an HMAC bound to `binding` (the owner's
+   * session), 5 minutes, one live per binding. Null when the owner has as many passkeys as it may.
+   */
+  async startRegistration(
+    repo: PasskeyRepo,
+    p: { rpName: string; ownerId: string; login: string; displayName: string; binding: string; now: number },
+  ): Promise<PublicKeyCredentialCreationOptionsJSON | null> {
+    const existing = await repo.list(p.ownerId);
+    if (existing.length >= MAX_PASSKEYS_PER_ACCOUNT) return null;
+    const options = await this.registrationOptions({
+      rpName: p.rpName,
+      accountId: p.ownerId,
+      login: p.login,
+      displayName: p.displayName,
+      existing,
+    });
+    await repo.createChallenge({
+      id: this.d.random.uuid(),
+      challengeHash: this.challengeHash(options.challenge),
+      purpose: 'register',
+      binding: p.binding,
+      accountId: p.ownerId,
+      createdAt: p.now,
+      expiresAt: p.now + PASSKEY_CHALLENGE_MS,
+    });
+    return options;
+  }
+
+  /**
+   * The browser's answer to the challenge `startRegistration` bound to `binding`: the challenge
+   * taken once (and made for this owner), the attestation checked by the library, the credential
+   * new in `repo`; the stored passkey, or why not (the caller audits the reason).
+   */
+  async finishRegistration(
+    repo: PasskeyRepo,
+    p: { credentialJson: string; binding: string; ownerId: string; name: string; now: number },
+  ): Promise<{ ok: true; passkey: PasskeyRecord } | { ok: false; reason: PasskeyRegistrationRefusal }> {
+    const read = readCredentialJson<RegistrationResponseJSON>(p.credentialJson, 'register');
+    if (!read) return { ok: false, reason: 'malformed' };
+    const challenge = await repo.takeChallenge(this.challengeHash(read.challenge), 'register', p.binding, p.now);
+    if (!challenge || challenge.accountId !== p.ownerId) return { ok: false, reason: 'challenge_unknown' };
+    if ((await repo.list(p.ownerId)).length >= MAX_PASSKEYS_PER_ACCOUNT) return { ok: false, reason: 'too_many' };
+    const checked = await this.verifyRegistration(read.response, read.challenge);
+    if (!checked) return { ok: false, reason: 'not_verified' };
+    if (await repo.byCredentialId(checked.credentialId)) return { ok: false, reason: 'already_registered' };
+    const passkey: PasskeyRecord = {
+      id: this.d.random.uuid(),
+      accountId: p.ownerId,
+      ...checked,
+      name: p.name,
+      createdAt: p.now,
+      lastUsedAt: null,
+    };
+    await repo.add(passkey);
+    return { ok: true, passkey };
+  }
+
+  /**
+   * An assertion answering a sign-in challenge bound to `binding` (a pending console sign-in): the
+   * challenge taken once, the credential one of `ownerId`'s in `repo` (an account's passkey is not
+   * in the operators' table, nor the other way round), origin, RP ID, user verification, signature,
+   * and a counter that went up (core `judgeCounter`), advanced compare-and-set. Null when it
+   * passed; else why not (the caller audits it).
+   */
+  async checkSignin(
+    repo: PasskeyRepo,
+    p: { credentialJson: string; binding: string; ownerId: string; now: number },
+  ): Promise<string | null> {
+    const read = readCredentialJson<AuthenticationResponseJSON>(p.credentialJson, 'reset');
+    if (!read) return 'malformed';
+    const challenge = await repo.takeChallenge(this.challengeHash(read.challenge), 'signin', p.binding, p.now);
+    if (!challenge) return 'challenge_unknown';
+    const passkey = await repo.byCredentialId(read.response.id);
+    if (!passkey || passkey.accountId !== p.ownerId) return 'not_registered';
+    const checked = await this.verifyAssertion(read.response, read.challenge, passkey);
+    if (!checked) return 'not_verified';
+    const counter = judgeCounter(passkey.counter, checked.newCounter);
+    if (!counter.ok) return counter.reason;
+    if (!(await repo.advanceCounter(passkey.id, passkey.counter, checked.newCounter, p.now))) {
+      return 'counter_not_increasing';
+    }
+    return null;
+  }
 }
+
+/** Why a registration was refused (audited; the page says it did not work). */
+export type PasskeyRegistrationRefusal =
+  'malformed' | 'challenge_unknown' | 'too_many' | 'not_verified' | 'already_registered';
 
 const B64URL = /^[A-Za-z0-9_-]{1,20000}$/;
 

@@ -6,10 +6,12 @@ import {
   gateFieldTexts,
   gatePolicyProblems,
   isGateField,
+  registeredOf,
   withGateField,
   type Coverage,
   type GatePolicy,
 } from '../core/gate-policy.ts';
+import { coolingOffHorizon } from '../core/security-info-policy.ts';
 import { translate, type MessageId, type MessageParams } from '../core/i18n.ts';
 import type { Tenant, TenantPolicy } from '../core/directory-model.ts';
 import { PASSWORD_MIN_LENGTH_CEILING, PASSWORD_MIN_LENGTH_FLOOR } from '../core/password-policy.ts';
@@ -141,9 +143,16 @@ export class TenantPolicyAdmin {
       if (isGateField(field)) gates = withGateField(gates, field, value) ?? gates;
     }
     const now = this.d.clock.now();
-    const groups = await this.d.store.insights.gateRegistration(tenant.value.id, now);
-    const admins = await this.d.store.insights.adminRegistrations(tenant.value.id, now, ADMINS_LISTED + 1);
-    const locked = admins.filter((a) => !canPass(gates.admins, a));
+    const policy = tenant.value.policy;
+    // accounts whose strong methods are all past any cooling-off come counted; the others are
+    // judged here by the same rule as the reset gates (core registeredOf)
+    const counted = await this.d.store.insights.gateRegistration(tenant.value.id, now, coolingOffHorizon(policy, now));
+    const groups = [
+      ...counted.groups,
+      ...counted.recent.map((a) => ({ admin: a.admin, count: 1, ...registeredOf(policy, a, now) })),
+    ];
+    const admins = await this.d.store.insights.adminRegistrations(tenant.value.id, ADMINS_LISTED + 1);
+    const locked = admins.filter((a) => !canPass(gates.admins, registeredOf(policy, a, now)));
     const coverage = coverageOf(gates, groups);
     return ok({
       gates,

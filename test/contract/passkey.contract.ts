@@ -106,5 +106,54 @@ export function passkeyRepoContract(name: string, open: OpenStore): void {
       assert.equal(await repo.takeChallenge(older.challengeHash, 'register', 'session-x', T0 + 11), null, 'replaced');
       assert.ok(await repo.takeChallenge(newer.challengeHash, 'register', 'session-x', T0 + 11));
     });
+
+    test("operators' passkeys: their own table and owner; an operator's challenge is taken only there, an account's only among accounts'", async () => {
+      const { accounts } = await seed(store(), ['admin']);
+      const accountId = accounts[0]!.id;
+      const operatorId = uid('op');
+      assert.ok(
+        (
+          await store().operators.create({
+            id: operatorId,
+            login: `${operatorId}@support.example`,
+            displayName: 'Op',
+            passwordHash: 'x',
+            createdAt: T0,
+          })
+        ).ok,
+      );
+      const ops = store().operatorPasskeys;
+      const mine = key(operatorId);
+      await ops.add(mine);
+      assert.deepEqual(await ops.list(operatorId), [{ ...mine, lastUsedAt: null }]);
+      assert.deepEqual(await ops.byCredentialId(mine.credentialId), { ...mine, lastUsedAt: null });
+      assert.equal(await store().passkeys.byCredentialId(mine.credentialId), null, "not among accounts' passkeys");
+      const theirs = key(accountId);
+      await store().passkeys.add(theirs);
+      assert.equal(await ops.byCredentialId(theirs.credentialId), null, "an account's passkey is not an operator's");
+      assert.equal(await ops.advanceCounter(mine.id, 0, 3, T0 + 1), true);
+      assert.equal(await ops.advanceCounter(mine.id, 0, 4, T0 + 2), false, 'compare-and-set');
+      assert.equal((await ops.list(operatorId))[0]!.counter, 3);
+
+      // a sign-in challenge for each, bound to the same value: each taken only through its own repo
+      const forOperator = challenge({ purpose: 'signin', binding: 'pending-1', accountId: operatorId });
+      await ops.createChallenge(forOperator);
+      assert.equal(
+        await store().passkeys.takeChallenge(forOperator.challengeHash, 'signin', 'pending-1', T0 + 1),
+        null,
+      );
+      assert.deepEqual(await ops.takeChallenge(forOperator.challengeHash, 'signin', 'pending-1', T0 + 1), {
+        ...forOperator,
+        usedAt: T0 + 1,
+      });
+      const forAccount = challenge({ purpose: 'signin', binding: 'pending-2', accountId });
+      await store().passkeys.createChallenge(forAccount);
+      assert.equal(await ops.takeChallenge(forAccount.challengeHash, 'signin', 'pending-2', T0 + 1), null);
+      assert.ok(await store().passkeys.takeChallenge(forAccount.challengeHash, 'signin', 'pending-2', T0 + 1));
+
+      assert.equal(await ops.remove(accountId, mine.id), false, 'only by its operator');
+      assert.equal(await ops.remove(operatorId, mine.id), true);
+      assert.deepEqual(await ops.list(operatorId), []);
+    });
   });
 }

@@ -15,7 +15,7 @@ import {
   type GateRule,
   type Registered,
 } from '../../src/core/gate-policy.ts';
-import { proofsAccepted, transition, type FlowPosition, type Gate } from '../../src/core/reset-flow.ts';
+import { proofsAccepted, proofsCounted, transition, type FlowPosition, type Gate } from '../../src/core/reset-flow.ts';
 
 const ALL: Gate[] = ['email', 'sms', 'totp', 'passkey'];
 const rule = (methods: Gate[], count: 1 | 2, passkeyRequired = false): GateRule => ({
@@ -83,6 +83,8 @@ test('the flow follows the plan: an app-only second gate takes the app, not the 
   const start: FlowPosition = { state: 'email_code', gates, passed: 0, accepts };
   assert.deepEqual(proofsAccepted(start), ['email']);
   assert.equal(transition(start, 'totp_verified').ok, false, 'not at the first gate');
+  assert.deepEqual(proofsCounted(start), ['email', 'totp'], 'what the first page offers');
+  assert.equal(transition(start, 'use_phone').ok, false, 'the SMS passes no gate of this flow');
   const second = transition(start, 'email_verified');
   assert.ok(second.ok);
   assert.equal(second.value.state, 'totp_code', 'the email gate leads to the app');
@@ -91,12 +93,14 @@ test('the flow follows the plan: an app-only second gate takes the app, not the 
   const done = transition(second.value, 'totp_verified');
   assert.ok(done.ok);
   assert.equal(done.value.state, 'new_password');
-  // a one-gate flow without the SMS: the person may reach the phone page (it reveals nothing) but no SMS passes
+  // a one-gate flow without the SMS: the phone page is not offered (core proofsCounted), and no SMS passes
   const one = planFor(rule(['email', 'passkey'], 1));
   const pos: FlowPosition = { state: 'email_code', gates: one.gates, passed: 0, accepts: one.accepts };
-  const phone = transition(pos, 'use_phone');
-  assert.ok(phone.ok);
-  assert.equal(transition({ ...phone.value, state: 'sms_code' }, 'sms_verified').ok, false);
+  assert.deepEqual(proofsCounted(pos), ['email', 'passkey']);
+  assert.equal(transition(pos, 'use_phone').ok, false, 'no way to the phone page');
+  assert.equal(transition(pos, 'use_authenticator').ok, false, 'nor to the app');
+  assert.equal(transition(pos, 'use_passkey').ok, true);
+  assert.equal(transition({ ...pos, state: 'sms_code' }, 'sms_verified').ok, false);
   assert.equal(transition({ ...pos, state: 'passkey_check' }, 'passkey_verified').ok, true);
   assert.equal(transition({ ...pos, state: 'totp_code' }, 'totp_verified').ok, false);
 });

@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
+import { passSecondStepInPage } from '../helpers/console-factor-kit.ts';
 import { totpCodeAt } from '../../src/core/authenticator.ts';
 import {
   axeViolations,
@@ -40,13 +41,15 @@ after(async () => {
   await server?.close();
 });
 
+let virtual: { cdp: CDPSession; authenticatorId: string } | null = null;
+
 async function pageWithAuthenticator(): Promise<Page> {
   const c = await newContext(browser);
   contexts.push(c);
   const p = await c.newPage();
   const cdp = await c.newCDPSession(p);
   await cdp.send('WebAuthn.enable');
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
     options: {
       protocol: 'ctap2',
       transport: 'internal',
@@ -55,6 +58,7 @@ async function pageWithAuthenticator(): Promise<Page> {
       isUserVerified: true,
     },
   });
+  virtual = { cdp, authenticatorId };
   return p;
 }
 
@@ -158,4 +162,66 @@ test('first sign-in registers an authenticator app and shows recovery codes; lat
   ]) {
     assert.ok(events.includes(e), e);
   }
+
+  // 7. a Technical Support operator, in the same browser: registers a passkey on the support
+  // console's security page and passes the support console's second step with it. The admin's
+  // passkey is taken off the virtual authenticator first, so the browser has the operator's alone
+  // to offer (with two it would ask which one)
+  const added = await server.app.operators.add({
+    login: OPERATOR,
+    displayName: 'Sam Support',
+    password: OPERATOR_PASSWORD,
+    actor: 'test',
+  });
+  assert.ok(added.ok);
+  await virtual!.cdp.send('WebAuthn.clearCredentials', { authenticatorId: virtual!.authenticatorId });
+  await p.context().clearCookies();
+  await operatorPassword(p);
+  await passSecondStepInPage(server.app, p, OPERATOR); // the first time: the authenticator app
+  assert.equal(new URL(p.url()).pathname, '/support');
+  await p.getByRole('link', { name: 'Sign-in security' }).click();
+  await p.waitForURL(/\/support\/security$/);
+  assert.equal(await h1(p), 'Sign-in security');
+  await check(p, 'support sign-in security', 'support-security');
+  await p.getByRole('link', { name: 'Add a passkey' }).click();
+  await p.waitForURL(/\/support\/security\/passkeys$/);
+  await check(p, 'support add a passkey', 'support-passkey-add');
+  await p.getByLabel('Name (optional)').fill('Support desk key');
+  assert.equal((await submit(p, 'Create a passkey', '/support/security/passkeys')).status(), 303);
+  assert.match(await p.getByRole('status').first().innerText(), /Your passkey is registered/);
+  assert.match(await p.locator('.passkey-list').innerText(), /Support desk key/);
+  const { credentials } = await virtual!.cdp.send('WebAuthn.getCredentials', {
+    authenticatorId: virtual!.authenticatorId,
+  });
+  assert.equal(credentials.length, 1, "the operator's passkey is on the authenticator");
+  assert.equal(Buffer.from(credentials[0]!.userHandle!, 'base64').toString(), added.value.id);
+
+  await p.context().clearCookies(); // a new browser session
+  await operatorPassword(p);
+  assert.equal(new URL(p.url()).pathname, '/support/second-factor');
+  await check(p, 'support second step with a passkey', 'support-second-step-passkey');
+  const postedKey = p.waitForResponse(
+    (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/support/second-factor/passkey',
+  );
+  const arrived = p.waitForEvent('load');
+  await p.getByRole('button', { name: 'Use your passkey' }).click();
+  assert.equal((await postedKey).status(), 303);
+  await arrived;
+  assert.equal(new URL(p.url()).pathname, '/support');
+  assert.equal(await h1(p), 'Support tickets');
+  const after = (await server.app.store.audit.list({ limit: 50 })).filter(
+    (e) => e.actor === `operator:${added.value.id}`,
+  );
+  assert.ok(after.some((e) => e.type === 'console.factor_registered' && e.outcome === 'passkey'));
+  assert.ok(after.some((e) => e.type === 'console.second_factor_passed' && e.outcome === 'passkey'));
 });
+
+const OPERATOR = 'sam.support';
+const OPERATOR_PASSWORD = 'granite pelican orchard breeze';
+
+async function operatorPassword(p: Page): Promise<void> {
+  await p.goto(`${server.baseUrl}/support/signin`);
+  await p.getByLabel('Operator login').fill(OPERATOR);
+  await p.getByLabel('Password', { exact: true }).fill(OPERATOR_PASSWORD);
+  assert.equal((await submit(p, 'Sign in', '/support/signin')).status(), 303);
+}

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ADMIN_API_PREFIX } from '../../src/http/api/admin-api-plugin.ts';
+import { ManualClock } from '../helpers/manual-clock.ts';
 import { createPagesKit } from './reset-pages-kit.ts';
 
-test('admin API: the gate policy per audience, impossible policies refused in the caller’s language, the coverage', async () => {
-  const kit = await createPagesKit();
+test('admin API: the gate policy per audience, impossible policies refused in the caller’s language, the coverage (a new app counts only after its cooling-off)', async () => {
+  const clock = new ManualClock();
+  const kit = await createPagesKit({}, { clock });
   try {
     const found = await kit.app.directory.getTenantByName('Contoso Demo');
     assert.ok(found.ok);
@@ -73,6 +75,25 @@ test('admin API: the gate policy per audience, impossible policies refused in th
     );
     assert.equal(body.adminsNotListed, 0);
     assert.deepEqual(body.gates.users.methods, ['email', 'totp']);
+
+    // the user adds an authenticator app beside the email: during its cooling-off (24 hours by
+    // default, core coolingOffUntil) it opens no gate, so the coverage still counts the user out
+    const user = await kit.app.store.directory.findAccountByLogin('user@contoso.example');
+    assert.ok(user);
+    await kit.app.store.authenticators.createPending({
+      id: 'app-user',
+      accountId: user.id,
+      secretSealed: 'sealed',
+      sessionHash: 'session',
+      createdAt: clock.now(),
+    });
+    await kit.app.store.authenticators.confirm('app-user', 1, clock.now());
+    const users = async () => (await call('GET', '/coverage')).json().users;
+    assert.deepEqual(await users(), { total: 1, cannot: 1 }, 'a new app in its cooling-off');
+    clock.advance(24 * 3_600_000 - 1);
+    assert.deepEqual(await users(), { total: 1, cannot: 1 }, 'one millisecond before its cooling-off ends');
+    clock.advance(1);
+    assert.deepEqual(await users(), { total: 1, cannot: 0 }, 'the app after its cooling-off');
   } finally {
     await kit.close();
   }

@@ -35,6 +35,7 @@ export interface Database {
   security_info_prompts: SecurityInfoPromptsTable;
   authenticators: AuthenticatorsTable;
   passkeys: PasskeysTable;
+  operator_passkeys: OperatorPasskeysTable;
   passkey_challenges: PasskeyChallengesTable;
   caller_verifications: CallerVerificationsTable;
   call_checks: CallChecksTable;
@@ -423,12 +424,19 @@ export interface PasskeysTable {
 }
 
 /** Passkey challenges (0023_passkeys): the HMAC only, bound to a session or a flow, used once. */
+/** Operators' passkeys (0026): the columns of `passkeys` with the operator as owner. */
+export interface OperatorPasskeysTable extends Omit<PasskeysTable, 'account_id'> {
+  operator_id: string;
+}
+
 export interface PasskeyChallengesTable {
   id: string;
   challenge_hash: string;
   purpose: string;
   binding: string;
   account_id: string | null;
+  /** The operator a challenge was made for (0026); null for accounts' and the reset's. */
+  operator_id: Generated<string | null>;
   created_at: number;
   expires_at: number;
   used_at: number | null;

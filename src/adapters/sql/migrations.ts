@@ -5,7 +5,7 @@ import { securityInfoMigration } from './security-info-migrations.ts';
 import { tenantLookMigration } from './tenant-look-migrations.ts';
 import { callerCheckMigration } from './caller-check-migrations.ts';
 import { authenticatorMigration } from './authenticator-migrations.ts';
-import { passkeyMigration } from './passkey-migrations.ts';
+import { operatorPasskeyMigration, passkeyMigration } from './passkey-migrations.ts';
 import { auditChainMigration } from './audit-chain-migrations.ts';
 import { consoleFactorMigration } from './console-factor-migrations.ts';
 
@@ -350,5 +350,6 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
         await db.schema.alterTable('flows').addColumn('gate_accepts', 'text').execute();
       },
     },
+    '0026_operator_passkeys': operatorPasskeyMigration,
   };
 }

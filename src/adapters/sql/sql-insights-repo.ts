@@ -1,7 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { RegistrationRow, ResetEventRow } from '../../core/insights.ts';
-import type { RegistrationGroup } from '../../core/gate-policy.ts';
-import type { AdminRegistration, AuditQuery, AuditRow, InsightsRepo } from '../../ports/insights-store.ts';
+import type { MethodKind } from '../../core/contact.ts';
+import type { AccountWays } from '../../core/security-info-policy.ts';
+import type { AdminWays, AuditQuery, AuditRow, GateRegistration, InsightsRepo } from '../../ports/insights-store.ts';
 import type { AuditEvent } from '../../ports/store.ts';
 import type { Database } from './database.ts';
 
@@ -147,16 +148,16 @@ export class SqlInsightsRepo implements InsightsRepo {
     }));
   }
 
-  /** The four facts a gate needs, per account `a` (usable at `now`), as 0/1 columns. */
-  private registeredColumns(now: number) {
-    const method = (kind: string) =>
-      sql<number>`case when exists (select 1 from methods m where m.account_id = a.id and m.kind = ${kind} and m.verified_at is not null and (m.usable_from is null or m.usable_from <= ${now})) then 1 else 0 end`;
-    return sql`${method('email')} as email, ${method('phone')} as sms,
-      case when exists (select 1 from authenticators x where x.account_id = a.id and x.confirmed_at is not null) then 1 else 0 end as totp,
-      case when exists (select 1 from passkeys p where p.account_id = a.id) then 1 else 0 end as passkey`;
+  /** An authenticator app or a passkey of account `a` registered after `horizon` (it may be cooling off). */
+  private recentStrong(horizon: number) {
+    return sql<boolean>`(exists (select 1 from authenticators x where x.account_id = a.id and x.confirmed_at > ${horizon})
+      or exists (select 1 from passkeys p where p.account_id = a.id and p.created_at > ${horizon}))`;
   }
 
-  async gateRegistration(tenantId: string, now: number): Promise<RegistrationGroup[]> {
+  async gateRegistration(tenantId: string, now: number, horizon: number): Promise<GateRegistration> {
+    // every app and passkey of these accounts is out of its cooling-off (core coolingOffHorizon)
+    const method = (kind: string) =>
+      sql<number>`case when exists (select 1 from methods m where m.account_id = a.id and m.kind = ${kind} and m.verified_at is not null and (m.usable_from is null or m.usable_from <= ${now})) then 1 else 0 end`;
     const result = await sql<{
       admin: number;
       email: number;
@@ -167,12 +168,14 @@ export class SqlInsightsRepo implements InsightsRepo {
     }>`
       select t.admin, t.email, t.sms, t.totp, t.passkey, count(*) as count
       from (
-        select case when a.role = 'user' then 0 else 1 end as admin, ${this.registeredColumns(now)}
+        select case when a.role = 'user' then 0 else 1 end as admin, ${method('email')} as email, ${method('phone')} as sms,
+          case when exists (select 1 from authenticators x where x.account_id = a.id and x.confirmed_at is not null) then 1 else 0 end as totp,
+          case when exists (select 1 from passkeys p where p.account_id = a.id) then 1 else 0 end as passkey
         from accounts a
-        where a.tenant_id = ${tenantId} and a.enabled = 1
+        where a.tenant_id = ${tenantId} and a.enabled = 1 and not ${this.recentStrong(horizon)}
       ) t
       group by t.admin, t.email, t.sms, t.totp, t.passkey`.execute(this.db);
-    return result.rows.map((r) => ({
+    const groups = result.rows.map((r) => ({
       admin: Number(r.admin) === 1,
       email: Number(r.email) === 1,
       sms: Number(r.sms) === 1,
@@ -180,31 +183,78 @@ export class SqlInsightsRepo implements InsightsRepo {
       passkey: Number(r.passkey) === 1,
       count: Number(r.count),
     }));
+    const recent = await sql<{ id: string; role: string }>`
+      select a.id, a.role from accounts a
+      where a.tenant_id = ${tenantId} and a.enabled = 1 and ${this.recentStrong(horizon)}
+      order by a.id`.execute(this.db);
+    const ways = await this.waysOf(recent.rows.map((r) => r.id));
+    return {
+      groups,
+      recent: recent.rows.map((r) => ({ id: r.id, admin: r.role !== 'user', ...ways.get(r.id)! })),
+    };
   }
 
-  async adminRegistrations(tenantId: string, now: number, limit: number): Promise<AdminRegistration[]> {
-    const result = await sql<{
-      id: string;
-      login: string;
-      display_name: string;
-      email: number;
-      sms: number;
-      totp: number;
-      passkey: number;
-    }>`
-      select a.id, a.login, a.display_name, ${this.registeredColumns(now)}
-      from accounts a
-      where a.tenant_id = ${tenantId} and a.enabled = 1 and a.role <> 'user'
-      order by a.login
-      limit ${limit}`.execute(this.db);
-    return result.rows.map((r) => ({
-      id: r.id,
-      login: r.login,
-      displayName: r.display_name,
-      email: Number(r.email) === 1,
-      sms: Number(r.sms) === 1,
-      totp: Number(r.totp) === 1,
-      passkey: Number(r.passkey) === 1,
-    }));
+  async adminRegistrations(tenantId: string, limit: number): Promise<AdminWays[]> {
+    const admins = await this.db
+      .selectFrom('accounts')
+      .select(['id', 'login', 'display_name'])
+      .where('tenant_id', '=', tenantId)
+      .where('enabled', '=', 1)
+      .where('role', '<>', 'user')
+      .orderBy('login')
+      .limit(Math.max(1, Math.floor(limit)))
+      .execute();
+    const ways = await this.waysOf(admins.map((a) => a.id));
+    return admins.map((a) => ({ id: a.id, login: a.login, displayName: a.display_name, ...ways.get(a.id)! }));
+  }
+
+  /** Every way in of these accounts (core AccountWays): verified methods, the latest confirmed app, passkeys. */
+  private async waysOf(ids: readonly string[]): Promise<Map<string, AccountWays>> {
+    const out = new Map<
+      string,
+      { methods: AccountWays['methods'][number][]; app: number | null; passkeys: { id: string; createdAt: number }[] }
+    >();
+    for (const id of ids) out.set(id, { methods: [], app: null, passkeys: [] });
+    for (let i = 0; i < ids.length; i += WAYS_CHUNK) {
+      const chunk = ids.slice(i, i + WAYS_CHUNK);
+      const methods = await this.db
+        .selectFrom('methods')
+        .select(['account_id', 'kind', 'value', 'verified_at', 'usable_from'])
+        .where('account_id', 'in', chunk)
+        .where('verified_at', 'is not', null)
+        .orderBy('account_id')
+        .orderBy('kind')
+        .execute();
+      for (const m of methods) {
+        out.get(m.account_id)!.methods.push({
+          kind: m.kind as MethodKind,
+          value: m.value,
+          verifiedAt: Number(m.verified_at),
+          usableFrom: m.usable_from === null ? null : Number(m.usable_from),
+        });
+      }
+      const apps = await this.db
+        .selectFrom('authenticators')
+        .select(['account_id', (eb) => eb.fn.max('confirmed_at').as('confirmed_at')])
+        .where('account_id', 'in', chunk)
+        .where('confirmed_at', 'is not', null)
+        .groupBy('account_id')
+        .execute();
+      for (const a of apps) out.get(a.account_id)!.app = Number(a.confirmed_at);
+      const passkeys = await this.db
+        .selectFrom('passkeys')
+        .select(['id', 'account_id', 'created_at'])
+        .where('account_id', 'in', chunk)
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute();
+      for (const p of passkeys) out.get(p.account_id)!.passkeys.push({ id: p.id, createdAt: Number(p.created_at) });
+    }
+    return new Map(
+      [...out].map(([id, w]) => [id, { methods: w.methods, authenticatorConfirmedAt: w.app, passkeys: w.passkeys }]),
+    );
   }
 }
+
+/** Accounts whose ways in one statement reads (well under SQLite's and PostgreSQL's parameter limits). */
+const WAYS_CHUNK = 500;

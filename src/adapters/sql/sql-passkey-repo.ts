@@ -11,20 +11,38 @@ import type { Database, PasskeyChallengesTable, PasskeysTable } from './database
 
 const DAY_MS = 24 * 60 * 60_000;
 
+/** Whose passkeys a repo holds: accounts' (`passkeys`) or operators' (`operator_passkeys`, same columns but the owner's). */
+export type PasskeyTable =
+  | { readonly table: 'passkeys'; readonly owner: 'account_id' }
+  | { readonly table: 'operator_passkeys'; readonly owner: 'operator_id' };
+
+export const ACCOUNT_PASSKEYS: PasskeyTable = { table: 'passkeys', owner: 'account_id' };
+export const OPERATOR_PASSKEYS: PasskeyTable = { table: 'operator_passkeys', owner: 'operator_id' };
+
 /**
  * Passkeys and their challenges over Kysely; works on the root instance or a transaction.
  * `takeChallenge` and `advanceCounter` are one conditional UPDATE each: on PostgreSQL a parallel
  * request waits for the row and re-reads it, so a challenge or a counter value passes once.
  */
 export class SqlPasskeyRepo implements PasskeyRepo {
-  constructor(private readonly db: Kysely<Database>) {}
+  // the two tables have the same columns but the owner's: typed as accounts' passkeys, the owner
+  // column (of the passkeys and of their challenges) named at run time
+  private readonly db: Kysely<Pick<Database, 'passkeys' | 'passkey_challenges'>>;
+  private readonly table: 'passkeys';
+  private readonly owner: 'account_id';
+
+  constructor(db: Kysely<Database>, of: PasskeyTable = ACCOUNT_PASSKEYS) {
+    this.db = db as unknown as Kysely<Pick<Database, 'passkeys' | 'passkey_challenges'>>;
+    this.table = of.table as 'passkeys';
+    this.owner = of.owner as 'account_id';
+  }
 
   async add(p: NewPasskey): Promise<void> {
     await this.db
-      .insertInto('passkeys')
+      .insertInto(this.table)
       .values({
         id: p.id,
-        account_id: p.accountId,
+        [this.owner]: p.accountId,
         credential_id: p.credentialId,
         public_key: p.publicKey,
         counter: p.counter,
@@ -38,27 +56,27 @@ export class SqlPasskeyRepo implements PasskeyRepo {
 
   async list(accountId: string): Promise<readonly PasskeyRecord[]> {
     const rows = await this.db
-      .selectFrom('passkeys')
+      .selectFrom(this.table)
       .selectAll()
-      .where('account_id', '=', accountId)
+      .where(this.owner, '=', accountId)
       .orderBy('created_at')
       .orderBy('id')
       .execute();
-    return rows.map(toPasskey);
+    return rows.map((r) => toPasskey(r, this.owner));
   }
 
   async byCredentialId(credentialId: string): Promise<PasskeyRecord | null> {
     const row = await this.db
-      .selectFrom('passkeys')
+      .selectFrom(this.table)
       .selectAll()
       .where('credential_id', '=', credentialId)
       .executeTakeFirst();
-    return row ? toPasskey(row) : null;
+    return row ? toPasskey(row, this.owner) : null;
   }
 
   async advanceCounter(id: string, from: number, to: number, now: number): Promise<boolean> {
     const result = await this.db
-      .updateTable('passkeys')
+      .updateTable(this.table)
       .set({ counter: to, last_used_at: now })
       .where('id', '=', id)
       .where('counter', '=', from)
@@ -68,8 +86,8 @@ export class SqlPasskeyRepo implements PasskeyRepo {
 
   async remove(accountId: string, id: string): Promise<boolean> {
     const result = await this.db
-      .deleteFrom('passkeys')
-      .where('account_id', '=', accountId)
+      .deleteFrom(this.table)
+      .where(this.owner, '=', accountId)
       .where('id', '=', id)
       .executeTakeFirst();
     return result.numDeletedRows > 0n;
@@ -92,7 +110,7 @@ export class SqlPasskeyRepo implements PasskeyRepo {
         challenge_hash: c.challengeHash,
         purpose: c.purpose,
         binding: c.binding,
-        account_id: c.accountId,
+        [this.owner]: c.accountId,
         created_at: c.createdAt,
         expires_at: c.expiresAt,
         used_at: null,
@@ -114,16 +132,18 @@ export class SqlPasskeyRepo implements PasskeyRepo {
       .where('binding', '=', binding)
       .where('used_at', 'is', null)
       .where('expires_at', '>', now)
+      // an operator's challenge is taken only through operators' passkeys, any other only through accounts'
+      .where('operator_id', this.owner === 'account_id' ? 'is' : 'is not', null)
       .returningAll()
       .executeTakeFirst();
-    return row ? toChallenge(row) : null;
+    return row ? toChallenge(row, this.owner) : null;
   }
 }
 
-function toPasskey(r: Selectable<PasskeysTable>): PasskeyRecord {
+function toPasskey(r: Selectable<PasskeysTable>, owner: 'account_id'): PasskeyRecord {
   return {
     id: r.id,
-    accountId: r.account_id,
+    accountId: r[owner],
     credentialId: r.credential_id,
     publicKey: r.public_key,
     counter: Number(r.counter),
@@ -134,13 +154,13 @@ function toPasskey(r: Selectable<PasskeysTable>): PasskeyRecord {
   };
 }
 
-function toChallenge(r: Selectable<PasskeyChallengesTable>): PasskeyChallengeRecord {
+function toChallenge(r: Selectable<PasskeyChallengesTable>, owner: 'account_id'): PasskeyChallengeRecord {
   return {
     id: r.id,
     challengeHash: r.challenge_hash,
     purpose: r.purpose as ChallengePurpose,
     binding: r.binding,
-    accountId: r.account_id,
+    accountId: r[owner],
     createdAt: Number(r.created_at),
     expiresAt: Number(r.expires_at),
     usedAt: r.used_at === null ? null : Number(r.used_at),

@@ -31,7 +31,7 @@ import { SqlAuthRepo } from './sql-auth-repo.ts';
 import { SqlSecurityInfoRepo } from './sql-security-info-repo.ts';
 import { OPERATOR_APPS, SqlAuthenticatorRepo } from './sql-authenticator-repo.ts';
 import { SqlConsoleFactorRepo } from './sql-console-factor-repo.ts';
-import { SqlPasskeyRepo } from './sql-passkey-repo.ts';
+import { OPERATOR_PASSKEYS, SqlPasskeyRepo } from './sql-passkey-repo.ts';
 import { SqlCallerCheckRepo } from './sql-caller-check-repo.ts';
 import { SqlAdminRepo } from './sql-admin-repo.ts';
 import { SqlApiKeyRepo } from './sql-api-key-repo.ts';
@@ -139,6 +139,7 @@ class KyselySqlStore implements SqlStore {
   readonly operatorAuthenticators: SqlAuthenticatorRepo;
   readonly consoleFactors: SqlConsoleFactorRepo;
   readonly passkeys: SqlPasskeyRepo;
+  readonly operatorPasskeys: SqlPasskeyRepo;
   readonly callerChecks: SqlCallerCheckRepo;
   readonly admin: SqlAdminRepo;
   readonly apiKeys: SqlApiKeyRepo;
@@ -170,6 +171,7 @@ class KyselySqlStore implements SqlStore {
     this.operatorAuthenticators = new SqlAuthenticatorRepo(db, OPERATOR_APPS);
     this.consoleFactors = new SqlConsoleFactorRepo(db);
     this.passkeys = new SqlPasskeyRepo(db);
+    this.operatorPasskeys = new SqlPasskeyRepo(db, OPERATOR_PASSKEYS);
     this.callerChecks = new SqlCallerCheckRepo(db);
     this.admin = new SqlAdminRepo(db);
     this.apiKeys = new SqlApiKeyRepo(db);
@@ -219,6 +221,7 @@ class KyselySqlStore implements SqlStore {
         operatorAuthenticators: new SqlAuthenticatorRepo(trx, OPERATOR_APPS),
         consoleFactors: new SqlConsoleFactorRepo(trx),
         passkeys: new SqlPasskeyRepo(trx),
+        operatorPasskeys: new SqlPasskeyRepo(trx, OPERATOR_PASSKEYS),
         callerChecks: new SqlCallerCheckRepo(trx),
         admin: new SqlAdminRepo(trx),
         apiKeys: new SqlApiKeyRepo(trx),

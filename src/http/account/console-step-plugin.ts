@@ -97,7 +97,7 @@ export async function consoleStepPlugin(fastify: FastifyInstance, options: { app
     if (!p) return reply.redirect(signinOf[kind], 303);
     if (!p.has.authenticator && !p.has.passkey)
       return reply.redirect(`${base}/setup?next=${encodeURIComponent(next)}`, 303);
-    const options = p.has.passkey ? await app.consoleFactors.passkeyOptions(tokenOf(request)) : null;
+    const options = p.has.passkey ? await app.consoleFactors.passkeyOptions(tokenOf(request), kind) : null;
     return sendHtml(
       reply,
       ConsoleStepPage({
@@ -169,19 +169,18 @@ export async function consoleStepPlugin(fastify: FastifyInstance, options: { app
         ),
       ),
     );
-    if (kind === 'account') {
-      fastify.post(
-        `${base}/passkey`,
-        csrfCheck,
-        submit((token, request) =>
-          app.consoleFactors.verifyPasskey(
-            token,
-            formField(request.body, 'credential', 60_000),
-            requestContext(request),
-          ),
+    fastify.post(
+      `${base}/passkey`,
+      csrfCheck,
+      submit((token, request) =>
+        app.consoleFactors.verifyPasskey(
+          token,
+          kind,
+          formField(request.body, 'credential', 60_000),
+          requestContext(request),
         ),
-      );
-    }
+      ),
+    );
 
     async function setupPage(
       request: FastifyRequest,

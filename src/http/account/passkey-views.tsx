@@ -4,6 +4,7 @@ import type { PasskeyListItem } from '../../service/security-info-service.ts';
 import { useI18n, useT } from '../views/i18n-context.tsx';
 import { Layout } from '../views/layout.tsx';
 import { PASSKEY_SCRIPT } from '../reset/reset-views.tsx';
+import type { MessageId } from '../../core/i18n.ts';
 
 /**
  * Passkeys in "My security info": their section on the overview (each registered passkey with a
@@ -12,8 +13,19 @@ import { PASSKEY_SCRIPT } from '../reset/reset-views.tsx';
  */
 export type PasskeyProblemId = 'passkey_refused' | 'too_many_passkeys' | 'passkeys_unavailable';
 
-export function PasskeySection(p: { passkeys: readonly PasskeyListItem[]; csrf: string }): VNode {
+/**
+ * The owner's passkeys, each with a Remove button, and the way to add one: My security info's
+ * section (the default), or the support console's security page (`base` and `intro` its own).
+ */
+export function PasskeySection(p: {
+  passkeys: readonly PasskeyListItem[];
+  csrf: string;
+  /** The registration page; each passkey's removal is `${base}/<id>/remove`. */
+  base?: string;
+  intro?: MessageId;
+}): VNode {
   const { t, when } = useI18n();
+  const base = p.base ?? '/account/security/passkeys';
   return (
     <section aria-labelledby="passkey-heading">
       <h2 id="passkey-heading">{t('securityinfo.passkey.name')}</h2>
@@ -31,7 +43,7 @@ export function PasskeySection(p: { passkeys: readonly PasskeyListItem[]; csrf: 
                 {k.name}
               </strong>{' '}
               <span class="hint">{t('securityinfo.passkey.addedOn', { when: when(k.createdAt) })}</span>
-              <form method="post" action={`/account/security/passkeys/${k.id}/remove`} class="inline-form">
+              <form method="post" action={`${base}/${k.id}/remove`} class="inline-form">
                 <Csrf token={p.csrf} />
                 <button
                   type="submit"
@@ -45,9 +57,9 @@ export function PasskeySection(p: { passkeys: readonly PasskeyListItem[]; csrf: 
           ))}
         </ul>
       )}
-      <p class="hint">{t('securityinfo.passkey.intro')}</p>
+      <p class="hint">{t(p.intro ?? 'securityinfo.passkey.intro')}</p>
       <div class="button-row">
-        <a href="/account/security/passkeys" class="button" aria-label={t('securityinfo.passkey.addLabel')}>
+        <a href={base} class="button" aria-label={t('securityinfo.passkey.addLabel')}>
           {t('securityinfo.add')}
         </a>
       </div>
@@ -70,6 +82,10 @@ export interface PasskeyPageProps {
   /** The options (JSON) for `navigator.credentials.create`, with this session's new challenge; null when none can be made. */
   options: string | null;
   problem: PasskeyProblemId | null;
+  /** Where the answer goes and the way back (default: My security info); the support console's security page passes its own. */
+  action?: string;
+  back?: { readonly href: string; readonly label: MessageId };
+  intro?: MessageId;
 }
 
 export function PasskeyPage(p: PasskeyPageProps): VNode {
@@ -88,12 +104,12 @@ function Passkey(p: PasskeyPageProps): VNode {
           <p>{t(`securityinfo.problem.${p.problem}.message`)}</p>
         </div>
       ) : null}
-      <p>{t('securityinfo.passkey.intro')}</p>
+      <p>{t(p.intro ?? 'securityinfo.passkey.intro')}</p>
       <p>{t('securityinfo.passkey.how')}</p>
       {p.options ? (
         <form
           method="post"
-          action="/account/security/passkeys"
+          action={p.action ?? '/account/security/passkeys'}
           class="stack reset-form"
           data-passkey="create"
           data-passkey-options={p.options}
@@ -126,7 +142,7 @@ function Passkey(p: PasskeyPageProps): VNode {
       ) : null}
       <p class="hint">{t('securityinfo.passkey.noSupport')}</p>
       <p>
-        <a href="/account/security">{t('securityinfo.passkey.back')}</a>
+        <a href={p.back?.href ?? '/account/security'}>{t(p.back?.label ?? 'securityinfo.passkey.back')}</a>
       </p>
     </Layout>
   );

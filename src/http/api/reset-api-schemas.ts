@@ -52,7 +52,11 @@ export const FlowViewSchema = named(
     expiresAt: epochMs.describe('When the whole reset expires (60 minutes after the first message), in ms.'),
     maskedEmail: z.string().describe('The alternate email the code was sent to, masked.'),
     maskedPhone: z.string().nullable().describe('The mobile number on file, masked; only once the email gate passed.'),
-    canUsePhone: z.boolean(),
+    canUsePhone: z
+      .boolean()
+      .describe(
+        '`POST /api/v1/reset/flow/use-phone` may switch to an SMS code. Before the first gate passed, each `canUse…` is true only for a method the organisation’s gate policy counts for the account’s class (an unknown login is offered what a user is); another is refused with `wrong_step`.',
+      ),
     canUseAuthenticator: z
       .boolean()
       .describe('`POST /api/v1/reset/flow/use-authenticator` may switch to a code from an authenticator app.'),

@@ -461,7 +461,7 @@ function EmailCodeStep(p: StepPageProps): VNode {
   );
 }
 
-/** "Use your passkey": on the first page of every flow, and at a second gate where the account has one. */
+/** "Use your passkey": on the first page where the gate policy counts passkeys for the class of account, and at a second gate where the account has one. */
 function UsePasskey({ view, csrf }: { view: FlowView; csrf: string }): VNode | null {
   const t = useT();
   if (!view.canUsePasskey) return null;
@@ -510,7 +510,7 @@ function PasskeyStep(p: StepPageProps): VNode {
   );
 }
 
-/** "Enter a code from my authenticator app": on the first page of every flow, and at a second gate where the account has one. */
+/** "Enter a code from my authenticator app": on the first page where the gate policy counts the app for the class of account, and at a second gate where the account has one. */
 function UseAuthenticator({ view, csrf }: { view: FlowView; csrf: string }): VNode | null {
   const t = useT();
   if (!view.canUseAuthenticator) return null;

@@ -9,6 +9,8 @@ import { httpStatus } from '../errors.ts';
 import { sendHtml } from '../send-html.ts';
 import { clearSupportCookie, supportCookieSpec } from './support-session.ts';
 import { setConsoleStepCookie } from '../account/console-step-plugin.ts';
+import { PasskeyPage, type PasskeyProblemId } from '../account/passkey-views.tsx';
+import { SupportSecurityPage } from './security-views.tsx';
 import {
   isSupportDone,
   SupportReferencePage,
@@ -143,6 +145,70 @@ export async function supportPlugin(fastify: FastifyInstance, options: { app: Ap
         recoveryCodesLeft,
       }),
     );
+  });
+
+  // ---- the operator's own sign-in security: passkeys for the console's second step ----
+
+  fastify.get('/support/security', { preHandler: requireOperator }, async (request, reply) => {
+    const auth = request.operator!;
+    const query = request.query as Record<string, unknown>;
+    const [passkeys, recoveryCodesLeft] = await Promise.all([
+      app.consoleFactors.operatorPasskeys.list(auth),
+      app.consoleFactors.setup.recoveryCodesLeft({ kind: 'operator', id: auth.operator.id }),
+    ]);
+    return sendHtml(
+      reply,
+      SupportSecurityPage({
+        operatorName: auth.operator.displayName,
+        csrf: reply.generateCsrf(),
+        passkeys,
+        recoveryCodesLeft,
+        notice: query.done === 'passkey' ? 'added' : query.removed === 'passkey' ? 'removed' : null,
+      }),
+    );
+  });
+
+  async function passkeyPage(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    problem: PasskeyProblemId | null,
+    status = 200,
+  ): Promise<FastifyReply> {
+    const options = await app.consoleFactors.operatorPasskeys.options(request.operator!);
+    return sendHtml(
+      reply,
+      PasskeyPage({
+        csrf: reply.generateCsrf(),
+        options: options.ok ? JSON.stringify(options.value) : null,
+        problem: problem ?? (options.ok ? null : options.error),
+        action: '/support/security/passkeys',
+        back: { href: '/support/security', label: 'support.security.back' },
+        intro: 'support.security.passkeyIntro',
+      }),
+      problem ? status : options.ok ? 200 : 409,
+    );
+  }
+
+  fastify.get('/support/security/passkeys', { preHandler: requireOperator }, (request, reply) =>
+    passkeyPage(request, reply, null),
+  );
+
+  fastify.post('/support/security/passkeys', post, async (request, reply) => {
+    const result = await app.consoleFactors.operatorPasskeys.register(
+      request.operator!,
+      formField(request.body, 'credential', 60_000),
+      formField(request.body, 'name', 200),
+      request.i18n.t('securityinfo.passkey.defaultName'),
+      requestContext(request),
+    );
+    if (!result.ok) return passkeyPage(request, reply, result.error, 400);
+    return reply.redirect('/support/security?done=passkey', 303);
+  });
+
+  fastify.post('/support/security/passkeys/:id/remove', post, async (request, reply) => {
+    const id = String((request.params as Record<string, unknown>).id ?? '').slice(0, 64);
+    await app.consoleFactors.operatorPasskeys.remove(request.operator!, id, requestContext(request));
+    return reply.redirect('/support/security?removed=passkey', 303);
   });
 
   fastify.get('/support/reference', { preHandler: requireOperator }, async (request, reply) => {

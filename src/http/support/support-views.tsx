@@ -152,6 +152,9 @@ function SupportShell(p: { title: string; operatorName: string; csrf: string; ch
             <a href="/support/approvals">{t('support.nav.approvals')}</a>
           </li>
           <li>
+            <a href="/support/security">{t('support.nav.security')}</a>
+          </li>
+          <li>
             <form method="post" action="/support/signout" class="inline-form">
               <Csrf token={p.csrf} />
               <button type="submit" class="secondary">

@@ -2,7 +2,7 @@ import { maskEmail, maskPhone } from '../../core/contact.ts';
 import { DEFAULT_TENANT_POLICY, type Tenant } from '../../core/directory-model.ts';
 import { isUsableForReset } from '../../core/security-info-policy.ts';
 import { canSendCode, flowDeadline, type ResetPolicy } from '../../core/reset-policy.ts';
-import { proofsAccepted, stepOf } from '../../core/reset-flow.ts';
+import { proofsAccepted, proofsCounted, stepOf } from '../../core/reset-flow.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { FlowRecord } from '../../ports/flow-store.ts';
 import type { Keyring } from '../../ports/keyring.ts';
@@ -57,22 +57,25 @@ export class FlowViews {
       flow.state === 'new_password' && flow.accountId !== null
         ? ((await tx.directory.getAccount(flow.accountId))?.externalId ?? null) !== null
         : false;
-    // the authenticator app: offered on the first page of every flow (whether or not the login has
-    // one: the page reveals nothing), and at a second gate only to an account that registered one
+    // before any gate passed, the methods the tenant's gate policy counts for the flow's class of
+    // account (core proofsCounted; an unknown login's flow has the users' plan, so it is offered
+    // what a user is), whether or not the login registered them: the page reveals nothing more
     const pos = positionOf(flow);
+    const counted = flow.passed === 0 ? proofsCounted(pos) : [];
     const onSmsPath = flow.state === 'phone_number' || flow.state === 'sms_code';
+    // the authenticator app: on the first page, and at a second gate only to an account that registered one
     const canUseAuthenticator =
-      ((flow.state === 'email_code' || flow.state === 'passkey_check') && flow.passed === 0) ||
+      ((flow.state === 'email_code' || flow.state === 'passkey_check') && counted.includes('totp')) ||
       ((onSmsPath || flow.state === 'passkey_check') &&
         flow.passed > 0 &&
         proofsAccepted(pos).includes('totp') &&
         flow.accountId !== null &&
         (await tx.authenticators.confirmed(flow.accountId)) !== null &&
         isUsableForReset((await this.strongUsable(tx, flow, tenant)).authenticator, this.d.clock.now()));
-    // a passkey: offered on the first page of every flow (its options name no credential), and
-    // at a second gate of another kind only to an account that registered one
+    // a passkey: on the first page (its options name no credential), and at a second gate of
+    // another kind only to an account that registered one
     const canUsePasskey =
-      (flow.state === 'email_code' && flow.passed === 0) ||
+      (flow.state === 'email_code' && counted.includes('passkey')) ||
       ((onSmsPath || flow.state === 'totp_code') &&
         flow.passed > 0 &&
         proofsAccepted(pos).includes('passkey') &&
@@ -91,9 +94,9 @@ export class FlowViews {
       maskedEmail: flow.maskedEmail,
       maskedPhone,
       canUsePhone:
-        (flow.state === 'email_code' && flow.passed === 0) ||
+        (flow.state === 'email_code' && counted.includes('sms')) ||
         ((flow.state === 'totp_code' || flow.state === 'passkey_check') &&
-          (flow.passed === 0 || proofsAccepted(pos).includes('sms'))),
+          (flow.passed === 0 ? counted.includes('sms') : proofsAccepted(pos).includes('sms'))),
       canUseAuthenticator,
       canUsePasskey,
       canGoBackToEmail:

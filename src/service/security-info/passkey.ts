@@ -1,9 +1,9 @@
-import type { PublicKeyCredentialCreationOptionsJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
-import { MAX_PASSKEYS_PER_ACCOUNT, PASSKEY_CHALLENGE_MS, passkeyName } from '../../core/passkey.ts';
+import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
+import { passkeyName } from '../../core/passkey.ts';
 import { err, ok, type Result } from '../../core/result.ts';
 import type { Repos } from '../../ports/store.ts';
 import { appendSelfEvent } from '../audit-context.ts';
-import { PasskeyCeremony, readCredentialJson } from '../passkey-ceremony.ts';
+import { PasskeyCeremony } from '../passkey-ceremony.ts';
 import type { RequestContext } from '../request-context.ts';
 import type { Authenticated } from '../session-service.ts';
 import { queueChangeNotices } from './messages.ts';
@@ -57,24 +57,15 @@ export class PasskeyRegistration {
     if (!ceremony) return err('passkeys_unavailable');
     const now = this.d.clock.now();
     return this.d.store.transaction(async (tx) => {
-      const existing = await tx.passkeys.list(auth.account.id);
-      if (existing.length >= MAX_PASSKEYS_PER_ACCOUNT) return err('too_many_passkeys');
-      const options = await ceremony.registrationOptions({
+      const options = await ceremony.startRegistration(tx.passkeys, {
         rpName: auth.tenant.name,
-        accountId: auth.account.id,
+        ownerId: auth.account.id,
         login: auth.account.login,
         displayName: auth.account.displayName,
-        existing,
-      });
-      await tx.passkeys.createChallenge({
-        id: this.d.random.uuid(),
-        challengeHash: ceremony.challengeHash(options.challenge),
-        purpose: 'register',
         binding: auth.session.idHash,
-        accountId: auth.account.id,
-        createdAt: now,
-        expiresAt: now + PASSKEY_CHALLENGE_MS,
+        now,
       });
+      if (!options) return err('too_many_passkeys');
       await appendSelfEvent(tx, auth.account, rc, now, 'security_info.passkey_started', 'ok', {});
       return ok(options);
     });
@@ -93,31 +84,19 @@ export class PasskeyRegistration {
     const now = this.d.clock.now();
     let woke = false;
     const result = await this.d.store.transaction(async (tx): Promise<Result<PasskeyListItem, PasskeyError>> => {
-      const refuse = async (reason: string) => {
-        await appendSelfEvent(tx, auth.account, rc, now, 'security_info.rejected', reason, { kind: 'passkey' });
-        return err('passkey_refused' as const);
-      };
-      const read = readCredentialJson<RegistrationResponseJSON>(credentialJson, 'register');
-      if (!read) return refuse('malformed');
-      const challenge = await tx.passkeys.takeChallenge(
-        ceremony.challengeHash(read.challenge),
-        'register',
-        auth.session.idHash,
-        now,
-      );
-      if (!challenge || challenge.accountId !== auth.account.id) return refuse('challenge_unknown');
-      const existing = await tx.passkeys.list(auth.account.id);
-      if (existing.length >= MAX_PASSKEYS_PER_ACCOUNT) return err('too_many_passkeys');
-      const checked = await ceremony.verifyRegistration(read.response, read.challenge);
-      if (!checked) return refuse('not_verified');
-      if (await tx.passkeys.byCredentialId(checked.credentialId)) return refuse('already_registered');
-      const item = {
-        id: this.d.random.uuid(),
+      const done = await ceremony.finishRegistration(tx.passkeys, {
+        credentialJson,
+        binding: auth.session.idHash,
+        ownerId: auth.account.id,
         name: passkeyName(nameInput, fallbackName),
-        createdAt: now,
-        lastUsedAt: null,
-      };
-      await tx.passkeys.add({ ...item, accountId: auth.account.id, ...checked });
+        now,
+      });
+      if (!done.ok) {
+        if (done.reason === 'too_many') return err('too_many_passkeys');
+        await appendSelfEvent(tx, auth.account, rc, now, 'security_info.rejected', done.reason, { kind: 'passkey' });
+        return err('passkey_refused');
+      }
+      const item = { id: done.passkey.id, name: done.passkey.name, createdAt: now, lastUsedAt: null };
       await appendSelfEvent(tx, auth.account, rc, now, 'security_info.passkey_added', 'ok', {
         passkey: item.id.slice(0, 8),
       });
