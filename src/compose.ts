@@ -324,6 +324,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     clock,
     outbox,
     sendingPolicy: resetPolicy,
+    publicUrl: config.public_url,
     limiter,
     enforced: options.callerVerification !== false,
   });

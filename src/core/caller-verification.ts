@@ -27,6 +27,26 @@ export const APPROVAL_VALID_MS = 10 * 60_000;
 /** The reverse check's phrase: its lifetime and its digits. */
 export const CALL_CHECK_TTL_MS = 10 * 60_000;
 export const CALL_CHECK_DIGITS = 8;
+/**
+ * The passkey way's ticket: digits the agent reads to the caller, who types them on the public
+ * page /caller-passkey to sign with their passkey there. 12 digits (40 bits): with the page's
+ * limit per client address a guess is hopeless, and a guessed ticket still needs the passkey.
+ */
+export const CALLER_TICKET_DIGITS = 12;
+
+/**
+ * How the caller proves it is them: `code` sends a one-time code to the account's verified email
+ * and phone (their authenticator app's current code passes too); `authenticator` sends nothing and
+ * only the app's current code passes; `passkey` gives the agent a ticket the caller opens on the
+ * public page, where only an assertion of one of the account's passkeys passes.
+ */
+export const CALLER_WAYS = ['code', 'authenticator', 'passkey'] as const;
+export type CallerWay = (typeof CALLER_WAYS)[number];
+
+/** Whether a typed code may answer a verification started this way (never a passkey ticket's). */
+export function acceptsTypedCode(way: CallerWay): boolean {
+  return way !== 'passkey';
+}
 
 /** The help-desk actions that need a verified caller. */
 export const SENSITIVE_ACTIONS = [
@@ -81,12 +101,17 @@ export function canApprove(requester: string, approver: string): boolean {
 /** What the console shows of a caller verification. */
 export type VerificationState =
   | { readonly state: 'none' }
-  | { readonly state: 'pending'; readonly expiresAt: number }
+  | { readonly state: 'pending'; readonly expiresAt: number; readonly way: CallerWay }
   | { readonly state: 'verified'; readonly until: number }
   | { readonly state: 'expired' };
 
 export function verificationState(
-  latest: { readonly expiresAt: number; readonly verifiedAt: number | null; readonly failed: boolean } | null,
+  latest: {
+    readonly expiresAt: number;
+    readonly verifiedAt: number | null;
+    readonly failed: boolean;
+    readonly way: CallerWay;
+  } | null,
   now: number,
 ): VerificationState {
   if (!latest) return { state: 'none' };
@@ -96,18 +121,21 @@ export function verificationState(
       : { state: 'expired' };
   }
   if (latest.failed || now >= latest.expiresAt) return { state: 'expired' };
-  return { state: 'pending', expiresAt: latest.expiresAt };
+  return { state: 'pending', expiresAt: latest.expiresAt, way: latest.way };
 }
 
-/** The phrase as typed: digits only (spaces, dashes dropped); null unless exactly `CALL_CHECK_DIGITS`. */
-export function normalizePhrase(input: string): string | null {
+/**
+ * A phrase (or, with `length`, a passkey ticket) as typed: digits only (spaces, dashes dropped);
+ * null unless exactly `length` digits.
+ */
+export function normalizePhrase(input: string, length: number = CALL_CHECK_DIGITS): string | null {
   const digits = input.normalize('NFKC').replace(/[\s-]/g, '');
-  return new RegExp(`^\\d{${CALL_CHECK_DIGITS}}$`).test(digits) ? digits : null;
+  return new RegExp(`^\\d{${length}}$`).test(digits) ? digits : null;
 }
 
-/** `48210937` as the console shows it: `4821 0937`. */
+/** Digits as the console shows them, in fours: `48210937` is `4821 0937`. */
 export function groupedPhrase(digits: string): string {
-  return digits.replace(/^(\d{4})(\d{4})$/, '$1 $2');
+  return digits.replace(/(\d{4})(?=\d)/g, '$1 ');
 }
 
 /** Whether a reverse check is still open for confirmation. */

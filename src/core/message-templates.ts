@@ -628,6 +628,9 @@ const SMS_TEMPLATES = {
   'security-info.sms': (p: SecurityInfoCodeParams, { t }: I18n): string =>
     t('sms.security-info.sms', { code: p.code, minutes: wholeMinutes(p.minutes) }),
   'caller.notice_sms': (_p: Record<string, never>, { t }: I18n): string => t('sms.caller.notice'),
+  'caller.factor_notice_sms': (_p: Record<string, never>, { t }: I18n): string => t('sms.caller.factorNotice'),
+  'security-info.strong_added_sms': (p: { kind: 'authenticator' | 'passkey' }, { t }: I18n): string =>
+    t(p.kind === 'passkey' ? 'sms.security-info.passkeyAdded' : 'sms.security-info.authenticatorAdded'),
   'caller.sms': (p: SecurityInfoCodeParams, { t }: I18n): string =>
     t('sms.caller.sms', { code: p.code, minutes: wholeMinutes(p.minutes) }),
   'reset.sms': (p: ResetSmsParams, { t }: I18n): string =>

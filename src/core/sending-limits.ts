@@ -1,5 +1,5 @@
 import type { TenantPolicy } from './directory-model.ts';
-import type { ResetPolicy } from './reset-policy.ts';
+import { DAY_MS, type ResetPolicy } from './reset-policy.ts';
 
 /**
  * The one sending-limits rule, for every message that carries a one-time code (a reset's email
@@ -24,7 +24,7 @@ export type SendingRequest =
       readonly channel: 'sms';
       /** The E.164 number the text would go to. */
       readonly to: string;
-      /** Text messages sent to the account in the last day. */
+      /** Code text messages (`messageKind` 'code', never notices) queued for the account in the last day. */
       readonly accountSms: number;
       /** Text messages the tenant sent in the last day. */
       readonly tenantSms: number;
@@ -68,6 +68,32 @@ export const NOTICE_LIMIT = { max: 30, windowMs: 10 * 60_000 } as const;
 /** The reason a notice is not sent (it is recorded as ended with it), or null when it may go out. */
 export function noticeRefusal(accountNotices: number): 'account_notice_limit' | null {
   return accountNotices >= NOTICE_LIMIT.max ? 'account_notice_limit' : null;
+}
+
+/**
+ * Text-message notices (a help desk acted on the account, a new authenticator app or passkey, …)
+ * to one account per day. They cost money and reach a phone: far fewer than email notices. Like
+ * email notices they never count against the codes' limit (the account's SMS per day counts codes
+ * only), but they draw on the tenant's daily SMS budget and go only to its SMS countries.
+ */
+export const SMS_NOTICE_LIMIT = { max: 5, windowMs: DAY_MS } as const;
+
+export type SmsNoticeRefusal = 'sms_country_not_allowed' | 'account_sms_notice_limit' | 'tenant_sms_budget';
+
+/** Whether a text-message notice may go out (null), or why not: the same order as a code's. */
+export function smsNoticeRefusal(req: {
+  /** The E.164 number. */
+  readonly to: string;
+  /** Text-message notices queued for the account within `SMS_NOTICE_LIMIT.windowMs`. */
+  readonly accountNotices: number;
+  /** Text messages the tenant sent in the last day (codes and notices). */
+  readonly tenantSms: number;
+  readonly tenant: TenantSendingPolicy;
+}): SmsNoticeRefusal | null {
+  if (!smsCountryAllowed(req.tenant, req.to)) return 'sms_country_not_allowed';
+  if (req.accountNotices >= SMS_NOTICE_LIMIT.max) return 'account_sms_notice_limit';
+  if (req.tenantSms >= req.tenant.smsDailyBudget) return 'tenant_sms_budget';
+  return null;
 }
 
 /** Whether the tenant sends text messages to this number (no list: everywhere). */

@@ -25,6 +25,7 @@ import { consoleStepPlugin } from './account/console-step-plugin.ts';
 import { accountPlugin } from './account/account-plugin.ts';
 import { adminPlugin } from './admin/admin-plugin.ts';
 import { verifyCallPlugin } from './help/verify-call-plugin.ts';
+import { callerPasskeyPlugin } from './help/caller-passkey-plugin.ts';
 import { assistedResetPlugin } from './admin/assisted-reset-plugin.ts';
 import { securityInfoPlugin } from './account/security-info-plugin.ts';
 import { insightsPlugin } from './admin/insights-plugin.ts';
@@ -327,6 +328,7 @@ export async function buildServer(app: App, options: BuildServerOptions = {}): P
   await fastify.register(lookConsolePlugin, { app }); // /admin/look (the tenant's look and words)
   await fastify.register(helpPlugin, { app }); // /help (help requests)
   await fastify.register(verifyCallPlugin, { app }); // /verify-call (the reverse check of a help-desk call)
+  await fastify.register(callerPasskeyPlugin, { app }); // /caller-passkey (caller verification by passkey)
   await fastify.register(requestsPlugin, { app }); // /admin/requests
   await fastify.register(supportPlugin, { app }); // /support (Technical Support console)
 

@@ -1,3 +1,5 @@
+import type { CallerWay } from '../core/caller-verification.ts';
+
 /**
  * Storage of the help desk's caller verifications, reverse checks and second-operator approvals
  * (core/caller-verification.ts has the rules). Codes and phrases are stored only as HMACs. Every
@@ -11,8 +13,14 @@ export interface CallerVerificationRecord {
   readonly accountId: string;
   /** Who asked (`admin:<id>`, `operator:<id>`, `api_key:<id>`): the proof counts for them only. */
   readonly actor: string;
-  /** HMAC of `${id}:${code}` (purpose `caller-code`); null when no code was sent (authenticator app only). */
+  /** HMAC of `${id}:${code}` (purpose `caller-code`); null when no code was sent (authenticator app, passkey). */
   readonly codeHash: string | null;
+  /** How the caller proves it (core `CallerWay`); a row an older release wrote reads `code`, or `authenticator` without a code. */
+  readonly way: CallerWay;
+  /** The passkey way: HMAC of the ticket (purpose `caller-ticket`), the public page finds it by it; else null. */
+  readonly ticketHash: string | null;
+  /** The passkey way: the ticket sealed by the Keyring, so the agent's console can show it while it is open; else null. */
+  readonly ticketSealed: string | null;
   readonly createdAt: number;
   readonly expiresAt: number;
   readonly attempts: number;
@@ -48,7 +56,12 @@ export interface ApprovalRecord {
 }
 
 export interface CallerCheckRepo {
-  createVerification(v: Omit<CallerVerificationRecord, 'attempts' | 'verifiedAt'>): Promise<void>;
+  createVerification(
+    v: Omit<CallerVerificationRecord, 'attempts' | 'verifiedAt' | 'way' | 'ticketHash' | 'ticketSealed'> &
+      Partial<Pick<CallerVerificationRecord, 'way' | 'ticketHash' | 'ticketSealed'>>,
+  ): Promise<void>;
+  /** The verification whose passkey ticket has this HMAC, or null. */
+  findByTicket(ticketHash: string): Promise<CallerVerificationRecord | null>;
   /** The actor's latest verification of this account (started or confirmed), or null. */
   latestVerification(actor: string, accountId: string): Promise<CallerVerificationRecord | null>;
   getVerification(id: string): Promise<CallerVerificationRecord | null>;

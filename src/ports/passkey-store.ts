@@ -24,14 +24,15 @@ export interface PasskeyRecord {
 
 export type NewPasskey = Omit<PasskeyRecord, 'lastUsedAt'>;
 
-export type ChallengePurpose = 'register' | 'reset' | 'signin';
+/** `caller`: the help desk's caller verification by passkey, bound to the verification's id. */
+export type ChallengePurpose = 'register' | 'reset' | 'signin' | 'caller';
 
 export interface PasskeyChallengeRecord {
   readonly id: string;
   /** HMAC of the challenge (the Keyring's, purpose `passkey-challenge`). */
   readonly challengeHash: string;
   readonly purpose: ChallengePurpose;
-  /** What the challenge is bound to: the session's `idHash` (register) or the flow's id (reset). */
+  /** What the challenge is bound to: the session's `idHash` (register), the flow's id (reset), the caller verification's id (caller). */
   readonly binding: string;
   /** The account it was made for (register), or null (reset: the flow says whose passkey passes). */
   readonly accountId: string | null;

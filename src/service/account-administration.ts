@@ -151,7 +151,7 @@ export class AccountAdministration {
       }
     });
     this.d.outbox.wake();
-    await this.d.callers.notifyOwner(target);
+    await this.d.callers.notifyOwner(target, 'second_factor_reset');
     return ok(undefined);
   }
 

@@ -1,6 +1,7 @@
 import { actorName, canView, type Actor, type Denial } from '../core/admin-rules.ts';
 import { judgeTotp } from '../core/authenticator.ts';
 import {
+  acceptsTypedCode,
   APPROVAL_VALID_MS,
   CALLER_CODE_MAX_ATTEMPTS,
   CALLER_CODE_TTL_MS,
@@ -9,6 +10,7 @@ import {
   needsSecondOperator,
   verificationState,
   type CallerRefusal,
+  type CallerWay,
   type SensitiveAction,
   type VerificationState,
 } from '../core/caller-verification.ts';
@@ -25,13 +27,21 @@ import type { Store } from '../ports/store.ts';
 import { auditCaller, deny } from './admin-common.ts';
 import { CallerApprovals } from './caller-approvals.ts';
 import { CallCheck, type CallCheckStarted } from './call-check.ts';
+import {
+  CALLER_PASSKEY_PATH,
+  CallerPasskey,
+  type CallerPasskeyAsk,
+  type CallerPasskeyError,
+} from './caller-passkey.ts';
 
 export { VERIFY_CALL_LIMIT, type CallCheckStarted } from './call-check.ts';
+export { CALLER_PASSKEY_LIMIT, CALLER_PASSKEY_PATH, type CallerPasskeyAsk, type CallerPasskeyError } from './caller-passkey.ts';
+export type { CallerWay } from '../core/caller-verification.ts';
 import { enqueueEmail, enqueueSms } from './message-queue.ts';
 import { messageLanguage } from './message-language.ts';
 import { checkOneTimeCode } from './one-time-code.ts';
 import type { RequestContext } from './request-context.ts';
-import { sendingLimitRefusal } from './sending-limits.ts';
+import { queueSmsNotice, sendingLimitRefusal } from './sending-limits.ts';
 
 /**
  * The help desk's caller verification, second-operator approvals and the reverse check (issue 13
@@ -40,6 +50,9 @@ import { sendingLimitRefusal } from './sending-limits.ts';
  * - `start` sends a one-time code (6 digits, 10 minutes, HMAC'd) to the account's verified email
  *   and mobile phone, within the sending limits; `confirm` checks what the caller read back with
  *   the one code check (counted first, constant time, once), or the account's authenticator code.
+ *   `startByAuthenticator` sends nothing (only the app's code passes); `startByPasskey` gives the
+ *   agent a ticket the caller types on the public page /caller-passkey to sign with their passkey
+ *   there (`passkeyOptions`, `passkeyAnswer`; caller-passkey.ts).
  * - `requireVerified` is the gate the sensitive use cases (assisted reset link, temporary password,
  *   unblock, unlock) ask first, whoever calls them: console, support console or admin API.
  * - `startCallCheck` gives the agent a phrase; `confirmCall` is the public /verify-call page;
@@ -54,7 +67,9 @@ export interface CallerVerificationDeps {
   readonly outbox: { wake(): void };
   /** The sending limits of codes (the reset's: per account emails and SMS, the tenant's SMS budget). */
   readonly sendingPolicy: ResetPolicy;
-  /** Limits the public /verify-call page's tries per client address (`VERIFY_CALL_LIMIT`). */
+  /** The public URL: the relying party of the passkey way (core/passkey `relyingParty`). */
+  readonly publicUrl: string;
+  /** Limits the public /verify-call and /caller-passkey pages' tries per client address. */
   readonly limiter?: Limiter;
   /**
    * Whether the services enforce the gate (default true). Off only in tests written before the
@@ -66,12 +81,6 @@ export interface CallerVerificationDeps {
 
 export type CallerError = Denial | 'account_not_found' | 'no_methods' | 'sending_limited';
 
-/**
- * How the caller proves it is them: `code` (default) sends a code to the account's verified email
- * and phone (their authenticator app's current code passes too); `authenticator` sends nothing and
- * only the app's current code passes (core judgeTotp, each step once).
- */
-export type CallerWay = 'code' | 'authenticator';
 export type ConfirmError = Denial | 'account_not_found' | 'nothing_pending' | 'code_malformed' | 'invalid_code';
 
 export interface VerificationStarted {
@@ -80,6 +89,8 @@ export interface VerificationStarted {
   readonly channels: readonly ('email' | 'sms')[];
   /** Whether the caller may read a code from their authenticator app instead. */
   readonly authenticator: boolean;
+  /** The passkey way: the ticket the agent reads to the caller (`4821 0937 1254`); else null. */
+  readonly ticket: string | null;
 }
 
 export interface CallerStatus {
@@ -88,6 +99,13 @@ export interface CallerStatus {
   readonly approval: 'not_needed' | 'needed' | 'requested' | 'approved';
   /** Whether the sensitive actions are open now. */
   readonly allowed: boolean;
+  /**
+   * The open passkey verification's ticket (`4821 0937 1254`) and the public page the caller types
+   * it on, for the agent to read out (again); else null.
+   */
+  readonly ticket: { readonly code: string; readonly page: string } | null;
+  /** The ways this account offers besides a sent code: an authenticator app, a passkey. */
+  readonly ways: { readonly authenticator: boolean; readonly passkey: boolean };
 }
 
 export interface ApprovalView extends ApprovalRecord {
@@ -106,16 +124,21 @@ export interface CallerGate {
     rc: RequestContext,
   ): Promise<CallerRefusal | null>;
   /** After a help-desk action: a text message to the account's verified phone too (the email notices are the action's own). */
-  notifyOwner(target: Account): Promise<void>;
+  notifyOwner(target: Account, what?: OwnerNotice): Promise<void>;
 }
+
+/** Which help-desk action the owner's text message names: a password or unlock (default), or their console second factor. */
+export type OwnerNotice = 'reset' | 'second_factor_reset';
 
 export class CallerVerificationService implements CallerGate {
   readonly #calls: CallCheck;
   readonly #approvals: CallerApprovals;
+  readonly #passkey: CallerPasskey;
 
   constructor(private readonly d: CallerVerificationDeps) {
     this.#calls = new CallCheck(d);
     this.#approvals = new CallerApprovals(d);
+    this.#passkey = new CallerPasskey(d);
   }
 
   /** Sends a code to the account's registered methods for the caller to read back. */
@@ -129,7 +152,24 @@ export class CallerVerificationService implements CallerGate {
     accountId: string,
     rc: RequestContext,
   ): Promise<Result<VerificationStarted, CallerError | 'no_authenticator'>> {
-    return this.#begin(actor, accountId, rc, 'authenticator');
+    // only this way answers `no_authenticator`
+    return this.#begin(actor, accountId, rc, 'authenticator') as Promise<
+      Result<VerificationStarted, CallerError | 'no_authenticator'>
+    >;
+  }
+
+  /**
+   * The agent chose "ask for their passkey": nothing is sent; the console shows a ticket the caller
+   * types on the public page /caller-passkey, where only an assertion of one of the account's
+   * passkeys verifies (10 minutes, 5 tries, once).
+   */
+  startByPasskey(
+    actor: Actor,
+    accountId: string,
+    rc: RequestContext,
+  ): Promise<Result<VerificationStarted, CallerError | 'no_passkey'>> {
+    // only this way answers `no_passkey`
+    return this.#begin(actor, accountId, rc, 'passkey') as Promise<Result<VerificationStarted, CallerError | 'no_passkey'>>;
   }
 
   async #begin(
@@ -137,7 +177,7 @@ export class CallerVerificationService implements CallerGate {
     accountId: string,
     rc: RequestContext,
     way: CallerWay,
-  ): Promise<Result<VerificationStarted, CallerError | 'no_authenticator'>> {
+  ): Promise<Result<VerificationStarted, CallerError | 'no_authenticator' | 'no_passkey'>> {
     const target = await this.d.store.directory.getAccount(accountId);
     if (!target) return err('account_not_found');
     const denial = canView(actor, target, 'resets:write');
@@ -146,8 +186,9 @@ export class CallerVerificationService implements CallerGate {
     const id = this.d.random.uuid();
     const code = formatCode(this.d.random.intBelow(1_000_000));
     const expiresAt = now + CALLER_CODE_TTL_MS;
+    const ticket = way === 'passkey' ? await this.#passkey.newTicket() : null;
     const result = await this.d.store.transaction(
-      async (tx): Promise<Result<VerificationStarted, CallerError | 'no_authenticator'>> => {
+      async (tx): Promise<Result<VerificationStarted, CallerError | 'no_authenticator' | 'no_passkey'>> => {
         const methods = (await tx.directory.listMethods(target.id)).filter((m) => m.verifiedAt !== null);
         const app = await tx.authenticators.confirmed(target.id);
         const tenant = await tx.directory.getTenant(target.tenantId);
@@ -158,6 +199,10 @@ export class CallerVerificationService implements CallerGate {
         if (way === 'authenticator' && !app) {
           await auditCaller(tx, actor, target, rc, now, 'caller.verification_started', 'no_authenticator', { way });
           return err('no_authenticator');
+        }
+        if (way === 'passkey' && (await tx.passkeys.list(target.id)).length === 0) {
+          await auditCaller(tx, actor, target, rc, now, 'caller.verification_started', 'no_passkey', { way });
+          return err('no_passkey');
         }
         for (const m of way === 'code' ? methods : []) {
           if (m.kind === 'email') {
@@ -184,7 +229,7 @@ export class CallerVerificationService implements CallerGate {
             channels.push('sms');
           }
         }
-        if (channels.length === 0 && !app) {
+        if (way === 'code' && channels.length === 0 && !app) {
           const reason = methods.length === 0 ? 'no_methods' : 'sending_limited';
           await auditCaller(tx, actor, target, rc, now, 'caller.verification_started', reason, {});
           return err(reason);
@@ -195,6 +240,9 @@ export class CallerVerificationService implements CallerGate {
           accountId: target.id,
           actor: actorName(actor),
           codeHash: channels.length > 0 ? this.d.keyring.hmac('caller-code', `${id}:${code}`) : null,
+          way,
+          ticketHash: ticket?.hash ?? null,
+          ticketSealed: ticket?.sealed ?? null,
           createdAt: now,
           expiresAt,
         });
@@ -203,7 +251,7 @@ export class CallerVerificationService implements CallerGate {
           authenticator: app !== null,
           way,
         });
-        return ok({ expiresAt, channels, authenticator: app !== null });
+        return ok({ expiresAt, channels, authenticator: app !== null, ticket: ticket?.ticket ?? null });
       },
     );
     if (result.ok && result.value.channels.length > 0) this.d.outbox.wake();
@@ -225,8 +273,11 @@ export class CallerVerificationService implements CallerGate {
     const now = this.d.clock.now();
     return this.d.store.transaction(async (tx): Promise<Result<{ until: number }, ConfirmError>> => {
       const v = await tx.callerChecks.latestVerification(actorName(actor), target.id);
-      if (!v || v.verifiedAt !== null) {
-        await auditCaller(tx, actor, target, rc, now, 'caller.verification_failed', 'nothing_pending', {});
+      if (!v || v.verifiedAt !== null || !acceptsTypedCode(v.way)) {
+        // a passkey verification passes only on the caller's page, never by a typed code
+        await auditCaller(tx, actor, target, rc, now, 'caller.verification_failed', 'nothing_pending', {
+          way: v?.way ?? null,
+        });
         return err('nothing_pending');
       }
       if (typed === null) {
@@ -271,9 +322,20 @@ export class CallerVerificationService implements CallerGate {
     const name = actorName(actor);
     const v = await this.d.store.callerChecks.latestVerification(name, target.id);
     const verification = verificationState(
-      v && { expiresAt: v.expiresAt, verifiedAt: v.verifiedAt, failed: v.attempts >= CALLER_CODE_MAX_ATTEMPTS },
+      v && {
+        expiresAt: v.expiresAt,
+        verifiedAt: v.verifiedAt,
+        failed: v.attempts >= CALLER_CODE_MAX_ATTEMPTS,
+        way: v.way,
+      },
       now,
     );
+    const code = verification.state === 'pending' && v ? this.#passkey.shown(v) : null;
+    const ticket = code === null ? null : { code, page: `${this.d.publicUrl}${CALLER_PASSKEY_PATH}` };
+    const ways = {
+      authenticator: (await this.d.store.authenticators.confirmed(target.id)) !== null,
+      passkey: (await this.d.store.passkeys.list(target.id)).length > 0,
+    };
     const facts = await this.facts(actor, target, now);
     let approval: CallerStatus['approval'] = 'not_needed';
     if (needsSecondOperator(actor, target)) {
@@ -286,7 +348,7 @@ export class CallerVerificationService implements CallerGate {
             : 'needed';
     }
     const allowed = this.d.enforced === false || callerRefusal(actor, target, facts) === null;
-    return { verification, approval, allowed };
+    return { verification, approval, allowed, ticket, ways };
   }
 
   /**
@@ -309,9 +371,11 @@ export class CallerVerificationService implements CallerGate {
   /**
    * The owner hears of every help-desk action on all channels: the action's own notice goes to the
    * login and the alternate email; this adds a text message to the verified mobile phone (a notice:
-   * no lifetime, no code), in the account's language.
+   * no lifetime, no code; within the SMS notice budget, `queueSmsNotice`), in the account's
+   * language, in words that name the action (`what`: a password reset or unlock, or the console
+   * second factor reset).
    */
-  async notifyOwner(target: Account): Promise<void> {
+  async notifyOwner(target: Account, what: OwnerNotice = 'reset'): Promise<void> {
     const now = this.d.clock.now();
     const queued = await this.d.store.transaction(async (tx) => {
       const phone = (await tx.directory.listMethods(target.id)).find(
@@ -319,17 +383,16 @@ export class CallerVerificationService implements CallerGate {
       );
       if (!phone) return false;
       const { locale } = await messageLanguage(tx, target.tenantId, { saved: target.locale ?? null, page: null });
-      const content = renderSms('caller.notice_sms', {}, locale);
-      await enqueueSms(tx, this.d, {
+      const template = what === 'second_factor_reset' ? 'caller.factor_notice_sms' : 'caller.notice_sms';
+      const sent = await queueSmsNotice(tx, this.d, {
         tenantId: target.tenantId,
         accountId: target.id,
-        template: 'caller.notice_sms',
+        template,
         to: phone.value,
-        content,
-        expiresAt: null,
+        content: renderSms(template, {}, locale),
         now,
       });
-      return true;
+      return sent.queued;
     });
     if (queued) this.d.outbox.wake();
   }
@@ -360,6 +423,22 @@ export class CallerVerificationService implements CallerGate {
   /** Operator B approves operator A's request; never one's own. Audited either way. */
   approve(actor: Actor, approvalId: string, rc: RequestContext) {
     return this.#approvals.approve(actor, approvalId, rc);
+  }
+
+  // ---- the passkey way's public page (caller-passkey.ts) -----------------------------------
+
+  /** /caller-passkey: the ticket the caller typed; open, a challenge for their passkey; else `not_found`. */
+  passkeyOptions(input: string, rc: RequestContext) {
+    return this.#passkey.options(input, rc);
+  }
+
+  /** /caller-passkey: the caller's passkey assertion for the ticket; verified once for the agent who asked. */
+  passkeyAnswer(
+    input: string,
+    credentialJson: string,
+    rc: RequestContext,
+  ): Promise<Result<CallerPasskeyAsk, CallerPasskeyError>> {
+    return this.#passkey.answer(input, credentialJson, rc);
   }
 
   // ---- the reverse check (call-check.ts) ---------------------------------------------------

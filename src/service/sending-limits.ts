@@ -1,7 +1,16 @@
 import type { TenantPolicy } from '../core/directory-model.ts';
 import { DAY_MS, type ResetPolicy } from '../core/reset-policy.ts';
-import { sendingRefusal, type SendingRefusal } from '../core/sending-limits.ts';
+import {
+  SMS_NOTICE_LIMIT,
+  sendingRefusal,
+  smsNoticeRefusal,
+  type SendingRefusal,
+  type SmsNoticeRefusal,
+} from '../core/sending-limits.ts';
+import type { SmsContent } from '../core/message-templates.ts';
+import { DEFAULT_TENANT_POLICY } from '../core/directory-model.ts';
 import type { Repos } from '../ports/store.ts';
+import { enqueueSms, type MessageQueueDeps } from './message-queue.ts';
 
 /** Whom a code message would go to: the account's email, or a number for an account of a tenant. */
 export type SendingTarget =
@@ -35,7 +44,46 @@ export async function sendingLimitRefusal(
     });
     return sendingRefusal(policy, { channel: 'email', accountEmails });
   }
-  const accountSms = await tx.flows.countMessages({ accountId: target.accountId, channel: 'sms', since: now - DAY_MS });
+  // codes only: text-message notices have their own cap (core SMS_NOTICE_LIMIT, `queueSmsNotice`)
+  const accountSms = await tx.flows.countMessages({
+    accountId: target.accountId,
+    channel: 'sms',
+    kind: 'code',
+    since: now - DAY_MS,
+  });
   const tenantSms = await tx.flows.countMessages({ tenantId: target.tenantId, channel: 'sms', since: now - DAY_MS });
   return sendingRefusal(policy, { channel: 'sms', to: target.to, accountSms, tenantSms, tenant: target.tenant });
+}
+
+/**
+ * Queues a text-message notice (no code, no lifetime) to the account's verified phone within the
+ * SMS notice budget (core `smsNoticeRefusal`: the tenant's SMS countries, `SMS_NOTICE_LIMIT` per
+ * account, the tenant's daily SMS budget). Inside the transaction of the change it tells of; the
+ * caller wakes the outbox after the commit. True when it was queued; a refused notice is not.
+ */
+export async function queueSmsNotice(
+  tx: Repos,
+  d: MessageQueueDeps,
+  m: {
+    readonly tenantId: string;
+    readonly accountId: string;
+    readonly template: string;
+    /** E.164 */
+    readonly to: string;
+    readonly content: SmsContent;
+    readonly now: number;
+  },
+): Promise<{ queued: true } | { queued: false; refusal: SmsNoticeRefusal }> {
+  const tenant = (await tx.directory.getTenant(m.tenantId))?.policy ?? DEFAULT_TENANT_POLICY;
+  const accountNotices = await tx.flows.countMessages({
+    accountId: m.accountId,
+    channel: 'sms',
+    kind: 'notice',
+    since: m.now - SMS_NOTICE_LIMIT.windowMs,
+  });
+  const tenantSms = await tx.flows.countMessages({ tenantId: m.tenantId, channel: 'sms', since: m.now - DAY_MS });
+  const refusal = smsNoticeRefusal({ to: m.to, accountNotices, tenantSms, tenant });
+  if (refusal) return { queued: false, refusal };
+  await enqueueSms(tx, d, { ...m, expiresAt: null });
+  return { queued: true };
 }

@@ -21,7 +21,14 @@ export function callerCheckRepoContract(name: string, open: OpenStore): void {
       const id = uid('v');
       const v = { id, ...t, actor: 'admin:a', codeHash: 'h', createdAt: T0, expiresAt: T0 + 600_000 };
       await repo.createVerification(v);
-      assert.deepEqual(await repo.latestVerification('admin:a', t.accountId), { ...v, attempts: 0, verifiedAt: null });
+      assert.deepEqual(await repo.latestVerification('admin:a', t.accountId), {
+        ...v,
+        way: 'code',
+        ticketHash: null,
+        ticketSealed: null,
+        attempts: 0,
+        verifiedAt: null,
+      });
       assert.equal(await repo.latestVerification('admin:b', t.accountId), null, 'another actor has none');
       assert.equal(await repo.countAttempt(id, 2), 1);
       assert.equal(await repo.countAttempt(id, 2), 2);
@@ -37,6 +44,24 @@ export function callerCheckRepoContract(name: string, open: OpenStore): void {
       const later = { ...v, id: uid('v'), createdAt: T0 + 10, codeHash: null };
       await repo.createVerification(later);
       assert.equal((await repo.latestVerification('admin:a', t.accountId))?.id, later.id);
+    });
+
+    test('the passkey way: found by its ticket hash only, the way kept; without a code or way it reads as the app', async () => {
+      const t = await target();
+      const repo = store().callerChecks;
+      const base = { ...t, actor: 'admin:a', codeHash: null, createdAt: T0, expiresAt: T0 + 600_000 };
+      const p = { ...base, id: uid('v'), way: 'passkey' as const, ticketHash: uid('t'), ticketSealed: 'sealed' };
+      await repo.createVerification(p);
+      assert.deepEqual(await repo.findByTicket(p.ticketHash), { ...p, attempts: 0, verifiedAt: null });
+      assert.equal(await repo.findByTicket('nope'), null);
+      const app = { ...base, id: uid('v'), createdAt: T0 + 1 };
+      await repo.createVerification(app);
+      assert.equal((await repo.getVerification(app.id))?.way, 'authenticator');
+      assert.equal((await repo.getVerification(app.id))?.ticketHash, null);
+      await assert.rejects(
+        repo.createVerification({ ...p, id: uid('v') }),
+        'a ticket hash is unique: the public page finds one verification',
+      );
     });
 
     test('a reverse check: found by its hash, confirmed once while open, flagged once after', async () => {

@@ -6,6 +6,8 @@ import {
   CALLER_VERIFIED_MS,
   callerRefusal,
   canApprove,
+  acceptsTypedCode,
+  CALLER_TICKET_DIGITS,
   groupedPhrase,
   isSensitiveAction,
   needsSecondOperator,
@@ -62,8 +64,13 @@ describe('caller verification rules', () => {
 
   test('the console state: none, pending, verified until, expired (by time or by spent attempts)', () => {
     assert.deepEqual(verificationState(null, T), { state: 'none' });
-    const started = { expiresAt: T + 600_000, verifiedAt: null, failed: false };
-    assert.deepEqual(verificationState(started, T), { state: 'pending', expiresAt: T + 600_000 });
+    const started = { expiresAt: T + 600_000, verifiedAt: null, failed: false, way: 'code' as const };
+    assert.deepEqual(verificationState(started, T), { state: 'pending', expiresAt: T + 600_000, way: 'code' });
+    assert.deepEqual(verificationState({ ...started, way: 'passkey' }, T), {
+      state: 'pending',
+      expiresAt: T + 600_000,
+      way: 'passkey',
+    });
     assert.deepEqual(verificationState(started, T + 600_000), { state: 'expired' });
     assert.deepEqual(verificationState({ ...started, failed: true }, T), { state: 'expired' });
     assert.deepEqual(verificationState({ ...started, verifiedAt: T }, T + 1), {
@@ -81,5 +88,16 @@ describe('caller verification rules', () => {
     assert.equal(normalizePhrase('482109377'), null);
     assert.equal(normalizePhrase('4821a937'), null);
     assert.equal(groupedPhrase('48210937'), '4821 0937');
+  });
+
+  test('the passkey ticket: twelve digits in fours; a typed code never answers a passkey verification', () => {
+    assert.equal(CALLER_TICKET_DIGITS, 12);
+    assert.equal(groupedPhrase('482109371254'), '4821 0937 1254');
+    assert.equal(normalizePhrase('4821 0937 1254', CALLER_TICKET_DIGITS), '482109371254');
+    assert.equal(normalizePhrase('4821-0937-125', CALLER_TICKET_DIGITS), null);
+    assert.equal(normalizePhrase('4821 0937', CALLER_TICKET_DIGITS), null, 'a reverse-check phrase is no ticket');
+    assert.equal(acceptsTypedCode('code'), true);
+    assert.equal(acceptsTypedCode('authenticator'), true);
+    assert.equal(acceptsTypedCode('passkey'), false);
   });
 });

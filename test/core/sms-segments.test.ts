@@ -40,6 +40,8 @@ const SAMPLES: Record<SmsTemplateId, readonly object[]> = {
     minutes,
   })),
   'caller.notice_sms': [{}],
+  'caller.factor_notice_sms': [{}],
+  'security-info.strong_added_sms': [{ kind: 'authenticator' }, { kind: 'passkey' }],
   'caller.sms': [1, 2, 3, 5, 10, 11, 15, 30, 60].map((minutes) => ({
     displayName: 'Ada Lovelace',
     code: '004211',
@@ -50,6 +52,14 @@ const SAMPLES: Record<SmsTemplateId, readonly object[]> = {
     when: new Date(Date.UTC(2025, m, 28, 23, 59)).toISOString(),
   })),
 };
+
+/** Text-message notices: no code, no expiry. */
+const NOTICES = new Set<SmsTemplateId>([
+  'test.message',
+  'caller.notice_sms',
+  'caller.factor_notice_sms',
+  'security-info.strong_added_sms',
+]);
 
 describe('every SMS template in every locale', () => {
   it('fits one segment (GSM-7 for the Latin-script languages, UCS-2 for Japanese and Arabic) with the code and the expiry', () => {
@@ -65,7 +75,7 @@ describe('every SMS template in every locale', () => {
           const expected = locale === 'ja' || locale === 'ar' ? 'UCS-2' : 'GSM-7';
           assert.equal(s.encoding, expected, `${locale} ${id}: "${s.firstNonGsm}" is not GSM-7: ${body}`);
           // notices carry no code and no expiry
-          if (id !== 'test.message' && id !== 'caller.notice_sms') {
+          if (!NOTICES.has(id)) {
             assert.ok(body.includes('004211'), `${locale} ${id}: the code`);
             const minutes = (params as { minutes: number }).minutes;
             if (minutes > 2) assert.ok(body.includes(String(minutes)), `${locale} ${id}: the expiry: ${body}`);

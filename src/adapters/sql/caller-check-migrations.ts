@@ -62,3 +62,23 @@ export const callerCheckMigration: Migration = {
       .execute();
   },
 };
+
+/**
+ * The passkey way of caller verification (issue 13 item 5; `0027_caller_passkey`): additive, new
+ * nullable columns an older release ignores (its rows read as `code`, or `authenticator` without a
+ * code). The ticket only as an HMAC (unique: the public page finds it by it) and sealed.
+ */
+export const callerPasskeyMigration: Migration = {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run against an untyped schema
+  async up(db: Kysely<any>) {
+    await db.schema.alterTable('caller_verifications').addColumn('way', 'text').execute();
+    await db.schema.alterTable('caller_verifications').addColumn('ticket_hash', 'text').execute();
+    await db.schema.alterTable('caller_verifications').addColumn('ticket_sealed', 'text').execute();
+    await db.schema
+      .createIndex('caller_verifications_ticket_hash')
+      .unique()
+      .on('caller_verifications')
+      .column('ticket_hash')
+      .execute();
+  },
+};

@@ -381,6 +381,10 @@ export interface CallerVerificationsTable {
   expires_at: number;
   attempts: number;
   verified_at: number | null;
+  /** 0027_caller_passkey: `code`, `authenticator`, `passkey`; null on rows an older release wrote. */
+  way: string | null;
+  ticket_hash: string | null;
+  ticket_sealed: string | null;
 }
 
 /** Reverse checks of help-desk calls (0022_caller_checks): the phrase only as an HMAC. */

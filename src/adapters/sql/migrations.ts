@@ -3,7 +3,7 @@ import { resetFlowMigration } from './reset-migrations.ts';
 import { helpSupportMigration } from './help-support-migrations.ts';
 import { securityInfoMigration } from './security-info-migrations.ts';
 import { tenantLookMigration } from './tenant-look-migrations.ts';
-import { callerCheckMigration } from './caller-check-migrations.ts';
+import { callerCheckMigration, callerPasskeyMigration } from './caller-check-migrations.ts';
 import { authenticatorMigration } from './authenticator-migrations.ts';
 import { operatorPasskeyMigration, passkeyMigration } from './passkey-migrations.ts';
 import { auditChainMigration } from './audit-chain-migrations.ts';
@@ -351,5 +351,6 @@ export function migrations(dialect: SqlDialect): Record<string, Migration> {
       },
     },
     '0026_operator_passkeys': operatorPasskeyMigration,
+    '0027_caller_passkey': callerPasskeyMigration,
   };
 }

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
+import { CALLER_WAYS, type CallerWay } from '../../core/caller-verification.ts';
 import type {
   ApprovalRecord,
   CallCheckRecord,
@@ -14,7 +15,10 @@ import type { CallChecksTable, CallerApprovalsTable, CallerVerificationsTable, D
 export class SqlCallerCheckRepo implements CallerCheckRepo {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async createVerification(v: Omit<CallerVerificationRecord, 'attempts' | 'verifiedAt'>): Promise<void> {
+  async createVerification(
+    v: Omit<CallerVerificationRecord, 'attempts' | 'verifiedAt' | 'way' | 'ticketHash' | 'ticketSealed'> &
+      Partial<Pick<CallerVerificationRecord, 'way' | 'ticketHash' | 'ticketSealed'>>,
+  ): Promise<void> {
     await this.db
       .insertInto('caller_verifications')
       .values({
@@ -27,8 +31,20 @@ export class SqlCallerCheckRepo implements CallerCheckRepo {
         expires_at: v.expiresAt,
         attempts: 0,
         verified_at: null,
+        way: v.way ?? (v.codeHash === null ? 'authenticator' : 'code'),
+        ticket_hash: v.ticketHash ?? null,
+        ticket_sealed: v.ticketSealed ?? null,
       })
       .execute();
+  }
+
+  async findByTicket(ticketHash: string): Promise<CallerVerificationRecord | null> {
+    const row = await this.db
+      .selectFrom('caller_verifications')
+      .selectAll()
+      .where('ticket_hash', '=', ticketHash)
+      .executeTakeFirst();
+    return row ? verification(row) : null;
   }
 
   async latestVerification(actor: string, accountId: string): Promise<CallerVerificationRecord | null> {
@@ -213,6 +229,16 @@ export class SqlCallerCheckRepo implements CallerCheckRepo {
 
 const n = (v: number | string | bigint | null): number | null => (v === null ? null : Number(v));
 
+/** The way of a row; one an older release wrote (no `way`) sent a code, or only asked the app when it has no code. */
+function wayOf(r: Selectable<CallerVerificationsTable>): CallerWay {
+  const way = r.way as CallerWay | null;
+  return way !== null && (CALLER_WAYS as readonly string[]).includes(way)
+    ? way
+    : r.code_hash === null
+      ? 'authenticator'
+      : 'code';
+}
+
 function verification(r: Selectable<CallerVerificationsTable>): CallerVerificationRecord {
   return {
     id: r.id,
@@ -220,6 +246,9 @@ function verification(r: Selectable<CallerVerificationsTable>): CallerVerificati
     accountId: r.account_id,
     actor: r.actor,
     codeHash: r.code_hash,
+    way: wayOf(r),
+    ticketHash: r.ticket_hash ?? null,
+    ticketSealed: r.ticket_sealed ?? null,
     createdAt: Number(r.created_at),
     expiresAt: Number(r.expires_at),
     attempts: Number(r.attempts),

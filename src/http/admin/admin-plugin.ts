@@ -32,6 +32,7 @@ import {
   type ConsoleFrame,
 } from './admin-views.tsx';
 import { AddAccountPage } from './add-account-views.tsx';
+import { missingWayText } from './caller-views.tsx';
 import { denialText, directoryRefusedText, doneNoticeText, isDoneNotice } from './admin-text.tsx';
 
 /** The 403 page of the console (not an admin / both methods not registered yet); other console plugins may use it. */
@@ -303,6 +304,26 @@ export async function adminPlugin(fastify: FastifyInstance, options: { app: App 
     }
     return refused(request, reply, id, result.error);
   });
+
+  // the other ways: the caller reads their authenticator app's code, or uses their passkey on the
+  // public page (the console shows the ticket while it is open); nothing is sent
+  for (const way of ['authenticator', 'passkey'] as const) {
+    fastify.post(`/admin/users/:id/verify-caller/${way}`, post, async (request, reply) => {
+      const id = idOf(request);
+      if (!id) return notFound(request, reply);
+      const actor = consoleActor(request);
+      const rc = requestContext(request);
+      const result =
+        way === 'passkey'
+          ? await app.callers.startByPasskey(actor, id, rc)
+          : await app.callers.startByAuthenticator(actor, id, rc);
+      if (result.ok) return reply.redirect(`/admin/users/${id}#caller-title`, 303);
+      if (result.error === 'no_authenticator' || result.error === 'no_passkey') {
+        return showUser(request, reply, id, 409, null, missingWayText(request, result.error));
+      }
+      return refused(request, reply, id, result.error === 'sending_limited' ? 'not_allowed' : result.error);
+    });
+  }
 
   fastify.post('/admin/users/:id/verify-caller/confirm', post, async (request, reply) => {
     const id = idOf(request);

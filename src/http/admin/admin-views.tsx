@@ -368,6 +368,8 @@ function UserDetailView(p: UserDetailProps): VNode {
           csrf={p.csrf}
           phrase={p.phrase ?? null}
           verifyCallUrl={p.verifyCallUrl ?? '/verify-call'}
+          otherWays
+          refresh={base}
         />
       ) : null}
 

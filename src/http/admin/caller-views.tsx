@@ -1,5 +1,6 @@
 import type { VNode } from 'preact';
-import type { CallCheckStarted, CallerStatus } from '../../service/caller-verification-service.ts';
+import type { CallCheckStarted, CallerStatus, CallerWay } from '../../service/caller-verification-service.ts';
+import type { MessageId } from '../../core/i18n.ts';
 import { useI18n } from '../views/i18n-context.tsx';
 
 /**
@@ -7,7 +8,9 @@ import { useI18n } from '../views/i18n-context.tsx';
  * Support console (issue 13 items 5 and 6): verified or not and until when, "Verify caller", the
  * field for the code the caller reads out, the second operator's approval (Technical Support on an
  * administrator), and the reverse check's phrase. `base` is where its forms post
- * (`…/verify-caller`, `…/verify-caller/confirm`, `…/call-check`, `…/approval`).
+ * (`…/verify-caller`, `…/verify-caller/confirm`, `…/call-check`, `…/approval`, and with
+ * `otherWays` `…/verify-caller/authenticator` and `…/verify-caller/passkey`). The passkey way
+ * shows the ticket the caller types on the public page while it is open.
  */
 export function CallerSection(p: {
   status: CallerStatus;
@@ -17,6 +20,10 @@ export function CallerSection(p: {
   phrase: CallCheckStarted | null;
   /** The public page's address, `https://…/verify-call`; null: no reverse check here (the account's page has it). */
   verifyCallUrl: string | null;
+  /** Whether this console offers the authenticator app and passkey ways (their routes exist under `base`). */
+  otherWays?: boolean;
+  /** The page to load again to see whether the caller confirmed with their passkey (the passkey way). */
+  refresh?: string;
   /**
    * Where several sections share a page (the help requests list): a prefix that keeps each one's
    * element ids apart, and a heading one level down (inside the request's own heading).
@@ -36,15 +43,28 @@ export function CallerSection(p: {
         {v.state === 'verified'
           ? t('caller.state.verified', { time: when(v.until) })
           : v.state === 'pending'
-            ? t('caller.state.pending', { time: when(v.expiresAt) })
+            ? t(PENDING[v.way], { time: when(v.expiresAt) })
             : v.state === 'expired'
               ? t('caller.state.expired')
               : t('caller.state.none')}
       </p>
-      {v.state === 'pending' ? (
+      {v.state === 'pending' && v.way === 'passkey' && p.status.ticket ? (
+        <div class="stack">
+          <p>{t('caller.passkey.ticket', { url: p.status.ticket.page })}</p>
+          <p class="temp-password" dir="ltr">
+            <code id={`${pre}caller-ticket`}>{p.status.ticket.code}</code>
+          </p>
+          <form method="get" action={p.refresh}>
+            <button type="submit" class="secondary">
+              {t('caller.passkey.refresh')}
+            </button>
+          </form>
+        </div>
+      ) : null}
+      {v.state === 'pending' && v.way !== 'passkey' ? (
         <form method="post" action={`${p.base}/verify-caller/confirm`} class="stack">
           {csrf}
-          <p class="hint">{t('caller.state.authenticator')}</p>
+          {v.way === 'code' ? <p class="hint">{t('caller.state.authenticator')}</p> : null}
           <div class="field">
             <label for={`${pre}caller-code`}>{t('caller.code.label')}</label>
             <input
@@ -65,6 +85,22 @@ export function CallerSection(p: {
           {csrf}
           <button type="submit" class={v.state === 'pending' ? 'secondary' : undefined}>
             {v.state === 'pending' || v.state === 'expired' ? t('caller.startAgain') : t('caller.start')}
+          </button>
+        </form>
+      ) : null}
+      {v.state !== 'verified' && p.otherWays && p.status.ways.authenticator ? (
+        <form method="post" action={`${p.base}/verify-caller/authenticator`}>
+          {csrf}
+          <button type="submit" class="secondary">
+            {t('caller.way.authenticator')}
+          </button>
+        </form>
+      ) : null}
+      {v.state !== 'verified' && p.otherWays && p.status.ways.passkey ? (
+        <form method="post" action={`${p.base}/verify-caller/passkey`}>
+          {csrf}
+          <button type="submit" class="secondary">
+            {t('caller.way.passkey')}
           </button>
         </form>
       ) : null}
@@ -139,6 +175,13 @@ export function FactorResetSection(p: {
   );
 }
 
+/** What the console says while a verification is open, by its way. */
+const PENDING = {
+  code: 'caller.state.pending',
+  authenticator: 'caller.state.pendingAuthenticator',
+  passkey: 'caller.state.pendingPasskey',
+} as const satisfies Record<CallerWay, MessageId>;
+
 /** The hint beside an action the caller verification keeps disabled. */
 export function DisabledHint({ id }: { id: string }): VNode {
   const { t } = useI18n();
@@ -147,4 +190,15 @@ export function DisabledHint({ id }: { id: string }): VNode {
       {t('caller.disabled')}
     </p>
   );
+}
+
+/** The problem when the account lacks the way the agent chose (no authenticator app, no passkey). */
+export function missingWayText(
+  request: { i18n: { t: (id: MessageId) => string } },
+  error: 'no_authenticator' | 'no_passkey',
+): { title: string; message: string } {
+  const { t } = request.i18n;
+  return error === 'no_passkey'
+    ? { title: t('caller.noPasskey.title'), message: t('caller.noPasskey.message') }
+    : { title: t('caller.noAuthenticator.title'), message: t('caller.noAuthenticator.message') };
 }

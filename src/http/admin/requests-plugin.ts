@@ -12,6 +12,7 @@ import { consoleActor, renderConsoleForbidden } from './admin-plugin.ts';
 import type { Translate } from '../../core/i18n.ts';
 import { denialText, DENIAL_TEXT } from './admin-text.tsx';
 import type { CallerStatus } from '../../service/caller-verification-service.ts';
+import { missingWayText } from './caller-views.tsx';
 import {
   REQUESTS_NOTICES,
   REQUESTS_PROBLEMS,
@@ -188,6 +189,24 @@ export async function requestsPlugin(fastify: FastifyInstance, options: { app: A
     }
     return list(request, reply, { problem: result.error });
   });
+
+  for (const way of ['authenticator', 'passkey'] as const) {
+    fastify.post(`/admin/requests/:id/verify-caller/${way}`, post, async (request, reply) => {
+      const req = await requesterOf(request);
+      if (typeof req === 'string') return list(request, reply, { problem: req });
+      const actor = consoleActor(request);
+      const rc = requestContext(request);
+      const result =
+        way === 'passkey'
+          ? await app.callers.startByPasskey(actor, req.accountId, rc)
+          : await app.callers.startByAuthenticator(actor, req.accountId, rc);
+      if (result.ok) return reply.redirect(`/admin/requests#request-${req.id}`, 303);
+      if (result.error === 'no_authenticator' || result.error === 'no_passkey') {
+        return list(request, reply, { problem: missingWayText(request, result.error) });
+      }
+      return list(request, reply, { problem: result.error });
+    });
+  }
 
   fastify.post('/admin/requests/:id/verify-caller/confirm', post, async (request, reply) => {
     const req = await requesterOf(request);

@@ -93,6 +93,8 @@ function OpenRequest({ r, csrf, caller }: { r: HelpRequestView; csrf: string; ca
           phrase={null}
           verifyCallUrl={null}
           idPrefix={`${headingId}-`}
+          otherWays
+          refresh={`/admin/requests#${headingId}`}
         />
       ) : null}
       <div class="request-actions">

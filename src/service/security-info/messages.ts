@@ -7,6 +7,7 @@ import type { Metrics } from '../../ports/metrics.ts';
 import type { Random } from '../../ports/random.ts';
 import type { Repos } from '../../ports/store.ts';
 import { enqueueEmail, enqueueSms } from '../message-queue.ts';
+import { queueSmsNotice } from '../sending-limits.ts';
 import type { Authenticated } from '../session-service.ts';
 import { messageLanguage } from '../message-language.ts';
 
@@ -46,7 +47,10 @@ export async function queueCode(
 
 /**
  * "Your security info changed" to the OLD addresses: the sign-in address and the alternate email
- * on file before the change (never the new value, which just proved itself). Returns how many.
+ * on file before the change (never the new value, which just proved itself). A NEW authenticator
+ * app or passkey is also told by text message to the verified mobile phone (a way in someone may
+ * have added behind the owner's back; within the SMS notice budget, `queueSmsNotice`). Returns how
+ * many messages were queued.
  */
 export async function queueChangeNotices(
   tx: Repos,
@@ -95,6 +99,21 @@ export async function queueChangeNotices(
       content,
     });
     d.metrics?.messageQueued('email', 'security-info.changed');
+  }
+  const phone = before.find((m) => m.kind === 'phone' && m.verifiedAt !== null);
+  if ((kind === 'authenticator' || kind === 'passkey') && maskedValue === 'added' && phone) {
+    const sms = await queueSmsNotice(tx, d, {
+      tenantId: auth.tenant.id,
+      accountId: auth.account.id,
+      template: 'security-info.strong_added_sms',
+      to: phone.value,
+      content: renderSms('security-info.strong_added_sms', { kind }, lang),
+      now,
+    });
+    if (sms.queued) {
+      d.metrics?.messageQueued('sms', 'security-info.strong_added_sms');
+      return recipients.length + 1;
+    }
   }
   return recipients.length;
 }
