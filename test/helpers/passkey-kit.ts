@@ -6,6 +6,8 @@ import type { Authenticated } from '../../src/service/session-service.ts';
 import type { FlowHandle } from '../../src/service/reset-service.ts';
 import { createResetHarness, PUBLIC_URL, RC, type ResetHarness } from './reset-harness.ts';
 import { SoftAuthenticator } from './soft-authenticator.ts';
+import type { Clock } from '../../src/ports/clock.ts';
+import type { Store } from '../../src/ports/store.ts';
 
 /** Past the default cooling-off of a method added beside others (24 hours), with a minute to spare. */
 export const COOLING_OFF_MS = 24 * 3_600_000 + 60_000;
@@ -20,6 +22,37 @@ export interface PasskeyKit {
   register(login: string): Promise<void>;
   /** The flow's passkey options (a new challenge), answered by the software authenticator. */
   assertion(handle: FlowHandle, p?: { counter?: number }): Promise<string>;
+}
+
+/** A session of `login` made in the store (what signing in leaves), as My security info takes it. */
+export async function signInSession(store: Store, clock: Clock, login: string, idHash: string): Promise<Authenticated> {
+  const account = (await store.directory.findAccountByLogin(login))!;
+  const now = clock.now();
+  await store.directory.createSession({
+    idHash,
+    accountId: account.id,
+    createdAt: now,
+    lastSeenAt: now,
+    expiresAt: now + DAY_MS,
+  });
+  const tenant = (await store.directory.getTenant(account.tenantId))!;
+  const session = (await store.directory.getSession(idHash))!;
+  return { account, tenant, session, methods: { email: true, phone: true } };
+}
+
+let registrations = 0;
+
+/** Registers a passkey of the software authenticator for `login` through My security info (its options, then its answer). */
+export async function registerSoftPasskey(
+  d: { store: Store; clock: Clock; si: SecurityInfoService },
+  authenticator: SoftAuthenticator,
+  login: string,
+): Promise<void> {
+  const auth = await signInSession(d.store, d.clock, login, `pk-register-${++registrations}`);
+  const options = await d.si.passkeys.options(auth, RC);
+  if (!options.ok) throw new Error(options.error);
+  const done = await d.si.passkeys.register(auth, authenticator.create(options.value), 'Laptop', 'Passkey', RC);
+  if (!done.ok) throw new Error(done.error);
 }
 
 export async function withPasskeyKit(
@@ -42,27 +75,9 @@ export async function withPasskeyKit(
     h,
     si,
     authenticator,
-    async signIn(login) {
-      const account = (await h.store.directory.findAccountByLogin(login))!;
-      const now = h.clock.now();
-      const idHash = `pk-session-${++sessions}`;
-      await h.store.directory.createSession({
-        idHash,
-        accountId: account.id,
-        createdAt: now,
-        lastSeenAt: now,
-        expiresAt: now + DAY_MS,
-      });
-      const tenant = (await h.store.directory.getTenant(account.tenantId))!;
-      const session = (await h.store.directory.getSession(idHash))!;
-      return { account, tenant, session, methods: { email: true, phone: true } };
-    },
+    signIn: (login) => signInSession(h.store, h.clock, login, `pk-session-${++sessions}`),
     async register(login) {
-      const auth = await kit.signIn(login);
-      const options = await si.passkeys.options(auth, RC);
-      if (!options.ok) throw new Error(options.error);
-      const done = await si.passkeys.register(auth, authenticator.create(options.value), 'Laptop', 'Passkey', RC);
-      if (!done.ok) throw new Error(done.error);
+      await registerSoftPasskey({ store: h.store, clock: h.clock, si }, authenticator, login);
       // a passkey added beside the account's email and phone passes no reset gate during its
       // cooling-off (core coolingOffUntil, the tenant's 24 hours): the tests reset a day later
       h.clock.advance(COOLING_OFF_MS);
