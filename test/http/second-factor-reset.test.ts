@@ -115,7 +115,10 @@ test('resetting another administrator’s second factor needs a verified caller;
         ),
       );
     }
-    assert.ok(await newestMatch(kit.app, '+15555550102', /(your help desk just reset your password or second factor)/));
+    // in words of its own: the second sign-in step, not "your password or … your account"
+    const sms = await newestMatch(kit.app, '+15555550102', /(your help desk just reset .*)/);
+    assert.match(sms, /^your help desk just reset the second sign-in step of your admin account\./);
+    assert.doesNotMatch(sms, /password|unlocked/);
 
     await nextSignInRegisters(kit, ADMIN2);
 
@@ -253,7 +256,7 @@ test('Technical Support resets the sole administrator’s second factor: verifie
       );
       assert.ok(await newestMatch(kit.app, to, /(Technical Support reset the second factor you use to sign in)/));
     }
-    assert.ok(await newestMatch(kit.app, '+15555550101', /(your help desk just reset your password or second factor)/));
+    assert.ok(await newestMatch(kit.app, '+15555550101', /(your help desk just reset the second sign-in step)/));
 
     await nextSignInRegisters(kit, ADMIN);
   } finally {

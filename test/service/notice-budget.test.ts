@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_RESET_POLICY } from '../../src/core/reset-policy.ts';
-import { NOTICE_LIMIT } from '../../src/core/sending-limits.ts';
+import { NOTICE_LIMIT, SMS_NOTICE_LIMIT } from '../../src/core/sending-limits.ts';
+import { DEFAULT_TENANT_POLICY } from '../../src/core/directory-model.ts';
+import { sendingLimitRefusal } from '../../src/service/sending-limits.ts';
 import type { ComposedApp as App } from '../../src/compose.ts';
 import { setupDemo } from '../../src/service/demo.ts';
 import { ManualClock } from '../helpers/manual-clock.ts';
@@ -96,5 +98,31 @@ describe('notices never consume the budget of reset codes, and are capped themse
     const last = (await rowsOf(admin.id)).filter((m) => m.template === 'admin.reset_notice').at(-1)!;
     assert.equal(last.lastError, null);
     assert.notEqual(last.status, 'expired');
+  });
+
+  it('text-message notices have their own budget: 5 per account per day, never the code SMS limit', async () => {
+    const user = await account(app, USER);
+    const sms = () => rowsOf(user.id).then((rows) => rows.filter((m) => m.channel === 'sms' && m.expiresAt === null));
+    // a help desk's actions tell the owner's phone (caller.notice_sms): 8 in a row, only 5 queued
+    for (let i = 0; i < 8; i++) await app.callers.notifyOwner(user);
+    assert.equal((await sms()).length, SMS_NOTICE_LIMIT.max);
+    assert.ok((await sms()).every((m) => m.template === 'caller.notice_sms'));
+    const codeLimit = await sendingLimitRefusal(
+      app.store,
+      DEFAULT_RESET_POLICY,
+      {
+        channel: 'sms',
+        accountId: user.id,
+        tenantId: user.tenantId,
+        tenant: DEFAULT_TENANT_POLICY,
+        to: '+15555550103',
+      },
+      clock.now(),
+    );
+    assert.ok(SMS_NOTICE_LIMIT.max >= DEFAULT_RESET_POLICY.maxSmsPerAccountPerDay);
+    assert.equal(codeLimit, null, 'the notices did not use up the account’s code texts');
+    clock.advance(SMS_NOTICE_LIMIT.windowMs + 1);
+    await app.callers.notifyOwner(user, 'second_factor_reset');
+    assert.equal((await sms()).length, SMS_NOTICE_LIMIT.max + 1, 'a day later, notices go out again');
   });
 });

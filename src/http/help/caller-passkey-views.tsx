@@ -47,7 +47,7 @@ function CallerPasskey({ csrf, challenge, state }: { csrf: string; challenge: st
           action="/caller-passkey/answer"
           data-passkey="get"
           data-passkey-options={state.options}
-          data-text-unsupported={t('reset.passkey.unsupported')}
+          data-text-unsupported={t('callerpasskey.unsupported')}
           data-text-waiting={t('reset.passkey.waiting')}
           data-text-cancelled={t('reset.passkey.cancelled')}
         >
