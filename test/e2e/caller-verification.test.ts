@@ -24,8 +24,11 @@ import { passSecondStepInPage, seedConsoleFactor } from '../helpers/console-fact
 // by the test. An admin verifies another admin's caller and resets their console second factor,
 // whose next sign-in registers a new one. Technical Support acting on an administrator needs a
 // second operator: operator A asks, A is offered no approval of their own request, B approves,
-// then A sends a reset link and (on a second ticket) resets the admin's second factor. Every page
-// is scanned with axe-core.
+// then A sends a reset link and (on a second ticket) resets the admin's second factor. Then the passkey
+// way: the person registers a passkey (a virtual authenticator through the DevTools protocol), the
+// admin asks for it, the person types the console's ticket on /caller-passkey and signs, and the
+// console shows verified. Every page is scanned with axe-core; SSPR_SCREENSHOTS=1 writes
+// docs/screenshots/caller-passkey*.png among others.
 
 const ADMIN = 'admin@contoso.example';
 const USER = 'user@contoso.example';
@@ -38,6 +41,9 @@ let s: E2eServer;
 const clock = new ManualClock(Date.now());
 const contexts: BrowserContext[] = [];
 const scans: { label: string; violations: readonly AxeViolationSummary[] }[] = [];
+/** The admin's and the person's pages of the first journey, used again by the passkey way's. */
+let adminPage: Page;
+let personPage: Page;
 
 before(async () => {
   browser = await launchBrowser();
@@ -75,6 +81,7 @@ const sendLink = (p: Page) => p.getByRole('button', { name: 'Send a reset link' 
 
 test('caller verification: fails, succeeds, expires; the reverse check is confirmed, or flagged when not', async () => {
   const admin = await page();
+  adminPage = admin;
   await passwordSignIn(admin, ADMIN);
   await passSecondStepInPage(s.app, admin, ADMIN);
   const user = (await s.app.store.directory.findAccountByLogin(USER))!;
@@ -122,6 +129,7 @@ test('caller verification: fails, succeeds, expires; the reverse check is confir
   await seen(admin, 'user page, check phrase', 'caller-check-phrase');
 
   const person = await page();
+  personPage = person;
   await person.goto(`${s.baseUrl}/verify-call`);
   assert.equal(await person.locator('h1').textContent(), 'Check a call from your help desk');
   await seen(person, '/verify-call', 'verify-call');
@@ -292,6 +300,63 @@ test('Technical Support on an administrator: verified caller, then a second oper
   assert.equal(reset[0]!.actor, approved[0]!.details.requestedBy, 'by the operator who asked, not the approver');
   const sms = await s.waitForMessage({ to: '+15555550101', channel: 'sms', containing: 'help desk just reset' });
   assert.ok(sms);
+});
+
+test('caller verification by passkey: the agent asks, the caller signs on the public page, the console shows verified', async () => {
+  // the person's browser gets a platform authenticator (DevTools protocol, as passkey-journey does)
+  const person = personPage;
+  const cdp = await person.context().newCDPSession(person);
+  await cdp.send('WebAuthn.enable');
+  await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+    },
+  });
+  // they register a passkey in My security info
+  await passwordSignIn(person, USER);
+  await person.goto(`${s.baseUrl}/account/security/passkeys`);
+  await person.getByLabel('Name (optional)').fill('My phone');
+  assert.equal((await submit(person, 'Create a passkey', '/account/security/passkeys')).status(), 303);
+  assert.match((await person.getByRole('status').first().textContent()) ?? '', /Your passkey is registered/);
+  // a passkey added beside an email and a phone waits out its cooling-off (a day) before it proves anything
+  clock.advance(24 * 3_600_000 + 60_000);
+
+  const admin = adminPage;
+  await passwordSignIn(admin, ADMIN);
+  await passSecondStepInPage(s.app, admin, ADMIN);
+  const user = (await s.app.store.directory.findAccountByLogin(USER))!;
+  const base = `/admin/users/${user.id}`;
+  await admin.goto(`${s.baseUrl}${base}`);
+  assert.equal(await sendLink(admin).isDisabled(), true);
+  await submit(admin, 'Ask for their passkey', `${base}/verify-caller/passkey`);
+  assert.match(await state(admin), /Waiting for the caller to confirm with their passkey/);
+  const ticket = ((await admin.locator('#caller-ticket').textContent()) ?? '').trim();
+  assert.match(ticket, /^\d{4} \d{4} \d{4}$/);
+  assert.equal(await sendLink(admin).isDisabled(), true, 'still disabled while the caller has not signed');
+  await seen(admin, 'user page, passkey ticket', 'caller-passkey-ticket');
+
+  // the caller opens the public page, types the ticket, and signs with their passkey
+  await person.goto(`${s.baseUrl}/caller-passkey`);
+  assert.equal(await person.locator('h1').textContent(), 'Confirm it is you with your passkey');
+  await person.getByLabel('Code from your help desk').fill(ticket);
+  await passCaptcha(person);
+  assert.equal((await submit(person, 'Continue', '/caller-passkey')).status(), 200);
+  assert.match(await mainTextOf(person), /The help desk of Contoso Demo asks you to confirm with your passkey/);
+  await seen(person, '/caller-passkey, asking for the passkey', 'caller-passkey');
+  assert.equal((await submit(person, 'Use passkey', '/caller-passkey/answer')).status(), 200);
+  assert.equal(await person.locator('h1').textContent(), 'You confirmed it is you');
+  await seen(person, '/caller-passkey, confirmed', 'caller-passkey-confirmed');
+
+  // the agent checks again: verified, the reset link is enabled
+  await Promise.all([admin.waitForNavigation(), admin.getByRole('button', { name: 'Check again' }).click()]);
+  assert.match(await state(admin), /Caller verified, until/);
+  assert.equal(await sendLink(admin).isDisabled(), false);
+  const verified = await s.app.store.audit.list({ type: 'caller.verified', accountId: user.id });
+  assert.equal(verified[0]!.details.via, 'passkey');
 });
 
 test('axe-core finds no violations on the pages of the journeys', () => {
