@@ -5,7 +5,9 @@ import {
   NOTICE_LIMIT,
   noticeRefusal,
   sendingRefusal,
+  SMS_NOTICE_LIMIT,
   smsCountryAllowed,
+  smsNoticeRefusal,
   type SendingRequest,
 } from '../../src/core/sending-limits.ts';
 import { DEFAULT_RESET_POLICY as P } from '../../src/core/reset-policy.ts';
@@ -65,4 +67,18 @@ test('notices have their own cap, above the code limit: the 30th notice of the w
   assert.ok(NOTICE_LIMIT.max > P.maxEmailsPerAccount);
   assert.equal(noticeRefusal(NOTICE_LIMIT.max - 1), null);
   assert.equal(noticeRefusal(NOTICE_LIMIT.max), 'account_notice_limit');
+});
+
+test('SMS notices: the country first, then 5 per account per day, then the tenant budget (codes and notices alike)', () => {
+  const n = (over: Partial<Parameters<typeof smsNoticeRefusal>[0]> = {}) =>
+    smsNoticeRefusal({ to: '+15555550101', accountNotices: 0, tenantSms: 0, tenant: TENANT, ...over });
+  assert.equal(SMS_NOTICE_LIMIT.max, 5);
+  assert.equal(SMS_NOTICE_LIMIT.windowMs, 24 * 3_600_000);
+  assert.equal(n(), null);
+  assert.equal(n({ accountNotices: SMS_NOTICE_LIMIT.max - 1 }), null);
+  assert.equal(n({ accountNotices: SMS_NOTICE_LIMIT.max }), 'account_sms_notice_limit');
+  assert.equal(n({ tenantSms: TENANT.smsDailyBudget - 1 }), null);
+  assert.equal(n({ tenantSms: TENANT.smsDailyBudget }), 'tenant_sms_budget');
+  assert.equal(n({ to: '+33612345678', accountNotices: 99, tenantSms: 99 }), 'sms_country_not_allowed');
+  assert.equal(n({ accountNotices: 99, tenantSms: 99 }), 'account_sms_notice_limit', 'the account before the tenant');
 });
