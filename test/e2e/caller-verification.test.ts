@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ManualClock } from '../helpers/manual-clock.ts';
 import {
+  addVirtualAuthenticator,
   axeViolations,
   codeIn,
   formatViolations,
@@ -305,17 +306,7 @@ test('Technical Support on an administrator: verified caller, then a second oper
 test('caller verification by passkey: the agent asks, the caller signs on the public page, the console shows verified', async () => {
   // the person's browser gets a platform authenticator (DevTools protocol, as passkey-journey does)
   const person = personPage;
-  const cdp = await person.context().newCDPSession(person);
-  await cdp.send('WebAuthn.enable');
-  await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      transport: 'internal',
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-    },
-  });
+  await addVirtualAuthenticator(person);
   // they register a passkey in My security info
   await passwordSignIn(person, USER);
   await person.goto(`${s.baseUrl}/account/security/passkeys`);

@@ -7,7 +7,14 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
+import {
+  chromium,
+  type Browser,
+  type BrowserContext,
+  type CDPSession,
+  type Page,
+  type Response,
+} from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { AxeResults } from 'axe-core';
 import { createApp } from '../../src/compose.ts';
@@ -281,6 +288,26 @@ export async function newContext(
   context.setDefaultTimeout(10_000);
   context.setDefaultNavigationTimeout(15_000);
   return context;
+}
+
+/**
+ * Gives the page a virtual platform authenticator through the DevTools protocol (CTAP2, internal,
+ * resident keys, user verification, the user verified): passkeys registered and used in this page
+ * live in it. Returns the CDP session and its id (WebAuthn.getCredentials/addCredential take them).
+ */
+export async function addVirtualAuthenticator(p: Page): Promise<{ cdp: CDPSession; authenticatorId: string }> {
+  const cdp = await p.context().newCDPSession(p);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+    },
+  });
+  return { cdp, authenticatorId };
 }
 
 export interface AxeViolationSummary {

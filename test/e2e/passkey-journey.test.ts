@@ -2,6 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import {
+  addVirtualAuthenticator,
   axeViolations,
   codeIn,
   formatViolations,
@@ -53,18 +54,7 @@ async function pageWithAuthenticator(): Promise<{ p: Page; cdp: CDPSession; auth
   const c = await newContext(browser);
   contexts.push(c);
   const p = await c.newPage();
-  const cdp = await c.newCDPSession(p);
-  await cdp.send('WebAuthn.enable');
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      transport: 'internal',
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-    },
-  });
-  return { p, cdp, authenticatorId };
+  return { p, ...(await addVirtualAuthenticator(p)) };
 }
 
 async function check(p: Page, label: string, shot?: string): Promise<void> {

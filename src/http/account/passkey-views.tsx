@@ -5,6 +5,7 @@ import { useI18n, useT } from '../views/i18n-context.tsx';
 import { Layout } from '../views/layout.tsx';
 import { PASSKEY_SCRIPT } from '../reset/reset-views.tsx';
 import type { MessageId } from '../../core/i18n.ts';
+import { PasskeyForm } from '../views/passkey-form.tsx';
 
 /**
  * Passkeys in "My security info": their section on the overview (each registered passkey with a
@@ -107,18 +108,19 @@ function Passkey(p: PasskeyPageProps): VNode {
       <p>{t(p.intro ?? 'securityinfo.passkey.intro')}</p>
       <p>{t('securityinfo.passkey.how')}</p>
       {p.options ? (
-        <form
-          method="post"
+        <PasskeyForm
           action={p.action ?? '/account/security/passkeys'}
+          kind="create"
           class="stack reset-form"
-          data-passkey="create"
-          data-passkey-options={p.options}
-          data-text-unsupported={t('securityinfo.passkey.unsupported')}
-          data-text-waiting={t('securityinfo.passkey.waiting')}
-          data-text-cancelled={t('securityinfo.passkey.cancelled')}
+          options={p.options}
+          button={t('securityinfo.passkey.create')}
+          texts={{
+            unsupported: t('securityinfo.passkey.unsupported'),
+            waiting: t('securityinfo.passkey.waiting'),
+            cancelled: t('securityinfo.passkey.cancelled'),
+          }}
         >
           <Csrf token={p.csrf} />
-          <input type="hidden" name="credential" value="" />
           <div class="field">
             <label for="passkey-name">{t('securityinfo.passkey.nameLabel')}</label>
             <p class="hint" id="passkey-name-hint">
@@ -134,11 +136,7 @@ function Passkey(p: PasskeyPageProps): VNode {
               aria-describedby="passkey-name-hint"
             />
           </div>
-          <button type="button" data-passkey-start disabled>
-            {t('securityinfo.passkey.create')}
-          </button>
-          <p class="hint" data-passkey-status role="status" aria-live="polite"></p>
-        </form>
+        </PasskeyForm>
       ) : null}
       <p class="hint">{t('securityinfo.passkey.noSupport')}</p>
       <p>

@@ -88,22 +88,18 @@ export function CallerSection(p: {
           </button>
         </form>
       ) : null}
-      {v.state !== 'verified' && p.otherWays && p.status.ways.authenticator ? (
-        <form method="post" action={`${p.base}/verify-caller/authenticator`}>
-          {csrf}
-          <button type="submit" class="secondary">
-            {t('caller.way.authenticator')}
-          </button>
-        </form>
-      ) : null}
-      {v.state !== 'verified' && p.otherWays && p.status.ways.passkey ? (
-        <form method="post" action={`${p.base}/verify-caller/passkey`}>
-          {csrf}
-          <button type="submit" class="secondary">
-            {t('caller.way.passkey')}
-          </button>
-        </form>
-      ) : null}
+      {v.state !== 'verified' && p.otherWays
+        ? (['authenticator', 'passkey'] as const)
+            .filter((way) => p.status.ways[way])
+            .map((way) => (
+              <form key={way} method="post" action={`${p.base}/verify-caller/${way}`}>
+                {csrf}
+                <button type="submit" class="secondary">
+                  {t(`caller.way.${way}`)}
+                </button>
+              </form>
+            ))
+        : null}
       {p.status.approval === 'not_needed' ? null : p.status.approval === 'approved' ? (
         <p class="success">{t('caller.approval.approved')}</p>
       ) : p.status.approval === 'requested' ? (

@@ -2,6 +2,7 @@ import type { VNode } from 'preact';
 import { ALTCHA_SCRIPT, ALTCHA_STYLESHEET, CaptchaWidget, PASSKEY_SCRIPT } from '../reset/reset-views.tsx';
 import { useT } from '../views/i18n-context.tsx';
 import { Layout } from '../views/layout.tsx';
+import { PasskeyForm } from '../views/passkey-form.tsx';
 
 /**
  * The public page of caller verification by passkey (issue 13 item 5): the caller types the
@@ -42,23 +43,20 @@ function CallerPasskey({ csrf, challenge, state }: { csrf: string; challenge: st
       <Layout title={title} scripts={[PASSKEY_SCRIPT]}>
         <h1>{title}</h1>
         <p>{t('callerpasskey.ask', { organisation: state.organisation })}</p>
-        <form
-          method="post"
+        <PasskeyForm
           action="/caller-passkey/answer"
-          data-passkey="get"
-          data-passkey-options={state.options}
-          data-text-unsupported={t('callerpasskey.unsupported')}
-          data-text-waiting={t('reset.passkey.waiting')}
-          data-text-cancelled={t('reset.passkey.cancelled')}
+          kind="get"
+          options={state.options}
+          button={t('reset.passkey.button')}
+          texts={{
+            unsupported: t('callerpasskey.unsupported'),
+            waiting: t('reset.passkey.waiting'),
+            cancelled: t('reset.passkey.cancelled'),
+          }}
         >
           {csrfField}
           <input type="hidden" name="ticket" value={state.ticket} />
-          <input type="hidden" name="credential" value="" />
-          <button type="button" data-passkey-start disabled>
-            {t('reset.passkey.button')}
-          </button>
-          <p class="hint" data-passkey-status role="status" aria-live="polite"></p>
-        </form>
+        </PasskeyForm>
       </Layout>
     );
   }

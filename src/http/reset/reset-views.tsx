@@ -6,6 +6,7 @@ import { helpText } from '../../core/message-templates.ts';
 import type { FlowView } from '../../service/reset-service.ts';
 import { useI18n, useT, type PageI18n } from '../views/i18n-context.tsx';
 import { Layout } from '../views/layout.tsx';
+import { PasskeyForm } from '../views/passkey-form.tsx';
 import { UnlockOffer } from './unlock-views.tsx';
 
 /**
@@ -480,22 +481,19 @@ function PasskeyStep(p: StepPageProps): VNode {
       {problem ? <ProblemBox problem={problem} /> : null}
       <p>{t('reset.passkey.intro')}</p>
       {required ? <p>{t('reset.passkey.required')}</p> : null}
-      <form
-        method="post"
+      <PasskeyForm
         action="/reset/flow/passkey"
-        data-passkey="get"
-        data-passkey-options={p.passkeyOptions ?? ''}
-        data-text-unsupported={t('reset.passkey.unsupported')}
-        data-text-waiting={t('reset.passkey.waiting')}
-        data-text-cancelled={t('reset.passkey.cancelled')}
+        kind="get"
+        options={p.passkeyOptions ?? ''}
+        button={t('reset.passkey.button')}
+        texts={{
+          unsupported: t('reset.passkey.unsupported'),
+          waiting: t('reset.passkey.waiting'),
+          cancelled: t('reset.passkey.cancelled'),
+        }}
       >
         <Csrf token={csrf} />
-        <input type="hidden" name="credential" value="" />
-        <button type="button" data-passkey-start disabled={!p.passkeyOptions}>
-          {t('reset.passkey.button')}
-        </button>
-        <p class="hint" data-passkey-status role="status" aria-live="polite"></p>
-      </form>
+      </PasskeyForm>
       <p class="hint">{t('reset.passkey.noSupport')}</p>
       <div class="other-options">
         {view.canUsePhone ? (
