@@ -4,6 +4,7 @@ import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core'
 import { passSecondStepInPage } from '../helpers/console-factor-kit.ts';
 import { totpCodeAt } from '../../src/core/authenticator.ts';
 import {
+  addVirtualAuthenticator,
   axeViolations,
   formatViolations,
   h1,
@@ -47,18 +48,7 @@ async function pageWithAuthenticator(): Promise<Page> {
   const c = await newContext(browser);
   contexts.push(c);
   const p = await c.newPage();
-  const cdp = await c.newCDPSession(p);
-  await cdp.send('WebAuthn.enable');
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      transport: 'internal',
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-    },
-  });
-  virtual = { cdp, authenticatorId };
+  virtual = await addVirtualAuthenticator(p);
   return p;
 }
 

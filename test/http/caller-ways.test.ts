@@ -36,6 +36,14 @@ function optionsIn(body: string): { challenge: string; rpId: string; userVerific
 }
 
 const ticketIn = (body: string) => /<code id="caller-ticket">([\d ]+)<\/code>/.exec(body)?.[1] ?? null;
+/** A pages kit with caller verification on, its clock, the user and their console page. */
+async function start() {
+  const clock = new ManualClock(Date.now());
+  const kit = await createPagesKit({}, { clock, callerVerification: true });
+  const user = (await kit.app.store.directory.findAccountByLogin(USER))!;
+  return { clock, kit, user, base: `/admin/users/${user.id}` };
+}
+
 /** The reset link's button: whether it is disabled (the caller not verified). */
 const linkDisabled = (body: string, id: string) => {
   const button = new RegExp(`action="/admin/users/${id}/reset-link">[^]*?(<button[^>]*>)`).exec(body)?.[1];
@@ -44,11 +52,8 @@ const linkDisabled = (body: string, id: string) => {
 };
 
 test('"Ask for their passkey": the ticket on the console, the caller signs on /caller-passkey, the console shows verified', async () => {
-  const clock = new ManualClock(Date.now());
-  const kit = await createPagesKit({}, { clock, callerVerification: true });
+  const { clock, kit, user, base } = await start();
   try {
-    const user = (await kit.app.store.directory.findAccountByLogin(USER))!;
-    const base = `/admin/users/${user.id}`;
     let admin = await signIn(kit, ADMIN, '/admin');
     let page = await admin.get(base);
     assert.doesNotMatch(page.body, /Ask for their passkey/, 'no passkey yet: no button');
@@ -136,11 +141,8 @@ test('"Ask for their passkey": the ticket on the console, the caller signs on /c
 });
 
 test('"Ask for their authenticator app code" on the user page and on the help requests page; none without an app', async () => {
-  const clock = new ManualClock(Date.now());
-  const kit = await createPagesKit({}, { clock, callerVerification: true });
+  const { clock, kit, user, base } = await start();
   try {
-    const user = (await kit.app.store.directory.findAccountByLogin(USER))!;
-    const base = `/admin/users/${user.id}`;
     let admin = await signIn(kit, ADMIN, '/admin');
     const none = await admin.post(`${base}/verify-caller/authenticator`);
     assert.equal(none.statusCode, 409, 'no app: refused');
