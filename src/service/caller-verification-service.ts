@@ -35,7 +35,12 @@ import {
 } from './caller-passkey.ts';
 
 export { VERIFY_CALL_LIMIT, type CallCheckStarted } from './call-check.ts';
-export { CALLER_PASSKEY_LIMIT, CALLER_PASSKEY_PATH, type CallerPasskeyAsk, type CallerPasskeyError } from './caller-passkey.ts';
+export {
+  CALLER_PASSKEY_LIMIT,
+  CALLER_PASSKEY_PATH,
+  type CallerPasskeyAsk,
+  type CallerPasskeyError,
+} from './caller-passkey.ts';
 export type { CallerWay } from '../core/caller-verification.ts';
 import { enqueueEmail, enqueueSms } from './message-queue.ts';
 import { messageLanguage } from './message-language.ts';
@@ -169,7 +174,9 @@ export class CallerVerificationService implements CallerGate {
     rc: RequestContext,
   ): Promise<Result<VerificationStarted, CallerError | 'no_passkey'>> {
     // only this way answers `no_passkey`
-    return this.#begin(actor, accountId, rc, 'passkey') as Promise<Result<VerificationStarted, CallerError | 'no_passkey'>>;
+    return this.#begin(actor, accountId, rc, 'passkey') as Promise<
+      Result<VerificationStarted, CallerError | 'no_passkey'>
+    >;
   }
 
   async #begin(
