@@ -1,11 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { totpCodeAt } from '../../src/core/authenticator.ts';
-import { passSecondStep } from '../helpers/console-factor-kit.ts';
+import { consoleCode, passSecondStep, seedConsoleFactor } from '../helpers/console-factor-kit.ts';
 import { ManualClock } from '../helpers/manual-clock.ts';
 import { COOLING_OFF_MS } from '../helpers/passkey-kit.ts';
 import { SoftAuthenticator } from '../helpers/soft-authenticator.ts';
-import { createPagesKit, h1, newestMatch, solveCaptcha, TestBrowser, type PagesKit } from './reset-pages-kit.ts';
+import {
+  createPagesKit,
+  h1,
+  newestMatch,
+  operatorSession,
+  solveCaptcha,
+  TestBrowser,
+  type PagesKit,
+} from './reset-pages-kit.ts';
 
 /**
  * The other ways of caller verification over HTTP (issue 13 item 5): on the console's user page
@@ -197,6 +205,34 @@ test('"Ask for their authenticator app code" on the user page and on the help re
       via.map((e) => e.details.via),
       ['authenticator', 'authenticator'],
     );
+  } finally {
+    await kit.close();
+  }
+});
+
+test('Technical Support offers the same ways on a ticket: the authenticator app verifies; no passkey, the page says so', async () => {
+  const { clock, kit } = await start();
+  try {
+    assert.ok((await kit.app.directory.disable({ login: 'admin2@contoso.example', actor: 'test' })).ok);
+    await seedConsoleFactor(kit.app, ADMIN); // the only admin has an authenticator app
+    clock.advance(COOLING_OFF_MS);
+    assert.ok((await kit.app.help.submit(ADMIN, 'Locked out, the only admin.', { ip: null, userAgent: null })).ok);
+    const [ticket] = await kit.app.store.help.list({ queue: 'support', statuses: ['open'] });
+    assert.ok(ticket);
+    const path = `/support/tickets/${ticket.id}`;
+    const sam = await operatorSession(kit, 'sam.support');
+    await sam.b.get(path);
+    assert.equal((await sam.b.post(`${path}/verify`, { note: 'Called back on the HR number.' })).statusCode, 303);
+    let page = await sam.b.get(path);
+    assert.match(page.body, /Ask for their authenticator app code/);
+    assert.doesNotMatch(page.body, /Ask for their passkey/);
+    const noPasskey = await sam.b.post(`${path}/verify-caller/passkey`);
+    assert.match(noPasskey.body, /This account has no passkey/);
+    page = await sam.b.follow(await sam.b.post(`${path}/verify-caller/authenticator`));
+    assert.match(page.body, /authenticator app shows now/);
+    const ok = await sam.b.post(`${path}/verify-caller/confirm`, { code: await consoleCode(kit.app, ADMIN) });
+    assert.equal(ok.statusCode, 303, ok.body.slice(0, 300));
+    assert.match((await sam.b.follow(ok)).body, /Caller verified, until/);
   } finally {
     await kit.close();
   }

@@ -308,6 +308,24 @@ export async function supportPlugin(fastify: FastifyInstance, options: { app: Ap
     },
     'approval',
   );
+  // the other ways: the requester reads their authenticator app's code, or uses their passkey on the
+  // public page (the ticket's page shows the ticket while it is open); nothing is sent
+  for (const way of ['authenticator', 'passkey'] as const) {
+    fastify.post(`/support/tickets/:id/verify-caller/${way}`, post, async (request, reply) => {
+      const id = ticketId(request);
+      const account = id ? await requesterOf(id) : null;
+      if (!id || !account) return reply.redirect('/support', 303);
+      const actor = request.operator!.actor;
+      const rc = requestContext(request);
+      const r =
+        way === 'passkey'
+          ? await app.callers.startByPasskey(actor, account, rc)
+          : await app.callers.startByAuthenticator(actor, account, rc);
+      if (r.ok) return reply.redirect(`/support/tickets/${id}#caller-title`, 303);
+      return ticketPage(request, reply, id, { problem: r.error });
+    });
+  }
+
   fastify.post('/support/tickets/:id/call-check', post, async (request, reply) => {
     const id = ticketId(request);
     const account = id ? await requesterOf(id) : null;

@@ -38,6 +38,8 @@ export const SUPPORT_PROBLEM_IDS = [
   'sending_limit',
   'own_request',
   'approval_not_found',
+  'no_authenticator',
+  'no_passkey',
 ] as const;
 export type SupportProblemId = (typeof SUPPORT_PROBLEM_IDS)[number];
 
@@ -412,6 +414,8 @@ function Ticket(p: TicketPageProps): VNode {
                   csrf={p.csrf}
                   phrase={p.phrase ?? null}
                   verifyCallUrl={p.verifyCallUrl ?? '/verify-call'}
+                  otherWays
+                  refresh={base}
                 />
               ) : null}
               <form method="post" action={`${base}/reset-link`} class="stack">
