@@ -55,8 +55,8 @@ import { queueSmsNotice, sendingLimitRefusal } from './sending-limits.ts';
  * - `start` sends a one-time code (6 digits, 10 minutes, HMAC'd) to the account's verified email
  *   and mobile phone, within the sending limits; `confirm` checks what the caller read back with
  *   the one code check (counted first, constant time, once), or the account's authenticator code.
- *   `startByAuthenticator` sends nothing (only the app's code passes); `startByPasskey` gives the
- *   agent a ticket the caller types on the public page /caller-passkey to sign with their passkey
+ *   `startByWay` sends nothing: only the app's code passes (`authenticator`), or (`passkey`) it gives
+ *   the agent a ticket the caller types on the public page /caller-passkey to sign with their passkey
  *   there (`passkeyOptions`, `passkeyAnswer`; caller-passkey.ts).
  * - `requireVerified` is the gate the sensitive use cases (assisted reset link, temporary password,
  *   unblock, unlock) ask first, whoever calls them: console, support console or admin API.
@@ -151,32 +151,19 @@ export class CallerVerificationService implements CallerGate {
     return this.#begin(actor, accountId, rc, 'code') as Promise<Result<VerificationStarted, CallerError>>;
   }
 
-  /** The agent chose "authenticator app": nothing is sent; only the app's current code verifies. */
-  startByAuthenticator(
-    actor: Actor,
-    accountId: string,
-    rc: RequestContext,
-  ): Promise<Result<VerificationStarted, CallerError | 'no_authenticator'>> {
-    // only this way answers `no_authenticator`
-    return this.#begin(actor, accountId, rc, 'authenticator') as Promise<
-      Result<VerificationStarted, CallerError | 'no_authenticator'>
-    >;
-  }
-
   /**
-   * The agent chose "ask for their passkey": nothing is sent; the console shows a ticket the caller
+   * The agent chose another way, and nothing is sent: `authenticator`, only the app's current code
+   * verifies (`no_authenticator` without an app); `passkey`, the console shows a ticket the caller
    * types on the public page /caller-passkey, where only an assertion of one of the account's
-   * passkeys verifies (10 minutes, 5 tries, once).
+   * passkeys verifies (10 minutes, 5 tries, once; `no_passkey` without one).
    */
-  startByPasskey(
+  startByWay(
     actor: Actor,
     accountId: string,
+    way: Exclude<CallerWay, 'code'>,
     rc: RequestContext,
-  ): Promise<Result<VerificationStarted, CallerError | 'no_passkey'>> {
-    // only this way answers `no_passkey`
-    return this.#begin(actor, accountId, rc, 'passkey') as Promise<
-      Result<VerificationStarted, CallerError | 'no_passkey'>
-    >;
+  ): Promise<Result<VerificationStarted, CallerError | 'no_authenticator' | 'no_passkey'>> {
+    return this.#begin(actor, accountId, rc, way);
   }
 
   async #begin(

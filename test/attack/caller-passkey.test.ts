@@ -52,9 +52,10 @@ for (const dialect of ['SQLite', 'PostgreSQL'] as const) {
 
     /** An agent asks for USER's passkey: the ticket the console shows. */
     async function ticketOf(agentLogin: string, login = USER): Promise<string> {
-      const started = await app.callers.startByPasskey(
+      const started = await app.callers.startByWay(
         await adminActor(app, agentLogin),
         (await account(app, login)).id,
+        'passkey',
         RC,
       );
       assert.ok(started.ok, JSON.stringify(started));

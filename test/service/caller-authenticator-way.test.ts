@@ -17,7 +17,7 @@ test('caller verification by the authenticator app: nothing sent, the current co
     const user = (await kit.app.store.directory.findAccountByLogin('user@contoso.example'))!;
     const admin = (await kit.app.store.directory.findAccountByLogin('admin2@contoso.example'))!;
     const actor = { kind: 'admin' as const, account: admin };
-    assert.deepEqual(await kit.app.callers.startByAuthenticator(actor, user.id, RC), {
+    assert.deepEqual(await kit.app.callers.startByWay(actor, user.id, 'authenticator', RC), {
       ok: false,
       error: 'no_authenticator',
     });
@@ -33,7 +33,7 @@ test('caller verification by the authenticator app: nothing sent, the current co
     await kit.app.store.authenticators.confirm('app-1', 1, clock.now() - 60_000);
     await kit.app.outbox.runOnce();
     const sentBefore = kit.app.devOutbox!.list().length;
-    const started = await kit.app.callers.startByAuthenticator(actor, user.id, RC);
+    const started = await kit.app.callers.startByWay(actor, user.id, 'authenticator', RC);
     assert.ok(started.ok, JSON.stringify(started));
     assert.deepEqual(started.value.channels, [], 'no code sent');
     assert.equal(started.value.authenticator, true);
@@ -51,7 +51,7 @@ test('caller verification by the authenticator app: nothing sent, the current co
 
     // the same code (its step used) does not verify a second time
     clock.advance(1_000); // a new verification, the same time step
-    assert.ok((await kit.app.callers.startByAuthenticator(actor, user.id, RC)).ok);
+    assert.ok((await kit.app.callers.startByWay(actor, user.id, 'authenticator', RC)).ok);
     assert.deepEqual(await kit.app.callers.confirm(actor, user.id, code, RC), { ok: false, error: 'invalid_code' });
     const started2 = await kit.app.store.audit.list({ type: 'caller.verification_started', accountId: user.id });
     assert.deepEqual(

@@ -311,12 +311,7 @@ export async function adminPlugin(fastify: FastifyInstance, options: { app: App 
     fastify.post(`/admin/users/:id/verify-caller/${way}`, post, async (request, reply) => {
       const id = idOf(request);
       if (!id) return notFound(request, reply);
-      const actor = consoleActor(request);
-      const rc = requestContext(request);
-      const result =
-        way === 'passkey'
-          ? await app.callers.startByPasskey(actor, id, rc)
-          : await app.callers.startByAuthenticator(actor, id, rc);
+      const result = await app.callers.startByWay(consoleActor(request), id, way, requestContext(request));
       if (result.ok) return reply.redirect(`/admin/users/${id}#caller-title`, 303);
       if (result.error === 'no_authenticator' || result.error === 'no_passkey') {
         return showUser(request, reply, id, 409, null, missingWayText(request, result.error));

@@ -194,12 +194,7 @@ export async function requestsPlugin(fastify: FastifyInstance, options: { app: A
     fastify.post(`/admin/requests/:id/verify-caller/${way}`, post, async (request, reply) => {
       const req = await requesterOf(request);
       if (typeof req === 'string') return list(request, reply, { problem: req });
-      const actor = consoleActor(request);
-      const rc = requestContext(request);
-      const result =
-        way === 'passkey'
-          ? await app.callers.startByPasskey(actor, req.accountId, rc)
-          : await app.callers.startByAuthenticator(actor, req.accountId, rc);
+      const result = await app.callers.startByWay(consoleActor(request), req.accountId, way, requestContext(request));
       if (result.ok) return reply.redirect(`/admin/requests#request-${req.id}`, 303);
       if (result.error === 'no_authenticator' || result.error === 'no_passkey') {
         return list(request, reply, { problem: missingWayText(request, result.error) });

@@ -315,12 +315,7 @@ export async function supportPlugin(fastify: FastifyInstance, options: { app: Ap
       const id = ticketId(request);
       const account = id ? await requesterOf(id) : null;
       if (!id || !account) return reply.redirect('/support', 303);
-      const actor = request.operator!.actor;
-      const rc = requestContext(request);
-      const r =
-        way === 'passkey'
-          ? await app.callers.startByPasskey(actor, account, rc)
-          : await app.callers.startByAuthenticator(actor, account, rc);
+      const r = await app.callers.startByWay(request.operator!.actor, account, way, requestContext(request));
       if (r.ok) return reply.redirect(`/support/tickets/${id}#caller-title`, 303);
       return ticketPage(request, reply, id, { problem: r.error });
     });
