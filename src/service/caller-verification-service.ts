@@ -1,5 +1,6 @@
 import { actorName, canView, type Actor, type Denial } from '../core/admin-rules.ts';
 import { judgeTotp } from '../core/authenticator.ts';
+import { isUsableForReset } from '../core/security-info-policy.ts';
 import {
   acceptsTypedCode,
   APPROVAL_VALID_MS,
@@ -14,7 +15,7 @@ import {
   type SensitiveAction,
   type VerificationState,
 } from '../core/caller-verification.ts';
-import type { Account } from '../core/directory-model.ts';
+import { DEFAULT_TENANT_POLICY, type Account } from '../core/directory-model.ts';
 import { renderEmail, renderSms } from '../core/message-templates.ts';
 import { formatCode, normalizeCodeInput, type ResetPolicy } from '../core/reset-policy.ts';
 import { err, ok, type Result } from '../core/result.ts';
@@ -47,6 +48,7 @@ import { messageLanguage } from './message-language.ts';
 import { checkOneTimeCode } from './one-time-code.ts';
 import type { RequestContext } from './request-context.ts';
 import { queueSmsNotice, sendingLimitRefusal } from './sending-limits.ts';
+import { strongMethodsUsable } from './reset/strong-method-cooling.ts';
 
 /**
  * The help desk's caller verification, second-operator approvals and the reverse check (issue 13
@@ -279,15 +281,25 @@ export class CallerVerificationService implements CallerGate {
         return err('code_malformed');
       }
       const app = await tx.authenticators.confirmed(target.id);
+      // an app added while the owner had another way in waits out its cooling-off (the one rule, core
+      // coolingOffUntil) here as at the reset gates and in the passkey way: its code verifies nobody yet
+      const tenant = app ? await tx.directory.getTenant(target.tenantId) : null;
+      const appCoolingUntil = app
+        ? (await strongMethodsUsable(tx, target.id, tenant?.policy ?? DEFAULT_TENANT_POLICY)).authenticator
+        : null;
+      const appUsable = isUsableForReset(appCoolingUntil, now);
       let step: number | null = null;
+      let coolingCode = false;
       const checked = await checkOneTimeCode({
         typed,
         compare: (code) => {
           // both comparisons always run: the sent code's HMAC and the app's TOTP (constant time each)
           const sent = v.codeHash !== null && this.d.keyring.matches('caller-code', `${v.id}:${code}`, v.codeHash);
           const totp = app ? judgeTotp(this.d.keyring.open(app.secretSealed), code, now, app.lastStep) : null;
-          if (!sent && totp?.ok) step = totp.step;
-          return sent || totp?.ok === true;
+          if (!sent && totp?.ok && !appUsable) coolingCode = true;
+          const totpOk = totp?.ok === true && appUsable;
+          if (!sent && totpOk && totp?.ok) step = totp.step;
+          return sent || totpOk;
         },
         maxAttempts: CALLER_CODE_MAX_ATTEMPTS,
         fresh: now < v.expiresAt,
@@ -298,8 +310,10 @@ export class CallerVerificationService implements CallerGate {
         },
       });
       if (!checked.ok) {
-        await auditCaller(tx, actor, target, rc, now, 'caller.verification_failed', checked.reason, {
+        const reason = coolingCode ? 'cooling_off' : checked.reason;
+        await auditCaller(tx, actor, target, rc, now, 'caller.verification_failed', reason, {
           attempts: checked.attempts ?? CALLER_CODE_MAX_ATTEMPTS,
+          ...(coolingCode ? { until: appCoolingUntil } : {}),
         });
         return err('invalid_code');
       }

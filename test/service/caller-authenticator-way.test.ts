@@ -8,9 +8,10 @@ import { createPagesKit } from '../http/reset-pages-kit.ts';
 /**
  * Caller verification by the authenticator app (issue 13 edges, item 3): the agent chooses
  * "authenticator app", nothing is sent, the caller reads their app's current code, checked by the
- * one TOTP rule with each time step accepted once; an account without an app is refused.
+ * one TOTP rule with each time step accepted once; an account without an app is refused; an app
+ * still in its cooling-off (core coolingOffUntil) verifies nobody.
  */
-test('caller verification by the authenticator app: nothing sent, the current code once, refused without an app', async () => {
+test('caller verification by the authenticator app: nothing sent, the current code once, not during its cooling-off, refused without an app', async () => {
   const clock = new ManualClock(Date.now());
   const kit = await createPagesKit({}, { clock, callerVerification: true });
   try {
@@ -23,14 +24,16 @@ test('caller verification by the authenticator app: nothing sent, the current co
     });
 
     const secret = 'GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ';
+    clock.advance(60_000); // the app comes after the email and phone the user had
+    const confirmedAt = clock.now();
     await kit.app.store.authenticators.createPending({
       id: 'app-1',
       accountId: user.id,
       secretSealed: kit.app.keyring.seal(secret),
       sessionHash: 'no-session',
-      createdAt: clock.now() - 60_000,
+      createdAt: confirmedAt,
     });
-    await kit.app.store.authenticators.confirm('app-1', 1, clock.now() - 60_000);
+    await kit.app.store.authenticators.confirm('app-1', 1, confirmedAt);
     await kit.app.outbox.runOnce();
     const sentBefore = kit.app.devOutbox!.list().length;
     const started = await kit.app.callers.startByWay(actor, user.id, 'authenticator', RC);
@@ -39,6 +42,16 @@ test('caller verification by the authenticator app: nothing sent, the current co
     assert.equal(started.value.authenticator, true);
     await kit.app.outbox.runOnce();
     assert.equal(kit.app.devOutbox!.list().length, sentBefore, 'nothing went out');
+
+    // the app was confirmed after the user's email and phone: it waits out its
+    // cooling-off (24 h by default) before its code verifies a caller, as at the reset gates
+    const early = await kit.app.callers.confirm(actor, user.id, totpCodeAt(secret, clock.now()), RC);
+    assert.deepEqual(early, { ok: false, error: 'invalid_code' });
+    const cooling = await kit.app.store.audit.list({ type: 'caller.verification_failed', accountId: user.id });
+    assert.equal(cooling[0]?.outcome, 'cooling_off');
+    assert.equal(cooling[0]?.details.until, confirmedAt + 24 * 3_600_000);
+    clock.advance(24 * 3_600_000);
+    assert.ok((await kit.app.callers.startByWay(actor, user.id, 'authenticator', RC)).ok);
 
     const code = totpCodeAt(secret, clock.now());
     const wrong = await kit.app.callers.confirm(actor, user.id, code === '000000' ? '111111' : '000000', RC);
@@ -57,6 +70,7 @@ test('caller verification by the authenticator app: nothing sent, the current co
     assert.deepEqual(
       started2.map((e) => [e.outcome, e.details.way]),
       [
+        ['ok', 'authenticator'],
         ['ok', 'authenticator'],
         ['ok', 'authenticator'],
         ['no_authenticator', 'authenticator'],
