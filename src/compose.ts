@@ -120,6 +120,8 @@ export interface ComposeOptions {
    * only slot 1 runs the purge and the directory sync (the outbox worker runs in every slot).
    */
   readonly worker?: { readonly slot: number; readonly count: number };
+  /** Tests only: sees each statement the store sends, as sent (one per round trip on PostgreSQL). */
+  readonly onQuery?: (sql: string) => void;
 }
 
 /**
@@ -150,7 +152,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     .filter((k) => k.length > 0)
     .map((k) => Buffer.from(k, 'base64'));
   const keyring = new HkdfKeyring(resolveMasterKey(config), previousKeys);
-  const store = await openSqlStore(config.database_url);
+  const store = await openSqlStore(config.database_url, options.onQuery ? { onQuery: options.onQuery } : {});
 
   const devOutbox =
     !config.production && (!config.smtp_url || config.sms_provider === 'dev')
