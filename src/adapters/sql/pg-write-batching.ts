@@ -17,11 +17,12 @@ import type { SqlDialect } from './migrations.ts';
  * - a held write joins the batch only if it reads no table the batch writes — except a plain insert
  *   (no `from`) into a table the batch only updates or deletes from: neither sees the other's rows
  *   in either order;
- * - the next statement takes the batch only if it reads no table the batch writes, is a plain
- *   `select`/`insert`/`update`/`delete` (not `with`), and — while the batch holds an update or a
- *   delete, which wait for row locks — takes no locks itself (`for update`, advisory locks,
- *   `on conflict`, updates, deletes): the main statement runs before its `WITH` writes, and lock
- *   order must not change. Otherwise the batch goes first as a statement of its own;
+ * - the next statement takes the batch only if it reads no table the batch writes, is a
+ *   `select`/`insert`/`update`/`delete` or a `with` (not `with recursive`: its clauses then follow
+ *   the batch's in the one `WITH` list), and — while the batch holds an update or a delete, which
+ *   wait for row locks — takes no locks itself (`for update`, advisory locks, `on conflict`,
+ *   updates, deletes; a `with` counts as taking locks): the main statement runs before its `WITH`
+ *   writes, and lock order must not change. Otherwise the batch goes first as a statement of its own;
  * - `commit` sends what is held first; `rollback` (or to a savepoint) drops it: it never ran. A
  *   savepoint or any other statement sends it first.
  * Outside a transaction a "later" write runs at once. Tables are recognised by name in the SQL
@@ -134,12 +135,13 @@ class BatchingClient {
 
   #mergeable(text: string): boolean {
     const trimmed = text.trimStart();
-    const kind = /^(select|insert|update|delete)\b/i.exec(trimmed)?.[1]?.toLowerCase();
-    if (!kind) return false;
+    const kind = /^(select|insert|update|delete|with)\b/i.exec(trimmed)?.[1]?.toLowerCase();
+    if (!kind || /^with\s+recursive\b/i.test(trimmed)) return false;
     const names = namesIn(trimmed);
     if (this.#held.some((h) => h.writes.some((t) => names.has(t)))) return false;
     const heldWaits = this.#held.some((h) => h.kind !== 'insert');
     const locks =
+      kind === 'with' ||
       kind === 'update' ||
       kind === 'delete' ||
       /\bfor\s+(update|share|no\s+key\s+update|key\s+share)\b|\bpg_advisory|\bon\s+conflict\b/i.test(trimmed);
@@ -168,7 +170,13 @@ class BatchingClient {
       values.push(...h.values);
       return `sspr_later_${i + 1} as (${renumber(h.sql, offset)})`;
     });
-    return this.#send(`with ${parts.join(', ')} ${main.trimStart()}`, values);
+    const rest = main.trimStart();
+    // a main `with`: its clauses join the list after the held ones
+    const own = /^with\s/i.exec(rest);
+    return this.#send(
+      own ? `with ${parts.join(', ')}, ${rest.slice(own[0].length)}` : `with ${parts.join(', ')} ${rest}`,
+      values,
+    );
   }
 
   #send(text: string, values: unknown[]): Promise<QueryResult> {

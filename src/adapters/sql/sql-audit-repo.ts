@@ -1,5 +1,6 @@
-import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
 import {
+  canonicalEvent,
   chainHash,
   chainKeyOf,
   GENESIS_HASH,
@@ -16,6 +17,7 @@ import type {
 import type { AuditEvent, AuditEventInput, AuditFilter, AuditRepo } from '../../ports/store.ts';
 import { clampLimit } from './atomic.ts';
 import type { AuditEventsTable, Database } from './database.ts';
+import type { SqlDialect } from './migrations.ts';
 
 /**
  * The append-only audit trail over Kysely. The first append of a transaction to a chain is two
@@ -23,7 +25,10 @@ import type { AuditEventsTable, Database } from './database.ts';
  * until the transaction ends; on SQLite transactions are serialized) that returns the previous
  * place and hash, and the insert of the chained event, whose trigger moves the head on
  * (audit-chain-migrations.ts). Later appends of the same transaction to that chain are the insert
- * alone.
+ * alone. On PostgreSQL the first append is one statement, not two: the upsert of the head is a
+ * data-modifying `WITH` in front of the insert, and the database computes the event's hash from the
+ * head it read (`chainHash` in SQL: SHA-256 over the previous hash and the canonical event, which
+ * is computed here) — one round trip fewer while the head is locked.
  */
 export class SqlAuditRepo implements AuditRepo {
   /**
@@ -34,11 +39,14 @@ export class SqlAuditRepo implements AuditRepo {
    */
   readonly #heads = new Map<string, { seq: number; hash: string }>();
 
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: SqlDialect = 'sqlite',
+  ) {}
 
   async append(e: AuditEventInput): Promise<void> {
-    if (this.db.isTransaction) return appendChained(this.db, e, this.#heads);
-    await this.db.transaction().execute((trx) => appendChained(trx, e, new Map()));
+    if (this.db.isTransaction) return appendChained(this.db, this.dialect, e, this.#heads);
+    await this.db.transaction().execute((trx) => appendChained(trx, this.dialect, e, new Map()));
   }
 
   async appendMany(events: readonly AuditEventInput[]): Promise<void> {
@@ -63,11 +71,13 @@ export class SqlAuditRepo implements AuditRepo {
 
 async function appendChained(
   db: Kysely<Database>,
+  dialect: SqlDialect,
   e: AuditEventInput,
   heads: Map<string, { seq: number; hash: string }>,
 ): Promise<void> {
   const chain = chainKeyOf(e.tenantId);
   const details = JSON.stringify(e.details);
+  if (dialect === 'postgres' && !heads.has(chain)) return appendWithHead(db, chain, details, e, heads);
   const head =
     heads.get(chain) ??
     (await db
@@ -106,6 +116,45 @@ async function appendChained(
     })
     .execute();
   heads.set(chain, { seq, hash });
+}
+
+/**
+ * PostgreSQL, the first append of a transaction to a chain: the head's upsert (it waits for, then
+ * locks, the head) and the chained insert in one statement. The event's hash is `chainHash` done by
+ * the database: SHA-256 of the previous hash's 64 hex characters followed by the canonical event
+ * (both UTF-8), as hex; the canonical event is computed here, so the encoding stays in one place
+ * (core/audit-chain.ts), and `sspr audit verify` recomputes every hash with `chainHash`.
+ */
+async function appendWithHead(
+  db: Kysely<Database>,
+  chain: string,
+  details: string,
+  e: AuditEventInput,
+  heads: Map<string, { seq: number; hash: string }>,
+): Promise<void> {
+  const canonical = canonicalEvent({
+    at: e.at,
+    tenantId: e.tenantId,
+    accountId: e.accountId,
+    actor: e.actor,
+    type: e.type,
+    outcome: e.outcome,
+    ip: e.ip,
+    userAgent: e.userAgent,
+    details: JSON.parse(details) as AuditEventInput['details'],
+  });
+  const { rows } = await sql<{ seq: number; hash: string }>`with head as (
+      insert into audit_chain_heads (chain, seq, hash) values (${chain}, 0, ${GENESIS_HASH})
+      on conflict (chain) do update set seq = audit_chain_heads.seq
+      returning seq, hash)
+    insert into audit_events (at, tenant_id, account_id, actor, type, outcome, ip, user_agent, details, seq, prev_hash, hash)
+    select ${e.at}::bigint, ${e.tenantId}::text, ${e.accountId}::text, ${e.actor}::text, ${e.type}::text,
+      ${e.outcome}::text, ${e.ip}::text, ${e.userAgent}::text, ${details}::text, head.seq + 1, head.hash, encode(sha256(convert_to(head.hash || ${canonical}::text, 'UTF8')), 'hex')
+    from head
+    returning seq, hash`.execute(db);
+  const row = rows[0];
+  if (!row) throw new Error('audit chain head missing after its upsert');
+  heads.set(chain, { seq: Number(row.seq), hash: row.hash });
 }
 
 /**
