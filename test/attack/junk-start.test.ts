@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { withMigratedPostgresDatabase } from '../helpers/databases.ts';
+import { randomBytes } from 'node:crypto';
+import { tempSqliteUrl, withMigratedPostgresDatabase } from '../helpers/databases.ts';
 import { api, csrfIn, errorCode, PageClient, startAttackServer, type AttackServer } from './attack-kit.ts';
 
 /**
  * A junk start costs as little as possible before it touches the database (issue 14, item 3): a
  * start without a CAPTCHA proof, or with one that is malformed, tampered with or signed by
  * another key, is refused before any statement reaches the database — through the JSON API and
- * the /reset form alike. A replayed proof needs the database (its single-use record) and is
- * refused there. Each statement the store sends is one round trip on PostgreSQL (`onQuery`).
+ * the /reset form alike. A replayed proof is refused by its single-use record in the database,
+ * and by the instance's memory of it once that instance saw it used: a replay loop costs no
+ * database work. Each statement the store sends is one round trip on PostgreSQL (`onQuery`).
  */
 
 /** A valid payload with one character of its challenge's signature changed. */
@@ -21,29 +23,24 @@ function tampered(payload: string): string {
   return Buffer.from(JSON.stringify(parsed)).toString('base64');
 }
 
-async function withRecordedServer(
-  env: Record<string, string>,
-  fn: (
-    kit: AttackServer,
-    record: <T>(step: () => Promise<T>) => Promise<{ value: T; sent: string[] }>,
-  ) => Promise<void>,
-): Promise<void> {
+/** `record(step)`: the statements the servers sent while `step` ran. */
+function recorder(): {
+  onQuery: (q: string) => void;
+  record: <T>(step: () => Promise<T>) => Promise<{ value: T; sent: string[] }>;
+} {
   let log: string[] | null = null;
-  const kit = await startAttackServer(env, { onQuery: (q) => log?.push(q) });
-  const record = async <T>(step: () => Promise<T>) => {
-    const sent: string[] = [];
-    log = sent;
-    try {
-      return { value: await step(), sent };
-    } finally {
-      log = null;
-    }
+  return {
+    onQuery: (q) => log?.push(q),
+    async record(step) {
+      const sent: string[] = [];
+      log = sent;
+      try {
+        return { value: await step(), sent };
+      } finally {
+        log = null;
+      }
+    },
   };
-  try {
-    await fn(kit, record);
-  } finally {
-    await kit.close();
-  }
 }
 
 async function junkProofs(kit: AttackServer, other: AttackServer): Promise<Record<string, string | undefined>> {
@@ -58,17 +55,16 @@ async function junkProofs(kit: AttackServer, other: AttackServer): Promise<Recor
 }
 
 for (const backend of ['SQLite', 'PostgreSQL'] as const) {
-  test(`junk start: a missing or malformed CAPTCHA proof is refused without a database round trip (${backend})`, async () => {
-    const run = async (env: Record<string, string>) =>
-      withRecordedServer(env, async (kit, record) => {
-        // another instance's keys: its proofs are well-formed and wrong here
-        const other = await startAttackServer({}, { demo: false });
-        let junk: Record<string, string | undefined>;
-        try {
-          junk = await junkProofs(kit, other);
-        } finally {
-          await other.close();
-        }
+  test(`junk start: a missing, malformed or replayed CAPTCHA proof is refused without a database round trip (${backend})`, async () => {
+    const run = async (databaseUrl: string) => {
+      const { onQuery, record } = recorder();
+      // two instances of one deployment (one database, one key), and one of another (its own key)
+      const env = { SSPR_DATABASE_URL: databaseUrl, SSPR_SECRET_KEY: randomBytes(32).toString('base64') };
+      const kit = await startAttackServer(env, { onQuery });
+      const twin = await startAttackServer(env, { onQuery, demo: false });
+      const other = await startAttackServer({}, { demo: false });
+      try {
+        const junk = await junkProofs(kit, other);
         for (const [what, altcha] of Object.entries(junk)) {
           const body =
             altcha === undefined ? { login: 'nobody@contoso.example' } : { login: 'nobody@contoso.example', altcha };
@@ -87,24 +83,42 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) {
           assert.equal(value.statusCode, 400, `form, ${what}: ${value.statusCode}`);
           assert.deepEqual(sent, [], `form, ${what}: no statement reaches the database`);
         }
-        // a replayed proof: the single-use record refuses it (that one needs the database)
+        // a proof used once: its replay on the same instance is refused before the database; on
+        // the other instance of the deployment the single-use record refuses it, and from then on
+        // that instance too refuses it before the database
         const proof = await kit.captcha();
+        const replay = { login: 'other@contoso.example', altcha: proof };
         const first = await api(kit.server, 'POST', 'start', {
           body: { login: 'nobody@contoso.example', altcha: proof },
         });
         assert.equal(first.status, 202, first.res.body);
-        const replay = await record(() =>
-          api(kit.server, 'POST', 'start', { body: { login: 'other@contoso.example', altcha: proof } }),
-        );
-        assert.equal(replay.value.status, 400);
-        assert.equal(errorCode(replay.value), 'captcha_failed');
-        assert.ok(replay.sent.length > 0, 'a replay is refused by the single-use record in the database');
+        const again = await record(() => api(kit.server, 'POST', 'start', { body: replay }));
+        assert.equal(again.value.status, 400);
+        assert.equal(errorCode(again.value), 'captcha_failed');
+        assert.deepEqual(again.sent, [], 'a replay on the instance that recorded the use: no statement');
+        const elsewhere = await record(() => api(twin.server, 'POST', 'start', { body: replay }));
+        assert.equal(elsewhere.value.status, 400, elsewhere.value.res.body);
+        assert.equal(errorCode(elsewhere.value), 'captcha_failed');
         assert.ok(
-          replay.sent.some((q) => /captcha/i.test(q)),
-          `the replay reaches the CAPTCHA's record:\n${replay.sent.join('\n')}`,
+          elsewhere.sent.some((q) => /captcha_used/i.test(q)),
+          `on the other instance the replay reaches the single-use record:\n${elsewhere.sent.join('\n')}`,
         );
-      });
-    if (backend === 'SQLite') await run({});
-    else await withMigratedPostgresDatabase((url) => run({ SSPR_DATABASE_URL: url }));
+        const twice = await record(() => api(twin.server, 'POST', 'start', { body: replay }));
+        assert.equal(errorCode(twice.value), 'captcha_failed');
+        assert.deepEqual(twice.sent, [], 'a replay the other instance has refused once: no statement');
+      } finally {
+        await other.close();
+        await twin.close();
+        await kit.close();
+      }
+    };
+    if (backend === 'SQLite') {
+      const sqlite = tempSqliteUrl();
+      try {
+        await run(sqlite.url);
+      } finally {
+        sqlite.cleanup();
+      }
+    } else await withMigratedPostgresDatabase(run);
   });
 }

@@ -3,7 +3,7 @@ import { normalizeLogin } from '../../core/login.ts';
 import { formatCode, isBlocked, type ResetPolicy } from '../../core/reset-policy.ts';
 import { DEFAULT_GATE_POLICY, gateRuleOf, planFor } from '../../core/gate-policy.ts';
 import { err, ok, type Result } from '../../core/result.ts';
-import type { CaptchaSolution } from '../../ports/captcha.ts';
+import type { Captcha, CaptchaSolution } from '../../ports/captcha.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { FlowRecord } from '../../ports/flow-store.ts';
 import type { Keyring } from '../../ports/keyring.ts';
@@ -33,6 +33,7 @@ export class StartReset {
       readonly policy: ResetPolicy;
       readonly outbox: { wake(): void };
       readonly metrics?: Metrics;
+      readonly captcha?: Pick<Captcha, 'spent'>;
     },
     private readonly parts: {
       readonly flows: FlowAccess;
@@ -162,6 +163,8 @@ export class StartReset {
       this.d.metrics?.flowStarted(internal);
       return { refused: null, sent, view: await views.viewOf(tx, flow, ctx.tenant) };
     });
+    // committed: the solution is on record (stored here, or there before: a replay)
+    if (captcha && outcome.refused !== 'rate_limited') this.d.captcha?.spent(captcha);
     if (outcome.refused === 'rate_limited') {
       this.d.metrics?.limiterBlocked('reset_start_ip');
       return { ...err('rate_limited'), retryAfterMs: outcome.retryAfterMs };
