@@ -11,7 +11,8 @@ import type { Limiter } from '../../ports/limiter.ts';
 import type { Metrics } from '../../ports/metrics.ts';
 import type { Random } from '../../ports/random.ts';
 import type { RequestContext } from '../request-context.ts';
-import { sendingLimitRefusal } from '../sending-limits.ts';
+import { sendingRefusal } from '../../core/sending-limits.ts';
+import { emailWindowStart } from '../sending-limits.ts';
 import type { CodeSender } from './code-sender.ts';
 import { auditFlow, type FlowAccess } from './flow-access.ts';
 import type { Lockout } from './lockout.ts';
@@ -79,7 +80,9 @@ export class StartReset {
       // below then never waits on a code check that waits on this start (PostgreSQL; SQLite has
       // one writer at a time and runs nothing here)
       await tx.lockouts.lockGuard(subject);
-      const blockedAt = await tx.lockouts.blockedAt(subject);
+      // under the guard, in one read (one round trip on PostgreSQL): the block, and the code and
+      // link emails the account was sent within its window (NO_ACCOUNT's: none)
+      const { blockedAt, codeEmails } = await tx.lockouts.startReads(subject, accountId, emailWindowStart(p, now));
       const blocked = isBlocked(p, blockedAt, now);
       // the sending limit counts per typed login for every login (unknown ones hit it at the same
       // count), and per account (resends and other emails count there too)
@@ -89,7 +92,7 @@ export class StartReset {
         p.emailWindowMs,
         { within: tx },
       );
-      const accountLimit = await sendingLimitRefusal(tx, p, { channel: 'email', accountId }, now);
+      const accountLimit = sendingRefusal(p, { channel: 'email', accountEmails: codeEmails });
       const limited = !loginLimit.allowed || accountLimit !== null;
       // the decoy is drawn for every login, and shown to those without an email on file
       const ownDomains = ctx.allMethods
