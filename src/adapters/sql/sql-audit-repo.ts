@@ -18,6 +18,7 @@ import type { AuditEvent, AuditEventInput, AuditFilter, AuditRepo } from '../../
 import { clampLimit } from './atomic.ts';
 import type { AuditEventsTable, Database } from './database.ts';
 import type { SqlDialect } from './migrations.ts';
+import { executeLater } from './pg-write-batching.ts';
 
 /**
  * The append-only audit trail over Kysely. The first append of a transaction to a chain is two
@@ -25,10 +26,11 @@ import type { SqlDialect } from './migrations.ts';
  * until the transaction ends; on SQLite transactions are serialized) that returns the previous
  * place and hash, and the insert of the chained event, whose trigger moves the head on
  * (audit-chain-migrations.ts). Later appends of the same transaction to that chain are the insert
- * alone. On PostgreSQL the first append is one statement, not two: the upsert of the head is a
- * data-modifying `WITH` in front of the insert, and the database computes the event's hash from the
- * head it read (`chainHash` in SQL: SHA-256 over the previous hash and the canonical event, which
- * is computed here) — one round trip fewer while the head is locked.
+ * alone. On PostgreSQL every append is one statement that returns nothing: the upsert of the head
+ * is a data-modifying `WITH` in front of the insert, and the database computes the event's hash
+ * from the head it read (`chainHash` in SQL: SHA-256 over the previous hash and the canonical
+ * event, which is computed here); it travels with the transaction's next statement or its commit
+ * (pg-write-batching.ts), so the head is not held over a trip back to the client.
  */
 export class SqlAuditRepo implements AuditRepo {
   /**
@@ -77,7 +79,7 @@ async function appendChained(
 ): Promise<void> {
   const chain = chainKeyOf(e.tenantId);
   const details = JSON.stringify(e.details);
-  if (dialect === 'postgres' && !heads.has(chain)) return appendWithHead(db, chain, details, e, heads);
+  if (dialect === 'postgres') return appendWithHead(db, chain, details, e, heads);
   const head =
     heads.get(chain) ??
     (await db
@@ -119,8 +121,8 @@ async function appendChained(
 }
 
 /**
- * PostgreSQL, the first append of a transaction to a chain: the head's upsert (it waits for, then
- * locks, the head) and the chained insert in one statement. The event's hash is `chainHash` done by
+ * PostgreSQL: the head's upsert (it waits for, then locks, the head) and the chained insert in one
+ * statement, held to travel with the next one (`executeLater`). The event's hash is `chainHash` done by
  * the database: SHA-256 of the previous hash's 64 hex characters followed by the canonical event
  * (both UTF-8), as hex; the canonical event is computed here, so the encoding stays in one place
  * (core/audit-chain.ts), and `sspr audit verify` recomputes every hash with `chainHash`.
@@ -143,18 +145,19 @@ async function appendWithHead(
     userAgent: e.userAgent,
     details: JSON.parse(details) as AuditEventInput['details'],
   });
-  const { rows } = await sql<{ seq: number; hash: string }>`with head as (
+  const query = sql`with head as (
       insert into audit_chain_heads (chain, seq, hash) values (${chain}, 0, ${GENESIS_HASH})
       on conflict (chain) do update set seq = audit_chain_heads.seq
       returning seq, hash)
     insert into audit_events (at, tenant_id, account_id, actor, type, outcome, ip, user_agent, details, seq, prev_hash, hash)
     select ${e.at}::bigint, ${e.tenantId}::text, ${e.accountId}::text, ${e.actor}::text, ${e.type}::text,
-      ${e.outcome}::text, ${e.ip}::text, ${e.userAgent}::text, ${details}::text, head.seq + 1, head.hash, encode(sha256(convert_to(head.hash || ${canonical}::text, 'UTF8')), 'hex')
-    from head
-    returning seq, hash`.execute(db);
-  const row = rows[0];
-  if (!row) throw new Error('audit chain head missing after its upsert');
-  heads.set(chain, { seq: Number(row.seq), hash: row.hash });
+      ${e.outcome}::text, ${e.ip}::text, ${e.userAgent}::text, ${details}::text, head.seq + 1,
+      head.hash, encode(sha256(convert_to(head.hash || ${canonical}::text, 'UTF8')), 'hex')
+    from head`;
+  // nothing is read back: the statement may travel with the next one, or with the commit; the head
+  // moved on (its trigger), so an `appendMany` later in the transaction reads it again
+  heads.delete(chain);
+  await executeLater(db as unknown as Kysely<never>, 'postgres', { compile: () => query.compile(db) });
 }
 
 /**
