@@ -108,6 +108,15 @@ function junk(): { kind: string; body: Record<string, string>; client: string } 
 
 const started = performance.now();
 let lastAnswer = started;
+/** Counts an answer under its kind; a valid proof answered once may be replayed from then on. */
+function answer(status: number, context: Record<string, unknown>): void {
+  const k = kinds[context.kind as string]!;
+  k.statuses[status] = (k.statuses[status] ?? 0) + 1;
+  lastAnswer = performance.now();
+  if (status >= 500) failed++;
+  else answered++;
+  if (typeof context.proof === 'string') used.push(context.proof);
+}
 const instance = autocannon({
   url: env.FLOOD_URL ?? '',
   connections,
@@ -124,13 +133,7 @@ const instance = autocannon({
             kinds.bare!.sent++;
             return req;
           },
-          onResponse(status, _body, context) {
-            const k = kinds[context.kind as string]!;
-            k.statuses[status] = (k.statuses[status] ?? 0) + 1;
-            lastAnswer = performance.now();
-            if (status >= 500) failed++;
-            else answered++;
-          },
+          onResponse: (status, _body, context) => answer(status, context),
         }
       : {
           method: 'POST',
@@ -146,14 +149,7 @@ const instance = autocannon({
               body: JSON.stringify(j.body),
             };
           },
-          onResponse(status, _body, context) {
-            const k = kinds[context.kind as string]!;
-            k.statuses[status] = (k.statuses[status] ?? 0) + 1;
-            lastAnswer = performance.now();
-            if (status >= 500) failed++;
-            else answered++;
-            if (typeof context.proof === 'string') used.push(context.proof);
-          },
+          onResponse: (status, _body, context) => answer(status, context),
         },
   ],
 });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import type { FlowRecord } from '../../src/ports/flow-store.ts';
 import { withPostgresDatabase } from '../helpers/databases.ts';
+import { queryRecorder, type RecordStep } from '../helpers/query-recorder.ts';
 import { createResetHarness, RC, STRONG, type ResetHarness } from '../helpers/reset-harness.ts';
 
 /**
@@ -16,21 +17,10 @@ import { createResetHarness, RC, STRONG, type ResetHarness } from '../helpers/re
  */
 const MAX_ROUND_TRIPS = { start: 6, verify: 13, setPassword: 29 };
 
-async function withRecordedHarness(
-  fn: (h: ResetHarness, record: <T>(step: () => Promise<T>) => Promise<{ value: T; sent: string[] }>) => Promise<void>,
-): Promise<void> {
+async function withRecordedHarness(fn: (h: ResetHarness, record: RecordStep) => Promise<void>): Promise<void> {
   await withPostgresDatabase(async (url) => {
-    let log: string[] | null = null;
-    const h = await createResetHarness({ databaseUrl: url, onQuery: (q) => log?.push(q) });
-    const record = async <T>(step: () => Promise<T>) => {
-      const sent: string[] = [];
-      log = sent;
-      try {
-        return { value: await step(), sent };
-      } finally {
-        log = null;
-      }
-    };
+    const { onQuery, record } = queryRecorder();
+    const h = await createResetHarness({ databaseUrl: url, onQuery });
     try {
       await fn(h, record);
     } finally {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { randomBytes } from 'node:crypto';
 import { tempSqliteUrl, withMigratedPostgresDatabase } from '../helpers/databases.ts';
+import { queryRecorder } from '../helpers/query-recorder.ts';
 import { api, csrfIn, errorCode, PageClient, startAttackServer, type AttackServer } from './attack-kit.ts';
 
 /**
@@ -23,26 +24,6 @@ function tampered(payload: string): string {
   return Buffer.from(JSON.stringify(parsed)).toString('base64');
 }
 
-/** `record(step)`: the statements the servers sent while `step` ran. */
-function recorder(): {
-  onQuery: (q: string) => void;
-  record: <T>(step: () => Promise<T>) => Promise<{ value: T; sent: string[] }>;
-} {
-  let log: string[] | null = null;
-  return {
-    onQuery: (q) => log?.push(q),
-    async record(step) {
-      const sent: string[] = [];
-      log = sent;
-      try {
-        return { value: await step(), sent };
-      } finally {
-        log = null;
-      }
-    },
-  };
-}
-
 async function junkProofs(kit: AttackServer, other: AttackServer): Promise<Record<string, string | undefined>> {
   return {
     missing: undefined,
@@ -57,7 +38,7 @@ async function junkProofs(kit: AttackServer, other: AttackServer): Promise<Recor
 for (const backend of ['SQLite', 'PostgreSQL'] as const) {
   test(`junk start: a missing, malformed or replayed CAPTCHA proof is refused without a database round trip (${backend})`, async () => {
     const run = async (databaseUrl: string) => {
-      const { onQuery, record } = recorder();
+      const { onQuery, record } = queryRecorder();
       // two instances of one deployment (one database, one key), and one of another (its own key)
       const env = { SSPR_DATABASE_URL: databaseUrl, SSPR_SECRET_KEY: randomBytes(32).toString('base64') };
       const kit = await startAttackServer(env, { onQuery });

@@ -5,6 +5,7 @@ import {
   chainKeyOf,
   GENESIS_HASH,
   type ChainBreak,
+  type ChainedEvent,
   type ChainRow,
   type UnchainedRows,
 } from '../../core/audit-chain.ts';
@@ -89,17 +90,7 @@ async function appendChained(
       .returning(['seq', 'hash'])
       .executeTakeFirstOrThrow());
   const seq = Number(head.seq) + 1;
-  const hash = chainHash(head.hash, {
-    at: e.at,
-    tenantId: e.tenantId,
-    accountId: e.accountId,
-    actor: e.actor,
-    type: e.type,
-    outcome: e.outcome,
-    ip: e.ip,
-    userAgent: e.userAgent,
-    details: JSON.parse(details) as AuditEventInput['details'],
-  });
+  const hash = chainHash(head.hash, chainedOf(e, details));
   await db
     .insertInto('audit_events')
     .values({
@@ -120,6 +111,21 @@ async function appendChained(
   heads.set(chain, { seq, hash });
 }
 
+/** The fields of an event its hash covers; `details` as stored (a JSON round trip drops undefined values). */
+function chainedOf(e: AuditEventInput, details: string): ChainedEvent {
+  return {
+    at: e.at,
+    tenantId: e.tenantId,
+    accountId: e.accountId,
+    actor: e.actor,
+    type: e.type,
+    outcome: e.outcome,
+    ip: e.ip,
+    userAgent: e.userAgent,
+    details: JSON.parse(details) as AuditEventInput['details'],
+  };
+}
+
 /**
  * PostgreSQL: the head's upsert (it waits for, then locks, the head) and the chained insert in one
  * statement, held to travel with the next one (`executeLater`). The event's hash is `chainHash` done by
@@ -134,17 +140,7 @@ async function appendWithHead(
   e: AuditEventInput,
   heads: Map<string, { seq: number; hash: string }>,
 ): Promise<void> {
-  const canonical = canonicalEvent({
-    at: e.at,
-    tenantId: e.tenantId,
-    accountId: e.accountId,
-    actor: e.actor,
-    type: e.type,
-    outcome: e.outcome,
-    ip: e.ip,
-    userAgent: e.userAgent,
-    details: JSON.parse(details) as AuditEventInput['details'],
-  });
+  const canonical = canonicalEvent(chainedOf(e, details));
   const query = sql`with head as (
       insert into audit_chain_heads (chain, seq, hash) values (${chain}, 0, ${GENESIS_HASH})
       on conflict (chain) do update set seq = audit_chain_heads.seq
@@ -186,17 +182,7 @@ async function appendManyChained(
     if (!head) throw new Error('audit chain head missing after its upsert');
     const details = JSON.stringify(e.details);
     const seq = head.seq + 1;
-    const hash = chainHash(head.hash, {
-      at: e.at,
-      tenantId: e.tenantId,
-      accountId: e.accountId,
-      actor: e.actor,
-      type: e.type,
-      outcome: e.outcome,
-      ip: e.ip,
-      userAgent: e.userAgent,
-      details: JSON.parse(details) as AuditEventInput['details'],
-    });
+    const hash = chainHash(head.hash, chainedOf(e, details));
     heads.set(chain, { seq, hash });
     return {
       at: e.at,
