@@ -381,6 +381,8 @@ export interface OpenLoopResult {
   /** Latency of the HTTP answers, ms. */
   readonly p50: number;
   readonly p99: number;
+  /** Answers by HTTP status; `error` counts requests that got none (connection refused or reset). */
+  readonly statuses: Record<string, number>;
 }
 
 /**
@@ -394,14 +396,17 @@ export async function openLoop(o: {
   readonly path: string;
   readonly rate: number;
   readonly durationS: number;
-  readonly build: (i: number) => { body: unknown };
+  readonly build: (i: number) => { body: unknown; headers?: Record<string, string> };
   readonly expectStatus: number;
   readonly onSent: (i: number, at: number) => void;
+  /** false: start at once, on a busy machine (a load that runs beside another on purpose); "busy before" is then NaN. */
+  readonly waitQuiet?: boolean;
 }): Promise<OpenLoopResult> {
-  const busyBefore = await waitForQuiet(QUIET_THRESHOLD, QUIET_WAIT_MS);
+  const busyBefore = o.waitQuiet === false ? Number.NaN : await waitForQuiet(QUIET_THRESHOLD, QUIET_WAIT_MS);
   const total = Math.round(o.rate * o.durationS);
   const cpuBefore = o.pid ? processCpuMs(o.pid) : Number.NaN;
   const latencies: number[] = [];
+  const statuses: Record<string, number> = {};
   const inFlight: Promise<void>[] = [];
   let ok = 0;
   const started = performance.now();
@@ -410,21 +415,24 @@ export async function openLoop(o: {
     const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * o.rate) + 1);
     while (sent < due) {
       const i = sent++;
-      const { body } = o.build(i);
+      const { body, headers } = o.build(i);
       const t = performance.now();
       o.onSent(i, t);
       inFlight.push(
         fetch(`${o.url}${o.path}`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...headers },
           body: JSON.stringify(body),
         }).then(
           async (res) => {
             await res.arrayBuffer();
             latencies.push(performance.now() - t);
+            statuses[res.status] = (statuses[res.status] ?? 0) + 1;
             if (res.status === o.expectStatus) ok++;
           },
-          () => {},
+          () => {
+            statuses.error = (statuses.error ?? 0) + 1;
+          },
         ),
       );
     }
@@ -441,6 +449,7 @@ export async function openLoop(o: {
     seconds,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
+    statuses,
   };
 }
 

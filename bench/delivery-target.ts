@@ -11,8 +11,8 @@ import { createApp } from '../src/compose.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { renderEmail } from '../src/core/message-templates.ts';
 import { enqueueEmail } from '../src/service/message-queue.ts';
-import { freePort, percentile, processCpuMs, sleep, startChild, startSmtpSink } from './bench-kit.ts';
-import { buildOnce, type BenchOptions } from './sspr-target.ts';
+import { percentile, processCpuMs, sleep, startSmtpSink } from './bench-kit.ts';
+import { ssprSetup, startSspr, type Backend, type BenchOptions } from './sspr-target.ts';
 
 export interface DeliveryResult {
   readonly label: string;
@@ -78,36 +78,17 @@ async function fill(env: Record<string, string>, n: number): Promise<void> {
 export async function benchDelivery(
   label: string,
   o: BenchOptions,
-  backend: { readonly databaseUrl?: string; readonly redisUrl?: string; readonly dataDir: string },
+  backend: Backend,
   messages: number,
 ): Promise<DeliveryResult> {
   const sink = await startSmtpSink();
-  const port = await freePort();
-  const env: Record<string, string> = {
-    SSPR_DATA_DIR: backend.dataDir,
-    SSPR_SECRET_KEY: randomBytes(32).toString('base64'),
-    SSPR_SMTP_URL: sink.url,
-    SSPR_SMS_PROVIDER: 'none',
-    SSPR_LOG_LEVEL: 'warn',
-    SSPR_ALLOW_INSECURE_PUBLIC_URL: 'true',
-    SSPR_HOST: '127.0.0.1',
-    SSPR_PORT: String(port),
-    ...(backend.databaseUrl ? { SSPR_DATABASE_URL: backend.databaseUrl } : {}),
-    ...(backend.redisUrl
-      ? { SSPR_REDIS_URL: backend.redisUrl, SSPR_REDIS_KEY_PREFIX: `bench${randomBytes(4).toString('hex')}` }
-      : {}),
-  };
+  const setup = await ssprSetup(backend, sink.url);
+  const { env } = setup;
   try {
     const filled = performance.now();
     await fill(env, messages);
     o.log(`${label}: queued ${messages} emails in ${((performance.now() - filled) / 1000).toFixed(1)} s`);
-    buildOnce(o.root, o.log);
-    const server = await startChild(
-      `sspr delivery (${label})`,
-      [...o.nodeFlags, 'dist/sspr.mjs', 'serve'],
-      { ...process.env, ...env, NODE_ENV: 'production' },
-      { cwd: o.root, port, readyTimeoutMs: 120_000 },
-    );
+    const server = await startSspr(o, `sspr delivery (${label})`, setup);
     const health: number[] = [];
     let draining = true;
     try {

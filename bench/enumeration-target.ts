@@ -11,8 +11,8 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { createApp } from '../src/compose.ts';
 import { loadConfig } from '../src/config/load.ts';
-import { freePort, percentile, startChild, type SmtpSink } from './bench-kit.ts';
-import { API, buildOnce, captchaPool, type BenchOptions } from './sspr-target.ts';
+import { percentile, type SmtpSink } from './bench-kit.ts';
+import { API, captchaPool, ssprSetup, startSspr, type Backend, type BenchOptions } from './sspr-target.ts';
 
 const DOMAIN = 'enum.bench.example';
 export const ENUMERATION_CLASSES = [
@@ -115,41 +115,18 @@ export async function benchEnumeration(
   label: string,
   o: BenchOptions,
   sink: SmtpSink,
-  backend: { readonly databaseUrl?: string; readonly redisUrl?: string; readonly dataDir: string },
+  backend: Backend,
   rounds: number,
   warmup = 50,
 ): Promise<EnumerationResult> {
   const notes: string[] = [];
-  const masterKey = randomBytes(32);
-  const port = await freePort();
-  const env: Record<string, string> = {
-    SSPR_DATA_DIR: backend.dataDir,
-    SSPR_SECRET_KEY: masterKey.toString('base64'),
-    SSPR_SMTP_URL: sink.url,
-    SSPR_SMS_PROVIDER: 'none',
-    SSPR_CAPTCHA_MAX_NUMBER: '1000',
-    SSPR_START_LIMIT_PER_IP: '1000000',
-    SSPR_VERIFY_LIMIT_PER_IP: '1000000',
-    SSPR_LOG_LEVEL: 'warn',
-    SSPR_ALLOW_INSECURE_PUBLIC_URL: 'true',
-    SSPR_HOST: '127.0.0.1',
-    SSPR_PORT: String(port),
-    ...(backend.databaseUrl ? { SSPR_DATABASE_URL: backend.databaseUrl } : {}),
-    ...(backend.redisUrl
-      ? { SSPR_REDIS_URL: backend.redisUrl, SSPR_REDIS_KEY_PREFIX: `bench${randomBytes(4).toString('hex')}` }
-      : {}),
-  };
+  const setup = await ssprSetup(backend, sink.url);
+  const { env, masterKey } = setup;
   const total = rounds + warmup;
   const altDomain = `enum${randomBytes(4).toString('hex')}.alt.bench.example`;
   await seed(env, total, altDomain);
   o.log(`${label}: seeded ${total} accounts per class`);
-  buildOnce(o.root, o.log);
-  const server = await startChild(
-    `sspr (${label}, enumeration)`,
-    [...o.nodeFlags, 'dist/sspr.mjs', 'serve'],
-    { ...process.env, ...env, NODE_ENV: 'production' },
-    { cwd: o.root, port },
-  );
+  const server = await startSspr(o, `sspr (${label}, enumeration)`, setup);
   try {
     const pool = await captchaPool(masterKey, LIMITED_ACCOUNTS * 10 + total * ENUMERATION_CLASSES.length);
     let p = 0;

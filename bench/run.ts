@@ -4,11 +4,14 @@
  *
  * Knobs (environment): BENCH_DURATION seconds per run (10), BENCH_CONNECTIONS (50),
  * BENCH_TTC_RATE resets/s for time to code (200), BENCH_CAPTCHAS solutions per start run (15000),
- * BENCH_ONLY=baseline,sqlite,postgres,better-auth,enumeration,workers,delivery (a subset; the report then goes to
+ * BENCH_ONLY=baseline,sqlite,postgres,better-auth,enumeration,workers,delivery,flood (a subset; the report then goes to
  * bench/results/partial.md; `enumeration` alone times 1,000 interleaved starts per class of login
  * on SQLite and PostgreSQL + Redis; `workers` times starts with `serve --workers 1` and `2` on
  * PostgreSQL + Redis; `delivery` drains a queue of BENCH_DELIVERY_MESSAGES emails (20000) with one instance on
- * SQLite and on PostgreSQL + Redis), BENCH_ENUMERATION_ROUNDS (1000), BENCH_PROFILE=1 (servers run with --cpu-prof into bench/profiles/),
+ * SQLite and on PostgreSQL + Redis; `flood` runs the bare-Fastify ceiling, then junk starts beside honest resets on SQLite and on
+ * PostgreSQL + Redis), BENCH_FLOOD_DURATION seconds of flood (30), BENCH_FLOOD_CONNECTIONS (100), BENCH_FLOOD_CLIENTS
+ * client addresses (1000), BENCH_FLOOD_HONEST_RATE honest resets/s (20), BENCH_FLOOD_PROOFS valid CAPTCHA proofs
+ * for the junk (400 per second of flood), BENCH_FLOOD_ON=sqlite,postgres (the backends it floods), BENCH_ENUMERATION_ROUNDS (1000), BENCH_PROFILE=1 (servers run with --cpu-prof into bench/profiles/),
  * BENCH_PG_SOCKET=/var/run/postgresql (sspr reaches PostgreSQL through its Unix socket),
  * BENCH_SSPR_ROWS=start-existing (each sspr target runs its start (existing) row only: a quick
  * before/after, e.g. `BENCH_ONLY=postgres BENCH_SSPR_ROWS=start-existing BENCH_DURATION=5 BENCH_CAPTCHAS=3000`).
@@ -28,17 +31,27 @@ import { benchBetterAuth } from './better-auth-target.ts';
 import { benchEnumeration, type EnumerationResult } from './enumeration-target.ts';
 import { benchWorkers, workersSection, type WorkersResult } from './workers-target.ts';
 import { benchDelivery, deliverySection, type DeliveryResult } from './delivery-target.ts';
+import { benchFlood, floodCeiling, floodSection, type FloodOptions, type FloodResult } from './flood-target.ts';
+import type { FloodLoad } from './flood-client.ts';
 
 const root = path.resolve(import.meta.dirname, '..');
 const env = process.env;
 const only = new Set(
-  (env.BENCH_ONLY ?? 'baseline,sqlite,postgres,better-auth,enumeration,workers,delivery')
+  (env.BENCH_ONLY ?? 'baseline,sqlite,postgres,better-auth,enumeration,workers,delivery,flood')
     .split(',')
     .map((s) => s.trim()),
 );
 const enumerationRounds = Number(env.BENCH_ENUMERATION_ROUNDS ?? '1000');
 const deliveryMessages = Number(env.BENCH_DELIVERY_MESSAGES ?? '20000');
 const full = env.BENCH_ONLY === undefined;
+const floodDurationS = Number(env.BENCH_FLOOD_DURATION ?? '30');
+const flood: FloodOptions = {
+  durationS: floodDurationS,
+  connections: Number(env.BENCH_FLOOD_CONNECTIONS ?? '100'),
+  clients: Number(env.BENCH_FLOOD_CLIENTS ?? '1000'),
+  honestRate: Number(env.BENCH_FLOOD_HONEST_RATE ?? '20'),
+  proofs: Number(env.BENCH_FLOOD_PROOFS ?? String(400 * floodDurationS)),
+};
 const durationS = Number(env.BENCH_DURATION ?? '10');
 const connections = Number(env.BENCH_CONNECTIONS ?? '50');
 const ttcRate = Number(env.BENCH_TTC_RATE ?? '200');
@@ -438,6 +451,8 @@ async function main(): Promise<void> {
   const enumeration: EnumerationResult[] = [];
   let workers: WorkersResult[] = [];
   const delivery: DeliveryResult[] = [];
+  const floods: FloodResult[] = [];
+  let floodBare: FloodLoad | null = null;
   try {
     if (only.has('baseline')) {
       argon = await argon2Bound();
@@ -509,6 +524,26 @@ async function main(): Promise<void> {
       d(postgres);
       delivery.push(postgres);
     }
+    if (only.has('flood')) {
+      const on = new Set((env.BENCH_FLOOD_ON ?? 'sqlite,postgres').split(',').map((s) => s.trim()));
+      floodBare = await floodCeiling(options, flood);
+      if (on.has('sqlite'))
+        floods.push(
+          await benchFlood('sspr (SQLite)', options, sink, { dataDir: path.join(dir, 'flood-sqlite') }, flood),
+        );
+      if (on.has('postgres'))
+        floods.push(
+          await withPostgres((databaseUrl) =>
+            benchFlood(
+              'sspr (PostgreSQL + Redis)',
+              options,
+              sink,
+              { dataDir: path.join(dir, 'flood-postgres'), databaseUrl, redisUrl: 'redis://127.0.0.1:6379/0' },
+              flood,
+            ),
+          ),
+        );
+    }
   } finally {
     await sink.close();
     rmSync(dir, { recursive: true, force: true });
@@ -551,15 +586,27 @@ async function main(): Promise<void> {
   // formatted like the rest of the repository, so `prettier --check` in the test command passes
   writeFileSync(
     out,
-    await prettier.format(text + workersSection(workers) + deliverySection(delivery) + '\n' + notes, {
-      ...(await prettier.resolveConfig(out)),
-      filepath: out,
-    }),
+    await prettier.format(
+      text +
+        workersSection(workers) +
+        deliverySection(delivery) +
+        floodSection(floods, floodBare, flood) +
+        '\n' +
+        notes,
+      {
+        ...(await prettier.resolveConfig(out)),
+        filepath: out,
+      },
+    ),
   );
   mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
   writeFileSync(
     path.join(root, 'bench', 'results', full ? 'latest.json' : 'partial.json'),
-    JSON.stringify({ argon, base, targets, ba, enumeration, workers, delivery }, null, 2) + '\n',
+    JSON.stringify(
+      { argon, base, targets, ba, enumeration, workers, delivery, flood: { floodBare, floods } },
+      null,
+      2,
+    ) + '\n',
   );
   log(`wrote ${path.relative(root, out)}`);
 }

@@ -16,6 +16,7 @@ import {
   openLoop,
   percentile,
   startChild,
+  type ChildServer,
   type LoadResult,
   type OpenLoopResult,
   type SmtpSink,
@@ -81,8 +82,14 @@ export function buildOnce(root: string, log: (line: string) => void): void {
   built = true;
 }
 
-/** Creates the tenant and `n` users, each with a verified alternate email (no password yet). */
-async function seed(env: Record<string, string>, n: number): Promise<void> {
+/**
+ * Creates the tenant (its domain `bench.example`) and `n` users `u<i>@bench.example`, each with a
+ * verified alternate email (no password yet) in a domain new to this run, so that runs sharing
+ * the SMTP listener never mix. Returns the seconds it took.
+ */
+export async function seedAccounts(env: Record<string, string>, n: number): Promise<number> {
+  altDomain = `run${randomBytes(4).toString('hex')}.alt.bench.example`;
+  const started = performance.now();
   const app = await createApp(loadConfig({ env }), { startWorker: false });
   try {
     await app.migrate();
@@ -121,6 +128,7 @@ async function seed(env: Record<string, string>, n: number): Promise<void> {
   } finally {
     await app.close();
   }
+  return (performance.now() - started) / 1000;
 }
 
 /**
@@ -133,8 +141,7 @@ export async function captchaPool(masterKey: Buffer, n: number): Promise<string[
   const hmacSignatureSecret = keyring.hmac('altcha', 'signature');
   const hmacKeySignatureSecret = keyring.hmac('altcha', 'key-signature');
   const expiresAt = Math.floor((Date.now() + 9 * 60_000) / 1000);
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
+  const one = async (): Promise<string> => {
     const counter = randomInt(500, 1000);
     const challenge = await createChallenge({
       algorithm: 'SHA-256',
@@ -148,25 +155,45 @@ export async function captchaPool(masterKey: Buffer, n: number): Promise<string[
     // the search starts at the known counter, so it ends at once
     const solution = await solveChallenge({ challenge, deriveKey, counterStart: counter, timeout: 5_000 });
     if (!solution) throw new Error('bench: a pre-made CAPTCHA challenge did not solve at its own counter');
-    out.push(Buffer.from(JSON.stringify({ challenge, solution })).toString('base64'));
-  }
+    return Buffer.from(JSON.stringify({ challenge, solution })).toString('base64');
+  };
+  // WebCrypto works in the thread pool: a few dozen at a time keep it busy
+  const out: string[] = [];
+  while (out.length < n) out.push(...(await Promise.all(Array.from({ length: Math.min(64, n - out.length) }, one))));
   return out;
 }
 
-export async function benchSspr(
-  label: string,
-  o: BenchOptions,
-  sink: SmtpSink,
-  backend: { readonly databaseUrl?: string; readonly redisUrl?: string; readonly dataDir: string },
-): Promise<TargetResult> {
-  const notes: string[] = [];
+/** Where an sspr server of the benchmark keeps its data: SQLite in `dataDir`, or PostgreSQL (+ Redis). */
+export interface Backend {
+  readonly databaseUrl?: string;
+  readonly redisUrl?: string;
+  readonly dataDir: string;
+}
+
+/** The environment of one sspr server, the master key it signs with and the port it will listen on. */
+export interface SsprSetup {
+  readonly env: Record<string, string>;
+  readonly masterKey: Buffer;
+  readonly port: number;
+}
+
+/**
+ * What every sspr server of the benchmark runs with: its backend, a fresh master key, the SMTP
+ * listener, no SMS, an easy CAPTCHA (`SSPR_CAPTCHA_MAX_NUMBER=1000`: the payloads are pre-solved
+ * anyway), per-IP limits that count but never refuse, log level warn, plain http on loopback.
+ * `extra` adds or overrides settings; an undefined value removes one (the server's default then holds).
+ */
+export async function ssprSetup(
+  backend: Backend,
+  smtpUrl: string,
+  extra: Record<string, string | undefined> = {},
+): Promise<SsprSetup> {
   const masterKey = randomBytes(32);
   const port = await freePort();
-  const metricsToken = randomBytes(24).toString('hex');
   const env: Record<string, string> = {
     SSPR_DATA_DIR: backend.dataDir,
     SSPR_SECRET_KEY: masterKey.toString('base64'),
-    SSPR_SMTP_URL: sink.url,
+    SSPR_SMTP_URL: smtpUrl,
     SSPR_SMS_PROVIDER: 'none',
     SSPR_CAPTCHA_MAX_NUMBER: '1000',
     SSPR_START_LIMIT_PER_IP: '1000000',
@@ -174,7 +201,6 @@ export async function benchSspr(
     SSPR_LOG_LEVEL: 'warn',
     // the benchmark talks plain http to the instance on loopback: a lab, not a deployment
     SSPR_ALLOW_INSECURE_PUBLIC_URL: 'true',
-    SSPR_METRICS_TOKEN: metricsToken,
     SSPR_HOST: '127.0.0.1',
     SSPR_PORT: String(port),
     ...(backend.databaseUrl ? { SSPR_DATABASE_URL: backend.databaseUrl } : {}),
@@ -182,20 +208,79 @@ export async function benchSspr(
       ? { SSPR_REDIS_URL: backend.redisUrl, SSPR_REDIS_KEY_PREFIX: `bench${randomBytes(4).toString('hex')}` }
       : {}),
   };
+  for (const [key, value] of Object.entries(extra))
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  return { env, masterKey, port };
+}
 
-  altDomain = `run${randomBytes(4).toString('hex')}.alt.bench.example`;
-  const seedStarted = performance.now();
-  await seed(env, o.accounts);
-  const seedSeconds = (performance.now() - seedStarted) / 1000;
+/**
+ * The production build (`node dist/sspr.mjs serve [args]`, built once) as a child process with
+ * NODE_ENV=production, the benchmark's node flags (`BENCH_PROFILE`) and `BENCH_SSPR_FLAGS`.
+ */
+export async function startSspr(
+  o: BenchOptions,
+  name: string,
+  setup: SsprSetup,
+  args: readonly string[] = [],
+  readyTimeoutMs = 120_000,
+): Promise<ChildServer> {
+  buildOnce(o.root, o.log);
+  const flags = (process.env.BENCH_SSPR_FLAGS ?? '').split(' ').filter(Boolean);
+  return startChild(
+    name,
+    [...o.nodeFlags, ...flags, 'dist/sspr.mjs', 'serve', ...args],
+    { ...process.env, ...setup.env, NODE_ENV: 'production' },
+    { cwd: o.root, port: setup.port, readyTimeoutMs },
+  );
+}
+
+/**
+ * Closed-loop starts of unknown logins (`nobody<n>@<domain>`), one pre-solved CAPTCHA each, until
+ * the pool or the time (`durationS`, default the options') runs out. Their CPU is the server's
+ * (`pid`) when given.
+ */
+export function unknownStarts(
+  o: BenchOptions,
+  server: { readonly url: string },
+  pool: readonly string[],
+  run: { readonly name: string; readonly pid?: number; readonly durationS?: number; readonly domain?: string },
+): Promise<LoadResult> {
+  let n = 0;
+  return closedLoop<null>({
+    name: run.name,
+    url: server.url,
+    ...(run.pid !== undefined ? { pid: run.pid } : {}),
+    path: `${API}/start`,
+    connections: o.connections,
+    durationS: run.durationS ?? o.durationS,
+    items: pool.length,
+    next: () => {
+      const i = n++;
+      return {
+        body: { login: `nobody${i}@${run.domain ?? TENANT_DOMAIN}`, altcha: pool[Math.min(i, pool.length - 1)] },
+        tag: null,
+      };
+    },
+    expectStatus: 202,
+  });
+}
+
+export async function benchSspr(
+  label: string,
+  o: BenchOptions,
+  sink: SmtpSink,
+  backend: Backend,
+): Promise<TargetResult> {
+  const notes: string[] = [];
+  const metricsToken = randomBytes(24).toString('hex');
+  const setup = await ssprSetup(backend, sink.url, { SSPR_METRICS_TOKEN: metricsToken });
+  const { env, masterKey } = setup;
+
+  const seedSeconds = await seedAccounts(env, o.accounts);
   o.log(`${label}: seeded ${o.accounts} accounts in ${seedSeconds.toFixed(1)} s`);
 
-  buildOnce(o.root, o.log);
-  const server = await startChild(
-    `sspr (${label})`,
-    [...o.nodeFlags, ...(process.env.BENCH_SSPR_FLAGS ?? '').split(' ').filter(Boolean), 'dist/sspr.mjs', 'serve'],
-    { ...process.env, ...env, NODE_ENV: 'production' },
-    { cwd: o.root, port },
-  );
+  const server = await startSspr(o, `sspr (${label})`, setup);
   try {
     let cursor = 0;
     const takeAccount = (): number => {
@@ -205,7 +290,7 @@ export async function benchSspr(
     };
 
     // ---- start reset, existing accounts (their flows feed verify and set password) ----
-    let pool = await captchaPool(masterKey, o.captchaPool);
+    const pool = await captchaPool(masterKey, o.captchaPool);
     const flows: Flow[] = [];
     let p = 0;
     const startExisting = await closedLoop<number>({
@@ -311,22 +396,9 @@ export async function benchSspr(
     o.log(`${label}: set password ${setPassword.rps.toFixed(0)} req/s, p99 ${setPassword.p99} ms`);
 
     // ---- start reset, unknown accounts ----
-    pool = await captchaPool(masterKey, o.captchaPool);
-    p = 0;
-    let unknown = 0;
-    const startUnknown = await closedLoop<null>({
+    const startUnknown = await unknownStarts(o, server, await captchaPool(masterKey, o.captchaPool), {
       name: 'start reset (unknown)',
-      url: server.url,
       pid: server.pid,
-      path: `${API}/start`,
-      connections: o.connections,
-      durationS: o.durationS,
-      items: pool.length,
-      next: () => ({
-        body: { login: `nobody${unknown++}@${TENANT_DOMAIN}`, altcha: pool[Math.min(p++, pool.length - 1)] },
-        tag: null,
-      }),
-      expectStatus: 202,
     });
     o.log(`${label}: start (unknown) ${startUnknown.rps.toFixed(0)} req/s, p99 ${startUnknown.p99} ms`);
 
@@ -334,38 +406,13 @@ export async function benchSspr(
     // the notices of the set-password run go out first
     await waitForQuiet(sink, 30_000);
     const total = Math.round(o.ttcRate * o.durationS);
-    pool = await captchaPool(masterKey, total);
-    const ttcAccounts = Array.from({ length: total }, () => takeAccount());
-    const sentAt = new Array<number>(total).fill(Number.NaN);
-    const ageBefore = await messageAge(server.url, metricsToken);
-    const load = await openLoop({
-      url: server.url,
-      pid: server.pid,
-      path: `${API}/start`,
+    const timeToCode = await honestResets(server, sink, {
+      masterKey,
+      accounts: Array.from({ length: total }, () => takeAccount()),
       rate: o.ttcRate,
       durationS: o.durationS,
-      build: (i) => ({ body: { login: login(ttcAccounts[i] as number), altcha: pool[i] } }),
-      expectStatus: 202,
-      onSent: (i, at) => {
-        sentAt[i] = at;
-      },
+      metricsToken,
     });
-    await sink.waitUntil(() => ttcAccounts.every((a) => sink.received(altEmail(a)).length > 0), 30_000);
-    const ttc: number[] = [];
-    ttcAccounts.forEach((a, i) => {
-      const got = sink.received(altEmail(a))[0];
-      if (got) ttc.push(got.at - (sentAt[i] as number));
-    });
-    const ageAfter = await messageAge(server.url, metricsToken);
-    const timeToCode: TimeToCode = {
-      ...load,
-      rate: o.ttcRate,
-      serverMeanAgeMs: (1000 * (ageAfter.sum - ageBefore.sum)) / (ageAfter.count - ageBefore.count),
-      received: ttc.length,
-      ttcP50: percentile(ttc, 50),
-      ttcP99: percentile(ttc, 99),
-      ttcMax: percentile(ttc, 100),
-    };
     o.log(`${label}: time to code p50 ${timeToCode.ttcP50.toFixed(1)} ms, p99 ${timeToCode.ttcP99.toFixed(1)} ms`);
     if (timeToCode.received < total)
       notes.push(`time to code: ${total - timeToCode.received} of ${total} emails missing`);
@@ -378,6 +425,69 @@ export async function benchSspr(
   } finally {
     await server.stop();
   }
+}
+
+/**
+ * Time to code: an open loop of `rate` starts per second for `durationS` s, one seeded account
+ * each (`accounts`, as many as the run sends), from the request leaving to the SMTP listener
+ * accepting the code email. `client(i)` names the client address of start i (X-Forwarded-For,
+ * for a server behind a trusted proxy). With the metrics token, the server's own mean queued-to-sent.
+ */
+export async function honestResets(
+  server: ChildServer,
+  sink: SmtpSink,
+  run: {
+    readonly masterKey: Buffer;
+    readonly accounts: readonly number[];
+    readonly rate: number;
+    readonly durationS: number;
+    readonly metricsToken?: string;
+    readonly client?: (i: number) => string;
+    /** Called just before the first start leaves; given, the load does not wait for a quiet machine. */
+    readonly onStart?: () => void;
+  },
+): Promise<TimeToCode> {
+  const total = Math.round(run.rate * run.durationS);
+  if (run.accounts.length < total) throw new Error(`bench: ${total} accounts needed, ${run.accounts.length} given`);
+  const pool = await captchaPool(run.masterKey, total);
+  const sentAt = new Array<number>(total).fill(Number.NaN);
+  const ageBefore = run.metricsToken ? await messageAge(server.url, run.metricsToken) : null;
+  const load = await openLoop({
+    url: server.url,
+    pid: server.pid,
+    path: `${API}/start`,
+    rate: run.rate,
+    durationS: run.durationS,
+    build: (i) => ({
+      body: { login: login(run.accounts[i] as number), altcha: pool[i] },
+      ...(run.client ? { headers: { 'x-forwarded-for': run.client(i) } } : {}),
+    }),
+    expectStatus: 202,
+    onSent: (i, at) => {
+      if (i === 0) run.onStart?.();
+      sentAt[i] = at;
+    },
+    ...(run.onStart ? { waitQuiet: false } : {}),
+  });
+  const accounts = run.accounts.slice(0, total);
+  await sink.waitUntil(() => accounts.every((a) => sink.received(altEmail(a)).length > 0), 30_000);
+  const ttc: number[] = [];
+  accounts.forEach((a, i) => {
+    const got = sink.received(altEmail(a))[0];
+    if (got) ttc.push(got.at - (sentAt[i] as number));
+  });
+  const ageAfter = run.metricsToken ? await messageAge(server.url, run.metricsToken) : null;
+  return {
+    ...load,
+    rate: run.rate,
+    ...(ageBefore && ageAfter
+      ? { serverMeanAgeMs: (1000 * (ageAfter.sum - ageBefore.sum)) / (ageAfter.count - ageBefore.count) }
+      : {}),
+    received: ttc.length,
+    ttcP50: percentile(ttc, 50),
+    ttcP99: percentile(ttc, 99),
+    ttcMax: percentile(ttc, 100),
+  };
 }
 
 /** Sum and count of sspr_message_age_seconds for sent email, from the server's /metrics. */

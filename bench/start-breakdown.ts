@@ -99,7 +99,31 @@ async function apiStart(login: string, i: number): Promise<void> {
   if (r.statusCode !== 202) throw new Error(`${r.statusCode} ${r.body}`);
 }
 
+/** A junk start (the flood's kinds, bench/flood-client.ts): asserts it is refused with `expect`. */
+async function apiJunk(body: Record<string, string>, i: number, expect: number): Promise<void> {
+  const r = await server.inject({
+    method: 'POST',
+    url: '/api/v1/reset/start',
+    payload: body,
+    remoteAddress: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+  });
+  if (r.statusCode !== expect) throw new Error(`${r.statusCode} ${r.body}`);
+}
+const foreign = await captchaPool(randomBytes(32), 50);
+
 console.log(`one process, ${N} sequential requests each (SQLite file, dev outbox; no email is sent)\n`);
+await measure('junk: no CAPTCHA proof', N, (i) => apiJunk({ login: `j${i}@bench.example` }, i, 400));
+await measure('junk: not a proof', N, (i) => apiJunk({ login: `j${i}@bench.example`, altcha: 'not-a-proof' }, i, 400));
+await measure('junk: proof signed by another key', N, (i) =>
+  apiJunk({ login: `j${i}@bench.example`, altcha: foreign[Math.abs(i) % foreign.length]! }, i, 400),
+);
+const used = payloads.slice(0, 100);
+p = 100;
+for (const [i, altcha] of used.entries()) await apiJunk({ login: `warm${i}@bench.example`, altcha }, i, 202);
+await measure('junk: replayed proof', N, (i) =>
+  apiJunk({ login: `j${i}@bench.example`, altcha: used[Math.abs(i) % used.length]! }, i, 400),
+);
+const replayStatements = [...statements].sort((a, b) => b[1].us - a[1].us);
 await measure('API start, unknown account', N, (i) => apiStart(`nobody${i + 200}@bench.example`, i + 200));
 const unknownStatements = [...statements].sort((a, b) => b[1].us - a[1].us);
 await measure('API start, existing account', N, (i) => apiStart(`u${i + 200}@bench.example`, i + 200));
@@ -120,6 +144,7 @@ await measure('  MemoryLimiter.consume', N, async (i) => {
 });
 
 for (const [title, list] of [
+  ['replayed proof', replayStatements],
   ['unknown account', unknownStatements],
   ['existing account', existingStatements],
 ] as const) {

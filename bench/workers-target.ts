@@ -6,9 +6,8 @@
  * (the primary and its workers).
  */
 import { readFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import { closedLoop, freePort, processCpuMs, startChild, type LoadResult, type SmtpSink } from './bench-kit.ts';
-import { API, buildOnce, captchaPool, type BenchOptions } from './sspr-target.ts';
+import { processCpuMs, type LoadResult, type SmtpSink } from './bench-kit.ts';
+import { captchaPool, ssprSetup, startSspr, unknownStarts, type Backend, type BenchOptions } from './sspr-target.ts';
 
 export interface WorkersResult {
   readonly workers: number;
@@ -47,67 +46,25 @@ const cpuOf = (pids: readonly number[]): number => pids.reduce((sum, pid) => sum
 export async function benchWorkers(
   o: BenchOptions,
   sink: SmtpSink,
-  backend: { readonly databaseUrl: string; readonly redisUrl: string; readonly dataDir: string },
+  backend: Backend & { readonly databaseUrl: string; readonly redisUrl: string },
   counts: readonly number[] = [1, 2],
 ): Promise<WorkersResult[]> {
-  buildOnce(o.root, o.log);
   const results: WorkersResult[] = [];
   for (const workers of counts) {
-    const masterKey = randomBytes(32);
-    const port = await freePort();
-    const env: Record<string, string> = {
-      SSPR_DATA_DIR: backend.dataDir,
-      SSPR_SECRET_KEY: masterKey.toString('base64'),
-      SSPR_SMTP_URL: sink.url,
-      SSPR_SMS_PROVIDER: 'none',
-      SSPR_CAPTCHA_MAX_NUMBER: '1000',
-      SSPR_START_LIMIT_PER_IP: '1000000',
-      SSPR_VERIFY_LIMIT_PER_IP: '1000000',
-      SSPR_LOG_LEVEL: 'warn',
-      SSPR_ALLOW_INSECURE_PUBLIC_URL: 'true',
-      SSPR_HOST: '127.0.0.1',
-      SSPR_PORT: String(port),
-      SSPR_DATABASE_URL: backend.databaseUrl,
-      SSPR_REDIS_URL: backend.redisUrl,
-      SSPR_REDIS_KEY_PREFIX: `bench${randomBytes(4).toString('hex')}`,
-    };
-    const server = await startChild(
-      `sspr --workers ${workers}`,
-      [...o.nodeFlags, 'dist/sspr.mjs', 'serve', '--workers', String(workers)],
-      { ...process.env, ...env, NODE_ENV: 'production' },
-      { cwd: o.root, port, readyTimeoutMs: 120_000 },
-    );
+    const setup = await ssprSetup(backend, sink.url);
+    const server = await startSspr(o, `sspr --workers ${workers}`, setup, ['--workers', String(workers)]);
     try {
-      let n = 0;
-      const body = (pool: readonly string[]) => () => ({
-        body: { login: `nobody${n}@unknown.bench.example`, altcha: pool[Math.min(n++, pool.length - 1)] },
-        tag: null,
-      });
+      // logins of a domain no tenant has
+      const domain = 'unknown.bench.example';
       // warm-up (not measured): every worker listening, its JIT and pools warm
-      const warm = await captchaPool(masterKey, Math.min(2_000, o.captchaPool));
-      await closedLoop<null>({
-        name: 'warm-up',
-        url: server.url,
-        path: `${API}/start`,
-        connections: o.connections,
-        durationS: Math.min(3, o.durationS),
-        items: warm.length,
-        next: body(warm),
-        expectStatus: 202,
-      });
-      const pool = await captchaPool(masterKey, o.captchaPool);
-      n = 0;
+      const warm = await captchaPool(setup.masterKey, Math.min(2_000, o.captchaPool));
+      await unknownStarts(o, server, warm, { name: 'warm-up', durationS: Math.min(3, o.durationS), domain });
+      const pool = await captchaPool(setup.masterKey, o.captchaPool);
       const pids = tree(server.pid);
       const cpuBefore = cpuOf(pids);
-      const start = await closedLoop<null>({
+      const start = await unknownStarts(o, server, pool, {
         name: `start reset, ${workers} worker${workers > 1 ? 's' : ''}`,
-        url: server.url,
-        path: `${API}/start`,
-        connections: o.connections,
-        durationS: o.durationS,
-        items: pool.length,
-        next: body(pool),
-        expectStatus: 202,
+        domain,
       });
       const cpuMsPerStart = start.ok > 0 ? (cpuOf(pids) - cpuBefore) / start.ok : Number.NaN;
       const result = { workers, start, cpuMsPerStart, peakRssMb: peakRssMb(tree(server.pid)) };

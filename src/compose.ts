@@ -120,6 +120,8 @@ export interface ComposeOptions {
    * only slot 1 runs the purge and the directory sync (the outbox worker runs in every slot).
    */
   readonly worker?: { readonly slot: number; readonly count: number };
+  /** Tests only: sees each statement the store sends, as sent (one per round trip on PostgreSQL). */
+  readonly onQuery?: (sql: string) => void;
 }
 
 /**
@@ -150,7 +152,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     .filter((k) => k.length > 0)
     .map((k) => Buffer.from(k, 'base64'));
   const keyring = new HkdfKeyring(resolveMasterKey(config), previousKeys);
-  const store = await openSqlStore(config.database_url);
+  const store = await openSqlStore(config.database_url, options.onQuery ? { onQuery: options.onQuery } : {});
 
   const devOutbox =
     !config.production && (!config.smtp_url || config.sms_provider === 'dev')
@@ -280,6 +282,24 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   const limiter = redisLimiter ?? new SqlLimiter(store, clock);
   // 1 while Redis does not answer (limits on the in-process fallback, code checks refused)
   if (redisLimiter) metrics.setLimiterProbe(async () => (await redisLimiter.health()) === 'degraded');
+  // challenges are signed with the current key and accepted under the previous ones too, so a
+  // proof made on any instance of a rolling key rotation passes on every other
+  const keySignatureSecrets = keyring.hmacAll('altcha', 'key-signature');
+  const captcha = new AltchaCaptcha({
+    signatureSecret: keyring.hmac('altcha', 'signature'),
+    keySignatureSecret: keyring.hmac('altcha', 'key-signature'),
+    previousSecrets: keyring
+      .hmacAll('altcha', 'signature')
+      .slice(1)
+      .map((signatureSecret, i) => ({ signatureSecret, keySignatureSecret: keySignatureSecrets[i + 1]! })),
+    maxNumber: config.captcha_max_number,
+    ttlMs: 10 * 60_000,
+    clock,
+    // relaxed: a power loss that undoes the record lets one solution be used once more
+    markUsed: (signature, expiresAt) =>
+      store.transaction((tx) => tx.captchas.markUsed(signature, expiresAt), { durability: 'relaxed' }),
+  });
+
   const reset = new ResetService({
     directories,
     store,
@@ -294,6 +314,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     publicUrl: config.public_url,
     metrics,
     verifyLimitPerIp: config.verify_limit_per_ip,
+    captcha,
   });
 
   const sessions = new SessionService({
@@ -360,23 +381,6 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     outbox,
     publicUrl: config.public_url,
     policy: { ...DEFAULT_SIGNIN_POLICY, idleMs: config.session_idle_ms, absoluteMs: config.session_absolute_ms },
-  });
-  // challenges are signed with the current key and accepted under the previous ones too, so a
-  // proof made on any instance of a rolling key rotation passes on every other
-  const keySignatureSecrets = keyring.hmacAll('altcha', 'key-signature');
-  const captcha = new AltchaCaptcha({
-    signatureSecret: keyring.hmac('altcha', 'signature'),
-    keySignatureSecret: keyring.hmac('altcha', 'key-signature'),
-    previousSecrets: keyring
-      .hmacAll('altcha', 'signature')
-      .slice(1)
-      .map((signatureSecret, i) => ({ signatureSecret, keySignatureSecret: keySignatureSecrets[i + 1]! })),
-    maxNumber: config.captcha_max_number,
-    ttlMs: 10 * 60_000,
-    clock,
-    // relaxed: a power loss that undoes the record lets one solution be used once more
-    markUsed: (signature, expiresAt) =>
-      store.transaction((tx) => tx.captchas.markUsed(signature, expiresAt), { durability: 'relaxed' }),
   });
 
   const auditChain = new AuditChainService({ store, keyring, clock });

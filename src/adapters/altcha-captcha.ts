@@ -35,6 +35,9 @@ export interface AltchaOptions {
  * reset start. `test/adapters/altcha-captcha.test.ts` checks both give the same answers.
  */
 export class AltchaCaptcha implements Captcha {
+  /** Solutions known used (challenge signature → until when), oldest first; see `spent`. */
+  readonly #spent = new Map<string, number>();
+
   constructor(private readonly o: AltchaOptions) {}
 
   async challenge(): Promise<Challenge> {
@@ -52,7 +55,27 @@ export class AltchaCaptcha implements Captcha {
 
   async verify(payload: string): Promise<boolean> {
     const solution = this.check(payload);
-    return solution !== null && this.o.markUsed(solution.id, solution.expiresAt);
+    if (solution === null) return false;
+    const first = await this.o.markUsed(solution.id, solution.expiresAt);
+    this.spent(solution);
+    return first;
+  }
+
+  /**
+   * A replay this instance has seen is refused by `check`, before any database work. At most
+   * `SPENT_MAX` are kept: expired ones go first, then the oldest (a replay of one forgotten is
+   * refused by the store's record, as on any other instance).
+   */
+  spent(solution: CaptchaSolution): void {
+    if (this.#spent.size >= SPENT_MAX) {
+      const now = this.o.clock.now();
+      for (const [id, until] of this.#spent) if (until <= now) this.#spent.delete(id);
+      for (const id of this.#spent.keys()) {
+        if (this.#spent.size < SPENT_MAX * 0.9) break;
+        this.#spent.delete(id);
+      }
+    }
+    this.#spent.set(solution.id, solution.expiresAt);
   }
 
   check(payload: string): CaptchaSolution | null {
@@ -71,6 +94,8 @@ export class AltchaCaptcha implements Captcha {
       typeof solution.counter !== 'number'
     )
       return null;
+    // a replay of a solution this instance saw used: no HMAC, no database
+    if (this.#spent.has(challenge.signature)) return null;
     // expiry against the injected clock (altcha-lib would use the system clock)
     const expiresAt = (challenge.parameters.expiresAt ?? 0) * 1000;
     if (!(expiresAt > this.o.clock.now())) return null;
@@ -83,6 +108,9 @@ export class AltchaCaptcha implements Captcha {
     return { id: challenge.signature, expiresAt };
   }
 }
+
+/** Used solutions an instance remembers (about 150 bytes each): well over a minute of a flood's valid proofs. */
+const SPENT_MAX = 20_000;
 
 /** altcha-lib's canonical JSON: keys sorted at every level, undefined members left out. */
 function canonicalJSON(value: unknown): string {

@@ -10,6 +10,12 @@ export interface Captcha {
    * commit together. Null when the payload is malformed, forged or expired.
    */
   check(payload: string): CaptchaSolution | null;
+  /**
+   * `solution`'s single use is on record (a committed transaction stored it, or found it stored
+   * already): from now on `check` refuses it without the store being asked. A shortcut for replays
+   * this instance has seen, bounded in memory; the record in the store stays what decides.
+   */
+  spent(solution: CaptchaSolution): void;
 }
 
 /** A solution whose signatures check out, not yet recorded as used. */

@@ -20,6 +20,16 @@ export interface LockoutRepo {
   /** Starts the subject's block at `now` (a block already recorded is restarted). */
   block(subject: string, now: number): Promise<void>;
   blockedAt(subject: string): Promise<number | null>;
+  /**
+   * What a reset start reads under the subject's guard, the same reads for every login: the
+   * subject's block, and the code and link emails queued for `accountId` since `since` (its
+   * sending limit; NO_ACCOUNT for a login without one). One statement on PostgreSQL.
+   */
+  startReads(
+    subject: string,
+    accountId: string,
+    since: number,
+  ): Promise<{ blockedAt: number | null; codeEmails: number }>;
   /** Clears failures and any block (after a successful reset, or an admin's unblock). */
   clearGuard(subject: string): Promise<void>;
 }

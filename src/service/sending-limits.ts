@@ -23,6 +23,11 @@ export type SendingTarget =
       readonly to: string;
     };
 
+/** From when the code and link emails an account was sent count against its email limit. */
+export function emailWindowStart(policy: ResetPolicy, now: number): number {
+  return now - policy.emailWindowMs;
+}
+
 /**
  * Counts what the sending limits look at (the same statements whatever the answer) and asks the
  * one rule in core (`core/sending-limits.ts`). Used by the reset flow and by security-info
@@ -40,7 +45,7 @@ export async function sendingLimitRefusal(
       channel: 'email',
       // code and link messages only: notices never use up the budget codes need (core/sending-limits.ts)
       kind: 'code',
-      since: now - policy.emailWindowMs,
+      since: emailWindowStart(policy, now),
     });
     return sendingRefusal(policy, { channel: 'email', accountEmails });
   }

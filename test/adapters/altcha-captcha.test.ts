@@ -94,7 +94,8 @@ test("ALTCHA: the synchronous check gives altcha-lib verifySolution's answer on 
           hmacKeySignatureSecret: secrets.keySignatureSecret,
         })
       ).verified;
-      const ours = await captcha.verify(Buffer.from(JSON.stringify(p)).toString('base64'));
+      // check, not verify: verify remembers the solution as spent, and every variant shares its challenge
+      const ours = captcha.check(Buffer.from(JSON.stringify(p)).toString('base64')) !== null;
       assert.equal(ours, reference, `${name}: altcha-lib says ${reference}`);
       if (ours) accepted.add(name);
     }
@@ -126,4 +127,34 @@ test('ALTCHA during a key rotation: a challenge signed with a previous key is ac
   assert.equal(await step2.verify(fromStep1), true, 'the old key held as a previous key accepts its challenges');
   assert.equal(await notYet.verify(fromStep2), false, 'an instance without the new key cannot');
   assert.equal(await make({ signatureSecret: 'x', keySignatureSecret: 'y' }, [oldKey]).verify(fromStep2), false);
+});
+
+test('ALTCHA: a solution seen spent is refused by check without asking the store; the memory is bounded and forgets the oldest', async () => {
+  let asked = 0;
+  const captcha = new AltchaCaptcha({
+    signatureSecret: 'sig',
+    keySignatureSecret: 'key',
+    maxNumber: 500,
+    ttlMs: 60_000,
+    clock: { now: () => Date.now() },
+    markUsed: async () => ++asked === 1,
+  });
+  const payload = await solveCaptcha((await captcha.challenge()) as Challenge);
+  const solution = captcha.check(payload);
+  assert.ok(solution, 'a fresh solution checks out');
+  assert.equal(await captcha.verify(payload), true);
+  assert.equal(asked, 1);
+  assert.equal(captcha.check(payload), null, 'spent: refused by check');
+  assert.equal(await captcha.verify(payload), false);
+  assert.equal(asked, 1, 'the replay never reached the store');
+  // a start records the use in its own transaction and then says so
+  const other = await solveCaptcha((await captcha.challenge()) as Challenge);
+  const otherSolution = captcha.check(other);
+  assert.ok(otherSolution);
+  captcha.spent(otherSolution);
+  assert.equal(captcha.check(other), null);
+  // 20,000 more spent solutions: the oldest are forgotten (the store's record still refuses them)
+  for (let i = 0; i < 20_000; i++) captcha.spent({ id: `filler-${i}`, expiresAt: Date.now() + 60_000 });
+  assert.ok(captcha.check(payload), 'forgotten by the instance: the signatures check out again');
+  assert.equal(await captcha.verify(payload), false, 'and the store refuses it');
 });

@@ -32,6 +32,8 @@ export interface TestAppOptions {
    * exercise the sensitive actions themselves; the caller verification tests pass true).
    */
   readonly callerVerification?: boolean;
+  /** Sees each statement the store sends (round trips on PostgreSQL). */
+  readonly onQuery?: (sql: string) => void;
 }
 
 /**
@@ -55,6 +57,7 @@ export async function createTestApp(
       clock: options.clock,
       random: options.random,
       callerVerification: options.callerVerification ?? false,
+      ...(options.onQuery ? { onQuery: options.onQuery } : {}),
     });
     await app.migrate();
   } catch (error) {

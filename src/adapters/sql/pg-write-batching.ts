@@ -17,13 +17,24 @@ import type { SqlDialect } from './migrations.ts';
  * - a held write joins the batch only if it reads no table the batch writes — except a plain insert
  *   (no `from`) into a table the batch only updates or deletes from: neither sees the other's rows
  *   in either order;
- * - the next statement takes the batch only if it reads no table the batch writes, is a plain
- *   `select`/`insert`/`update`/`delete` (not `with`), and — while the batch holds an update or a
- *   delete, which wait for row locks — takes no locks itself (`for update`, advisory locks,
- *   `on conflict`, updates, deletes): the main statement runs before its `WITH` writes, and lock
- *   order must not change. Otherwise the batch goes first as a statement of its own;
- * - `commit` sends what is held first; `rollback` (or to a savepoint) drops it: it never ran. A
- *   savepoint or any other statement sends it first.
+ * - the next statement takes the batch only if it reads no table the batch writes, is a
+ *   `select`/`insert`/`update`/`delete` or a `with` (not `with recursive`: its clauses then follow
+ *   the batch's in the one `WITH` list), and — while the batch holds an update or a delete, which
+ *   wait for row locks — takes no locks itself (`for update`, advisory locks, `on conflict`,
+ *   updates, deletes; a `with` counts as taking locks): the main statement runs before its `WITH`
+ *   writes, and lock order must not change. Otherwise the batch goes first as a statement of its own;
+ * - `commit` takes what is held along: one simple-protocol message `<held>; commit` with the
+ *   values written as literals (`escapeLiteral`: an untyped literal is typed from its place exactly
+ *   as an untyped parameter is), so a lock the held writes take (the audit chain's head) is released
+ *   without a trip back to the client. Values that are not strings, finite numbers, booleans or
+ *   null (none are held today) make it two round trips, held writes first. If a held write fails,
+ *   the server skips the `commit` and the caller's rollback follows as for any failed statement.
+ *   `rollback` (or to a savepoint) drops what is held: it never ran. A savepoint or any other
+ *   statement sends it first.
+ * A held write is an `insert`, `update` or `delete` without `returning`, or a `with` whose clauses
+ * and main statement are such writes (an upsert counts as an update: it waits for row locks); a
+ * held `with` is always the batch's last write, as its main statement (PostgreSQL takes
+ * data-modifying `WITH` clauses at the top level only).
  * Outside a transaction a "later" write runs at once. Tables are recognised by name in the SQL
  * text (quoted or not): a column that shares a table's name only costs a merge, never correctness.
  * An error of a held write surfaces at the statement that carried it; the step's transaction then
@@ -54,6 +65,8 @@ interface HeldWrite {
   /** Every name in the text (tables it reads, columns…). */
   readonly names: ReadonlySet<string>;
   readonly plainInsert: boolean;
+  /** A `with`: it can only be the main statement of a combination (a data-modifying `WITH` must be at the top level). */
+  readonly topLevel: boolean;
 }
 
 /** A pg Pool for Kysely whose clients batch "later" writes (and report each round trip to `onQuery`). */
@@ -102,8 +115,16 @@ class BatchingClient {
       return this.#send(text, values);
     }
     if (head.startsWith('commit')) {
-      await this.#flush();
       this.#inTransaction = false;
+      if (this.#held.length > 0 && values.length === 0) {
+        const held = this.#combine(this.#take());
+        const inlined = inline(held.text, held.values, (v) => this.client.escapeLiteral(v));
+        if (inlined !== null) {
+          const results = (await this.#send(`${inlined}; ${text}`, [])) as unknown as QueryResult | QueryResult[];
+          return Array.isArray(results) ? results[results.length - 1]! : results;
+        }
+        await this.#send(held.text, held.values);
+      }
       return this.#send(text, values);
     }
     if (this.#held.length > 0) {
@@ -124,6 +145,8 @@ class BatchingClient {
 
   /** Whether `w` may be held with the writes held already (same result as one after the other). */
   #joins(w: HeldWrite): boolean {
+    // a held `with` stays last: whatever comes next is sent after it
+    if (this.#held.some((h) => h.topLevel)) return false;
     for (const h of this.#held) {
       if (!h.writes.some((t) => w.names.has(t))) continue;
       // a plain insert into a table the batch only updates or deletes from: the same either way
@@ -134,12 +157,13 @@ class BatchingClient {
 
   #mergeable(text: string): boolean {
     const trimmed = text.trimStart();
-    const kind = /^(select|insert|update|delete)\b/i.exec(trimmed)?.[1]?.toLowerCase();
-    if (!kind) return false;
+    const kind = /^(select|insert|update|delete|with)\b/i.exec(trimmed)?.[1]?.toLowerCase();
+    if (!kind || /^with\s+recursive\b/i.test(trimmed)) return false;
     const names = namesIn(trimmed);
-    if (this.#held.some((h) => h.writes.some((t) => names.has(t)))) return false;
+    if (this.#held.some((h) => h.topLevel || h.writes.some((t) => names.has(t)))) return false;
     const heldWaits = this.#held.some((h) => h.kind !== 'insert');
     const locks =
+      kind === 'with' ||
       kind === 'update' ||
       kind === 'delete' ||
       /\bfor\s+(update|share|no\s+key\s+update|key\s+share)\b|\bpg_advisory|\bon\s+conflict\b/i.test(trimmed);
@@ -154,21 +178,21 @@ class BatchingClient {
 
   async #flush(): Promise<void> {
     if (this.#held.length === 0) return;
-    const held = this.#take();
+    const { text, values } = this.#combine(this.#take());
+    await this.#send(text, values);
+  }
+
+  /** Held writes as one statement: the last one's, with the others in front of it as `WITH` clauses. */
+  #combine(held: HeldWrite[]): { text: string; values: unknown[] } {
     const last = held.pop()!;
-    await (held.length === 0
-      ? this.#send(last.sql, [...last.values])
-      : this.#sendWith(last.sql, [...last.values], held));
+    return held.length === 0
+      ? { text: last.sql, values: [...last.values] }
+      : withHeld(last.sql, [...last.values], held);
   }
 
   #sendWith(main: string, mainValues: unknown[], held: readonly HeldWrite[]): Promise<QueryResult> {
-    const values = [...mainValues];
-    const parts = held.map((h, i) => {
-      const offset = values.length;
-      values.push(...h.values);
-      return `sspr_later_${i + 1} as (${renumber(h.sql, offset)})`;
-    });
-    return this.#send(`with ${parts.join(', ')} ${main.trimStart()}`, values);
+    const { text, values } = withHeld(main, mainValues, held);
+    return this.#send(text, values);
   }
 
   #send(text: string, values: unknown[]): Promise<QueryResult> {
@@ -177,7 +201,29 @@ class BatchingClient {
   }
 }
 
+/** `main` with the held writes in front of it as `WITH` clauses (joining a `WITH` of its own), parameters renumbered. */
+function withHeld(
+  main: string,
+  mainValues: unknown[],
+  held: readonly HeldWrite[],
+): { text: string; values: unknown[] } {
+  const values = [...mainValues];
+  const parts = held.map((h, i) => {
+    const offset = values.length;
+    values.push(...h.values);
+    return `sspr_later_${i + 1} as (${renumber(h.sql, offset)})`;
+  });
+  const rest = main.trimStart();
+  // a main `with`: its clauses join the list after the held ones
+  const own = /^with\s/i.exec(rest);
+  return {
+    text: own ? `with ${parts.join(', ')}, ${rest.slice(own[0].length)}` : `with ${parts.join(', ')} ${rest}`,
+    values,
+  };
+}
+
 function describe(text: string, values: readonly unknown[]): HeldWrite | null {
+  if (/^\s*with\s/i.test(text)) return describeWith(text, values);
   const m = /^\s*(insert\s+into|update|delete\s+from)\s+("([^"]+)"|([a-z_][a-z0-9_]*))/i.exec(text);
   if (!m) return null;
   const kind = m[1]!.toLowerCase().startsWith('insert')
@@ -189,7 +235,83 @@ function describe(text: string, values: readonly unknown[]): HeldWrite | null {
   const names = namesIn(text);
   const plainInsert = kind === 'insert' && !/\bfrom\b/i.test(stripQuoted(text));
   const table = (m[3] ?? m[4]!).toLowerCase();
-  return { sql: text, values, kind, table, writes: [table, ...(TRIGGER_WRITES[table] ?? [])], names, plainInsert };
+  return {
+    sql: text,
+    values,
+    kind,
+    table,
+    writes: [table, ...(TRIGGER_WRITES[table] ?? [])],
+    names,
+    plainInsert,
+    topLevel: false,
+  };
+}
+
+/**
+ * A `with` of writes only (not `recursive`, no `returning` anywhere): it writes every table an
+ * `insert into`, `update` or `delete from` in it names (and their triggers' tables), and counts as
+ * an update — waiting for row locks — when it updates, deletes or upserts.
+ */
+function describeWith(text: string, values: readonly unknown[]): HeldWrite | null {
+  const keywords = stripQuoted(text);
+  if (/^\s*with\s+recursive\b/i.test(keywords)) return null;
+  // its main statement a write that reads nothing back (a clause may return rows to it)
+  const main = mainOfWith(keywords);
+  if (main === null || !/^\s*(insert|update|delete)\b/i.test(main) || /\breturning\b/i.test(main)) return null;
+  const targets = [
+    ...text.matchAll(/(?<!\bdo\s+)\b(insert\s+into|update|delete\s+from)\s+("([^"]+)"|([a-z_][a-z0-9_]*))/gi),
+  ];
+  const last = targets.at(-1);
+  if (!last) return null;
+  const tables = targets.map((t) => (t[3] ?? t[4]!).toLowerCase());
+  const waits = targets.some((t) => !/^insert/i.test(t[1]!)) || /\bon\s+conflict\b/i.test(keywords);
+  return {
+    sql: text,
+    values,
+    kind: waits ? 'update' : 'insert',
+    table: tables.at(-1)!,
+    writes: [...new Set(tables.flatMap((t) => [t, ...(TRIGGER_WRITES[t] ?? [])]))],
+    names: namesIn(text),
+    plainInsert: false,
+    topLevel: true,
+  };
+}
+
+/** The main statement of `with a as (…), b as (…) <main>` (quoted text already blanked); null if it does not parse. */
+function mainOfWith(keywords: string): string | null {
+  let i = (/^\s*with\s/i.exec(keywords)?.[0].length ?? 0) - 1;
+  if (i < 0) return null;
+  for (;;) {
+    const clause = /^\s*[a-z_][a-z0-9_]*\s+as\s*(?:(?:not\s+)?materialized\s*)?\(/i.exec(keywords.slice(i));
+    if (!clause) return null;
+    i += clause[0].length;
+    for (let depth = 1; depth > 0; i++) {
+      if (i >= keywords.length) return null;
+      if (keywords[i] === '(') depth++;
+      else if (keywords[i] === ')') depth--;
+    }
+    const comma = /^\s*,/.exec(keywords.slice(i));
+    if (!comma) return keywords.slice(i);
+    i += comma[0].length;
+  }
+}
+
+/**
+ * `$n` → the n-th value as an SQL literal (string literals and quoted names left alone); null when
+ * a value is not a string, a finite number, a boolean or null.
+ */
+function inline(text: string, values: readonly unknown[], escape: (s: string) => string): string | null {
+  const literals: string[] = [];
+  for (const v of values) {
+    if (v === null || v === undefined) literals.push('NULL');
+    else if (typeof v === 'string') literals.push(escape(v));
+    else if (typeof v === 'number' && Number.isFinite(v)) literals.push(escape(String(v)));
+    else if (typeof v === 'boolean') literals.push(escape(String(v)));
+    else return null;
+  }
+  return text.replace(/'(?:[^']|'')*'|"(?:[^"]|"")*"|\$(\d+)/g, (whole, n: string | undefined) =>
+    n === undefined ? whole : literals[Number(n) - 1]!,
+  );
 }
 
 /** The text with string literals and quoted names blanked (keywords only). */

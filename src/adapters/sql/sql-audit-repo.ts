@@ -1,9 +1,11 @@
-import type { ExpressionBuilder, Kysely, Selectable } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type Selectable } from 'kysely';
 import {
+  canonicalEvent,
   chainHash,
   chainKeyOf,
   GENESIS_HASH,
   type ChainBreak,
+  type ChainedEvent,
   type ChainRow,
   type UnchainedRows,
 } from '../../core/audit-chain.ts';
@@ -16,6 +18,8 @@ import type {
 import type { AuditEvent, AuditEventInput, AuditFilter, AuditRepo } from '../../ports/store.ts';
 import { clampLimit } from './atomic.ts';
 import type { AuditEventsTable, Database } from './database.ts';
+import type { SqlDialect } from './migrations.ts';
+import { executeLater } from './pg-write-batching.ts';
 
 /**
  * The append-only audit trail over Kysely. The first append of a transaction to a chain is two
@@ -23,7 +27,11 @@ import type { AuditEventsTable, Database } from './database.ts';
  * until the transaction ends; on SQLite transactions are serialized) that returns the previous
  * place and hash, and the insert of the chained event, whose trigger moves the head on
  * (audit-chain-migrations.ts). Later appends of the same transaction to that chain are the insert
- * alone.
+ * alone. On PostgreSQL every append is one statement that returns nothing: the upsert of the head
+ * is a data-modifying `WITH` in front of the insert, and the database computes the event's hash
+ * from the head it read (`chainHash` in SQL: SHA-256 over the previous hash and the canonical
+ * event, which is computed here); it travels with the transaction's next statement or its commit
+ * (pg-write-batching.ts), so the head is not held over a trip back to the client.
  */
 export class SqlAuditRepo implements AuditRepo {
   /**
@@ -34,11 +42,14 @@ export class SqlAuditRepo implements AuditRepo {
    */
   readonly #heads = new Map<string, { seq: number; hash: string }>();
 
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: SqlDialect = 'sqlite',
+  ) {}
 
   async append(e: AuditEventInput): Promise<void> {
-    if (this.db.isTransaction) return appendChained(this.db, e, this.#heads);
-    await this.db.transaction().execute((trx) => appendChained(trx, e, new Map()));
+    if (this.db.isTransaction) return appendChained(this.db, this.dialect, e, this.#heads);
+    await this.db.transaction().execute((trx) => appendChained(trx, this.dialect, e, new Map()));
   }
 
   async appendMany(events: readonly AuditEventInput[]): Promise<void> {
@@ -63,11 +74,13 @@ export class SqlAuditRepo implements AuditRepo {
 
 async function appendChained(
   db: Kysely<Database>,
+  dialect: SqlDialect,
   e: AuditEventInput,
   heads: Map<string, { seq: number; hash: string }>,
 ): Promise<void> {
   const chain = chainKeyOf(e.tenantId);
   const details = JSON.stringify(e.details);
+  if (dialect === 'postgres') return appendWithHead(db, chain, details, e, heads);
   const head =
     heads.get(chain) ??
     (await db
@@ -77,17 +90,7 @@ async function appendChained(
       .returning(['seq', 'hash'])
       .executeTakeFirstOrThrow());
   const seq = Number(head.seq) + 1;
-  const hash = chainHash(head.hash, {
-    at: e.at,
-    tenantId: e.tenantId,
-    accountId: e.accountId,
-    actor: e.actor,
-    type: e.type,
-    outcome: e.outcome,
-    ip: e.ip,
-    userAgent: e.userAgent,
-    details: JSON.parse(details) as AuditEventInput['details'],
-  });
+  const hash = chainHash(head.hash, chainedOf(e, details));
   await db
     .insertInto('audit_events')
     .values({
@@ -106,6 +109,51 @@ async function appendChained(
     })
     .execute();
   heads.set(chain, { seq, hash });
+}
+
+/** The fields of an event its hash covers; `details` as stored (a JSON round trip drops undefined values). */
+function chainedOf(e: AuditEventInput, details: string): ChainedEvent {
+  return {
+    at: e.at,
+    tenantId: e.tenantId,
+    accountId: e.accountId,
+    actor: e.actor,
+    type: e.type,
+    outcome: e.outcome,
+    ip: e.ip,
+    userAgent: e.userAgent,
+    details: JSON.parse(details) as AuditEventInput['details'],
+  };
+}
+
+/**
+ * PostgreSQL: the head's upsert (it waits for, then locks, the head) and the chained insert in one
+ * statement, held to travel with the next one (`executeLater`). The event's hash is `chainHash` done by
+ * the database: SHA-256 of the previous hash's 64 hex characters followed by the canonical event
+ * (both UTF-8), as hex; the canonical event is computed here, so the encoding stays in one place
+ * (core/audit-chain.ts), and `sspr audit verify` recomputes every hash with `chainHash`.
+ */
+async function appendWithHead(
+  db: Kysely<Database>,
+  chain: string,
+  details: string,
+  e: AuditEventInput,
+  heads: Map<string, { seq: number; hash: string }>,
+): Promise<void> {
+  const canonical = canonicalEvent(chainedOf(e, details));
+  const query = sql`with head as (
+      insert into audit_chain_heads (chain, seq, hash) values (${chain}, 0, ${GENESIS_HASH})
+      on conflict (chain) do update set seq = audit_chain_heads.seq
+      returning seq, hash)
+    insert into audit_events (at, tenant_id, account_id, actor, type, outcome, ip, user_agent, details, seq, prev_hash, hash)
+    select ${e.at}::bigint, ${e.tenantId}::text, ${e.accountId}::text, ${e.actor}::text, ${e.type}::text,
+      ${e.outcome}::text, ${e.ip}::text, ${e.userAgent}::text, ${details}::text, head.seq + 1,
+      head.hash, encode(sha256(convert_to(head.hash || ${canonical}::text, 'UTF8')), 'hex')
+    from head`;
+  // nothing is read back: the statement may travel with the next one, or with the commit; the head
+  // moved on (its trigger), so an `appendMany` later in the transaction reads it again
+  heads.delete(chain);
+  await executeLater(db as unknown as Kysely<never>, 'postgres', { compile: () => query.compile(db) });
 }
 
 /**
@@ -134,17 +182,7 @@ async function appendManyChained(
     if (!head) throw new Error('audit chain head missing after its upsert');
     const details = JSON.stringify(e.details);
     const seq = head.seq + 1;
-    const hash = chainHash(head.hash, {
-      at: e.at,
-      tenantId: e.tenantId,
-      accountId: e.accountId,
-      actor: e.actor,
-      type: e.type,
-      outcome: e.outcome,
-      ip: e.ip,
-      userAgent: e.userAgent,
-      details: JSON.parse(details) as AuditEventInput['details'],
-    });
+    const hash = chainHash(head.hash, chainedOf(e, details));
     heads.set(chain, { seq, hash });
     return {
       at: e.at,

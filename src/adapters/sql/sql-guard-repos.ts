@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { CaptchaRepo, LockoutRepo, PasswordHistoryRepo } from '../../ports/guard-store.ts';
 import type { Database } from './database.ts';
 import type { SqlDialect } from './migrations.ts';
+import { SqlFlowRepo } from './sql-flow-repo.ts';
 
 /** The attempt guard over Kysely: failures, blocks, and PostgreSQL's advisory lock per subject. */
 export class SqlLockoutRepo implements LockoutRepo {
@@ -47,6 +48,27 @@ export class SqlLockoutRepo implements LockoutRepo {
       .where('account_id', '=', subject)
       .executeTakeFirst();
     return row ? Number(row.blocked_at) : null;
+  }
+
+  async startReads(
+    subject: string,
+    accountId: string,
+    since: number,
+  ): Promise<{ blockedAt: number | null; codeEmails: number }> {
+    if (this.dialect !== 'postgres') {
+      // SQLite: in-process calls, one after the other
+      const blockedAt = await this.blockedAt(subject);
+      const flows = new SqlFlowRepo(this.db, this.dialect);
+      return { blockedAt, codeEmails: await flows.countMessages({ accountId, channel: 'email', kind: 'code', since }) };
+    }
+    // PostgreSQL: one round trip; the same rows as `blockedAt` and FlowRepo.countMessages
+    // ({ channel: 'email', kind: 'code' }): a code or link message has a lifetime
+    const { rows } = await sql<{ blocked_at: number | null; n: number }>`select
+      (select blocked_at from account_blocks where account_id = ${subject}) as blocked_at,
+      (select count(*) from outbox where channel = 'email' and created_at >= ${since}
+        and account_id = ${accountId} and expires_at is not null) as n`.execute(this.db);
+    const row = rows[0]!;
+    return { blockedAt: row.blocked_at === null ? null : Number(row.blocked_at), codeEmails: Number(row.n) };
   }
 
   async clearGuard(subject: string): Promise<void> {

@@ -159,7 +159,7 @@ class KyselySqlStore implements SqlStore {
   ) {
     this.directory = new SqlDirectoryRepo(db, dialect);
     this.outbox = new SqlOutboxRepo(db, dialect);
-    this.audit = new SqlAuditRepo(db);
+    this.audit = new SqlAuditRepo(db, dialect);
     this.auditChain = new SqlAuditChainRepo(db);
     this.flows = new SqlFlowRepo(db, dialect);
     this.lockouts = new SqlLockoutRepo(db, dialect);
@@ -209,7 +209,7 @@ class KyselySqlStore implements SqlStore {
       fn({
         directory: new SqlDirectoryRepo(trx, this.dialect),
         outbox: new SqlOutboxRepo(trx, this.dialect),
-        audit: new SqlAuditRepo(trx),
+        audit: new SqlAuditRepo(trx, this.dialect),
         auditChain: new SqlAuditChainRepo(trx),
         flows: new SqlFlowRepo(trx, this.dialect),
         lockouts: new SqlLockoutRepo(trx, this.dialect),

@@ -3,7 +3,7 @@ import { normalizeLogin } from '../../core/login.ts';
 import { formatCode, isBlocked, type ResetPolicy } from '../../core/reset-policy.ts';
 import { DEFAULT_GATE_POLICY, gateRuleOf, planFor } from '../../core/gate-policy.ts';
 import { err, ok, type Result } from '../../core/result.ts';
-import type { CaptchaSolution } from '../../ports/captcha.ts';
+import type { Captcha, CaptchaSolution } from '../../ports/captcha.ts';
 import type { Clock } from '../../ports/clock.ts';
 import type { FlowRecord } from '../../ports/flow-store.ts';
 import type { Keyring } from '../../ports/keyring.ts';
@@ -11,7 +11,8 @@ import type { Limiter } from '../../ports/limiter.ts';
 import type { Metrics } from '../../ports/metrics.ts';
 import type { Random } from '../../ports/random.ts';
 import type { RequestContext } from '../request-context.ts';
-import { sendingLimitRefusal } from '../sending-limits.ts';
+import { sendingRefusal } from '../../core/sending-limits.ts';
+import { emailWindowStart } from '../sending-limits.ts';
 import type { CodeSender } from './code-sender.ts';
 import { auditFlow, type FlowAccess } from './flow-access.ts';
 import type { Lockout } from './lockout.ts';
@@ -33,6 +34,7 @@ export class StartReset {
       readonly policy: ResetPolicy;
       readonly outbox: { wake(): void };
       readonly metrics?: Metrics;
+      readonly captcha?: Pick<Captcha, 'spent'>;
     },
     private readonly parts: {
       readonly flows: FlowAccess;
@@ -78,7 +80,9 @@ export class StartReset {
       // below then never waits on a code check that waits on this start (PostgreSQL; SQLite has
       // one writer at a time and runs nothing here)
       await tx.lockouts.lockGuard(subject);
-      const blockedAt = await tx.lockouts.blockedAt(subject);
+      // under the guard, in one read (one round trip on PostgreSQL): the block, and the code and
+      // link emails the account was sent within its window (NO_ACCOUNT's: none)
+      const { blockedAt, codeEmails } = await tx.lockouts.startReads(subject, accountId, emailWindowStart(p, now));
       const blocked = isBlocked(p, blockedAt, now);
       // the sending limit counts per typed login for every login (unknown ones hit it at the same
       // count), and per account (resends and other emails count there too)
@@ -88,7 +92,7 @@ export class StartReset {
         p.emailWindowMs,
         { within: tx },
       );
-      const accountLimit = await sendingLimitRefusal(tx, p, { channel: 'email', accountId }, now);
+      const accountLimit = sendingRefusal(p, { channel: 'email', accountEmails: codeEmails });
       const limited = !loginLimit.allowed || accountLimit !== null;
       // the decoy is drawn for every login, and shown to those without an email on file
       const ownDomains = ctx.allMethods
@@ -162,6 +166,8 @@ export class StartReset {
       this.d.metrics?.flowStarted(internal);
       return { refused: null, sent, view: await views.viewOf(tx, flow, ctx.tenant) };
     });
+    // committed: the solution is on record (stored here, or there before: a replay)
+    if (captcha && outcome.refused !== 'rate_limited') this.d.captcha?.spent(captcha);
     if (outcome.refused === 'rate_limited') {
       this.d.metrics?.limiterBlocked('reset_start_ip');
       return { ...err('rate_limited'), retryAfterMs: outcome.retryAfterMs };

@@ -1,3 +1,4 @@
+import type { Captcha } from '../../ports/captcha.ts';
 import type { DirectoryProvider } from '../../ports/directory-provider.ts';
 import type { DirectoryWriteError } from '../../core/directory-refusals.ts';
 import type { Account, Method, Tenant } from '../../core/directory-model.ts';
@@ -39,6 +40,8 @@ export interface ResetDeps {
    * when the limiter's store is unreachable, `submitCode` answers `service_unavailable`. Unset: no check.
    */
   readonly verifyLimitPerIp?: number;
+  /** Told of each CAPTCHA solution a start recorded as used (or found used), so replays cost nothing. */
+  readonly captcha?: Pick<Captcha, 'spent'>;
 }
 
 /** What the parts that queue reset messages need (code sending, the block notice). */
