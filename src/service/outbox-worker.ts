@@ -40,6 +40,14 @@ export interface OutboxWorkerOptions {
 
 const RELAXED = { durability: 'relaxed' } as const;
 
+/** Sends at once per instance (default). */
+export const OUTBOX_DEFAULT_CONCURRENCY = 8;
+/**
+ * Messages claimed per round by default (4 × the sends at once): their outcomes are recorded
+ * together, so a crash between the sends and that record sends at most this many again.
+ */
+export const OUTBOX_DEFAULT_BATCH = OUTBOX_DEFAULT_CONCURRENCY * 4;
+
 /**
  * Delivers what the transactional outbox holds. It claims due messages in batches (one
  * statement), opens the sealed content, drops what is too old to be useful (a code past its
@@ -71,7 +79,7 @@ export class OutboxWorker {
 
   constructor(options: OutboxWorkerOptions) {
     this.#o = options;
-    this.#concurrency = Math.max(1, Math.floor(options.concurrency ?? 8));
+    this.#concurrency = Math.max(1, Math.floor(options.concurrency ?? OUTBOX_DEFAULT_CONCURRENCY));
     this.#batchSize = Math.max(this.#concurrency, Math.floor(options.batchSize ?? this.#concurrency * 4));
     this.#batch = {
       ...options,
