@@ -817,6 +817,9 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
                   assert.equal(m.claimedBy, name);
                   mine.push(m.id);
                 }
+                // let the other workers claim between batches: a SQLite claim runs synchronously, and
+                // without a turn of the event loop one worker could take every batch (seen on Node 24)
+                await new Promise((resolve) => setImmediate(resolve));
               }
               claimedBy.set(name, mine);
             };

@@ -144,7 +144,9 @@ async function adminQuery(text: string): Promise<void> {
 }
 
 async function withAdminClient(fn: (client: pg.Client) => Promise<unknown>): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 5000 });
+  // a server that is not running refuses at once; a busy one (CI: test processes creating databases
+  // from the template at once) took over 5 s to accept a connection on Node 24 at 8ec7ab0
+  const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 30_000 });
   try {
     await client.connect();
   } catch (error) {
