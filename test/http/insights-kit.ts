@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import type { ComposedApp as App } from '../../src/compose.ts';
 import type { FlowHandle } from '../../src/service/reset-service.ts';
 import type { RequestContext } from '../../src/service/request-context.ts';
-import { lastCode, type PagesKit, TestBrowser } from './reset-pages-kit.ts';
-import { passSecondStep } from '../helpers/console-factor-kit.ts';
+import { lastCode } from './reset-pages-kit.ts';
 
 /** Helpers of the audit viewer and insights tests: real resets through `app.reset`, sign-in, a second tenant. */
 
@@ -52,19 +51,7 @@ export async function runReset(
   return { codes: [code] };
 }
 
-export async function signIn(kit: PagesKit, login: string, password?: string): Promise<TestBrowser> {
-  const b = new TestBrowser(kit.server);
-  await b.get('/signin');
-  const pw = password ?? kit.demo.accounts.find((a) => a.login === login)!.password;
-  const res = await passSecondStep(
-    kit.app,
-    b,
-    await b.post('/signin', { login, password: pw, next: '/account' }),
-    login,
-  );
-  assert.equal(res.statusCode, 303, `signed in as ${login}`);
-  return b;
-}
+export { signIn } from './reset-pages-kit.ts';
 
 export const FABRIKAM_ADMIN = 'boss@fabrikam.example';
 export const FABRIKAM_USER = 'worker@fabrikam.example';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPagesKit, TestBrowser, type PagesKit } from './reset-pages-kit.ts';
+import { createPagesKit, passwordOf, signIn, TestBrowser, type PagesKit } from './reset-pages-kit.ts';
 import { passSecondStep } from '../helpers/console-factor-kit.ts';
 
 /**
@@ -13,23 +13,6 @@ import { passSecondStep } from '../helpers/console-factor-kit.ts';
 const ADMIN = 'admin@contoso.example';
 const USER = 'user@contoso.example';
 const OPERATOR_PASSWORD = 'quartz meadow lantern ferry';
-
-function passwordOf(kit: PagesKit, login: string): string {
-  return kit.demo.accounts.find((a) => a.login === login)!.password;
-}
-
-async function signIn(kit: PagesKit, login: string): Promise<TestBrowser> {
-  const b = new TestBrowser(kit.server);
-  await b.get('/signin');
-  const res = await passSecondStep(
-    kit.app,
-    b,
-    await b.post('/signin', { login, password: passwordOf(kit, login), next: '/account' }),
-    login,
-  );
-  assert.equal(res.statusCode, 303, 'signed in');
-  return b;
-}
 
 function codesOn(body: string): string[] {
   const list = /<ol class="recovery-codes[^"]*" id="recovery-codes">([\s\S]*?)<\/ol>/.exec(body);

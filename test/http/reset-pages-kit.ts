@@ -145,6 +145,25 @@ export function assertDeadEndHelp(html: string, what: string): void {
   assert.match(html, /role="alert"/, `${what}: problem box`);
 }
 
+/** The demo password of `login`. */
+export function passwordOf(kit: PagesKit, login: string): string {
+  return kit.demo.accounts.find((a) => a.login === login)!.password;
+}
+
+/** An account signed in (password, then the console second step where it applies) in its own TestBrowser. */
+export async function signIn(kit: PagesKit, login: string, password?: string, next = '/account'): Promise<TestBrowser> {
+  const b = new TestBrowser(kit.server);
+  await b.get('/signin');
+  const res = await passSecondStep(
+    kit.app,
+    b,
+    await b.post('/signin', { login, password: password ?? passwordOf(kit, login), next }),
+    login,
+  );
+  assert.equal(res.statusCode, 303, `signed in as ${login}`);
+  return b;
+}
+
 /**
  * A new Technical Support operator with a console session in its own TestBrowser: added, signed
  * in with the password and the second step (a seeded authenticator app). Its id and actor too.

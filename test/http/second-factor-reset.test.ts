@@ -1,7 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPagesKit, newestMatch, operatorSession, TestBrowser, type PagesKit } from './reset-pages-kit.ts';
-import { passSecondStep, seedConsoleFactor } from '../helpers/console-factor-kit.ts';
+import {
+  createPagesKit,
+  newestMatch,
+  operatorSession,
+  passwordOf,
+  signIn,
+  TestBrowser,
+  type PagesKit,
+} from './reset-pages-kit.ts';
+import { seedConsoleFactor } from '../helpers/console-factor-kit.ts';
 import { ManualClock } from '../helpers/manual-clock.ts';
 
 /**
@@ -18,23 +26,6 @@ import { ManualClock } from '../helpers/manual-clock.ts';
 const ADMIN = 'admin@contoso.example';
 const ADMIN2 = 'admin2@contoso.example';
 const REQ = { ip: '192.0.2.9', userAgent: null };
-
-function passwordOf(kit: PagesKit, login: string): string {
-  return kit.demo.accounts.find((a) => a.login === login)!.password;
-}
-
-async function signIn(kit: PagesKit, login: string): Promise<TestBrowser> {
-  const b = new TestBrowser(kit.server);
-  await b.get('/signin');
-  const res = await passSecondStep(
-    kit.app,
-    b,
-    await b.post('/signin', { login, password: passwordOf(kit, login), next: '/admin' }),
-    login,
-  );
-  assert.equal(res.statusCode, 303, 'signed in');
-  return b;
-}
 
 /** Their next sign-in: the password, then the registration of a new second factor. */
 async function nextSignInRegisters(kit: PagesKit, login: string): Promise<void> {
@@ -63,7 +54,7 @@ test('resetting another administrator’s second factor needs a verified caller;
     const early = await kit.app.admin.resetSecondFactor(actor, target.id, REQ);
     assert.deepEqual(early, { ok: false, error: 'caller_not_verified' });
 
-    const b = await signIn(kit, ADMIN);
+    const b = await signIn(kit, ADMIN, undefined, '/admin');
     const page = await b.get(`/admin/users/${target.id}`);
     assert.equal(page.statusCode, 200);
     assert.match(page.body, /Console second factor/);
@@ -139,7 +130,7 @@ test('never one’s own second factor, not a user’s, not by an admin of lower 
     const admin = (await kit.app.store.directory.findAccountByLogin(ADMIN))!;
     const admin2 = (await kit.app.store.directory.findAccountByLogin(ADMIN2))!;
     const user = (await kit.app.store.directory.findAccountByLogin('user@contoso.example'))!;
-    const b = await signIn(kit, ADMIN);
+    const b = await signIn(kit, ADMIN, undefined, '/admin');
     const own = await b.get(`/admin/users/${admin.id}`);
     assert.doesNotMatch(own.body, /factor-reset/, 'no button on one’s own page');
     const self = await b.post(`/admin/users/${admin.id}/second-factor/reset`, {});
