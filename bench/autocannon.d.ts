@@ -36,6 +36,8 @@ declare module 'autocannon' {
     }
     interface Instance extends PromiseLike<Result> {
       stop(): void;
+      /** Each answer, with the connection (autocannon's client object) it came on. */
+      on(event: 'response', listener: (client: object, status: number, bytes: number, ms: number) => void): this;
     }
   }
   function autocannon(options: autocannon.Options): autocannon.Instance;

@@ -5,7 +5,8 @@
  * Everything talks to 127.0.0.1 only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
 import { SMTPServer } from 'smtp-server';
 import autocannon from 'autocannon';
 
@@ -242,6 +243,11 @@ export interface LoadResult {
   readonly busyBefore: number;
   /** CPU time the server process used per successful request (user + system, all its threads), ms. */
   readonly cpuMsPerOk: number;
+  /**
+   * CPU time PostgreSQL (the measured database's backends and PostgreSQL's own processes) and Redis
+   * used per successful request, ms (`dbCpuMeter`). NaN where no database is measured.
+   */
+  readonly dbCpuMsPerOk?: number;
 }
 
 /** Runs wait for a quiet machine: below this share of the cores busy, for at most `QUIET_WAIT_MS`. */
@@ -266,6 +272,83 @@ export function processCpuMs(pid: number): number {
   }
 }
 const CLOCK_TICKS = 100;
+
+/** The PostgreSQL database the benchmark's server uses now (`withDatabaseCpu`): its backends count as its CPU. */
+let measuredDatabase: string | null = null;
+
+/** While `run` runs, `dbCpuMeter` counts the backends of database `name` (and PostgreSQL's own processes, and Redis). */
+export async function withDatabaseCpu<T>(name: string, run: () => Promise<T>): Promise<T> {
+  measuredDatabase = name;
+  try {
+    return await run();
+  } finally {
+    measuredDatabase = null;
+  }
+}
+
+/**
+ * CPU time PostgreSQL and Redis use while the meter runs (user + system, ms): the backends of the
+ * measured database (`withDatabaseCpu`; other databases' backends are other work on the machine),
+ * PostgreSQL's own processes (checkpointer, WAL writer, autovacuum…) and every `redis-server`,
+ * sampled every 100 ms from /proc (a backend that ends between two samples loses its last
+ * 100 ms). The postmaster's pid comes from BENCH_PG_PID_FILE (default
+ * /var/run/postgresql/15-main.pid). `stop()` is NaN when no database is measured.
+ */
+export function dbCpuMeter(): { stop(): number } {
+  const database = measuredDatabase;
+  if (database === null) return { stop: () => Number.NaN };
+  let pm = Number.NaN;
+  try {
+    pm = Number(
+      readFileSync(process.env.BENCH_PG_PID_FILE ?? '/var/run/postgresql/15-main.pid', 'utf8').split('\n')[0],
+    );
+  } catch {
+    return { stop: () => Number.NaN };
+  }
+  // pid → [ticks when first seen (0 for a process born during the run), ticks now]
+  const seen = new Map<number, [number, number]>();
+  let first = true;
+  const sample = (): void => {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const pid = Number(entry);
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const ppid = Number(f[1]);
+        if (comm !== 'redis-server' && ppid !== pm) continue;
+        if (ppid === pm) {
+          // a backend: `postgres: <cluster>: <user> <database> <client> <state>`; others name their role
+          const words = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').split(': ').at(-1)!.split(' ');
+          const backend =
+            !/^(checkpointer|background|walwriter|autovacuum|logical|archiver|stats|walsender|walreceiver)/.test(
+              words[0]!,
+            );
+          if (backend && words[1] !== database) continue;
+        }
+        const ticks = Number(f[11]) + Number(f[12]);
+        const known = seen.get(pid);
+        if (known) known[1] = ticks;
+        else seen.set(pid, [first ? ticks : 0, ticks]);
+      } catch {
+        // the process ended meanwhile
+      }
+    }
+    first = false;
+  };
+  sample();
+  const timer = setInterval(sample, 100);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      let ticks = 0;
+      for (const [from, to] of seen.values()) ticks += to - from;
+      return (ticks * 1000) / CLOCK_TICKS;
+    },
+  };
+}
 
 export async function closedLoop<T>(o: {
   readonly name: string;
@@ -308,6 +391,7 @@ export async function closedLoop<T>(o: {
   const amount = Number.isFinite(o.items) ? Math.floor(o.items) : undefined;
   const samples: string[] = [];
   const cpuBefore = o.pid ? processCpuMs(o.pid) : Number.NaN;
+  const dbMeter = dbCpuMeter();
   const started = performance.now();
   let lastAnswer = started;
   let timedOut = false;
@@ -351,6 +435,7 @@ export async function closedLoop<T>(o: {
     process.stderr.write(`${o.name}: unexpected answers ${JSON.stringify(statuses)}, e.g. ${samples.join(' | ')}\n`);
   const seconds = Math.max(0.001, (lastAnswer - started) / 1000);
   const cpuMsPerOk = o.pid && ok > 0 ? (processCpuMs(o.pid) - cpuBefore) / ok : Number.NaN;
+  const dbCpuMsPerOk = ok > 0 ? dbMeter.stop() / ok : (dbMeter.stop(), Number.NaN);
   const failed = result.non2xx + result.errors + result.timeouts + (result['2xx'] - ok);
   return {
     name: o.name,
@@ -366,6 +451,7 @@ export async function closedLoop<T>(o: {
     unexpected: samples,
     busyBefore,
     cpuMsPerOk,
+    dbCpuMsPerOk,
   };
 }
 
@@ -375,6 +461,8 @@ export interface OpenLoopResult {
   readonly busyBefore: number;
   /** Server CPU time per successful start, including sending its email, ms. */
   readonly cpuMsPerOk: number;
+  /** PostgreSQL's and Redis's CPU time per successful start (`dbCpuMeter`), ms. */
+  readonly dbCpuMsPerOk?: number;
   readonly sent: number;
   readonly ok: number;
   readonly seconds: number;
@@ -383,6 +471,8 @@ export interface OpenLoopResult {
   readonly p99: number;
   /** Answers by HTTP status; `error` counts requests that got none (connection refused or reset). */
   readonly statuses: Record<string, number>;
+  /** The five slowest answers: when they left (s after the first) and how long they took (ms). */
+  readonly slowest: readonly { readonly at: number; readonly ms: number }[];
 }
 
 /**
@@ -390,8 +480,56 @@ export interface OpenLoopResult {
  * slow server does not slow the load down), each built by `build(i)`; `onSent(i, t)` gets the
  * time each request left.
  */
+/**
+ * A pool of `n` kept-alive connections to `url`, opened now (n requests to /healthz at once) and
+ * never more: a request finding them all busy waits for one, as behind a reverse proxy with an
+ * upstream keep-alive pool (nginx's `keepalive 32`), instead of connecting anew. Under a flood the
+ * server accepts one new connection per event-loop turn (libuv ≥ 1.45), so each new connection of
+ * an honest client would wait a turn or more in the accept queue: a cost of the bench's separate
+ * honest client, not of a proxy that multiplexes honest and junk requests over the same connections.
+ */
+export async function keptConnections(url: string, n: number): Promise<http.Agent> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: n, maxFreeSockets: n, scheduling: 'fifo' });
+  await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<void>((resolve, reject) => {
+          http
+            .get(`${url}/healthz`, { agent }, (res) => {
+              res.resume();
+              res.once('end', resolve);
+            })
+            .once('error', reject);
+        }),
+    ),
+  );
+  const open = Object.values(agent.freeSockets).reduce((a, list) => a + (list?.length ?? 0), 0);
+  if (open < n) throw new Error(`bench: ${open} of ${n} kept connections open`);
+  return agent;
+}
+
+/** POST `body` as JSON over `agent`'s connections; resolves to the status once the answer is read. */
+function postOver(agent: http.Agent, url: string, headers: Record<string, string>, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      url,
+      { method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } },
+      (res) => {
+        res.resume();
+        res.once('end', () => resolve(res.statusCode ?? 0));
+        res.once('error', reject);
+      },
+    );
+    req.once('error', reject);
+    req.end(body);
+  });
+}
+
 export async function openLoop(o: {
   readonly url: string;
+  /** Send over these kept connections (`keptConnections`) instead of fetch's pool. */
+  readonly agent?: http.Agent;
   readonly pid?: number;
   readonly path: string;
   readonly rate: number;
@@ -405,7 +543,9 @@ export async function openLoop(o: {
   const busyBefore = o.waitQuiet === false ? Number.NaN : await waitForQuiet(QUIET_THRESHOLD, QUIET_WAIT_MS);
   const total = Math.round(o.rate * o.durationS);
   const cpuBefore = o.pid ? processCpuMs(o.pid) : Number.NaN;
+  const dbMeter = dbCpuMeter();
   const latencies: number[] = [];
+  const timed: { at: number; ms: number }[] = [];
   const statuses: Record<string, number> = {};
   const inFlight: Promise<void>[] = [];
   let ok = 0;
@@ -418,17 +558,22 @@ export async function openLoop(o: {
       const { body, headers } = o.build(i);
       const t = performance.now();
       o.onSent(i, t);
+      const allHeaders = { 'content-type': 'application/json', ...headers };
+      const status: Promise<number> = o.agent
+        ? postOver(o.agent, `${o.url}${o.path}`, allHeaders, JSON.stringify(body))
+        : fetch(`${o.url}${o.path}`, { method: 'POST', headers: allHeaders, body: JSON.stringify(body) }).then(
+            async (res) => {
+              await res.arrayBuffer();
+              return res.status;
+            },
+          );
       inFlight.push(
-        fetch(`${o.url}${o.path}`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', ...headers },
-          body: JSON.stringify(body),
-        }).then(
-          async (res) => {
-            await res.arrayBuffer();
+        status.then(
+          (code) => {
             latencies.push(performance.now() - t);
-            statuses[res.status] = (statuses[res.status] ?? 0) + 1;
-            if (res.status === o.expectStatus) ok++;
+            timed.push({ at: (t - started) / 1000, ms: performance.now() - t });
+            statuses[code] = (statuses[code] ?? 0) + 1;
+            if (code === o.expectStatus) ok++;
           },
           () => {
             statuses.error = (statuses.error ?? 0) + 1;
@@ -444,12 +589,14 @@ export async function openLoop(o: {
   return {
     busyBefore,
     cpuMsPerOk: o.pid && ok > 0 ? (processCpuMs(o.pid) - cpuBefore) / ok : Number.NaN,
+    dbCpuMsPerOk: ok > 0 ? dbMeter.stop() / ok : (dbMeter.stop(), Number.NaN),
     sent,
     ok,
     seconds,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     statuses,
+    slowest: timed.sort((a, b) => b.ms - a.ms).slice(0, 5),
   };
 }
 

@@ -10,10 +10,15 @@
  * addresses (X-Forwarded-For, as a trusted proxy would send it), its kind in turn: no CAPTCHA
  * proof, a wrong one (signed with another key, or not even base64 JSON), a replayed one (a valid
  * proof this generator already sent), a valid proof (pre-solved with the server's key) for an
- * unknown login. Once the valid proofs are used up, that turn sends a replay. `bare`: `GET /bare`
+ * unknown login. Once the valid proofs are used up, that turn sends a replay. FLOOD_ONLY=<kind>
+ * sends that kind only. `bare`: `GET /bare`
  * of bench/baseline-server.ts, the ceiling, with the same connections and time.
- * Prints `ready` once its proofs are made, starts on a line `go` on stdin, and ends with one
- * line `result <json>` (FloodLoad).
+ * Prints `ready` once its proofs are made, starts on a line `go` on stdin, prints `flooding` once
+ * every one of its connections has had an answer (the steady state: the server has accepted them
+ * all), floods FLOOD_DURATION_S more seconds plus FLOOD_TAIL_S (0), and ends with one line
+ * `result <json>` (FloodLoad). The rate counts the steady state only: a server under load accepts
+ * one new connection per event-loop turn (libuv ≥ 1.45), so the connections of the start trickle
+ * in for seconds, and whatever else connects meanwhile waits behind them in the accept queue.
  */
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
@@ -25,10 +30,15 @@ export type JunkKind = (typeof JUNK_KINDS)[number];
 
 export interface FloodLoad {
   readonly mode: 'junk' | 'bare';
-  /** Requests answered with an HTTP status (any: a refusal is an answer). */
+  /** Requests answered with an HTTP status (any: a refusal is an answer) in the steady state. */
   readonly answered: number;
+  /** The same from `go` on, the warm-up (connections still being accepted) included. */
+  readonly answeredTotal: number;
+  /** Seconds from `go` until every connection had an answer. */
+  readonly warmupS: number;
   /** Answers 5xx, connection errors and timeouts. */
   readonly failed: number;
+  /** Seconds of the steady state, and its answers per second. */
   readonly seconds: number;
   readonly perSecond: number;
   readonly p50: number;
@@ -42,9 +52,12 @@ export interface FloodLoad {
 const env = process.env;
 const mode = env.FLOOD_MODE === 'bare' ? 'bare' : 'junk';
 const durationS = Number(env.FLOOD_DURATION_S ?? '30');
+const tailS = Number(env.FLOOD_TAIL_S ?? '0');
 const connections = Number(env.FLOOD_CONNECTIONS ?? '100');
 const clients = Number(env.FLOOD_CLIENTS ?? '1000');
 const domain = env.FLOOD_DOMAIN ?? 'bench.example';
+/** FLOOD_ONLY=<kind>: every turn of that kind (bench/junk-cost.ts measures the kinds one by one). */
+const only = JUNK_KINDS.find((k) => k === env.FLOOD_ONLY);
 
 const valid =
   mode === 'junk'
@@ -52,8 +65,22 @@ const valid =
     : [];
 // proofs signed with a key the server does not know: well-formed, wrong
 const foreign = mode === 'junk' ? await captchaPool(randomBytes(32), 200) : [];
+/** Valid proofs the server has answered once: a replay of one is a replay, never a race with its first use. */
+const used: string[] = [];
 const garbage = ['not-a-proof', Buffer.from('{"challenge":{}}').toString('base64'), 'e30=', '%%%'];
 
+// FLOOD_ONLY=replayed proof: a few valid proofs are spent first (not counted), then replayed
+if (only === 'replayed proof') {
+  for (const proof of valid.splice(0, 50)) {
+    const res = await fetch(`${env.FLOOD_URL}${API}/start`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': `198.19.0.${used.length}` },
+      body: JSON.stringify({ login: `nobody@${domain}`, altcha: proof }),
+    });
+    await res.arrayBuffer();
+    used.push(proof);
+  }
+}
 process.stdout.write('ready\n');
 await new Promise<void>((resolve) => {
   const lines = createInterface({ input: process.stdin });
@@ -75,8 +102,6 @@ let turn = 0;
 let nextValid = 0;
 let answered = 0;
 let failed = 0;
-/** Valid proofs the server has answered once: a replay of one is a replay, never a race with its first use. */
-const used: string[] = [];
 /** A spread-out member of `list` for turn i (the order of the proofs does not matter, only that they vary). */
 const pick = <T>(list: readonly T[], i: number): T => list[(i * 7919) % list.length] as T;
 
@@ -85,7 +110,7 @@ function junk(): { kind: string; body: Record<string, string>; client: string } 
   const i = turn++;
   const client = `198.18.${(i % clients) >> 8}.${(i % clients) & 255}`;
   const login = `nobody${i}@${domain}`;
-  const kind = JUNK_KINDS[i % JUNK_KINDS.length] as JunkKind;
+  const kind = only ?? (JUNK_KINDS[i % JUNK_KINDS.length] as JunkKind);
   switch (kind) {
     case 'missing proof':
       return { kind, body: { login }, client };
@@ -108,6 +133,9 @@ function junk(): { kind: string; body: Record<string, string>; client: string } 
 
 const started = performance.now();
 let lastAnswer = started;
+/** When every connection had had an answer (NaN until then), and the answers before it. */
+let steadyAt = Number.NaN;
+let answeredBefore = 0;
 /** Counts an answer under its kind; a valid proof answered once may be replayed from then on. */
 function answer(status: number, context: Record<string, unknown>): void {
   const k = kinds[context.kind as string]!;
@@ -122,7 +150,8 @@ const instance = autocannon({
   connections,
   pipelining: 1,
   timeout: 30,
-  duration: durationS,
+  // stopped durationS + tailS after the steady state; the bound only guards a server that never gets there
+  duration: durationS + tailS + 120,
   requests: [
     mode === 'bare'
       ? {
@@ -153,14 +182,28 @@ const instance = autocannon({
         },
   ],
 });
+const answeredConnections = new Set<unknown>();
+instance.on('response', (client) => {
+  if (!Number.isNaN(steadyAt)) return;
+  answeredConnections.add(client);
+  if (answeredConnections.size < connections) return;
+  steadyAt = performance.now();
+  answeredBefore = answered;
+  process.stdout.write('flooding\n');
+  setTimeout(() => instance.stop(), (durationS + tailS) * 1000);
+});
 const result = await instance;
-const seconds = Math.max(0.001, (lastAnswer - started) / 1000);
+if (Number.isNaN(steadyAt))
+  throw new Error(`flood: only ${answeredConnections.size} of ${connections} connections answered`);
+const seconds = Math.max(0.001, (lastAnswer - steadyAt) / 1000);
 const load: FloodLoad = {
   mode,
-  answered,
+  answered: answered - answeredBefore,
+  answeredTotal: answered,
+  warmupS: (steadyAt - started) / 1000,
   failed: failed + result.errors + result.timeouts,
   seconds,
-  perSecond: answered / seconds,
+  perSecond: (answered - answeredBefore) / seconds,
   p50: result.latency.p50,
   p99: result.latency.p99,
   kinds,

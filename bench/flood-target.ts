@@ -7,8 +7,17 @@
  * address in X-Forwarded-For). The ceiling is the same generator against a bare Fastify handler.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { processCpuMs, startChild, waitForQuiet, QUIET_THRESHOLD, QUIET_WAIT_MS, type SmtpSink } from './bench-kit.ts';
+import {
+  keptConnections,
+  processCpuMs,
+  startChild,
+  waitForQuiet,
+  QUIET_THRESHOLD,
+  QUIET_WAIT_MS,
+  type SmtpSink,
+} from './bench-kit.ts';
 import type { FloodLoad } from './flood-client.ts';
 import {
   honestResets,
@@ -19,6 +28,9 @@ import {
   type BenchOptions,
   type TimeToCode,
 } from './sspr-target.ts';
+
+/** The honest starts' kept connections (nginx's `keepalive 32` for an upstream). */
+const HONEST_CONNECTIONS = 32;
 
 export interface FloodOptions {
   readonly durationS: number;
@@ -43,11 +55,15 @@ export interface FloodResult {
   readonly busyBefore: number;
 }
 
-/** The generator as a child process: it makes its proofs, says `ready`, and runs on `go`. */
+/**
+ * The generator as a child process: it makes its proofs, says `ready`, starts on `go`, says
+ * `flooding` once the server has accepted all its connections (see flood-client.ts), and ends
+ * with its result.
+ */
 async function generator(
   o: BenchOptions,
   env: Record<string, string>,
-): Promise<{ go(): void; result: Promise<FloodLoad> }> {
+): Promise<{ go(): Promise<void>; result: Promise<FloodLoad> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/flood-client.ts'], {
     cwd: o.root,
     env: { ...process.env, ...env },
@@ -60,16 +76,22 @@ async function generator(
   const lines = createInterface({ input: child.stdout });
   let onReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => (onReady = resolve));
+  let onFlooding: () => void = () => {};
+  const flooding = new Promise<void>((resolve) => (onFlooding = resolve));
   const result = new Promise<FloodLoad>((resolve, reject) => {
     lines.on('line', (line) => {
       if (line === 'ready') onReady();
+      else if (line === 'flooding') onFlooding();
       else if (line.startsWith('result ')) resolve(JSON.parse(line.slice('result '.length)) as FloodLoad);
     });
     child.once('exit', (code) => reject(new Error(`flood generator exited (${code}) without a result:\n${stderr}`)));
   });
   await Promise.race([ready, result]);
   return {
-    go: () => child.stdin.end('go\n'),
+    go: async () => {
+      child.stdin.end('go\n');
+      await Promise.race([flooding, result]);
+    },
     result: result.finally(() => child.kill()),
   };
 }
@@ -82,6 +104,8 @@ function generatorEnv(url: string, f: FloodOptions, mode: 'junk' | 'bare'): Reco
     FLOOD_CONNECTIONS: String(f.connections),
     FLOOD_CLIENTS: String(f.clients),
     FLOOD_PROOFS: String(f.proofs),
+    // the junk goes on a little after the honest window, while its last codes are sent
+    FLOOD_TAIL_S: mode === 'junk' ? '2' : '0',
   };
 }
 
@@ -98,7 +122,7 @@ export async function floodCeiling(o: BenchOptions, f: FloodOptions): Promise<Fl
   try {
     const gen = await generator(o, generatorEnv(server.url, f, 'bare'));
     await waitForQuiet(QUIET_THRESHOLD, QUIET_WAIT_MS);
-    gen.go();
+    await gen.go();
     const load = await gen.result;
     o.log(`flood ceiling: bare Fastify ${load.perSecond.toFixed(0)} answers/s with ${f.connections} connections`);
     return load;
@@ -115,10 +139,12 @@ export async function benchFlood(
   f: FloodOptions,
 ): Promise<FloodResult> {
   // the default per-IP limits (undefined: not set), the generator's address trusted as the proxy
+  const metricsToken = randomBytes(24).toString('hex');
   const setup = await ssprSetup(backend, sink.url, {
     SSPR_START_LIMIT_PER_IP: undefined,
     SSPR_VERIFY_LIMIT_PER_IP: undefined,
     SSPR_TRUST_PROXY: '127.0.0.1',
+    SSPR_METRICS_TOKEN: metricsToken,
   });
   const honestTotal = Math.round(f.honestRate * f.durationS);
   const seconds = await seedAccounts(setup.env, honestTotal);
@@ -130,7 +156,14 @@ export async function benchFlood(
       FLOOD_MASTER_KEY: setup.masterKey.toString('base64'),
     });
     const busyBefore = await waitForQuiet(QUIET_THRESHOLD, QUIET_WAIT_MS);
-    let cpu0 = Number.NaN;
+    // The honest resets start once the flood is steady: the generator opens its connections all
+    // at once, and the server, busy, accepts one per event-loop turn (libuv ≥ 1.45), so for the
+    // first seconds a new honest connection would wait in the accept queue behind the flood's
+    // own (a bench artifact: a proxy keeps its upstream connections open).
+    // ... and over a pool of connections opened before the flood, as a proxy's upstream pool
+    const agent = await keptConnections(server.url, HONEST_CONNECTIONS);
+    await gen.go();
+    const cpu0 = processCpuMs(server.pid);
     const honest = await honestResets(server, sink, {
       masterKey: setup.masterKey,
       accounts: Array.from({ length: honestTotal }, (_, i) => i),
@@ -138,11 +171,11 @@ export async function benchFlood(
       durationS: f.durationS,
       // honest people come from addresses of their own, through the same proxy
       client: (i) => `100.64.${i >> 8}.${i & 255}`,
-      onStart: () => {
-        cpu0 = processCpuMs(server.pid);
-        gen.go();
-      },
+      metricsToken,
+      onStart: () => {},
+      agent,
     });
+    agent.destroy();
     const junk = await gen.result;
     const cpuMs = processCpuMs(server.pid) - cpu0;
     const honestFailures = Math.max(honest.sent - honest.ok, honest.sent - honest.received);
@@ -156,11 +189,15 @@ export async function benchFlood(
       busyBefore,
     };
     o.log(
-      `${label} (flood): junk ${junk.perSecond.toFixed(0)} answers/s (${junk.failed} failed), honest time to code ` +
-        `p50 ${honest.ttcP50.toFixed(1)} ms p99 ${honest.ttcP99.toFixed(1)} ms, ${honestFailures} honest failures ` +
+      `${label} (flood): junk ${junk.perSecond.toFixed(0)} answers/s (${junk.failed} failed; its ${f.connections} connections all answered after ${junk.warmupS.toFixed(1)} s), honest time to code ` +
+        `p50 ${honest.ttcP50.toFixed(1)} ms p99 ${honest.ttcP99.toFixed(1)} ms (server's mean queued-to-sent ` +
+        `${honest.serverMeanAgeMs?.toFixed(1) ?? '–'} ms; start answered p50 ${honest.p50.toFixed(1)} ms p99 ` +
+        `${honest.p99.toFixed(1)} ms, slowest ${honest.slowest.map((x) => `${x.ms.toFixed(0)} ms at ${x.at.toFixed(1)} s`).join(', ')}; junk p50 ${junk.p50} ms p99 ${junk.p99} ms, CPU ${result.cpuMsPerJunk.toFixed(2)} ms/junk), ${honestFailures} honest failures ` +
         `(${honest.sent} sent, answers ${JSON.stringify(honest.statuses)}, ${honest.received} emails), ` +
         `peak RSS ${result.peakRssMb.toFixed(0)} MiB`,
     );
+    // failures: what the server said about them
+    if (honestFailures > 0 || junk.failed > 0) process.stderr.write(server.stderrTail());
     return result;
   } catch (error) {
     process.stderr.write(server.stderrTail());
@@ -196,7 +233,9 @@ export function floodSection(results: readonly FloodResult[], ceiling: FloodLoad
       'proof of work a bot would pay is not counted), each from one of the client addresses in X-Forwarded-For. The server is the production build with the default per-IP limits and `SSPR_TRUST_PROXY=127.0.0.1`. ' +
       `Meanwhile the benchmark process sends ${f.honestRate} honest starts per second (an open loop, existing accounts, valid proofs, an address of their own each) ` +
       'and times each from the request leaving to the SMTP listener accepting its code email. ' +
-      'Junk answers/s counts every HTTP answer (a refusal is an answer); failed counts 5xx, connection errors and timeouts. ' +
+      'Junk answers/s counts every HTTP answer (a refusal is an answer) once the flood is steady (every one of its connections has had an answer; ' +
+      'a busy server accepts one new connection per event-loop turn, so they trickle in for a few seconds), and the honest resets start then; ' +
+      'failed counts 5xx, connection errors and timeouts. ' +
       `The ceiling is the same generator against a bare Fastify handler (\`GET /bare\`) in the same run${ceiling ? `: **${n(ceiling.perSecond)} answers/s**` : ''}.`,
     '',
     '| backend | junk answers/s | of the ceiling | junk p50 / p99 ms | junk failed | server CPU ms/junk | honest time to code p50 / p99 ms | honest failures | peak RSS MiB |',

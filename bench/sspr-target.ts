@@ -3,6 +3,7 @@
  * once per benchmark run) as a child process against it, and measures start reset (existing and
  * unknown accounts), verify code, set new password and time to code through the JSON API.
  */
+import type { Agent } from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createChallenge, randomInt, solveChallenge } from 'altcha-lib';
@@ -72,6 +73,8 @@ const login = (i: number): string => `u${i}@${TENANT_DOMAIN}`;
 /** Alternate emails get a domain of their own in each run, so that runs sharing the SMTP listener never mix. */
 let altDomain = 'alt.bench.example';
 const altEmail = (i: number): string => `u${i}@${altDomain}`;
+/** The alternate emails' domain of the accounts seeded last (`seedAccounts`). */
+export const altDomainNow = (): string => altDomain;
 
 /** The production build (`npm run build`), once per benchmark run: the servers measured run what production runs. */
 let built = false;
@@ -315,7 +318,8 @@ export async function benchSspr(
     });
     o.log(
       `${label}: start (existing) ${startExisting.rps.toFixed(0)} req/s, p99 ${startExisting.p99} ms, ` +
-        `server CPU ${startExisting.cpuMsPerOk.toFixed(2)} ms per start`,
+        `server CPU ${startExisting.cpuMsPerOk.toFixed(2)} ms per start` +
+        (backend.databaseUrl ? `, PostgreSQL + Redis CPU ${startExisting.dbCpuMsPerOk?.toFixed(2)} ms per start` : ''),
     );
     if (process.env.BENCH_SSPR_ROWS === 'start-existing') {
       // the start row alone (a quick before/after of one change): the other rows repeat it
@@ -349,58 +353,72 @@ export async function benchSspr(
     for (const f of flows) f.code = sink.received(altEmail(f.account))[0]?.code ?? null;
     const withCode = flows.filter((f) => f.code !== null);
 
-    // ---- verify code ----
-    let v = 0;
-    const verified: Flow[] = [];
-    const verify = await closedLoop<Flow>({
-      name: 'verify code',
-      url: server.url,
-      pid: server.pid,
-      path: `${API}/flow/code`,
-      connections: o.connections,
-      durationS: o.durationS,
-      items: withCode.length,
-      next: () => {
-        const f = withCode[Math.min(v++, withCode.length - 1)] as Flow;
-        return { headers: { 'x-flow-secret': `${f.flowId}.${f.secret}` }, body: { code: f.code }, tag: f };
-      },
-      expectStatus: 200,
-      onResponse(f, status, body) {
-        if (status !== 200) return;
-        f.secret = (JSON.parse(body) as { flowSecret: string }).flowSecret;
-        verified.push(f);
-      },
-    });
-    o.log(`${label}: verify ${verify.rps.toFixed(0)} req/s, p99 ${verify.p99} ms`);
+    // BENCH_SSPR_ROWS=starts-ttc: the two start rows and time to code (verify and set password repeat the start row)
+    const startsAndTtc = process.env.BENCH_SSPR_ROWS === 'starts-ttc';
+    if (startsAndTtc)
+      notes.push('BENCH_SSPR_ROWS=starts-ttc: verify and set password did not run; their rows repeat the start row');
+    const { verify, setPassword } = startsAndTtc
+      ? { verify: startExisting, setPassword: startExisting }
+      : await verifyAndSet();
+    async function verifyAndSet(): Promise<{ verify: LoadResult; setPassword: LoadResult }> {
+      // ---- verify code ----
+      let v = 0;
+      const verified: Flow[] = [];
+      const verify = await closedLoop<Flow>({
+        name: 'verify code',
+        url: server.url,
+        pid: server.pid,
+        path: `${API}/flow/code`,
+        connections: o.connections,
+        durationS: o.durationS,
+        items: withCode.length,
+        next: () => {
+          const f = withCode[Math.min(v++, withCode.length - 1)] as Flow;
+          return { headers: { 'x-flow-secret': `${f.flowId}.${f.secret}` }, body: { code: f.code }, tag: f };
+        },
+        expectStatus: 200,
+        onResponse(f, status, body) {
+          if (status !== 200) return;
+          f.secret = (JSON.parse(body) as { flowSecret: string }).flowSecret;
+          verified.push(f);
+        },
+      });
+      o.log(`${label}: verify ${verify.rps.toFixed(0)} req/s, p99 ${verify.p99} ms`);
 
-    // ---- set new password ----
-    let s = 0;
-    const setPassword = await closedLoop<Flow>({
-      name: 'set new password',
-      url: server.url,
-      pid: server.pid,
-      path: `${API}/flow/password`,
-      connections: o.connections,
-      durationS: o.durationS,
-      items: verified.length,
-      next: () => {
-        const f = verified[Math.min(s++, verified.length - 1)] as Flow;
-        return {
-          headers: { 'x-flow-secret': `${f.flowId}.${f.secret}` },
-          body: { password: NEW_PASSWORD, confirm: NEW_PASSWORD },
-          tag: f,
-        };
-      },
-      expectStatus: 200,
-    });
-    o.log(`${label}: set password ${setPassword.rps.toFixed(0)} req/s, p99 ${setPassword.p99} ms`);
+      // ---- set new password ----
+      let s = 0;
+      const setPassword = await closedLoop<Flow>({
+        name: 'set new password',
+        url: server.url,
+        pid: server.pid,
+        path: `${API}/flow/password`,
+        connections: o.connections,
+        durationS: o.durationS,
+        items: verified.length,
+        next: () => {
+          const f = verified[Math.min(s++, verified.length - 1)] as Flow;
+          return {
+            headers: { 'x-flow-secret': `${f.flowId}.${f.secret}` },
+            body: { password: NEW_PASSWORD, confirm: NEW_PASSWORD },
+            tag: f,
+          };
+        },
+        expectStatus: 200,
+      });
+      o.log(`${label}: set password ${setPassword.rps.toFixed(0)} req/s, p99 ${setPassword.p99} ms`);
+      return { verify, setPassword };
+    }
 
     // ---- start reset, unknown accounts ----
     const startUnknown = await unknownStarts(o, server, await captchaPool(masterKey, o.captchaPool), {
       name: 'start reset (unknown)',
       pid: server.pid,
     });
-    o.log(`${label}: start (unknown) ${startUnknown.rps.toFixed(0)} req/s, p99 ${startUnknown.p99} ms`);
+    o.log(
+      `${label}: start (unknown) ${startUnknown.rps.toFixed(0)} req/s, p99 ${startUnknown.p99} ms, ` +
+        `server CPU ${startUnknown.cpuMsPerOk.toFixed(2)} ms per start` +
+        (backend.databaseUrl ? `, PostgreSQL + Redis CPU ${startUnknown.dbCpuMsPerOk?.toFixed(2)} ms per start` : ''),
+    );
 
     // ---- time to code at a fixed rate ----
     // the notices of the set-password run go out first
@@ -413,7 +431,11 @@ export async function benchSspr(
       durationS: o.durationS,
       metricsToken,
     });
-    o.log(`${label}: time to code p50 ${timeToCode.ttcP50.toFixed(1)} ms, p99 ${timeToCode.ttcP99.toFixed(1)} ms`);
+    o.log(
+      `${label}: time to code p50 ${timeToCode.ttcP50.toFixed(1)} ms, p99 ${timeToCode.ttcP99.toFixed(1)} ms, ` +
+        `server CPU ${timeToCode.cpuMsPerOk.toFixed(2)} ms per start` +
+        (backend.databaseUrl ? `, PostgreSQL + Redis CPU ${timeToCode.dbCpuMsPerOk?.toFixed(2)} ms per start` : ''),
+    );
     if (timeToCode.received < total)
       notes.push(`time to code: ${total - timeToCode.received} of ${total} emails missing`);
 
@@ -445,6 +467,8 @@ export async function honestResets(
     readonly client?: (i: number) => string;
     /** Called just before the first start leaves; given, the load does not wait for a quiet machine. */
     readonly onStart?: () => void;
+    /** The starts go over these kept connections (bench-kit's `keptConnections`), not fetch's pool. */
+    readonly agent?: Agent;
   },
 ): Promise<TimeToCode> {
   const total = Math.round(run.rate * run.durationS);
@@ -456,6 +480,7 @@ export async function honestResets(
     url: server.url,
     pid: server.pid,
     path: `${API}/start`,
+    ...(run.agent ? { agent: run.agent } : {}),
     rate: run.rate,
     durationS: run.durationS,
     build: (i) => ({

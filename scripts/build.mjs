@@ -5,7 +5,7 @@
 // bundled), so the output directory must sit inside the project, where node_modules is found.
 //
 //   node scripts/build.mjs [--outdir <dir>]     (default: dist)
-import { cpSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
@@ -28,10 +28,10 @@ if (outdir === root || outdir === src || outdir.startsWith(src + path.sep)) {
 }
 
 const outfile = path.join(outdir, 'sspr.mjs');
-await build({
+// the outbox thread (src/adapters/outbox-thread.ts) loads its own module from beside sspr.mjs
+const threadFile = path.join(outdir, 'outbox-thread-main.mjs');
+const common = {
   absWorkingDir: root,
-  entryPoints: ['src/cli/main.ts'],
-  outfile,
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -43,7 +43,18 @@ await build({
   sourcesContent: false,
   legalComments: 'none',
   logLevel: 'warning',
-});
+};
+await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile });
+await build({ ...common, entryPoints: ['src/outbox-thread-main.ts'], outfile: threadFile });
+
+// esbuild escapes non-ASCII characters in strings and regular expressions (charset: 'ascii') but
+// copies the comments it keeps as they are: a single '—' in one of them makes V8 hold the whole
+// module's source (kept for lazy compilation and toString) as a two-byte string, 5.9 MiB of heap
+// instead of 2.9 MiB. Escaped in place, the comments read the same and every line keeps its place
+// (the source map stays true: the lines concerned are comments).
+const code = readFileSync(outfile, 'utf8');
+const ascii = code.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+if (ascii !== code) writeFileSync(outfile, ascii);
 
 // src/http/server.ts serves STATIC_DIR = new URL('./static/', import.meta.url): in the bundle
 // that URL is <outdir>/static/, so the files go there (replaced whole: no stale file lingers).
@@ -56,5 +67,6 @@ const rel = (f) => path.relative(process.cwd(), f) || '.';
 const kib = (f) => `${(statSync(f).size / 1024).toFixed(0)} KiB`;
 console.log(`build: wrote ${rel(outfile)} (${kib(outfile)})`);
 console.log(`build: wrote ${rel(outfile)}.map (${kib(`${outfile}.map`)})`);
+console.log(`build: wrote ${rel(threadFile)} (${kib(threadFile)})`);
 console.log(`build: copied src/http/static/ to ${rel(staticDir)}/`);
 console.log(`build: done in ${(performance.now() - started).toFixed(0)} ms`);

@@ -15,8 +15,17 @@ const bin = (name) => path.join(root, 'node_modules', '.bin', name);
 
 const CHECKS = [
   ['lint', bin('eslint'), ['.']],
-  ['format', bin('prettier'), ['--check', '.']],
-  ['typecheck', bin('tsc'), ['-p', 'tsconfig.json']],
+  // oxfmt (Prettier's style, .oxfmtrc.json): ~0.5 s of CPU for the repository against ~23 s for
+  // Prettier 3 with its oxc parser plugin
+  ['format', bin('oxfmt'), ['--check', '.']],
+  // TypeScript 7 (the native compiler, installed as `typescript-native`) checks the types: ~10 s of
+  // CPU against ~35 s for TypeScript 5.9, which stays installed because typescript-eslint needs it.
+  // Both packages name their binary `tsc`, so which one node_modules/.bin/tsc is depends on npm.
+  [
+    'typecheck',
+    process.execPath,
+    [path.join(root, 'node_modules', 'typescript-native', 'bin', 'tsc'), '-p', 'tsconfig.json'],
+  ],
 ];
 
 /** Runs a command with its output kept; resolves to its exit code and output. */

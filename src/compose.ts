@@ -1,9 +1,5 @@
 import { CachedDirectoryProvider } from './adapters/directory/directory-provider.ts';
 import { fallBackToEnglish } from './core/i18n.ts';
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { pino } from 'pino';
 import type { Config } from './config/schema.ts';
 import type { App } from './service/app.ts';
 import type { Logger } from './ports/logger.ts';
@@ -15,14 +11,12 @@ import type { Clock } from './ports/clock.ts';
 import type { Random } from './ports/random.ts';
 import { systemClock } from './adapters/system-clock.ts';
 import { cryptoRandom } from './adapters/crypto/crypto-random.ts';
-import { HkdfKeyring } from './adapters/crypto/keyring.ts';
 import { argon2Hasher } from './adapters/crypto/argon2-hasher.ts';
 import { openSqlStore } from './adapters/sql/sql-store.ts';
-import { SmtpMailer } from './adapters/mail/smtp-mailer.ts';
 import { DevOutbox } from './adapters/mail/dev-outbox.ts';
-import { TwilioSmsSender } from './adapters/sms/twilio-sms.ts';
-import { WebhookSmsSender } from './adapters/sms/webhook-sms.ts';
-import { OutboxWorker } from './service/outbox-worker.ts';
+import { smsSenderFrom, smtpMailerFrom } from './adapters/messaging-from-config.ts';
+import { OutboxWorker, type OutboxDelivery } from './service/outbox-worker.ts';
+import { OutboxThread } from './adapters/outbox-thread.ts';
 import { DeliveryHealthService } from './service/delivery-health-service.ts';
 import { DirectoryService } from './service/directory-service.ts';
 import { ResetService } from './service/reset-service.ts';
@@ -51,55 +45,21 @@ import { PurgeService } from './service/purge-service.ts';
 import { AuditChainService } from './service/audit-chain-service.ts';
 import { DirectorySync } from './service/directory-sync.ts';
 import { AltchaCaptcha } from './adapters/altcha-captcha.ts';
-import type { BackoffPolicy } from './core/outbox-policy.ts';
+import { sizeOldGeneration, workerExecArgv } from './adapters/v8-heap.ts';
 import { PromMetrics } from './adapters/prom-metrics.ts';
 import { DEFAULT_RESET_POLICY, type ResetPolicy } from './core/reset-policy.ts';
-import { LOG_REDACT_PATHS } from './http/log-redaction.ts';
-import { prettyDestination } from './adapters/pretty-log.ts';
+import { createLogger, keyringFrom, outboxSettings } from './compose-parts.ts';
+
+export { createLogger, keyringFrom, outboxPolicy, resolveMasterKey } from './compose-parts.ts';
 
 /**
- * The logger: pino with the redaction paths, writing to `destination` (default stdout). JSON lines,
- * except when `config.production` is false (development): then one readable line per event
- * (`prettyDestination`). Without `production` (tests capturing lines) it is JSON.
+ * The outbox thread's module, beside this one: src/outbox-thread-main.ts under tsx,
+ * dist/outbox-thread-main.mjs beside dist/sspr.mjs in the build (scripts/build.mjs).
  */
-export function createLogger(
-  config: Pick<Config, 'log_level'> & Partial<Pick<Config, 'production'>>,
-  destination?: NodeJS.WritableStream,
-): Logger {
-  const options = { level: config.log_level, redact: { paths: [...LOG_REDACT_PATHS], censor: '[redacted]' } };
-  if (config.production === false) return pino(options, prettyDestination(destination ?? process.stdout));
-  return destination ? pino(options, destination) : pino(options);
-}
-
-/**
- * The master key: from configuration, or (development only) generated once into
- * `<data_dir>/secret.key` with mode 0600 so that restarts keep codes and sessions valid.
- */
-export function resolveMasterKey(config: Config): Uint8Array {
-  if (config.secret_key) return Buffer.from(config.secret_key, 'base64');
-  if (config.production) throw new Error('SSPR_SECRET_KEY is required in production');
-  const file = path.join(config.data_dir, 'secret.key');
-  if (!existsSync(file)) {
-    mkdirSync(config.data_dir, { recursive: true });
-    writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
-  }
-  return Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
-}
-
-/** The outbox retry policy from configuration: time horizons (codes until they expire, notices for `outbox_notice_horizon_ms`). */
-export function outboxPolicy(
-  config: Pick<
-    Config,
-    'outbox_backoff_base_ms' | 'outbox_backoff_max_ms' | 'outbox_max_attempts' | 'outbox_notice_horizon_ms'
-  >,
-): BackoffPolicy {
-  return {
-    baseMs: config.outbox_backoff_base_ms,
-    maxMs: config.outbox_backoff_max_ms,
-    noticeHorizonMs: config.outbox_notice_horizon_ms,
-    maxAttempts: config.outbox_max_attempts,
-  };
-}
+const OUTBOX_THREAD_ENTRY = new URL(
+  import.meta.url.endsWith('.ts') ? './outbox-thread-main.ts' : './outbox-thread-main.mjs',
+  import.meta.url,
+);
 
 export interface ComposeOptions {
   readonly logger?: Logger;
@@ -138,6 +98,20 @@ export interface ComposedApp extends App {
 
 export { onStopRequest, superviseWorkers, WorkersFailedToStart } from './adapters/worker-cluster.ts';
 
+/**
+ * The old generation's growth of a serving process (`heap_growth_percent`, src/adapters/v8-heap.ts),
+ * set once it listens: during start-up (the whole module graph loaded at once) a tight factor
+ * only adds full collections, which kept a new worker of `--workers` busy when its first requests came.
+ */
+export function sizeHeapForServing(config: Config): void {
+  sizeOldGeneration(config.heap_growth_percent, { execArgv: process.execArgv, nodeOptions: process.env.NODE_OPTIONS });
+}
+
+/** The node flags the workers of `serve --workers` start with: the young generation's size (v8-heap.ts). */
+export function workerNodeFlags(): string[] {
+  return workerExecArgv({ execArgv: process.execArgv, nodeOptions: process.env.NODE_OPTIONS });
+}
+
 /** The one place that wires adapters into services. */
 export async function createApp(config: Config, options: ComposeOptions = {}): Promise<ComposedApp> {
   const rootLog = options.logger ?? createLogger(config);
@@ -146,71 +120,58 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   fallBackToEnglish(config.production);
   const clock = options.clock ?? systemClock;
   const random = options.random ?? cryptoRandom;
-  const previousKeys = (config.secret_key_previous ?? '')
-    .split(',')
-    .map((k) => k.trim())
-    .filter((k) => k.length > 0)
-    .map((k) => Buffer.from(k, 'base64'));
-  const keyring = new HkdfKeyring(resolveMasterKey(config), previousKeys);
+  const keyring = keyringFrom(config);
   const store = await openSqlStore(config.database_url, options.onQuery ? { onQuery: options.onQuery } : {});
 
   const devOutbox =
     !config.production && (!config.smtp_url || config.sms_provider === 'dev')
       ? new DevOutbox(log, { now: () => clock.now() })
       : null;
+  const smtp = smtpMailerFrom(config);
   let mailer: Mailer;
-  if (config.smtp_url)
-    mailer = new SmtpMailer({
-      url: config.smtp_url,
-      from: config.mail_from,
-      ...(config.smtp_ehlo_name ? { ehloName: config.smtp_ehlo_name } : {}),
-      requireTls: config.smtp_require_tls,
-    });
+  if (smtp) mailer = smtp;
   else if (devOutbox) mailer = devOutbox.mailer();
   else throw new Error('SSPR_SMTP_URL is required in production');
-
-  let sms: SmsSender | null = null;
-  switch (config.sms_provider) {
-    case 'twilio':
-      sms = new TwilioSmsSender({
-        accountSid: config.twilio_account_sid ?? '',
-        authToken: config.twilio_auth_token ?? '',
-        from: config.twilio_from ?? '',
-        baseUrl: config.twilio_base_url,
-        timeoutMs: config.sms_timeout_ms,
-      });
-      break;
-    case 'webhook':
-      sms = new WebhookSmsSender({
-        url: config.sms_webhook_url ?? '',
-        token: config.sms_webhook_token ?? null,
-        timeoutMs: config.sms_timeout_ms,
-      });
-      break;
-    case 'dev':
-      sms = devOutbox ? devOutbox.sms() : null;
-      break;
-    case 'none':
-      sms = null;
-  }
+  const sms: SmsSender | null =
+    config.sms_provider === 'dev' ? (devOutbox ? devOutbox.sms() : null) : smsSenderFrom(config);
 
   const metrics = new PromMetrics();
   if (options.worker) metrics.renderThrough(clusterMetricsInWorker(() => metrics.snapshot()));
-  const outbox = new OutboxWorker({
-    store,
-    keyring,
-    mailer,
-    sms,
-    clock,
-    random,
-    log: log.child({ component: 'outbox' }),
-    policy: outboxPolicy(config),
-    pollMs: config.outbox_poll_ms,
-    claimMs: config.outbox_claim_ms,
-    workerId: `${process.pid}-${cryptoRandom.uuid().slice(0, 8)}`,
-    metrics,
-    publicUrl: config.public_url, // a tenant with its own address gets its emails' links there
-  });
+  const workerId = `${process.pid}-${cryptoRandom.uuid().slice(0, 8)}`;
+  // serve with SMTP: delivery on a thread of its own, so a flood of requests never holds codes
+  // back. In process: the dev outbox (it keeps messages in this thread's memory), an in-memory
+  // database (a second connection would see another one), or a test's own clock or randomness.
+  const threaded =
+    options.startWorker === true &&
+    config.outbox_thread &&
+    smtp !== null &&
+    config.sms_provider !== 'dev' &&
+    !/^sqlite:(\/\/)?:memory:$/.test(config.database_url) &&
+    options.clock === undefined &&
+    options.random === undefined;
+  const outbox: OutboxDelivery = threaded
+    ? new OutboxThread({
+        config,
+        workerId,
+        slot: options.worker?.slot ?? null,
+        entry: OUTBOX_THREAD_ENTRY,
+        store,
+        threadLock: store.threadLock,
+        log: log.child({ component: 'outbox' }),
+        metrics,
+      })
+    : new OutboxWorker({
+        store,
+        keyring,
+        mailer,
+        sms,
+        clock,
+        random,
+        log: log.child({ component: 'outbox' }),
+        ...outboxSettings(config),
+        workerId,
+        metrics,
+      });
   metrics.setWorkerProbe(() => outbox.busy);
   metrics.setBacklogProbe(async () => {
     // counted without loading a message: a scrape during a long backlog costs no memory
@@ -271,7 +232,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   // through the store's own connection): they survive restarts and every process on the database
   // shares them.
   const redisLimiter = config.redis_url
-    ? new RedisLimiter({
+    ? await RedisLimiter.open({
         url: config.redis_url,
         keyPrefix: config.redis_key_prefix,
         // while Redis is down every process counts alone: N workers share the one fallback allowance
@@ -411,7 +372,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
   });
   // PostgreSQL: every instance listens for the outbox's NOTIFY, so another instance's message goes out at once
   const outboxListener =
-    options.startWorker && store.dialect === 'postgres'
+    options.startWorker && !threaded && store.dialect === 'postgres'
       ? new PgOutboxListener({
           databaseUrl: config.database_url,
           onNotify: () => outbox.wake(),

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { LimitDecision, LimitOptions, Limiter, LimiterStatus } from '../ports/limiter.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -43,11 +43,20 @@ export class RedisLimiter implements Limiter {
   readonly #firstConnection: Promise<void>;
   #down = false;
 
-  constructor(options: RedisLimiterOptions) {
+  /**
+   * The limiter on the Redis at `options.url`. ioredis is loaded here, once, not when the service
+   * starts: a deployment without Redis never holds it.
+   */
+  static async open(options: RedisLimiterOptions): Promise<RedisLimiter> {
+    const { Redis } = await import('ioredis');
+    return new RedisLimiter(options, Redis);
+  }
+
+  private constructor(options: RedisLimiterOptions, RedisClient: typeof Redis) {
     this.#prefix = options.keyPrefix ?? 'sspr';
     this.#share = Math.min(1, Math.max(0, options.fallbackShare ?? 0.5));
     this.#log = options.log;
-    this.#redis = new Redis(options.url, {
+    this.#redis = new RedisClient(options.url, {
       // fail at once while disconnected instead of queueing: the fallback (or 503) answers now
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
@@ -77,10 +86,11 @@ export class RedisLimiter implements Limiter {
     await this.#firstConnection;
     const pair = this.#pair(limit, windowMs);
     try {
-      await (options.failClosed ? pair.strict : pair.insured).consume(key, 1);
-      return { allowed: true, retryAfterMs: 0 };
+      const res = await (options.failClosed ? pair.strict : pair.insured).consume(key, 1);
+      return { allowed: true, retryAfterMs: 0, ...(FROM_FALLBACK.has(res) ? { local: true } : {}) };
     } catch (e) {
-      if (e instanceof RateLimiterRes) return { allowed: false, retryAfterMs: e.msBeforeNext };
+      if (e instanceof RateLimiterRes)
+        return { allowed: false, retryAfterMs: e.msBeforeNext, ...(FROM_FALLBACK.has(e) ? { local: true } : {}) };
       // only the strict limiter rejects with an Error: Redis failed and there is no fallback
       this.#markDown(e);
       return { allowed: false, retryAfterMs: 0, unavailable: true };
@@ -134,7 +144,7 @@ export class RedisLimiter implements Limiter {
     pair = {
       insured: new RateLimiterRedis({
         ...common,
-        insuranceLimiter: new RateLimiterMemory({
+        insuranceLimiter: new FallbackLimiter({
           points: Math.max(1, Math.floor(limit * this.#share)),
           duration,
           keyPrefix: `fallback:${id}`,
@@ -154,5 +164,26 @@ export class RedisLimiter implements Limiter {
       { err: typeof code === 'string' ? code : e instanceof Error ? e.name : typeof e },
       'redis is unreachable: starting a reset uses tighter in-process limits, checking codes answers 503 until it is back',
     );
+  }
+}
+
+/** The answers (allowed or refused) that the in-process fallback gave, not Redis. */
+const FROM_FALLBACK = new WeakSet<object>();
+
+/** The in-process fallback: marks its answers, so a decision says it holds for this process only. */
+class FallbackLimiter extends RateLimiterMemory {
+  override async consume(
+    key: string | number,
+    points?: number,
+    options?: { [key: string]: unknown },
+  ): Promise<RateLimiterRes> {
+    try {
+      const res = await super.consume(key, points, options);
+      FROM_FALLBACK.add(res);
+      return res;
+    } catch (e) {
+      if (e instanceof RateLimiterRes) FROM_FALLBACK.add(e);
+      throw e;
+    }
   }
 }

@@ -31,6 +31,8 @@ export interface SuperviseOptions {
   readonly restart?: RestartPolicy;
   /** The script each worker runs (default this process's, `process.argv[1]`). */
   readonly exec?: string;
+  /** The node flags each worker starts with (default this process's, `process.execArgv`). */
+  readonly execArgv?: readonly string[];
   /** How the primary ends (default `process.exit`). */
   readonly exit?: (code: number) => void;
 }
@@ -134,7 +136,11 @@ export function superviseWorkers(options: SuperviseOptions): Promise<void> {
 
   const fork = (s: Slot): void => {
     s.restartTimer = null;
-    cluster.setupPrimary({ args: [...options.args(s.slot)], ...(options.exec ? { exec: options.exec } : {}) });
+    cluster.setupPrimary({
+      args: [...options.args(s.slot)],
+      ...(options.exec ? { exec: options.exec } : {}),
+      ...(options.execArgv ? { execArgv: [...options.execArgv] } : {}),
+    });
     const worker = cluster.fork();
     s.worker = worker;
     bySlot.set(worker, s);

@@ -104,7 +104,7 @@ export function printBanner(
  * CliFailure with the worker's exit code when one could not start (the others are stopped first).
  */
 export async function startWorkers(config: Config, workers: number, demo: boolean): Promise<Logger> {
-  const { createLogger, superviseWorkers, WorkersFailedToStart } = await import('../compose.ts');
+  const { createLogger, superviseWorkers, workerNodeFlags, WorkersFailedToStart } = await import('../compose.ts');
   const log = createLogger(config).child({ component: 'cluster' });
   warnInsecure(config, log);
   log.info({ workers, pid: process.pid }, `starting ${workers} workers`);
@@ -125,6 +125,7 @@ export async function startWorkers(config: Config, workers: number, demo: boolea
       },
       log,
       shutdownTimeoutMs: config.shutdown_timeout_ms,
+      execArgv: workerNodeFlags(),
     });
   } catch (e) {
     if (e instanceof WorkersFailedToStart) throw new CliFailure(e.exitCode, [`error: ${e.message}`]);
@@ -138,7 +139,7 @@ export async function startWorkers(config: Config, workers: number, demo: boolea
  * SIGINT (the primary turns Ctrl+C into one stop) and exits at once on the primary's `stop-now`.
  */
 export async function serveAsWorker(ctx: CliContext, config: Config, slot: number, demo: boolean): Promise<void> {
-  const [{ createApp, onStopRequest }, { buildServer }, { serve }] = await Promise.all([
+  const [{ createApp, onStopRequest, sizeHeapForServing }, { buildServer }, { serve }] = await Promise.all([
     import('../compose.ts'),
     import('../http/server.ts'),
     import('../http/serve.ts'),
@@ -151,6 +152,7 @@ export async function serveAsWorker(ctx: CliContext, config: Config, slot: numbe
     if (demo) printDemo(ctx, await setupDemo(app.directory, app.random, CLI_ACTOR), true);
     const server = await buildServer(app);
     serving = await serve(app, server, { handleSignals: false });
+    sizeHeapForServing(config);
   } catch (e) {
     await app.close();
     throw listenFailure(config, e);

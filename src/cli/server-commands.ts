@@ -63,7 +63,7 @@ export function registerServerCommands(program: Command, ctx: CliContext): void 
         printBanner(ctx, config, `http://${hostOf(config)}:${config.port}`, workers, log);
         return;
       }
-      const [{ createApp }, { buildServer }, { serve }] = await Promise.all([
+      const [{ createApp, sizeHeapForServing }, { buildServer }, { serve }] = await Promise.all([
         import('../compose.ts'),
         import('../http/server.ts'),
         import('../http/serve.ts'),
@@ -75,6 +75,7 @@ export function registerServerCommands(program: Command, ctx: CliContext): void 
         if (opts.demo) printDemo(ctx, await setupDemo(app.directory, app.random, CLI_ACTOR), true);
         const server = await buildServer(app);
         ({ address } = await serve(app, server));
+        sizeHeapForServing(config);
       } catch (e) {
         await app.close();
         throw listenFailure(config, e);

@@ -64,6 +64,13 @@ export const configSchema = {
       '`sspr serve` processes on this host, all on the one port (node:cluster): a primary starts them, restarts one that dies and drains them all on SIGTERM. `auto`: one per CPU core. Limits, the outbox and every flow are shared through the database (or Redis) as between instances; above 1 the in-process dev outbox and an in-memory SQLite database are refused. See docs/operations.md.',
     example: 'auto',
   }),
+  heap_growth_percent: spec({
+    schema: z.coerce.number().int().min(0).max(300).default(50),
+    unit: '%',
+    description:
+      "How far V8 lets the old generation grow past what survived its last full collection before it collects again (`--heap-growing-percent`, set by `sspr serve`). 50: to 1.5x, which kept the benchmark's peak RSS 10-35 MiB lower for about twice the collection time (~3% more of the run). 0: V8's own choice, which on a host with 16 GiB or more goes up to 4x. A `--heap-growing-percent` in NODE_OPTIONS wins. See docs/operations.md (Memory).",
+    example: '0',
+  }),
   public_url: spec({
     schema: optionalUrl(/^https?:$/, 'http(s)'),
     description:
@@ -195,6 +202,11 @@ export const configSchema = {
     unit: 'ms',
     description:
       'Longest retry delay (the backoff stops doubling here): after an outage, delivery resumes within this time.',
+  }),
+  outbox_thread: spec({
+    schema: bool(true),
+    description:
+      '`sspr serve` with SMTP delivers the outbox from a worker thread of its own (its own database connection, its own event loop), so a flood of requests never holds codes back. false: deliver on the thread that answers requests.',
   }),
   outbox_claim_ms: spec({
     schema: ms(1_000, 3_600_000, 60_000),

@@ -61,7 +61,12 @@ export function planFor(rule: GateRule): GatePlan {
 
 /** Why a rule cannot be saved: a message id suffix (`admin.policy.problem.gates.<id>`) and the form field it concerns. */
 export type GateProblemId =
-  'emailRequired' | 'unknownMethod' | 'secondKind' | 'adminsTwoGates' | 'passkeyNotCounted' | 'passkeyNeedsTwo';
+  | 'emailRequired'
+  | 'unknownMethod'
+  | 'secondKind'
+  | 'adminsTwoGates'
+  | 'passkeyNotCounted'
+  | 'passkeyNeedsTwo';
 
 export interface GateProblem {
   readonly audience: GateAudience;

@@ -25,7 +25,9 @@ export interface SmsContent {
  * (http/https only; shown in full in the text part).
  */
 export type EmailBlock =
-  { readonly p: string } | { readonly strong: string } | { readonly link: string; readonly label: string };
+  | { readonly p: string }
+  | { readonly strong: string }
+  | { readonly link: string; readonly label: string };
 
 interface EmailDraft {
   readonly subject: string;
@@ -270,7 +272,8 @@ export type NoticePhraseId = Extract<MessageId, `email.phrase.${string}`>;
  * `Avery Admin (admin@contoso.example)`), never an English sentence.
  */
 export type NoticeWords =
-  { readonly phrase: NoticePhraseId; readonly params?: Readonly<Record<string, string>> } | { readonly name: string };
+  | { readonly phrase: NoticePhraseId; readonly params?: Readonly<Record<string, string>> }
+  | { readonly name: string };
 
 /** `{ phrase: id, params }`: a catalogue phrase for a notice. */
 export function noticePhrase(phrase: NoticePhraseId, params?: Readonly<Record<string, string>>): NoticeWords {

@@ -34,7 +34,11 @@ export function personalWords(facts: PersonalFacts): string[] {
 }
 
 export type PasswordProblem =
-  'password_too_short' | 'password_too_long' | 'password_common' | 'password_personal' | 'password_repetitive';
+  | 'password_too_short'
+  | 'password_too_long'
+  | 'password_common'
+  | 'password_personal'
+  | 'password_repetitive';
 
 export interface PasswordContext {
   readonly minLength: number;

@@ -12,7 +12,10 @@ import { DAY_MS, type ResetPolicy } from './reset-policy.ts';
  * the tenant's budget (shared by everyone: an account over its own limit is not blamed on it).
  */
 export type SendingRefusal =
-  'account_email_limit' | 'account_sms_limit' | 'tenant_sms_budget' | 'sms_country_not_allowed';
+  | 'account_email_limit'
+  | 'account_sms_limit'
+  | 'tenant_sms_budget'
+  | 'sms_country_not_allowed';
 
 export type SendingRequest =
   | {

@@ -10,6 +10,12 @@ export interface LimitDecision {
    * reached: nothing was counted, and the caller should answer "try again later".
    */
   readonly unavailable?: boolean;
+  /**
+   * Set when the shared store (Redis) could not be reached and this process's tighter fallback
+   * counted and decided instead: the decision holds for this process only (a refusal must not be
+   * remembered as the shared limiter's, `RefusalMemory`).
+   */
+  readonly local?: boolean;
 }
 
 export interface LimitOptions {

@@ -31,7 +31,8 @@ export interface SmsMessage {
 }
 
 export type DeliveryResult =
-  { readonly ok: true; readonly providerId: string | null } | ({ readonly ok: false } & DeliveryFailure);
+  | { readonly ok: true; readonly providerId: string | null }
+  | ({ readonly ok: false } & DeliveryFailure);
 
 export interface Mailer {
   readonly name: string;

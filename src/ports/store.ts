@@ -72,6 +72,14 @@ export interface StoredDirectorySettings {
   readonly updatedAt: number;
 }
 
+/** The attempt guard a reset start's lookup may take (DirectoryRepo `findLoginContext`). */
+export interface LoginGuard {
+  /** The tenant the caller expects the login's domain to belong to (null: none). */
+  readonly tenantId: string | null;
+  /** The guard's subject for the login when it has no account and its domain belongs to `tenantId`. */
+  readonly loginSubject: string;
+}
+
 export interface DirectoryRepo {
   createTenant(t: NewTenant): Promise<Result<Tenant, 'tenant_exists' | 'domain_taken'>>;
   getTenant(id: string): Promise<Tenant | null>;
@@ -91,12 +99,17 @@ export interface DirectoryRepo {
    * What a reset start reads about a typed login, the same reads for every login: the login's
    * account (or null), the tenant of `domain` (or null), and the methods of the account — of
    * `noAccount` (which has none) when there is no account. One statement on PostgreSQL.
+   * `guard` (PostgreSQL): in the same statement, when `domain`'s tenant is `guard.tenantId`, it
+   * takes the attempt guard (LockoutRepo `lockGuard`) of the account, or of `guard.loginSubject`
+   * when there is none, and returns that subject as `guarded`; otherwise (and on SQLite) `guarded`
+   * is null and the caller takes the guard itself.
    */
   findLoginContext(
     normalizedLogin: string,
     domain: string,
     noAccount: string,
-  ): Promise<{ account: Account | null; tenantOfDomain: Tenant | null; methods: Method[] }>;
+    guard?: LoginGuard,
+  ): Promise<{ account: Account | null; tenantOfDomain: Tenant | null; methods: Method[]; guarded: string | null }>;
   /** The account that a directory's stable id names in the tenant. */
   findAccountByExternalId(tenantId: string, externalId: string): Promise<Account | null>;
   listAccounts(filter: AccountFilter): Promise<Account[]>;
@@ -329,7 +342,8 @@ export interface Repos {
  *   or recording the delivery of a message, a CAPTCHA's single-use record. On SQLite the commit is
  *   not fsynced (WAL with `synchronous = NORMAL`: safe against crashes of sspr and against
  *   corruption; a power loss or an OS crash may undo the last such commits, never half of one).
- *   PostgreSQL ignores it: every commit there is durable.
+ *   On PostgreSQL the transaction commits with `synchronous_commit = off`: a crash of the database
+ *   server may undo the last such commits (at most three `wal_writer_delay`s), never half of one.
  * Credentials, sessions, roles, policies and everything an administrator does stay `full`.
  */
 export type Durability = 'full' | 'relaxed';

@@ -35,7 +35,12 @@ export type AssistedResetOutcome =
   | { readonly mode: 'link'; readonly expiresAt: number }
   | { readonly mode: 'temp_password'; readonly tempPassword: string; readonly expiresAt: number };
 export type AssistedResetError =
-  Denial | CallerRefusal | 'account_not_found' | 'no_methods' | 'mode_not_allowed' | DirectoryWriteError;
+  | Denial
+  | CallerRefusal
+  | 'account_not_found'
+  | 'no_methods'
+  | 'mode_not_allowed'
+  | DirectoryWriteError;
 
 export class AssistedLinks {
   constructor(private readonly d: AssistedLinksDeps) {}

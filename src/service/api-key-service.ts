@@ -63,7 +63,12 @@ export type ApiKeyActor = Extract<Actor, { kind: 'api_key' }>;
 export type KeyManager = Actor | 'cli';
 
 export type CreateApiKeyError =
-  'not_allowed' | 'tenant_not_found' | 'name_invalid' | 'scopes_missing' | 'scope_unknown' | 'expiry_invalid';
+  | 'not_allowed'
+  | 'tenant_not_found'
+  | 'name_invalid'
+  | 'scopes_missing'
+  | 'scope_unknown'
+  | 'expiry_invalid';
 export type RevokeApiKeyError = 'not_allowed' | 'key_not_found' | 'already_revoked';
 
 export interface CreateApiKeyInput {

@@ -8,7 +8,7 @@ import type { Captcha } from '../ports/captcha.ts';
 import type { MetricsRegistry } from '../ports/metrics.ts';
 import type { LimiterStatus } from '../ports/limiter.ts';
 import type { DirectoryService } from './directory-service.ts';
-import type { OutboxWorker } from './outbox-worker.ts';
+import type { OutboxDelivery } from './outbox-worker.ts';
 import type { DeliveryHealthService } from './delivery-health-service.ts';
 import type { ResetService } from './reset-service.ts';
 import type { PurgeService } from './purge-service.ts';
@@ -62,7 +62,7 @@ export interface App {
   readonly sms: SmsSender | null;
   /** Present only in development (no SMTP/SMS configured and NODE_ENV≠production). */
   readonly devOutbox: DevOutboxReader | null;
-  readonly outbox: OutboxWorker;
+  readonly outbox: OutboxDelivery;
   /** Whether email or SMS has been failing for over a minute: the "messages are delayed" notice (no I/O per page). */
   readonly deliveryHealth: DeliveryHealthService;
   readonly directory: DirectoryService;

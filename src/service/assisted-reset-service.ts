@@ -40,7 +40,11 @@ const TOKEN_SHAPE = /^[A-Za-z0-9_-]{40,64}$/;
 export type LinkError = 'link_invalid' | 'link_expired';
 export type GrantError = 'grant_invalid';
 export type AssistedPasswordError =
-  GrantError | 'password_mismatch' | 'password_reused' | PasswordProblem | DirectoryWriteError;
+  | GrantError
+  | 'password_mismatch'
+  | 'password_reused'
+  | PasswordProblem
+  | DirectoryWriteError;
 
 export interface AssistedGrantView {
   readonly login: string;

@@ -7,7 +7,8 @@ export { AUDIT_USER_AGENT_MAX, auditUserAgent } from './request-context.ts';
 
 /** Whose event it is: an account, or a reset flow (whose account may be none: an unknown login). */
 export type SelfSubject =
-  Pick<Account, 'tenantId' | 'id'> | { readonly tenantId: string | null; readonly accountId: string | null };
+  | Pick<Account, 'tenantId' | 'id'>
+  | { readonly tenantId: string | null; readonly accountId: string | null };
 
 /** An audit event of something a person did to their own account, or in their own reset flow (actor `self`). */
 export async function appendSelfEvent(

@@ -1,12 +1,8 @@
 import { actorName, canView, type Actor, type Denial } from '../core/admin-rules.ts';
-import { judgeTotp } from '../core/authenticator.ts';
-import { isUsableForReset } from '../core/security-info-policy.ts';
 import {
-  acceptsTypedCode,
   APPROVAL_VALID_MS,
   CALLER_CODE_MAX_ATTEMPTS,
   CALLER_CODE_TTL_MS,
-  CALLER_VERIFIED_MS,
   callerRefusal,
   needsSecondOperator,
   verificationState,
@@ -15,9 +11,9 @@ import {
   type SensitiveAction,
   type VerificationState,
 } from '../core/caller-verification.ts';
-import { DEFAULT_TENANT_POLICY, type Account } from '../core/directory-model.ts';
+import type { Account } from '../core/directory-model.ts';
 import { renderEmail, renderSms } from '../core/message-templates.ts';
-import { formatCode, normalizeCodeInput, type ResetPolicy } from '../core/reset-policy.ts';
+import { formatCode, type ResetPolicy } from '../core/reset-policy.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import type { ApprovalRecord } from '../ports/caller-check-store.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -27,6 +23,8 @@ import type { Random } from '../ports/random.ts';
 import type { Store } from '../ports/store.ts';
 import { auditCaller, deny } from './admin-common.ts';
 import { CallerApprovals } from './caller-approvals.ts';
+import { confirmCallerCode } from './caller-code-check.ts';
+import { notifyCallerOwner } from './caller-owner-notice.ts';
 import { CallCheck, type CallCheckStarted } from './call-check.ts';
 import {
   CALLER_PASSKEY_PATH,
@@ -45,10 +43,8 @@ export {
 export type { CallerWay } from '../core/caller-verification.ts';
 import { enqueueEmail, enqueueSms } from './message-queue.ts';
 import { messageLanguage } from './message-language.ts';
-import { checkOneTimeCode } from './one-time-code.ts';
 import type { RequestContext } from './request-context.ts';
-import { queueSmsNotice, sendingLimitRefusal } from './sending-limits.ts';
-import { strongMethodsUsable } from './reset/strong-method-cooling.ts';
+import { sendingLimitRefusal } from './sending-limits.ts';
 
 /**
  * The help desk's caller verification, second-operator approvals and the reverse check (issue 13
@@ -254,74 +250,14 @@ export class CallerVerificationService implements CallerGate {
     return result;
   }
 
-  /** Checks the code the caller read back (the sent code, or their authenticator app's). */
-  async confirm(
+  /** Checks the code the caller read back (the sent code, or their authenticator app's): caller-code-check.ts. */
+  confirm(
     actor: Actor,
     accountId: string,
     input: string,
     rc: RequestContext,
   ): Promise<Result<{ until: number }, ConfirmError>> {
-    const target = await this.d.store.directory.getAccount(accountId);
-    if (!target) return err('account_not_found');
-    const denial = canView(actor, target, 'resets:write');
-    if (denial) return deny(this.d, actor, target, 'verify_caller', denial, rc);
-    const typed = normalizeCodeInput(input);
-    const now = this.d.clock.now();
-    return this.d.store.transaction(async (tx): Promise<Result<{ until: number }, ConfirmError>> => {
-      const v = await tx.callerChecks.latestVerification(actorName(actor), target.id);
-      if (!v || v.verifiedAt !== null || !acceptsTypedCode(v.way)) {
-        // a passkey verification passes only on the caller's page, never by a typed code
-        await auditCaller(tx, actor, target, rc, now, 'caller.verification_failed', 'nothing_pending', {
-          way: v?.way ?? null,
-        });
-        return err('nothing_pending');
-      }
-      if (typed === null) {
-        await auditCaller(tx, actor, target, rc, now, 'caller.verification_failed', 'code_malformed', {});
-        return err('code_malformed');
-      }
-      const app = await tx.authenticators.confirmed(target.id);
-      // an app added while the owner had another way in waits out its cooling-off (the one rule, core
-      // coolingOffUntil) here as at the reset gates and in the passkey way: its code verifies nobody yet
-      const tenant = app ? await tx.directory.getTenant(target.tenantId) : null;
-      const appCoolingUntil = app
-        ? (await strongMethodsUsable(tx, target.id, tenant?.policy ?? DEFAULT_TENANT_POLICY)).authenticator
-        : null;
-      const appUsable = isUsableForReset(appCoolingUntil, now);
-      let step: number | null = null;
-      let coolingCode = false;
-      const checked = await checkOneTimeCode({
-        typed,
-        compare: (code) => {
-          // both comparisons always run: the sent code's HMAC and the app's TOTP (constant time each)
-          const sent = v.codeHash !== null && this.d.keyring.matches('caller-code', `${v.id}:${code}`, v.codeHash);
-          const totp = app ? judgeTotp(this.d.keyring.open(app.secretSealed), code, now, app.lastStep) : null;
-          if (!sent && totp?.ok && !appUsable) coolingCode = true;
-          const totpOk = totp?.ok === true && appUsable;
-          if (!sent && totpOk && totp?.ok) step = totp.step;
-          return sent || totpOk;
-        },
-        maxAttempts: CALLER_CODE_MAX_ATTEMPTS,
-        fresh: now < v.expiresAt,
-        countAttempt: () => tx.callerChecks.countAttempt(v.id, CALLER_CODE_MAX_ATTEMPTS),
-        consume: async () => {
-          if (step !== null && app && !(await tx.authenticators.acceptStep(app.id, step))) return false;
-          return tx.callerChecks.markVerified(v.id, now);
-        },
-      });
-      if (!checked.ok) {
-        const reason = coolingCode ? 'cooling_off' : checked.reason;
-        await auditCaller(tx, actor, target, rc, now, 'caller.verification_failed', reason, {
-          attempts: checked.attempts ?? CALLER_CODE_MAX_ATTEMPTS,
-          ...(coolingCode ? { until: appCoolingUntil } : {}),
-        });
-        return err('invalid_code');
-      }
-      await auditCaller(tx, actor, target, rc, now, 'caller.verified', 'ok', {
-        via: step !== null ? 'authenticator' : 'code',
-      });
-      return ok({ until: now + CALLER_VERIFIED_MS });
-    });
+    return confirmCallerCode(this.d, actor, accountId, input, rc);
   }
 
   /** What the console shows: verified or not, until when; the approval a Technical Support action needs. */
@@ -376,33 +312,9 @@ export class CallerVerificationService implements CallerGate {
     return refusal;
   }
 
-  /**
-   * The owner hears of every help-desk action on all channels: the action's own notice goes to the
-   * login and the alternate email; this adds a text message to the verified mobile phone (a notice:
-   * no lifetime, no code; within the SMS notice budget, `queueSmsNotice`), in the account's
-   * language, in words that name the action (`what`: a password reset or unlock, or the console
-   * second factor reset).
-   */
-  async notifyOwner(target: Account, what: OwnerNotice = 'reset'): Promise<void> {
-    const now = this.d.clock.now();
-    const queued = await this.d.store.transaction(async (tx) => {
-      const phone = (await tx.directory.listMethods(target.id)).find(
-        (m) => m.kind === 'phone' && m.verifiedAt !== null,
-      );
-      if (!phone) return false;
-      const { locale } = await messageLanguage(tx, target.tenantId, { saved: target.locale ?? null, page: null });
-      const template = what === 'second_factor_reset' ? 'caller.factor_notice_sms' : 'caller.notice_sms';
-      const sent = await queueSmsNotice(tx, this.d, {
-        tenantId: target.tenantId,
-        accountId: target.id,
-        template,
-        to: phone.value,
-        content: renderSms(template, {}, locale),
-        now,
-      });
-      return sent.queued;
-    });
-    if (queued) this.d.outbox.wake();
+  /** After a help-desk action, a text message to the owner's verified phone too: caller-owner-notice.ts. */
+  notifyOwner(target: Account, what: OwnerNotice = 'reset'): Promise<void> {
+    return notifyCallerOwner(this.d, target, what);
   }
 
   private async facts(actor: Actor, target: Pick<Account, 'id' | 'role'>, now: number) {

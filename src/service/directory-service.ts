@@ -53,13 +53,23 @@ export type LookupError = LoginError | 'account_not_found';
 
 export type CreateTenantError = TenantNameError | DomainError | 'tenant_exists' | 'domain_taken';
 export type AddUserError =
-  LoginError | DisplayNameError | RoleError | 'tenant_not_found' | 'login_taken' | PasswordProblem;
+  | LoginError
+  | DisplayNameError
+  | RoleError
+  | 'tenant_not_found'
+  | 'login_taken'
+  | PasswordProblem;
 /** `Denial` never for the command line (the rules do not apply to it); there for the shared use case's type. */
 export type SetMethodError = LookupError | MethodKindError | ContactError | Denial;
 export type SetRoleError = LookupError | RoleError | Denial;
 export type SetPasswordError = LookupError | PasswordProblem | 'password_reused' | DirectoryWriteError;
 export type DirectoryError =
-  CreateTenantError | AddUserError | ListUsersError | SetMethodError | SetRoleError | SetPasswordError;
+  | CreateTenantError
+  | AddUserError
+  | ListUsersError
+  | SetMethodError
+  | SetRoleError
+  | SetPasswordError;
 
 /** The slice of the outbox worker this service uses: a nudge after a commit that enqueued mail. */
 export interface OutboxWaker {

@@ -6,7 +6,7 @@ import type { Metrics } from '../ports/metrics.ts';
 import type { Mailer, SmsSender } from '../ports/messaging.ts';
 import type { Random } from '../ports/random.ts';
 import type { Store } from '../ports/store.ts';
-import { deliverBatch, type BatchDeps } from './outbox-batch.ts';
+import { deliverBatch, type BatchDeps, type BatchResult, type Claimed, type NextClaim } from './outbox-batch.ts';
 import { errorSummary } from './outbox-reasons.ts';
 import { TenantMailCache } from './outbox-tenant-mail.ts';
 
@@ -30,7 +30,7 @@ export interface OutboxWorkerOptions {
   /** Messages claimed per round (default 4 × concurrency). */
   readonly batchSize?: number;
   /** Counts each finished attempt and the message's age (optional: nothing is counted without it). */
-  readonly metrics?: Metrics;
+  readonly metrics?: Pick<Metrics, 'messageDone'>;
   /**
    * SSPR_PUBLIC_URL: a tenant with its own address (look `host`) gets its emails' links moved
    * from this to `https://<host>` (core `linksOnTenantHost`). Absent: links stay as queued.
@@ -39,6 +39,29 @@ export interface OutboxWorkerOptions {
 }
 
 const RELAXED = { durability: 'relaxed' } as const;
+
+/**
+ * What the rest of sspr sees of outbox delivery: the worker itself (OutboxWorker, on the thread
+ * that answers requests) or a proxy of one running on a thread of its own
+ * (src/adapters/outbox-thread.ts).
+ */
+export interface OutboxDelivery {
+  readonly workerId: string;
+  /** Starts delivering (idempotent). */
+  start(): void;
+  /** Delivers soon (coalesced): call right after committing a transaction that enqueued a message. */
+  wake(): void;
+  /** One round now; how many messages it handled. */
+  runOnce(): Promise<number>;
+  /** Resolves once nothing is in hand (no round running or about to run). */
+  idle(): Promise<void>;
+  /** Whether anything is in hand now (a gauge at /metrics). */
+  readonly busy: boolean;
+  /** Stops: waits for the sends in flight, gives back the claims still held. */
+  stop(): Promise<void>;
+  /** Messages waiting to be sent (counted up to 1000). */
+  pending(): Promise<number>;
+}
 
 /** Sends at once per instance (default). */
 export const OUTBOX_DEFAULT_CONCURRENCY = 8;
@@ -57,7 +80,7 @@ export const OUTBOX_DEFAULT_BATCH = OUTBOX_DEFAULT_CONCURRENCY * 4;
  * counts as a retryable failure; one bad row never stops the loop. Logs and audit events name
  * the message, channel, template, attempt and outcome — never the recipient or the content.
  */
-export class OutboxWorker {
+export class OutboxWorker implements OutboxDelivery {
   readonly #o: OutboxWorkerOptions;
   readonly #concurrency: number;
   readonly #batchSize: number;
@@ -69,7 +92,7 @@ export class OutboxWorker {
   /** Set by wake() while the loop runs: go round once more before sleeping. */
   #again = false;
   /** Every runOnce() in progress (the loop's and direct calls'). */
-  readonly #runs = new Set<Promise<number>>();
+  readonly #runs = new Set<Promise<unknown>>();
   /** A round is scheduled to run at once (start, wake-up, or more was due). */
   #immediate = false;
   /** Callers of idle() waiting for the worker to have nothing in hand. */
@@ -114,8 +137,13 @@ export class OutboxWorker {
    * Claims the messages that are due and processes them, at most `concurrency` at a time.
    * Returns how many it handled (sent, retried, failed or expired).
    */
-  runOnce(): Promise<number> {
-    const run = this.#runOnce();
+  async runOnce(): Promise<number> {
+    return (await this.#tracked(null, false)).handled;
+  }
+
+  /** A round (#round), counted among the runs in progress until it ends. */
+  #tracked(carried: Claimed | null, claimNext: boolean): Promise<BatchResult> {
+    const run = this.#round(carried, claimNext);
     this.#runs.add(run);
     const forget = (): void => {
       this.#runs.delete(run);
@@ -194,15 +222,25 @@ export class OutboxWorker {
     this.#timer.unref();
   }
 
-  /** One wake-up: run until nothing is due (or woken again), then sleep until the next due time or the poll. */
+  /**
+   * One wake-up: run until nothing is due (or woken again), then sleep until the next due time or
+   * the poll. While it goes round again, each round's outcomes and the next round's claim share one
+   * transaction (`#claimNext`); a round that claimed nothing ends the loop unless woken meanwhile.
+   */
   async #drive(): Promise<void> {
     let nextDelay = this.#o.pollMs;
     try {
+      let carried: Claimed | null = null;
       for (;;) {
-        this.#again = false;
-        const handled = await this.runOnce();
+        // a carried claim reset the wake-up flag when it was made (#claimNext)
+        if (carried === null) this.#again = false;
+        const { handled, next } = await this.#tracked(carried, true);
+        carried = next !== null && next.messages.length > 0 ? next : null;
+        // stopping: a claim carried over is given back by stop()
         if (this.#stopping) return;
-        if (handled < this.#batchSize && !this.#again) break;
+        // a next claim that came back empty saw everything queued before it
+        const more = next !== null ? carried !== null : handled >= this.#batchSize;
+        if (!more && !this.#again) break;
         // let requests that arrived meanwhile run before the next batch (the claims, sends and
         // records of a batch resolve as microtasks and I/O; a backlog must not keep them waiting)
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -216,28 +254,52 @@ export class OutboxWorker {
     this.#schedule(nextDelay);
   }
 
-  async #runOnce(): Promise<number> {
-    if (this.#stopping) return 0;
+  /**
+   * One round: the batch `carried` over from the previous round's record, or one claimed now;
+   * its sends; its outcomes, with the next batch claimed in the same transaction when `claimNext`
+   * and the worker is to go round again.
+   */
+  async #round(carried: Claimed | null, claimNext: boolean): Promise<BatchResult> {
+    const none: BatchResult = { handled: 0, next: null };
+    if (this.#stopping) return none;
     const { store, workerId, claimMs } = this.#o;
-    const now = this.#o.clock.now();
-    // relaxed: a claim or an outcome that a power loss undoes only makes a message go out again
-    const claimed = await store.transaction(
-      (tx) => tx.outbox.claimDue(workerId, now, now + claimMs, this.#batchSize),
-      RELAXED,
-    );
-    if (claimed.length === 0) return 0;
+    let batch = carried;
+    if (batch === null) {
+      const now = this.#o.clock.now();
+      // relaxed: a claim or an outcome that a power loss undoes only makes a message go out again
+      const messages = await store.transaction(
+        (tx) => tx.outbox.claimDue(workerId, now, now + claimMs, this.#batchSize),
+        RELAXED,
+      );
+      batch = { messages, at: now };
+    }
+    const claimed = batch.messages;
+    if (claimed.length === 0) return none;
     // A send starts only while at least half of the claim is left (keep claimMs ≥ 2 × a transport's
     // time limit): a backlog never outlives its claim, so no other worker takes over a message
     // that is still being sent. What is left over lapses and is claimed again.
     try {
-      return await deliverBatch(this.#batch, claimed, now + claimMs / 2);
+      const next = claimNext ? () => this.#claimNext(claimed.length) : undefined;
+      return await deliverBatch(this.#batch, claimed, batch.at + claimMs / 2, next);
     } catch (e) {
       // infrastructure trouble (the database): the claims lapse and the messages are tried again later
       this.#o.log.error(
         { messages: claimed.length, err: errorSummary(e) },
         'outbox batch could not be processed; its claims will lapse',
       );
-      return 0;
+      return none;
     }
+  }
+
+  /**
+   * Asked as a round's outcomes are about to be recorded: the next batch to claim in the same
+   * transaction, when the loop will go round again (woken meanwhile, or the batch was full).
+   * Taking that claim stands for the wake-ups so far: a later one makes another round.
+   */
+  #claimNext(claimed: number): NextClaim | null {
+    if (this.#stopping || (!this.#again && claimed < this.#batchSize)) return null;
+    this.#again = false;
+    const now = this.#o.clock.now();
+    return { now, claimUntil: now + this.#o.claimMs, limit: this.#batchSize };
   }
 }

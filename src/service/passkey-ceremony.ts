@@ -1,13 +1,10 @@
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyAuthenticationResponse,
-  verifyRegistrationResponse,
-  type AuthenticationResponseJSON,
-  type AuthenticatorTransport,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type * as SimpleWebAuthn from '@simplewebauthn/server';
+import type {
+  AuthenticationResponseJSON,
+  AuthenticatorTransport,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import {
   judgeCounter,
@@ -19,6 +16,14 @@ import {
 import type { Keyring } from '../ports/keyring.ts';
 import type { PasskeyRecord, PasskeyRepo } from '../ports/passkey-store.ts';
 import type { Random } from '../ports/random.ts';
+
+/**
+ * `@simplewebauthn/server` (with its ASN.1 and X.509 packages: ~180 modules, ~4 MiB of heap),
+ * loaded by the first ceremony, once, not when the service starts: a process that never sees a
+ * passkey never holds it.
+ */
+let webauthnLoaded: Promise<typeof SimpleWebAuthn> | null = null;
+const webauthn = (): Promise<typeof SimpleWebAuthn> => (webauthnLoaded ??= import('@simplewebauthn/server'));
 
 /**
  * The WebAuthn ceremonies, through `@simplewebauthn/server`, for My security info (registering)
@@ -52,6 +57,7 @@ export class PasskeyCeremony {
     displayName: string;
     existing: readonly PasskeyRecord[];
   }): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    const { generateRegistrationOptions } = await webauthn();
     return generateRegistrationOptions({
       rpName: p.rpName,
       rpID: this.rpId,
@@ -72,6 +78,7 @@ export class PasskeyCeremony {
   }
 
   async authenticationOptions(): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    const { generateAuthenticationOptions } = await webauthn();
     return generateAuthenticationOptions({
       rpID: this.rpId,
       challenge: new Uint8Array(this.d.random.bytes(PASSKEY_CHALLENGE_BYTES)),
@@ -86,6 +93,7 @@ export class PasskeyCeremony {
     response: RegistrationResponseJSON,
     challenge: string,
   ): Promise<{ credentialId: string; publicKey: string; counter: number; transports: string[] } | null> {
+    const { verifyRegistrationResponse } = await webauthn();
     try {
       const v = await verifyRegistrationResponse({
         response,
@@ -118,6 +126,7 @@ export class PasskeyCeremony {
     challenge: string,
     passkey: PasskeyRecord,
   ): Promise<{ newCounter: number } | null> {
+    const { verifyAuthenticationResponse } = await webauthn();
     try {
       const v = await verifyAuthenticationResponse({
         response,
@@ -226,7 +235,11 @@ export class PasskeyCeremony {
 
 /** Why a registration was refused (audited; the page says it did not work). */
 export type PasskeyRegistrationRefusal =
-  'malformed' | 'challenge_unknown' | 'too_many' | 'not_verified' | 'already_registered';
+  | 'malformed'
+  | 'challenge_unknown'
+  | 'too_many'
+  | 'not_verified'
+  | 'already_registered';
 
 const B64URL = /^[A-Za-z0-9_-]{1,20000}$/;
 

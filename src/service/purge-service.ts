@@ -41,7 +41,8 @@ export interface PurgeDeps {
 export type PurgeCounts = Readonly<Record<PurgeTarget | 'audit_events', number>>;
 
 export type PurgeOutcome =
-  { readonly ran: true; readonly deleted: PurgeCounts; readonly tookMs: number } | { readonly ran: false };
+  | { readonly ran: true; readonly deleted: PurgeCounts; readonly tookMs: number }
+  | { readonly ran: false };
 
 const TARGETS: readonly PurgeTarget[] = [
   'flows',

@@ -54,7 +54,11 @@ export interface Authenticated {
 
 export type SigninError = 'invalid_credentials' | 'signin_throttled';
 export type ChangePasswordError =
-  'invalid_credentials' | 'password_mismatch' | 'password_reused' | PasswordProblem | DirectoryWriteError;
+  | 'invalid_credentials'
+  | 'password_mismatch'
+  | 'password_reused'
+  | PasswordProblem
+  | DirectoryWriteError;
 
 export class SessionService {
   constructor(private readonly d: SessionDeps) {}

@@ -76,7 +76,7 @@ describe('delivery health evidence from the outbox', () => {
   });
 
   test('PostgreSQL: failing since the oldest waiting failed message after the last delivery; a delivery clears it', async () => {
-    const database = await createPostgresDatabase();
+    const database = await createPostgresDatabase({ migrated: true });
     const store = await openSqlStore(database.url);
     try {
       await evidenceSteps(store);

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import test from 'node:test';
+import pg from 'pg';
+import { AuditChainService } from '../../src/service/audit-chain-service.ts';
 import type { FlowRecord } from '../../src/ports/flow-store.ts';
-import { withPostgresDatabase } from '../helpers/databases.ts';
+import { withMigratedPostgresDatabase } from '../helpers/databases.ts';
 import { queryRecorder, type RecordStep } from '../helpers/query-recorder.ts';
 import { createResetHarness, RC, STRONG, type ResetHarness } from '../helpers/reset-harness.ts';
 
@@ -13,12 +15,15 @@ import { createResetHarness, RC, STRONG, type ResetHarness } from '../helpers/re
  * memory limiter, no CAPTCHA, no host), verify 15, set password 32; with it 9, 14, 30; with the
  * audit append in one statement (the chain head's upsert in its `WITH`) 8, 13, 29; with the block
  * and the sending-limit count of a start read in one statement 7, 13, 29; with the audit append
- * held and the held writes sent with the commit 6, 13, 29.
+ * held and the held writes sent with the commit 6, 13, 29; with `begin` sent with the first
+ * statement and the tenant's look read from the store's cache 4, 12, 27; with a start's attempt
+ * guard taken in its lookup 3, 12, 27; with the reads after a held audit append sent ahead of it,
+ * which then goes with the commit, 3, 11, 26.
  */
-const MAX_ROUND_TRIPS = { start: 6, verify: 13, setPassword: 29 };
+const MAX_ROUND_TRIPS = { start: 3, verify: 11, setPassword: 26 };
 
 async function withRecordedHarness(fn: (h: ResetHarness, record: RecordStep) => Promise<void>): Promise<void> {
-  await withPostgresDatabase(async (url) => {
+  await withMigratedPostgresDatabase(async (url) => {
     const { onQuery, record } = queryRecorder();
     const h = await createResetHarness({ databaseUrl: url, onQuery });
     try {
@@ -49,18 +54,26 @@ test('round trips: start, verify and set password each send at most their count 
         counts[step as keyof typeof counts] <= max,
         `${step}: ${counts[step as keyof typeof counts]} round trips, at most ${max}\n${(step === 'start' ? start : step === 'verify' ? verify : set).sent.join('\n')}`,
       );
-    // the start's writes travel with later statements, and all of them landed
-    assert.ok(start.sent.some((q) => /^with sspr_later_1 as \(update "flow_codes"/.test(q)));
-    assert.ok(start.sent.some((q) => /^with sspr_later_1 as \(insert into "flow_codes"/.test(q)));
-    // the audit row: the chain head's upsert and the event in one statement, which the held code and
-    // outbox inserts travel with, and all of them with the commit (the chain's head is not held over
-    // a trip back to the client); no insert of its own
+    // the transaction opens with its first statement (relaxed: no wait for the WAL's sync at commit)
+    assert.match(start.sent[0]!, /^begin; set local synchronous_commit = off; select\s/);
+    // the start's writes all travel with the commit: the earlier flows ended (their codes found
+    // through the flows' ids), the flow, its code, its message and the audit row — the chain head's
+    // upsert and the event in one statement — so the chain's head is not held over a trip back to
+    // the client; no insert of its own. Each is a statement of its own, in order, the audit row
+    // last: the chain's head is locked only once the other writes are done
     assert.match(
       start.sent.at(-1)!,
-      /^with sspr_later_1 as .*head as \(\s*insert into audit_chain_heads.*insert into audit_events.*; commit$/s,
+      /^update "flow_codes" set "superseded_at" = \S+ where "flow_id" = any\(array\(\(select "id" from "flows" .*\)\)\).*; update "flows" .*; insert into "flows" .*; insert into "flow_codes" .*; insert into "outbox" .*; with head as \(\s*insert into audit_chain_heads.*insert into audit_events.*; commit$/s,
     );
     assert.ok(!start.sent.some((q) => /^insert into "?audit_events/.test(q)), start.sent.join('\n'));
-    // the block and the account's code emails: one read, after the guard's lock
+    // verify: the reads after its audit append (the tenant, the account) go ahead of it, and the
+    // append travels with the commit: the chain's head is not held over those round trips
+    assert.match(
+      verify.sent.at(-1)!,
+      /^with head as \(\s*insert into audit_chain_heads.*insert into audit_events.*; commit$/s,
+    );
+    assert.ok(!verify.sent.slice(0, -1).some((q) => /audit_chain_heads/.test(q)), verify.sent.join('\n'));
+    // the block and the account's code emails: one read, after the guard's lock (taken in the lookup)
     const lock = start.sent.findIndex((q) => /pg_advisory_xact_lock/.test(q));
     assert.match(start.sent[lock + 1] ?? '', /account_blocks.*count\(\*\) from outbox/s, start.sent.join('\n'));
     const flow = await h.store.flows.get(handle.flowId);
@@ -83,9 +96,9 @@ test('round trips: a held write is sent before a statement that reads its table,
         assert.equal((await tx.flows.get(copy.id))?.id, copy.id);
       }),
     );
-    assert.equal(sent.length, 4, sent.join('\n')); // begin, insert, select, commit
-    assert.match(sent[1]!, /^insert into "flows"/);
-    assert.match(sent[2]!, /^select \* from "flows"/);
+    assert.equal(sent.length, 3, sent.join('\n')); // begin + insert, select, commit
+    assert.match(sent[0]!, /^begin; insert into "flows"/);
+    assert.match(sent[1]!, /^select \* from "flows"/);
   });
 });
 
@@ -98,11 +111,14 @@ test('round trips: a held write travels with the next unrelated statement and co
     const merged = await record(() =>
       h.store.transaction(async (tx) => {
         await tx.flows.create({ ...base, id: 'batching-test-flow-2', version: 0 });
-        await tx.looks.getLook(tenantId);
+        await tx.directory.getTenant(tenantId);
       }),
     );
-    assert.equal(merged.sent.length, 3, merged.sent.join('\n')); // begin, insert + select, commit
-    assert.match(merged.sent[1]!, /^with sspr_later_1 as \(insert into "flows" .*\) select .* from "tenant_looks"/s);
+    assert.equal(merged.sent.length, 2, merged.sent.join('\n')); // begin + insert + select, commit
+    assert.match(
+      merged.sent[0]!,
+      /^begin; with sspr_later_1 as \(insert into "flows" .*\) select row_to_json\(t\) .* from tenants t/s,
+    );
     assert.equal((await h.store.flows.get('batching-test-flow-2'))?.id, 'batching-test-flow-2');
     // held at commit: it travels with the commit, its values written as literals (quotes and
     // backslashes included), and is stored exactly
@@ -112,8 +128,8 @@ test('round trips: a held write travels with the next unrelated statement and co
         tx.flows.create({ ...base, id: 'batching-test-flow-3', userAgent: awkward, version: 0 }),
       ),
     );
-    assert.equal(atCommit.sent.length, 2, atCommit.sent.join('\n')); // begin, insert + commit
-    assert.match(atCommit.sent[1]!, /^insert into "flows" .*; commit$/s);
+    assert.equal(atCommit.sent.length, 1, atCommit.sent.join('\n')); // begin + insert + commit
+    assert.match(atCommit.sent[0]!, /^begin; insert into "flows" .*; commit$/s);
     const stored = await h.store.flows.get('batching-test-flow-3');
     assert.equal(stored?.id, 'batching-test-flow-3');
     assert.equal(stored?.userAgent, awkward);
@@ -142,7 +158,7 @@ test('round trips: an error in a held write fails the step and nothing of it is 
         await tx.flows.create({ ...base, id: 'batching-test-flow-6', version: 0 });
         // the same id again: the primary key refuses it when the batch is sent (with the next statement)
         await tx.flows.create({ ...base, id: base.id, version: 0 });
-        await tx.looks.getLook(base.tenantId!);
+        await tx.directory.getTenant(base.tenantId!);
       }),
       /duplicate key/,
     );
@@ -151,7 +167,7 @@ test('round trips: an error in a held write fails the step and nothing of it is 
     await assert.rejects(
       h.store.transaction(async (tx) => {
         await tx.flows.create({ ...base, id: 'batching-test-flow-7', version: 0 });
-        await tx.looks.getLook(base.tenantId!);
+        await tx.directory.getTenant(base.tenantId!);
         await tx.flows.create({ ...base, id: base.id, version: 0 });
       }),
       /duplicate key/,
@@ -159,5 +175,144 @@ test('round trips: an error in a held write fails the step and nothing of it is 
     assert.equal(await h.store.flows.get('batching-test-flow-7'), null);
     // and the pooled connections still work
     assert.equal((await h.store.flows.get(base.id))?.id, base.id);
+  });
+});
+
+test('round trips: begin travels with the first statement; a transaction that sent nothing needs no round trip (PostgreSQL)', async () => {
+  await withRecordedHarness(async (h, record) => {
+    const started = await h.reset.start('user@contoso.example', RC);
+    assert.ok(started.ok);
+    const tenantId = (await h.store.flows.get(started.value.flowId))!.tenantId!;
+    // nothing sent: neither the begin nor the commit (or the rollback) reaches the server
+    assert.deepEqual((await record(() => h.store.transaction(async () => 1))).sent, []);
+    await assert.rejects(
+      record(() =>
+        h.store.transaction(async () => {
+          throw new Error('nothing done');
+        }),
+      ),
+      /nothing done/,
+    );
+    // full durability (the default): begin alone in front of the statement, no setting
+    const full = await record(() => h.store.transaction((tx) => tx.directory.getTenant(tenantId)));
+    assert.equal(full.value?.id, tenantId);
+    assert.equal(full.sent.length, 2, full.sent.join('\n'));
+    assert.match(full.sent[0]!, new RegExp(`^begin; select row_to_json\\(t\\) .* where t.id = '${tenantId}'`, 's'));
+    assert.equal(full.sent[1], 'commit');
+    // relaxed: the setting travels with the begin
+    const relaxed = await record(() =>
+      h.store.transaction((tx) => tx.directory.getTenant(tenantId), { durability: 'relaxed' }),
+    );
+    assert.match(relaxed.sent[0]!, /^begin; set local synchronous_commit = off; select row_to_json\(t\)/);
+    // a first statement whose values cannot be written as literals (bytes) goes after a begin of its own
+    const png = new Uint8Array([137, 80, 78, 71, 0, 39, 92]);
+    const logo = await record(() =>
+      h.store.transaction((tx) => tx.looks.setLogo(tenantId, { hash: 'h1', width: 1, height: 1, png }, 1)),
+    );
+    assert.deepEqual(logo.sent.slice(0, 1), ['begin']);
+    assert.match(logo.sent[1]!, /^insert into "tenant_looks"/);
+    assert.deepEqual((await h.store.looks.getLogo(tenantId, 'h1'))?.png, png);
+  });
+});
+
+test('round trips: the tenant look is read once and kept; a change through the store shows at once (PostgreSQL)', async () => {
+  await withRecordedHarness(async (h, record) => {
+    const started = await h.reset.start('user@contoso.example', RC);
+    assert.ok(started.ok);
+    const tenantId = (await h.store.flows.get(started.value.flowId))!.tenantId!;
+    const again = await record(() => h.reset.start('user@contoso.example', { ...RC, host: 'reset.contoso.example' }));
+    assert.ok(again.value.ok);
+    const host = await record(() => h.reset.start('user@contoso.example', { ...RC, host: 'reset.contoso.example' }));
+    // the look was read by the first start and the host by the second: the third reads neither
+    assert.ok(
+      again.sent.some((q) => /from "tenant_looks" where "host"/.test(q)),
+      again.sent.join('\n'),
+    );
+    assert.ok(!host.sent.some((q) => /tenant_looks/.test(q)), host.sent.join('\n'));
+    const look = await h.store.looks.getLook(tenantId);
+    const saved = await h.store.looks.saveLook(
+      tenantId,
+      { ...look, defaultLocale: 'de', host: 'reset.contoso.example' },
+      1,
+    );
+    assert.ok(saved.ok);
+    assert.equal((await h.store.looks.getLook(tenantId)).defaultLocale, 'de');
+    assert.equal((await h.store.looks.findByHost('reset.contoso.example'))?.tenantId, tenantId);
+  });
+});
+
+test('round trips: a start takes the attempt guard in its lookup, of the account or of the unknown login, and waits for it (PostgreSQL)', async () => {
+  await withMigratedPostgresDatabase(async (url) => {
+    const { onQuery, record } = queryRecorder();
+    const h = await createResetHarness({ databaseUrl: url, onQuery });
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    try {
+      const tenantId = (await h.store.directory.findTenantByDomain('contoso.example'))!.id;
+      const accountId = (await h.store.directory.findAccountByLogin('user@contoso.example'))!.id;
+      const unknownSubject = `login:${h.keyring.hmac('guard', `${tenantId}:nobody@contoso.example`)}`;
+      // the first start of a domain does not know its tenant yet: the guard is a statement of its own
+      const cold = await record(() => h.reset.start('someone@contoso.example', RC));
+      assert.ok(cold.value.ok);
+      assert.match(cold.sent[1] ?? '', /^select pg_advisory_xact_lock/, cold.sent.join('\n'));
+      for (const [login, subject] of [
+        ['user@contoso.example', accountId],
+        ['nobody@contoso.example', unknownSubject],
+      ] as const) {
+        // another transaction holds the subject's guard (as a code check would)
+        await holder.query('begin');
+        await holder.query('select pg_advisory_xact_lock(hashtextextended($1, 0))', [`sspr-guard:${subject}`]);
+        const started = record(() => h.reset.start(login, RC));
+        // the start waits for it, in its lookup
+        let waiting: string | undefined;
+        for (let i = 0; i < 500 && waiting === undefined; i++) {
+          const { rows } = await holder.query<{ query: string }>(
+            `select query from pg_stat_activity where wait_event_type = 'Lock' and wait_event = 'advisory'
+               and datname = current_database()`,
+          );
+          waiting = rows[0]?.query;
+          // the activity view is read once per transaction unless its snapshot is cleared
+          await holder.query('select pg_stat_clear_snapshot()');
+          if (waiting === undefined) await new Promise((r) => setImmediate(r));
+        }
+        // (the view shows the first 1,024 bytes of the statement)
+        assert.match(
+          waiting ?? '',
+          /^begin; set local synchronous_commit = off; select\s+\(select row_to_json\(a\)/,
+          `${login}: waits in its lookup: ${waiting}`,
+        );
+        await holder.query('commit');
+        const { value, sent } = await started;
+        assert.ok(value.ok, login);
+        assert.equal(sent.length, 3, sent.join('\n'));
+        assert.ok(!sent.some((q) => /^select pg_advisory_xact_lock/.test(q)), sent.join('\n'));
+      }
+    } finally {
+      await holder.end();
+      await h.close();
+    }
+  });
+});
+
+test('audit chain: 60 concurrent starts (asynchronous commit, head upserted with the commit) leave one linear chain that verifies (PostgreSQL)', async () => {
+  await withRecordedHarness(async (h) => {
+    const tenantId = (await h.store.directory.findTenantByDomain('contoso.example'))!.id;
+    const logins = [
+      'user@contoso.example',
+      'nobody@contoso.example',
+      'disabled@contoso.example',
+      'emailless@contoso.example',
+    ];
+    const before = (await h.store.audit.list({ tenantId, limit: 1000 })).length;
+    const results = await Promise.all(
+      Array.from({ length: 60 }, (_, i) => h.reset.start(logins[i % logins.length]!, { ...RC, ip: `10.9.0.${i}` })),
+    );
+    assert.ok(results.every((r) => r.ok));
+    // one place per event, none skipped: the chain is linear
+    assert.equal((await h.store.auditChain.head(tenantId))?.seq, before + 60);
+    const service = new AuditChainService({ store: h.store, keyring: h.keyring, clock: h.clock, pageSize: 7 });
+    const [verdict] = await service.verify(tenantId, 'test', { ip: null, userAgent: null });
+    assert.equal(verdict?.result.ok, true, JSON.stringify(verdict?.result.broken));
+    assert.ok(verdict!.result.checked >= before + 60, `checked ${verdict?.result.checked}`);
   });
 });

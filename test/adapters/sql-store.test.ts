@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
-import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { openSqlStore } from '../../src/adapters/sql/sql-store.ts';
@@ -9,16 +8,18 @@ import { ALL_MIGRATIONS, storeContract } from '../contract/store.contract.ts';
 import type { OpenStore } from '../contract/contract-kit.ts';
 import { repoContracts } from '../contract/repos.contract.ts';
 import { tenantLookRepoContract } from '../contract/tenant-look.contract.ts';
-import { createPostgresDatabase, tempSqliteUrl } from '../helpers/databases.ts';
+import { bundled } from '../helpers/bundle.ts';
+import { copyMigratedSqlite, createPostgresDatabase, tempSqliteUrl } from '../helpers/databases.ts';
 
-const onSqlite: OpenStore = async () => {
+const onSqlite: OpenStore = async (options) => {
   const { url, cleanup } = tempSqliteUrl();
+  if (options?.migrated) await copyMigratedSqlite(url.slice('sqlite:'.length));
   const store = await openSqlStore(url);
   return { store, cleanup: async () => cleanup() };
 };
 
-const onPostgres: OpenStore = async () => {
-  const database = await createPostgresDatabase();
+const onPostgres: OpenStore = async (options) => {
+  const database = await createPostgresDatabase(options);
   const store = await openSqlStore(database.url);
   return { store, url: database.url, cleanup: () => database.drop() };
 };
@@ -30,18 +31,12 @@ repoContracts('PostgreSQL (random database)', onPostgres);
 tenantLookRepoContract('SQLite (temp file)', onSqlite);
 tenantLookRepoContract('PostgreSQL (random database)', onPostgres);
 
-const storeModule = path.resolve(import.meta.dirname, '../../src/adapters/sql/sql-store.ts');
-
-/** Runs `code` in a separate Node process with `openSqlStore` in scope; returns its stdout. */
+/** Runs `code` in a separate Node process (plain node, the store bundled) with `openSqlStore` in scope; returns its stdout. */
 async function inChildProcess(code: string): Promise<string> {
-  const script = `const { openSqlStore } = await import(${JSON.stringify(storeModule)});\n${code}`;
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    ['--import', 'tsx', '--input-type=module', '-e', script],
-    {
-      timeout: 30_000,
-    },
-  );
+  const script = `const { openSqlStore } = await import(${JSON.stringify(await bundled('src/adapters/sql/sql-store.ts'))});\n${code}`;
+  const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+    timeout: 30_000,
+  });
   return stdout;
 }
 

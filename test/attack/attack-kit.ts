@@ -7,7 +7,7 @@ import type { ComposedApp as App } from '../../src/compose.ts';
 import { setupDemo, type DemoAccountCreated } from '../../src/service/demo.ts';
 import type { FlowHandle } from '../../src/service/reset-service.ts';
 import { captchaFromApp } from '../helpers/captcha.ts';
-import { createTestApp, type TestAppOptions } from '../helpers/test-app.ts';
+import { createTestApp, demoSeed, type TestAppOptions } from '../helpers/test-app.ts';
 
 /**
  * Shared kit of the attack tests: a real App (SQLite in a temp folder unless SSPR_DATABASE_URL is
@@ -37,13 +37,16 @@ export async function startAttackServer(
   overrides: Record<string, string> = {},
   options: TestAppOptions & { readonly demo?: boolean } = {},
 ): Promise<AttackServer> {
-  const { app, cleanup } = await createTestApp(
-    { SSPR_CAPTCHA_MAX_NUMBER: '1000', SSPR_PUBLIC_URL: PUBLIC_URL, ...overrides },
-    options,
-  );
+  const settings = { SSPR_CAPTCHA_MAX_NUMBER: '1000', SSPR_PUBLIC_URL: PUBLIC_URL, ...overrides };
+  // the demo directory set up and its notices delivered once per process and settings, copied (demoSeed)
+  const seed = options.demo === false ? undefined : await demoSeed(settings, options, 'attack', true);
+  const { app, cleanup } = await createTestApp(settings, seed ? { ...options, seedDir: seed.dir } : options);
   let server: FastifyInstance | undefined;
   try {
-    const demo = options.demo === false ? { accounts: [] } : await setupDemo(app.directory, app.random, 'attack');
+    const demo =
+      options.demo === false
+        ? { accounts: [] }
+        : (seed?.demo ?? (await setupDemo(app.directory, app.random, 'attack')));
     server = await buildServer(app, { logger: options.logger ? undefined : false });
     await server.ready();
     const ready = server;

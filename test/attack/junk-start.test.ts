@@ -24,6 +24,17 @@ function tampered(payload: string): string {
   return Buffer.from(JSON.stringify(parsed)).toString('base64');
 }
 
+/** Runs `run` on a fresh database of `backend` (a temp SQLite file, or a migrated PostgreSQL copy), removed after. */
+async function onBackend(backend: 'SQLite' | 'PostgreSQL', run: (databaseUrl: string) => Promise<void>): Promise<void> {
+  if (backend === 'PostgreSQL') return withMigratedPostgresDatabase(run);
+  const sqlite = tempSqliteUrl();
+  try {
+    await run(sqlite.url);
+  } finally {
+    sqlite.cleanup();
+  }
+}
+
 async function junkProofs(kit: AttackServer, other: AttackServer): Promise<Record<string, string | undefined>> {
   return {
     missing: undefined,
@@ -93,13 +104,58 @@ for (const backend of ['SQLite', 'PostgreSQL'] as const) {
         await kit.close();
       }
     };
-    if (backend === 'SQLite') {
-      const sqlite = tempSqliteUrl();
+    await onBackend(backend, run);
+  });
+}
+
+for (const backend of ['SQLite', 'PostgreSQL'] as const) {
+  test(`junk start: once the per-IP limit refused an address, its starts are refused without a database round trip within the window (${backend})`, async () => {
+    const run = async (databaseUrl: string) => {
+      const { onQuery, record } = queryRecorder();
+      const env = {
+        SSPR_DATABASE_URL: databaseUrl,
+        SSPR_SECRET_KEY: randomBytes(32).toString('base64'),
+        SSPR_START_LIMIT_PER_IP: '2',
+        SSPR_TRUST_PROXY: '127.0.0.1',
+      };
+      const kit = await startAttackServer(env, { onQuery });
+      const twin = await startAttackServer(env, { onQuery, demo: false });
       try {
-        await run(sqlite.url);
+        const start = (server: AttackServer, login: string, ip = '198.51.100.7') =>
+          record(async () =>
+            api(server.server, 'POST', 'start', {
+              body: { login, altcha: await kit.captcha() },
+              headers: { 'x-forwarded-for': ip },
+            }),
+          );
+        for (const login of ['a@contoso.example', 'b@contoso.example']) {
+          const { value } = await start(kit, login);
+          assert.equal(value.status, 202, value.res.body);
+        }
+        const third = await start(kit, 'c@contoso.example');
+        assert.equal(third.value.status, 429, 'the shared limit refuses the third');
+        assert.ok(third.sent.length > 0, 'that refusal came from the shared count (the database)');
+        const retryAfter = Number(third.value.res.headers['retry-after']);
+        const fourth = await start(kit, 'nobody@contoso.example');
+        assert.equal(fourth.value.status, 429);
+        assert.equal(errorCode(fourth.value), 'rate_limited');
+        assert.deepEqual(fourth.sent, [], 'refused again from memory: no statement');
+        assert.ok(Number(fourth.value.res.headers['retry-after']) <= retryAfter, 'within the same window');
+        // the other instance knows nothing yet: the shared count refuses it there, once
+        const elsewhere = await start(twin, 'd@contoso.example');
+        assert.equal(elsewhere.value.status, 429, 'the count is shared');
+        assert.ok(elsewhere.sent.length > 0);
+        const elsewhereAgain = await start(twin, 'e@contoso.example');
+        assert.equal(elsewhereAgain.value.status, 429);
+        assert.deepEqual(elsewhereAgain.sent, []);
+        // another address is not affected
+        const other = await start(kit, 'f@contoso.example', '203.0.113.9');
+        assert.equal(other.value.status, 202, 'another address is not refused');
       } finally {
-        sqlite.cleanup();
+        await twin.close();
+        await kit.close();
       }
-    } else await withMigratedPostgresDatabase(run);
+    };
+    await onBackend(backend, run);
   });
 }

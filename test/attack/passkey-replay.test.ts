@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { withPostgresDatabase } from '../helpers/databases.ts';
+import { withMigratedPostgresDatabase } from '../helpers/databases.ts';
 import { withPasskeyKit, type PasskeyKit } from '../helpers/passkey-kit.ts';
 import { RC } from '../helpers/reset-harness.ts';
 
@@ -27,7 +27,7 @@ async function rejections(k: PasskeyKit): Promise<string[]> {
  */
 for (const [name, withDb] of [
   ['SQLite', (fn: (url?: string) => Promise<void>) => fn(undefined)],
-  ['PostgreSQL', (fn: (url?: string) => Promise<void>) => withPostgresDatabase((url) => fn(url))],
+  ['PostgreSQL', (fn: (url?: string) => Promise<void>) => withMigratedPostgresDatabase((url) => fn(url))],
 ] as const) {
   describe(`attack: passkey assertion replay (${name})`, () => {
     test('same challenge: a used assertion passes neither its own flow again nor any other flow; nor a late one', () =>

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { withAuthenticatorKit, type AuthenticatorKit } from '../helpers/authenticator-kit.ts';
-import { withPostgresDatabase } from '../helpers/databases.ts';
+import { withMigratedPostgresDatabase } from '../helpers/databases.ts';
 import { RC } from '../helpers/reset-harness.ts';
 
 const USER = 'user@contoso.example';
@@ -22,7 +22,7 @@ async function atAppGate(k: AuthenticatorKit) {
  */
 for (const [name, withDb] of [
   ['SQLite', (fn: (url?: string) => Promise<void>) => fn(undefined)],
-  ['PostgreSQL', (fn: (url?: string) => Promise<void>) => withPostgresDatabase((url) => fn(url))],
+  ['PostgreSQL', (fn: (url?: string) => Promise<void>) => withMigratedPostgresDatabase((url) => fn(url))],
 ] as const) {
   describe(`attack: TOTP code reuse within its step (${name})`, () => {
     test('a code the owner used passes no later flow while its step (and window) lasts', () =>

@@ -1,7 +1,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { baseEnv, ROOT, tempDataDir, watchServe } from './run-sspr.ts';
 
@@ -118,4 +118,51 @@ test('node <outdir>/sspr.mjs serve --demo: answers /healthz, renders the reset p
     stopped = await serve.stop();
   }
   assert.deepEqual(stopped, { code: 0, signal: null }, `clean exit\n${serve.stderr()}`);
+});
+
+/**
+ * Packages a started server does not need, each loaded by the code that uses it on first use, once
+ * (docs/operations.md, "Memory"): holding them from the start cost ~30 MiB of resident memory.
+ */
+const LOADED_ON_FIRST_USE = [
+  'sharp', // a tenant logo is re-encoded (admin upload)
+  'qrcode', // an authenticator app is enrolled
+  '@simplewebauthn/server', // a passkey ceremony
+  'pg', // SSPR_DATABASE_URL is postgres://
+  'ioredis', // SSPR_REDIS_URL is set
+];
+
+test('the bundle is ASCII: V8 keeps its source as one byte per character, not two', () => {
+  const bundle = readFileSync(path.join(outdir, 'sspr.mjs'), 'utf8');
+  const at = bundle.search(/[\u0080-\uffff]/);
+  assert.equal(at, -1, `a character beyond ASCII: ${JSON.stringify(bundle.slice(at - 60, at + 20))}`);
+});
+
+test('node <outdir>/sspr.mjs serve (SQLite) starts without the packages it loads on first use', async () => {
+  const bundle = path.join(outdir, 'sspr.mjs');
+  assert.ok(existsSync(bundle), 'the build test ran first and wrote the bundle');
+  const imports = path.join(data.dir, 'imports.txt');
+  writeFileSync(imports, '');
+  const child = spawn(
+    process.execPath,
+    ['--import', path.join(ROOT, 'test/helpers/record-imports.mjs'), bundle, 'serve', '--port', '0', '--demo'],
+    { cwd: ROOT, env: { ...baseEnv(data.dir), RECORD_IMPORTS_FILE: imports }, stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  const serve = watchServe(child);
+  try {
+    const base = await serve.listening();
+    assert.equal((await fetch(`${base}/healthz`)).status, 200);
+    assert.equal((await fetch(`${base}/reset`)).status, 200);
+  } finally {
+    await serve.stop();
+  }
+  const loaded = new Set(readFileSync(imports, 'utf8').split('\n').filter(Boolean));
+  // the recorder sees the packages the server does use: an empty list would prove nothing
+  for (const used of ['fastify', 'better-sqlite3', 'kysely', 'nodemailer'])
+    assert.ok(loaded.has(used), `${used} among the imports recorded: ${[...loaded].join(', ')}`);
+  assert.deepEqual(
+    LOADED_ON_FIRST_USE.filter((p) => loaded.has(p)),
+    [],
+    'loaded at start although only a rarely used feature (or another backend) needs them',
+  );
 });

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   catalogue,
+  COMPILED_MESSAGES_KEPT,
+  compiledMessagesKept,
   formatDateTime,
   LOCALES,
   matchLocale,
@@ -199,6 +201,16 @@ describe('formatDateTime', () => {
   it('shows an unparsable value as given', () => {
     assert.equal(formatDateTime('soon', 'de'), 'soon');
   });
+  it('the UTC answer reused within a minute is the one for that minute, locale and style', () => {
+    const t = Date.parse('2025-03-04T09:05:00.000Z');
+    assert.equal(formatDateTime(t + 59_999, 'en'), '4 Mar 2025, 09:05 UTC');
+    assert.equal(formatDateTime(t + 60_000, 'en'), '4 Mar 2025, 09:06 UTC');
+    assert.equal(formatDateTime(t + 60_001, 'en', 'UTC', 'numeric'), '04/03/2025, 09:06 UTC');
+    assert.match(formatDateTime(t + 60_002, 'fr'), /4 mars 2025.*09:06 UTC/);
+    assert.equal(formatDateTime(t + 60_003, 'en'), '4 Mar 2025, 09:06 UTC');
+    assert.equal(formatDateTime(t - 1, 'en'), '4 Mar 2025, 09:04 UTC');
+    assert.equal(formatDateTime(t + 60_004, 'de', 'Europe/Berlin'), '4. März 2025, 10:06 MEZ');
+  });
 });
 
 describe('counts take the plural forms of the language', () => {
@@ -225,5 +237,30 @@ describe('counts take the plural forms of the language', () => {
       translate('de', 'admin.insights.resets.none', { days: 30 }),
       'Kein Zurücksetzen in den letzten 30 Tagen.',
     );
+  });
+});
+
+describe('compiled messages', () => {
+  it(`keeps at most ${COMPILED_MESSAGES_KEPT} (the most recently used); one evicted formats the same again`, () => {
+    const params = { n: 3, minutes: 10, name: 'Ada', code: '012345', time: '10:00', when: new Date(0) };
+    const all = LOCALES.flatMap((locale) =>
+      Object.keys(catalogue(locale)).map((id) => ({ locale, id: id as MessageId })),
+    );
+    assert.ok(all.length > 2 * COMPILED_MESSAGES_KEPT, `${all.length} messages in the catalogues`);
+    const first = all[0]!;
+    const before = translate(first.locale, first.id, params);
+    const kept: number[] = [];
+    for (const { locale, id } of all) {
+      try {
+        translate(locale, id, params);
+      } catch {
+        // a message that needs other parameters still compiled, which is what counts here
+      }
+      kept.push(compiledMessagesKept());
+    }
+    assert.equal(Math.max(...kept), COMPILED_MESSAGES_KEPT, 'never more than the bound');
+    // the first message was evicted long ago: compiled again, the same text
+    assert.equal(translate(first.locale, first.id, params), before);
+    assert.equal(compiledMessagesKept(), COMPILED_MESSAGES_KEPT);
   });
 });

@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test';
+import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import {
@@ -10,8 +10,9 @@ import {
   startE2eServer,
   type AxeViolationSummary,
   type E2eServer,
+  releaseContexts,
+  signInOverHttp,
 } from './harness.ts';
-import { passSecondStepInPage } from '../helpers/console-factor-kit.ts';
 
 // The admin console in Debian's Chromium against a real server: an admin signs in, resets a
 // user's password by link (the user opens it and sets a password) and by temporary password (the
@@ -36,6 +37,8 @@ after(async () => {
   await browser?.close();
   await s?.close();
 });
+// every journey's browsers, cleared, for the next journey's (harness.ts releaseContexts)
+afterEach(() => releaseContexts(contexts));
 
 async function page(): Promise<Page> {
   const c = await newContext(browser);
@@ -48,12 +51,12 @@ async function seen(p: Page, label: string, shot?: string): Promise<void> {
   if (shot) await screenshot(p, shot);
 }
 
+/**
+ * Signs in over HTTP (the sign-in page is not what this file is about: harness.ts signInOverHttp,
+ * the administrator's second step included), then opens the page the sign-in led to.
+ */
 async function signIn(p: Page, login: string, password: string): Promise<void> {
-  await p.goto(`${s.baseUrl}/signin`);
-  await p.getByLabel('User ID').fill(login);
-  await p.getByLabel('Password', { exact: true }).fill(password);
-  await Promise.all([p.waitForNavigation(), p.getByRole('button', { name: 'Sign in' }).click()]);
-  await passSecondStepInPage(s.app, p, login);
+  await p.goto(`${s.baseUrl}${await signInOverHttp(s, p.context(), login, password)}`);
 }
 
 async function userId(login: string): Promise<string> {
@@ -62,7 +65,7 @@ async function userId(login: string): Promise<string> {
 
 test('admin console: users, user detail, assisted reset by link, the user sets a password', async () => {
   const admin = await page();
-  await signIn(admin, ADMIN, s.account(ADMIN).password);
+  await signInOverHttp(s, admin.context(), ADMIN, s.account(ADMIN).password);
   await admin.goto(`${s.baseUrl}/admin`);
   assert.equal(await admin.locator('h1').textContent(), 'Users');
   await seen(admin, 'users list', 'console-users');
@@ -104,7 +107,7 @@ test('admin console: users, user detail, assisted reset by link, the user sets a
 
 test('admin console: temporary password, shown once; the user must change it at sign-in', async () => {
   const admin = await page();
-  await signIn(admin, ADMIN, s.account(ADMIN).password);
+  await signInOverHttp(s, admin.context(), ADMIN, s.account(ADMIN).password);
   await admin.goto(`${s.baseUrl}/admin/users/${await userId(USER)}`);
   await Promise.all([
     admin.waitForNavigation(),

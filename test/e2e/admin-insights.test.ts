@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test';
+import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { FlowHandle } from '../../src/service/reset-service.ts';
@@ -12,6 +12,8 @@ import {
   screenshot,
   startE2eServer,
   type E2eServer,
+  releaseContexts,
+  signInOverHttp,
 } from './harness.ts';
 import { passSecondStepInPage } from '../helpers/console-factor-kit.ts';
 
@@ -63,9 +65,15 @@ after(async () => {
   await browser?.close();
   await s?.close();
 });
+// every journey's browsers, cleared, for the next journey's (harness.ts releaseContexts)
+afterEach(() => releaseContexts(contexts));
 
-/** A fresh browser signed in as the demo admin; CSP reports collected in `csp`. */
-async function signedInAdmin(): Promise<{ page: Page; csp: string[] }> {
+/**
+ * A fresh browser signed in as the demo admin; CSP reports collected in `csp`. `through`: the
+ * sign-in pages in the browser (their CSP checked too: the audit log's test), or over HTTP
+ * (harness.ts signInOverHttp: the same pages once more would check nothing new).
+ */
+async function signedInAdmin(through: 'page' | 'http'): Promise<{ page: Page; csp: string[] }> {
   const context = await newContext(browser);
   contexts.push(context);
   const page = await context.newPage();
@@ -73,6 +81,10 @@ async function signedInAdmin(): Promise<{ page: Page; csp: string[] }> {
   page.on('console', (m) => {
     if (/Content Security Policy|Refused to/i.test(m.text())) csp.push(m.text());
   });
+  if (through === 'http') {
+    await signInOverHttp(s, context, ADMIN, s.account(ADMIN).password);
+    return { page, csp };
+  }
   await page.goto(`${s.baseUrl}/signin`);
   await page.getByLabel('User ID').fill(ADMIN);
   await page.getByLabel('Password').fill(s.account(ADMIN).password);
@@ -83,7 +95,7 @@ async function signedInAdmin(): Promise<{ page: Page; csp: string[] }> {
 }
 
 test('audit log in Chromium: filters through the form, readable rows, axe clean, no CSP violation', async () => {
-  const { page, csp } = await signedInAdmin();
+  const { page, csp } = await signedInAdmin('page');
   // what `sspr audit verify` records, shown in the page's tamper-evidence section
   const verdicts = await s.app.auditChain.verify(undefined, 'cli', { ip: null, userAgent: null });
   assert.ok(verdicts.length > 0 && verdicts.every((v) => v.result.ok));
@@ -122,7 +134,7 @@ test('audit log in Chromium: filters through the form, readable rows, axe clean,
 });
 
 test('usage & insights in Chromium: four SVG charts drawn with their tables, axe clean, no CSP violation', async () => {
-  const { page, csp } = await signedInAdmin();
+  const { page, csp } = await signedInAdmin('http');
   const res = await page.goto(`${s.baseUrl}/admin/insights?period=7`);
   assert.equal(res?.status(), 200);
   const charts = page.getByRole('img');

@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test';
+import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { passSecondStepInPage } from '../helpers/console-factor-kit.ts';
@@ -14,6 +14,7 @@ import {
   startE2eServer,
   submit,
   type E2eServer,
+  releaseContexts,
 } from './harness.ts';
 
 // The consoles' second factor in Debian's Chromium (issue 13 item 4): an administrator's first
@@ -41,6 +42,8 @@ after(async () => {
   await browser?.close();
   await server?.close();
 });
+// every journey's browsers, cleared, for the next journey's (harness.ts releaseContexts)
+afterEach(() => releaseContexts(contexts));
 
 let virtual: { cdp: CDPSession; authenticatorId: string } | null = null;
 

@@ -45,6 +45,9 @@ export async function axeClean(p: Page, label: string): Promise<void> {
 /** Clicks a button and waits for the page its POST produced (re-rendered or redirected to); returns the POST's answer. */
 export async function submit(p: Page, button: string, pathname: string): Promise<Response> {
   const response = p.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === pathname);
+  // the `load` awaited below must be the answer's: the page's own load (a page a click opened just
+  // before may still be loading) comes first
+  await p.waitForLoadState('load');
   const loaded = p.waitForEvent('load');
   await p.getByRole('button', { name: button, exact: true }).click();
   const answer = await response;

@@ -9,7 +9,7 @@
 // dead port) and the same page completes once it is back. One DC per machine (it holds a lock), shared
 // by every file of the run that uses it (scripts/test.mjs runs them in one process): each test here
 // works in its own OU, with sAMAccountNames tagged with this process and time.
-import { after, before, test } from 'node:test';
+import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { translate } from '../../src/core/i18n.ts';
@@ -21,7 +21,7 @@ import type { DirectoryEntry } from '../../src/ports/external-directory.ts';
 import { addDirectoryTenant, entryOf, type DirectoryTenant } from '../directories/directory-reset-kit.ts';
 import { adSettings } from '../directories/directory-kit.ts';
 import { AD_ADMIN_PASSWORD, adUserLdif, startSambaDc, type SambaDc } from '../directories/samba.ts';
-import { freePort, launchBrowser, startE2eServer, type E2eServer } from './harness.ts';
+import { freePort, launchBrowser, releaseContexts, startE2eServer, type E2eServer } from './harness.ts';
 import {
   axeClean,
   binds,
@@ -64,6 +64,8 @@ after(async () => {
   await dc?.stop();
   delete process.env[BIND_ENV];
 });
+// every journey's browsers, cleared, for the next journey's (harness.ts releaseContexts)
+afterEach(() => releaseContexts(contexts));
 
 interface Person {
   readonly sam: string;

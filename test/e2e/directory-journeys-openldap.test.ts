@@ -5,7 +5,7 @@
 // console (the admin signed in with their directory password) sets pwdReset, and the person signs in
 // with it, is sent to the forced change and sets a password that binds. Each asserts what the person
 // sees (catalogue text, axe clean) and what the directory holds (binds).
-import { after, before, test } from 'node:test';
+import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { RESET_PAGE_TEXT, RESET_STAYS_OPEN, STEP_PROBLEMS, withTime } from '../../src/core/ui-text.ts';
@@ -14,7 +14,7 @@ import type { DirectoryEntry } from '../../src/ports/external-directory.ts';
 import { addDirectoryTenant, entryOf, type DirectoryTenant } from '../directories/directory-reset-kit.ts';
 import { ldapSettings } from '../directories/directory-kit.ts';
 import { BASE_DN, SERVICE_PASSWORD, startSlapd, type Slapd } from '../directories/slapd.ts';
-import { launchBrowser, startE2eServer, type E2eServer } from './harness.ts';
+import { launchBrowser, startE2eServer, type E2eServer, releaseContexts } from './harness.ts';
 import {
   axeClean,
   binds,
@@ -54,6 +54,8 @@ after(async () => {
   await slapd?.stop();
   delete process.env[BIND_ENV];
 });
+// every journey's browsers, cleared, for the next journey's (harness.ts releaseContexts)
+afterEach(() => releaseContexts(contexts));
 
 interface Person {
   readonly uid: string;

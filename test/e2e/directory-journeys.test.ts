@@ -4,7 +4,7 @@
 // above the tenant's own, the browser holds a shorter password back (the field's minlength is that
 // minimum) and says why; the directory refuses a password (used before / too simple) and the page says
 // why (still on the same step); the next is written: it binds, the old one fails.
-import { after, before, test } from 'node:test';
+import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Request } from 'playwright-core';
 import { RESET_PAGE_TEXT, STEP_PROBLEMS } from '../../src/core/ui-text.ts';
@@ -18,7 +18,7 @@ import {
 import { adSettings, addLdapPerson, ldapSettings } from '../directories/directory-kit.ts';
 import { SERVICE_PASSWORD, startSlapd, type Slapd } from '../directories/slapd.ts';
 import { AD_ADMIN_PASSWORD, adUserLdif, startSambaDc } from '../directories/samba.ts';
-import { launchBrowser, startE2eServer, type E2eServer } from './harness.ts';
+import { launchBrowser, releaseContexts, startE2eServer, type E2eServer } from './harness.ts';
 import { axeClean, h1, mainText, newPage, passEmailGate, typePassword } from './directory-journey-kit.ts';
 
 const LDAP_ENV = 'SSPR_DIRECTORY_TEST_E2E_LDAP_BIND';
@@ -46,6 +46,8 @@ after(async () => {
   delete process.env[LDAP_ENV];
   delete process.env[AD_ENV];
 });
+// every journey's browser, cleared, for the next journey's (harness.ts releaseContexts)
+afterEach(() => releaseContexts(contexts));
 
 async function journey(
   kind: string,

@@ -3,7 +3,7 @@
 // password is refused with a hint that names the way out; they follow it to /reset, pass the email
 // gate, choose "Unlock my account, keep my password", and sign in with the password they had — the
 // directory still holds it, unlocked. Every page the person reads is scanned with axe-core.
-import { after, before, test } from 'node:test';
+import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext } from 'playwright-core';
 import { translate } from '../../src/core/i18n.ts';
@@ -17,7 +17,7 @@ import {
 } from '../directories/directory-reset-kit.ts';
 import { addLdapPerson, ldapSettings } from '../directories/directory-kit.ts';
 import { SERVICE_PASSWORD, startSlapd, type Slapd } from '../directories/slapd.ts';
-import { launchBrowser, startE2eServer, type E2eServer } from './harness.ts';
+import { launchBrowser, startE2eServer, type E2eServer, releaseContexts } from './harness.ts';
 import { axeClean, h1, mainText, newPage, passEmailGate, signIn, submit } from './directory-journey-kit.ts';
 
 const BIND_ENV = 'SSPR_DIRECTORY_TEST_E2E_UNLOCK_BIND';
@@ -41,6 +41,8 @@ after(async () => {
   await slapd?.stop();
   delete process.env[BIND_ENV];
 });
+// every journey's browsers, cleared, for the next journey's (harness.ts releaseContexts)
+afterEach(() => releaseContexts(contexts));
 
 test('OpenLDAP: locked after three wrong passwords, the person unlocks the account through the reset gates and signs in with the same password', async () => {
   const password = 'Willow-Beacon-Marble-36';

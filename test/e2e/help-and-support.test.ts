@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test';
+import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { INVALID_SECURITY_CODE } from '../../src/core/ui-text.ts';
@@ -14,6 +14,8 @@ import {
   type E2eServer,
   h1,
   submit,
+  releaseContexts,
+  signInOverHttp,
 } from './harness.ts';
 import { passSecondStepInPage } from '../helpers/console-factor-kit.ts';
 
@@ -45,6 +47,8 @@ after(async () => {
   await browser?.close();
   await s?.close();
 });
+// every journey's browsers, cleared, for the next journey's (harness.ts releaseContexts)
+afterEach(() => releaseContexts(contexts));
 
 async function page(): Promise<Page> {
   const c = await newContext(browser);
@@ -57,12 +61,12 @@ async function seen(p: Page, label: string, shot?: string): Promise<void> {
   if (shot) await screenshot(p, shot);
 }
 
+/**
+ * Signs in over HTTP (the sign-in page is not what this file is about: harness.ts signInOverHttp,
+ * an administrator's second step included), then opens the page the sign-in led to.
+ */
 async function signIn(p: Page, login: string, password: string): Promise<void> {
-  await p.goto(`${s.baseUrl}/signin`);
-  await p.getByLabel('User ID').fill(login);
-  await p.getByLabel('Password', { exact: true }).fill(password);
-  await submit(p, 'Sign in', '/signin');
-  await passSecondStepInPage(s.app, p, login);
+  await p.goto(`${s.baseUrl}${await signInOverHttp(s, p.context(), login, password)}`);
 }
 
 /**
@@ -152,7 +156,7 @@ test('(a) "Invalid Security Code" → Contact your administrator → an admin se
   assert.match(notice.text, new RegExp(reference));
 
   const admin = await page();
-  await signIn(admin, ADMIN, s.account(ADMIN).password);
+  await signInOverHttp(s, admin.context(), ADMIN, s.account(ADMIN).password);
   await admin.goto(`${s.baseUrl}/admin/requests`);
   assert.equal(await h1(admin), 'Help requests');
   const card = admin.locator('article.help-request', { hasText: 'Casey User' });

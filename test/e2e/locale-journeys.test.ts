@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test';
+import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
 import {
@@ -28,6 +28,8 @@ import {
   submit,
   until,
   passCaptcha,
+  newContext,
+  releaseContexts,
 } from './harness.ts';
 
 // Issue 12, "Must show": the user reset journey (one gate, by the email's link, then signing in
@@ -83,6 +85,8 @@ after(async () => {
   await browser?.close();
   await s?.close();
 });
+// every journey's browsers, cleared, for the next journey's (harness.ts releaseContexts)
+afterEach(() => releaseContexts(contexts));
 
 let phoneNumbers = 10;
 
@@ -121,9 +125,7 @@ async function newPerson(role: 'user' | 'admin', locale: Locale): Promise<Person
 
 /** A fresh browser on a phone-sized screen whose language (Accept-Language, navigator.language) is `language`. */
 async function phone(language: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: MOBILE, locale: language, timezoneId: 'UTC' });
-  context.setDefaultTimeout(10_000);
-  context.setDefaultNavigationTimeout(15_000);
+  const context = await newContext(browser, { viewport: MOBILE, locale: language });
   contexts.push(context);
   return context.newPage();
 }
@@ -329,10 +331,14 @@ async function adminJourney(locale: Locale): Promise<void> {
   assert.equal(await page.locator('html').getAttribute('lang'), other, 'the page first follows Accept-Language');
   // the switcher: a plain link named in its own language, inside the nav named in the page's language
   const switcher = page.getByRole('navigation', { name: translate(other, 'layout.language'), exact: true });
-  await Promise.all([
-    page.waitForURL((u) => u.pathname === '/reset' && !u.search),
-    switcher.getByRole('link', { name: LOCALE_NAMES[locale], exact: true }).click(),
-  ]);
+  // GET /language?set=…&next=/reset answers 303 to /reset: the URL is /reset before and after, so
+  // waitForURL would return at once, and the switched page's `load` could then come during the
+  // start's submit() and be taken for the POST's page (the page still on /reset after the 303: CI
+  // on Node 24). Wait for that page's own load.
+  const switched = page.waitForEvent('load');
+  await switcher.getByRole('link', { name: LOCALE_NAMES[locale], exact: true }).click();
+  await switched;
+  assert.equal(new URL(page.url()).pathname + new URL(page.url()).search, '/reset', 'back on the start page');
   const current = page.getByRole('navigation', { name: t('layout.language'), exact: true }).locator('[aria-current]');
   assert.equal(await current.getAttribute('lang'), locale, 'the switcher marks the picked language as current');
   await startReset(page, locale, who.login);

@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test';
+import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import {
@@ -15,8 +15,9 @@ import {
   startE2eServer,
   submit,
   type E2eServer,
+  releaseContexts,
+  signInOverHttp,
 } from './harness.ts';
-import { passSecondStepInPage } from '../helpers/console-factor-kit.ts';
 
 // Passkeys in Debian's Chromium against a real server (issue 13 item 2), with a virtual
 // authenticator through the DevTools protocol (WebAuthn.addVirtualAuthenticator: CTAP2, internal,
@@ -48,6 +49,8 @@ after(async () => {
   await browser?.close();
   await server?.close();
 });
+// every journey's browsers, cleared, for the next journey's (harness.ts releaseContexts)
+afterEach(() => releaseContexts(contexts));
 
 /** A page in a new browser context with a virtual platform authenticator (user verified). */
 async function pageWithAuthenticator(): Promise<{ p: Page; cdp: CDPSession; authenticatorId: string }> {
@@ -63,13 +66,12 @@ async function check(p: Page, label: string, shot?: string): Promise<void> {
   if (shot) await screenshot(p, shot);
 }
 
+/**
+ * Signs in over HTTP (the sign-in page is not what this file is about: harness.ts signInOverHttp,
+ * an administrator's second step included); registerPasskey() then opens My security info.
+ */
 async function signIn(p: Page, login: string): Promise<void> {
-  await p.goto(`${server.baseUrl}/signin`);
-  await p.getByLabel('User ID').fill(login);
-  await p.getByLabel('Password').fill(server.account(login).password);
-  await p.getByRole('button', { name: 'Sign in' }).click();
-  await p.waitForURL((u) => u.pathname !== '/signin');
-  await passSecondStepInPage(server.app, p, login);
+  await signInOverHttp(server, p.context(), login, server.account(login).password);
 }
 
 /** Registers a passkey in My security info; the virtual authenticator then holds its credential. */

@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test';
+import { after, afterEach, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
 import { INVALID_SECURITY_CODE, STEP_PROBLEMS } from '../../src/core/ui-text.ts';
@@ -19,6 +19,7 @@ import {
   mainText,
   submit,
   passCaptcha,
+  releaseContexts,
 } from './harness.ts';
 
 // End-to-end journeys through the reset pages in Debian's Chromium against a real server (SQLite,
@@ -44,6 +45,8 @@ after(async () => {
   await browser?.close();
   for (const s of servers) await s.close();
 });
+// every journey's browsers, cleared, for the next journey's (harness.ts releaseContexts)
+afterEach(() => releaseContexts(contexts));
 
 async function server(overrides: Record<string, string> = {}, clock?: ManualClock): Promise<E2eServer> {
   const s = await startE2eServer(overrides, clock ? { clock } : {});

@@ -45,6 +45,11 @@ function apps(app: KitApp, kind: ConsoleOwnerKind) {
   return kind === 'operator' ? app.store.operatorAuthenticators : app.store.authenticators;
 }
 
+/** Registers the seeded authenticator app for the login unless it has a confirmed one already. */
+export async function ensureConsoleFactor(app: KitApp, login: string, kind: ConsoleOwnerKind): Promise<void> {
+  if (!(await apps(app, kind).confirmed(await ownerId(app, login, kind)))) await seedConsoleFactor(app, login, kind);
+}
+
 /** Registers an authenticator app with `secret` for the login (replacing one it had); its id. */
 export async function seedConsoleFactor(
   app: KitApp,
@@ -97,7 +102,7 @@ export async function passSecondStep(
   const location = String(res.headers.location ?? '');
   if (res.statusCode !== 303 || !/^\/(signin|support)\/second-factor/.test(location)) return res;
   const kind: ConsoleOwnerKind = location.startsWith('/support/') ? 'operator' : 'account';
-  if (!(await apps(app, kind).confirmed(await ownerId(app, login, kind)))) await seedConsoleFactor(app, login, kind);
+  await ensureConsoleFactor(app, login, kind);
   const page = await b.get(location);
   if (page.statusCode !== 200) return page;
   return b.post(location, { code: await consoleCode(app, login, kind) });
@@ -126,7 +131,7 @@ export async function completeSecondStep(
   kind: ConsoleOwnerKind = 'account',
 ): Promise<string> {
   if (kind === 'account' && signedIn.secondStep !== true) return signedIn.token;
-  if (!(await apps(app, kind).confirmed(await ownerId(app, login, kind)))) await seedConsoleFactor(app, login, kind);
+  await ensureConsoleFactor(app, login, kind);
   const code = await consoleCode(app, login, kind);
   const r = await app.consoleFactors.verifyAuthenticator(signedIn.token, kind, code, { ip: null, userAgent: null });
   if (!r.ok) throw new Error(`console-factor-kit: second step refused: ${r.error}`);
@@ -152,7 +157,7 @@ export async function passSecondStepInPage(app: KitApp, page: StepPage, login: s
   const m = /^\/(signin|support)\/second-factor(\/setup)?$/.exec(url.pathname);
   if (!m) return;
   const kind: ConsoleOwnerKind = m[1] === 'support' ? 'operator' : 'account';
-  if (!(await apps(app, kind).confirmed(await ownerId(app, login, kind)))) await seedConsoleFactor(app, login, kind);
+  await ensureConsoleFactor(app, login, kind);
   if (m[2]) await page.goto(`${url.origin}/${m[1]}/second-factor${url.search}`);
   await page.locator('#code').fill(await consoleCode(app, login, kind));
   const loaded = page.waitForEvent('load');

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { after } from 'node:test';
 import pg from 'pg';
 import { openSqlStore } from '../../src/adapters/sql/sql-store.ts';
 
@@ -33,11 +34,112 @@ export interface PostgresDatabaseOptions {
   readonly migrated?: boolean;
 }
 
-/** Creates a randomly named database, empty or migrated. Prefer `withPostgresDatabase` unless the test needs a create/drop pair. */
+/**
+ * Creates a randomly named database, empty or migrated. Prefer `withPostgresDatabase` unless the test
+ * needs a create/drop pair.
+ *
+ * A migrated database given back (`drop()`) is emptied and kept for the next test of this process
+ * that asks for one, instead of being dropped: a `CREATE DATABASE … TEMPLATE` and its `DROP` cost the
+ * server ~0.35 s of CPU, emptying the tables a fraction of it. It is kept only when no connection
+ * to it is left open and its schema is the template's, untouched (`schemaOf`); otherwise it is
+ * dropped as before. The kept ones are dropped when the process's tests end.
+ */
 export async function createPostgresDatabase(options: PostgresDatabaseOptions = {}): Promise<TestPostgresDatabase> {
+  if (options.migrated) {
+    const name = emptied.pop() ?? (await newDatabase(await migratedTemplate()));
+    templateSchema ??= schemaOf(name);
+    await templateSchema;
+    let given = false;
+    return {
+      url: databaseUrl(name),
+      drop: async () => {
+        if (given) return;
+        given = true;
+        if (await emptiedForReuse(name)) emptied.push(name);
+        else await dropDatabase(name);
+      },
+    };
+  }
+  const name = await newDatabase(null);
+  return { url: databaseUrl(name), drop: () => dropDatabase(name) };
+}
+
+async function newDatabase(template: string | null): Promise<string> {
   const name = `sspr_test_${randomBytes(6).toString('hex')}`;
-  await adminQuery(`create database ${name}${options.migrated ? ` template ${await migratedTemplate()}` : ''}`);
-  return { url: databaseUrl(name), drop: () => adminQuery(`drop database if exists ${name} with (force)`) };
+  await adminQuery(`create database ${name}${template ? ` template ${template}` : ''}`);
+  return name;
+}
+
+function dropDatabase(name: string): Promise<void> {
+  return adminQuery(`drop database if exists ${name} with (force)`);
+}
+
+/** Migrated databases of this process, emptied, waiting for the next test. */
+const emptied: string[] = [];
+// registered when this module loads, at the top level of a test file (a hook registered inside a
+// running test would be that test's): the kept databases go when the process's tests end
+after(async () => {
+  for (const kept of emptied.splice(0)) await dropDatabase(kept);
+});
+/** The schema of a fresh copy of the template (`SCHEMA_OF`), read before the first copy is handed out. */
+let templateSchema: Promise<string | undefined> | undefined;
+const KEPT_TABLES = new Set(['kysely_migration', 'kysely_migration_lock']);
+
+/**
+ * Everything a test could have changed outside the rows: the tables, indexes, sequences, views,
+ * functions and triggers of the public schema, and the migrations recorded. Equal to the template's
+ * means a test neither migrated further nor added nor dropped anything.
+ */
+const SCHEMA_OF = `
+  select coalesce((select string_agg(c.relkind::text || ':' || c.relname, ',' order by c.relname, c.relkind::text)
+           from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'public'), '')
+    || '|' || coalesce((select string_agg(p.proname || '/' || md5(p.prosrc), ',' order by p.proname, md5(p.prosrc))
+           from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'public'), '')
+    || '|' || coalesce((select string_agg(t.tgname || '@' || t.tgrelid::regclass::text || ':' || t.tgenabled::text, ',' order by t.tgname, t.tgrelid::regclass::text)
+           from pg_trigger t where not t.tgisinternal), '')
+    || '|' || coalesce((select string_agg(name, ',' order by name) from kysely_migration), '')
+    as schema`;
+
+async function schemaOf(name: string): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: databaseUrl(name), connectionTimeoutMillis: 30_000 });
+  try {
+    await client.connect();
+    return (await client.query<{ schema: string }>(SCHEMA_OF)).rows[0]?.schema;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/**
+ * Empties a migrated database a test has given back, for reuse: true when it is ready (no other
+ * connection, schema untouched, every table but the migrations' emptied and its sequences restarted).
+ */
+async function emptiedForReuse(name: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: databaseUrl(name), connectionTimeoutMillis: 30_000 });
+  try {
+    await client.connect();
+    const others = await client.query<{ n: string }>(
+      'select count(*) as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
+    );
+    if (Number(others.rows[0]?.n) !== 0) return false;
+    const schema = (await client.query<{ schema: string }>(SCHEMA_OF)).rows[0]?.schema;
+    if (schema === undefined || schema !== (await templateSchema)) return false;
+    const tables = (
+      await client.query<{ tablename: string }>("select tablename from pg_tables where schemaname = 'public'")
+    ).rows
+      .map((r) => r.tablename)
+      .filter((t) => !KEPT_TABLES.has(t));
+    if (tables.length > 0)
+      await client.query(
+        `truncate ${tables.map((t) => client.escapeIdentifier(t)).join(', ')} restart identity cascade`,
+      );
+    await client.query('update kysely_migration_lock set is_locked = 0');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
 }
 
 function databaseUrl(name: string): string {

@@ -5,7 +5,7 @@ import { setupDemo, type DemoOutcome } from '../../src/service/demo.ts';
 import type { ComposedApp as App } from '../../src/compose.ts';
 import { captchaFromServer } from '../helpers/captcha.ts';
 import { passSecondStep } from '../helpers/console-factor-kit.ts';
-import { createTestApp, type TestAppOptions } from '../helpers/test-app.ts';
+import { createTestApp, demoSeed, type TestAppOptions } from '../helpers/test-app.ts';
 
 /** A real App with the demo directory, its server (never listening) and fast CAPTCHAs. */
 export interface PagesKit {
@@ -19,10 +19,13 @@ export async function createPagesKit(
   overrides: Record<string, string> = {},
   options: TestAppOptions = {},
 ): Promise<PagesKit> {
-  const t = await createTestApp({ SSPR_CAPTCHA_MAX_NUMBER: '1000', ...overrides }, options);
+  const settings: Record<string, string> = { SSPR_CAPTCHA_MAX_NUMBER: '1000', ...overrides };
+  // the demo directory as setupDemo leaves it, copied (see demoSeed)
+  const seed = await demoSeed(settings, options, 'test');
+  const t = await createTestApp(settings, seed ? { ...options, seedDir: seed.dir } : options);
   let server: FastifyInstance | undefined;
   try {
-    const demo = await setupDemo(t.app.directory, t.app.random, 'test');
+    const demo = seed?.demo ?? (await setupDemo(t.app.directory, t.app.random, 'test'));
     server = await buildServer(t.app, { logger: false });
     await server.ready();
     const s = server;

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { INVALID_SECURITY_CODE, STEP_PROBLEMS, CONTACT_ADMIN } from '../../src/core/ui-text.ts';
 import { normalizeLogin } from '../../src/core/login.ts';
@@ -20,6 +20,17 @@ const ADMIN_EMAIL = 'admin@personal.example';
 const ADMIN_PHONE = '+15555550101';
 const NEW_PASSWORD = 'violet tractor harbour pencil';
 const FLOW_COOKIE = 'sspr_flow';
+
+// One kit (App, demo directory, server) for the tests that only start flows of their own, each in
+// browsers of its own, and read: building one costs ~0.15 s of CPU. They start 5 flows of USER on it
+// in all, under the account's 10 code emails per 10 minutes and the address's 30 starts; the tests
+// that change the directory (a password, the tenant's help desk), need other settings or use up a
+// limit keep a kit of their own.
+let shared: Promise<PagesKit> | undefined;
+const sharedKit = (): Promise<PagesKit> => (shared ??= createPagesKit());
+after(async () => {
+  if (shared) await (await shared).close();
+});
 
 async function start(kit: PagesKit, browser: TestBrowser, login: string) {
   const form = await browser.get('/reset');
@@ -212,187 +223,167 @@ test('admin journey through the email link: GET changes nothing, another browser
 });
 
 test('a wrong code shows the seed article\'s "Invalid Security Code" page, with "click here" starting over', async () => {
-  const kit = await createPagesKit();
-  try {
-    const b = new TestBrowser(kit.server);
-    await b.follow(await start(kit, b, USER));
-    const code = await lastCode(kit.app, USER_EMAIL);
-    const wrong = code === '000000' ? '111111' : '000000';
-    const res = await b.post('/reset/flow/code', { code: wrong });
-    assert.equal(res.statusCode, 400);
-    assert.equal(h1(res.body), INVALID_SECURITY_CODE.title);
-    assert.equal(h1(res.body), 'Invalid Security Code');
-    assert.ok(
-      res.body.includes(
-        'This security code you entered does not match the code we sent, or it has expired. To start a new password reset request, <a href="/reset">click here</a>.',
-      ),
-      'the exact sentence, "click here" linking to a new reset',
-    );
-    assert.ok(!res.body.includes(wrong), 'the typed code is not echoed');
-    assertDeadEndHelp(res.body, 'invalid code');
-    assert.ok(res.body.includes(CONTACT_ADMIN.message), 'no help desk known: the generic advice');
-    assert.match(res.body, /<a href="\/reset\/flow"[^>]*>Type the code again<\/a>/);
+  const kit = await sharedKit();
+  const b = new TestBrowser(kit.server);
+  await b.follow(await start(kit, b, USER));
+  const code = await lastCode(kit.app, USER_EMAIL);
+  const wrong = code === '000000' ? '111111' : '000000';
+  const res = await b.post('/reset/flow/code', { code: wrong });
+  assert.equal(res.statusCode, 400);
+  assert.equal(h1(res.body), INVALID_SECURITY_CODE.title);
+  assert.equal(h1(res.body), 'Invalid Security Code');
+  assert.ok(
+    res.body.includes(
+      'This security code you entered does not match the code we sent, or it has expired. To start a new password reset request, <a href="/reset">click here</a>.',
+    ),
+    'the exact sentence, "click here" linking to a new reset',
+  );
+  assert.ok(!res.body.includes(wrong), 'the typed code is not echoed');
+  assertDeadEndHelp(res.body, 'invalid code');
+  assert.ok(res.body.includes(CONTACT_ADMIN.message), 'no help desk known: the generic advice');
+  assert.match(res.body, /<a href="\/reset\/flow"[^>]*>Type the code again<\/a>/);
 
-    // the flow goes on: the right code still works
-    await b.get('/reset/flow');
-    const ok = await b.post('/reset/flow/code', { code });
-    assert.equal(ok.statusCode, 303);
-  } finally {
-    await kit.close();
-  }
+  // the flow goes on: the right code still works
+  await b.get('/reset/flow');
+  const ok = await b.post('/reset/flow/code', { code });
+  assert.equal(ok.statusCode, 303);
 });
 
 test('CSRF: a missing or wrong token is a 403 page and changes nothing', async () => {
-  const kit = await createPagesKit();
-  try {
-    const b = new TestBrowser(kit.server);
-    // POST /reset without a token: no flow, no cookie
-    await b.get('/reset');
-    const noToken = await b.post('/reset', { _csrf: null, login: USER, altcha: await solveCaptcha(kit.server) });
-    assert.equal(noToken.statusCode, 403);
-    assert.equal(h1(noToken.body), 'This form has expired');
-    assertDeadEndHelp(noToken.body, 'csrf');
-    assert.equal(b.cookies.has(FLOW_COOKIE), false);
+  const kit = await sharedKit();
+  const b = new TestBrowser(kit.server);
+  // POST /reset without a token: no flow, no cookie
+  await b.get('/reset');
+  const noToken = await b.post('/reset', { _csrf: null, login: USER, altcha: await solveCaptcha(kit.server) });
+  assert.equal(noToken.statusCode, 403);
+  assert.equal(h1(noToken.body), 'This form has expired');
+  assertDeadEndHelp(noToken.body, 'csrf');
+  assert.equal(b.cookies.has(FLOW_COOKIE), false);
 
-    await b.follow(await start(kit, b, USER));
-    const code = await lastCode(kit.app, USER_EMAIL);
-    const cookie = b.cookies.get(FLOW_COOKIE);
-    const csrf = b.csrf();
-    const forged = csrf.slice(0, -2) + (csrf.endsWith('AA') ? 'BB' : 'AA');
-    for (const [what, token] of [
-      ['missing', null],
-      ['wrong', forged],
-      ['empty', ''],
-    ] as const) {
-      const res = await b.post('/reset/flow/code', { _csrf: token, code });
-      assert.equal(res.statusCode, 403, what);
-      assert.equal(h1(res.body), 'This form has expired', what);
-      assert.equal(b.cookies.get(FLOW_COOKIE), cookie, `${what}: the flow did not move`);
-    }
-    // a token from another browser's secret does not work either
-    const stranger = new TestBrowser(kit.server);
-    await stranger.get('/reset');
-    const crossed = await b.post('/reset/flow/code', { _csrf: stranger.csrf(), code });
-    assert.equal(crossed.statusCode, 403);
-    // no CSRF cookie at all
-    b.cookies.delete('sspr_csrf');
-    const noSecret = await b.post('/reset/flow/code', { _csrf: csrf, code });
-    assert.equal(noSecret.statusCode, 403);
-
-    const page = await b.get('/reset/flow');
-    assert.equal(h1(page.body), 'Check your email', 'still on the first step');
-    const ok = await b.post('/reset/flow/code', { code });
-    assert.equal(ok.statusCode, 303, 'the code was never used by the refused posts');
-  } finally {
-    await kit.close();
+  await b.follow(await start(kit, b, USER));
+  const code = await lastCode(kit.app, USER_EMAIL);
+  const cookie = b.cookies.get(FLOW_COOKIE);
+  const csrf = b.csrf();
+  const forged = csrf.slice(0, -2) + (csrf.endsWith('AA') ? 'BB' : 'AA');
+  for (const [what, token] of [
+    ['missing', null],
+    ['wrong', forged],
+    ['empty', ''],
+  ] as const) {
+    const res = await b.post('/reset/flow/code', { _csrf: token, code });
+    assert.equal(res.statusCode, 403, what);
+    assert.equal(h1(res.body), 'This form has expired', what);
+    assert.equal(b.cookies.get(FLOW_COOKIE), cookie, `${what}: the flow did not move`);
   }
+  // a token from another browser's secret does not work either
+  const stranger = new TestBrowser(kit.server);
+  await stranger.get('/reset');
+  const crossed = await b.post('/reset/flow/code', { _csrf: stranger.csrf(), code });
+  assert.equal(crossed.statusCode, 403);
+  // no CSRF cookie at all
+  b.cookies.delete('sspr_csrf');
+  const noSecret = await b.post('/reset/flow/code', { _csrf: csrf, code });
+  assert.equal(noSecret.statusCode, 403);
+
+  const page = await b.get('/reset/flow');
+  assert.equal(h1(page.body), 'Check your email', 'still on the first step');
+  const ok = await b.post('/reset/flow/code', { code });
+  assert.equal(ok.statusCode, 303, 'the code was never used by the refused posts');
 });
 
 test('CAPTCHA: a bad, missing or replayed solution is refused with the form again', async () => {
-  const kit = await createPagesKit();
-  try {
-    const b = new TestBrowser(kit.server);
-    await b.get('/reset');
-    for (const altcha of ['', 'garbage', Buffer.from('{"challenge":{},"solution":{}}').toString('base64')]) {
-      const res = await b.post('/reset', { login: USER, altcha });
-      assert.equal(res.statusCode, 400);
-      assert.equal(h1(res.body), 'Reset your password');
-      assert.ok(res.body.includes(STEP_PROBLEMS.captcha_failed.message));
-      assert.match(res.body, /value="user@contoso.example"/, 'the user ID is kept');
-      assert.equal(b.cookies.has(FLOW_COOKIE), false);
-    }
-    const solved = await solveCaptcha(kit.server);
-    assert.equal((await b.post('/reset', { login: USER, altcha: solved })).statusCode, 303);
-    const replay = new TestBrowser(kit.server);
-    await replay.get('/reset');
-    const res = await replay.post('/reset', { login: USER, altcha: solved });
-    assert.equal(res.statusCode, 400, 'a solution works once');
-    assert.ok(res.body.includes(STEP_PROBLEMS.captcha_failed.title));
-    assert.equal(replay.cookies.has(FLOW_COOKIE), false);
-
-    // a malformed user ID: the form again, the field marked
-    await b.get('/reset');
-    const bad = await b.post('/reset', { login: 'not an id<>', altcha: await solveCaptcha(kit.server) });
-    assert.equal(bad.statusCode, 400);
-    assert.ok(bad.body.includes(STEP_PROBLEMS.login_invalid.message));
-    assert.match(bad.body, /aria-describedby="problem login-hint" aria-invalid="true"/);
-    assert.match(bad.body, /value="not an id&lt;>"/, 'escaped');
-  } finally {
-    await kit.close();
+  const kit = await sharedKit();
+  const b = new TestBrowser(kit.server);
+  await b.get('/reset');
+  for (const altcha of ['', 'garbage', Buffer.from('{"challenge":{},"solution":{}}').toString('base64')]) {
+    const res = await b.post('/reset', { login: USER, altcha });
+    assert.equal(res.statusCode, 400);
+    assert.equal(h1(res.body), 'Reset your password');
+    assert.ok(res.body.includes(STEP_PROBLEMS.captcha_failed.message));
+    assert.match(res.body, /value="user@contoso.example"/, 'the user ID is kept');
+    assert.equal(b.cookies.has(FLOW_COOKIE), false);
   }
+  const solved = await solveCaptcha(kit.server);
+  assert.equal((await b.post('/reset', { login: USER, altcha: solved })).statusCode, 303);
+  const replay = new TestBrowser(kit.server);
+  await replay.get('/reset');
+  const res = await replay.post('/reset', { login: USER, altcha: solved });
+  assert.equal(res.statusCode, 400, 'a solution works once');
+  assert.ok(res.body.includes(STEP_PROBLEMS.captcha_failed.title));
+  assert.equal(replay.cookies.has(FLOW_COOKIE), false);
+
+  // a malformed user ID: the form again, the field marked
+  await b.get('/reset');
+  const bad = await b.post('/reset', { login: 'not an id<>', altcha: await solveCaptcha(kit.server) });
+  assert.equal(bad.statusCode, 400);
+  assert.ok(bad.body.includes(STEP_PROBLEMS.login_invalid.message));
+  assert.match(bad.body, /aria-describedby="problem login-hint" aria-invalid="true"/);
+  assert.match(bad.body, /value="not an id&lt;>"/, 'escaped');
 });
 
 test('POST /reset answers the same for known and unknown user IDs, and the first page has the same structure', async () => {
-  const kit = await createPagesKit();
-  try {
-    const known = new TestBrowser(kit.server);
-    const unknown = new TestBrowser(kit.server);
-    const a = await start(kit, known, USER);
-    const z = await start(kit, unknown, 'nobody@contoso.example');
-    const comparable = (res: typeof a) => {
-      const h = { ...res.headers };
-      delete h['x-request-id'];
-      delete h.date;
-      h['set-cookie'] = String(h['set-cookie']).replace(/=[^;]+/, '=VALUE');
-      return { status: res.statusCode, headers: h, body: res.body };
-    };
-    assert.deepEqual(comparable(z), comparable(a));
-    assert.equal(a.statusCode, 303);
+  const kit = await sharedKit();
+  const known = new TestBrowser(kit.server);
+  const unknown = new TestBrowser(kit.server);
+  const a = await start(kit, known, USER);
+  const z = await start(kit, unknown, 'nobody@contoso.example');
+  const comparable = (res: typeof a) => {
+    const h = { ...res.headers };
+    delete h['x-request-id'];
+    delete h.date;
+    h['set-cookie'] = String(h['set-cookie']).replace(/=[^;]+/, '=VALUE');
+    return { status: res.statusCode, headers: h, body: res.body };
+  };
+  assert.deepEqual(comparable(z), comparable(a));
+  assert.equal(a.statusCode, 303);
 
-    const pageA = (await known.follow(a)).body;
-    const pageZ = (await unknown.follow(z)).body;
-    const skeleton = (html: string) =>
-      html
-        .replace(/<strong class="masked">[^<]*<\/strong>/, 'MASK')
-        .replace(/name="_csrf" value="[^"]+"/g, 'CSRF')
-        .replace(/<time[^>]*>[^<]*<\/time>/g, 'TIME')
-        .replace(/in \d+ minutes?/g, 'LEFT')
-        .replace(/after \d\d:\d\d:\d\d UTC/g, 'AFTER');
-    assert.equal(skeleton(pageZ), skeleton(pageA));
-    assert.notEqual(pageZ, pageA, 'the masks differ');
-  } finally {
-    await kit.close();
-  }
+  const pageA = (await known.follow(a)).body;
+  const pageZ = (await unknown.follow(z)).body;
+  const skeleton = (html: string) =>
+    html
+      .replace(/<strong class="masked">[^<]*<\/strong>/, 'MASK')
+      .replace(/name="_csrf" value="[^"]+"/g, 'CSRF')
+      .replace(/<time[^>]*>[^<]*<\/time>/g, 'TIME')
+      .replace(/in \d+ minutes?/g, 'LEFT')
+      .replace(/after \d\d:\d\d:\d\d UTC/g, 'AFTER');
+  assert.equal(skeleton(pageZ), skeleton(pageA));
+  assert.notEqual(pageZ, pageA, 'the masks differ');
 });
 
 test('error pages: no flow in this browser, a malformed link, a step out of order', async () => {
-  const kit = await createPagesKit();
-  try {
-    const b = new TestBrowser(kit.server);
-    const none = await b.get('/reset/flow');
-    assert.equal(none.statusCode, 404);
-    assert.equal(h1(none.body), STEP_PROBLEMS.flow_not_found.title);
-    assertDeadEndHelp(none.body, 'no flow');
+  const kit = await sharedKit();
+  const b = new TestBrowser(kit.server);
+  const none = await b.get('/reset/flow');
+  assert.equal(none.statusCode, 404);
+  assert.equal(h1(none.body), STEP_PROBLEMS.flow_not_found.title);
+  assertDeadEndHelp(none.body, 'no flow');
 
-    b.cookies.set(FLOW_COOKIE, 'AAAAAAAAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBBBBBBBB');
-    const forged = await b.get('/reset/flow');
-    assert.equal(forged.statusCode, 404);
-    assertDeadEndHelp(forged.body, 'forged cookie');
+  b.cookies.set(FLOW_COOKIE, 'AAAAAAAAAAAAAAAAAAAAAA.BBBBBBBBBBBBBBBBBBBBBBBBBBBB');
+  const forged = await b.get('/reset/flow');
+  assert.equal(forged.statusCode, 404);
+  assertDeadEndHelp(forged.body, 'forged cookie');
 
-    await b.get('/reset');
-    const stepWithout = await b.post('/reset/flow/code', { code: '123456' });
-    assert.equal(stepWithout.statusCode, 404);
-    assertDeadEndHelp(stepWithout.body, 'step without a flow');
+  await b.get('/reset');
+  const stepWithout = await b.post('/reset/flow/code', { code: '123456' });
+  assert.equal(stepWithout.statusCode, 404);
+  assertDeadEndHelp(stepWithout.body, 'step without a flow');
 
-    const badLink = await b.get('/reset/link?t=short');
-    assert.equal(badLink.statusCode, 400);
-    assert.equal(h1(badLink.body), 'Invalid Security Code');
-    assertDeadEndHelp(badLink.body, 'bad link');
+  const badLink = await b.get('/reset/link?t=short');
+  assert.equal(badLink.statusCode, 400);
+  assert.equal(h1(badLink.body), 'Invalid Security Code');
+  assertDeadEndHelp(badLink.body, 'bad link');
 
-    // a step that does not belong to the current state: the current page with the problem
-    const c = new TestBrowser(kit.server);
-    await c.follow(await start(kit, c, USER));
-    const outOfOrder = await c.post('/reset/flow/phone', { phone: '+15555550103' });
-    assert.equal(outOfOrder.statusCode, 400);
-    assert.equal(h1(outOfOrder.body), 'Check your email');
-    assert.ok(outOfOrder.body.includes(STEP_PROBLEMS.wrong_step.title));
+  // a step that does not belong to the current state: the current page with the problem
+  const c = new TestBrowser(kit.server);
+  await c.follow(await start(kit, c, USER));
+  const outOfOrder = await c.post('/reset/flow/phone', { phone: '+15555550103' });
+  assert.equal(outOfOrder.statusCode, 400);
+  assert.equal(h1(outOfOrder.body), 'Check your email');
+  assert.ok(outOfOrder.body.includes(STEP_PROBLEMS.wrong_step.title));
 
-    const tooSoon = await c.post('/reset/flow/resend');
-    assert.equal(tooSoon.statusCode, 429);
-    assert.ok(tooSoon.body.includes(STEP_PROBLEMS.resend_too_soon.title));
-  } finally {
-    await kit.close();
-  }
+  const tooSoon = await c.post('/reset/flow/resend');
+  assert.equal(tooSoon.statusCode, 429);
+  assert.ok(tooSoon.body.includes(STEP_PROBLEMS.resend_too_soon.title));
 });
 
 test('on https the flow cookie is __Host- and Secure; the CSRF cookie too', async () => {
@@ -418,32 +409,28 @@ test('on https the flow cookie is __Host- and Secure; the CSRF cookie too', asyn
 });
 
 test('the ALTCHA widget and its worker come from our origin; the challenge is JSON and never cached', async () => {
-  const kit = await createPagesKit();
-  try {
-    for (const [url, type] of [
-      ['/static/altcha/altcha.js', /^text\/javascript/],
-      ['/static/altcha/altcha.css', /^text\/css/],
-      ['/static/altcha/sha-worker.js', /^text\/javascript/],
-      ['/static/altcha-setup.js', /javascript/],
-      ['/static/reset.js', /javascript/],
-    ] as const) {
-      const res = await kit.server.inject({ url });
-      assert.equal(res.statusCode, 200, url);
-      assert.match(String(res.headers['content-type']), type, url);
-      assert.ok(res.body.length > 100, url);
-    }
-    const challenge = await kit.server.inject({ url: '/reset/challenge' });
-    assert.equal(challenge.headers['cache-control'], 'no-store');
-    assert.match(String(challenge.headers['content-type']), /^application\/json/);
-    const body = challenge.json() as { parameters: { algorithm: string }; signature: string };
-    assert.equal(body.parameters.algorithm, 'SHA-256');
-    assert.equal(typeof body.signature, 'string');
-    const page = await kit.server.inject({ url: '/reset' });
-    assert.equal(page.headers['cache-control'], 'no-store');
-    assert.doesNotMatch(page.body, /<style|style="| on[a-z]+="|<script(?! type="module" src="\/static\/)/i);
-  } finally {
-    await kit.close();
+  const kit = await sharedKit();
+  for (const [url, type] of [
+    ['/static/altcha/altcha.js', /^text\/javascript/],
+    ['/static/altcha/altcha.css', /^text\/css/],
+    ['/static/altcha/sha-worker.js', /^text\/javascript/],
+    ['/static/altcha-setup.js', /javascript/],
+    ['/static/reset.js', /javascript/],
+  ] as const) {
+    const res = await kit.server.inject({ url });
+    assert.equal(res.statusCode, 200, url);
+    assert.match(String(res.headers['content-type']), type, url);
+    assert.ok(res.body.length > 100, url);
   }
+  const challenge = await kit.server.inject({ url: '/reset/challenge' });
+  assert.equal(challenge.headers['cache-control'], 'no-store');
+  assert.match(String(challenge.headers['content-type']), /^application\/json/);
+  const body = challenge.json() as { parameters: { algorithm: string }; signature: string };
+  assert.equal(body.parameters.algorithm, 'SHA-256');
+  assert.equal(typeof body.signature, 'string');
+  const page = await kit.server.inject({ url: '/reset' });
+  assert.equal(page.headers['cache-control'], 'no-store');
+  assert.doesNotMatch(page.body, /<style|style="| on[a-z]+="|<script(?! type="module" src="\/static\/)/i);
 });
 
 test("the tenant's help desk shows on every page of its flows, the same for known and unknown user IDs", async () => {

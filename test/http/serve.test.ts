@@ -7,9 +7,11 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { buildServer } from '../../src/http/server.ts';
 import { serve } from '../../src/http/serve.ts';
 import { createTestApp } from '../helpers/test-app.ts';
+import { bundled } from '../helpers/bundle.ts';
 
 function deferred<T = void>(): { promise: Promise<T>; resolve(value: T): void } {
   let resolve!: (value: T) => void;
@@ -134,14 +136,13 @@ interface Child {
 }
 
 async function startChild(dataDir: string, shutdownTimeoutMs: string): Promise<Child> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(import.meta.dirname, 'fixtures', 'serve-child.ts')],
-    {
-      env: { ...process.env, CHILD_DATA_DIR: dataDir, CHILD_SHUTDOWN_TIMEOUT_MS: shutdownTimeoutMs },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+  // the child runs bundled beside the production build (its static files, the outbox thread's
+  // module) with plain node: ~3 s of CPU less than through tsx
+  const entry = await bundled(path.join(import.meta.dirname, 'fixtures', 'serve-child.ts'), { besideBuild: true });
+  const child = spawn(process.execPath, [fileURLToPath(entry)], {
+    env: { ...process.env, CHILD_DATA_DIR: dataDir, CHILD_SHUTDOWN_TIMEOUT_MS: shutdownTimeoutMs },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const events: string[] = [];
   const waiters = new Map<string, () => void>();

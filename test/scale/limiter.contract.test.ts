@@ -23,9 +23,12 @@ const log = { info() {}, warn: record, error: record, debug() {}, child: () => l
  * the flush of this run's keys once ran in the middle of the Redis counting test under load and
  * reset its count (decisions came out allowed, allowed, allowed, allowed).
  */
-function contract(name: string, make: () => Limiter & { close?(): Promise<void> }): void {
+function contract(
+  name: string,
+  make: () => (Limiter & { close?(): Promise<void> }) | Promise<Limiter & { close?(): Promise<void> }>,
+): void {
   test(`${name}: counts per key up to the limit, then refuses with the time left`, async (t) => {
-    const limiter = make();
+    const limiter = await make();
     t.after(() => limiter.close?.());
     const decisions = [];
     for (let i = 0; i < 4; i++) decisions.push(await limiter.consume('k1', 3, 60_000));
@@ -47,7 +50,7 @@ function contract(name: string, make: () => Limiter & { close?(): Promise<void> 
   });
 
   test(`${name}: parallel events never overrun the limit`, async (t) => {
-    const limiter = make();
+    const limiter = await make();
     t.after(() => limiter.close?.());
     const all = await Promise.all(Array.from({ length: 50 }, () => limiter.consume('burst', 10, 60_000)));
     assert.equal(all.filter((d) => d.allowed).length, 10);
@@ -63,14 +66,13 @@ let made = 0;
 const PATIENT = 10_000;
 describe('redis limiter on the shared Redis', () => {
   after(() => flushRedisPrefix(SHARED_REDIS, prefix).then(() => undefined));
-  contract(
-    'redis limiter',
-    () => new RedisLimiter({ url: SHARED_REDIS, keyPrefix: `${prefix}:${made++}`, log, commandTimeoutMs: PATIENT }),
+  contract('redis limiter', () =>
+    RedisLimiter.open({ url: SHARED_REDIS, keyPrefix: `${prefix}:${made++}`, log, commandTimeoutMs: PATIENT }),
   );
 
   test('redis limiter: two instances share one count', async () => {
-    const a = new RedisLimiter({ url: SHARED_REDIS, keyPrefix: `${prefix}:shared`, commandTimeoutMs: PATIENT });
-    const b = new RedisLimiter({ url: SHARED_REDIS, keyPrefix: `${prefix}:shared`, commandTimeoutMs: PATIENT });
+    const a = await RedisLimiter.open({ url: SHARED_REDIS, keyPrefix: `${prefix}:shared`, commandTimeoutMs: PATIENT });
+    const b = await RedisLimiter.open({ url: SHARED_REDIS, keyPrefix: `${prefix}:shared`, commandTimeoutMs: PATIENT });
     try {
       const out = [];
       for (let i = 0; i < 6; i++) out.push((await (i % 2 ? a : b).consume('ip:1', 4, 60_000)).allowed);
@@ -85,7 +87,7 @@ describe('redis limiter on the shared Redis', () => {
 
 test('redis limiter without Redis: fallback at half the limit; fail-closed checks are unavailable; recovery', async () => {
   const redis = await startPrivateRedis();
-  const limiter = new RedisLimiter({ url: redis.url });
+  const limiter = await RedisLimiter.open({ url: redis.url });
   try {
     assert.ok(await limiter.ping());
     await redis.kill();

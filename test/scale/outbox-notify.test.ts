@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { createApp } from '../../src/compose.ts';
+import { OutboxThread } from '../../src/adapters/outbox-thread.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { ComposedApp as App } from '../../src/compose.ts';
 import { createPostgresDatabase } from '../helpers/databases.ts';
@@ -47,6 +48,9 @@ test('a message queued on A is sent by B at once (NOTIFY), also after B’s list
     };
     const a = await open(false);
     const b = await open(true);
+    // B delivers from its outbox thread (serve with SMTP), which opens its LISTEN connection itself
+    assert.ok(b.outbox instanceof OutboxThread);
+    await b.outbox.ready();
     await admin.connect();
     const listening = async (): Promise<number[]> =>
       (

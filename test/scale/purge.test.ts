@@ -250,7 +250,7 @@ test('purge on SQLite: expired rows go in batches, live ones stay', async () => 
 });
 
 test('purge on PostgreSQL: same rules; one instance at a time (advisory lock)', async () => {
-  const db = await createPostgresDatabase();
+  const db = await createPostgresDatabase({ migrated: true });
   const store = await openSqlStore(db.url);
   const other = await openSqlStore(db.url);
   try {

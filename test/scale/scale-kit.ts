@@ -12,6 +12,7 @@ import { captchaFromUrl } from '../helpers/captcha.ts';
 import { freePort } from '../helpers/free-port.ts';
 import type { ComposedApp as App } from '../../src/compose.ts';
 import { sleep, until } from '../helpers/until.ts';
+import { builtBundle } from '../cli/run-sspr.ts';
 
 /**
  * Kit of the scale-out tests: real `sspr serve` processes, a private redis-server that a test may
@@ -21,7 +22,6 @@ import { sleep, until } from '../helpers/until.ts';
  */
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
-export const BIN = path.join(ROOT, 'bin/sspr.js');
 export const SHARED_REDIS = process.env.SSPR_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/0';
 export const NEW_PASSWORD = 'violet tractor harbour pencil';
 export const TENANT_DOMAIN = 'scale.example';
@@ -252,9 +252,14 @@ export interface Instance {
   stop(): Promise<void>;
 }
 
-export async function startInstance(name: string, env: Record<string, string>, timeoutMs = 20_000): Promise<Instance> {
+/**
+ * Starts `sspr serve` from the production build (`builtBundle()`, built once per test process), as
+ * it is deployed: a start costs ~0.5 s of CPU, against ~2.5 s through tsx (bin/sspr.js), which
+ * compiled the sources again in each instance.
+ */
+export async function startInstance(name: string, env: Record<string, string>, timeoutMs = 60_000): Promise<Instance> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), `sspr-${name}-`));
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--host', '127.0.0.1'], {
+  const child = spawn(process.execPath, [builtBundle(), 'serve', '--port', '0', '--host', '127.0.0.1'], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',

@@ -186,7 +186,22 @@ test('both workers listen on the one port and answer; the banner comes once, fro
   assert.equal(new Set(listening.map((l) => l.pid)).size, 2, 'two processes');
   assert.ok(!listening.some((l) => l.pid === cluster.child.pid), 'neither is the primary');
   assert.equal(cluster.lines().filter((l) => l.msg?.startsWith('sspr is listening on ')).length, 1);
-  for (let i = 0; i < 6; i++) assert.equal((await request(cluster.base, 'GET', '/reset/challenge')).status, 200);
+  // each request on a connection of its own: the primary hands it to the next worker that is free,
+  // and a worker still busy just after its start (a collection, its first outbox round, its first
+  // compile on a loaded CI machine) skips turns until it takes a connection again. So ask for up to
+  // 30 s, pausing between requests, rather than a fixed count (20 quick requests once all went to
+  // worker 1 in CI while worker 2 was still busy).
+  // (its log line may come a moment after the answer, so the check comes before each new request)
+  await until(
+    async () => {
+      if (servedBy(cluster.lines(), '/reset/challenge').size === 2) return true;
+      assert.equal((await request(cluster.base, 'GET', '/reset/challenge')).status, 200);
+      return undefined;
+    },
+    'both workers to serve /reset/challenge',
+    30_000,
+    25,
+  );
   assert.deepEqual([...servedBy(cluster.lines(), '/reset/challenge').keys()].sort(), [1, 2]);
 });
 

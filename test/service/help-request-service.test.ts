@@ -214,6 +214,6 @@ function suite(name: string, url: () => Promise<{ url: string | null; done(): Pr
 suite('help requests on SQLite', async () => ({ url: null, done: async () => {} }));
 
 suite('help requests on PostgreSQL', async () => {
-  const db = await createPostgresDatabase();
+  const db = await createPostgresDatabase({ migrated: true });
   return { url: db.url, done: () => db.drop() };
 });

@@ -11,7 +11,7 @@ import type { Logger } from '../../src/ports/logger.ts';
 import type { EmailMessage, Mailer } from '../../src/ports/messaging.ts';
 import { enqueueEmail } from '../../src/service/message-queue.ts';
 import { OutboxWorker } from '../../src/service/outbox-worker.ts';
-import { tempSqliteUrl, withPostgresDatabase } from '../helpers/databases.ts';
+import { tempSqliteUrl, withMigratedPostgresDatabase } from '../helpers/databases.ts';
 import { startSmtpListener } from '../helpers/smtp-listener.ts';
 
 /**
@@ -124,7 +124,9 @@ async function statementsOfOneBatch(url: string, n: number): Promise<string[]> {
 }
 
 function assertBatchStatements(small: string[], large: string[]): void {
-  const updates = (list: string[]): number => list.filter((s) => /^update "outbox"/i.test(s.trim())).length;
+  // on PostgreSQL a transaction's first statement carries its `begin` (pg-write-batching.ts)
+  const updates = (list: string[]): number =>
+    list.filter((s) => /^(begin;\s*(set local [^;]*;\s*)*)?update "outbox"/i.test(s.trim())).length;
   const auditInserts = (list: string[]): number =>
     list.filter((s) => /^insert into "audit_events"/i.test(s.trim())).length;
   // the claim and the batch's outcomes: one statement each, whatever the batch's size
@@ -146,9 +148,75 @@ describe('OutboxWorker in batches', () => {
   });
 
   it('PostgreSQL: a batch’s outcomes are one UPDATE and one audit INSERT; 24 messages cost the statements of 6', async () => {
-    const small = await withPostgresDatabase((url) => statementsOfOneBatch(url, 6));
-    const large = await withPostgresDatabase((url) => statementsOfOneBatch(url, 24));
+    const small = await withMigratedPostgresDatabase((url) => statementsOfOneBatch(url, 6));
+    const large = await withMigratedPostgresDatabase((url) => statementsOfOneBatch(url, 24));
     assertBatchStatements(small, large);
+  });
+
+  it('SQLite: woken during a round, the worker records its outcomes and claims the next batch in one transaction', async () => {
+    const db = tempSqliteUrl();
+    const log: string[] = [];
+    const store = await openSqlStore(db.url, { onQuery: (sql) => log.push(sql) });
+    const keyring = new HkdfKeyring(randomBytes(32));
+    const sent: string[] = [];
+    let open: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let began: () => void = () => {};
+    const sending = new Promise<void>((resolve) => (began = resolve));
+    // the first round's sends wait at the gate, while more is queued and the worker woken
+    const mailer: Mailer = {
+      name: 'gated',
+      async send(m: EmailMessage) {
+        began();
+        await gate;
+        sent.push(m.to);
+        return { ok: true, providerId: null };
+      },
+    };
+    const w = worker(store, keyring, mailer, 'w-carry', { now: () => T0 }, { batchSize: 8, concurrency: 4 });
+    // the worker's timers keep no process alive: this test's waits need something that does
+    const alive = setInterval(() => {}, 1_000);
+    try {
+      await store.migrate();
+      await enqueue(store, keyring, 2, { prefix: 'first-', now: T0 });
+      log.length = 0;
+      w.start();
+      await sending;
+      await enqueue(store, keyring, 3, { prefix: 'second-', now: T0 });
+      w.wake();
+      open();
+      await w.idle();
+      assert.deepEqual(
+        [...sent].sort(),
+        ['first-0', 'first-1', 'second-0', 'second-1', 'second-2'].map((p) => `${p}@example.com`),
+        'each message sent once',
+      );
+      const txs: string[][] = [];
+      for (const q of log) {
+        if (q === 'begin immediate') txs.push([]);
+        else if (q !== 'commit') txs.at(-1)?.push(q);
+      }
+      const outboxUpdates = (tx: string[]): number => tx.filter((q) => /^update "outbox"/i.test(q)).length;
+      const writing = txs.filter((tx) => outboxUpdates(tx) > 0);
+      assert.deepEqual(
+        writing.map(outboxUpdates),
+        [1, 2, 1],
+        'claim; first outcomes with the second claim; second outcomes (no transaction of its own for the second claim)',
+      );
+      const [, carried] = writing as [string[], string[]];
+      assert.ok(
+        carried.findIndex((q) => /^insert into "audit_events"/i.test(q)) <
+          carried.findLastIndex((q) => /^update "outbox"/i.test(q)),
+        'the outcomes and their audit events, then the claim',
+      );
+      assert.equal((await store.outbox.list({ status: 'sent', limit: 10 })).length, 5);
+      assert.equal((await store.audit.list({ type: 'message.sent', limit: 10 })).length, 5);
+    } finally {
+      clearInterval(alive);
+      await w.stop();
+      await store.close();
+      db.cleanup();
+    }
   });
 
   /** Two instances (two stores, two workers) drain one queue over a real SMTP listener, both looping at once. */
@@ -205,7 +273,7 @@ describe('OutboxWorker in batches', () => {
   }
 
   it('two instances on PostgreSQL draining one queue in batches never send a message twice', async () => {
-    await withPostgresDatabase(twoInstances);
+    await withMigratedPostgresDatabase(twoInstances);
   });
   // SQLite: one instance per database file (two stores in one process would block each other's
   // synchronous BEGIN IMMEDIATE); several processes on one file are the workers' concern (sspr serve --workers)

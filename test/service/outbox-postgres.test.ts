@@ -9,14 +9,14 @@ import { renderEmail } from '../../src/core/message-templates.ts';
 import type { Logger } from '../../src/ports/logger.ts';
 import { enqueueEmail } from '../../src/service/message-queue.ts';
 import { OutboxWorker } from '../../src/service/outbox-worker.ts';
-import { withPostgresDatabase } from '../helpers/databases.ts';
+import { withMigratedPostgresDatabase } from '../helpers/databases.ts';
 import { startSmtpListener } from '../helpers/smtp-listener.ts';
 
 const silent: Logger = { fatal() {}, error() {}, warn() {}, info() {}, debug() {}, child: () => silent };
 
 describe('OutboxWorker on PostgreSQL', () => {
   it('delivers what committed with its cause, nothing of a rollback, and two workers never send one message twice', async () => {
-    await withPostgresDatabase(async (url) => {
+    await withMigratedPostgresDatabase(async (url) => {
       const store = await openSqlStore(url);
       const smtp = await startSmtpListener();
       const mailer = new SmtpMailer({

@@ -8,7 +8,7 @@ import type { TenantPolicy } from '../../src/core/directory-model.ts';
 import { SecurityInfoService } from '../../src/service/security-info-service.ts';
 import type { Authenticated } from '../../src/service/session-service.ts';
 import { createResetHarness, RC, T0, type ResetHarness } from '../helpers/reset-harness.ts';
-import { withPostgresDatabase } from '../helpers/databases.ts';
+import { withMigratedPostgresDatabase } from '../helpers/databases.ts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -451,7 +451,7 @@ describe('security info service (SQLite, injected clock)', () => {
 
 describe('security info service (PostgreSQL)', () => {
   test('change, cooling-off in the reset flow, prompt once per session', () =>
-    withPostgresDatabase((databaseUrl) =>
+    withMigratedPostgresDatabase((databaseUrl) =>
       withKit(
         async (k) => {
           const { h, si } = k;

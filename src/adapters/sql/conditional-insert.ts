@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
+import type { Database } from './database.ts';
 import type { SqlDialect } from './migrations.ts';
-import { executeLater } from './pg-write-batching.ts';
+import { TemplateFamily } from './sql-template.ts';
 
 /**
  * `insert into <table> (<columns>) select <values> where <write> = 1`: one statement whose text,
@@ -19,9 +20,22 @@ export async function insertIf<DB>(
   later?: SqlDialect,
 ): Promise<void> {
   const columns = Object.keys(row);
-  const query = sql`insert into ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))}) select ${sql.join(
-    columns.map((c) => sql`${row[c]}`),
-  )} where ${write ? 1 : 0} = 1`;
-  if (later) await executeLater(db as unknown as Kysely<never>, later, { compile: () => query.compile(db) });
-  else await query.execute(db);
+  const template = INSERT_IF.of({ table, columns });
+  const args = { ...row, [WRITE]: write ? 1 : 0 };
+  const store = db as unknown as Kysely<Database>;
+  if (later) await template.later(store, later, args);
+  else await template.run(store, args);
 }
+
+/** The name of the `<write>` value among the row's (no table has such a column). */
+const WRITE = '$write';
+
+/** One template per table and list of columns (sql-template.ts). */
+const INSERT_IF = new TemplateFamily(
+  (shape: { table: string; columns: readonly string[] }) => `${shape.table}(${shape.columns.join()})`,
+  ({ table, columns }) =>
+    (_db, p: Readonly<Record<string, string | number | null>>) =>
+      sql`insert into ${sql.table(table)} (${sql.join(columns.map((c) => sql.ref(c)))}) select ${sql.join(
+        columns.map((c) => sql`${p[c]}`),
+      )} where ${p[WRITE]} = 1`,
+);

@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import type { Logger } from '../../ports/logger.ts';
 import { OUTBOX_CHANNEL } from './sql-outbox-repo.ts';
 
@@ -66,7 +66,8 @@ export class PgOutboxListener {
   }
 
   async #connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.#o.databaseUrl, connectionTimeoutMillis: 5_000 });
+    const { Client } = (await import('pg')).default;
+    const client = new Client({ connectionString: this.#o.databaseUrl, connectionTimeoutMillis: 5_000 });
     let lost = false;
     const onLost = (e?: unknown): void => {
       if (lost) return;

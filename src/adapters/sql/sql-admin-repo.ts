@@ -7,6 +7,7 @@ import type {
   TempPasswordRecord,
 } from '../../ports/admin-store.ts';
 import type { AssistedLinksTable, Database } from './database.ts';
+import { SqlTemplate } from './sql-template.ts';
 
 const num = (v: number | null): number | null => (v === null ? null : Number(v));
 
@@ -101,14 +102,7 @@ export class SqlAdminRepo implements AdminRepo {
   }
 
   async endLinks(accountId: string, now: number): Promise<number> {
-    const r = await this.db
-      .updateTable('assisted_links')
-      .set({ superseded_at: now })
-      .where('account_id', '=', accountId)
-      .where('completed_at', 'is', null)
-      .where('superseded_at', 'is', null)
-      .executeTakeFirst();
-    return Number(r.numUpdatedRows);
+    return Number(await END_LINKS.affected(this.db, { account_id: accountId, now }));
   }
 
   async setTempPassword(t: TempPasswordRecord): Promise<void> {
@@ -179,3 +173,13 @@ export class SqlAdminRepo implements AdminRepo {
     return [...rows].map(([accountId, r]) => ({ accountId, ...r }));
   }
 }
+
+/** Supersedes an account's open assisted links (built once per dialect, sql-template.ts). */
+const END_LINKS = new SqlTemplate((db, p: { account_id: string; now: number }) =>
+  db
+    .updateTable('assisted_links')
+    .set({ superseded_at: p.now })
+    .where('account_id', '=', p.account_id)
+    .where('completed_at', 'is', null)
+    .where('superseded_at', 'is', null),
+);

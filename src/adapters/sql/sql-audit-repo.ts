@@ -19,7 +19,7 @@ import type { AuditEvent, AuditEventInput, AuditFilter, AuditRepo } from '../../
 import { clampLimit } from './atomic.ts';
 import type { AuditEventsTable, Database } from './database.ts';
 import type { SqlDialect } from './migrations.ts';
-import { executeLater } from './pg-write-batching.ts';
+import { columns, SqlTemplate, TemplateFamily } from './sql-template.ts';
 
 /**
  * The append-only audit trail over Kysely. The first append of a transaction to a chain is two
@@ -60,14 +60,15 @@ export class SqlAuditRepo implements AuditRepo {
 
   /** Newest first (at, then id, descending); since inclusive, until exclusive; limit 100 by default, at most 1000. */
   async list(filter: AuditFilter): Promise<AuditEvent[]> {
-    let query = this.db.selectFrom('audit_events').selectAll();
-    if (filter.tenantId !== undefined) query = query.where('tenant_id', '=', filter.tenantId);
-    if (filter.accountId !== undefined) query = query.where('account_id', '=', filter.accountId);
-    if (filter.type !== undefined) query = query.where('type', '=', filter.type);
-    if (filter.outcome !== undefined) query = query.where('outcome', '=', filter.outcome);
-    if (filter.since !== undefined) query = query.where('at', '>=', filter.since);
-    if (filter.until !== undefined) query = query.where('at', '<', filter.until);
-    const rows = await query.orderBy('at', 'desc').orderBy('id', 'desc').limit(clampLimit(filter.limit)).execute();
+    const rows = await LIST_EVENTS.of(filter).rows(this.db, {
+      tenant_id: filter.tenantId ?? null,
+      account_id: filter.accountId ?? null,
+      type: filter.type ?? null,
+      outcome: filter.outcome ?? null,
+      since: filter.since ?? null,
+      until: filter.until ?? null,
+      limit: clampLimit(filter.limit),
+    });
     return rows.map(toEvent);
   }
 }
@@ -81,34 +82,40 @@ async function appendChained(
   const chain = chainKeyOf(e.tenantId);
   const details = JSON.stringify(e.details);
   if (dialect === 'postgres') return appendWithHead(db, chain, details, e, heads);
-  const head =
-    heads.get(chain) ??
-    (await db
-      .insertInto('audit_chain_heads')
-      .values({ chain, seq: 0, hash: GENESIS_HASH })
-      .onConflict((oc) => oc.column('chain').doUpdateSet((eb) => ({ seq: eb.ref('audit_chain_heads.seq') })))
-      .returning(['seq', 'hash'])
-      .executeTakeFirstOrThrow());
-  const seq = Number(head.seq) + 1;
-  const hash = chainHash(head.hash, chainedOf(e, details));
-  await db
-    .insertInto('audit_events')
-    .values({
-      at: e.at,
-      tenant_id: e.tenantId,
-      account_id: e.accountId,
-      actor: e.actor,
-      type: e.type,
-      outcome: e.outcome,
-      ip: e.ip,
-      user_agent: e.userAgent,
-      details,
-      seq,
-      prev_hash: head.hash,
-      hash,
-    })
-    .execute();
-  heads.set(chain, { seq, hash });
+  const head = heads.get(chain) ?? (await UPSERT_HEAD.first(db, { chain }));
+  if (!head) throw new Error('no result');
+  const row = chainedRow(e, details, { seq: Number(head.seq), hash: head.hash });
+  await INSERT_EVENT.run(db, row);
+  heads.set(chain, { seq: row.seq, hash: row.hash });
+}
+
+/** The row of `e` linked after `head`: the next number, the head's hash, and its own hash over both. */
+function chainedRow(
+  e: AuditEventInput,
+  details: string,
+  head: { seq: number; hash: string },
+): EventRow & { seq: number; hash: string } {
+  return {
+    ...eventColumns(e, details),
+    seq: head.seq + 1,
+    prev_hash: head.hash,
+    hash: chainHash(head.hash, chainedOf(e, details)),
+  };
+}
+
+/** The columns of `e` that do not depend on its place in the chain. */
+function eventColumns(e: AuditEventInput, details: string): Omit<EventRow, 'seq' | 'prev_hash' | 'hash'> {
+  return {
+    at: e.at,
+    tenant_id: e.tenantId,
+    account_id: e.accountId,
+    actor: e.actor,
+    type: e.type,
+    outcome: e.outcome,
+    ip: e.ip,
+    user_agent: e.userAgent,
+    details,
+  };
 }
 
 /** The fields of an event its hash covers; `details` as stored (a JSON round trip drops undefined values). */
@@ -141,20 +148,81 @@ async function appendWithHead(
   heads: Map<string, { seq: number; hash: string }>,
 ): Promise<void> {
   const canonical = canonicalEvent(chainedOf(e, details));
-  const query = sql`with head as (
-      insert into audit_chain_heads (chain, seq, hash) values (${chain}, 0, ${GENESIS_HASH})
-      on conflict (chain) do update set seq = audit_chain_heads.seq
-      returning seq, hash)
-    insert into audit_events (at, tenant_id, account_id, actor, type, outcome, ip, user_agent, details, seq, prev_hash, hash)
-    select ${e.at}::bigint, ${e.tenantId}::text, ${e.accountId}::text, ${e.actor}::text, ${e.type}::text,
-      ${e.outcome}::text, ${e.ip}::text, ${e.userAgent}::text, ${details}::text, head.seq + 1,
-      head.hash, encode(sha256(convert_to(head.hash || ${canonical}::text, 'UTF8')), 'hex')
-    from head`;
   // nothing is read back: the statement may travel with the next one, or with the commit; the head
   // moved on (its trigger), so an `appendMany` later in the transaction reads it again
   heads.delete(chain);
-  await executeLater(db as unknown as Kysely<never>, 'postgres', { compile: () => query.compile(db) });
+  await APPEND_WITH_HEAD.later(db, 'postgres', { chain, ...eventColumns(e, details), canonical });
 }
+
+// The statements, each built once per dialect (sql-template.ts).
+
+/** The chain's head (made at the chain's first event): its newest place and hash; on PostgreSQL locked until the transaction ends. */
+const UPSERT_HEAD = new SqlTemplate((db, p: { chain: string }) =>
+  db
+    .insertInto('audit_chain_heads')
+    .values({ chain: p.chain, seq: 0, hash: GENESIS_HASH })
+    .onConflict((oc) => oc.column('chain').doUpdateSet((eb) => ({ seq: eb.ref('audit_chain_heads.seq') })))
+    .returning(['seq', 'hash']),
+);
+
+type EventRow = Omit<Selectable<AuditEventsTable>, 'id'>;
+
+const INSERT_EVENT = new SqlTemplate((db, p: EventRow) =>
+  db.insertInto('audit_events').values(
+    columns(p, {
+      at: true,
+      tenant_id: true,
+      account_id: true,
+      actor: true,
+      type: true,
+      outcome: true,
+      ip: true,
+      user_agent: true,
+      details: true,
+      seq: true,
+      prev_hash: true,
+      hash: true,
+    }),
+  ),
+);
+
+const APPEND_WITH_HEAD = new SqlTemplate(
+  (_db, p: Omit<EventRow, 'seq' | 'prev_hash' | 'hash'> & { chain: string; canonical: string }) => sql`with head as (
+      insert into audit_chain_heads (chain, seq, hash) values (${p.chain}, 0, ${GENESIS_HASH})
+      on conflict (chain) do update set seq = audit_chain_heads.seq
+      returning seq, hash)
+    insert into audit_events (at, tenant_id, account_id, actor, type, outcome, ip, user_agent, details, seq, prev_hash, hash)
+    select ${p.at}::bigint, ${p.tenant_id}::text, ${p.account_id}::text, ${p.actor}::text, ${p.type}::text,
+      ${p.outcome}::text, ${p.ip}::text, ${p.user_agent}::text, ${p.details}::text, head.seq + 1,
+      head.hash, encode(sha256(convert_to(head.hash || ${p.canonical}::text, 'UTF8')), 'hex')
+    from head`,
+);
+
+type ListArgs = {
+  tenant_id: string | null;
+  account_id: string | null;
+  type: string | null;
+  outcome: string | null;
+  since: number | null;
+  until: number | null;
+  limit: number;
+};
+
+/** Newest first, by the filters given (a template per set of filters). */
+const LIST_EVENTS = new TemplateFamily(
+  (f: AuditFilter) =>
+    [f.tenantId, f.accountId, f.type, f.outcome, f.since, f.until].map((v) => (v === undefined ? 0 : 1)).join(''),
+  (f) => (db, p: ListArgs) => {
+    let query = db.selectFrom('audit_events').selectAll();
+    if (f.tenantId !== undefined) query = query.where('tenant_id', '=', p.tenant_id!);
+    if (f.accountId !== undefined) query = query.where('account_id', '=', p.account_id!);
+    if (f.type !== undefined) query = query.where('type', '=', p.type!);
+    if (f.outcome !== undefined) query = query.where('outcome', '=', p.outcome!);
+    if (f.since !== undefined) query = query.where('at', '>=', p.since!);
+    if (f.until !== undefined) query = query.where('at', '<', p.until!);
+    return query.orderBy('at', 'desc').orderBy('id', 'desc').limit(p.limit);
+  },
+);
 
 /**
  * The chains' heads in one upsert (in the chains' order, so two transactions lock them in the same
@@ -180,24 +248,9 @@ async function appendManyChained(
     const chain = chainKeyOf(e.tenantId);
     const head = heads.get(chain);
     if (!head) throw new Error('audit chain head missing after its upsert');
-    const details = JSON.stringify(e.details);
-    const seq = head.seq + 1;
-    const hash = chainHash(head.hash, chainedOf(e, details));
-    heads.set(chain, { seq, hash });
-    return {
-      at: e.at,
-      tenant_id: e.tenantId,
-      account_id: e.accountId,
-      actor: e.actor,
-      type: e.type,
-      outcome: e.outcome,
-      ip: e.ip,
-      user_agent: e.userAgent,
-      details,
-      seq,
-      prev_hash: head.hash,
-      hash,
-    };
+    const row = chainedRow(e, JSON.stringify(e.details), head);
+    heads.set(chain, { seq: row.seq, hash: row.hash });
+    return row;
   });
   await db.insertInto('audit_events').values(values).execute();
 }

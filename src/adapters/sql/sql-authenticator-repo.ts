@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { AuthenticatorRecord, AuthenticatorRepo, NewAuthenticator } from '../../ports/authenticator-store.ts';
 import type { AuthenticatorsTable, Database } from './database.ts';
+import { TemplateFamily } from './sql-template.ts';
 
 /** Whose apps a repo holds: accounts' (`authenticators`) or operators' (`operator_authenticators`, same columns but the owner's). */
 export type AuthenticatorTable =
@@ -60,13 +61,10 @@ export class SqlAuthenticatorRepo implements AuthenticatorRepo {
   }
 
   async confirmed(accountId: string): Promise<AuthenticatorRecord | null> {
-    const row = await this.db
-      .selectFrom(this.table)
-      .selectAll()
-      .where(this.owner, '=', accountId)
-      .where('confirmed_at', 'is not', null)
-      .orderBy('confirmed_at', 'desc')
-      .executeTakeFirst();
+    const row = await CONFIRMED.of({ table: this.table, owner: this.owner }).first(
+      this.db as unknown as Kysely<Database>,
+      { owner: accountId },
+    );
     return row ? toRecord(row, this.owner) : null;
   }
 
@@ -126,3 +124,16 @@ function toRecord(r: Selectable<AuthenticatorsTable>, owner: string): Authentica
     lastStep: r.last_step === null ? null : Number(r.last_step),
   };
 }
+
+/** The newest confirmed app of an owner (a template per table, sql-template.ts). */
+const CONFIRMED = new TemplateFamily(
+  (of: { table: string }) => of.table,
+  ({ table, owner }: { table: 'authenticators'; owner: 'account_id' }) =>
+    (db, p: { owner: string }) =>
+      (db as unknown as Kysely<Pick<Database, 'authenticators'>>)
+        .selectFrom(table)
+        .selectAll()
+        .where(owner, '=', p.owner)
+        .where('confirmed_at', 'is not', null)
+        .orderBy('confirmed_at', 'desc'),
+);

@@ -23,10 +23,13 @@ import type {
   NewAccount,
   NewTenant,
   StoredDirectorySettings,
+  LoginGuard,
 } from '../../ports/store.ts';
 import { atomic, clampLimit, escapeLike, isUniqueViolation } from './atomic.ts';
 import type { AccountsTable, Database, MethodsTable, SessionsTable, TenantsTable } from './database.ts';
 import type { SqlDialect } from './migrations.ts';
+import { GUARD_KEY_PREFIX } from './sql-guard-repos.ts';
+import { columns, SqlTemplate, TemplateFamily } from './sql-template.ts';
 
 /** Tenants, accounts, methods and sessions over Kysely; works on the root instance or a transaction. */
 export class SqlDirectoryRepo implements DirectoryRepo {
@@ -76,15 +79,10 @@ export class SqlDirectoryRepo implements DirectoryRepo {
   async getTenant(id: string): Promise<Tenant | null> {
     if (this.dialect === 'postgres') {
       // one round trip: the tenant with its domains
-      const { rows } = await sql<{
-        tenant: Selectable<TenantsTable>;
-        domains: string[];
-      }>`select row_to_json(t) as tenant,
-        (select coalesce(json_agg(d.domain order by d.domain), '[]') from tenant_domains d where d.tenant_id = t.id) as domains
-        from tenants t where t.id = ${id}`.execute(this.db);
-      return rows[0] ? toTenant(rows[0].tenant, rows[0].domains) : null;
+      const row = await TENANT_WITH_DOMAINS.first(this.db, { id });
+      return row ? toTenant(row.tenant, row.domains) : null;
     }
-    const row = await this.db.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await GET_TENANT.first(this.db, { id });
     return row ? this.withDomains(row) : null;
   }
 
@@ -94,12 +92,7 @@ export class SqlDirectoryRepo implements DirectoryRepo {
   }
 
   async findTenantByDomain(domain: string): Promise<Tenant | null> {
-    const row = await this.db
-      .selectFrom('tenant_domains')
-      .innerJoin('tenants', 'tenants.id', 'tenant_domains.tenant_id')
-      .selectAll('tenants')
-      .where('tenant_domains.domain', '=', domain)
-      .executeTakeFirst();
+    const row = await TENANT_BY_DOMAIN.first(this.db, { domain });
     return row ? this.withDomains(row) : null;
   }
 
@@ -188,16 +181,12 @@ export class SqlDirectoryRepo implements DirectoryRepo {
   }
 
   async getAccount(id: string): Promise<Account | null> {
-    const row = await this.db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await GET_ACCOUNT.first(this.db, { id });
     return row ? toAccount(row) : null;
   }
 
   async findAccountByLogin(normalizedLogin: string): Promise<Account | null> {
-    const row = await this.db
-      .selectFrom('accounts')
-      .selectAll()
-      .where('login', '=', normalizedLogin)
-      .executeTakeFirst();
+    const row = await ACCOUNT_BY_LOGIN.first(this.db, { login: normalizedLogin });
     return row ? toAccount(row) : null;
   }
 
@@ -205,33 +194,37 @@ export class SqlDirectoryRepo implements DirectoryRepo {
     normalizedLogin: string,
     domain: string,
     noAccount: string,
-  ): Promise<{ account: Account | null; tenantOfDomain: Tenant | null; methods: Method[] }> {
+    guard?: LoginGuard,
+  ): Promise<{ account: Account | null; tenantOfDomain: Tenant | null; methods: Method[]; guarded: string | null }> {
     if (this.dialect !== 'postgres') {
-      // SQLite: in-process calls, one after the other
+      // SQLite: in-process calls, one after the other (and no guard to take: one writer at a time)
       const account = await this.findAccountByLogin(normalizedLogin);
       const tenantOfDomain = await this.findTenantByDomain(domain);
-      return { account, tenantOfDomain, methods: await this.listMethods(account?.id ?? noAccount) };
+      return {
+        account,
+        tenantOfDomain,
+        methods: await this.listMethods(account?.id ?? noAccount),
+        guarded: null,
+      };
     }
-    // PostgreSQL: one round trip; the rows come as JSON with the columns' names (bigint as numbers)
-    const { rows } = await sql<{
-      account: Selectable<AccountsTable> | null;
-      tenant: Selectable<TenantsTable> | null;
-      domains: string[];
-      methods: Selectable<MethodsTable>[];
-    }>`select
-      (select row_to_json(a) from accounts a where a.login = ${normalizedLogin}) as account,
-      (select row_to_json(t) from tenant_domains d join tenants t on t.id = d.tenant_id where d.domain = ${domain}) as tenant,
-      (select coalesce(json_agg(o.domain order by o.domain), '[]') from tenant_domains o
-        where o.tenant_id = (select d.tenant_id from tenant_domains d where d.domain = ${domain})) as domains,
-      (select coalesce(json_agg(m order by m.kind), '[]') from methods m
-        where m.account_id = coalesce((select a.id from accounts a where a.login = ${normalizedLogin}), ${noAccount})) as methods`.execute(
-      this.db,
-    );
+    // PostgreSQL: one round trip; the rows come as JSON with the columns' names (bigint as numbers).
+    // With `guard`, the attempt guard too, when the domain's tenant is the one expected: its
+    // subject is the account's id, or the login's subject without one (LockoutRepo `lockGuard`, the
+    // same lock key); taken last, after the reads (the statement's snapshot is taken before it:
+    // what must be read under the guard is read by the next statement)
+    const rows = await LOGIN_CONTEXT.of(guard !== undefined).prepared(this.db, this.dialect, {
+      login: normalizedLogin,
+      domain,
+      no_account: noAccount,
+      guard_tenant_id: guard?.tenantId ?? null,
+      guard_login_subject: guard?.loginSubject ?? null,
+    });
     const row = rows[0]!;
     return {
       account: row.account ? toAccount(row.account) : null,
       tenantOfDomain: row.tenant ? toTenant(row.tenant, row.domains) : null,
       methods: row.methods.map(toMethod),
+      guarded: row.guarded,
     };
   }
 
@@ -266,7 +259,7 @@ export class SqlDirectoryRepo implements DirectoryRepo {
     if (patch.passwordHash !== undefined) set.password_hash = patch.passwordHash;
     if (patch.mustChangePassword !== undefined) set.must_change_password = patch.mustChangePassword ? 1 : 0;
     if (patch.locale !== undefined) set.locale = patch.locale;
-    const row = await this.db.updateTable('accounts').set(set).where('id', '=', id).returningAll().executeTakeFirst();
+    const row = await UPDATE_ACCOUNT.of(Object.keys(set) as (keyof AccountsTable)[]).first(this.db, { ...set, id });
     return row ? toAccount(row) : null;
   }
 
@@ -323,69 +316,170 @@ export class SqlDirectoryRepo implements DirectoryRepo {
   }
 
   async listMethods(accountId: string): Promise<Method[]> {
-    const rows = await this.db
-      .selectFrom('methods')
-      .selectAll()
-      .where('account_id', '=', accountId)
-      .orderBy('kind')
-      .execute();
+    const rows = await LIST_METHODS.rows(this.db, { account_id: accountId });
     return rows.map(toMethod);
   }
 
   async createSession(s: Omit<Session, 'revokedAt'>): Promise<void> {
-    await this.db
-      .insertInto('sessions')
-      .values({
-        id_hash: s.idHash,
-        account_id: s.accountId,
-        created_at: s.createdAt,
-        last_seen_at: s.lastSeenAt,
-        expires_at: s.expiresAt,
-        revoked_at: null,
-      })
-      .execute();
+    await CREATE_SESSION.run(this.db, {
+      id_hash: s.idHash,
+      account_id: s.accountId,
+      created_at: s.createdAt,
+      last_seen_at: s.lastSeenAt,
+      expires_at: s.expiresAt,
+      revoked_at: null,
+    });
   }
 
   async getSession(idHash: string): Promise<Session | null> {
-    const row = await this.db.selectFrom('sessions').selectAll().where('id_hash', '=', idHash).executeTakeFirst();
+    const row = await GET_SESSION.first(this.db, { id_hash: idHash });
     return row ? toSession(row) : null;
   }
 
   /** Updates last_seen_at of a session that is not revoked. */
   async touchSession(idHash: string, now: number): Promise<void> {
-    await this.db
-      .updateTable('sessions')
-      .set({ last_seen_at: now })
-      .where('id_hash', '=', idHash)
-      .where('revoked_at', 'is', null)
-      .execute();
+    await TOUCH_SESSION.run(this.db, { id_hash: idHash, now });
   }
 
   /** Live = not revoked and not yet expired (expires_at > now); returns how many it revoked. */
   async revokeSessions(accountId: string, now: number): Promise<number> {
-    const result = await this.db
-      .updateTable('sessions')
-      .set({ revoked_at: now })
-      .where('account_id', '=', accountId)
-      .where('revoked_at', 'is', null)
-      .where('expires_at', '>', now)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+    return Number(await REVOKE_SESSIONS.affected(this.db, { account_id: accountId, now }));
   }
 
   private async withDomains(row: Selectable<TenantsTable>): Promise<Tenant> {
-    const domains = await this.db
-      .selectFrom('tenant_domains')
-      .select('domain')
-      .where('tenant_id', '=', row.id)
-      .orderBy('domain')
-      .execute();
+    const domains = await TENANT_DOMAINS.rows(this.db, { tenant_id: row.id });
     return toTenant(
       row,
       domains.map((d) => d.domain),
     );
   }
 }
+
+// The statements, each built once per dialect (sql-template.ts).
+
+/** PostgreSQL: the tenant with its domains in one round trip. */
+const TENANT_WITH_DOMAINS = new SqlTemplate(
+  (_db, p: { id: string }) => sql<{
+    tenant: Selectable<TenantsTable>;
+    domains: string[];
+  }>`select row_to_json(t) as tenant,
+        (select coalesce(json_agg(d.domain order by d.domain), '[]') from tenant_domains d where d.tenant_id = t.id) as domains
+        from tenants t where t.id = ${p.id}`,
+);
+
+const GET_TENANT = new SqlTemplate((db, p: { id: string }) =>
+  db.selectFrom('tenants').selectAll().where('id', '=', p.id),
+);
+
+const TENANT_BY_DOMAIN = new SqlTemplate((db, p: { domain: string }) =>
+  db
+    .selectFrom('tenant_domains')
+    .innerJoin('tenants', 'tenants.id', 'tenant_domains.tenant_id')
+    .selectAll('tenants')
+    .where('tenant_domains.domain', '=', p.domain),
+);
+
+const TENANT_DOMAINS = new SqlTemplate((db, p: { tenant_id: string }) =>
+  db.selectFrom('tenant_domains').select('domain').where('tenant_id', '=', p.tenant_id).orderBy('domain'),
+);
+
+const GET_ACCOUNT = new SqlTemplate((db, p: { id: string }) =>
+  db.selectFrom('accounts').selectAll().where('id', '=', p.id),
+);
+
+const ACCOUNT_BY_LOGIN = new SqlTemplate((db, p: { login: string }) =>
+  db.selectFrom('accounts').selectAll().where('login', '=', p.login),
+);
+
+type LoginContextArgs = {
+  login: string;
+  domain: string;
+  no_account: string;
+  guard_tenant_id: string | null;
+  guard_login_subject: string | null;
+};
+
+/**
+ * PostgreSQL: the login's account, its domain's tenant with its domains, the account's methods
+ * and, with `guard`, the attempt guard, in one statement (`findLoginContext`).
+ */
+const LOGIN_CONTEXT = new TemplateFamily(
+  (guard: boolean) => String(guard),
+  (guard) => (_db, p: LoginContextArgs) => {
+    const guarded = guard
+      ? sql<string | null>`case when (select d.tenant_id from tenant_domains d where d.domain = ${p.domain})
+          is not distinct from ${p.guard_tenant_id}::text
+        then (select g.subject from
+          (select coalesce((select a.id from accounts a where a.login = ${p.login}), ${p.guard_login_subject}::text) as subject) g,
+          lateral (select pg_advisory_xact_lock(hashtextextended(${GUARD_KEY_PREFIX} || g.subject, 0))) l)
+        end`
+      : sql<string | null>`null::text`;
+    return sql<{
+      account: Selectable<AccountsTable> | null;
+      tenant: Selectable<TenantsTable> | null;
+      domains: string[];
+      methods: Selectable<MethodsTable>[];
+      guarded: string | null;
+    }>`select
+      (select row_to_json(a) from accounts a where a.login = ${p.login}) as account,
+      (select row_to_json(t) from tenant_domains d join tenants t on t.id = d.tenant_id where d.domain = ${p.domain}) as tenant,
+      (select coalesce(json_agg(o.domain order by o.domain), '[]') from tenant_domains o
+        where o.tenant_id = (select d.tenant_id from tenant_domains d where d.domain = ${p.domain})) as domains,
+      (select coalesce(json_agg(m order by m.kind), '[]') from methods m
+        where m.account_id = coalesce((select a.id from accounts a where a.login = ${p.login}), ${p.no_account})) as methods,
+      ${guarded} as guarded`;
+  },
+);
+
+/** Sets the columns of the patch (a template per set of columns). */
+const UPDATE_ACCOUNT = new TemplateFamily(
+  (set: readonly (keyof AccountsTable)[]) => set.join(),
+  (set) => (db, p: Partial<AccountsTable> & { id: string }) =>
+    db
+      .updateTable('accounts')
+      .set(Object.fromEntries(set.map((c) => [c, p[c]])))
+      .where('id', '=', p.id)
+      .returningAll(),
+);
+
+const LIST_METHODS = new SqlTemplate((db, p: { account_id: string }) =>
+  db.selectFrom('methods').selectAll().where('account_id', '=', p.account_id).orderBy('kind'),
+);
+
+const CREATE_SESSION = new SqlTemplate((db, p: Selectable<SessionsTable>) =>
+  db.insertInto('sessions').values(
+    columns(p, {
+      id_hash: true,
+      account_id: true,
+      created_at: true,
+      last_seen_at: true,
+      expires_at: true,
+      revoked_at: true,
+    }),
+  ),
+);
+
+const GET_SESSION = new SqlTemplate((db, p: { id_hash: string }) =>
+  db.selectFrom('sessions').selectAll().where('id_hash', '=', p.id_hash),
+);
+
+/** Updates last_seen_at of a session that is not revoked. */
+const TOUCH_SESSION = new SqlTemplate((db, p: { id_hash: string; now: number }) =>
+  db
+    .updateTable('sessions')
+    .set({ last_seen_at: p.now })
+    .where('id_hash', '=', p.id_hash)
+    .where('revoked_at', 'is', null),
+);
+
+const REVOKE_SESSIONS = new SqlTemplate((db, p: { account_id: string; now: number }) =>
+  db
+    .updateTable('sessions')
+    .set({ revoked_at: p.now })
+    .where('account_id', '=', p.account_id)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', p.now),
+);
 
 /** A tenant's policy as stored: with the gate switches an older release reads (a rolling upgrade). */
 function storedPolicyText(policy: TenantPolicy): string {

@@ -11,6 +11,7 @@ import { clampLimit } from './atomic.ts';
 import { insertIf } from './conditional-insert.ts';
 import type { Database, OutboxTable } from './database.ts';
 import type { SqlDialect } from './migrations.ts';
+import { SqlTemplate, TemplateFamily } from './sql-template.ts';
 
 /** The PostgreSQL NOTIFY channel announcing newly committed outbox messages (sent by the trigger of migration 0011). */
 export const OUTBOX_CHANNEL = 'sspr_outbox';
@@ -64,25 +65,12 @@ export class SqlOutboxRepo implements OutboxRepo {
   async claimDue(worker: string, now: number, claimUntil: number, limit: number): Promise<OutboxMessage[]> {
     const n = clampLimit(limit);
     if (n === 0) return [];
-    const rows = await this.db
-      .updateTable('outbox')
-      .set({ status: 'sending', claimed_by: worker, claimed_until: claimUntil })
-      .where('id', 'in', (eb) =>
-        eb
-          .selectFrom('outbox')
-          .select('id')
-          .where((w) =>
-            w.or([
-              w.and([w('status', '=', 'pending'), w('next_attempt_at', '<=', now)]),
-              w.and([w('status', '=', 'sending'), w('claimed_until', '<', now)]),
-            ]),
-          )
-          .orderBy('next_attempt_at')
-          .limit(n)
-          .$if(this.dialect === 'postgres', (q) => q.forUpdate().skipLocked()),
-      )
-      .returningAll()
-      .execute();
+    const rows = await CLAIM_DUE.of(this.dialect).rows(this.db, {
+      worker,
+      claim_until: claimUntil,
+      now,
+      limit: n,
+    });
     return rows.map(toMessage).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt);
   }
 
@@ -250,44 +238,30 @@ export class SqlOutboxRepo implements OutboxRepo {
   }
 
   async release(worker: string): Promise<number> {
-    const result = await this.db
-      .updateTable('outbox')
-      .set({ status: 'pending', claimed_by: null, claimed_until: null })
-      .where('claimed_by', '=', worker)
-      .where('status', '=', 'sending')
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+    return Number(await RELEASE.affected(this.db, { worker }));
   }
 
   async get(id: string): Promise<OutboxMessage | null> {
-    const row = await this.db.selectFrom('outbox').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await GET_MESSAGE.first(this.db, { id });
     return row ? toMessage(row) : null;
   }
 
   /** Oldest first (created_at, then id); limit defaults to 100, at most 1000. */
   async list(filter: { status?: OutboxStatus; limit?: number }): Promise<OutboxMessage[]> {
-    let query = this.db.selectFrom('outbox').selectAll();
-    if (filter.status !== undefined) query = query.where('status', '=', filter.status);
-    const rows = await query.orderBy('created_at').orderBy('id').limit(clampLimit(filter.limit)).execute();
+    const rows = await LIST.of(filter.status !== undefined).rows(this.db, {
+      status: filter.status ?? null,
+      limit: clampLimit(filter.limit),
+    });
     return rows.map(toMessage);
   }
 
   async nextDueAt(): Promise<number | null> {
-    const row = await this.db
-      .selectFrom('outbox')
-      .select((eb) => eb.fn.min('next_attempt_at').as('at'))
-      .where('status', '=', 'pending')
-      .executeTakeFirst();
+    const row = await NEXT_DUE_AT.first(this.db, {});
     return row?.at == null ? null : Number(row.at);
   }
 
   async codeIsCurrent(codeId: string, queuedAt: number, now: number): Promise<boolean> {
-    const code = await this.db
-      .selectFrom('flow_codes')
-      .innerJoin('flows', 'flows.id', 'flow_codes.flow_id')
-      .select(['flow_codes.used_at', 'flow_codes.superseded_at', 'flow_codes.expires_at', 'flows.state'])
-      .where('flow_codes.id', '=', codeId)
-      .executeTakeFirst();
+    const code = await RESET_CODE.first(this.db, { id: codeId });
     if (code) {
       return (
         code.used_at === null &&
@@ -298,11 +272,7 @@ export class SqlOutboxRepo implements OutboxRepo {
         code.state !== 'expired'
       );
     }
-    const pending = await this.db
-      .selectFrom('security_info_pending')
-      .select(['used_at', 'superseded_at', 'expires_at', 'sent_at'])
-      .where('id', '=', codeId)
-      .executeTakeFirst();
+    const pending = await REGISTRATION_CODE.first(this.db, { id: codeId });
     // a resend reissues the code on the same row: a message queued before it carries the old code
     return (
       pending !== undefined &&
@@ -346,16 +316,99 @@ export class SqlOutboxRepo implements OutboxRepo {
 
   /** Applies a completion while `worker` holds the claim; every completion gives the claim up. */
   private async complete(id: string, worker: string, set: Partial<OutboxTable>): Promise<boolean> {
-    const result = await this.db
-      .updateTable('outbox')
-      .set({ ...set, claimed_by: null, claimed_until: null })
-      .where('id', '=', id)
-      .where('claimed_by', '=', worker)
-      .where('status', '=', 'sending')
-      .executeTakeFirst();
-    return result.numUpdatedRows === 1n;
+    const affected = await COMPLETE.of(Object.keys(set) as (keyof OutboxTable)[]).affected(this.db, {
+      ...set,
+      id,
+      worker,
+    });
+    return affected === 1n;
   }
 }
+
+// The statements, each built once per dialect (sql-template.ts).
+
+/** Claims due messages; on PostgreSQL `FOR UPDATE SKIP LOCKED` (a template per dialect). */
+const CLAIM_DUE = new TemplateFamily(
+  (dialect: SqlDialect) => dialect,
+  (dialect) => (db, p: { worker: string; claim_until: number; now: number; limit: number }) =>
+    db
+      .updateTable('outbox')
+      .set({ status: 'sending', claimed_by: p.worker, claimed_until: p.claim_until })
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('outbox')
+          .select('id')
+          .where((w) =>
+            w.or([
+              w.and([w('status', '=', 'pending'), w('next_attempt_at', '<=', p.now)]),
+              w.and([w('status', '=', 'sending'), w('claimed_until', '<', p.now)]),
+            ]),
+          )
+          .orderBy('next_attempt_at')
+          .limit(p.limit)
+          .$if(dialect === 'postgres', (q) => q.forUpdate().skipLocked()),
+      )
+      .returningAll(),
+);
+
+const RELEASE = new SqlTemplate((db, p: { worker: string }) =>
+  db
+    .updateTable('outbox')
+    .set({ status: 'pending', claimed_by: null, claimed_until: null })
+    .where('claimed_by', '=', p.worker)
+    .where('status', '=', 'sending'),
+);
+
+const GET_MESSAGE = new SqlTemplate((db, p: { id: string }) =>
+  db.selectFrom('outbox').selectAll().where('id', '=', p.id),
+);
+
+/** Oldest first, of one status or all (a template each). */
+const LIST = new TemplateFamily(
+  (byStatus: boolean) => String(byStatus),
+  (byStatus) => (db, p: { status: string | null; limit: number }) =>
+    db
+      .selectFrom('outbox')
+      .selectAll()
+      .$if(byStatus, (q) => q.where('status', '=', p.status!))
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(p.limit),
+);
+
+const NEXT_DUE_AT = new SqlTemplate((db, _p: Record<string, never>) =>
+  db
+    .selectFrom('outbox')
+    .select((eb) => eb.fn.min('next_attempt_at').as('at'))
+    .where('status', '=', 'pending'),
+);
+
+const RESET_CODE = new SqlTemplate((db, p: { id: string }) =>
+  db
+    .selectFrom('flow_codes')
+    .innerJoin('flows', 'flows.id', 'flow_codes.flow_id')
+    .select(['flow_codes.used_at', 'flow_codes.superseded_at', 'flow_codes.expires_at', 'flows.state'])
+    .where('flow_codes.id', '=', p.id),
+);
+
+const REGISTRATION_CODE = new SqlTemplate((db, p: { id: string }) =>
+  db
+    .selectFrom('security_info_pending')
+    .select(['used_at', 'superseded_at', 'expires_at', 'sent_at'])
+    .where('id', '=', p.id),
+);
+
+/** A completion while the worker holds the claim, setting the columns given (a template per set of columns). */
+const COMPLETE = new TemplateFamily(
+  (set: readonly (keyof OutboxTable)[]) => set.join(),
+  (set) => (db, p: Partial<OutboxTable> & { id: string; worker: string }) =>
+    db
+      .updateTable('outbox')
+      .set({ ...Object.fromEntries(set.map((c) => [c, p[c]])), claimed_by: null, claimed_until: null })
+      .where('id', '=', p.id)
+      .where('claimed_by', '=', p.worker)
+      .where('status', '=', 'sending'),
+);
 
 function toMessage(row: Selectable<OutboxTable>): OutboxMessage {
   return {

@@ -8,6 +8,7 @@ import type {
   PasskeyRepo,
 } from '../../ports/passkey-store.ts';
 import type { Database, PasskeyChallengesTable, PasskeysTable } from './database.ts';
+import { TemplateFamily } from './sql-template.ts';
 
 const DAY_MS = 24 * 60 * 60_000;
 
@@ -55,13 +56,9 @@ export class SqlPasskeyRepo implements PasskeyRepo {
   }
 
   async list(accountId: string): Promise<readonly PasskeyRecord[]> {
-    const rows = await this.db
-      .selectFrom(this.table)
-      .selectAll()
-      .where(this.owner, '=', accountId)
-      .orderBy('created_at')
-      .orderBy('id')
-      .execute();
+    const rows = await LIST.of({ table: this.table, owner: this.owner }).rows(this.db as unknown as Kysely<Database>, {
+      owner: accountId,
+    });
     return rows.map((r) => toPasskey(r, this.owner));
   }
 
@@ -166,3 +163,16 @@ function toChallenge(r: Selectable<PasskeyChallengesTable>, owner: 'account_id')
     usedAt: r.used_at === null ? null : Number(r.used_at),
   };
 }
+
+/** An owner's passkeys, oldest first (a template per table, sql-template.ts). */
+const LIST = new TemplateFamily(
+  (of: { table: string }) => of.table,
+  ({ table, owner }: { table: 'passkeys'; owner: 'account_id' }) =>
+    (db, p: { owner: string }) =>
+      (db as unknown as Kysely<Pick<Database, 'passkeys'>>)
+        .selectFrom(table)
+        .selectAll()
+        .where(owner, '=', p.owner)
+        .orderBy('created_at')
+        .orderBy('id'),
+);

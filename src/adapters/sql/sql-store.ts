@@ -1,9 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import SqliteDatabase from 'better-sqlite3';
 import { withStatementCache } from './statement-cache.ts';
 import { batchingPool } from './pg-write-batching.ts';
 import { BACKSTOP_CHECKPOINT_PAGES, SqliteCheckpointer } from './sqlite-checkpointer.ts';
+import { SqliteThreadLock } from './sqlite-thread-lock.ts';
 import {
   CompiledQuery,
   Kysely,
@@ -17,7 +17,6 @@ import {
   type LogEvent,
   type SqliteDialectConfig,
 } from 'kysely';
-import pg from 'pg';
 import type { Repos, Store, TransactionOptions } from '../../ports/store.ts';
 import type { Logger } from '../../ports/logger.ts';
 import type { Database } from './database.ts';
@@ -41,7 +40,7 @@ import { SqlInsightsRepo } from './sql-insights-repo.ts';
 import { SqlPurgeRepo } from './sql-purge-repo.ts';
 import { SqlLimitRepo } from './sql-limit-repo.ts';
 import { SqlDeliveryHealthRepo } from './sql-delivery-health-repo.ts';
-import { SqlTenantLookRepo } from './sql-tenant-look-repo.ts';
+import { LookCache, SqlTenantLookRepo } from './sql-tenant-look-repo.ts';
 
 /** The `Store` port plus the schema migrations. */
 export interface SqlStore extends Store {
@@ -54,6 +53,11 @@ export interface SqlStore extends Store {
   migrate(options?: MigrateOptions): Promise<string[]>;
   /** Batch deletes of expired rows (see sql-purge-repo.ts). */
   readonly purge: SqlPurgeRepo;
+  /**
+   * SQLite file: the memory of the turns this process's threads take at the write lock
+   * (sqlite-thread-lock.ts), for a second connection opened on another thread (`secondary`). Null otherwise.
+   */
+  readonly threadLock: SharedArrayBuffer | null;
 }
 
 /**
@@ -69,6 +73,16 @@ export interface SqlStore extends Store {
 export interface OpenOptions {
   /** Called with the SQL text of every statement the store runs (tests; never the parameters). */
   readonly onQuery?: (sql: string) => void;
+  /**
+   * A second connection to a database another store of this process already opened (the outbox
+   * thread's): SQLite starts no checkpointer of its own (the first store's keeps the log short);
+   * PostgreSQL's pool holds at most `poolMax` connections (default 10).
+   */
+  readonly secondary?: {
+    readonly poolMax: number;
+    /** SQLite: the first store's `threadLock`, so the two connections take turns at the write lock. */
+    readonly threadLock?: SharedArrayBuffer | null;
+  };
 }
 
 export interface MigrateOptions {
@@ -88,6 +102,8 @@ export async function openSqlStore(databaseUrl: string, options: OpenOptions = {
     if (file === '') throw new Error('sqlite database url needs a path, e.g. sqlite:./data/sspr.db');
     const memory = file === ':memory:';
     if (!memory) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    // each driver is loaded by the branch that uses it: a PostgreSQL deployment never holds SQLite's
+    const { default: SqliteDatabase } = await import('better-sqlite3');
     const database = new SqliteDatabase(memory ? ':memory:' : file);
     database.pragma('busy_timeout = 5000');
     database.pragma('journal_mode = WAL');
@@ -95,18 +111,33 @@ export async function openSqlStore(databaseUrl: string, options: OpenOptions = {
     database.pragma('synchronous = FULL');
     database.pragma('foreign_keys = ON');
     // checkpoints run in a worker thread (see sqlite-checkpointer.ts); this one is the backstop
-    const checkpointer = memory ? null : new SqliteCheckpointer(path.resolve(file));
-    if (checkpointer) database.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
+    const checkpointer = memory || options.secondary ? null : new SqliteCheckpointer(path.resolve(file));
+    // a secondary connection leaves checkpoints to the first store's checkpointer too
+    if (checkpointer || options.secondary) database.pragma(`wal_autocheckpoint = ${BACKSTOP_CHECKPOINT_PAGES}`);
+    // an in-memory database has one connection only: no other thread to take turns with
+    const given = options.secondary?.threadLock;
+    const lock = memory
+      ? null
+      : options.secondary
+        ? given
+          ? new SqliteThreadLock(given)
+          : null
+        : new SqliteThreadLock();
     const db = new Kysely<Database>({
-      dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }),
+      dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }, lock),
       ...(log ? { log } : {}),
     });
-    return new KyselySqlStore(db, 'sqlite', checkpointer);
+    return new KyselySqlStore(db, 'sqlite', checkpointer, lock?.buffer ?? null);
   }
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    const { default: pg } = await import('pg');
     pg.types.setTypeParser(20, Number);
     // a server that stops answering fails requests after 5 s (503) instead of holding them
-    const pool = new pg.Pool({ connectionString: databaseUrl, max: 10, connectionTimeoutMillis: 5_000 });
+    const pool = new pg.Pool({
+      connectionString: databaseUrl,
+      max: options.secondary?.poolMax ?? 10,
+      connectionTimeoutMillis: 5_000,
+    });
     // An idle client that loses its connection (server restart, admin kill) emits 'error' on the
     // pool; without a listener that would crash the process. The pool already discards the client
     // and the next query opens a new connection (or throws to its caller), so nothing is lost here.
@@ -150,12 +181,15 @@ class KyselySqlStore implements SqlStore {
   readonly limits: SqlLimitRepo;
   readonly deliveryHealth: SqlDeliveryHealthRepo;
   readonly looks: SqlTenantLookRepo;
+  /** Looks read lately (tenant-look-repo `LookCache`), shared by the store's own repos and its transactions'. */
+  private readonly lookCache = new LookCache();
   private closed = false;
 
   constructor(
     private readonly db: Kysely<Database>,
     readonly dialect: SqlDialect,
     private readonly checkpointer: SqliteCheckpointer | null = null,
+    readonly threadLock: SharedArrayBuffer | null = null,
   ) {
     this.directory = new SqlDirectoryRepo(db, dialect);
     this.outbox = new SqlOutboxRepo(db, dialect);
@@ -181,7 +215,7 @@ class KyselySqlStore implements SqlStore {
     this.purge = new SqlPurgeRepo(db, dialect);
     this.limits = new SqlLimitRepo(db);
     this.deliveryHealth = new SqlDeliveryHealthRepo(db);
-    this.looks = new SqlTenantLookRepo(db);
+    this.looks = new SqlTenantLookRepo(db, this.lookCache);
   }
 
   /**
@@ -193,20 +227,28 @@ class KyselySqlStore implements SqlStore {
       // `synchronous` cannot change inside a transaction: switch it around this one while holding
       // the store's only connection, so no other transaction commits under the relaxed setting
       return this.db.connection().execute(async (conn) => {
-        await sql`pragma synchronous = NORMAL`.execute(conn);
+        await conn.executeQuery(SYNCHRONOUS_NORMAL);
         try {
           return await this.run(conn, fn);
         } finally {
-          await sql`pragma synchronous = FULL`.execute(conn);
+          await conn.executeQuery(SYNCHRONOUS_FULL);
         }
       });
     }
-    return this.run(this.db, fn);
+    return this.run(this.db, fn, this.dialect === 'postgres' && options?.durability === 'relaxed');
   }
 
-  private run<T>(db: Kysely<Database>, fn: (tx: Repos) => Promise<T>): Promise<T> {
-    return db.transaction().execute((trx) =>
-      fn({
+  /**
+   * `asynchronousCommit` (PostgreSQL, relaxed durability): the commit returns before its WAL
+   * reaches the disk (`synchronous_commit = off` for this transaction; the setting travels with
+   * its `begin`, pg-write-batching.ts): a crash of the database server may undo the last such
+   * commits (at most three `wal_writer_delay`s), never half of one, and locks taken in the
+   * transaction — an audit chain's head — are not held while the disk syncs.
+   */
+  private run<T>(db: Kysely<Database>, fn: (tx: Repos) => Promise<T>, asynchronousCommit = false): Promise<T> {
+    return db.transaction().execute(async (trx) => {
+      if (asynchronousCommit) await trx.executeQuery(ASYNCHRONOUS_COMMIT);
+      return fn({
         directory: new SqlDirectoryRepo(trx, this.dialect),
         outbox: new SqlOutboxRepo(trx, this.dialect),
         audit: new SqlAuditRepo(trx, this.dialect),
@@ -229,9 +271,9 @@ class KyselySqlStore implements SqlStore {
         operators: new SqlOperatorRepo(trx),
         insights: new SqlInsightsRepo(trx),
         limits: new SqlLimitRepo(trx),
-        looks: new SqlTenantLookRepo(trx),
-      }),
-    );
+        looks: new SqlTenantLookRepo(trx, this.lookCache),
+      });
+    });
   }
 
   async ping(): Promise<void> {
@@ -321,6 +363,11 @@ class KyselySqlStore implements SqlStore {
   }
 }
 
+/** Statements of every relaxed transaction, compiled once (nothing to build: no values, the same text on every store). */
+const SYNCHRONOUS_NORMAL = CompiledQuery.raw('pragma synchronous = NORMAL');
+const SYNCHRONOUS_FULL = CompiledQuery.raw('pragma synchronous = FULL');
+const ASYNCHRONOUS_COMMIT = CompiledQuery.raw('set local synchronous_commit = off');
+
 function applied(resultSet: Awaited<ReturnType<Migrator['migrateToLatest']>>): string[] {
   if (resultSet.error !== undefined) {
     throw resultSet.error instanceof Error ? resultSet.error : new Error(String(resultSet.error));
@@ -331,21 +378,59 @@ function applied(resultSet: Awaited<ReturnType<Migrator['migrateToLatest']>>): s
 /**
  * Kysely's SQLite dialect with `BEGIN IMMEDIATE` transactions: a transaction takes the write lock
  * when it starts, so a second process waits (busy_timeout) instead of failing with SQLITE_BUSY
- * when a deferred read transaction tries to upgrade to a write.
+ * when a deferred read transaction tries to upgrade to a write. Before that, it takes its turn
+ * among the connections of this process's threads (sqlite-thread-lock.ts), waiting without
+ * stopping its event loop rather than in SQLite's busy handler, which sleeps the thread.
  */
 class ImmediateSqliteDialect extends SqliteDialect {
   readonly #config: SqliteDialectConfig;
-  constructor(config: SqliteDialectConfig) {
+  readonly #lock: SqliteThreadLock | null;
+  constructor(config: SqliteDialectConfig, lock: SqliteThreadLock | null) {
     super(config);
     this.#config = config;
+    this.#lock = lock;
   }
   override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.#config);
+    return new ImmediateSqliteDriver(this.#config, this.#lock);
   }
 }
 
 class ImmediateSqliteDriver extends SqliteDriver {
+  readonly #lock: SqliteThreadLock | null;
+  /** Whether the transaction in progress holds the threads' turn (see SqliteThreadLock). */
+  #turn = false;
+
+  constructor(config: SqliteDialectConfig, lock: SqliteThreadLock | null) {
+    super(config);
+    this.#lock = lock;
+  }
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    this.#turn = (await this.#lock?.acquire()) ?? false;
+    try {
+      await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    } catch (error) {
+      this.#endTurn();
+      throw error;
+    }
+  }
+
+  override async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    // a failed commit leaves the transaction open: the rollback that follows ends the turn
+    await super.commitTransaction(connection);
+    this.#endTurn();
+  }
+
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    try {
+      await super.rollbackTransaction(connection);
+    } finally {
+      this.#endTurn();
+    }
+  }
+
+  #endTurn(): void {
+    if (this.#turn) this.#lock?.release();
+    this.#turn = false;
   }
 }

@@ -53,25 +53,83 @@ function toLook(row: LookRow): TenantLook {
   };
 }
 
+/** How long a look read stays in a store's `LookCache`: another instance's change shows within this. */
+export const LOOK_CACHE_MS = 5_000;
+/** Entries per map of a `LookCache` (hosts come from the request's Host header: bounded). */
+const LOOK_CACHE_ENTRIES = 1_000;
+
+type ByHost = { tenantId: string; look: TenantLook } | null;
+
+/**
+ * The looks a store read lately, by tenant and by host (a host no tenant has included), for
+ * `LOOK_CACHE_MS`: every reset start and resend reads its tenant's look (the message language)
+ * and the page's host (the link's address), which change seldom — a round trip each on
+ * PostgreSQL. A change through this store empties it at once; another instance's shows within
+ * `LOOK_CACHE_MS`.
+ */
+export class LookCache {
+  readonly #byTenant = new Map<string, { value: TenantLook; until: number }>();
+  readonly #byHost = new Map<string, { value: ByHost; until: number }>();
+
+  constructor(private readonly now: () => number = () => performance.now()) {}
+
+  async look(tenantId: string, read: () => Promise<TenantLook>): Promise<TenantLook> {
+    return cached(this.#byTenant, tenantId, this.now(), read);
+  }
+
+  async byHost(host: string, read: () => Promise<ByHost>): Promise<ByHost> {
+    return cached(this.#byHost, host, this.now(), read);
+  }
+
+  clear(): void {
+    this.#byTenant.clear();
+    this.#byHost.clear();
+  }
+}
+
+async function cached<T>(
+  map: Map<string, { value: T; until: number }>,
+  key: string,
+  now: number,
+  read: () => Promise<T>,
+): Promise<T> {
+  const hit = map.get(key);
+  if (hit && now < hit.until) return hit.value;
+  const value = await read();
+  if (map.size >= LOOK_CACHE_ENTRIES) map.clear();
+  map.set(key, { value, until: now + LOOK_CACHE_MS });
+  return value;
+}
+
 export class SqlTenantLookRepo implements TenantLookRepo {
-  constructor(private readonly db: Kysely<Database>) {}
+  /** `cache`: the store's look cache (reads go through it, changes empty it). */
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly cache: LookCache | null = null,
+  ) {}
 
   async getLook(tenantId: string): Promise<TenantLook> {
-    const row = await this.db
-      .selectFrom('tenant_looks')
-      .select(LOOK_COLUMNS)
-      .where('tenant_id', '=', tenantId)
-      .executeTakeFirst();
-    return row ? toLook(row) : EMPTY_LOOK;
+    const read = async () => {
+      const row = await this.db
+        .selectFrom('tenant_looks')
+        .select(LOOK_COLUMNS)
+        .where('tenant_id', '=', tenantId)
+        .executeTakeFirst();
+      return row ? toLook(row) : EMPTY_LOOK;
+    };
+    return this.cache ? this.cache.look(tenantId, read) : read();
   }
 
   async findByHost(host: string): Promise<{ tenantId: string; look: TenantLook } | null> {
-    const row = await this.db
-      .selectFrom('tenant_looks')
-      .select(LOOK_COLUMNS)
-      .where('host', '=', host)
-      .executeTakeFirst();
-    return row ? { tenantId: row.tenant_id, look: toLook(row) } : null;
+    const read = async () => {
+      const row = await this.db
+        .selectFrom('tenant_looks')
+        .select(LOOK_COLUMNS)
+        .where('host', '=', host)
+        .executeTakeFirst();
+      return row ? { tenantId: row.tenant_id, look: toLook(row) } : null;
+    };
+    return this.cache ? this.cache.byHost(host, read) : read();
   }
 
   async saveLook(tenantId: string, look: TenantLook, now: number): Promise<Result<void, 'host_taken'>> {
@@ -93,6 +151,7 @@ export class SqlTenantLookRepo implements TenantLookRepo {
       time_zone: look.timeZone,
       updated_at: now,
     };
+    this.cache?.clear();
     try {
       await atomic(this.db, (db) =>
         db
@@ -106,6 +165,8 @@ export class SqlTenantLookRepo implements TenantLookRepo {
       if (isUniqueViolation(error) && (await taken())) return err('host_taken');
       throw error;
     }
+    // emptied before and after: a read of this instance between the two may have kept the old look
+    this.cache?.clear();
     return ok(undefined);
   }
 
@@ -117,11 +178,13 @@ export class SqlTenantLookRepo implements TenantLookRepo {
       logo_png: logo ? Buffer.from(logo.png) : null,
       updated_at: now,
     };
+    this.cache?.clear();
     await this.db
       .insertInto('tenant_looks')
       .values({ tenant_id: tenantId, start_notes: '{}', ...values })
       .onConflict((oc) => oc.column('tenant_id').doUpdateSet(values))
       .execute();
+    this.cache?.clear();
   }
 
   async getLogo(tenantId: string, hash: string): Promise<StoredLogo | null> {

@@ -11,7 +11,11 @@ import { CodeEntryForm, Csrf } from './code-entry.tsx';
  * recovery codes shown once.
  */
 export type ConsoleStepProblem =
-  'invalid_code' | 'code_malformed' | 'passkey_refused' | 'attempts_exhausted' | 'nothing_pending';
+  | 'invalid_code'
+  | 'code_malformed'
+  | 'passkey_refused'
+  | 'attempts_exhausted'
+  | 'nothing_pending';
 
 const PASSKEY_SCRIPT = '/static/passkey.js';
 

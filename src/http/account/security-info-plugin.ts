@@ -1,3 +1,4 @@
+import { namedPlugin } from '../plugin-name.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { MethodKind } from '../../core/contact.ts';
 import { isAdminRole } from '../../core/directory-model.ts';
@@ -32,7 +33,7 @@ export async function securityInfoPlugin(fastify: FastifyInstance, options: { ap
       return reply.redirect('/account/security?review=1', 303);
     }
   });
-  await fastify.register(securityInfoPages, { app });
+  await fastify.register(namedPlugin(securityInfoPages), { app });
 }
 // not encapsulated (what fastify-plugin does): the prompt hook must reach the account pages
 (securityInfoPlugin as unknown as Record<symbol, boolean>)[Symbol.for('skip-override')] = true;

@@ -26,7 +26,12 @@ export type ApiKeysNotice = 'revoked';
 
 /** The problems the form explains (title and message in the catalogue, `admin.apikeys.problem.<id>.*`). */
 export type ApiKeyProblem =
-  'name_invalid' | 'scopes_missing' | 'scope_unknown' | 'expiry_invalid' | 'not_allowed' | 'csrf';
+  | 'name_invalid'
+  | 'scopes_missing'
+  | 'scope_unknown'
+  | 'expiry_invalid'
+  | 'not_allowed'
+  | 'csrf';
 export const API_KEY_PROBLEMS: readonly ApiKeyProblem[] = [
   'name_invalid',
   'scopes_missing',

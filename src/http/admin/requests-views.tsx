@@ -15,7 +15,12 @@ export const REQUESTS_NOTICES: readonly RequestsNotice[] = ['link', 'dismissed',
 
 /** The problems the section explains itself (`admin.requests.problem.<id>.*`). */
 export type RequestsProblem =
-  'request_not_found' | 'request_closed' | 'reason_missing' | 'reason_too_long' | 'csrf_invalid' | 'failed';
+  | 'request_not_found'
+  | 'request_closed'
+  | 'reason_missing'
+  | 'reason_too_long'
+  | 'csrf_invalid'
+  | 'failed';
 export const REQUESTS_PROBLEMS: readonly RequestsProblem[] = [
   'request_not_found',
   'request_closed',

@@ -1,3 +1,4 @@
+import { namedPlugin } from '../plugin-name.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -182,116 +183,118 @@ function refused(
 
 export async function lookApiRoutes(instance: FastifyInstance, app: App): Promise<void> {
   // a child scope: only here may a body be an image
-  await instance.register(async (child) => {
-    const api = child.withTypeProvider<ZodTypeProvider>();
-    const actorOf = (request: FastifyRequest): Actor => request.apiActor!;
+  await instance.register(
+    namedPlugin(async function lookApiUploads(child: FastifyInstance) {
+      const api = child.withTypeProvider<ZodTypeProvider>();
+      const actorOf = (request: FastifyRequest): Actor => request.apiActor!;
 
-    child.addContentTypeParser(
-      ['image/png', 'image/jpeg', 'application/octet-stream'],
-      { parseAs: 'buffer', bodyLimit: LOGO_MAX_BYTES * 2 },
-      (_request, body, done) => done(null, body),
-    );
+      child.addContentTypeParser(
+        ['image/png', 'image/jpeg', 'application/octet-stream'],
+        { parseAs: 'buffer', bodyLimit: LOGO_MAX_BYTES * 2 },
+        (_request, body, done) => done(null, body),
+      );
 
-    api.get(
-      '/look',
-      {
-        schema: {
-          tags: TAGS,
-          summary: 'The look and words',
-          description:
-            'The organisation’s display name, primary colour, address, default language, time zone, start-page notes and logo. Needs the scope `look:read`.',
-          security: SECURITY,
-          response: responses([200, AdminLookSchema, 'The look.'], []),
+      api.get(
+        '/look',
+        {
+          schema: {
+            tags: TAGS,
+            summary: 'The look and words',
+            description:
+              'The organisation’s display name, primary colour, address, default language, time zone, start-page notes and logo. Needs the scope `look:read`.',
+            security: SECURITY,
+            response: responses([200, AdminLookSchema, 'The look.'], []),
+          },
         },
-      },
-      async (request, reply) => {
-        const actor = actorOf(request);
-        const r = await app.looks.get(actor);
-        if (!r.ok) return refused(request, reply, r);
-        return reply.code(200).send(lookJson(request.apiActor!.tenantId, r.value));
-      },
-    );
-
-    api.put(
-      '/look',
-      {
-        bodyLimit: 16 * 1024,
-        schema: {
-          tags: TAGS,
-          summary: 'Change the look and words',
-          description:
-            'Changes the fields sent; one refused field refuses them all (400 `look_invalid` names each problem, a colour’s with its contrast ratios). Audited. Needs the scope `look:write`.',
-          security: SECURITY,
-          body: AdminLookInputSchema,
-          response: responses([200, AdminLookSchema, 'Saved (or already so).'], [400, 409]),
+        async (request, reply) => {
+          const actor = actorOf(request);
+          const r = await app.looks.get(actor);
+          if (!r.ok) return refused(request, reply, r);
+          return reply.code(200).send(lookJson(request.apiActor!.tenantId, r.value));
         },
-      },
-      async (request, reply) => {
-        const body = request.body;
-        const input: LookInput = {
-          ...(body.displayName !== undefined ? { displayName: body.displayName } : {}),
-          ...(body.primaryColour !== undefined ? { primaryColour: body.primaryColour } : {}),
-          ...(body.host !== undefined ? { host: body.host } : {}),
-          ...(body.defaultLocale !== undefined ? { defaultLocale: body.defaultLocale } : {}),
-          ...(body.timeZone !== undefined ? { timeZone: body.timeZone } : {}),
-          ...(body.startNotes !== undefined
-            ? {
-                startNotes: Object.fromEntries(
-                  Object.entries(body.startNotes).filter(([, v]) => v !== undefined) as [string, string | null][],
-                ),
-              }
-            : {}),
-        };
-        const r = await app.looks.update(actorOf(request), input, requestContext(request));
-        if (!r.ok) return refused(request, reply, r);
-        return reply.code(200).send(lookJson(request.apiActor!.tenantId, r.value));
-      },
-    );
+      );
 
-    api.put(
-      '/look/logo',
-      {
-        schema: {
-          tags: TAGS,
-          summary: 'Upload the logo',
-          description:
-            'The PNG or JPEG file as the raw body (`Content-Type: image/png` or `image/jpeg`), at most 256 KiB. It is decoded, turned upright, fitted into 480×160 and written as a new PNG without metadata; SVG and anything that does not decode are refused. Audited. Needs the scope `look:write`.',
-          security: SECURITY,
-          response: responses([200, AdminLookSchema, 'The logo is set.'], [400, 413, 415]),
+      api.put(
+        '/look',
+        {
+          bodyLimit: 16 * 1024,
+          schema: {
+            tags: TAGS,
+            summary: 'Change the look and words',
+            description:
+              'Changes the fields sent; one refused field refuses them all (400 `look_invalid` names each problem, a colour’s with its contrast ratios). Audited. Needs the scope `look:write`.',
+            security: SECURITY,
+            body: AdminLookInputSchema,
+            response: responses([200, AdminLookSchema, 'Saved (or already so).'], [400, 409]),
+          },
         },
-      },
-      async (request, reply) => {
-        const body = request.body;
-        if (!Buffer.isBuffer(body)) {
-          return sendAdminApiError(
-            request,
-            reply,
-            'logo_not_image',
-            request.i18n.t('adminapi.error.logo_not_image.body'),
-          );
-        }
-        const r = await app.looks.setLogo(actorOf(request), new Uint8Array(body), requestContext(request));
-        if (!r.ok) return refused(request, reply, r);
-        return reply.code(200).send(lookJson(request.apiActor!.tenantId, r.value));
-      },
-    );
+        async (request, reply) => {
+          const body = request.body;
+          const input: LookInput = {
+            ...(body.displayName !== undefined ? { displayName: body.displayName } : {}),
+            ...(body.primaryColour !== undefined ? { primaryColour: body.primaryColour } : {}),
+            ...(body.host !== undefined ? { host: body.host } : {}),
+            ...(body.defaultLocale !== undefined ? { defaultLocale: body.defaultLocale } : {}),
+            ...(body.timeZone !== undefined ? { timeZone: body.timeZone } : {}),
+            ...(body.startNotes !== undefined
+              ? {
+                  startNotes: Object.fromEntries(
+                    Object.entries(body.startNotes).filter(([, v]) => v !== undefined) as [string, string | null][],
+                  ),
+                }
+              : {}),
+          };
+          const r = await app.looks.update(actorOf(request), input, requestContext(request));
+          if (!r.ok) return refused(request, reply, r);
+          return reply.code(200).send(lookJson(request.apiActor!.tenantId, r.value));
+        },
+      );
 
-    api.delete(
-      '/look/logo',
-      {
-        schema: {
-          tags: TAGS,
-          summary: 'Remove the logo',
-          description: 'Pages and emails show no logo. Audited. Needs the scope `look:write`.',
-          security: SECURITY,
-          response: responses([200, AdminLookSchema, 'No logo.'], []),
+      api.put(
+        '/look/logo',
+        {
+          schema: {
+            tags: TAGS,
+            summary: 'Upload the logo',
+            description:
+              'The PNG or JPEG file as the raw body (`Content-Type: image/png` or `image/jpeg`), at most 256 KiB. It is decoded, turned upright, fitted into 480×160 and written as a new PNG without metadata; SVG and anything that does not decode are refused. Audited. Needs the scope `look:write`.',
+            security: SECURITY,
+            response: responses([200, AdminLookSchema, 'The logo is set.'], [400, 413, 415]),
+          },
         },
-      },
-      async (request, reply) => {
-        const r = await app.looks.removeLogo(actorOf(request), requestContext(request));
-        if (!r.ok) return refused(request, reply, r);
-        return reply.code(200).send(lookJson(request.apiActor!.tenantId, r.value));
-      },
-    );
-  });
+        async (request, reply) => {
+          const body = request.body;
+          if (!Buffer.isBuffer(body)) {
+            return sendAdminApiError(
+              request,
+              reply,
+              'logo_not_image',
+              request.i18n.t('adminapi.error.logo_not_image.body'),
+            );
+          }
+          const r = await app.looks.setLogo(actorOf(request), new Uint8Array(body), requestContext(request));
+          if (!r.ok) return refused(request, reply, r);
+          return reply.code(200).send(lookJson(request.apiActor!.tenantId, r.value));
+        },
+      );
+
+      api.delete(
+        '/look/logo',
+        {
+          schema: {
+            tags: TAGS,
+            summary: 'Remove the logo',
+            description: 'Pages and emails show no logo. Audited. Needs the scope `look:write`.',
+            security: SECURITY,
+            response: responses([200, AdminLookSchema, 'No logo.'], []),
+          },
+        },
+        async (request, reply) => {
+          const r = await app.looks.removeLogo(actorOf(request), requestContext(request));
+          if (!r.ok) return refused(request, reply, r);
+          return reply.code(200).send(lookJson(request.apiActor!.tenantId, r.value));
+        },
+      );
+    }),
+  );
 }

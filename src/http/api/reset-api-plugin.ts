@@ -1,4 +1,5 @@
 import fastifySwagger from '@fastify/swagger';
+import { namedPlugin } from '../plugin-name.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   createJsonSchemaTransform,
@@ -165,9 +166,9 @@ export async function resetApiPlugin(fastify: FastifyInstance, options: ResetApi
 
   fastify.get(OPENAPI_PATH, { schema: { hide: true } as object }, async () => fastify.swagger());
 
-  await fastify.register(resetRoutes, { app, prefix: RESET_API_PREFIX });
+  await fastify.register(namedPlugin(resetRoutes), { app, prefix: RESET_API_PREFIX });
   // the admin API shares this scope: zod validation, JSON-only bodies, error answers, the document
-  await fastify.register(adminApiRoutes, { app, prefix: ADMIN_API_PREFIX });
+  await fastify.register(namedPlugin(adminApiRoutes), { app, prefix: ADMIN_API_PREFIX });
 }
 
 async function resetRoutes(instance: FastifyInstance, options: ResetApiOptions): Promise<void> {

@@ -20,12 +20,24 @@ function altchaDist(): string {
   return path.resolve(path.dirname(createRequire(import.meta.url).resolve('altcha/external')), '..');
 }
 
-/** Adds a GET (and HEAD) route for each asset; files are read once, at registration. */
+let bodies: ReadonlyMap<string, Buffer> | undefined;
+
+/** The assets' bytes, read once per process (the installed package does not change under it). */
+function assetBodies(): ReadonlyMap<string, Buffer> {
+  if (!bodies) {
+    const dist = altchaDist();
+    bodies = new Map(
+      Object.entries(ALTCHA_ASSETS).map(([url, asset]) => [url, readFileSync(path.join(dist, asset.file))]),
+    );
+  }
+  return bodies;
+}
+
+/** Adds a GET (and HEAD) route for each asset; the files are read at the first registration. */
 export function registerAltchaAssets(fastify: FastifyInstance, options: { readonly production: boolean }): void {
-  const dist = altchaDist();
   const cacheControl = options.production ? 'public, max-age=3600' : 'no-cache';
   for (const [url, asset] of Object.entries(ALTCHA_ASSETS)) {
-    const body = readFileSync(path.join(dist, asset.file));
+    const body = assetBodies().get(url)!;
     fastify.get(url, async (_request, reply) =>
       reply.header('cache-control', cacheControl).type(asset.type).send(body),
     );

@@ -10,7 +10,7 @@ import type { FlowPatch, FlowRecord } from '../../ports/flow-store.ts';
 import type { Keyring } from '../../ports/keyring.ts';
 import type { Metrics } from '../../ports/metrics.ts';
 import type { Random } from '../../ports/random.ts';
-import type { Repos, Store } from '../../ports/store.ts';
+import type { LoginGuard, Repos, Store } from '../../ports/store.ts';
 import { appendSelfEvent } from '../audit-context.ts';
 import type { AuditDetails, RequestContext } from '../request-context.ts';
 import { NO_ACCOUNT, type AccessError, type Ctx, type FlowHandle, type StepError } from './types.ts';
@@ -148,18 +148,41 @@ export class FlowAccess {
     return tx.flows.update(flow.id, flow.version, { codesSent: flow.codesSent + 1, lastSentAt: now });
   }
 
-  /** The tenant comes from the login's domain, so an unknown login of a known tenant gets the tenant's pages too. */
-  async loadByLogin(tx: Pick<Repos, 'directory'>, login: string): Promise<Ctx> {
+  /**
+   * The tenant a login's domain belonged to when this instance last looked (undefined: never
+   * looked), for a start's guess of its guard (`loadByLogin`). Domains come from what people type:
+   * bounded.
+   */
+  private readonly tenantOfDomain = new Map<string, string | null>();
+
+  /** The tenant the login's domain most likely belongs to (what the last lookup found; null when none did). */
+  tenantGuess(login: string): string | null {
+    return this.tenantOfDomain.get(domainOf(login)) ?? null;
+  }
+
+  /**
+   * The tenant comes from the login's domain, so an unknown login of a known tenant gets the
+   * tenant's pages too. `guard`: the start's guess of its attempt guard (DirectoryRepo `findLoginContext`); `guarded`
+   * is the subject whose guard the lookup took (null: none, the caller takes it).
+   */
+  async loadByLogin(
+    tx: Pick<Repos, 'directory'>,
+    login: string,
+    guard?: LoginGuard,
+  ): Promise<Ctx & { readonly guarded: string | null }> {
     // the account, the tenant of the login's domain and the account's methods, for every login (the
     // same statements whether or not the account exists: one without an account reads the methods
     // of NO_ACCOUNT, none); one round trip on PostgreSQL. An account whose tenant is not its login
     // domain's reads its own too
-    const found = await tx.directory.findLoginContext(login, domainOf(login), NO_ACCOUNT);
-    const { account, tenantOfDomain: byDomain, methods: allMethods } = found;
+    const domain = domainOf(login);
+    const found = await tx.directory.findLoginContext(login, domain, NO_ACCOUNT, guard);
+    const { account, tenantOfDomain: byDomain, methods: allMethods, guarded } = found;
+    if (this.tenantOfDomain.size >= 10_000) this.tenantOfDomain.clear();
+    this.tenantOfDomain.set(domain, byDomain?.id ?? null);
     const tenant =
       !account || byDomain?.id === account.tenantId ? byDomain : await tx.directory.getTenant(account.tenantId);
-    if (!account) return { tenant, account, email: null, phone: null, allMethods: [] };
-    return this.ctxOf(tenant, account, allMethods);
+    if (!account) return { tenant, account, email: null, phone: null, allMethods: [], guarded };
+    return { ...this.ctxOf(tenant, account, allMethods), guarded };
   }
 
   async loadFlowContext(tx: Pick<Repos, 'directory'>, flow: FlowRecord): Promise<Ctx> {

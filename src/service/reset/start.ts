@@ -18,6 +18,7 @@ import { auditFlow, type FlowAccess } from './flow-access.ts';
 import type { Lockout } from './lockout.ts';
 import { NO_ACCOUNT, type StartedFlow } from './types.ts';
 import type { FlowViews } from './view.ts';
+import { RefusalMemory } from './refusal-memory.ts';
 
 export type StartResult = Result<StartedFlow, 'login_invalid' | 'rate_limited' | 'captcha_failed'> & {
   retryAfterMs?: number;
@@ -25,6 +26,9 @@ export type StartResult = Result<StartedFlow, 'login_invalid' | 'rate_limited' |
 
 /** The start of a reset (see `ResetService.start`). */
 export class StartReset {
+  /** The per-IP limit's refusals, until their window ends: a flood from one address stays off the database. */
+  readonly #ipRefusals = new RefusalMemory();
+
   constructor(
     private readonly d: {
       readonly keyring: Keyring;
@@ -51,6 +55,13 @@ export class StartReset {
     const login = normalized.value;
     const now = this.d.clock.now();
     const p = this.d.policy;
+    const ipKey = rc.ip !== null ? `reset-start:ip:${rc.ip}` : null;
+    // refused by the shared limit earlier in its window: refused again here, nothing drawn or read
+    const refusedFor = ipKey !== null ? this.#ipRefusals.refusedFor(ipKey, now) : 0;
+    if (refusedFor > 0) {
+      this.d.metrics?.limiterBlocked('reset_start_ip');
+      return { ...err('rate_limited'), retryAfterMs: refusedFor };
+    }
     const flowId = flows.token(16);
     const secret = flows.token(32);
     // the same secrets are drawn whether or not anything will be sent
@@ -60,26 +71,36 @@ export class StartReset {
 
     const outcome = await flows.step(async (tx) => {
       // the count, the CAPTCHA's single use and the flow commit together (one commit per start)
-      if (rc.ip !== null) {
-        const ipLimit = await this.d.limiter.consume(`reset-start:ip:${rc.ip}`, p.maxStartsPerIp, p.ipWindowMs, {
-          within: tx,
-        });
-        if (!ipLimit.allowed) return { refused: 'rate_limited', retryAfterMs: ipLimit.retryAfterMs } as const;
+      if (ipKey !== null) {
+        const ipLimit = await this.d.limiter.consume(ipKey, p.maxStartsPerIp, p.ipWindowMs, { within: tx });
+        if (!ipLimit.allowed)
+          return {
+            refused: 'rate_limited',
+            retryAfterMs: ipLimit.retryAfterMs,
+            shared: ipLimit.local !== true,
+          } as const;
       }
       if (captcha && !(await tx.captchas.markUsed(captcha.id, captcha.expiresAt))) {
         return { refused: 'captcha_failed' } as const;
       }
       // ---- from here on, every statement runs for every login, in the same order ----
-      const ctx = await flows.loadByLogin(tx, login);
+      // the guard first, as code checks and password changes take it: ending the earlier flows
+      // below then never waits on a code check that waits on this start (PostgreSQL; SQLite has
+      // one writer at a time and runs nothing here). The lookup takes it in its own statement when
+      // the login's domain still belongs to the tenant it did (the guess): its subject is then
+      // known there (the account, or the login's keyed hash under that tenant). The guess depends
+      // on the domain alone, so whether the guard costs a statement of its own does too
+      const tenantGuess = flows.tenantGuess(login);
+      const ctx = await flows.loadByLogin(tx, login, {
+        tenantId: tenantGuess,
+        loginSubject: lockout.subject({ accountId: null, tenantId: tenantGuess, login }),
+      });
       // a login without an account reads and counts under stand-ins that match nothing: NO_ACCOUNT,
       // and for the block the keyed hash of the login the code checks count failures under
       const flowAccountId = ctx.tenant && ctx.account ? ctx.account.id : null;
       const accountId = flowAccountId ?? NO_ACCOUNT;
       const subject = lockout.subject({ accountId: flowAccountId, tenantId: ctx.tenant?.id ?? null, login });
-      // the guard first, as code checks and password changes take it: ending the earlier flows
-      // below then never waits on a code check that waits on this start (PostgreSQL; SQLite has
-      // one writer at a time and runs nothing here)
-      await tx.lockouts.lockGuard(subject);
+      if (ctx.guarded !== subject) await tx.lockouts.lockGuard(subject);
       // under the guard, in one read (one round trip on PostgreSQL): the block, and the code and
       // link emails the account was sent within its window (NO_ACCOUNT's: none)
       const { blockedAt, codeEmails } = await tx.lockouts.startReads(subject, accountId, emailWindowStart(p, now));
@@ -169,6 +190,9 @@ export class StartReset {
     // committed: the solution is on record (stored here, or there before: a replay)
     if (captcha && outcome.refused !== 'rate_limited') this.d.captcha?.spent(captcha);
     if (outcome.refused === 'rate_limited') {
+      // only the shared limiter's refusal is remembered: the fallback's (Redis unreachable) holds
+      // for this process's tighter count, which ends when Redis is back
+      if (ipKey !== null && outcome.shared) this.#ipRefusals.remember(ipKey, now, outcome.retryAfterMs);
       this.d.metrics?.limiterBlocked('reset_start_ip');
       return { ...err('rate_limited'), retryAfterMs: outcome.retryAfterMs };
     }
