@@ -63,7 +63,11 @@ const OUTBOX_THREAD_ENTRY = new URL(
 
 export interface ComposeOptions {
   readonly logger?: Logger;
-  /** Start the outbox worker (serve does; one-shot CLI commands do not). */
+  /**
+   * Run the background jobs: the outbox worker, delivery health, and on slot 1 the purge and the
+   * directory sync (serve does; one-shot CLI commands do not). They start at the end of
+   * `migrate()`, once the schema is in place.
+   */
   readonly startWorker?: boolean;
   /** The time source of every service, worker and limiter (default the system clock); tests pass a manual clock. */
   readonly clock?: Clock;
@@ -380,7 +384,13 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
         })
       : null;
 
-  if (options.startWorker) {
+  // The background jobs read and write the schema, so they start once migrate() has put it in
+  // place (a first start of several workers on an empty database: one migrates while the others
+  // wait for its lock; a job started before would fail its first round on a missing table).
+  let jobsStarted = false;
+  const startJobs = (): void => {
+    if (!options.startWorker || jobsStarted) return;
+    jobsStarted = true;
     outbox.start();
     outboxListener?.start();
     deliveryHealth.start();
@@ -389,7 +399,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
       purge.start(config.purge_interval_ms);
       directorySync.start();
     }
-  }
+  };
 
   return {
     config,
@@ -436,6 +446,7 @@ export async function createApp(config: Config, options: ComposeOptions = {}): P
     async migrate() {
       const applied = await store.migrate({ log: log.child({ component: 'migrations' }) });
       if (options.startWorker) await deliveryHealth.refresh();
+      startJobs();
       return applied;
     },
     async close() {

@@ -114,7 +114,10 @@ export interface App {
   readonly limiterHealth: (() => Promise<LimiterStatus>) | null;
   /** Resolves when the database answers (for `/readyz`); rejects otherwise. */
   ping(): Promise<void>;
-  /** Applies pending migrations; safe to run twice. Returns the names it applied. */
+  /**
+   * Applies pending migrations; safe to run twice. Returns the names it applied. Then starts the
+   * background jobs when the App was composed to run them (they need the schema).
+   */
   migrate(): Promise<string[]>;
   /** Stops the outbox worker (finishing sends in flight) and closes the database. */
   close(): Promise<void>;

@@ -44,6 +44,7 @@ test('a message queued on A is sent by B at once (NOTIFY), also after B’s list
       });
       const app = await createApp(config, { startWorker });
       apps.push(app);
+      await app.migrate(); // applies nothing (seeded); starts B's background jobs
       return app;
     };
     const a = await open(false);

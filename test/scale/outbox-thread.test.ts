@@ -97,7 +97,9 @@ async function serveApp(url: string, dir: string, smtp: SmtpListener, extra: Rec
       ...extra,
     },
   });
-  return createApp(config, { startWorker: true });
+  const app = await createApp(config, { startWorker: true });
+  await app.migrate(); // the background jobs start once the schema is in place
+  return app;
 }
 
 /** Blocks this thread (its event loop included) for `ms` without spinning. */
@@ -183,6 +185,7 @@ test('SSPR_OUTBOX_THREAD=false and the dev outbox keep delivery on the request t
       { startWorker: true },
     );
     try {
+      await dev.migrate();
       assert.ok(dev.outbox instanceof OutboxWorker, 'the dev outbox keeps its messages in this thread');
     } finally {
       await dev.close();
