@@ -1,6 +1,9 @@
 import type { FlowState, Gate } from '../core/reset-flow.ts';
 import type { MessageKind } from '../core/sending-limits.ts';
 
+/** How many replaced codes of a channel a typed code is compared with (the newest ones). */
+export const SUPERSEDED_CHECKED = 20;
+
 /**
  * Storage of reset flows, their codes and the per-account guards. Single use and attempt limits
  * hold under races because the store does them in one conditional statement each
@@ -100,8 +103,11 @@ export interface FlowRepo {
   endEarlierFlows(login: string, accountId: string, now: number): Promise<void>;
   /** The same for the open flows of a login that matched no account (a block of an unknown login ends them alike). */
   endLoginFlows(login: string, now: number): Promise<void>;
-  /** The flow's codes on a channel that a newer code replaced (not used), newest first. */
-  supersededCodes(flowId: string, channel: Gate): Promise<CodeRecord[]>;
+  /**
+   * What a typed code is checked against, in one read: the channel's live code (as `liveCode`)
+   * and the codes a newer code replaced and nobody used, newest first (at most SUPERSEDED_CHECKED).
+   */
+  codesToCheck(flowId: string, channel: Gate): Promise<{ live: CodeRecord | null; superseded: CodeRecord[] }>;
 
   /**
    * Messages queued for an account on a channel since `since` (sending limits); with `kind`, only

@@ -18,9 +18,10 @@ import { createResetHarness, RC, STRONG, type ResetHarness } from '../helpers/re
  * held and the held writes sent with the commit 6, 13, 29; with `begin` sent with the first
  * statement and the tenant's look read from the store's cache 4, 12, 27; with a start's attempt
  * guard taken in its lookup 3, 12, 27; with the reads after a held audit append sent ahead of it,
- * which then goes with the commit, 3, 11, 26.
+ * which then goes with the commit, 3, 11, 26; with a code check's live and replaced codes read in
+ * one statement, 3, 10, 26.
  */
-const MAX_ROUND_TRIPS = { start: 3, verify: 11, setPassword: 26 };
+const MAX_ROUND_TRIPS = { start: 3, verify: 10, setPassword: 26 };
 
 async function withRecordedHarness(fn: (h: ResetHarness, record: RecordStep) => Promise<void>): Promise<void> {
   await withMigratedPostgresDatabase(async (url) => {

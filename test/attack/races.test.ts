@@ -64,7 +64,7 @@ async function raceScenario(kit: AttackServer, label: string): Promise<void> {
     assert.equal(errorCode(w), 'invalid_code');
   }
   // the 5th wrong code started the account's block, which ended the flow (its code superseded)
-  const row = (await kit.app.store.flows.supersededCodes(a.handle.flowId, 'email'))[0];
+  const row = (await kit.app.store.flows.codesToCheck(a.handle.flowId, 'email')).superseded[0];
   assert.ok(row, 'the code row is still there (superseded by the block, not consumed)');
   events = await kit.app.store.audit.list({ limit: 1000 });
   const rejected = flowEvents(events, a.handle.flowId, 'code.rejected');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { FlowRecord, NewCode } from '../../src/ports/flow-store.ts';
+import { SUPERSEDED_CHECKED, type FlowRecord, type NewCode } from '../../src/ports/flow-store.ts';
 import type { SqlStore } from '../../src/adapters/sql/sql-store.ts';
 import { T0, seed, sharedStore, uid, type OpenStore } from './contract-kit.ts';
 
@@ -211,17 +211,47 @@ export function flowRepoContract(name: string, open: OpenStore): void {
       assert.equal((await store().flows.get(otherLogin.id))?.state, 'email_code');
     });
 
-    test('supersededCodes lists the replaced, unused codes of a channel, newest first', async () => {
+    test('codesToCheck reads the live code and the replaced, unused ones (newest first) of a channel in one go', async () => {
       const f = await accountFlow(store());
       const a = code(f.id, { sentAt: T0 });
       const b = code(f.id, { sentAt: T0 + 1 });
       const c = code(f.id, { sentAt: T0 + 2 });
-      for (const x of [a, b, c]) await store().flows.issueCode(x);
+      const d = code(f.id, { sentAt: T0 + 3 });
+      for (const x of [a, b, c, d]) await store().flows.issueCode(x);
+      // a replaced code cannot be used, so it stays among those compared
+      assert.equal(await store().flows.consumeCode(b.id, T0 + 4), false);
+      const checked = await store().flows.codesToCheck(f.id, 'email');
+      assert.equal(checked.live?.id, d.id);
       assert.deepEqual(
-        (await store().flows.supersededCodes(f.id, 'email')).map((x) => x.id),
-        [b.id, a.id],
+        checked.superseded.map((x) => x.id),
+        [c.id, b.id, a.id],
       );
-      assert.deepEqual(await store().flows.supersededCodes(f.id, 'sms'), []);
+      assert.deepEqual(checked.live, await store().flows.liveCode(f.id, 'email'));
+      assert.deepEqual(await store().flows.codesToCheck(f.id, 'sms'), { live: null, superseded: [] });
+      // once the live code is used it is in neither list; the replaced ones stay
+      assert.equal(await store().flows.consumeCode(d.id, T0 + 5), true);
+      const after = await store().flows.codesToCheck(f.id, 'email');
+      assert.equal(after.live, null);
+      assert.deepEqual(
+        after.superseded.map((x) => x.id),
+        [c.id, b.id, a.id],
+      );
+    });
+
+    test('codesToCheck compares at most SUPERSEDED_CHECKED replaced codes, the newest', async () => {
+      const f = await accountFlow(store());
+      const codes = Array.from({ length: SUPERSEDED_CHECKED + 3 }, (_, i) => code(f.id, { sentAt: T0 + i }));
+      for (const x of codes) await store().flows.issueCode(x);
+      const checked = await store().flows.codesToCheck(f.id, 'email');
+      assert.equal(checked.live?.id, codes.at(-1)!.id);
+      assert.deepEqual(
+        checked.superseded.map((x) => x.id),
+        codes
+          .slice(0, -1)
+          .reverse()
+          .slice(0, SUPERSEDED_CHECKED)
+          .map((x) => x.id),
+      );
     });
 
     test('lockGuard runs inside a transaction (and serialises one subject on a server database)', async () => {

@@ -11,7 +11,14 @@ import { insertIf } from './conditional-insert.ts';
 import { columns, SqlTemplate, TemplateFamily } from './sql-template.ts';
 import type { FlowState, Gate } from '../../core/reset-flow.ts';
 import type { MessageKind } from '../../core/sending-limits.ts';
-import type { CodeRecord, FlowPatch, FlowRecord, FlowRepo, NewCode } from '../../ports/flow-store.ts';
+import {
+  SUPERSEDED_CHECKED,
+  type CodeRecord,
+  type FlowPatch,
+  type FlowRecord,
+  type FlowRepo,
+  type NewCode,
+} from '../../ports/flow-store.ts';
 import type { Database, FlowCodesTable, FlowsTable } from './database.ts';
 import type { SqlDialect } from './migrations.ts';
 
@@ -148,9 +155,12 @@ export class SqlFlowRepo implements FlowRepo {
     await EXPIRE_FLOWS.of({ scope, except: args.except !== null }).later(this.db, this.dialect, args);
   }
 
-  async supersededCodes(flowId: string, channel: Gate): Promise<CodeRecord[]> {
-    const rows = await SUPERSEDED_CODES.rows(this.db, { flow_id: flowId, channel });
-    return rows.map(toCode);
+  async codesToCheck(flowId: string, channel: Gate): Promise<{ live: CodeRecord | null; superseded: CodeRecord[] }> {
+    const rows = await CODES_TO_CHECK.rows(this.db, { flow_id: flowId, channel });
+    // live codes first (normally one), then the replaced ones, each newest first
+    const live = rows.find((r) => r.superseded_at === null);
+    const superseded = rows.filter((r) => r.superseded_at !== null).slice(0, SUPERSEDED_CHECKED);
+    return { live: live ? toCode(live) : null, superseded: superseded.map(toCode) };
   }
 
   async endEarlierFlows(login: string, accountId: string, now: number): Promise<void> {
@@ -316,16 +326,17 @@ const EXPIRE_FLOWS = new TemplateFamily(
         .$if(except, (q) => q.where('id', '!=', p.except!)),
 );
 
-const SUPERSEDED_CODES = new SqlTemplate((db, p: { flow_id: string; channel: string }) =>
+/** A code check's reads: the live codes first (normally one), then the replaced ones, each newest first. */
+const CODES_TO_CHECK = new SqlTemplate((db, p: { flow_id: string; channel: string }) =>
   db
     .selectFrom('flow_codes')
     .selectAll()
     .where('flow_id', '=', p.flow_id)
     .where('channel', '=', p.channel)
     .where('used_at', 'is', null)
-    .where('superseded_at', 'is not', null)
+    .orderBy(sql`superseded_at is null`, 'desc')
     .orderBy('sent_at', 'desc')
-    .limit(20),
+    .limit(SUPERSEDED_CHECKED + 1),
 );
 
 /** Messages of a channel since a time, by the filters given (a template per set of filters). */

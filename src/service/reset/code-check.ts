@@ -101,8 +101,8 @@ export class CodeCheck {
         return err('invalid_code');
       }
       const typedHash = this.d.keyring.hmac('code', `${flow.id}:${typed}`);
-      const code = await tx.flows.liveCode(flow.id, channel);
-      const superseded = channel === 'totp' ? null : await this.supersededMatch(tx, flow, channel, typed, code);
+      const { live: code, superseded: older } = await tx.flows.codesToCheck(flow.id, channel);
+      const superseded = channel === 'totp' ? null : this.supersededMatch(flow, typed, code, older);
       if (superseded !== null) {
         // an older code of this very flow: say a newer one was sent; not a guess, nothing counted
         await auditFlow(tx, flow, rc, now, 'code.rejected', 'superseded', { channel });
@@ -286,17 +286,15 @@ export class CodeCheck {
   }
 
   /**
-   * When the typed code is one a newer code of this flow replaced (and not the live one), when the
-   * newest code was sent; else null. Compared with every superseded code (constant time each).
+   * When the typed code is one a newer code of this flow replaced (`older`, and not the live one),
+   * when the newest code was sent; else null. Compared with every superseded code (constant time each).
    */
-  private async supersededMatch(
-    tx: Pick<Repos, 'flows'>,
+  private supersededMatch(
     flow: FlowRecord,
-    channel: Gate,
     typed: string,
     live: CodeRecord | null,
-  ): Promise<number | null> {
-    const older = await tx.flows.supersededCodes(flow.id, channel);
+    older: readonly CodeRecord[],
+  ): number | null {
     let hit = false;
     for (const c of older) if (this.d.keyring.matches('code', `${flow.id}:${typed}`, c.codeHash)) hit = true;
     if (!hit) return null;
