@@ -19,9 +19,10 @@ import { createResetHarness, RC, STRONG, type ResetHarness } from '../helpers/re
  * statement and the tenant's look read from the store's cache 4, 12, 27; with a start's attempt
  * guard taken in its lookup 3, 12, 27; with the reads after a held audit append sent ahead of it,
  * which then goes with the commit, 3, 11, 26; with a code check's live and replaced codes read in
- * one statement, 3, 10, 26.
+ * one statement, 3, 10, 26; with a credential change's clearing of the guards, the sign-in
+ * throttle and the temporary password and its history row held as "later" writes, 3, 10, 22.
  */
-const MAX_ROUND_TRIPS = { start: 3, verify: 10, setPassword: 26 };
+const MAX_ROUND_TRIPS = { start: 3, verify: 10, setPassword: 22 };
 
 async function withRecordedHarness(fn: (h: ResetHarness, record: RecordStep) => Promise<void>): Promise<void> {
   await withMigratedPostgresDatabase(async (url) => {

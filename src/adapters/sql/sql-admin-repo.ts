@@ -7,6 +7,7 @@ import type {
   TempPasswordRecord,
 } from '../../ports/admin-store.ts';
 import type { AssistedLinksTable, Database } from './database.ts';
+import type { SqlDialect } from './migrations.ts';
 import { SqlTemplate } from './sql-template.ts';
 
 const num = (v: number | null): number | null => (v === null ? null : Number(v));
@@ -30,7 +31,10 @@ function toLink(r: Selectable<AssistedLinksTable>): AssistedLinkRecord {
 }
 
 export class SqlAdminRepo implements AdminRepo {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: SqlDialect,
+  ) {}
 
   async issueLink(link: NewAssistedLink, now: number): Promise<void> {
     await this.db
@@ -139,7 +143,8 @@ export class SqlAdminRepo implements AdminRepo {
   }
 
   async clearTempPassword(accountId: string): Promise<void> {
-    await this.db.deleteFrom('temp_passwords').where('account_id', '=', accountId).execute();
+    // nothing read back: on PostgreSQL it travels with the next statement (pg-write-batching.ts)
+    await CLEAR_TEMP_PASSWORD.later(this.db, this.dialect, { account_id: accountId });
   }
 
   async accountStatuses(tenantId: string): Promise<AccountStatusRow[]> {
@@ -173,6 +178,10 @@ export class SqlAdminRepo implements AdminRepo {
     return [...rows].map(([accountId, r]) => ({ accountId, ...r }));
   }
 }
+
+const CLEAR_TEMP_PASSWORD = new SqlTemplate((db, p: { account_id: string }) =>
+  db.deleteFrom('temp_passwords').where('account_id', '=', p.account_id),
+);
 
 /** Supersedes an account's open assisted links (built once per dialect, sql-template.ts). */
 const END_LINKS = new SqlTemplate((db, p: { account_id: string; now: number }) =>

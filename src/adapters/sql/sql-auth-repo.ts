@@ -1,9 +1,14 @@
 import { sql, type Kysely } from 'kysely';
 import type { AuthRepo, SigninGuard } from '../../ports/auth-store.ts';
 import type { Database } from './database.ts';
+import type { SqlDialect } from './migrations.ts';
+import { SqlTemplate } from './sql-template.ts';
 
 export class SqlAuthRepo implements AuthRepo {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: SqlDialect,
+  ) {}
 
   async getSigninGuard(accountId: string): Promise<SigninGuard | null> {
     const row = await this.db
@@ -27,7 +32,8 @@ export class SqlAuthRepo implements AuthRepo {
   }
 
   async clearSigninGuard(accountId: string): Promise<void> {
-    await this.db.deleteFrom('signin_guard').where('account_id', '=', accountId).execute();
+    // nothing read back: on PostgreSQL it travels with the next statement (pg-write-batching.ts)
+    await CLEAR_SIGNIN_GUARD.later(this.db, this.dialect, { account_id: accountId });
   }
 
   async revokeSession(idHash: string, now: number): Promise<boolean> {
@@ -40,3 +46,7 @@ export class SqlAuthRepo implements AuthRepo {
     return Number(r.numUpdatedRows) === 1;
   }
 }
+
+const CLEAR_SIGNIN_GUARD = new SqlTemplate((db, p: { account_id: string }) =>
+  db.deleteFrom('signin_guard').where('account_id', '=', p.account_id),
+);

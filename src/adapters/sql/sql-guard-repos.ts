@@ -60,8 +60,9 @@ export class SqlLockoutRepo implements LockoutRepo {
   }
 
   async clearGuard(subject: string): Promise<void> {
-    await CLEAR_FAILURES.run(this.db, { account_id: subject });
-    await CLEAR_BLOCK.run(this.db, { account_id: subject });
+    // nothing read back: on PostgreSQL they travel with the next statement (pg-write-batching.ts)
+    await CLEAR_FAILURES.later(this.db, this.dialect, { account_id: subject });
+    await CLEAR_BLOCK.later(this.db, this.dialect, { account_id: subject });
   }
 }
 
@@ -77,10 +78,14 @@ export class SqlCaptchaRepo implements CaptchaRepo {
 }
 
 export class SqlPasswordHistoryRepo implements PasswordHistoryRepo {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: SqlDialect,
+  ) {}
 
   async add(accountId: string, hash: string, now: number): Promise<void> {
-    await ADD_PASSWORD.run(this.db, { account_id: accountId, hash, created_at: now });
+    // nothing read back: on PostgreSQL it travels with the next statement (pg-write-batching.ts)
+    await ADD_PASSWORD.later(this.db, this.dialect, { account_id: accountId, hash, created_at: now });
   }
 
   async recent(accountId: string, limit: number): Promise<string[]> {

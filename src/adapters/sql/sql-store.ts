@@ -198,8 +198,8 @@ class KyselySqlStore implements SqlStore {
     this.flows = new SqlFlowRepo(db, dialect);
     this.lockouts = new SqlLockoutRepo(db, dialect);
     this.captchas = new SqlCaptchaRepo(db);
-    this.passwordHistory = new SqlPasswordHistoryRepo(db);
-    this.auth = new SqlAuthRepo(db);
+    this.passwordHistory = new SqlPasswordHistoryRepo(db, dialect);
+    this.auth = new SqlAuthRepo(db, dialect);
     this.securityInfo = new SqlSecurityInfoRepo(db);
     this.authenticators = new SqlAuthenticatorRepo(db);
     this.operatorAuthenticators = new SqlAuthenticatorRepo(db, OPERATOR_APPS);
@@ -207,7 +207,7 @@ class KyselySqlStore implements SqlStore {
     this.passkeys = new SqlPasskeyRepo(db);
     this.operatorPasskeys = new SqlPasskeyRepo(db, OPERATOR_PASSKEYS);
     this.callerChecks = new SqlCallerCheckRepo(db);
-    this.admin = new SqlAdminRepo(db);
+    this.admin = new SqlAdminRepo(db, dialect);
     this.apiKeys = new SqlApiKeyRepo(db);
     this.help = new SqlHelpRepo(db);
     this.operators = new SqlOperatorRepo(db);
@@ -256,8 +256,8 @@ class KyselySqlStore implements SqlStore {
         flows: new SqlFlowRepo(trx, this.dialect),
         lockouts: new SqlLockoutRepo(trx, this.dialect),
         captchas: new SqlCaptchaRepo(trx),
-        passwordHistory: new SqlPasswordHistoryRepo(trx),
-        auth: new SqlAuthRepo(trx),
+        passwordHistory: new SqlPasswordHistoryRepo(trx, this.dialect),
+        auth: new SqlAuthRepo(trx, this.dialect),
         securityInfo: new SqlSecurityInfoRepo(trx),
         authenticators: new SqlAuthenticatorRepo(trx),
         operatorAuthenticators: new SqlAuthenticatorRepo(trx, OPERATOR_APPS),
@@ -265,7 +265,7 @@ class KyselySqlStore implements SqlStore {
         passkeys: new SqlPasskeyRepo(trx),
         operatorPasskeys: new SqlPasskeyRepo(trx, OPERATOR_PASSKEYS),
         callerChecks: new SqlCallerCheckRepo(trx),
-        admin: new SqlAdminRepo(trx),
+        admin: new SqlAdminRepo(trx, this.dialect),
         apiKeys: new SqlApiKeyRepo(trx),
         help: new SqlHelpRepo(trx),
         operators: new SqlOperatorRepo(trx),
