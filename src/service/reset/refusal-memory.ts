@@ -16,6 +16,8 @@
 export class RefusalMemory {
   readonly #until = new Map<string, number>();
   readonly #capacity: number;
+  /** At most the earliest end remembered (a lower bound): while it lies ahead, nothing has ended and no scan is needed. */
+  #earliest = Infinity;
 
   constructor(capacity = 10_000) {
     this.#capacity = Math.max(1, capacity);
@@ -35,11 +37,18 @@ export class RefusalMemory {
     if (!(retryAfterMs > 0)) return;
     this.#until.delete(key);
     if (this.#until.size >= this.#capacity) {
-      for (const [k, until] of this.#until) if (until <= now) this.#until.delete(k);
+      // full during a flood of many addresses: scan for ended refusals only when one may have ended
+      if (this.#earliest <= now) {
+        this.#earliest = Infinity;
+        for (const [k, until] of this.#until)
+          if (until <= now) this.#until.delete(k);
+          else this.#earliest = Math.min(this.#earliest, until);
+      }
       const oldest = this.#until.keys().next();
       if (this.#until.size >= this.#capacity && !oldest.done) this.#until.delete(oldest.value);
     }
     this.#until.set(key, now + retryAfterMs);
+    this.#earliest = Math.min(this.#earliest, now + retryAfterMs);
   }
 
   /** Keys remembered now (ended ones included until they are looked up or pushed out). */
