@@ -101,7 +101,7 @@ const SCHEMA_OF = `
     as schema`;
 
 async function schemaOf(name: string): Promise<string | undefined> {
-  const client = new pg.Client({ connectionString: databaseUrl(name), connectionTimeoutMillis: 30_000 });
+  const client = helperClient(databaseUrl(name));
   try {
     await client.connect();
     return (await client.query<{ schema: string }>(SCHEMA_OF)).rows[0]?.schema;
@@ -115,7 +115,7 @@ async function schemaOf(name: string): Promise<string | undefined> {
  * connection, schema untouched, every table but the migrations' emptied and its sequences restarted).
  */
 async function emptiedForReuse(name: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: databaseUrl(name), connectionTimeoutMillis: 30_000 });
+  const client = helperClient(databaseUrl(name));
   try {
     await client.connect();
     const others = await client.query<{ n: string }>(
@@ -245,10 +245,22 @@ async function adminQuery(text: string): Promise<void> {
   await withAdminClient((client) => client.query(text));
 }
 
+/**
+ * A connection of these helpers (closed in a `finally`). When the server ends a connection that is
+ * between queries (a `drop database … with (force)`, an administrator's kill), pg emits 'error' on
+ * its client; without a listener that is an uncaught exception in the test process. A query in
+ * flight still rejects with the error, so nothing is hidden.
+ */
+function helperClient(connectionString: string): pg.Client {
+  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 30_000 });
+  client.on('error', () => {});
+  return client;
+}
+
 async function withAdminClient(fn: (client: pg.Client) => Promise<unknown>): Promise<void> {
   // a server that is not running refuses at once; a busy one (CI: test processes creating databases
   // from the template at once) took over 5 s to accept a connection on Node 24 at 8ec7ab0
-  const client = new pg.Client({ connectionString: ADMIN_URL, connectionTimeoutMillis: 30_000 });
+  const client = helperClient(ADMIN_URL);
   try {
     await client.connect();
   } catch (error) {
